@@ -1,0 +1,257 @@
+/**
+ * The agent runtime: lifecycle, subscriptions, heartbeats, system commands and graceful shutdown.
+ *
+ * An agent is a small object with start/stop; the runtime gives it a context (bus, clock, config, logger, ids)
+ * and does the rest: every subscription is in the agent's consumer group, a failing message is isolated by the
+ * bus (retried, then dead-lettered), HALT_ALL puts trading agents in `halted` until RESUME, PAUSE stops
+ * deliveries, and a heartbeat goes out on the health channel on a clock timer.
+ */
+import { hostname } from 'node:os';
+import type { Bus, Handler, SubscribeOptions, Subscription } from './bus/types.ts';
+import { type Channel, channels } from './channels.ts';
+import type { Clock, TimerHandle } from './clock.ts';
+import type { Config } from './config.ts';
+import type { Logger } from './log.ts';
+import type { AgentState, SystemCommand } from './messages.ts';
+
+/** Deterministic ids: `<kind>-<prefix>-<n>`; the prefix tells processes apart. */
+export interface IdGen {
+  next(kind: string): string;
+}
+
+export function createIds(prefix: string): IdGen {
+  const counters = new Map<string, number>();
+  return {
+    next(kind) {
+      const n = (counters.get(kind) ?? 0) + 1;
+      counters.set(kind, n);
+      return `${kind}-${prefix}-${n}`;
+    },
+  };
+}
+
+/** What every agent is built with. Built once per process and passed in; never a module-level singleton. */
+export interface Kernel {
+  readonly config: Config;
+  readonly bus: Bus;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly ids: IdGen;
+  /** Process-unique name used for consumer names and heartbeats. */
+  readonly instance: string;
+}
+
+export type HealthDetails = Record<string, number | string | boolean | null>;
+
+export interface Agent {
+  readonly name: string;
+  /** Trading agents stop taking new risk under HALT_ALL; data agents keep running. */
+  readonly trading: boolean;
+  start(rt: AgentRuntime): void | Promise<void>;
+  stop?(): void | Promise<void>;
+  /** Counters and feed health for the heartbeat. */
+  health?(): HealthDetails;
+  /** Called after the runtime applied a system command (state already changed). */
+  onSystem?(cmd: SystemCommand, rt: AgentRuntime): void;
+}
+
+export interface AgentRuntimeOptions {
+  readonly heartbeatMs?: number;
+}
+
+export class AgentRuntime {
+  readonly kernel: Kernel;
+  readonly agent: Agent;
+  private current: AgentState = 'stopped';
+  private readonly subs: Subscription[] = [];
+  private systemSub: Subscription | undefined;
+  private heartbeatTimer: TimerHandle | undefined;
+  private readonly heartbeatMs: number;
+  private processed = 0;
+  private failed = 0;
+
+  constructor(kernel: Kernel, agent: Agent, opts: AgentRuntimeOptions = {}) {
+    this.kernel = kernel;
+    this.agent = agent;
+    this.heartbeatMs = opts.heartbeatMs ?? 5_000;
+  }
+
+  get state(): AgentState {
+    return this.current;
+  }
+  get log(): Logger {
+    return this.kernel.log;
+  }
+  get clock(): Clock {
+    return this.kernel.clock;
+  }
+  get bus(): Bus {
+    return this.kernel.bus;
+  }
+  get config(): Config {
+    return this.kernel.config;
+  }
+  /** True while HALT_ALL is in force (trading agents only). */
+  get halted(): boolean {
+    return this.current === 'halted';
+  }
+
+  /** Subscribes in this agent's consumer group (or `opts.group`), counting outcomes for the heartbeat. */
+  subscribe<T>(channel: Channel<T>, handler: Handler<T>, opts: Partial<SubscribeOptions> = {}): Subscription {
+    const wrapped: Handler<T> = (msg, ctl) => {
+      try {
+        const out = handler(msg, ctl);
+        if (out && typeof (out as Promise<void>).then === 'function') {
+          return (out as Promise<void>).then(
+            () => {
+              this.processed++;
+            },
+            (err: unknown) => {
+              this.onHandlerError(channel.name, msg.id, err);
+              throw err;
+            },
+          );
+        }
+        this.processed++;
+        return undefined;
+      } catch (err) {
+        this.onHandlerError(channel.name, msg.id, err);
+        throw err;
+      }
+    };
+    const sub = this.kernel.bus.subscribe(
+      channel,
+      { group: this.agent.name, consumer: this.kernel.instance, ...opts },
+      wrapped,
+    );
+    if (this.current === 'paused') sub.pause();
+    this.subs.push(sub);
+    return sub;
+  }
+
+  publish<T>(channel: Channel<T>, body: T): string {
+    return this.kernel.bus.publish(channel, body);
+  }
+
+  async start(): Promise<void> {
+    this.current = 'starting';
+    // A group of its own per agent instance: every agent sees every system command.
+    this.systemSub = this.kernel.bus.subscribe(
+      channels.system,
+      { group: `${this.agent.name}@${this.kernel.instance}`, consumer: this.kernel.instance },
+      (msg) => this.applySystem(msg.body),
+    );
+    try {
+      await this.agent.start(this);
+    } catch (err) {
+      this.current = 'faulted';
+      this.heartbeat();
+      throw err;
+    }
+    if (this.current === 'starting') this.current = 'running';
+    this.heartbeat();
+    this.heartbeatTimer = this.kernel.clock.every(this.heartbeatMs, () => this.heartbeat());
+  }
+
+  /** Graceful stop: no new deliveries, the message in hand finishes and is acked, then the agent closes. */
+  async stop(): Promise<void> {
+    if (this.current === 'stopped') return;
+    this.heartbeatTimer?.cancel();
+    await Promise.all(this.subs.map((s) => s.close()));
+    await this.systemSub?.close();
+    try {
+      await this.agent.stop?.();
+    } finally {
+      this.current = 'stopped';
+      this.heartbeat();
+    }
+  }
+
+  /** Marks the agent faulted (an invariant broke); it stays up to report, but takes no new work. */
+  fault(reason: string): void {
+    this.kernel.log.error({ agent: this.agent.name, reason }, 'agent faulted');
+    this.current = 'faulted';
+    for (const s of this.subs) s.pause();
+    this.heartbeat();
+  }
+
+  heartbeat(): void {
+    this.kernel.bus.publish(channels.health, {
+      type: 'heartbeat',
+      agent: this.agent.name,
+      instance: this.kernel.instance,
+      state: this.current,
+      pid: process.pid,
+      host: hostname(),
+      ts: this.kernel.clock.now(),
+      details: { processed: this.processed, failed: this.failed, ...(this.agent.health?.() ?? {}) },
+    });
+  }
+
+  private applySystem(cmd: SystemCommand): void {
+    if (this.current === 'stopped' || this.current === 'faulted') return;
+    const mine = cmd.target === undefined || cmd.target === this.agent.name;
+    switch (cmd.command) {
+      case 'HALT_ALL':
+        if (this.agent.trading) this.current = 'halted';
+        break;
+      case 'PAUSE':
+        if (!mine) return;
+        this.current = 'paused';
+        for (const s of this.subs) s.pause();
+        break;
+      case 'RESUME':
+        if (!mine && this.current !== 'halted') return;
+        if (this.current === 'paused') for (const s of this.subs) s.resume();
+        this.current = 'running';
+        break;
+    }
+    this.kernel.log.info({ agent: this.agent.name, command: cmd.command, reason: cmd.reason }, 'system command');
+    this.agent.onSystem?.(cmd, this);
+    this.heartbeat();
+  }
+
+  private onHandlerError(channel: string, id: string, err: unknown): void {
+    this.failed++;
+    this.kernel.log.warn({ agent: this.agent.name, channel, messageId: id, err }, 'handler failed');
+  }
+}
+
+/** Starts agents in order; returns a stopper that stops them in reverse order. */
+export async function startAgents(
+  kernel: Kernel,
+  agents: readonly Agent[],
+  opts?: AgentRuntimeOptions,
+): Promise<{ runtimes: AgentRuntime[]; stop: () => Promise<void> }> {
+  const runtimes: AgentRuntime[] = [];
+  for (const a of agents) {
+    const rt = new AgentRuntime(kernel, a, opts);
+    await rt.start();
+    runtimes.push(rt);
+  }
+  return {
+    runtimes,
+    stop: async () => {
+      for (const rt of [...runtimes].reverse()) await rt.stop();
+    },
+  };
+}
+
+/** Runs `onStop` once on the first SIGINT/SIGTERM; a second signal exits at once. */
+export function onShutdownSignal(onStop: (signal: string) => Promise<void>): () => void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals): void => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    onStop(signal).then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}

@@ -1,0 +1,389 @@
+/**
+ * The in-process transport: the embedded default, and a real implementation of the bus contract (groups,
+ * at-least-once with ack, visibility-timeout redelivery, retries and dead letters, bounded retention).
+ *
+ * Each consumer has a FIFO queue drained in a microtask, one message at a time, so order is kept per consumer
+ * and a synchronous handler costs a function call, not a promise. Objects are handed over by reference; they are
+ * readonly by type, so no copy is made.
+ */
+import { type Channel, channels, type DeadLetter } from '../channels.ts';
+import {
+  type Bus,
+  type BusStats,
+  DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_VISIBILITY_TIMEOUT_MS,
+  type DeliveryControl,
+  type Envelope,
+  errorText,
+  type Handler,
+  type PublishOptions,
+  type SubscribeOptions,
+  type Subscription,
+} from './types.ts';
+
+export interface InProcBusOptions {
+  /** Prefix of generated message ids (keep it fixed for deterministic replay). */
+  readonly name?: string;
+  /** Messages kept per channel for groups that start from the beginning (default 10,000). */
+  readonly maxLen?: number;
+  /** How often unacked manual-ack messages are checked against their visibility timeout (default 250 ms). */
+  readonly sweepIntervalMs?: number;
+  /** Time source for visibility timeouts (default Date.now). */
+  readonly now?: () => number;
+}
+
+interface Item {
+  env: Envelope<unknown>;
+  attempt: number;
+}
+
+interface PendingEntry {
+  item: Item;
+  consumer: Consumer;
+  deadline: number;
+}
+
+class Queue<T> {
+  private items: T[] = [];
+  private head = 0;
+  get length(): number {
+    return this.items.length - this.head;
+  }
+  push(v: T): void {
+    this.items.push(v);
+  }
+  unshift(v: T): void {
+    if (this.head > 0) this.items[--this.head] = v;
+    else this.items.unshift(v);
+  }
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const v = this.items[this.head];
+    this.items[this.head++] = undefined as T;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return v;
+  }
+  drainAll(): T[] {
+    const out = this.items.slice(this.head);
+    this.items = [];
+    this.head = 0;
+    return out;
+  }
+}
+
+interface Consumer {
+  name: string;
+  group: Group;
+  handler: Handler<unknown>;
+  manual: boolean;
+  maxAttempts: number;
+  visibilityMs: number;
+  queue: Queue<Item>;
+  scheduled: boolean;
+  running: boolean;
+  paused: boolean;
+  closed: boolean;
+  /** counted in `busy`: has queued or running work and is not paused or closed */
+  active: boolean;
+}
+
+interface Group {
+  name: string;
+  channel: ChannelState;
+  consumers: Consumer[];
+  rr: number;
+  pending: Map<string, PendingEntry>;
+}
+
+interface ChannelState {
+  name: string;
+  groups: Map<string, Group>;
+  retained: Envelope<unknown>[];
+}
+
+export class InProcBus implements Bus {
+  readonly transport = 'inproc' as const;
+  private readonly name: string;
+  private readonly maxLen: number;
+  private readonly now: () => number;
+  private readonly chans = new Map<string, ChannelState>();
+  private seq = 0;
+  private busy = 0; // consumers with queued or running work
+  private idleWaiters: (() => void)[] = [];
+  private sweeper: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly counters: BusStats = {
+    published: 0,
+    delivered: 0,
+    acked: 0,
+    failed: 0,
+    deadLettered: 0,
+    redelivered: 0,
+  };
+
+  constructor(opts: InProcBusOptions = {}) {
+    this.name = opts.name ?? 'm';
+    this.maxLen = opts.maxLen ?? 10_000;
+    this.now = opts.now ?? Date.now;
+    const every = opts.sweepIntervalMs ?? 250;
+    this.sweeper = setInterval(() => this.sweep(), every);
+    this.sweeper.unref();
+  }
+
+  publish<T>(channel: Channel<T>, body: T, opts?: PublishOptions): string {
+    if (this.closed) throw new Error('bus is closed');
+    const id = opts?.id ?? `${this.name}-${++this.seq}`;
+    const env: Envelope<unknown> = { id, channel: channel.name, body, attempt: 1 };
+    this.counters.published++;
+    const ch = this.chan(channel.name);
+    if (this.maxLen > 0) {
+      ch.retained.push(env);
+      // amortised trim: let it grow 10% past the bound, then cut back
+      if (ch.retained.length > this.maxLen * 1.1 + 16) ch.retained.splice(0, ch.retained.length - this.maxLen);
+    }
+    for (const g of ch.groups.values()) this.route(g, { env, attempt: 1 });
+    return id;
+  }
+
+  subscribe<T>(channel: Channel<T>, opts: SubscribeOptions, handler: Handler<T>): Subscription {
+    if (this.closed) throw new Error('bus is closed');
+    const ch = this.chan(channel.name);
+    let group = ch.groups.get(opts.group);
+    const isNewGroup = !group;
+    if (!group) {
+      group = { name: opts.group, channel: ch, consumers: [], rr: 0, pending: new Map() };
+      ch.groups.set(opts.group, group);
+    }
+    const consumer: Consumer = {
+      name: opts.consumer ?? `c${++this.seq}`,
+      group,
+      handler: handler as Handler<unknown>,
+      manual: opts.ack === 'manual',
+      maxAttempts: opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+      visibilityMs: opts.visibilityTimeoutMs ?? DEFAULT_VISIBILITY_TIMEOUT_MS,
+      queue: new Queue(),
+      scheduled: false,
+      running: false,
+      paused: false,
+      closed: false,
+      active: false,
+    };
+    group.consumers.push(consumer);
+    if (isNewGroup && opts.from === 'start') {
+      for (const env of ch.retained) this.enqueue(consumer, { env, attempt: 1 });
+    }
+    return {
+      close: async () => this.closeConsumer(consumer),
+      pause: () => {
+        consumer.paused = true;
+        this.track(consumer);
+      },
+      resume: () => {
+        consumer.paused = false;
+        this.track(consumer);
+        this.schedule(consumer);
+      },
+    };
+  }
+
+  async flush(): Promise<void> {
+    // Nothing is buffered: a publish is routed synchronously.
+  }
+
+  idle(): Promise<void> {
+    if (this.busy === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  stats(): BusStats {
+    return { ...this.counters };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
+    for (const ch of this.chans.values()) {
+      for (const g of ch.groups.values()) for (const c of g.consumers) c.closed = true;
+    }
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private chan(name: string): ChannelState {
+    let ch = this.chans.get(name);
+    if (!ch) {
+      ch = { name, groups: new Map(), retained: [] };
+      this.chans.set(name, ch);
+    }
+    return ch;
+  }
+
+  private route(group: Group, item: Item, avoid?: Consumer): void {
+    const cs = group.consumers;
+    if (cs.length === 0) return; // a group with no consumers left keeps nothing (like a deleted group)
+    let c = cs[group.rr++ % cs.length]!;
+    if (avoid && cs.length > 1 && c === avoid) c = cs[group.rr++ % cs.length]!;
+    this.enqueue(c, item);
+  }
+
+  private enqueue(c: Consumer, item: Item): void {
+    c.queue.push(item);
+    this.track(c);
+    this.schedule(c);
+  }
+
+  /** Keeps `busy` equal to the number of consumers with work in hand, and wakes idle() waiters at zero. */
+  private track(c: Consumer): void {
+    const active = !c.closed && (c.running || (!c.paused && c.queue.length > 0));
+    if (active === c.active) return;
+    c.active = active;
+    this.busy += active ? 1 : -1;
+    if (this.busy === 0 && this.idleWaiters.length > 0) {
+      const ws = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of ws) w();
+    }
+  }
+
+  private schedule(c: Consumer): void {
+    if (c.scheduled || c.running || c.paused || c.closed || c.queue.length === 0) return;
+    c.scheduled = true;
+    queueMicrotask(() => this.drain(c));
+  }
+
+  private drain(c: Consumer): void {
+    c.scheduled = false;
+    if (c.running) return;
+    c.running = true;
+    while (!c.paused && !c.closed) {
+      const item = c.queue.shift();
+      if (!item) break;
+      const result = this.deliver(c, item);
+      if (result) {
+        // async handler: continue after it settles, keeping per-consumer order
+        const next = (): void => {
+          c.running = false;
+          this.track(c);
+          this.schedule(c);
+        };
+        result.then(next, next);
+        return;
+      }
+    }
+    c.running = false;
+    this.track(c);
+  }
+
+  /** Runs the handler; returns a promise only when the handler is async. */
+  private deliver(c: Consumer, item: Item): Promise<void> | undefined {
+    this.counters.delivered++;
+    const env = item.attempt === item.env.attempt ? item.env : { ...item.env, attempt: item.attempt };
+    let acked = false;
+    const ctl: DeliveryControl = c.manual
+      ? {
+          ack: () => {
+            if (acked) return;
+            acked = true;
+            c.group.pending.delete(env.id);
+            this.counters.acked++;
+          },
+        }
+      : NOOP_CTL;
+    if (c.manual) {
+      c.group.pending.set(env.id, { item, consumer: c, deadline: this.now() + c.visibilityMs });
+    }
+    let out: void | Promise<void>;
+    try {
+      out = c.handler(env, ctl);
+    } catch (err) {
+      if (c.manual) c.group.pending.delete(env.id);
+      this.onFailure(c, item, err);
+      return undefined;
+    }
+    if (out && typeof (out as Promise<void>).then === 'function') {
+      return (out as Promise<void>).then(
+        () => {
+          if (!c.manual) this.counters.acked++;
+        },
+        (err: unknown) => {
+          if (c.manual) c.group.pending.delete(env.id);
+          this.onFailure(c, item, err);
+        },
+      );
+    }
+    if (!c.manual) this.counters.acked++;
+    return undefined;
+  }
+
+  private onFailure(c: Consumer, item: Item, err: unknown): void {
+    this.counters.failed++;
+    if (item.attempt >= c.maxAttempts) {
+      this.deadLetter(c.group, item, errorText(err));
+      return;
+    }
+    // retry at the front of this consumer's queue so per-consumer order is kept
+    c.queue.unshift({ env: item.env, attempt: item.attempt + 1 });
+  }
+
+  private deadLetter(group: Group, item: Item, error: string): void {
+    this.counters.deadLettered++;
+    const dl: DeadLetter = {
+      type: 'dead_letter',
+      channel: group.channel.name,
+      group: group.name,
+      messageId: item.env.id,
+      attempts: item.attempt,
+      error,
+      body: item.env.body,
+      ts: this.now(),
+    };
+    this.publish(channels.deadLetter(group.channel.name), dl);
+  }
+
+  private sweep(): void {
+    const now = this.now();
+    for (const ch of this.chans.values()) {
+      for (const g of ch.groups.values()) {
+        if (g.pending.size === 0) continue;
+        for (const [id, p] of g.pending) {
+          if (p.deadline > now) continue;
+          g.pending.delete(id);
+          this.counters.redelivered++;
+          const next: Item = { env: p.item.env, attempt: p.item.attempt + 1 };
+          if (next.attempt > p.consumer.maxAttempts) {
+            this.deadLetter(g, p.item, `not acknowledged within ${p.consumer.visibilityMs} ms`);
+          } else {
+            this.route(g, next, p.consumer);
+          }
+        }
+      }
+    }
+  }
+
+  private closeConsumer(c: Consumer): void {
+    if (c.closed) return;
+    c.closed = true;
+    this.track(c);
+    const g = c.group;
+    g.consumers = g.consumers.filter((x) => x !== c);
+    const left = c.queue.drainAll();
+    for (const item of left) this.route(g, item);
+    // Unacked messages of a closed consumer go back to the group at once.
+    for (const [id, p] of g.pending) {
+      if (p.consumer !== c) continue;
+      g.pending.delete(id);
+      this.counters.redelivered++;
+      this.route(g, { env: p.item.env, attempt: p.item.attempt + 1 });
+    }
+  }
+}
+
+const NOOP_CTL: DeliveryControl = { ack() {} };
+
+export function createInProcBus(opts?: InProcBusOptions): Bus {
+  return new InProcBus(opts);
+}

@@ -1,0 +1,285 @@
+/**
+ * Configuration: read once from the environment (and `.env` when present), validated, frozen, and passed in.
+ * A bad value stops start-up with a message naming the variable, the value and what is accepted.
+ * Defaults are safe: paper trading, embedded database, in-process bus, servers on 127.0.0.1.
+ */
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+import { parseMicro } from './money.ts';
+
+const bool = (name: string) =>
+  z
+    .string()
+    .transform((v, ctx) => {
+      const s = v.trim().toLowerCase();
+      if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+      if (['0', 'false', 'no', 'off'].includes(s)) return false;
+      ctx.addIssue({ code: 'custom', message: `${name} must be true or false` });
+      return z.NEVER;
+    });
+
+const pct = z
+  .string()
+  .transform((v, ctx) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 100) {
+      ctx.addIssue({ code: 'custom', message: 'a percentage greater than 0 and at most 100' });
+      return z.NEVER;
+    }
+    // kept as basis points, an exact integer
+    return Math.round(n * 100);
+  });
+
+const usd = z.string().transform((v, ctx) => {
+  try {
+    const micro = parseMicro(v.trim());
+    if (micro <= 0) throw new Error('not positive');
+    return micro;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'a positive dollar amount such as 500 or 1250.50' });
+    return z.NEVER;
+  }
+});
+
+const positiveInt = (what: string) =>
+  z.string().transform((v, ctx) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) {
+      ctx.addIssue({ code: 'custom', message: `a positive whole number (${what})` });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+const hour = z.string().transform((v, ctx) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 23) {
+    ctx.addIssue({ code: 'custom', message: 'an hour of the day, 0 to 23 (UTC)' });
+    return z.NEVER;
+  }
+  return n;
+});
+
+const url = (schemes: string[]) =>
+  z.string().refine(
+    (v) => {
+      try {
+        return schemes.includes(new URL(v).protocol.replace(':', ''));
+      } catch {
+        return false;
+      }
+    },
+    { message: `a URL starting with ${schemes.map((s) => s + '://').join(' or ')}` },
+  );
+
+const optionalSecret = z
+  .string()
+  .optional()
+  .transform((v) => (v && v.trim() !== '' ? v.trim() : undefined));
+
+/** Every setting, with its default. Keep .env.example in step with this list (a test checks). */
+const EnvSchema = z.object({
+  REDIS_URL: url(['redis', 'rediss']).optional().or(z.literal('').transform(() => undefined)),
+  REDIS_STREAM_MAXLEN: positiveInt('entries kept per stream').default(100_000),
+  DATABASE_URL: url(['postgres', 'postgresql']).optional().or(z.literal('').transform(() => undefined)),
+  DATA_DIR: z.string().min(1).default('./data'),
+  ANTHROPIC_API_KEY: optionalSecret,
+  ANTHROPIC_BASE_URL: url(['http', 'https']).optional().or(z.literal('').transform(() => undefined)),
+  ANTHROPIC_MODEL: z.string().min(1).default('claude-sonnet-4-5'),
+  MATCH_MIN_CONFIDENCE: z
+    .string()
+    .transform((v, ctx) => {
+      const n = Number(v);
+      if (!(n >= 0 && n <= 1)) {
+        ctx.addIssue({ code: 'custom', message: 'a number from 0 to 1' });
+        return z.NEVER;
+      }
+      return n;
+    })
+    .default(0.8),
+  POLYMARKET_API_KEY: optionalSecret,
+  POLYMARKET_API_SECRET: optionalSecret,
+  POLYMARKET_API_PASSPHRASE: optionalSecret,
+  POLYMARKET_PRIVATE_KEY: optionalSecret,
+  POLYMARKET_FUNDER_ADDRESS: optionalSecret,
+  KALSHI_API_KEY_ID: optionalSecret,
+  KALSHI_PRIVATE_KEY_PATH: z
+    .string()
+    .optional()
+    .transform((v) => (v && v.trim() !== '' ? v.trim() : undefined))
+    .refine((v) => v === undefined || existsSync(v), { message: 'the path of an existing PEM private-key file' }),
+  PUSHOVER_USER_KEY: optionalSecret,
+  PUSHOVER_API_TOKEN: optionalSecret,
+  INITIAL_BANKROLL: usd.default(500_000_000),
+  DRAWDOWN_LIMIT_PCT: pct.default(2_000),
+  DAILY_LOSS_LIMIT_PCT: pct.default(1_000),
+  POSITION_LIMIT_PCT: pct.default(1_000),
+  PLATFORM_LIMIT_PCT: pct.default(5_000),
+  DAILY_LOSS_RESET_HOUR_UTC: hour.default(0),
+  MAX_OPEN_ORDERS: positiveInt('orders').default(20),
+  MIN_EDGE_BPS: z
+    .string()
+    .transform((v, ctx) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) {
+        ctx.addIssue({ code: 'custom', message: 'a whole number of basis points, 0 or more' });
+        return z.NEVER;
+      }
+      return n;
+    })
+    .default(50),
+  STALE_AFTER_MS: positiveInt('milliseconds').default(5_000),
+  PAPER_LATENCY_MS: z
+    .string()
+    .transform((v, ctx) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) {
+        ctx.addIssue({ code: 'custom', message: 'a whole number of milliseconds, 0 or more' });
+        return z.NEVER;
+      }
+      return n;
+    })
+    .default(50),
+  PAPER_TRADING: bool('PAPER_TRADING').default(true),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DASHBOARD_HOST: z.string().min(1).default('127.0.0.1'),
+  DASHBOARD_PORT: z
+    .string()
+    .transform((v, ctx) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) {
+        ctx.addIssue({ code: 'custom', message: 'a TCP port, 0 to 65535' });
+        return z.NEVER;
+      }
+      return n;
+    })
+    .default(8787),
+  CONTROL_TOKEN: optionalSecret,
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export interface Config {
+  readonly redisUrl: string | undefined;
+  readonly redisStreamMaxLen: number;
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly anthropic: { readonly apiKey: string | undefined; readonly baseUrl: string | undefined; readonly model: string };
+  readonly matchMinConfidence: number;
+  readonly polymarket: {
+    readonly apiKey: string | undefined;
+    readonly apiSecret: string | undefined;
+    readonly apiPassphrase: string | undefined;
+    readonly privateKey: string | undefined;
+    readonly funderAddress: string | undefined;
+  };
+  readonly kalshi: { readonly apiKeyId: string | undefined; readonly privateKeyPath: string | undefined };
+  readonly pushover: { readonly userKey: string | undefined; readonly apiToken: string | undefined };
+  readonly risk: {
+    /** micro-dollars */
+    readonly initialBankroll: number;
+    /** all limits in basis points of bankroll/equity */
+    readonly drawdownLimitBps: number;
+    readonly dailyLossLimitBps: number;
+    readonly positionLimitBps: number;
+    readonly platformLimitBps: number;
+    readonly dailyLossResetHourUtc: number;
+    readonly maxOpenOrders: number;
+    readonly minEdgeBps: number;
+    readonly staleAfterMs: number;
+  };
+  readonly paperLatencyMs: number;
+  /** True unless PAPER_TRADING=false; live trading also needs the --live flag. */
+  readonly paperTrading: boolean;
+  readonly logLevel: Env['LOG_LEVEL'];
+  readonly dashboard: { readonly host: string; readonly port: number; readonly controlToken: string | undefined };
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Names of settings whose values must never be printed. */
+export const SECRET_KEYS = [
+  'ANTHROPIC_API_KEY',
+  'POLYMARKET_API_KEY',
+  'POLYMARKET_API_SECRET',
+  'POLYMARKET_API_PASSPHRASE',
+  'POLYMARKET_PRIVATE_KEY',
+  'PUSHOVER_USER_KEY',
+  'PUSHOVER_API_TOKEN',
+  'CONTROL_TOKEN',
+] as const;
+
+export const CONFIG_KEYS: readonly string[] = Object.keys(EnvSchema.shape);
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+/**
+ * Builds the Config from an environment map (process.env by default). Empty strings count as unset.
+ * Throws ConfigError listing every bad variable.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const input: Record<string, string> = {};
+  for (const key of CONFIG_KEYS) {
+    const v = env[key];
+    if (v !== undefined && v !== '') input[key] = v;
+  }
+  const parsed = EnvSchema.safeParse(input);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? '?');
+      const secret = (SECRET_KEYS as readonly string[]).includes(key);
+      const shown = secret ? '(hidden)' : JSON.stringify(input[key]);
+      return `  ${key}=${shown}: expected ${issue.message.replace(/^Invalid (input|option): /, '')}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}\nFix these in the environment or .env.`);
+  }
+  const e = parsed.data;
+  return deepFreeze<Config>({
+    redisUrl: e.REDIS_URL,
+    redisStreamMaxLen: e.REDIS_STREAM_MAXLEN,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    anthropic: { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL, model: e.ANTHROPIC_MODEL },
+    matchMinConfidence: e.MATCH_MIN_CONFIDENCE,
+    polymarket: {
+      apiKey: e.POLYMARKET_API_KEY,
+      apiSecret: e.POLYMARKET_API_SECRET,
+      apiPassphrase: e.POLYMARKET_API_PASSPHRASE,
+      privateKey: e.POLYMARKET_PRIVATE_KEY,
+      funderAddress: e.POLYMARKET_FUNDER_ADDRESS,
+    },
+    kalshi: { apiKeyId: e.KALSHI_API_KEY_ID, privateKeyPath: e.KALSHI_PRIVATE_KEY_PATH },
+    pushover: { userKey: e.PUSHOVER_USER_KEY, apiToken: e.PUSHOVER_API_TOKEN },
+    risk: {
+      initialBankroll: e.INITIAL_BANKROLL,
+      drawdownLimitBps: e.DRAWDOWN_LIMIT_PCT,
+      dailyLossLimitBps: e.DAILY_LOSS_LIMIT_PCT,
+      positionLimitBps: e.POSITION_LIMIT_PCT,
+      platformLimitBps: e.PLATFORM_LIMIT_PCT,
+      dailyLossResetHourUtc: e.DAILY_LOSS_RESET_HOUR_UTC,
+      maxOpenOrders: e.MAX_OPEN_ORDERS,
+      minEdgeBps: e.MIN_EDGE_BPS,
+      staleAfterMs: e.STALE_AFTER_MS,
+    },
+    paperLatencyMs: e.PAPER_LATENCY_MS,
+    paperTrading: e.PAPER_TRADING,
+    logLevel: e.LOG_LEVEL,
+    dashboard: { host: e.DASHBOARD_HOST, port: e.DASHBOARD_PORT, controlToken: e.CONTROL_TOKEN },
+  });
+}
+
+/** Loads `.env` from the working directory into process.env (existing variables win), if the file exists. */
+export function loadDotEnv(path = '.env'): void {
+  if (!existsSync(path)) return;
+  const before = { ...process.env };
+  process.loadEnvFile(path);
+  for (const [k, v] of Object.entries(before)) process.env[k] = v;
+}

@@ -1,0 +1,44 @@
+/**
+ * Builds the Kernel (config, bus, clock, logger, ids) for one process. The transport is the only thing that
+ * differs between one process (in-process bus) and many (Redis Streams on REDIS_URL).
+ */
+import { hostname } from 'node:os';
+import { createIds, type Kernel } from './agent.ts';
+import { createInProcBus } from './bus/inproc.ts';
+import type { Bus } from './bus/types.ts';
+import { type Clock, wallClock } from './clock.ts';
+import type { Config } from './config.ts';
+import { createLogger, type Logger } from './log.ts';
+
+export interface KernelOptions {
+  readonly config: Config;
+  /** 'inproc' (default) or 'redis' (needs config.redisUrl). */
+  readonly transport?: 'inproc' | 'redis';
+  readonly clock?: Clock;
+  readonly log?: Logger;
+  /** Process-unique instance name; default `<host>-<pid>`. Fix it for deterministic replay. */
+  readonly instance?: string;
+}
+
+export async function createBus(config: Config, transport: 'inproc' | 'redis', instance: string, log: Logger): Promise<Bus> {
+  if (transport === 'inproc') return createInProcBus({ name: instance });
+  if (!config.redisUrl) {
+    throw new Error('REDIS_URL is not set: the Redis transport needs it (e.g. REDIS_URL=redis://127.0.0.1:6379)');
+  }
+  const { createRedisBus } = await import('./bus/redis.ts');
+  return createRedisBus({ url: config.redisUrl, name: instance, maxLen: config.redisStreamMaxLen, log });
+}
+
+export async function createKernel(opts: KernelOptions): Promise<Kernel> {
+  const instance = opts.instance ?? `${hostname()}-${process.pid}`;
+  const log = opts.log ?? createLogger(opts.config.logLevel);
+  const bus = await createBus(opts.config, opts.transport ?? 'inproc', instance, log);
+  return {
+    config: opts.config,
+    bus,
+    clock: opts.clock ?? wallClock(),
+    log,
+    ids: createIds(instance),
+    instance,
+  };
+}

@@ -1,0 +1,481 @@
+/**
+ * The domain model: every message that travels on the bus, as a zod schema (validated once at the edge, when it
+ * enters from Redis or a venue) and a readonly TypeScript type inferred from it.
+ *
+ * Units (see money.ts): prices, sizes, fees and P&L are integer micro-units; spot prices are integer 1e-8 units;
+ * times are epoch milliseconds. `eventTime` is the venue's own timestamp (absent when the venue gives none),
+ * `receiveTime` the local clock when the data arrived.
+ */
+import { z } from 'zod';
+
+export type DeepReadonly<T> = T extends (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends readonly (infer U)[]
+    ? readonly DeepReadonly<U>[]
+    : T extends object
+      ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+      : T;
+
+const int = z.number().int();
+/** micro-dollar price strictly inside (0, 1) is checked where it matters; here any safe integer ≥ 0 */
+const price = int.min(0).max(1_000_000);
+const qty = int.min(0);
+const money = int;
+const ms = int;
+
+export const VenueSchema = z.enum(['polymarket', 'kalshi']);
+export type Venue = z.infer<typeof VenueSchema>;
+export const VENUES: readonly Venue[] = VenueSchema.options;
+
+export const SideSchema = z.enum(['buy', 'sell']);
+export type Side = z.infer<typeof SideSchema>;
+
+export const TimeInForceSchema = z.enum(['IOC', 'FOK', 'GTC']);
+export type TimeInForce = z.infer<typeof TimeInForceSchema>;
+
+// ---------------------------------------------------------------- markets
+
+export const FeeScheduleSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('polymarket'),
+    /** fee = shares × rate × p × (1 − p), rate in micro-units (0.07 → 70_000); taker only when takerOnly */
+    rate: int.min(0),
+    exponent: int.min(0),
+    takerOnly: z.boolean(),
+    /** share of taker fees rebated to makers, micro-units */
+    rebateRate: int.min(0),
+  }),
+  z.object({
+    kind: z.literal('kalshi'),
+    /** fee = ceil(coeff × C × P × (1 − P)) to the cent; 0.07 → 70_000 */
+    takerCoeff: int.min(0),
+    /** 0 where makers are not charged; 0.0175 → 17_500 where they are */
+    makerCoeff: int.min(0),
+  }),
+  z.object({ kind: z.literal('none') }),
+]);
+export type FeeSchedule = DeepReadonly<z.infer<typeof FeeScheduleSchema>>;
+
+export const OutcomeTokenSchema = z.object({
+  /** Venue token id, a string (Polymarket ids exceed 2^53); Kalshi uses `<ticker>:yes` / `<ticker>:no`. */
+  tokenId: z.string().min(1),
+  /** The outcome's label as the venue gives it ("Yes", "No", "Long", a candidate's name …). */
+  label: z.string(),
+  /** YES/NO orientation where the market is binary. */
+  side: z.enum(['yes', 'no', 'other']),
+});
+export type OutcomeToken = DeepReadonly<z.infer<typeof OutcomeTokenSchema>>;
+
+export const MarketStatusSchema = z.enum(['open', 'closed', 'resolved']);
+export type MarketStatus = z.infer<typeof MarketStatusSchema>;
+
+export const MarketSchema = z.object({
+  type: z.literal('market'),
+  venue: VenueSchema,
+  /** Polymarket condition id; Kalshi market ticker. */
+  marketId: z.string().min(1),
+  /** Polymarket event id / slug; Kalshi event ticker. */
+  eventId: z.string().optional(),
+  /** Polymarket Gamma market id (numeric string) or Kalshi ticker, for humans and URLs. */
+  slug: z.string().optional(),
+  question: z.string(),
+  /** Resolution rules text (Polymarket description, Kalshi rules_primary + rules_secondary). */
+  rules: z.string(),
+  outcomes: z.array(OutcomeTokenSchema).min(1),
+  tickSize: price,
+  minSize: qty,
+  fees: FeeScheduleSchema,
+  /** Scheduled close/expiry, epoch ms; null when the venue gives none. */
+  endTime: ms.nullable(),
+  status: MarketStatusSchema,
+  /** tokenId of the winning outcome once resolved. */
+  winner: z.string().optional(),
+  /** Polymarket negRisk market id (multi-outcome group) or Kalshi mutually-exclusive event ticker. */
+  negRiskGroup: z.string().optional(),
+  /** Augmented/placeholder ("Other") outcome of a negRisk group: its YES price does not make the sum reach 1. */
+  placeholder: z.boolean().optional(),
+  /** Changes whenever the venue's description of the market changes (cache key for match verdicts). */
+  version: z.string(),
+  eventTime: ms.optional(),
+  receiveTime: ms,
+});
+export type Market = DeepReadonly<z.infer<typeof MarketSchema>>;
+
+// ---------------------------------------------------------------- books and ticks
+
+/** [price, size], both micro-units. */
+export const LevelSchema = z.tuple([price, qty]);
+export type Level = readonly [price: number, size: number];
+
+export const OrderBookSchema = z.object({
+  type: z.literal('book'),
+  venue: VenueSchema,
+  marketId: z.string(),
+  tokenId: z.string(),
+  /** Best first: bids descending, asks ascending. */
+  bids: z.array(LevelSchema),
+  asks: z.array(LevelSchema),
+  /** Venue sequence or hash where given; informational. */
+  seq: int.optional(),
+  /** True when the feed could not keep this book current (gap, disconnect, age); nothing trades on it. */
+  stale: z.boolean(),
+  eventTime: ms.optional(),
+  receiveTime: ms,
+});
+export type OrderBook = DeepReadonly<z.infer<typeof OrderBookSchema>>;
+
+export const OracleSourceSchema = z.enum(['binance', 'chainlink', 'sim']);
+export type OracleSource = z.infer<typeof OracleSourceSchema>;
+
+export const OracleTickSchema = z.object({
+  type: z.literal('tick'),
+  source: OracleSourceSchema,
+  /** Normalized symbol "BTC/USD"-style: base asset, slash, quote (USDT kept as USDT). */
+  symbol: z.string(),
+  /** Last/mark price, 1e-8 units. */
+  price: int.min(0),
+  bid: int.min(0).optional(),
+  ask: int.min(0).optional(),
+  stale: z.boolean(),
+  eventTime: ms.optional(),
+  receiveTime: ms,
+});
+export type OracleTick = DeepReadonly<z.infer<typeof OracleTickSchema>>;
+
+export const TradePrintSchema = z.object({
+  type: z.literal('trade'),
+  venue: VenueSchema,
+  marketId: z.string(),
+  tokenId: z.string(),
+  price,
+  size: qty,
+  side: SideSchema.optional(),
+  eventTime: ms.optional(),
+  receiveTime: ms,
+});
+export type TradePrint = DeepReadonly<z.infer<typeof TradePrintSchema>>;
+
+/** A market resolved: each share of `winner` pays 1, every other outcome 0. */
+export const ResolutionSchema = z.object({
+  type: z.literal('resolution'),
+  venue: VenueSchema,
+  marketId: z.string(),
+  winner: z.string(),
+  eventTime: ms.optional(),
+  receiveTime: ms,
+});
+export type Resolution = DeepReadonly<z.infer<typeof ResolutionSchema>>;
+
+// ---------------------------------------------------------------- matching
+
+export const MatchRelationSchema = z.enum(['identical', 'inverted', 'implies', 'exclusive', 'different']);
+export type MatchRelation = z.infer<typeof MatchRelationSchema>;
+
+export const MarketRefSchema = z.object({ venue: VenueSchema, marketId: z.string() });
+export type MarketRef = DeepReadonly<z.infer<typeof MarketRefSchema>>;
+
+export const MarketLinkSchema = z.object({
+  type: z.literal('link'),
+  a: MarketRefSchema,
+  b: MarketRefSchema,
+  relation: MatchRelationSchema,
+  /** 0..1 */
+  confidence: z.number().min(0).max(1),
+  stage: z.enum(['rules', 'llm', 'cache', 'manual']),
+  reasons: z.array(z.string()),
+  decidedAt: ms,
+});
+export type MarketLink = DeepReadonly<z.infer<typeof MarketLinkSchema>>;
+
+export const OracleLinkSchema = z.object({
+  type: z.literal('oracle_link'),
+  market: MarketRefSchema,
+  /** Oracle symbol the market settles on, e.g. BTC/USD */
+  symbol: z.string(),
+  asset: z.string(),
+  kind: z.enum(['above', 'below', 'range', 'up_down']),
+  /** Strikes in 1e-8 units; range uses both, up_down uses `strike` as the reference open price when known. */
+  strike: int.optional(),
+  upper: int.optional(),
+  expiry: ms,
+  settlementSource: z.string(),
+  /** tokenId whose payout is 1 when the condition holds */
+  yesToken: z.string(),
+  noToken: z.string().optional(),
+});
+export type OracleLink = DeepReadonly<z.infer<typeof OracleLinkSchema>>;
+
+// ---------------------------------------------------------------- opportunities and trading
+
+export const OpportunityTypeSchema = z.enum(['oracle_lag', 'cross_venue', 'rebalancing', 'combinatorial']);
+export type OpportunityType = z.infer<typeof OpportunityTypeSchema>;
+
+export const LegSchema = z.object({
+  venue: VenueSchema,
+  marketId: z.string(),
+  tokenId: z.string(),
+  side: SideSchema,
+  /** Worst acceptable price, micro-dollars per share. */
+  limitPrice: price,
+  /** Shares, micro-units. */
+  shares: qty,
+});
+export type Leg = DeepReadonly<z.infer<typeof LegSchema>>;
+
+export const DataStampSchema = z.object({
+  /** instrument key `venue:tokenId` or `oracle:source:symbol` */
+  key: z.string(),
+  eventTime: ms.optional(),
+  receiveTime: ms,
+});
+
+export const OpportunitySchema = z.object({
+  type: z.literal('opportunity'),
+  id: z.string(),
+  kind: OpportunityTypeSchema,
+  legs: z.array(LegSchema).min(1),
+  /** Expected profit net of fees at `shares`, micro-dollars. */
+  edge: money,
+  /** Edge relative to capital committed, in basis points. */
+  edgeBps: int,
+  /** Capital committed (cost of buys + fees), micro-dollars. */
+  cost: money,
+  /** Fees included in the edge, micro-dollars. */
+  fees: money,
+  /** Share count at that edge (per leg where legs are equal-share). */
+  shares: qty,
+  /** 0..1: how strong/confident the signal is. */
+  signal: z.number().min(0).max(1),
+  detectedAt: ms,
+  expiresAt: ms,
+  data: z.array(DataStampSchema),
+  /** Free text for humans: which relation, which model inputs. */
+  note: z.string().optional(),
+});
+export type Opportunity = DeepReadonly<z.infer<typeof OpportunitySchema>>;
+
+export const TradeRequestSchema = z.object({
+  type: z.literal('trade_request'),
+  id: z.string(),
+  strategy: z.string(),
+  opportunityId: z.string().optional(),
+  kind: OpportunityTypeSchema.optional(),
+  /** All legs execute as one group. */
+  legs: z.array(LegSchema).min(1),
+  tif: TimeInForceSchema,
+  /** Expected edge net of fees at the requested sizes, micro-dollars. */
+  expectedEdge: money,
+  createdAt: ms,
+  /** Data the request was built from (for the stale-data rule). */
+  data: z.array(DataStampSchema),
+});
+export type TradeRequest = DeepReadonly<z.infer<typeof TradeRequestSchema>>;
+
+export const RiskVerdictSchema = z.enum(['approve', 'reduce', 'reject']);
+export type RiskVerdict = z.infer<typeof RiskVerdictSchema>;
+
+export const RiskDecisionSchema = z.object({
+  type: z.literal('risk_decision'),
+  id: z.string(),
+  requestId: z.string(),
+  strategy: z.string(),
+  verdict: RiskVerdictSchema,
+  /** The rule that fired (or "ok" on a clean approval). */
+  rule: z.string(),
+  reason: z.string(),
+  /** The request as approved (sizes possibly reduced); empty on reject. */
+  legs: z.array(LegSchema),
+  tif: TimeInForceSchema,
+  decidedAt: ms,
+});
+export type RiskDecision = DeepReadonly<z.infer<typeof RiskDecisionSchema>>;
+
+export const OrderStatusSchema = z.enum(['new', 'partially_filled', 'filled', 'cancelled', 'rejected', 'expired']);
+export type OrderStatus = z.infer<typeof OrderStatusSchema>;
+
+export const OrderSchema = z.object({
+  type: z.literal('order'),
+  id: z.string(),
+  requestId: z.string(),
+  strategy: z.string(),
+  legIndex: int.min(0),
+  venue: VenueSchema,
+  marketId: z.string(),
+  tokenId: z.string(),
+  side: SideSchema,
+  limitPrice: price,
+  shares: qty,
+  filledShares: qty,
+  tif: TimeInForceSchema,
+  status: OrderStatusSchema,
+  reason: z.string().optional(),
+  createdAt: ms,
+  updatedAt: ms,
+});
+export type Order = DeepReadonly<z.infer<typeof OrderSchema>>;
+
+export const FillSchema = z.object({
+  type: z.literal('fill'),
+  id: z.string(),
+  orderId: z.string(),
+  requestId: z.string(),
+  strategy: z.string(),
+  venue: VenueSchema,
+  marketId: z.string(),
+  tokenId: z.string(),
+  side: SideSchema,
+  price,
+  shares: qty,
+  fee: money,
+  liquidity: z.enum(['taker', 'maker']),
+  /** trade: a normal fill; unwind: closing a leg-risk excess; settlement: payout at resolution */
+  kind: z.enum(['trade', 'unwind', 'settlement']),
+  ts: ms,
+});
+export type Fill = DeepReadonly<z.infer<typeof FillSchema>>;
+
+/** One outcome record per trade-request group. */
+export const ExecutionReportSchema = z.object({
+  type: z.literal('execution_report'),
+  id: z.string(),
+  requestId: z.string(),
+  strategy: z.string(),
+  status: z.enum(['filled', 'partial', 'unwound', 'rejected', 'failed']),
+  fills: int.min(0),
+  /** Cost of closing leg-risk excess, micro-dollars (≥ 0 is a loss). */
+  legRiskCost: money,
+  fees: money,
+  reason: z.string().optional(),
+  ts: ms,
+});
+export type ExecutionReport = DeepReadonly<z.infer<typeof ExecutionReportSchema>>;
+
+export const PositionSchema = z.object({
+  type: z.literal('position'),
+  venue: VenueSchema,
+  marketId: z.string(),
+  tokenId: z.string(),
+  strategy: z.string().optional(),
+  shares: qty,
+  /** Total cost basis of the open shares, micro-dollars. */
+  costBasis: money,
+  realizedPnl: money,
+  /** Mark price used for unrealized P&L (best bid: what selling would fetch). */
+  mark: price,
+  unrealizedPnl: money,
+  ts: ms,
+});
+export type Position = DeepReadonly<z.infer<typeof PositionSchema>>;
+
+export const StrategyPerformanceSchema = z.object({
+  type: z.literal('strategy_performance'),
+  strategy: z.string(),
+  trades: int.min(0),
+  wins: int.min(0),
+  losses: int.min(0),
+  pnl: money,
+  sharpe: z.number(),
+  maxDrawdown: money,
+  allocation: money,
+  ts: ms,
+});
+export type StrategyPerformance = DeepReadonly<z.infer<typeof StrategyPerformanceSchema>>;
+
+export const AllocationSchema = z.object({
+  type: z.literal('allocation'),
+  /** strategy → capital in micro-dollars */
+  allocations: z.record(z.string(), money),
+  scores: z.record(z.string(), z.number()),
+  ts: ms,
+});
+export type Allocation = DeepReadonly<z.infer<typeof AllocationSchema>>;
+
+export const EquitySnapshotSchema = z.object({
+  type: z.literal('equity'),
+  cash: money,
+  positionsValue: money,
+  equity: money,
+  realizedPnl: money,
+  unrealizedPnl: money,
+  highWaterMark: money,
+  ts: ms,
+});
+export type EquitySnapshot = DeepReadonly<z.infer<typeof EquitySnapshotSchema>>;
+
+// ---------------------------------------------------------------- control and health
+
+export const SystemCommandSchema = z.object({
+  type: z.literal('system'),
+  command: z.enum(['HALT_ALL', 'PAUSE', 'RESUME']),
+  /** PAUSE/RESUME may target one agent by name; HALT_ALL always reaches every agent. */
+  target: z.string().optional(),
+  reason: z.string(),
+  issuedBy: z.string(),
+  issuedAt: ms,
+});
+export type SystemCommand = DeepReadonly<z.infer<typeof SystemCommandSchema>>;
+
+export const StrategyControlSchema = z.object({
+  type: z.literal('strategy_control'),
+  strategy: z.string(),
+  enabled: z.boolean(),
+  issuedAt: ms,
+});
+export type StrategyControl = DeepReadonly<z.infer<typeof StrategyControlSchema>>;
+
+export const AgentStateSchema = z.enum(['starting', 'running', 'paused', 'halted', 'stopped', 'faulted']);
+export type AgentState = z.infer<typeof AgentStateSchema>;
+
+export const HeartbeatSchema = z.object({
+  type: z.literal('heartbeat'),
+  agent: z.string(),
+  instance: z.string(),
+  state: AgentStateSchema,
+  pid: int,
+  host: z.string(),
+  ts: ms,
+  /** Feed health and counters: connected, lastMessageAgeMs, reconnects, framesRejected, processed, failed … */
+  details: z.record(z.string(), z.union([z.number(), z.string(), z.boolean(), z.null()])),
+});
+export type Heartbeat = DeepReadonly<z.infer<typeof HeartbeatSchema>>;
+
+export const AlertSchema = z.object({
+  type: z.literal('alert'),
+  level: z.enum(['info', 'warning', 'critical']),
+  title: z.string(),
+  body: z.string(),
+  ts: ms,
+});
+export type Alert = DeepReadonly<z.infer<typeof AlertSchema>>;
+
+/** Every message that may travel on the bus. */
+export const MessageSchema = z.discriminatedUnion('type', [
+  MarketSchema,
+  OrderBookSchema,
+  OracleTickSchema,
+  TradePrintSchema,
+  ResolutionSchema,
+  MarketLinkSchema,
+  OracleLinkSchema,
+  OpportunitySchema,
+  TradeRequestSchema,
+  RiskDecisionSchema,
+  OrderSchema,
+  FillSchema,
+  ExecutionReportSchema,
+  PositionSchema,
+  StrategyPerformanceSchema,
+  AllocationSchema,
+  EquitySnapshotSchema,
+  SystemCommandSchema,
+  StrategyControlSchema,
+  HeartbeatSchema,
+  AlertSchema,
+]);
+export type Message = DeepReadonly<z.infer<typeof MessageSchema>>;
+export type MessageType = Message['type'];
+export type MessageOf<T extends MessageType> = Extract<Message, { type: T }>;
+
+/** Instrument key used for books, staleness and data stamps. */
+export const instrumentKey = (venue: Venue, tokenId: string): string => `${venue}:${tokenId}`;
+export const oracleKey = (source: OracleSource, symbol: string): string => `oracle:${source}:${symbol}`;

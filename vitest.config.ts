@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Redis/PostgreSQL suites share real servers; each uses its own key/schema prefix, so files may run in parallel.
+    pool: 'forks',
+    reporters: ['default'],
+  },
+});
