@@ -1,0 +1,14 @@
+/**
+ * Every agent that `pm-arb agent <name>` can run as its own process, by name. Each entry builds the agent from
+ * the kernel and the `--opt key=value` options given on the command line. Add new agents here.
+ */
+import type { Agent, Kernel } from '../core/agent.ts';
+
+export interface AgentFactory {
+  readonly description: string;
+  create(kernel: Kernel, options: Readonly<Record<string, string>>): Agent | Promise<Agent>;
+}
+
+export const agentRegistry: Readonly<Record<string, AgentFactory>> = {
+  // entries: name → factory (see src/agents/*)
+};
