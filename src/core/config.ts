@@ -81,6 +81,8 @@ const optionalSecret = z
 const EnvSchema = z.object({
   REDIS_URL: url(['redis', 'rediss']).optional().or(z.literal('').transform(() => undefined)),
   REDIS_STREAM_MAXLEN: positiveInt('entries kept per stream').default(100_000),
+  /** Prepended to every Redis key of the bus (isolates tests and deployments sharing one Redis). */
+  REDIS_KEY_PREFIX: z.string().default(''),
   DATABASE_URL: url(['postgres', 'postgresql']).optional().or(z.literal('').transform(() => undefined)),
   DATA_DIR: z.string().min(1).default('./data'),
   ANTHROPIC_API_KEY: optionalSecret,
@@ -162,6 +164,7 @@ export type Env = z.infer<typeof EnvSchema>;
 export interface Config {
   readonly redisUrl: string | undefined;
   readonly redisStreamMaxLen: number;
+  readonly redisKeyPrefix: string;
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
   readonly anthropic: { readonly apiKey: string | undefined; readonly baseUrl: string | undefined; readonly model: string };
@@ -245,6 +248,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return deepFreeze<Config>({
     redisUrl: e.REDIS_URL,
     redisStreamMaxLen: e.REDIS_STREAM_MAXLEN,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
     databaseUrl: e.DATABASE_URL,
     dataDir: e.DATA_DIR,
     anthropic: { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL, model: e.ANTHROPIC_MODEL },

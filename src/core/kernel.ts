@@ -26,7 +26,13 @@ export async function createBus(config: Config, transport: 'inproc' | 'redis', i
     throw new Error('REDIS_URL is not set: the Redis transport needs it (e.g. REDIS_URL=redis://127.0.0.1:6379)');
   }
   const { createRedisBus } = await import('./bus/redis.ts');
-  return createRedisBus({ url: config.redisUrl, name: instance, maxLen: config.redisStreamMaxLen, log });
+  return createRedisBus({
+    url: config.redisUrl,
+    name: instance,
+    maxLen: config.redisStreamMaxLen,
+    keyPrefix: config.redisKeyPrefix,
+    log,
+  });
 }
 
 export async function createKernel(opts: KernelOptions): Promise<Kernel> {

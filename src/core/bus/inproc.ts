@@ -202,6 +202,13 @@ export class InProcBus implements Bus {
     return { ...this.counters };
   }
 
+  async history<T>(channel: Channel<T>, limit: number): Promise<Envelope<T>[]> {
+    const r = this.chans.get(channel.name)?.retained ?? [];
+    // the ring may run up to 10% past maxLen before it is cut back; never show more than the bound
+    const n = Math.max(0, Math.min(limit, this.maxLen, r.length));
+    return r.slice(r.length - n) as Envelope<T>[];
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     if (this.sweeper) clearInterval(this.sweeper);

@@ -75,6 +75,8 @@ export interface Bus {
   /** In-process: resolves when every queue is drained and no handler is running. Redis: same as flush. */
   idle(): Promise<void>;
   stats(): BusStats;
+  /** The most recent retained messages of a channel (at most `limit`), newest last. Attempt is 1. */
+  history<T>(channel: Channel<T>, limit: number): Promise<Envelope<T>[]>;
   close(): Promise<void>;
 }
 

@@ -1,0 +1,855 @@
+/**
+ * The Redis Streams transport: one stream per channel (`<keyPrefix><channel name>`), one Redis consumer group per
+ * bus group, at-least-once with XACK, stale pending entries claimed by the rest of the group after the visibility
+ * timeout, poison messages to the dead-letter channel, MAXLEN ~ retention.
+ *
+ * Nothing Redis-specific leaks out: an entry carries the publisher's message id (`i`) and the JSON body (`d`); the
+ * envelope id is that message id, kept on redelivery. Stream ids, group names and clients stay in here.
+ *
+ * Throughput: publishes within a tick are buffered and written in one pipeline (a small Lua script adds many
+ * entries per call); a subscription reads up to `readCount` entries per XREADGROUP on a connection of its own;
+ * acks are batched into the next write, and an ack is only sent once every publish made before it (such as the
+ * handler's own outputs) is confirmed written, so a crash never acks a message whose outputs were lost.
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { type Channel, channels, type DeadLetter } from '../channels.ts';
+import type { Logger } from '../log.ts';
+import {
+  type Bus,
+  type BusStats,
+  DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_VISIBILITY_TIMEOUT_MS,
+  type DeliveryControl,
+  type Envelope,
+  errorText,
+  type Handler,
+  type PublishOptions,
+  type SubscribeOptions,
+  type Subscription,
+} from './types.ts';
+
+export interface RedisBusOptions {
+  /** redis:// or rediss:// URL. */
+  readonly url: string;
+  /** Prefix of generated message ids (the process instance name). */
+  readonly name?: string;
+  /** Approximate number of entries kept per stream (XADD MAXLEN ~). Default 100,000. */
+  readonly maxLen?: number;
+  readonly log?: Logger;
+  /** Prepended to every key (tests use a random one per test). Default ''. */
+  readonly keyPrefix?: string;
+  /** Entries taken per XREADGROUP. Default 512. */
+  readonly readCount?: number;
+  /** Longest a read blocks before the subscription checks for stale entries. Default 2,000 ms. */
+  readonly blockMs?: number;
+  /** Messages per script call when writing (several calls go in one pipeline). Default 1,000. */
+  readonly writeChunk?: number;
+}
+
+// Adds many entries in one command: KEYS are the streams, ARGV[1] the MAXLEN, then (id, data) pairs.
+const XADD_MANY = `
+local maxlen = ARGV[1]
+for i = 1, #KEYS do
+  redis.call('XADD', KEYS[i], 'MAXLEN', '~', maxlen, '*', 'i', ARGV[2 * i], 'd', ARGV[2 * i + 1])
+end
+return #KEYS`;
+
+/** Far enough in the past that any consumer's visibility timeout has elapsed: hands an entry back at once. */
+const RELEASE_IDLE_MS = 365 * 24 * 3600 * 1000;
+
+interface Batch {
+  lastSeq: number;
+  keys: string[];
+  args: string[];
+  acks: AckItem[];
+  done: boolean;
+  failed: boolean;
+}
+
+interface AckItem {
+  key: string;
+  group: string;
+  sid: string;
+  /** Sent only once every publish up to this sequence number is confirmed. */
+  after: number;
+}
+
+interface RawEntry {
+  /** stream entry id (internal) */
+  sid: string;
+  fields: string[] | null;
+  attempt: number;
+}
+
+type Waiter = () => void;
+
+const noop = (): void => {};
+
+export class RedisBus implements Bus {
+  readonly transport = 'redis' as const;
+  readonly keyPrefix: string;
+  readonly maxLen: number;
+  readonly log: Logger | undefined;
+  readonly readCount: number;
+  readonly blockMs: number;
+  private readonly url: string;
+  private readonly idPrefix: string;
+  private readonly writeChunk: number;
+  /** Writes, acks, group admin and history. Blocking reads use one connection per subscription. */
+  readonly cmd: Redis;
+  private scriptSha: Promise<string>;
+  private seq = 0;
+
+  // ---- write path
+  private outKeys: string[] = [];
+  private outArgs: string[] = [];
+  private pubSeq = 0;
+  private confirmedSeq = 0;
+  private acks: AckItem[] = [];
+  private batches: Batch[] = [];
+  private scheduled = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private flushWaiters: { seq: number; acks: boolean; resolve: Waiter }[] = [];
+  private readonly admin = new Set<Promise<unknown>>();
+  private readonly groups = new Map<string, Promise<void>>();
+
+  private readonly subs = new Set<RedisSubscription>();
+  private closed = false;
+  readonly counters: BusStats = {
+    published: 0,
+    delivered: 0,
+    acked: 0,
+    failed: 0,
+    deadLettered: 0,
+    redelivered: 0,
+  };
+
+  constructor(opts: RedisBusOptions) {
+    this.url = opts.url;
+    this.keyPrefix = opts.keyPrefix ?? '';
+    this.maxLen = opts.maxLen ?? 100_000;
+    this.log = opts.log;
+    this.readCount = opts.readCount ?? 512;
+    this.blockMs = opts.blockMs ?? 2_000;
+    this.writeChunk = opts.writeChunk ?? 1_000;
+    this.idPrefix = `${opts.name ?? 'm'}-${randomBytes(4).toString('hex')}`;
+    this.cmd = this.connection('cmd');
+    this.scriptSha = this.loadScript();
+  }
+
+  /** A connection that retries for ever: while Redis is away, commands wait in the offline queue. */
+  connection(role: string): Redis {
+    const r = new Redis(this.url, {
+      maxRetriesPerRequest: null,
+      retryStrategy: (times) => Math.min(50 * times, 500),
+      connectionName: `pm-arb:${role}`,
+    });
+    let lastLogged = 0;
+    r.on('error', (err: Error) => {
+      const now = Date.now();
+      if (now - lastLogged < 5_000) return;
+      lastLogged = now;
+      this.log?.warn({ role, err: errorText(err) }, 'redis connection error (retrying)');
+    });
+    return r;
+  }
+
+  private loadScript(): Promise<string> {
+    const p = this.cmd.call('SCRIPT', 'LOAD', XADD_MANY) as Promise<string>;
+    p.catch(noop);
+    return p;
+  }
+
+  key(channel: string): string {
+    return this.keyPrefix + channel;
+  }
+
+  // ------------------------------------------------------------------ publish
+
+  publish<T>(channel: Channel<T>, body: T, opts?: PublishOptions): string {
+    if (this.closed) throw new Error('bus is closed');
+    const id = opts?.id ?? `${this.idPrefix}-${++this.seq}`;
+    this.outKeys.push(this.key(channel.name));
+    this.outArgs.push(id, JSON.stringify(body));
+    this.pubSeq++;
+    this.counters.published++;
+    this.kick();
+    return id;
+  }
+
+  /** Queues an XACK to go out after every publish made so far is written. */
+  ack(key: string, group: string, sid: string): void {
+    this.acks.push({ key, group, sid, after: this.pubSeq });
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.retryTimer) return;
+    // few batches in flight: later publishes accumulate into bigger ones
+    while (this.batches.length < 4) {
+      const n = this.outKeys.length;
+      let ackN = 0;
+      while (ackN < this.acks.length && this.acks[ackN]!.after <= this.confirmedSeq) ackN++;
+      if (n === 0 && ackN === 0) break;
+      const batch: Batch = {
+        lastSeq: this.pubSeq,
+        keys: this.outKeys,
+        args: this.outArgs,
+        acks: this.acks.splice(0, ackN),
+        done: false,
+        failed: false,
+      };
+      this.outKeys = [];
+      this.outArgs = [];
+      this.batches.push(batch);
+      this.send(batch);
+    }
+  }
+
+  private send(batch: Batch): void {
+    this.scriptSha.then(
+      (sha) => {
+        const p = this.cmd.pipeline();
+        const chunk = this.writeChunk;
+        const max = String(this.maxLen);
+        for (let i = 0; i < batch.keys.length; i += chunk) {
+          const keys = batch.keys.slice(i, i + chunk);
+          const args = batch.args.slice(2 * i, 2 * (i + chunk));
+          p.call('EVALSHA', sha, keys.length, ...keys, max, ...args);
+        }
+        const scripts = Math.ceil(batch.keys.length / chunk);
+        // one XACK per (stream, group)
+        const byGroup = new Map<string, { key: string; group: string; sids: string[] }>();
+        for (const a of batch.acks) {
+          const k = `${a.key}\u0000${a.group}`;
+          let g = byGroup.get(k);
+          if (!g) {
+            g = { key: a.key, group: a.group, sids: [] };
+            byGroup.set(k, g);
+          }
+          g.sids.push(a.sid);
+        }
+        for (const g of byGroup.values()) p.call('XACK', g.key, g.group, ...g.sids);
+        p.exec().then(
+          (res) => {
+            let err: Error | null = null;
+            for (let i = 0; i < scripts; i++) err ??= res?.[i]?.[0] ?? null;
+            // an ack that fails (group gone) is not worth retrying; written entries are
+            if (err) this.onBatchError(batch, err);
+            else {
+              batch.acks = [];
+              batch.done = true;
+            }
+            this.settle();
+          },
+          (err: unknown) => {
+            this.onBatchError(batch, err instanceof Error ? err : new Error(String(err)));
+            this.settle();
+          },
+        );
+      },
+      (err: unknown) => {
+        this.scriptSha = this.loadScript();
+        this.onBatchError(batch, err instanceof Error ? err : new Error(String(err)));
+        this.settle();
+      },
+    );
+  }
+
+  private onBatchError(batch: Batch, err: Error): void {
+    batch.failed = true;
+    if (/NOSCRIPT/.test(err.message)) this.scriptSha = this.loadScript();
+    this.log?.warn({ err: errorText(err), entries: batch.keys.length }, 'redis write failed; retrying');
+  }
+
+  /** Confirms finished batches in order; re-sends the first failed one after a pause. */
+  private settle(): void {
+    while (this.batches.length > 0 && this.batches[0]!.done) {
+      this.confirmedSeq = this.batches.shift()!.lastSeq;
+    }
+    const head = this.batches[0];
+    if (head?.failed && !this.retryTimer) {
+      // wait for everything in flight, then re-send every unconfirmed batch in order
+      if (this.batches.some((b) => !b.done && !b.failed)) return;
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        for (const b of this.batches) {
+          if (b.done) continue;
+          b.failed = false;
+          this.send(b);
+        }
+      }, 200);
+    }
+    this.wakeFlushWaiters();
+    this.pump();
+  }
+
+  private wakeFlushWaiters(): void {
+    if (this.flushWaiters.length === 0) return;
+    const acksDone = this.acks.length === 0 && this.batches.length === 0;
+    this.flushWaiters = this.flushWaiters.filter((w) => {
+      if (this.confirmedSeq >= w.seq && (!w.acks || acksDone)) {
+        w.resolve();
+        return false;
+      }
+      return true;
+    });
+  }
+
+  async flush(): Promise<void> {
+    await this.settleAdmin();
+    await this.waitWritten(false);
+  }
+
+  /** Waits until publishes so far are written; with `acks`, until every queued ack is sent too. */
+  waitWritten(acks: boolean): Promise<void> {
+    const seq = this.pubSeq;
+    const acksDone = this.acks.length === 0 && this.batches.length === 0;
+    if (this.confirmedSeq >= seq && (!acks || acksDone)) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.flushWaiters.push({ seq, acks, resolve });
+      this.kick();
+    });
+  }
+
+  private async settleAdmin(): Promise<void> {
+    while (this.admin.size > 0) await Promise.allSettled([...this.admin]);
+  }
+
+  /** Runs an admin command on the command connection, tracked so flush() waits for it. */
+  track<T>(p: Promise<T>): Promise<T> {
+    this.admin.add(p);
+    const done = (): void => {
+      this.admin.delete(p);
+    };
+    p.then(done, done);
+    return p;
+  }
+
+  idle(): Promise<void> {
+    return this.flush();
+  }
+
+  stats(): BusStats {
+    return { ...this.counters };
+  }
+
+  // ------------------------------------------------------------------ groups and subscriptions
+
+  /** Creates the consumer group once (at the end of the stream, or its start); the stream is made if needed. */
+  ensureGroup(key: string, group: string, from: 'new' | 'start', force = false): Promise<void> {
+    const k = `${key}\u0000${group}`;
+    let p = force ? undefined : this.groups.get(k);
+    if (!p) {
+      p = this.track(
+        (
+          this.cmd.call(
+            'XGROUP',
+            'CREATE',
+            key,
+            group,
+            from === 'start' ? '0' : '$',
+            'MKSTREAM',
+          ) as Promise<unknown>
+        ).then(
+          () => undefined,
+          (err: unknown) => {
+            if (err instanceof Error && /BUSYGROUP/.test(err.message)) return;
+            this.groups.delete(k);
+            throw err;
+          },
+        ),
+      );
+      this.groups.set(k, p);
+    }
+    return p;
+  }
+
+  subscribe<T>(channel: Channel<T>, opts: SubscribeOptions, handler: Handler<T>): Subscription {
+    if (this.closed) throw new Error('bus is closed');
+    const sub = new RedisSubscription(this, channel as Channel<unknown>, opts, handler as Handler<unknown>);
+    this.subs.add(sub);
+    sub.onClosed = () => this.subs.delete(sub);
+    sub.start();
+    return sub;
+  }
+
+  deadLetter(
+    channel: string,
+    group: string,
+    messageId: string,
+    attempts: number,
+    error: string,
+    body: unknown,
+  ) {
+    this.counters.deadLettered++;
+    const dl: DeadLetter = {
+      type: 'dead_letter',
+      channel,
+      group,
+      messageId,
+      attempts,
+      error,
+      body,
+      ts: Date.now(),
+    };
+    this.publish(channels.deadLetter(channel), dl);
+  }
+
+  async history<T>(channel: Channel<T>, limit: number): Promise<Envelope<T>[]> {
+    if (limit <= 0) return [];
+    const res = (await this.cmd.call('XREVRANGE', this.key(channel.name), '+', '-', 'COUNT', limit)) as [
+      string,
+      string[],
+    ][];
+    const out: Envelope<T>[] = [];
+    for (let i = res.length - 1; i >= 0; i--) {
+      const d = decode(channel, res[i]![1]);
+      if (d.ok) out.push({ id: d.id, channel: channel.name, body: d.body as T, attempt: 1 });
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await Promise.allSettled([...this.subs].map((s) => s.close()));
+    await this.waitWritten(true);
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    await this.cmd.quit().catch(noop);
+    this.cmd.disconnect();
+  }
+}
+
+type Decoded =
+  | { ok: true; id: string; body: unknown }
+  | { ok: false; id: string; raw: unknown; error: string };
+
+/** Entry fields → message, validated against the channel's schema (the edge where data enters the process). */
+function decode(channel: Channel<unknown>, fields: string[] | null, fallbackId = 'unknown'): Decoded {
+  let id: string | undefined;
+  let data: string | undefined;
+  if (fields) {
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      const f = fields[i];
+      if (f === 'i') id = fields[i + 1];
+      else if (f === 'd') data = fields[i + 1];
+    }
+  }
+  if (id === undefined || data === undefined) {
+    const raw: Record<string, string> = {};
+    if (fields) for (let i = 0; i + 1 < fields.length; i += 2) raw[fields[i]!] = fields[i + 1]!;
+    return {
+      ok: false,
+      id: id ?? fallbackId,
+      raw,
+      error: 'malformed entry: expected fields i (id) and d (JSON body)',
+    };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(data);
+  } catch (err) {
+    return { ok: false, id, raw: data, error: `not JSON: ${errorText(err)}` };
+  }
+  const r = channel.schema.safeParse(json);
+  if (!r.success) {
+    const issues = r.error.issues.map((x) => `${x.path.join('.') || '(root)'}: ${x.message}`).join('; ');
+    return { ok: false, id, raw: json, error: `failed validation for ${channel.name}: ${issues}` };
+  }
+  return { ok: true, id, body: r.data };
+}
+
+class Fifo<T> {
+  private items: T[] = [];
+  private head = 0;
+  get length(): number {
+    return this.items.length - this.head;
+  }
+  push(v: T): void {
+    this.items.push(v);
+  }
+  unshift(v: T): void {
+    if (this.head > 0) this.items[--this.head] = v;
+    else this.items.unshift(v);
+  }
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const v = this.items[this.head]!;
+    this.items[this.head++] = undefined as T;
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    }
+    return v;
+  }
+  has(pred: (v: T) => boolean): boolean {
+    for (let i = this.head; i < this.items.length; i++) if (pred(this.items[i]!)) return true;
+    return false;
+  }
+  drainAll(): T[] {
+    const out = this.items.slice(this.head);
+    this.items = [];
+    this.head = 0;
+    return out;
+  }
+}
+
+class RedisSubscription implements Subscription {
+  onClosed: () => void = noop;
+  private readonly key: string;
+  private readonly group: string;
+  private readonly consumer: string;
+  private readonly manual: boolean;
+  private readonly maxAttempts: number;
+  private readonly visibilityMs: number;
+  private readonly sweepMs: number;
+  private readonly reader: Redis;
+  private readerId: number | undefined;
+  private blocked = false;
+  private readonly local = new Fifo<RawEntry>();
+  /** manual mode: delivered and not yet acked */
+  private readonly unacked = new Set<string>();
+  private inHand: string | undefined;
+  private paused = false;
+  private closed = false;
+  private needRecover = true;
+  private everReady = false;
+  private nextSweep = 0;
+  private wake: Waiter | undefined;
+  private loop: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly bus: RedisBus,
+    private readonly channel: Channel<unknown>,
+    private readonly opts: SubscribeOptions,
+    private readonly handler: Handler<unknown>,
+  ) {
+    this.key = bus.key(channel.name);
+    this.group = opts.group;
+    this.consumer = opts.consumer ?? `c-${randomBytes(6).toString('hex')}`;
+    this.manual = opts.ack === 'manual';
+    this.maxAttempts = opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    this.visibilityMs = opts.visibilityTimeoutMs ?? DEFAULT_VISIBILITY_TIMEOUT_MS;
+    this.sweepMs = Math.max(20, Math.min(this.visibilityMs / 3, bus.blockMs));
+    this.reader = bus.connection('reader');
+    this.reader.on('ready', () => {
+      // after a reconnect, entries delivered while the reply was in flight sit in our pending list
+      if (this.everReady) this.needRecover = true;
+      this.everReady = true;
+    });
+    this.reader.on('close', () => {
+      this.readerId = undefined;
+    });
+  }
+
+  start(): void {
+    // issued now, on the command connection, so it is ordered before any publish that follows
+    this.bus.ensureGroup(this.key, this.group, this.opts.from ?? 'new').catch(noop);
+    this.loop = this.run();
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.poke();
+  }
+
+  private poke(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
+  private async run(): Promise<void> {
+    while (!this.closed) {
+      try {
+        await this.bus.ensureGroup(this.key, this.group, this.opts.from ?? 'new');
+        break;
+      } catch (err) {
+        this.bus.log?.warn(
+          { stream: this.key, err: errorText(err) },
+          'cannot create consumer group; retrying',
+        );
+        await this.sleep(200);
+      }
+    }
+    while (!this.closed) {
+      if (this.paused) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+        });
+        continue;
+      }
+      try {
+        if (this.local.length === 0) {
+          if (this.needRecover) {
+            this.needRecover = false;
+            await this.recover();
+          } else if (Date.now() >= this.nextSweep) {
+            await this.sweep();
+            this.nextSweep = Date.now() + this.sweepMs;
+          } else {
+            await this.read(Math.max(1, this.nextSweep - Date.now()));
+          }
+          continue;
+        }
+        while (this.local.length > 0 && !this.paused && !this.closed) {
+          const e = this.local.shift()!;
+          const r = this.deliver(e);
+          if (r) await r;
+        }
+      } catch (err) {
+        if (this.closed) break;
+        const msg = errorText(err);
+        if (/NOGROUP/.test(msg)) {
+          // the stream or group was deleted under us: make it again
+          await this.bus.ensureGroup(this.key, this.group, this.opts.from ?? 'new', true).catch(noop);
+        } else {
+          this.bus.log?.warn(
+            { stream: this.key, group: this.group, err: msg },
+            'redis read failed; retrying',
+          );
+          await this.sleep(100);
+        }
+      }
+    }
+  }
+
+  private async read(blockMs: number): Promise<void> {
+    // the connection's id lets close() cut a blocking read short (CLIENT UNBLOCK)
+    if (this.readerId === undefined) this.readerId = (await this.reader.call('CLIENT', 'ID')) as number;
+    if (this.closed) return;
+    this.blocked = true;
+    let res: [string, [string, string[]][]][] | null;
+    try {
+      res = (await this.reader.call(
+        'XREADGROUP',
+        'GROUP',
+        this.group,
+        this.consumer,
+        'COUNT',
+        this.bus.readCount,
+        'BLOCK',
+        Math.min(blockMs, this.bus.blockMs),
+        'STREAMS',
+        this.key,
+        '>',
+      )) as [string, [string, string[]][]][] | null;
+    } finally {
+      this.blocked = false;
+    }
+    if (!res) return;
+    for (const [, entries] of res) {
+      for (const [sid, fields] of entries) this.local.push({ sid, fields, attempt: 1 });
+    }
+  }
+
+  /** Whether an entry is already held here (queued, in the handler, or delivered and awaiting a manual ack). */
+  private holds(sid: string): boolean {
+    return sid === this.inHand || this.unacked.has(sid) || this.local.has((e) => e.sid === sid);
+  }
+
+  /** Takes back our own pending entries (after a start or a reconnect). */
+  private async recover(): Promise<void> {
+    const pending = (await this.reader.call(
+      'XPENDING',
+      this.key,
+      this.group,
+      '-',
+      '+',
+      1000,
+      this.consumer,
+    )) as [string, string, number, number][];
+    const sids = pending.filter((p) => !this.holds(p[0])).map((p) => p[0]);
+    if (sids.length > 0) await this.claim(sids, 0, new Map(pending.map((p) => [p[0], p[3]])));
+  }
+
+  /** Claims entries of the group left unacked past the visibility timeout (another consumer's, or ours long since). */
+  private async sweep(): Promise<void> {
+    const pending = (await this.reader.call(
+      'XPENDING',
+      this.key,
+      this.group,
+      'IDLE',
+      this.visibilityMs,
+      '-',
+      '+',
+      200,
+    )) as [string, string, number, number][];
+    if (pending.length === 0) return;
+    const sids: string[] = [];
+    const deliveries = new Map<string, number>();
+    for (const [sid, owner, idle, count] of pending) {
+      if (owner === this.consumer && (idle < 2 * this.visibilityMs || sid === this.inHand)) continue;
+      if (owner === this.consumer && this.local.has((e) => e.sid === sid)) continue;
+      sids.push(sid);
+      deliveries.set(sid, count);
+    }
+    if (sids.length > 0) await this.claim(sids, this.visibilityMs, deliveries);
+  }
+
+  private async claim(sids: string[], minIdle: number, deliveries: Map<string, number>): Promise<void> {
+    const res = (await this.reader.call('XCLAIM', this.key, this.group, this.consumer, minIdle, ...sids)) as [
+      string,
+      string[] | null,
+    ][];
+    const gone: string[] = [];
+    for (const [sid, fields] of res) {
+      if (!fields) {
+        gone.push(sid); // trimmed away while pending: nothing left to deliver
+        continue;
+      }
+      this.unacked.delete(sid);
+      const attempt = (deliveries.get(sid) ?? 1) + 1;
+      this.bus.counters.redelivered++;
+      if (attempt > this.maxAttempts) {
+        const d = decode(this.channel, fields);
+        this.bus.deadLetter(
+          this.channel.name,
+          this.group,
+          d.id,
+          attempt - 1,
+          `not acknowledged within ${this.visibilityMs} ms`,
+          d.ok ? d.body : d.raw,
+        );
+        this.bus.ack(this.key, this.group, sid);
+        continue;
+      }
+      this.local.push({ sid, fields, attempt });
+    }
+    for (const sid of gone) this.bus.ack(this.key, this.group, sid);
+  }
+
+  /** Runs the handler for one entry; returns a promise only when the handler is async. */
+  private deliver(e: RawEntry): Promise<void> | undefined {
+    const d = decode(this.channel, e.fields);
+    if (!d.ok) {
+      this.bus.log?.warn({ stream: this.key, messageId: d.id, err: d.error }, 'dead-lettered a bad entry');
+      this.bus.deadLetter(this.channel.name, this.group, d.id, e.attempt, d.error, d.raw);
+      this.bus.ack(this.key, this.group, e.sid);
+      return undefined;
+    }
+    const counters = this.bus.counters;
+    counters.delivered++;
+    const env: Envelope<unknown> = { id: d.id, channel: this.channel.name, body: d.body, attempt: e.attempt };
+    let ctl: DeliveryControl = NOOP_CTL;
+    if (this.manual) {
+      let acked = false;
+      this.unacked.add(e.sid);
+      ctl = {
+        ack: () => {
+          if (acked) return;
+          acked = true;
+          this.unacked.delete(e.sid);
+          counters.acked++;
+          this.bus.ack(this.key, this.group, e.sid);
+        },
+      };
+    }
+    this.inHand = e.sid;
+    let out: void | Promise<void>;
+    try {
+      out = this.handler(env, ctl);
+    } catch (err) {
+      this.onFailure(e, d.id, d.body, err);
+      return undefined;
+    }
+    if (out && typeof (out as Promise<void>).then === 'function') {
+      return (out as Promise<void>).then(
+        () => this.done(e),
+        (err: unknown) => this.onFailure(e, d.id, d.body, err),
+      );
+    }
+    this.done(e);
+    return undefined;
+  }
+
+  private done(e: RawEntry): void {
+    this.inHand = undefined;
+    if (this.manual) return;
+    this.bus.counters.acked++;
+    this.bus.ack(this.key, this.group, e.sid);
+  }
+
+  private onFailure(e: RawEntry, id: string, body: unknown, err: unknown): void {
+    this.inHand = undefined;
+    this.unacked.delete(e.sid);
+    this.bus.counters.failed++;
+    if (e.attempt >= this.maxAttempts) {
+      this.bus.log?.warn(
+        { stream: this.key, messageId: id, err: errorText(err) },
+        'dead-lettered a failing message',
+      );
+      this.bus.deadLetter(this.channel.name, this.group, id, e.attempt, errorText(err), body);
+      this.bus.ack(this.key, this.group, e.sid);
+      return;
+    }
+    // retried at once, at the front, so this consumer's order is kept
+    this.local.unshift({ sid: e.sid, fields: e.fields, attempt: e.attempt + 1 });
+  }
+
+  /** Graceful: the message in hand finishes and is acked; what is left is handed back to the group at once. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.poke();
+    if (this.blocked && this.readerId !== undefined) {
+      await (this.bus.cmd.call('CLIENT', 'UNBLOCK', this.readerId) as Promise<unknown>).catch(noop);
+    }
+    await this.loop;
+    const left = [...this.local.drainAll().map((e) => e.sid), ...this.unacked];
+    this.unacked.clear();
+    if (left.length > 0) {
+      // mark them long idle so any other consumer of the group claims them on its next sweep
+      await (
+        this.reader.call(
+          'XCLAIM',
+          this.key,
+          this.group,
+          this.consumer,
+          0,
+          ...left,
+          'IDLE',
+          RELEASE_IDLE_MS,
+          'JUSTID',
+        ) as Promise<unknown>
+      ).catch(noop);
+    }
+    await this.bus.waitWritten(true);
+    this.reader.disconnect();
+    this.onClosed();
+  }
+}
+
+const NOOP_CTL: DeliveryControl = { ack() {} };
+
+export function createRedisBus(opts: RedisBusOptions): Bus {
+  return new RedisBus(opts);
+}
