@@ -1,0 +1,414 @@
+/**
+ * Kalshi decoder: raw frames (REST responses and websocket messages) → Markets, OrderBooks, TradePrints and
+ * Resolutions, with the local books that the websocket deltas update.
+ *
+ * Each market has one bid side per outcome (Kalshi books hold bids only, K5); after every change the decoder
+ * emits two OrderBooks, one per token: YES bids = YES bids, YES asks = NO bids mirrored through 1 (K6), and the
+ * reverse for NO. Sequence numbers are per subscription (K13): a gap marks every book of that sid stale (they
+ * are emitted once with `stale: true`, then left alone) and calls `onGap`, so the live feed resubscribes for a
+ * fresh snapshot, which clears the flag. Malformed frames go to `sink.reject`; nothing here throws on input.
+ */
+import type { Market, OrderBook } from '../../core/messages.ts';
+import { ONE } from '../../core/money.ts';
+import { BookSide } from '../local-book.ts';
+import { baseSource, type Decoder, type FeedSink, type RawFrame, type SourceName } from '../types.ts';
+import {
+  eventsOf,
+  fixedMicro,
+  isoMs,
+  KALSHI,
+  marketsOf,
+  noToken,
+  parseLevels,
+  parseRestOrderbook,
+  parseTicker,
+  parseWsTrade,
+  SeqTracker,
+  toMarket,
+  yesToken,
+} from './parse.ts';
+import type {
+  WireMarket,
+  WireOrderbookDelta,
+  WireOrderbookSnapshot,
+  WireSubscribed,
+  WireTicker,
+  WireWsEnvelope,
+  WireWsTrade,
+} from './wire.ts';
+
+export interface KalshiGap {
+  sid: number;
+  /** Markets whose books went stale. */
+  tickers: string[];
+  expected: number;
+  got: number;
+}
+
+export interface KalshiDecoderOptions {
+  /** Levels per side in emitted books (default 20). */
+  depth?: number;
+  /** Called on a sequence gap; the live feed resubscribes those markets. */
+  onGap?: (gap: KalshiGap) => void;
+}
+
+export interface KalshiDecoderStats {
+  frames: number;
+  rejected: number;
+  gaps: number;
+  staleBooks: number;
+  errors: number;
+}
+
+export interface KalshiDecoder extends Decoder {
+  books(): Iterable<OrderBook>;
+  stats(): KalshiDecoderStats;
+  /** Markets last seen, by ticker. */
+  markets(): ReadonlyMap<string, Market>;
+  /** Sids that had a gap and not yet a fresh snapshot. */
+  staleSids(): number[];
+}
+
+interface LocalBook {
+  readonly ticker: string;
+  readonly yesTok: string;
+  readonly noTok: string;
+  readonly yes: BookSide;
+  readonly no: BookSide;
+  /** Websocket subscription id feeding this book; -1 for a REST snapshot. */
+  sid: number;
+  stale: boolean;
+  seq: number | undefined;
+  eventTime: number | undefined;
+  receiveTime: number;
+}
+
+const SOURCES: readonly SourceName[] = [
+  'kalshi.rest.markets',
+  'kalshi.rest.events',
+  'kalshi.rest.orderbook',
+  'kalshi.ws',
+];
+const ORDERBOOK_PATH = /\/markets\/([^/?#]+)\/orderbook\/?$/;
+
+export function createKalshiDecoder(opts: KalshiDecoderOptions = {}): KalshiDecoder {
+  const depth = opts.depth ?? 20;
+  const local = new Map<string, LocalBook>();
+  const seqs = new SeqTracker();
+  const staleSids = new Set<number>();
+  const exclusive = new Map<string, boolean>(); // event ticker → mutually_exclusive
+  const wireMarkets = new Map<string, WireMarket>();
+  const lastMarkets = new Map<string, Market>();
+  const resolved = new Set<string>();
+  const st: KalshiDecoderStats = { frames: 0, rejected: 0, gaps: 0, staleBooks: 0, errors: 0 };
+
+  const reject = (sink: FeedSink, source: string, reason: string): void => {
+    st.rejected++;
+    sink.reject(source, reason);
+  };
+
+  const bookOf = (ticker: string): LocalBook => {
+    let b = local.get(ticker);
+    if (!b) {
+      b = {
+        ticker,
+        yesTok: yesToken(ticker),
+        noTok: noToken(ticker),
+        yes: new BookSide('bid'),
+        no: new BookSide('bid'),
+        sid: -1,
+        stale: false,
+        seq: undefined,
+        eventTime: undefined,
+        receiveTime: 0,
+      };
+      local.set(ticker, b);
+    }
+    return b;
+  };
+
+  const tokenBook = (b: LocalBook, yesSide: boolean, receiveTime: number): OrderBook => {
+    const own = yesSide ? b.yes : b.no;
+    const other = yesSide ? b.no : b.yes;
+    const out: OrderBook = {
+      type: 'book',
+      venue: KALSHI,
+      marketId: b.ticker,
+      tokenId: yesSide ? b.yesTok : b.noTok,
+      bids: own.levels(depth),
+      asks: other.mirrored(ONE, depth),
+      ...(b.seq !== undefined ? { seq: b.seq } : {}),
+      stale: b.stale,
+      ...(b.eventTime !== undefined ? { eventTime: b.eventTime } : {}),
+      receiveTime,
+    };
+    return out;
+  };
+
+  const emitBook = (sink: FeedSink, b: LocalBook, receiveTime: number): void => {
+    b.receiveTime = receiveTime;
+    sink.emit(tokenBook(b, true, receiveTime));
+    sink.emit(tokenBook(b, false, receiveTime));
+  };
+
+  const emitMarket = (sink: FeedSink, source: string, wm: WireMarket, receiveTime: number): void => {
+    const ev = typeof wm?.event_ticker === 'string' ? exclusive.get(wm.event_ticker) : undefined;
+    const m = toMarket(wm, { receiveTime, ...(ev !== undefined ? { mutuallyExclusive: ev } : {}) });
+    if (typeof m === 'string') {
+      reject(sink, source, m);
+      return;
+    }
+    wireMarkets.set(m.marketId, wm);
+    lastMarkets.set(m.marketId, m);
+    sink.emit(m);
+    if (m.status === 'resolved' && m.winner && !resolved.has(m.marketId)) {
+      resolved.add(m.marketId);
+      sink.emit({
+        type: 'resolution',
+        venue: KALSHI,
+        marketId: m.marketId,
+        winner: m.winner,
+        ...(m.eventTime !== undefined ? { eventTime: m.eventTime } : {}),
+        receiveTime,
+      });
+    }
+  };
+
+  const markGap = (sink: FeedSink, sid: number, expected: number, got: number, receiveTime: number): void => {
+    st.gaps++;
+    staleSids.add(sid);
+    const tickers: string[] = [];
+    for (const b of local.values()) {
+      if (b.sid !== sid || b.stale) continue;
+      b.stale = true;
+      tickers.push(b.ticker);
+      emitBook(sink, b, receiveTime);
+    }
+    opts.onGap?.({ sid, tickers, expected, got });
+  };
+
+  const markAllStale = (sink: FeedSink, receiveTime: number): void => {
+    for (const b of local.values()) {
+      if (b.stale || b.sid < 0) continue;
+      b.stale = true;
+      emitBook(sink, b, receiveTime);
+    }
+    seqs.clear();
+    staleSids.clear();
+  };
+
+  /** Checks seq; on a gap marks the sid's books stale. Returns false when the frame must not be applied. */
+  const sequenced = (sink: FeedSink, env: WireWsEnvelope, receiveTime: number): boolean => {
+    if (typeof env.sid !== 'number' || typeof env.seq !== 'number') return true;
+    const before = seqs.lastOf(env.sid);
+    if (seqs.check(env.sid, env.seq) === 'gap') {
+      markGap(sink, env.sid, (before ?? 0) + 1, env.seq, receiveTime);
+      return false;
+    }
+    return true;
+  };
+
+  function decodeWs(frame: RawFrame, sink: FeedSink): void {
+    const env = frame.data as WireWsEnvelope;
+    if (!env || typeof env !== 'object' || typeof env.type !== 'string') {
+      reject(
+        sink,
+        frame.source,
+        typeof frame.data === 'string' ? 'websocket frame is not JSON' : 'frame has no type',
+      );
+      return;
+    }
+    const ts = frame.ts;
+    switch (env.type) {
+      case 'orderbook_delta': {
+        const d = env.msg as WireOrderbookDelta;
+        if (!d || typeof d.market_ticker !== 'string')
+          return reject(sink, frame.source, 'orderbook_delta has no market_ticker');
+        const price = fixedMicro(d.price_dollars);
+        const delta = fixedMicro(d.delta_fp);
+        if (!(price >= 0 && price <= ONE) || Number.isNaN(delta) || (d.side !== 'yes' && d.side !== 'no')) {
+          return reject(sink, frame.source, 'orderbook_delta has a malformed price, delta or side');
+        }
+        if (!sequenced(sink, env, ts)) return;
+        const b = local.get(d.market_ticker);
+        if (!b)
+          return reject(sink, frame.source, `orderbook_delta before any snapshot for ${d.market_ticker}`);
+        if (b.stale || b.sid !== env.sid) return; // waiting for a fresh snapshot
+        (d.side === 'yes' ? b.yes : b.no).add(price, delta);
+        b.seq = env.seq;
+        b.eventTime = typeof d.ts_ms === 'number' ? d.ts_ms : isoMs(d.ts);
+        emitBook(sink, b, ts);
+        return;
+      }
+      case 'orderbook_snapshot': {
+        const s = env.msg as WireOrderbookSnapshot;
+        if (!s || typeof s.market_ticker !== 'string' || s.market_ticker === '') {
+          return reject(sink, frame.source, 'orderbook_snapshot has no market_ticker');
+        }
+        const yes = parseLevels(s.yes_dollars_fp);
+        const no = parseLevels(s.no_dollars_fp);
+        if (!yes || !no) return reject(sink, frame.source, 'orderbook_snapshot has a malformed level');
+        sequenced(sink, env, ts); // a snapshot is applied even after a gap: it is the cure
+        const b = bookOf(s.market_ticker);
+        b.yes.replace(yes);
+        b.no.replace(no);
+        b.sid = typeof env.sid === 'number' ? env.sid : -1;
+        b.stale = false;
+        b.seq = typeof env.seq === 'number' ? env.seq : undefined;
+        b.eventTime = undefined;
+        if (typeof env.sid === 'number') staleSids.delete(env.sid);
+        emitBook(sink, b, ts);
+        return;
+      }
+      case 'ticker': {
+        const t = parseTicker(env.msg as WireTicker);
+        if (typeof t === 'string') return reject(sink, frame.source, t);
+        const b = local.get(t.ticker);
+        if (b && b.sid >= 0 && !b.stale) return; // the depth book is the better source
+        // No depth subscription for this market: publish the ticker's top of book.
+        const yesBids = t.yesBid ? [t.yesBid] : [];
+        const noBids = t.yesAsk ? [[ONE - t.yesAsk[0], t.yesAsk[1]] as const] : [];
+        const common = {
+          type: 'book' as const,
+          venue: KALSHI,
+          marketId: t.ticker,
+          stale: false,
+          receiveTime: ts,
+        };
+        const ev = t.eventTime !== undefined ? { eventTime: t.eventTime } : {};
+        sink.emit({
+          ...common,
+          tokenId: yesToken(t.ticker),
+          bids: yesBids,
+          asks: t.yesAsk ? [t.yesAsk] : [],
+          ...ev,
+        });
+        sink.emit({
+          ...common,
+          tokenId: noToken(t.ticker),
+          bids: noBids,
+          asks: t.yesBid ? [[ONE - t.yesBid[0], t.yesBid[1]] as const] : [],
+          ...ev,
+        });
+        return;
+      }
+      case 'trade': {
+        const tp = parseWsTrade(env.msg as WireWsTrade, ts);
+        if (typeof tp === 'string') return reject(sink, frame.source, tp);
+        sequenced(sink, env, ts);
+        sink.emit(tp);
+        return;
+      }
+      case 'subscribed': {
+        const m = env.msg as WireSubscribed;
+        if (typeof m?.sid === 'number') seqs.forget(m.sid);
+        return;
+      }
+      case 'ok':
+        sequenced(sink, env, ts);
+        return;
+      case 'unsubscribed':
+        if (typeof env.sid === 'number') seqs.forget(env.sid);
+        return;
+      case 'error':
+        st.errors++;
+        return;
+      case 'connection': {
+        const state = (env as { state?: unknown }).state;
+        if (state === 'down' || state === 'up') {
+          markAllStale(sink, ts);
+          return;
+        }
+        return reject(sink, frame.source, 'connection frame without state');
+      }
+      default:
+        return reject(sink, frame.source, `unknown message type ${JSON.stringify(env.type)}`);
+    }
+  }
+
+  return {
+    sources: SOURCES,
+    decode(frame, sink) {
+      st.frames++;
+      const source = baseSource(frame.source);
+      switch (source) {
+        case 'kalshi.ws':
+          decodeWs(frame, sink);
+          return;
+        case 'kalshi.rest.markets': {
+          const r = marketsOf(frame.data);
+          if (typeof r === 'string') return reject(sink, frame.source, r);
+          for (const wm of r.markets) emitMarket(sink, frame.source, wm, frame.ts);
+          return;
+        }
+        case 'kalshi.rest.events': {
+          const r = eventsOf(frame.data);
+          if (typeof r === 'string') return reject(sink, frame.source, r);
+          for (const ev of r.events) {
+            if (!ev || typeof ev.event_ticker !== 'string') {
+              reject(sink, frame.source, 'event has no event_ticker');
+              continue;
+            }
+            const me = ev.mutually_exclusive === true;
+            const before = exclusive.get(ev.event_ticker);
+            exclusive.set(ev.event_ticker, me);
+            if (Array.isArray(ev.markets)) {
+              for (const wm of ev.markets) {
+                emitMarket(
+                  sink,
+                  frame.source,
+                  { ...wm, event_ticker: wm?.event_ticker ?? ev.event_ticker },
+                  frame.ts,
+                );
+              }
+            } else if (before !== me) {
+              // Markets seen before their event: publish them again with the group now known.
+              for (const wm of wireMarkets.values()) {
+                if (wm.event_ticker === ev.event_ticker) emitMarket(sink, frame.source, wm, frame.ts);
+              }
+            }
+          }
+          return;
+        }
+        case 'kalshi.rest.orderbook': {
+          const m = frame.req?.path ? ORDERBOOK_PATH.exec(frame.req.path) : null;
+          if (!m)
+            return reject(
+              sink,
+              frame.source,
+              'orderbook response without a /markets/{ticker}/orderbook request path',
+            );
+          const ticker = decodeURIComponent(m[1]!);
+          const ob = parseRestOrderbook(frame.data);
+          if (typeof ob === 'string') return reject(sink, frame.source, ob);
+          const existing = local.get(ticker);
+          if (existing && existing.sid >= 0 && !existing.stale) return; // the live websocket book is newer
+          const b = bookOf(ticker);
+          b.yes.replace(ob.yes);
+          b.no.replace(ob.no);
+          b.sid = -1;
+          b.stale = false;
+          b.seq = undefined;
+          b.eventTime = undefined;
+          emitBook(sink, b, frame.ts);
+          return;
+        }
+        default:
+          return reject(sink, frame.source, `kalshi decoder does not handle source ${frame.source}`);
+      }
+    },
+    *books() {
+      for (const b of local.values()) {
+        yield tokenBook(b, true, b.receiveTime);
+        yield tokenBook(b, false, b.receiveTime);
+      }
+    },
+    stats() {
+      let staleBooks = 0;
+      for (const b of local.values()) if (b.stale) staleBooks++;
+      return { ...st, staleBooks };
+    },
+    markets: () => lastMarkets,
+    staleSids: () => [...staleSids],
+  };
+}
