@@ -198,6 +198,8 @@ export const OracleLinkSchema = z.object({
   strike: int.optional(),
   upper: int.optional(),
   expiry: ms,
+  /** up_down: start of the window (the reference open is the oracle price then). */
+  start: ms.optional(),
   settlementSource: z.string(),
   /** tokenId whose payout is 1 when the condition holds */
   yesToken: z.string(),

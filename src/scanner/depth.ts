@@ -1,0 +1,152 @@
+/**
+ * Depth walking and exact sizing of multi-leg bundles.
+ *
+ * Fill model (the one the scanner states edges in): a leg of `n` shares takes the book level by level, best
+ * first; each level touched is one fill at that level's price, charged `tradeFee(schedule, price, qtyAtLevel)`.
+ * So the fee of a leg is the sum of per-level fees — exact for both venues, including Kalshi's ceil-to-cent,
+ * which makes fees non-linear in size. Share counts are whole shares (multiples of LOT micro-shares).
+ *
+ * A bundle is a set of legs traded in equal share counts whose combined position settles to a known amount per
+ * share set (`settlePerShare`): +1 for "buy YES and NO" style bundles (one leg always pays 1), −1 for selling
+ * both sides of a market from inventory (we give up a position worth exactly 1 at resolution), or any fair
+ * value for a one-leg model-priced trade. edge(n) = Σ sell notional − Σ buy notional − Σ fees + n × settle.
+ * Sizing walks the union of every leg's level boundaries and keeps a segment only if it adds profit after fees
+ * (the marginal level must pay for itself), stopping at the first one that does not.
+ */
+import { tradeFee } from '../core/fees.ts';
+import type { FeeSchedule, OrderBook, Side, Venue } from '../core/messages.ts';
+import { MICRO, mulDiv, type Money, type Price, type Qty } from '../core/money.ts';
+
+/** Levels as they sit in an OrderBook: [price, size] best first. */
+export type Levels = OrderBook['asks'];
+
+/** Whole shares: every size the scanner states is a multiple of this. */
+export const LOT: Qty = MICRO;
+/** Levels considered per leg (deeper liquidity is not worth the walk). */
+export const MAX_LEVELS = 32;
+
+export interface LegInput {
+  readonly venue: Venue;
+  readonly marketId: string;
+  readonly tokenId: string;
+  readonly side: Side;
+  /** Buy legs: asks ascending; sell legs: bids descending. Best first. */
+  readonly levels: Levels;
+  readonly fees: FeeSchedule;
+}
+
+export interface LegFill {
+  /** Worst price touched (the limit price for the order). */
+  readonly limit: Price;
+  readonly notional: Money;
+  readonly fee: Money;
+}
+
+export interface BundleFill {
+  readonly shares: Qty;
+  readonly legs: readonly LegFill[];
+  /** Σ buy notional + Σ fees: the capital the trade commits. */
+  readonly cost: Money;
+  readonly fees: Money;
+  /** Σ sell notional. */
+  readonly proceeds: Money;
+  readonly edge: Money;
+}
+
+/** Fills `shares` against `levels` best first; undefined when the book is too thin. */
+export function fillLeg(levels: Levels, fees: FeeSchedule, shares: Qty): LegFill | undefined {
+  let left = shares;
+  let not = 0;
+  let fee = 0;
+  let limit = 0;
+  for (let i = 0; i < levels.length && left > 0; i++) {
+    const l = levels[i]!;
+    const p = l[0]!;
+    const s = l[1]!;
+    const q = s < left ? s : left;
+    not += mulDiv(p, q, MICRO, 'round');
+    fee += tradeFee(fees, p, q);
+    limit = p;
+    left -= q;
+  }
+  if (left > 0) return undefined;
+  return { limit, notional: not, fee };
+}
+
+/** edge of a bundle at exactly `shares` per leg. */
+export function evaluateBundle(legs: readonly LegInput[], settlePerShare: Price, shares: Qty): BundleFill | undefined {
+  const fills: LegFill[] = [];
+  let buy = 0;
+  let sell = 0;
+  let fees = 0;
+  for (const leg of legs) {
+    const f = fillLeg(leg.levels, leg.fees, shares);
+    if (!f) return undefined;
+    fills.push(f);
+    if (leg.side === 'buy') buy += f.notional;
+    else sell += f.notional;
+    fees += f.fee;
+  }
+  const settle = mulDiv(settlePerShare, shares, MICRO, 'floor');
+  return { shares, legs: fills, cost: buy + fees, fees, proceeds: sell, edge: sell - buy - fees + settle };
+}
+
+/**
+ * Best size for a bundle: walks level boundaries while each added segment is profitable after fees.
+ * Returns undefined when not even the first whole share is profitable. Cheap exit: when the top of book
+ * already loses before fees, nothing else is computed.
+ */
+export function sizeBundle(
+  legs: readonly LegInput[],
+  settlePerShare: Price,
+  maxShares: Qty = Number.MAX_SAFE_INTEGER,
+): BundleFill | undefined {
+  if (legs.length === 0) return undefined;
+  // top-of-book pre-check (fees only lower the edge)
+  let top = settlePerShare;
+  let depth = maxShares;
+  for (const leg of legs) {
+    const best = leg.levels[0];
+    if (!best) return undefined;
+    top += leg.side === 'buy' ? -best[0]! : best[0]!;
+    let d = 0;
+    const n = Math.min(leg.levels.length, MAX_LEVELS);
+    for (let i = 0; i < n; i++) d += leg.levels[i]![1]!;
+    if (d < depth) depth = d;
+  }
+  if (top <= 0) return undefined;
+  depth -= depth % LOT;
+  if (depth <= 0) return undefined;
+  // union of cumulative boundaries (floored to whole shares), up to the common depth
+  const bounds: number[] = [];
+  for (const leg of legs) {
+    let c = 0;
+    const n = Math.min(leg.levels.length, MAX_LEVELS);
+    for (let i = 0; i < n; i++) {
+      c += leg.levels[i]![1]!;
+      const b = c - (c % LOT);
+      if (b > 0 && b < depth) bounds.push(b);
+      if (c >= depth) break;
+    }
+  }
+  bounds.push(depth);
+  bounds.sort((x, y) => x - y);
+  let best: BundleFill | undefined;
+  let prevEdge = 0;
+  let prev = 0;
+  for (const b of bounds) {
+    if (b === prev) continue;
+    const f = evaluateBundle(legs, settlePerShare, b);
+    if (!f || f.edge - prevEdge <= 0) break;
+    best = f;
+    prevEdge = f.edge;
+    prev = b;
+  }
+  return best;
+}
+
+/** Edge in basis points of the capital committed (cost; for sell-only bundles the inventory given up). */
+export function edgeBps(edge: Money, capital: Money): number {
+  if (capital <= 0) return 0;
+  return Math.trunc((edge * 10_000) / capital);
+}
