@@ -85,6 +85,10 @@ const EnvSchema = z.object({
   REDIS_KEY_PREFIX: z.string().default(''),
   DATABASE_URL: url(['postgres', 'postgresql']).optional().or(z.literal('').transform(() => undefined)),
   DATA_DIR: z.string().min(1).default('./data'),
+  RETENTION_OPPORTUNITIES_DAYS: positiveInt('days').default(30),
+  RETENTION_HEARTBEATS_DAYS: positiveInt('days').default(7),
+  RETENTION_HISTORY_DAYS: positiveInt('days').default(30),
+  HISTORY_SAMPLE_MS: positiveInt('milliseconds').default(1_000),
   ANTHROPIC_API_KEY: optionalSecret,
   ANTHROPIC_BASE_URL: url(['http', 'https']).optional().or(z.literal('').transform(() => undefined)),
   ANTHROPIC_MODEL: z.string().min(1).default('claude-sonnet-4-5'),
@@ -167,6 +171,13 @@ export interface Config {
   readonly redisKeyPrefix: string;
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
+  /** Store retention (days) of opportunities, heartbeats and sampled book/oracle history; sampling period (ms). */
+  readonly store: {
+    readonly retentionOpportunitiesDays: number;
+    readonly retentionHeartbeatsDays: number;
+    readonly retentionHistoryDays: number;
+    readonly historySampleMs: number;
+  };
   readonly anthropic: { readonly apiKey: string | undefined; readonly baseUrl: string | undefined; readonly model: string };
   readonly matchMinConfidence: number;
   readonly polymarket: {
@@ -251,6 +262,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     databaseUrl: e.DATABASE_URL,
     dataDir: e.DATA_DIR,
+    store: {
+      retentionOpportunitiesDays: e.RETENTION_OPPORTUNITIES_DAYS,
+      retentionHeartbeatsDays: e.RETENTION_HEARTBEATS_DAYS,
+      retentionHistoryDays: e.RETENTION_HISTORY_DAYS,
+      historySampleMs: e.HISTORY_SAMPLE_MS,
+    },
     anthropic: { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL, model: e.ANTHROPIC_MODEL },
     matchMinConfidence: e.MATCH_MIN_CONFIDENCE,
     polymarket: {
