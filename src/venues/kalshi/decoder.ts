@@ -222,17 +222,22 @@ export function createKalshiDecoder(opts: KalshiDecoderOptions = {}): KalshiDeco
     switch (env.type) {
       case 'orderbook_delta': {
         const d = env.msg as WireOrderbookDelta;
-        if (!d || typeof d.market_ticker !== 'string')
-          return reject(sink, frame.source, 'orderbook_delta has no market_ticker');
+        if (!d || typeof d.market_ticker !== 'string') {
+          reject(sink, frame.source, 'orderbook_delta has no market_ticker');
+          return;
+        }
         const price = fixedMicro(d.price_dollars);
         const delta = fixedMicro(d.delta_fp);
         if (!(price >= 0 && price <= ONE) || Number.isNaN(delta) || (d.side !== 'yes' && d.side !== 'no')) {
-          return reject(sink, frame.source, 'orderbook_delta has a malformed price, delta or side');
+          reject(sink, frame.source, 'orderbook_delta has a malformed price, delta or side');
+          return;
         }
         if (!sequenced(sink, env, ts)) return;
         const b = local.get(d.market_ticker);
-        if (!b)
-          return reject(sink, frame.source, `orderbook_delta before any snapshot for ${d.market_ticker}`);
+        if (!b) {
+          reject(sink, frame.source, `orderbook_delta before any snapshot for ${d.market_ticker}`);
+          return;
+        }
         if (b.stale || b.sid !== env.sid) return; // waiting for a fresh snapshot
         (d.side === 'yes' ? b.yes : b.no).add(price, delta);
         b.seq = env.seq;
@@ -243,11 +248,15 @@ export function createKalshiDecoder(opts: KalshiDecoderOptions = {}): KalshiDeco
       case 'orderbook_snapshot': {
         const s = env.msg as WireOrderbookSnapshot;
         if (!s || typeof s.market_ticker !== 'string' || s.market_ticker === '') {
-          return reject(sink, frame.source, 'orderbook_snapshot has no market_ticker');
+          reject(sink, frame.source, 'orderbook_snapshot has no market_ticker');
+          return;
         }
         const yes = parseLevels(s.yes_dollars_fp);
         const no = parseLevels(s.no_dollars_fp);
-        if (!yes || !no) return reject(sink, frame.source, 'orderbook_snapshot has a malformed level');
+        if (!yes || !no) {
+          reject(sink, frame.source, 'orderbook_snapshot has a malformed level');
+          return;
+        }
         sequenced(sink, env, ts); // a snapshot is applied even after a gap: it is the cure
         const b = bookOf(s.market_ticker);
         b.yes.replace(yes);
@@ -262,7 +271,10 @@ export function createKalshiDecoder(opts: KalshiDecoderOptions = {}): KalshiDeco
       }
       case 'ticker': {
         const t = parseTicker(env.msg as WireTicker);
-        if (typeof t === 'string') return reject(sink, frame.source, t);
+        if (typeof t === 'string') {
+          reject(sink, frame.source, t);
+          return;
+        }
         const b = local.get(t.ticker);
         if (b && b.sid >= 0 && !b.stale) return; // the depth book is the better source
         // No depth subscription for this market: publish the ticker's top of book.
@@ -294,7 +306,10 @@ export function createKalshiDecoder(opts: KalshiDecoderOptions = {}): KalshiDeco
       }
       case 'trade': {
         const tp = parseWsTrade(env.msg as WireWsTrade, ts);
-        if (typeof tp === 'string') return reject(sink, frame.source, tp);
+        if (typeof tp === 'string') {
+          reject(sink, frame.source, tp);
+          return;
+        }
         sequenced(sink, env, ts);
         sink.emit(tp);
         return;
@@ -319,10 +334,12 @@ export function createKalshiDecoder(opts: KalshiDecoderOptions = {}): KalshiDeco
           markAllStale(sink, ts);
           return;
         }
-        return reject(sink, frame.source, 'connection frame without state');
+        reject(sink, frame.source, 'connection frame without state');
+        return;
       }
       default:
-        return reject(sink, frame.source, `unknown message type ${JSON.stringify(env.type)}`);
+        reject(sink, frame.source, `unknown message type ${JSON.stringify(env.type)}`);
+        return;
     }
   }
 
@@ -337,13 +354,19 @@ export function createKalshiDecoder(opts: KalshiDecoderOptions = {}): KalshiDeco
           return;
         case 'kalshi.rest.markets': {
           const r = marketsOf(frame.data);
-          if (typeof r === 'string') return reject(sink, frame.source, r);
+          if (typeof r === 'string') {
+            reject(sink, frame.source, r);
+            return;
+          }
           for (const wm of r.markets) emitMarket(sink, frame.source, wm, frame.ts);
           return;
         }
         case 'kalshi.rest.events': {
           const r = eventsOf(frame.data);
-          if (typeof r === 'string') return reject(sink, frame.source, r);
+          if (typeof r === 'string') {
+            reject(sink, frame.source, r);
+            return;
+          }
           for (const ev of r.events) {
             if (!ev || typeof ev.event_ticker !== 'string') {
               reject(sink, frame.source, 'event has no event_ticker');
@@ -372,15 +395,20 @@ export function createKalshiDecoder(opts: KalshiDecoderOptions = {}): KalshiDeco
         }
         case 'kalshi.rest.orderbook': {
           const m = frame.req?.path ? ORDERBOOK_PATH.exec(frame.req.path) : null;
-          if (!m)
-            return reject(
+          if (!m) {
+            reject(
               sink,
               frame.source,
               'orderbook response without a /markets/{ticker}/orderbook request path',
             );
+            return;
+          }
           const ticker = decodeURIComponent(m[1]!);
           const ob = parseRestOrderbook(frame.data);
-          if (typeof ob === 'string') return reject(sink, frame.source, ob);
+          if (typeof ob === 'string') {
+            reject(sink, frame.source, ob);
+            return;
+          }
           const existing = local.get(ticker);
           if (existing && existing.sid >= 0 && !existing.stale) return; // the live websocket book is newer
           const b = bookOf(ticker);
@@ -394,7 +422,8 @@ export function createKalshiDecoder(opts: KalshiDecoderOptions = {}): KalshiDeco
           return;
         }
         default:
-          return reject(sink, frame.source, `kalshi decoder does not handle source ${frame.source}`);
+          reject(sink, frame.source, `kalshi decoder does not handle source ${frame.source}`);
+          return;
       }
     },
     *books() {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KALSHI_STANDARD_FEES, tradeFee } from '../../../src/core/fees.ts';
+import { tradeFee } from '../../../src/core/fees.ts';
 import { MarketSchema } from '../../../src/core/messages.ts';
 import {
   fixedMicro,
@@ -16,7 +16,7 @@ import {
   unsubscribeCmd,
   updateSubscriptionCmd,
 } from '../../../src/venues/kalshi/parse.ts';
-import type { WireMarket, WireRestTrade } from '../../../src/venues/kalshi/wire.ts';
+import type { WireMarket, WireRestTrade, WireTicker, WireWsTrade } from '../../../src/venues/kalshi/wire.ts';
 import { fixtureJson, fixtureJsonl } from '../../helpers/fixtures.ts';
 
 const K = (f: string) => `kalshi/${f}`;
@@ -283,7 +283,7 @@ describe('trades and tickers (K10, K15)', () => {
       taker_side: 'yes',
       ts: 1,
     };
-    expect(parseWsTrade(legacyOnly, 1)).toBe('trade has no valid yes_price_dollars');
+    expect(parseWsTrade(legacyOnly as WireWsTrade, 1)).toBe('trade has no valid yes_price_dollars');
   });
 
   it('reads tickers, treating 0/1 quotes with size 0 as no quote (ws-ticker-2026-02.jsonl)', () => {
@@ -303,7 +303,7 @@ describe('trades and tickers (K10, K15)', () => {
       eventTime: 1_770_897_976_000,
     });
     expect(t[9]).toMatchObject({ yesBid: [20_000, 2_000_000], yesAsk: [70_000, 100_000_000] });
-    expect(parseTicker({ market_ticker: 'X', yes_bid: 4, yes_ask: 95 })).toBe(
+    expect(parseTicker({ market_ticker: 'X', yes_bid: 4, yes_ask: 95 } as WireTicker)).toBe(
       'ticker has a malformed price or size',
     );
   });
