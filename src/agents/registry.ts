@@ -11,4 +11,11 @@ export interface AgentFactory {
 
 export const agentRegistry: Readonly<Record<string, AgentFactory>> = {
   // entries: name → factory (see src/agents/*)
+  persister: {
+    description: 'writes state messages to the store in batches, acking each once committed',
+    create: async (_k, o) => {
+      const p = await import('./persister.ts');
+      return p.createPersister(p.persisterOptionsFromCli(o));
+    },
+  },
 };

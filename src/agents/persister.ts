@@ -1,0 +1,259 @@
+/**
+ * The persister: writes every state-carrying message to the store, in batches, and acks each message only once
+ * the batch holding it is committed (manual ack). A crash therefore loses nothing — a message is either written
+ * or redelivered — and a redelivered one is a no-op (keys are message/domain ids). While the database is away the
+ * writer retries with backoff and messages stay unacked; past `maxBuffered` rows the subscriptions pause.
+ *
+ * Books and oracle ticks are not state: one row per instrument per `historySampleMs` goes to the chart history,
+ * the rest are acked at once.
+ */
+import type { Agent, AgentRuntime, HealthDetails } from '../core/agent.ts';
+import type { Envelope, DeliveryControl, Subscription } from '../core/bus/types.ts';
+import type { Channel } from '../core/channels.ts';
+import { channels } from '../core/channels.ts';
+import type { Clock, TimerHandle } from '../core/clock.ts';
+import type { Message, OracleTick, OrderBook } from '../core/messages.ts';
+import { OracleSourceSchema, VENUES } from '../core/messages.ts';
+import { type Db, errText, openDbFromConfig } from '../store/db.ts';
+import { prune, type Retention, retentionFromConfig } from '../store/maintenance.ts';
+import { migrate } from '../store/migrations.ts';
+import { bookRow, mapMessage, tickRow } from '../store/rows.ts';
+import { BatchWriter } from '../store/writer.ts';
+
+export interface PersisterOptions {
+  /** A database to use (tests, or a process sharing one); default: opened from the config, closed on stop. */
+  readonly db?: Db;
+  /** Apply pending migrations at start (default true). */
+  readonly migrate?: boolean;
+  readonly maxBatchRows?: number;
+  readonly flushIntervalMs?: number;
+  readonly retryBaseMs?: number;
+  readonly retryMaxMs?: number;
+  /** Unacked messages are redelivered after this (default 120 s: longer than a typical database blip). */
+  readonly visibilityTimeoutMs?: number;
+  /** Default config.store.historySampleMs. */
+  readonly historySampleMs?: number;
+  /** Default from config (RETENTION_*). */
+  readonly retention?: Retention;
+  /** How often old rows are pruned (default hourly; 0 = never). */
+  readonly pruneEveryMs?: number;
+  /** Rows waiting beyond which subscriptions pause until the database catches up (default 200,000). */
+  readonly maxBuffered?: number;
+  /** Consumer group (default 'persister'). */
+  readonly group?: string;
+  /** Also persist books and ticks history (default true). */
+  readonly history?: boolean;
+}
+
+type AnyChannel = Channel<Message>;
+
+/** Every channel that carries state the store keeps. */
+export function persistedChannels(): AnyChannel[] {
+  const list: Channel<unknown>[] = [
+    ...VENUES.map((v) => channels.markets(v)),
+    channels.links,
+    channels.oracleLinks,
+    channels.opportunities,
+    channels.tradeRequests,
+    channels.riskDecisions,
+    channels.orders,
+    channels.fills,
+    channels.executions,
+    channels.positions,
+    channels.equity,
+    channels.performance,
+    channels.allocations,
+    channels.system,
+    channels.health,
+    channels.alerts,
+  ];
+  return list as AnyChannel[];
+}
+
+export class PersisterAgent implements Agent {
+  readonly name = 'persister';
+  readonly trading = false;
+  private readonly opts: PersisterOptions;
+  private db: Db | undefined;
+  private ownsDb = false;
+  private writer: BatchWriter | undefined;
+  private readonly subs: Subscription[] = [];
+  private pruneTimer: TimerHandle | undefined;
+  private paused = false;
+  private sampleMs = 1_000;
+  private readonly lastSample = new Map<string, number>();
+  private received = 0;
+  private sampled = 0;
+  private pruned = 0;
+  private clock: Clock | undefined;
+
+  constructor(opts: PersisterOptions = {}) {
+    this.opts = opts;
+  }
+
+  async start(rt: AgentRuntime): Promise<void> {
+    const cfg = rt.config;
+    this.clock = rt.clock;
+    this.sampleMs = this.opts.historySampleMs ?? cfg.store.historySampleMs;
+    if (this.opts.db) this.db = this.opts.db;
+    else {
+      this.db = await openDbFromConfig(cfg);
+      this.ownsDb = true;
+    }
+    const db = this.db;
+    if (this.opts.migrate ?? true) {
+      const applied = await migrate(db);
+      if (applied.length > 0) rt.log.info({ applied, backend: db.backend }, 'store migrated');
+    }
+    this.writer = new BatchWriter({
+      db,
+      clock: rt.clock,
+      log: rt.log,
+      dailyLossResetHourUtc: cfg.risk.dailyLossResetHourUtc,
+      ...(this.opts.maxBatchRows !== undefined ? { maxBatchRows: this.opts.maxBatchRows } : {}),
+      ...(this.opts.flushIntervalMs !== undefined ? { flushIntervalMs: this.opts.flushIntervalMs } : {}),
+      ...(this.opts.retryBaseMs !== undefined ? { retryBaseMs: this.opts.retryBaseMs } : {}),
+      ...(this.opts.retryMaxMs !== undefined ? { retryMaxMs: this.opts.retryMaxMs } : {}),
+    });
+    const subOpts = {
+      ack: 'manual' as const,
+      visibilityTimeoutMs: this.opts.visibilityTimeoutMs ?? 120_000,
+      ...(this.opts.group ? { group: this.opts.group } : {}),
+    };
+    for (const ch of persistedChannels()) {
+      this.subs.push(rt.subscribe(ch, (msg, ctl) => this.onState(msg, ctl), subOpts));
+    }
+    if (this.opts.history ?? true) {
+      for (const v of VENUES) {
+        this.subs.push(rt.subscribe(channels.books(v), (msg, ctl) => this.onBook(msg.body, ctl), subOpts));
+      }
+      for (const s of OracleSourceSchema.options) {
+        this.subs.push(rt.subscribe(channels.ticks(s), (msg, ctl) => this.onTick(msg.body, ctl), subOpts));
+      }
+    }
+    const every = this.opts.pruneEveryMs ?? 3_600_000;
+    if (every > 0) {
+      const retention = this.opts.retention ?? retentionFromConfig(cfg);
+      this.pruneTimer = rt.clock.every(every, () => {
+        prune(db, retention, rt.clock.now()).then(
+          (n) => {
+            this.pruned += Object.values(n).reduce((a, b) => a + b, 0);
+          },
+          (err: unknown) => rt.log.warn({ err: errText(err) }, 'store prune failed'),
+        );
+      });
+    }
+  }
+
+  private onState(msg: Envelope<Message>, ctl: DeliveryControl): void {
+    this.received++;
+    const { rows, state } = mapMessage(msg.id, msg.body);
+    if (rows.length === 0 && state.length === 0) {
+      ctl.ack();
+      return;
+    }
+    this.writer!.add(rows, state, () => ctl.ack());
+    this.backpressure();
+  }
+
+  private due(key: string, ts: number): boolean {
+    const last = this.lastSample.get(key);
+    if (last !== undefined && ts - last < this.sampleMs && ts >= last) return false;
+    this.lastSample.set(key, ts);
+    return true;
+  }
+
+  private onBook(book: OrderBook, ctl: DeliveryControl): void {
+    this.received++;
+    if (!this.due(`b:${book.venue}:${book.tokenId}`, book.receiveTime)) {
+      ctl.ack();
+      return;
+    }
+    this.sampled++;
+    this.writer!.add([bookRow(book, book.receiveTime)], [], () => ctl.ack());
+    this.backpressure();
+  }
+
+  private onTick(tick: OracleTick, ctl: DeliveryControl): void {
+    this.received++;
+    if (!this.due(`t:${tick.source}:${tick.symbol}`, tick.receiveTime)) {
+      ctl.ack();
+      return;
+    }
+    this.sampled++;
+    this.writer!.add([tickRow(tick, tick.receiveTime)], [], () => ctl.ack());
+    this.backpressure();
+  }
+
+  private backpressure(): void {
+    const max = this.opts.maxBuffered ?? 200_000;
+    const w = this.writer!;
+    if (!this.paused && w.buffered > max) {
+      this.paused = true;
+      for (const s of this.subs) s.pause();
+      void w.flush().then(() => {
+        this.paused = false;
+        for (const s of this.subs) s.resume();
+      });
+    }
+  }
+
+  /** Resolves once everything received so far is committed (and acked). */
+  flush(): Promise<void> {
+    return this.writer?.flush() ?? Promise.resolve();
+  }
+
+  async stop(): Promise<void> {
+    this.pruneTimer?.cancel();
+    // Subscriptions are closed by the runtime first; write what is buffered (bounded: unacked is redelivered anyway).
+    if (this.writer) {
+      const w = this.writer;
+      await Promise.race([w.flush(), new Promise<void>((r) => this.clock?.after(5_000, r) ?? r())]);
+      w.close();
+    }
+    if (this.ownsDb) await this.db?.close();
+  }
+
+  health(): HealthDetails {
+    const w = this.writer?.stats();
+    return {
+      received: this.received,
+      sampled: this.sampled,
+      rowsWritten: w?.rowsWritten ?? 0,
+      batches: w?.batches ?? 0,
+      writeFailures: w?.failures ?? 0,
+      buffered: w?.buffered ?? 0,
+      lastError: w?.lastError ?? null,
+      pruned: this.pruned,
+      backend: this.db?.backend ?? null,
+    };
+  }
+}
+
+export const createPersister = (opts: PersisterOptions = {}): PersisterAgent => new PersisterAgent(opts);
+
+/** `--opt` values for `pm-arb agent persister`. */
+export function persisterOptionsFromCli(o: Readonly<Record<string, string>>): PersisterOptions {
+  const int = (k: string): number | undefined => {
+    const v = o[k];
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`--opt ${k}=${v}: expected a whole number`);
+    return n;
+  };
+  const out: Record<string, number> = {};
+  for (const k of [
+    'maxBatchRows',
+    'flushIntervalMs',
+    'retryBaseMs',
+    'retryMaxMs',
+    'visibilityTimeoutMs',
+    'historySampleMs',
+    'pruneEveryMs',
+    'maxBuffered',
+  ]) {
+    const v = int(k);
+    if (v !== undefined) out[k] = v;
+  }
+  return out as PersisterOptions;
+}

@@ -1,0 +1,194 @@
+/**
+ * One small `Db` interface over two backends: embedded PGlite (real Postgres in WASM, file-backed under
+ * config.dataDir) by default, and a PostgreSQL server through `pg` when DATABASE_URL is set. The same migrations
+ * and queries run on both.
+ *
+ * Exactness: `numeric` and `bigint` columns come back as decimal strings on both backends (pg does this by default;
+ * PGlite is told to), so money is read with parseMicro and never passes through a float.
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Config } from '../core/config.ts';
+
+export interface QueryResult<R> {
+  readonly rows: R[];
+  /** Rows inserted/updated/deleted (or returned). */
+  readonly rowCount: number;
+}
+
+export interface Queryable {
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+  /** Runs one or more statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface Db extends Queryable {
+  readonly backend: 'pglite' | 'postgres';
+  /** Where the data lives, for humans (a path, or the URL without its password). */
+  readonly location: string;
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export class DbUnavailableError extends Error {
+  override name = 'DbUnavailableError';
+}
+
+export interface OpenDbOptions {
+  /** postgres://… → PostgreSQL; absent → PGlite. */
+  readonly url?: string | undefined;
+  /** PGlite data directory (default ./data/pglite); 'memory://' for an in-memory database. */
+  readonly dataDir?: string;
+  /** PostgreSQL only: a schema of its own (created if missing) put first on search_path, e.g. for tests. */
+  readonly schema?: string;
+  /** PostgreSQL only: pool size (default 4). */
+  readonly poolSize?: number;
+  /** PostgreSQL only: connect timeout (default 5 s). */
+  readonly connectTimeoutMs?: number;
+}
+
+/** Opens the database the config names: PostgreSQL on DATABASE_URL, else PGlite under DATA_DIR/pglite. */
+export function openDbFromConfig(config: Config, extra: Omit<OpenDbOptions, 'url' | 'dataDir'> = {}): Promise<Db> {
+  return openDb({ ...extra, url: config.databaseUrl, dataDir: resolve(config.dataDir, 'pglite') });
+}
+
+export async function openDb(opts: OpenDbOptions): Promise<Db> {
+  if (opts.url) return openPostgres(opts.url, opts);
+  return openPglite(opts.dataDir ?? resolve('data', 'pglite'));
+}
+
+/** postgres://user:secret@host/db → postgres://user@host/db */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '';
+    return u.toString().replace(/:@/, '@');
+  } catch {
+    return '(unparseable DATABASE_URL)';
+  }
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+async function openPostgres(url: string, opts: OpenDbOptions): Promise<Db> {
+  const pg = (await import('pg')).default;
+  if (opts.schema !== undefined && !SCHEMA_NAME.test(opts.schema)) {
+    throw new Error(`schema name must be lower-case letters, digits and _: ${JSON.stringify(opts.schema)}`);
+  }
+  const location = redactUrl(url) + (opts.schema ? ` (schema ${opts.schema})` : '');
+  // Type parsers per pool, not global: numeric and int8 stay strings (pg's default), timestamps too.
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.poolSize ?? 4,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
+    idleTimeoutMillis: 10_000,
+    ...(opts.schema ? { options: `-c search_path=${opts.schema},public` } : {}),
+  });
+  // An idle connection dropped by the server must not crash the process; the next query reconnects.
+  pool.on('error', () => {});
+  try {
+    const c = await pool.connect();
+    try {
+      if (opts.schema) await c.query(`CREATE SCHEMA IF NOT EXISTS ${opts.schema}`);
+    } finally {
+      c.release();
+    }
+  } catch (err) {
+    await pool.end().catch(() => {});
+    throw new DbUnavailableError(
+      `cannot connect to PostgreSQL at ${location}: ${errText(err)}. ` +
+        'Is the server running and DATABASE_URL right? Unset DATABASE_URL to use the embedded database instead.',
+    );
+  }
+  const wrap = (q: (sql: string, params?: unknown[]) => Promise<{ rows: unknown[]; rowCount: number | null }>) =>
+    ({
+      async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+        const r = await q(sql, params ? [...params] : undefined);
+        return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };
+      },
+      async exec(sql: string): Promise<void> {
+        await q(sql);
+      },
+    }) satisfies Queryable;
+  const base = wrap((sql, params) => pool.query(sql, params));
+  let closed = false;
+  return {
+    backend: 'postgres',
+    location,
+    ...base,
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const out = await fn(wrap((sql, params) => client.query(sql, params)));
+        await client.query('COMMIT');
+        return out;
+      } catch (err) {
+        try {
+          await client.query('ROLLBACK');
+        } catch {
+          broken = true; // the connection is gone; do not return it to the pool
+        }
+        throw err;
+      } finally {
+        client.release(broken ? true : undefined);
+      }
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+}
+
+async function openPglite(dataDir: string): Promise<Db> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const memory = dataDir.startsWith('memory://');
+  if (!memory) mkdirSync(dataDir, { recursive: true });
+  const keep = (x: string): string => x;
+  let db: InstanceType<typeof PGlite>;
+  try {
+    db = await PGlite.create(memory ? undefined : dataDir, { parsers: { 1700: keep, 20: keep } });
+  } catch (err) {
+    throw new DbUnavailableError(
+      `cannot open the embedded database in ${dataDir}: ${errText(err)}. ` +
+        'Is another process using it? PGlite takes one process at a time; set DATABASE_URL to share a server.',
+    );
+  }
+  const wrap = (q: {
+    query: (sql: string, params?: unknown[]) => Promise<{ rows: unknown[]; affectedRows?: number }>;
+    exec: (sql: string) => Promise<unknown>;
+  }) =>
+    ({
+      async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+        const r = await q.query(sql, params ? [...params] : undefined);
+        return { rows: r.rows as R[], rowCount: r.affectedRows ?? r.rows.length };
+      },
+      async exec(sql: string): Promise<void> {
+        await q.exec(sql);
+      },
+    }) satisfies Queryable;
+  const base = wrap(db);
+  let closed = false;
+  return {
+    backend: 'pglite',
+    location: memory ? 'memory://' : dataDir,
+    ...base,
+    transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      return db.transaction((tx) => fn(wrap(tx)));
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await db.close();
+    },
+  };
+}
+
+export function errText(err: unknown): string {
+  if (err instanceof AggregateError && err.errors.length > 0) return errText(err.errors[0]);
+  if (err instanceof Error) return err.message || err.name;
+  return String(err);
+}

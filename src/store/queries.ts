@@ -1,0 +1,238 @@
+/**
+ * Reads: what restart recovery and the dashboard ask of the store. Every amount comes back through parseMicro
+ * (numeric → exact decimal string → integer micro-units).
+ */
+import type {
+  EquitySnapshot,
+  Fill,
+  Order,
+  Position,
+  RiskDecision,
+  StrategyPerformance,
+} from '../core/messages.ts';
+import { parseMicro } from '../core/money.ts';
+import type { Queryable } from './db.ts';
+import { readSystemState, type SystemState } from './system-state.ts';
+
+type R = Record<string, unknown>;
+const str = (v: unknown): string => String(v);
+const int = (v: unknown): number => Number(v);
+const mic = (v: unknown): number => parseMicro(String(v));
+const optStr = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
+const jsonOf = <T>(v: unknown): T => (typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
+
+export function fillFromRow(r: R): Fill {
+  return {
+    type: 'fill',
+    id: str(r.id),
+    orderId: str(r.order_id),
+    requestId: str(r.request_id),
+    strategy: str(r.strategy),
+    venue: str(r.venue) as Fill['venue'],
+    marketId: str(r.market_id),
+    tokenId: str(r.token_id),
+    side: str(r.side) as Fill['side'],
+    price: mic(r.price),
+    shares: mic(r.shares),
+    fee: mic(r.fee),
+    liquidity: str(r.liquidity) as Fill['liquidity'],
+    kind: str(r.kind) as Fill['kind'],
+    ts: int(r.ts),
+  };
+}
+
+export function orderFromRow(r: R): Order {
+  const reason = optStr(r.reason);
+  return {
+    type: 'order',
+    id: str(r.id),
+    requestId: str(r.request_id),
+    strategy: str(r.strategy),
+    legIndex: int(r.leg_index),
+    venue: str(r.venue) as Order['venue'],
+    marketId: str(r.market_id),
+    tokenId: str(r.token_id),
+    side: str(r.side) as Order['side'],
+    limitPrice: mic(r.limit_price),
+    shares: mic(r.shares),
+    filledShares: mic(r.filled_shares),
+    tif: str(r.tif) as Order['tif'],
+    status: str(r.status) as Order['status'],
+    ...(reason !== undefined ? { reason } : {}),
+    createdAt: int(r.created_at),
+    updatedAt: int(r.updated_at),
+  };
+}
+
+export function positionFromRow(r: R): Position {
+  const strategy = str(r.strategy);
+  return {
+    type: 'position',
+    venue: str(r.venue) as Position['venue'],
+    marketId: str(r.market_id),
+    tokenId: str(r.token_id),
+    ...(strategy !== '' ? { strategy } : {}),
+    shares: mic(r.shares),
+    costBasis: mic(r.cost_basis),
+    realizedPnl: mic(r.realized_pnl),
+    mark: mic(r.mark),
+    unrealizedPnl: mic(r.unrealized_pnl),
+    ts: int(r.ts),
+  };
+}
+
+export function equityFromRow(r: R): EquitySnapshot {
+  return {
+    type: 'equity',
+    cash: mic(r.cash),
+    positionsValue: mic(r.positions_value),
+    equity: mic(r.equity),
+    realizedPnl: mic(r.realized_pnl),
+    unrealizedPnl: mic(r.unrealized_pnl),
+    highWaterMark: mic(r.high_water_mark),
+    ts: int(r.ts),
+  };
+}
+
+/** Every fill in the order it happened (time, then arrival). */
+export async function loadFills(q: Queryable, opts: { strategy?: string } = {}): Promise<Fill[]> {
+  const r = opts.strategy
+    ? await q.query<R>('SELECT * FROM fills WHERE strategy = $1 ORDER BY ts, seq', [opts.strategy])
+    : await q.query<R>('SELECT * FROM fills ORDER BY ts, seq');
+  return r.rows.map(fillFromRow);
+}
+
+export async function openOrders(q: Queryable): Promise<Order[]> {
+  const r = await q.query<R>(
+    "SELECT * FROM orders WHERE status IN ('new', 'partially_filled') ORDER BY created_at, id",
+  );
+  return r.rows.map(orderFromRow);
+}
+
+export interface LatestAllocation {
+  readonly id: string;
+  readonly ts: number;
+  /** strategy → micro-dollars */
+  readonly allocations: Record<string, number>;
+  readonly scores: Record<string, number>;
+}
+
+export async function latestAllocation(q: Queryable): Promise<LatestAllocation | null> {
+  const r = await q.query<R>(
+    `SELECT id, strategy, capital, score, ts FROM allocations
+     WHERE id = (SELECT id FROM allocations ORDER BY ts DESC, id DESC LIMIT 1) ORDER BY strategy`,
+  );
+  const first = r.rows[0];
+  if (!first) return null;
+  const allocations: Record<string, number> = {};
+  const scores: Record<string, number> = {};
+  for (const row of r.rows) {
+    allocations[str(row.strategy)] = mic(row.capital);
+    if (row.score !== null && row.score !== undefined) scores[str(row.strategy)] = Number(row.score);
+  }
+  return { id: str(first.id), ts: int(first.ts), allocations, scores };
+}
+
+export async function latestEquity(q: Queryable): Promise<EquitySnapshot | null> {
+  const r = await q.query<R>('SELECT * FROM equity_snapshots ORDER BY ts DESC, id DESC LIMIT 1');
+  return r.rows[0] ? equityFromRow(r.rows[0]) : null;
+}
+
+/** Open positions, latest state. */
+export async function latestPositions(q: Queryable, opts: { includeClosed?: boolean } = {}): Promise<Position[]> {
+  const r = await q.query<R>(
+    `SELECT * FROM positions ${opts.includeClosed ? '' : 'WHERE shares <> 0'} ORDER BY venue, market_id, token_id, strategy`,
+  );
+  return r.rows.map(positionFromRow);
+}
+
+/** Equity curve from `since` (epoch ms), oldest first, at most `limit` points. */
+export async function equityCurve(q: Queryable, since = 0, limit = 10_000): Promise<EquitySnapshot[]> {
+  const r = await q.query<R>('SELECT * FROM equity_snapshots WHERE ts >= $1 ORDER BY ts, id LIMIT $2', [
+    String(since),
+    limit,
+  ]);
+  return r.rows.map(equityFromRow);
+}
+
+/** Decision counts per rule and verdict since `since`. */
+export async function decisionsByRule(
+  q: Queryable,
+  since = 0,
+): Promise<{ rule: string; verdict: RiskDecision['verdict']; count: number }[]> {
+  const r = await q.query<R>(
+    `SELECT rule, verdict, count(*) AS n FROM risk_decisions WHERE decided_at >= $1
+     GROUP BY rule, verdict ORDER BY count(*) DESC, rule, verdict`,
+    [String(since)],
+  );
+  return r.rows.map((x) => ({ rule: str(x.rule), verdict: str(x.verdict) as RiskDecision['verdict'], count: int(x.n) }));
+}
+
+/** Latest performance per strategy, best P&L first. */
+export async function leaderboard(q: Queryable): Promise<StrategyPerformance[]> {
+  const r = await q.query<R>(
+    `SELECT * FROM (SELECT DISTINCT ON (strategy) * FROM strategy_performance ORDER BY strategy, ts DESC, id DESC) t
+     ORDER BY pnl DESC, strategy`,
+  );
+  return r.rows.map((x) => ({
+    type: 'strategy_performance',
+    strategy: str(x.strategy),
+    trades: int(x.trades),
+    wins: int(x.wins),
+    losses: int(x.losses),
+    pnl: mic(x.pnl),
+    sharpe: Number(x.sharpe),
+    maxDrawdown: mic(x.max_drawdown),
+    allocation: mic(x.allocation),
+    ts: int(x.ts),
+  }));
+}
+
+export interface RecoveryState {
+  /** Every fill, in the order it happened: replay these into the ledger to rebuild positions, cash and P&L. */
+  readonly fills: Fill[];
+  readonly highWaterMark: number | null;
+  /** The daily-loss window in force: its start, the equity then, and the loss since (≥ 0), micro-dollars. */
+  readonly dailyLoss: { readonly windowStart: number; readonly startEquity: number; readonly loss: number } | null;
+  readonly halted: boolean;
+  readonly haltReason: string | null;
+  readonly system: SystemState;
+  readonly allocations: LatestAllocation | null;
+  readonly openOrders: Order[];
+  readonly lastEquity: EquitySnapshot | null;
+}
+
+/** What the risk guardian, ledger and allocator need to resume exactly where they stopped. One snapshot. */
+export async function loadRecoveryState(db: {
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+}): Promise<RecoveryState> {
+  return db.transaction(async (tx) => {
+    // REPEATABLE READ would be ideal; reading inside one transaction is enough with the persister as sole writer.
+    const system = await readSystemState(tx);
+    const [fills, orders, allocations, lastEquity] = [
+      await loadFills(tx),
+      await openOrders(tx),
+      await latestAllocation(tx),
+      await latestEquity(tx),
+    ];
+    const dailyLoss =
+      system.dailyWindowStart !== null && system.dailyStartEquity !== null
+        ? {
+            windowStart: system.dailyWindowStart,
+            startEquity: system.dailyStartEquity,
+            loss: Math.max(0, system.dailyStartEquity - (system.lastEquity ?? system.dailyStartEquity)),
+          }
+        : null;
+    return {
+      fills,
+      highWaterMark: system.highWaterMark,
+      dailyLoss,
+      halted: system.halted,
+      haltReason: system.haltReason,
+      system,
+      allocations,
+      openOrders: orders,
+      lastEquity,
+    };
+  });
+}

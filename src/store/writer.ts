@@ -1,0 +1,256 @@
+/**
+ * The batched writer: callers hand it rows (synchronously, off the hot path) with a callback to run once those
+ * rows are committed; it writes them in one transaction per batch — one multi-row INSERT … SELECT FROM unnest(…)
+ * ON CONFLICT per table — and then runs the callbacks (the persister acks the bus messages there).
+ *
+ * When the database fails, the batch is kept and retried with exponential backoff; nothing is acked meanwhile,
+ * so a crash during an outage loses nothing (the bus redelivers). Duplicate keys are harmless: events are
+ * INSERT … ON CONFLICT DO NOTHING, state rows replace the stored row only when they are not older.
+ */
+import type { Clock, TimerHandle } from '../core/clock.ts';
+import type { Logger } from '../core/log.ts';
+import type { Db, Queryable } from './db.ts';
+import { errText } from './db.ts';
+import { type Row, type RowOf, SPECS, type SpecName, type StateOp, type TableSpec } from './rows.ts';
+import { applyStateOps } from './system-state.ts';
+
+export interface BatchWriterOptions {
+  readonly db: Db;
+  readonly clock: Clock;
+  readonly log?: Logger;
+  /** A batch is written when it holds this many rows … (default 2,000) */
+  readonly maxBatchRows?: number;
+  /** … or this long after its first row arrived (default 100 ms). */
+  readonly flushIntervalMs?: number;
+  /** Retry backoff after a failed write: first delay and ceiling (default 100 ms … 5 s). */
+  readonly retryBaseMs?: number;
+  readonly retryMaxMs?: number;
+  /** Hour (UTC) at which the daily-loss window restarts (config.risk.dailyLossResetHourUtc). */
+  readonly dailyLossResetHourUtc?: number;
+}
+
+export interface WriterStats {
+  rowsWritten: number;
+  batches: number;
+  failures: number;
+  /** Rows waiting (buffered or in the batch being written). */
+  buffered: number;
+  lastError: string | null;
+}
+
+interface Batch {
+  rows: Map<SpecName, Row[]>;
+  state: StateOp[];
+  done: (() => void)[];
+  count: number;
+}
+
+const emptyBatch = (): Batch => ({ rows: new Map(), state: [], done: [], count: 0 });
+
+/** Builds `INSERT … SELECT * FROM unnest($1::t1[], …) ON CONFLICT …` for a table spec. */
+export function insertSql(spec: TableSpec): string {
+  const cols = spec.columns.map(([c]) => c);
+  const params = spec.columns.map(([, t], i) => `$${i + 1}::${t}[]`);
+  let sql = `INSERT INTO ${spec.table} (${cols.join(', ')}) SELECT * FROM unnest(${params.join(', ')})`;
+  if (spec.upsert) {
+    const set = cols.filter((c) => !spec.key.includes(c)).map((c) => `${c} = EXCLUDED.${c}`);
+    sql += ` ON CONFLICT (${spec.key.join(', ')}) DO UPDATE SET ${set.join(', ')} WHERE EXCLUDED.${spec.upsert.newer} >= ${spec.table}.${spec.upsert.newer}`;
+  } else {
+    sql += ` ON CONFLICT (${spec.key.join(', ')}) DO NOTHING`;
+  }
+  return sql;
+}
+
+const SQL = new Map<SpecName, string>(Object.entries(SPECS).map(([k, v]) => [k as SpecName, insertSql(v)]));
+
+/** Writes rows of one table with one statement. Upserts keep one row per key (the newest) so no key repeats. */
+export async function writeRows(q: Queryable, name: SpecName, rows: readonly Row[]): Promise<void> {
+  if (rows.length === 0) return;
+  const spec: TableSpec = SPECS[name];
+  let use = rows;
+  if (spec.upsert) {
+    const keyIdx = spec.key.map((k) => spec.columns.findIndex(([c]) => c === k));
+    const newerIdx = spec.columns.findIndex(([c]) => c === spec.upsert?.newer);
+    const latest = new Map<string, Row>();
+    for (const r of rows) {
+      const key = keyIdx.map((i) => r[i]).join('\u0000');
+      const prev = latest.get(key);
+      if (!prev || Number(r[newerIdx]) >= Number(prev[newerIdx])) latest.set(key, r);
+    }
+    use = [...latest.values()];
+  }
+  const cols: (string | null)[][] = spec.columns.map(() => new Array(use.length));
+  for (let r = 0; r < use.length; r++) {
+    const row = use[r]!;
+    for (let c = 0; c < cols.length; c++) cols[c]![r] = row[c] ?? null;
+  }
+  await q.query(SQL.get(name)!, cols);
+}
+
+export class BatchWriter {
+  private readonly db: Db;
+  private readonly clock: Clock;
+  private readonly log: Logger | undefined;
+  private readonly maxBatchRows: number;
+  private readonly flushIntervalMs: number;
+  private readonly retryBaseMs: number;
+  private readonly retryMaxMs: number;
+  private readonly resetHour: number;
+  private open = emptyBatch();
+  private inFlight: Batch | undefined;
+  private timer: TimerHandle | undefined;
+  private retries = 0;
+  private closed = false;
+  private waiters: (() => void)[] = [];
+  private readonly counters: WriterStats = { rowsWritten: 0, batches: 0, failures: 0, buffered: 0, lastError: null };
+
+  constructor(opts: BatchWriterOptions) {
+    this.db = opts.db;
+    this.clock = opts.clock;
+    this.log = opts.log;
+    this.maxBatchRows = opts.maxBatchRows ?? 2_000;
+    this.flushIntervalMs = opts.flushIntervalMs ?? 100;
+    this.retryBaseMs = opts.retryBaseMs ?? 100;
+    this.retryMaxMs = opts.retryMaxMs ?? 5_000;
+    this.resetHour = opts.dailyLossResetHourUtc ?? 0;
+  }
+
+  /** Queues rows (and system-state changes); `onCommit` runs once they are committed. Never waits. */
+  add(rows: readonly RowOf[], state: readonly StateOp[] = [], onCommit?: () => void): void {
+    if (this.closed) throw new Error('writer is closed');
+    const b = this.open;
+    for (const r of rows) {
+      let list = b.rows.get(r.spec);
+      if (!list) {
+        list = [];
+        b.rows.set(r.spec, list);
+      }
+      list.push(r.row);
+    }
+    for (const s of state) b.state.push(s);
+    if (onCommit) b.done.push(onCommit);
+    b.count += rows.length + state.length;
+    this.counters.buffered += rows.length;
+    this.schedule();
+  }
+
+  /** Rows not yet committed. */
+  get buffered(): number {
+    return this.counters.buffered;
+  }
+
+  stats(): WriterStats {
+    return { ...this.counters };
+  }
+
+  /** Resolves when everything added so far is committed (it keeps retrying while the database is away). */
+  flush(): Promise<void> {
+    if (this.open.count === 0 && this.open.done.length === 0 && !this.inFlight) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.waiters.push(resolve);
+      this.schedule(true);
+    });
+  }
+
+  /** Stops taking rows. Pending rows are dropped unless flushed first (their messages stay unacked). */
+  close(): void {
+    this.closed = true;
+    this.timer?.cancel();
+    this.timer = undefined;
+  }
+
+  private schedule(now = false): void {
+    if (this.inFlight || this.closed) return;
+    const full = this.open.count >= this.maxBatchRows;
+    if (now || full || this.waiters.length > 0) {
+      this.timer?.cancel();
+      this.timer = undefined;
+      queueMicrotask(() => this.run());
+      return;
+    }
+    if (!this.timer) this.timer = this.clock.after(this.flushIntervalMs, () => this.run());
+  }
+
+  private run(): void {
+    this.timer = undefined;
+    if (this.inFlight || this.closed) return;
+    if (this.open.count === 0 && this.open.done.length === 0) {
+      this.wake();
+      return;
+    }
+    const batch = this.open;
+    this.open = emptyBatch();
+    this.inFlight = batch;
+    void this.write(batch);
+  }
+
+  private async write(batch: Batch): Promise<void> {
+    try {
+      await this.db.transaction(async (tx) => {
+        for (const [name, rows] of batch.rows) await writeRows(tx, name, rows);
+        if (batch.state.length > 0) await applyStateOps(tx, batch.state, this.resetHour);
+      });
+    } catch (err) {
+      this.counters.failures++;
+      this.counters.lastError = errText(err);
+      const delay = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** Math.min(this.retries, 16));
+      this.retries++;
+      this.log?.warn(
+        { err: this.counters.lastError, rows: batch.count, retryInMs: delay, attempt: this.retries },
+        'store write failed; retrying (messages stay unacked)',
+      );
+      if (this.closed) {
+        this.inFlight = undefined;
+        return;
+      }
+      // Merge rows that arrived meanwhile into the retried batch so the next write carries everything.
+      this.timer = this.clock.after(delay, () => {
+        this.timer = undefined;
+        this.inFlight = undefined;
+        this.open = mergeBatches(batch, this.open);
+        this.run();
+      });
+      return;
+    }
+    this.retries = 0;
+    this.counters.batches++;
+    let written = 0;
+    for (const rows of batch.rows.values()) written += rows.length;
+    this.counters.rowsWritten += written;
+    this.counters.buffered -= written;
+    this.counters.lastError = null;
+    this.inFlight = undefined;
+    for (const done of batch.done) {
+      try {
+        done();
+      } catch (err) {
+        this.log?.error({ err: errText(err) }, 'store commit callback failed');
+      }
+    }
+    if (this.open.count > 0 || this.open.done.length > 0) this.schedule(this.waiters.length > 0);
+    else this.wake();
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+}
+
+function mergeBatches(first: Batch, second: Batch): Batch {
+  const out = emptyBatch();
+  for (const b of [first, second]) {
+    for (const [name, rows] of b.rows) {
+      const list = out.rows.get(name);
+      if (list) list.push(...rows);
+      else out.rows.set(name, [...rows]);
+    }
+    out.state.push(...b.state);
+    out.done.push(...b.done);
+    out.count += b.count;
+  }
+  return out;
+}
+
+export const createBatchWriter = (opts: BatchWriterOptions): BatchWriter => new BatchWriter(opts);
