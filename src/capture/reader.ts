@@ -1,0 +1,104 @@
+/**
+ * Streaming capture reader: reads a `.jsonl` capture chunk by chunk (constant memory on large files) and yields
+ * RawFrames. A bad line is counted with its reason and skipped, never fatal. Blank lines are ignored.
+ */
+import { createReadStream } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+import type { RawFrame, RawRequest } from '../venues/types.ts';
+
+export interface BadLine {
+  readonly line: number;
+  readonly reason: string;
+}
+
+export interface CaptureReadStats {
+  lines: number;
+  frames: number;
+  bad: number;
+  /** reason → count */
+  readonly reasons: Record<string, number>;
+  /** The first few bad lines with their line numbers (at most `keepBad`). */
+  readonly samples: BadLine[];
+  bytes: number;
+}
+
+export interface ReadCaptureOptions {
+  /** Called for every bad line. */
+  readonly onBad?: (bad: BadLine) => void;
+  /** Stats object to fill in (so the caller can read it while iterating). */
+  readonly stats?: CaptureReadStats;
+  /** Bad-line samples kept in stats (default 20). */
+  readonly keepBad?: number;
+  readonly highWaterMark?: number;
+}
+
+export function newReadStats(): CaptureReadStats {
+  return { lines: 0, frames: 0, bad: 0, reasons: {}, samples: [], bytes: 0 };
+}
+
+/** Parses one capture line; returns the frame or the reason it is not one. */
+export function parseCaptureLine(text: string): RawFrame | { error: string } {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return { error: 'invalid JSON' };
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return { error: 'not a JSON object' };
+  const o = v as Record<string, unknown>;
+  if (typeof o.ts !== 'number' || !Number.isFinite(o.ts)) return { error: 'missing or non-numeric ts' };
+  if (typeof o.source !== 'string' || o.source === '') return { error: 'missing source' };
+  if (!('data' in o)) return { error: 'missing data' };
+  if (o.req !== undefined) {
+    const r = o.req as Record<string, unknown> | null;
+    if (r === null || typeof r !== 'object' || typeof r.method !== 'string' || typeof r.path !== 'string') {
+      return { error: 'malformed req' };
+    }
+    return { ts: o.ts, source: o.source, data: o.data, req: r as unknown as RawRequest };
+  }
+  return { ts: o.ts, source: o.source, data: o.data };
+}
+
+/** Yields the frames of a capture file in file order. */
+export async function* readCapture(path: string, opts: ReadCaptureOptions = {}): AsyncGenerator<RawFrame> {
+  const stats = opts.stats ?? newReadStats();
+  const keep = opts.keepBad ?? 20;
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  const stream = createReadStream(path, { highWaterMark: opts.highWaterMark ?? 1 << 20 });
+  const handle = (text: string): RawFrame | undefined => {
+    stats.lines++;
+    const t = text.endsWith('\r') ? text.slice(0, -1) : text;
+    if (t.trim() === '') return undefined;
+    const out = parseCaptureLine(t);
+    if ('error' in out) {
+      stats.bad++;
+      stats.reasons[out.error] = (stats.reasons[out.error] ?? 0) + 1;
+      const bad = { line: stats.lines, reason: out.error };
+      if (stats.samples.length < keep) stats.samples.push(bad);
+      opts.onBad?.(bad);
+      return undefined;
+    }
+    stats.frames++;
+    return out;
+  };
+  for await (const chunk of stream) {
+    const buf = chunk as Buffer;
+    stats.bytes += buf.length;
+    const text = rest + decoder.write(buf);
+    let start = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', start);
+      if (nl < 0) break;
+      const f = handle(text.slice(start, nl));
+      start = nl + 1;
+      if (f) yield f;
+    }
+    rest = text.slice(start);
+  }
+  rest += decoder.end();
+  if (rest !== '') {
+    const f = handle(rest);
+    if (f) yield f;
+  }
+}

@@ -1,0 +1,1253 @@
+/**
+ * The simulated market: a seeded, deterministic generator of raw frames in the venues' real wire formats.
+ *
+ * What it simulates (all from one seeded PRNG, no Math.random, no wall clock):
+ * - spot per asset (BTC, ETH): a random walk with jumps, published as Binance combined-stream `trade` and
+ *   `bookTicker` frames and as Chainlink price reports (Polymarket RTDS `crypto_prices_chainlink` shape);
+ * - crypto threshold markets on BOTH venues for the same asset/strike/expiry (Gamma market objects with
+ *   JSON-string arrays and feeSchedule; Kalshi market objects with *_dollars/*_fp fields and KXBTCD-style
+ *   tickers), some worded "below" on Polymarket (YES/NO inverted), several strikes per expiry (logically linked:
+ *   above 100k implies above 99k); BTC markets settle on Binance BTC/USDT, ETH markets on Chainlink ETH/USD;
+ * - non-crypto binary markets (some on both venues), and a Polymarket negRisk event with an "Other" placeholder;
+ * - books that follow fair value with a lag and noise (Polymarket WS `book`/`price_change`, Kalshi WS
+ *   `orderbook_snapshot`/`orderbook_delta` with seq), trades, and resolutions at expiry (`market_resolved`,
+ *   Kalshi market `finalized`), after which a new market of the same tenor is listed;
+ * - injected mispricings of each kind: cross-venue, YES+NO rebalancing, negRisk sum < 1, oracle lag,
+ *   combinatorial (a higher strike priced above a lower one).
+ *
+ * Same options and seed → the same frames, byte for byte. `advance(t)` returns every frame up to time t.
+ */
+import { formatFixed, toDecimal } from '../../core/money.ts';
+import type { RawFrame } from '../types.ts';
+import { createRng, type Rng } from './prng.ts';
+
+export type MispricingKind = 'cross_venue' | 'rebalancing' | 'negrisk' | 'oracle_lag' | 'combinatorial';
+export const MISPRICING_KINDS: readonly MispricingKind[] = [
+  'cross_venue',
+  'rebalancing',
+  'negrisk',
+  'oracle_lag',
+  'combinatorial',
+];
+
+export interface SimOptions {
+  /** PRNG seed (default 1). */
+  readonly seed?: number;
+  /** Simulated start time, epoch ms (default 2026-11-26T14:00:00Z, fixed so captures are reproducible). */
+  readonly start?: number;
+  /** Crypto threshold markets per venue (default 12). */
+  readonly markets?: number;
+  /** Book re-quotes per simulated second, across all markets (default 20). */
+  readonly eventRate?: number;
+  /** Injected mispricings per simulated minute (default 2). */
+  readonly mispricingRate?: number;
+  /** How far books lag fair value, ms (default 1500; Kalshi lags 500 ms more). */
+  readonly lagMs?: number;
+  /** Standard deviation of quote noise, in cents (default 0.4). */
+  readonly noiseCents?: number;
+  /** Interval of spot trades/bookTickers per asset, ms (default 250). */
+  readonly spotIntervalMs?: number;
+  /** Interval of Chainlink reports per asset, ms (default 1000). */
+  readonly chainlinkIntervalMs?: number;
+  /** Tenors of the crypto markets, minutes (default 15, 30, 60, 1440). */
+  readonly tenorsMinutes?: readonly number[];
+}
+
+export const DEFAULT_SIM_START = Date.UTC(2026, 10, 26, 14, 0, 0);
+
+// ------------------------------------------------------------------------------------------------ model types
+
+type AssetSym = 'BTC' | 'ETH';
+
+interface Asset {
+  sym: AssetSym;
+  name: string;
+  /** settles on */
+  oracle: 'binance' | 'chainlink';
+  spot: number;
+  chainlink: number;
+  vol: number;
+  step: number;
+  hist: { t: number[]; s: number[]; head: number };
+  tradeId: number;
+  updateId: number;
+}
+
+interface CryptoTopic {
+  kind: 'crypto';
+  asset: Asset;
+  strike: number;
+  expiry: number;
+  tenorMin: number;
+  group: number;
+}
+interface BinaryTopic {
+  kind: 'binary';
+  /** logit of fair value */
+  x: number;
+}
+interface NegRiskTopic {
+  kind: 'negrisk';
+  weights: number[];
+  index: number;
+}
+type Topic = CryptoTopic | BinaryTopic | NegRiskTopic;
+
+interface Dist {
+  /** cents added to the YES mid */
+  shift: number;
+  /** cents subtracted from the whole NO book (Polymarket rebalancing) */
+  noShift: number;
+  until: number;
+  kind: MispricingKind | '';
+}
+
+type Side = Map<number, number>; // price cents → size in centi-shares
+
+interface BaseMarket {
+  topic: Topic;
+  /** YES pays when the condition is false ("below" wording of an above-topic). */
+  inverted: boolean;
+  spread: number;
+  dist: Dist;
+  frozenUntil: number;
+  live: boolean;
+  endMs: number;
+}
+
+interface PmMarket extends BaseMarket {
+  venue: 'polymarket';
+  gammaId: string;
+  conditionId: string;
+  yesToken: string;
+  noToken: string;
+  question: string;
+  description: string;
+  slug: string;
+  resolutionSource: string;
+  feeRate: number;
+  feeType: string;
+  negRiskId?: string;
+  eventId: string;
+  eventTitle: string;
+  groupItemTitle?: string;
+  other?: boolean;
+  yes: { bids: Side; asks: Side };
+  no: { bids: Side; asks: Side };
+}
+
+interface KxMarket extends BaseMarket {
+  venue: 'kalshi';
+  ticker: string;
+  eventTicker: string;
+  seriesTicker: string;
+  marketId: string;
+  title: string;
+  yesSub: string;
+  rulesPrimary: string;
+  rulesSecondary: string;
+  settlementName: string;
+  settlementUrl: string;
+  floorStrike?: number;
+  yesBids: Side;
+  noBids: Side;
+}
+
+type AnyMarket = PmMarket | KxMarket;
+
+interface Pair {
+  pm: PmMarket;
+  kx?: KxMarket;
+}
+
+// ------------------------------------------------------------------------------------------------ formatting
+
+const ET = new Intl.DateTimeFormat('en-US', {
+  timeZone: 'America/New_York',
+  year: 'numeric',
+  month: 'long',
+  day: 'numeric',
+  hour: 'numeric',
+  minute: '2-digit',
+  hour12: true,
+});
+const ET24 = new Intl.DateTimeFormat('en-US', {
+  timeZone: 'America/New_York',
+  year: '2-digit',
+  month: 'short',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  hour12: false,
+});
+
+function parts(fmt: Intl.DateTimeFormat, t: number): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of fmt.formatToParts(new Date(t))) out[p.type] = p.value;
+  return out;
+}
+
+/** "December 31, 2026 at 12:00 PM ET" */
+export function etLong(t: number): string {
+  const p = parts(ET, t);
+  return `${p.month} ${p.day}, ${p.year} at ${p.hour}:${p.minute} ${p.dayPeriod} ET`;
+}
+/** "Dec 31, 2026 at 12:00 PM ET" (Kalshi style) */
+function etShort(t: number): string {
+  const p = parts(ET, t);
+  return `${p.month!.slice(0, 3)} ${p.day}, ${p.year} at ${p.hour}:${p.minute} ${p.dayPeriod} ET`;
+}
+/** "26DEC3112" or "26DEC311215" when not on the hour (Kalshi event ticker date). */
+function kalshiDate(t: number): string {
+  const p = parts(ET24, t);
+  const hour = p.hour === '24' ? '00' : p.hour!;
+  const base = `${p.year}${p.month!.toUpperCase()}${p.day}${hour}`;
+  return p.minute === '00' ? base : `${base}${p.minute}`;
+}
+const iso = (t: number): string => new Date(t).toISOString().replace('.000Z', 'Z');
+const usd = (n: number): string => `$${n.toLocaleString('en-US')}`;
+const usd2 = (n: number): string =>
+  `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+/** cents → Polymarket price string ("0.45") */
+const pmPrice = (c: number): string => toDecimal(c * 10_000);
+/** centi-shares → Polymarket size string ("250", "26.66") */
+const pmSize = (cs: number): string => toDecimal(cs * 10_000);
+/** cents → Kalshi dollars ("0.4500") */
+const kxPrice = (c: number): string => formatFixed(c * 100, 4);
+/** centi-contracts → Kalshi count_fp ("250.00", "-12.00") */
+const kxCount = (cs: number): string => formatFixed(cs, 2);
+/** spot → Binance 8-decimal string */
+const e8 = (x: number): string => `${x.toFixed(2)}000000`;
+
+function normCdf(x: number): number {
+  // Abramowitz–Stegun 7.1.26 on erf; a fair-value model, not money
+  const z = Math.abs(x) / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * z);
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-z * z);
+  return x >= 0 ? 0.5 * (1 + y) : 0.5 * (1 - y);
+}
+
+const YEAR_MS = 365 * 24 * 3600 * 1000;
+const LEVELS = 5;
+const clampC = (c: number): number => Math.min(99, Math.max(1, c));
+
+// ------------------------------------------------------------------------------------------------ the simulator
+
+interface Scheduled {
+  at: number;
+  seq: number;
+  run: () => void;
+}
+
+export interface SimStats {
+  frames: number;
+  requotes: number;
+  trades: number;
+  resolutions: number;
+  mispricings: Record<string, number>;
+}
+
+export class SimMarket {
+  readonly start: number;
+  private readonly rng: Rng;
+  private readonly o: Required<Omit<SimOptions, 'seed' | 'start'>>;
+  private now: number;
+  private out: RawFrame[] = [];
+  private seq = 0;
+  private sched: Scheduled[] = [];
+  private readonly assets: Asset[];
+  private readonly pairs: Pair[] = [];
+  private readonly markets: AnyMarket[] = [];
+  private readonly negRisk: PmMarket[] = [];
+  private kxSeq = { book: 0, trade: 0 };
+  private gammaId = 700_000;
+  private groupSeq = 0;
+  private started = false;
+  readonly stats: SimStats = { frames: 0, requotes: 0, trades: 0, resolutions: 0, mispricings: {} };
+
+  constructor(opts: SimOptions = {}) {
+    this.rng = createRng(opts.seed ?? 1);
+    this.start = opts.start ?? DEFAULT_SIM_START;
+    this.now = this.start;
+    this.o = {
+      markets: opts.markets ?? 12,
+      eventRate: opts.eventRate ?? 20,
+      mispricingRate: opts.mispricingRate ?? 2,
+      lagMs: opts.lagMs ?? 1500,
+      noiseCents: opts.noiseCents ?? 0.4,
+      spotIntervalMs: opts.spotIntervalMs ?? 250,
+      chainlinkIntervalMs: opts.chainlinkIntervalMs ?? 1000,
+      tenorsMinutes: opts.tenorsMinutes ?? [15, 30, 60, 1440],
+    };
+    const r = this.rng;
+    const mkAsset = (sym: AssetSym, name: string, spot: number, vol: number, step: number, oracle: Asset['oracle']): Asset => ({
+      sym,
+      name,
+      oracle,
+      spot,
+      chainlink: spot,
+      vol,
+      step,
+      hist: { t: [this.start], s: [spot], head: 0 },
+      tradeId: 4_000_000_000 + r.int(0, 1_000_000),
+      updateId: 60_000_000_000 + r.int(0, 1_000_000),
+    });
+    this.assets = [
+      mkAsset('BTC', 'Bitcoin', Math.round(97_000 + r.next() * 4_000), 0.6, 1000, 'binance'),
+      mkAsset('ETH', 'Ethereum', Math.round(3_300 + r.next() * 300), 0.75, 50, 'chainlink'),
+    ];
+  }
+
+  /** Current simulated time. */
+  get time(): number {
+    return this.now;
+  }
+
+  /** Every frame with ts ≤ t (the listing and first snapshots come first, at the start time). */
+  advance(t: number): RawFrame[] {
+    this.out = [];
+    if (!this.started) this.init();
+    for (;;) {
+      let best = -1;
+      for (let i = 0; i < this.sched.length; i++) {
+        const s = this.sched[i]!;
+        const b = best >= 0 ? this.sched[best]! : undefined;
+        if (s.at <= t && (!b || s.at < b.at || (s.at === b.at && s.seq < b.seq))) best = i;
+      }
+      if (best < 0) break;
+      const s = this.sched[best]!;
+      this.sched[best] = this.sched[this.sched.length - 1]!;
+      this.sched.pop();
+      if (s.at > this.now) this.now = s.at;
+      s.run();
+    }
+    if (t > this.now) this.now = t;
+    const frames = this.out;
+    this.out = [];
+    this.stats.frames += frames.length;
+    return frames;
+  }
+
+  // -------------------------------------------------------------------------------------------- set-up
+
+  private at(at: number, run: () => void): void {
+    this.sched.push({ at, seq: this.seq++, run });
+  }
+
+  private emit(source: string, data: unknown, req?: RawFrame['req']): void {
+    this.out.push(req ? { ts: this.now, source: `sim.${source}`, data, req } : { ts: this.now, source: `sim.${source}`, data });
+  }
+
+  private init(): void {
+    this.started = true;
+    const r = this.rng;
+    const tenors = this.o.tenorsMinutes;
+    // crypto threshold markets: groups of up to 3 strikes per (asset, expiry)
+    let made = 0;
+    let g = 0;
+    while (made < this.o.markets) {
+      const asset = this.assets[g % 2]!;
+      const tenor = tenors[Math.floor(g / 2) % tenors.length]!;
+      const n = Math.min(3, this.o.markets - made);
+      this.makeCryptoGroup(asset, tenor, this.firstExpiry(tenor), n);
+      made += n;
+      g++;
+    }
+    this.makeBinaries();
+    this.makeNegRisk();
+    this.listing(this.markets, true);
+    // schedules
+    for (const a of this.assets) {
+      this.at(this.now + this.o.spotIntervalMs, () => this.spotTick(a));
+      this.at(this.now + this.o.chainlinkIntervalMs, () => this.chainlinkTick(a));
+    }
+    if (this.o.eventRate > 0) this.at(this.now + Math.ceil(r.exp(this.o.eventRate) * 1000), () => this.requoteEvent());
+    if (this.o.mispricingRate > 0) {
+      this.at(this.now + Math.ceil(r.exp(this.o.mispricingRate / 60) * 1000), () => this.mispricingEvent());
+    }
+  }
+
+  private firstExpiry(tenorMin: number): number {
+    const ms = tenorMin * 60_000;
+    if (tenorMin >= 1440) {
+      // next day 12:00 PM ET (17:00 UTC in winter, 16:00 in summer: use 17:00 UTC, labels come from the tz)
+      const d = new Date(this.start);
+      return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1, 17, 0, 0);
+    }
+    return (Math.floor(this.start / ms) + 1) * ms;
+  }
+
+  private newDist(): Dist {
+    return { shift: 0, noShift: 0, until: 0, kind: '' };
+  }
+
+  private makeCryptoGroup(asset: Asset, tenorMin: number, expiry: number, n: number): void {
+    const r = this.rng;
+    const group = this.groupSeq++;
+    const atm = Math.round(asset.spot / asset.step) * asset.step;
+    const offsets = n === 1 ? [0] : n === 2 ? [0, 1] : [-1, 0, 1];
+    const dateText = etLong(expiry);
+    const kDate = kalshiDate(expiry);
+    const series = asset.sym === 'BTC' ? 'KXBTCD' : 'KXETHD';
+    const eventTicker = `${series}-${kDate}`;
+    const pair = asset.sym === 'BTC' ? 'BTC/USDT' : 'ETH/USD';
+    const srcName = asset.oracle === 'binance' ? 'Binance' : 'Chainlink';
+    const srcUrl =
+      asset.oracle === 'binance'
+        ? `https://www.binance.com/en/trade/${asset.sym}_USDT`
+        : `https://data.chain.link/streams/${asset.sym.toLowerCase()}-usd`;
+    const srcText =
+      asset.oracle === 'binance'
+        ? `the Binance ${pair} price (the close of the 1 minute candle ending at that time)`
+        : `the Chainlink ${pair} data stream price at that time`;
+    for (let j = 0; j < offsets.length; j++) {
+      const strike = atm + offsets[j]! * asset.step;
+      const topic: CryptoTopic = { kind: 'crypto', asset, strike, expiry, tenorMin, group };
+      const inverted = (group + j) % 4 === 3;
+      const word = inverted ? 'below' : 'above';
+      const question = `Will the price of ${asset.name} be ${word} ${usd(strike)} on ${dateText}?`;
+      const description =
+        `This market will resolve to "Yes" if the price of ${asset.name} (${asset.sym}) is ${word} ${usd(strike)} on ${dateText}, ` +
+        `according to ${srcText}. Otherwise, this market will resolve to "No".\n` +
+        `The resolution source for this market is ${srcName}, specifically the ${pair} price available at ${srcUrl}.`;
+      const pm = this.newPm(topic, inverted, {
+        question,
+        description,
+        slug: `${asset.name.toLowerCase()}-${word}-${strike}-on-${expiry}`,
+        resolutionSource: srcUrl,
+        feeRate: 0.07,
+        feeType: 'crypto_fees',
+        eventTitle: `${asset.name} above ___ on ${dateText}?`,
+        endMs: expiry,
+      });
+      const ticker = `${eventTicker}-T${strike}`;
+      const kx: KxMarket = {
+        venue: 'kalshi',
+        topic,
+        inverted: false,
+        spread: r.int(1, 2),
+        dist: this.newDist(),
+        frozenUntil: 0,
+        live: true,
+        endMs: expiry,
+        ticker,
+        eventTicker,
+        seriesTicker: series,
+        marketId: this.uuid(),
+        title: `${asset.name} price on ${etShort(expiry)}?`,
+        yesSub: `${usd(strike)} or above`,
+        rulesPrimary: `If the price of ${asset.name} is above ${usd2(strike)} on ${etShort(expiry)} according to ${srcText}, then the market resolves to Yes.`,
+        rulesSecondary: `The settlement source is ${srcName} ${pair} (${srcUrl}). If the source is unavailable at expiry, the last price published before expiry is used.`,
+        settlementName: srcName,
+        settlementUrl: srcUrl,
+        floorStrike: strike,
+        yesBids: new Map(),
+        noBids: new Map(),
+      };
+      this.markets.push(pm, kx);
+      this.pairs.push({ pm, kx });
+      this.at(expiry, () => this.expire(pm, kx));
+    }
+  }
+
+  private newPm(
+    topic: Topic,
+    inverted: boolean,
+    f: {
+      question: string;
+      description: string;
+      slug: string;
+      resolutionSource: string;
+      feeRate: number;
+      feeType: string;
+      eventTitle: string;
+      endMs: number;
+      negRiskId?: string;
+      eventId?: string;
+      groupItemTitle?: string;
+      other?: boolean;
+    },
+  ): PmMarket {
+    const r = this.rng;
+    const gammaId = String(++this.gammaId);
+    return {
+      venue: 'polymarket',
+      topic,
+      inverted,
+      spread: r.int(1, 2),
+      dist: this.newDist(),
+      frozenUntil: 0,
+      live: true,
+      endMs: f.endMs,
+      gammaId,
+      conditionId: `0x${r.hex(64)}`,
+      yesToken: r.digits(77),
+      noToken: r.digits(77),
+      question: f.question,
+      description: f.description,
+      slug: f.slug,
+      resolutionSource: f.resolutionSource,
+      feeRate: f.feeRate,
+      feeType: f.feeType,
+      ...(f.negRiskId ? { negRiskId: f.negRiskId } : {}),
+      eventId: f.eventId ?? String(300_000 + Number(gammaId)),
+      eventTitle: f.eventTitle,
+      ...(f.groupItemTitle ? { groupItemTitle: f.groupItemTitle } : {}),
+      ...(f.other ? { other: true } : {}),
+      yes: { bids: new Map(), asks: new Map() },
+      no: { bids: new Map(), asks: new Map() },
+    };
+  }
+
+  private makeBinaries(): void {
+    const r = this.rng;
+    const far = this.start + 30 * 24 * 3600_000;
+    const defs: { pm?: [string, string]; kx?: [string, string, string, string]; p: number }[] = [
+      {
+        p: 0.35,
+        pm: [
+          'Will the Federal Reserve cut interest rates at its December 2026 meeting?',
+          'This market will resolve to "Yes" if the Federal Reserve announces a cut of its target federal funds rate at its December 2026 FOMC meeting, according to the official FOMC statement. Otherwise "No".',
+        ],
+        kx: [
+          'KXFEDCUT',
+          'KXFEDCUT-26DEC',
+          'Will the Federal Reserve cut rates at its December 2026 meeting?',
+          'If the Federal Reserve announces a cut of the target federal funds rate at its December 2026 meeting, according to the FOMC statement, then the market resolves to Yes.',
+        ],
+      },
+      {
+        p: 0.55,
+        pm: [
+          'Will US CPI inflation for November 2026 be above 3.0%?',
+          'This market will resolve to "Yes" if the year-over-year CPI-U inflation rate for November 2026 published by the Bureau of Labor Statistics is above 3.0%. Otherwise "No".',
+        ],
+        kx: [
+          'KXCPIYOY',
+          'KXCPIYOY-26NOV',
+          'Will CPI inflation for November 2026 be above 3.0%?',
+          'If the year-over-year CPI-U inflation for November 2026, as published by the Bureau of Labor Statistics, is above 3.0%, then the market resolves to Yes.',
+        ],
+      },
+      {
+        p: 0.2,
+        pm: [
+          'Will SpaceX land a Starship booster on the launch tower before January 1, 2027?',
+          'This market will resolve to "Yes" if SpaceX catches a Starship Super Heavy booster with the launch tower before January 1, 2027, ET. Otherwise "No".',
+        ],
+      },
+      {
+        p: 0.3,
+        kx: [
+          'KXSNOWNYC',
+          'KXSNOWNYC-26DEC25',
+          'Will it snow in Central Park on Dec 25, 2026?',
+          'If measurable snowfall (0.1 inches or more) is recorded at Central Park, New York, on Dec 25, 2026 according to the National Weather Service, then the market resolves to Yes.',
+        ],
+      },
+    ];
+    for (const d of defs) {
+      const topic: BinaryTopic = { kind: 'binary', x: Math.log(d.p / (1 - d.p)) };
+      let pm: PmMarket | undefined;
+      if (d.pm) {
+        pm = this.newPm(topic, false, {
+          question: d.pm[0],
+          description: d.pm[1],
+          slug: d.pm[0]
+            .toLowerCase()
+            .replace(/[^a-z0-9]+/g, '-')
+            .replace(/^-|-$/g, ''),
+          resolutionSource: '',
+          feeRate: 0.04,
+          feeType: 'politics_fees',
+          eventTitle: d.pm[0],
+          endMs: far,
+        });
+        this.markets.push(pm);
+      }
+      if (d.kx) {
+        const kx: KxMarket = {
+          venue: 'kalshi',
+          topic,
+          inverted: false,
+          spread: r.int(1, 2),
+          dist: this.newDist(),
+          frozenUntil: 0,
+          live: true,
+          endMs: far,
+          ticker: `${d.kx[1]}-Y`,
+          eventTicker: d.kx[1],
+          seriesTicker: d.kx[0],
+          marketId: this.uuid(),
+          title: d.kx[2],
+          yesSub: 'Yes',
+          rulesPrimary: d.kx[3],
+          rulesSecondary: '',
+          settlementName: 'Official source',
+          settlementUrl: '',
+          yesBids: new Map(),
+          noBids: new Map(),
+        };
+        this.markets.push(kx);
+        if (pm) this.pairs.push({ pm, kx });
+      }
+    }
+  }
+
+  private makeNegRisk(): void {
+    const names = ['Gavin Newsom', 'Alexandria Ocasio-Cortez', 'Pete Buttigieg', 'Josh Shapiro', 'Other'];
+    const weights = [0.32, 0.18, 0.14, 0.12, 0.24];
+    const negRiskId = `0x${this.rng.hex(64)}`;
+    const eventId = '990001';
+    const end = Date.UTC(2028, 7, 31, 0, 0, 0);
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      const other = name === 'Other';
+      const question = other
+        ? 'Will another person win the 2028 Democratic presidential nomination?'
+        : `Will ${name} win the 2028 Democratic presidential nomination?`;
+      const pm = this.newPm({ kind: 'negrisk', weights, index: i }, false, {
+        question,
+        description: `This market will resolve to "Yes" if ${other ? 'a person not listed in this event' : name} wins and accepts the 2028 nomination of the Democratic Party for U.S. president. Otherwise "No".`,
+        slug: `democratic-nominee-2028-${name.toLowerCase().replace(/[^a-z]+/g, '-')}`,
+        resolutionSource: '',
+        feeRate: 0.04,
+        feeType: 'politics_fees',
+        eventTitle: 'Democratic Presidential Nominee 2028',
+        endMs: end,
+        negRiskId,
+        eventId,
+        groupItemTitle: name,
+        other,
+      });
+      this.markets.push(pm);
+      this.negRisk.push(pm);
+    }
+  }
+
+  private uuid(): string {
+    const h = this.rng.hex(32);
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+
+  // -------------------------------------------------------------------------------------------- fair value
+
+  private spotAt(a: Asset, t: number): number {
+    const h = a.hist;
+    // binary search the last sample at or before t
+    let lo = h.head;
+    let hi = h.t.length - 1;
+    if (h.t[lo]! > t) return h.s[lo]!;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (h.t[mid]! <= t) lo = mid;
+      else hi = mid - 1;
+    }
+    return h.s[lo]!;
+  }
+
+  /** Fair value of the topic's YES (0..1), as seen `lag` ms ago. */
+  private fair(topic: Topic, lag: number): number {
+    switch (topic.kind) {
+      case 'crypto': {
+        const t = this.now - lag;
+        const s = topic.asset.oracle === 'binance' ? this.spotAt(topic.asset, t) : this.spotAt(topic.asset, t);
+        const tau = (topic.expiry - t) / YEAR_MS;
+        if (tau <= 0) return s > topic.strike ? 1 : 0;
+        const sd = topic.asset.vol * Math.sqrt(tau);
+        return normCdf((Math.log(s / topic.strike) - 0.5 * sd * sd) / sd);
+      }
+      case 'binary':
+        return 1 / (1 + Math.exp(-topic.x));
+      case 'negrisk': {
+        let sum = 0;
+        for (const w of topic.weights) sum += w;
+        return topic.weights[topic.index]! / sum;
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------- quoting
+
+  /** Target YES book of a market in cents: [bids, asks] as maps. */
+  private target(m: AnyMarket, prev: { bids: Side; asks: Side }): { bids: Side; asks: Side } {
+    const lag = this.o.lagMs + (m.venue === 'kalshi' ? 500 : 0);
+    let f = this.fair(m.topic, lag);
+    if (m.inverted) f = 1 - f;
+    const mid = f * 100 + this.rng.gauss() * this.o.noiseCents + (m.dist.until > this.now ? m.dist.shift : 0);
+    const bb = clampC(Math.round(mid - m.spread / 2));
+    const ba = Math.min(99, Math.max(bb + 1, bb + m.spread));
+    const bids: Side = new Map();
+    const asks: Side = new Map();
+    for (let k = 0; k < LEVELS; k++) {
+      const pb = bb - k;
+      if (pb >= 1) bids.set(pb, this.sizeFor(prev.bids.get(pb)));
+      const pa = ba + k;
+      if (pa <= 99) asks.set(pa, this.sizeFor(prev.asks.get(pa)));
+    }
+    return { bids, asks };
+  }
+
+  /** Keeps most existing sizes so a re-quote changes a few levels, not all. */
+  private sizeFor(prev: number | undefined): number {
+    if (prev !== undefined && this.rng.next() < 0.75) return prev;
+    const r = this.rng.next();
+    // mostly whole shares, sometimes fractional
+    return r < 0.8 ? this.rng.int(20, 1500) * 100 : this.rng.int(2000, 150_000);
+  }
+
+  private requote(m: AnyMarket, snapshot: boolean): void {
+    if (!m.live) return;
+    if (!snapshot && m.frozenUntil > this.now) return;
+    this.stats.requotes++;
+    if (m.venue === 'polymarket') this.requotePm(m, snapshot);
+    else this.requoteKx(m, snapshot);
+  }
+
+  private requotePm(m: PmMarket, snapshot: boolean): void {
+    const yes = this.target(m, m.yes);
+    const cut = m.dist.until > this.now ? m.dist.noShift : 0;
+    // the NO book mirrors YES through 1 (complementary orders), shifted down in a rebalancing mispricing
+    const no: { bids: Side; asks: Side } = { bids: new Map(), asks: new Map() };
+    for (const [p, s] of yes.asks) if (100 - p - cut >= 1) no.bids.set(100 - p - cut, s);
+    for (const [p, s] of yes.bids) if (100 - p - cut <= 99 && 100 - p - cut >= 1) no.asks.set(100 - p - cut, s);
+    if (snapshot) {
+      m.yes = yes;
+      m.no = no;
+      return;
+    }
+    const changes: unknown[] = [];
+    this.diffPm(m.yesToken, m.yes, yes, changes);
+    this.diffPm(m.noToken, m.no, no, changes);
+    m.yes = yes;
+    m.no = no;
+    if (changes.length === 0) return;
+    this.emit('polymarket.ws.market', {
+      market: m.conditionId,
+      price_changes: changes,
+      timestamp: String(this.now),
+      event_type: 'price_change',
+    });
+  }
+
+  private diffPm(asset: string, before: { bids: Side; asks: Side }, after: { bids: Side; asks: Side }, out: unknown[]): void {
+    const bestBid = maxKey(after.bids);
+    const bestAsk = minKey(after.asks);
+    const bb = bestBid === undefined ? '0' : pmPrice(bestBid);
+    const ba = bestAsk === undefined ? '1' : pmPrice(bestAsk);
+    const side = (b: Side, a: Side, name: 'BUY' | 'SELL'): void => {
+      for (const [p, s] of a) {
+        if (b.get(p) !== s) out.push(this.change(asset, p, s, name, bb, ba));
+      }
+      for (const p of b.keys()) if (!a.has(p)) out.push(this.change(asset, p, 0, name, bb, ba));
+    };
+    side(before.bids, after.bids, 'BUY');
+    side(before.asks, after.asks, 'SELL');
+  }
+
+  private change(asset: string, p: number, s: number, side: string, bb: string, ba: string): unknown {
+    return { asset_id: asset, price: pmPrice(p), size: pmSize(s), side, hash: this.rng.hex(40), best_bid: bb, best_ask: ba };
+  }
+
+  private requoteKx(m: KxMarket, snapshot: boolean): void {
+    const yes = this.target(m, { bids: m.yesBids, asks: mirror(m.noBids) });
+    const noBids = mirror(yes.asks);
+    if (snapshot) {
+      m.yesBids = yes.bids;
+      m.noBids = noBids;
+      return;
+    }
+    this.diffKx(m, 'yes', m.yesBids, yes.bids);
+    this.diffKx(m, 'no', m.noBids, noBids);
+    m.yesBids = yes.bids;
+    m.noBids = noBids;
+  }
+
+  private diffKx(m: KxMarket, side: 'yes' | 'no', before: Side, after: Side): void {
+    const prices = new Set<number>([...before.keys(), ...after.keys()]);
+    for (const p of [...prices].sort((a, b) => a - b)) {
+      const d = (after.get(p) ?? 0) - (before.get(p) ?? 0);
+      if (d === 0) continue;
+      this.emit('kalshi.ws', {
+        type: 'orderbook_delta',
+        sid: 1,
+        seq: ++this.kxSeq.book,
+        msg: {
+          market_ticker: m.ticker,
+          market_id: m.marketId,
+          price_dollars: kxPrice(p),
+          delta_fp: kxCount(d),
+          side,
+          ts: new Date(this.now).toISOString(),
+          ts_ms: this.now,
+        },
+      });
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------- listings
+
+  /** REST listings (Gamma, Kalshi) and first book snapshots of `ms`. */
+  private listing(ms: readonly AnyMarket[], first: boolean): void {
+    const pms = ms.filter((m): m is PmMarket => m.venue === 'polymarket');
+    const kxs = ms.filter((m): m is KxMarket => m.venue === 'kalshi');
+    for (const m of ms) this.requote(m, true);
+    if (pms.length > 0) {
+      this.emit(
+        'polymarket.gamma.markets',
+        pms.map((m) => this.gammaMarket(m)),
+        { method: 'GET', path: '/markets', query: { active: 'true', closed: 'false', limit: '500', offset: '0' } },
+      );
+      const nr = pms.filter((m) => m.negRiskId);
+      if (first && nr.length > 0) {
+        const e = nr[0]!;
+        this.emit('polymarket.gamma.events', [this.gammaEvent(e, nr)], {
+          method: 'GET',
+          path: '/events',
+          query: { active: 'true', closed: 'false', limit: '100', offset: '0' },
+        });
+      }
+    }
+    if (kxs.length > 0) {
+      const events = new Map<string, KxMarket>();
+      for (const k of kxs) if (!events.has(k.eventTicker)) events.set(k.eventTicker, k);
+      this.emit(
+        'kalshi.rest.events',
+        { events: [...events.values()].map((k) => this.kalshiEvent(k)), cursor: '' },
+        { method: 'GET', path: '/trade-api/v2/events', query: { status: 'open', limit: '200' } },
+      );
+      this.emit(
+        'kalshi.rest.markets',
+        { markets: kxs.map((k) => this.kalshiMarket(k)), cursor: '' },
+        { method: 'GET', path: '/trade-api/v2/markets', query: { status: 'open', limit: '1000' } },
+      );
+    }
+    if (pms.length > 0) {
+      const books: unknown[] = [];
+      for (const m of pms) {
+        books.push(this.pmBook(m, m.yesToken, m.yes), this.pmBook(m, m.noToken, m.no));
+      }
+      this.emit('polymarket.ws.market', books);
+    }
+    for (const k of kxs) {
+      const msg: Record<string, unknown> = { market_ticker: k.ticker, market_id: k.marketId };
+      if (k.yesBids.size > 0) msg.yes_dollars_fp = ascLevels(k.yesBids).map(([p, s]) => [kxPrice(p), kxCount(s)]);
+      if (k.noBids.size > 0) msg.no_dollars_fp = ascLevels(k.noBids).map(([p, s]) => [kxPrice(p), kxCount(s)]);
+      this.emit('kalshi.ws', { type: 'orderbook_snapshot', sid: 1, seq: ++this.kxSeq.book, msg });
+    }
+  }
+
+  private pmBook(m: PmMarket, asset: string, b: { bids: Side; asks: Side }): unknown {
+    // P8: bids ascending, asks descending (best last)
+    return {
+      market: m.conditionId,
+      asset_id: asset,
+      timestamp: String(this.now),
+      hash: this.rng.hex(40),
+      bids: ascLevels(b.bids).map(([p, s]) => ({ price: pmPrice(p), size: pmSize(s) })),
+      asks: ascLevels(b.asks)
+        .reverse()
+        .map(([p, s]) => ({ price: pmPrice(p), size: pmSize(s) })),
+      event_type: 'book',
+      tick_size: '0.01',
+      last_trade_price: '',
+    };
+  }
+
+  private gammaMarket(m: PmMarket): Record<string, unknown> {
+    const bb = maxKey(m.yes.bids) ?? 0;
+    const ba = minKey(m.yes.asks) ?? 100;
+    const mid = (bb + ba) / 2;
+    const yesP = toDecimal(Math.round(mid * 5000) * 2);
+    const noP = toDecimal(1_000_000 - Math.round(mid * 5000) * 2);
+    const out: Record<string, unknown> = {
+      id: m.gammaId,
+      question: m.question,
+      conditionId: m.conditionId,
+      slug: m.slug,
+      resolutionSource: m.resolutionSource,
+      endDate: iso(m.endMs),
+      liquidity: '25000.5',
+      startDate: iso(this.start - 86_400_000),
+      description: m.description,
+      outcomes: '["Yes", "No"]',
+      outcomePrices: JSON.stringify([yesP, noP]),
+      volume: '10250.25',
+      active: true,
+      closed: false,
+      enableOrderBook: true,
+      orderPriceMinTickSize: 0.01,
+      orderMinSize: 5,
+      volumeNum: 10250.25,
+      liquidityNum: 25000.5,
+      endDateIso: iso(m.endMs).slice(0, 10),
+      clobTokenIds: JSON.stringify([m.yesToken, m.noToken]),
+      acceptingOrders: true,
+      negRisk: m.negRiskId !== undefined,
+      ...(m.negRiskId ? { negRiskMarketID: m.negRiskId, negRiskRequestID: `0x${this.rng.hex(64)}` } : {}),
+      ...(m.groupItemTitle ? { groupItemTitle: m.groupItemTitle } : {}),
+      negRiskOther: m.other === true,
+      spread: (ba - bb) / 100,
+      bestBid: bb / 100,
+      bestAsk: ba / 100,
+      lastTradePrice: bb / 100,
+      feesEnabled: true,
+      feeType: m.feeType,
+      feeSchedule: { exponent: 1, rate: m.feeRate, takerOnly: true, rebateRate: 0.25 },
+      events: [
+        {
+          id: m.eventId,
+          slug: m.slug,
+          title: m.eventTitle,
+          negRisk: m.negRiskId !== undefined,
+          ...(m.negRiskId ? { negRiskMarketID: m.negRiskId, negRiskAugmented: true } : {}),
+        },
+      ],
+    };
+    return out;
+  }
+
+  private gammaEvent(e: PmMarket, ms: readonly PmMarket[]): Record<string, unknown> {
+    return {
+      id: e.eventId,
+      ticker: 'democratic-presidential-nominee-2028',
+      slug: 'democratic-presidential-nominee-2028',
+      title: e.eventTitle,
+      description: 'Who will win the 2028 Democratic presidential nomination?',
+      endDate: iso(e.endMs),
+      active: true,
+      closed: false,
+      negRisk: true,
+      negRiskMarketID: e.negRiskId,
+      enableNegRisk: true,
+      negRiskAugmented: true,
+      markets: ms.map((m) => {
+        const g = this.gammaMarket(m);
+        delete g.events;
+        return g;
+      }),
+    };
+  }
+
+  private kalshiMarket(k: KxMarket, result?: 'yes' | 'no'): Record<string, unknown> {
+    const yb = maxKey(k.yesBids);
+    const nb = maxKey(k.noBids);
+    const out: Record<string, unknown> = {
+      can_close_early: false,
+      close_time: iso(k.endMs),
+      created_time: iso(this.start - 86_400_000),
+      event_ticker: k.eventTicker,
+      expected_expiration_time: iso(k.endMs),
+      expiration_time: iso(k.endMs),
+      expiration_value: result ? String(k.floorStrike ?? '') : '',
+      fractional_trading_enabled: false,
+      last_price_dollars: kxPrice(yb ?? 0),
+      latest_expiration_time: iso(k.endMs),
+      liquidity_dollars: '0.0000',
+      market_type: 'binary',
+      no_ask_dollars: kxPrice(yb === undefined ? 100 : 100 - yb),
+      no_bid_dollars: kxPrice(nb ?? 0),
+      no_sub_title: k.yesSub,
+      notional_value_dollars: '1.0000',
+      open_interest_fp: '1500.00',
+      open_time: iso(this.start - 86_400_000),
+      price_level_structure: 'linear_cent',
+      price_ranges: [{ end: '1.0000', start: '0.0000', step: '0.0100' }],
+      response_price_units: 'usd_cent',
+      result: result ?? '',
+      rules_primary: k.rulesPrimary,
+      rules_secondary: k.rulesSecondary,
+      settlement_timer_seconds: 60,
+      status: result ? 'finalized' : 'active',
+      ...(k.floorStrike !== undefined ? { strike_type: 'greater', floor_strike: k.floorStrike } : {}),
+      ticker: k.ticker,
+      title: k.title,
+      updated_time: iso(this.now),
+      volume_24h_fp: '3200.00',
+      volume_fp: '5400.00',
+      yes_ask_dollars: kxPrice(nb === undefined ? 100 : 100 - nb),
+      yes_ask_size_fp: kxCount(nb === undefined ? 0 : (k.noBids.get(nb) ?? 0)),
+      yes_bid_dollars: kxPrice(yb ?? 0),
+      yes_bid_size_fp: kxCount(yb === undefined ? 0 : (k.yesBids.get(yb) ?? 0)),
+      yes_sub_title: k.yesSub,
+    };
+    return out;
+  }
+
+  private kalshiEvent(k: KxMarket): Record<string, unknown> {
+    const crypto = k.topic.kind === 'crypto';
+    return {
+      category: crypto ? 'Crypto' : 'Economics',
+      collateral_return_type: crypto ? 'DIRECNET' : 'MECNET',
+      event_ticker: k.eventTicker,
+      mutually_exclusive: false,
+      series_ticker: k.seriesTicker,
+      settlement_sources: k.settlementUrl ? [{ name: k.settlementName, url: k.settlementUrl }] : [],
+      strike_date: iso(k.endMs),
+      sub_title: crypto ? `On ${etShort(k.endMs)}` : '',
+      title: k.title,
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------- events
+
+  private spotTick(a: Asset): void {
+    const r = this.rng;
+    const dtYears = this.o.spotIntervalMs / YEAR_MS;
+    let ret = a.vol * Math.sqrt(dtYears) * r.gauss();
+    // jumps: about one per 10 minutes per asset
+    if (r.next() < this.o.spotIntervalMs / 600_000) ret += (r.next() < 0.5 ? -1 : 1) * (0.002 + r.next() * 0.004);
+    this.setSpot(a, a.spot * Math.exp(ret));
+    this.at(this.now + this.o.spotIntervalMs, () => this.spotTick(a));
+  }
+
+  private setSpot(a: Asset, spot: number): void {
+    a.spot = Math.round(spot * 100) / 100;
+    const h = a.hist;
+    h.t.push(this.now);
+    h.s.push(a.spot);
+    // keep a minute of history for the lagged fair value
+    while (h.head < h.t.length - 1 && h.t[h.head + 1]! < this.now - 60_000) h.head++;
+    if (h.head > 4096) {
+      h.t = h.t.slice(h.head);
+      h.s = h.s.slice(h.head);
+      h.head = 0;
+    }
+    const r = this.rng;
+    const stream = `${a.sym.toLowerCase()}usdt`;
+    const sym = `${a.sym}USDT`;
+    const half = a.sym === 'BTC' ? 0.01 : 0.01;
+    this.emit('binance.ws', {
+      stream: `${stream}@trade`,
+      data: {
+        e: 'trade',
+        E: this.now,
+        s: sym,
+        t: ++a.tradeId,
+        p: e8(a.spot),
+        q: `0.${String(r.int(1000, 99999)).padStart(5, '0')}000`,
+        T: this.now - 1,
+        m: r.next() < 0.5,
+        M: true,
+      },
+    });
+    this.emit('binance.ws', {
+      stream: `${stream}@bookTicker`,
+      data: {
+        u: ++a.updateId,
+        s: sym,
+        b: e8(a.spot - half),
+        B: `${r.int(1, 9)}.${String(r.int(0, 99999)).padStart(5, '0')}000`,
+        a: e8(a.spot),
+        A: `${r.int(1, 9)}.${String(r.int(0, 99999)).padStart(5, '0')}000`,
+      },
+    });
+  }
+
+  private chainlinkTick(a: Asset): void {
+    // Chainlink tracks spot with a small deviation
+    a.chainlink = Math.round(a.spot * (1 + this.rng.gauss() * 0.00005) * 100) / 100;
+    this.emit('chainlink.ws', chainlinkReport(a.sym, a.chainlink, this.now));
+    this.at(this.now + this.o.chainlinkIntervalMs, () => this.chainlinkTick(a));
+  }
+
+  private requoteEvent(): void {
+    const r = this.rng;
+    const live = this.markets.filter((m) => m.live);
+    if (live.length > 0) {
+      const m = r.pick(live);
+      // non-crypto fair values drift a little on each of their re-quotes
+      if (m.topic.kind === 'binary') m.topic.x += r.gauss() * 0.02;
+      if (m.topic.kind === 'negrisk') {
+        const w = m.topic.weights;
+        w[m.topic.index] = Math.max(0.01, w[m.topic.index]! * Math.exp(r.gauss() * 0.02));
+      }
+      if (m.dist.until !== 0 && m.dist.until <= this.now) m.dist = this.newDist();
+      this.requote(m, false);
+      if (r.next() < 0.15) this.trade(m);
+    }
+    this.at(this.now + Math.max(1, Math.ceil(r.exp(this.o.eventRate) * 1000)), () => this.requoteEvent());
+  }
+
+  private trade(m: AnyMarket): void {
+    const r = this.rng;
+    this.stats.trades++;
+    if (m.venue === 'polymarket') {
+      const buy = r.next() < 0.5;
+      const p = buy ? minKey(m.yes.asks) : maxKey(m.yes.bids);
+      if (p === undefined) return;
+      this.emit('polymarket.ws.market', {
+        asset_id: m.yesToken,
+        event_type: 'last_trade_price',
+        fee_rate_bps: '0',
+        market: m.conditionId,
+        price: pmPrice(p),
+        side: buy ? 'BUY' : 'SELL',
+        size: pmSize(r.int(5, 500) * 100),
+        timestamp: String(this.now),
+        transaction_hash: `0x${r.hex(64)}`,
+      });
+      return;
+    }
+    const yesTaker = r.next() < 0.5;
+    const yesPrice = yesTaker ? (minKey(mirror(m.noBids)) ?? undefined) : maxKey(m.yesBids);
+    if (yesPrice === undefined) return;
+    this.emit('kalshi.ws', {
+      type: 'trade',
+      sid: 2,
+      seq: ++this.kxSeq.trade,
+      msg: {
+        trade_id: this.uuid(),
+        market_ticker: m.ticker,
+        yes_price_dollars: kxPrice(yesPrice),
+        no_price_dollars: kxPrice(100 - yesPrice),
+        count_fp: kxCount(r.int(1, 300) * 100),
+        taker_side: yesTaker ? 'yes' : 'no',
+        ts: Math.floor(this.now / 1000),
+      },
+    });
+  }
+
+  private mispricingEvent(): void {
+    const r = this.rng;
+    const kind = r.pick(MISPRICING_KINDS);
+    const until = this.now + r.int(3_000, 12_000);
+    const touched: AnyMarket[] = [];
+    const livePairs = this.pairs.filter((p) => p.pm.live && p.kx?.live);
+    switch (kind) {
+      case 'cross_venue': {
+        if (livePairs.length === 0) break;
+        const p = r.pick(livePairs);
+        const d = p.pm.spread + p.kx!.spread + r.int(2, 5);
+        p.pm.dist = { shift: r.next() < 0.5 ? d : -d, noShift: 0, until, kind };
+        touched.push(p.pm);
+        break;
+      }
+      case 'rebalancing': {
+        const pms = this.markets.filter((m): m is PmMarket => m.venue === 'polymarket' && m.live && !m.negRiskId);
+        if (pms.length === 0) break;
+        const m = r.pick(pms);
+        m.dist = { shift: 0, noShift: m.spread + r.int(1, 4), until, kind };
+        touched.push(m);
+        break;
+      }
+      case 'negrisk': {
+        for (const m of this.negRisk) {
+          m.dist = { shift: -(m.spread + r.int(2, 3)), noShift: 0, until, kind };
+          touched.push(m);
+        }
+        break;
+      }
+      case 'oracle_lag': {
+        const a = r.pick(this.assets);
+        this.setSpot(a, a.spot * (1 + (r.next() < 0.5 ? -1 : 1) * (0.006 + r.next() * 0.006)));
+        for (const m of this.markets) {
+          if (m.live && m.topic.kind === 'crypto' && m.topic.asset === a) m.frozenUntil = until;
+        }
+        this.at(until, () => {
+          for (const m of this.markets) if (m.topic.kind === 'crypto' && m.topic.asset === a) this.requote(m, false);
+        });
+        break;
+      }
+      case 'combinatorial': {
+        // a higher strike priced above a lower strike of the same asset and expiry, "above" wording on both
+        const groups = new Map<number, PmMarket[]>();
+        for (const p of this.pairs) {
+          const t = p.pm.topic;
+          if (t.kind !== 'crypto' || !p.pm.live || p.pm.inverted) continue;
+          const g = groups.get(t.group) ?? [];
+          g.push(p.pm);
+          groups.set(t.group, g);
+        }
+        const cands = [...groups.values()].filter((g) => g.length >= 2);
+        if (cands.length === 0) break;
+        const g = r.pick(cands);
+        g.sort((x, y) => (x.topic as CryptoTopic).strike - (y.topic as CryptoTopic).strike);
+        const lo = g[0]!;
+        const hi = g[g.length - 1]!;
+        const gap = Math.round((this.fair(lo.topic, 0) - this.fair(hi.topic, 0)) * 100);
+        hi.dist = { shift: gap + lo.spread + r.int(2, 4), noShift: 0, until, kind };
+        touched.push(hi);
+        break;
+      }
+    }
+    if (touched.length > 0 || kind === 'oracle_lag') {
+      this.stats.mispricings[kind] = (this.stats.mispricings[kind] ?? 0) + 1;
+    }
+    for (const m of touched) this.requote(m, false);
+    // and back to normal when it ends
+    if (touched.length > 0) {
+      this.at(until, () => {
+        for (const m of touched) {
+          if (m.dist.until === until) m.dist = this.newDist();
+          this.requote(m, false);
+        }
+      });
+    }
+    this.at(this.now + Math.max(1, Math.ceil(r.exp(this.o.mispricingRate / 60) * 1000)), () => this.mispricingEvent());
+  }
+
+  private expire(pm: PmMarket, kx: KxMarket): void {
+    const t = pm.topic as CryptoTopic;
+    const a = t.asset;
+    const settle = a.oracle === 'binance' ? a.spot : a.chainlink;
+    const above = settle > t.strike;
+    const pmYes = pm.inverted ? settle < t.strike : above;
+    pm.live = false;
+    kx.live = false;
+    this.stats.resolutions += 2;
+    this.emit('polymarket.ws.market', {
+      event_type: 'market_resolved',
+      id: pm.gammaId,
+      market: pm.conditionId,
+      assets_ids: [pm.yesToken, pm.noToken],
+      winning_asset_id: pmYes ? pm.yesToken : pm.noToken,
+      winning_outcome: pmYes ? 'Yes' : 'No',
+      timestamp: String(this.now),
+      tags: ['crypto'],
+    });
+    this.emit(
+      'kalshi.rest.markets',
+      { markets: [this.kalshiMarket(kx, above ? 'yes' : 'no')], cursor: '' },
+      { method: 'GET', path: '/trade-api/v2/markets', query: { tickers: kx.ticker } },
+    );
+    // roll over: list the next market of the same tenor once per group (on its first strike)
+    const groupMarkets = this.pairs.filter((p) => p.pm.topic.kind === 'crypto' && (p.pm.topic as CryptoTopic).group === t.group);
+    if (groupMarkets[0]?.pm === pm) {
+      const n = groupMarkets.length;
+      const next = t.expiry + t.tenorMin * 60_000;
+      const before = this.markets.length;
+      this.makeCryptoGroup(a, t.tenorMin, next, n);
+      this.listing(this.markets.slice(before), false);
+    }
+  }
+}
+
+function maxKey(s: Side): number | undefined {
+  let m: number | undefined;
+  for (const k of s.keys()) if (m === undefined || k > m) m = k;
+  return m;
+}
+function minKey(s: Side): number | undefined {
+  let m: number | undefined;
+  for (const k of s.keys()) if (m === undefined || k < m) m = k;
+  return m;
+}
+function mirror(s: Side): Side {
+  const out: Side = new Map();
+  for (const [p, q] of s) out.set(100 - p, q);
+  return out;
+}
+function ascLevels(s: Side): [number, number][] {
+  return [...s.entries()].sort((a, b) => a[0] - b[0]);
+}
+
+/** A Chainlink price report as the Polymarket RTDS relays it (topic crypto_prices_chainlink). */
+export function chainlinkReport(sym: string, price: number, t: number): unknown {
+  return {
+    topic: 'crypto_prices_chainlink',
+    type: 'update',
+    timestamp: t,
+    payload: { symbol: `${sym.toLowerCase()}/usd`, timestamp: t, value: price },
+  };
+}

@@ -1,0 +1,65 @@
+/** Seeded randomness for the simulator (never Math.random): mulberry32 plus a few helpers. */
+export interface Rng {
+  /** Uniform in [0, 1). */
+  next(): number;
+  /** Integer in [lo, hi]. */
+  int(lo: number, hi: number): number;
+  /** Standard normal. */
+  gauss(): number;
+  /** Exponential inter-arrival with the given rate per unit. */
+  exp(rate: number): number;
+  pick<T>(xs: readonly T[]): T;
+  /** `n` decimal digits, first non-zero (Polymarket token ids are 76–78 digit integers). */
+  digits(n: number): string;
+  hex(n: number): string;
+}
+
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function createRng(seed: number): Rng {
+  const u = mulberry32(seed);
+  let spare: number | undefined;
+  const rng: Rng = {
+    next: u,
+    int: (lo, hi) => lo + Math.floor(u() * (hi - lo + 1)),
+    gauss() {
+      if (spare !== undefined) {
+        const s = spare;
+        spare = undefined;
+        return s;
+      }
+      let a = u();
+      while (a <= 1e-12) a = u();
+      const b = u();
+      const r = Math.sqrt(-2 * Math.log(a));
+      spare = r * Math.sin(2 * Math.PI * b);
+      return r * Math.cos(2 * Math.PI * b);
+    },
+    exp(rate) {
+      let a = u();
+      while (a <= 1e-12) a = u();
+      return -Math.log(a) / rate;
+    },
+    pick: (xs) => xs[Math.floor(u() * xs.length)]!,
+    digits(n) {
+      let s = String(1 + Math.floor(u() * 9));
+      for (let i = 1; i < n; i++) s += String(Math.floor(u() * 10));
+      return s;
+    },
+    hex(n) {
+      let s = '';
+      for (let i = 0; i < n; i++) s += Math.floor(u() * 16).toString(16);
+      return s;
+    },
+  };
+  return rng;
+}
