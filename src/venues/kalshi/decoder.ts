@@ -130,18 +130,19 @@ export function createKalshiDecoder(opts: KalshiDecoderOptions = {}): KalshiDeco
   const tokenBook = (b: LocalBook, yesSide: boolean, receiveTime: number): OrderBook => {
     const own = yesSide ? b.yes : b.no;
     const other = yesSide ? b.no : b.yes;
-    const out: OrderBook = {
+    // Built field by field (no spreads): this runs twice per websocket delta.
+    const out: { -readonly [K in keyof OrderBook]: OrderBook[K] } = {
       type: 'book',
       venue: KALSHI,
       marketId: b.ticker,
       tokenId: yesSide ? b.yesTok : b.noTok,
       bids: own.levels(depth),
       asks: other.mirrored(ONE, depth),
-      ...(b.seq !== undefined ? { seq: b.seq } : {}),
       stale: b.stale,
-      ...(b.eventTime !== undefined ? { eventTime: b.eventTime } : {}),
       receiveTime,
     };
+    if (b.seq !== undefined) out.seq = b.seq;
+    if (b.eventTime !== undefined) out.eventTime = b.eventTime;
     return out;
   };
 
