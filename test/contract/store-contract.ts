@@ -1,0 +1,323 @@
+/**
+ * The store contract: one suite, run against PGlite and PostgreSQL (test/store/store-*.test.ts). The same
+ * migrations, writes and reads must give the same, exact answers on both.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createIds, type Kernel, startAgents } from '../../src/core/agent.ts';
+import { createInProcBus } from '../../src/core/bus/inproc.ts';
+import { channels } from '../../src/core/channels.ts';
+import { wallClock } from '../../src/core/clock.ts';
+import { loadConfig } from '../../src/core/config.ts';
+import { createLogger } from '../../src/core/log.ts';
+import { createPersister } from '../../src/agents/persister.ts';
+import type { Db } from '../../src/store/db.ts';
+import { prune, storeStatus } from '../../src/store/maintenance.ts';
+import { MIGRATIONS, migrate, migrationStatus, TABLES } from '../../src/store/migrations.ts';
+import {
+  decisionsByRule,
+  equityCurve,
+  latestPositions,
+  leaderboard,
+  loadFills,
+  loadRecoveryState,
+  openOrders,
+} from '../../src/store/queries.ts';
+import { mapMessage } from '../../src/store/rows.ts';
+import { dailyWindowStart, readSystemState, writeSystemState } from '../../src/store/system-state.ts';
+import { BatchWriter } from '../../src/store/writer.ts';
+import * as S from '../store/samples.ts';
+
+export interface StoreTarget {
+  readonly name: string;
+  open(): Promise<Db>;
+  /** Drops what open() created (the test schema). */
+  cleanup?(db: Db): Promise<void>;
+}
+
+/** Empties every table and resets system_state, keeping the schema. */
+export async function resetStore(db: Db): Promise<void> {
+  const tables = TABLES.filter((t) => t !== 'system_state');
+  await db.exec(`TRUNCATE ${tables.join(', ')}`);
+  await db.exec(
+    'UPDATE system_state SET halted = false, halt_reason = NULL, halted_by = NULL, halted_at = NULL, high_water_mark = NULL, ' +
+      'daily_window_start = NULL, daily_start_equity = NULL, last_equity = NULL, updated_at = 0',
+  );
+}
+
+/** Writes messages through the batched writer and waits for the commit. */
+async function write(db: Db, msgs: readonly { id: string; body: Parameters<typeof mapMessage>[1] }[]): Promise<void> {
+  const w = new BatchWriter({ db, clock: wallClock(), flushIntervalMs: 1 });
+  for (const m of msgs) {
+    const { rows, state } = mapMessage(m.id, m.body);
+    w.add(rows, state);
+  }
+  await w.flush();
+  w.close();
+}
+
+const count = async (db: Db, table: string): Promise<number> =>
+  Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).rows[0]!.n);
+
+export function storeContract(target: StoreTarget): void {
+  describe(`store contract: ${target.name}`, () => {
+    let db: Db;
+
+    beforeAll(async () => {
+      db = await target.open();
+      await migrate(db);
+    }, 120_000);
+
+    afterAll(async () => {
+      if (!db) return;
+      await target.cleanup?.(db);
+      await db.close();
+    });
+
+    beforeEach(async () => {
+      await resetStore(db);
+    });
+
+    it('migrates once, records versions, and reports no pending migration', async () => {
+      expect(await migrate(db)).toEqual([]);
+      const st = await migrationStatus(db);
+      expect(st.applied.map((a) => a.version)).toEqual(MIGRATIONS.map((m) => m.version));
+      expect(st.pending).toEqual([]);
+      const status = await storeStatus(db);
+      expect(status.backend).toBe(db.backend);
+      expect(Object.keys(status.rows).sort()).toEqual([...TABLES].sort());
+      expect(status.rows.system_state).toBe(1);
+    });
+
+    it('a later migration is pending until applied, then applied once', async () => {
+      const extra = [...MIGRATIONS, { version: 999, name: 'probe', sql: 'CREATE TABLE probe_999 (x int)' }];
+      expect((await migrationStatus(db, extra)).pending).toEqual([{ version: 999, name: 'probe' }]);
+      expect(await migrate(db, extra)).toEqual([999]);
+      expect(await migrate(db, extra)).toEqual([]);
+      await db.exec('DROP TABLE probe_999');
+      await db.query('DELETE FROM schema_migrations WHERE version = 999');
+    });
+
+    it('reads money back exactly: extremes, negatives, sub-cent amounts', async () => {
+      const fills = [
+        S.fill(1, { price: 1, shares: Number.MAX_SAFE_INTEGER, fee: -Number.MAX_SAFE_INTEGER }),
+        S.fill(2, { price: 999_999, shares: 1, fee: 0 }),
+        S.fill(3, { price: 1_000_000, shares: 123_456_789, fee: -1 }),
+      ];
+      await write(db, fills.map((f) => ({ id: f.id, body: f })));
+      expect(await loadFills(db)).toEqual(fills);
+      const raw = await db.query<{ price: string; shares: string }>("SELECT price::text, shares::text FROM fills WHERE id = 'fill-1'");
+      expect(raw.rows[0]).toEqual({ price: '0.000001', shares: '9007199254.740991' });
+    });
+
+    it('fills are written once however often they are delivered, and come back in time order', async () => {
+      const fills = Array.from({ length: 300 }, (_, i) => S.fill(i));
+      const shuffled = [...fills].reverse();
+      await write(db, shuffled.map((f) => ({ id: f.id, body: f })));
+      await write(db, fills.slice(100, 200).map((f) => ({ id: f.id, body: f })));
+      expect(await count(db, 'fills')).toBe(300);
+      const back = await loadFills(db);
+      expect(back.map((f) => f.ts)).toEqual([...fills.map((f) => f.ts)].sort((a, b) => a - b));
+      // same ts → arrival order (seq): reversed input arrives highest index first
+      const sameTs = back.filter((f) => f.ts === fills[0]!.ts).map((f) => f.id);
+      expect(sameTs).toEqual(['fill-2', 'fill-1', 'fill-0']);
+      expect(new Set(back.map((f) => f.id)).size).toBe(300);
+      expect(back.find((f) => f.id === 'fill-17')).toEqual(fills[17]);
+    });
+
+    it('state rows keep the newest version: orders and positions do not go back on a stale redelivery', async () => {
+      const o1 = S.order(1);
+      const o1filled = S.order(1, { status: 'filled', filledShares: 10_000_000, updatedAt: o1.updatedAt + 5 });
+      const o2 = S.order(2, { status: 'partially_filled', filledShares: 3_000_000 });
+      await write(db, [
+        { id: 'a', body: o1 },
+        { id: 'b', body: o1filled },
+        { id: 'c', body: o2 },
+      ]);
+      await write(db, [{ id: 'a', body: o1 }]); // stale redelivery
+      expect((await openOrders(db)).map((o) => o.id)).toEqual(['order-2']);
+      expect((await openOrders(db))[0]).toEqual(o2);
+
+      const p = S.position();
+      const pNewer = S.position({ shares: 0, ts: p.ts + 10, realizedPnl: 55 });
+      await write(db, [
+        { id: 'p2', body: pNewer },
+        { id: 'p1', body: p },
+      ]);
+      expect(await latestPositions(db)).toEqual([]);
+      expect(await latestPositions(db, { includeClosed: true })).toEqual([pNewer]);
+    });
+
+    it('keeps markets, tokens, opportunities, requests, decisions, allocations, heartbeats and alerts', async () => {
+      const msgs = [
+        S.market(1),
+        S.market(1, { status: 'resolved', winner: S.market(1).outcomes[0]!.tokenId, receiveTime: 1_700_000_000_500 }),
+        S.opportunity(1),
+        S.request(1),
+        S.decision(1),
+        S.decision(3),
+        S.decision(6),
+        S.allocation(10, { sniper: 250_000_000, cross: 250_000_001 }),
+        S.heartbeat('scanner', 1),
+        S.heartbeat('scanner', 2),
+        { type: 'alert', level: 'critical', title: 'HALT', body: 'drawdown', ts: 5 } as const,
+      ];
+      await write(
+        db,
+        msgs.map((body, i) => ({ id: `msg-${i}`, body })),
+      );
+      const m = await db.query<{ status: string; winner: string; tick_size: string }>(
+        'SELECT status, winner, tick_size::text FROM markets',
+      );
+      expect(m.rows).toEqual([{ status: 'resolved', winner: S.market(1).outcomes[0]!.tokenId, tick_size: '0.01' }]);
+      const tokens = await db.query<{ token_id: string }>('SELECT token_id FROM outcome_tokens ORDER BY position');
+      expect(tokens.rows.map((r) => r.token_id)).toEqual(S.market(1).outcomes.map((o) => o.tokenId));
+      const opp = await db.query<{ edge: string; legs: unknown }>('SELECT edge::text, legs FROM opportunities');
+      expect(opp.rows[0]!.edge).toBe('0.123458');
+      expect(opp.rows[0]!.legs).toEqual(S.opportunity(1).legs);
+      expect(await count(db, 'trade_requests')).toBe(1);
+      expect(await decisionsByRule(db)).toEqual([
+        { rule: 'daily_loss', verdict: 'reject', count: 2 },
+        { rule: 'ok', verdict: 'approve', count: 1 },
+      ]);
+      expect(await count(db, 'agent_heartbeats')).toBe(2);
+      const st = await db.query<{ ts: string }>('SELECT ts FROM agent_status');
+      expect(st.rows).toEqual([{ ts: '2' }]);
+      expect(await count(db, 'alert_log')).toBe(1);
+      const rec = await loadRecoveryState(db);
+      expect(rec.allocations?.allocations).toEqual({ cross: 250_000_001, sniper: 250_000_000 });
+    });
+
+    it('system state follows halts, resumes and equity; stale commands are ignored', async () => {
+      const day = 86_400_000;
+      const t0 = 1_700_000_000_000;
+      await write(db, [
+        { id: 'e1', body: S.equity(t0, 500_000_000, 500_000_000) },
+        { id: 'e2', body: S.equity(t0 + 1_000, 510_000_000, 510_000_000) },
+        { id: 'e3', body: S.equity(t0 + 2_000, 495_500_001, 510_000_000) },
+        { id: 'h1', body: S.halt(t0 + 2_500) },
+      ]);
+      let s = await readSystemState(db);
+      expect(s.halted).toBe(true);
+      expect(s.haltReason).toBe('drawdown limit hit');
+      expect(s.highWaterMark).toBe(510_000_000);
+      expect(s.dailyWindowStart).toBe(dailyWindowStart(t0, 0));
+      expect(s.dailyStartEquity).toBe(500_000_000);
+      expect(s.lastEquity).toBe(495_500_001);
+      let rec = await loadRecoveryState(db);
+      expect(rec.dailyLoss).toEqual({ windowStart: dailyWindowStart(t0, 0), startEquity: 500_000_000, loss: 4_499_999 });
+      expect(rec.halted).toBe(true);
+
+      // an old RESUME redelivered does not undo a newer halt; a newer one does
+      await write(db, [{ id: 'r0', body: S.resume(t0) }]);
+      expect((await readSystemState(db)).halted).toBe(true);
+      await write(db, [
+        { id: 'r1', body: S.resume(t0 + 3_000) },
+        { id: 'e4', body: S.equity(t0 + day, 490_000_000, 510_000_000) },
+        { id: 'e2', body: S.equity(t0 + 1_000, 510_000_000, 510_000_000) },
+      ]);
+      s = await readSystemState(db);
+      expect(s.halted).toBe(false);
+      expect(s.haltReason).toBeNull();
+      expect(s.dailyWindowStart).toBe(dailyWindowStart(t0 + day, 0));
+      expect(s.dailyStartEquity).toBe(490_000_000);
+      expect(s.lastEquity).toBe(490_000_000);
+      expect(s.highWaterMark).toBe(510_000_000);
+
+      const after = await writeSystemState(db, { highWaterMark: 600_000_000, dailyStartEquity: 480_000_000 });
+      expect(after.highWaterMark).toBe(600_000_000);
+      rec = await loadRecoveryState(db);
+      expect(rec.highWaterMark).toBe(600_000_000);
+      expect(rec.dailyLoss?.loss).toBe(0);
+      expect(rec.lastEquity?.equity).toBe(490_000_000);
+    });
+
+    it('answers the dashboard: equity curve and leaderboard', async () => {
+      await write(db, [
+        { id: 'e1', body: S.equity(3, 500_000_001, 500_000_001) },
+        { id: 'e2', body: S.equity(1, 499_999_999, 500_000_000) },
+        { id: 'p1', body: S.performance('sniper', 5_000_000, 1) },
+        { id: 'p2', body: S.performance('sniper', -2_500_000, 2) },
+        { id: 'p3', body: S.performance('cross', 1_000_000, 1) },
+      ]);
+      expect((await equityCurve(db)).map((e) => [e.ts, e.equity])).toEqual([
+        [1, 499_999_999],
+        [3, 500_000_001],
+      ]);
+      expect((await leaderboard(db)).map((p) => [p.strategy, p.pnl])).toEqual([
+        ['cross', 1_000_000],
+        ['sniper', -2_500_000],
+      ]);
+    });
+
+    it('prunes opportunities, heartbeats and history past their retention, nothing else', async () => {
+      const now = 100 * 86_400_000;
+      await write(db, [
+        { id: 'o1', body: S.opportunity(1, { detectedAt: now - 31 * 86_400_000 }) },
+        { id: 'o2', body: S.opportunity(2, { detectedAt: now - 1_000 }) },
+        { id: 'h1', body: S.heartbeat('a', now - 8 * 86_400_000) },
+        { id: 'h2', body: S.heartbeat('a', now - 1) },
+        { id: 'f1', body: S.fill(1, { ts: 0 }) },
+      ]);
+      const n = await prune(db, { opportunitiesDays: 30, heartbeatsDays: 7, historyDays: 30 }, now);
+      expect(n).toMatchObject({ opportunities: 1, agent_heartbeats: 1 });
+      expect(await count(db, 'opportunities')).toBe(1);
+      expect(await count(db, 'agent_heartbeats')).toBe(1);
+      expect(await count(db, 'fills')).toBe(1);
+    });
+
+    it('the persister writes what the bus carries, acks only after commit, samples books, ignores duplicates', async () => {
+      const bus = createInProcBus({ name: 'pt' });
+      const kernel: Kernel = {
+        config: loadConfig({ HISTORY_SAMPLE_MS: '1000' }),
+        bus,
+        clock: wallClock(),
+        log: createLogger('silent'),
+        ids: createIds('pt'),
+        instance: 'pt-1',
+      };
+      const persister = createPersister({ db, migrate: true, flushIntervalMs: 5, pruneEveryMs: 0 });
+      const agents = await startAgents(kernel, [persister], { heartbeatMs: 60_000 });
+      for (let i = 0; i < 500; i++) bus.publish(channels.fills, S.fill(i), { id: `mf-${i}` });
+      for (let i = 0; i < 50; i++) bus.publish(channels.opportunities, S.opportunity(i));
+      // a redelivered message (same id) and a republished fill (new message id, same fill id)
+      bus.publish(channels.fills, S.fill(3), { id: 'mf-3' });
+      bus.publish(channels.fills, S.fill(4));
+      for (let i = 0; i < 20; i++) {
+        bus.publish(channels.books('polymarket'), {
+          type: 'book',
+          venue: 'polymarket',
+          marketId: 'm',
+          tokenId: 't',
+          bids: [[450_000, 1_000_000]],
+          asks: [],
+          stale: false,
+          receiveTime: 1_000 + i * 250,
+        });
+      }
+      bus.publish(channels.ticks('binance'), {
+        type: 'tick',
+        source: 'binance',
+        symbol: 'BTC/USDT',
+        price: 9_712_345_678_901,
+        stale: false,
+        receiveTime: 5,
+      });
+      bus.publish(channels.system, S.halt(7));
+      await bus.idle();
+      await persister.flush();
+      expect(await count(db, 'fills')).toBe(500);
+      expect(await count(db, 'opportunities')).toBe(50);
+      // 20 books 250 ms apart over 4.75 s, one per second
+      expect(await count(db, 'book_history')).toBe(5);
+      const tick = await db.query<{ price: string }>('SELECT price::text FROM oracle_history');
+      expect(tick.rows).toEqual([{ price: '97123.45678901' }]);
+      expect((await readSystemState(db)).halted).toBe(true);
+      // every delivered message acked (nothing left for redelivery)
+      const st = bus.stats();
+      expect(st.acked).toBe(st.delivered);
+      expect(persister.health().rowsWritten).toBeGreaterThanOrEqual(550);
+      await agents.stop();
+      await bus.close();
+    });
+  });
+}

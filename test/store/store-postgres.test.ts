@@ -1,0 +1,13 @@
+import { storeContract } from '../contract/store-contract.ts';
+import { openDb } from '../../src/store/db.ts';
+import { testSchema, TEST_PG_URL } from './pg.ts';
+
+const schema = testSchema('contract');
+
+storeContract({
+  name: 'PostgreSQL',
+  open: () => openDb({ url: TEST_PG_URL, schema }),
+  cleanup: async (db) => {
+    await db.exec(`DROP SCHEMA ${schema} CASCADE`);
+  },
+});
