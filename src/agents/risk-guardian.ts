@@ -1,0 +1,127 @@
+/**
+ * Risk guardian agent: every TradeRequest gets one RiskDecision (approve, reduce or reject, with the rule that
+ * fired and a reason) on channels.riskDecisions. The rules are pure (src/risk/rules.ts); this agent keeps the
+ * portfolio they read (src/risk/portfolio.ts) current from fills, books, execution reports, markets and
+ * allocations, and reserves the exposure of each approval until its execution report.
+ *
+ * HALT_ALL (rt.halted) rejects everything until RESUME; RESUME also lifts a drawdown stop. A redelivered request
+ * is recognised by its id and not decided twice. `initial` restores a RiskState snapshot after a restart.
+ */
+import type { Agent, AgentRuntime, HealthDetails } from '../core/agent.ts';
+import { channels } from '../core/channels.ts';
+import type { RiskDecision, SystemCommand, TradeRequest } from '../core/messages.ts';
+import { VENUES } from '../core/messages.ts';
+import type { Money } from '../core/money.ts';
+import { Portfolio, type RiskState } from '../risk/portfolio.ts';
+import { evaluateRequest } from '../risk/rules.ts';
+
+export interface RiskGuardianOptions {
+  readonly name?: string;
+  readonly initial?: RiskState;
+  /** Cap for strategies no Allocation names yet (default: the allocator's probation amount, when given). */
+  readonly probationAllocation?: Money;
+  /** Remember this many decided request ids for duplicate detection (default 100,000). */
+  readonly dedupeWindow?: number;
+}
+
+export interface RiskGuardian extends Agent {
+  /** The live portfolio (read-only use: tests, benchmarks, the store's snapshotter). */
+  readonly portfolio: Portfolio | undefined;
+  snapshot(): RiskState | undefined;
+}
+
+export function createRiskGuardian(opts: RiskGuardianOptions = {}): RiskGuardian {
+  let pf: Portfolio | undefined;
+  let rt: AgentRuntime | undefined;
+  const decided = new Set<string>();
+  const order: string[] = [];
+  const window = opts.dedupeWindow ?? 100_000;
+  const counts = { requests: 0, approved: 0, reduced: 0, rejected: 0, duplicates: 0 };
+  const byRule: Record<string, number> = {};
+
+  function decide(req: TradeRequest): void {
+    const runtime = rt!;
+    const p = pf!;
+    const id = typeof req?.id === 'string' ? req.id : '';
+    if (id !== '' && decided.has(id)) {
+      counts.duplicates++;
+      return;
+    }
+    if (id !== '') {
+      decided.add(id);
+      order.push(id);
+      if (order.length > window) decided.delete(order.shift()!);
+    }
+    counts.requests++;
+    const now = runtime.clock.now();
+    p.killSwitch = runtime.halted;
+    p.refresh(now);
+    let ev: ReturnType<typeof evaluateRequest>;
+    try {
+      ev = evaluateRequest(req, p, runtime.config.risk, now);
+    } catch (err) {
+      // malformed input that got past the checks: reject, never crash
+      ev = { verdict: 'reject', rule: 'invalid_request', reason: String(err), legs: [], expectedEdge: 0 };
+    }
+    if (ev.verdict !== 'reject') p.reserve(id, req.strategy, ev.legs);
+    if (ev.verdict === 'approve') counts.approved++;
+    else if (ev.verdict === 'reduce') counts.reduced++;
+    else counts.rejected++;
+    byRule[ev.rule] = (byRule[ev.rule] ?? 0) + 1;
+    const decision: RiskDecision = {
+      type: 'risk_decision',
+      id: runtime.kernel.ids.next('decision'),
+      requestId: id,
+      strategy: typeof req?.strategy === 'string' ? req.strategy : '',
+      verdict: ev.verdict,
+      rule: ev.rule,
+      reason: ev.reason,
+      legs: ev.legs,
+      tif: req?.tif === 'IOC' || req?.tif === 'FOK' || req?.tif === 'GTC' ? req.tif : 'IOC',
+      decidedAt: now,
+    };
+    runtime.publish(channels.riskDecisions, decision);
+  }
+
+  return {
+    name: opts.name ?? 'risk-guardian',
+    trading: true,
+    get portfolio() {
+      return pf;
+    },
+    snapshot: () => pf?.snapshot(),
+    start(runtime) {
+      rt = runtime;
+      pf = new Portfolio({
+        risk: runtime.config.risk,
+        probationAllocation: opts.probationAllocation,
+        initial: opts.initial,
+      });
+      if (pf.killSwitch && !runtime.halted) pf.killSwitch = false;
+      const p = pf;
+      for (const v of VENUES) {
+        runtime.subscribe(channels.markets(v), (m) => p.onMarket(m.body));
+        runtime.subscribe(channels.books(v), (m) => p.onBook(m.body, runtime.clock.now()));
+      }
+      runtime.subscribe(channels.fills, (m) => p.onFill(m.body, runtime.clock.now()));
+      runtime.subscribe(channels.executions, (m) => p.onReport(m.body));
+      runtime.subscribe(channels.allocations, (m) => p.onAllocation(m.body));
+      runtime.subscribe(channels.tradeRequests, (m) => decide(m.body));
+    },
+    onSystem(cmd: SystemCommand, runtime: AgentRuntime) {
+      if (!pf) return;
+      if (cmd.command === 'HALT_ALL') pf.killSwitch = true;
+      if (cmd.command === 'RESUME' && (cmd.target === undefined || cmd.target === runtime.agent.name))
+        pf.resume();
+    },
+    health(): HealthDetails {
+      return {
+        ...counts,
+        openOrders: pf?.openOrders ?? 0,
+        drawdownHalted: pf?.drawdownHalted ?? false,
+        equity: pf?.equity ?? 0,
+        ...Object.fromEntries(Object.entries(byRule).map(([k, v]) => [`rule.${k}`, v])),
+      };
+    },
+  };
+}

@@ -1,0 +1,319 @@
+/**
+ * The ledger: fills → positions (per strategy, venue, market and outcome token), cash per venue, realized and
+ * unrealized P&L marked at executable prices (best bid: what selling a long would fetch), and equity.
+ *
+ * Everything is integer micro-units. Cost basis includes the buy fees; selling releases basis at average cost
+ * (mulDiv, floor), so realized = proceeds − sell fee − released basis. Then, exactly:
+ *   cash      = initialCash − open basis + realized
+ *   equity    = cash + Σ positions at mark = initialCash + realized + unrealized
+ * Settlement is a Fill of kind 'settlement' (a sale at 1 or 0 per share, no fee), published by the executor.
+ *
+ * Marks are kept per instrument and positions' values are updated incrementally, so a book update costs a map
+ * lookup. A duplicate fill (same id, redelivered) is ignored. The state serializes to JSON exactly (snapshot()).
+ */
+import type { Fill, Venue } from '../core/messages.ts';
+import { instrumentKey, VENUES } from '../core/messages.ts';
+import { type Money, MoneyInvariantError, mulDiv, notional, type Price, type Qty } from '../core/money.ts';
+
+export interface LedgerPosition {
+  readonly strategy: string;
+  readonly venue: Venue;
+  readonly marketId: string;
+  readonly tokenId: string;
+  shares: Qty;
+  /** Cost of the open shares including buy fees. */
+  costBasis: Money;
+  realizedPnl: Money;
+  /** shares × mark, floor. */
+  value: Money;
+}
+
+export interface LedgerSnapshot {
+  readonly version: 1;
+  readonly initialCash: Record<string, Money>;
+  readonly cashFlow: Record<string, Money>;
+  readonly positions: readonly {
+    strategy: string;
+    venue: Venue;
+    marketId: string;
+    tokenId: string;
+    shares: Qty;
+    costBasis: Money;
+    realizedPnl: Money;
+  }[];
+  /** instrument key → mark price */
+  readonly marks: Record<string, Price>;
+  readonly fees: Money;
+  readonly realizedPnl: Money;
+  /** strategy → realized P&L (includes positions since closed) */
+  readonly strategyRealized: Record<string, Money>;
+  readonly fillIds: readonly string[];
+}
+
+export interface LedgerOptions {
+  /** Total starting cash, micro-dollars, split evenly across venues unless `cashByVenue` is given. */
+  readonly initialCash: Money;
+  readonly cashByVenue?: Partial<Record<Venue, Money>>;
+  /** Remember fill ids for duplicate detection (default true). */
+  readonly dedupe?: boolean;
+}
+
+/** What applying one fill changed, for performance tracking. */
+export interface FillEffect {
+  readonly duplicate: boolean;
+  /** P&L realized by this fill (sales and settlements), micro-dollars. */
+  readonly realized: Money;
+  /** True when this fill reduced a position (a sale or settlement). */
+  readonly closing: boolean;
+}
+
+const DUP: FillEffect = Object.freeze({ duplicate: true, realized: 0, closing: false });
+
+function posKey(strategy: string, venue: string, tokenId: string): string {
+  return `${strategy}|${venue}:${tokenId}`;
+}
+
+export class Ledger {
+  private readonly initial: Record<string, Money> = {};
+  private readonly flows: Record<string, Money> = {};
+  private readonly positionsByKey = new Map<string, LedgerPosition>();
+  /** instrument key → positions in that instrument (one per strategy) */
+  private readonly byInstrument = new Map<string, LedgerPosition[]>();
+  private readonly marks = new Map<string, Price>();
+  private readonly stratRealized = new Map<string, Money>();
+  private readonly seen: Set<string> | undefined;
+  private readonly basisByMarket = new Map<string, Money>();
+  private readonly basisByVenue = new Map<string, Money>();
+  private readonly basisByStrategy = new Map<string, Money>();
+  private totalValue = 0;
+  private totalBasis = 0;
+  private totalRealized = 0;
+  private totalFees = 0;
+  private initialTotal = 0;
+  private fillCount = 0;
+
+  constructor(opts: LedgerOptions) {
+    const split = Math.floor(opts.initialCash / VENUES.length);
+    let rest = opts.initialCash;
+    VENUES.forEach((v, i) => {
+      const amount = opts.cashByVenue?.[v] ?? (i === VENUES.length - 1 ? rest : split);
+      rest -= amount;
+      this.initial[v] = amount;
+      this.flows[v] = 0;
+      this.initialTotal += amount;
+    });
+    this.seen = opts.dedupe === false ? undefined : new Set();
+  }
+
+  static restore(s: LedgerSnapshot, opts: { dedupe?: boolean } = {}): Ledger {
+    const l = new Ledger({ initialCash: 0, dedupe: opts.dedupe });
+    l.initialTotal = 0;
+    for (const [v, amount] of Object.entries(s.initialCash)) {
+      l.initial[v] = amount;
+      l.initialTotal += amount;
+    }
+    for (const [v, amount] of Object.entries(s.cashFlow)) l.flows[v] = amount;
+    for (const [k, p] of Object.entries(s.marks)) l.marks.set(k, p);
+    for (const p of s.positions) {
+      const pos = l.position(p.strategy, p.venue, p.marketId, p.tokenId);
+      pos.shares = p.shares;
+      pos.realizedPnl = p.realizedPnl;
+      l.addBasis(pos, p.costBasis);
+      l.revalue(pos);
+    }
+    for (const [k, v] of Object.entries(s.strategyRealized)) l.stratRealized.set(k, v);
+    l.totalFees = s.fees;
+    l.totalRealized = s.realizedPnl;
+    if (l.seen) for (const id of s.fillIds) l.seen.add(id);
+    return l;
+  }
+
+  snapshot(): LedgerSnapshot {
+    const positions = [...this.positionsByKey.values()]
+      .filter((p) => p.shares > 0 || p.costBasis !== 0 || p.realizedPnl !== 0)
+      .map((p) => ({
+        strategy: p.strategy,
+        venue: p.venue,
+        marketId: p.marketId,
+        tokenId: p.tokenId,
+        shares: p.shares,
+        costBasis: p.costBasis,
+        realizedPnl: p.realizedPnl,
+      }));
+    return {
+      version: 1,
+      initialCash: { ...this.initial },
+      cashFlow: { ...this.flows },
+      positions,
+      marks: Object.fromEntries(this.marks),
+      fees: this.totalFees,
+      realizedPnl: this.totalRealized,
+      strategyRealized: Object.fromEntries(this.stratRealized),
+      fillIds: this.seen ? [...this.seen] : [],
+    };
+  }
+
+  // ------------------------------------------------------------------ updates
+
+  applyFill(f: Fill): FillEffect {
+    if (this.seen) {
+      if (this.seen.has(f.id)) return DUP;
+      this.seen.add(f.id);
+    }
+    if (!Number.isSafeInteger(f.shares) || f.shares <= 0)
+      throw new MoneyInvariantError(`fill ${f.id}: bad shares ${f.shares}`);
+    this.fillCount++;
+    const pos = this.position(f.strategy, f.venue, f.marketId, f.tokenId);
+    const gross = notional(f.price, f.shares, 'round');
+    this.totalFees += f.fee;
+    if (f.side === 'buy') {
+      const cost = gross + f.fee;
+      this.flows[f.venue] = (this.flows[f.venue] ?? 0) - cost;
+      pos.shares += f.shares;
+      this.addBasis(pos, cost);
+      this.revalue(pos);
+      return { duplicate: false, realized: 0, closing: false };
+    }
+    if (f.shares > pos.shares) {
+      throw new MoneyInvariantError(
+        `fill ${f.id}: sells ${f.shares} of ${f.venue}:${f.tokenId} but ${f.strategy} holds ${pos.shares} (no naked shorts)`,
+      );
+    }
+    const released =
+      f.shares === pos.shares ? pos.costBasis : mulDiv(pos.costBasis, f.shares, pos.shares, 'floor');
+    const proceeds = gross - f.fee;
+    const realized = proceeds - released;
+    this.flows[f.venue] = (this.flows[f.venue] ?? 0) + proceeds;
+    pos.shares -= f.shares;
+    this.addBasis(pos, -released);
+    pos.realizedPnl += realized;
+    this.totalRealized += realized;
+    this.stratRealized.set(f.strategy, (this.stratRealized.get(f.strategy) ?? 0) + realized);
+    this.revalue(pos);
+    return { duplicate: false, realized, closing: true };
+  }
+
+  /** Sets the executable mark of an instrument (best bid; 0 when nobody bids). */
+  mark(venue: Venue, tokenId: string, price: Price): void {
+    const key = instrumentKey(venue, tokenId);
+    if (this.marks.get(key) === price) return;
+    this.marks.set(key, price);
+    const list = this.byInstrument.get(key);
+    if (list) for (const p of list) this.revalue(p);
+  }
+
+  // ------------------------------------------------------------------ reads
+
+  get fills(): number {
+    return this.fillCount;
+  }
+  cash(): Money {
+    let c = 0;
+    for (const v of Object.keys(this.initial)) c += this.initial[v]! + (this.flows[v] ?? 0);
+    return c;
+  }
+  cashByVenue(): Record<string, Money> {
+    const out: Record<string, Money> = {};
+    for (const v of Object.keys(this.initial)) out[v] = this.initial[v]! + (this.flows[v] ?? 0);
+    return out;
+  }
+  initialCash(): Money {
+    return this.initialTotal;
+  }
+  positionsValue(): Money {
+    return this.totalValue;
+  }
+  equity(): Money {
+    return this.initialTotal - this.totalBasis + this.totalRealized + this.totalValue;
+  }
+  realizedPnl(): Money {
+    return this.totalRealized;
+  }
+  unrealizedPnl(): Money {
+    return this.totalValue - this.totalBasis;
+  }
+  fees(): Money {
+    return this.totalFees;
+  }
+  openCostBasis(): Money {
+    return this.totalBasis;
+  }
+  /** Open cost basis in one market (all strategies). */
+  marketExposure(venue: Venue, marketId: string): Money {
+    return this.basisByMarket.get(`${venue}:${marketId}`) ?? 0;
+  }
+  venueExposure(venue: Venue): Money {
+    return this.basisByVenue.get(venue) ?? 0;
+  }
+  strategyExposure(strategy: string): Money {
+    return this.basisByStrategy.get(strategy) ?? 0;
+  }
+  markOf(venue: Venue, tokenId: string): Price | undefined {
+    return this.marks.get(instrumentKey(venue, tokenId));
+  }
+
+  positions(): LedgerPosition[] {
+    return [...this.positionsByKey.values()].filter((p) => p.shares > 0);
+  }
+
+  /** Shares a strategy holds of a token. */
+  holding(strategy: string, venue: Venue, tokenId: string): Qty {
+    return this.positionsByKey.get(posKey(strategy, venue, tokenId))?.shares ?? 0;
+  }
+
+  /** Realized + unrealized P&L of one strategy. */
+  strategyPnl(strategy: string): Money {
+    let pnl = this.stratRealized.get(strategy) ?? 0;
+    for (const p of this.positionsByKey.values()) if (p.strategy === strategy) pnl += p.value - p.costBasis;
+    return pnl;
+  }
+
+  strategies(): string[] {
+    const s = new Set<string>(this.stratRealized.keys());
+    for (const p of this.positionsByKey.values()) s.add(p.strategy);
+    return [...s].sort();
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private position(strategy: string, venue: Venue, marketId: string, tokenId: string): LedgerPosition {
+    const key = posKey(strategy, venue, tokenId);
+    let p = this.positionsByKey.get(key);
+    if (!p) {
+      p = { strategy, venue, marketId, tokenId, shares: 0, costBasis: 0, realizedPnl: 0, value: 0 };
+      this.positionsByKey.set(key, p);
+      const ik = instrumentKey(venue, tokenId);
+      let list = this.byInstrument.get(ik);
+      if (!list) {
+        list = [];
+        this.byInstrument.set(ik, list);
+      }
+      list.push(p);
+    }
+    return p;
+  }
+
+  private addBasis(p: LedgerPosition, delta: Money): void {
+    if (delta === 0) return;
+    p.costBasis += delta;
+    this.totalBasis += delta;
+    const mk = `${p.venue}:${p.marketId}`;
+    this.basisByMarket.set(mk, (this.basisByMarket.get(mk) ?? 0) + delta);
+    this.basisByVenue.set(p.venue, (this.basisByVenue.get(p.venue) ?? 0) + delta);
+    this.basisByStrategy.set(p.strategy, (this.basisByStrategy.get(p.strategy) ?? 0) + delta);
+  }
+
+  private revalue(p: LedgerPosition): void {
+    const mark = this.marks.get(instrumentKey(p.venue, p.tokenId)) ?? 0;
+    const v = p.shares === 0 ? 0 : notional(mark, p.shares, 'floor');
+    this.totalValue += v - p.value;
+    p.value = v;
+  }
+}
+
+/** Recomputes equity from scratch (cash + Σ shares × mark): the invariant the incremental figures must meet. */
+export function recomputeEquity(l: Ledger): Money {
+  let value = 0;
+  for (const p of l.positions()) value += notional(l.markOf(p.venue, p.tokenId) ?? 0, p.shares, 'floor');
+  return l.cash() + value;
+}

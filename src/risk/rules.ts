@@ -1,0 +1,421 @@
+/**
+ * Risk rules: PURE functions of (request, portfolio view, risk config, now). No clock, no bus, no state: the
+ * guardian owns the state (src/risk/portfolio.ts) and hands a read-only view in.
+ *
+ * A rule either passes, rejects (with its name and a reason), or — for the size limits — reports a cap: the
+ * headroom left under the limit and what the request needs. `evaluateRequest` rejects on the first failing
+ * rule; otherwise, if a cap binds, it scales every leg down by the same factor (to the venue's lot) and checks
+ * again, so a reduced request is within every limit. Exposure is counted as capital at risk: for a buy leg the
+ * notional at the limit price (rounded up) plus the taker fee; sells close inventory and add none.
+ */
+import type { Config } from '../core/config.ts';
+import { tradeFee } from '../core/fees.ts';
+import type { Leg, Market, TradeRequest, Venue } from '../core/messages.ts';
+import { VENUES } from '../core/messages.ts';
+import { type Money, mulDiv, notional, ONE, type Qty } from '../core/money.ts';
+
+export type RiskConfig = Config['risk'];
+
+/** What the rules may read about the portfolio. Exposures include reservations of approved, unfilled requests. */
+export interface PortfolioView {
+  /** HALT_ALL in force (until RESUME). */
+  readonly killSwitch: boolean;
+  /** The drawdown stop has fired (it ratchets: stays until an operator RESUME). */
+  readonly drawdownHalted: boolean;
+  readonly equity: Money;
+  readonly highWaterMark: Money;
+  /** Equity when the current daily-loss window opened. */
+  readonly dailyStartEquity: Money;
+  /** Orders approved or resting and not yet finished. */
+  readonly openOrders: number;
+  market(venue: Venue, marketId: string): Market | undefined;
+  marketExposure(venue: Venue, marketId: string): Money;
+  venueExposure(venue: Venue): Money;
+  strategyExposure(strategy: string): Money;
+  /** Capital allocated to the strategy; undefined = no allocation cap known. */
+  allocation(strategy: string): Money | undefined;
+  /** Shares the strategy may sell: held minus sells already reserved. */
+  available(strategy: string, venue: Venue, tokenId: string): Qty;
+}
+
+export type RuleName =
+  | 'invalid_request'
+  | 'unknown_market'
+  | 'no_inventory'
+  | 'kill_switch'
+  | 'drawdown_stop'
+  | 'daily_loss'
+  | 'stale_data'
+  | 'min_edge'
+  | 'max_open_orders'
+  | 'position_limit'
+  | 'platform_limit'
+  | 'allocation_cap';
+
+export type RuleOutcome =
+  | { readonly verdict: 'pass' }
+  | { readonly verdict: 'reject'; readonly rule: RuleName; readonly reason: string }
+  | {
+      readonly verdict: 'cap';
+      readonly rule: RuleName;
+      readonly reason: string;
+      /** Money still allowed under the limit (may be ≤ 0). */
+      readonly headroom: Money;
+      /** Money the request would add. */
+      readonly required: Money;
+    };
+
+export interface RiskEvaluation {
+  readonly verdict: 'approve' | 'reduce' | 'reject';
+  /** 'ok' on a clean approval. */
+  readonly rule: RuleName | 'ok';
+  readonly reason: string;
+  /** Legs as approved (reduced when verdict is 'reduce'); empty on reject. */
+  readonly legs: readonly Leg[];
+  readonly expectedEdge: Money;
+}
+
+const PASS: RuleOutcome = Object.freeze({ verdict: 'pass' });
+const reject = (rule: RuleName, reason: string): RuleOutcome => ({ verdict: 'reject', rule, reason });
+const BPS = 10_000;
+
+/** Share granularity of a venue: Kalshi trades whole contracts, Polymarket sizes to 0.01 shares. */
+export function lotSize(venue: Venue): Qty {
+  return venue === 'kalshi' ? ONE : 10_000;
+}
+
+/** Capital a leg puts at risk: notional at the limit (rounded up) + taker fee; 0 for sells. */
+export function legCost(leg: Leg, market: Market | undefined): Money {
+  if (leg.side !== 'buy') return 0;
+  const fee = market ? tradeFee(market.fees, leg.limitPrice, leg.shares, 'taker') : 0;
+  return notional(leg.limitPrice, leg.shares, 'ceil') + fee;
+}
+
+export function requestCost(req: TradeRequest, pf: PortfolioView): Money {
+  let c = 0;
+  for (const leg of req.legs) c += legCost(leg, pf.market(leg.venue, leg.marketId));
+  return c;
+}
+
+const fmt = (m: Money): string => `$${(m / 1_000_000).toFixed(2)}`;
+
+// ------------------------------------------------------------------ input validation
+
+/** Bad input never reaches the executor: each problem is a rejection with the reason. */
+export function validateRequest(req: TradeRequest, pf: PortfolioView): RuleOutcome {
+  if (!req || !Array.isArray(req.legs) || req.legs.length === 0)
+    return reject('invalid_request', 'request has no legs');
+  if (typeof req.id !== 'string' || req.id === '') return reject('invalid_request', 'request has no id');
+  if (typeof req.strategy !== 'string' || req.strategy === '')
+    return reject('invalid_request', 'request names no strategy');
+  if (!['IOC', 'FOK', 'GTC'].includes(req.tif))
+    return reject('invalid_request', `unknown time in force ${String(req.tif)}`);
+  if (!Number.isSafeInteger(req.expectedEdge))
+    return reject('invalid_request', 'expected edge is not an integer amount');
+  for (let i = 0; i < req.legs.length; i++) {
+    const leg = req.legs[i];
+    if (!leg) return reject('invalid_request', `leg ${i} is missing`);
+    if (!VENUES.includes(leg.venue))
+      return reject('invalid_request', `leg ${i}: unknown venue ${String(leg.venue)}`);
+    if (leg.side !== 'buy' && leg.side !== 'sell')
+      return reject('invalid_request', `leg ${i}: unknown side ${String(leg.side)}`);
+    if (!Number.isSafeInteger(leg.shares) || leg.shares <= 0) {
+      return reject('invalid_request', `leg ${i}: size must be a positive amount, got ${leg.shares}`);
+    }
+    if (!Number.isSafeInteger(leg.limitPrice) || leg.limitPrice <= 0 || leg.limitPrice >= ONE) {
+      return reject(
+        'invalid_request',
+        `leg ${i}: price must lie strictly between 0 and 1, got ${leg.limitPrice}`,
+      );
+    }
+    const m = pf.market(leg.venue, leg.marketId);
+    if (!m) return reject('unknown_market', `leg ${i}: unknown market ${leg.venue}:${leg.marketId}`);
+    if (m.status !== 'open')
+      return reject('unknown_market', `leg ${i}: market ${leg.venue}:${leg.marketId} is ${m.status}`);
+    if (!m.outcomes.some((o) => o.tokenId === leg.tokenId)) {
+      return reject(
+        'unknown_market',
+        `leg ${i}: token ${leg.tokenId} is not an outcome of ${leg.venue}:${leg.marketId}`,
+      );
+    }
+    if (leg.shares < m.minSize) {
+      return reject(
+        'invalid_request',
+        `leg ${i}: ${leg.shares} shares is below the market minimum ${m.minSize}`,
+      );
+    }
+  }
+  return PASS;
+}
+
+/** Sells need inventory (no naked shorts; buying the NO token is how one goes short). */
+export function inventoryRule(req: TradeRequest, pf: PortfolioView): RuleOutcome {
+  const need = new Map<string, number>();
+  for (const leg of req.legs) {
+    if (leg.side !== 'sell') continue;
+    const k = `${leg.venue}:${leg.tokenId}`;
+    const n = (need.get(k) ?? 0) + leg.shares;
+    need.set(k, n);
+    const have = pf.available(req.strategy, leg.venue, leg.tokenId);
+    if (n > have)
+      return reject('no_inventory', `sell of ${n} ${k} but ${req.strategy} holds ${have} available`);
+  }
+  return PASS;
+}
+
+// ------------------------------------------------------------------ halts
+
+export function killSwitchRule(_req: TradeRequest, pf: PortfolioView): RuleOutcome {
+  return pf.killSwitch ? reject('kill_switch', 'HALT_ALL is in force; no new risk until RESUME') : PASS;
+}
+
+export function drawdownLimit(hwm: Money, cfg: RiskConfig): Money {
+  return mulDiv(Math.max(0, hwm), cfg.drawdownLimitBps, BPS, 'floor');
+}
+
+/** Drawdown from the equity high-water mark at or past the limit halts new risk (and stays halted). */
+export function drawdownRule(_req: TradeRequest, pf: PortfolioView, cfg: RiskConfig): RuleOutcome {
+  const dd = pf.highWaterMark - pf.equity;
+  if (pf.drawdownHalted || dd >= drawdownLimit(pf.highWaterMark, cfg)) {
+    return reject(
+      'drawdown_stop',
+      `drawdown ${fmt(dd)} from high-water mark ${fmt(pf.highWaterMark)} reached the ${cfg.drawdownLimitBps / 100}% stop`,
+    );
+  }
+  return PASS;
+}
+
+export function dailyLossLimit(startEquity: Money, cfg: RiskConfig): Money {
+  return mulDiv(Math.max(0, startEquity), cfg.dailyLossLimitBps, BPS, 'floor');
+}
+
+export function dailyLossRule(_req: TradeRequest, pf: PortfolioView, cfg: RiskConfig): RuleOutcome {
+  const loss = pf.dailyStartEquity - pf.equity;
+  const limit = dailyLossLimit(pf.dailyStartEquity, cfg);
+  if (loss >= limit) {
+    return reject('daily_loss', `loss today ${fmt(loss)} reached the daily limit ${fmt(limit)}`);
+  }
+  return PASS;
+}
+
+/** Start (epoch ms) of the daily-loss window containing `now`: the last `hourUtc`:00 UTC at or before now. */
+export function dailyWindowStart(now: number, hourUtc: number): number {
+  const DAY = 86_400_000;
+  const off = hourUtc * 3_600_000;
+  return Math.floor((now - off) / DAY) * DAY + off;
+}
+
+// ------------------------------------------------------------------ data and edge
+
+export function staleDataRule(
+  req: TradeRequest,
+  _pf: PortfolioView,
+  cfg: RiskConfig,
+  now: number,
+): RuleOutcome {
+  for (const d of req.data ?? []) {
+    const age = now - d.receiveTime;
+    if (age > cfg.staleAfterMs)
+      return reject('stale_data', `${d.key} is ${age} ms old (limit ${cfg.staleAfterMs} ms)`);
+  }
+  return PASS;
+}
+
+/** Expected edge after fees, relative to the capital committed, must reach minEdgeBps. Pure exits skip it. */
+export function minEdgeRule(req: TradeRequest, pf: PortfolioView, cfg: RiskConfig): RuleOutcome {
+  const cost = requestCost(req, pf);
+  if (cost === 0) return PASS;
+  // edge/cost ≥ min/10000  ⇔  edge × 10000 ≥ min × cost (exact integers)
+  if (req.expectedEdge * BPS < cfg.minEdgeBps * cost) {
+    const bps = Math.floor((req.expectedEdge * BPS) / cost);
+    return reject('min_edge', `edge ${bps} bps after fees is below the minimum ${cfg.minEdgeBps} bps`);
+  }
+  return PASS;
+}
+
+export function maxOpenOrdersRule(req: TradeRequest, pf: PortfolioView, cfg: RiskConfig): RuleOutcome {
+  if (pf.openOrders + req.legs.length > cfg.maxOpenOrders) {
+    return reject(
+      'max_open_orders',
+      `${pf.openOrders} orders open + ${req.legs.length} would pass the maximum ${cfg.maxOpenOrders}`,
+    );
+  }
+  return PASS;
+}
+
+// ------------------------------------------------------------------ size limits (caps)
+
+function worstCap(
+  rule: RuleName,
+  groups: Map<string, Money>,
+  limit: Money,
+  used: (key: string) => Money,
+  what: string,
+): RuleOutcome {
+  let worst: RuleOutcome = PASS;
+  let worstRatio = Number.POSITIVE_INFINITY;
+  for (const [key, required] of groups) {
+    if (required <= 0) continue;
+    const headroom = limit - used(key);
+    if (required <= headroom) continue;
+    const ratio = headroom / required;
+    if (ratio < worstRatio) {
+      worstRatio = ratio;
+      worst = {
+        verdict: 'cap',
+        rule,
+        reason: `${what} ${key}: ${fmt(used(key))} used + ${fmt(required)} asked exceeds the limit ${fmt(limit)}`,
+        headroom,
+        required,
+      };
+    }
+  }
+  return worst;
+}
+
+export function positionLimit(cfg: RiskConfig): Money {
+  return mulDiv(cfg.initialBankroll, cfg.positionLimitBps, BPS, 'floor');
+}
+export function platformLimit(cfg: RiskConfig): Money {
+  return mulDiv(cfg.initialBankroll, cfg.platformLimitBps, BPS, 'floor');
+}
+
+/** Per-market limit: open cost + reserved + this request in one market ≤ positionLimitBps of the bankroll. */
+export function positionLimitRule(req: TradeRequest, pf: PortfolioView, cfg: RiskConfig): RuleOutcome {
+  const groups = new Map<string, Money>();
+  for (const leg of req.legs) {
+    const k = `${leg.venue}:${leg.marketId}`;
+    groups.set(k, (groups.get(k) ?? 0) + legCost(leg, pf.market(leg.venue, leg.marketId)));
+  }
+  return worstCap(
+    'position_limit',
+    groups,
+    positionLimit(cfg),
+    (k) => {
+      const i = k.indexOf(':');
+      return pf.marketExposure(k.slice(0, i) as Venue, k.slice(i + 1));
+    },
+    'market',
+  );
+}
+
+/** Per-venue limit: everything at risk on one platform ≤ platformLimitBps of the bankroll. */
+export function platformLimitRule(req: TradeRequest, pf: PortfolioView, cfg: RiskConfig): RuleOutcome {
+  const groups = new Map<string, Money>();
+  for (const leg of req.legs)
+    groups.set(leg.venue, (groups.get(leg.venue) ?? 0) + legCost(leg, pf.market(leg.venue, leg.marketId)));
+  return worstCap('platform_limit', groups, platformLimit(cfg), (v) => pf.venueExposure(v as Venue), 'venue');
+}
+
+/** Per-strategy cap: the strategy's capital at risk ≤ its allocation from the capital allocator. */
+export function allocationRule(req: TradeRequest, pf: PortfolioView): RuleOutcome {
+  const alloc = pf.allocation(req.strategy);
+  if (alloc === undefined) return PASS;
+  const groups = new Map([[req.strategy, requestCost(req, pf)]]);
+  return worstCap('allocation_cap', groups, alloc, (s) => pf.strategyExposure(s), 'strategy');
+}
+
+// ------------------------------------------------------------------ evaluation
+
+/** Rules that reject outright, in the order they are checked. */
+export const REJECT_RULES: readonly ((
+  req: TradeRequest,
+  pf: PortfolioView,
+  cfg: RiskConfig,
+  now: number,
+) => RuleOutcome)[] = [
+  validateRequest,
+  killSwitchRule,
+  drawdownRule,
+  dailyLossRule,
+  staleDataRule,
+  inventoryRule,
+  minEdgeRule,
+  maxOpenOrdersRule,
+];
+
+export const CAP_RULES: readonly ((req: TradeRequest, pf: PortfolioView, cfg: RiskConfig) => RuleOutcome)[] =
+  [positionLimitRule, platformLimitRule, allocationRule];
+
+function bindingCap(
+  req: TradeRequest,
+  pf: PortfolioView,
+  cfg: RiskConfig,
+): Extract<RuleOutcome, { verdict: 'cap' }> | undefined {
+  let worst: Extract<RuleOutcome, { verdict: 'cap' }> | undefined;
+  for (const rule of CAP_RULES) {
+    const o = rule(req, pf, cfg);
+    if (o.verdict !== 'cap') continue;
+    if (!worst || o.headroom / o.required < worst.headroom / worst.required) worst = o;
+  }
+  return worst;
+}
+
+/** Scales every leg by num/den, down to the venue lot. */
+function scaleLegs(legs: readonly Leg[], num: number, den: number): Leg[] {
+  return legs.map((leg) => {
+    const lot = lotSize(leg.venue);
+    const raw = mulDiv(leg.shares, num, den, 'floor');
+    return { ...leg, shares: Math.floor(raw / lot) * lot };
+  });
+}
+
+/** Runs every rule: reject on the first failure; reduce when a size cap binds; else approve. */
+export function evaluateRequest(
+  req: TradeRequest,
+  pf: PortfolioView,
+  cfg: RiskConfig,
+  now: number,
+): RiskEvaluation {
+  for (const rule of REJECT_RULES) {
+    const o = rule(req, pf, cfg, now);
+    if (o.verdict === 'reject')
+      return { verdict: 'reject', rule: o.rule, reason: o.reason, legs: [], expectedEdge: 0 };
+  }
+  let cap = bindingCap(req, pf, cfg);
+  if (!cap)
+    return {
+      verdict: 'approve',
+      rule: 'ok',
+      reason: 'within every limit',
+      legs: req.legs,
+      expectedEdge: req.expectedEdge,
+    };
+  const first = cap;
+  let current: TradeRequest = req;
+  // A few rounds: rounding up of notional and fee steps can leave a scaled request a hair over.
+  for (let round = 0; round < 8 && cap; round++) {
+    if (cap.headroom <= 0) break;
+    // shrink a little more each round so the loop ends
+    const num = Math.max(0, cap.headroom * (BPS - round * 10));
+    const legs = scaleLegs(current.legs, num, cap.required * BPS);
+    const ok = legs.every((l) => {
+      const m = pf.market(l.venue, l.marketId);
+      return l.shares > 0 && (!m || l.shares >= m.minSize);
+    });
+    if (!ok) break;
+    const edge = mulDiv(req.expectedEdge, legs[0]!.shares, req.legs[0]!.shares, 'floor');
+    current = { ...current, legs, expectedEdge: edge };
+    cap = bindingCap(current, pf, cfg);
+    if (!cap) {
+      // a proportional cut keeps the edge in bps, but the fee's rounding may not
+      const e = minEdgeRule(current, pf, cfg);
+      if (e.verdict === 'reject')
+        return { verdict: 'reject', rule: e.rule, reason: e.reason, legs: [], expectedEdge: 0 };
+      return {
+        verdict: 'reduce',
+        rule: first.rule,
+        reason: `${first.reason}; reduced ${req.legs[0]!.shares} → ${legs[0]!.shares} shares`,
+        legs,
+        expectedEdge: edge,
+      };
+    }
+  }
+  return {
+    verdict: 'reject',
+    rule: first.rule,
+    reason: `${first.reason}; no size fits`,
+    legs: [],
+    expectedEdge: 0,
+  };
+}
