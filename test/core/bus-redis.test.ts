@@ -1,12 +1,17 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeEach } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { createRedisBus } from '../../src/core/bus/redis.ts';
+import { channels, type DeadLetter } from '../../src/core/channels.ts';
 import { silentLogger } from '../../src/core/log.ts';
-import { busContract } from '../contract/bus-contract.ts';
+import { busContract, sleep, waitFor } from '../contract/bus-contract.ts';
 
-const URL = 'redis://127.0.0.1:6379';
-const admin = new Redis(URL);
+const REDIS = 'redis://127.0.0.1:6379';
+const admin = new Redis(REDIS);
 let prefix = '';
 
 async function dropKeys(p: string): Promise<void> {
@@ -32,7 +37,7 @@ busContract(
   'redis',
   async (o) =>
     createRedisBus({
-      url: URL,
+      url: REDIS,
       name: 'contract',
       maxLen: o?.maxLen ?? 10_000,
       keyPrefix: prefix,
@@ -40,3 +45,170 @@ busContract(
     }),
   { visibilityMs: 300, shared: true, retentionSlack: 100 },
 );
+
+// ---------------------------------------------------------------- Redis-only cases
+
+const Num = z.object({ n: z.number().int() });
+let seq = 0;
+const chan = (label: string) => channels.custom(`redis-extra.${label}.${process.pid}.${++seq}`, Num);
+const bus = (url = REDIS, name = 'extra') =>
+  createRedisBus({ url, name, maxLen: 10_000, keyPrefix: prefix, log: silentLogger() });
+
+describe('redis transport', () => {
+  it('dead-letters malformed entries written to the stream by someone else, and goes on', async () => {
+    const b = bus();
+    const ch = chan('malformed');
+    const good: number[] = [];
+    const dead: DeadLetter[] = [];
+    b.subscribe(ch, { group: 'g' }, (m) => {
+      good.push(m.body.n);
+    });
+    b.subscribe(channels.deadLetter(ch), { group: 'dlq' }, (m) => {
+      dead.push(m.body);
+    });
+    await b.flush();
+    const key = prefix + ch.name;
+    await admin.xadd(key, '*', 'garbage', 'yes');
+    await admin.xadd(key, '*', 'i', 'raw-2', 'd', '{not json');
+    await admin.xadd(key, '*', 'i', 'raw-3', 'd', '{"n":"seven"}');
+    b.publish(ch, { n: 4 });
+    await waitFor(() => dead.length === 3 && good.length === 1, 'three dead letters and one good message');
+    expect(good).toEqual([4]);
+    expect(dead.map((d) => d.group)).toEqual(['g', 'g', 'g']);
+    expect(dead[0]!.error).toMatch(/malformed entry/);
+    expect(dead[0]!.body).toEqual({ garbage: 'yes' });
+    expect(dead[1]).toMatchObject({ messageId: 'raw-2', body: '{not json' });
+    expect(dead[1]!.error).toMatch(/not JSON/);
+    expect(dead[2]).toMatchObject({ messageId: 'raw-3', body: { n: 'seven' } });
+    expect(dead[2]!.error).toMatch(/failed validation/);
+    // nothing is left pending: every bad entry was acked
+    expect(await admin.xpending(key, 'g')).toEqual([0, null, null, null]);
+    await b.close();
+  });
+
+  it('rides out Redis going away for ~2 s: reconnects, resumes, loses nothing', async () => {
+    const proxy = await startProxy(6379);
+    const viaProxy = bus(`redis://127.0.0.1:${proxy.port}`, 'proxied');
+    const direct = bus();
+    const ch = chan('outage');
+    const got = new Set<number>();
+    viaProxy.subscribe(ch, { group: 'g', visibilityTimeoutMs: 1_000 }, (m) => {
+      got.add(m.body.n);
+    });
+    await viaProxy.flush();
+    for (let i = 0; i < 100; i++) viaProxy.publish(ch, { n: i });
+    await waitFor(() => got.size === 100, 'the first 100');
+    await proxy.cut();
+    // while Redis is unreachable: the proxied bus queues its publishes; others keep publishing
+    for (let i = 100; i < 200; i++) viaProxy.publish(ch, { n: i });
+    for (let i = 200; i < 300; i++) direct.publish(ch, { n: i });
+    await direct.flush();
+    await sleep(2_000);
+    expect(got.size).toBe(100);
+    await proxy.restore();
+    await waitFor(() => got.size === 300, 'all 300 after the outage', 20_000);
+    await viaProxy.close();
+    await direct.close();
+    await proxy.close();
+  });
+
+  it('lets another consumer claim the pending messages of a SIGKILLed consumer process', async () => {
+    const ch = chan('sigkill');
+    const key = prefix + ch.name;
+    const b = bus();
+    // the group exists before anything is published
+    await admin.xgroup('CREATE', key, 'g', '$', 'MKSTREAM');
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', doomedConsumer(prefix, ch.name)],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    await waitFor(() => out.includes('ready'), 'the child to subscribe', 20_000);
+    const ids = [0, 1, 2, 3, 4].map((n) => b.publish(ch, { n }));
+    await b.flush();
+    await waitFor(() => ids.every((id) => out.includes(`got ${id}`)), 'the child to take all five', 10_000);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const rescued: { id: string; attempt: number }[] = [];
+    b.subscribe(ch, { group: 'g', consumer: 'rescuer', visibilityTimeoutMs: 300 }, (m) => {
+      rescued.push({ id: m.id, attempt: m.attempt });
+    });
+    await waitFor(() => rescued.length === 5, 'the rescuer to claim all five');
+    expect(rescued.map((r) => r.id).sort()).toEqual([...ids].sort());
+    expect(rescued.every((r) => r.attempt === 2)).toBe(true);
+    await sleep(300);
+    expect(await admin.xpending(key, 'g')).toEqual([0, null, null, null]);
+    await b.close();
+  });
+});
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** A consumer that takes messages and never acks them, to be SIGKILLed. */
+function doomedConsumer(keyPrefix: string, channelName: string): string {
+  const mod = pathToFileURL(`${ROOT}src/core/bus/redis.ts`).href;
+  const chMod = pathToFileURL(`${ROOT}src/core/channels.ts`).href;
+  return `
+    import { createRedisBus } from ${JSON.stringify(mod)};
+    import { channels } from ${JSON.stringify(chMod)};
+    import { z } from 'zod';
+    const ch = channels.custom(${JSON.stringify(channelName.replace(/^pmarb\.x\./, ''))}, z.object({ n: z.number() }));
+    const bus = createRedisBus({ url: ${JSON.stringify(REDIS)}, name: 'doomed', keyPrefix: ${JSON.stringify(keyPrefix)} });
+    bus.subscribe(ch, { group: 'g', consumer: 'doomed', ack: 'manual', visibilityTimeoutMs: 60000 }, (m) => {
+      process.stdout.write('got ' + m.id + '\\n');
+    });
+    await bus.flush();
+    process.stdout.write('ready\\n');
+    setInterval(() => {}, 1000);
+  `;
+}
+
+interface Proxy {
+  port: number;
+  cut(): Promise<void>;
+  restore(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A TCP proxy on 127.0.0.1 in front of Redis that can be cut (every connection dropped, new ones refused). */
+async function startProxy(targetPort: number): Promise<Proxy> {
+  const sockets = new Set<Socket>();
+  const onConn = (client: Socket): void => {
+    const upstream = connect(targetPort, '127.0.0.1');
+    sockets.add(client);
+    sockets.add(upstream);
+    client.pipe(upstream).pipe(client);
+    const drop = (): void => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on('error', drop);
+    upstream.on('error', drop);
+    client.on('close', drop);
+    upstream.on('close', drop);
+  };
+  let server: Server = createServer(onConn);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const stop = async (): Promise<void> => {
+    const closed = new Promise<void>((r) => server.close(() => r()));
+    for (const s of sockets) s.destroy();
+    sockets.clear();
+    await closed;
+  };
+  return {
+    port,
+    cut: stop,
+    async restore() {
+      server = createServer(onConn);
+      await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    },
+    close: stop,
+  };
+}

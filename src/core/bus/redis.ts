@@ -541,7 +541,7 @@ class RedisSubscription implements Subscription {
     this.manual = opts.ack === 'manual';
     this.maxAttempts = opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     this.visibilityMs = opts.visibilityTimeoutMs ?? DEFAULT_VISIBILITY_TIMEOUT_MS;
-    this.sweepMs = Math.max(20, Math.min(this.visibilityMs / 3, bus.blockMs));
+    this.sweepMs = Math.max(20, Math.round(Math.min(this.visibilityMs / 3, bus.blockMs)));
     this.reader = bus.connection('reader');
     this.reader.on('ready', () => {
       // after a reconnect, entries delivered while the reply was in flight sit in our pending list
@@ -616,7 +616,7 @@ class RedisSubscription implements Subscription {
             await this.sweep();
             this.nextSweep = Date.now() + this.sweepMs;
           } else {
-            await this.read(Math.max(1, this.nextSweep - Date.now()));
+            await this.read(Math.max(1, Math.ceil(this.nextSweep - Date.now())));
           }
           continue;
         }

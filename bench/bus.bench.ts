@@ -1,0 +1,192 @@
+/**
+ * Bus benchmarks: in-process throughput and latency; Redis Streams throughput against a raw XADD baseline
+ * measured in the same run, and latency at a fixed rate. Needs Redis at REDIS_URL (default 127.0.0.1:6379).
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { setImmediate as tick } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { z } from 'zod';
+import { createInProcBus } from '../src/core/bus/inproc.ts';
+import { createRedisBus } from '../src/core/bus/redis.ts';
+import type { Bus } from '../src/core/bus/types.ts';
+import { channels } from '../src/core/channels.ts';
+import { silentLogger } from '../src/core/log.ts';
+import { type BenchContext, median, nowNs, percentile, repeat } from './harness.ts';
+
+const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+const Msg = z.object({ n: z.number().int(), t: z.number() });
+const ch = channels.custom('bench.bus', Msg);
+const run$ = promisify(execFile);
+
+async function inprocThroughput(n: number): Promise<number> {
+  const bus = createInProcBus({ maxLen: 1_000 });
+  let got = 0;
+  bus.subscribe(ch, { group: 'g' }, () => {
+    got++;
+  });
+  const body = { n: 0, t: 0 };
+  const t0 = nowNs();
+  for (let i = 0; i < n; i++) bus.publish(ch, body);
+  await bus.idle();
+  const dt = (nowNs() - t0) / 1e9;
+  await bus.close();
+  if (got !== n) throw new Error(`inproc: got ${got} of ${n}`);
+  return n / dt;
+}
+
+async function inprocLatency(n: number): Promise<number> {
+  const bus = createInProcBus({ maxLen: 1_000 });
+  const lat = new Float64Array(n);
+  let i = 0;
+  bus.subscribe(ch, { group: 'g' }, (m) => {
+    lat[i++] = (nowNs() - m.body.t) / 1e3;
+  });
+  for (let k = 0; k < n; k++) {
+    bus.publish(ch, { n: k, t: nowNs() });
+    await bus.idle();
+  }
+  await bus.close();
+  return percentile(lat.subarray(2_000), 99); // the first messages warm the JIT
+}
+
+async function baselineXadd(): Promise<number> {
+  const n = 200_000;
+  const { hostname, port } = new URL(REDIS_URL);
+  const { stdout } = await run$('redis-benchmark', [
+    '-h',
+    hostname || '127.0.0.1',
+    '-p',
+    port || '6379',
+    '-P',
+    '16',
+    '-n',
+    String(n),
+    '-q',
+    'XADD',
+    'bench',
+    '*',
+    'f',
+    'v',
+  ]);
+  const admin = new Redis(REDIS_URL);
+  await admin.del('bench');
+  await admin.quit();
+  // "XADD bench * f v: 431034.47 requests per second, p50=..." (the last progress line wins)
+  const m = [...stdout.matchAll(/([\d.]+) requests per second/g)].at(-1);
+  if (!m) throw new Error(`cannot read redis-benchmark output: ${stdout}`);
+  return Number(m[1]);
+}
+
+async function withRedisBus<T>(fn: (bus: Bus) => Promise<T>): Promise<T> {
+  const prefix = `bench:${randomUUID()}:`;
+  const bus = createRedisBus({
+    url: REDIS_URL,
+    name: 'bench',
+    maxLen: 1_000_000,
+    keyPrefix: prefix,
+    log: silentLogger(),
+  });
+  try {
+    return await fn(bus);
+  } finally {
+    await bus.close();
+    const admin = new Redis(REDIS_URL);
+    const keys = await admin.keys(`${prefix}*`);
+    if (keys.length > 0) await admin.del(...keys);
+    await admin.quit();
+  }
+}
+
+/** Publish → consume → ack, end to end, one process. */
+async function redisThroughput(n: number): Promise<number> {
+  return withRedisBus(async (bus) => {
+    let got = 0;
+    let done: () => void = () => {};
+    const finished = new Promise<void>((r) => {
+      done = r;
+    });
+    bus.subscribe(ch, { group: 'g' }, () => {
+      if (++got === n) done();
+    });
+    await bus.flush();
+    const body = { n: 0, t: 0 };
+    const t0 = nowNs();
+    const chunk = 2_000;
+    for (let i = 0; i < n; i += chunk) {
+      for (let k = i; k < Math.min(n, i + chunk); k++) bus.publish(ch, body);
+      await tick();
+    }
+    await finished;
+    await bus.close(); // every ack written
+    return n / ((nowNs() - t0) / 1e9);
+  });
+}
+
+/** Publish → handler latency at a steady rate (5 messages every millisecond). */
+async function redisLatency(seconds: number, rate: number): Promise<number> {
+  return withRedisBus(async (bus) => {
+    const lat: number[] = [];
+    bus.subscribe(ch, { group: 'g' }, (m) => {
+      lat.push((nowNs() - m.body.t) / 1e3);
+    });
+    await bus.flush();
+    const perMs = rate / 1000;
+    const total = Math.round(rate * seconds);
+    const start = performance.now();
+    let sent = 0;
+    while (sent < total) {
+      const due = Math.min(total, Math.floor((performance.now() - start) * perMs));
+      while (sent < due) bus.publish(ch, { n: sent++, t: nowNs() });
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    while (lat.length < total) await new Promise((r) => setTimeout(r, 5));
+    return percentile(lat.slice(Math.floor(total / 10)), 99);
+  });
+}
+
+export async function run(ctx: BenchContext): Promise<void> {
+  const runs = ctx.quick ? 3 : 5;
+
+  const inN = ctx.quick ? 300_000 : 1_000_000;
+  await inprocThroughput(inN / 10);
+  const inTp = median(await repeat(runs, () => inprocThroughput(inN)));
+  ctx.record('bus.inproc.throughput_msgs_s', inTp, `median of ${runs} runs, ${inN} msgs, 1 pub → 1 sync sub`);
+  const latN = ctx.quick ? 20_000 : 100_000;
+  const inLat = median(await repeat(runs, () => inprocLatency(latN)));
+  ctx.record(
+    'bus.inproc.latency_p99_us',
+    inLat,
+    `median of ${runs} runs of p99 over ${latN} msgs, publish → handler`,
+  );
+
+  const base = median(await repeat(ctx.quick ? 1 : 3, () => baselineXadd()));
+  ctx.record(
+    'bus.redis.baseline_xadd_s',
+    base,
+    `redis-benchmark -P 16 -n 200000 XADD bench '*' f v, same Redis`,
+  );
+
+  const rN = ctx.quick ? 50_000 : 200_000;
+  await redisThroughput(rN / 10);
+  const rTp = median(await repeat(runs, () => redisThroughput(rN)));
+  ctx.record(
+    'bus.redis.throughput_msgs_s',
+    rTp,
+    `median of ${runs} runs, ${rN} msgs publish → consume → ack, one process`,
+  );
+  ctx.record(
+    'bus.redis.ratio',
+    rTp / base,
+    'bus.redis.throughput_msgs_s / bus.redis.baseline_xadd_s, same run',
+  );
+
+  const secs = ctx.quick ? 1 : 3;
+  const rLat = median(await repeat(runs, () => redisLatency(secs, 5_000)));
+  ctx.record(
+    'bus.redis.latency_p99_us',
+    rLat,
+    `median of ${runs} runs of p99, ${secs} s at 5,000 msgs/s, publish → handler`,
+  );
+}
