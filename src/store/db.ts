@@ -119,6 +119,11 @@ async function openPostgres(url: string, opts: OpenDbOptions): Promise<Db> {
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect();
       let broken = false;
+      // A checked-out client has no pool listener: a dropped connection must fail the query, not the process.
+      const onError = (): void => {
+        broken = true;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const out = await fn(wrap((sql, params) => client.query(sql, params)));
@@ -132,6 +137,7 @@ async function openPostgres(url: string, opts: OpenDbOptions): Promise<Db> {
         }
         throw err;
       } finally {
+        client.off('error', onError);
         client.release(broken ? true : undefined);
       }
     },
