@@ -11,6 +11,14 @@ export interface AgentFactory {
 
 export const agentRegistry: Readonly<Record<string, AgentFactory>> = {
   // entries: name → factory (see src/agents/*)
+  loadgen: {
+    description: 'diagnostics: publishes --opt count=N messages at --opt rate=PER_SECOND on the diagnostics channel',
+    create: async (_k, o) => (await import('./diagnostics.ts')).loadgenFromCli(o),
+  },
+  sink: {
+    description: 'diagnostics: applies each diagnostics message once by id, logging applied ids under --opt dir=PATH',
+    create: async (_k, o) => (await import('./diagnostics.ts')).sinkFromCli(o),
+  },
   persister: {
     description: 'writes state messages to the store in batches, acking each once committed',
     create: async (_k, o) => {
