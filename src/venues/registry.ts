@@ -6,8 +6,24 @@
  */
 import type { Bus } from '../core/bus/types.ts';
 import { type Channel, channels } from '../core/channels.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Config } from '../core/config.ts';
+import type { Logger } from '../core/log.ts';
 import type { OracleSource, OrderBook, Venue } from '../core/messages.ts';
-import { baseSource, type Decoder, type FeedEvent, type FeedSink, type RawFrame } from './types.ts';
+import { createKalshiDecoder } from './kalshi/decoder.ts';
+import { createPolymarketDecoder } from './polymarket/decoder.ts';
+import { baseSource, type Decoder, type FeedEvent, type FeedSink, type FrameSource, type RawFrame } from './types.ts';
+
+export interface CreateDecodersOptions {
+  /** Levels per side in emitted books (default: each decoder's own, 20). */
+  readonly depth?: number;
+}
+
+/** The decoders of every venue and oracle, routed by source: what replay, backtest and `run` use. */
+export function createDecoders(opts: CreateDecodersOptions = {}): DecoderSet {
+  const depth = opts.depth !== undefined ? { depth: opts.depth } : {};
+  return createDecoderSet([createPolymarketDecoder(depth), createKalshiDecoder(depth)]);
+}
 
 export interface DecoderSet {
   readonly decoders: readonly Decoder[];
@@ -112,4 +128,66 @@ export function createFeedPublisher(bus: Pick<Bus, 'publish'>): (event: FeedEven
       }
     }
   };
+}
+
+// ------------------------------------------------------------------------------------------------ feeds
+
+/** Every feed a process can run: the two venues and the two oracle sources. */
+export const FEED_NAMES = ['polymarket', 'kalshi', 'binance', 'chainlink'] as const;
+export type FeedName = (typeof FEED_NAMES)[number];
+
+/** Source-name prefixes of each feed (what a simulator hub routes to it). */
+export const FEED_PREFIXES: Readonly<Record<FeedName, readonly string[]>> = {
+  polymarket: ['polymarket.'],
+  kalshi: ['kalshi.'],
+  binance: ['binance.'],
+  chainlink: ['chainlink.'],
+};
+
+export function parseFeedNames(list: string): FeedName[] {
+  const out: FeedName[] = [];
+  for (const raw of list.split(',')) {
+    const n = raw.trim().toLowerCase();
+    if (n === '') continue;
+    if (!(FEED_NAMES as readonly string[]).includes(n)) {
+      throw new Error(`unknown feed "${raw}": expected a comma-separated list of ${FEED_NAMES.join(', ')}`);
+    }
+    if (!out.includes(n as FeedName)) out.push(n as FeedName);
+  }
+  if (out.length === 0) throw new Error(`no feeds given: expected some of ${FEED_NAMES.join(', ')}`);
+  return out;
+}
+
+/** The decoder of one feed (its own set, so a watcher holds only its venue's books). */
+export function createFeedDecoders(name: FeedName, opts: CreateDecodersOptions = {}): DecoderSet {
+  const depth = opts.depth !== undefined ? { depth: opts.depth } : {};
+  switch (name) {
+    case 'polymarket':
+      return createDecoderSet([createPolymarketDecoder(depth)]);
+    case 'kalshi':
+      return createDecoderSet([createKalshiDecoder(depth)]);
+    case 'binance':
+    case 'chainlink':
+      return createDecoderSet(oracleDecoders(name));
+  }
+}
+
+/** Oracle decoders: wired once src/oracles/<name>/decoder.ts exist. */
+function oracleDecoders(name: 'binance' | 'chainlink'): Decoder[] {
+  void name;
+  return [];
+}
+
+export interface LiveFeedContext {
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** The feed's decoders (the Kalshi feed resubscribes on a sequence gap its decoder reports). */
+  readonly decoders?: DecoderSet;
+}
+
+/** The live FrameSource of one feed (real venue/oracle endpoints). */
+export function createLiveFeed(name: FeedName, ctx: LiveFeedContext): FrameSource {
+  void ctx;
+  throw new Error(`the live ${name} feed is not available in this build`);
 }

@@ -1,0 +1,62 @@
+/**
+ * Every agent of the system for one process (`pm-arb run`, `npm start`): the feeds first (venue watchers and
+ * oracle agents), then the agents that consume them. `feeds: 'sim'` runs the seeded simulated market on the
+ * kernel's clock; `feeds: 'live'` connects to the real venues (paper trading unless configured otherwise).
+ */
+import type { Agent, Kernel } from '../core/agent.ts';
+import { createOracleAgent } from '../agents/oracle-agent.ts';
+import { createVenueWatcher } from '../agents/venue-watcher.ts';
+import { createFeedDecoders, createLiveFeed, type FeedName } from '../venues/registry.ts';
+import { createSimHub, type SimHub } from '../venues/sim/feed.ts';
+import type { SimOptions } from '../venues/sim/market.ts';
+import type { FrameSource } from '../venues/types.ts';
+
+export type Feeds = 'sim' | 'live';
+
+export interface PipelineOptions {
+  readonly feeds: Feeds;
+  /** Simulator seed (feeds=sim; default 1). */
+  readonly seed?: number;
+  /** Further simulator settings (feeds=sim). */
+  readonly sim?: Omit<SimOptions, 'seed' | 'start'>;
+  /** Which feeds to run (default all four). */
+  readonly only?: readonly FeedName[];
+}
+
+export interface FeedSources {
+  source(name: FeedName): FrameSource;
+  readonly hub?: SimHub;
+}
+
+/** One FrameSource per feed: all from one simulator hub (so venues and oracles agree), or the live adapters. */
+export function createFeedSources(kernel: Kernel, opts: Pick<PipelineOptions, 'feeds' | 'seed' | 'sim'>): FeedSources {
+  if (opts.feeds === 'sim') {
+    const hub = createSimHub({ ...opts.sim, seed: opts.seed ?? 1, clock: kernel.clock });
+    return { hub, source: (name) => hub.source(`sim-${name}`, [`${name}.`]) };
+  }
+  return {
+    source: (name) =>
+      createLiveFeed(name, { config: kernel.config, clock: kernel.clock, log: kernel.log, decoders: createFeedDecoders(name) }),
+  };
+}
+
+export async function buildAgents(kernel: Kernel, opts: PipelineOptions): Promise<Agent[]> {
+  const feeds = createFeedSources(kernel, opts);
+  const want = (n: FeedName): boolean => !opts.only || opts.only.includes(n);
+  const agents: Agent[] = [];
+
+  // ---- feeds: venue watchers and oracle agents
+  for (const venue of ['polymarket', 'kalshi'] as const) {
+    if (want(venue)) agents.push(createVenueWatcher({ venue, source: feeds.source(venue), decoder: createFeedDecoders(venue) }));
+  }
+  for (const source of ['binance', 'chainlink'] as const) {
+    if (want(source)) agents.push(createOracleAgent({ source, feed: feeds.source(source), decoder: createFeedDecoders(source) }));
+  }
+
+  // ---- AGENTS OF THE OTHER ENGINEERS: add each here, in this order (they start in order, stop in reverse):
+  //   market matcher, opportunity scanner, strategy runner, risk guardian, executor (paper/live),
+  //   capital allocator, ledger/persister, dashboard/alerts.
+  // e.g. agents.push(createMatcher({ ... }));
+
+  return agents;
+}

@@ -1,0 +1,82 @@
+/**
+ * `pm-arb record --out FILE.jsonl [--venues polymarket,kalshi,binance,chainlink] [--duration 10m]`: runs the
+ * live FrameSources and writes every raw frame as received (before any decoding). Stops after --duration or on
+ * SIGINT/SIGTERM with every line written. `--feeds sim` records the simulated market on the wall clock instead.
+ */
+import type { Command } from 'commander';
+import { createCaptureWriter } from '../../capture/writer.ts';
+import { onShutdownSignal } from '../../core/agent.ts';
+import { wallClock } from '../../core/clock.ts';
+import { loadConfig, loadDotEnv } from '../../core/config.ts';
+import { createLogger } from '../../core/log.ts';
+import { createFeedDecoders, createLiveFeed, FEED_NAMES, parseFeedNames } from '../../venues/registry.ts';
+import { createSimHub } from '../../venues/sim/feed.ts';
+import type { FrameSource } from '../../venues/types.ts';
+import { UsageError } from '../main.ts';
+import { parseIntOpt } from './simulate.ts';
+
+/** "90s", "10m", "1h", "500ms", or bare seconds → milliseconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new UsageError(`--duration must look like 30s, 10m, 1h or 500ms, got "${text}"`);
+  const n = Number(m[1]);
+  const unit = m[2] ?? 's';
+  const mult = unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000;
+  return Math.round(n * mult);
+}
+
+export function registerRecordCommand(program: Command): void {
+  program
+    .command('record')
+    .description('record raw venue and oracle frames, as received, to a capture file')
+    .requiredOption('--out <file>', 'capture file to write (.jsonl)')
+    .option('--venues <list>', `feeds to record: ${FEED_NAMES.join(',')}`, FEED_NAMES.join(','))
+    .option('--duration <d>', 'stop after this long (30s, 10m, 1h); default: until Ctrl-C')
+    .option('--feeds <kind>', 'live (real endpoints) or sim (the simulated market)', 'live')
+    .option('--seed <n>', 'simulator seed with --feeds sim', '1')
+    .action(async (o: Record<string, string>) => {
+      let names: ReturnType<typeof parseFeedNames>;
+      try {
+        names = parseFeedNames(o.venues!);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+      if (o.feeds !== 'live' && o.feeds !== 'sim') throw new UsageError(`--feeds must be live or sim, got "${o.feeds}"`);
+      const duration = o.duration === undefined ? undefined : parseDuration(o.duration);
+      loadDotEnv();
+      const config = loadConfig();
+      const log = createLogger(config.logLevel);
+      const clock = wallClock();
+      const hub = o.feeds === 'sim' ? createSimHub({ seed: parseIntOpt('--seed', o.seed!), clock }) : undefined;
+      const sources: FrameSource[] = names.map((n) =>
+        hub ? hub.source(`sim-${n}`, [`${n}.`]) : createLiveFeed(n, { config, clock, log, decoders: createFeedDecoders(n) }),
+      );
+      const out = createCaptureWriter({ path: o.out! });
+      const started = Date.now();
+      let done: () => void = () => {};
+      const finished = new Promise<void>((resolve) => {
+        done = resolve;
+      });
+      let stopping: Promise<void> | undefined;
+      const stop = (why: string): Promise<void> => {
+        stopping ??= (async () => {
+          for (const s of sources) await s.stop().catch(() => undefined);
+          await out.close();
+          process.stderr.write(
+            `record: ${why}; wrote ${out.lines} frames (${(out.bytes / 1e6).toFixed(2)} MB) to ${o.out} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+          );
+          done();
+        })();
+        return stopping;
+      };
+      const offSignal = onShutdownSignal((sig) => stop(`stopped by ${sig}`));
+      process.stderr.write(`record: ${names.join(', ')} (${o.feeds}) → ${o.out}${duration ? ` for ${o.duration}` : ' until Ctrl-C'}\n`);
+      for (const s of sources) await s.start((f) => out.write(f));
+      const keepAlive = setInterval(() => {}, 1 << 30);
+      const timer = duration !== undefined ? setTimeout(() => void stop(`duration ${o.duration} reached`), duration) : undefined;
+      await finished;
+      if (timer) clearTimeout(timer);
+      clearInterval(keepAlive);
+      offSignal();
+    });
+}
