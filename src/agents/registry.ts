@@ -11,6 +11,14 @@ export interface AgentFactory {
 
 export const agentRegistry: Readonly<Record<string, AgentFactory>> = {
   // entries: name → factory (see src/agents/*)
+  'venue-watcher': {
+    description: 'one venue feed (opt venue=polymarket|kalshi, feeds=sim|live, seed=N): markets, books, trades, resolutions',
+    create: async (k, o) => (await import('./feed-agents.ts')).venueWatcherFromCli(k, o),
+  },
+  oracle: {
+    description: 'one price source (opt source=binance|chainlink, feeds=sim|live, seed=N): oracle ticks',
+    create: async (k, o) => (await import('./feed-agents.ts')).oracleFromCli(k, o),
+  },
   loadgen: {
     description: 'diagnostics: publishes --opt count=N messages at --opt rate=PER_SECOND on the diagnostics channel',
     create: async (_k, o) => (await import('./diagnostics.ts')).loadgenFromCli(o),
