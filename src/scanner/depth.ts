@@ -15,7 +15,7 @@
  */
 import { tradeFee } from '../core/fees.ts';
 import type { FeeSchedule, OrderBook, Side, Venue } from '../core/messages.ts';
-import { MICRO, mulDiv, type Money, type Price, type Qty } from '../core/money.ts';
+import { MICRO, type Money, mulDiv, type Price, type Qty } from '../core/money.ts';
 
 /** Levels as they sit in an OrderBook: [price, size] best first. */
 export type Levels = OrderBook['asks'];
@@ -63,7 +63,7 @@ export function fillLeg(levels: Levels, fees: FeeSchedule, shares: Qty): LegFill
     const l = levels[i]!;
     const p = l[0]!;
     const s = l[1]!;
-    const q = s < left ? s : left;
+    const q = Math.min(s, left);
     not += mulDiv(p, q, MICRO, 'round');
     fee += tradeFee(fees, p, q);
     limit = p;
@@ -74,7 +74,11 @@ export function fillLeg(levels: Levels, fees: FeeSchedule, shares: Qty): LegFill
 }
 
 /** edge of a bundle at exactly `shares` per leg. */
-export function evaluateBundle(legs: readonly LegInput[], settlePerShare: Price, shares: Qty): BundleFill | undefined {
+export function evaluateBundle(
+  legs: readonly LegInput[],
+  settlePerShare: Price,
+  shares: Qty,
+): BundleFill | undefined {
   const fills: LegFill[] = [];
   let buy = 0;
   let sell = 0;

@@ -114,8 +114,12 @@ export class Scanner {
   onMarket(m: Market): Opportunity[] {
     const key = mkey(m.venue, m.marketId);
     let st = this.markets.get(key);
-    const yes = m.outcomes.find((x) => x.side === 'yes')?.tokenId ?? (m.outcomes.length === 2 ? m.outcomes[0]!.tokenId : undefined);
-    const no = m.outcomes.find((x) => x.side === 'no')?.tokenId ?? (m.outcomes.length === 2 ? m.outcomes[1]!.tokenId : undefined);
+    const yes =
+      m.outcomes.find((x) => x.side === 'yes')?.tokenId ??
+      (m.outcomes.length === 2 ? m.outcomes[0]!.tokenId : undefined);
+    const no =
+      m.outcomes.find((x) => x.side === 'no')?.tokenId ??
+      (m.outcomes.length === 2 ? m.outcomes[1]!.tokenId : undefined);
     const groupKey = m.negRiskGroup ? `${m.venue}|${m.negRiskGroup}` : undefined;
     if (!st) {
       st = { key, market: m, yes, no, links: [], oracle: undefined, groupKey, refOpen: undefined };
@@ -236,7 +240,14 @@ export class Scanner {
       legs.push(this.leg(m, st.yes, 'buy', b));
       books.push(b);
     }
-    this.emit('rebalancing', legs, MICRO, books, out, `buy YES of all ${legs.length} outcomes of group ${groupKey}`);
+    this.emit(
+      'rebalancing',
+      legs,
+      MICRO,
+      books,
+      out,
+      `buy YES of all ${legs.length} outcomes of group ${groupKey}`,
+    );
   }
 
   private linked(st: MarketState, e: LinkEntry, out: Opportunity[]): void {
@@ -314,7 +325,14 @@ export class Scanner {
       if (!sized) continue;
       const atFair = evaluateBundle(legs, value, sized.shares);
       if (!atFair) continue;
-      const stamps = [this.stamp(book), { key: oracleKey(tick.source, tick.symbol), eventTime: tick.eventTime, receiveTime: tick.receiveTime }];
+      const stamps = [
+        this.stamp(book),
+        {
+          key: oracleKey(tick.source, tick.symbol),
+          eventTime: tick.eventTime,
+          receiveTime: tick.receiveTime,
+        },
+      ];
       const note = `${link.kind} ${link.asset} strike ${strike} fair ${value} (spot ${tick.price}, sigma ${a.vol.sigma().toFixed(3)}, tau ${tau} ms)`;
       const strength = Math.min(1, (value - atFair.legs[0]!.limit) / 200_000);
       this.push('oracle_lag', legs, atFair, stamps, out, note, strength);
@@ -339,7 +357,15 @@ export class Scanner {
   ): void {
     const sized = sizeBundle(legs, settle, this.o.maxShares);
     if (!sized) return;
-    this.push(kind, legs, sized, books.map((b) => this.stamp(b)), out, note, undefined);
+    this.push(
+      kind,
+      legs,
+      sized,
+      books.map((b) => this.stamp(b)),
+      out,
+      note,
+      undefined,
+    );
   }
 
   private push(
@@ -381,7 +407,14 @@ export class Scanner {
   }
 
   private leg(m: Market, tokenId: string, side: 'buy' | 'sell', b: OrderBook): LegInput {
-    return { venue: m.venue, marketId: m.marketId, tokenId, side, levels: side === 'buy' ? b.asks : b.bids, fees: m.fees };
+    return {
+      venue: m.venue,
+      marketId: m.marketId,
+      tokenId,
+      side,
+      levels: side === 'buy' ? b.asks : b.bids,
+      fees: m.fees,
+    };
   }
 
   private stamp(b: OrderBook): Opportunity['data'][number] {

@@ -4,7 +4,13 @@ import type { FeeSchedule, Market, OrderBook, Venue } from '../../src/core/messa
 import { parseMicro } from '../../src/core/money.ts';
 import { Scanner, type ScannerOptions } from '../../src/scanner/scanner.ts';
 
-export const PM_FEES_4: FeeSchedule = { kind: 'polymarket', rate: 40_000, exponent: 1, takerOnly: true, rebateRate: 250_000 };
+export const PM_FEES_4: FeeSchedule = {
+  kind: 'polymarket',
+  rate: 40_000,
+  exponent: 1,
+  takerOnly: true,
+  rebateRate: 250_000,
+};
 export const KALSHI: FeeSchedule = { kind: 'kalshi', takerCoeff: 70_000, makerCoeff: 0 };
 export const NO_FEES: FeeSchedule = { kind: 'none' };
 
@@ -60,7 +66,10 @@ export function book(
   };
 }
 
-export function scanner(now = 1_000, extra: Partial<ScannerOptions> = {}): { s: Scanner; clock: { t: number } } {
+export function scanner(
+  now = 1_000,
+  extra: Partial<ScannerOptions> = {},
+): { s: Scanner; clock: { t: number } } {
   const clock = { t: now };
   const s = new Scanner({ now: () => clock.t, ids: createIds('t'), staleAfterMs: 5_000, ...extra });
   return { s, clock };

@@ -34,7 +34,12 @@ const sideArb = (ascending: boolean) =>
     .map(([cents, sizes]) => cents.map((c, i) => [c * 10_000, sizes[i]! * 10_000] as [number, number]));
 
 /** Independent fill: walk the book up to the limit for `shares`, fee per level. */
-function realize(o: Opportunity, books: Map<string, OrderBook>, fees: Map<string, FeeSchedule>, settle: number): number {
+function realize(
+  o: Opportunity,
+  books: Map<string, OrderBook>,
+  fees: Map<string, FeeSchedule>,
+  settle: number,
+): number {
   let cash = 0;
   for (const leg of o.legs) {
     const b = books.get(leg.tokenId)!;
@@ -84,7 +89,12 @@ describe('stated edge = realized edge', () => {
             decidedAt: 0,
           };
           s.onLink(l);
-          const mk = (m: typeof a, token: string, asks: [number, number][], bids: [number, number][]): OrderBook => ({
+          const mk = (
+            m: typeof a,
+            token: string,
+            asks: [number, number][],
+            bids: [number, number][],
+          ): OrderBook => ({
             type: 'book',
             venue: m.venue,
             marketId: m.marketId,

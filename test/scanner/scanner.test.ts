@@ -3,7 +3,11 @@ import type { MarketLink, OracleLink } from '../../src/core/messages.ts';
 import { normCdf } from '../../src/scanner/fair.ts';
 import { book, KALSHI, market, NO_FEES, noOf, PM_FEES_4, scanner, yesOf } from './build.ts';
 
-const link = (a: ReturnType<typeof market>, b: ReturnType<typeof market>, relation: MarketLink['relation']): MarketLink => ({
+const link = (
+  a: ReturnType<typeof market>,
+  b: ReturnType<typeof market>,
+  relation: MarketLink['relation'],
+): MarketLink => ({
   type: 'link',
   a: { venue: a.venue, marketId: a.marketId },
   b: { venue: b.venue, marketId: b.marketId },
@@ -54,7 +58,12 @@ describe('rebalancing (one market)', () => {
     const m = market('kalshi', 'KX-2', KALSHI);
     s.onMarket(m);
     s.onBook(book(m, noOf(m), [['0.50', '200']]));
-    const [o] = s.onBook(book(m, yesOf(m), [['0.45', '10'], ['0.50', '100']]));
+    const [o] = s.onBook(
+      book(m, yesOf(m), [
+        ['0.45', '10'],
+        ['0.50', '100'],
+      ]),
+    );
     // 10 shares: 0.50 − ceil(0.17325)=0.18 − ceil(0.175)=0.18 = 0.14; 110 shares would lose 3.36
     expect(o!.shares).toBe(10_000_000);
     expect(o!.edge).toBe(140_000);
@@ -223,13 +232,23 @@ describe('oracle lag', () => {
     const m = market('kalshi', 'KXBTCD-X-T100000', NO_FEES);
     s.onMarket(m);
     s.onOracleLink(olink(m, 100_000 * 1e8));
-    s.onTick({ type: 'tick', source: 'binance', symbol: 'BTC/USDT', price: 110_000 * 1e8, stale: false, receiveTime: 1_000 });
+    s.onTick({
+      type: 'tick',
+      source: 'binance',
+      symbol: 'BTC/USDT',
+      price: 110_000 * 1e8,
+      stale: false,
+      receiveTime: 1_000,
+    });
     const out = s.onBook(book(m, yesOf(m), [['0.90', '100']]));
     expect(out).toHaveLength(1);
     // fair clamps to 0.999 (d2 ≈ 14.9 at 60% vol over an hour): 100 × (0.999 − 0.90)
     expect(out[0]!.kind).toBe('oracle_lag');
     expect(out[0]!.edge).toBe(9_900_000);
-    expect(out[0]!.data.map((d) => d.key)).toEqual(['kalshi:KXBTCD-X-T100000:yes', 'oracle:binance:BTC/USDT']);
+    expect(out[0]!.data.map((d) => d.key)).toEqual([
+      'kalshi:KXBTCD-X-T100000:yes',
+      'oracle:binance:BTC/USDT',
+    ]);
   });
 
   it('does nothing on a stale tick', () => {
@@ -237,7 +256,14 @@ describe('oracle lag', () => {
     const m = market('kalshi', 'KXBTCD-Y-T100000', NO_FEES);
     s.onMarket(m);
     s.onOracleLink(olink(m, 100_000 * 1e8));
-    s.onTick({ type: 'tick', source: 'binance', symbol: 'BTC/USDT', price: 110_000 * 1e8, stale: true, receiveTime: 1_000 });
+    s.onTick({
+      type: 'tick',
+      source: 'binance',
+      symbol: 'BTC/USDT',
+      price: 110_000 * 1e8,
+      stale: true,
+      receiveTime: 1_000,
+    });
     expect(s.onBook(book(m, yesOf(m), [['0.90', '100']]))).toEqual([]);
   });
 
@@ -247,7 +273,14 @@ describe('oracle lag', () => {
     s.onMarket(m);
     s.onOracleLink(olink(m, 100_000 * 1e8));
     expect(s.onBook(book(m, noOf(m), [['0.90', '100']]))).toEqual([]);
-    const out = s.onTick({ type: 'tick', source: 'binance', symbol: 'BTC/USDT', price: 90_000 * 1e8, stale: false, receiveTime: 1_000 });
+    const out = s.onTick({
+      type: 'tick',
+      source: 'binance',
+      symbol: 'BTC/USDT',
+      price: 90_000 * 1e8,
+      stale: false,
+      receiveTime: 1_000,
+    });
     expect(out.map((o) => o.legs[0]!.tokenId)).toEqual(['KXBTCD-Z-T100000:no']);
     expect(out[0]!.edge).toBe(9_900_000);
   });

@@ -1,0 +1,380 @@
+/**
+ * Settlement facts read from a market's ids, question and rules text: for crypto markets a structured spec
+ * (asset, threshold/range/up-down, strike, comparison, settlement instant), the settlement source and its
+ * averaging window; for economic releases the metric, nominal vs real, threshold and period; and what the YES
+ * token stands for. Anything that cannot be read is listed in `unread`, so the rules stage never mistakes
+ * "not stated" for "equal".
+ *
+ * Shapes handled (see test/matcher/facts.test.ts):
+ * - Polymarket: "Bitcoin Up or Down - March 12, 5:20AM-5:25AM ET"; "Will the price of Bitcoin be above $100,000
+ *   on December 31?" with rules naming "Binance 1 minute candle for BTC/USDT 12:00 in the ET timezone";
+ *   "… between $96,000 and $98,000 …".
+ * - Kalshi: tickers KXBTCD-26DEC3112-T100000 (threshold, date 2026-12-31, hour 12 ET) and
+ *   KXBTC-26DEC3112-B99750 (range bucket), with titles/rules such as "If the CF Benchmarks Real-Time Index (BRTI)
+ *   … average of the 60 seconds prior to 12 PM EST … is above $100,000.00".
+ */
+import type { Market, OracleLink } from '../core/messages.ts';
+import { parseE8 } from '../core/money.ts';
+import { monthIndex, parseClock, zonedTime, zoneIn } from './time.ts';
+
+export type Comparison = '>' | '>=' | '<' | '<=';
+
+export interface CryptoSpec {
+  readonly asset: string;
+  readonly kind: 'above' | 'below' | 'range' | 'up_down';
+  readonly op: Comparison | undefined;
+  /** 1e-8 units */
+  readonly strike: number | undefined;
+  readonly upper: number | undefined;
+  /** settlement instant, epoch ms */
+  readonly expiry: number | undefined;
+  /** where the expiry was read: the ticker, the text, or only the venue's end time */
+  readonly expiryFrom: 'ticker' | 'text' | 'end_time' | 'none';
+  /** up/down window start */
+  readonly start: number | undefined;
+}
+
+export interface EconSpec {
+  readonly metric: string;
+  readonly units: 'nominal' | 'real' | undefined;
+  readonly threshold: string | undefined;
+  readonly op: Comparison | undefined;
+  readonly period: string | undefined;
+}
+
+export interface MarketFacts {
+  readonly crypto: CryptoSpec | undefined;
+  readonly econ: EconSpec | undefined;
+  /** normalized settlement source: chainlink, cf_brti, binance:BTC/USDT, coinbase … */
+  readonly source: string | undefined;
+  /** averaging window / fixing: stream (a point of a data stream), avg60s, candle1m_close, candle1h_close */
+  readonly window: string | undefined;
+  /** label of the YES token ("Yes", "Up", …) */
+  readonly yesLabel: string | undefined;
+  readonly unread: readonly string[];
+}
+
+const ASSETS: [RegExp, string][] = [
+  [/\b(bitcoin|btc)\b/i, 'BTC'],
+  [/\b(ethereum|eth|ether)\b/i, 'ETH'],
+  [/\b(solana|sol)\b/i, 'SOL'],
+  [/\b(xrp|ripple)\b/i, 'XRP'],
+  [/\b(dogecoin|doge)\b/i, 'DOGE'],
+];
+
+const NUM = String.raw`\$\s?(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s?(k|K)?`;
+
+/** "$100,000" / "100k" / "99,999.99" → 1e-8 units. */
+export function parseAmountE8(num: string, k?: string): number | undefined {
+  const plain = num.replace(/,/g, '');
+  try {
+    const v = parseE8(plain, 'round');
+    return k ? v * 1000 : v;
+  } catch {
+    return undefined;
+  }
+}
+
+function assetIn(text: string): string | undefined {
+  const found = ASSETS.filter(([re]) => re.test(text)).map(([, a]) => a);
+  return found.length === 1 ? found[0] : undefined;
+}
+
+const KALSHI_CRYPTO = /^KX(BTC|ETH|SOL|XRP|DOGE)(D|)-(\d{2})([A-Z]{3})(\d{2})(\d{2})?-([TB])(\d+(?:\.\d+)?)$/;
+
+interface TickerFacts {
+  asset: string;
+  expiry: number | undefined;
+  kind: 'T' | 'B';
+  value: number | undefined;
+}
+
+function kalshiTicker(ticker: string): TickerFacts | undefined {
+  const m = KALSHI_CRYPTO.exec(ticker.toUpperCase());
+  if (!m) return undefined;
+  const year = 2000 + Number(m[3]);
+  const month = monthIndex(m[4]!);
+  const day = Number(m[5]);
+  const hour = m[6] === undefined ? undefined : Number(m[6]);
+  const expiry =
+    month === undefined || hour === undefined ? undefined : zonedTime(year, month, day, hour, 0, 'ET');
+  return { asset: m[1]!, expiry, kind: m[7] as 'T' | 'B', value: parseAmountE8(m[8]!) };
+}
+
+/** Comparison and strike from text: "above $100,000", "$100,000 or above", "at least 2.5%" … */
+function comparisonIn(text: string): { op: Comparison; value: string; k?: string } | undefined {
+  const after = new RegExp(
+    String.raw`\b(greater than or equal to|at least|or above|above|higher than|greater than|more than|over|below|less than or equal to|at most|lower than|less than|under)\s+(?:the\s+)?` +
+      NUM,
+    'i',
+  ).exec(text);
+  const before = new RegExp(
+    NUM + String.raw`\s+or\s+(above|higher|more|greater|below|lower|less)\b`,
+    'i',
+  ).exec(text);
+  // "X or above" is explicit about the tie, so it wins when both are present
+  if (before) {
+    const w = before[3]!.toLowerCase();
+    const up = ['above', 'higher', 'more', 'greater'].includes(w);
+    return { op: up ? '>=' : '<=', value: before[1]!, k: before[2] };
+  }
+  if (after) {
+    const w = after[1]!.toLowerCase();
+    const ops: Record<string, Comparison> = {
+      'greater than or equal to': '>=',
+      'at least': '>=',
+      'or above': '>=',
+      above: '>',
+      'higher than': '>',
+      'greater than': '>',
+      'more than': '>',
+      over: '>',
+      below: '<',
+      'lower than': '<',
+      'less than': '<',
+      under: '<',
+      'less than or equal to': '<=',
+      'at most': '<=',
+    };
+    return { op: ops[w]!, value: after[2]!, k: after[3] };
+  }
+  return undefined;
+}
+
+function rangeIn(text: string): [number, number] | undefined {
+  const m =
+    new RegExp(String.raw`between\s+` + NUM + String.raw`\s+and\s+` + NUM, 'i').exec(text) ??
+    new RegExp(NUM + String.raw`\s+to\s+` + NUM, 'i').exec(text);
+  if (!m) return undefined;
+  const lo = parseAmountE8(m[1]!, m[2]);
+  const hi = parseAmountE8(m[3]!, m[4]);
+  return lo !== undefined && hi !== undefined && hi > lo ? [lo, hi] : undefined;
+}
+
+/** Date named in text ("March 12", "Dec 31, 2026"), with the year from `fallbackYear` when absent. */
+function dateIn(text: string, fallbackYear: number | undefined): [number, number, number] | undefined {
+  const m =
+    /\b(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{4}))?/i.exec(
+      text,
+    );
+  if (!m) return undefined;
+  const month = monthIndex(m[1]!);
+  const year = m[3] ? Number(m[3]) : fallbackYear;
+  if (month === undefined || year === undefined) return undefined;
+  return [year, month, Number(m[2])];
+}
+
+/** Settlement instant named in the text: date + clock + zone ("… 12:00 in the ET timezone (noon) on …"). */
+function instantIn(text: string, endTime: number | null): number | undefined {
+  const zone = zoneIn(text);
+  const clock = parseClock(text);
+  if (!zone || !clock) return undefined;
+  const fallbackYear = endTime === null ? undefined : new Date(endTime).getUTCFullYear();
+  const date =
+    dateIn(text, fallbackYear) ??
+    (endTime === null
+      ? undefined
+      : ([
+          new Date(endTime).getUTCFullYear(),
+          new Date(endTime).getUTCMonth(),
+          new Date(endTime).getUTCDate(),
+        ] as [number, number, number]));
+  if (!date) return undefined;
+  return zonedTime(date[0], date[1], date[2], clock[0], clock[1], zone);
+}
+
+/** Settlement source and window from the rules text. */
+export function sourceIn(text: string, asset: string | undefined): { source?: string; window?: string } {
+  const t = text.toLowerCase();
+  let source: string | undefined;
+  let window: string | undefined;
+  if (/chainlink/.test(t)) {
+    source = 'chainlink';
+    window = 'stream';
+  } else if (/cf benchmarks|\bbrti\b|real-time index/.test(t)) {
+    source = 'cf_brti';
+  } else if (/binance/.test(t)) {
+    const pair = /\b([A-Z]{2,6})\/(USDT|USDC|USD)\b/.exec(text);
+    source = `binance:${pair ? `${pair[1]}/${pair[2]}` : `${asset ?? '?'}/USDT`}`;
+  } else if (/coinbase/.test(t)) {
+    source = 'coinbase';
+  } else if (/bureau of economic analysis|\bbea\b/.test(t)) {
+    source = 'bea';
+  } else if (/bureau of labor statistics|\bbls\b/.test(t)) {
+    source = 'bls';
+  }
+  if (/(60|sixty)[- ]second|one[- ]minute average|1[- ]minute average/.test(t) && /average/.test(t))
+    window = 'avg60s';
+  else if (/(1|one)[- ]?minute candle|1m candle/.test(t)) window = 'candle1m_close';
+  else if (/(1|one)[- ]?hour candle|hourly candle|1h candle/.test(t)) window = 'candle1h_close';
+  return { source, window };
+}
+
+function yesLabel(m: Market): string | undefined {
+  return (
+    m.outcomes.find((o) => o.side === 'yes')?.label ??
+    (m.outcomes.length === 2 ? m.outcomes[0]!.label : undefined)
+  );
+}
+
+export function cryptoSpec(m: Market): CryptoSpec | undefined {
+  const tk = m.venue === 'kalshi' ? kalshiTicker(m.marketId) : undefined;
+  const q = m.question;
+  const asset = tk?.asset ?? assetIn(q);
+  if (!asset) return undefined;
+  // touch/barrier markets ("reach", "hit", "dip to") are not digitals at expiry
+  if (/\b(reach|hit|dip to|touch|all[- ]time high)\b/i.test(q)) return undefined;
+  const textInstant = instantIn(q, m.endTime) ?? instantIn(m.rules, m.endTime);
+  if (/up or down/i.test(q)) {
+    const w = /(\d{1,2}(?::\d{2})?\s*[ap]m)\s*-\s*(\d{1,2}(?::\d{2})?\s*[ap]m)\s*(ET|EST|EDT|UTC)?/i.exec(q);
+    let start: number | undefined;
+    let end: number | undefined;
+    const fallbackYear = m.endTime === null ? undefined : new Date(m.endTime).getUTCFullYear();
+    const date = dateIn(q, fallbackYear);
+    if (w && date) {
+      const zone = w[3] ?? 'ET';
+      const c1 = parseClock(w[1]!);
+      const c2 = parseClock(w[2]!);
+      if (c1 && c2) {
+        start = zonedTime(date[0], date[1], date[2], c1[0], c1[1], zone);
+        end = zonedTime(date[0], date[1], date[2], c2[0], c2[1], zone);
+        if (end <= start) end += 86_400_000;
+      }
+    }
+    const expiry = end ?? m.endTime ?? undefined;
+    return {
+      asset,
+      kind: 'up_down',
+      op: /greater than or equal/i.test(m.rules) ? '>=' : undefined,
+      strike: undefined,
+      upper: undefined,
+      expiry,
+      expiryFrom: end !== undefined ? 'text' : m.endTime !== null ? 'end_time' : 'none',
+      start,
+    };
+  }
+  const expiry = tk?.expiry ?? textInstant ?? m.endTime ?? undefined;
+  const expiryFrom =
+    tk?.expiry !== undefined
+      ? 'ticker'
+      : textInstant !== undefined
+        ? 'text'
+        : m.endTime !== null
+          ? 'end_time'
+          : 'none';
+  const range = rangeIn(q) ?? (tk?.kind === 'B' || !comparisonIn(q) ? rangeIn(m.rules) : undefined);
+  if (range && tk?.kind !== 'T') {
+    return {
+      asset,
+      kind: 'range',
+      op: undefined,
+      strike: range[0],
+      upper: range[1],
+      expiry,
+      expiryFrom,
+      start: undefined,
+    };
+  }
+  // the rules are authoritative on the tie ("$100,000 or below"), the title only summarizes
+  const cmp = comparisonIn(m.rules) ?? comparisonIn(q);
+  if (!cmp) return undefined;
+  const strike = parseAmountE8(cmp.value, cmp.k);
+  const kind = cmp.op === '>' || cmp.op === '>=' ? 'above' : 'below';
+  return { asset, kind, op: cmp.op, strike, upper: undefined, expiry, expiryFrom, start: undefined };
+}
+
+function econSpec(m: Market): EconSpec | undefined {
+  const all = `${m.question}\n${m.rules}`;
+  const t = all.toLowerCase();
+  const metric = /\bgdp\b|gross domestic product/.test(t)
+    ? 'gdp'
+    : /\bcpi\b|consumer price index|inflation/.test(t)
+      ? 'cpi'
+      : /unemployment rate/.test(t)
+        ? 'unemployment'
+        : undefined;
+  if (!metric) return undefined;
+  const hasReal = /\breal\b|inflation[- ]adjusted|chained/.test(t);
+  const hasNominal = /\bnominal\b|current[- ]dollar/.test(t);
+  const units = hasReal && !hasNominal ? 'real' : hasNominal && !hasReal ? 'nominal' : undefined;
+  const th =
+    /\b(above|greater than|more than|over|at least|below|less than|under|at most)\s+(-?\d+(?:\.\d+)?)\s?%/i.exec(
+      all,
+    );
+  const ops: Record<string, Comparison> = {
+    above: '>',
+    'greater than': '>',
+    'more than': '>',
+    over: '>',
+    'at least': '>=',
+    below: '<',
+    'less than': '<',
+    under: '<',
+    'at most': '<=',
+  };
+  const per =
+    /\bq([1-4])\s*(20\d\d)\b/i.exec(all) ??
+    /\b(first|second|third|fourth) quarter(?: of)?\s*(20\d\d)\b/i.exec(all);
+  const qn: Record<string, string> = { first: '1', second: '2', third: '3', fourth: '4' };
+  const period = per ? `${per[2]}Q${qn[per[1]!.toLowerCase()] ?? per[1]}` : undefined;
+  return {
+    metric,
+    units,
+    threshold: th ? th[2] : undefined,
+    op: th ? ops[th[1]!.toLowerCase()] : undefined,
+    period,
+  };
+}
+
+export function extractFacts(m: Market): MarketFacts {
+  const crypto = cryptoSpec(m);
+  const econ = crypto ? undefined : econSpec(m);
+  const { source, window } = sourceIn(m.rules, crypto?.asset);
+  const unread: string[] = [];
+  if (crypto) {
+    if (crypto.expiry === undefined) unread.push('settlement time');
+    if (crypto.kind !== 'up_down' && crypto.strike === undefined) unread.push('strike');
+    if ((crypto.kind === 'above' || crypto.kind === 'below') && crypto.op === undefined)
+      unread.push('comparison');
+    if (!source) unread.push('settlement source');
+    if (source && source !== 'chainlink' && !window) unread.push('averaging window');
+  }
+  if (econ) {
+    if (!econ.units) unread.push('nominal or real');
+    if (!econ.period) unread.push('period');
+    if (!econ.threshold) unread.push('threshold');
+  }
+  return { crypto, econ, source, window, yesLabel: yesLabel(m), unread };
+}
+
+/** Oracle symbol a settlement source quotes: Binance pairs keep their quote; indexes and streams are USD. */
+function symbolFor(asset: string, source: string | undefined): string {
+  if (source?.startsWith('binance:')) return source.slice('binance:'.length);
+  return `${asset}/USD`;
+}
+
+/** The OracleLink of a crypto market, when its spec is complete enough to price. */
+export function oracleLinkOf(m: Market, facts: MarketFacts = extractFacts(m)): OracleLink | undefined {
+  const c = facts.crypto;
+  if (!c || c.expiry === undefined) return undefined;
+  if (c.kind !== 'up_down' && c.strike === undefined) return undefined;
+  if (c.kind === 'range' && c.upper === undefined) return undefined;
+  const yes =
+    m.outcomes.find((o) => o.side === 'yes') ?? (m.outcomes.length === 2 ? m.outcomes[0] : undefined);
+  if (!yes) return undefined;
+  const no = m.outcomes.find((o) => o.side === 'no') ?? (m.outcomes.length === 2 ? m.outcomes[1] : undefined);
+  return {
+    type: 'oracle_link',
+    market: { venue: m.venue, marketId: m.marketId },
+    symbol: symbolFor(c.asset, facts.source),
+    asset: c.asset,
+    kind: c.kind,
+    strike: c.strike,
+    upper: c.upper,
+    expiry: c.expiry,
+    start: c.start,
+    settlementSource: [facts.source ?? 'unknown', facts.window].filter(Boolean).join(' '),
+    yesToken: yes.tokenId,
+    noToken: no?.tokenId,
+  };
+}
