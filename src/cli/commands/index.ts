@@ -1,4 +1,7 @@
 import type { Command } from 'commander';
+import { registerAgentCommand } from './agent.ts';
+import { registerControlCommands } from './control.ts';
+import { registerStatusCommand } from './status.ts';
 import { registerDbCommand } from './db.ts';
 import { registerRecordCommand } from './record.ts';
 import { registerReplayCommand } from './replay.ts';
@@ -8,6 +11,9 @@ import { registerSimulateCommand } from './simulate.ts';
 /** Every `pm-arb` subcommand, in the order `--help` lists them. Add one line per command. */
 export function registerCommands(program: Command): void {
   void program;
+  registerAgentCommand(program);
+  registerControlCommands(program);
+  registerStatusCommand(program);
   registerDbCommand(program);
   registerRunCommand(program);
   registerRecordCommand(program);

@@ -1,0 +1,88 @@
+/**
+ * `pm-arb agent <name> [--opt key=value ...]`: runs one agent of src/agents/registry.ts as its own process on the
+ * Redis bus (REDIS_URL). SIGINT/SIGTERM stop it gracefully: the message in hand finishes and is acked.
+ */
+import type { Command } from 'commander';
+import { agentRegistry } from '../../agents/registry.ts';
+import { type Agent, AgentRuntime, onShutdownSignal } from '../../core/agent.ts';
+import { ConfigError, loadConfig, loadDotEnv } from '../../core/config.ts';
+import { createKernel } from '../../core/kernel.ts';
+import { UsageError } from '../main.ts';
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+function knownAgents(): string {
+  const names = Object.keys(agentRegistry).sort();
+  const w = Math.max(...names.map((n) => n.length), 4);
+  return names.map((n) => `  ${n.padEnd(w)}  ${agentRegistry[n]!.description}`).join('\n');
+}
+
+export function parseOpts(pairs: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of pairs) {
+    const i = p.indexOf('=');
+    if (i <= 0) throw new UsageError(`--opt ${JSON.stringify(p)}: expected key=value`);
+    out[p.slice(0, i)] = p.slice(i + 1);
+  }
+  return out;
+}
+
+export function registerAgentCommand(program: Command): void {
+  program
+    .command('agent')
+    .description('run one agent as its own process on the Redis bus (needs REDIS_URL)')
+    .argument('<name>', 'which agent (listed below)')
+    .option('--opt <key=value>', 'an option for the agent; repeat for several', collect, [])
+    .option('--heartbeat-ms <ms>', 'heartbeat interval on the health channel', '5000')
+    .addHelpText('after', () => `\nAgents:\n${knownAgents()}\n`)
+    .action(async (name: string, opts: { opt: string[]; heartbeatMs: string }) => {
+      const factory = agentRegistry[name];
+      if (!factory) {
+        throw new UsageError(`unknown agent ${JSON.stringify(name)}. Known agents:\n${knownAgents()}`);
+      }
+      const options = parseOpts(opts.opt);
+      const heartbeatMs = Number(opts.heartbeatMs);
+      if (!Number.isInteger(heartbeatMs) || heartbeatMs <= 0) {
+        throw new UsageError(
+          `--heartbeat-ms ${JSON.stringify(opts.heartbeatMs)}: expected a positive whole number`,
+        );
+      }
+      loadDotEnv();
+      const config = loadConfig();
+      if (!config.redisUrl) {
+        throw new ConfigError(
+          `REDIS_URL is not set: \`pm-arb agent ${name}\` runs the agent as its own process on the Redis bus.\n` +
+            'Set it in the environment or .env, e.g. REDIS_URL=redis://127.0.0.1:6379 ' +
+            '(or run everything in one process with `pm-arb run`).',
+        );
+      }
+      const kernel = await createKernel({ config, transport: 'redis' });
+      let rt: AgentRuntime;
+      try {
+        let agent: Agent;
+        try {
+          agent = await factory.create(kernel, options);
+        } catch (err) {
+          // the factory rejects bad --opt values
+          throw new UsageError(`agent ${name}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        rt = new AgentRuntime(kernel, agent, { heartbeatMs });
+        await rt.start();
+      } catch (err) {
+        await kernel.bus.close();
+        throw err;
+      }
+      kernel.log.info({ agent: name, instance: kernel.instance, options }, 'agent running');
+      await new Promise<void>((resolve) => {
+        onShutdownSignal(async (signal) => {
+          kernel.log.info({ agent: name, signal }, 'stopping');
+          await rt.stop();
+          await kernel.bus.close();
+          process.stdout.write(
+            `${JSON.stringify({ agent: name, stopped: true, health: rt.agent.health?.() ?? {} })}\n`,
+          );
+          resolve();
+        });
+      });
+    });
+}
