@@ -253,7 +253,7 @@ export function createKalshiFeed(opts: KalshiFeedOptions): KalshiFeed {
 
   function resync(sid: number): boolean {
     const sub = subs.get(sid);
-    if (!sub || sub.channel !== 'orderbook_delta' || resyncing.has(sid) || !ws) return false;
+    if (sub?.channel !== 'orderbook_delta' || resyncing.has(sid) || !ws) return false;
     resyncing.add(sid);
     h.resubscribes++;
     const id = nextId++;

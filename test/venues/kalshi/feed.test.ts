@@ -194,7 +194,7 @@ describe('kalshi feed against a fake Kalshi', () => {
     const { fake, feed, book } = await setup({ silenceMs: 300, pingMs: 60_000 });
     await waitFor(() => book('KXA-1:yes')?.seq === 1 && book('KXA-2:yes')?.seq === 2, 5_000, 'ws snapshots');
     fake.ws.setSilent(true);
-    await waitFor(() => feed.health().silenceReconnects >= 1, 5_000, 'silence reconnect');
+    await waitFor(() => Number(feed.health().silenceReconnects) >= 1, 5_000, 'silence reconnect');
     fake.ws.setSilent(false);
     await waitFor(() => feed.health().connected && fake.ws.connections.length >= 2, 5_000, 'reconnected');
   });
@@ -261,6 +261,9 @@ describe('kalshi feed against a fake Kalshi', () => {
     expect(errors.some((e) => e.includes('HTTP 401'))).toBe(true);
     expect(fake.authFailures.rest).toBe(3); // events, markets, orderbook: each once, no retry
     await waitFor(() => fake!.authFailures.ws === 1, 5_000, 'ws refused');
-    expect(feed.health().connected).toBe(false);
+    await waitFor(() => feed!.health().connected === false, 5_000, 'closed by the server');
+    expect(
+      frames.filter((f) => f.source === 'kalshi.ws' && (f.data as { type?: string }).type !== 'connection'),
+    ).toEqual([]);
   });
 });
