@@ -117,6 +117,8 @@ export class PersisterAgent implements Agent {
     });
     const subOpts = {
       ack: 'manual' as const,
+      // a group made after others published (a first start) still gets what the transport retained
+      from: 'start' as const,
       visibilityTimeoutMs: this.opts.visibilityTimeoutMs ?? 120_000,
       ...(this.opts.group ? { group: this.opts.group } : {}),
     };
