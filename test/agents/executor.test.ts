@@ -1,0 +1,210 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createExecutor } from '../../src/agents/executor.ts';
+import { channels } from '../../src/core/channels.ts';
+import type { Leg, RiskDecision } from '../../src/core/messages.ts';
+import { $, book, type Harness, harness, leg, market, sh } from '../risk/fixtures.ts';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.stop();
+  h = undefined;
+});
+
+let k = 0;
+function decision(legs: Leg[], over: Partial<RiskDecision> = {}): RiskDecision {
+  k++;
+  return {
+    type: 'risk_decision',
+    id: `d-${k}`,
+    requestId: `r-${k}`,
+    strategy: 's1',
+    verdict: 'approve',
+    rule: 'ok',
+    reason: '',
+    legs,
+    tif: 'IOC',
+    decidedAt: 0,
+    ...over,
+  };
+}
+
+async function setup(latencyMs = 50) {
+  h = await harness([createExecutor({ latencyMs, gtcTtlMs: 10_000 })]);
+  const out = {
+    fills: h.collect(channels.fills),
+    orders: h.collect(channels.orders),
+    reports: h.collect(channels.executions),
+  };
+  for (const id of ['m1', 'm2']) await h.publish(channels.markets('polymarket'), market('polymarket', id));
+  await h.publish(
+    channels.books('polymarket'),
+    book(
+      'polymarket',
+      'm1',
+      'm1-yes',
+      [[0.4, 100]],
+      [
+        [0.45, 10],
+        [0.5, 10],
+      ],
+    ),
+  );
+  await h.publish(
+    channels.books('polymarket'),
+    book('polymarket', 'm2', 'm2-yes', [[0.3, 100]], [[0.48, 4]]),
+  );
+  return { h, ...out };
+}
+
+describe('executor agent (paper)', () => {
+  it('fills after the latency against the book as it is then', async () => {
+    const { h, fills, reports, orders } = await setup();
+    await h.publish(channels.riskDecisions, decision([leg('polymarket', 'm1', 'buy', 0.5, 15)]));
+    expect(fills).toHaveLength(0);
+    // the book moves during the 50 ms latency
+    await h.publish(
+      channels.books('polymarket'),
+      book(
+        'polymarket',
+        'm1',
+        'm1-yes',
+        [[0.4, 100]],
+        [
+          [0.47, 5],
+          [0.49, 20],
+        ],
+      ),
+    );
+    h.clock.advanceTo(h.clock.now() + 50);
+    await h.settle();
+    expect(fills.map((f) => [f.price, f.shares])).toEqual([
+      [$(0.47), sh(5)],
+      [$(0.49), sh(10)],
+    ]);
+    expect(orders.at(-1)).toMatchObject({ status: 'filled', filledShares: sh(15) });
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toMatchObject({ status: 'filled', fills: 2, legRiskCost: 0, fees: 0 });
+  });
+
+  it('unwinds the excess of a leg when the other leg fills short, and records the leg-risk cost', async () => {
+    const { h, fills, reports } = await setup(0);
+    await h.publish(
+      channels.riskDecisions,
+      decision([leg('polymarket', 'm1', 'buy', 0.5, 10), leg('polymarket', 'm2', 'buy', 0.5, 10)]),
+    );
+    // leg 0: 10 @ 0.45; leg 1: only 4 @ 0.48; excess 6 of leg 0 sold into the 0.40 bid
+    expect(fills.map((f) => [f.tokenId, f.side, f.price, f.shares, f.kind])).toEqual([
+      ['m1-yes', 'buy', $(0.45), sh(10), 'trade'],
+      ['m2-yes', 'buy', $(0.48), sh(4), 'trade'],
+      ['m1-yes', 'sell', $(0.4), sh(6), 'unwind'],
+    ]);
+    expect(reports).toHaveLength(1);
+    // 6 × 0.45 − 6 × 0.40 = 0.30
+    expect(reports[0]).toMatchObject({ status: 'unwound', fills: 3, legRiskCost: $(0.3) });
+  });
+
+  it('FOK trades nothing unless every leg fills in full', async () => {
+    const { h, fills, reports } = await setup(0);
+    await h.publish(
+      channels.riskDecisions,
+      decision([leg('polymarket', 'm1', 'buy', 0.5, 10), leg('polymarket', 'm2', 'buy', 0.5, 10)], {
+        tif: 'FOK',
+      }),
+    );
+    expect(fills).toHaveLength(0);
+    expect(reports[0]).toMatchObject({ status: 'rejected', fills: 0 });
+    await h.publish(
+      channels.riskDecisions,
+      decision([leg('polymarket', 'm1', 'buy', 0.5, 20)], { tif: 'FOK' }),
+    );
+    expect(fills).toHaveLength(2);
+    expect(reports[1]).toMatchObject({ status: 'filled' });
+  });
+
+  it('a redelivered decision never fills twice', async () => {
+    const { h, fills, reports } = await setup(0);
+    const d = decision([leg('polymarket', 'm1', 'buy', 0.5, 5)]);
+    await h.publish(channels.riskDecisions, d);
+    await h.publish(channels.riskDecisions, { ...d, id: 'again' });
+    expect(fills).toHaveLength(1);
+    expect(reports).toHaveLength(1);
+  });
+
+  it('sells need inventory: no naked short, a sell is cut to what is held', async () => {
+    const { h, fills, reports } = await setup(0);
+    await h.publish(channels.riskDecisions, decision([leg('polymarket', 'm1', 'sell', 0.3, 10)]));
+    expect(fills).toHaveLength(0);
+    expect(reports[0]).toMatchObject({ status: 'failed' });
+    await h.publish(channels.riskDecisions, decision([leg('polymarket', 'm1', 'buy', 0.45, 6)]));
+    await h.publish(channels.riskDecisions, decision([leg('polymarket', 'm1', 'sell', 0.3, 10)]));
+    expect(fills.at(-1)).toMatchObject({ side: 'sell', shares: sh(6), price: $(0.4) });
+    expect(reports.at(-1)).toMatchObject({ status: 'partial' });
+  });
+
+  it('GTC rests and fills as maker when a later book crosses it, then reports once', async () => {
+    const { h, fills, reports, orders } = await setup(0);
+    await h.publish(
+      channels.riskDecisions,
+      decision([leg('polymarket', 'm1', 'buy', 0.42, 10)], { tif: 'GTC' }),
+    );
+    expect(fills).toHaveLength(0);
+    expect(reports).toHaveLength(0);
+    expect(orders.at(-1)).toMatchObject({ status: 'new' });
+    await h.publish(
+      channels.books('polymarket'),
+      book('polymarket', 'm1', 'm1-yes', [[0.4, 100]], [[0.41, 4]]),
+    );
+    expect(fills.at(-1)).toMatchObject({ price: $(0.42), shares: sh(4), liquidity: 'maker' });
+    await h.publish(
+      channels.books('polymarket'),
+      book('polymarket', 'm1', 'm1-yes', [[0.4, 100]], [[0.42, 30]]),
+    );
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toMatchObject({ status: 'filled', fills: 2 });
+  });
+
+  it('GTC expires after its time to live', async () => {
+    const { h, reports, orders } = await setup(0);
+    await h.publish(
+      channels.riskDecisions,
+      decision([leg('polymarket', 'm1', 'buy', 0.42, 10)], { tif: 'GTC' }),
+    );
+    h.clock.advanceTo(h.clock.now() + 10_000);
+    await h.settle();
+    expect(orders.at(-1)).toMatchObject({ status: 'expired' });
+    expect(reports[0]).toMatchObject({ status: 'failed' });
+  });
+
+  it('settles inventory when the market resolves', async () => {
+    const { h, fills } = await setup(0);
+    await h.publish(channels.riskDecisions, decision([leg('polymarket', 'm1', 'buy', 0.45, 10)]));
+    await h.publish(channels.resolutions, {
+      type: 'resolution',
+      venue: 'polymarket',
+      marketId: 'm1',
+      winner: 'm1-yes',
+      receiveTime: 0,
+    });
+    expect(fills.at(-1)).toMatchObject({
+      kind: 'settlement',
+      side: 'sell',
+      price: $(1),
+      shares: sh(10),
+      fee: 0,
+    });
+  });
+
+  it('HALT_ALL rejects new decisions', async () => {
+    const { h, fills, reports } = await setup(0);
+    await h.publish(channels.system, {
+      type: 'system',
+      command: 'HALT_ALL',
+      reason: 't',
+      issuedBy: 't',
+      issuedAt: 0,
+    });
+    await h.publish(channels.riskDecisions, decision([leg('polymarket', 'm1', 'buy', 0.45, 10)]));
+    expect(fills).toHaveLength(0);
+    expect(reports[0]).toMatchObject({ status: 'rejected' });
+  });
+});

@@ -1,0 +1,274 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Leg, TradeRequest } from '../../src/core/messages.ts';
+import { Portfolio } from '../../src/risk/portfolio.ts';
+import { evaluateRequest, platformLimit, positionLimit, type RiskConfig } from '../../src/risk/rules.ts';
+import { $, book, config, fill, market, request, sh } from './fixtures.ts';
+
+const NOW = 1_700_000_000_000;
+const MARKETS = ['m1', 'm2', 'm3'];
+
+function portfolio(risk: RiskConfig = config.risk): Portfolio {
+  const pf = new Portfolio({ risk });
+  for (const m of MARKETS) pf.onMarket(market('polymarket', m));
+  pf.refresh(NOW);
+  return pf;
+}
+
+describe('portfolio: reservations', () => {
+  it('reserves on approval, moves filled shares into the ledger, releases the rest on the report', () => {
+    const pf = portfolio();
+    const req = request([
+      {
+        venue: 'polymarket',
+        marketId: 'm1',
+        tokenId: 'm1-yes',
+        side: 'buy',
+        limitPrice: $(0.4),
+        shares: sh(10),
+      },
+    ]);
+    pf.reserve(req.id, 's1', req.legs);
+    expect(pf.marketExposure('polymarket', 'm1')).toBe($(4));
+    expect(pf.openOrders).toBe(1);
+    pf.onFill(fill({ requestId: req.id, side: 'buy', price: $(0.38), shares: sh(4) }), NOW);
+    // ledger: 4 × 0.38 = 1.52; reserved: 6 × 0.40 = 2.40
+    expect(pf.marketExposure('polymarket', 'm1')).toBe($(1.52) + $(2.4));
+    pf.onReport({
+      type: 'execution_report',
+      id: 'e',
+      requestId: req.id,
+      strategy: 's1',
+      status: 'partial',
+      fills: 1,
+      legRiskCost: 0,
+      fees: 0,
+      ts: NOW,
+    });
+    expect(pf.marketExposure('polymarket', 'm1')).toBe($(1.52));
+    expect(pf.venueExposure('polymarket')).toBe($(1.52));
+    expect(pf.strategyExposure('s1')).toBe($(1.52));
+    expect(pf.openOrders).toBe(0);
+  });
+
+  it('ratchets the drawdown stop from the high-water mark and lifts it on resume', () => {
+    const pf = portfolio({ ...config.risk, drawdownLimitBps: 500 });
+    pf.onBook(book('polymarket', 'm1', 'm1-yes', [[0.5, 100]], [[0.52, 100]]), NOW);
+    pf.onFill(fill({ side: 'buy', price: $(0.5), shares: sh(100) }), NOW);
+    expect(pf.equity).toBe($(500));
+    pf.onBook(book('polymarket', 'm1', 'm1-yes', [[0.7, 100]], [[0.72, 100]]), NOW);
+    expect(pf.highWaterMark).toBe($(520));
+    // 5% of 520 = 26: equity 494 is a 26 drawdown → halted
+    pf.onBook(book('polymarket', 'm1', 'm1-yes', [[0.44, 100]], [[0.45, 100]]), NOW);
+    expect(pf.drawdownHalted).toBe(true);
+    pf.onBook(book('polymarket', 'm1', 'm1-yes', [[0.9, 100]], [[0.95, 100]]), NOW);
+    expect(pf.drawdownHalted).toBe(true);
+    pf.resume();
+    expect(pf.drawdownHalted).toBe(false);
+    expect(pf.highWaterMark).toBe($(540));
+  });
+
+  it('snapshot → JSON → restore gives the same state', () => {
+    const pf = portfolio();
+    pf.onBook(book('polymarket', 'm1', 'm1-yes', [[0.45, 100]], [[0.5, 100]]), NOW);
+    pf.onFill(fill({ side: 'buy', price: $(0.5), shares: sh(20), fee: $(0.01) }), NOW);
+    pf.reserve('r9', 's2', [
+      {
+        venue: 'polymarket',
+        marketId: 'm2',
+        tokenId: 'm2-yes',
+        side: 'buy',
+        limitPrice: $(0.3),
+        shares: sh(10),
+      },
+    ]);
+    pf.onAllocation({ type: 'allocation', allocations: { s1: $(25) }, scores: {}, ts: NOW });
+    const snap = pf.snapshot();
+    const back = new Portfolio({ risk: config.risk, initial: JSON.parse(JSON.stringify(snap)) });
+    expect(back.snapshot()).toEqual(snap);
+    expect(back.equity).toBe(pf.equity);
+    expect(back.marketExposure('polymarket', 'm2')).toBe($(3));
+    expect(back.allocation('s1')).toBe($(25));
+    expect(back.openOrders).toBe(1);
+  });
+});
+
+// ------------------------------------------------------------------ properties
+
+type Op =
+  | {
+      t: 'req';
+      strategy: string;
+      m: number;
+      token: 'yes' | 'no';
+      cents: number;
+      shares: number;
+      two: boolean;
+    }
+  | { t: 'fill'; pick: number; frac: number; disc: number }
+  | { t: 'report'; pick: number }
+  | { t: 'mark'; m: number; cents: number };
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({
+    t: fc.constant('req' as const),
+    strategy: fc.constantFrom('s1', 's2'),
+    m: fc.nat(2),
+    token: fc.constantFrom('yes' as const, 'no' as const),
+    cents: fc.integer({ min: 1, max: 99 }),
+    shares: fc.integer({ min: 5, max: 300 }),
+    two: fc.boolean(),
+  }),
+  fc.record({
+    t: fc.constant('fill' as const),
+    pick: fc.nat(),
+    frac: fc.double({ min: 0, max: 1, noNaN: true }),
+    disc: fc.nat(5),
+  }),
+  fc.record({ t: fc.constant('report' as const), pick: fc.nat() }),
+  fc.record({ t: fc.constant('mark' as const), m: fc.nat(2), cents: fc.integer({ min: 1, max: 99 }) }),
+);
+
+interface Open {
+  id: string;
+  strategy: string;
+  legs: { leg: Leg; remaining: number }[];
+}
+
+function buildRequest(op: Extract<Op, { t: 'req' }>, id: number): TradeRequest {
+  const mk = (m: number, token: string): Leg => ({
+    venue: 'polymarket',
+    marketId: MARKETS[m]!,
+    tokenId: `${MARKETS[m]}-${token}`,
+    side: 'buy',
+    limitPrice: op.cents * 10_000,
+    shares: sh(op.shares),
+  });
+  const legs = [mk(op.m, op.token)];
+  if (op.two) legs.push(mk((op.m + 1) % 3, op.token === 'yes' ? 'no' : 'yes'));
+  return request(legs, { id: `p-${id}`, strategy: op.strategy, expectedEdge: $(100) });
+}
+
+describe('portfolio: properties', () => {
+  it('no sequence of requests, fills and price moves takes approved exposure past a limit', () => {
+    const risk = { ...config.risk, maxOpenOrders: 1_000 };
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 80 }), (ops) => {
+        const pf = portfolio(risk);
+        pf.onAllocation({ type: 'allocation', allocations: { s1: $(120) }, scores: {}, ts: NOW });
+        const open: Open[] = [];
+        let k = 0;
+        for (const op of ops) {
+          if (op.t === 'req') {
+            const req = buildRequest(op, ++k);
+            const ev = evaluateRequest(req, pf, risk, NOW);
+            if (ev.verdict !== 'reject') {
+              pf.reserve(req.id, req.strategy, ev.legs);
+              open.push({
+                id: req.id,
+                strategy: req.strategy,
+                legs: ev.legs.map((leg) => ({ leg, remaining: leg.shares })),
+              });
+            }
+          } else if (op.t === 'fill' && open.length > 0) {
+            const o = open[op.pick % open.length]!;
+            for (const l of o.legs) {
+              const q = Math.floor((l.remaining * op.frac) / 10_000) * 10_000;
+              if (q <= 0) continue;
+              l.remaining -= q;
+              const price = Math.max(10_000, l.leg.limitPrice - op.disc * 10_000);
+              pf.onFill(
+                fill({
+                  requestId: o.id,
+                  strategy: o.strategy,
+                  marketId: l.leg.marketId,
+                  tokenId: l.leg.tokenId,
+                  side: 'buy',
+                  price,
+                  shares: q,
+                }),
+                NOW,
+              );
+            }
+          } else if (op.t === 'report' && open.length > 0) {
+            const [o] = open.splice(op.pick % open.length, 1);
+            pf.onReport({
+              type: 'execution_report',
+              id: 'e',
+              requestId: o!.id,
+              strategy: o!.strategy,
+              status: 'partial',
+              fills: 0,
+              legRiskCost: 0,
+              fees: 0,
+              ts: NOW,
+            });
+          } else if (op.t === 'mark') {
+            pf.onBook(
+              book(
+                'polymarket',
+                MARKETS[op.m]!,
+                `${MARKETS[op.m]}-yes`,
+                [[op.cents / 100, 100]],
+                [[0.99, 100]],
+              ),
+              NOW,
+            );
+          }
+          for (const m of MARKETS)
+            expect(pf.marketExposure('polymarket', m)).toBeLessThanOrEqual(positionLimit(risk));
+          expect(pf.venueExposure('polymarket')).toBeLessThanOrEqual(platformLimit(risk));
+          expect(pf.strategyExposure('s1')).toBeLessThanOrEqual($(120));
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('nothing is approved after the drawdown stop or under the kill switch until resume', () => {
+    const risk = { ...config.risk, drawdownLimitBps: 500, maxOpenOrders: 1_000 };
+    const ctl = fc.oneof(
+      opArb,
+      fc.constant({ t: 'halt' as const }),
+      fc.constant({ t: 'resume' as const }),
+      fc.record({
+        t: fc.constant('mark' as const),
+        m: fc.constant(0),
+        cents: fc.integer({ min: 1, max: 99 }),
+      }),
+    );
+    fc.assert(
+      fc.property(fc.array(ctl, { maxLength: 80 }), (ops) => {
+        const pf = portfolio(risk);
+        pf.onBook(book('polymarket', 'm1', 'm1-yes', [[0.5, 100]], [[0.51, 100]]), NOW);
+        pf.onFill(fill({ requestId: 'seed', side: 'buy', price: $(0.5), shares: sh(100) }), NOW);
+        let stopped = false;
+        let k = 0;
+        for (const op of ops) {
+          if (op.t === 'halt') pf.killSwitch = true;
+          else if (op.t === 'resume') pf.resume();
+          else if (op.t === 'mark') {
+            pf.onBook(
+              book(
+                'polymarket',
+                MARKETS[op.m]!,
+                `${MARKETS[op.m]}-yes`,
+                [[op.cents / 100, 100]],
+                [[0.99, 100]],
+              ),
+              NOW,
+            );
+          } else if (op.t === 'req') {
+            const req = buildRequest(op, ++k);
+            const ev = evaluateRequest(req, pf, risk, NOW);
+            if (stopped || pf.killSwitch) expect(ev.verdict).toBe('reject');
+            if (ev.verdict !== 'reject') pf.reserve(req.id, req.strategy, ev.legs);
+          }
+          if (pf.drawdownHalted || pf.killSwitch) stopped = true;
+          if (op.t === 'resume') stopped = pf.drawdownHalted;
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
