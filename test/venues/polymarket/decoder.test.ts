@@ -19,7 +19,7 @@ function collect() {
 }
 
 const frame = (data: unknown, ts = 5_000, source = WS): RawFrame => ({ ts, source, data });
-const fx = (f: string) => fixtureJson(`polymarket/${f}`);
+const fx = (f: string) => fixtureJson<Record<string, unknown>>(`polymarket/${f}`);
 
 /** A wire book with the venue's ordering: bids ascending, asks descending (best last). */
 function wireBook(
