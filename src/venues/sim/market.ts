@@ -53,6 +53,23 @@ export interface SimOptions {
   readonly tenorsMinutes?: readonly number[];
 }
 
+export interface SimPairInfo {
+  readonly kind: 'crypto' | 'binary' | 'negrisk';
+  readonly polymarket: { readonly marketId: string; readonly yesToken: string; readonly noToken: string };
+  readonly kalshi: { readonly marketId: string; readonly yesToken: string; readonly noToken: string };
+  readonly inverted: boolean;
+  readonly asset?: string;
+  readonly strike?: number;
+  readonly expiry?: number;
+  readonly group?: number;
+  readonly settlement?: 'binance' | 'chainlink';
+}
+
+export interface SimDescription {
+  readonly pairs: readonly SimPairInfo[];
+  readonly negRisk: readonly { readonly marketId: string; readonly yesToken: string; readonly other: boolean }[];
+}
+
 export const DEFAULT_SIM_START = Date.UTC(2026, 10, 26, 14, 0, 0);
 
 // ------------------------------------------------------------------------------------------------ model types
@@ -301,6 +318,33 @@ export class SimMarket {
   /** Current simulated time. */
   get time(): number {
     return this.now;
+  }
+
+  /**
+   * What the simulator listed, for tests and demos: the crypto pairs (same asset, strike and expiry on both
+   * venues; `inverted` when Polymarket words it "below") and the negRisk group's YES tokens.
+   */
+  describe(): SimDescription {
+    return {
+      pairs: this.pairs
+        .filter((p) => p.kx)
+        .map((p) => ({
+          kind: p.pm.topic.kind,
+          polymarket: { marketId: p.pm.conditionId, yesToken: p.pm.yesToken, noToken: p.pm.noToken },
+          kalshi: { marketId: p.kx!.ticker, yesToken: `${p.kx!.ticker}:yes`, noToken: `${p.kx!.ticker}:no` },
+          inverted: p.pm.inverted,
+          ...(p.pm.topic.kind === 'crypto'
+            ? {
+                asset: p.pm.topic.asset.sym,
+                strike: p.pm.topic.strike,
+                expiry: p.pm.topic.expiry,
+                group: p.pm.topic.group,
+                settlement: p.pm.topic.asset.oracle,
+              }
+            : {}),
+        })),
+      negRisk: this.negRisk.map((m) => ({ marketId: m.conditionId, yesToken: m.yesToken, other: m.other === true })),
+    };
   }
 
   /** Every frame with ts ≤ t (the listing and first snapshots come first, at the start time). */

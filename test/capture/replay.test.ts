@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { replay } from '../../src/capture/replay.ts';
+import { createInProcBus } from '../../src/core/bus/inproc.ts';
+import { channels } from '../../src/core/channels.ts';
+import { SimClock } from '../../src/core/clock.ts';
+import type { OrderBook } from '../../src/core/messages.ts';
+import { createDecoders } from '../../src/venues/registry.ts';
+import type { RawFrame } from '../../src/venues/types.ts';
+import { fixtureJson, fixtureJsonl } from '../helpers/fixtures.ts';
+
+const PM_BOOK = fixtureJson<{ asset_id: string; market: string }>('polymarket/ws-book.doc-example.json');
+const KALSHI = fixtureJsonl<Record<string, unknown>>('kalshi/ws-frames-demo-2026-08-verbatim.jsonl');
+const T0 = 1_757_908_892_351;
+
+/** A hand-made capture from fixture frames: a Polymarket snapshot + change, a Kalshi snapshot + delta. */
+function capture(): RawFrame[] {
+  return [
+    { ts: T0, source: 'polymarket.ws.market', data: PM_BOOK },
+    {
+      ts: T0 + 10,
+      source: 'polymarket.ws.market',
+      data: {
+        event_type: 'price_change',
+        market: PM_BOOK.market,
+        timestamp: String(T0 + 9),
+        price_changes: [
+          { asset_id: PM_BOOK.asset_id, price: '0.50', size: '0', side: 'BUY', hash: 'a', best_bid: '0.49', best_ask: '0.52' },
+          { asset_id: PM_BOOK.asset_id, price: '0.52', size: '40', side: 'SELL', hash: 'b', best_bid: '0.49', best_ask: '0.52' },
+        ],
+      },
+    },
+    { ts: T0 + 20, source: 'kalshi.ws', data: KALSHI[0] }, // subscribed ack
+    { ts: T0 + 30, source: 'kalshi.ws', data: KALSHI[1] }, // orderbook_snapshot
+    { ts: T0 + 40, source: 'sim.kalshi.ws', data: KALSHI[2] }, // orderbook_delta, through the sim. prefix
+    { ts: T0 + 50, source: 'nowhere.feed', data: {} },
+    { ts: T0 + 60, source: 'polymarket.ws.market', data: { event_type: 'price_change', market: 'm', price_changes: 'x' } },
+  ];
+}
+
+const M = 1_000_000;
+const lv = (p: string, s: string): [number, number] => [Math.round(Number(p) * 100) * 10_000, Number(s) * M];
+
+describe('replay', () => {
+  it('replays a hand-made capture into the expected books, counting events and rejections', async () => {
+    const decoders = createDecoders();
+    const bus = createInProcBus({ name: 't' });
+    const seen: OrderBook[] = [];
+    bus.subscribe(channels.books('kalshi'), { group: 'test' }, (m) => {
+      seen.push(m.body);
+    });
+    const clock = new SimClock();
+    const result = await replay({ frames: capture(), clock, decoders, publish: bus });
+    await bus.close();
+
+    const books = new Map(decoders.books().map((b) => [`${b.venue}:${b.tokenId}`, b]));
+    const pm = books.get(`polymarket:${PM_BOOK.asset_id}`)!;
+    expect(pm.bids).toEqual([lv('0.49', '20'), lv('0.48', '30')]);
+    expect(pm.asks).toEqual([lv('0.52', '40'), lv('0.53', '60'), lv('0.54', '10')]);
+    const ticker = 'KXGOLDH-26AUG2711-T4615.99';
+    const yes = books.get(`kalshi:${ticker}:yes`)!;
+    expect(yes.bids).toEqual([lv('0.01', '1420')]);
+    expect(yes.asks).toEqual([lv('0.98', '2500'), lv('0.99', '100')]);
+    const no = books.get(`kalshi:${ticker}:no`)!;
+    expect(no.bids).toEqual([lv('0.02', '2500'), lv('0.01', '100')]);
+    expect(no.asks).toEqual([lv('0.99', '1420')]);
+
+    expect(result.frames).toBe(7);
+    expect(result.events.book).toBeGreaterThanOrEqual(4);
+    expect(result.rejected.total).toBeGreaterThanOrEqual(2);
+    expect(result.rejected.reasons['nowhere.feed: no decoder for this source']).toBe(1);
+    expect(Object.keys(result.rejected.reasons).some((r) => r.startsWith('polymarket.ws.market'))).toBe(true);
+    expect(result.firstTs).toBe(T0);
+    expect(result.lastTs).toBe(T0 + 60);
+    // the Kalshi books went to the bus, and the last one carries the delta
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+    expect(seen.at(-1)!.bids.length).toBeGreaterThan(0);
+    expect(clock.now()).toBe(T0 + 60);
+  });
+
+  it('advances the simulated clock to each frame, firing due timers before the frame is decoded', async () => {
+    const clock = new SimClock(T0 - 1000);
+    const order: string[] = [];
+    clock.at(T0 + 25, () => order.push(`timer@${clock.now()}`));
+    clock.at(T0 + 5, () => order.push(`timer@${clock.now()}`));
+    await replay({
+      frames: capture().slice(0, 5),
+      clock,
+      decoders: createDecoders(),
+      publish: (e) => order.push(`${e.type}@${clock.now()}`),
+    });
+    const firstTimer = order.indexOf(`timer@${T0 + 5}`);
+    const secondTimer = order.indexOf(`timer@${T0 + 25}`);
+    expect(firstTimer).toBeGreaterThan(0);
+    expect(order.slice(0, firstTimer).every((e) => e.endsWith(`@${T0}`))).toBe(true);
+    expect(secondTimer).toBeGreaterThan(firstTimer);
+    expect(order.slice(secondTimer + 1).every((e) => !e.endsWith(`@${T0 + 10}`))).toBe(true);
+  });
+
+  it('reads frames from an async iterable and reports progress', async () => {
+    async function* gen(): AsyncGenerator<RawFrame> {
+      for (const f of capture()) yield f;
+    }
+    const progress: number[] = [];
+    const r = await replay({
+      frames: gen(),
+      clock: new SimClock(),
+      decoders: createDecoders(),
+      publish: () => {},
+      progressEvery: 2,
+      onProgress: (p) => progress.push(p.frames),
+    });
+    expect(r.frames).toBe(7);
+    expect(progress).toEqual([2, 4, 6, 7]);
+  });
+});
