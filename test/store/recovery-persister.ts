@@ -1,7 +1,8 @@
 /**
  * The persister process of the kill-and-restart test: the real persister agent on the Redis bus and the
  * PostgreSQL of DATABASE_URL, with a short visibility timeout so a killed predecessor's unacked messages are
- * claimed quickly. Env: DATABASE_URL, REDIS_URL, REDIS_KEY_PREFIX.
+ * claimed quickly, and
+ * batches 150 ms apart so a kill surely lands with messages delivered but not yet committed. Env: DATABASE_URL, REDIS_URL, REDIS_KEY_PREFIX.
  */
 import { onShutdownSignal, startAgents } from '../../src/core/agent.ts';
 import { loadConfig } from '../../src/core/config.ts';
@@ -18,7 +19,7 @@ const kernel = await createKernel({
 });
 const agents = await startAgents(
   kernel,
-  [createPersister({ visibilityTimeoutMs: 1_000, flushIntervalMs: 20, maxBatchRows: 300, pruneEveryMs: 0 })],
+  [createPersister({ visibilityTimeoutMs: 1_000, flushIntervalMs: 150, maxBatchRows: 2_000, pruneEveryMs: 0 })],
   { heartbeatMs: 500 },
 );
 process.stdout.write('ready\n');

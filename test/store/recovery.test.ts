@@ -180,6 +180,10 @@ describe('kill -9 and restart on PostgreSQL + Redis', () => {
     expect(publishedAtKill.length).toBeLessThan(HALT_AT);
     // the store was behind the bus when the processes died: the rest was in flight
     expect(storedAtKill).toBeLessThan(publishedAtKill.length);
+    const pendingAtKill = (await redis.xpending(prefix + channels.fills.name, 'persister')) as [number, ...unknown[]];
+    process.stderr.write(
+      `recovery: at the kill ${storedAtKill} of ${publishedAtKill.length} published fills stored, ${pendingAtKill[0]} delivered unacked\n`,
+    );
     const restored1 = filesOf('restored', t1.pid!);
     expect(restored1).toEqual(expectedAt(0));
 
