@@ -1,0 +1,69 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createOracleAgent } from '../../src/agents/oracle-agent.ts';
+import { AgentRuntime, type Kernel } from '../../src/core/agent.ts';
+import { channels } from '../../src/core/channels.ts';
+import type { OracleTick } from '../../src/core/messages.ts';
+import { parseE8 } from '../../src/core/money.ts';
+import type { Decoder } from '../../src/venues/types.ts';
+import { scriptedSource, simKernel } from './feed-helpers.ts';
+
+/** A minimal oracle decoder on the seam: `{symbol, price}` frames → ticks (the agent does not care which). */
+const tickDecoder: Decoder = {
+  sources: ['chainlink.ws'],
+  decode(frame, sink) {
+    const d = frame.data as { symbol?: unknown; price?: unknown };
+    if (typeof d?.symbol !== 'string' || typeof d.price !== 'string') {
+      sink.reject(frame.source, 'not a price frame');
+      return;
+    }
+    sink.emit({ type: 'tick', source: 'chainlink', symbol: d.symbol, price: parseE8(d.price), stale: false, receiveTime: frame.ts });
+  },
+};
+
+const T0 = 1_790_000_000_000;
+let kernel: Kernel | undefined;
+afterEach(async () => {
+  await kernel?.bus.close();
+  kernel = undefined;
+});
+
+describe('oracle agent', () => {
+  it('publishes ticks, flags a silent symbol stale once, and counts rejected frames', async () => {
+    const sk = simKernel(T0, { STALE_AFTER_MS: '2000' });
+    kernel = sk.kernel;
+    const { clock } = sk;
+    const ticks: OracleTick[] = [];
+    kernel.bus.subscribe(channels.ticks('chainlink'), { group: 'test' }, (m) => {
+      ticks.push(m.body);
+    });
+    const feed = scriptedSource('chainlink');
+    const agent = createOracleAgent({ source: 'chainlink', feed, decoder: tickDecoder });
+    expect(agent.name).toBe('oracle-chainlink');
+    const rt = new AgentRuntime(kernel, agent);
+    await rt.start();
+
+    feed.push({ ts: T0, source: 'chainlink.ws', data: { symbol: 'BTC/USD', price: '100000.5' } });
+    feed.push({ ts: T0, source: 'chainlink.ws', data: { symbol: 'ETH/USD', price: '3500' } });
+    feed.push({ ts: T0, source: 'chainlink.ws', data: 'garbage' });
+    clock.advanceTo(T0 + 1500);
+    feed.push({ ts: T0 + 1500, source: 'chainlink.ws', data: { symbol: 'BTC/USD', price: '100001' } });
+    await kernel.bus.idle();
+    expect(ticks.map((t) => [t.symbol, t.price, t.stale])).toEqual([
+      ['BTC/USD', 10_000_050_000_000, false],
+      ['ETH/USD', 350_000_000_000, false],
+      ['BTC/USD', 10_000_100_000_000, false],
+    ]);
+    // ETH goes silent past 2 s: flagged once; BTC only once its own 2 s have passed
+    clock.advanceTo(T0 + 2_600);
+    await kernel.bus.idle();
+    expect(ticks.slice(3).map((t) => [t.symbol, t.stale])).toEqual([['ETH/USD', true]]);
+    clock.advanceTo(T0 + 10_000);
+    await kernel.bus.idle();
+    expect(ticks.slice(3).map((t) => [t.symbol, t.stale, t.price])).toEqual([
+      ['ETH/USD', true, 350_000_000_000],
+      ['BTC/USD', true, 10_000_100_000_000],
+    ]);
+    expect(agent.health!()).toMatchObject({ connected: true, framesRejected: 1, ticks: 2, stale: 2, reconnects: 0 });
+    await rt.stop();
+  });
+});

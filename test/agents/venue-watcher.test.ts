@@ -1,0 +1,139 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { AgentRuntime, type Kernel } from '../../src/core/agent.ts';
+import { channels } from '../../src/core/channels.ts';
+import type { Market, OrderBook, TradePrint } from '../../src/core/messages.ts';
+import { createVenueWatcher } from '../../src/agents/venue-watcher.ts';
+import { createKalshiDecoder } from '../../src/venues/kalshi/decoder.ts';
+import { createSimHub } from '../../src/venues/sim/feed.ts';
+import { createPolymarketDecoder } from '../../src/venues/polymarket/decoder.ts';
+import { fixtureJsonl } from '../helpers/fixtures.ts';
+import { scriptedSource, simKernel } from './feed-helpers.ts';
+
+const KALSHI = fixtureJsonl<Record<string, unknown>>('kalshi/ws-frames-demo-2026-08-verbatim.jsonl');
+const T0 = 1_787_838_983_000;
+const TICKER = 'KXGOLDH-26AUG2711-T4615.99';
+
+let kernel: Kernel | undefined;
+afterEach(async () => {
+  await kernel?.bus.close();
+  kernel = undefined;
+});
+
+function collect(k: Kernel) {
+  const books: OrderBook[] = [];
+  const markets: Market[] = [];
+  const trades: TradePrint[] = [];
+  k.bus.subscribe(channels.books('kalshi'), { group: 'test' }, (m) => {
+    books.push(m.body);
+  });
+  k.bus.subscribe(channels.books('polymarket'), { group: 'test' }, (m) => {
+    books.push(m.body);
+  });
+  k.bus.subscribe(channels.markets('polymarket'), { group: 'test' }, (m) => {
+    markets.push(m.body);
+  });
+  k.bus.subscribe(channels.markets('kalshi'), { group: 'test' }, (m) => {
+    markets.push(m.body);
+  });
+  k.bus.subscribe(channels.trades('polymarket'), { group: 'test' }, (m) => {
+    trades.push(m.body);
+  });
+  return { books, markets, trades };
+}
+
+describe('venue watcher', () => {
+  it('publishes books, marks them stale after staleAfterMs on the clock, and fresh again on the next update', async () => {
+    const sk = simKernel(T0);
+    kernel = sk.kernel;
+    const { clock } = sk;
+    const out = collect(kernel);
+    const source = scriptedSource();
+    const watcher = createVenueWatcher({ venue: 'kalshi', source, decoder: createKalshiDecoder(), checkEveryMs: 500 });
+    const rt = new AgentRuntime(kernel, watcher);
+    await rt.start();
+
+    source.push({ ts: T0, source: 'kalshi.ws', data: KALSHI[1] });
+    await kernel.bus.idle();
+    expect(out.books.map((b) => [b.tokenId, b.stale])).toEqual([
+      [`${TICKER}:yes`, false],
+      [`${TICKER}:no`, false],
+    ]);
+    expect(watcher.health!()).toMatchObject({ connected: true, books: 2, framesRejected: 0, reconnects: 0 });
+
+    // 4.9 s later nothing is stale yet
+    clock.advanceTo(T0 + 4_900);
+    await kernel.bus.idle();
+    expect(out.books).toHaveLength(2);
+    // past 5 s (config.risk.staleAfterMs) both books are republished once, stale
+    clock.advanceTo(T0 + 5_500);
+    await kernel.bus.idle();
+    expect(out.books.slice(2).map((b) => [b.tokenId, b.stale, b.receiveTime])).toEqual([
+      [`${TICKER}:yes`, true, T0 + 5_000],
+      [`${TICKER}:no`, true, T0 + 5_000],
+    ]);
+    expect(out.books[2]!.bids).toEqual(out.books[0]!.bids);
+    clock.advanceTo(T0 + 20_000);
+    await kernel.bus.idle();
+    expect(out.books).toHaveLength(4);
+    expect(watcher.health!()).toMatchObject({ stale: 2, lastMessageAgeMs: 20_000 });
+
+    // the next update makes the book fresh
+    source.push({ ts: T0 + 20_000, source: 'kalshi.ws', data: KALSHI[2] });
+    await kernel.bus.idle();
+    const fresh = out.books.slice(4);
+    expect(fresh.length).toBeGreaterThan(0);
+    expect(fresh.every((b) => !b.stale)).toBe(true);
+    await rt.stop();
+  });
+
+  it('marks every book stale on a disconnect and counts rejected frames', async () => {
+    const sk = simKernel(T0);
+    kernel = sk.kernel;
+    const { clock } = sk;
+    const out = collect(kernel);
+    const source = scriptedSource();
+    const watcher = createVenueWatcher({ venue: 'kalshi', source, decoder: createKalshiDecoder(), checkEveryMs: 100 });
+    const rt = new AgentRuntime(kernel, watcher);
+    await rt.start();
+    source.push({ ts: T0, source: 'kalshi.ws', data: KALSHI[1] });
+    source.push({ ts: T0, source: 'kalshi.ws', data: { type: 'orderbook_delta', sid: 1, seq: 2, msg: { nonsense: true } } });
+    source.push({ ts: T0, source: 'polymarket.ws.market', data: {} });
+    await kernel.bus.idle();
+    expect(watcher.health!().framesRejected).toBe(2);
+
+    source.setConnected(false);
+    source.reconnects = 1;
+    clock.advanceTo(T0 + 100);
+    await kernel.bus.idle();
+    const stale = out.books.filter((b) => b.stale);
+    expect(stale.map((b) => b.tokenId).sort()).toEqual([`${TICKER}:no`, `${TICKER}:yes`]);
+    expect(watcher.health!()).toMatchObject({ connected: false, reconnects: 1, stale: 2 });
+    await rt.stop();
+  });
+
+  it('runs the simulated market end to end on a SimClock: markets, books and trades from the sim hub', async () => {
+    const start = Date.UTC(2026, 10, 26, 14, 0, 0);
+    const sk = simKernel(start);
+    kernel = sk.kernel;
+    const { clock } = sk;
+    const out = collect(kernel);
+    const hub = createSimHub({ seed: 2, clock, intervalMs: 100 });
+    const pm = createVenueWatcher({ venue: 'polymarket', source: hub.source('sim-pm', ['polymarket.']), decoder: createPolymarketDecoder() });
+    const kx = createVenueWatcher({ venue: 'kalshi', source: hub.source('sim-kx', ['kalshi.']), decoder: createKalshiDecoder() });
+    const rts = [new AgentRuntime(kernel, pm), new AgentRuntime(kernel, kx)];
+    for (const rt of rts) await rt.start();
+    for (let t = start; t <= start + 60_000; t += 1000) {
+      clock.advanceTo(t);
+      await kernel.bus.idle();
+    }
+    expect(out.markets.filter((m) => m.venue === 'polymarket').length).toBeGreaterThanOrEqual(20);
+    expect(out.markets.filter((m) => m.venue === 'kalshi').length).toBeGreaterThanOrEqual(15);
+    expect(out.books.filter((b) => !b.stale).length).toBeGreaterThan(100);
+    expect(out.trades.length).toBeGreaterThan(0);
+    expect(pm.health!()).toMatchObject({ connected: true, framesRejected: 0 });
+    expect(kx.health!()).toMatchObject({ connected: true, framesRejected: 0 });
+    expect(pm.frames).toBeGreaterThan(0);
+    for (const rt of rts) await rt.stop();
+    expect(pm.health!().connected).toBe(false);
+  });
+});
