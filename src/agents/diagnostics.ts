@@ -21,7 +21,7 @@ import { z } from 'zod';
 import type { Agent, AgentRuntime } from '../core/agent.ts';
 import type { DeliveryControl } from '../core/bus/types.ts';
 import { channels } from '../core/channels.ts';
-import type { TimerHandle } from '../core/clock.ts';
+import type { Clock, TimerHandle } from '../core/clock.ts';
 
 export const DiagSchema = z.object({
   /** 0-based sequence number within the load run */
@@ -101,6 +101,11 @@ export interface SinkOptions {
   readonly syncMs?: number;
   /** visibility timeout of the subscription (default 5,000 ms) */
   readonly visibilityMs?: number;
+  /**
+   * Fault injection: hold acks this long after the fsync (default 0). Widens the window in which a crash leaves
+   * applied-but-unacked messages, so a test can see their redeliveries recognised as duplicates.
+   */
+  readonly ackLagMs?: number;
 }
 
 export interface Sink extends Agent {
@@ -133,8 +138,10 @@ export function createSink(opts: SinkOptions): Sink {
   const unsynced = new Set<string>();
   let duplicates = 0;
   let timer: TimerHandle | undefined;
+  let clock: Clock | undefined;
+  const lagging = new Set<DeliveryControl[]>();
 
-  const commit = (): void => {
+  const commit = (lagged = true): void => {
     if (fd === undefined || waiting.length === 0) return;
     if (buffer !== '') {
       writeSync(fd, buffer);
@@ -144,7 +151,14 @@ export function createSink(opts: SinkOptions): Sink {
     }
     const acks = waiting;
     waiting = [];
-    for (const ctl of acks) ctl.ack();
+    const lag = lagged ? (opts.ackLagMs ?? 0) : 0;
+    if (lag > 0 && clock) {
+      lagging.add(acks);
+      clock.after(lag, () => {
+        lagging.delete(acks);
+        for (const ctl of acks) ctl.ack();
+      });
+    } else for (const ctl of acks) ctl.ack();
   };
 
   return {
@@ -155,6 +169,7 @@ export function createSink(opts: SinkOptions): Sink {
     },
     duplicates: () => duplicates,
     start(rt: AgentRuntime) {
+      clock = rt.clock;
       mkdirSync(opts.dir, { recursive: true });
       applied = readAppliedLog(file);
       fd = openSync(file, 'a');
@@ -176,11 +191,13 @@ export function createSink(opts: SinkOptions): Sink {
         },
         { ack: 'manual', from: 'start', visibilityTimeoutMs: opts.visibilityMs ?? 5_000 },
       );
-      timer = rt.clock.every(opts.syncMs ?? 20, commit);
+      timer = rt.clock.every(opts.syncMs ?? 20, () => commit());
     },
     stop() {
       timer?.cancel();
-      commit();
+      commit(false);
+      for (const acks of lagging) for (const ctl of acks) ctl.ack(); // acks are idempotent
+      lagging.clear();
       if (fd !== undefined) closeSync(fd);
       fd = undefined;
     },
@@ -203,5 +220,6 @@ export function sinkFromCli(o: Readonly<Record<string, string>>): Agent {
     dir: o.dir,
     syncMs: intOption(o, 'syncMs', 20, 1),
     visibilityMs: intOption(o, 'visibilityMs', 5_000, 1),
+    ackLagMs: intOption(o, 'ackLagMs', 0, 0),
   });
 }

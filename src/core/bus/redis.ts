@@ -180,6 +180,7 @@ export class RedisBus implements Bus {
 
   /** Queues an XACK to go out after every publish made so far is written. */
   ack(key: string, group: string, sid: string): void {
+    if (this.closed) return; // too late: the entry stays pending and is redelivered
     this.acks.push({ key, group, sid, after: this.pubSeq });
     this.kick();
   }
