@@ -11,6 +11,32 @@ export interface AgentFactory {
 
 export const agentRegistry: Readonly<Record<string, AgentFactory>> = {
   // entries: name → factory (see src/agents/*)
+  'risk-guardian': {
+    description: 'decides every trade request (approve/reduce/reject) against the risk rules; RiskDecisions out',
+    create: async (k) => {
+      const { createRiskGuardian } = await import('./risk-guardian.ts');
+      const { probationAmount } = await import('../allocator/score.ts');
+      return createRiskGuardian({ probationAllocation: probationAmount(k.config) });
+    },
+  },
+  executor: {
+    description: 'paper executor: fills approved decisions against the venue books (opt latencyMs=N, gtcTtlMs=N)',
+    create: async (_k, o) => {
+      const { createExecutor } = await import('./executor.ts');
+      const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+      return createExecutor({ latencyMs: num(o.latencyMs), gtcTtlMs: num(o.gtcTtlMs) });
+    },
+  },
+  'capital-allocator': {
+    description: 'ledger, strategy performance and the allocation tournament (opt intervalMs=N, strategies=a,b)',
+    create: async (_k, o) => {
+      const { createCapitalAllocator } = await import('./capital-allocator.ts');
+      return createCapitalAllocator({
+        ...(o.intervalMs ? { settings: { intervalMs: Number(o.intervalMs) } } : {}),
+        ...(o.strategies ? { strategies: o.strategies.split(',').filter(Boolean) } : {}),
+      });
+    },
+  },
   'venue-watcher': {
     description: 'one venue feed (opt venue=polymarket|kalshi, feeds=sim|live, seed=N): markets, books, trades, resolutions',
     create: async (k, o) => (await import('./feed-agents.ts')).venueWatcherFromCli(k, o),

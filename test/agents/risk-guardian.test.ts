@@ -1,0 +1,128 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createRiskGuardian } from '../../src/agents/risk-guardian.ts';
+import { channels } from '../../src/core/channels.ts';
+import { $, type Harness, harness, leg, market, request, sh } from '../risk/fixtures.ts';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.stop();
+  h = undefined;
+});
+
+async function setup(opts: Parameters<typeof createRiskGuardian>[0] = {}) {
+  const guardian = createRiskGuardian(opts);
+  h = await harness([guardian]);
+  const decisions = h.collect(channels.riskDecisions);
+  await h.publish(channels.markets('polymarket'), market('polymarket', 'm1'));
+  return { h, guardian, decisions };
+}
+
+// $10 at risk each: 25 shares at 0.40; edge $0.50 = 500 bps
+const tenDollars = () => request([leg('polymarket', 'm1', 'buy', 0.4, 25)], { expectedEdge: $(0.5) });
+
+describe('risk guardian agent', () => {
+  it('decides every request once, with the rule and a reason', async () => {
+    const { h, decisions } = await setup();
+    const r = tenDollars();
+    await h.publish(channels.tradeRequests, r);
+    await h.publish(channels.tradeRequests, r); // redelivery
+    expect(decisions).toHaveLength(1);
+    expect(decisions[0]).toMatchObject({ requestId: r.id, verdict: 'approve', rule: 'ok', strategy: 's1' });
+    expect(decisions[0]!.legs[0]!.shares).toBe(sh(25));
+  });
+
+  it('a burst cannot exceed the per-market limit: approvals reserve exposure until their report', async () => {
+    const { h, decisions } = await setup();
+    const burst = Array.from({ length: 6 }, tenDollars);
+    for (const r of burst) h.bus.publish(channels.tradeRequests, r);
+    await h.settle();
+    expect(decisions.map((d) => d.verdict)).toEqual([
+      'approve',
+      'approve',
+      'approve',
+      'approve',
+      'approve',
+      'reject',
+    ]);
+    expect(decisions[5]!.rule).toBe('position_limit');
+    // the first request's report frees its reservation (nothing filled)
+    await h.publish(channels.executions, {
+      type: 'execution_report',
+      id: 'e1',
+      requestId: burst[0]!.id,
+      strategy: 's1',
+      status: 'failed',
+      fills: 0,
+      legRiskCost: 0,
+      fees: 0,
+      ts: 0,
+    });
+    await h.publish(channels.tradeRequests, tenDollars());
+    expect(decisions.at(-1)!.verdict).toBe('approve');
+  });
+
+  it('HALT_ALL rejects everything until RESUME', async () => {
+    const { h, decisions } = await setup();
+    await h.publish(channels.system, {
+      type: 'system',
+      command: 'HALT_ALL',
+      reason: 'test',
+      issuedBy: 't',
+      issuedAt: 0,
+    });
+    await h.publish(channels.tradeRequests, tenDollars());
+    expect(decisions.at(-1)).toMatchObject({ verdict: 'reject', rule: 'kill_switch' });
+    await h.publish(channels.system, {
+      type: 'system',
+      command: 'RESUME',
+      reason: 'test',
+      issuedBy: 't',
+      issuedAt: 0,
+    });
+    await h.publish(channels.tradeRequests, tenDollars());
+    expect(decisions.at(-1)).toMatchObject({ verdict: 'approve' });
+  });
+
+  it('caps a strategy at its allocation from channels.allocations', async () => {
+    const { h, decisions } = await setup();
+    await h.publish(channels.allocations, {
+      type: 'allocation',
+      allocations: { s1: $(4) },
+      scores: {},
+      ts: 0,
+    });
+    await h.publish(channels.tradeRequests, tenDollars());
+    expect(decisions.at(-1)).toMatchObject({ verdict: 'reduce', rule: 'allocation_cap' });
+    expect(decisions.at(-1)!.legs[0]!.shares).toBe(sh(10));
+  });
+
+  it('rejects garbage with a reason and keeps running', async () => {
+    const { h, decisions, guardian } = await setup();
+    await h.publish(channels.tradeRequests, {
+      type: 'trade_request',
+      id: 'bad',
+      strategy: 's1',
+      legs: [null],
+    } as never);
+    await h.publish(channels.tradeRequests, request([leg('polymarket', 'm1', 'buy', 1.2, 10)]));
+    await h.publish(channels.tradeRequests, request([leg('kalshi', 'nope', 'buy', 0.5, 10)]));
+    expect(decisions.map((d) => [d.verdict, d.rule])).toEqual([
+      ['reject', 'invalid_request'],
+      ['reject', 'invalid_request'],
+      ['reject', 'unknown_market'],
+    ]);
+    await h.publish(channels.tradeRequests, tenDollars());
+    expect(decisions.at(-1)!.verdict).toBe('approve');
+    expect(guardian.health?.()).toMatchObject({ requests: 4, approved: 1, rejected: 3 });
+  });
+
+  it('restores from a snapshot', async () => {
+    const first = await setup();
+    await first.h.publish(channels.tradeRequests, tenDollars());
+    const snap = JSON.parse(JSON.stringify(first.guardian.snapshot()));
+    await first.h.stop();
+    const second = await setup({ initial: snap });
+    expect(second.guardian.portfolio!.marketExposure('polymarket', 'm1')).toBe($(10));
+    expect(second.guardian.portfolio!.openOrders).toBe(1);
+  });
+});
