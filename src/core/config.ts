@@ -14,7 +14,7 @@ const bool = (name: string) =>
       const s = v.trim().toLowerCase();
       if (['1', 'true', 'yes', 'on'].includes(s)) return true;
       if (['0', 'false', 'no', 'off'].includes(s)) return false;
-      ctx.addIssue({ code: 'custom', message: `${name} must be true or false` });
+      ctx.addIssue({ code: 'custom', message: `true or false (also 1/0, yes/no, on/off) for ${name}` });
       return z.NEVER;
     });
 
@@ -250,8 +250,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const lines = parsed.error.issues.map((issue) => {
       const key = String(issue.path[0] ?? '?');
       const secret = (SECRET_KEYS as readonly string[]).includes(key);
-      const shown = secret ? '(hidden)' : JSON.stringify(input[key]);
-      return `  ${key}=${shown}: expected ${issue.message.replace(/^Invalid (input|option): /, '')}`;
+      // a password inside a URL (redis://:pw@host) is a secret too
+      const shown = secret ? '(hidden)' : JSON.stringify(input[key]?.replace(/\/\/[^/@\s]*@/, '//***@'));
+      const what = issue.message.replace(/^Invalid (input|option): /, '').replace(/^expected /, '');
+      return `  ${key}=${shown}: expected ${what}`;
     });
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}\nFix these in the environment or .env.`);
   }

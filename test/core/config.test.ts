@@ -1,0 +1,102 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { CONFIG_KEYS, ConfigError, loadConfig, SECRET_KEYS } from '../../src/core/config.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+function configError(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config', () => {
+  it('has safe defaults: paper trading, in-process bus, embedded store, servers on 127.0.0.1', () => {
+    const c = loadConfig({});
+    expect(c.paperTrading).toBe(true);
+    expect(c.redisUrl).toBeUndefined();
+    expect(c.redisKeyPrefix).toBe('');
+    expect(c.databaseUrl).toBeUndefined();
+    expect(c.dashboard.host).toBe('127.0.0.1');
+    expect(c.dashboard.controlToken).toBeUndefined();
+    expect(c.anthropic.apiKey).toBeUndefined();
+    expect(c.risk.initialBankroll).toBe(500_000_000);
+    expect(c.risk.drawdownLimitBps).toBe(2_000);
+    expect(c.redisStreamMaxLen).toBe(100_000);
+  });
+
+  it('treats empty strings as unset and parses exact values', () => {
+    const c = loadConfig({
+      REDIS_URL: '',
+      PAPER_TRADING: 'no',
+      INITIAL_BANKROLL: '1250.50',
+      DRAWDOWN_LIMIT_PCT: '2.5',
+      REDIS_KEY_PREFIX: 'staging:',
+      REDIS_URL_UNRELATED: 'ignored',
+    });
+    expect(c.redisUrl).toBeUndefined();
+    expect(c.paperTrading).toBe(false);
+    expect(c.risk.initialBankroll).toBe(1_250_500_000);
+    expect(c.risk.drawdownLimitBps).toBe(250);
+    expect(c.redisKeyPrefix).toBe('staging:');
+  });
+
+  it('rejects a bad value naming the variable, the value and what is accepted; every bad one at once', () => {
+    const msg = configError({
+      DRAWDOWN_LIMIT_PCT: 'abc',
+      PAPER_TRADING: 'maybe',
+      LOG_LEVEL: 'loud',
+      DASHBOARD_PORT: '70000',
+    });
+    expect(msg).toContain('DRAWDOWN_LIMIT_PCT="abc": expected a percentage greater than 0 and at most 100');
+    expect(msg).toContain('PAPER_TRADING="maybe": expected true or false');
+    expect(msg).toMatch(/LOG_LEVEL="loud": expected one of .*"info"/);
+    expect(msg).toContain('DASHBOARD_PORT="70000": expected a TCP port, 0 to 65535');
+    expect(msg).not.toMatch(/expected expected/);
+    expect(configError({ REDIS_URL: 'http://127.0.0.1:6379' })).toContain(
+      'REDIS_URL="http://127.0.0.1:6379": expected a URL starting with redis:// or rediss://',
+    );
+    expect(configError({ KALSHI_PRIVATE_KEY_PATH: '/nonexistent/key.pem' })).toContain(
+      'the path of an existing PEM private-key file',
+    );
+  });
+
+  it('never prints a secret, nor a password inside a URL', () => {
+    const env: Record<string, string> = {
+      DRAWDOWN_LIMIT_PCT: '0',
+      REDIS_URL: 'redis://:hunter2@db:notaport',
+    };
+    for (const k of SECRET_KEYS) env[k] = `secret-value-of-${k}`;
+    const msg = configError(env);
+    expect(msg).toContain('DRAWDOWN_LIMIT_PCT');
+    expect(msg).toContain('REDIS_URL');
+    expect(msg).not.toContain('hunter2');
+    for (const k of SECRET_KEYS) expect(msg).not.toContain(`secret-value-of-${k}`);
+  });
+
+  it('returns a deeply frozen object', () => {
+    const c = loadConfig({ CONTROL_TOKEN: 't' });
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.risk)).toBe(true);
+    expect(Object.isFrozen(c.dashboard)).toBe(true);
+    expect(() => {
+      (c as { paperTrading: boolean }).paperTrading = false;
+    }).toThrow(TypeError);
+    expect(() => {
+      (c.risk as { maxOpenOrders: number }).maxOpenOrders = 1e9;
+    }).toThrow(TypeError);
+  });
+
+  it('.env.example lists every setting', () => {
+    const text = readFileSync(`${ROOT}.env.example`, 'utf8');
+    const listed = new Set([...text.matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]));
+    const missing = CONFIG_KEYS.filter((k) => !listed.has(k));
+    expect(missing).toEqual([]);
+    expect(existsSync(`${ROOT}.env.example`)).toBe(true);
+  });
+});
