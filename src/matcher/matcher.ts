@@ -92,7 +92,7 @@ export class Matcher {
       // canonical order (Polymarket first, then by id) so a pair reads the same whichever market came first
       const d = before(m, c) ? await this.decide(m, c) : await this.decide(c, m);
       decisions.push(d);
-      const l = this.publishable(d);
+      const l = await this.publishable(d);
       if (l) links.push(l);
     }
     return { oracleLink, decisions, links };
@@ -151,7 +151,7 @@ export class Matcher {
     }
     const vk = verdictKey(ref(a), a.version, ref(b), b.version);
     const cached = await this.o.store.getVerdict(vk);
-    if (cached) {
+    if (cached && cached.stage === 'llm') {
       this.stats.cacheHits++;
       return this.fromVerdict(cached, 'cache', a, b);
     }
@@ -239,17 +239,20 @@ export class Matcher {
     return { a: x, b: y, relation, confidence: v.confidence, stage, reasons };
   }
 
-  private publishable(d: MatchDecision): MarketLink | undefined {
+  /** Accepted links, and a `different` that withdraws an earlier one; recorded in the store for listing. */
+  private async publishable(d: MatchDecision): Promise<MarketLink | undefined> {
     const pk = pairKey(ref(d.a), ref(d.b));
-    const before = this.published.get(pk);
-    if (d.relation === 'different') {
-      if (before === undefined || before === 'different') return undefined;
-      this.published.set(pk, 'different');
+    const prior = this.published.get(pk);
+    if (d.relation === 'different' && (prior === undefined || prior === 'different')) return undefined;
+    if (prior === d.relation && d.relation !== 'different') {
+      // unchanged relation: publish again (a market update) but do not rewrite the store
       return this.linkOf(d);
     }
     this.published.set(pk, d.relation);
-    this.stats.links++;
-    return this.linkOf(d);
+    if (d.relation !== 'different') this.stats.links++;
+    const link = this.linkOf(d);
+    await this.o.store.putLink(link);
+    return link;
   }
 }
 

@@ -7,7 +7,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { MarketRef, MatchRelation } from '../core/messages.ts';
+import type { MarketLink, MarketRef, MatchRelation } from '../core/messages.ts';
 
 export interface StoredVerdict {
   readonly key: string;
@@ -43,6 +43,9 @@ export interface MatchStore {
   listOverrides(): Promise<MatchOverride[]>;
   /** Adds or replaces the override of the pair (either order). */
   setOverride(o: MatchOverride): Promise<void>;
+  /** The latest published link of each pair (what the running system acts on). */
+  putLink(l: MarketLink): Promise<void>;
+  listLinks(): Promise<MarketLink[]>;
 }
 
 export const refKey = (r: MarketRef): string => `${r.venue}:${r.marketId}`;
@@ -65,11 +68,13 @@ interface FileShape {
   version: 1;
   verdicts: Record<string, StoredVerdict>;
   overrides: MatchOverride[];
+  links: Record<string, MarketLink>;
 }
 
 /** In memory, for tests and rules-only one-shot runs. */
 export function createMemoryMatchStore(): MatchStore {
   const verdicts = new Map<string, StoredVerdict>();
+  const links = new Map<string, MarketLink>();
   let overrides: MatchOverride[] = [];
   return {
     async getVerdict(key) {
@@ -88,6 +93,12 @@ export function createMemoryMatchStore(): MatchStore {
       const k = pairKey(o.a, o.b);
       overrides = overrides.filter((x) => pairKey(x.a, x.b) !== k);
       overrides.push(o);
+    },
+    async putLink(l) {
+      links.set(pairKey(l.a, l.b), l);
+    },
+    async listLinks() {
+      return [...links.values()];
     },
   };
 }
@@ -108,14 +119,19 @@ export function createJsonMatchStore(path: string): MatchStore {
     if (data) return data;
     try {
       const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<FileShape>;
-      data = { version: 1, verdicts: parsed.verdicts ?? {}, overrides: parsed.overrides ?? [] };
+      data = {
+        version: 1,
+        verdicts: parsed.verdicts ?? {},
+        overrides: parsed.overrides ?? [],
+        links: parsed.links ?? {},
+      };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
         throw new Error(
           `cannot read the match store ${path}: ${(err as Error).message} (fix or delete the file)`,
         );
       }
-      data = { version: 1, verdicts: {}, overrides: [] };
+      data = { version: 1, verdicts: {}, overrides: [], links: {} };
     }
     return data;
   };
@@ -145,6 +161,13 @@ export function createJsonMatchStore(path: string): MatchStore {
       d.overrides = d.overrides.filter((x) => pairKey(x.a, x.b) !== k);
       d.overrides.push(o);
       save();
+    },
+    async putLink(l) {
+      load().links[pairKey(l.a, l.b)] = l;
+      save();
+    },
+    async listLinks() {
+      return Object.values(load().links);
     },
   };
 }

@@ -1,0 +1,65 @@
+/**
+ * Market matcher agent: markets in (every venue); OracleLinks (channels.oracleLinks) and MarketLinks
+ * (channels.links) out. Rules first, the LLM through @anthropic-ai/sdk when ANTHROPIC_API_KEY is set (else rules
+ * only, logged at start), verdicts cached durably in the MatchStore (JSON file under DATA_DIR by default).
+ */
+import type { Agent, AgentRuntime } from '../core/agent.ts';
+import { channels } from '../core/channels.ts';
+import { VENUES } from '../core/messages.ts';
+import { createAnthropicJudge, type LlmJudge } from '../matcher/llm.ts';
+import { Matcher } from '../matcher/matcher.ts';
+import { createJsonMatchStore, type MatchStore, matchFilePath } from '../matcher/store.ts';
+
+export interface MarketMatcherAgentOptions {
+  /** Default: the JSON file store under config.dataDir. */
+  readonly store?: MatchStore;
+  /** An LLM judge; `null` forces rules only; default: Anthropic when config.anthropic.apiKey is set. */
+  readonly llm?: LlmJudge | null;
+  readonly minConfidence?: number;
+  readonly name?: string;
+}
+
+export function createMarketMatcherAgent(
+  opts: MarketMatcherAgentOptions = {},
+): Agent & { matcher(): Matcher | undefined } {
+  let matcher: Matcher | undefined;
+  return {
+    name: opts.name ?? 'market-matcher',
+    trading: false,
+    matcher: () => matcher,
+    async start(rt: AgentRuntime) {
+      const cfg = rt.config;
+      let llm: LlmJudge | undefined;
+      if (opts.llm !== undefined) llm = opts.llm ?? undefined;
+      else if (cfg.anthropic.apiKey) {
+        llm = createAnthropicJudge({
+          apiKey: cfg.anthropic.apiKey,
+          baseUrl: cfg.anthropic.baseUrl,
+          model: cfg.anthropic.model,
+          log: rt.log,
+        });
+      }
+      if (!llm) rt.log.info('market matcher: ANTHROPIC_API_KEY is not set, matching with rules only');
+      else rt.log.info({ model: llm.model }, 'market matcher: rules, then the LLM for undetermined pairs');
+      const m = new Matcher({
+        store: opts.store ?? createJsonMatchStore(matchFilePath(cfg.dataDir)),
+        llm,
+        minConfidence: opts.minConfidence ?? cfg.matchMinConfidence,
+        now: () => rt.clock.now(),
+        log: rt.log,
+      });
+      await m.init();
+      matcher = m;
+      for (const v of VENUES) {
+        rt.subscribe(channels.markets(v), async (msg) => {
+          const out = await m.onMarket(msg.body);
+          if (out.oracleLink) rt.publish(channels.oracleLinks, out.oracleLink);
+          for (const l of out.links) rt.publish(channels.links, l);
+        });
+      }
+    },
+    health() {
+      return matcher ? { rulesOnly: matcher.rulesOnly, ...matcher.stats } : {};
+    },
+  };
+}

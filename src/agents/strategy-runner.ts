@@ -1,0 +1,58 @@
+/**
+ * Strategy runner agent: opportunities in, trade requests out (channels.tradeRequests), through the strategy
+ * plugins (src/strategies). Allocations arrive on channels.allocations (an equal share of the bankroll until
+ * then), StrategyControl messages enable/disable strategies at run time, and nothing is requested while halted.
+ */
+import type { Agent, AgentRuntime } from '../core/agent.ts';
+import { channels } from '../core/channels.ts';
+import { defaultStrategies } from '../strategies/plugins.ts';
+import { StrategyRunner } from '../strategies/runner.ts';
+import type { Strategy } from '../strategies/types.ts';
+
+export interface StrategyRunnerAgentOptions {
+  readonly strategies?: readonly Strategy[];
+  /** Capital per strategy before the first Allocation (default: bankroll ÷ number of strategies). */
+  readonly defaultAllocation?: number;
+  readonly disabled?: readonly string[];
+  readonly name?: string;
+}
+
+export function createStrategyRunnerAgent(
+  opts: StrategyRunnerAgentOptions = {},
+): Agent & { runner(): StrategyRunner | undefined } {
+  let runner: StrategyRunner | undefined;
+  return {
+    name: opts.name ?? 'strategy-runner',
+    trading: true,
+    runner: () => runner,
+    start(rt: AgentRuntime) {
+      const strategies = opts.strategies ?? defaultStrategies();
+      const r = new StrategyRunner({
+        strategies,
+        defaultAllocation:
+          opts.defaultAllocation ??
+          Math.floor(rt.config.risk.initialBankroll / Math.max(1, strategies.length)),
+        now: () => rt.clock.now(),
+        ids: rt.kernel.ids,
+        disabled: opts.disabled,
+      });
+      runner = r;
+      rt.subscribe(channels.allocations, (msg) => r.onAllocation(msg.body));
+      rt.subscribe(channels.strategyControl, (msg) => {
+        if (r.onControl(msg.body)) {
+          rt.log.info({ strategy: msg.body.strategy, enabled: msg.body.enabled }, 'strategy control');
+        }
+      });
+      rt.subscribe(channels.opportunities, (msg) => {
+        for (const req of r.onOpportunity(msg.body, rt.halted)) rt.publish(channels.tradeRequests, req);
+      });
+      rt.log.info({ strategies: strategies.map((s) => s.name) }, 'strategy runner started');
+    },
+    health() {
+      if (!runner) return {};
+      const h: Record<string, number | boolean> = { ...runner.stats };
+      for (const s of runner.strategies) h[`enabled.${s.name}`] = runner.isEnabled(s.name);
+      return h;
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMarketMatcherAgent } from '../../src/agents/market-matcher.ts';
+import { startAgents } from '../../src/core/agent.ts';
+import { channels } from '../../src/core/channels.ts';
+import { createMemoryMatchStore } from '../../src/matcher/store.ts';
+import { type FakeAnthropic, startFakeAnthropic, toolAnswer } from '../fakes/anthropic-server.ts';
+import { kxFed, kxT90k12, kxT100k12, pmBinance100k, pmBrti100k, pmFed } from '../matcher/cases.ts';
+import { record, testKernel } from '../scanner/kernel.ts';
+
+describe('market matcher agent on the in-process bus', () => {
+  let fake: FakeAnthropic;
+  beforeAll(async () => {
+    fake = await startFakeAnthropic(() =>
+      toolAnswer({ same_event: true, relation: 'identical', resolution_differences: [], confidence: 0.95 }),
+    );
+  });
+  afterAll(() => fake.close());
+
+  it('rules only: publishes oracle links and market links, withholds rejected pairs', async () => {
+    const k = testKernel();
+    const links = record(k, channels.links);
+    const olinks = record(k, channels.oracleLinks);
+    const agent = createMarketMatcherAgent({ store: createMemoryMatchStore(), llm: null });
+    const run = await startAgents(k, [agent]);
+    expect(agent.matcher()!.rulesOnly).toBe(true);
+    k.bus.publish(channels.markets('polymarket'), pmBrti100k);
+    k.bus.publish(channels.markets('polymarket'), pmBinance100k);
+    k.bus.publish(channels.markets('kalshi'), kxT100k12);
+    k.bus.publish(channels.markets('kalshi'), kxT90k12);
+    await k.bus.idle();
+    expect(olinks.map((l) => l.market.marketId).sort()).toEqual(
+      [kxT100k12, kxT90k12, pmBinance100k, pmBrti100k].map((m) => m.marketId).sort(),
+    );
+    const summary = links.map((l) => `${l.a.marketId} ${l.relation} ${l.b.marketId}`).sort();
+    expect(summary).toEqual([
+      'KXBTCD-26DEC3112-T100000 implies KXBTCD-26DEC3112-T90000',
+      'pm-btc-100k-brti identical KXBTCD-26DEC3112-T100000',
+      'pm-btc-100k-brti implies KXBTCD-26DEC3112-T90000',
+    ]);
+    await run.stop();
+    await k.bus.close();
+  });
+
+  it('with ANTHROPIC_API_KEY: undetermined pairs go to the LLM (fake Messages API) and link', async () => {
+    const k = testKernel({
+      ANTHROPIC_API_KEY: 'k',
+      ANTHROPIC_BASE_URL: fake.url,
+      ANTHROPIC_MODEL: 'claude-test',
+    });
+    const links = record(k, channels.links);
+    const agent = createMarketMatcherAgent({ store: createMemoryMatchStore() });
+    const run = await startAgents(k, [agent]);
+    expect(agent.matcher()!.rulesOnly).toBe(false);
+    k.bus.publish(channels.markets('polymarket'), pmFed);
+    k.bus.publish(channels.markets('kalshi'), kxFed);
+    await k.bus.idle();
+    expect(links).toHaveLength(1);
+    expect(links[0]).toMatchObject({ relation: 'identical', stage: 'llm', confidence: 0.95 });
+    expect(fake.requests.at(-1)!.body.model).toBe('claude-test');
+    await run.stop();
+    await k.bus.close();
+  });
+});
