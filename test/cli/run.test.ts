@@ -1,0 +1,106 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { newReadStats, readCapture } from '../../src/capture/reader.ts';
+import { replay } from '../../src/capture/replay.ts';
+import { SimClock } from '../../src/core/clock.ts';
+import { createDecoders } from '../../src/venues/registry.ts';
+
+const BIN = resolve('bin/pm-arb.js');
+const dir = mkdtempSync(join(tmpdir(), 'pmarb-run-'));
+
+interface Proc {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Spawns the CLI; sends SIGINT once stderr matches `interruptOn` (if given). */
+function run(args: string[], interruptOn?: RegExp): Promise<Proc> {
+  return new Promise((done, fail) => {
+    const env = { ...process.env, LOG_LEVEL: 'silent', DATA_DIR: join(dir, 'data') };
+    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let sent = false;
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (interruptOn && !sent && interruptOn.test(stderr)) {
+        sent = true;
+        // let some frames flow first
+        setTimeout(() => child.kill('SIGINT'), 700);
+      }
+    });
+    const guard = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('error', fail);
+    child.on('close', (code, signal) => {
+      clearTimeout(guard);
+      done({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+describe('pm-arb run', () => {
+  it('starts every agent on the simulated feeds, prints the banner, and stops cleanly after --duration', async () => {
+    const r = await run(['run', '--feeds', 'sim', '--seed', '3', '--duration', '1500ms']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/pm-arb run: mode paper, feeds sim \(seed 3\), bus inproc, store PGlite/);
+    expect(r.stderr).toMatch(/venue-watcher-polymarket, venue-watcher-kalshi, oracle-binance, oracle-chainlink/);
+    expect(r.stderr).toMatch(/duration 1500ms reached, stopping agents/);
+    expect(r.stderr).toMatch(/pm-arb run: stopped/);
+  });
+
+  it('stops gracefully on SIGINT', async () => {
+    const r = await run(['run'], /pm-arb run: mode/);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/SIGINT received, stopping agents/);
+    expect(r.stderr).toMatch(/pm-arb run: stopped/);
+  });
+
+  it('rejects a bad --feeds value with a usage error', async () => {
+    const r = await run(['run', '--feeds', 'mars']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--feeds must be sim or live/);
+  });
+});
+
+describe('pm-arb record', () => {
+  it('records the simulated feeds until SIGINT with every line complete, and the recording replays', async () => {
+    const out = join(dir, 'rec.jsonl');
+    const r = await run(['record', '--feeds', 'sim', '--out', out], /record: .* until Ctrl-C/);
+    expect(r.code, r.stderr).toBe(0);
+    const m = /record: stopped by SIGINT; wrote (\d+) frames/.exec(r.stderr);
+    expect(m, r.stderr).not.toBeNull();
+    const text = readFileSync(out, 'utf8');
+    expect(text.endsWith('\n')).toBe(true);
+    const lines = text.trimEnd().split('\n');
+    expect(lines.length).toBe(Number(m![1]));
+    expect(lines.length).toBeGreaterThan(10);
+    const stats = newReadStats();
+    const decoders = createDecoders();
+    const result = await replay({ frames: readCapture(out, { stats }), clock: new SimClock(), decoders, publish: () => {} });
+    expect(stats.bad).toBe(0);
+    expect(result.events.market).toBeGreaterThan(0);
+    expect(result.events.book).toBeGreaterThan(0);
+  });
+
+  it('stops after --duration', async () => {
+    const out = join(dir, 'rec2.jsonl');
+    const r = await run(['record', '--feeds', 'sim', '--venues', 'kalshi,binance', '--duration', '1s', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/record: duration 1s reached; wrote \d+ frames/);
+    const sources = new Set(
+      readFileSync(out, 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { source: string }).source),
+    );
+    expect([...sources].sort()).toEqual(['sim.binance.ws', 'sim.kalshi.rest.events', 'sim.kalshi.rest.markets', 'sim.kalshi.ws']);
+  });
+});
