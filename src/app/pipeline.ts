@@ -4,7 +4,11 @@
  * kernel's clock; `feeds: 'live'` connects to the real venues (paper trading unless configured otherwise).
  */
 import type { Agent, Kernel } from '../core/agent.ts';
+import { createCapitalAllocator } from '../agents/capital-allocator.ts';
+import { createExecutor } from '../agents/executor.ts';
 import { createOracleAgent } from '../agents/oracle-agent.ts';
+import { createRiskGuardian } from '../agents/risk-guardian.ts';
+import { probationAmount } from '../allocator/score.ts';
 import { createVenueWatcher } from '../agents/venue-watcher.ts';
 import { createFeedDecoders, createLiveFeed, type FeedName } from '../venues/registry.ts';
 import { createSimHub, type SimHub } from '../venues/sim/feed.ts';
@@ -57,6 +61,8 @@ export async function buildAgents(kernel: Kernel, opts: PipelineOptions): Promis
   //   market matcher, opportunity scanner, strategy runner, risk guardian, executor (paper/live),
   //   capital allocator, ledger/persister, dashboard/alerts.
   // e.g. agents.push(createMatcher({ ... }));
+  // risk guardian, paper executor, capital allocator (keep after the strategy runner)
+  agents.push(createRiskGuardian({ probationAllocation: probationAmount(kernel.config) }), createExecutor(), createCapitalAllocator());
 
   return agents;
 }
