@@ -3,13 +3,14 @@
  * oracle agents), then the agents that consume them. `feeds: 'sim'` runs the seeded simulated market on the
  * kernel's clock; `feeds: 'live'` connects to the real venues (paper trading unless configured otherwise).
  */
-import type { Agent, Kernel } from '../core/agent.ts';
+
 import { createCapitalAllocator } from '../agents/capital-allocator.ts';
 import { createExecutor } from '../agents/executor.ts';
 import { createOracleAgent } from '../agents/oracle-agent.ts';
 import { createRiskGuardian } from '../agents/risk-guardian.ts';
-import { probationAmount } from '../allocator/score.ts';
 import { createVenueWatcher } from '../agents/venue-watcher.ts';
+import { probationAmount } from '../allocator/score.ts';
+import type { Agent, Kernel } from '../core/agent.ts';
 import { createFeedDecoders, createLiveFeed, type FeedName } from '../venues/registry.ts';
 import { createSimHub, type SimHub } from '../venues/sim/feed.ts';
 import type { SimOptions } from '../venues/sim/market.ts';
@@ -33,14 +34,22 @@ export interface FeedSources {
 }
 
 /** One FrameSource per feed: all from one simulator hub (so venues and oracles agree), or the live adapters. */
-export function createFeedSources(kernel: Kernel, opts: Pick<PipelineOptions, 'feeds' | 'seed' | 'sim'>): FeedSources {
+export function createFeedSources(
+  kernel: Kernel,
+  opts: Pick<PipelineOptions, 'feeds' | 'seed' | 'sim'>,
+): FeedSources {
   if (opts.feeds === 'sim') {
     const hub = createSimHub({ ...opts.sim, seed: opts.seed ?? 1, clock: kernel.clock });
     return { hub, source: (name) => hub.source(`sim-${name}`, [`${name}.`]) };
   }
   return {
     source: (name) =>
-      createLiveFeed(name, { config: kernel.config, clock: kernel.clock, log: kernel.log, decoders: createFeedDecoders(name) }),
+      createLiveFeed(name, {
+        config: kernel.config,
+        clock: kernel.clock,
+        log: kernel.log,
+        decoders: createFeedDecoders(name),
+      }),
   };
 }
 
@@ -51,10 +60,16 @@ export async function buildAgents(kernel: Kernel, opts: PipelineOptions): Promis
 
   // ---- feeds: venue watchers and oracle agents
   for (const venue of ['polymarket', 'kalshi'] as const) {
-    if (want(venue)) agents.push(createVenueWatcher({ venue, source: feeds.source(venue), decoder: createFeedDecoders(venue) }));
+    if (want(venue))
+      agents.push(
+        createVenueWatcher({ venue, source: feeds.source(venue), decoder: createFeedDecoders(venue) }),
+      );
   }
   for (const source of ['binance', 'chainlink'] as const) {
-    if (want(source)) agents.push(createOracleAgent({ source, feed: feeds.source(source), decoder: createFeedDecoders(source) }));
+    if (want(source))
+      agents.push(
+        createOracleAgent({ source, feed: feeds.source(source), decoder: createFeedDecoders(source) }),
+      );
   }
 
   // ---- AGENTS OF THE OTHER ENGINEERS: add each here, in this order (they start in order, stop in reverse):
@@ -62,7 +77,11 @@ export async function buildAgents(kernel: Kernel, opts: PipelineOptions): Promis
   //   capital allocator, ledger/persister, dashboard/alerts.
   // e.g. agents.push(createMatcher({ ... }));
   // risk guardian, paper executor, capital allocator (keep after the strategy runner)
-  agents.push(createRiskGuardian({ probationAllocation: probationAmount(kernel.config) }), createExecutor(), createCapitalAllocator());
+  agents.push(
+    createRiskGuardian({ probationAllocation: probationAmount(kernel.config) }),
+    createExecutor(),
+    createCapitalAllocator(),
+  );
 
   return agents;
 }
