@@ -1,0 +1,124 @@
+/**
+ * Store write throughput: the persister's path — rows mapped from fill and opportunity messages, written in
+ * batches (one transaction per batch, one INSERT … SELECT FROM unnest … ON CONFLICT DO NOTHING per table) — into
+ * PostgreSQL (127.0.0.1:5432, a schema of its own) and into file-backed PGlite. Medians of several runs.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Fill, Opportunity } from '../src/core/messages.ts';
+import { type Db, openDb } from '../src/store/db.ts';
+import { migrate } from '../src/store/migrations.ts';
+import { fillRow, opportunityRow, type Row } from '../src/store/rows.ts';
+import { writeRows } from '../src/store/writer.ts';
+import { type BenchContext, median, nowNs } from './harness.ts';
+
+const PG_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+function fill(i: number): Fill {
+  return {
+    type: 'fill',
+    id: `f-${i}`,
+    orderId: `o-${i}`,
+    requestId: `r-${i}`,
+    strategy: 'sniper',
+    venue: 'polymarket',
+    marketId: `m-${i % 100}`,
+    tokenId: `t-${i % 200}`,
+    side: i % 2 ? 'buy' : 'sell',
+    price: 1 + (i % 999_999),
+    shares: 1_000_000 + i,
+    fee: 12_345 + (i % 77),
+    liquidity: 'taker',
+    kind: 'trade',
+    ts: 1_700_000_000_000 + i,
+  };
+}
+
+function opportunity(i: number): Opportunity {
+  return {
+    type: 'opportunity',
+    id: `op-${i}`,
+    kind: 'cross_venue',
+    legs: [
+      { venue: 'polymarket', marketId: 'm', tokenId: 't', side: 'buy', limitPrice: 451_200, shares: 10_000_000 },
+      { venue: 'kalshi', marketId: 'K', tokenId: 'K:no', side: 'buy', limitPrice: 520_000, shares: 10_000_000 },
+    ],
+    edge: 123_456 + i,
+    edgeBps: 25,
+    cost: 9_712_000,
+    fees: 10_001,
+    shares: 10_000_000,
+    signal: 0.5,
+    detectedAt: 1_700_000_000_000 + i,
+    expiresAt: 1_700_000_005_000 + i,
+    data: [{ key: 'polymarket:t', receiveTime: 1_700_000_000_000 + i }],
+  };
+}
+
+/** Writes `total` rows (half fills, half opportunities) in batches of `batch`; returns rows/s. */
+async function once(db: Db, run: number, total: number, batch: number): Promise<number> {
+  // rows are mapped before the clock starts: the persister maps them on arrival, off the write path
+  const batches: { fills: Row[]; opps: Row[] }[] = [];
+  for (let start = 0; start < total; start += batch) {
+    const fills: Row[] = [];
+    const opps: Row[] = [];
+    for (let i = start; i < Math.min(total, start + batch); i++) {
+      const id = run * total + i;
+      if (i % 2) fills.push(fillRow(fill(id)).row);
+      else opps.push(opportunityRow(opportunity(id)).row);
+    }
+    batches.push({ fills, opps });
+  }
+  const t0 = nowNs();
+  for (const b of batches) {
+    await db.transaction(async (tx) => {
+      await writeRows(tx, 'fills', b.fills);
+      await writeRows(tx, 'opportunities', b.opps);
+    });
+  }
+  return total / ((nowNs() - t0) / 1e9);
+}
+
+async function measure(db: Db, ctx: BenchContext, total: number, batch: number, runs: number): Promise<number> {
+  await migrate(db);
+  await once(db, 1_000, Math.min(total, 4_000), batch); // warm-up: plans, caches, WASM JIT
+  const rates: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    rates.push(await once(db, r, total, batch));
+    ctx.log(`${db.backend} run ${r + 1}: ${Math.round(rates[r]!)} rows/s`);
+  }
+  return median(rates);
+}
+
+export async function run(ctx: BenchContext): Promise<void> {
+  const total = ctx.quick ? 10_000 : 60_000;
+  const batch = 2_000;
+  const runs = ctx.quick ? 3 : 5;
+
+  const schema = `bench_store_${randomBytes(4).toString('hex')}`;
+  const pg = await openDb({ url: PG_URL, schema });
+  let pgRate: number;
+  try {
+    pgRate = await measure(pg, ctx, total, batch, runs);
+  } finally {
+    await pg.exec(`DROP SCHEMA ${schema} CASCADE`);
+    await pg.close();
+  }
+
+  const dir = mkdtempSync(join(tmpdir(), 'pm-arb-bench-pglite-'));
+  const lite = await openDb({ dataDir: dir });
+  let liteRate: number;
+  try {
+    liteRate = await measure(lite, ctx, total, batch, runs);
+  } finally {
+    await lite.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const how = `${total} rows (fills + opportunities), batches of ${batch} in one transaction each, median of ${runs}`;
+  ctx.record('store.pg.rows_s', pgRate, `PostgreSQL 127.0.0.1: ${how}`);
+  ctx.record('store.pglite.rows_s', liteRate, `PGlite, file-backed: ${how}`);
+  ctx.record('store.pglite_ratio', liteRate / pgRate, 'PGlite rows/s ÷ PostgreSQL rows/s');
+}
