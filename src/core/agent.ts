@@ -69,6 +69,9 @@ export class AgentRuntime {
   private readonly heartbeatMs: number;
   private processed = 0;
   private failed = 0;
+  /** HALT_ALL in force (trading agents) and PAUSE in force: independent, so lifting one keeps the other. */
+  private haltFlag = false;
+  private pauseFlag = false;
 
   constructor(kernel: Kernel, agent: Agent, opts: AgentRuntimeOptions = {}) {
     this.kernel = kernel;
@@ -93,7 +96,7 @@ export class AgentRuntime {
   }
   /** True while HALT_ALL is in force (trading agents only). */
   get halted(): boolean {
-    return this.current === 'halted';
+    return this.haltFlag;
   }
 
   /** Subscribes in this agent's consumer group (or `opts.group`), counting outcomes for the heartbeat. */
@@ -124,7 +127,7 @@ export class AgentRuntime {
       { group: this.agent.name, consumer: this.kernel.instance, ...opts },
       wrapped,
     );
-    if (this.current === 'paused') sub.pause();
+    if (this.pauseFlag || this.current === 'faulted') sub.pause();
     this.subs.push(sub);
     return sub;
   }
@@ -148,7 +151,8 @@ export class AgentRuntime {
       this.heartbeat();
       throw err;
     }
-    if (this.current === 'starting') this.current = 'running';
+    if (this.current === 'starting')
+      this.current = this.pauseFlag ? 'paused' : this.haltFlag ? 'halted' : 'running';
     this.heartbeat();
     this.heartbeatTimer = this.kernel.clock.every(this.heartbeatMs, () => this.heartbeat());
   }
@@ -193,20 +197,28 @@ export class AgentRuntime {
     const mine = cmd.target === undefined || cmd.target === this.agent.name;
     switch (cmd.command) {
       case 'HALT_ALL':
-        if (this.agent.trading) this.current = 'halted';
+        if (!this.agent.trading) break;
+        this.haltFlag = true;
         break;
       case 'PAUSE':
         if (!mine) return;
-        this.current = 'paused';
-        for (const s of this.subs) s.pause();
+        if (!this.pauseFlag) for (const s of this.subs) s.pause();
+        this.pauseFlag = true;
         break;
       case 'RESUME':
-        if (!mine && this.current !== 'halted') return;
-        if (this.current === 'paused') for (const s of this.subs) s.resume();
-        this.current = 'running';
+        // a RESUME aimed at another agent lifts neither its pause nor our halt
+        if (!mine) return;
+        if (this.pauseFlag) for (const s of this.subs) s.resume();
+        this.pauseFlag = false;
+        this.haltFlag = false;
         break;
     }
-    this.kernel.log.info({ agent: this.agent.name, command: cmd.command, reason: cmd.reason }, 'system command');
+    if (this.current !== 'starting')
+      this.current = this.pauseFlag ? 'paused' : this.haltFlag ? 'halted' : 'running';
+    this.kernel.log.info(
+      { agent: this.agent.name, command: cmd.command, reason: cmd.reason },
+      'system command',
+    );
     this.agent.onSystem?.(cmd, this);
     this.heartbeat();
   }

@@ -88,6 +88,8 @@ interface Consumer {
   closed: boolean;
   /** counted in `busy`: has queued or running work and is not paused or closed */
   active: boolean;
+  /** the async handler in hand, so close() can let it finish */
+  inflight: Promise<void> | undefined;
 }
 
 interface Group {
@@ -142,7 +144,8 @@ export class InProcBus implements Bus {
     if (this.maxLen > 0) {
       ch.retained.push(env);
       // amortised trim: let it grow 10% past the bound, then cut back
-      if (ch.retained.length > this.maxLen * 1.1 + 16) ch.retained.splice(0, ch.retained.length - this.maxLen);
+      if (ch.retained.length > this.maxLen * 1.1 + 16)
+        ch.retained.splice(0, ch.retained.length - this.maxLen);
     }
     for (const g of ch.groups.values()) this.route(g, { env, attempt: 1 });
     return id;
@@ -170,13 +173,18 @@ export class InProcBus implements Bus {
       paused: false,
       closed: false,
       active: false,
+      inflight: undefined,
     };
     group.consumers.push(consumer);
     if (isNewGroup && opts.from === 'start') {
       for (const env of ch.retained) this.enqueue(consumer, { env, attempt: 1 });
     }
     return {
-      close: async () => this.closeConsumer(consumer),
+      close: async () => {
+        this.closeConsumer(consumer);
+        // graceful: the message in hand finishes (and is acked) before close resolves
+        await consumer.inflight;
+      },
       pause: () => {
         consumer.paused = true;
         this.track(consumer);
@@ -273,11 +281,12 @@ export class InProcBus implements Bus {
       if (result) {
         // async handler: continue after it settles, keeping per-consumer order
         const next = (): void => {
+          c.inflight = undefined;
           c.running = false;
           this.track(c);
           this.schedule(c);
         };
-        result.then(next, next);
+        c.inflight = result.then(next, next);
         return;
       }
     }
