@@ -1,0 +1,201 @@
+/**
+ * The live Polymarket FrameSource: Gamma discovery (active markets, paginated), CLOB book snapshots by POST
+ * /books (≤ 500 ids a request), then the websocket market channel for every token; optionally rediscovers on
+ * an interval and subscribes new tokens. Every response and frame reaches `onFrame` as a RawFrame; the decoder
+ * (decoder.ts) turns them into Markets and books, so live, record and replay share one parse path.
+ */
+
+import type { BackoffOptions } from '../transport/backoff.ts';
+import type { RateRules } from '../transport/rate-limit.ts';
+import type { FrameSource, RawFrame } from '../types.ts';
+import { stringArray } from './parse.ts';
+import { createPolymarketRest, type PolymarketRest } from './rest.ts';
+import type { GammaMarket } from './wire.ts';
+import { PolymarketMarketWs } from './ws.ts';
+
+export interface PolymarketFeedOptions {
+  readonly gammaUrl?: string;
+  readonly clobUrl?: string;
+  readonly wsUrl?: string;
+  /** Receive-time stamps (the kernel clock's now). */
+  readonly now: () => number;
+  /** Which discovered (active, open, order-book) markets to follow; default all. */
+  readonly marketFilter?: (m: GammaMarket) => boolean;
+  /** Follow at most this many markets (after the filter). */
+  readonly maxMarkets?: number;
+  /** Gamma page size (default 500) and page cap (default 200). */
+  readonly pageSize?: number;
+  readonly maxPages?: number;
+  /** Extra Gamma /markets query parameters (e.g. tag_id, order). */
+  readonly gammaQuery?: Readonly<Record<string, string>>;
+  /** Rediscover every this many ms and follow new markets (default 0: never). */
+  readonly refreshMs?: number;
+  readonly rateRules?: RateRules;
+  readonly http?: {
+    readonly timeoutMs?: number;
+    readonly retries?: number;
+    readonly backoff?: BackoffOptions;
+  };
+  readonly ws?: {
+    readonly pingIntervalMs?: number;
+    readonly silenceMs?: number;
+    readonly maxAssetsPerConnection?: number;
+    readonly backoff?: BackoffOptions;
+  };
+  /** A websocket connection opened or dropped (a caller may mark books stale: decoder.markStale). */
+  readonly onConnection?: (event: { shard: number; connected: boolean }) => void;
+  /** Errors of background work (rediscovery) that do not stop the feed. */
+  readonly onError?: (err: Error) => void;
+}
+
+export interface PolymarketFeed extends FrameSource {
+  /** Token ids followed on the websocket. */
+  tokens(): readonly string[];
+  /** Runs one discovery pass now; resolves with the number of new tokens. */
+  refresh(): Promise<number>;
+  /** Drops and reopens every websocket connection. */
+  reconnect(): void;
+}
+
+/** Markets worth a book: active, not closed/archived, order book enabled and accepting orders. */
+export function isTradable(m: GammaMarket): boolean {
+  return (
+    m.active !== false &&
+    m.closed !== true &&
+    m.archived !== true &&
+    m.enableOrderBook !== false &&
+    m.acceptingOrders !== false &&
+    typeof m.conditionId === 'string' &&
+    m.conditionId !== ''
+  );
+}
+
+function tokenIdsOf(m: GammaMarket): string[] {
+  try {
+    return stringArray(m.clobTokenIds ?? '[]', 'clobTokenIds').filter((t) => /^\d+$/.test(t));
+  } catch {
+    return [];
+  }
+}
+
+export function createPolymarketFeed(opts: PolymarketFeedOptions): PolymarketFeed {
+  let onFrame: ((f: RawFrame) => void) | undefined;
+  const emit = (f: RawFrame): void => {
+    if (onFrame) onFrame(f);
+  };
+  const rest: PolymarketRest = createPolymarketRest({
+    gammaUrl: opts.gammaUrl,
+    clobUrl: opts.clobUrl,
+    now: opts.now,
+    onFrame: emit,
+    rateRules: opts.rateRules,
+    timeoutMs: opts.http?.timeoutMs,
+    retries: opts.http?.retries,
+    backoff: opts.http?.backoff,
+  });
+  const ws = new PolymarketMarketWs({
+    url: opts.wsUrl,
+    now: opts.now,
+    onFrame: emit,
+    pingIntervalMs: opts.ws?.pingIntervalMs,
+    silenceMs: opts.ws?.silenceMs,
+    maxAssetsPerConnection: opts.ws?.maxAssetsPerConnection,
+    backoff: opts.ws?.backoff,
+    onConnection: (e) => opts.onConnection?.({ shard: e.shard, connected: e.connected }),
+  });
+  const followed = new Set<string>();
+  const markets = new Set<string>();
+  let refreshTimer: NodeJS.Timeout | undefined;
+  let refreshing: Promise<number> | undefined;
+  let lastError: string | null = null;
+  let running = false;
+
+  async function discover(): Promise<number> {
+    const found = await rest.discoverMarkets({
+      pageSize: opts.pageSize,
+      maxPages: opts.maxPages,
+      query: opts.gammaQuery,
+    });
+    const fresh: string[] = [];
+    for (const m of found) {
+      if (!isTradable(m)) continue;
+      if (opts.marketFilter && !opts.marketFilter(m)) continue;
+      if (!markets.has(m.conditionId!)) {
+        if (opts.maxMarkets !== undefined && markets.size >= opts.maxMarkets) continue;
+        markets.add(m.conditionId!);
+      }
+      for (const t of tokenIdsOf(m)) {
+        if (!followed.has(t)) {
+          followed.add(t);
+          fresh.push(t);
+        }
+      }
+    }
+    if (fresh.length > 0) {
+      await rest.books(fresh);
+      if (!running) return fresh.length;
+      ws.subscribe(fresh);
+    }
+    return fresh.length;
+  }
+
+  const refresh = (): Promise<number> => {
+    if (!refreshing) {
+      refreshing = discover().finally(() => {
+        refreshing = undefined;
+      });
+    }
+    return refreshing;
+  };
+
+  return {
+    name: 'polymarket',
+    async start(cb) {
+      if (running) throw new Error('polymarket feed already started');
+      onFrame = cb;
+      running = true;
+      ws.start();
+      try {
+        await refresh();
+      } catch (e) {
+        lastError = e instanceof Error ? e.message : String(e);
+        running = false;
+        await ws.stop();
+        throw e;
+      }
+      if (opts.refreshMs && opts.refreshMs > 0) {
+        refreshTimer = setInterval(() => {
+          refresh().catch((e: unknown) => {
+            const err = e instanceof Error ? e : new Error(String(e));
+            lastError = err.message;
+            opts.onError?.(err);
+          });
+        }, opts.refreshMs);
+      }
+    },
+    async stop() {
+      running = false;
+      if (refreshTimer) clearInterval(refreshTimer);
+      refreshTimer = undefined;
+      await ws.stop();
+      await refreshing?.catch(() => 0);
+      await rest.close();
+    },
+    health() {
+      const h = ws.health();
+      const last = typeof h.lastMessageAt === 'number' ? h.lastMessageAt : null;
+      return {
+        ...h,
+        ...rest.stats(),
+        lastMessageAgeMs: last === null ? null : Math.max(0, opts.now() - last),
+        framesRejected: h.framesMalformed ?? 0,
+        markets: markets.size,
+        tokens: followed.size,
+        lastError: lastError ?? h.lastError ?? null,
+      };
+    },
+    tokens: () => [...followed],
+    refresh,
+    reconnect: () => ws.reconnectAll(),
+  };
+}
