@@ -48,7 +48,10 @@ export interface OpenDbOptions {
 }
 
 /** Opens the database the config names: PostgreSQL on DATABASE_URL, else PGlite under DATA_DIR/pglite. */
-export function openDbFromConfig(config: Config, extra: Omit<OpenDbOptions, 'url' | 'dataDir'> = {}): Promise<Db> {
+export function openDbFromConfig(
+  config: Config,
+  extra: Omit<OpenDbOptions, 'url' | 'dataDir'> = {},
+): Promise<Db> {
   return openDb({ ...extra, url: config.databaseUrl, dataDir: resolve(config.dataDir, 'pglite') });
 }
 
@@ -100,7 +103,9 @@ async function openPostgres(url: string, opts: OpenDbOptions): Promise<Db> {
         'Is the server running and DATABASE_URL right? Unset DATABASE_URL to use the embedded database instead.',
     );
   }
-  const wrap = (q: (sql: string, params?: unknown[]) => Promise<{ rows: unknown[]; rowCount: number | null }>) =>
+  const wrap = (
+    q: (sql: string, params?: unknown[]) => Promise<{ rows: unknown[]; rowCount: number | null }>,
+  ) =>
     ({
       async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
         const r = await q(sql, params ? [...params] : undefined);

@@ -1,5 +1,12 @@
 /** The store: PGlite by default, PostgreSQL on DATABASE_URL; migrations, batched writer, recovery reads. */
-export { type Db, DbUnavailableError, type OpenDbOptions, openDb, openDbFromConfig, type Queryable } from './db.ts';
+export {
+  type Db,
+  DbUnavailableError,
+  type OpenDbOptions,
+  openDb,
+  openDbFromConfig,
+  type Queryable,
+} from './db.ts';
 export { prune, type Retention, retentionFromConfig, type StoreStatus, storeStatus } from './maintenance.ts';
 export { MIGRATIONS, type Migration, migrate, migrationStatus, TABLES } from './migrations.ts';
 export {

@@ -20,7 +20,11 @@ export const retentionFromConfig = (c: Config): Retention => ({
 const DAY_MS = 86_400_000;
 
 /** Deletes opportunities, heartbeat history and sampled history older than their retention. Returns rows deleted. */
-export async function prune(q: Queryable, retention: Retention, now: number): Promise<Record<string, number>> {
+export async function prune(
+  q: Queryable,
+  retention: Retention,
+  now: number,
+): Promise<Record<string, number>> {
   const cut = (days: number): string => String(now - days * DAY_MS);
   const targets: [string, string, number][] = [
     ['opportunities', 'detected_at', retention.opportunitiesDays],
@@ -45,7 +49,10 @@ export interface StoreStatus {
   readonly rows: Record<string, number>;
 }
 
-export async function storeStatus(db: Db, migrations: readonly Migration[] = MIGRATIONS): Promise<StoreStatus> {
+export async function storeStatus(
+  db: Db,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<StoreStatus> {
   const st = await migrationStatus(db, migrations);
   const rows: Record<string, number> = {};
   const present = await db.query<{ table_name: string }>(

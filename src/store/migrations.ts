@@ -52,8 +52,10 @@ CREATE TABLE outcome_tokens (
 );
 CREATE INDEX outcome_tokens_market_idx ON outcome_tokens (venue, market_id);
 
--- Latest verdict per market pair (rules, LLM, cache or manual), as published on the links channel.
+-- Latest link per market pair (rules, LLM, cache or manual), as published on the links channel. pair_key is
+-- order-independent: "venue:market|venue:market", the two sides sorted.
 CREATE TABLE market_matches (
+  pair_key text PRIMARY KEY,
   a_venue text NOT NULL,
   a_market text NOT NULL,
   b_venue text NOT NULL,
@@ -62,13 +64,13 @@ CREATE TABLE market_matches (
   confidence double precision NOT NULL,
   stage text NOT NULL,
   reasons jsonb NOT NULL,
-  decided_at bigint NOT NULL,
-  PRIMARY KEY (a_venue, a_market, b_venue, b_market)
+  decided_at bigint NOT NULL
 );
 CREATE INDEX market_matches_relation_idx ON market_matches (relation, confidence DESC);
 
--- LLM verdicts cached by the pair and both markets' versions (a changed description asks again).
+-- Verdicts (rules or LLM) keyed by the pair and both markets' versions: a changed description is judged afresh.
 CREATE TABLE match_verdicts (
+  key text PRIMARY KEY,
   a_venue text NOT NULL,
   a_market text NOT NULL,
   a_version text NOT NULL,
@@ -77,23 +79,25 @@ CREATE TABLE match_verdicts (
   b_version text NOT NULL,
   relation text NOT NULL,
   confidence double precision NOT NULL,
-  model text,
+  stage text NOT NULL,
   reasons jsonb NOT NULL,
-  decided_at bigint NOT NULL,
-  PRIMARY KEY (a_venue, a_market, a_version, b_venue, b_market, b_version)
+  same_event boolean,
+  differences jsonb,
+  decided_at bigint NOT NULL
 );
+CREATE INDEX match_verdicts_pair_idx ON match_verdicts (a_venue, a_market, b_venue, b_market);
 
--- A person's word on a pair; wins over any verdict.
+-- A person's word on a pair (approve, optionally with the relation to use, or reject); wins over any verdict.
 CREATE TABLE match_overrides (
+  pair_key text PRIMARY KEY,
   a_venue text NOT NULL,
   a_market text NOT NULL,
   b_venue text NOT NULL,
   b_market text NOT NULL,
-  relation text NOT NULL,
-  note text NOT NULL DEFAULT '',
-  created_by text NOT NULL DEFAULT 'operator',
-  created_at bigint NOT NULL,
-  PRIMARY KEY (a_venue, a_market, b_venue, b_market)
+  decision text NOT NULL,
+  relation text,
+  note text,
+  at bigint NOT NULL
 );
 
 CREATE TABLE oracle_links (
@@ -378,7 +382,10 @@ async function appliedVersions(q: Queryable): Promise<Map<number, { name: string
   return new Map(
     r.rows.map((row) => [
       Number(row.version),
-      { name: row.name, appliedAt: row.applied_at instanceof Date ? row.applied_at.toISOString() : String(row.applied_at) },
+      {
+        name: row.name,
+        appliedAt: row.applied_at instanceof Date ? row.applied_at.toISOString() : String(row.applied_at),
+      },
     ]),
   );
 }
@@ -404,12 +411,17 @@ export async function migrate(db: Db, migrations: readonly Migration[] = MIGRATI
   return done;
 }
 
-export async function migrationStatus(db: Db, migrations: readonly Migration[] = MIGRATIONS): Promise<MigrationStatus> {
+export async function migrationStatus(
+  db: Db,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<MigrationStatus> {
   await db.exec(BOOKKEEPING);
   const have = await appliedVersions(db);
   return {
     applied: [...have].map(([version, v]) => ({ version, name: v.name, appliedAt: v.appliedAt })),
-    pending: migrations.filter((m) => !have.has(m.version)).map((m) => ({ version: m.version, name: m.name })),
+    pending: migrations
+      .filter((m) => !have.has(m.version))
+      .map((m) => ({ version: m.version, name: m.name })),
   };
 }
 

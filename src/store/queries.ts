@@ -19,7 +19,6 @@ const str = (v: unknown): string => String(v);
 const int = (v: unknown): number => Number(v);
 const mic = (v: unknown): number => parseMicro(String(v));
 const optStr = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
-const jsonOf = <T>(v: unknown): T => (typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
 
 export function fillFromRow(r: R): Fill {
   return {
@@ -139,7 +138,10 @@ export async function latestEquity(q: Queryable): Promise<EquitySnapshot | null>
 }
 
 /** Open positions, latest state. */
-export async function latestPositions(q: Queryable, opts: { includeClosed?: boolean } = {}): Promise<Position[]> {
+export async function latestPositions(
+  q: Queryable,
+  opts: { includeClosed?: boolean } = {},
+): Promise<Position[]> {
   const r = await q.query<R>(
     `SELECT * FROM positions ${opts.includeClosed ? '' : 'WHERE shares <> 0'} ORDER BY venue, market_id, token_id, strategy`,
   );
@@ -165,7 +167,11 @@ export async function decisionsByRule(
      GROUP BY rule, verdict ORDER BY count(*) DESC, rule, verdict`,
     [String(since)],
   );
-  return r.rows.map((x) => ({ rule: str(x.rule), verdict: str(x.verdict) as RiskDecision['verdict'], count: int(x.n) }));
+  return r.rows.map((x) => ({
+    rule: str(x.rule),
+    verdict: str(x.verdict) as RiskDecision['verdict'],
+    count: int(x.n),
+  }));
 }
 
 /** Latest performance per strategy, best P&L first. */
@@ -193,7 +199,11 @@ export interface RecoveryState {
   readonly fills: Fill[];
   readonly highWaterMark: number | null;
   /** The daily-loss window in force: its start, the equity then, and the loss since (≥ 0), micro-dollars. */
-  readonly dailyLoss: { readonly windowStart: number; readonly startEquity: number; readonly loss: number } | null;
+  readonly dailyLoss: {
+    readonly windowStart: number;
+    readonly startEquity: number;
+    readonly loss: number;
+  } | null;
   readonly halted: boolean;
   readonly haltReason: string | null;
   readonly system: SystemState;

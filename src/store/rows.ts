@@ -41,12 +41,7 @@ export interface TableSpec {
   readonly upsert?: { readonly newer: string };
 }
 
-const spec = (
-  table: string,
-  columns: string,
-  key: string[],
-  upsert?: { newer: string },
-): TableSpec => ({
+const spec = (table: string, columns: string, key: string[], upsert?: { newer: string }): TableSpec => ({
   table,
   columns: columns
     .trim()
@@ -75,9 +70,9 @@ export const SPECS = {
   ),
   marketMatches: spec(
     'market_matches',
-    `a_venue text, a_market text, b_venue text, b_market text, relation text, confidence float8, stage text,
-     reasons jsonb, decided_at bigint`,
-    ['a_venue', 'a_market', 'b_venue', 'b_market'],
+    `pair_key text, a_venue text, a_market text, b_venue text, b_market text, relation text, confidence float8,
+     stage text, reasons jsonb, decided_at bigint`,
+    ['pair_key'],
     { newer: 'decided_at' },
   ),
   oracleLinks: spec(
@@ -140,7 +135,10 @@ export const SPECS = {
      allocation numeric, ts bigint`,
     ['id'],
   ),
-  allocations: spec('allocations', 'id text, strategy text, capital numeric, score float8, ts bigint', ['id', 'strategy']),
+  allocations: spec('allocations', 'id text, strategy text, capital numeric, score float8, ts bigint', [
+    'id',
+    'strategy',
+  ]),
   systemEvents: spec(
     'system_events',
     'id text, command text, target text, reason text, issued_by text, issued_at bigint',
@@ -180,14 +178,21 @@ export interface RowOf {
 
 /** Changes to the one-row system_state table, applied in message order inside the batch's transaction. */
 export type StateOp =
-  | { readonly kind: 'halt'; readonly halted: boolean; readonly reason: string; readonly by: string; readonly at: number }
+  | {
+      readonly kind: 'halt';
+      readonly halted: boolean;
+      readonly reason: string;
+      readonly by: string;
+      readonly at: number;
+    }
   | { readonly kind: 'equity'; readonly equity: number; readonly highWaterMark: number; readonly ts: number };
 
 const m = (v: number): string => toDecimal(v);
 const e8 = (v: number): string => toDecimal(v, 8);
 const n = (v: number): string => String(v);
 const s = (v: string | undefined | null): Cell => (v === undefined || v === null ? null : v);
-const opt = (v: number | undefined | null, f: (x: number) => string): Cell => (v === undefined || v === null ? null : f(v));
+const opt = (v: number | undefined | null, f: (x: number) => string): Cell =>
+  v === undefined || v === null ? null : f(v);
 const json = (v: unknown): string => JSON.stringify(v);
 const b = (v: boolean): string => (v ? 'true' : 'false');
 
@@ -221,9 +226,20 @@ export function marketRows(x: Market): RowOf[] {
   return out;
 }
 
+/** Order-independent key of a market pair: "venue:market|venue:market", sorted (as the matcher's pairKey). */
+export function pairKeyOf(
+  a: { venue: string; marketId: string },
+  b: { venue: string; marketId: string },
+): string {
+  const ka = `${a.venue}:${a.marketId}`;
+  const kb = `${b.venue}:${b.marketId}`;
+  return ka < kb ? `${ka}|${kb}` : `${kb}|${ka}`;
+}
+
 export const linkRow = (x: MarketLink): RowOf => ({
   spec: 'marketMatches',
   row: [
+    pairKeyOf(x.a, x.b),
     x.a.venue,
     x.a.marketId,
     x.b.venue,
@@ -273,7 +289,16 @@ export const opportunityRow = (x: Opportunity): RowOf => ({
 
 export const tradeRequestRow = (x: TradeRequest): RowOf => ({
   spec: 'tradeRequests',
-  row: [x.id, x.strategy, s(x.opportunityId), s(x.kind), json(x.legs), x.tif, m(x.expectedEdge), n(x.createdAt)],
+  row: [
+    x.id,
+    x.strategy,
+    s(x.opportunityId),
+    s(x.kind),
+    json(x.legs),
+    x.tif,
+    m(x.expectedEdge),
+    n(x.createdAt),
+  ],
 });
 
 export const decisionRow = (x: RiskDecision): RowOf => ({
@@ -325,7 +350,17 @@ export const fillRow = (x: Fill): RowOf => ({
 
 export const executionRow = (x: ExecutionReport): RowOf => ({
   spec: 'executionReports',
-  row: [x.id, x.requestId, x.strategy, x.status, n(x.fills), m(x.legRiskCost), m(x.fees), s(x.reason), n(x.ts)],
+  row: [
+    x.id,
+    x.requestId,
+    x.strategy,
+    x.status,
+    n(x.fills),
+    m(x.legRiskCost),
+    m(x.fees),
+    s(x.reason),
+    n(x.ts),
+  ],
 });
 
 export const positionRow = (x: Position): RowOf => ({

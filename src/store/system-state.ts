@@ -58,7 +58,9 @@ const COLS =
   'halted, halt_reason, halted_by, halted_at, high_water_mark, daily_window_start, daily_start_equity, last_equity, updated_at';
 
 export async function readSystemState(q: Queryable, forUpdate = false): Promise<SystemState> {
-  const r = await q.query<StateRow>(`SELECT ${COLS} FROM system_state WHERE id = 1${forUpdate ? ' FOR UPDATE' : ''}`);
+  const r = await q.query<StateRow>(
+    `SELECT ${COLS} FROM system_state WHERE id = 1${forUpdate ? ' FOR UPDATE' : ''}`,
+  );
   const row = r.rows[0];
   if (!row) throw new Error('system_state row is missing: run `pm-arb db migrate`');
   return fromRow(row);
@@ -129,7 +131,11 @@ export function foldState(start: SystemState, ops: readonly StateOp[], resetHour
 }
 
 /** Applies state changes inside a transaction (row locked, so concurrent writers serialize). */
-export async function applyStateOps(tx: Queryable, ops: readonly StateOp[], resetHourUtc: number): Promise<void> {
+export async function applyStateOps(
+  tx: Queryable,
+  ops: readonly StateOp[],
+  resetHourUtc: number,
+): Promise<void> {
   const before = await readSystemState(tx, true);
   await store(tx, foldState(before, ops, resetHourUtc));
 }

@@ -102,7 +102,13 @@ export class BatchWriter {
   private retries = 0;
   private closed = false;
   private waiters: (() => void)[] = [];
-  private readonly counters: WriterStats = { rowsWritten: 0, batches: 0, failures: 0, buffered: 0, lastError: null };
+  private readonly counters: WriterStats = {
+    rowsWritten: 0,
+    batches: 0,
+    failures: 0,
+    buffered: 0,
+    lastError: null,
+  };
 
   constructor(opts: BatchWriterOptions) {
     this.db = opts.db;

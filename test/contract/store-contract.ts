@@ -3,15 +3,16 @@
  * migrations, writes and reads must give the same, exact answers on both.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createPersister } from '../../src/agents/persister.ts';
 import { createIds, type Kernel, startAgents } from '../../src/core/agent.ts';
 import { createInProcBus } from '../../src/core/bus/inproc.ts';
 import { channels } from '../../src/core/channels.ts';
 import { wallClock } from '../../src/core/clock.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import { createLogger } from '../../src/core/log.ts';
-import { createPersister } from '../../src/agents/persister.ts';
 import type { Db } from '../../src/store/db.ts';
 import { prune, storeStatus } from '../../src/store/maintenance.ts';
+import { createSqlMatchStore } from '../../src/store/match-store.ts';
 import { MIGRATIONS, migrate, migrationStatus, TABLES } from '../../src/store/migrations.ts';
 import {
   decisionsByRule,
@@ -45,7 +46,10 @@ export async function resetStore(db: Db): Promise<void> {
 }
 
 /** Writes messages through the batched writer and waits for the commit. */
-async function write(db: Db, msgs: readonly { id: string; body: Parameters<typeof mapMessage>[1] }[]): Promise<void> {
+async function write(
+  db: Db,
+  msgs: readonly { id: string; body: Parameters<typeof mapMessage>[1] }[],
+): Promise<void> {
   const w = new BatchWriter({ db, clock: wallClock(), flushIntervalMs: 1 });
   for (const m of msgs) {
     const { rows, state } = mapMessage(m.id, m.body);
@@ -103,17 +107,28 @@ export function storeContract(target: StoreTarget): void {
         S.fill(2, { price: 999_999, shares: 1, fee: 0 }),
         S.fill(3, { price: 1_000_000, shares: 123_456_789, fee: -1 }),
       ];
-      await write(db, fills.map((f) => ({ id: f.id, body: f })));
+      await write(
+        db,
+        fills.map((f) => ({ id: f.id, body: f })),
+      );
       expect(await loadFills(db)).toEqual(fills);
-      const raw = await db.query<{ price: string; shares: string }>("SELECT price::text, shares::text FROM fills WHERE id = 'fill-1'");
+      const raw = await db.query<{ price: string; shares: string }>(
+        "SELECT price::text, shares::text FROM fills WHERE id = 'fill-1'",
+      );
       expect(raw.rows[0]).toEqual({ price: '0.000001', shares: '9007199254.740991' });
     });
 
     it('fills are written once however often they are delivered, and come back in time order', async () => {
       const fills = Array.from({ length: 300 }, (_, i) => S.fill(i));
       const shuffled = [...fills].reverse();
-      await write(db, shuffled.map((f) => ({ id: f.id, body: f })));
-      await write(db, fills.slice(100, 200).map((f) => ({ id: f.id, body: f })));
+      await write(
+        db,
+        shuffled.map((f) => ({ id: f.id, body: f })),
+      );
+      await write(
+        db,
+        fills.slice(100, 200).map((f) => ({ id: f.id, body: f })),
+      );
       expect(await count(db, 'fills')).toBe(300);
       const back = await loadFills(db);
       expect(back.map((f) => f.ts)).toEqual([...fills.map((f) => f.ts)].sort((a, b) => a - b));
@@ -126,7 +141,11 @@ export function storeContract(target: StoreTarget): void {
 
     it('state rows keep the newest version: orders and positions do not go back on a stale redelivery', async () => {
       const o1 = S.order(1);
-      const o1filled = S.order(1, { status: 'filled', filledShares: 10_000_000, updatedAt: o1.updatedAt + 5 });
+      const o1filled = S.order(1, {
+        status: 'filled',
+        filledShares: 10_000_000,
+        updatedAt: o1.updatedAt + 5,
+      });
       const o2 = S.order(2, { status: 'partially_filled', filledShares: 3_000_000 });
       await write(db, [
         { id: 'a', body: o1 },
@@ -150,7 +169,11 @@ export function storeContract(target: StoreTarget): void {
     it('keeps markets, tokens, opportunities, requests, decisions, allocations, heartbeats and alerts', async () => {
       const msgs = [
         S.market(1),
-        S.market(1, { status: 'resolved', winner: S.market(1).outcomes[0]!.tokenId, receiveTime: 1_700_000_000_500 }),
+        S.market(1, {
+          status: 'resolved',
+          winner: S.market(1).outcomes[0]!.tokenId,
+          receiveTime: 1_700_000_000_500,
+        }),
         S.opportunity(1),
         S.request(1),
         S.decision(1),
@@ -168,10 +191,16 @@ export function storeContract(target: StoreTarget): void {
       const m = await db.query<{ status: string; winner: string; tick_size: string }>(
         'SELECT status, winner, tick_size::text FROM markets',
       );
-      expect(m.rows).toEqual([{ status: 'resolved', winner: S.market(1).outcomes[0]!.tokenId, tick_size: '0.01' }]);
-      const tokens = await db.query<{ token_id: string }>('SELECT token_id FROM outcome_tokens ORDER BY position');
+      expect(m.rows).toEqual([
+        { status: 'resolved', winner: S.market(1).outcomes[0]!.tokenId, tick_size: '0.01' },
+      ]);
+      const tokens = await db.query<{ token_id: string }>(
+        'SELECT token_id FROM outcome_tokens ORDER BY position',
+      );
       expect(tokens.rows.map((r) => r.token_id)).toEqual(S.market(1).outcomes.map((o) => o.tokenId));
-      const opp = await db.query<{ edge: string; legs: unknown }>('SELECT edge::text, legs FROM opportunities');
+      const opp = await db.query<{ edge: string; legs: unknown }>(
+        'SELECT edge::text, legs FROM opportunities',
+      );
       expect(opp.rows[0]!.edge).toBe('0.123458');
       expect(opp.rows[0]!.legs).toEqual(S.opportunity(1).legs);
       expect(await count(db, 'trade_requests')).toBe(1);
@@ -204,7 +233,11 @@ export function storeContract(target: StoreTarget): void {
       expect(s.dailyStartEquity).toBe(500_000_000);
       expect(s.lastEquity).toBe(495_500_001);
       let rec = await loadRecoveryState(db);
-      expect(rec.dailyLoss).toEqual({ windowStart: dailyWindowStart(t0, 0), startEquity: 500_000_000, loss: 4_499_999 });
+      expect(rec.dailyLoss).toEqual({
+        windowStart: dailyWindowStart(t0, 0),
+        startEquity: 500_000_000,
+        loss: 4_499_999,
+      });
       expect(rec.halted).toBe(true);
 
       // an old RESUME redelivered does not undo a newer halt; a newer one does
@@ -263,6 +296,73 @@ export function storeContract(target: StoreTarget): void {
       expect(await count(db, 'opportunities')).toBe(1);
       expect(await count(db, 'agent_heartbeats')).toBe(1);
       expect(await count(db, 'fills')).toBe(1);
+    });
+
+    it('backs the matcher: verdicts by pair and versions, overrides by pair in either order, latest link per pair', async () => {
+      const ms = createSqlMatchStore(db);
+      const a = { venue: 'polymarket' as const, marketId: '0xabc' };
+      const b = { venue: 'kalshi' as const, marketId: 'KX-1' };
+      const v = {
+        key: 'k1',
+        a,
+        b,
+        aVersion: 'v1',
+        bVersion: 'v7',
+        relation: 'identical' as const,
+        confidence: 0.93,
+        stage: 'llm' as const,
+        reasons: ['same strike', 'same date'],
+        sameEvent: true,
+        differences: ['settlement source'],
+        decidedAt: 10,
+      };
+      expect(await ms.getVerdict('k1')).toBeUndefined();
+      await ms.putVerdict(v);
+      await ms.putVerdict({
+        ...v,
+        key: 'k2',
+        bVersion: 'v8',
+        relation: 'different',
+        confidence: 0.4,
+        stage: 'rules',
+        reasons: [],
+        sameEvent: undefined,
+        differences: undefined,
+        decidedAt: 11,
+      } as never);
+      expect(await ms.getVerdict('k1')).toEqual(v);
+      expect((await ms.listVerdicts()).map((x) => [x.key, x.relation, x.sameEvent])).toEqual([
+        ['k1', 'identical', true],
+        ['k2', 'different', undefined],
+      ]);
+
+      await ms.setOverride({
+        a,
+        b,
+        decision: 'approve',
+        relation: 'inverted',
+        at: 5,
+        note: 'checked by hand',
+      });
+      await ms.setOverride({ a: b, b: a, decision: 'reject', at: 6 });
+      expect(await ms.listOverrides()).toEqual([{ a: b, b: a, decision: 'reject', at: 6 }]);
+
+      const link = {
+        type: 'link' as const,
+        a,
+        b,
+        relation: 'identical' as const,
+        confidence: 0.9,
+        stage: 'llm' as const,
+        reasons: ['x'],
+        decidedAt: 20,
+      };
+      await ms.putLink(link);
+      // the same pair, the other way round, older: ignored; newer: replaces
+      await write(db, [{ id: 'l1', body: { ...link, a: b, b: a, decidedAt: 19, relation: 'different' } }]);
+      expect(await ms.listLinks()).toEqual([link]);
+      await write(db, [{ id: 'l2', body: { ...link, a: b, b: a, decidedAt: 21, stage: 'manual' } }]);
+      expect(await ms.listLinks()).toEqual([{ ...link, a: b, b: a, decidedAt: 21, stage: 'manual' }]);
     });
 
     it('the persister writes what the bus carries, acks only after commit, samples books, ignores duplicates', async () => {
