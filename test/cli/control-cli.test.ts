@@ -1,0 +1,182 @@
+/**
+ * `pm-arb agent | halt | resume | status`, run as the real command (node bin/pm-arb.js) against Redis.
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { type Agent, AgentRuntime, createIds } from '../../src/core/agent.ts';
+import { createRedisBus } from '../../src/core/bus/redis.ts';
+import { wallClock } from '../../src/core/clock.ts';
+import { loadConfig } from '../../src/core/config.ts';
+import { silentLogger } from '../../src/core/log.ts';
+import { waitFor } from '../contract/bus-contract.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const REDIS = 'redis://127.0.0.1:6379';
+const prefix = `cli:${randomUUID()}:`;
+// each case starts the real command (a node process) a few times; the machine may be busy
+vi.setConfig({ testTimeout: 120_000 });
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function pmArb(args: string[], env: Record<string, string> = {}): Promise<Result> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['bin/pm-arb.js', ...args],
+      {
+        cwd: ROOT,
+        env: { ...process.env, LOG_LEVEL: 'warn', REDIS_KEY_PREFIX: prefix, ...env },
+        timeout: 30_000,
+      },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+afterAll(async () => {
+  const admin = new Redis(REDIS);
+  const keys = await admin.keys(`${prefix}*`);
+  if (keys.length > 0) await admin.del(...keys);
+  await admin.quit();
+});
+
+describe('pm-arb agent', () => {
+  it('--help lists the known agents', async () => {
+    const r = await pmArb(['agent', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Usage: pm-arb agent');
+    expect(r.stdout).toMatch(/loadgen\s+diagnostics/);
+    expect(r.stdout).toMatch(/sink\s+diagnostics/);
+  });
+
+  it('rejects an unknown agent with exit 2, listing the known names', async () => {
+    const r = await pmArb(['agent', 'no-such-agent'], { REDIS_URL: REDIS });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown agent "no-such-agent"');
+    expect(r.stderr).toContain('loadgen');
+    expect(r.stderr).toContain('sink');
+    expect(r.stderr).toContain('--help');
+  });
+
+  it('says REDIS_URL is needed when it is unset (exit 2)', async () => {
+    const r = await pmArb(['agent', 'sink', '--opt', 'dir=/tmp/never'], { REDIS_URL: '' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('REDIS_URL is not set');
+    expect(r.stderr).toContain('redis://');
+  });
+
+  it('rejects malformed and invalid agent options (exit 2)', async () => {
+    const bad = await pmArb(['agent', 'loadgen', '--opt', 'count'], { REDIS_URL: REDIS });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--opt "count": expected key=value');
+    const invalid = await pmArb(['agent', 'loadgen', '--opt', 'count=lots'], { REDIS_URL: REDIS });
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toContain('count="lots"');
+    const missing = await pmArb(['agent', 'sink'], { REDIS_URL: REDIS });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('dir=PATH');
+  });
+
+  it('requires the agent name (exit 2 with usage)', async () => {
+    const r = await pmArb(['agent']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("missing required argument 'name'");
+  });
+});
+
+describe('pm-arb halt / resume / status', () => {
+  it('halts and resumes running agents over Redis, and status shows them', async () => {
+    const bus = createRedisBus({ url: REDIS, name: 'cli-test', keyPrefix: prefix, log: silentLogger() });
+    const kernel = {
+      config: loadConfig({}),
+      bus,
+      clock: wallClock(),
+      log: silentLogger(),
+      ids: createIds('cli-test'),
+      instance: 'cli-test-1',
+    };
+    const agent = (name: string, trading: boolean): Agent => ({
+      name,
+      trading,
+      start() {},
+      health: () => ({ ok: 1 }),
+    });
+    const executor = new AgentRuntime(kernel, agent('executor', true), { heartbeatMs: 200 });
+    const watcher = new AgentRuntime(kernel, agent('watcher', false), { heartbeatMs: 200 });
+    await executor.start();
+    await watcher.start();
+    await bus.flush();
+    try {
+      const halt = await pmArb(['halt', '--reason', 'cli test'], { REDIS_URL: REDIS });
+      expect(halt.code).toBe(0);
+      expect(halt.stdout).toContain('HALT_ALL sent (reason: cli test)');
+      await waitFor(() => executor.halted, 'the executor to halt');
+      expect(watcher.state).toBe('running');
+      await new Promise((r) => setTimeout(r, 300)); // a heartbeat with the new state
+
+      const st = await pmArb(['status', '--json'], { REDIS_URL: REDIS });
+      expect(st.code).toBe(0);
+      const { agents } = JSON.parse(st.stdout) as {
+        agents: {
+          agent: string;
+          instance: string;
+          state: string;
+          ageMs: number;
+          stale: boolean;
+          pid: number;
+        }[];
+      };
+      expect(agents.map((a) => [a.agent, a.instance, a.state])).toEqual([
+        ['executor', 'cli-test-1', 'halted'],
+        ['watcher', 'cli-test-1', 'running'],
+      ]);
+      expect(agents.every((a) => a.ageMs >= 0 && a.ageMs < 15_000 && !a.stale && a.pid === process.pid)).toBe(
+        true,
+      );
+
+      const text = await pmArb(['status'], { REDIS_URL: REDIS });
+      expect(text.code).toBe(0);
+      expect(text.stdout).toMatch(/^AGENT\s+INSTANCE\s+STATE\s+LAST HEARTBEAT/);
+      expect(text.stdout).toMatch(/executor\s+cli-test-1\s+halted\s+[\d.]+ m?s ago/);
+
+      const resume = await pmArb(['resume'], { REDIS_URL: REDIS });
+      expect(resume.code).toBe(0);
+      expect(resume.stdout).toContain('RESUME sent');
+      await waitFor(() => executor.state === 'running', 'the executor to resume');
+    } finally {
+      await executor.stop();
+      await watcher.stop();
+      await bus.close();
+    }
+  });
+
+  it('needs REDIS_URL, and rejects bad options (exit 2)', async () => {
+    for (const cmd of [['halt'], ['resume'], ['status']]) {
+      const r = await pmArb(cmd, { REDIS_URL: '' });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('REDIS_URL is not set');
+    }
+    const bad = await pmArb(['status', '--stale-ms', 'soon'], { REDIS_URL: REDIS });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--stale-ms "soon"');
+    const unknown = await pmArb(['halt', '--why', 'x'], { REDIS_URL: REDIS });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown option '--why'");
+  });
+
+  it('status on an empty bus says nothing is running', async () => {
+    const r = await pmArb(['status'], { REDIS_URL: REDIS, REDIS_KEY_PREFIX: `${prefix}empty:` });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('no agents seen on the health channel');
+  });
+});
