@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerAgentCommand } from './agent.ts';
+import { registerBacktestCommand } from './backtest.ts';
 import { registerControlCommands } from './control.ts';
 import { registerStatusCommand } from './status.ts';
 import { registerDbCommand } from './db.ts';
@@ -19,4 +20,5 @@ export function registerCommands(program: Command): void {
   registerRecordCommand(program);
   registerReplayCommand(program);
   registerSimulateCommand(program);
+  registerBacktestCommand(program);
 }

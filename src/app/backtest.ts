@@ -1,0 +1,397 @@
+/**
+ * The backtest: a capture (recorded or `pm-arb simulate`d) through the whole pipeline on a simulated clock, with
+ * the paper executor, on the in-process bus, as fast as the machine goes.
+ *
+ *   const report = await runBacktest({ capturePath: 'sim.jsonl', seed: 1, onProgress: (p) => … });
+ *
+ * Frames go through the venues' real decoders (src/capture/replay.ts) onto the bus; the matcher (rules only, an
+ * in-memory verdict cache), scanner, strategy runner, risk guardian, executor and capital allocator are the same
+ * agents `pm-arb run` starts. A collector on the bus counts what happens and keeps its own ledger from the fills
+ * and books, for P&L and the maximum drawdown. Same capture + same seed → the same report, apart from `timing`.
+ *
+ * Also here: the live counters and `renderLiveSummary`, a few lines `npm start` can print in place.
+ */
+import { statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { createCapitalAllocator } from '../agents/capital-allocator.ts';
+import { createExecutor } from '../agents/executor.ts';
+import { createMarketMatcherAgent } from '../agents/market-matcher.ts';
+import { createOpportunityScannerAgent } from '../agents/opportunity-scanner.ts';
+import { createRiskGuardian } from '../agents/risk-guardian.ts';
+import { createStrategyRunnerAgent } from '../agents/strategy-runner.ts';
+import { probationAmount } from '../allocator/score.ts';
+import { newReadStats, readCapture } from '../capture/reader.ts';
+import { replay } from '../capture/replay.ts';
+import { type Agent, createIds, type Kernel, startAgents } from '../core/agent.ts';
+import { InProcBus } from '../core/bus/inproc.ts';
+import type { Bus, Subscription } from '../core/bus/types.ts';
+import { channels } from '../core/channels.ts';
+import { SimClock } from '../core/clock.ts';
+import { type Config, loadConfig } from '../core/config.ts';
+import { silentLogger } from '../core/log.ts';
+import { type Allocation, type StrategyPerformance, VENUES } from '../core/messages.ts';
+import { type Money, toDecimal } from '../core/money.ts';
+import { Ledger } from '../ledger/ledger.ts';
+import { createMemoryMatchStore } from '../matcher/store.ts';
+import { createDecoderSet, createFeedDecoders, FEED_NAMES } from '../venues/registry.ts';
+import type { RawFrame } from '../venues/types.ts';
+
+// ------------------------------------------------------------------ live counters
+
+/** Running counters of a pipeline, fed from the bus. */
+export interface LiveCounters {
+  events: number;
+  opportunities: number;
+  opportunitiesByKind: Record<string, number>;
+  requests: number;
+  decisions: number;
+  byVerdict: Record<string, number>;
+  byRule: Record<string, number>;
+  executions: Record<string, number>;
+  legRiskCost: Money;
+  fills: number;
+  fillsByKind: Record<string, number>;
+  /** The collector's own ledger: P&L, equity, fees. */
+  readonly ledger: Ledger;
+  highWaterMark: Money;
+  maxDrawdown: Money;
+  /** Last StrategyPerformance per strategy, last Allocation. */
+  readonly performance: Map<string, StrategyPerformance>;
+  allocation: Allocation | undefined;
+}
+
+const bump = (r: Record<string, number>, k: string, by = 1): void => {
+  r[k] = (r[k] ?? 0) + by;
+};
+
+/**
+ * Subscribes counters to a bus (every channel the summary needs, in groups of its own). `events` counts feed
+ * events (markets, books, trades, resolutions, ticks) unless the caller counts them itself (`countEvents: false`).
+ */
+export function createLiveCounters(
+  bus: Bus,
+  opts: { initialCash: Money; countEvents?: boolean; group?: string },
+): { counters: LiveCounters; close: () => Promise<void> } {
+  const group = opts.group ?? 'live-summary';
+  const c: LiveCounters = {
+    events: 0,
+    opportunities: 0,
+    opportunitiesByKind: {},
+    requests: 0,
+    decisions: 0,
+    byVerdict: {},
+    byRule: {},
+    executions: {},
+    legRiskCost: 0,
+    fills: 0,
+    fillsByKind: {},
+    ledger: new Ledger({ initialCash: opts.initialCash }),
+    highWaterMark: opts.initialCash,
+    maxDrawdown: 0,
+    performance: new Map(),
+    allocation: undefined,
+  };
+  const subs: Subscription[] = [];
+  const sub = <T>(ch: Parameters<Bus['subscribe']>[0], fn: (body: T) => void): void => {
+    subs.push(bus.subscribe(ch as never, { group }, (m) => fn(m.body as T)));
+  };
+  const track = (): void => {
+    const eq = c.ledger.equity();
+    if (eq > c.highWaterMark) c.highWaterMark = eq;
+    else if (c.highWaterMark - eq > c.maxDrawdown) c.maxDrawdown = c.highWaterMark - eq;
+  };
+  const countEvents = opts.countEvents !== false;
+  for (const v of VENUES) {
+    sub(channels.books(v), (b: { venue: (typeof VENUES)[number]; tokenId: string; bids: readonly (readonly number[])[] }) => {
+      if (countEvents) c.events++;
+      c.ledger.mark(b.venue, b.tokenId, b.bids[0]?.[0] ?? 0);
+      track();
+    });
+    if (countEvents) {
+      sub(channels.markets(v), () => c.events++);
+      sub(channels.trades(v), () => c.events++);
+    }
+  }
+  if (countEvents) sub(channels.resolutions, () => c.events++);
+  sub(channels.opportunities, (o: { kind: string }) => {
+    c.opportunities++;
+    bump(c.opportunitiesByKind, o.kind);
+  });
+  sub(channels.tradeRequests, () => c.requests++);
+  sub(channels.riskDecisions, (d: { verdict: string; rule: string }) => {
+    c.decisions++;
+    bump(c.byVerdict, d.verdict);
+    bump(c.byRule, d.rule);
+  });
+  sub(channels.executions, (r: { status: string; legRiskCost: number }) => {
+    bump(c.executions, r.status);
+    c.legRiskCost += r.legRiskCost;
+  });
+  sub(channels.fills, (f: Parameters<Ledger['applyFill']>[0]) => {
+    c.fills++;
+    bump(c.fillsByKind, f.kind);
+    c.ledger.applyFill(f);
+    track();
+  });
+  sub(channels.performance, (p: StrategyPerformance) => c.performance.set(p.strategy, p));
+  sub(channels.allocations, (a: Allocation) => {
+    c.allocation = a;
+  });
+  return { counters: c, close: async () => void (await Promise.all(subs.map((s) => s.close()))) };
+}
+
+const usd = (m: Money): string => {
+  const s = toDecimal(Math.abs(m));
+  const [w, f = ''] = s.split('.');
+  return `${m < 0 ? '-' : ''}$${w}.${f.padEnd(2, '0').slice(0, Math.max(2, Math.min(4, f.length)))}`;
+};
+
+/**
+ * A compact live summary: a few lines from running counters, for `npm start` to print in place (rewrite the
+ * same lines each time: move the cursor up `lines.length` and clear).
+ */
+export function renderLiveSummary(c: LiveCounters, extra?: { eventsPerSec?: number; clockMs?: number }): string[] {
+  const l = c.ledger;
+  const rate = extra?.eventsPerSec !== undefined ? ` (${Math.round(extra.eventsPerSec).toLocaleString('en-US')}/s)` : '';
+  const at = extra?.clockMs !== undefined ? `  at ${new Date(extra.clockMs).toISOString().slice(11, 19)}Z` : '';
+  const kinds = Object.entries(c.opportunitiesByKind)
+    .sort()
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  const verdicts = ['approve', 'reduce', 'reject'].map((v) => `${v} ${c.byVerdict[v] ?? 0}`).join(' · ');
+  return [
+    `events ${c.events.toLocaleString('en-US')}${rate}${at}`,
+    `opportunities ${c.opportunities}${kinds ? ` (${kinds})` : ''}   requests ${c.requests}   decisions ${verdicts}`,
+    `fills ${c.fills}   fees ${usd(l.fees())}   realized ${usd(l.realizedPnl())}   unrealized ${usd(l.unrealizedPnl())}`,
+    `equity ${usd(l.equity())}   max drawdown ${usd(c.maxDrawdown)}`,
+  ];
+}
+
+// ------------------------------------------------------------------ backtest
+
+export interface BacktestProgress {
+  readonly frames: number;
+  readonly events: number;
+  readonly eventsPerSec: number;
+  /** 0..1 by bytes read */
+  readonly fraction: number;
+  /** Estimated seconds left. */
+  readonly etaSec: number;
+}
+
+export interface BacktestOptions {
+  readonly capturePath: string;
+  readonly seed?: number;
+  readonly onProgress?: (p: BacktestProgress) => void;
+  /** Default: the environment's config with logging silenced. */
+  readonly config?: Config;
+  /** Replaces the default agent list (tests, benchmarks). */
+  readonly agents?: (kernel: Kernel) => Agent[] | Promise<Agent[]>;
+}
+
+export interface StrategyRow {
+  strategy: string;
+  trades: number;
+  wins: number;
+  losses: number;
+  pnl: string;
+  sharpe: number;
+  maxDrawdown: string;
+  allocation: string;
+}
+
+export interface BacktestReport {
+  capture: string;
+  seed: number;
+  simulated: { from: string | null; to: string | null; minutes: number };
+  events: { frames: number; total: number; byType: Record<string, number>; rejected: number; badLines: number };
+  opportunities: { total: number; byKind: Record<string, number> };
+  requests: number;
+  decisions: { total: number; byVerdict: Record<string, number>; byRule: Record<string, number> };
+  executions: { byStatus: Record<string, number>; legRiskCost: string };
+  fills: { total: number; byKind: Record<string, number>; fees: string };
+  pnl: {
+    initialEquity: string;
+    finalEquity: string;
+    realized: string;
+    unrealized: string;
+    total: string;
+    maxDrawdown: string;
+    maxDrawdownPct: number;
+  };
+  strategies: StrategyRow[];
+  allocations: Record<string, string>;
+  timing: { wallMs: number; eventsPerSec: number };
+}
+
+/** The agents `pm-arb run` starts after its feeds, set up for a deterministic offline run. */
+export function backtestAgents(kernel: Kernel): Agent[] {
+  return [
+    createMarketMatcherAgent({ store: createMemoryMatchStore(), llm: null }),
+    createOpportunityScannerAgent(),
+    createStrategyRunnerAgent(),
+    createRiskGuardian({ probationAllocation: probationAmount(kernel.config) }),
+    createExecutor(),
+    createCapitalAllocator(),
+  ];
+}
+
+async function* prepend(first: RawFrame, rest: AsyncIterator<RawFrame>): AsyncGenerator<RawFrame> {
+  yield first;
+  for (;;) {
+    const n = await rest.next();
+    if (n.done) return;
+    yield n.value;
+  }
+}
+
+const sortRec = <T>(r: Record<string, T>): Record<string, T> =>
+  Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+
+export async function runBacktest(opts: BacktestOptions): Promise<BacktestReport> {
+  const seed = opts.seed ?? 1;
+  const config = opts.config ?? { ...loadConfig(process.env), logLevel: 'silent' as const };
+  const started = performance.now();
+  const size = statSync(opts.capturePath).size;
+  const stats = newReadStats();
+  const it = readCapture(opts.capturePath, { stats })[Symbol.asyncIterator]();
+  const first = await it.next();
+  // start the clock at the first frame, so clock timers do not replay the years before it
+  const clock = new SimClock(first.done ? 0 : first.value.ts);
+  const bus = new InProcBus({ name: `bt${seed}`, maxLen: 0, now: () => clock.now(), sweepIntervalMs: 3_600_000 });
+  const kernel: Kernel = { config, bus, clock, log: silentLogger(), ids: createIds(`bt${seed}`), instance: `bt${seed}` };
+  const live = createLiveCounters(bus, { initialCash: config.risk.initialBankroll, countEvents: false, group: 'backtest' });
+  const agents = opts.agents ? await opts.agents(kernel) : backtestAgents(kernel);
+  const running = await startAgents(kernel, agents, { heartbeatMs: 3_600_000 });
+  const decoders = createDecoderSet(FEED_NAMES.flatMap((n) => createFeedDecoders(n).decoders));
+  const result = first.done
+    ? undefined
+    : await replay({
+        frames: prepend(first.value, it),
+        clock,
+        decoders,
+        publish: bus,
+        progressEvery: 20_000,
+        onProgress: (p) => {
+          if (!opts.onProgress) return;
+          const secs = (performance.now() - started) / 1000;
+          const fraction = size > 0 ? Math.min(1, stats.bytes / size) : 1;
+          const rate = secs > 0 ? p.events / secs : 0;
+          opts.onProgress({
+            frames: p.frames,
+            events: p.events,
+            eventsPerSec: rate,
+            fraction,
+            etaSec: fraction > 0 ? (secs / fraction) * (1 - fraction) : 0,
+          });
+        },
+      });
+  // let orders in flight arrive and fill, then one last allocation round and equity snapshot
+  const last = result?.lastTs ?? clock.now();
+  clock.advanceTo(last + Math.max(1, config.paperLatencyMs) + 1);
+  await bus.idle();
+  const allocator = agents.find((a) => a.name === 'capital-allocator') as { round?: () => void } | undefined;
+  allocator?.round?.();
+  await bus.idle();
+  await running.stop();
+  await live.close();
+  await bus.close();
+
+  const c = live.counters;
+  const l = c.ledger;
+  const wallMs = performance.now() - started;
+  const events = result ? Object.values(result.events).reduce((a, b) => a + b, 0) : 0;
+  const initial = l.initialCash();
+  const allocations = c.allocation?.allocations ?? {};
+  const names = new Set([...c.performance.keys(), ...Object.keys(allocations)]);
+  const strategies: StrategyRow[] = [...names].sort().map((s) => {
+    const p = c.performance.get(s);
+    return {
+      strategy: s,
+      trades: p?.trades ?? 0,
+      wins: p?.wins ?? 0,
+      losses: p?.losses ?? 0,
+      pnl: toDecimal(p?.pnl ?? 0),
+      sharpe: Math.round((p?.sharpe ?? 0) * 1e4) / 1e4,
+      maxDrawdown: toDecimal(p?.maxDrawdown ?? 0),
+      allocation: toDecimal(allocations[s] ?? 0),
+    };
+  });
+  return {
+    capture: basename(opts.capturePath),
+    seed,
+    simulated: {
+      from: result?.firstTs !== undefined ? new Date(result.firstTs).toISOString() : null,
+      to: result?.lastTs !== undefined ? new Date(result.lastTs).toISOString() : null,
+      minutes: result?.firstTs !== undefined ? Math.round(((result.lastTs ?? 0) - result.firstTs) / 600) / 100 : 0,
+    },
+    events: {
+      frames: result?.frames ?? 0,
+      total: events,
+      byType: sortRec(result?.events ?? {}),
+      rejected: result?.rejected.total ?? 0,
+      badLines: stats.bad,
+    },
+    opportunities: { total: c.opportunities, byKind: sortRec(c.opportunitiesByKind) },
+    requests: c.requests,
+    decisions: { total: c.decisions, byVerdict: sortRec(c.byVerdict), byRule: sortRec(c.byRule) },
+    executions: { byStatus: sortRec(c.executions), legRiskCost: toDecimal(c.legRiskCost) },
+    fills: { total: c.fills, byKind: sortRec(c.fillsByKind), fees: toDecimal(l.fees()) },
+    pnl: {
+      initialEquity: toDecimal(initial),
+      finalEquity: toDecimal(l.equity()),
+      realized: toDecimal(l.realizedPnl()),
+      unrealized: toDecimal(l.unrealizedPnl()),
+      total: toDecimal(l.equity() - initial),
+      maxDrawdown: toDecimal(c.maxDrawdown),
+      maxDrawdownPct: c.highWaterMark > 0 ? Math.round((c.maxDrawdown / c.highWaterMark) * 1e6) / 1e4 : 0,
+    },
+    strategies,
+    allocations: sortRec(Object.fromEntries(Object.entries(allocations).map(([k, v]) => [k, toDecimal(v)]))),
+    timing: { wallMs: Math.round(wallMs), eventsPerSec: Math.round(events / Math.max(1e-9, wallMs / 1000)) },
+  };
+}
+
+/** The report as text, for people. */
+export function formatBacktestReport(r: BacktestReport): string {
+  const lines: string[] = [];
+  const kv = (o: Record<string, number | string>) =>
+    Object.entries(o)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || 'none';
+  lines.push(`backtest of ${r.capture} (seed ${r.seed}): ${r.simulated.from ?? '-'} → ${r.simulated.to ?? '-'} (${r.simulated.minutes} min)`);
+  lines.push(
+    `events        ${r.events.total.toLocaleString('en-US')} from ${r.events.frames.toLocaleString('en-US')} frames ` +
+      `(${kv(r.events.byType)}), ${r.events.rejected} frames rejected, ${r.timing.eventsPerSec.toLocaleString('en-US')} events/s`,
+  );
+  lines.push(`opportunities ${r.opportunities.total} (${kv(r.opportunities.byKind)})`);
+  lines.push(`requests      ${r.requests}`);
+  lines.push(`decisions     ${r.decisions.total} (${kv(r.decisions.byVerdict)})`);
+  lines.push(`  by rule     ${kv(r.decisions.byRule)}`);
+  lines.push(`executions    ${kv(r.executions.byStatus)}; leg-risk cost $${r.executions.legRiskCost}`);
+  lines.push(`fills         ${r.fills.total} (${kv(r.fills.byKind)}), fees $${r.fills.fees}`);
+  lines.push(
+    `P&L           realized $${r.pnl.realized}, unrealized $${r.pnl.unrealized}, total $${r.pnl.total} ` +
+      `(equity $${r.pnl.initialEquity} → $${r.pnl.finalEquity})`,
+  );
+  lines.push(`max drawdown  $${r.pnl.maxDrawdown} (${r.pnl.maxDrawdownPct}%)`);
+  lines.push('');
+  const head = ['strategy', 'trades', 'wins', 'losses', 'P&L', 'Sharpe', 'max DD', 'allocation'];
+  const rows = r.strategies.map((s) => [
+    s.strategy,
+    String(s.trades),
+    String(s.wins),
+    String(s.losses),
+    s.pnl,
+    s.sharpe.toFixed(2),
+    s.maxDrawdown,
+    s.allocation,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const fmt = (row: string[]) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+  lines.push(fmt(head));
+  for (const row of rows) lines.push(fmt(row));
+  if (rows.length === 0) lines.push('(no strategy traded)');
+  lines.push(`wall time ${(r.timing.wallMs / 1000).toFixed(2)} s`);
+  return `${lines.join('\n')}\n`;
+}
