@@ -88,8 +88,11 @@ export interface PolymarketDecoder extends Decoder {
   book(tokenId: string): OrderBook | undefined;
   markets(): Iterable<Market>;
   market(marketId: string): Market | undefined;
-  /** Marks every book stale (e.g. the websocket dropped) and emits them; the next snapshot makes them fresh. */
-  markStale(sink: FeedSink, receiveTime: number): void;
+  /**
+   * Marks books stale (all, or those of `tokenIds`: e.g. the websocket connection that carried them dropped) and
+   * emits them; the next snapshot makes each fresh again.
+   */
+  markStale(sink: FeedSink, receiveTime: number, tokenIds?: Iterable<string>): void;
   stats(): Readonly<PolymarketDecoderStats>;
 }
 
@@ -462,9 +465,12 @@ export function createPolymarketDecoder(opts: PolymarketDecoderOptions = {}): Po
     },
     markets: () => markets.values(),
     market: (id) => markets.get(id),
-    markStale(sink, receiveTime) {
-      for (const t of tokens.values()) {
-        if (!t.snapshot) continue;
+    markStale(sink, receiveTime, tokenIds) {
+      const which: Iterable<TokenBook | undefined> = tokenIds
+        ? [...tokenIds].map((id) => tokens.get(id))
+        : tokens.values();
+      for (const t of which) {
+        if (!t?.snapshot) continue;
         t.snapshot = false;
         t.receiveTime = receiveTime;
         stats.booksEmitted++;

@@ -42,8 +42,11 @@ export interface PolymarketFeedOptions {
     readonly maxAssetsPerConnection?: number;
     readonly backoff?: BackoffOptions;
   };
-  /** A websocket connection opened or dropped (a caller may mark books stale: decoder.markStale). */
-  readonly onConnection?: (event: { shard: number; connected: boolean }) => void;
+  /**
+   * A websocket connection opened or dropped, with the tokens it carries. On a drop, a caller marks those books
+   * stale (`decoder.markStale(sink, now, assets)`); the snapshots after the reconnect make them fresh again.
+   */
+  readonly onConnection?: (event: { shard: number; connected: boolean; assets: readonly string[] }) => void;
   /** Errors of background work (rediscovery) that do not stop the feed. */
   readonly onError?: (err: Error) => void;
 }
@@ -101,7 +104,8 @@ export function createPolymarketFeed(opts: PolymarketFeedOptions): PolymarketFee
     silenceMs: opts.ws?.silenceMs,
     maxAssetsPerConnection: opts.ws?.maxAssetsPerConnection,
     backoff: opts.ws?.backoff,
-    onConnection: (e) => opts.onConnection?.({ shard: e.shard, connected: e.connected }),
+    onConnection: (e) =>
+      opts.onConnection?.({ shard: e.shard, connected: e.connected, assets: [...e.assets] }),
   });
   const followed = new Set<string>();
   const markets = new Set<string>();

@@ -50,6 +50,7 @@ interface Rig {
   dec: PolymarketDecoder;
   frames: RawFrame[];
   rejects: Array<{ source: string; reason: string }>;
+  emitted?: OrderBook[];
 }
 let rig: Rig | undefined;
 
@@ -65,7 +66,13 @@ async function setup(prepare?: (s: FakePolymarket) => void, timeoutMs = 1_000): 
   const dec = createPolymarketDecoder();
   const frames: RawFrame[] = [];
   const rejects: Array<{ source: string; reason: string }> = [];
-  const sink: FeedSink = { emit: () => {}, reject: (source, reason) => rejects.push({ source, reason }) };
+  const emitted: OrderBook[] = [];
+  const sink: FeedSink = {
+    emit: (e) => {
+      if (e.type === 'book') emitted.push(e);
+    },
+    reject: (source, reason) => rejects.push({ source, reason }),
+  };
   const feed = createPolymarketFeed({
     gammaUrl: server.gammaUrl,
     clobUrl: server.clobUrl,
@@ -74,8 +81,12 @@ async function setup(prepare?: (s: FakePolymarket) => void, timeoutMs = 1_000): 
     pageSize: 2,
     http: { timeoutMs, retries: 4, backoff: fast },
     ws: { pingIntervalMs: 40, silenceMs: 300, backoff: fast },
+    // a dropped connection makes its books stale until the snapshots after the reconnect
+    onConnection: (e) => {
+      if (!e.connected) dec.markStale(sink, now(), e.assets);
+    },
   });
-  rig = { server, feed, dec, frames, rejects };
+  rig = { server, feed, dec, frames, rejects, emitted };
   await feed.start((f) => {
     frames.push(f);
     dec.decode(f, sink);
@@ -151,6 +162,9 @@ describe('Polymarket feed against a fake venue', () => {
     await converged(r, 'books after reconnect');
     expect(r.dec.book(TOKENS[1]!)?.bids.at(-1)).toEqual([300_000, 999_000_000]);
     expect(r.feed.health().reconnects).toBeGreaterThanOrEqual(1);
+    // between the drop and the new snapshot the book was published stale
+    expect(r.emitted!.some((b) => b.tokenId === TOKENS[1] && b.stale)).toBe(true);
+    expect(r.emitted!.filter((b) => b.tokenId === TOKENS[1]).at(-1)!.stale).toBe(false);
     r.server.setLevel(TOKENS[1]!, 'BUY', '0.30', '0');
     await converged(r, 'update on the new connection');
   });
