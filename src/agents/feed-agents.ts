@@ -1,6 +1,7 @@
 /** `pm-arb agent venue-watcher|oracle --opt …`: the feed agents built from command-line options. */
-import type { Agent, Kernel } from '../core/agent.ts';
+
 import { createFeedSources } from '../app/pipeline.ts';
+import type { Agent, Kernel } from '../core/agent.ts';
 import { createFeedDecoders } from '../venues/registry.ts';
 import { createOracleAgent } from './oracle-agent.ts';
 import { createVenueWatcher } from './venue-watcher.ts';
@@ -16,7 +17,9 @@ function feedsOpt(o: Readonly<Record<string, string>>): { feeds: 'sim' | 'live';
 export function venueWatcherFromCli(kernel: Kernel, o: Readonly<Record<string, string>>): Agent {
   const venue = o.venue;
   if (venue !== 'polymarket' && venue !== 'kalshi') {
-    throw new Error(`venue-watcher needs --opt venue=polymarket or --opt venue=kalshi (got "${venue ?? ''}")`);
+    throw new Error(
+      `venue-watcher needs --opt venue=polymarket or --opt venue=kalshi (got "${venue ?? ''}")`,
+    );
   }
   const sources = createFeedSources(kernel, feedsOpt(o));
   return createVenueWatcher({ venue, source: sources.source(venue), decoder: createFeedDecoders(venue) });

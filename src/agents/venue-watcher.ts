@@ -85,7 +85,8 @@ export function createFeedAgent(opts: FeedAgentOptions): FeedAgent {
       const key = `${source}: ${reason}`;
       const n = (reasons.get(key) ?? 0) + 1;
       reasons.set(key, n);
-      if (n === 1 || n % 1000 === 0) rt?.log.warn({ agent: opts.name, source, reason, count: n }, 'frame rejected');
+      if (n === 1 || n % 1000 === 0)
+        rt?.log.warn({ agent: opts.name, source, reason, count: n }, 'frame rejected');
     },
   };
 
@@ -132,7 +133,10 @@ export function createFeedAgent(opts: FeedAgentOptions): FeedAgent {
       rt = runtime;
       publish = createFeedPublisher({ publish: (ch, body) => runtime.publish(ch, body) });
       const after = opts.staleAfterMs ?? runtime.config.risk.staleAfterMs;
-      timer = runtime.clock.every(opts.checkEveryMs ?? Math.max(1, Math.min(Math.floor(after / 4), 1000)), check);
+      timer = runtime.clock.every(
+        opts.checkEveryMs ?? Math.max(1, Math.min(Math.floor(after / 4), 1000)),
+        check,
+      );
       await opts.source.start(onFrame);
       wasConnected = opts.source.health().connected === true;
     },

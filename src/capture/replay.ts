@@ -27,7 +27,8 @@ export interface ReplayProgress {
 }
 
 export interface ReplayOptions {
-  readonly frames: AsyncIterable<RawFrame> | Iterable<RawFrame>;
+  /** Frames in time order, one by one or in batches (readCaptureBatches). */
+  readonly frames: AsyncIterable<RawFrame | readonly RawFrame[]> | Iterable<RawFrame | readonly RawFrame[]>;
   readonly clock: SimClock;
   readonly decoders: DecoderSet;
   /** A bus (events go to their channels and the engine awaits idle()) or a plain function per event. */
@@ -60,6 +61,8 @@ export function newReplayResult(): ReplayResult {
   };
 }
 
+const isBatch = (x: RawFrame | readonly RawFrame[]): x is readonly RawFrame[] => Array.isArray(x);
+
 export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
   const result = newReplayResult();
   const { clock, decoders } = opts;
@@ -83,23 +86,47 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
   };
   let sinceIdle = 0;
   let sinceProgress = 0;
-  for await (const frame of opts.frames) {
-    if (opts.signal?.aborted) break;
+  const step = (frame: RawFrame): void => {
     if (result.firstTs === undefined) result.firstTs = frame.ts;
     result.lastTs = frame.ts;
     if (frame.ts > clock.now()) clock.advanceTo(frame.ts);
     decoders.route(frame, sink);
     result.frames++;
-    if (bus && ++sinceIdle >= idleEvery) {
-      sinceIdle = 0;
-      await bus.idle();
-    }
     if (opts.onProgress && ++sinceProgress >= progressEvery) {
       sinceProgress = 0;
-      opts.onProgress({ frames: result.frames, events: total, rejected: result.rejected.total, ts: frame.ts });
+      opts.onProgress({
+        frames: result.frames,
+        events: total,
+        rejected: result.rejected.total,
+        ts: frame.ts,
+      });
+    }
+  };
+  outer: for await (const item of opts.frames) {
+    if (isBatch(item)) {
+      for (const frame of item) {
+        if (opts.signal?.aborted) break outer;
+        step(frame);
+        if (bus && ++sinceIdle >= idleEvery) {
+          sinceIdle = 0;
+          await bus.idle();
+        }
+      }
+    } else {
+      if (opts.signal?.aborted) break;
+      step(item);
+      if (bus && ++sinceIdle >= idleEvery) {
+        sinceIdle = 0;
+        await bus.idle();
+      }
     }
   }
   if (bus) await bus.idle();
-  opts.onProgress?.({ frames: result.frames, events: total, rejected: result.rejected.total, ts: result.lastTs ?? 0 });
+  opts.onProgress?.({
+    frames: result.frames,
+    events: total,
+    rejected: result.rejected.total,
+    ts: result.lastTs ?? 0,
+  });
   return result;
 }

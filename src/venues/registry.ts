@@ -12,7 +12,14 @@ import type { Logger } from '../core/log.ts';
 import type { OracleSource, OrderBook, Venue } from '../core/messages.ts';
 import { createKalshiDecoder } from './kalshi/decoder.ts';
 import { createPolymarketDecoder } from './polymarket/decoder.ts';
-import { baseSource, type Decoder, type FeedEvent, type FeedSink, type FrameSource, type RawFrame } from './types.ts';
+import {
+  baseSource,
+  type Decoder,
+  type FeedEvent,
+  type FeedSink,
+  type FrameSource,
+  type RawFrame,
+} from './types.ts';
 
 export interface CreateDecodersOptions {
   /** Levels per side in emitted books (default: each decoder's own, 20). */
@@ -88,7 +95,10 @@ export function feedChannel(event: FeedEvent): Channel<FeedEvent> {
 
 /** A fast `event → bus.publish(channel, event)` with the channel objects looked up once. */
 export function createFeedPublisher(bus: Pick<Bus, 'publish'>): (event: FeedEvent) => void {
-  const venueChans = new Map<Venue, { markets: Channel<FeedEvent>; books: Channel<FeedEvent>; trades: Channel<FeedEvent> }>();
+  const venueChans = new Map<
+    Venue,
+    { markets: Channel<FeedEvent>; books: Channel<FeedEvent>; trades: Channel<FeedEvent> }
+  >();
   const tickChans = new Map<OracleSource, Channel<FeedEvent>>();
   const resolutions = channels.resolutions as Channel<FeedEvent>;
   const forVenue = (v: Venue) => {

@@ -38,7 +38,10 @@ export function scriptedSource(name = 'scripted'): ScriptedSource {
   return src;
 }
 
-export function simKernel(start: number, env: Record<string, string> = {}): { kernel: Kernel; clock: SimClock } {
+export function simKernel(
+  start: number,
+  env: Record<string, string> = {},
+): { kernel: Kernel; clock: SimClock } {
   const clock = new SimClock(start);
   const kernel: Kernel = {
     config: loadConfig({ STALE_AFTER_MS: '5000', ...env }),

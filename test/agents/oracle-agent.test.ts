@@ -16,7 +16,14 @@ const tickDecoder: Decoder = {
       sink.reject(frame.source, 'not a price frame');
       return;
     }
-    sink.emit({ type: 'tick', source: 'chainlink', symbol: d.symbol, price: parseE8(d.price), stale: false, receiveTime: frame.ts });
+    sink.emit({
+      type: 'tick',
+      source: 'chainlink',
+      symbol: d.symbol,
+      price: parseE8(d.price),
+      stale: false,
+      receiveTime: frame.ts,
+    });
   },
 };
 
@@ -63,7 +70,13 @@ describe('oracle agent', () => {
       ['ETH/USD', true, 350_000_000_000],
       ['BTC/USD', true, 10_000_100_000_000],
     ]);
-    expect(agent.health!()).toMatchObject({ connected: true, framesRejected: 1, ticks: 2, stale: 2, reconnects: 0 });
+    expect(agent.health!()).toMatchObject({
+      connected: true,
+      framesRejected: 1,
+      ticks: 2,
+      stale: 2,
+      reconnects: 0,
+    });
     await rt.stop();
   });
 });

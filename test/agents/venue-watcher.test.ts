@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { createVenueWatcher } from '../../src/agents/venue-watcher.ts';
 import { AgentRuntime, type Kernel } from '../../src/core/agent.ts';
 import { channels } from '../../src/core/channels.ts';
 import type { Market, OrderBook, TradePrint } from '../../src/core/messages.ts';
-import { createVenueWatcher } from '../../src/agents/venue-watcher.ts';
 import { createKalshiDecoder } from '../../src/venues/kalshi/decoder.ts';
-import { createSimHub } from '../../src/venues/sim/feed.ts';
 import { createPolymarketDecoder } from '../../src/venues/polymarket/decoder.ts';
+import { createSimHub } from '../../src/venues/sim/feed.ts';
 import { fixtureJsonl } from '../helpers/fixtures.ts';
 import { scriptedSource, simKernel } from './feed-helpers.ts';
 
@@ -48,7 +48,12 @@ describe('venue watcher', () => {
     const { clock } = sk;
     const out = collect(kernel);
     const source = scriptedSource();
-    const watcher = createVenueWatcher({ venue: 'kalshi', source, decoder: createKalshiDecoder(), checkEveryMs: 500 });
+    const watcher = createVenueWatcher({
+      venue: 'kalshi',
+      source,
+      decoder: createKalshiDecoder(),
+      checkEveryMs: 500,
+    });
     const rt = new AgentRuntime(kernel, watcher);
     await rt.start();
 
@@ -92,11 +97,20 @@ describe('venue watcher', () => {
     const { clock } = sk;
     const out = collect(kernel);
     const source = scriptedSource();
-    const watcher = createVenueWatcher({ venue: 'kalshi', source, decoder: createKalshiDecoder(), checkEveryMs: 100 });
+    const watcher = createVenueWatcher({
+      venue: 'kalshi',
+      source,
+      decoder: createKalshiDecoder(),
+      checkEveryMs: 100,
+    });
     const rt = new AgentRuntime(kernel, watcher);
     await rt.start();
     source.push({ ts: T0, source: 'kalshi.ws', data: KALSHI[1] });
-    source.push({ ts: T0, source: 'kalshi.ws', data: { type: 'orderbook_delta', sid: 1, seq: 2, msg: { nonsense: true } } });
+    source.push({
+      ts: T0,
+      source: 'kalshi.ws',
+      data: { type: 'orderbook_delta', sid: 1, seq: 2, msg: { nonsense: true } },
+    });
     source.push({ ts: T0, source: 'polymarket.ws.market', data: {} });
     await kernel.bus.idle();
     expect(watcher.health!().framesRejected).toBe(2);
@@ -118,8 +132,16 @@ describe('venue watcher', () => {
     const { clock } = sk;
     const out = collect(kernel);
     const hub = createSimHub({ seed: 2, clock, intervalMs: 100 });
-    const pm = createVenueWatcher({ venue: 'polymarket', source: hub.source('sim-pm', ['polymarket.']), decoder: createPolymarketDecoder() });
-    const kx = createVenueWatcher({ venue: 'kalshi', source: hub.source('sim-kx', ['kalshi.']), decoder: createKalshiDecoder() });
+    const pm = createVenueWatcher({
+      venue: 'polymarket',
+      source: hub.source('sim-pm', ['polymarket.']),
+      decoder: createPolymarketDecoder(),
+    });
+    const kx = createVenueWatcher({
+      venue: 'kalshi',
+      source: hub.source('sim-kx', ['kalshi.']),
+      decoder: createKalshiDecoder(),
+    });
     const rts = [new AgentRuntime(kernel, pm), new AgentRuntime(kernel, kx)];
     for (const rt of rts) await rt.start();
     for (let t = start; t <= start + 60_000; t += 1000) {

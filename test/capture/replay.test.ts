@@ -24,8 +24,24 @@ function capture(): RawFrame[] {
         market: PM_BOOK.market,
         timestamp: String(T0 + 9),
         price_changes: [
-          { asset_id: PM_BOOK.asset_id, price: '0.50', size: '0', side: 'BUY', hash: 'a', best_bid: '0.49', best_ask: '0.52' },
-          { asset_id: PM_BOOK.asset_id, price: '0.52', size: '40', side: 'SELL', hash: 'b', best_bid: '0.49', best_ask: '0.52' },
+          {
+            asset_id: PM_BOOK.asset_id,
+            price: '0.50',
+            size: '0',
+            side: 'BUY',
+            hash: 'a',
+            best_bid: '0.49',
+            best_ask: '0.52',
+          },
+          {
+            asset_id: PM_BOOK.asset_id,
+            price: '0.52',
+            size: '40',
+            side: 'SELL',
+            hash: 'b',
+            best_bid: '0.49',
+            best_ask: '0.52',
+          },
         ],
       },
     },
@@ -33,7 +49,11 @@ function capture(): RawFrame[] {
     { ts: T0 + 30, source: 'kalshi.ws', data: KALSHI[1] }, // orderbook_snapshot
     { ts: T0 + 40, source: 'sim.kalshi.ws', data: KALSHI[2] }, // orderbook_delta, through the sim. prefix
     { ts: T0 + 50, source: 'nowhere.feed', data: {} },
-    { ts: T0 + 60, source: 'polymarket.ws.market', data: { event_type: 'price_change', market: 'm', price_changes: 'x' } },
+    {
+      ts: T0 + 60,
+      source: 'polymarket.ws.market',
+      data: { event_type: 'price_change', market: 'm', price_changes: 'x' },
+    },
   ];
 }
 

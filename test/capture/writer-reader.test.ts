@@ -16,7 +16,11 @@ async function readAll(path: string, opts: Parameters<typeof readCapture>[1] = {
 }
 
 const frames: RawFrame[] = [
-  { ts: 1_700_000_000_000, source: 'polymarket.ws.market', data: { event_type: 'book', bids: [{ price: '0.5', size: '10' }] } },
+  {
+    ts: 1_700_000_000_000,
+    source: 'polymarket.ws.market',
+    data: { event_type: 'book', bids: [{ price: '0.5', size: '10' }] },
+  },
   { ts: 1_700_000_000_001, source: 'polymarket.ws.market', data: 'PONG' },
   {
     ts: 1_700_000_000_002,
@@ -24,8 +28,17 @@ const frames: RawFrame[] = [
     data: { orderbook_fp: { yes_dollars: [['0.0100', '200.00']] } },
     req: { method: 'GET', path: '/trade-api/v2/markets/KX-1/orderbook', query: { depth: '10' } },
   },
-  { ts: 1_700_000_000_003, source: 'sim.binance.ws', data: { stream: 'btcusdt@trade', data: { p: '1.00000000', s: 'Ünïcødé €' } } },
-  { ts: 1_700_000_000_004, source: 'polymarket.gamma.markets', data: [], req: { method: 'GET', path: '/markets' } },
+  {
+    ts: 1_700_000_000_003,
+    source: 'sim.binance.ws',
+    data: { stream: 'btcusdt@trade', data: { p: '1.00000000', s: 'Ünïcødé €' } },
+  },
+  {
+    ts: 1_700_000_000_004,
+    source: 'polymarket.gamma.markets',
+    data: [],
+    req: { method: 'GET', path: '/markets' },
+  },
 ];
 
 describe('capture writer and reader', () => {
@@ -125,7 +138,9 @@ describe('capture writer and reader', () => {
       for (let i = 0; i < 5000; i++) w.write({ ts: i, source: 'x', data: { i } });
       process.exit(0);
     `;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+    });
     expect(r.status, r.stderr).toBe(0);
     const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
     expect(lines).toHaveLength(5000);

@@ -3,17 +3,20 @@ import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readCapture } from '../../src/capture/reader.ts';
+import { readCaptureBatches } from '../../src/capture/reader.ts';
 import { replay } from '../../src/capture/replay.ts';
-import { SimClock } from '../../src/core/clock.ts';
 import { booksJson } from '../../src/cli/commands/replay.ts';
+import { SimClock } from '../../src/core/clock.ts';
 import { createDecoders } from '../../src/venues/registry.ts';
 
 const BIN = resolve('bin/pm-arb.js');
 const dir = mkdtempSync(join(tmpdir(), 'pmarb-cli-'));
 
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'silent' } });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, LOG_LEVEL: 'silent' },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -42,11 +45,13 @@ describe('pm-arb simulate / replay', () => {
     expect(summary.events.market).toBeGreaterThan(30);
     expect(summary.events.book).toBeGreaterThan(1000);
     expect(summary.badLines).toMatchObject({ total: 2, reasons: { 'invalid JSON': 1, 'missing source': 1 } });
-    expect(Object.keys(summary.rejected.reasons).filter((k) => /^sim\.(polymarket|kalshi)/.test(k))).toEqual([]);
+    expect(Object.keys(summary.rejected.reasons).filter((k) => /^sim\.(polymarket|kalshi)/.test(k))).toEqual(
+      [],
+    );
 
     // --books-out holds the same books an in-process replay of the file ends with
     const decoders = createDecoders({ depth: 100_000 });
-    await replay({ frames: readCapture(a), clock: new SimClock(), decoders, publish: () => {} });
+    await replay({ frames: readCaptureBatches(a), clock: new SimClock(), decoders, publish: () => {} });
     const expected = booksJson(decoders.books());
     const got = JSON.parse(readFileSync(booksOut, 'utf8')) as typeof expected;
     expect(got).toEqual(expected);

@@ -51,7 +51,9 @@ describe('pm-arb run', () => {
     const r = await run(['run', '--feeds', 'sim', '--seed', '3', '--duration', '1500ms']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/pm-arb run: mode paper, feeds sim \(seed 3\), bus inproc, store PGlite/);
-    expect(r.stderr).toMatch(/venue-watcher-polymarket, venue-watcher-kalshi, oracle-binance, oracle-chainlink/);
+    expect(r.stderr).toMatch(
+      /venue-watcher-polymarket, venue-watcher-kalshi, oracle-binance, oracle-chainlink/,
+    );
     expect(r.stderr).toMatch(/duration 1500ms reached, stopping agents/);
     expect(r.stderr).toMatch(/pm-arb run: stopped/);
   });
@@ -84,7 +86,12 @@ describe('pm-arb record', () => {
     expect(lines.length).toBeGreaterThan(10);
     const stats = newReadStats();
     const decoders = createDecoders();
-    const result = await replay({ frames: readCapture(out, { stats }), clock: new SimClock(), decoders, publish: () => {} });
+    const result = await replay({
+      frames: readCapture(out, { stats }),
+      clock: new SimClock(),
+      decoders,
+      publish: () => {},
+    });
     expect(stats.bad).toBe(0);
     expect(result.events.market).toBeGreaterThan(0);
     expect(result.events.book).toBeGreaterThan(0);
@@ -92,7 +99,17 @@ describe('pm-arb record', () => {
 
   it('stops after --duration', async () => {
     const out = join(dir, 'rec2.jsonl');
-    const r = await run(['record', '--feeds', 'sim', '--venues', 'kalshi,binance', '--duration', '1s', '--out', out]);
+    const r = await run([
+      'record',
+      '--feeds',
+      'sim',
+      '--venues',
+      'kalshi,binance',
+      '--duration',
+      '1s',
+      '--out',
+      out,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/record: duration 1s reached; wrote \d+ frames/);
     const sources = new Set(
@@ -101,6 +118,11 @@ describe('pm-arb record', () => {
         .split('\n')
         .map((l) => (JSON.parse(l) as { source: string }).source),
     );
-    expect([...sources].sort()).toEqual(['sim.binance.ws', 'sim.kalshi.rest.events', 'sim.kalshi.rest.markets', 'sim.kalshi.ws']);
+    expect([...sources].sort()).toEqual([
+      'sim.binance.ws',
+      'sim.kalshi.rest.events',
+      'sim.kalshi.rest.markets',
+      'sim.kalshi.ws',
+    ]);
   });
 });

@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { replay } from '../../src/capture/replay.ts';
 import { formatCaptureLine } from '../../src/capture/writer.ts';
 import { SimClock } from '../../src/core/clock.ts';
-import type { FeedEvent } from '../../src/venues/types.ts';
 import type { Market, OrderBook } from '../../src/core/messages.ts';
 import { ONE } from '../../src/core/money.ts';
 import { createDecoders } from '../../src/venues/registry.ts';
 import { simulateFrames } from '../../src/venues/sim/feed.ts';
 import { SimMarket } from '../../src/venues/sim/market.ts';
 import { createRng } from '../../src/venues/sim/prng.ts';
+import type { FeedEvent } from '../../src/venues/types.ts';
 
 const text = (opts: Parameters<typeof simulateFrames>[0]): string => {
   let s = '';
@@ -54,21 +54,34 @@ describe('simulated market', () => {
     ]) {
       expect(sources.has(s), s).toBe(true);
     }
-    const gamma = frames.find((f) => f.source === 'sim.polymarket.gamma.markets')!.data as Record<string, unknown>[];
+    const gamma = frames.find((f) => f.source === 'sim.polymarket.gamma.markets')!.data as Record<
+      string,
+      unknown
+    >[];
     const g = gamma[0]!;
     // P1: JSON-encoded string arrays; P13: feeSchedule
     expect(typeof g.outcomes).toBe('string');
     expect(JSON.parse(g.clobTokenIds as string)).toHaveLength(2);
     expect(JSON.parse(g.outcomePrices as string)).toHaveLength(2);
     expect(g.feeSchedule).toMatchObject({ exponent: 1, takerOnly: true });
-    expect(g.question).toMatch(/^Will the price of (Bitcoin|Ethereum) be (above|below) \$[\d,]+ on \w+ \d+, 2026 at \d+:\d\d [AP]M ET\?$/);
-    const kalshi = (frames.find((f) => f.source === 'sim.kalshi.rest.markets')!.data as { markets: Record<string, unknown>[] })
-      .markets[0]!;
+    expect(g.question).toMatch(
+      /^Will the price of (Bitcoin|Ethereum) be (above|below) \$[\d,]+ on \w+ \d+, 2026 at \d+:\d\d [AP]M ET\?$/,
+    );
+    const kalshi = (
+      frames.find((f) => f.source === 'sim.kalshi.rest.markets')!.data as {
+        markets: Record<string, unknown>[];
+      }
+    ).markets[0]!;
     expect(kalshi.ticker).toMatch(/^KX(BTC|ETH)D-\d\d[A-Z]{3}\d{4,6}-T\d+$/);
     expect(kalshi.yes_bid_dollars).toMatch(/^\d\.\d{4}$/);
     expect(kalshi.yes_bid_size_fp).toMatch(/^\d+\.\d\d$/);
     // P8: Polymarket books list bids ascending and asks descending (best last)
-    const snap = (frames.find((f) => f.source === 'sim.polymarket.ws.market')!.data as { bids: { price: string }[]; asks: { price: string }[] }[])[0]!;
+    const snap = (
+      frames.find((f) => f.source === 'sim.polymarket.ws.market')!.data as {
+        bids: { price: string }[];
+        asks: { price: string }[];
+      }[]
+    )[0]!;
     const bids = snap.bids.map((l) => Number(l.price));
     const asks = snap.asks.map((l) => Number(l.price));
     expect([...bids].sort((x, y) => x - y)).toEqual(bids);
@@ -103,7 +116,10 @@ describe('simulated market', () => {
         const pmAsk = best(`polymarket:${p.polymarket.yesToken}`, 'asks');
         const kxBid = best(`kalshi:${p.kalshi.yesToken}`, 'bids');
         const kxAsk = best(`kalshi:${p.kalshi.yesToken}`, 'asks');
-        if ((pmBid !== undefined && kxAsk !== undefined && pmBid > kxAsk) || (kxBid !== undefined && pmAsk !== undefined && kxBid > pmAsk)) {
+        if (
+          (pmBid !== undefined && kxAsk !== undefined && pmBid > kxAsk) ||
+          (kxBid !== undefined && pmAsk !== undefined && kxBid > pmAsk)
+        ) {
           seen.add('cross_venue');
         }
         const noAsk = best(`polymarket:${p.polymarket.noToken}`, 'asks');
@@ -135,7 +151,9 @@ describe('simulated market', () => {
     });
     const venueRejects = Object.keys(result.rejected.reasons).filter((r) => /^(polymarket|kalshi)\./.test(r));
     expect(venueRejects).toEqual([]);
-    expect([...markets.values()].filter((m) => m.venue === 'polymarket').length).toBeGreaterThanOrEqual(12 + 3 + 5);
+    expect([...markets.values()].filter((m) => m.venue === 'polymarket').length).toBeGreaterThanOrEqual(
+      12 + 3 + 5,
+    );
     expect([...markets.values()].filter((m) => m.venue === 'kalshi').length).toBeGreaterThanOrEqual(12 + 3);
     expect(result.events.book).toBeGreaterThan(1000);
     expect(result.events.trade).toBeGreaterThan(10);

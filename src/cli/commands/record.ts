@@ -41,15 +41,19 @@ export function registerRecordCommand(program: Command): void {
       } catch (err) {
         throw new UsageError((err as Error).message);
       }
-      if (o.feeds !== 'live' && o.feeds !== 'sim') throw new UsageError(`--feeds must be live or sim, got "${o.feeds}"`);
+      if (o.feeds !== 'live' && o.feeds !== 'sim')
+        throw new UsageError(`--feeds must be live or sim, got "${o.feeds}"`);
       const duration = o.duration === undefined ? undefined : parseDuration(o.duration);
       loadDotEnv();
       const config = loadConfig();
       const log = createLogger(config.logLevel);
       const clock = wallClock();
-      const hub = o.feeds === 'sim' ? createSimHub({ seed: parseIntOpt('--seed', o.seed!), clock }) : undefined;
+      const hub =
+        o.feeds === 'sim' ? createSimHub({ seed: parseIntOpt('--seed', o.seed!), clock }) : undefined;
       const sources: FrameSource[] = names.map((n) =>
-        hub ? hub.source(`sim-${n}`, [`${n}.`]) : createLiveFeed(n, { config, clock, log, decoders: createFeedDecoders(n) }),
+        hub
+          ? hub.source(`sim-${n}`, [`${n}.`])
+          : createLiveFeed(n, { config, clock, log, decoders: createFeedDecoders(n) }),
       );
       const out = createCaptureWriter({ path: o.out! });
       const started = Date.now();
@@ -70,10 +74,15 @@ export function registerRecordCommand(program: Command): void {
         return stopping;
       };
       const offSignal = onShutdownSignal((sig) => stop(`stopped by ${sig}`));
-      process.stderr.write(`record: ${names.join(', ')} (${o.feeds}) → ${o.out}${duration ? ` for ${o.duration}` : ' until Ctrl-C'}\n`);
+      process.stderr.write(
+        `record: ${names.join(', ')} (${o.feeds}) → ${o.out}${duration ? ` for ${o.duration}` : ' until Ctrl-C'}\n`,
+      );
       for (const s of sources) await s.start((f) => out.write(f));
       const keepAlive = setInterval(() => {}, 1 << 30);
-      const timer = duration !== undefined ? setTimeout(() => void stop(`duration ${o.duration} reached`), duration) : undefined;
+      const timer =
+        duration !== undefined
+          ? setTimeout(() => void stop(`duration ${o.duration} reached`), duration)
+          : undefined;
       await finished;
       if (timer) clearTimeout(timer);
       clearInterval(keepAlive);

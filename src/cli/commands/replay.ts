@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { newReadStats, readCapture } from '../../capture/reader.ts';
+import { newReadStats, readCaptureBatches } from '../../capture/reader.ts';
 import { replay } from '../../capture/replay.ts';
 import { createInProcBus } from '../../core/bus/inproc.ts';
 import { SimClock } from '../../core/clock.ts';
@@ -13,7 +13,9 @@ import { toDecimal } from '../../core/money.ts';
 import { createDecoders } from '../../venues/registry.ts';
 
 /** Final books as `{"venue:tokenId": {"bids": [["price","size"], …best first], "asks": […]}}`, keys sorted. */
-export function booksJson(books: Iterable<OrderBook>): Record<string, { bids: [string, string][]; asks: [string, string][] }> {
+export function booksJson(
+  books: Iterable<OrderBook>,
+): Record<string, { bids: [string, string][]; asks: [string, string][] }> {
   const all = [...books].map((b) => [instrumentKey(b.venue, b.tokenId), b] as const);
   all.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const out: Record<string, { bids: [string, string][]; asks: [string, string][] }> = {};
@@ -41,7 +43,7 @@ export function registerReplayCommand(program: Command): void {
       const started = Date.now();
       let lastPrint = started;
       const result = await replay({
-        frames: readCapture(file, { stats }),
+        frames: readCaptureBatches(file, { stats }),
         clock: new SimClock(),
         decoders,
         publish: bus,
@@ -59,7 +61,9 @@ export function registerReplayCommand(program: Command): void {
       const elapsed = (Date.now() - started) / 1000;
       if (o.booksOut) {
         // one instrument per line: diffable and still plain JSON
-        const entries = Object.entries(booksJson(decoders.books())).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`);
+        const entries = Object.entries(booksJson(decoders.books())).map(
+          ([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`,
+        );
         writeFileSync(o.booksOut, entries.length === 0 ? '{}\n' : `{\n${entries.join(',\n')}\n}\n`);
       }
       const summary = {
@@ -81,8 +85,10 @@ export function registerReplayCommand(program: Command): void {
           `replayed ${result.frames} frames in ${elapsed.toFixed(2)} s: ${ev}; ` +
             `${result.rejected.total} frames rejected, ${stats.bad} bad lines\n`,
         );
-        for (const [reason, n] of Object.entries(result.rejected.reasons)) process.stdout.write(`  rejected ${n}× ${reason}\n`);
-        for (const [reason, n] of Object.entries(stats.reasons)) process.stdout.write(`  bad line ${n}× ${reason}\n`);
+        for (const [reason, n] of Object.entries(result.rejected.reasons))
+          process.stdout.write(`  rejected ${n}× ${reason}\n`);
+        for (const [reason, n] of Object.entries(stats.reasons))
+          process.stdout.write(`  bad line ${n}× ${reason}\n`);
         if (o.booksOut) process.stdout.write(`books written to ${o.booksOut}\n`);
       }
     });

@@ -4,10 +4,10 @@
  * Stops gracefully on SIGINT/SIGTERM (agents stop in reverse order) or after --duration.
  */
 import type { Command } from 'commander';
+import { buildAgents } from '../../app/pipeline.ts';
 import { onShutdownSignal, startAgents } from '../../core/agent.ts';
 import { loadConfig, loadDotEnv } from '../../core/config.ts';
 import { createKernel } from '../../core/kernel.ts';
-import { buildAgents } from '../../app/pipeline.ts';
 import { UsageError } from '../main.ts';
 import { parseDuration } from './record.ts';
 import { parseIntOpt } from './simulate.ts';
@@ -21,8 +21,10 @@ export function registerRunCommand(program: Command): void {
     .option('--bus <transport>', 'inproc or redis (needs REDIS_URL)', 'inproc')
     .option('--duration <d>', 'stop after this long (30s, 10m); default: until Ctrl-C')
     .action(async (o: Record<string, string>) => {
-      if (o.feeds !== 'sim' && o.feeds !== 'live') throw new UsageError(`--feeds must be sim or live, got "${o.feeds}"`);
-      if (o.bus !== 'inproc' && o.bus !== 'redis') throw new UsageError(`--bus must be inproc or redis, got "${o.bus}"`);
+      if (o.feeds !== 'sim' && o.feeds !== 'live')
+        throw new UsageError(`--feeds must be sim or live, got "${o.feeds}"`);
+      if (o.bus !== 'inproc' && o.bus !== 'redis')
+        throw new UsageError(`--bus must be inproc or redis, got "${o.bus}"`);
       const seed = parseIntOpt('--seed', o.seed!);
       const duration = o.duration === undefined ? undefined : parseDuration(o.duration);
       loadDotEnv();
@@ -53,7 +55,10 @@ export function registerRunCommand(program: Command): void {
       };
       const offSignal = onShutdownSignal((sig) => shutdown(`${sig} received`));
       const keepAlive = setInterval(() => {}, 1 << 30);
-      const timer = duration !== undefined ? setTimeout(() => void shutdown(`duration ${o.duration} reached`), duration) : undefined;
+      const timer =
+        duration !== undefined
+          ? setTimeout(() => void shutdown(`duration ${o.duration} reached`), duration)
+          : undefined;
       await finished;
       if (timer) clearTimeout(timer);
       clearInterval(keepAlive);

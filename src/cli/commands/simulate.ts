@@ -6,7 +6,8 @@ import { UsageError } from '../main.ts';
 
 export function parseIntOpt(name: string, v: string, min = 0): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`${name} must be a whole number ≥ ${min}, got "${v}"`);
+  if (!Number.isInteger(n) || n < min)
+    throw new UsageError(`${name} must be a whole number ≥ ${min}, got "${v}"`);
   return n;
 }
 
@@ -19,7 +20,9 @@ export function parseNumOpt(name: string, v: string): number {
 export function registerSimulateCommand(program: Command): void {
   program
     .command('simulate')
-    .description('write a capture of the seeded simulated market (replay and backtest read it like a recording)')
+    .description(
+      'write a capture of the seeded simulated market (replay and backtest read it like a recording)',
+    )
     .requiredOption('--out <file>', 'capture file to write (.jsonl)')
     .option('--seed <n>', 'PRNG seed; the same seed gives a byte-identical file', '1')
     .option('--minutes <m>', 'simulated minutes', '10')
@@ -29,7 +32,8 @@ export function registerSimulateCommand(program: Command): void {
     .option('--start <iso>', 'simulated start time (default 2026-11-26T14:00:00Z)')
     .action(async (o: Record<string, string>) => {
       const start = o.start === undefined ? undefined : Date.parse(o.start);
-      if (start !== undefined && !Number.isFinite(start)) throw new UsageError(`--start must be an ISO time, got "${o.start}"`);
+      if (start !== undefined && !Number.isFinite(start))
+        throw new UsageError(`--start must be an ISO time, got "${o.start}"`);
       const minutes = parseNumOpt('--minutes', o.minutes!);
       const sim = new SimMarket({
         seed: parseIntOpt('--seed', o.seed!),

@@ -67,7 +67,11 @@ export interface SimPairInfo {
 
 export interface SimDescription {
   readonly pairs: readonly SimPairInfo[];
-  readonly negRisk: readonly { readonly marketId: string; readonly yesToken: string; readonly other: boolean }[];
+  readonly negRisk: readonly {
+    readonly marketId: string;
+    readonly yesToken: string;
+    readonly other: boolean;
+  }[];
 }
 
 export const DEFAULT_SIM_START = Date.UTC(2026, 10, 26, 14, 0, 0);
@@ -240,7 +244,11 @@ function normCdf(x: number): number {
   // Abramowitz–Stegun 7.1.26 on erf; a fair-value model, not money
   const z = Math.abs(x) / Math.SQRT2;
   const t = 1 / (1 + 0.3275911 * z);
-  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-z * z);
+  const y =
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
+      t *
+      Math.exp(-z * z);
   return x >= 0 ? 0.5 * (1 + y) : 0.5 * (1 - y);
 }
 
@@ -297,7 +305,14 @@ export class SimMarket {
       tenorsMinutes: opts.tenorsMinutes ?? [15, 30, 60, 1440],
     };
     const r = this.rng;
-    const mkAsset = (sym: AssetSym, name: string, spot: number, vol: number, step: number, oracle: Asset['oracle']): Asset => ({
+    const mkAsset = (
+      sym: AssetSym,
+      name: string,
+      spot: number,
+      vol: number,
+      step: number,
+      oracle: Asset['oracle'],
+    ): Asset => ({
       sym,
       name,
       oracle,
@@ -343,7 +358,11 @@ export class SimMarket {
               }
             : {}),
         })),
-      negRisk: this.negRisk.map((m) => ({ marketId: m.conditionId, yesToken: m.yesToken, other: m.other === true })),
+      negRisk: this.negRisk.map((m) => ({
+        marketId: m.conditionId,
+        yesToken: m.yesToken,
+        other: m.other === true,
+      })),
     };
   }
 
@@ -379,7 +398,11 @@ export class SimMarket {
   }
 
   private emit(source: string, data: unknown, req?: RawFrame['req']): void {
-    this.out.push(req ? { ts: this.now, source: `sim.${source}`, data, req } : { ts: this.now, source: `sim.${source}`, data });
+    this.out.push(
+      req
+        ? { ts: this.now, source: `sim.${source}`, data, req }
+        : { ts: this.now, source: `sim.${source}`, data },
+    );
   }
 
   private init(): void {
@@ -405,7 +428,8 @@ export class SimMarket {
       this.at(this.now + this.o.spotIntervalMs, () => this.spotTick(a));
       this.at(this.now + this.o.chainlinkIntervalMs, () => this.chainlinkTick(a));
     }
-    if (this.o.eventRate > 0) this.at(this.now + Math.ceil(r.exp(this.o.eventRate) * 1000), () => this.requoteEvent());
+    if (this.o.eventRate > 0)
+      this.at(this.now + Math.ceil(r.exp(this.o.eventRate) * 1000), () => this.requoteEvent());
     if (this.o.mispricingRate > 0) {
       this.at(this.now + Math.ceil(r.exp(this.o.mispricingRate / 60) * 1000), () => this.mispricingEvent());
     }
@@ -695,7 +719,8 @@ export class SimMarket {
     switch (topic.kind) {
       case 'crypto': {
         const t = this.now - lag;
-        const s = topic.asset.oracle === 'binance' ? this.spotAt(topic.asset, t) : this.spotAt(topic.asset, t);
+        const s =
+          topic.asset.oracle === 'binance' ? this.spotAt(topic.asset, t) : this.spotAt(topic.asset, t);
         const tau = (topic.expiry - t) / YEAR_MS;
         if (tau <= 0) return s > topic.strike ? 1 : 0;
         const sd = topic.asset.vol * Math.sqrt(tau);
@@ -754,7 +779,8 @@ export class SimMarket {
     // the NO book mirrors YES through 1 (complementary orders), shifted down in a rebalancing mispricing
     const no: { bids: Side; asks: Side } = { bids: new Map(), asks: new Map() };
     for (const [p, s] of yes.asks) if (100 - p - cut >= 1) no.bids.set(100 - p - cut, s);
-    for (const [p, s] of yes.bids) if (100 - p - cut <= 99 && 100 - p - cut >= 1) no.asks.set(100 - p - cut, s);
+    for (const [p, s] of yes.bids)
+      if (100 - p - cut <= 99 && 100 - p - cut >= 1) no.asks.set(100 - p - cut, s);
     if (snapshot) {
       m.yes = yes;
       m.no = no;
@@ -774,7 +800,12 @@ export class SimMarket {
     });
   }
 
-  private diffPm(asset: string, before: { bids: Side; asks: Side }, after: { bids: Side; asks: Side }, out: unknown[]): void {
+  private diffPm(
+    asset: string,
+    before: { bids: Side; asks: Side },
+    after: { bids: Side; asks: Side },
+    out: unknown[],
+  ): void {
     const bestBid = maxKey(after.bids);
     const bestAsk = minKey(after.asks);
     const bb = bestBid === undefined ? '0' : pmPrice(bestBid);
@@ -790,7 +821,15 @@ export class SimMarket {
   }
 
   private change(asset: string, p: number, s: number, side: string, bb: string, ba: string): unknown {
-    return { asset_id: asset, price: pmPrice(p), size: pmSize(s), side, hash: this.rng.hex(40), best_bid: bb, best_ask: ba };
+    return {
+      asset_id: asset,
+      price: pmPrice(p),
+      size: pmSize(s),
+      side,
+      hash: this.rng.hex(40),
+      best_bid: bb,
+      best_ask: ba,
+    };
   }
 
   private requoteKx(m: KxMarket, snapshot: boolean): void {
@@ -840,7 +879,11 @@ export class SimMarket {
       this.emit(
         'polymarket.gamma.markets',
         pms.map((m) => this.gammaMarket(m)),
-        { method: 'GET', path: '/markets', query: { active: 'true', closed: 'false', limit: '500', offset: '0' } },
+        {
+          method: 'GET',
+          path: '/markets',
+          query: { active: 'true', closed: 'false', limit: '500', offset: '0' },
+        },
       );
       const nr = pms.filter((m) => m.negRiskId);
       if (first && nr.length > 0) {
@@ -875,8 +918,10 @@ export class SimMarket {
     }
     for (const k of kxs) {
       const msg: Record<string, unknown> = { market_ticker: k.ticker, market_id: k.marketId };
-      if (k.yesBids.size > 0) msg.yes_dollars_fp = ascLevels(k.yesBids).map(([p, s]) => [kxPrice(p), kxCount(s)]);
-      if (k.noBids.size > 0) msg.no_dollars_fp = ascLevels(k.noBids).map(([p, s]) => [kxPrice(p), kxCount(s)]);
+      if (k.yesBids.size > 0)
+        msg.yes_dollars_fp = ascLevels(k.yesBids).map(([p, s]) => [kxPrice(p), kxCount(s)]);
+      if (k.noBids.size > 0)
+        msg.no_dollars_fp = ascLevels(k.noBids).map(([p, s]) => [kxPrice(p), kxCount(s)]);
       this.emit('kalshi.ws', { type: 'orderbook_snapshot', sid: 1, seq: ++this.kxSeq.book, msg });
     }
   }
@@ -1040,7 +1085,8 @@ export class SimMarket {
     const dtYears = this.o.spotIntervalMs / YEAR_MS;
     let ret = a.vol * Math.sqrt(dtYears) * r.gauss();
     // jumps: about one per 10 minutes per asset
-    if (r.next() < this.o.spotIntervalMs / 600_000) ret += (r.next() < 0.5 ? -1 : 1) * (0.002 + r.next() * 0.004);
+    if (r.next() < this.o.spotIntervalMs / 600_000)
+      ret += (r.next() < 0.5 ? -1 : 1) * (0.002 + r.next() * 0.004);
     this.setSpot(a, a.spot * Math.exp(ret));
     this.at(this.now + this.o.spotIntervalMs, () => this.spotTick(a));
   }
@@ -1168,7 +1214,9 @@ export class SimMarket {
         break;
       }
       case 'rebalancing': {
-        const pms = this.markets.filter((m): m is PmMarket => m.venue === 'polymarket' && m.live && !m.negRiskId);
+        const pms = this.markets.filter(
+          (m): m is PmMarket => m.venue === 'polymarket' && m.live && !m.negRiskId,
+        );
         if (pms.length === 0) break;
         const m = r.pick(pms);
         m.dist = { shift: 0, noShift: m.spread + r.int(1, 4), until, kind };
@@ -1189,7 +1237,8 @@ export class SimMarket {
           if (m.live && m.topic.kind === 'crypto' && m.topic.asset === a) m.frozenUntil = until;
         }
         this.at(until, () => {
-          for (const m of this.markets) if (m.topic.kind === 'crypto' && m.topic.asset === a) this.requote(m, false);
+          for (const m of this.markets)
+            if (m.topic.kind === 'crypto' && m.topic.asset === a) this.requote(m, false);
         });
         break;
       }
@@ -1228,7 +1277,9 @@ export class SimMarket {
         }
       });
     }
-    this.at(this.now + Math.max(1, Math.ceil(r.exp(this.o.mispricingRate / 60) * 1000)), () => this.mispricingEvent());
+    this.at(this.now + Math.max(1, Math.ceil(r.exp(this.o.mispricingRate / 60) * 1000)), () =>
+      this.mispricingEvent(),
+    );
   }
 
   private expire(pm: PmMarket, kx: KxMarket): void {
@@ -1256,7 +1307,9 @@ export class SimMarket {
       { method: 'GET', path: '/trade-api/v2/markets', query: { tickers: kx.ticker } },
     );
     // roll over: list the next market of the same tenor once per group (on its first strike)
-    const groupMarkets = this.pairs.filter((p) => p.pm.topic.kind === 'crypto' && (p.pm.topic as CryptoTopic).group === t.group);
+    const groupMarkets = this.pairs.filter(
+      (p) => p.pm.topic.kind === 'crypto' && (p.pm.topic as CryptoTopic).group === t.group,
+    );
     if (groupMarkets[0]?.pm === pm) {
       const n = groupMarkets.length;
       const next = t.expiry + t.tenorMin * 60_000;
