@@ -9,7 +9,7 @@
  * - Polymarket: "Bitcoin Up or Down - March 12, 5:20AM-5:25AM ET"; "Will the price of Bitcoin be above $100,000
  *   on December 31?" with rules naming "Binance 1 minute candle for BTC/USDT 12:00 in the ET timezone";
  *   "… between $96,000 and $98,000 …".
- * - Kalshi: tickers KXBTCD-26DEC3112-T100000 (threshold, date 2026-12-31, hour 12 ET) and
+ * - Kalshi: tickers KXBTCD-26DEC3112-T100000 (threshold, date 2026-12-31, hour 12 ET; a minute may follow) and
  *   KXBTC-26DEC3112-B99750 (range bucket), with titles/rules such as "If the CF Benchmarks Real-Time Index (BRTI)
  *   … average of the 60 seconds prior to 12 PM EST … is above $100,000.00".
  */
@@ -80,7 +80,8 @@ function assetIn(text: string): string | undefined {
   return found.length === 1 ? found[0] : undefined;
 }
 
-const KALSHI_CRYPTO = /^KX(BTC|ETH|SOL|XRP|DOGE)(D|)-(\d{2})([A-Z]{3})(\d{2})(\d{2})?-([TB])(\d+(?:\.\d+)?)$/;
+const KALSHI_CRYPTO =
+  /^KX(BTC|ETH|SOL|XRP|DOGE)(D|)-(\d{2})([A-Z]{3})(\d{2})(\d{2})?(\d{2})?-([TB])(\d+(?:\.\d+)?)$/;
 
 interface TickerFacts {
   asset: string;
@@ -96,9 +97,10 @@ function kalshiTicker(ticker: string): TickerFacts | undefined {
   const month = monthIndex(m[4]!);
   const day = Number(m[5]);
   const hour = m[6] === undefined ? undefined : Number(m[6]);
+  const minute = m[7] === undefined ? 0 : Number(m[7]);
   const expiry =
-    month === undefined || hour === undefined ? undefined : zonedTime(year, month, day, hour, 0, 'ET');
-  return { asset: m[1]!, expiry, kind: m[7] as 'T' | 'B', value: parseAmountE8(m[8]!) };
+    month === undefined || hour === undefined ? undefined : zonedTime(year, month, day, hour, minute, 'ET');
+  return { asset: m[1]!, expiry, kind: m[8] as 'T' | 'B', value: parseAmountE8(m[9]!) };
 }
 
 /** Comparison and strike from text: "above $100,000", "$100,000 or above", "at least 2.5%" … */
@@ -316,7 +318,16 @@ function econSpec(m: Market): EconSpec | undefined {
     /\bq([1-4])\s*(20\d\d)\b/i.exec(all) ??
     /\b(first|second|third|fourth) quarter(?: of)?\s*(20\d\d)\b/i.exec(all);
   const qn: Record<string, string> = { first: '1', second: '2', third: '3', fourth: '4' };
-  const period = per ? `${per[2]}Q${qn[per[1]!.toLowerCase()] ?? per[1]}` : undefined;
+  const mon =
+    /\b(january|february|march|april|may|june|july|august|september|october|november|december)\s+(20\d\d)\b/i.exec(
+      all,
+    );
+  const monthNo = mon ? monthIndex(mon[1]!) : undefined;
+  const period = per
+    ? `${per[2]}Q${qn[per[1]!.toLowerCase()] ?? per[1]}`
+    : mon && monthNo !== undefined
+      ? `${mon[2]}-${String(monthNo + 1).padStart(2, '0')}`
+      : undefined;
   return {
     metric,
     units,
@@ -340,7 +351,8 @@ export function extractFacts(m: Market): MarketFacts {
     if (source && source !== 'chainlink' && !window) unread.push('averaging window');
   }
   if (econ) {
-    if (!econ.units) unread.push('nominal or real');
+    // nominal vs real matters for output measures (GDP); a price index or a rate has no such variant
+    if (econ.metric === 'gdp' && !econ.units) unread.push('nominal or real');
     if (!econ.period) unread.push('period');
     if (!econ.threshold) unread.push('threshold');
   }

@@ -9,7 +9,8 @@
  * Crypto relations it can prove, all with the same asset, settlement instant, source and window:
  * - same kind, strike and comparison → identical;
  * - above K vs below K with complementary comparisons (> vs <=, >= vs <) → inverted (YES on one is NO on the
- *   other); > vs < leaves the tie at exactly K to neither, so it is `different`;
+ *   other), confidence 0.95; > vs < leaves a settlement exactly at K to neither side: still inverted, confidence
+ *   0.9, with that tie named in the reasons (identical is stricter: > vs >= at one strike is `different`);
  * - above K1 vs above K2 with K1 > K2 → the first implies the second (below: the lower strike implies);
  * - disjoint ranges → exclusive; a range inside an above/below region → implies.
  */
@@ -160,8 +161,20 @@ function compareCrypto(fa: MarketFacts, fb: MarketFacts): RulesVerdict {
       decided: true,
     };
   }
-  if (a.strike === b.strike)
-    return differ([`tie at ${usd(a.strike)} pays neither side (${a.op} vs ${b.op})`]);
+  if (a.strike === b.strike) {
+    // "above X" vs "below X": a settlement exactly at X pays neither side; everywhere else YES of one is NO of the
+    // other. Linked, with a lower confidence and the tie named, because the exact tie is a measure-zero event
+    // for an index or candle close quoted to the cent.
+    return {
+      relation: 'inverted',
+      confidence: 0.9,
+      reasons: [
+        `YES of ${a.kind} ${usd(a.strike)} is NO of ${b.kind} ${usd(b.strike)}: ${same}`,
+        `a settlement exactly at ${usd(a.strike)} pays neither side (${a.op} vs ${b.op})`,
+      ],
+      decided: true,
+    };
+  }
   // above K1 and below K2: exclusive when the regions do not overlap
   const above = a.kind === 'above' ? a : b;
   const below = a.kind === 'above' ? b : a;
@@ -197,7 +210,9 @@ function compareEcon(fa: MarketFacts, fb: MarketFacts): RulesVerdict {
     return {
       relation: 'identical',
       confidence: 0.9,
-      reasons: [`${a.units} ${a.metric} ${a.op} ${a.threshold}% for ${a.period}`],
+      reasons: [
+        `${a.units ? `${a.units} ` : ''}${a.metric} ${a.op} ${a.threshold}% for ${a.period} (${fa.source})`,
+      ],
       decided: true,
     };
   }

@@ -4,6 +4,7 @@ import { registerBacktestCommand } from './backtest.ts';
 import { registerControlCommands } from './control.ts';
 import { registerStatusCommand } from './status.ts';
 import { registerDbCommand } from './db.ts';
+import { registerMatchesCommand } from './matches.ts';
 import { registerRecordCommand } from './record.ts';
 import { registerReplayCommand } from './replay.ts';
 import { registerRunCommand } from './run.ts';
@@ -21,4 +22,5 @@ export function registerCommands(program: Command): void {
   registerReplayCommand(program);
   registerSimulateCommand(program);
   registerBacktestCommand(program);
+  registerMatchesCommand(program);
 }
