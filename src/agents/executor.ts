@@ -33,6 +33,9 @@ import { type Money, mulDiv, ONE, type Qty } from '../core/money.ts';
 import { type MatchResult, PaperBooks } from '../execution/paper.ts';
 import { lotSize } from '../risk/rules.ts';
 
+/** Resting GTC orders expire after this long unless told otherwise. */
+export const DEFAULT_GTC_TTL_MS = 60_000;
+
 export interface ExecutorState {
   readonly version: 1;
   readonly inventory: readonly {
@@ -381,7 +384,7 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
       restingByInstrument.set(k, list);
     }
     list.push(r);
-    const ttl = opts.gtcTtlMs ?? 60_000;
+    const ttl = opts.gtcTtlMs ?? DEFAULT_GTC_TTL_MS;
     r.timer = rt!.clock.after(ttl, () => finishResting(r, 'expired', 'GTC order expired'));
   }
 

@@ -14,7 +14,7 @@
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { createCapitalAllocator } from '../agents/capital-allocator.ts';
-import { createExecutor } from '../agents/executor.ts';
+import { createExecutor, DEFAULT_GTC_TTL_MS } from '../agents/executor.ts';
 import { createMarketMatcherAgent } from '../agents/market-matcher.ts';
 import { createOpportunityScannerAgent } from '../agents/opportunity-scanner.ts';
 import { createRiskGuardian } from '../agents/risk-guardian.ts';
@@ -102,11 +102,14 @@ export function createLiveCounters(
   };
   const countEvents = opts.countEvents !== false;
   for (const v of VENUES) {
-    sub(channels.books(v), (b: { venue: (typeof VENUES)[number]; tokenId: string; bids: readonly (readonly number[])[] }) => {
-      if (countEvents) c.events++;
-      c.ledger.mark(b.venue, b.tokenId, b.bids[0]?.[0] ?? 0);
-      track();
-    });
+    sub(
+      channels.books(v),
+      (b: { venue: (typeof VENUES)[number]; tokenId: string; bids: readonly (readonly number[])[] }) => {
+        if (countEvents) c.events++;
+        c.ledger.mark(b.venue, b.tokenId, b.bids[0]?.[0] ?? 0);
+        track();
+      },
+    );
     if (countEvents) {
       sub(channels.markets(v), () => c.events++);
       sub(channels.trades(v), () => c.events++);
@@ -150,10 +153,15 @@ const usd = (m: Money): string => {
  * A compact live summary: a few lines from running counters, for `npm start` to print in place (rewrite the
  * same lines each time: move the cursor up `lines.length` and clear).
  */
-export function renderLiveSummary(c: LiveCounters, extra?: { eventsPerSec?: number; clockMs?: number }): string[] {
+export function renderLiveSummary(
+  c: LiveCounters,
+  extra?: { eventsPerSec?: number; clockMs?: number },
+): string[] {
   const l = c.ledger;
-  const rate = extra?.eventsPerSec !== undefined ? ` (${Math.round(extra.eventsPerSec).toLocaleString('en-US')}/s)` : '';
-  const at = extra?.clockMs !== undefined ? `  at ${new Date(extra.clockMs).toISOString().slice(11, 19)}Z` : '';
+  const rate =
+    extra?.eventsPerSec !== undefined ? ` (${Math.round(extra.eventsPerSec).toLocaleString('en-US')}/s)` : '';
+  const at =
+    extra?.clockMs !== undefined ? `  at ${new Date(extra.clockMs).toISOString().slice(11, 19)}Z` : '';
   const kinds = Object.entries(c.opportunitiesByKind)
     .sort()
     .map(([k, v]) => `${k} ${v}`)
@@ -204,7 +212,13 @@ export interface BacktestReport {
   capture: string;
   seed: number;
   simulated: { from: string | null; to: string | null; minutes: number };
-  events: { frames: number; total: number; byType: Record<string, number>; rejected: number; badLines: number };
+  events: {
+    frames: number;
+    total: number;
+    byType: Record<string, number>;
+    rejected: number;
+    badLines: number;
+  };
   opportunities: { total: number; byKind: Record<string, number> };
   requests: number;
   decisions: { total: number; byVerdict: Record<string, number>; byRule: Record<string, number> };
@@ -258,9 +272,25 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestReport
   const first = await it.next();
   // start the clock at the first frame, so clock timers do not replay the years before it
   const clock = new SimClock(first.done ? 0 : first.value.ts);
-  const bus = new InProcBus({ name: `bt${seed}`, maxLen: 0, now: () => clock.now(), sweepIntervalMs: 3_600_000 });
-  const kernel: Kernel = { config, bus, clock, log: silentLogger(), ids: createIds(`bt${seed}`), instance: `bt${seed}` };
-  const live = createLiveCounters(bus, { initialCash: config.risk.initialBankroll, countEvents: false, group: 'backtest' });
+  const bus = new InProcBus({
+    name: `bt${seed}`,
+    maxLen: 0,
+    now: () => clock.now(),
+    sweepIntervalMs: 3_600_000,
+  });
+  const kernel: Kernel = {
+    config,
+    bus,
+    clock,
+    log: silentLogger(),
+    ids: createIds(`bt${seed}`),
+    instance: `bt${seed}`,
+  };
+  const live = createLiveCounters(bus, {
+    initialCash: config.risk.initialBankroll,
+    countEvents: false,
+    group: 'backtest',
+  });
   const agents = opts.agents ? await opts.agents(kernel) : backtestAgents(kernel);
   const running = await startAgents(kernel, agents, { heartbeatMs: 3_600_000 });
   const decoders = createDecoderSet(FEED_NAMES.flatMap((n) => createFeedDecoders(n).decoders));
@@ -289,6 +319,9 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestReport
   // let orders in flight arrive and fill, then one last allocation round and equity snapshot
   const last = result?.lastTs ?? clock.now();
   clock.advanceTo(last + Math.max(1, config.paperLatencyMs) + 1);
+  await bus.idle();
+  // resting GTC orders expire (each group gets its report); no market data moves meanwhile
+  clock.advanceTo(last + DEFAULT_GTC_TTL_MS + Math.max(1, config.paperLatencyMs) + 1);
   await bus.idle();
   const allocator = agents.find((a) => a.name === 'capital-allocator') as { round?: () => void } | undefined;
   allocator?.round?.();
@@ -323,7 +356,8 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestReport
     simulated: {
       from: result?.firstTs !== undefined ? new Date(result.firstTs).toISOString() : null,
       to: result?.lastTs !== undefined ? new Date(result.lastTs).toISOString() : null,
-      minutes: result?.firstTs !== undefined ? Math.round(((result.lastTs ?? 0) - result.firstTs) / 600) / 100 : 0,
+      minutes:
+        result?.firstTs !== undefined ? Math.round(((result.lastTs ?? 0) - result.firstTs) / 600) / 100 : 0,
     },
     events: {
       frames: result?.frames ?? 0,
@@ -359,7 +393,9 @@ export function formatBacktestReport(r: BacktestReport): string {
     Object.entries(o)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ') || 'none';
-  lines.push(`backtest of ${r.capture} (seed ${r.seed}): ${r.simulated.from ?? '-'} → ${r.simulated.to ?? '-'} (${r.simulated.minutes} min)`);
+  lines.push(
+    `backtest of ${r.capture} (seed ${r.seed}): ${r.simulated.from ?? '-'} → ${r.simulated.to ?? '-'} (${r.simulated.minutes} min)`,
+  );
   lines.push(
     `events        ${r.events.total.toLocaleString('en-US')} from ${r.events.frames.toLocaleString('en-US')} frames ` +
       `(${kv(r.events.byType)}), ${r.events.rejected} frames rejected, ${r.timing.eventsPerSec.toLocaleString('en-US')} events/s`,
@@ -388,7 +424,8 @@ export function formatBacktestReport(r: BacktestReport): string {
     s.allocation,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const fmt = (row: string[]) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+  const fmt = (row: string[]) =>
+    row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
   lines.push(fmt(head));
   for (const row of rows) lines.push(fmt(row));
   if (rows.length === 0) lines.push('(no strategy traded)');

@@ -12,15 +12,20 @@ import { UsageError } from '../main.ts';
 export function registerBacktestCommand(program: Command): void {
   program
     .command('backtest')
-    .description('run the whole pipeline on a capture (simulated clock, paper executor) and report P&L per strategy')
+    .description(
+      'run the whole pipeline on a capture (simulated clock, paper executor) and report P&L per strategy',
+    )
     .requiredOption('--capture <file>', 'capture file (.jsonl), recorded or from `pm-arb simulate`')
     .option('--seed <n>', 'seed for the run (recorded in the report)', '1')
     .option('--json', 'print the report as one JSON object')
     .action(async (o: { capture: string; seed: string; json?: boolean }) => {
       const seed = Number(o.seed);
-      if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a whole number ≥ 0, got "${o.seed}"`);
+      if (!Number.isInteger(seed) || seed < 0)
+        throw new UsageError(`--seed must be a whole number ≥ 0, got "${o.seed}"`);
       if (!existsSync(o.capture)) {
-        throw new UsageError(`--capture ${o.capture}: no such file (write one with: pm-arb simulate --out ${o.capture})`);
+        throw new UsageError(
+          `--capture ${o.capture}: no such file (write one with: pm-arb simulate --out ${o.capture})`,
+        );
       }
       const config = { ...loadConfig(process.env), logLevel: 'silent' as const };
       let lastPrint = 0;
