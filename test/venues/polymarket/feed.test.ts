@@ -80,7 +80,7 @@ async function setup(prepare?: (s: FakePolymarket) => void, timeoutMs = 1_000): 
     now,
     pageSize: 2,
     http: { timeoutMs, retries: 4, backoff: fast },
-    ws: { pingIntervalMs: 40, silenceMs: 300, backoff: fast },
+    ws: { pingIntervalMs: 40, silenceMs: 600, backoff: fast },
     // a dropped connection makes its books stale until the snapshots after the reconnect
     onConnection: (e) => {
       if (!e.connected) dec.markStale(sink, now(), e.assets);

@@ -103,12 +103,13 @@ describe('WsFeed', () => {
   });
 
   it('a flowing heartbeat reply keeps the watchdog quiet', async () => {
+    // the PONGs keep a 600 ms watchdog quiet over ~1.5 s (a window well above the PING period, for loaded CI)
     const { feed: f } = make({
-      silenceMs: 150,
+      silenceMs: 600,
       heartbeat: { kind: 'text', intervalMs: 20, message: 'PING', reply: 'PONG' },
     });
     const c1 = await fake.waitForConnection(1);
-    await waitFor(() => c1.received.filter((m) => m === 'PING').length >= 20, 5_000);
+    await waitFor(() => c1.received.filter((m) => m === 'PING').length >= 75, 10_000);
     expect(fake.connections.length).toBe(1);
     expect(f.health().silenceReconnects).toBe(0);
   });
