@@ -55,24 +55,30 @@ for i = 1, #KEYS do
 end
 return #KEYS`;
 
+const ACK_CHUNK = 2_000;
+
 /** Far enough in the past that any consumer's visibility timeout has elapsed: hands an entry back at once. */
 const RELEASE_IDLE_MS = 365 * 24 * 3600 * 1000;
 
-interface Batch {
-  lastSeq: number;
+/** Up to `writeChunk` entries written by one script call: streams, then (id, JSON) pairs. */
+interface Chunk {
   keys: string[];
-  args: string[];
-  acks: AckItem[];
-  done: boolean;
-  failed: boolean;
+  argv: string[];
 }
 
-interface AckItem {
-  key: string;
-  group: string;
-  sid: string;
-  /** Sent only once every publish up to this sequence number is confirmed. */
-  after: number;
+/** A subscription's stream and group, shared by all its acks. */
+export interface AckTarget {
+  readonly key: string;
+  readonly group: string;
+}
+
+interface Batch {
+  lastSeq: number;
+  chunks: Chunk[];
+  ackTargets: AckTarget[];
+  ackSids: string[];
+  done: boolean;
+  failed: boolean;
 }
 
 interface RawEntry {
@@ -102,11 +108,14 @@ export class RedisBus implements Bus {
   private seq = 0;
 
   // ---- write path
-  private outKeys: string[] = [];
-  private outArgs: string[] = [];
+  private chunks: Chunk[] = [];
+  private open: Chunk | undefined;
   private pubSeq = 0;
   private confirmedSeq = 0;
-  private acks: AckItem[] = [];
+  // pending acks as parallel arrays (no object per ack); `ackAfter` is non-decreasing
+  private ackTargets: AckTarget[] = [];
+  private ackSids: string[] = [];
+  private ackAfter: number[] = [];
   private batches: Batch[] = [];
   private scheduled = false;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -170,8 +179,14 @@ export class RedisBus implements Bus {
   publish<T>(channel: Channel<T>, body: T, opts?: PublishOptions): string {
     if (this.closed) throw new Error('bus is closed');
     const id = opts?.id ?? `${this.idPrefix}-${++this.seq}`;
-    this.outKeys.push(this.key(channel.name));
-    this.outArgs.push(id, JSON.stringify(body));
+    let c = this.open;
+    if (!c || c.keys.length >= this.writeChunk) {
+      c = { keys: [], argv: [] };
+      this.chunks.push(c);
+      this.open = c;
+    }
+    c.keys.push(this.key(channel.name));
+    c.argv.push(id, JSON.stringify(body));
     this.pubSeq++;
     this.counters.published++;
     this.kick();
@@ -179,10 +194,16 @@ export class RedisBus implements Bus {
   }
 
   /** Queues an XACK to go out after every publish made so far is written. */
-  ack(key: string, group: string, sid: string): void {
+  ack(target: AckTarget, sid: string): void {
     if (this.closed) return; // too late: the entry stays pending and is redelivered
-    this.acks.push({ key, group, sid, after: this.pubSeq });
+    this.ackTargets.push(target);
+    this.ackSids.push(sid);
+    this.ackAfter.push(this.pubSeq);
     this.kick();
+  }
+
+  private get acksPending(): boolean {
+    return this.ackSids.length > 0 || this.batches.length > 0;
   }
 
   private kick(): void {
@@ -198,20 +219,32 @@ export class RedisBus implements Bus {
     if (this.retryTimer) return;
     // few batches in flight: later publishes accumulate into bigger ones
     while (this.batches.length < 4) {
-      const n = this.outKeys.length;
+      const after = this.ackAfter;
       let ackN = 0;
-      while (ackN < this.acks.length && this.acks[ackN]!.after <= this.confirmedSeq) ackN++;
-      if (n === 0 && ackN === 0) break;
+      if (after.length > 0 && after[after.length - 1]! <= this.confirmedSeq) ackN = after.length;
+      else while (ackN < after.length && after[ackN]! <= this.confirmedSeq) ackN++;
+      if (this.chunks.length === 0 && ackN === 0) break;
       const batch: Batch = {
         lastSeq: this.pubSeq,
-        keys: this.outKeys,
-        args: this.outArgs,
-        acks: this.acks.splice(0, ackN),
+        chunks: this.chunks,
+        ackTargets: [],
+        ackSids: [],
         done: false,
         failed: false,
       };
-      this.outKeys = [];
-      this.outArgs = [];
+      if (ackN === after.length) {
+        batch.ackTargets = this.ackTargets;
+        batch.ackSids = this.ackSids;
+        this.ackTargets = [];
+        this.ackSids = [];
+        this.ackAfter = [];
+      } else if (ackN > 0) {
+        batch.ackTargets = this.ackTargets.splice(0, ackN);
+        batch.ackSids = this.ackSids.splice(0, ackN);
+        this.ackAfter.splice(0, ackN);
+      }
+      this.chunks = [];
+      this.open = undefined;
       this.batches.push(batch);
       this.send(batch);
     }
@@ -221,26 +254,34 @@ export class RedisBus implements Bus {
     this.scriptSha.then(
       (sha) => {
         const p = this.cmd.pipeline();
-        const chunk = this.writeChunk;
         const max = String(this.maxLen);
-        for (let i = 0; i < batch.keys.length; i += chunk) {
-          const keys = batch.keys.slice(i, i + chunk);
-          const args = batch.args.slice(2 * i, 2 * (i + chunk));
-          p.call('EVALSHA', sha, keys.length, ...keys, max, ...args);
-        }
-        const scripts = Math.ceil(batch.keys.length / chunk);
-        // one XACK per (stream, group)
-        const byGroup = new Map<string, { key: string; group: string; sids: string[] }>();
-        for (const a of batch.acks) {
-          const k = `${a.key}\u0000${a.group}`;
-          let g = byGroup.get(k);
-          if (!g) {
-            g = { key: a.key, group: a.group, sids: [] };
-            byGroup.set(k, g);
+        // ioredis flattens array arguments: no copies, no spreads
+        const call = p.call as (...args: unknown[]) => unknown; // typed without array arguments
+        for (const c of batch.chunks) call.call(p, 'EVALSHA', sha, c.keys.length, c.keys, max, c.argv);
+        const scripts = batch.chunks.length;
+        // one XACK per (stream, group), in bounded argument lists
+        const byTarget = new Map<AckTarget, string[]>();
+        const { ackTargets, ackSids } = batch;
+        for (let i = 0; i < ackSids.length; i++) {
+          const t = ackTargets[i]!;
+          let sids = byTarget.get(t);
+          if (!sids) {
+            sids = [];
+            byTarget.set(t, sids);
           }
-          g.sids.push(a.sid);
+          sids.push(ackSids[i]!);
         }
-        for (const g of byGroup.values()) p.call('XACK', g.key, g.group, ...g.sids);
+        for (const [t, sids] of byTarget) {
+          for (let i = 0; i < sids.length; i += ACK_CHUNK) {
+            call.call(
+              p,
+              'XACK',
+              t.key,
+              t.group,
+              sids.length <= ACK_CHUNK ? sids : sids.slice(i, i + ACK_CHUNK),
+            );
+          }
+        }
         p.exec().then(
           (res) => {
             let err: Error | null = null;
@@ -248,7 +289,8 @@ export class RedisBus implements Bus {
             // an ack that fails (group gone) is not worth retrying; written entries are
             if (err) this.onBatchError(batch, err);
             else {
-              batch.acks = [];
+              batch.ackTargets = [];
+              batch.ackSids = [];
               batch.done = true;
             }
             this.settle();
@@ -270,7 +312,8 @@ export class RedisBus implements Bus {
   private onBatchError(batch: Batch, err: Error): void {
     batch.failed = true;
     if (/NOSCRIPT/.test(err.message)) this.scriptSha = this.loadScript();
-    this.log?.warn({ err: errorText(err), entries: batch.keys.length }, 'redis write failed; retrying');
+    const entries = batch.chunks.reduce((n, c) => n + c.keys.length, 0);
+    this.log?.warn({ err: errorText(err), entries }, 'redis write failed; retrying');
   }
 
   /** Confirms finished batches in order; re-sends the first failed one after a pause. */
@@ -297,7 +340,7 @@ export class RedisBus implements Bus {
 
   private wakeFlushWaiters(): void {
     if (this.flushWaiters.length === 0) return;
-    const acksDone = this.acks.length === 0 && this.batches.length === 0;
+    const acksDone = !this.acksPending;
     this.flushWaiters = this.flushWaiters.filter((w) => {
       if (this.confirmedSeq >= w.seq && (!w.acks || acksDone)) {
         w.resolve();
@@ -315,7 +358,7 @@ export class RedisBus implements Bus {
   /** Waits until publishes so far are written; with `acks`, until every queued ack is sent too. */
   waitWritten(acks: boolean): Promise<void> {
     const seq = this.pubSeq;
-    const acksDone = this.acks.length === 0 && this.batches.length === 0;
+    const acksDone = !this.acksPending;
     if (this.confirmedSeq >= seq && (!acks || acksDone)) return Promise.resolve();
     return new Promise((resolve) => {
       this.flushWaiters.push({ seq, acks, resolve });
@@ -510,6 +553,7 @@ class RedisSubscription implements Subscription {
   onClosed: () => void = noop;
   private readonly key: string;
   private readonly group: string;
+  private readonly target: AckTarget;
   private readonly consumer: string;
   private readonly manual: boolean;
   private readonly maxAttempts: number;
@@ -538,6 +582,7 @@ class RedisSubscription implements Subscription {
   ) {
     this.key = bus.key(channel.name);
     this.group = opts.group;
+    this.target = { key: this.key, group: this.group };
     this.consumer = opts.consumer ?? `c-${randomBytes(6).toString('hex')}`;
     this.manual = opts.ack === 'manual';
     this.maxAttempts = opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
@@ -740,12 +785,12 @@ class RedisSubscription implements Subscription {
           `not acknowledged within ${this.visibilityMs} ms`,
           d.ok ? d.body : d.raw,
         );
-        this.bus.ack(this.key, this.group, sid);
+        this.bus.ack(this.target, sid);
         continue;
       }
       this.local.push({ sid, fields, attempt });
     }
-    for (const sid of gone) this.bus.ack(this.key, this.group, sid);
+    for (const sid of gone) this.bus.ack(this.target, sid);
   }
 
   /** Runs the handler for one entry; returns a promise only when the handler is async. */
@@ -754,7 +799,7 @@ class RedisSubscription implements Subscription {
     if (!d.ok) {
       this.bus.log?.warn({ stream: this.key, messageId: d.id, err: d.error }, 'dead-lettered a bad entry');
       this.bus.deadLetter(this.channel.name, this.group, d.id, e.attempt, d.error, d.raw);
-      this.bus.ack(this.key, this.group, e.sid);
+      this.bus.ack(this.target, e.sid);
       return undefined;
     }
     const counters = this.bus.counters;
@@ -770,7 +815,7 @@ class RedisSubscription implements Subscription {
           acked = true;
           this.unacked.delete(e.sid);
           counters.acked++;
-          this.bus.ack(this.key, this.group, e.sid);
+          this.bus.ack(this.target, e.sid);
         },
       };
     }
@@ -796,7 +841,7 @@ class RedisSubscription implements Subscription {
     this.inHand = undefined;
     if (this.manual) return;
     this.bus.counters.acked++;
-    this.bus.ack(this.key, this.group, e.sid);
+    this.bus.ack(this.target, e.sid);
   }
 
   private onFailure(e: RawEntry, id: string, body: unknown, err: unknown): void {
@@ -809,7 +854,7 @@ class RedisSubscription implements Subscription {
         'dead-lettered a failing message',
       );
       this.bus.deadLetter(this.channel.name, this.group, id, e.attempt, errorText(err), body);
-      this.bus.ack(this.key, this.group, e.sid);
+      this.bus.ack(this.target, e.sid);
       return;
     }
     // retried at once, at the front, so this consumer's order is kept
@@ -821,8 +866,14 @@ class RedisSubscription implements Subscription {
     if (this.closed) return;
     this.closed = true;
     this.poke();
-    if (this.blocked && this.readerId !== undefined) {
+    // cut a blocking read short; repeated, as the UNBLOCK may overtake the read it is meant for
+    let finished = false;
+    const loopDone = this.loop.then(() => {
+      finished = true;
+    });
+    while (!finished && this.blocked && this.readerId !== undefined) {
       await (this.bus.cmd.call('CLIENT', 'UNBLOCK', this.readerId) as Promise<unknown>).catch(noop);
+      await Promise.race([loopDone, new Promise((r) => setTimeout(r, 20))]);
     }
     await this.loop;
     const left = [...this.local.drainAll().map((e) => e.sid), ...this.unacked];
