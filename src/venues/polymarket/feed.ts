@@ -120,26 +120,24 @@ export function createPolymarketFeed(opts: PolymarketFeedOptions): PolymarketFee
       maxPages: opts.maxPages,
       query: opts.gammaQuery,
     });
-    const fresh: string[] = [];
+    // nothing is marked followed until its books arrived: a failed pass is retried whole by the next one
+    const freshMarkets = new Set<string>();
+    const freshTokens = new Set<string>();
     for (const m of found) {
       if (!isTradable(m)) continue;
       if (opts.marketFilter && !opts.marketFilter(m)) continue;
-      if (!markets.has(m.conditionId!)) {
-        if (opts.maxMarkets !== undefined && markets.size >= opts.maxMarkets) continue;
-        markets.add(m.conditionId!);
+      const id = m.conditionId!;
+      if (!markets.has(id) && !freshMarkets.has(id)) {
+        if (opts.maxMarkets !== undefined && markets.size + freshMarkets.size >= opts.maxMarkets) continue;
+        freshMarkets.add(id);
       }
-      for (const t of tokenIdsOf(m)) {
-        if (!followed.has(t)) {
-          followed.add(t);
-          fresh.push(t);
-        }
-      }
+      for (const t of tokenIdsOf(m)) if (!followed.has(t)) freshTokens.add(t);
     }
-    if (fresh.length > 0) {
-      await rest.books(fresh);
-      if (!running) return fresh.length;
-      ws.subscribe(fresh);
-    }
+    const fresh = [...freshTokens];
+    if (fresh.length > 0) await rest.books(fresh);
+    for (const id of freshMarkets) markets.add(id);
+    for (const t of fresh) followed.add(t);
+    if (fresh.length > 0 && running) ws.subscribe(fresh);
     return fresh.length;
   }
 

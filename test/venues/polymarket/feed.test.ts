@@ -274,4 +274,62 @@ describe('Polymarket feed against a fake venue', () => {
     server.setLevel('4001', 'BUY', '0.47', '5');
     await waitFor(() => same(dec.book('4001'), server.expected('4001')), 5_000, 'book of the new market');
   });
+  it('marketFilter and maxMarkets choose what is followed', async () => {
+    const server = await startFakePolymarket({ markets: MARKETS });
+    const make = (o: { marketFilter?: (m: GammaMarket) => boolean; maxMarkets?: number }) =>
+      createPolymarketFeed({
+        gammaUrl: server.gammaUrl,
+        clobUrl: server.clobUrl,
+        wsUrl: server.wsUrl,
+        now,
+        http: { backoff: fast },
+        ws: { backoff: fast },
+        ...o,
+      });
+    const negRiskOnly = make({ marketFilter: (m) => m.negRisk === true });
+    await negRiskOnly.start(() => {});
+    // newsom and its clones are negRisk; clone 3 does not accept orders
+    expect([...negRiskOnly.tokens()].sort()).toEqual(
+      [...JSON.parse(newsom.clobTokenIds!), '1001', '1002', '2001', '2002'].sort(),
+    );
+    await negRiskOnly.stop();
+    const two = make({ maxMarkets: 2 });
+    await two.start(() => {});
+    expect(two.health().markets).toBe(2);
+    expect(two.tokens()).toHaveLength(4);
+    await two.stop();
+    await server.close();
+  });
+
+  it('a refresh whose books failed is retried whole by the next refresh', async () => {
+    const markets = [...MARKETS];
+    const server = await startFakePolymarket({ markets: [...MARKETS, clone(4)] });
+    server.gamma.route('GET', '/markets', (req) => {
+      const off = Number(req.query.offset);
+      return { body: markets.filter((m) => m.closed !== true).slice(off, off + Number(req.query.limit)) };
+    });
+    const dec = createPolymarketDecoder();
+    const feed = createPolymarketFeed({
+      gammaUrl: server.gammaUrl,
+      clobUrl: server.clobUrl,
+      wsUrl: server.wsUrl,
+      now,
+      http: { retries: 0, backoff: fast },
+      ws: { backoff: fast },
+    });
+    rig = { server, feed, dec, frames: [], rejects: [] };
+    await feed.start((f) => dec.decode(f, { emit: () => {}, reject: () => {} }));
+    markets.push(clone(4));
+    server.clob.script('POST', '/books', [{ status: 500 }]);
+    await expect(feed.refresh()).rejects.toThrow(/HTTP 500/);
+    expect(feed.tokens()).not.toContain('4001');
+    expect(await feed.refresh()).toBe(2);
+    expect(feed.tokens()).toContain('4001');
+    const conn = await server.ws.waitForConnection(1);
+    await waitFor(() =>
+      conn.received.some((m) => m.includes('"operation":"subscribe"') && m.includes('4001')),
+    );
+    server.setLevel('4002', 'SELL', '0.51', '8');
+    await waitFor(() => same(dec.book('4002'), server.expected('4002')), 5_000, 'book of the late market');
+  });
 });
