@@ -67,6 +67,11 @@ export interface FillEffect {
   readonly closing: boolean;
 }
 
+interface Inst {
+  mark: Price | undefined;
+  positions: LedgerPosition[];
+}
+
 const DUP: FillEffect = Object.freeze({ duplicate: true, realized: 0, closing: false });
 
 function posKey(strategy: string, venue: string, tokenId: string): string {
@@ -78,8 +83,8 @@ export class Ledger {
   private readonly flows: Record<string, Money> = {};
   private readonly positionsByKey = new Map<string, LedgerPosition>();
   /** instrument key → positions in that instrument (one per strategy) */
-  private readonly byInstrument = new Map<string, LedgerPosition[]>();
-  private readonly marks = new Map<string, Price>();
+  /** venue → token → mark and the positions in it (nested maps: no key strings built per book update) */
+  private readonly insts = new Map<string, Map<string, Inst>>();
   private readonly stratRealized = new Map<string, Money>();
   private readonly seen: Set<string> | undefined;
   private readonly basisByMarket = new Map<string, Money>();
@@ -113,7 +118,10 @@ export class Ledger {
       l.initialTotal += amount;
     }
     for (const [v, amount] of Object.entries(s.cashFlow)) l.flows[v] = amount;
-    for (const [k, p] of Object.entries(s.marks)) l.marks.set(k, p);
+    for (const [k, p] of Object.entries(s.marks)) {
+      const i = k.indexOf(':');
+      l.inst(k.slice(0, i), k.slice(i + 1)).mark = p;
+    }
     for (const p of s.positions) {
       const pos = l.position(p.strategy, p.venue, p.marketId, p.tokenId);
       pos.shares = p.shares;
@@ -145,7 +153,7 @@ export class Ledger {
       initialCash: { ...this.initial },
       cashFlow: { ...this.flows },
       positions,
-      marks: Object.fromEntries(this.marks),
+      marks: this.marksRecord(),
       fees: this.totalFees,
       realizedPnl: this.totalRealized,
       strategyRealized: Object.fromEntries(this.stratRealized),
@@ -195,11 +203,10 @@ export class Ledger {
 
   /** Sets the executable mark of an instrument (best bid; 0 when nobody bids). */
   mark(venue: Venue, tokenId: string, price: Price): void {
-    const key = instrumentKey(venue, tokenId);
-    if (this.marks.get(key) === price) return;
-    this.marks.set(key, price);
-    const list = this.byInstrument.get(key);
-    if (list) for (const p of list) this.revalue(p);
+    const inst = this.inst(venue, tokenId);
+    if (inst.mark === price) return;
+    inst.mark = price;
+    for (const p of inst.positions) this.revalue(p);
   }
 
   // ------------------------------------------------------------------ reads
@@ -249,7 +256,7 @@ export class Ledger {
     return this.basisByStrategy.get(strategy) ?? 0;
   }
   markOf(venue: Venue, tokenId: string): Price | undefined {
-    return this.marks.get(instrumentKey(venue, tokenId));
+    return this.insts.get(venue)?.get(tokenId)?.mark;
   }
 
   positions(): LedgerPosition[] {
@@ -282,15 +289,32 @@ export class Ledger {
     if (!p) {
       p = { strategy, venue, marketId, tokenId, shares: 0, costBasis: 0, realizedPnl: 0, value: 0 };
       this.positionsByKey.set(key, p);
-      const ik = instrumentKey(venue, tokenId);
-      let list = this.byInstrument.get(ik);
-      if (!list) {
-        list = [];
-        this.byInstrument.set(ik, list);
-      }
-      list.push(p);
+      this.inst(venue, tokenId).positions.push(p);
     }
     return p;
+  }
+
+  private inst(venue: string, tokenId: string): Inst {
+    let byToken = this.insts.get(venue);
+    if (!byToken) {
+      byToken = new Map();
+      this.insts.set(venue, byToken);
+    }
+    let i = byToken.get(tokenId);
+    if (!i) {
+      i = { mark: undefined, positions: [] };
+      byToken.set(tokenId, i);
+    }
+    return i;
+  }
+
+  private marksRecord(): Record<string, Price> {
+    const out: Record<string, Price> = {};
+    for (const [venue, byToken] of this.insts) {
+      for (const [tokenId, i] of byToken)
+        if (i.mark !== undefined) out[instrumentKey(venue as Venue, tokenId)] = i.mark;
+    }
+    return out;
   }
 
   private addBasis(p: LedgerPosition, delta: Money): void {
@@ -304,7 +328,7 @@ export class Ledger {
   }
 
   private revalue(p: LedgerPosition): void {
-    const mark = this.marks.get(instrumentKey(p.venue, p.tokenId)) ?? 0;
+    const mark = this.insts.get(p.venue)?.get(p.tokenId)?.mark ?? 0;
     const v = p.shares === 0 ? 0 : notional(mark, p.shares, 'floor');
     this.totalValue += v - p.value;
     p.value = v;

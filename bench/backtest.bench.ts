@@ -1,0 +1,69 @@
+/**
+ * backtest.events_s: the whole pipeline on a simulated capture with a SimClock (runBacktest: decoders → matcher
+ * → scanner → strategies → risk guardian → paper executor → allocator, plus the report's collector), events per
+ * wall second. The capture is written first with the simulator (`pm-arb simulate` steps) and is not timed.
+ * A second figure isolates this area: the same capture through the risk guardian, executor and allocator
+ * only (no matcher/scanner/strategies), which bounds what the trading side costs per event.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCapitalAllocator } from '../src/agents/capital-allocator.ts';
+import { createExecutor } from '../src/agents/executor.ts';
+import { createRiskGuardian } from '../src/agents/risk-guardian.ts';
+import { runBacktest } from '../src/app/backtest.ts';
+import { createCaptureWriter } from '../src/capture/writer.ts';
+import { loadConfig } from '../src/core/config.ts';
+import { SimMarket } from '../src/venues/sim/market.ts';
+import { type BenchContext, median } from './harness.ts';
+
+async function simulate(path: string, minutes: number): Promise<void> {
+  const sim = new SimMarket({ seed: 11, markets: 12, eventRate: 20, mispricingRate: 2 });
+  const out = createCaptureWriter({ path, flushIntervalMs: 0 });
+  const end = sim.start + minutes * 60_000;
+  for (let t = sim.start; ; t = Math.min(end, t + 1000)) {
+    for (const f of sim.advance(t)) out.write(f);
+    if (t >= end) break;
+  }
+  await out.close();
+}
+
+export async function run(ctx: BenchContext): Promise<void> {
+  const minutes = ctx.quick ? 5 : 30;
+  const runs = ctx.quick ? 2 : 3;
+  const dir = mkdtempSync(join(tmpdir(), 'pm-arb-bench-bt-'));
+  const capture = join(dir, 'sim.jsonl');
+  try {
+    await simulate(capture, minutes);
+    const config = { ...loadConfig({}), logLevel: 'silent' as const };
+    const full: number[] = [];
+    let last: Awaited<ReturnType<typeof runBacktest>> | undefined;
+    for (let i = 0; i < runs; i++) {
+      last = await runBacktest({ capturePath: capture, seed: 1, config });
+      full.push(last.timing.eventsPerSec);
+    }
+    const trading: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const r = await runBacktest({
+        capturePath: capture,
+        seed: 1,
+        config,
+        agents: () => [createRiskGuardian(), createExecutor(), createCapitalAllocator()],
+      });
+      trading.push(r.timing.eventsPerSec);
+    }
+    const r = last!;
+    ctx.log(
+      `${r.events.total} events (${r.events.frames} frames, ${r.events.rejected} rejected), ${r.opportunities.total} opportunities, ` +
+        `${r.requests} requests, ${r.fills.total} fills; runs ${full.map((v) => Math.round(v)).join(', ')} events/s`,
+    );
+    ctx.record(
+      'backtest.events_s',
+      median(full),
+      `median of ${runs} runs; ${minutes}-min simulated capture (${r.events.total} events, seed 11), whole pipeline incl. ` +
+        `capture parsing; trading side alone (guardian+executor+allocator+collector): ${Math.round(median(trading))} events/s`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
