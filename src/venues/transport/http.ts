@@ -90,7 +90,10 @@ export interface HttpClientOptions {
   readonly baseUrl: string;
   /** Whole-request timeout, ms (default 10 s). */
   readonly timeoutMs?: number;
-  /** Retries after the first attempt (default 3). */
+  /**
+   * Retries after the first attempt (default 3), for every method: pass `retries: 0` on a request that must not
+   * be repeated (an order placement), since a timeout does not say whether the server acted on it.
+   */
   readonly retries?: number;
   readonly backoff?: BackoffOptions;
   readonly limiter?: RateLimiter;
