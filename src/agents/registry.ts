@@ -11,6 +11,18 @@ export interface AgentFactory {
 
 export const agentRegistry: Readonly<Record<string, AgentFactory>> = {
   // entries: name → factory (see src/agents/*)
+  'market-matcher': {
+    description: 'links equal/related markets (rules, then the LLM if ANTHROPIC_API_KEY is set); links out',
+    create: async () => (await import('./market-matcher.ts')).createMarketMatcherAgent(),
+  },
+  'opportunity-scanner': {
+    description: 'executable, fee-net arbitrage and oracle-lag opportunities from books, ticks and links',
+    create: async () => (await import('./opportunity-scanner.ts')).createOpportunityScannerAgent(),
+  },
+  'strategy-runner': {
+    description: 'strategy plugins (oracle sniper, cross-venue, rebalancing, combinatorial); trade requests',
+    create: async () => (await import('./strategy-runner.ts')).createStrategyRunnerAgent(),
+  },
   'risk-guardian': {
     description: 'decides every trade request (approve/reduce/reject) against the risk rules; RiskDecisions out',
     create: async (k) => {

@@ -1,7 +1,8 @@
 /**
  * Strategy runner agent: opportunities in, trade requests out (channels.tradeRequests), through the strategy
  * plugins (src/strategies). Allocations arrive on channels.allocations (an equal share of the bankroll until
- * then), StrategyControl messages enable/disable strategies at run time, and nothing is requested while halted.
+ * then) and each request uses at most the allocation less the strategy's open positions (channels.positions);
+ * StrategyControl messages enable/disable strategies at run time, and nothing is requested while halted.
  */
 import type { Agent, AgentRuntime } from '../core/agent.ts';
 import { channels } from '../core/channels.ts';
@@ -38,6 +39,7 @@ export function createStrategyRunnerAgent(
       });
       runner = r;
       rt.subscribe(channels.allocations, (msg) => r.onAllocation(msg.body));
+      rt.subscribe(channels.positions, (msg) => r.onPosition(msg.body));
       rt.subscribe(channels.strategyControl, (msg) => {
         if (r.onControl(msg.body)) {
           rt.log.info({ strategy: msg.body.strategy, enabled: msg.body.enabled }, 'strategy control');

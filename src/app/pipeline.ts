@@ -6,8 +6,11 @@
 
 import { createCapitalAllocator } from '../agents/capital-allocator.ts';
 import { createExecutor } from '../agents/executor.ts';
+import { createMarketMatcherAgent } from '../agents/market-matcher.ts';
+import { createOpportunityScannerAgent } from '../agents/opportunity-scanner.ts';
 import { createOracleAgent } from '../agents/oracle-agent.ts';
 import { createRiskGuardian } from '../agents/risk-guardian.ts';
+import { createStrategyRunnerAgent } from '../agents/strategy-runner.ts';
 import { createVenueWatcher } from '../agents/venue-watcher.ts';
 import { probationAmount } from '../allocator/score.ts';
 import type { Agent, Kernel } from '../core/agent.ts';
@@ -76,6 +79,8 @@ export async function buildAgents(kernel: Kernel, opts: PipelineOptions): Promis
   //   market matcher, opportunity scanner, strategy runner, risk guardian, executor (paper/live),
   //   capital allocator, ledger/persister, dashboard/alerts.
   // e.g. agents.push(createMatcher({ ... }));
+  // market matcher, opportunity scanner, strategy runner
+  agents.push(createMarketMatcherAgent(), createOpportunityScannerAgent(), createStrategyRunnerAgent());
   // risk guardian, paper executor, capital allocator (keep after the strategy runner)
   agents.push(
     createRiskGuardian({ probationAllocation: probationAmount(kernel.config) }),

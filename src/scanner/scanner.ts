@@ -71,9 +71,14 @@ interface MarketState {
   refOpen: number | undefined;
 }
 
-interface AssetState {
-  tick: OracleTick | undefined;
+interface SourceState {
+  tick: OracleTick;
   vol: EwmaVol;
+}
+
+interface AssetState {
+  /** per oracle source: sources quote slightly different prices, so neither the tick nor the vol are mixed */
+  sources: Map<string, SourceState>;
   markets: Set<string>;
 }
 
@@ -193,9 +198,14 @@ export class Scanner {
     this.stats.ticks++;
     const a = this.asset(assetOf(tick.symbol));
     const t = tick.eventTime ?? tick.receiveTime;
-    if (!tick.stale) a.vol.update(t, tick.price);
-    // keep the freshest tick; a stale one replaces it so that nothing trades on it
-    if (!a.tick || (a.tick.eventTime ?? a.tick.receiveTime) <= t || tick.stale) a.tick = tick;
+    let src = a.sources.get(tick.source);
+    if (!src) {
+      src = { tick, vol: new EwmaVol(this.o.vol) };
+      a.sources.set(tick.source, src);
+    }
+    if (!tick.stale) src.vol.update(t, tick.price);
+    // keep the latest tick; a stale one replaces it so that nothing trades on it
+    if ((src.tick.eventTime ?? src.tick.receiveTime) <= t || tick.stale) src.tick = tick;
     const out: Opportunity[] = [];
     for (const key of a.markets) {
       const st = this.markets.get(key);
@@ -291,8 +301,10 @@ export class Scanner {
     const m = st.market;
     if (m.status !== 'open') return;
     const a = this.assets.get(link.asset.toUpperCase());
-    const tick = a?.tick;
-    if (!a || !tick || !this.freshTick(tick)) return;
+    const src = a && this.sourceFor(a, link);
+    if (!src) return;
+    const tick = src.tick;
+    const vol = src.vol;
     const now = this.o.now();
     const tau = link.expiry - now;
     if (tau <= 0) return;
@@ -307,7 +319,7 @@ export class Scanner {
       spot: tick.price,
       strike,
       upper: link.upper,
-      sigmaAnnual: a.vol.sigma(),
+      sigmaAnnual: vol.sigma(),
       tauMs: tau,
     });
     if (fair === undefined) return;
@@ -333,7 +345,7 @@ export class Scanner {
           receiveTime: tick.receiveTime,
         },
       ];
-      const note = `${link.kind} ${link.asset} strike ${strike} fair ${value} (spot ${tick.price}, sigma ${a.vol.sigma().toFixed(3)}, tau ${tau} ms)`;
+      const note = `${link.kind} ${link.asset} strike ${strike} fair ${value} (spot ${tick.price} ${tick.source}, sigma ${vol.sigma().toFixed(3)}, tau ${tau} ms)`;
       const strength = Math.min(1, (value - atFair.legs[0]!.limit) / 200_000);
       this.push('oracle_lag', legs, atFair, stamps, out, note, strength);
     }
@@ -434,6 +446,19 @@ export class Scanner {
     return !t.stale && this.o.now() - t.receiveTime <= this.o.staleAfterMs;
   }
 
+  /** The oracle the market settles on when its tick is fresh, else the freshest other fresh source. */
+  private sourceFor(a: AssetState, link: OracleLink): SourceState | undefined {
+    const want = link.settlementSource.split(/[\s:]/)[0];
+    const pref = want ? a.sources.get(want) : undefined;
+    if (pref && this.freshTick(pref.tick)) return pref;
+    let best: SourceState | undefined;
+    for (const s of a.sources.values()) {
+      if (!this.freshTick(s.tick)) continue;
+      if (!best || s.tick.receiveTime > best.tick.receiveTime) best = s;
+    }
+    return best;
+  }
+
   private ensure(key: string): MarketState {
     let st = this.markets.get(key);
     if (!st) {
@@ -457,7 +482,7 @@ export class Scanner {
     const k = name.toUpperCase();
     let a = this.assets.get(k);
     if (!a) {
-      a = { tick: undefined, vol: new EwmaVol(this.o.vol), markets: new Set() };
+      a = { sources: new Map(), markets: new Set() };
       this.assets.set(k, a);
     }
     return a;

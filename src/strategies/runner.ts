@@ -4,7 +4,7 @@
  * (src/agents/strategy-runner.ts) feeds it from the bus.
  */
 import type { IdGen } from '../core/agent.ts';
-import type { Allocation, Opportunity, StrategyControl, TradeRequest } from '../core/messages.ts';
+import type { Allocation, Opportunity, Position, StrategyControl, TradeRequest } from '../core/messages.ts';
 import type { Money } from '../core/money.ts';
 import type { Strategy } from './types.ts';
 
@@ -23,6 +23,8 @@ export class StrategyRunner {
   private readonly allocation = new Map<string, Money>();
   private readonly enabledFlags = new Map<string, boolean>();
   private readonly lastRequest = new Map<string, number>();
+  /** strategy → instrument → cost basis of its open position (from the ledger's Position messages) */
+  private readonly exposure = new Map<string, Map<string, Money>>();
   readonly stats = {
     opportunities: 0,
     requests: 0,
@@ -55,6 +57,25 @@ export class StrategyRunner {
     }
   }
 
+  /** Capital already at risk in open positions; a request may only use the allocation left over. */
+  onPosition(p: Position): void {
+    if (!p.strategy) return;
+    let m = this.exposure.get(p.strategy);
+    if (!m) {
+      m = new Map();
+      this.exposure.set(p.strategy, m);
+    }
+    const k = `${p.venue}:${p.tokenId}`;
+    if (p.shares === 0) m.delete(k);
+    else m.set(k, Math.max(0, p.costBasis));
+  }
+
+  exposureOf(name: string): Money {
+    let sum = 0;
+    for (const v of this.exposure.get(name)?.values() ?? []) sum += v;
+    return sum;
+  }
+
   onControl(c: StrategyControl): boolean {
     if (!this.enabledFlags.has(c.strategy)) return false;
     this.enabledFlags.set(c.strategy, c.enabled);
@@ -75,7 +96,7 @@ export class StrategyRunner {
         this.stats.skippedDisabled++;
         continue;
       }
-      const capital = this.allocationOf(s.name);
+      const capital = this.allocationOf(s.name) - this.exposureOf(s.name);
       if (capital <= 0) continue;
       const ck = `${s.name}|${o.legs
         .map((l) => `${l.venue}:${l.tokenId}:${l.side}`)

@@ -82,6 +82,40 @@ describe('strategy runner agent on the in-process bus', () => {
     await run.stop();
   });
 
+  it('counts open positions of the strategy against its allocation', async () => {
+    const { k, reqs, run } = await setup();
+    k.bus.publish(channels.allocations, {
+      type: 'allocation',
+      allocations: { 'cross-venue-arb': 100_000_000 },
+      scores: {},
+      ts: 1_000,
+    });
+    const pos = (shares: number, costBasis: number) => ({
+      type: 'position' as const,
+      venue: 'kalshi' as const,
+      marketId: 'KXOTHER',
+      tokenId: 'KXOTHER:yes',
+      strategy: 'cross-venue-arb',
+      shares,
+      costBasis,
+      realizedPnl: 0,
+      mark: 500_000,
+      unrealizedPnl: 0,
+      ts: 1_000,
+    });
+    k.bus.publish(channels.positions, pos(102_300_000, 51_150_000));
+    k.bus.publish(channels.opportunities, opp('p1'));
+    await k.bus.idle();
+    // 100 − 51.15 = 48.85 left: 50 shares
+    expect(reqs[0]!.legs.map((l) => l.shares)).toEqual([50_000_000, 50_000_000]);
+    k.bus.publish(channels.positions, pos(0, 0));
+    k.clock.advanceTo(2_100);
+    k.bus.publish(channels.opportunities, opp('p2'));
+    await k.bus.idle();
+    expect(reqs[1]!.legs.map((l) => l.shares)).toEqual([100_000_000, 100_000_000]);
+    await run.stop();
+  });
+
   it('honours the cooldown, StrategyControl, expiry and HALT_ALL', async () => {
     const { k, reqs, run } = await setup();
     k.bus.publish(channels.opportunities, opp('o3'));
