@@ -210,6 +210,8 @@ export interface RecoveryState {
   readonly allocations: LatestAllocation | null;
   readonly openOrders: Order[];
   readonly lastEquity: EquitySnapshot | null;
+  /** Trade requests that reached the executor (an order or an execution report exists), newest last. */
+  readonly executedRequests: string[];
 }
 
 /** What the risk guardian, ledger and allocator need to resume exactly where they stopped. One snapshot. */
@@ -225,6 +227,11 @@ export async function loadRecoveryState(db: {
       await latestAllocation(tx),
       await latestEquity(tx),
     ];
+    const executed = await tx.query<{ request_id: string }>(
+      `SELECT request_id FROM (SELECT request_id, max(t) AS t FROM (
+         SELECT request_id, created_at AS t FROM orders UNION ALL SELECT request_id, ts AS t FROM execution_reports
+       ) u GROUP BY request_id) r ORDER BY t, request_id`,
+    );
     const dailyLoss =
       system.dailyWindowStart !== null && system.dailyStartEquity !== null
         ? {
@@ -243,6 +250,7 @@ export async function loadRecoveryState(db: {
       allocations,
       openOrders: orders,
       lastEquity,
+      executedRequests: executed.rows.map((r) => r.request_id),
     };
   });
 }

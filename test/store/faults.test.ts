@@ -41,7 +41,10 @@ const until = async (what: string, cond: () => boolean | Promise<boolean>, ms = 
 describe('database down at start', () => {
   it('openDb fails with a message that names the server and what to do', async () => {
     const port = await deadPort();
-    const err = await openDb({ url: `postgres://postgres:secret@127.0.0.1:${port}/test`, connectTimeoutMs: 2_000 }).then(
+    const err = await openDb({
+      url: `postgres://postgres:secret@127.0.0.1:${port}/test`,
+      connectTimeoutMs: 2_000,
+    }).then(
       () => null,
       (e: unknown) => e,
     );
@@ -98,7 +101,13 @@ describe('database lost while running (PostgreSQL behind a TCP proxy)', () => {
       ids: createIds('fault'),
       instance: 'fault-1',
     };
-    const persister = createPersister({ db, flushIntervalMs: 5, retryBaseMs: 20, retryMaxMs: 200, pruneEveryMs: 0 });
+    const persister = createPersister({
+      db,
+      flushIntervalMs: 5,
+      retryBaseMs: 20,
+      retryMaxMs: 200,
+      pruneEveryMs: 0,
+    });
     const agents = await startAgents(kernel, [persister], { heartbeatMs: 600_000 });
     const fills = Array.from({ length: 600 }, (_, i) => S.fill(i));
 

@@ -3,4 +3,5 @@ import { randomBytes } from 'node:crypto';
 
 export const TEST_PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-export const testSchema = (what: string): string => `t_${what}_${process.pid}_${randomBytes(4).toString('hex')}`;
+export const testSchema = (what: string): string =>
+  `t_${what}_${process.pid}_${randomBytes(4).toString('hex')}`;

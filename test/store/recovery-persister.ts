@@ -4,11 +4,12 @@
  * claimed quickly, and
  * batches 150 ms apart so a kill surely lands with messages delivered but not yet committed. Env: DATABASE_URL, REDIS_URL, REDIS_KEY_PREFIX.
  */
+
+import { createPersister } from '../../src/agents/persister.ts';
 import { onShutdownSignal, startAgents } from '../../src/core/agent.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import { createKernel } from '../../src/core/kernel.ts';
 import { createLogger } from '../../src/core/log.ts';
-import { createPersister } from '../../src/agents/persister.ts';
 
 const config = loadConfig();
 const kernel = await createKernel({
@@ -19,7 +20,14 @@ const kernel = await createKernel({
 });
 const agents = await startAgents(
   kernel,
-  [createPersister({ visibilityTimeoutMs: 1_000, flushIntervalMs: 150, maxBatchRows: 2_000, pruneEveryMs: 0 })],
+  [
+    createPersister({
+      visibilityTimeoutMs: 1_000,
+      flushIntervalMs: 150,
+      maxBatchRows: 2_000,
+      pruneEveryMs: 0,
+    }),
+  ],
   { heartbeatMs: 500 },
 );
 process.stdout.write('ready\n');

@@ -15,7 +15,16 @@ import { createLogger } from '../../src/core/log.ts';
 import { openDbFromConfig } from '../../src/store/db.ts';
 import { migrate } from '../../src/store/migrations.ts';
 import { loadRecoveryState } from '../../src/store/queries.ts';
-import { allocationMsg, applyFill, equityMsg, newState, positionMsg, type Out, step, summary } from './recovery-sim.ts';
+import {
+  allocationMsg,
+  applyFill,
+  equityMsg,
+  newState,
+  type Out,
+  positionMsg,
+  step,
+  summary,
+} from './recovery-sim.ts';
 
 const config = loadConfig();
 const haltAt = Number(process.env.HALT_AT ?? 1500);
@@ -35,7 +44,12 @@ s.haltReason = rec.haltReason;
 s.allocation = rec.allocations ? { ...rec.allocations.allocations } : null;
 writeFileSync(join(dir, `restored-${process.pid}.json`), JSON.stringify(summary(s)));
 
-const kernel = await createKernel({ config, transport: 'redis', log: createLogger('warn'), instance: `trader-${process.pid}` });
+const kernel = await createKernel({
+  config,
+  transport: 'redis',
+  log: createLogger('warn'),
+  instance: `trader-${process.pid}`,
+});
 const bus = kernel.bus;
 const publish = (o: Out): void => {
   bus.publish(channels[o.channel] as never, o.body as never, { id: o.id });
@@ -44,10 +58,16 @@ const publish = (o: Out): void => {
 // Re-announce what the store may have missed if the last run died between a fill and its consequences.
 if (s.i > 0) {
   const last = rec.fills[rec.fills.length - 1]!;
-  for (const p of s.positions.values()) publish({ id: `pos-${last.id}-${p.strategy}-${p.tokenId}`, channel: 'positions', body: positionMsg(s, p) });
+  for (const p of s.positions.values())
+    publish({
+      id: `pos-${last.id}-${p.strategy}-${p.tokenId}`,
+      channel: 'positions',
+      body: positionMsg(s, p),
+    });
   publish({ id: `eq-${last.id}`, channel: 'equity', body: equityMsg(s) });
   const lastAlloc = Math.floor(s.i / 100) * 100;
-  if (lastAlloc > 0 && lastAlloc === s.i) publish({ id: `alloc-${lastAlloc}`, channel: 'allocations', body: allocationMsg(s) });
+  if (lastAlloc > 0 && lastAlloc === s.i)
+    publish({ id: `alloc-${lastAlloc}`, channel: 'allocations', body: allocationMsg(s) });
 }
 
 for (;;) {

@@ -90,7 +90,8 @@ describe('kill -9 and restart on PostgreSQL + Redis', () => {
       if (err.length > 20_000) err = err.slice(-10_000);
     });
     p.on('exit', (code, signal) => {
-      if (code !== 0 && code !== null && signal === null) process.stderr.write(`${script} exited ${code}: ${err}\n`);
+      if (code !== 0 && code !== null && signal === null)
+        process.stderr.write(`${script} exited ${code}: ${err}\n`);
     });
     procs.push(p);
     return p;
@@ -120,7 +121,13 @@ describe('kill -9 and restart on PostgreSQL + Redis', () => {
 
   /** Every persisted stream read and acked by the persister group. */
   const drained = async (): Promise<boolean> => {
-    for (const ch of [channels.fills, channels.positions, channels.equity, channels.allocations, channels.system]) {
+    for (const ch of [
+      channels.fills,
+      channels.positions,
+      channels.equity,
+      channels.allocations,
+      channels.system,
+    ]) {
       const key = prefix + ch.name;
       if (!(await redis.exists(key))) continue;
       const groups = (await redis.xinfo('GROUPS', key)) as unknown[][];
@@ -180,7 +187,10 @@ describe('kill -9 and restart on PostgreSQL + Redis', () => {
     expect(publishedAtKill.length).toBeLessThan(HALT_AT);
     // the store was behind the bus when the processes died: the rest was in flight
     expect(storedAtKill).toBeLessThan(publishedAtKill.length);
-    const pendingAtKill = (await redis.xpending(prefix + channels.fills.name, 'persister')) as [number, ...unknown[]];
+    const pendingAtKill = (await redis.xpending(prefix + channels.fills.name, 'persister')) as [
+      number,
+      ...unknown[],
+    ];
     process.stderr.write(
       `recovery: at the kill ${storedAtKill} of ${publishedAtKill.length} published fills stored, ${pendingAtKill[0]} delivered unacked\n`,
     );
@@ -198,7 +208,10 @@ describe('kill -9 and restart on PostgreSQL + Redis', () => {
     expect(restored2.fills).toBe(publishedAtKill.length);
     expect(restored2).toEqual(expectedAt(publishedAtKill.length));
     expect(filesOf('done', t2.pid!)).toEqual(final);
-    await until('persister drained after the run', async () => (await drained()) && (await count('fills')) === HALT_AT);
+    await until(
+      'persister drained after the run',
+      async () => (await drained()) && (await count('fills')) === HALT_AT,
+    );
 
     // --- run 3: killed again after the halt; restarted, the trader restores a halted state and trades no more
     await kill9(p2);
@@ -225,7 +238,13 @@ describe('kill -9 and restart on PostgreSQL + Redis', () => {
     const positions = await latestPositions(db, { includeClosed: true });
     expect(
       positions
-        .map((p) => ({ strategy: p.strategy!, tokenId: p.tokenId, shares: p.shares, cost: p.costBasis, realized: p.realizedPnl }))
+        .map((p) => ({
+          strategy: p.strategy!,
+          tokenId: p.tokenId,
+          shares: p.shares,
+          cost: p.costBasis,
+          realized: p.realizedPnl,
+        }))
         .sort((a, b) => (a.strategy + a.tokenId < b.strategy + b.tokenId ? -1 : 1)),
     ).toEqual(final.positions);
 
@@ -234,7 +253,9 @@ describe('kill -9 and restart on PostgreSQL + Redis', () => {
     expect(rec.highWaterMark).toBe(final.highWaterMark);
     expect(rec.lastEquity?.equity).toBe(final.equity);
     expect(rec.allocations?.allocations).toEqual(final.allocation);
-    const equities = expected.out.filter((o) => o.channel === 'equity').map((o) => o.body as { equity: number; ts: number });
+    const equities = expected.out
+      .filter((o) => o.channel === 'equity')
+      .map((o) => o.body as { equity: number; ts: number });
     const lastTs = equities[equities.length - 1]!.ts;
     const window = dailyWindowStart(lastTs, 0);
     const dayStart = equities.find((e) => e.ts >= window)!;

@@ -38,8 +38,22 @@ export const opportunity = (i: number, o: Partial<Opportunity> = {}): Opportunit
   id: `opp-${i}`,
   kind: 'cross_venue',
   legs: [
-    { venue: 'polymarket', marketId: 'm-1', tokenId: 't-1', side: 'buy', limitPrice: 451_200, shares: 10_000_000 },
-    { venue: 'kalshi', marketId: 'K-1', tokenId: 'K-1:no', side: 'buy', limitPrice: 520_000, shares: 10_000_000 },
+    {
+      venue: 'polymarket',
+      marketId: 'm-1',
+      tokenId: 't-1',
+      side: 'buy',
+      limitPrice: 451_200,
+      shares: 10_000_000,
+    },
+    {
+      venue: 'kalshi',
+      marketId: 'K-1',
+      tokenId: 'K-1:no',
+      side: 'buy',
+      limitPrice: 520_000,
+      shares: 10_000_000,
+    },
   ],
   edge: 123_457 + i,
   edgeBps: 25,
@@ -49,6 +63,7 @@ export const opportunity = (i: number, o: Partial<Opportunity> = {}): Opportunit
   signal: 0.75,
   detectedAt: 1_700_000_000_000 + i,
   expiresAt: 1_700_000_005_000 + i,
+  data: [{ key: 'polymarket:t-1', receiveTime: 1_700_000_000_000 }],
   note: 'identical',
   ...o,
 });

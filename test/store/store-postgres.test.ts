@@ -1,6 +1,6 @@
-import { storeContract } from '../contract/store-contract.ts';
 import { openDb } from '../../src/store/db.ts';
-import { testSchema, TEST_PG_URL } from './pg.ts';
+import { storeContract } from '../contract/store-contract.ts';
+import { TEST_PG_URL, testSchema } from './pg.ts';
 
 const schema = testSchema('contract');
 

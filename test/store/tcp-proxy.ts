@@ -1,5 +1,5 @@
 /** A small TCP proxy on 127.0.0.1 (port 0) that a test can cut (every connection dropped, new ones refused) and restore. */
-import { createServer, type Server, type Socket, connect } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 
 export interface TcpProxy {
   readonly port: number;
