@@ -4,14 +4,19 @@
  * Every raw frame carries a source name (SOURCES in types.ts); simulated frames carry `sim.` + that name and go
  * to the same decoders, so the simulator, a capture and the live feeds all run the same parse code.
  */
+import { readFileSync } from 'node:fs';
 import type { Bus } from '../core/bus/types.ts';
 import { type Channel, channels } from '../core/channels.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
 import type { OracleSource, OrderBook, Venue } from '../core/messages.ts';
+import { createBinanceDecoder } from '../oracles/binance/decoder.ts';
+import { type BinanceFeedOptions, createBinanceFeed } from '../oracles/binance/feed.ts';
 import { createKalshiDecoder } from './kalshi/decoder.ts';
+import { createKalshiFeed, type KalshiFeedOptions } from './kalshi/feed.ts';
 import { createPolymarketDecoder } from './polymarket/decoder.ts';
+import { createPolymarketFeed, type PolymarketFeedOptions } from './polymarket/feed.ts';
 import {
   baseSource,
   type Decoder,
@@ -29,7 +34,12 @@ export interface CreateDecodersOptions {
 /** The decoders of every venue and oracle, routed by source: what replay, backtest and `run` use. */
 export function createDecoders(opts: CreateDecodersOptions = {}): DecoderSet {
   const depth = opts.depth !== undefined ? { depth: opts.depth } : {};
-  return createDecoderSet([createPolymarketDecoder(depth), createKalshiDecoder(depth)]);
+  return createDecoderSet([
+    createPolymarketDecoder(depth),
+    createKalshiDecoder(depth),
+    ...oracleDecoders('binance'),
+    ...oracleDecoders('chainlink'),
+  ]);
 }
 
 export interface DecoderSet {
@@ -182,22 +192,53 @@ export function createFeedDecoders(name: FeedName, opts: CreateDecodersOptions =
   }
 }
 
-/** Oracle decoders: wired once src/oracles/<name>/decoder.ts exist. */
+/** Oracle decoders by source. */
 function oracleDecoders(name: 'binance' | 'chainlink'): Decoder[] {
-  void name;
-  return [];
+  switch (name) {
+    case 'binance':
+      return [createBinanceDecoder()];
+    case 'chainlink':
+      return [];
+  }
 }
 
 export interface LiveFeedContext {
   readonly config: Config;
   readonly clock: Clock;
   readonly log: Logger;
-  /** The feed's decoders (the Kalshi feed resubscribes on a sequence gap its decoder reports). */
+  /** The feed's decoders, when the feed needs them. */
   readonly decoders?: DecoderSet;
+  /** Per-feed option overrides (endpoints for fake servers in tests, market filters, symbols). */
+  readonly overrides?: {
+    readonly polymarket?: Partial<PolymarketFeedOptions>;
+    readonly kalshi?: Partial<KalshiFeedOptions>;
+    readonly binance?: Partial<BinanceFeedOptions>;
+  };
 }
 
-/** The live FrameSource of one feed (real venue/oracle endpoints). */
+/** Spot symbols the oracle feeds follow (the assets of the crypto markets). */
+export const ORACLE_SYMBOLS = ['BTCUSDT', 'ETHUSDT'] as const;
+
+/** The live FrameSource of one feed (real venue/oracle endpoints, public market data). */
 export function createLiveFeed(name: FeedName, ctx: LiveFeedContext): FrameSource {
-  void ctx;
-  throw new Error(`the live ${name} feed is not available in this build`);
+  const now = (): number => ctx.clock.now();
+  const onError = (err: Error): void => ctx.log.warn({ feed: name, err: err.message }, 'feed error');
+  switch (name) {
+    case 'polymarket':
+      return createPolymarketFeed({ now, refreshMs: 300_000, onError, ...ctx.overrides?.polymarket });
+    case 'kalshi': {
+      const path = ctx.config.kalshi.privateKeyPath;
+      return createKalshiFeed({
+        now,
+        onError,
+        ...(ctx.config.kalshi.apiKeyId ? { keyId: ctx.config.kalshi.apiKeyId } : {}),
+        ...(path ? { privateKeyPem: readFileSync(path, 'utf8') } : {}),
+        ...ctx.overrides?.kalshi,
+      });
+    }
+    case 'binance':
+      return createBinanceFeed({ now, symbols: ORACLE_SYMBOLS, onError, ...ctx.overrides?.binance });
+    case 'chainlink':
+      throw new Error('the live chainlink feed is not available in this build (record/run without it)');
+  }
 }

@@ -138,17 +138,25 @@ describe('simulated market', () => {
       }
     };
     let n = 0;
+    let crossed = 0;
     const result = await replay({
       frames,
       clock: new SimClock(),
       decoders,
       publish: (e: FeedEvent) => {
         if (e.type === 'market') markets.set(`${e.venue}:${e.marketId}`, e);
-        if (e.type === 'book') books.set(`${e.venue}:${e.tokenId}`, e);
+        if (e.type === 'book') {
+          books.set(`${e.venue}:${e.tokenId}`, e);
+          const bid = e.bids[0]?.[0];
+          const ask = e.asks[0]?.[0];
+          if (bid !== undefined && ask !== undefined && bid >= ask) crossed++;
+        }
         if (e.type === 'resolution') resolutions.push(`${e.venue}:${e.marketId}`);
         if (e.type === 'book' && ++n % 25 === 0) check();
       },
     });
+    // a single book is never crossed or locked (mispricings are between books)
+    expect(crossed).toBe(0);
     const venueRejects = Object.keys(result.rejected.reasons).filter((r) => /^(polymarket|kalshi)\./.test(r));
     expect(venueRejects).toEqual([]);
     expect([...markets.values()].filter((m) => m.venue === 'polymarket').length).toBeGreaterThanOrEqual(

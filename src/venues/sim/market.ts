@@ -287,6 +287,7 @@ export class SimMarket {
   private kxSeq = { book: 0, trade: 0 };
   private gammaId = 700_000;
   private groupSeq = 0;
+  private readonly listed = new Set<string>();
   private started = false;
   readonly stats: SimStats = { frames: 0, requotes: 0, trades: 0, resolutions: 0, mispricings: {} };
 
@@ -469,7 +470,10 @@ export class SimMarket {
         ? `the Binance ${pair} price (the close of the 1 minute candle ending at that time)`
         : `the Chainlink ${pair} data stream price at that time`;
     for (let j = 0; j < offsets.length; j++) {
-      const strike = atm + offsets[j]! * asset.step;
+      let strike = atm + offsets[j]! * asset.step;
+      // one market per (asset, expiry, strike): a rolled-over group can land on another group's expiry
+      while (this.listed.has(`${asset.sym}|${expiry}|${strike}`)) strike += offsets.length * asset.step;
+      this.listed.add(`${asset.sym}|${expiry}|${strike}`);
       const topic: CryptoTopic = { kind: 'crypto', asset, strike, expiry, tenorMin, group };
       const inverted = (group + j) % 4 === 3;
       const word = inverted ? 'below' : 'above';
@@ -744,8 +748,9 @@ export class SimMarket {
     let f = this.fair(m.topic, lag);
     if (m.inverted) f = 1 - f;
     const mid = f * 100 + this.rng.gauss() * this.o.noiseCents + (m.dist.until > this.now ? m.dist.shift : 0);
-    const bb = clampC(Math.round(mid - m.spread / 2));
-    const ba = Math.min(99, Math.max(bb + 1, bb + m.spread));
+    // never crossed or locked: 1 ≤ best bid < best ask ≤ 99
+    const bb = Math.min(98, clampC(Math.round(mid - m.spread / 2)));
+    const ba = Math.min(99, bb + m.spread);
     const bids: Side = new Map();
     const asks: Side = new Map();
     for (let k = 0; k < LEVELS; k++) {
@@ -840,32 +845,44 @@ export class SimMarket {
       m.noBids = noBids;
       return;
     }
-    this.diffKx(m, 'yes', m.yesBids, yes.bids);
-    this.diffKx(m, 'no', m.noBids, noBids);
+    // as on the venue, liquidity leaves before the new orders arrive: decreases first, so no intermediate book
+    // is crossed (a YES bid at or above the implied YES ask)
+    const deltas = [...this.diffKx('yes', m.yesBids, yes.bids), ...this.diffKx('no', m.noBids, noBids)];
     m.yesBids = yes.bids;
     m.noBids = noBids;
+    for (const d of deltas) if (d.delta < 0) this.emitDelta(m, d);
+    for (const d of deltas) if (d.delta > 0) this.emitDelta(m, d);
   }
 
-  private diffKx(m: KxMarket, side: 'yes' | 'no', before: Side, after: Side): void {
+  private diffKx(
+    side: 'yes' | 'no',
+    before: Side,
+    after: Side,
+  ): { side: 'yes' | 'no'; price: number; delta: number }[] {
     const prices = new Set<number>([...before.keys(), ...after.keys()]);
+    const out: { side: 'yes' | 'no'; price: number; delta: number }[] = [];
     for (const p of [...prices].sort((a, b) => a - b)) {
       const d = (after.get(p) ?? 0) - (before.get(p) ?? 0);
-      if (d === 0) continue;
-      this.emit('kalshi.ws', {
-        type: 'orderbook_delta',
-        sid: 1,
-        seq: ++this.kxSeq.book,
-        msg: {
-          market_ticker: m.ticker,
-          market_id: m.marketId,
-          price_dollars: kxPrice(p),
-          delta_fp: kxCount(d),
-          side,
-          ts: new Date(this.now).toISOString(),
-          ts_ms: this.now,
-        },
-      });
+      if (d !== 0) out.push({ side, price: p, delta: d });
     }
+    return out;
+  }
+
+  private emitDelta(m: KxMarket, d: { side: 'yes' | 'no'; price: number; delta: number }): void {
+    this.emit('kalshi.ws', {
+      type: 'orderbook_delta',
+      sid: 1,
+      seq: ++this.kxSeq.book,
+      msg: {
+        market_ticker: m.ticker,
+        market_id: m.marketId,
+        price_dollars: kxPrice(d.price),
+        delta_fp: kxCount(d.delta),
+        side: d.side,
+        ts: new Date(this.now).toISOString(),
+        ts_ms: this.now,
+      },
+    });
   }
 
   // -------------------------------------------------------------------------------------------- listings
