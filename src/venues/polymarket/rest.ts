@@ -91,22 +91,28 @@ export function createPolymarketRest(opts: PolymarketRestOptions): PolymarketRes
     onResponse: record('clob'),
   });
 
+  /**
+   * Walks limit/offset pages until an empty one. A short page does not end the walk: Gamma may cap the page size
+   * below what was asked, and stopping early would silently drop markets.
+   */
   async function paged<T>(path: string, o: DiscoverOptions = {}): Promise<T[]> {
     const limit = o.pageSize ?? 500;
     const maxPages = o.maxPages ?? 200;
     const out: T[] = [];
+    let offset = 0;
     for (let page = 0; page < maxPages; page++) {
       const res = await gamma.get<unknown>(path, {
         active: 'true',
         closed: 'false',
         ...o.query,
         limit,
-        offset: page * limit,
+        offset,
       });
       if (!Array.isArray(res.data))
         throw new Error(`gamma ${path}: expected a JSON array, got ${typeof res.data}`);
+      if (res.data.length === 0) break;
       out.push(...(res.data as T[]));
-      if (res.data.length < limit) break;
+      offset += res.data.length;
     }
     return out;
   }

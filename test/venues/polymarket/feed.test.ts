@@ -115,8 +115,8 @@ describe('Polymarket feed against a fake venue', () => {
   it('discovers active markets page by page, snapshots books, subscribes and tracks updates', async () => {
     const r = await setup();
     const s = r.server;
-    // pages of 2 over the 5 active, not-closed markets: offsets 0, 2, 4
-    expect(s.gamma.requests.map((q) => q.query.offset)).toEqual(['0', '2', '4']);
+    // pages of 2 over the 5 active, not-closed markets: offsets 0, 2, 4, then an empty page ends the walk
+    expect(s.gamma.requests.map((q) => q.query.offset)).toEqual(['0', '2', '4', '5']);
     expect(s.gamma.requests[0]!.query).toMatchObject({ active: 'true', closed: 'false', limit: '2' });
     expect([...r.feed.tokens()].sort()).toEqual([...TOKENS].sort());
     const conn = await s.ws.waitForConnection(1);
@@ -191,7 +191,7 @@ describe('Polymarket feed against a fake venue', () => {
     await converged(r, 'books after timeouts');
     expect(r.feed.health().httpRetries).toBe(2);
     // the slow answers never reached the decoder: only real pages did
-    expect(r.frames.filter((f) => f.source === 'polymarket.gamma.markets')).toHaveLength(3);
+    expect(r.frames.filter((f) => f.source === 'polymarket.gamma.markets')).toHaveLength(4);
   });
 
   it('a silent feed is detected by the watchdog, reconnected, and the books come back right', async () => {

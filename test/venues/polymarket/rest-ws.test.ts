@@ -47,7 +47,9 @@ describe('Polymarket REST', () => {
   it('takes rate-limit tokens under the P12 endpoint keys', async () => {
     const gamma = await http();
     const clob = await http();
-    gamma.route('GET', '/markets', (req) => ({ body: req.query.offset === '0' ? [{}, {}] : [{}] }));
+    gamma.route('GET', '/markets', (req) => ({
+      body: req.query.offset === '0' ? [{}, {}] : req.query.offset === '2' ? [{}] : [],
+    }));
     clob.route('GET', '/book', (req) => ({
       body: { market: 'm', asset_id: req.query.token_id, bids: [], asks: [] },
     }));
@@ -68,9 +70,23 @@ describe('Polymarket REST', () => {
     closers.push(() => rest.close());
     expect(await rest.discoverMarkets({ pageSize: 2 })).toHaveLength(3);
     expect((await rest.book('77')).asset_id).toBe('77');
-    expect(keys).toEqual(['gamma /markets', 'gamma /markets', 'clob /book']);
-    expect(inner.bucket('gamma /markets')!.available()).toBe(298);
+    expect(keys).toEqual(['gamma /markets', 'gamma /markets', 'gamma /markets', 'clob /book']);
+    expect(inner.bucket('gamma /markets')!.available()).toBe(297);
     expect(inner.bucket('clob /book')!.available()).toBe(1_499);
+  });
+
+  it('a page shorter than asked (a server-side cap) does not end discovery', async () => {
+    const gamma = await http();
+    const all = Array.from({ length: 7 }, (_, i) => ({ id: String(i) }));
+    // asked for 5 a page, the server caps at 3
+    gamma.route('GET', '/markets', (req) => ({
+      body: all.slice(Number(req.query.offset), Number(req.query.offset) + 3),
+    }));
+    const rest = createPolymarketRest({ gammaUrl: gamma.url, now });
+    closers.push(() => rest.close());
+    const got = await rest.discoverMarkets({ pageSize: 5 });
+    expect(got.map((m) => m.id)).toEqual(['0', '1', '2', '3', '4', '5', '6']);
+    expect(gamma.requests.map((r) => r.query.offset)).toEqual(['0', '3', '6', '7']);
   });
 
   it('a non-array Gamma page is an error, not a silent empty list', async () => {
