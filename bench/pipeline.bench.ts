@@ -22,7 +22,6 @@ import type { Market } from '../src/core/messages.ts';
 import { type BenchContext, median, nowNs, percentile } from './harness.ts';
 
 const E8 = 100_000_000;
-const rules: Record<string, number> = {};
 
 async function once(
   ticks: number,
@@ -76,7 +75,6 @@ async function once(
     if (measuring && n < ticks) lat[n++] = (nowNs() - t0) / 1000;
     if (m.body.verdict !== 'reject') approved++;
     decided.push(m.body.requestId);
-    if (process.env.PB_DEBUG) rules[m.body.rule] = (rules[m.body.rule] ?? 0) + 1;
   });
   for (let i = 0; i < ticks; i++) {
     clock.advanceTo(clock.now() + 2_000);
@@ -128,11 +126,6 @@ async function once(
   await running.stop();
   await bus.close();
   const got = Array.from(lat.subarray(0, n)).filter((v) => Number.isFinite(v));
-  if (process.env.PB_DEBUG)
-    console.log(
-      rules,
-      [50, 90, 95, 98, 99, 99.9].map((p) => percentile(got, p).toFixed(1)),
-    );
   return { p99: percentile(got, 99), p50: percentile(got, 50), decisions: got.length, approved };
 }
 
