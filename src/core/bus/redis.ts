@@ -47,22 +47,26 @@ export interface RedisBusOptions {
   readonly writeChunk?: number;
 }
 
-// Adds many entries in one command: KEYS are the streams, ARGV[1] the MAXLEN, then (id, data) pairs.
+// Adds many entries to one stream in one command: ARGV[1] is the MAXLEN, then (id, data) pairs. Trimming once
+// at the end instead of per XADD, and one stream per call, roughly halves the server's cost per entry.
 const XADD_MANY = `
-local maxlen = ARGV[1]
-for i = 1, #KEYS do
-  redis.call('XADD', KEYS[i], 'MAXLEN', '~', maxlen, '*', 'i', ARGV[2 * i], 'd', ARGV[2 * i + 1])
+local k = KEYS[1]
+local n = (#ARGV - 1) / 2
+for j = 1, n do
+  redis.call('XADD', k, '*', 'i', ARGV[2 * j], 'd', ARGV[2 * j + 1])
 end
-return #KEYS`;
+redis.call('XTRIM', k, 'MAXLEN', '~', ARGV[1])
+return n`;
 
 const ACK_CHUNK = 2_000;
 
 /** Far enough in the past that any consumer's visibility timeout has elapsed: hands an entry back at once. */
 const RELEASE_IDLE_MS = 365 * 24 * 3600 * 1000;
 
-/** Up to `writeChunk` entries written by one script call: streams, then (id, JSON) pairs. */
+/** Up to `writeChunk` entries for one stream, written by one script call: (id, JSON) pairs. */
 interface Chunk {
-  keys: string[];
+  key: string;
+  n: number;
   argv: string[];
 }
 
@@ -109,7 +113,8 @@ export class RedisBus implements Bus {
 
   // ---- write path
   private chunks: Chunk[] = [];
-  private open: Chunk | undefined;
+  /** the chunk still filling, per stream */
+  private open = new Map<string, Chunk>();
   private pubSeq = 0;
   private confirmedSeq = 0;
   // pending acks as parallel arrays (no object per ack); `ackAfter` is non-decreasing
@@ -179,13 +184,14 @@ export class RedisBus implements Bus {
   publish<T>(channel: Channel<T>, body: T, opts?: PublishOptions): string {
     if (this.closed) throw new Error('bus is closed');
     const id = opts?.id ?? `${this.idPrefix}-${++this.seq}`;
-    let c = this.open;
-    if (!c || c.keys.length >= this.writeChunk) {
-      c = { keys: [], argv: [] };
+    const key = this.key(channel.name);
+    let c = this.open.get(key);
+    if (!c || c.n >= this.writeChunk) {
+      c = { key, n: 0, argv: [String(this.maxLen)] };
       this.chunks.push(c);
-      this.open = c;
+      this.open.set(key, c);
     }
-    c.keys.push(this.key(channel.name));
+    c.n++;
     c.argv.push(id, JSON.stringify(body));
     this.pubSeq++;
     this.counters.published++;
@@ -244,7 +250,7 @@ export class RedisBus implements Bus {
         this.ackAfter.splice(0, ackN);
       }
       this.chunks = [];
-      this.open = undefined;
+      this.open.clear();
       this.batches.push(batch);
       this.send(batch);
     }
@@ -254,10 +260,9 @@ export class RedisBus implements Bus {
     this.scriptSha.then(
       (sha) => {
         const p = this.cmd.pipeline();
-        const max = String(this.maxLen);
         // ioredis flattens array arguments: no copies, no spreads
         const call = p.call as (...args: unknown[]) => unknown; // typed without array arguments
-        for (const c of batch.chunks) call.call(p, 'EVALSHA', sha, c.keys.length, c.keys, max, c.argv);
+        for (const c of batch.chunks) call.call(p, 'EVALSHA', sha, 1, c.key, c.argv);
         const scripts = batch.chunks.length;
         // one XACK per (stream, group), in bounded argument lists
         const byTarget = new Map<AckTarget, string[]>();
@@ -312,7 +317,7 @@ export class RedisBus implements Bus {
   private onBatchError(batch: Batch, err: Error): void {
     batch.failed = true;
     if (/NOSCRIPT/.test(err.message)) this.scriptSha = this.loadScript();
-    const entries = batch.chunks.reduce((n, c) => n + c.keys.length, 0);
+    const entries = batch.chunks.reduce((n, c) => n + c.n, 0);
     this.log?.warn({ err: errorText(err), entries }, 'redis write failed; retrying');
   }
 
