@@ -136,6 +136,27 @@ describe('binance feed against a fake Binance', () => {
     expect(fake.http.count('GET', '/api/v3/ticker/price')).toBe(polls);
   });
 
+  it('keeps polling through 500s, slow answers and dropped connections', async () => {
+    const { fake, feed, frames } = await setup({ symbols: ['BTCUSDT'], timeoutMs: 150 });
+    fake.http.script('GET', '/api/v3/ticker/price', [
+      { status: 500, body: { code: -1000, msg: 'internal' } },
+      { delayMs: 1_000, body: { symbol: 'BTCUSDT', price: '1.00000000' } },
+      { drop: true },
+      { raw: '{"symbol":' },
+    ]);
+    fake.ws.setRefusing(true);
+    fake.ws.dropAll();
+    await waitFor(() => frames.some((f) => f.source === 'binance.rest.ticker'), 5_000, 'a good poll');
+    const h = feed.health();
+    expect(h.restFailures).toBe(4);
+    expect(h.rateLimited).toBe(0);
+    // only the good answer became a frame; the slow one was abandoned at the timeout
+    expect(frames.filter((f) => f.source === 'binance.rest.ticker').map((f) => f.data)[0]).toEqual({
+      symbol: 'BTCUSDT',
+      price: '60740.00000000',
+    });
+  });
+
   it('reconnects at once on serverShutdown, marking ticks stale meanwhile', async () => {
     const { fake, feed, sink } = await setup();
     fake.trade('BTCUSDT', '60000.00000000', '1.00000000', 1);
