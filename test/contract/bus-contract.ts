@@ -219,6 +219,29 @@ export function busContract(name: string, makeBus: MakeBus, opts: BusContractOpt
       expect(s.deadLettered).toBe(1);
     });
 
+    it('dead-letters a message never acked within the visibility timeout after maxAttempts deliveries', async () => {
+      const bus = await make();
+      const ch = fresh('never-acked');
+      const deliveries: number[] = [];
+      const dead: DeadLetter[] = [];
+      bus.subscribe(channels.deadLetter(ch), { group: 'dlq-reader' }, (m) => {
+        dead.push(m.body);
+      });
+      bus.subscribe(
+        ch,
+        { group: 'g', ack: 'manual', maxAttempts: 2, visibilityTimeoutMs: opts.visibilityMs },
+        (m) => {
+          deliveries.push(m.attempt); // never acks
+        },
+      );
+      await bus.flush();
+      const id = bus.publish(ch, { n: 5 });
+      await waitFor(() => dead.length === 1, 'the dead letter');
+      expect(deliveries).toEqual([1, 2]);
+      expect(dead[0]).toMatchObject({ messageId: id, group: 'g', attempts: 2, body: { n: 5 } });
+      expect(dead[0]!.error).toMatch(/not acknowledged within/);
+    });
+
     it('keeps retention bounded (maxLen) and history newest last', async () => {
       const maxLen = 200;
       const bus = await make({ maxLen });
