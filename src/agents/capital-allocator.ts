@@ -5,8 +5,9 @@
  * (settings.intervalMs) scores the strategies and moves allocation toward the leaders (src/allocator/score.ts),
  * publishing an Allocation (channels.allocations: the strategies and the risk guardian read it), one
  * StrategyPerformance per strategy (channels.performance) and an EquitySnapshot (channels.equity; also every
- * `equityIntervalMs`). A strategy it has not seen before — named in `strategies`, or first met on a trade
- * request or fill — starts on the probation allocation, published at once.
+ * `equityIntervalMs`), and the positions that changed since the last round (channels.positions). A strategy
+ * it has not seen before — named in `strategies`, or first met on a trade request or fill — starts on the
+ * probation allocation, published at once.
  */
 
 import { type AllocatorSettings, allocate, DEFAULT_ALLOCATOR } from '../allocator/score.ts';
@@ -82,6 +83,32 @@ export function createCapitalAllocator(opts: CapitalAllocatorOptions = {}): Capi
     }
   }
 
+  const published = new Map<string, string>();
+  /** Positions whose shares, basis, realized P&L or mark changed since the last round (channels.positions). */
+  function publishPositions(ts: number): void {
+    const l = ledger!;
+    for (const p of l.allPositions()) {
+      const mark = l.markOf(p.venue, p.tokenId) ?? 0;
+      const key = `${p.strategy}|${p.venue}:${p.tokenId}`;
+      const sig = `${p.shares}/${p.costBasis}/${p.realizedPnl}/${mark}`;
+      if (published.get(key) === sig) continue;
+      published.set(key, sig);
+      rt!.publish(channels.positions, {
+        type: 'position',
+        venue: p.venue,
+        marketId: p.marketId,
+        tokenId: p.tokenId,
+        strategy: p.strategy,
+        shares: p.shares,
+        costBasis: p.costBasis,
+        realizedPnl: p.realizedPnl,
+        mark,
+        unrealizedPnl: p.value - p.costBasis,
+        ts,
+      });
+    }
+  }
+
   function round(): void {
     const p = perf!;
     p.sample();
@@ -106,6 +133,7 @@ export function createCapitalAllocator(opts: CapitalAllocatorOptions = {}): Capi
         ts,
       });
     }
+    publishPositions(ts);
     publishEquity();
   }
 

@@ -263,6 +263,11 @@ export class Ledger {
     return [...this.positionsByKey.values()].filter((p) => p.shares > 0);
   }
 
+  /** Every position ever opened, closed ones included (shares 0), in opening order. */
+  allPositions(): readonly LedgerPosition[] {
+    return [...this.positionsByKey.values()];
+  }
+
   /** Shares a strategy holds of a token. */
   holding(strategy: string, venue: Venue, tokenId: string): Qty {
     return this.positionsByKey.get(posKey(strategy, venue, tokenId))?.shares ?? 0;

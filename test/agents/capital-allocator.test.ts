@@ -16,6 +16,7 @@ describe('capital allocator agent', () => {
     const allocations = h.collect(channels.allocations);
     const perf = h.collect(channels.performance);
     const equity = h.collect(channels.equity);
+    const positions = h.collect(channels.positions);
     await h.publish(
       channels.tradeRequests,
       request([leg('polymarket', 'm1', 'buy', 0.4, 10)], { strategy: 'alpha' }),
@@ -51,6 +52,16 @@ describe('capital allocator agent', () => {
     });
     expect(perf.at(-1)).toMatchObject({ strategy: 'alpha', trades: 1, pnl: $(1), allocation: $(25.05) });
     expect(allocations.at(-1)!.scores).toHaveProperty('alpha');
+    expect(positions).toEqual([
+      expect.objectContaining({
+        strategy: 'alpha',
+        tokenId: 'm1-yes',
+        shares: sh(10),
+        costBasis: $(4),
+        mark: $(0.5),
+        unrealizedPnl: $(1),
+      }),
+    ]);
     // probation is 5% of the pool (equity $501)
     expect(alloc.allocations()).toEqual({ alpha: $(25.05) });
   });

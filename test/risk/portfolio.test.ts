@@ -68,6 +68,20 @@ describe('portfolio: reservations', () => {
     expect(pf.highWaterMark).toBe($(540));
   });
 
+  it('the daily-loss window re-bases at the reset hour (UTC)', () => {
+    const risk = { ...config.risk, dailyLossResetHourUtc: 6 };
+    const day = Date.UTC(2026, 10, 26);
+    const pf = new Portfolio({ risk });
+    pf.onMarket(market('polymarket', 'm1'));
+    pf.onBook(book('polymarket', 'm1', 'm1-yes', [[0.5, 100]], [[0.52, 100]]), day + 5 * 3_600_000);
+    pf.onFill(fill({ side: 'buy', price: $(0.5), shares: sh(100) }), day + 5 * 3_600_000);
+    expect(pf.dailyStartEquity).toBe($(500));
+    pf.onBook(book('polymarket', 'm1', 'm1-yes', [[0.4, 100]], [[0.52, 100]]), day + 5 * 3_600_000 + 1);
+    expect(pf.dailyStartEquity).toBe($(500)); // same window: the $10 loss counts today
+    pf.onBook(book('polymarket', 'm1', 'm1-yes', [[0.4, 100]], [[0.52, 100]]), day + 6 * 3_600_000);
+    expect(pf.dailyStartEquity).toBe($(490)); // 06:00 UTC: a new window starts from today's equity
+  });
+
   it('snapshot → JSON → restore gives the same state', () => {
     const pf = portfolio();
     pf.onBook(book('polymarket', 'm1', 'm1-yes', [[0.45, 100]], [[0.5, 100]]), NOW);
