@@ -323,26 +323,9 @@ export function createPolymarketDecoder(opts: PolymarketDecoderOptions = {}): Po
       case 'price_change':
         applyPriceChange(e as WsPriceChange);
         return;
-      case 'book': {
-        applySnapshot(e);
-        const tick = (e as ClobBook).tick_size;
-        if (tick !== undefined && tick !== '') {
-          const b = e as ClobBook;
-          applyTick(
-            {
-              event_type: 'tick_size_change',
-              asset_id: b.asset_id,
-              market: b.market,
-              old_tick_size: '',
-              new_tick_size: String(tick),
-              timestamp: b.timestamp,
-            },
-            receiveTime,
-            sink,
-          );
-        }
+      case 'book':
+        bookWithTick(e, receiveTime, sink);
         return;
-      }
       case 'last_trade_price':
         sink.emit(parseWsTrade(e as never, receiveTime));
         return;
@@ -388,11 +371,37 @@ export function createPolymarketDecoder(opts: PolymarketDecoderOptions = {}): Po
     } else wsEvent(data, frame.ts, sink);
   };
 
-  const decodeBooks = (frame: RawFrame): void => {
+  /** A snapshot, then the tick it carries (newer CLOB and WS books have `tick_size`, P11/P19). */
+  const bookWithTick = (b: unknown, receiveTime: number, sink: FeedSink): void => {
+    applySnapshot(b);
+    const x = b as ClobBook;
+    if (x.tick_size === undefined || x.tick_size === '') return;
+    applyTick(
+      {
+        event_type: 'tick_size_change',
+        asset_id: x.asset_id,
+        market: x.market,
+        old_tick_size: '',
+        new_tick_size: String(x.tick_size),
+        timestamp: x.timestamp,
+      },
+      receiveTime,
+      sink,
+    );
+  };
+
+  const decodeBooks = (frame: RawFrame, sink: FeedSink): void => {
     const data = frame.data;
     if (Array.isArray(data)) {
-      for (const b of data) applySnapshot(b);
-    } else applySnapshot(data);
+      // POST /books: each book stands alone
+      for (const b of data) {
+        try {
+          bookWithTick(b, frame.ts, sink);
+        } catch (err) {
+          rejectErr(frame.source, err, sink);
+        }
+      }
+    } else bookWithTick(data, frame.ts, sink);
   };
 
   const decodeGamma = (frame: RawFrame, events: boolean, sink: FeedSink): void => {
@@ -434,7 +443,7 @@ export function createPolymarketDecoder(opts: PolymarketDecoderOptions = {}): Po
             decodeWs(frame, sink);
             break;
           case BOOK:
-            decodeBooks(frame);
+            decodeBooks(frame, sink);
             break;
           case MARKETS:
             decodeGamma(frame, false, sink);

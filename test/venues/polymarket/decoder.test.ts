@@ -522,6 +522,29 @@ describe('Polymarket decoder: REST sources, robustness', () => {
     ]);
   });
 
+  it('POST /books answers: a bad book is rejected alone; a tick_size updates the known market (P11)', () => {
+    const dec = createPolymarketDecoder();
+    const c = collect();
+    const mkt = fx('ws-new-market.json') as { market: string; assets_ids: string[] };
+    dec.decode(frame(mkt), c.sink);
+    const [yes, no] = mkt.assets_ids;
+    dec.decode(
+      frame(
+        [
+          { ...wireBook(yes!, mkt.market, [['0.4', '1']], [['0.6', '1']]), tick_size: '0.001' },
+          { market: mkt.market, asset_id: no, bids: [{ price: 'x', size: '1' }], asks: [] },
+        ],
+        40,
+        'polymarket.clob.book',
+      ),
+      c.sink,
+    );
+    expect(c.rejects).toHaveLength(1);
+    expect(c.books().map((b) => b.tokenId)).toEqual([yes]);
+    expect(dec.market(mkt.market)?.tickSize).toBe(1_000);
+    expect(c.of('market').at(-1)).toMatchObject({ tickSize: 1_000, receiveTime: 40 });
+  });
+
   it('an older snapshot does not roll back newer updates', () => {
     const dec = createPolymarketDecoder();
     const c = collect();
