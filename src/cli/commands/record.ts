@@ -4,6 +4,7 @@
  * SIGINT/SIGTERM with every line written. `--feeds sim` records the simulated market on the wall clock instead.
  */
 import type { Command } from 'commander';
+import { type Recording, startRecording } from '../../capture/record.ts';
 import { createCaptureWriter } from '../../capture/writer.ts';
 import { onShutdownSignal } from '../../core/agent.ts';
 import { wallClock } from '../../core/clock.ts';
@@ -61,13 +62,15 @@ export function registerRecordCommand(program: Command): void {
       const finished = new Promise<void>((resolve) => {
         done = resolve;
       });
+      let starting: Promise<Recording> | undefined;
       let stopping: Promise<void> | undefined;
       const stop = (why: string): Promise<void> => {
         stopping ??= (async () => {
-          for (const s of sources) await s.stop().catch(() => undefined);
-          await out.close();
+          // a signal while the sources are still connecting waits for them, then stops them
+          const s = starting ? await (await starting).stop() : { frames: 0, bytes: 0 };
+          if (!starting) await out.close();
           process.stderr.write(
-            `record: ${why}; wrote ${out.lines} frames (${(out.bytes / 1e6).toFixed(2)} MB) to ${o.out} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+            `record: ${why}; wrote ${s.frames} frames (${(s.bytes / 1e6).toFixed(2)} MB) to ${o.out} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
           );
           done();
         })();
@@ -77,7 +80,8 @@ export function registerRecordCommand(program: Command): void {
       process.stderr.write(
         `record: ${names.join(', ')} (${o.feeds}) → ${o.out}${duration ? ` for ${o.duration}` : ' until Ctrl-C'}\n`,
       );
-      for (const s of sources) await s.start((f) => out.write(f));
+      starting = startRecording({ sources, writer: out });
+      await starting;
       const keepAlive = setInterval(() => {}, 1 << 30);
       const timer =
         duration !== undefined
