@@ -744,24 +744,32 @@ class RedisSubscription implements Subscription {
 
   /** Claims entries of the group left unacked past the visibility timeout (another consumer's, or ours long since). */
   private async sweep(): Promise<void> {
-    const pending = (await this.reader.call(
-      'XPENDING',
-      this.key,
-      this.group,
-      'IDLE',
-      this.visibilityMs,
-      '-',
-      '+',
-      200,
-    )) as [string, string, number, number][];
-    if (pending.length === 0) return;
     const sids: string[] = [];
     const deliveries = new Map<string, number>();
-    for (const [sid, owner, idle, count] of pending) {
-      if (owner === this.consumer && (idle < 2 * this.visibilityMs || sid === this.inHand)) continue;
-      if (owner === this.consumer && this.local.has((e) => e.sid === sid)) continue;
-      sids.push(sid);
-      deliveries.set(sid, count);
+    let start = '-';
+    // page on past entries we hold ourselves, so they cannot hide stale ones behind them
+    for (let page = 0; page < 5 && sids.length === 0; page++) {
+      const pending = (await this.reader.call(
+        'XPENDING',
+        this.key,
+        this.group,
+        'IDLE',
+        this.visibilityMs,
+        start,
+        '+',
+        200,
+      )) as [string, string, number, number][];
+      for (const [sid, owner, idle, count] of pending) {
+        // our own: only once long overdue, and not while in the handler or still queued here
+        if (owner === this.consumer) {
+          if (idle < 2 * this.visibilityMs || sid === this.inHand) continue;
+          if (this.local.has((e) => e.sid === sid)) continue;
+        }
+        sids.push(sid);
+        deliveries.set(sid, count);
+      }
+      if (pending.length < 200) break;
+      start = `(${pending[pending.length - 1]![0]}`;
     }
     if (sids.length > 0) await this.claim(sids, this.visibilityMs, deliveries);
   }
