@@ -68,6 +68,24 @@ describe('database down at start', () => {
     expect(r.stderr).toContain('pm-arb: cannot connect to PostgreSQL');
     expect(r.stdout).toBe('');
   });
+
+  it('`pm-arb agent persister` exits non-zero with that message', async () => {
+    const port = await deadPort();
+    const r = spawnSync(process.execPath, [join(root, 'bin', 'pm-arb.js'), 'agent', 'persister'], {
+      cwd: root,
+      env: {
+        ...process.env,
+        DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/test`,
+        REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+        REDIS_KEY_PREFIX: `test:store-faults:${process.pid}:`,
+        LOG_LEVEL: 'silent',
+      },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`pm-arb: cannot connect to PostgreSQL at postgres://postgres@127.0.0.1:${port}/test`);
+  });
 });
 
 describe('database lost while running (PostgreSQL behind a TCP proxy)', () => {
