@@ -8,7 +8,7 @@
  * are emitted once with `stale: true`, then left alone) and calls `onGap`, so the live feed resubscribes for a
  * fresh snapshot, which clears the flag. Malformed frames go to `sink.reject`; nothing here throws on input.
  */
-import type { Market, OrderBook } from '../../core/messages.ts';
+import type { Level, Market, OrderBook } from '../../core/messages.ts';
 import { ONE } from '../../core/money.ts';
 import { BookSide } from '../local-book.ts';
 import { baseSource, type Decoder, type FeedSink, type RawFrame, type SourceName } from '../types.ts';
@@ -81,6 +81,14 @@ interface LocalBook {
   seq: number | undefined;
   eventTime: number | undefined;
   receiveTime: number;
+  /**
+   * Emitted level arrays per side, rebuilt only when that side changes (a delta touches one side, so the other
+   * side's arrays are shared with the previous emission; emitted books are readonly).
+   */
+  yesLevels: Level[] | undefined;
+  yesMirror: Level[] | undefined;
+  noLevels: Level[] | undefined;
+  noMirror: Level[] | undefined;
 }
 
 const SOURCES: readonly SourceName[] = [
@@ -121,23 +129,37 @@ export function createKalshiDecoder(opts: KalshiDecoderOptions = {}): KalshiDeco
         seq: undefined,
         eventTime: undefined,
         receiveTime: 0,
+        yesLevels: undefined,
+        yesMirror: undefined,
+        noLevels: undefined,
+        noMirror: undefined,
       };
       local.set(ticker, b);
     }
     return b;
   };
 
+  const invalidate = (b: LocalBook): void => {
+    b.yesLevels = undefined;
+    b.yesMirror = undefined;
+    b.noLevels = undefined;
+    b.noMirror = undefined;
+  };
+
   const tokenBook = (b: LocalBook, yesSide: boolean, receiveTime: number): OrderBook => {
-    const own = yesSide ? b.yes : b.no;
-    const other = yesSide ? b.no : b.yes;
+    if (b.yesLevels === undefined) b.yesLevels = b.yes.levels(depth);
+    if (b.noLevels === undefined) b.noLevels = b.no.levels(depth);
+    if (yesSide) {
+      if (b.noMirror === undefined) b.noMirror = b.no.mirrored(ONE, depth);
+    } else if (b.yesMirror === undefined) b.yesMirror = b.yes.mirrored(ONE, depth);
     // Built field by field (no spreads): this runs twice per websocket delta.
     const out: { -readonly [K in keyof OrderBook]: OrderBook[K] } = {
       type: 'book',
       venue: KALSHI,
       marketId: b.ticker,
       tokenId: yesSide ? b.yesTok : b.noTok,
-      bids: own.levels(depth),
-      asks: other.mirrored(ONE, depth),
+      bids: yesSide ? b.yesLevels : b.noLevels,
+      asks: (yesSide ? b.noMirror : b.yesMirror)!,
       stale: b.stale,
       receiveTime,
     };
@@ -240,7 +262,15 @@ export function createKalshiDecoder(opts: KalshiDecoderOptions = {}): KalshiDeco
           return;
         }
         if (b.stale || b.sid !== env.sid) return; // waiting for a fresh snapshot
-        (d.side === 'yes' ? b.yes : b.no).add(price, delta);
+        if (d.side === 'yes') {
+          b.yes.add(price, delta);
+          b.yesLevels = undefined;
+          b.yesMirror = undefined;
+        } else {
+          b.no.add(price, delta);
+          b.noLevels = undefined;
+          b.noMirror = undefined;
+        }
         b.seq = env.seq;
         b.eventTime = typeof d.ts_ms === 'number' ? d.ts_ms : isoMs(d.ts);
         emitBook(sink, b, ts);
@@ -262,6 +292,7 @@ export function createKalshiDecoder(opts: KalshiDecoderOptions = {}): KalshiDeco
         const b = bookOf(s.market_ticker);
         b.yes.replace(yes);
         b.no.replace(no);
+        invalidate(b);
         b.sid = typeof env.sid === 'number' ? env.sid : -1;
         b.stale = false;
         b.seq = typeof env.seq === 'number' ? env.seq : undefined;
@@ -415,6 +446,7 @@ export function createKalshiDecoder(opts: KalshiDecoderOptions = {}): KalshiDeco
           const b = bookOf(ticker);
           b.yes.replace(ob.yes);
           b.no.replace(ob.no);
+          invalidate(b);
           b.sid = -1;
           b.stale = false;
           b.seq = undefined;

@@ -139,6 +139,7 @@ export function createKalshiFeed(opts: KalshiFeedOptions): KalshiFeed {
 
   const emit = (f: RawFrame): void => onFrame?.(f);
   const fail = (e: unknown): void => {
+    if (abort.signal.aborted) return; // stopping: aborted requests are not errors
     const err = e instanceof Error ? e : new Error(String(e));
     h.lastError = err.message;
     opts.onError?.(err);
