@@ -16,7 +16,7 @@ import { channels } from '../core/channels.ts';
 import type { EquitySnapshot } from '../core/messages.ts';
 import { VENUES } from '../core/messages.ts';
 import type { Money } from '../core/money.ts';
-import { Ledger, type LedgerSnapshot } from '../ledger/ledger.ts';
+import { Ledger, type LedgerSnapshot, markFromBook } from '../ledger/ledger.ts';
 import { PerformanceTracker } from '../ledger/performance.ts';
 
 export interface CapitalAllocatorOptions {
@@ -163,10 +163,7 @@ export function createCapitalAllocator(opts: CapitalAllocatorOptions = {}): Capi
         publishAllocation();
       }
       for (const v of VENUES) {
-        runtime.subscribe(channels.books(v), (m) => {
-          const b = m.body;
-          l.mark(b.venue, b.tokenId, b.bids[0]?.[0] ?? 0);
-        });
+        runtime.subscribe(channels.books(v), (m) => markFromBook(l, m.body));
       }
       runtime.subscribe(channels.tradeRequests, (m) => {
         if (typeof m.body.strategy === 'string' && m.body.strategy !== '') learn(m.body.strategy);

@@ -31,7 +31,7 @@ import { type Config, loadConfig } from '../core/config.ts';
 import { silentLogger } from '../core/log.ts';
 import { type Allocation, type StrategyPerformance, VENUES } from '../core/messages.ts';
 import { type Money, toDecimal } from '../core/money.ts';
-import { Ledger } from '../ledger/ledger.ts';
+import { Ledger, markFromBook } from '../ledger/ledger.ts';
 import { createMemoryMatchStore } from '../matcher/store.ts';
 import { createDecoderSet, createFeedDecoders, FEED_NAMES } from '../venues/registry.ts';
 import type { RawFrame } from '../venues/types.ts';
@@ -106,7 +106,7 @@ export function createLiveCounters(
       channels.books(v),
       (b: { venue: (typeof VENUES)[number]; tokenId: string; bids: readonly (readonly number[])[] }) => {
         if (countEvents) c.events++;
-        c.ledger.mark(b.venue, b.tokenId, b.bids[0]?.[0] ?? 0);
+        markFromBook(c.ledger, b);
         track();
       },
     );

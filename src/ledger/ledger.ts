@@ -340,6 +340,18 @@ export class Ledger {
   }
 }
 
+/**
+ * Marks a book's instrument at its best bid. A book that shows no bid keeps the last bid as the mark: a side
+ * flickering empty between two updates should not wipe a position's value (and trip the drawdown stop).
+ */
+export function markFromBook(
+  l: Ledger,
+  b: { venue: Venue; tokenId: string; bids: readonly (readonly number[])[] },
+): void {
+  const best = b.bids[0]?.[0];
+  if (best !== undefined) l.mark(b.venue, b.tokenId, best);
+}
+
 /** Recomputes equity from scratch (cash + Σ shares × mark): the invariant the incremental figures must meet. */
 export function recomputeEquity(l: Ledger): Money {
   let value = 0;

@@ -14,7 +14,7 @@ import type { Config } from '../core/config.ts';
 import type { Allocation, ExecutionReport, Fill, Leg, Market, OrderBook, Venue } from '../core/messages.ts';
 import type { Money, Qty } from '../core/money.ts';
 import { mulDiv } from '../core/money.ts';
-import { Ledger, type LedgerSnapshot } from '../ledger/ledger.ts';
+import { Ledger, type LedgerSnapshot, markFromBook } from '../ledger/ledger.ts';
 import { dailyWindowStart, drawdownLimit, legCost, type PortfolioView } from './rules.ts';
 
 interface ReservedLeg {
@@ -151,7 +151,7 @@ export class Portfolio implements PortfolioView {
   }
 
   onBook(b: OrderBook, now: number): void {
-    this.ledger.mark(b.venue, b.tokenId, b.bids[0]?.[0] ?? 0);
+    markFromBook(this.ledger, b);
     this.refresh(now);
   }
 
