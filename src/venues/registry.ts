@@ -13,6 +13,8 @@ import type { Logger } from '../core/log.ts';
 import type { OracleSource, OrderBook, Venue } from '../core/messages.ts';
 import { createBinanceDecoder } from '../oracles/binance/decoder.ts';
 import { type BinanceFeedOptions, createBinanceFeed } from '../oracles/binance/feed.ts';
+import { createChainlinkDecoder } from '../oracles/chainlink/decoder.ts';
+import { type ChainlinkFeedOptions, createChainlinkFeed } from '../oracles/chainlink/feed.ts';
 import { createKalshiDecoder } from './kalshi/decoder.ts';
 import { createKalshiFeed, type KalshiFeedOptions } from './kalshi/feed.ts';
 import { createPolymarketDecoder } from './polymarket/decoder.ts';
@@ -198,7 +200,7 @@ function oracleDecoders(name: 'binance' | 'chainlink'): Decoder[] {
     case 'binance':
       return [createBinanceDecoder()];
     case 'chainlink':
-      return [];
+      return [createChainlinkDecoder()];
   }
 }
 
@@ -213,11 +215,13 @@ export interface LiveFeedContext {
     readonly polymarket?: Partial<PolymarketFeedOptions>;
     readonly kalshi?: Partial<KalshiFeedOptions>;
     readonly binance?: Partial<BinanceFeedOptions>;
+    readonly chainlink?: Partial<ChainlinkFeedOptions>;
   };
 }
 
 /** Spot symbols the oracle feeds follow (the assets of the crypto markets). */
 export const ORACLE_SYMBOLS = ['BTCUSDT', 'ETHUSDT'] as const;
+export const CHAINLINK_SYMBOLS = ['BTC/USD', 'ETH/USD'] as const;
 
 /** The live FrameSource of one feed (real venue/oracle endpoints, public market data). */
 export function createLiveFeed(name: FeedName, ctx: LiveFeedContext): FrameSource {
@@ -239,6 +243,6 @@ export function createLiveFeed(name: FeedName, ctx: LiveFeedContext): FrameSourc
     case 'binance':
       return createBinanceFeed({ now, symbols: ORACLE_SYMBOLS, onError, ...ctx.overrides?.binance });
     case 'chainlink':
-      throw new Error('the live chainlink feed is not available in this build (record/run without it)');
+      return createChainlinkFeed({ now, symbols: CHAINLINK_SYMBOLS, onError, ...ctx.overrides?.chainlink });
   }
 }

@@ -4,6 +4,8 @@ import { AgentRuntime, type Kernel } from '../../src/core/agent.ts';
 import { channels } from '../../src/core/channels.ts';
 import type { OracleTick } from '../../src/core/messages.ts';
 import { parseE8 } from '../../src/core/money.ts';
+import { createFeedDecoders } from '../../src/venues/registry.ts';
+import { createSimHub } from '../../src/venues/sim/feed.ts';
 import type { Decoder } from '../../src/venues/types.ts';
 import { scriptedSource, simKernel } from './feed-helpers.ts';
 
@@ -78,5 +80,42 @@ describe('oracle agent', () => {
       reconnects: 0,
     });
     await rt.stop();
+  });
+
+  it('publishes Binance and Chainlink ticks from the simulated market with the real decoders', async () => {
+    const start = Date.UTC(2026, 10, 26, 14, 0, 0);
+    const sk = simKernel(start);
+    kernel = sk.kernel;
+    const { clock } = sk;
+    const ticks: OracleTick[] = [];
+    for (const s of ['binance', 'chainlink'] as const) {
+      kernel.bus.subscribe(channels.ticks(s), { group: 'test' }, (m) => {
+        ticks.push(m.body);
+      });
+    }
+    const hub = createSimHub({ seed: 4, clock });
+    const agents = (['binance', 'chainlink'] as const).map((source) =>
+      createOracleAgent({
+        source,
+        feed: hub.source(`sim-${source}`, [`${source}.`]),
+        decoder: createFeedDecoders(source),
+      }),
+    );
+    const rts = agents.map((a) => new AgentRuntime(kernel!, a));
+    for (const rt of rts) await rt.start();
+    for (let t = start; t <= start + 10_000; t += 500) {
+      clock.advanceTo(t);
+      await kernel.bus.idle();
+    }
+    const symbols = new Set(ticks.map((t) => `${t.source}:${t.symbol}`));
+    expect([...symbols].sort()).toEqual([
+      'binance:BTC/USDT',
+      'binance:ETH/USDT',
+      'chainlink:BTC/USD',
+      'chainlink:ETH/USD',
+    ]);
+    expect(ticks.every((t) => t.price > 0 && !t.stale)).toBe(true);
+    for (const a of agents) expect(a.health!()).toMatchObject({ connected: true, framesRejected: 0 });
+    for (const rt of rts) await rt.stop();
   });
 });

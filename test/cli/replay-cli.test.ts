@@ -45,9 +45,8 @@ describe('pm-arb simulate / replay', () => {
     expect(summary.events.market).toBeGreaterThan(30);
     expect(summary.events.book).toBeGreaterThan(1000);
     expect(summary.badLines).toMatchObject({ total: 2, reasons: { 'invalid JSON': 1, 'missing source': 1 } });
-    expect(Object.keys(summary.rejected.reasons).filter((k) => /^sim\.(polymarket|kalshi)/.test(k))).toEqual(
-      [],
-    );
+    expect(summary.rejected).toEqual({ total: 0, reasons: {} });
+    expect(summary.events.tick).toBeGreaterThan(100);
 
     // --books-out holds the same books an in-process replay of the file ends with
     const decoders = createDecoders({ depth: 100_000 });
