@@ -53,8 +53,8 @@ export interface ScannerOptions {
 
 interface LinkEntry {
   readonly link: MarketLink;
-  /** key of the other market */
-  readonly other: string;
+  /** the other market */
+  readonly other: MarketState;
   /** true when this market is `a` of the link */
   readonly isA: boolean;
 }
@@ -64,8 +64,15 @@ interface MarketState {
   market: Market;
   yes: string | undefined;
   no: string | undefined;
+  /** latest books of the YES and NO tokens (direct slots: no map lookups on the hot path) */
+  yesBook: OrderBook | undefined;
+  noBook: OrderBook | undefined;
   links: LinkEntry[];
   oracle: OracleLink | undefined;
+  /** the oracle link's asset state and preferred source, resolved once */
+  oracleAsset: AssetState | undefined;
+  oracleSource: string | undefined;
+  group: Set<MarketState> | undefined;
   groupKey: string | undefined;
   /** up/down reference open price seen from the oracle at the window start (1e-8) */
   refOpen: number | undefined;
@@ -79,23 +86,34 @@ interface SourceState {
 interface AssetState {
   /** per oracle source: sources quote slightly different prices, so neither the tick nor the vol are mixed */
   sources: Map<string, SourceState>;
-  markets: Set<string>;
+  markets: Set<MarketState>;
 }
 
 const mkey = (venue: string, marketId: string): string => `${venue}|${marketId}`;
-const pairKey = (a: string, b: string): string => (a < b ? `${a}#${b}` : `${b}#${a}`);
 
 /** Base asset of a symbol: "BTC/USDT" → "BTC". */
 export const assetOf = (symbol: string): string => (symbol.split('/')[0] ?? symbol).toUpperCase();
 
+const bestAsk = (b: OrderBook): number => b.asks[0]?.[0] ?? Number.POSITIVE_INFINITY;
+const bestBid = (b: OrderBook): number => b.bids[0]?.[0] ?? Number.NEGATIVE_INFINITY;
+
 export class Scanner {
   private readonly o: Required<Omit<ScannerOptions, 'vol'>> & { vol: VolEstimatorOptions };
   private readonly markets = new Map<string, MarketState>();
-  private readonly books = new Map<string, OrderBook>();
-  private readonly tokenMarket = new Map<string, string>();
-  private readonly groups = new Map<string, Set<string>>();
+  /** venue → tokenId → market state */
+  private readonly tokens: Record<string, Map<string, MarketState>> = {
+    polymarket: new Map(),
+    kalshi: new Map(),
+  };
+  /** books that arrived before their market, venue → tokenId → book */
+  private readonly early: Record<string, Map<string, OrderBook>> = {
+    polymarket: new Map(),
+    kalshi: new Map(),
+  };
+  private readonly groups = new Map<string, Set<MarketState>>();
   private readonly assets = new Map<string, AssetState>();
-  private readonly linkKeys = new Map<string, MarketLink>();
+  /** `now` of the update being processed */
+  private t = 0;
   /** counters for the heartbeat */
   readonly stats = { books: 0, ticks: 0, opportunities: 0, skippedStale: 0 };
 
@@ -116,9 +134,8 @@ export class Scanner {
 
   // ---------------------------------------------------------------- state updates
 
-  onMarket(m: Market): Opportunity[] {
-    const key = mkey(m.venue, m.marketId);
-    let st = this.markets.get(key);
+  onMarket(m: Market): readonly Opportunity[] {
+    const st = this.ensure(mkey(m.venue, m.marketId));
     const yes =
       m.outcomes.find((x) => x.side === 'yes')?.tokenId ??
       (m.outcomes.length === 2 ? m.outcomes[0]!.tokenId : undefined);
@@ -126,76 +143,80 @@ export class Scanner {
       m.outcomes.find((x) => x.side === 'no')?.tokenId ??
       (m.outcomes.length === 2 ? m.outcomes[1]!.tokenId : undefined);
     const groupKey = m.negRiskGroup ? `${m.venue}|${m.negRiskGroup}` : undefined;
-    if (!st) {
-      st = { key, market: m, yes, no, links: [], oracle: undefined, groupKey, refOpen: undefined };
-      this.markets.set(key, st);
-    } else {
-      if (st.groupKey && st.groupKey !== groupKey) this.groups.get(st.groupKey)?.delete(key);
-      st.market = m;
-      st.yes = yes;
-      st.no = no;
-      st.groupKey = groupKey;
+    if (st.group && st.groupKey !== groupKey) st.group.delete(st);
+    if (st.yes !== yes) st.yesBook = undefined;
+    if (st.no !== no) st.noBook = undefined;
+    st.market = m;
+    st.yes = yes;
+    st.no = no;
+    st.groupKey = groupKey;
+    const toks = this.tokens[m.venue]!;
+    const early = this.early[m.venue]!;
+    for (const o of m.outcomes) {
+      toks.set(o.tokenId, st);
+      const b = early.get(o.tokenId);
+      if (b) {
+        early.delete(o.tokenId);
+        this.slot(st, b);
+      }
     }
-    for (const t of m.outcomes) this.tokenMarket.set(instrumentKey(m.venue, t.tokenId), key);
     if (groupKey) {
       let g = this.groups.get(groupKey);
       if (!g) {
         g = new Set();
         this.groups.set(groupKey, g);
       }
-      g.add(key);
-    }
-    return [];
+      g.add(st);
+      st.group = g;
+    } else st.group = undefined;
+    return NONE;
   }
 
   onLink(link: MarketLink): void {
-    const ka = mkey(link.a.venue, link.a.marketId);
-    const kb = mkey(link.b.venue, link.b.marketId);
-    const pk = pairKey(ka, kb);
-    const sa = this.ensure(ka);
-    const sb = this.ensure(kb);
-    sa.links = sa.links.filter((e) => e.other !== kb);
-    sb.links = sb.links.filter((e) => e.other !== ka);
-    if (link.relation === 'different') {
-      this.linkKeys.delete(pk);
-      return;
-    }
-    this.linkKeys.set(pk, link);
-    sa.links.push({ link, other: kb, isA: true });
-    sb.links.push({ link, other: ka, isA: false });
+    const sa = this.ensure(mkey(link.a.venue, link.a.marketId));
+    const sb = this.ensure(mkey(link.b.venue, link.b.marketId));
+    sa.links = sa.links.filter((e) => e.other !== sb);
+    sb.links = sb.links.filter((e) => e.other !== sa);
+    if (link.relation === 'different') return;
+    sa.links.push({ link, other: sb, isA: true });
+    sb.links.push({ link, other: sa, isA: false });
   }
 
   onOracleLink(link: OracleLink): void {
-    const key = mkey(link.market.venue, link.market.marketId);
-    const st = this.ensure(key);
+    const st = this.ensure(mkey(link.market.venue, link.market.marketId));
+    if (st.oracleAsset) st.oracleAsset.markets.delete(st);
     st.oracle = link;
-    const a = this.asset(link.asset);
-    a.markets.add(key);
+    st.oracleAsset = this.asset(link.asset);
+    st.oracleAsset.markets.add(st);
+    st.oracleSource = link.settlementSource.split(/[\s:]/)[0] || undefined;
   }
 
-  onBook(book: OrderBook): Opportunity[] {
+  onBook(book: OrderBook): readonly Opportunity[] {
     this.stats.books++;
-    const ik = instrumentKey(book.venue, book.tokenId);
-    this.books.set(ik, book);
-    const key = this.tokenMarket.get(ik);
-    if (!key) return [];
-    const st = this.markets.get(key);
-    if (!st) return [];
+    const st = this.tokens[book.venue]?.get(book.tokenId);
+    if (!st) {
+      this.early[book.venue]?.set(book.tokenId, book);
+      return NONE;
+    }
+    this.slot(st, book);
+    this.t = this.o.now();
     if (!this.fresh(book)) {
       this.stats.skippedStale++;
-      return [];
+      return NONE;
     }
-    const out: Opportunity[] = [];
-    this.rebalancing(st, out);
-    if (st.groupKey) this.group(st.groupKey, out);
-    for (const e of st.links) this.linked(st, e, out);
-    if (st.oracle) this.oracleLag(st, out);
+    let out: Opportunity[] | undefined;
+    out = this.rebalancing(st, out);
+    if (st.group) out = this.group(st.group, st.groupKey!, out);
+    for (let i = 0; i < st.links.length; i++) out = this.linked(st, st.links[i]!, out);
+    if (st.oracle) out = this.oracleLag(st, out);
+    if (!out) return NONE;
     this.stats.opportunities += out.length;
     return out;
   }
 
-  onTick(tick: OracleTick): Opportunity[] {
+  onTick(tick: OracleTick): readonly Opportunity[] {
     this.stats.ticks++;
+    this.t = this.o.now();
     const a = this.asset(assetOf(tick.symbol));
     const t = tick.eventTime ?? tick.receiveTime;
     let src = a.sources.get(tick.source);
@@ -206,51 +227,71 @@ export class Scanner {
     if (!tick.stale) src.vol.update(t, tick.price);
     // keep the latest tick; a stale one replaces it so that nothing trades on it
     if ((src.tick.eventTime ?? src.tick.receiveTime) <= t || tick.stale) src.tick = tick;
-    const out: Opportunity[] = [];
-    for (const key of a.markets) {
-      const st = this.markets.get(key);
-      if (!st?.oracle) continue;
+    let out: Opportunity[] | undefined;
+    for (const st of a.markets) {
       const l = st.oracle;
+      if (!l) continue;
       // up/down without a known open: the first good tick at or after the window start is the reference
       if (l.kind === 'up_down' && l.strike === undefined && st.refOpen === undefined && !tick.stale) {
         if (l.start !== undefined && t >= l.start) st.refOpen = tick.price;
       }
-      this.oracleLag(st, out);
+      out = this.oracleLag(st, out);
     }
+    if (!out) return NONE;
     this.stats.opportunities += out.length;
     return out;
   }
 
   // ---------------------------------------------------------------- detectors
+  // Each detector first checks the top of book (no allocation) and builds legs only when an edge is possible.
 
-  private rebalancing(st: MarketState, out: Opportunity[]): void {
+  private rebalancing(st: MarketState, out: Opportunity[] | undefined): Opportunity[] | undefined {
     const m = st.market;
-    if (m.status !== 'open' || !st.yes || !st.no) return;
-    const by = this.bookOf(m.venue, st.yes);
-    const bn = this.bookOf(m.venue, st.no);
-    if (!by || !bn) return;
-    const buy: LegInput[] = [this.leg(m, st.yes, 'buy', by), this.leg(m, st.no, 'buy', bn)];
-    this.emit('rebalancing', buy, MICRO, [by, bn], out, 'buy YES + NO: one of them pays 1');
-    const sell: LegInput[] = [this.leg(m, st.yes, 'sell', by), this.leg(m, st.no, 'sell', bn)];
-    this.emit('rebalancing', sell, -MICRO, [by, bn], out, 'sell YES + NO: needs inventory of both sides');
+    if (m.status !== 'open' || !st.yes || !st.no) return out;
+    const by = this.usable(st.yesBook);
+    const bn = this.usable(st.noBook);
+    if (!by || !bn) return out;
+    if (bestAsk(by) + bestAsk(bn) < MICRO) {
+      const legs = [this.leg(m, st.yes, 'buy', by), this.leg(m, st.no, 'buy', bn)];
+      out = this.emit('rebalancing', legs, MICRO, [by, bn], out, 'buy YES + NO: one of them pays 1');
+    }
+    if (bestBid(by) + bestBid(bn) > MICRO) {
+      const legs = [this.leg(m, st.yes, 'sell', by), this.leg(m, st.no, 'sell', bn)];
+      out = this.emit(
+        'rebalancing',
+        legs,
+        -MICRO,
+        [by, bn],
+        out,
+        'sell YES + NO: needs inventory of both sides',
+      );
+    }
+    return out;
   }
 
-  private group(groupKey: string, out: Opportunity[]): void {
-    const members = this.groups.get(groupKey);
-    if (!members || members.size < 2) return;
-    const legs: LegInput[] = [];
-    const books: OrderBook[] = [];
-    for (const k of members) {
-      const st = this.markets.get(k)!;
+  private group(
+    members: Set<MarketState>,
+    groupKey: string,
+    out: Opportunity[] | undefined,
+  ): Opportunity[] | undefined {
+    if (members.size < 2) return out;
+    let top = 0;
+    for (const st of members) {
       const m = st.market;
       // augmented groups: the listed outcomes are not exhaustive (see header)
-      if (m.placeholder || m.status !== 'open' || !st.yes) return;
-      const b = this.bookOf(m.venue, st.yes);
-      if (!b) return;
-      legs.push(this.leg(m, st.yes, 'buy', b));
-      books.push(b);
+      if (m.placeholder || m.status !== 'open' || !st.yes) return out;
+      const b = this.usable(st.yesBook);
+      if (!b) return out;
+      top += bestAsk(b);
     }
-    this.emit(
+    if (top >= MICRO) return out;
+    const legs: LegInput[] = [];
+    const books: OrderBook[] = [];
+    for (const st of members) {
+      legs.push(this.leg(st.market, st.yes!, 'buy', st.yesBook!));
+      books.push(st.yesBook!);
+    }
+    return this.emit(
       'rebalancing',
       legs,
       MICRO,
@@ -260,80 +301,106 @@ export class Scanner {
     );
   }
 
-  private linked(st: MarketState, e: LinkEntry, out: Opportunity[]): void {
-    const os = this.markets.get(e.other);
-    if (!os) return;
-    const A = e.isA ? st : os;
-    const B = e.isA ? os : st;
-    const ma = A.market;
-    const mb = B.market;
-    if (ma.status !== 'open' || mb.status !== 'open' || !A.yes || !A.no || !B.yes || !B.no) return;
-    const rel = e.link.relation;
-    const pair = (ta: string, tb: string, kind: OpportunityType, note: string): void => {
-      const ba = this.bookOf(ma.venue, ta);
-      const bb = this.bookOf(mb.venue, tb);
-      if (!ba || !bb) return;
-      this.emit(kind, [this.leg(ma, ta, 'buy', ba), this.leg(mb, tb, 'buy', bb)], MICRO, [ba, bb], out, note);
-    };
-    const tag = `${rel} ${ma.venue}:${ma.marketId} / ${mb.venue}:${mb.marketId}`;
-    switch (rel) {
+  private linked(st: MarketState, e: LinkEntry, out: Opportunity[] | undefined): Opportunity[] | undefined {
+    const A = e.isA ? st : e.other;
+    const B = e.isA ? e.other : st;
+    if (A.market.status !== 'open' || B.market.status !== 'open') return out;
+    switch (e.link.relation) {
       case 'identical':
-        pair(A.yes, B.no, 'cross_venue', `${tag}: buy YES(A) + NO(B)`);
-        pair(A.no, B.yes, 'cross_venue', `${tag}: buy NO(A) + YES(B)`);
-        break;
+        out = this.pair(A, true, B, false, 'cross_venue', e, 'buy YES(A) + NO(B)', out);
+        return this.pair(A, false, B, true, 'cross_venue', e, 'buy NO(A) + YES(B)', out);
       case 'inverted':
-        pair(A.yes, B.yes, 'cross_venue', `${tag}: YES(A) = NO(B); buy YES(A) + YES(B)`);
-        pair(A.no, B.no, 'cross_venue', `${tag}: YES(A) = NO(B); buy NO(A) + NO(B)`);
-        break;
+        out = this.pair(A, true, B, true, 'cross_venue', e, 'YES(A) = NO(B); buy YES(A) + YES(B)', out);
+        return this.pair(A, false, B, false, 'cross_venue', e, 'YES(A) = NO(B); buy NO(A) + NO(B)', out);
       case 'implies':
-        pair(A.no, B.yes, 'combinatorial', `${tag}: A implies B; buy NO(A) + YES(B), pays at least 1`);
-        break;
+        return this.pair(
+          A,
+          false,
+          B,
+          true,
+          'combinatorial',
+          e,
+          'A implies B; buy NO(A) + YES(B), pays at least 1',
+          out,
+        );
       case 'exclusive':
-        pair(A.no, B.no, 'combinatorial', `${tag}: A, B exclusive; buy NO(A) + NO(B), pays at least 1`);
-        break;
+        return this.pair(
+          A,
+          false,
+          B,
+          false,
+          'combinatorial',
+          e,
+          'A, B exclusive; buy NO(A) + NO(B), pays at least 1',
+          out,
+        );
       default:
-        break;
+        return out;
     }
   }
 
-  private oracleLag(st: MarketState, out: Opportunity[]): void {
+  /** Buys one token of A and one of B (YES when the flag is set, else NO); together they pay at least 1. */
+  private pair(
+    A: MarketState,
+    yesA: boolean,
+    B: MarketState,
+    yesB: boolean,
+    kind: OpportunityType,
+    e: LinkEntry,
+    what: string,
+    out: Opportunity[] | undefined,
+  ): Opportunity[] | undefined {
+    const ta = yesA ? A.yes : A.no;
+    const tb = yesB ? B.yes : B.no;
+    const ba = this.usable(yesA ? A.yesBook : A.noBook);
+    const bb = this.usable(yesB ? B.yesBook : B.noBook);
+    if (!ta || !tb || !ba || !bb || bestAsk(ba) + bestAsk(bb) >= MICRO) return out;
+    const ma = A.market;
+    const mb = B.market;
+    const note = `${e.link.relation} ${ma.venue}:${ma.marketId} / ${mb.venue}:${mb.marketId}: ${what}`;
+    return this.emit(
+      kind,
+      [this.leg(ma, ta, 'buy', ba), this.leg(mb, tb, 'buy', bb)],
+      MICRO,
+      [ba, bb],
+      out,
+      note,
+    );
+  }
+
+  private oracleLag(st: MarketState, out: Opportunity[] | undefined): Opportunity[] | undefined {
     const link = st.oracle!;
     const m = st.market;
-    if (m.status !== 'open') return;
-    const a = this.assets.get(link.asset.toUpperCase());
-    const src = a && this.sourceFor(a, link);
-    if (!src) return;
+    if (m.status !== 'open') return out;
+    const tau = link.expiry - this.t;
+    if (tau <= 0) return out;
+    const yesBook = this.usable(this.bookOfToken(st, link.yesToken));
+    const noToken = link.noToken ?? (link.yesToken === st.yes ? st.no : st.yes);
+    const noBook = noToken ? this.usable(this.bookOfToken(st, noToken)) : undefined;
+    if (!yesBook && !noBook) return out;
+    const src = this.sourceFor(st.oracleAsset!, st.oracleSource);
+    if (!src) return out;
+    const strike = link.kind === 'up_down' && link.strike === undefined ? st.refOpen : link.strike;
+    if (strike === undefined) return out;
     const tick = src.tick;
-    const vol = src.vol;
-    const now = this.o.now();
-    const tau = link.expiry - now;
-    if (tau <= 0) return;
-    let strike = link.strike;
-    if (link.kind === 'up_down' && strike === undefined) {
-      strike = st.refOpen;
-      if (strike === undefined) return;
-    }
-    if (strike === undefined) return;
+    const sigma = src.vol.sigma();
     const fair = fairPrice({
       kind: link.kind,
       spot: tick.price,
       strike,
       upper: link.upper,
-      sigmaAnnual: vol.sigma(),
+      sigmaAnnual: sigma,
       tauMs: tau,
     });
-    if (fair === undefined) return;
-    const noToken = link.noToken ?? (link.yesToken === st.yes ? st.no : st.yes);
-    const sides: [string | undefined, Price][] = [
-      [link.yesToken, fair],
-      [noToken, MICRO - fair],
-    ];
-    for (const [token, value] of sides) {
-      if (!token) continue;
-      const book = this.bookOf(m.venue, token);
-      if (!book) continue;
+    if (fair === undefined) return out;
+    const margin = this.o.oracleMargin;
+    for (let side = 0; side < 2; side++) {
+      const token = side === 0 ? link.yesToken : noToken;
+      const book = side === 0 ? yesBook : noBook;
+      const value = side === 0 ? fair : MICRO - fair;
+      if (!token || !book || bestAsk(book) >= value - margin) continue;
       const legs = [this.leg(m, token, 'buy', book)];
-      const sized = sizeBundle(legs, value - this.o.oracleMargin, this.o.maxShares);
+      const sized = sizeBundle(legs, value - margin, this.o.maxShares);
       if (!sized) continue;
       const atFair = evaluateBundle(legs, value, sized.shares);
       if (!atFair) continue;
@@ -345,10 +412,11 @@ export class Scanner {
           receiveTime: tick.receiveTime,
         },
       ];
-      const note = `${link.kind} ${link.asset} strike ${strike} fair ${value} (spot ${tick.price} ${tick.source}, sigma ${vol.sigma().toFixed(3)}, tau ${tau} ms)`;
+      const note = `${link.kind} ${link.asset} strike ${strike} fair ${value} (spot ${tick.price} ${tick.source}, sigma ${sigma.toFixed(3)}, tau ${tau} ms)`;
       const strength = Math.min(1, (value - atFair.legs[0]!.limit) / 200_000);
-      this.push('oracle_lag', legs, atFair, stamps, out, note, strength);
+      out = this.push('oracle_lag', legs, atFair, stamps, out, note, strength);
     }
+    return out;
   }
 
   /** Sets the reference open price of an up/down market (1e-8 units). */
@@ -364,12 +432,12 @@ export class Scanner {
     legs: LegInput[],
     settle: Price,
     books: readonly OrderBook[],
-    out: Opportunity[],
+    out: Opportunity[] | undefined,
     note: string,
-  ): void {
+  ): Opportunity[] | undefined {
     const sized = sizeBundle(legs, settle, this.o.maxShares);
-    if (!sized) return;
-    this.push(
+    if (!sized) return out;
+    return this.push(
       kind,
       legs,
       sized,
@@ -385,15 +453,16 @@ export class Scanner {
     legs: readonly LegInput[],
     f: BundleFill,
     data: Opportunity['data'],
-    out: Opportunity[],
+    out: Opportunity[] | undefined,
     note: string,
     strength: number | undefined,
-  ): void {
-    if (f.edge < this.o.minEdge) return;
-    const now = this.o.now();
+  ): Opportunity[] | undefined {
+    if (f.edge < this.o.minEdge) return out;
+    const now = this.t;
     const capital = f.cost > 0 ? f.cost : f.shares;
     const bps = edgeBps(f.edge, capital);
-    out.push({
+    const list = out ?? [];
+    list.push({
       type: 'opportunity',
       id: this.o.ids.next('opp'),
       kind,
@@ -416,6 +485,7 @@ export class Scanner {
       data,
       note,
     });
+    return list;
   }
 
   private leg(m: Market, tokenId: string, side: 'buy' | 'sell', b: OrderBook): LegInput {
@@ -433,22 +503,31 @@ export class Scanner {
     return { key: instrumentKey(b.venue, b.tokenId), eventTime: b.eventTime, receiveTime: b.receiveTime };
   }
 
-  private bookOf(venue: Market['venue'], tokenId: string): OrderBook | undefined {
-    const b = this.books.get(instrumentKey(venue, tokenId));
+  /** Puts a book in its market's YES/NO slot. */
+  private slot(st: MarketState, b: OrderBook): void {
+    if (b.tokenId === st.yes) st.yesBook = b;
+    else if (b.tokenId === st.no) st.noBook = b;
+  }
+
+  private bookOfToken(st: MarketState, token: string): OrderBook | undefined {
+    return token === st.yes ? st.yesBook : token === st.no ? st.noBook : undefined;
+  }
+
+  /** The book when it is fresh, else undefined. */
+  private usable(b: OrderBook | undefined): OrderBook | undefined {
     return b && this.fresh(b) ? b : undefined;
   }
 
   private fresh(b: OrderBook): boolean {
-    return !b.stale && this.o.now() - b.receiveTime <= this.o.staleAfterMs;
+    return !b.stale && this.t - b.receiveTime <= this.o.staleAfterMs;
   }
 
   private freshTick(t: OracleTick): boolean {
-    return !t.stale && this.o.now() - t.receiveTime <= this.o.staleAfterMs;
+    return !t.stale && this.t - t.receiveTime <= this.o.staleAfterMs;
   }
 
   /** The oracle the market settles on when its tick is fresh, else the freshest other fresh source. */
-  private sourceFor(a: AssetState, link: OracleLink): SourceState | undefined {
-    const want = link.settlementSource.split(/[\s:]/)[0];
+  private sourceFor(a: AssetState, want: string | undefined): SourceState | undefined {
     const pref = want ? a.sources.get(want) : undefined;
     if (pref && this.freshTick(pref.tick)) return pref;
     let best: SourceState | undefined;
@@ -462,14 +541,19 @@ export class Scanner {
   private ensure(key: string): MarketState {
     let st = this.markets.get(key);
     if (!st) {
-      // a link or oracle link may arrive before its market: hold a shell until the market comes
+      // a link or oracle link may arrive before its market: hold a shell (closed) until the market comes
       st = {
         key,
         market: SHELL,
         yes: undefined,
         no: undefined,
+        yesBook: undefined,
+        noBook: undefined,
         links: [],
         oracle: undefined,
+        oracleAsset: undefined,
+        oracleSource: undefined,
+        group: undefined,
         groupKey: undefined,
         refOpen: undefined,
       };
@@ -488,6 +572,8 @@ export class Scanner {
     return a;
   }
 }
+
+const NONE: readonly Opportunity[] = Object.freeze([]);
 
 /** Placeholder market state until the real market arrives (closed, so nothing trades on it). */
 const SHELL: Market = {

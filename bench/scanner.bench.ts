@@ -1,0 +1,168 @@
+/**
+ * scanner.ns_per_update_{1k,10k,100k}: opportunity-scanner work per order-book update with N markets loaded.
+ *
+ * N binary markets (half Polymarket, half Kalshi, with their venues' fee schedules), every second pair linked
+ * cross-venue, one in ten in a 4-outcome negRisk group, one in twenty with an oracle link; two 5-level books
+ * per market. Then a stream of book updates on random tokens (prices re-drawn around a no-arbitrage quote, about
+ * 1% crossing into an opportunity) is fed to Scanner.onBook and timed. The figure is the median over runs of
+ * (total time ÷ updates); it must stay flat in N because each update only touches its market, group and links.
+ */
+import { createIds } from '../src/core/agent.ts';
+import type { FeeSchedule, Market, MarketLink, OracleLink, OrderBook, Venue } from '../src/core/messages.ts';
+import { Scanner } from '../src/scanner/scanner.ts';
+import { type BenchContext, median, nowNs, repeat } from './harness.ts';
+
+const PM: FeeSchedule = {
+  kind: 'polymarket',
+  rate: 40_000,
+  exponent: 1,
+  takerOnly: true,
+  rebateRate: 250_000,
+};
+const KX: FeeSchedule = { kind: 'kalshi', takerCoeff: 70_000, makerCoeff: 0 };
+
+/** Deterministic PRNG (mulberry32). */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function market(i: number): Market {
+  const venue: Venue = i % 2 === 0 ? 'polymarket' : 'kalshi';
+  const id = `m${i}`;
+  return {
+    type: 'market',
+    venue,
+    marketId: id,
+    question: id,
+    rules: '',
+    outcomes: [
+      { tokenId: `${id}y`, label: 'Yes', side: 'yes' },
+      { tokenId: `${id}n`, label: 'No', side: 'no' },
+    ],
+    tickSize: 10_000,
+    minSize: 0,
+    fees: venue === 'polymarket' ? PM : KX,
+    endTime: null,
+    status: 'open',
+    version: 'v1',
+    receiveTime: 0,
+    ...(i % 10 < 4 && i % 40 < 4 ? { negRiskGroup: `g${Math.floor(i / 40)}` } : {}),
+  };
+}
+
+function levels(best: number, step: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let k = 0; k < 5; k++) out.push([best + k * step, 50_000_000 + k * 25_000_000]);
+  return out;
+}
+
+function bookFor(m: Market, token: string, cents: number): OrderBook {
+  return {
+    type: 'book',
+    venue: m.venue,
+    marketId: m.marketId,
+    tokenId: token,
+    asks: levels(cents * 10_000, 10_000),
+    bids: levels((cents - 2) * 10_000, -10_000),
+    stale: false,
+    receiveTime: 1_000,
+  };
+}
+
+function load(n: number): { s: Scanner; markets: Market[] } {
+  const s = new Scanner({ now: () => 1_000, ids: createIds('b'), staleAfterMs: 5_000 });
+  const markets: Market[] = [];
+  for (let i = 0; i < n; i++) {
+    const m = market(i);
+    markets.push(m);
+    s.onMarket(m);
+    // quotes summing to 1.02 on the asks: no arbitrage
+    s.onBook(bookFor(m, m.outcomes[0]!.tokenId, 50));
+    s.onBook(bookFor(m, m.outcomes[1]!.tokenId, 52));
+  }
+  for (let i = 0; i + 1 < n; i += 4) {
+    const link: MarketLink = {
+      type: 'link',
+      a: { venue: markets[i]!.venue, marketId: markets[i]!.marketId },
+      b: { venue: markets[i + 1]!.venue, marketId: markets[i + 1]!.marketId },
+      relation: 'identical',
+      confidence: 0.95,
+      stage: 'rules',
+      reasons: [],
+      decidedAt: 0,
+    };
+    s.onLink(link);
+  }
+  for (let i = 0; i < n; i += 20) {
+    const m = markets[i]!;
+    const ol: OracleLink = {
+      type: 'oracle_link',
+      market: { venue: m.venue, marketId: m.marketId },
+      symbol: 'BTC/USD',
+      asset: 'BTC',
+      kind: 'above',
+      strike: 100_000 * 100_000_000,
+      expiry: 1_000 + 3_600_000,
+      settlementSource: 'chainlink',
+      yesToken: m.outcomes[0]!.tokenId,
+      noToken: m.outcomes[1]!.tokenId,
+    };
+    s.onOracleLink(ol);
+  }
+  s.onTick({
+    type: 'tick',
+    source: 'chainlink',
+    symbol: 'BTC/USD',
+    price: 100_000 * 100_000_000,
+    stale: false,
+    receiveTime: 1_000,
+  });
+  return { s, markets };
+}
+
+function updates(markets: readonly Market[], count: number, seed: number): OrderBook[] {
+  const r = prng(seed);
+  const out: OrderBook[] = [];
+  for (let i = 0; i < count; i++) {
+    const m = markets[Math.floor(r() * markets.length)]!;
+    const yes = r() < 0.5;
+    // mostly 50–52 (no edge); about 1% at 45, which crosses into an opportunity
+    const cents = r() < 0.01 ? 45 : (yes ? 50 : 52) + Math.floor(r() * 2);
+    out.push(bookFor(m, m.outcomes[yes ? 0 : 1]!.tokenId, cents));
+  }
+  return out;
+}
+
+export async function run(ctx: BenchContext): Promise<void> {
+  const sizes: [string, number][] = [
+    ['1k', 1_000],
+    ['10k', 10_000],
+    ['100k', 100_000],
+  ];
+  const perRun = ctx.quick ? 20_000 : 200_000;
+  const runs = ctx.quick ? 3 : 7;
+  for (const [label, n] of sizes) {
+    const { s, markets } = load(n);
+    const ups = updates(markets, perRun, n);
+    // warm-up (JIT)
+    for (let i = 0; i < Math.min(20_000, ups.length); i++) s.onBook(ups[i]!);
+    let opps = 0;
+    const samples = await repeat(runs, () => {
+      const t0 = nowNs();
+      for (let i = 0; i < ups.length; i++) opps += s.onBook(ups[i]!).length;
+      return (nowNs() - t0) / ups.length;
+    });
+    ctx.record(
+      `scanner.ns_per_update_${label}`,
+      median(samples),
+      `Scanner.onBook per update, ${n} markets loaded (links, negRisk groups, oracle links), ${ups.length} updates × ${runs} runs, median; ${Math.round(opps / runs)} opportunities per run`,
+    );
+  }
+}
