@@ -79,12 +79,26 @@ export async function writeRows(q: Queryable, name: SpecName, rows: readonly Row
     }
     use = [...latest.values()];
   }
-  const cols: (string | null)[][] = spec.columns.map(() => new Array(use.length));
-  for (let r = 0; r < use.length; r++) {
-    const row = use[r]!;
-    for (let c = 0; c < cols.length; c++) cols[c]![r] = row[c] ?? null;
+  const params: string[] = new Array(spec.columns.length);
+  for (let c = 0; c < params.length; c++) params[c] = arrayLiteral(use, c);
+  await q.query(SQL.get(name)!, params);
+}
+
+const NEEDS_ESCAPE = /[\\"]/;
+
+/**
+ * Column `c` of the rows as a PostgreSQL array literal ({"a","b",NULL}), built directly: several times cheaper
+ * than the drivers' generic array serializers, and the same text for pg and PGlite.
+ */
+export function arrayLiteral(rows: readonly Row[], c: number): string {
+  const parts: string[] = new Array(rows.length);
+  for (let r = 0; r < rows.length; r++) {
+    const v = rows[r]![c];
+    if (v === null || v === undefined) parts[r] = 'NULL';
+    else if (NEEDS_ESCAPE.test(v)) parts[r] = `"${v.replace(/[\\"]/g, '\\$&')}"`;
+    else parts[r] = `"${v}"`;
   }
-  await q.query(SQL.get(name)!, cols);
+  return `{${parts.join(',')}}`;
 }
 
 export class BatchWriter {

@@ -118,6 +118,37 @@ export function storeContract(target: StoreTarget): void {
       expect(raw.rows[0]).toEqual({ price: '0.000001', shares: '9007199254.740991' });
     });
 
+    it('keeps text exactly: quotes, backslashes, braces, commas, "NULL", empty strings, unicode, JSON', async () => {
+      const nasty = [
+        'NULL',
+        '',
+        'a"b',
+        'back\\slash\\',
+        '{x,y}',
+        ' lead and trail ',
+        'é ✓ 漢字',
+        '\\"\\',
+        'tab\tnl\n',
+      ];
+      await write(
+        db,
+        nasty.map((t, i) => ({
+          id: `n-${i}`,
+          body: { type: 'alert', level: 'info', title: t, body: `${t}|${i}`, ts: i } as const,
+        })),
+      );
+      const back = await db.query<{ title: string; body: string }>(
+        'SELECT title, body FROM alert_log ORDER BY ts',
+      );
+      expect(back.rows).toEqual(nasty.map((t, i) => ({ title: t, body: `${t}|${i}` })));
+      const legs = [
+        { venue: 'kalshi', marketId: 'K"1\\', tokenId: '{t}', side: 'buy', limitPrice: 1, shares: 2 },
+      ] as const;
+      await write(db, [{ id: 'o', body: S.opportunity(1, { legs, note: '' }) }]);
+      const o = await db.query<{ legs: unknown; note: string }>('SELECT legs, note FROM opportunities');
+      expect(o.rows).toEqual([{ legs, note: '' }]);
+    });
+
     it('fills are written once however often they are delivered, and come back in time order', async () => {
       const fills = Array.from({ length: 300 }, (_, i) => S.fill(i));
       const shuffled = [...fills].reverse();
