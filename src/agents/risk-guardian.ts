@@ -54,7 +54,8 @@ export function createRiskGuardian(opts: RiskGuardianOptions = {}): RiskGuardian
     }
     counts.requests++;
     const now = runtime.clock.now();
-    p.killSwitch = runtime.halted;
+    // a halt restored from state holds until RESUME even if this runtime never saw the HALT_ALL
+    if (runtime.halted) p.killSwitch = true;
     p.refresh(now);
     let ev: ReturnType<typeof evaluateRequest>;
     try {
@@ -97,7 +98,6 @@ export function createRiskGuardian(opts: RiskGuardianOptions = {}): RiskGuardian
         probationAllocation: opts.probationAllocation,
         initial: opts.initial,
       });
-      if (pf.killSwitch && !runtime.halted) pf.killSwitch = false;
       const p = pf;
       for (const v of VENUES) {
         runtime.subscribe(channels.markets(v), (m) => p.onMarket(m.body));

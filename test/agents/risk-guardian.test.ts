@@ -125,4 +125,30 @@ describe('risk guardian agent', () => {
     expect(second.guardian.portfolio!.marketExposure('polymarket', 'm1')).toBe($(10));
     expect(second.guardian.portfolio!.openOrders).toBe(1);
   });
+
+  it('a halt restored from state holds until RESUME', async () => {
+    const first = await setup();
+    await first.h.publish(channels.system, {
+      type: 'system',
+      command: 'HALT_ALL',
+      reason: 't',
+      issuedBy: 't',
+      issuedAt: 0,
+    });
+    const snap = JSON.parse(JSON.stringify(first.guardian.snapshot()));
+    expect(snap.killSwitch).toBe(true);
+    await first.h.stop();
+    const second = await setup({ initial: snap });
+    await second.h.publish(channels.tradeRequests, tenDollars());
+    expect(second.decisions.at(-1)).toMatchObject({ verdict: 'reject', rule: 'kill_switch' });
+    await second.h.publish(channels.system, {
+      type: 'system',
+      command: 'RESUME',
+      reason: 't',
+      issuedBy: 't',
+      issuedAt: 0,
+    });
+    await second.h.publish(channels.tradeRequests, tenDollars());
+    expect(second.decisions.at(-1)).toMatchObject({ verdict: 'approve' });
+  });
 });
