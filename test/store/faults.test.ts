@@ -84,7 +84,9 @@ describe('database down at start', () => {
       timeout: 60_000,
     });
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain(`pm-arb: cannot connect to PostgreSQL at postgres://postgres@127.0.0.1:${port}/test`);
+    expect(r.stderr).toContain(
+      `pm-arb: cannot connect to PostgreSQL at postgres://postgres@127.0.0.1:${port}/test`,
+    );
   });
 });
 

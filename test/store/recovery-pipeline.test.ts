@@ -29,7 +29,7 @@ import { TEST_PG_URL, testSchema } from './pg.ts';
 const root = join(import.meta.dirname, '..', '..');
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, cond: () => Promise<boolean> | boolean, ms = 90_000): Promise<void> {
+async function until(what: string, cond: () => Promise<boolean> | boolean, ms = 120_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
