@@ -764,7 +764,7 @@ export class SimMarket {
 
   /** Keeps most existing sizes so a re-quote changes a few levels, not all. */
   private sizeFor(prev: number | undefined): number {
-    if (prev !== undefined && this.rng.next() < 0.75) return prev;
+    if (prev !== undefined && this.rng.next() < 0.9) return prev;
     const r = this.rng.next();
     // mostly whole shares, sometimes fractional
     return r < 0.8 ? this.rng.int(20, 1500) * 100 : this.rng.int(2000, 150_000);
