@@ -99,6 +99,34 @@ const SOURCES: readonly SourceName[] = [
 ];
 const ORDERBOOK_PATH = /\/markets\/([^/?#]+)\/orderbook\/?$/;
 
+/**
+ * The emitted top-`depth` levels after the size at `price` became `size`, reusing the previous array where it
+ * can: unchanged when the level lies below the top `depth`, a copy with one level replaced when only its size
+ * changed, undefined (rebuild) when a level enters or leaves the top. `asc`: ascending prices (mirrored asks).
+ */
+function patchLevels(
+  levels: Level[] | undefined,
+  price: number,
+  size: number,
+  depth: number,
+  asc: boolean,
+): Level[] | undefined {
+  if (levels === undefined) return undefined;
+  const n = levels.length;
+  for (let i = 0; i < n; i++) {
+    const p = levels[i]![0];
+    if (p === price) {
+      if (size <= 0) return undefined;
+      const out = levels.slice();
+      out[i] = [price, size];
+      return out;
+    }
+    if (asc ? p > price : p < price) return size > 0 ? undefined : levels; // would sit inside the top
+  }
+  // worse than every level shown: only a full top stays unchanged
+  return n >= depth || size <= 0 ? levels : undefined;
+}
+
 export function createKalshiDecoder(opts: KalshiDecoderOptions = {}): KalshiDecoder {
   const depth = opts.depth ?? 20;
   const local = new Map<string, LocalBook>();
@@ -263,13 +291,15 @@ export function createKalshiDecoder(opts: KalshiDecoderOptions = {}): KalshiDeco
         }
         if (b.stale || b.sid !== env.sid) return; // waiting for a fresh snapshot
         if (d.side === 'yes') {
-          b.yes.add(price, delta);
-          b.yesLevels = undefined;
-          b.yesMirror = undefined;
+          const size = b.yes.add(price, delta);
+          b.yesLevels = patchLevels(b.yesLevels, price, size, depth, false);
+          b.yesMirror =
+            b.yesLevels === undefined ? undefined : patchLevels(b.yesMirror, ONE - price, size, depth, true);
         } else {
-          b.no.add(price, delta);
-          b.noLevels = undefined;
-          b.noMirror = undefined;
+          const size = b.no.add(price, delta);
+          b.noLevels = patchLevels(b.noLevels, price, size, depth, false);
+          b.noMirror =
+            b.noLevels === undefined ? undefined : patchLevels(b.noMirror, ONE - price, size, depth, true);
         }
         b.seq = env.seq;
         b.eventTime = typeof d.ts_ms === 'number' ? d.ts_ms : isoMs(d.ts);
