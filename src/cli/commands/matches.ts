@@ -298,7 +298,7 @@ export function registerMatchesCommand(program: Command): void {
           at: Date.now(),
         });
         process.stdout.write(
-          `${decision}d ${a} ${b}${relation ? ` as ${relation}` : ''} (in ${path}; the matcher applies it when it next sees the pair)\n`,
+          `${decision === 'approve' ? 'approved' : 'rejected'} ${a} ${b}${relation ? ` as ${relation}` : ''} (in ${path}; the matcher applies it when it next sees the pair)\n`,
         );
       });
   }
