@@ -13,6 +13,7 @@
 import { type AllocatorSettings, allocate, DEFAULT_ALLOCATOR } from '../allocator/score.ts';
 import type { Agent, AgentRuntime, HealthDetails } from '../core/agent.ts';
 import { channels } from '../core/channels.ts';
+import type { TimerHandle } from '../core/clock.ts';
 import type { EquitySnapshot } from '../core/messages.ts';
 import { VENUES } from '../core/messages.ts';
 import type { Money } from '../core/money.ts';
@@ -46,6 +47,7 @@ export function createCapitalAllocator(opts: CapitalAllocatorOptions = {}): Capi
   let scores: Record<string, number> = {};
   let hwm = 0;
   const counts = { rounds: 0, fills: 0, strategies: 0 };
+  const timers: TimerHandle[] = [];
 
   function publishAllocation(): void {
     rt!.publish(channels.allocations, {
@@ -174,8 +176,11 @@ export function createCapitalAllocator(opts: CapitalAllocatorOptions = {}): Capi
         p.onFill(m.body, l.applyFill(m.body));
       });
       runtime.subscribe(channels.executions, (m) => p.onReport(m.body));
-      runtime.clock.every(settings.intervalMs, round);
-      runtime.clock.every(opts.equityIntervalMs ?? 1_000, publishEquity);
+      timers.push(runtime.clock.every(settings.intervalMs, round));
+      timers.push(runtime.clock.every(opts.equityIntervalMs ?? 1_000, publishEquity));
+    },
+    stop() {
+      for (const t of timers.splice(0)) t.cancel();
     },
     health(): HealthDetails {
       return { ...counts, equity: ledger?.equity() ?? 0 };

@@ -93,6 +93,9 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
   const markets = new Map<string, Market>();
   const inventory = new Map<string, InventoryEntry>();
   const seen = new Set<string>();
+  /** decisions waiting out the paper latency */
+  const inFlight = new Set<TimerHandle>();
+  let stopped = false;
   const resting = new Map<string, Resting>();
   const restingByInstrument = new Map<string, Resting[]>();
   const counts = {
@@ -485,7 +488,13 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
     }
     const latency = opts.latencyMs ?? rt!.config.paperLatencyMs;
     if (latency <= 0) execute(d);
-    else rt!.clock.after(latency, () => execute(d));
+    else {
+      const t = rt!.clock.after(latency, () => {
+        inFlight.delete(t);
+        if (!stopped) execute(d);
+      });
+      inFlight.add(t);
+    }
   }
 
   return {
@@ -503,7 +512,10 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
       runtime.subscribe(channels.riskDecisions, (m) => onDecision(m.body));
     },
     stop() {
+      stopped = true;
       for (const r of [...resting.values()]) r.timer?.cancel();
+      for (const t of inFlight) t.cancel();
+      inFlight.clear();
     },
     onSystem(cmd: SystemCommand) {
       if (cmd.command === 'HALT_ALL')

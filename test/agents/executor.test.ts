@@ -194,6 +194,14 @@ describe('executor agent (paper)', () => {
     });
   });
 
+  it('stopping drops decisions still waiting out the latency', async () => {
+    const { h, fills } = await setup(50);
+    await h.publish(channels.riskDecisions, decision([leg('polymarket', 'm1', 'buy', 0.5, 5)]));
+    await h.stop();
+    expect(() => h.clock.advanceTo(h.clock.now() + 1_000)).not.toThrow();
+    expect(fills).toHaveLength(0);
+  });
+
   it('HALT_ALL rejects new decisions', async () => {
     const { h, fills, reports } = await setup(0);
     await h.publish(channels.system, {
