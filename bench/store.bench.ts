@@ -42,8 +42,22 @@ function opportunity(i: number): Opportunity {
     id: `op-${i}`,
     kind: 'cross_venue',
     legs: [
-      { venue: 'polymarket', marketId: 'm', tokenId: 't', side: 'buy', limitPrice: 451_200, shares: 10_000_000 },
-      { venue: 'kalshi', marketId: 'K', tokenId: 'K:no', side: 'buy', limitPrice: 520_000, shares: 10_000_000 },
+      {
+        venue: 'polymarket',
+        marketId: 'm',
+        tokenId: 't',
+        side: 'buy',
+        limitPrice: 451_200,
+        shares: 10_000_000,
+      },
+      {
+        venue: 'kalshi',
+        marketId: 'K',
+        tokenId: 'K:no',
+        side: 'buy',
+        limitPrice: 520_000,
+        shares: 10_000_000,
+      },
     ],
     edge: 123_456 + i,
     edgeBps: 25,
@@ -81,7 +95,13 @@ async function once(db: Db, run: number, total: number, batch: number): Promise<
   return total / ((nowNs() - t0) / 1e9);
 }
 
-async function measure(db: Db, ctx: BenchContext, total: number, batch: number, runs: number): Promise<number> {
+async function measure(
+  db: Db,
+  ctx: BenchContext,
+  total: number,
+  batch: number,
+  runs: number,
+): Promise<number> {
   await migrate(db);
   await once(db, 1_000, Math.min(total, 4_000), batch); // warm-up: plans, caches, WASM JIT
   const rates: number[] = [];
