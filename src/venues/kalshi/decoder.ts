@@ -134,6 +134,7 @@ export function createKalshiDecoder(opts: KalshiDecoderOptions = {}): KalshiDeco
   const staleSids = new Set<number>();
   const exclusive = new Map<string, boolean>(); // event ticker → mutually_exclusive
   const wireMarkets = new Map<string, WireMarket>();
+  const byEvent = new Map<string, Set<string>>(); // event ticker → market tickers
   const lastMarkets = new Map<string, Market>();
   const resolved = new Set<string>();
   const st: KalshiDecoderStats = { frames: 0, rejected: 0, gaps: 0, staleBooks: 0, errors: 0 };
@@ -210,6 +211,14 @@ export function createKalshiDecoder(opts: KalshiDecoderOptions = {}): KalshiDeco
       return;
     }
     wireMarkets.set(m.marketId, wm);
+    if (m.eventId !== undefined) {
+      let set = byEvent.get(m.eventId);
+      if (!set) {
+        set = new Set();
+        byEvent.set(m.eventId, set);
+      }
+      set.add(m.marketId);
+    }
     lastMarkets.set(m.marketId, m);
     sink.emit(m);
     if (m.status === 'resolved' && m.winner && !resolved.has(m.marketId)) {
@@ -448,8 +457,9 @@ export function createKalshiDecoder(opts: KalshiDecoderOptions = {}): KalshiDeco
               }
             } else if (before !== me) {
               // Markets seen before their event: publish them again with the group now known.
-              for (const wm of wireMarkets.values()) {
-                if (wm.event_ticker === ev.event_ticker) emitMarket(sink, frame.source, wm, frame.ts);
+              for (const t of byEvent.get(ev.event_ticker) ?? []) {
+                const wm = wireMarkets.get(t);
+                if (wm) emitMarket(sink, frame.source, wm, frame.ts);
               }
             }
           }
