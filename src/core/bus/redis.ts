@@ -6,8 +6,8 @@
  * Nothing Redis-specific leaks out: an entry carries the publisher's message id (`i`) and the JSON body (`d`); the
  * envelope id is that message id, kept on redelivery. Stream ids, group names and clients stay in here.
  *
- * Throughput: publishes within a tick are buffered and written in one pipeline (a small Lua script adds many
- * entries per call); a subscription reads up to `readCount` entries per XREADGROUP on a connection of its own;
+ * Throughput: publishes within a tick are buffered and written as one pipelined burst of XADDs on a lean
+ * connection of the bus's own (redis-writer.ts); a subscription reads up to `readCount` entries per XREADGROUP on a connection of its own;
  * acks are batched into the next write, and an ack is only sent once every publish made before it (such as the
  * handler's own outputs) is confirmed written, so a crash never acks a message whose outputs were lost.
  */
@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { type Channel, channels, type DeadLetter } from '../channels.ts';
 import type { Logger } from '../log.ts';
+import { bulk, encodeCommand, RespWriter } from './redis-writer.ts';
 import {
   type Bus,
   type BusStats,
@@ -43,32 +44,14 @@ export interface RedisBusOptions {
   readonly readCount?: number;
   /** Longest a read blocks before the subscription checks for stale entries. Default 2,000 ms. */
   readonly blockMs?: number;
-  /** Messages per script call when writing (several calls go in one pipeline). Default 1,000. */
-  readonly writeChunk?: number;
 }
 
-// Adds many entries to one stream in one command: ARGV[1] is the MAXLEN, then (id, data) pairs. Trimming once
-// at the end instead of per XADD, and one stream per call, roughly halves the server's cost per entry.
-const XADD_MANY = `
-local k = KEYS[1]
-local n = (#ARGV - 1) / 2
-for j = 1, n do
-  redis.call('XADD', k, '*', 'i', ARGV[2 * j], 'd', ARGV[2 * j + 1])
-end
-redis.call('XTRIM', k, 'MAXLEN', '~', ARGV[1])
-return n`;
+const BULK_D = bulk('d');
 
 const ACK_CHUNK = 2_000;
 
 /** Far enough in the past that any consumer's visibility timeout has elapsed: hands an entry back at once. */
 const RELEASE_IDLE_MS = 365 * 24 * 3600 * 1000;
-
-/** Up to `writeChunk` entries for one stream, written by one script call: (id, JSON) pairs. */
-interface Chunk {
-  key: string;
-  n: number;
-  argv: string[];
-}
 
 /** A subscription's stream and group, shared by all its acks. */
 export interface AckTarget {
@@ -78,7 +61,9 @@ export interface AckTarget {
 
 interface Batch {
   lastSeq: number;
-  chunks: Chunk[];
+  /** RESP-encoded XADDs */
+  payload: string;
+  entries: number;
   ackTargets: AckTarget[];
   ackSids: string[];
   done: boolean;
@@ -105,16 +90,17 @@ export class RedisBus implements Bus {
   readonly blockMs: number;
   private readonly url: string;
   private readonly idPrefix: string;
-  private readonly writeChunk: number;
   /** Writes, acks, group admin and history. Blocking reads use one connection per subscription. */
   readonly cmd: Redis;
-  private scriptSha: Promise<string>;
+  private readonly writer: RespWriter;
   private seq = 0;
 
   // ---- write path
-  private chunks: Chunk[] = [];
-  /** the chunk still filling, per stream */
-  private open = new Map<string, Chunk>();
+  private outPayload = '';
+  private outEntries = 0;
+  /** start of an XADD to a stream, up to the message id, per stream */
+  private readonly xaddHead = new Map<string, string>();
+  private adminWait: Promise<void> | undefined;
   private pubSeq = 0;
   private confirmedSeq = 0;
   // pending acks as parallel arrays (no object per ack); `ackAfter` is non-decreasing
@@ -146,10 +132,9 @@ export class RedisBus implements Bus {
     this.log = opts.log;
     this.readCount = opts.readCount ?? 512;
     this.blockMs = opts.blockMs ?? 2_000;
-    this.writeChunk = opts.writeChunk ?? 1_000;
     this.idPrefix = `${opts.name ?? 'm'}-${randomBytes(4).toString('hex')}`;
     this.cmd = this.connection('cmd');
-    this.scriptSha = this.loadScript();
+    this.writer = new RespWriter(this.url, this.log);
   }
 
   /** A connection that retries for ever: while Redis is away, commands wait in the offline queue. */
@@ -169,12 +154,6 @@ export class RedisBus implements Bus {
     return r;
   }
 
-  private loadScript(): Promise<string> {
-    const p = this.cmd.call('SCRIPT', 'LOAD', XADD_MANY) as Promise<string>;
-    p.catch(noop);
-    return p;
-  }
-
   key(channel: string): string {
     return this.keyPrefix + channel;
   }
@@ -185,14 +164,13 @@ export class RedisBus implements Bus {
     if (this.closed) throw new Error('bus is closed');
     const id = opts?.id ?? `${this.idPrefix}-${++this.seq}`;
     const key = this.key(channel.name);
-    let c = this.open.get(key);
-    if (!c || c.n >= this.writeChunk) {
-      c = { key, n: 0, argv: [String(this.maxLen)] };
-      this.chunks.push(c);
-      this.open.set(key, c);
+    let head = this.xaddHead.get(key);
+    if (head === undefined) {
+      head = `*10\r\n${bulk('XADD')}${bulk(key)}${bulk('MAXLEN')}${bulk('~')}${bulk(String(this.maxLen))}${bulk('*')}${bulk('i')}`;
+      this.xaddHead.set(key, head);
     }
-    c.n++;
-    c.argv.push(id, JSON.stringify(body));
+    this.outPayload += head + bulk(id) + BULK_D + bulk(JSON.stringify(body));
+    this.outEntries++;
     this.pubSeq++;
     this.counters.published++;
     this.kick();
@@ -223,16 +201,25 @@ export class RedisBus implements Bus {
 
   private pump(): void {
     if (this.retryTimer) return;
+    // consumer groups are made on the command connection: let them exist before the entries they must see
+    if (this.admin.size > 0) {
+      this.adminWait ??= this.settleAdmin().then(() => {
+        this.adminWait = undefined;
+        this.pump();
+      });
+      return;
+    }
     // few batches in flight: later publishes accumulate into bigger ones
     while (this.batches.length < 4) {
       const after = this.ackAfter;
       let ackN = 0;
       if (after.length > 0 && after[after.length - 1]! <= this.confirmedSeq) ackN = after.length;
       else while (ackN < after.length && after[ackN]! <= this.confirmedSeq) ackN++;
-      if (this.chunks.length === 0 && ackN === 0) break;
+      if (this.outEntries === 0 && ackN === 0) break;
       const batch: Batch = {
         lastSeq: this.pubSeq,
-        chunks: this.chunks,
+        payload: this.outPayload,
+        entries: this.outEntries,
         ackTargets: [],
         ackSids: [],
         done: false,
@@ -249,65 +236,50 @@ export class RedisBus implements Bus {
         batch.ackSids = this.ackSids.splice(0, ackN);
         this.ackAfter.splice(0, ackN);
       }
-      this.chunks = [];
-      this.open.clear();
+      this.outPayload = '';
+      this.outEntries = 0;
       this.batches.push(batch);
       this.send(batch);
     }
   }
 
   private send(batch: Batch): void {
-    this.scriptSha.then(
-      (sha) => {
-        const p = this.cmd.pipeline();
-        // ioredis flattens array arguments: no copies, no spreads
-        const call = p.call as (...args: unknown[]) => unknown; // typed without array arguments
-        for (const c of batch.chunks) call.call(p, 'EVALSHA', sha, 1, c.key, c.argv);
-        const scripts = batch.chunks.length;
-        // one XACK per (stream, group), in bounded argument lists
-        const byTarget = new Map<AckTarget, string[]>();
-        const { ackTargets, ackSids } = batch;
-        for (let i = 0; i < ackSids.length; i++) {
-          const t = ackTargets[i]!;
-          let sids = byTarget.get(t);
-          if (!sids) {
-            sids = [];
-            byTarget.set(t, sids);
-          }
-          sids.push(ackSids[i]!);
+    // one XACK per (stream, group), in bounded argument lists
+    let acks = '';
+    let ackCmds = 0;
+    const byTarget = new Map<AckTarget, string[]>();
+    const { ackTargets, ackSids } = batch;
+    for (let i = 0; i < ackSids.length; i++) {
+      const t = ackTargets[i]!;
+      let sids = byTarget.get(t);
+      if (!sids) {
+        sids = [];
+        byTarget.set(t, sids);
+      }
+      sids.push(ackSids[i]!);
+    }
+    for (const [t, sids] of byTarget) {
+      for (let i = 0; i < sids.length; i += ACK_CHUNK) {
+        acks += encodeCommand(['XACK', t.key, t.group, ...sids.slice(i, i + ACK_CHUNK)]);
+        ackCmds++;
+      }
+    }
+    this.writer.send(batch.payload + acks, batch.entries + ackCmds).then(
+      (replies) => {
+        // an ack that fails (group gone) is not worth retrying; entries that failed to be written are
+        let err: Error | undefined;
+        for (let i = 0; i < batch.entries && !err; i++)
+          if (replies[i] instanceof Error) err = replies[i] as Error;
+        if (err) this.onBatchError(batch, err);
+        else {
+          batch.ackTargets = [];
+          batch.ackSids = [];
+          batch.payload = '';
+          batch.done = true;
         }
-        for (const [t, sids] of byTarget) {
-          for (let i = 0; i < sids.length; i += ACK_CHUNK) {
-            call.call(
-              p,
-              'XACK',
-              t.key,
-              t.group,
-              sids.length <= ACK_CHUNK ? sids : sids.slice(i, i + ACK_CHUNK),
-            );
-          }
-        }
-        p.exec().then(
-          (res) => {
-            let err: Error | null = null;
-            for (let i = 0; i < scripts; i++) err ??= res?.[i]?.[0] ?? null;
-            // an ack that fails (group gone) is not worth retrying; written entries are
-            if (err) this.onBatchError(batch, err);
-            else {
-              batch.ackTargets = [];
-              batch.ackSids = [];
-              batch.done = true;
-            }
-            this.settle();
-          },
-          (err: unknown) => {
-            this.onBatchError(batch, err instanceof Error ? err : new Error(String(err)));
-            this.settle();
-          },
-        );
+        this.settle();
       },
       (err: unknown) => {
-        this.scriptSha = this.loadScript();
         this.onBatchError(batch, err instanceof Error ? err : new Error(String(err)));
         this.settle();
       },
@@ -316,9 +288,8 @@ export class RedisBus implements Bus {
 
   private onBatchError(batch: Batch, err: Error): void {
     batch.failed = true;
-    if (/NOSCRIPT/.test(err.message)) this.scriptSha = this.loadScript();
-    const entries = batch.chunks.reduce((n, c) => n + c.n, 0);
-    this.log?.warn({ err: errorText(err), entries }, 'redis write failed; retrying');
+    if (this.closed) return;
+    this.log?.warn({ err: errorText(err), entries: batch.entries }, 'redis write failed; retrying');
   }
 
   /** Confirms finished batches in order; re-sends the first failed one after a pause. */
@@ -475,6 +446,7 @@ export class RedisBus implements Bus {
     await this.waitWritten(true);
     this.closed = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    await this.writer.close();
     await this.cmd.quit().catch(noop);
     this.cmd.disconnect();
   }

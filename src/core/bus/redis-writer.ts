@@ -1,0 +1,229 @@
+/**
+ * A minimal pipelining Redis connection for the bus's write path: commands go out pre-encoded as one RESP string
+ * per batch, replies are counted back. It exists because a general client spends far more per command (an object,
+ * a promise, argument conversion) than Redis spends on an XADD; here a publish costs a string concatenation.
+ *
+ * Reconnects with backoff; a batch in flight when the connection drops fails, and the bus re-sends it.
+ */
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import type { Logger } from '../log.ts';
+
+export type Reply = string | number | null | Error | Reply[];
+
+interface Request {
+  count: number;
+  replies: Reply[];
+  resolve: (r: Reply[]) => void;
+  reject: (e: Error) => void;
+}
+
+const CRLF = '\r\n';
+
+/** RESP encoding of one command. */
+export function encodeCommand(args: readonly string[]): string {
+  let s = `*${args.length}${CRLF}`;
+  for (const a of args) s += `$${Buffer.byteLength(a)}${CRLF}${a}${CRLF}`;
+  return s;
+}
+
+/** RESP encoding of one argument. */
+export const bulk = (a: string): string => `$${Buffer.byteLength(a)}${CRLF}${a}${CRLF}`;
+
+export class RespWriter {
+  private socket: Socket | undefined;
+  private connected = false;
+  private closed = false;
+  private attempts = 0;
+  private readonly pending: Request[] = [];
+  private waiting: { payload: string; req: Request }[] = [];
+  private buf: Buffer = Buffer.alloc(0);
+  private readonly host: string;
+  private readonly port: number;
+  private readonly tls: boolean;
+  private readonly user: string;
+  private readonly password: string;
+  private readonly db: number;
+  private lastLogged = 0;
+
+  constructor(
+    url: string,
+    private readonly log?: Logger,
+  ) {
+    const u = new URL(url);
+    this.host = u.hostname || '127.0.0.1';
+    this.port = Number(u.port || 6379);
+    this.tls = u.protocol === 'rediss:';
+    this.user = decodeURIComponent(u.username);
+    this.password = decodeURIComponent(u.password);
+    this.db = Number(u.pathname.slice(1) || 0);
+    this.connect();
+  }
+
+  /** Sends `count` pre-encoded commands; resolves with their replies (errors as Error values). */
+  send(payload: string, count: number): Promise<Reply[]> {
+    return new Promise((resolve, reject) => {
+      if (this.closed) {
+        reject(new Error('writer closed'));
+        return;
+      }
+      const req: Request = { count, replies: [], resolve, reject };
+      if (!this.connected) {
+        this.waiting.push({ payload, req });
+        return;
+      }
+      this.pending.push(req);
+      this.socket!.write(payload);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const s = this.socket;
+    this.fail(new Error('writer closed'));
+    if (s && !s.destroyed) {
+      await new Promise<void>((r) => {
+        s.once('close', () => r());
+        s.end();
+        setTimeout(() => s.destroy(), 500).unref();
+      });
+    }
+  }
+
+  private connect(): void {
+    if (this.closed) return;
+    const s = this.tls
+      ? tlsConnect({ host: this.host, port: this.port, servername: this.host })
+      : netConnect({ host: this.host, port: this.port });
+    s.setNoDelay(true);
+    this.socket = s;
+    this.buf = Buffer.alloc(0);
+    s.once(this.tls ? 'secureConnect' : 'connect', () => {
+      const hello: string[] = [];
+      if (this.password) {
+        hello.push(encodeCommand(this.user ? ['AUTH', this.user, this.password] : ['AUTH', this.password]));
+      }
+      if (this.db) hello.push(encodeCommand(['SELECT', String(this.db)]));
+      const ready = (): void => {
+        this.connected = true;
+        this.attempts = 0;
+        const w = this.waiting;
+        this.waiting = [];
+        for (const { payload, req } of w) {
+          this.pending.push(req);
+          s.write(payload);
+        }
+      };
+      if (hello.length === 0) {
+        ready();
+        return;
+      }
+      this.pending.push({
+        count: hello.length,
+        replies: [],
+        resolve: (rs) => {
+          const err = rs.find((r) => r instanceof Error);
+          if (err) {
+            this.warn(err as Error);
+            s.destroy();
+          } else ready();
+        },
+        reject: () => {},
+      });
+      s.write(hello.join(''));
+    });
+    s.on('data', (d: Buffer) => this.onData(d));
+    s.on('error', (err) => this.warn(err));
+    s.on('close', () => {
+      this.connected = false;
+      this.fail(new Error('connection to Redis lost'));
+      if (this.closed) return;
+      const delay = Math.min(50 * ++this.attempts, 500);
+      setTimeout(() => this.connect(), delay);
+    });
+  }
+
+  private warn(err: Error): void {
+    const now = Date.now();
+    if (now - this.lastLogged < 5_000) return;
+    this.lastLogged = now;
+    this.log?.warn({ err: `${err.name}: ${err.message}` }, 'redis writer connection error (retrying)');
+  }
+
+  /** Fails every request in flight (their outcome is unknown; the caller re-sends). */
+  private fail(err: Error): void {
+    const reqs = this.pending.splice(0);
+    for (const r of reqs) r.reject(err);
+    if (this.closed) {
+      const w = this.waiting;
+      this.waiting = [];
+      for (const { req } of w) req.reject(err);
+    }
+  }
+
+  private onData(d: Buffer): void {
+    this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
+    let pos = 0;
+    for (;;) {
+      let r: { value: Reply; end: number } | undefined;
+      try {
+        r = parse(this.buf, pos);
+      } catch (err) {
+        this.warn(err as Error);
+        this.socket?.destroy(); // out of step with the server: start over on a fresh connection
+        return;
+      }
+      if (!r) break;
+      pos = r.end;
+      const head = this.pending[0];
+      if (!head) continue; // nothing expected (cannot happen with a well-behaved server)
+      head.replies.push(r.value);
+      if (head.replies.length === head.count) {
+        this.pending.shift();
+        head.resolve(head.replies);
+      }
+    }
+    this.buf = pos >= this.buf.length ? Buffer.alloc(0) : this.buf.subarray(pos);
+  }
+}
+
+/** Parses one RESP2 reply at `pos`; undefined when the buffer does not hold all of it yet. */
+function parse(buf: Buffer, pos: number): { value: Reply; end: number } | undefined {
+  if (pos >= buf.length) return undefined;
+  const nl = buf.indexOf(CRLF, pos);
+  if (nl < 0) return undefined;
+  const type = buf[pos];
+  const line = buf.toString('utf8', pos + 1, nl);
+  const next = nl + 2;
+  switch (type) {
+    case 0x2b: // +
+      return { value: line, end: next };
+    case 0x2d: // -
+      return { value: new Error(line), end: next };
+    case 0x3a: // :
+      return { value: Number(line), end: next };
+    case 0x24: {
+      // $
+      const len = Number(line);
+      if (len < 0) return { value: null, end: next };
+      if (buf.length < next + len + 2) return undefined;
+      return { value: buf.toString('utf8', next, next + len), end: next + len + 2 };
+    }
+    case 0x2a: {
+      // *
+      const n = Number(line);
+      if (n < 0) return { value: null, end: next };
+      const out: Reply[] = [];
+      let p = next;
+      for (let i = 0; i < n; i++) {
+        const r = parse(buf, p);
+        if (!r) return undefined;
+        out.push(r.value);
+        p = r.end;
+      }
+      return { value: out, end: p };
+    }
+    default:
+      throw new Error(`unexpected RESP reply type ${String.fromCharCode(type ?? 0)}`);
+  }
+}
