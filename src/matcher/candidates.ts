@@ -38,7 +38,7 @@ export function tokens(text: string): string[] {
       if (STOP.has(w) || w.length < 2) continue;
       const mo = MONTH.exec(w);
       if (mo) w = mo[1]!;
-      else if (w.endsWith('s') && w.length > 4) w = w.slice(0, -1);
+      else if (w.length > 3 && w.endsWith('s') && !/(ss|us|is)$/.test(w)) w = w.slice(0, -1);
     }
     out.add(w);
   }

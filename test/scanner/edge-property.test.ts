@@ -60,7 +60,7 @@ function realize(
 }
 
 describe('stated edge = realized edge', () => {
-  it('rebalancing and cross-venue opportunities', () => {
+  it('rebalancing, cross-venue and combinatorial opportunities', () => {
     let seen = 0;
     fc.assert(
       fc.property(
@@ -72,7 +72,8 @@ describe('stated edge = realized edge', () => {
         sideArb(false),
         sideArb(true),
         sideArb(true),
-        (fa, fb, yesAsk, noAsk, yesBid, noBid, bYesAsk, bNoAsk) => {
+        fc.constantFrom<MarketLink['relation']>('identical', 'inverted', 'implies', 'exclusive'),
+        (fa, fb, yesAsk, noAsk, yesBid, noBid, bYesAsk, bNoAsk, relation) => {
           const { s } = scanner();
           const a = market('polymarket', 'A', fa);
           const b = market('kalshi', 'B', fb);
@@ -82,7 +83,7 @@ describe('stated edge = realized edge', () => {
             type: 'link',
             a: { venue: 'polymarket', marketId: 'A' },
             b: { venue: 'kalshi', marketId: 'B' },
-            relation: 'identical',
+            relation,
             confidence: 1,
             stage: 'manual',
             reasons: [],

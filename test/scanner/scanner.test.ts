@@ -122,6 +122,18 @@ describe('rebalancing across a negRisk group', () => {
     expect(g[0]!.edge).toBe(5_000_000);
   });
 
+  it('nets Polymarket fees on every leg of a group', () => {
+    const { s } = scanner();
+    const ms = ['a', 'b', 'c'].map((id) => market('polymarket', id, PM_FEES_4, { negRiskGroup: 'g3' }));
+    for (const m of ms) s.onMarket(m);
+    s.onBook(book(ms[0]!, yesOf(ms[0]!), [['0.30', '100']]));
+    s.onBook(book(ms[1]!, yesOf(ms[1]!), [['0.30', '100']]));
+    const g = s.onBook(book(ms[2]!, yesOf(ms[2]!), [['0.35', '100']])).filter((o) => o.legs.length === 3);
+    // fees 0.84 + 0.84 + 0.91 = 2.59; edge 100 − 95 − 2.59
+    expect(g[0]!.fees).toBe(2_590_000);
+    expect(g[0]!.edge).toBe(2_410_000);
+  });
+
   it('skips a group with a placeholder (augmented) outcome', () => {
     const { s } = scanner();
     const ms = ['a', 'b', 'other'].map((id) =>
@@ -171,6 +183,20 @@ describe('cross-venue', () => {
     expect(out[0]!.edge).toBe(1_500_000);
   });
 
+  it('inverted across venues with both fee formulas, sized by the thinner leg', () => {
+    const { s } = scanner();
+    const a = market('polymarket', 'pmA', PM_FEES_4);
+    const b = market('kalshi', 'KXB', KALSHI);
+    s.onMarket(a);
+    s.onMarket(b);
+    s.onLink(link(a, b, 'inverted'));
+    s.onBook(book(a, yesOf(a), [['0.40', '100']]));
+    const out = s.onBook(book(b, yesOf(b), [['0.55', '30']])).filter((o) => o.kind === 'cross_venue');
+    // 30 shares: 1.50 − PM 30×0.04×0.4×0.6 = 0.288 − Kalshi ceil(0.51975) = 0.52
+    expect(out[0]!.fees).toBe(808_000);
+    expect(out[0]!.edge).toBe(692_000);
+  });
+
   it('drops a link when a later verdict says different', () => {
     const { s } = scanner();
     const a = market('polymarket', 'pmA', NO_FEES);
@@ -197,6 +223,20 @@ describe('combinatorial', () => {
     expect(out.map((o) => o.kind)).toEqual(['combinatorial']);
     expect(out[0]!.legs.map((l) => l.tokenId)).toEqual(['KXBTCD-T100000:no', 'KXBTCD-T90000:yes']);
     expect(out[0]!.edge).toBe(5_000_000);
+  });
+
+  it('A implies B with Kalshi fees', () => {
+    const { s } = scanner();
+    const a = market('kalshi', 'KXBTCD-T100000', KALSHI);
+    const b = market('kalshi', 'KXBTCD-T90000', KALSHI);
+    s.onMarket(a);
+    s.onMarket(b);
+    s.onLink(link(a, b, 'implies'));
+    s.onBook(book(a, noOf(a), [['0.30', '100']]));
+    const [o] = s.onBook(book(b, yesOf(b), [['0.65', '100']]));
+    // fees: 0.07×100×0.3×0.7 = 1.47; 0.07×100×0.65×0.35 = 1.5925 → 1.60; edge 5 − 3.07
+    expect(o!.fees).toBe(3_070_000);
+    expect(o!.edge).toBe(1_930_000);
   });
 
   it('exclusive: buys NO of both', () => {
@@ -249,6 +289,65 @@ describe('oracle lag', () => {
       'kalshi:KXBTCD-X-T100000:yes',
       'oracle:binance:BTC/USDT',
     ]);
+  });
+
+  it('nets Kalshi fees from the expected value', () => {
+    const { s } = scanner();
+    const m = market('kalshi', 'KXBTCD-F-T100000', KALSHI);
+    s.onMarket(m);
+    s.onOracleLink(olink(m, 100_000 * 1e8));
+    s.onTick({
+      type: 'tick',
+      source: 'binance',
+      symbol: 'BTC/USDT',
+      price: 110_000 * 1e8,
+      stale: false,
+      receiveTime: 1_000,
+    });
+    const [o] = s.onBook(book(m, yesOf(m), [['0.90', '100']]));
+    // 100 × 0.999 − 90 − 0.07×100×0.9×0.1 (0.63)
+    expect(o!.edge).toBe(9_270_000);
+  });
+
+  it('up/down: the first tick at the window start is the reference open', () => {
+    const { s, clock } = scanner(500);
+    const m = market('polymarket', 'updown', NO_FEES, {
+      outcomes: [
+        { tokenId: 'up', label: 'Up', side: 'other' },
+        { tokenId: 'down', label: 'Down', side: 'other' },
+      ],
+    });
+    s.onMarket(m);
+    s.onOracleLink({
+      type: 'oracle_link',
+      market: { venue: 'polymarket', marketId: 'updown' },
+      symbol: 'BTC/USD',
+      asset: 'BTC',
+      kind: 'up_down',
+      start: 1_000,
+      expiry: 301_000,
+      settlementSource: 'chainlink stream',
+      yesToken: 'up',
+      noToken: 'down',
+    });
+    const tick = (price: number, t: number) =>
+      s.onTick({
+        type: 'tick',
+        source: 'chainlink',
+        symbol: 'BTC/USD',
+        price: price * 1e8,
+        stale: false,
+        receiveTime: t,
+      });
+    s.onBook(book(m, 'up', [['0.60', '10']], [], { receiveTime: 500 }));
+    expect(tick(90_000, 500)).toEqual([]); // before the window: no reference yet
+    clock.t = 1_000;
+    s.onBook(book(m, 'up', [['0.60', '10']], [], { receiveTime: 1_000 }));
+    expect(tick(100_000, 1_000)).toEqual([]); // reference 100,000: fair ≈ 0.5 < 0.60
+    clock.t = 2_000;
+    const out = tick(101_000, 2_000);
+    // +1% with 5 minutes left: d2 ≈ 5.4, fair clamps to 0.999; 10 × (0.999 − 0.60)
+    expect(out.map((o) => [o.legs[0]!.tokenId, o.edge])).toEqual([['up', 3_990_000]]);
   });
 
   it('does nothing on a stale tick', () => {
