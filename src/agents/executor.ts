@@ -330,7 +330,12 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
         const tick = market?.tickSize && market.tickSize > 0 ? market.tickSize : 1;
         const back = leg.side === 'buy' ? 'sell' : 'buy';
         const limit = back === 'sell' ? tick : ONE - tick;
-        const u = books.take(market, leg.tokenId, { side: back, limitPrice: limit, shares: excess });
+        const u = books.take(market, leg.tokenId, {
+          side: back,
+          limitPrice: limit,
+          shares: excess,
+          ignoreMinSize: true,
+        });
         fills += emitFills(d, order.id, { ...leg, side: back }, u, 'unwind');
         counts.unwinds++;
         fees += u.fees;

@@ -38,6 +38,8 @@ export interface MatchRequest {
   readonly side: Side;
   readonly limitPrice: Price;
   readonly shares: Qty;
+  /** Market orders closing leg risk are not held to the market's minimum size (only to the lot). */
+  readonly ignoreMinSize?: boolean;
 }
 
 interface BookEntry {
@@ -122,7 +124,9 @@ export class PaperBooks {
     const lot = lotSize(market.venue);
     const shares = req.shares - (req.shares % lot);
     if (shares <= 0) return { reason: `size ${req.shares} is below one lot (${lot})` };
-    if (shares < market.minSize) return { reason: `size ${shares} is below the minimum ${market.minSize}` };
+    if (shares < market.minSize && !req.ignoreMinSize) {
+      return { reason: `size ${shares} is below the minimum ${market.minSize}` };
+    }
     const limit = onTick(req.limitPrice, market.tickSize, req.side);
     if (limit <= 0 || limit >= ONE) return { reason: `limit ${req.limitPrice} is off the price grid` };
     return { limit, shares };

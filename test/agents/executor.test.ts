@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createExecutor } from '../../src/agents/executor.ts';
 import { channels } from '../../src/core/channels.ts';
@@ -214,5 +215,54 @@ describe('executor agent (paper)', () => {
     await h.publish(channels.riskDecisions, decision([leg('polymarket', 'm1', 'buy', 0.45, 10)]));
     expect(fills).toHaveLength(0);
     expect(reports[0]).toMatchObject({ status: 'rejected' });
+  });
+});
+
+describe('executor: multi-leg property', () => {
+  it('after a two-leg group the legs hold equal shares (the excess is unwound) and one report is sent', async () => {
+    const depth = fc.array(fc.tuple(fc.integer({ min: 30, max: 60 }), fc.integer({ min: 1, max: 40 })), {
+      maxLength: 4,
+    });
+    await fc.assert(
+      fc.asyncProperty(depth, depth, fc.integer({ min: 5, max: 80 }), async (a1, a2, shares) => {
+        const hh = await harness([createExecutor({ latencyMs: 0 })]);
+        try {
+          const fills = hh.collect(channels.fills);
+          const reports = hh.collect(channels.executions);
+          for (const id of ['m1', 'm2'])
+            await hh.publish(channels.markets('polymarket'), market('polymarket', id));
+          const asks = (ls: [number, number][]) =>
+            [...new Map(ls).entries()]
+              .sort((x, y) => x[0] - y[0])
+              .map(([p, s]) => [p / 100, s] as [number, number]);
+          await hh.publish(
+            channels.books('polymarket'),
+            book('polymarket', 'm1', 'm1-yes', [[0.2, 10_000]], asks(a1)),
+          );
+          await hh.publish(
+            channels.books('polymarket'),
+            book('polymarket', 'm2', 'm2-yes', [[0.2, 10_000]], asks(a2)),
+          );
+          await hh.publish(
+            channels.riskDecisions,
+            decision([
+              leg('polymarket', 'm1', 'buy', 0.6, shares),
+              leg('polymarket', 'm2', 'buy', 0.6, shares),
+            ]),
+          );
+          const held = (tok: string) =>
+            fills
+              .filter((f) => f.tokenId === tok)
+              .reduce((s, f) => s + (f.side === 'buy' ? f.shares : -f.shares), 0);
+          expect(held('m1-yes')).toBe(held('m2-yes'));
+          expect(held('m1-yes')).toBeLessThanOrEqual(sh(shares));
+          expect(reports).toHaveLength(1);
+          expect(reports[0]!.legRiskCost).toBeGreaterThanOrEqual(0);
+        } finally {
+          await hh.stop();
+        }
+      }),
+      { numRuns: 40 },
+    );
   });
 });

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { onTick, PaperBooks, walkLevels } from '../../src/execution/paper.ts';
 import { $, book, market, sh } from '../risk/fixtures.ts';
@@ -163,5 +164,64 @@ describe('paper fill model', () => {
         taken,
       ),
     ).toEqual([[$(0.5), sh(3)]]);
+  });
+});
+
+describe('paper fill model: properties', () => {
+  const levels = fc.array(fc.tuple(fc.integer({ min: 1, max: 99 }), fc.integer({ min: 1, max: 500 })), {
+    maxLength: 8,
+  });
+  it('never fills past the limit, the size asked or the depth, and never the same liquidity twice', () => {
+    fc.assert(
+      fc.property(
+        levels,
+        levels,
+        fc.array(
+          fc.record({
+            buy: fc.boolean(),
+            limit: fc.integer({ min: 1, max: 99 }),
+            shares: fc.integer({ min: 5, max: 800 }),
+          }),
+          {
+            maxLength: 6,
+          },
+        ),
+        (bidsRaw, asksRaw, orders) => {
+          const uniq = (ls: [number, number][]) => [...new Map(ls.map(([p, s]) => [p, s])).entries()];
+          const bids = uniq(bidsRaw).sort((a, b) => b[0] - a[0]);
+          const asks = uniq(asksRaw).sort((a, b) => a[0] - b[0]);
+          const b = new PaperBooks();
+          b.onBook(
+            book(
+              'polymarket',
+              'm1',
+              'm1-yes',
+              bids.map(([p, s]) => [p / 100, s]),
+              asks.map(([p, s]) => [p / 100, s]),
+            ),
+          );
+          const taken = new Map<string, number>();
+          for (const o of orders) {
+            const r = b.take(polyFees, 'm1-yes', {
+              side: o.buy ? 'buy' : 'sell',
+              limitPrice: o.limit * 10_000,
+              shares: sh(o.shares),
+            });
+            expect(r.filled).toBeLessThanOrEqual(sh(o.shares));
+            expect(r.filled).toBe(r.pieces.reduce((a, p) => a + p.shares, 0));
+            for (const p of r.pieces) {
+              if (o.buy) expect(p.price).toBeLessThanOrEqual(o.limit * 10_000);
+              else expect(p.price).toBeGreaterThanOrEqual(o.limit * 10_000);
+              expect(p.fee).toBeGreaterThanOrEqual(0);
+              const k = `${o.buy ? 'a' : 'b'}${p.price}`;
+              taken.set(k, (taken.get(k) ?? 0) + p.shares);
+            }
+          }
+          for (const [p, s] of asks) expect(taken.get(`a${p * 10_000}`) ?? 0).toBeLessThanOrEqual(sh(s));
+          for (const [p, s] of bids) expect(taken.get(`b${p * 10_000}`) ?? 0).toBeLessThanOrEqual(sh(s));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
