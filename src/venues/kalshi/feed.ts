@@ -80,6 +80,8 @@ export interface KalshiFeed extends FrameSource {
   resync(sid: number): boolean;
   /** Tickers whose books are streamed. */
   bookTickers(): readonly string[];
+  /** Streams more markets: subscribes them now if the socket is open, and on every reconnect. */
+  addMarkets(tickers: readonly string[]): void;
 }
 
 interface SubInfo {
@@ -238,15 +240,18 @@ export function createKalshiFeed(opts: KalshiFeedOptions): KalshiFeed {
     subs.clear();
     resyncing.clear();
     seqs.clear();
+    // one command per channel so each reply's sid maps to a known channel
+    return subscribeBatch(books);
+  }
+
+  function subscribeBatch(tickers: readonly string[]): object[] {
     const out: object[] = [];
-    for (let i = 0; i < books.length; i += batch) {
-      const tickers = books.slice(i, i + batch);
-      const id = nextId++;
-      // one command per channel so each reply's sid maps to a known channel
+    for (let i = 0; i < tickers.length; i += batch) {
+      const part = tickers.slice(i, i + batch);
       for (const ch of channels) {
-        const cid = ch === channels[0] ? id : nextId++;
-        pending.set(cid, { channel: ch, tickers });
-        out.push(subscribeCmd(cid, [ch], tickers));
+        const id = nextId++;
+        pending.set(id, { channel: ch, tickers: part });
+        out.push(subscribeCmd(id, [ch], part));
       }
     }
     return out;
@@ -360,5 +365,12 @@ export function createKalshiFeed(opts: KalshiFeedOptions): KalshiFeed {
     },
     resync,
     bookTickers: () => books,
+    addMarkets(tickers) {
+      const known = new Set(books);
+      const fresh = tickers.filter((t) => !known.has(t));
+      if (fresh.length === 0) return;
+      books = [...books, ...fresh];
+      if (ws?.isOpen) for (const m of subscribeBatch(fresh)) ws.send(m);
+    },
   };
 }

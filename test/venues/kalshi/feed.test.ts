@@ -159,6 +159,32 @@ describe('kalshi feed against a fake Kalshi', () => {
     expect(feed.health().gaps).toBe(1);
   });
 
+  it('streams markets added later, also after a reconnect', async () => {
+    const { fake, feed, book } = await setup();
+    await waitFor(() => feed.health().subscriptions === 3, 5_000, 'three subscriptions');
+    fake.delta('KXA-3', 'yes', '0.3000', '4.00'); // server-side book before we subscribe
+    feed.addMarkets(['KXA-3', 'KXA-1']);
+    expect(feed.bookTickers()).toEqual(['KXA-1', 'KXA-2', 'KXA-3']);
+    await waitFor(() => book('KXA-3:yes')?.bids[0]?.[0] === 300_000, 5_000, 'KXA-3 snapshot');
+    expect(
+      fake
+        .commands(1)
+        .slice(3)
+        .map((c) => [c.params.channels, c.params.market_ticker]),
+    ).toEqual([
+      [['orderbook_delta'], 'KXA-3'],
+      [['ticker'], 'KXA-3'],
+      [['trade'], 'KXA-3'],
+    ]);
+    fake.ws.dropAll();
+    await waitFor(
+      () => fake.ws.connections.length === 2 && fake.commands(2).length === 3,
+      5_000,
+      'resubscribed',
+    );
+    expect(fake.commands(2)[0]!.params.market_tickers).toEqual(['KXA-1', 'KXA-2', 'KXA-3']);
+  });
+
   it('reconnects after a dropped connection, marking books stale until new snapshots', async () => {
     const { fake, feed, book, frames } = await setup();
     await waitFor(() => book('KXA-1:yes')?.seq === 1 && book('KXA-2:yes')?.seq === 2, 5_000, 'ws snapshots');
