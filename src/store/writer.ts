@@ -50,7 +50,12 @@ const emptyBatch = (): Batch => ({ rows: new Map(), state: [], done: [], count: 
 /** Builds `INSERT … SELECT * FROM unnest($1::t1[], …) ON CONFLICT …` for a table spec. */
 export function insertSql(spec: TableSpec): string {
   const cols = spec.columns.map(([c]) => c);
-  const params = spec.columns.map(([, t], i) => `$${i + 1}::${t}[]`);
+  // jsonb goes as one JSON array (no array-literal escaping of every quote), split back on the server
+  const params = spec.columns.map(([, t], i) =>
+    t === 'jsonb'
+      ? `ARRAY(SELECT NULLIF(e.value, 'null'::jsonb) FROM jsonb_array_elements($${i + 1}::jsonb) WITH ORDINALITY e(value, n) ORDER BY e.n)`
+      : `$${i + 1}::${t}[]`,
+  );
   let sql = `INSERT INTO ${spec.table} (${cols.join(', ')}) SELECT * FROM unnest(${params.join(', ')})`;
   if (spec.upsert) {
     const set = cols.filter((c) => !spec.key.includes(c)).map((c) => `${c} = EXCLUDED.${c}`);
@@ -80,8 +85,17 @@ export async function writeRows(q: Queryable, name: SpecName, rows: readonly Row
     use = [...latest.values()];
   }
   const params: string[] = new Array(spec.columns.length);
-  for (let c = 0; c < params.length; c++) params[c] = arrayLiteral(use, c);
+  for (let c = 0; c < params.length; c++) {
+    params[c] = spec.columns[c]![1] === 'jsonb' ? jsonArray(use, c) : arrayLiteral(use, c);
+  }
   await q.query(SQL.get(name)!, params);
+}
+
+/** Column `c` (JSON texts) as one JSON array; SQL NULL travels as JSON null. */
+function jsonArray(rows: readonly Row[], c: number): string {
+  const parts: string[] = new Array(rows.length);
+  for (let r = 0; r < rows.length; r++) parts[r] = rows[r]![c] ?? 'null';
+  return `[${parts.join(',')}]`;
 }
 
 const NEEDS_ESCAPE = /[\\"]/;
