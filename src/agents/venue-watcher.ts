@@ -115,6 +115,29 @@ export function createFeedAgent(opts: FeedAgentOptions): FeedAgent {
     }
   };
 
+  // A source that cannot start (venue unreachable at boot) does not stop the process: the agent reports itself
+  // disconnected and tries again on a clock timer, 5 s doubling to 60 s.
+  let retry: TimerHandle | undefined;
+  let retryMs = 5_000;
+  let stopped = false;
+  let startFailures = 0;
+  const tryStart = async (): Promise<void> => {
+    if (stopped) return;
+    try {
+      await opts.source.start(onFrame);
+      wasConnected = opts.source.health().connected === true;
+      retryMs = 5_000;
+    } catch (err) {
+      startFailures++;
+      const error = err instanceof Error ? err.message : String(err);
+      rt?.log.error({ agent: opts.name, err: error, retryMs }, 'feed failed to start');
+      await opts.source.stop().catch(() => undefined);
+      if (stopped) return;
+      retry = rt!.clock.after(retryMs, () => void tryStart());
+      retryMs = Math.min(retryMs * 2, 60_000);
+    }
+  };
+
   const check = (): void => {
     const h = opts.source.health();
     const connected = h.connected === true;
@@ -137,10 +160,12 @@ export function createFeedAgent(opts: FeedAgentOptions): FeedAgent {
         opts.checkEveryMs ?? Math.max(1, Math.min(Math.floor(after / 4), 1000)),
         check,
       );
-      await opts.source.start(onFrame);
-      wasConnected = opts.source.health().connected === true;
+      await tryStart();
     },
     async stop() {
+      stopped = true;
+      retry?.cancel();
+      retry = undefined;
       timer?.cancel();
       timer = undefined;
       await opts.source.stop();
@@ -162,6 +187,7 @@ export function createFeedAgent(opts: FeedAgentOptions): FeedAgent {
         ticks: ticks.size,
         stale: staleBooks,
         staleMarked,
+        startFailures,
       };
     },
   };

@@ -9,6 +9,8 @@ export interface RecordOptions {
   readonly sources: readonly FrameSource[];
   readonly writer: CaptureWriter;
   readonly tee?: (frame: RawFrame) => void;
+  /** A source that failed to start (the others are recorded); default: ignored. */
+  readonly onStartError?: (source: string, err: unknown) => void;
 }
 
 export interface RecordSummary {
@@ -20,6 +22,8 @@ export interface RecordSummary {
 
 export interface Recording {
   readonly frames: number;
+  /** Sources that failed to start, with the error. */
+  readonly failed: readonly { readonly source: string; readonly error: string }[];
   /** Stops every source, then flushes and closes the file; idempotent. */
   stop(): Promise<RecordSummary>;
 }
@@ -35,11 +39,26 @@ export async function startRecording(opts: RecordOptions): Promise<Recording> {
     bySource[frame.source] = (bySource[frame.source] ?? 0) + 1;
     opts.tee?.(frame);
   };
-  for (const s of opts.sources) await s.start(onFrame);
+  const failed: { source: string; error: string }[] = [];
+  for (const s of opts.sources) {
+    try {
+      await s.start(onFrame);
+    } catch (err) {
+      // one unreachable venue does not stop the others from being recorded
+      failed.push({ source: s.name, error: err instanceof Error ? err.message : String(err) });
+      opts.onStartError?.(s.name, err);
+      await s.stop().catch(() => undefined);
+    }
+  }
+  if (failed.length === opts.sources.length && failed.length > 0) {
+    await opts.writer.close();
+    throw new Error(`no feed could start: ${failed.map((f) => `${f.source}: ${f.error}`).join('; ')}`);
+  }
   return {
     get frames() {
       return frames;
     },
+    failed,
     stop() {
       stopping ??= (async () => {
         for (const s of opts.sources) await s.stop().catch(() => undefined);

@@ -158,4 +158,41 @@ describe('venue watcher', () => {
     for (const rt of rts) await rt.stop();
     expect(pm.health!().connected).toBe(false);
   });
+
+  it('survives a source that fails to start: reports it and retries on the clock', async () => {
+    const sk = simKernel(T0);
+    kernel = sk.kernel;
+    const { clock } = sk;
+    const out = collect(kernel);
+    const inner = scriptedSource();
+    let attempts = 0;
+    const flaky = {
+      ...inner,
+      async start(cb: Parameters<typeof inner.start>[0]) {
+        attempts++;
+        if (attempts < 3) throw new Error('venue unreachable');
+        await inner.start(cb);
+      },
+    };
+    const watcher = createVenueWatcher({ venue: 'kalshi', source: flaky, decoder: createKalshiDecoder() });
+    const rt = new AgentRuntime(kernel, watcher);
+    await rt.start();
+    expect(rt.state).toBe('running');
+    expect(watcher.health!()).toMatchObject({ connected: false, startFailures: 1 });
+    const settle = () => new Promise<void>((r) => setImmediate(r));
+    clock.advanceTo(T0 + 5_000); // second attempt fails, next in 10 s
+    await settle();
+    expect(attempts).toBe(2);
+    clock.advanceTo(T0 + 14_000);
+    await settle();
+    expect(attempts).toBe(2);
+    clock.advanceTo(T0 + 15_000);
+    await settle();
+    expect(attempts).toBe(3);
+    expect(watcher.health!()).toMatchObject({ connected: true, startFailures: 2 });
+    inner.push({ ts: T0 + 15_000, source: 'kalshi.ws', data: KALSHI[1] });
+    await kernel.bus.idle();
+    expect(out.books).toHaveLength(2);
+    await rt.stop();
+  });
 });

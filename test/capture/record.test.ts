@@ -15,7 +15,7 @@ import type { WireEvent, WireMarket } from '../../src/venues/kalshi/wire.ts';
 import { createPolymarketFeed } from '../../src/venues/polymarket/feed.ts';
 import type { GammaMarket } from '../../src/venues/polymarket/wire.ts';
 import { createDecoders } from '../../src/venues/registry.ts';
-import type { FeedSink } from '../../src/venues/types.ts';
+import type { FeedSink, RawFrame } from '../../src/venues/types.ts';
 import { type BinanceFake, startBinanceFake } from '../fakes/binance-server.ts';
 import { type KalshiFake, startKalshiFake } from '../fakes/kalshi-server.ts';
 import { type FakePolymarket, startFakePolymarket } from '../fakes/polymarket-server.ts';
@@ -155,5 +155,42 @@ describe('record → replay of a fake-server session', () => {
     expect(Object.keys(shape(live.books())).length).toBeGreaterThanOrEqual(6);
     expect(ticks).toEqual(liveTicks);
     expect(shape(replayed.books())[`polymarket:${yes}`]).toEqual(pm.expected(yes!));
+  });
+
+  it('records the sources that start when another cannot, and fails only when none can', async () => {
+    const broken = {
+      name: 'broken',
+      start: async () => {
+        throw new Error('unreachable');
+      },
+      stop: async () => {},
+      health: () => ({ connected: false }),
+    };
+    let push: ((f: RawFrame) => void) | undefined;
+    const ok = {
+      name: 'ok',
+      start: async (cb: (f: RawFrame) => void) => {
+        push = cb;
+      },
+      stop: async () => {
+        push = undefined;
+      },
+      health: () => ({ connected: push !== undefined }),
+    };
+    const errors: string[] = [];
+    const path = join(dir, 'partial.jsonl');
+    const rec = await startRecording({
+      sources: [broken, ok],
+      writer: createCaptureWriter({ path }),
+      onStartError: (name) => errors.push(name),
+    });
+    push!({ ts: 1, source: 'binance.ws', data: { x: 1 } });
+    const s = await rec.stop();
+    expect(errors).toEqual(['broken']);
+    expect(rec.failed).toEqual([{ source: 'broken', error: 'unreachable' }]);
+    expect(s.frames).toBe(1);
+    await expect(
+      startRecording({ sources: [broken], writer: createCaptureWriter({ path: join(dir, 'none.jsonl') }) }),
+    ).rejects.toThrow(/no feed could start: broken: unreachable/);
   });
 });

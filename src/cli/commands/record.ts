@@ -80,7 +80,14 @@ export function registerRecordCommand(program: Command): void {
       process.stderr.write(
         `record: ${names.join(', ')} (${o.feeds}) → ${o.out}${duration ? ` for ${o.duration}` : ' until Ctrl-C'}\n`,
       );
-      starting = startRecording({ sources, writer: out });
+      starting = startRecording({
+        sources,
+        writer: out,
+        onStartError: (name, err) =>
+          process.stderr.write(
+            `record: ${name} could not start (${err instanceof Error ? err.message : String(err)}); recording the others\n`,
+          ),
+      });
       await starting;
       const keepAlive = setInterval(() => {}, 1 << 30);
       const timer =
