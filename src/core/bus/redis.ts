@@ -40,7 +40,7 @@ export interface RedisBusOptions {
   readonly log?: Logger;
   /** Prepended to every key (tests use a random one per test). Default ''. */
   readonly keyPrefix?: string;
-  /** Entries taken per XREADGROUP. Default 512. */
+  /** Most entries taken per XREADGROUP (fewer when handlers are slow). Default 1,000. */
   readonly readCount?: number;
   /** Longest a read blocks before the subscription checks for stale entries. Default 2,000 ms. */
   readonly blockMs?: number;
@@ -130,7 +130,7 @@ export class RedisBus implements Bus {
     this.keyPrefix = opts.keyPrefix ?? '';
     this.maxLen = opts.maxLen ?? 100_000;
     this.log = opts.log;
-    this.readCount = opts.readCount ?? 512;
+    this.readCount = opts.readCount ?? 1_000;
     this.blockMs = opts.blockMs ?? 2_000;
     this.idPrefix = `${opts.name ?? 'm'}-${randomBytes(4).toString('hex')}`;
     this.cmd = this.connection('cmd');
@@ -548,6 +548,9 @@ class RedisSubscription implements Subscription {
   private needRecover = true;
   private everReady = false;
   private nextSweep = 0;
+  /** entries per read, adapted to the handler's speed */
+  private count: number;
+  private msPerEntry = 0;
   private wake: Waiter | undefined;
   private loop: Promise<void> = Promise.resolve();
 
@@ -564,6 +567,7 @@ class RedisSubscription implements Subscription {
     this.manual = opts.ack === 'manual';
     this.maxAttempts = opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     this.visibilityMs = opts.visibilityTimeoutMs ?? DEFAULT_VISIBILITY_TIMEOUT_MS;
+    this.count = bus.readCount;
     this.sweepMs = Math.max(20, Math.round(Math.min(this.visibilityMs / 3, bus.blockMs)));
     this.reader = bus.connection('reader');
     this.reader.on('ready', () => {
@@ -643,11 +647,15 @@ class RedisSubscription implements Subscription {
           }
           continue;
         }
+        const t0 = performance.now();
+        let handled = 0;
         while (this.local.length > 0 && !this.paused && !this.closed) {
           const e = this.local.shift()!;
           const r = this.deliver(e);
           if (r) await r;
+          handled++;
         }
+        this.adapt(handled, performance.now() - t0);
       } catch (err) {
         if (this.closed) break;
         const msg = errorText(err);
@@ -665,6 +673,18 @@ class RedisSubscription implements Subscription {
     }
   }
 
+  /**
+   * Takes no more per read than the handler gets through in half the visibility timeout, so entries waiting
+   * here are not claimed by the rest of the group as if this consumer had died.
+   */
+  private adapt(handled: number, ms: number): void {
+    if (handled === 0) return;
+    const perEntry = ms / handled;
+    this.msPerEntry = this.msPerEntry === 0 ? perEntry : 0.7 * this.msPerEntry + 0.3 * perEntry;
+    const fit = Math.floor(this.visibilityMs / 2 / Math.max(this.msPerEntry, 1e-3));
+    this.count = Math.max(1, Math.min(this.bus.readCount, fit));
+  }
+
   private async read(blockMs: number): Promise<void> {
     // the connection's id lets close() cut a blocking read short (CLIENT UNBLOCK)
     if (this.readerId === undefined) this.readerId = (await this.reader.call('CLIENT', 'ID')) as number;
@@ -678,7 +698,7 @@ class RedisSubscription implements Subscription {
         this.group,
         this.consumer,
         'COUNT',
-        this.bus.readCount,
+        this.count,
         'BLOCK',
         Math.min(blockMs, this.bus.blockMs),
         'STREAMS',
