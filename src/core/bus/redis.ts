@@ -7,9 +7,15 @@
  * envelope id is that message id, kept on redelivery. Stream ids, group names and clients stay in here.
  *
  * Throughput: publishes within a tick are buffered and written as one pipelined burst of XADDs on a lean
- * connection of the bus's own (redis-writer.ts); a subscription reads up to `readCount` entries per XREADGROUP on a connection of its own;
- * acks are batched into the next write, and an ack is only sent once every publish made before it (such as the
- * handler's own outputs) is confirmed written, so a crash never acks a message whose outputs were lost.
+ * connection of the bus's own (redis-writer.ts); a subscription reads up to `readCount` entries per XREADGROUP
+ * on a connection of its own; acks are batched into the next write, and an ack is only sent once every publish
+ * made before it (such as the handler's own outputs) is confirmed written, so a crash never acks a message whose
+ * outputs were lost.
+ *
+ * Redelivery: each subscription periodically lists the group's entries idle past its visibility timeout
+ * (XPENDING … IDLE, which also gives their delivery counts, unlike XAUTOCLAIM) and XCLAIMs those of other
+ * consumers at once, its own only when long overdue — so a stale message goes to another consumer when there is
+ * one. A message delivered more than maxAttempts times is dead-lettered instead.
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
