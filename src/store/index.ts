@@ -8,10 +8,12 @@ export {
   type Queryable,
 } from './db.ts';
 export { prune, type Retention, retentionFromConfig, type StoreStatus, storeStatus } from './maintenance.ts';
+export { createSqlMatchStore } from './match-store.ts';
 export { MIGRATIONS, type Migration, migrate, migrationStatus, TABLES } from './migrations.ts';
 export {
   decisionsByRule,
   equityCurve,
+  getAlertSettings,
   latestAllocation,
   latestEquity,
   latestPositions,
@@ -20,7 +22,10 @@ export {
   loadRecoveryState,
   openOrders,
   type RecoveryState,
+  recentAlerts,
+  setAlertSetting,
 } from './queries.ts';
+export { type RestoredStates, rebuildLedger, restoreStates } from './restore.ts';
 export { mapMessage, SPECS } from './rows.ts';
 export { readSystemState, type SystemState, writeSystemState } from './system-state.ts';
 export { BatchWriter, createBatchWriter, type WriterStats } from './writer.ts';

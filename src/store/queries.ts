@@ -254,3 +254,39 @@ export async function loadRecoveryState(db: {
     };
   });
 }
+
+/** Alert settings (e.g. which levels reach the phone, quiet hours), one JSON value per key. */
+export async function getAlertSettings(q: Queryable): Promise<Record<string, unknown>> {
+  const r = await q.query<{ key: string; value: unknown }>(
+    'SELECT key, value FROM alert_settings ORDER BY key',
+  );
+  return Object.fromEntries(
+    r.rows.map((x) => [x.key, typeof x.value === 'string' ? JSON.parse(x.value) : x.value]),
+  );
+}
+
+export async function setAlertSetting(q: Queryable, key: string, value: unknown, now: number): Promise<void> {
+  await q.query(
+    `INSERT INTO alert_settings (key, value, updated_at) VALUES ($1, $2::jsonb, $3::bigint)
+     ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at`,
+    [key, JSON.stringify(value), String(now)],
+  );
+}
+
+/** The alert log, newest first. */
+export async function recentAlerts(
+  q: Queryable,
+  limit = 100,
+): Promise<{ id: string; level: string; title: string; body: string; ts: number }[]> {
+  const r = await q.query<Record<string, unknown>>(
+    'SELECT * FROM alert_log ORDER BY ts DESC, id DESC LIMIT $1',
+    [limit],
+  );
+  return r.rows.map((x) => ({
+    id: str(x.id),
+    level: str(x.level),
+    title: str(x.title),
+    body: str(x.body),
+    ts: int(x.ts),
+  }));
+}

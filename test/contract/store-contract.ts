@@ -17,11 +17,14 @@ import { MIGRATIONS, migrate, migrationStatus, TABLES } from '../../src/store/mi
 import {
   decisionsByRule,
   equityCurve,
+  getAlertSettings,
   latestPositions,
   leaderboard,
   loadFills,
   loadRecoveryState,
   openOrders,
+  recentAlerts,
+  setAlertSetting,
 } from '../../src/store/queries.ts';
 import { mapMessage } from '../../src/store/rows.ts';
 import { dailyWindowStart, readSystemState, writeSystemState } from '../../src/store/system-state.ts';
@@ -293,6 +296,18 @@ export function storeContract(target: StoreTarget): void {
       expect(rec.highWaterMark).toBe(600_000_000);
       expect(rec.dailyLoss?.loss).toBe(0);
       expect(rec.lastEquity?.equity).toBe(490_000_000);
+    });
+
+    it('keeps alert settings and the alert log', async () => {
+      await setAlertSetting(db, 'levels', ['critical', 'warning'], 1);
+      await setAlertSetting(db, 'quietHours', { from: 22, to: 7 }, 2);
+      await setAlertSetting(db, 'levels', ['critical'], 3);
+      expect(await getAlertSettings(db)).toEqual({ levels: ['critical'], quietHours: { from: 22, to: 7 } });
+      await write(db, [
+        { id: 'a1', body: { type: 'alert', level: 'warning', title: 'stale feed', body: 'kalshi', ts: 10 } },
+        { id: 'a2', body: { type: 'alert', level: 'critical', title: 'HALT', body: 'drawdown', ts: 20 } },
+      ]);
+      expect((await recentAlerts(db, 1)).map((a) => [a.id, a.level, a.ts])).toEqual([['a2', 'critical', 20]]);
     });
 
     it('answers the dashboard: equity curve and leaderboard', async () => {
