@@ -8,7 +8,7 @@
  * the rest are acked at once.
  */
 import type { Agent, AgentRuntime, HealthDetails } from '../core/agent.ts';
-import type { Envelope, DeliveryControl, Subscription } from '../core/bus/types.ts';
+import type { DeliveryControl, Envelope, Subscription } from '../core/bus/types.ts';
 import type { Channel } from '../core/channels.ts';
 import { channels } from '../core/channels.ts';
 import type { Clock, TimerHandle } from '../core/clock.ts';

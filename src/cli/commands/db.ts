@@ -26,7 +26,9 @@ const out = (s: string): void => {
 export function registerDbCommand(program: Command): void {
   const db = program
     .command('db')
-    .description('the store: migrate the schema, show status (backend, migrations, row counts), prune old rows');
+    .description(
+      'the store: migrate the schema, show status (backend, migrations, row counts), prune old rows',
+    );
 
   db.command('migrate')
     .description('apply pending schema migrations')
