@@ -54,6 +54,8 @@ export interface CandidateOptions {
   readonly minScore?: number;
   /** End times further apart than this are not candidates (default 7 days). */
   readonly maxEndGapMs?: number;
+  /** Same-asset, same-day crypto markets kept per new market, nearest strikes first (default 12). */
+  readonly maxStructural?: number;
 }
 
 interface Entry {
@@ -61,6 +63,7 @@ interface Entry {
   readonly market: Market;
   readonly tokens: readonly string[];
   readonly structKey: string | undefined;
+  readonly strike: number | undefined;
 }
 
 const mk = (m: Market): string => `${m.venue}:${m.marketId}`;
@@ -73,7 +76,14 @@ export class CandidateIndex {
   private readonly structural = new Map<string, Set<string>>();
 
   constructor(o: CandidateOptions = {}) {
-    this.o = { maxPosting: 2_000, maxCandidates: 8, minScore: 0.5, maxEndGapMs: 7 * 86_400_000, ...o };
+    this.o = {
+      maxPosting: 2_000,
+      maxCandidates: 8,
+      minScore: 0.5,
+      maxEndGapMs: 7 * 86_400_000,
+      maxStructural: 12,
+      ...o,
+    };
   }
 
   get size(): number {
@@ -92,8 +102,9 @@ export class CandidateIndex {
     const c = facts.crypto;
     const day = c?.expiry !== undefined ? Math.floor(c.expiry / 86_400_000) : undefined;
     const structKey = c && day !== undefined ? `${c.asset}|${day}` : undefined;
-    const found = this.query(m, toks, structKey);
-    const entry: Entry = { key, market: m, tokens: toks, structKey };
+    const strike = c?.strike;
+    const found = this.query(m, toks, structKey, strike);
+    const entry: Entry = { key, market: m, tokens: toks, structKey, strike };
     this.entries.set(key, entry);
     let vp = this.postings.get(m.venue);
     if (!vp) {
@@ -128,17 +139,32 @@ export class CandidateIndex {
     if (e.structKey) this.structural.get(e.structKey)?.delete(key);
   }
 
-  private query(m: Market, toks: readonly string[], structKey: string | undefined): Market[] {
+  private query(
+    m: Market,
+    toks: readonly string[],
+    structKey: string | undefined,
+    strike: number | undefined,
+  ): Market[] {
     const key = mk(m);
     const out = new Map<string, Market>();
     if (structKey) {
       const s = this.structural.get(structKey);
       if (s) {
+        // a day of one asset can list hundreds of strikes: keep the nearest ones (implies/exclusive arbitrage
+        // lives between neighbours; the same strike on the other venue is distance 0)
+        const near: [number, Entry][] = [];
         for (const k of s) {
           if (k === key) continue;
           const e = this.entries.get(k);
-          if (e) out.set(k, e.market);
+          if (!e) continue;
+          const d =
+            strike === undefined || e.strike === undefined
+              ? Number.MAX_SAFE_INTEGER
+              : Math.abs(e.strike - strike);
+          near.push([d, e]);
         }
+        near.sort((x, y) => x[0] - y[0]);
+        for (const [, e] of near.slice(0, this.o.maxStructural)) out.set(e.key, e.market);
       }
     }
     const n = Math.max(1, this.entries.size);

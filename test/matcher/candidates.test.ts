@@ -48,4 +48,22 @@ describe('candidate index', () => {
     // each market meets at most maxCandidates others: linear, not quadratic, in the listing size
     expect(pairs).toBeLessThanOrEqual(3_000 * 8);
   });
+
+  it('keeps the nearest strikes of one asset and day, the same strike on the other venue first', () => {
+    const idx = new CandidateIndex();
+    const rules = (k: number) =>
+      `If the simple average of the sixty seconds of CF Benchmarks' BRTI before 12 PM EST on Dec 31, 2026 is above $${k.toLocaleString('en-US')}.00, then the market resolves to Yes.`;
+    for (let k = 80_000; k < 130_000; k += 500) {
+      const m = kalshi(
+        `KXBTCD-26DEC3112-T${k}`,
+        'Bitcoin price on Dec 31, 2026?',
+        rules(k),
+        '2026-12-31T17:00:00Z',
+      );
+      idx.add(m, extractFacts(m));
+    }
+    const found = idx.add(pmBrti100k, extractFacts(pmBrti100k));
+    expect(found.length).toBe(12);
+    expect(found[0]!.marketId).toBe('KXBTCD-26DEC3112-T100000');
+  });
 });
