@@ -479,6 +479,20 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
     }
   }
 
+  /** A decision from outside the process may be malformed: such a leg is refused, never traded. */
+  function badLeg(legs: readonly Leg[]): string | undefined {
+    for (let i = 0; i < legs.length; i++) {
+      const l = legs[i];
+      if (!l || typeof l !== 'object') return `leg ${i} is missing`;
+      if (l.side !== 'buy' && l.side !== 'sell') return `leg ${i}: bad side`;
+      if (!Number.isSafeInteger(l.shares) || l.shares <= 0) return `leg ${i}: bad size`;
+      if (!Number.isSafeInteger(l.limitPrice) || l.limitPrice <= 0 || l.limitPrice >= ONE)
+        return `leg ${i}: bad price`;
+      if (typeof l.tokenId !== 'string' || typeof l.marketId !== 'string') return `leg ${i}: bad instrument`;
+    }
+    return undefined;
+  }
+
   function onDecision(d: RiskDecision): void {
     if (d.verdict === 'reject') return;
     counts.decisions++;
@@ -487,8 +501,9 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
       return;
     }
     seen.add(d.requestId);
-    if (!Array.isArray(d.legs) || d.legs.length === 0) {
-      report(d, 'rejected', 0, 0, 0, 'decision has no legs');
+    const bad = !Array.isArray(d.legs) || d.legs.length === 0 ? 'decision has no legs' : badLeg(d.legs);
+    if (bad) {
+      report(d, 'rejected', 0, 0, 0, bad);
       return;
     }
     const latency = opts.latencyMs ?? rt!.config.paperLatencyMs;

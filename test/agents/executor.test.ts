@@ -203,6 +203,17 @@ describe('executor agent (paper)', () => {
     expect(fills).toHaveLength(0);
   });
 
+  it('refuses a malformed decision without trading or failing', async () => {
+    const { h, fills, reports } = await setup(0);
+    await h.publish(channels.riskDecisions, decision([null as never]));
+    await h.publish(
+      channels.riskDecisions,
+      decision([{ ...leg('polymarket', 'm1', 'buy', 0.5, 5), shares: -1 }]),
+    );
+    expect(fills).toHaveLength(0);
+    expect(reports.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+  });
+
   it('HALT_ALL rejects new decisions', async () => {
     const { h, fills, reports } = await setup(0);
     await h.publish(channels.system, {
