@@ -50,6 +50,8 @@ export interface BundleFill {
   readonly fees: Money;
   /** Σ sell notional. */
   readonly proceeds: Money;
+  /** What the trade ties up: cost, plus the value of the inventory given up when it sells (settle < 0). */
+  readonly capital: Money;
   readonly edge: Money;
 }
 
@@ -92,7 +94,16 @@ export function evaluateBundle(
     fees += f.fee;
   }
   const settle = mulDiv(settlePerShare, shares, MICRO, 'floor');
-  return { shares, legs: fills, cost: buy + fees, fees, proceeds: sell, edge: sell - buy - fees + settle };
+  const cost = buy + fees;
+  return {
+    shares,
+    legs: fills,
+    cost,
+    fees,
+    proceeds: sell,
+    capital: cost + (settle < 0 ? -settle : 0),
+    edge: sell - buy - fees + settle,
+  };
 }
 
 /**
@@ -149,7 +160,7 @@ export function sizeBundle(
   return best;
 }
 
-/** Edge in basis points of the capital committed (cost; for sell-only bundles the inventory given up). */
+/** Edge in basis points of the capital committed (BundleFill.capital). */
 export function edgeBps(edge: Money, capital: Money): number {
   if (capital <= 0) return 0;
   return Math.trunc((edge * 10_000) / capital);

@@ -459,8 +459,7 @@ export class Scanner {
   ): Opportunity[] | undefined {
     if (f.edge < this.o.minEdge) return out;
     const now = this.t;
-    const capital = f.cost > 0 ? f.cost : f.shares;
-    const bps = edgeBps(f.edge, capital);
+    const bps = edgeBps(f.edge, f.capital);
     const list = out ?? [];
     list.push({
       type: 'opportunity',

@@ -91,6 +91,7 @@ describe('rebalancing (one market)', () => {
     ]);
     expect(o!.shares).toBe(50_000_000);
     expect(o!.edge).toBe(2_500_000); // 50 × 1.05 − 50
+    expect(o!.edgeBps).toBe(500); // of the 50 of inventory given up
     expect(o!.note).toMatch(/needs inventory/);
   });
 
