@@ -141,7 +141,11 @@ export class AgentRuntime {
     // A group of its own per agent instance: every agent sees every system command.
     this.systemSub = this.kernel.bus.subscribe(
       channels.system,
-      { group: `${this.agent.name}@${this.kernel.instance}`, consumer: this.kernel.instance },
+      {
+        group: `${this.agent.name}@${this.kernel.instance}`,
+        consumer: this.kernel.instance,
+        ephemeral: true,
+      },
       (msg) => this.applySystem(msg.body),
     );
     try {

@@ -86,6 +86,28 @@ describe('redis transport', () => {
     await b.close();
   });
 
+  it('leaves no litter: an ephemeral group is deleted on close, an idle consumer name is removed', async () => {
+    const b = bus();
+    const ch = chan('tidy');
+    const key = prefix + ch.name;
+    const got: number[] = [];
+    const eph = b.subscribe(ch, { group: 'per-process', consumer: 'p1', ephemeral: true }, (m) => {
+      got.push(m.body.n);
+    });
+    const lasting = b.subscribe(ch, { group: 'lasting', consumer: 'w1' }, () => {});
+    await b.flush();
+    b.publish(ch, { n: 1 });
+    await waitFor(() => got.length === 1, 'the message');
+    await sleep(50);
+    const groups = async () => ((await admin.call('XINFO', 'GROUPS', key)) as unknown[][]).map((g) => g[1]);
+    expect((await groups()).sort()).toEqual(['lasting', 'per-process']);
+    await eph.close();
+    await lasting.close();
+    expect(await groups()).toEqual(['lasting']);
+    expect(await admin.call('XINFO', 'CONSUMERS', key, 'lasting')).toEqual([]);
+    await b.close();
+  });
+
   it('rides out Redis going away for ~2 s: reconnects, resumes, loses nothing', async () => {
     const proxy = await startProxy(6379);
     const viaProxy = bus(`redis://127.0.0.1:${proxy.port}`, 'proxied');

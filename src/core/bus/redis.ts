@@ -401,6 +401,10 @@ export class RedisBus implements Bus {
     return p;
   }
 
+  forgetGroup(key: string, group: string): void {
+    this.groups.delete(`${key}\u0000${group}`);
+  }
+
   subscribe<T>(channel: Channel<T>, opts: SubscribeOptions, handler: Handler<T>): Subscription {
     if (this.closed) throw new Error('bus is closed');
     const sub = new RedisSubscription(this, channel as Channel<unknown>, opts, handler as Handler<unknown>);
@@ -892,13 +896,13 @@ class RedisSubscription implements Subscription {
     if (left.length > 0) {
       // mark them long idle so any other consumer of the group claims them on its next sweep
       await (
-        this.reader.call(
+        (this.reader.call as (...a: unknown[]) => Promise<unknown>)(
           'XCLAIM',
           this.key,
           this.group,
           this.consumer,
           0,
-          ...left,
+          left,
           'IDLE',
           RELEASE_IDLE_MS,
           'JUSTID',
@@ -906,8 +910,29 @@ class RedisSubscription implements Subscription {
       ).catch(noop);
     }
     await this.bus.waitWritten(true);
+    await this.tidy().catch(noop);
     this.reader.disconnect();
     this.onClosed();
+  }
+
+  /** Leaves no litter: an ephemeral group goes, and so does a consumer name with nothing pending. */
+  private async tidy(): Promise<void> {
+    if (this.opts.ephemeral) {
+      await this.reader.call('XGROUP', 'DESTROY', this.key, this.group);
+      this.bus.forgetGroup(this.key, this.group);
+      return;
+    }
+    const mine = (await this.reader.call(
+      'XPENDING',
+      this.key,
+      this.group,
+      '-',
+      '+',
+      1,
+      this.consumer,
+    )) as unknown[];
+    if (mine.length === 0)
+      await this.reader.call('XGROUP', 'DELCONSUMER', this.key, this.group, this.consumer);
   }
 }
 

@@ -42,6 +42,8 @@ export interface SubscribeOptions {
   readonly visibilityTimeoutMs?: number;
   /** Where a new group starts: only messages published from now on (default) or everything retained. */
   readonly from?: 'new' | 'start';
+  /** The group belongs to this subscription alone (e.g. one per process): it is deleted when it closes. */
+  readonly ephemeral?: boolean;
 }
 
 export interface Subscription {
