@@ -46,7 +46,7 @@ export function createDecoders(opts: CreateDecodersOptions = {}): DecoderSet {
 
 export interface DecoderSet {
   readonly decoders: readonly Decoder[];
-  /** Decodes a frame with the decoder of its source (`sim.` stripped); unknown sources are rejected. */
+  /** Decodes a frame with the decoder of its source (`sim.x` routes like `x`); unknown sources are rejected. */
   route(frame: RawFrame, sink: FeedSink): void;
   /** The decoder for a source name (with or without `sim.`). */
   decoderFor(source: string): Decoder | undefined;
@@ -72,8 +72,9 @@ export function createDecoderSet(decoders: readonly Decoder[]): DecoderSet {
         sink.reject(frame.source, 'no decoder for this source');
         return;
       }
-      const base = baseSource(frame.source);
-      d.decode(base === frame.source ? frame : { ...frame, source: base }, sink);
+      // The lookup strips `sim.`; the frame goes on unchanged (every decoder reads its source through baseSource,
+      // and rejections keep the name as written in the capture).
+      d.decode(frame, sink);
     },
     decoderFor: (source) => bySource.get(source),
     books() {
