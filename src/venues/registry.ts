@@ -19,14 +19,7 @@ import { createKalshiDecoder } from './kalshi/decoder.ts';
 import { createKalshiFeed, type KalshiFeedOptions } from './kalshi/feed.ts';
 import { createPolymarketDecoder } from './polymarket/decoder.ts';
 import { createPolymarketFeed, type PolymarketFeedOptions } from './polymarket/feed.ts';
-import {
-  baseSource,
-  type Decoder,
-  type FeedEvent,
-  type FeedSink,
-  type FrameSource,
-  type RawFrame,
-} from './types.ts';
+import type { Decoder, FeedEvent, FeedSink, FrameSource, RawFrame } from './types.ts';
 
 export interface CreateDecodersOptions {
   /** Levels per side in emitted books (default: each decoder's own, 20). */
