@@ -260,9 +260,8 @@ export function createKalshiDecoder(opts: KalshiDecoderOptions = {}): KalshiDeco
   /** Checks seq; on a gap marks the sid's books stale. Returns false when the frame must not be applied. */
   const sequenced = (sink: FeedSink, env: WireWsEnvelope, receiveTime: number): boolean => {
     if (typeof env.sid !== 'number' || typeof env.seq !== 'number') return true;
-    const before = seqs.lastOf(env.sid);
     if (seqs.check(env.sid, env.seq) === 'gap') {
-      markGap(sink, env.sid, (before ?? 0) + 1, env.seq, receiveTime);
+      markGap(sink, env.sid, (seqs.previous ?? 0) + 1, env.seq, receiveTime);
       return false;
     }
     return true;

@@ -380,19 +380,28 @@ export function parseTicker(t: WireTicker): TickerTop | string {
  * because sids and seqs restart with every subscription and connection.
  */
 export class SeqTracker {
-  private readonly last = new Map<number, number>();
+  /** One mutable cell per sid: a lookup, no Map write, per message. */
+  private readonly last = new Map<number, { seq: number }>();
+  /** The seq seen before the last `check` (for gap reports). */
+  previous: number | undefined;
 
   check(sid: number, seq: number | undefined): 'ok' | 'gap' | 'none' {
     if (seq === undefined) return 'none';
-    const prev = this.last.get(sid);
-    this.last.set(sid, seq);
-    if (prev === undefined || seq === 1) return 'ok';
-    return seq === prev + 1 ? 'ok' : 'gap';
+    const cell = this.last.get(sid);
+    if (cell === undefined) {
+      this.previous = undefined;
+      this.last.set(sid, { seq });
+      return 'ok';
+    }
+    const prev = cell.seq;
+    this.previous = prev;
+    cell.seq = seq;
+    return seq === 1 || seq === prev + 1 ? 'ok' : 'gap';
   }
 
   /** Last seq seen on `sid`. */
   lastOf(sid: number): number | undefined {
-    return this.last.get(sid);
+    return this.last.get(sid)?.seq;
   }
 
   forget(sid: number): void {
