@@ -6,7 +6,7 @@
  * Exactness: `numeric` and `bigint` columns come back as decimal strings on both backends (pg does this by default;
  * PGlite is told to), so money is read with parseMicro and never passes through a float.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Config } from '../core/config.ts';
 
@@ -154,15 +154,66 @@ async function openPostgres(url: string, opts: OpenDbOptions): Promise<Db> {
   };
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * PGlite is one process at a time: two opening the same files would corrupt them. A lock file (<dir>.lock) holding the owner's
+ * pid keeps a second process out (a lock left by a dead process is taken over). Returns the release function.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const path = `${dataDir.replace(/[\\/]+$/, '')}.lock`; // beside the data directory, not in it
+  for (let tries = 0; tries < 3; tries++) {
+    try {
+      writeFileSync(path, String(process.pid), { flag: 'wx' });
+      const release = (): void => {
+        try {
+          if (readFileSync(path, 'utf8') === String(process.pid)) unlinkSync(path);
+        } catch {
+          // already gone
+        }
+      };
+      process.once('exit', release);
+      return () => {
+        process.off('exit', release);
+        release();
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number(readFileSync(path, 'utf8').trim());
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
+        throw new DbUnavailableError(
+          `the embedded database in ${dataDir} is in use by process ${owner} (pm-arb run?). PGlite takes one ` +
+            'process at a time: stop that process, or set DATABASE_URL to share a PostgreSQL server.',
+        );
+      }
+      try {
+        unlinkSync(path); // stale: its owner is gone
+      } catch {
+        // someone else removed it first
+      }
+    }
+  }
+  throw new DbUnavailableError(`cannot take the lock ${path}: another process keeps taking it`);
+}
+
 async function openPglite(dataDir: string): Promise<Db> {
   const { PGlite } = await import('@electric-sql/pglite');
   const memory = dataDir.startsWith('memory://');
   if (!memory) mkdirSync(dataDir, { recursive: true });
+  const unlock = memory ? () => {} : lockDataDir(dataDir);
   const keep = (x: string): string => x;
   let db: InstanceType<typeof PGlite>;
   try {
     db = await PGlite.create(memory ? undefined : dataDir, { parsers: { 1700: keep, 20: keep } });
   } catch (err) {
+    unlock();
     throw new DbUnavailableError(
       `cannot open the embedded database in ${dataDir}: ${errText(err)}. ` +
         'Is another process using it? PGlite takes one process at a time; set DATABASE_URL to share a server.',
@@ -193,7 +244,11 @@ async function openPglite(dataDir: string): Promise<Db> {
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      await db.close();
+      try {
+        await db.close();
+      } finally {
+        unlock();
+      }
     },
   };
 }

@@ -1,6 +1,6 @@
 /** `pm-arb db` on the embedded database (a fresh DATA_DIR) and on PostgreSQL (a schema of its own). */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -76,4 +76,28 @@ describe('pm-arb db', () => {
     expect(st.applied.map((a: { version: number }) => a.version)).toEqual([1]);
     expect(st.rows.fills).toBe(0);
   }, 60_000);
+});
+
+describe('the embedded database is one process at a time', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'pm-arb-db-lock-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('a second process is refused with a clear message while the first has it open; a stale lock is taken over', async () => {
+    const dir = join(dataDir, 'pglite');
+    const db = await openDb({ dataDir: dir });
+    const r = cli(['status'], { DATA_DIR: dataDir });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`is in use by process ${process.pid}`);
+    expect(r.stderr).toContain('DATABASE_URL');
+    await db.close();
+    // a lock left by a process that no longer exists does not keep anyone out
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+      encoding: 'utf8',
+    });
+    writeFileSync(`${dir}.lock`, dead.stdout);
+    const again = await openDb({ dataDir: dir });
+    expect(readFileSync(`${dir}.lock`, 'utf8')).toBe(String(process.pid));
+    await again.close();
+    expect(existsSync(`${dir}.lock`)).toBe(false);
+  }, 120_000);
 });
