@@ -92,6 +92,7 @@ interface SubInfo {
 const classify = (path: string): string | undefined => {
   if (/\/markets\/[^/]+\/orderbook\/?$/.test(path)) return 'kalshi.rest.orderbook';
   if (/\/events(\/[^/]+)?\/?$/.test(path)) return 'kalshi.rest.events';
+  if (/\/markets\/trades\/?$/.test(path)) return undefined; // trades have no source name of their own
   if (/\/markets(\/[^/]+)?\/?$/.test(path)) return 'kalshi.rest.markets';
   return undefined;
 };
