@@ -146,15 +146,74 @@ export function sizeBundle(
   }
   bounds.push(depth);
   bounds.sort((x, y) => x - y);
+  // Walk the boundaries with one cursor per leg: fully taken levels are priced once, only the level in
+  // progress is re-priced at each boundary (the same per-level fills as fillLeg, so results are identical).
+  const k = legs.length;
+  const lvl = new Array<number>(k).fill(0); // index of the level in progress
+  const before = new Array<number>(k).fill(0); // shares in the levels before it
+  const doneNot = new Array<number>(k).fill(0);
+  const doneFee = new Array<number>(k).fill(0);
   let best: BundleFill | undefined;
   let prevEdge = 0;
   let prev = 0;
   for (const b of bounds) {
     if (b === prev) continue;
-    const f = evaluateBundle(legs, settlePerShare, b);
-    if (!f || f.edge - prevEdge <= 0) break;
-    best = f;
-    prevEdge = f.edge;
+    // the segment (prev, b] costs the marginal prices at prev + 1: if they lose before fees, stop here
+    let marginal = settlePerShare;
+    for (let j = 0; j < k; j++) {
+      const leg = legs[j]!;
+      while (before[j]! + leg.levels[lvl[j]!]![1]! <= prev) {
+        const l = leg.levels[lvl[j]!]!;
+        doneNot[j] = doneNot[j]! + mulDiv(l[0]!, l[1]!, MICRO, 'round');
+        doneFee[j] = doneFee[j]! + tradeFee(leg.fees, l[0]!, l[1]!);
+        before[j] = before[j]! + l[1]!;
+        lvl[j] = lvl[j]! + 1;
+      }
+      const p = leg.levels[lvl[j]!]![0]!;
+      marginal += leg.side === 'buy' ? -p : p;
+    }
+    if (marginal <= 0) break;
+    const fills: LegFill[] = [];
+    let buy = 0;
+    let sell = 0;
+    let fees = 0;
+    for (let j = 0; j < k; j++) {
+      const leg = legs[j]!;
+      let i = lvl[j]!;
+      let nb = before[j]!;
+      let not = doneNot[j]!;
+      let fee = doneFee[j]!;
+      // levels fully inside (prev, b] are priced whole here and by later boundaries again: rare, cheap
+      while (nb + leg.levels[i]![1]! < b) {
+        const l = leg.levels[i]!;
+        not += mulDiv(l[0]!, l[1]!, MICRO, 'round');
+        fee += tradeFee(leg.fees, l[0]!, l[1]!);
+        nb += l[1]!;
+        i++;
+      }
+      const l = leg.levels[i]!;
+      const q = b - nb;
+      not += mulDiv(l[0]!, q, MICRO, 'round');
+      fee += tradeFee(leg.fees, l[0]!, q);
+      fills.push({ limit: l[0]!, notional: not, fee });
+      if (leg.side === 'buy') buy += not;
+      else sell += not;
+      fees += fee;
+    }
+    const settle = mulDiv(settlePerShare, b, MICRO, 'floor');
+    const cost = buy + fees;
+    const edge = sell - buy - fees + settle;
+    if (edge - prevEdge <= 0) break;
+    best = {
+      shares: b,
+      legs: fills,
+      cost,
+      fees,
+      proceeds: sell,
+      capital: cost + (settle < 0 ? -settle : 0),
+      edge,
+    };
+    prevEdge = edge;
     prev = b;
   }
   return best;
