@@ -42,7 +42,9 @@ export interface SimHub {
 
 export function createSimHub(opts: SimHubOptions): SimHub {
   const clock = opts.clock;
-  const market = new SimMarket({ ...opts, start: clock.now() });
+  // The simulated world starts on the whole minute: separate processes (`pm-arb agent … feeds=sim`) started within
+  // the same minute with the same seed see the same markets and the same prices at the same times.
+  const market = new SimMarket({ ...opts, start: Math.floor(clock.now() / 60_000) * 60_000 });
   const every = opts.intervalMs ?? 100;
   const subs = new Set<{ prefixes: readonly string[]; onFrame: (f: RawFrame) => void; count: () => void }>();
   let timer: TimerHandle | undefined;
