@@ -5,6 +5,7 @@
  */
 import type { Agent, AgentRuntime } from '../core/agent.ts';
 import { channels } from '../core/channels.ts';
+import type { TimerHandle } from '../core/clock.ts';
 import { VENUES } from '../core/messages.ts';
 import { createAnthropicJudge, type LlmJudge } from '../matcher/llm.ts';
 import { Matcher } from '../matcher/matcher.ts';
@@ -16,6 +17,8 @@ export interface MarketMatcherAgentOptions {
   /** An LLM judge; `null` forces rules only; default: Anthropic when config.anthropic.apiKey is set. */
   readonly llm?: LlmJudge | null;
   readonly minConfidence?: number;
+  /** How often the manual override list is re-read (the CLI edits it while the agent runs); default 10 s. */
+  readonly overrideRefreshMs?: number;
   readonly name?: string;
 }
 
@@ -23,6 +26,7 @@ export function createMarketMatcherAgent(
   opts: MarketMatcherAgentOptions = {},
 ): Agent & { matcher(): Matcher | undefined } {
   let matcher: Matcher | undefined;
+  let timer: TimerHandle | undefined;
   return {
     name: opts.name ?? 'market-matcher',
     trading: false,
@@ -50,6 +54,21 @@ export function createMarketMatcherAgent(
       });
       await m.init();
       matcher = m;
+      let refreshing = false;
+      timer = rt.clock.every(opts.overrideRefreshMs ?? 10_000, () => {
+        if (refreshing) return;
+        refreshing = true;
+        m.refreshOverrides()
+          .then((links) => {
+            for (const l of links) rt.publish(channels.links, l);
+          })
+          .catch((err: unknown) =>
+            rt.log.warn({ err: String(err) }, 'market matcher: cannot re-read overrides'),
+          )
+          .finally(() => {
+            refreshing = false;
+          });
+      });
       for (const v of VENUES) {
         rt.subscribe(channels.markets(v), async (msg) => {
           const out = await m.onMarket(msg.body);
@@ -57,6 +76,9 @@ export function createMarketMatcherAgent(
           for (const l of out.links) rt.publish(channels.links, l);
         });
       }
+    },
+    stop() {
+      timer?.cancel();
     },
     health() {
       return matcher ? { rulesOnly: matcher.rulesOnly, ...matcher.stats } : {};

@@ -98,6 +98,30 @@ export class Matcher {
     return { oracleLink, decisions, links };
   }
 
+  /**
+   * Re-reads the override list from the store (the CLI edits it while the agent runs) and re-judges the pairs
+   * whose override changed; returns the links to publish.
+   */
+  async refreshOverrides(): Promise<MarketLink[]> {
+    const fresh = new Map((await this.o.store.listOverrides()).map((x) => [pairKey(x.a, x.b), x]));
+    const changed: MatchOverride[] = [];
+    for (const [k, o] of fresh) {
+      const old = this.overrides.get(k);
+      if (!old || old.decision !== o.decision || old.relation !== o.relation || old.at !== o.at)
+        changed.push(o);
+    }
+    this.overrides = fresh;
+    const out: MarketLink[] = [];
+    for (const o of changed) {
+      const a = this.markets.get(`${o.a.venue}:${o.a.marketId}`);
+      const b = this.markets.get(`${o.b.venue}:${o.b.marketId}`);
+      if (!a || !b) continue;
+      const l = await this.publishable(await this.decide(a.market, b.market));
+      if (l) out.push(l);
+    }
+    return out;
+  }
+
   /** Replaces the override of a pair and re-judges it when both markets are known. */
   async setOverride(o: MatchOverride): Promise<MarketLink | undefined> {
     await this.o.store.setOverride(o);

@@ -41,6 +41,34 @@ describe('market matcher agent on the in-process bus', () => {
     await k.bus.close();
   });
 
+  it('picks up a manual reject made while it runs (the CLI edits the store) and withdraws the link', async () => {
+    const k = testKernel();
+    const links = record(k, channels.links);
+    const store = createMemoryMatchStore();
+    const run = await startAgents(k, [
+      createMarketMatcherAgent({ store, llm: null, overrideRefreshMs: 5_000 }),
+    ]);
+    k.bus.publish(channels.markets('polymarket'), pmBrti100k);
+    k.bus.publish(channels.markets('kalshi'), kxT100k12);
+    await k.bus.idle();
+    expect(links.map((l) => l.relation)).toEqual(['identical']);
+    await store.setOverride({
+      a: { venue: 'kalshi', marketId: kxT100k12.marketId },
+      b: { venue: 'polymarket', marketId: pmBrti100k.marketId },
+      decision: 'reject',
+      at: 2,
+    });
+    k.clock.advanceTo(1_000 + 5_000);
+    await new Promise((r) => setImmediate(r)); // the refresh reads the store asynchronously
+    await k.bus.idle();
+    expect(links.map((l) => [l.relation, l.stage])).toEqual([
+      ['identical', 'rules'],
+      ['different', 'manual'],
+    ]);
+    await run.stop();
+    await k.bus.close();
+  });
+
   it('with ANTHROPIC_API_KEY: undetermined pairs go to the LLM (fake Messages API) and link', async () => {
     const k = testKernel({
       ANTHROPIC_API_KEY: 'k',

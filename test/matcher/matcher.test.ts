@@ -238,6 +238,23 @@ describe('matcher with the LLM (real SDK against a local fake Messages API)', ()
     expect(inv).toMatchObject({ relation: 'inverted', stage: 'llm' });
   });
 
+  it('combinatorial relations from the LLM keep the orientation of the question (A implies B)', async () => {
+    fake.respond((req) => {
+      const text = String(req.body.messages[0].content);
+      // the prompt names market A first
+      const aIsPm = text.indexOf('venue polymarket') < text.indexOf('venue kalshi');
+      return toolAnswer({
+        same_event: false,
+        relation: aIsPm ? 'implies' : 'different',
+        resolution_differences: [],
+        confidence: 0.9,
+      });
+    });
+    const d = await judge(matcher(undefined, judgeClient()), pmFed, kxFed);
+    expect(d).toMatchObject({ relation: 'implies', stage: 'llm' });
+    expect(ids(d!)).toEqual(['polymarket:pm-fed-dec', 'kalshi:KXFEDDECISION-26DEC-C25']);
+  });
+
   it('applies the confidence threshold', async () => {
     fake.respond(() =>
       toolAnswer({ same_event: true, relation: 'identical', resolution_differences: [], confidence: 0.6 }),
