@@ -130,7 +130,6 @@ CREATE TABLE opportunities (
   note text
 );
 CREATE INDEX opportunities_detected_idx ON opportunities (detected_at DESC);
-CREATE INDEX opportunities_kind_idx ON opportunities (kind, detected_at DESC);
 
 CREATE TABLE trade_requests (
   id text PRIMARY KEY,
