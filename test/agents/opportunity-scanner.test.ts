@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { createMarketMatcherAgent } from '../../src/agents/market-matcher.ts';
 import { createOpportunityScannerAgent } from '../../src/agents/opportunity-scanner.ts';
+import { createStrategyRunnerAgent } from '../../src/agents/strategy-runner.ts';
 import { startAgents } from '../../src/core/agent.ts';
 import { channels } from '../../src/core/channels.ts';
+import { createMemoryMatchStore } from '../../src/matcher/store.ts';
+import { kxT100k12, pmBrti100k } from '../matcher/cases.ts';
 import { book, KALSHI, market, noOf, PM_FEES_4, yesOf } from '../scanner/build.ts';
 import { record, testKernel } from '../scanner/kernel.ts';
 
@@ -35,6 +39,42 @@ describe('opportunity scanner agent on the in-process bus', () => {
     k.bus.publish(channels.books('kalshi'), book(b, noOf(b), [['0.55', '100']], [], { receiveTime: 7_000 }));
     await k.bus.idle();
     expect(opps).toHaveLength(1); // the Polymarket book is now older than STALE_AFTER_MS
+    await run.stop();
+    await k.bus.close();
+  });
+
+  it('matcher → scanner → strategy runner: matched markets and books become one cross-venue trade request', async () => {
+    const k = testKernel();
+    const reqs = record(k, channels.tradeRequests);
+    const run = await startAgents(k, [
+      createMarketMatcherAgent({ store: createMemoryMatchStore(), llm: null }),
+      createOpportunityScannerAgent(),
+      createStrategyRunnerAgent(),
+    ]);
+    k.bus.publish(channels.markets('polymarket'), pmBrti100k);
+    k.bus.publish(channels.markets('kalshi'), kxT100k12);
+    await k.bus.idle();
+    // YES on Polymarket at 0.40 (fee 7% × p(1−p)), NO on Kalshi at 0.55: 1 − 0.95 before fees
+    k.bus.publish(channels.books('polymarket'), book(pmBrti100k, 'pm-btc-100k-brti-yes', [['0.40', '100']]));
+    k.bus.publish(
+      channels.books('kalshi'),
+      book(kxT100k12, 'KXBTCD-26DEC3112-T100000:no', [['0.55', '100']]),
+    );
+    await k.bus.idle();
+    expect(reqs).toHaveLength(1);
+    const r = reqs[0]!;
+    expect(r).toMatchObject({
+      strategy: 'cross-venue-arb',
+      kind: 'cross_venue',
+      tif: 'FOK',
+      createdAt: 1_000,
+    });
+    expect(r.legs.map((l) => [l.venue, l.tokenId, l.side, l.limitPrice, l.shares])).toEqual([
+      ['polymarket', 'pm-btc-100k-brti-yes', 'buy', 400_000, 100_000_000],
+      ['kalshi', 'KXBTCD-26DEC3112-T100000:no', 'buy', 550_000, 100_000_000],
+    ]);
+    // PM fee 100 × 0.07 × 0.4 × 0.6 = 1.68; Kalshi ceil(1.7325) = 1.74; 5 − 3.42
+    expect(r.expectedEdge).toBe(1_580_000);
     await run.stop();
     await k.bus.close();
   });
