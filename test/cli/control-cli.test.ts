@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.ts';
 import { type Agent, AgentRuntime, createIds } from '../../src/core/agent.ts';
 import { createRedisBus } from '../../src/core/bus/redis.ts';
 import { wallClock } from '../../src/core/clock.ts';
@@ -43,6 +44,30 @@ function pmArb(args: string[], env: Record<string, string> = {}): Promise<Result
   });
 }
 
+/**
+ * The CLI in this process, for cases that never get as far as starting anything (usage and config errors):
+ * same code path as the binary, without a node start-up per case.
+ */
+async function pmArbHere(args: string[], env: Record<string, string> = {}): Promise<Result> {
+  const saved = { ...process.env };
+  Object.assign(process.env, { LOG_LEVEL: 'warn', REDIS_KEY_PREFIX: prefix, ...env });
+  const out: string[] = [];
+  const err: string[] = [];
+  const w1 = process.stdout.write;
+  const w2 = process.stderr.write;
+  process.stdout.write = ((c: string | Uint8Array) => out.push(String(c)) > 0) as typeof process.stdout.write;
+  process.stderr.write = ((c: string | Uint8Array) => err.push(String(c)) > 0) as typeof process.stderr.write;
+  try {
+    const code = await main(args);
+    return { code, stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    process.stdout.write = w1;
+    process.stderr.write = w2;
+    process.env = saved;
+    process.exitCode = undefined;
+  }
+}
+
 afterAll(async () => {
   const admin = new Redis(REDIS);
   const keys = await admin.keys(`${prefix}*`);
@@ -60,7 +85,7 @@ describe('pm-arb agent', () => {
   });
 
   it('rejects an unknown agent with exit 2, listing the known names', async () => {
-    const r = await pmArb(['agent', 'no-such-agent'], { REDIS_URL: REDIS });
+    const r = await pmArbHere(['agent', 'no-such-agent'], { REDIS_URL: REDIS });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('unknown agent "no-such-agent"');
     expect(r.stderr).toContain('loadgen');
@@ -69,26 +94,26 @@ describe('pm-arb agent', () => {
   });
 
   it('says REDIS_URL is needed when it is unset (exit 2)', async () => {
-    const r = await pmArb(['agent', 'sink', '--opt', 'dir=/tmp/never'], { REDIS_URL: '' });
+    const r = await pmArbHere(['agent', 'sink', '--opt', 'dir=/tmp/never'], { REDIS_URL: '' });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('REDIS_URL is not set');
     expect(r.stderr).toContain('redis://');
   });
 
   it('rejects malformed and invalid agent options (exit 2)', async () => {
-    const bad = await pmArb(['agent', 'loadgen', '--opt', 'count'], { REDIS_URL: REDIS });
+    const bad = await pmArbHere(['agent', 'loadgen', '--opt', 'count'], { REDIS_URL: REDIS });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--opt "count": expected key=value');
-    const invalid = await pmArb(['agent', 'loadgen', '--opt', 'count=lots'], { REDIS_URL: REDIS });
+    const invalid = await pmArbHere(['agent', 'loadgen', '--opt', 'count=lots'], { REDIS_URL: REDIS });
     expect(invalid.code).toBe(2);
     expect(invalid.stderr).toContain('count="lots"');
-    const missing = await pmArb(['agent', 'sink'], { REDIS_URL: REDIS });
+    const missing = await pmArbHere(['agent', 'sink'], { REDIS_URL: REDIS });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('dir=PATH');
   });
 
   it('requires the agent name (exit 2 with usage)', async () => {
-    const r = await pmArb(['agent']);
+    const r = await pmArbHere(['agent']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("missing required argument 'name'");
   });
@@ -162,14 +187,14 @@ describe('pm-arb halt / resume / status', () => {
 
   it('needs REDIS_URL, and rejects bad options (exit 2)', async () => {
     for (const cmd of [['halt'], ['resume'], ['status']]) {
-      const r = await pmArb(cmd, { REDIS_URL: '' });
+      const r = await pmArbHere(cmd, { REDIS_URL: '' });
       expect(r.code).toBe(2);
       expect(r.stderr).toContain('REDIS_URL is not set');
     }
-    const bad = await pmArb(['status', '--stale-ms', 'soon'], { REDIS_URL: REDIS });
+    const bad = await pmArbHere(['status', '--stale-ms', 'soon'], { REDIS_URL: REDIS });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--stale-ms "soon"');
-    const unknown = await pmArb(['halt', '--why', 'x'], { REDIS_URL: REDIS });
+    const unknown = await pmArbHere(['halt', '--why', 'x'], { REDIS_URL: REDIS });
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("unknown option '--why'");
   });
