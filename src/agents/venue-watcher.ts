@@ -34,6 +34,11 @@ interface Tracked<T extends OrderBook | OracleTick> {
 export interface FeedAgent extends Agent {
   /** Frames handed to the decoder so far. */
   readonly frames: number;
+  /**
+   * Marks books/ticks stale now and republishes them: those of `keys` (instrument keys `venue:tokenId` or oracle
+   * keys), or all. For a transport that loses part of its instruments (one websocket shard of several dropped).
+   */
+  markStale(keys?: readonly string[]): void;
 }
 
 /** The shared watcher: decode, publish, flag stale books/ticks. */
@@ -96,17 +101,19 @@ export function createFeedAgent(opts: FeedAgentOptions): FeedAgent {
     set.route(frame, sink);
   };
 
-  const markStale = (all: boolean): void => {
+  const markStale = (all: boolean, only?: ReadonlySet<string>): void => {
     const now = rt!.clock.now();
     const after = opts.staleAfterMs ?? rt!.config.risk.staleAfterMs;
-    for (const t of books.values()) {
+    for (const [key, t] of books) {
+      if (only && !only.has(key)) continue;
       if (t.stale || (!all && now - t.updatedAt < after)) continue;
       t.stale = true;
       staleMarked++;
       t.last = { ...t.last, stale: true, receiveTime: now };
       publish!(t.last);
     }
-    for (const t of ticks.values()) {
+    for (const [key, t] of ticks) {
+      if (only && !only.has(key)) continue;
       if (t.stale || (!all && now - t.updatedAt < after)) continue;
       t.stale = true;
       staleMarked++;
@@ -151,6 +158,10 @@ export function createFeedAgent(opts: FeedAgentOptions): FeedAgent {
     trading: false,
     get frames() {
       return frames;
+    },
+    markStale(keys) {
+      if (!rt || !publish) return;
+      markStale(true, keys ? new Set(keys) : undefined);
     },
     async start(runtime) {
       rt = runtime;

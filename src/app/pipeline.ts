@@ -11,9 +11,10 @@ import { createOpportunityScannerAgent } from '../agents/opportunity-scanner.ts'
 import { createOracleAgent } from '../agents/oracle-agent.ts';
 import { createRiskGuardian } from '../agents/risk-guardian.ts';
 import { createStrategyRunnerAgent } from '../agents/strategy-runner.ts';
-import { createVenueWatcher } from '../agents/venue-watcher.ts';
+import { createVenueWatcher, type FeedAgent } from '../agents/venue-watcher.ts';
 import { probationAmount } from '../allocator/score.ts';
 import type { Agent, Kernel } from '../core/agent.ts';
+import { instrumentKey } from '../core/messages.ts';
 import { createFeedDecoders, createLiveFeed, type FeedName } from '../venues/registry.ts';
 import { createSimHub, type SimHub } from '../venues/sim/feed.ts';
 import type { SimOptions } from '../venues/sim/market.ts';
@@ -32,7 +33,8 @@ export interface PipelineOptions {
 }
 
 export interface FeedSources {
-  source(name: FeedName): FrameSource;
+  /** `onDisconnect`: token ids a live transport lost while the rest stayed up (their books go stale). */
+  source(name: FeedName, onDisconnect?: (tokenIds: readonly string[]) => void): FrameSource;
   readonly hub?: SimHub;
 }
 
@@ -46,12 +48,13 @@ export function createFeedSources(
     return { hub, source: (name) => hub.source(`sim-${name}`, [`${name}.`]) };
   }
   return {
-    source: (name) =>
+    source: (name, onDisconnect) =>
       createLiveFeed(name, {
         config: kernel.config,
         clock: kernel.clock,
         log: kernel.log,
         decoders: createFeedDecoders(name),
+        ...(onDisconnect ? { onDisconnect } : {}),
       }),
   };
 }
@@ -63,10 +66,13 @@ export async function buildAgents(kernel: Kernel, opts: PipelineOptions): Promis
 
   // ---- feeds: venue watchers and oracle agents
   for (const venue of ['polymarket', 'kalshi'] as const) {
-    if (want(venue))
-      agents.push(
-        createVenueWatcher({ venue, source: feeds.source(venue), decoder: createFeedDecoders(venue) }),
-      );
+    if (!want(venue)) continue;
+    let watcher: FeedAgent | undefined;
+    const source = feeds.source(venue, (tokens) =>
+      watcher?.markStale(tokens.map((t) => instrumentKey(venue, t))),
+    );
+    watcher = createVenueWatcher({ venue, source, decoder: createFeedDecoders(venue) });
+    agents.push(watcher);
   }
   for (const source of ['binance', 'chainlink'] as const) {
     if (want(source))

@@ -204,6 +204,8 @@ export interface LiveFeedContext {
   readonly log: Logger;
   /** The feed's decoders, when the feed needs them. */
   readonly decoders?: DecoderSet;
+  /** Instruments (token ids) a transport lost while the rest of it stays up (a Polymarket websocket shard). */
+  readonly onDisconnect?: (tokenIds: readonly string[]) => void;
   /** Per-feed option overrides (endpoints for fake servers in tests, market filters, symbols). */
   readonly overrides?: {
     readonly polymarket?: Partial<PolymarketFeedOptions>;
@@ -223,7 +225,15 @@ export function createLiveFeed(name: FeedName, ctx: LiveFeedContext): FrameSourc
   const onError = (err: Error): void => ctx.log.warn({ feed: name, err: err.message }, 'feed error');
   switch (name) {
     case 'polymarket':
-      return createPolymarketFeed({ now, refreshMs: 300_000, onError, ...ctx.overrides?.polymarket });
+      return createPolymarketFeed({
+        now,
+        refreshMs: 300_000,
+        onError,
+        ...(ctx.onDisconnect
+          ? { onConnection: (e) => (e.connected ? undefined : ctx.onDisconnect?.(e.assets)) }
+          : {}),
+        ...ctx.overrides?.polymarket,
+      });
     case 'kalshi': {
       const path = ctx.config.kalshi.privateKeyPath;
       return createKalshiFeed({

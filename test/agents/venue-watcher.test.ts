@@ -195,4 +195,22 @@ describe('venue watcher', () => {
     expect(out.books).toHaveLength(2);
     await rt.stop();
   });
+
+  it('markStale(keys) flags only the instruments a transport lost', async () => {
+    const sk = simKernel(T0);
+    kernel = sk.kernel;
+    const out = collect(kernel);
+    const source = scriptedSource();
+    const watcher = createVenueWatcher({ venue: 'kalshi', source, decoder: createKalshiDecoder() });
+    const rt = new AgentRuntime(kernel, watcher);
+    await rt.start();
+    source.push({ ts: T0, source: 'kalshi.ws', data: KALSHI[1] });
+    await kernel.bus.idle();
+    watcher.markStale([`kalshi:${TICKER}:yes`]);
+    watcher.markStale([`kalshi:${TICKER}:yes`]); // once only
+    await kernel.bus.idle();
+    expect(out.books.slice(2).map((b) => [b.tokenId, b.stale])).toEqual([[`${TICKER}:yes`, true]]);
+    expect(watcher.health!()).toMatchObject({ stale: 1 });
+    await rt.stop();
+  });
 });
