@@ -1,7 +1,9 @@
 /**
  * Strategy runner agent: opportunities in, trade requests out (channels.tradeRequests), through the strategy
  * plugins (src/strategies). Allocations arrive on channels.allocations (an equal share of the bankroll until
- * then) and each request uses at most the allocation less the strategy's open positions (channels.positions);
+ * then) and each request uses at most the allocation less the strategy's open positions (channels.positions)
+ * and the requests still in flight (released on a risk rejection or failed execution, channels.riskDecisions
+ * and channels.executions);
  * StrategyControl messages enable/disable strategies at run time, and nothing is requested while halted.
  */
 import type { Agent, AgentRuntime } from '../core/agent.ts';
@@ -40,6 +42,8 @@ export function createStrategyRunnerAgent(
       runner = r;
       rt.subscribe(channels.allocations, (msg) => r.onAllocation(msg.body));
       rt.subscribe(channels.positions, (msg) => r.onPosition(msg.body));
+      rt.subscribe(channels.riskDecisions, (msg) => r.onRiskDecision(msg.body));
+      rt.subscribe(channels.executions, (msg) => r.onExecution(msg.body));
       rt.subscribe(channels.strategyControl, (msg) => {
         if (r.onControl(msg.body)) {
           rt.log.info({ strategy: msg.body.strategy, enabled: msg.body.enabled }, 'strategy control');

@@ -253,6 +253,8 @@ export const OpportunitySchema = z.object({
   data: z.array(DataStampSchema),
   /** Free text for humans: which relation, which model inputs. */
   note: z.string().optional(),
+  /** Smallest share count every leg's market accepts (a strategy must not size below it). */
+  minShares: qty.optional(),
 });
 export type Opportunity = DeepReadonly<z.infer<typeof OpportunitySchema>>;
 

@@ -33,6 +33,8 @@ export interface LegInput {
   /** Buy legs: asks ascending; sell legs: bids descending. Best first. */
   readonly levels: Levels;
   readonly fees: FeeSchedule;
+  /** The market's minimum order size (checked by the scanner, not by sizing). */
+  readonly minSize: Qty;
 }
 
 export interface LegFill {

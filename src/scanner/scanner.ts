@@ -458,6 +458,10 @@ export class Scanner {
     strength: number | undefined,
   ): Opportunity[] | undefined {
     if (f.edge < this.o.minEdge) return out;
+    // every leg must meet its market's minimum order size
+    let minShares = 0;
+    for (const l of legs) minShares = Math.max(minShares, l.minSize);
+    if (f.shares < minShares) return out;
     const now = this.t;
     const bps = edgeBps(f.edge, f.capital);
     const list = out ?? [];
@@ -483,6 +487,7 @@ export class Scanner {
       expiresAt: now + this.o.ttlMs,
       data,
       note,
+      minShares,
     });
     return list;
   }
@@ -495,6 +500,7 @@ export class Scanner {
       side,
       levels: side === 'buy' ? b.asks : b.bids,
       fees: m.fees,
+      minSize: m.minSize,
     };
   }
 

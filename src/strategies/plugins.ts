@@ -33,7 +33,7 @@ export function sizeProposal(
   let shares = Math.min(o.shares, s.maxShares);
   if (o.cost > 0) shares = Math.min(shares, mulDiv(ctx.capital, o.shares, o.cost, 'floor'));
   shares -= shares % LOT;
-  if (shares <= 0) return undefined;
+  if (shares <= 0 || shares < (o.minShares ?? 0)) return undefined;
   const expectedEdge = shares === o.shares ? o.edge : mulDiv(o.edge, shares, o.shares, 'floor');
   if (expectedEdge < s.minEdge) return undefined;
   return { legs: o.legs.map((l) => ({ ...l, shares })), expectedEdge };

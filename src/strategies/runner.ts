@@ -4,8 +4,17 @@
  * (src/agents/strategy-runner.ts) feeds it from the bus.
  */
 import type { IdGen } from '../core/agent.ts';
-import type { Allocation, Opportunity, Position, StrategyControl, TradeRequest } from '../core/messages.ts';
+import type {
+  Allocation,
+  ExecutionReport,
+  Opportunity,
+  Position,
+  RiskDecision,
+  StrategyControl,
+  TradeRequest,
+} from '../core/messages.ts';
 import type { Money } from '../core/money.ts';
+import { mulDiv } from '../core/money.ts';
 import type { Strategy } from './types.ts';
 
 export interface RunnerOptions {
@@ -16,6 +25,8 @@ export interface RunnerOptions {
   readonly ids: IdGen;
   /** Strategies that start disabled. */
   readonly disabled?: readonly string[];
+  /** Longest a reservation is held without news (default 60 s). */
+  readonly reservationTtlMs?: number;
 }
 
 export class StrategyRunner {
@@ -25,6 +36,15 @@ export class StrategyRunner {
   private readonly lastRequest = new Map<string, number>();
   /** strategy → instrument → cost basis of its open position (from the ledger's Position messages) */
   private readonly exposure = new Map<string, Map<string, Money>>();
+  /**
+   * Capital of requests sent but not yet in the positions: released when risk rejects the request or the
+   * execution fails, or once a Position of the strategy newer than the execution arrives; dropped after
+   * `reservationTtlMs` in any case.
+   */
+  private readonly reserved = new Map<
+    string,
+    { strategy: string; amount: Money; at: number; doneAt?: number }
+  >();
   readonly stats = {
     opportunities: 0,
     requests: 0,
@@ -60,6 +80,10 @@ export class StrategyRunner {
   /** Capital already at risk in open positions; a request may only use the allocation left over. */
   onPosition(p: Position): void {
     if (!p.strategy) return;
+    // fills up to this position's time are in the ledger now
+    for (const [id, r] of this.reserved) {
+      if (r.strategy === p.strategy && r.doneAt !== undefined && r.doneAt <= p.ts) this.reserved.delete(id);
+    }
     let m = this.exposure.get(p.strategy);
     if (!m) {
       m = new Map();
@@ -73,7 +97,24 @@ export class StrategyRunner {
   exposureOf(name: string): Money {
     let sum = 0;
     for (const v of this.exposure.get(name)?.values() ?? []) sum += v;
+    const now = this.o.now();
+    const ttl = this.o.reservationTtlMs ?? 60_000;
+    for (const [id, r] of this.reserved) {
+      if (now - r.at > ttl) this.reserved.delete(id);
+      else if (r.strategy === name) sum += r.amount;
+    }
     return sum;
+  }
+
+  onRiskDecision(d: RiskDecision): void {
+    if (d.verdict === 'reject') this.reserved.delete(d.requestId);
+  }
+
+  onExecution(e: ExecutionReport): void {
+    const r = this.reserved.get(e.requestId);
+    if (!r) return;
+    if (e.status === 'rejected' || e.status === 'failed') this.reserved.delete(e.requestId);
+    else r.doneAt = e.ts;
   }
 
   onControl(c: StrategyControl): boolean {
@@ -111,9 +152,12 @@ export class StrategyRunner {
       if (!p) continue;
       this.lastRequest.set(ck, now);
       this.stats.requests++;
+      const id = this.o.ids.next('req');
+      const shares = p.legs[0]!.shares;
+      this.reserved.set(id, { strategy: s.name, amount: mulDiv(o.cost, shares, o.shares, 'ceil'), at: now });
       out.push({
         type: 'trade_request',
-        id: this.o.ids.next('req'),
+        id,
         strategy: s.name,
         opportunityId: o.id,
         kind: o.kind,

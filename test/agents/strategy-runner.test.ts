@@ -108,11 +108,40 @@ describe('strategy runner agent on the in-process bus', () => {
     await k.bus.idle();
     // 100 − 51.15 = 48.85 left: 50 shares
     expect(reqs[0]!.legs.map((l) => l.shares)).toEqual([50_000_000, 50_000_000]);
+    // the request in flight holds its capital (50 × 0.977 = 48.85) until the ledger shows it
     k.bus.publish(channels.positions, pos(0, 0));
     k.clock.advanceTo(2_100);
-    k.bus.publish(channels.opportunities, opp('p2'));
+    k.bus.publish(channels.opportunities, opp('p2', { expiresAt: 9_000 }));
     await k.bus.idle();
-    expect(reqs[1]!.legs.map((l) => l.shares)).toEqual([100_000_000, 100_000_000]);
+    expect(reqs[1]!.legs.map((l) => l.shares)).toEqual([52_000_000, 52_000_000]); // 51.15 / 0.977
+    k.bus.publish(channels.executions, {
+      type: 'execution_report',
+      id: 'x1',
+      requestId: reqs[0]!.id,
+      strategy: 'cross-venue-arb',
+      status: 'filled',
+      fills: 2,
+      legRiskCost: 0,
+      fees: 0,
+      ts: 2_200,
+    });
+    k.bus.publish(channels.riskDecisions, {
+      type: 'risk_decision',
+      id: 'd2',
+      requestId: reqs[1]!.id,
+      strategy: 'cross-venue-arb',
+      verdict: 'reject',
+      rule: 'min_edge',
+      reason: 'test',
+      legs: [],
+      tif: 'FOK',
+      decidedAt: 2_200,
+    });
+    k.bus.publish(channels.positions, { ...pos(0, 0), ts: 2_300 });
+    k.clock.advanceTo(4_000);
+    k.bus.publish(channels.opportunities, opp('p3', { expiresAt: 9_000 }));
+    await k.bus.idle();
+    expect(reqs[2]!.legs.map((l) => l.shares)).toEqual([100_000_000, 100_000_000]);
     await run.stop();
   });
 

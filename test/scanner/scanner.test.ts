@@ -95,6 +95,16 @@ describe('rebalancing (one market)', () => {
     expect(o!.note).toMatch(/needs inventory/);
   });
 
+  it('respects the market minimum order size', () => {
+    const { s } = scanner();
+    const m = market('polymarket', 'pm5', NO_FEES, { minSize: 5_000_000 });
+    s.onMarket(m);
+    s.onBook(book(m, yesOf(m), [['0.45', '3']]));
+    expect(s.onBook(book(m, noOf(m), [['0.50', '100']]))).toEqual([]);
+    const [o] = s.onBook(book(m, yesOf(m), [['0.45', '5']]));
+    expect(o).toMatchObject({ shares: 5_000_000, minShares: 5_000_000 });
+  });
+
   it('ignores stale books, flagged or too old by the clock', () => {
     const { s, clock } = scanner();
     const m = market('polymarket', 'pm3', NO_FEES);

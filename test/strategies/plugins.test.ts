@@ -67,6 +67,12 @@ describe('sizeProposal', () => {
     expect(sizeProposal(opp(), DEFAULT_SETTINGS, { now: 1_000, capital: 500_000 })).toBeUndefined();
   });
 
+  it('never sizes below the markets’ minimum order size', () => {
+    const o = opp({ minShares: 5_000_000 });
+    expect(sizeProposal(o, { ...DEFAULT_SETTINGS, maxShares: 4_000_000 }, ctx)).toBeUndefined();
+    expect(sizeProposal(o, { ...DEFAULT_SETTINGS, maxShares: 5_000_000 }, ctx)!.legs[0]!.shares).toBe(5_000_000);
+  });
+
   it('drops small, thin and expired opportunities', () => {
     expect(sizeProposal(opp(), { ...DEFAULT_SETTINGS, minEdgeBps: 200 }, ctx)).toBeUndefined();
     expect(sizeProposal(opp(), { ...DEFAULT_SETTINGS, minEdge: 2_000_000 }, ctx)).toBeUndefined();
