@@ -70,7 +70,9 @@ describe('sizeProposal', () => {
   it('never sizes below the markets’ minimum order size', () => {
     const o = opp({ minShares: 5_000_000 });
     expect(sizeProposal(o, { ...DEFAULT_SETTINGS, maxShares: 4_000_000 }, ctx)).toBeUndefined();
-    expect(sizeProposal(o, { ...DEFAULT_SETTINGS, maxShares: 5_000_000 }, ctx)!.legs[0]!.shares).toBe(5_000_000);
+    expect(sizeProposal(o, { ...DEFAULT_SETTINGS, maxShares: 5_000_000 }, ctx)!.legs[0]!.shares).toBe(
+      5_000_000,
+    );
   });
 
   it('drops small, thin and expired opportunities', () => {
