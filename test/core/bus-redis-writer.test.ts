@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { encodeCommand, RespWriter } from '../../src/core/bus/redis-writer.ts';
+import { encodeCommand, RespBuffer, RespWriter } from '../../src/core/bus/redis-writer.ts';
 
 const REDIS = 'redis://127.0.0.1:6379';
 const prefix = `writer:${randomUUID()}:`;
@@ -46,5 +46,20 @@ describe('redis writer (the bus write path)', () => {
     expect(all.every((r, i) => r.length === 200 && r[199] === 200 && i >= 0)).toBe(true);
     await w.close();
     await expect(w.send(encodeCommand(['PING']), 1)).rejects.toThrow('writer closed');
+  });
+});
+
+describe('RESP buffer', () => {
+  it('encodes bulk strings byte-exactly, multi-byte characters included, and grows as needed', () => {
+    const b = new RespBuffer(8);
+    b.raw(Buffer.from('*2\r\n'));
+    b.bulk('ünï');
+    b.bulk('x'.repeat(100));
+    const out = b.take().toString('utf8');
+    expect(out).toBe(`*2\r\n$5\r\nünï\r\n$100\r\n${'x'.repeat(100)}\r\n`);
+    expect(out).toBe(encodeCommand(['ünï', 'x'.repeat(100)]));
+    expect(b.length).toBe(0);
+    b.bulk('');
+    expect(b.take().toString()).toBe('$0\r\n\r\n');
   });
 });

@@ -21,7 +21,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { type Channel, channels, type DeadLetter } from '../channels.ts';
 import type { Logger } from '../log.ts';
-import { bulk, encodeCommand, RespWriter } from './redis-writer.ts';
+import { bulk, encodeCommand, RespBuffer, RespWriter } from './redis-writer.ts';
 import {
   type Bus,
   type BusStats,
@@ -52,7 +52,7 @@ export interface RedisBusOptions {
   readonly blockMs?: number;
 }
 
-const BULK_D = bulk('d');
+const BULK_D = Buffer.from(bulk('d'));
 
 const ACK_CHUNK = 2_000;
 
@@ -68,7 +68,7 @@ export interface AckTarget {
 interface Batch {
   lastSeq: number;
   /** RESP-encoded XADDs */
-  payload: string;
+  payload: Buffer;
   entries: number;
   ackTargets: AckTarget[];
   ackSids: string[];
@@ -84,6 +84,8 @@ interface RawEntry {
 }
 
 type Waiter = () => void;
+
+const EMPTY = Buffer.alloc(0);
 
 const noop = (): void => {};
 
@@ -102,10 +104,10 @@ export class RedisBus implements Bus {
   private seq = 0;
 
   // ---- write path
-  private outPayload = '';
+  private readonly out = new RespBuffer();
   private outEntries = 0;
   /** start of an XADD to a stream, up to the message id, per stream */
-  private readonly xaddHead = new Map<string, string>();
+  private readonly xaddHead = new Map<string, Buffer>();
   private adminWait: Promise<void> | undefined;
   private pubSeq = 0;
   private confirmedSeq = 0;
@@ -172,10 +174,16 @@ export class RedisBus implements Bus {
     const key = this.key(channel.name);
     let head = this.xaddHead.get(key);
     if (head === undefined) {
-      head = `*10\r\n${bulk('XADD')}${bulk(key)}${bulk('MAXLEN')}${bulk('~')}${bulk(String(this.maxLen))}${bulk('*')}${bulk('i')}`;
+      head = Buffer.from(
+        `*10\r\n${bulk('XADD')}${bulk(key)}${bulk('MAXLEN')}${bulk('~')}${bulk(String(this.maxLen))}${bulk('*')}${bulk('i')}`,
+      );
       this.xaddHead.set(key, head);
     }
-    this.outPayload += head + bulk(id) + BULK_D + bulk(JSON.stringify(body));
+    const out = this.out;
+    out.raw(head);
+    out.bulk(id);
+    out.raw(BULK_D);
+    out.bulk(JSON.stringify(body));
     this.outEntries++;
     this.pubSeq++;
     this.counters.published++;
@@ -224,7 +232,7 @@ export class RedisBus implements Bus {
       if (this.outEntries === 0 && ackN === 0) break;
       const batch: Batch = {
         lastSeq: this.pubSeq,
-        payload: this.outPayload,
+        payload: this.outEntries > 0 ? this.out.take() : EMPTY,
         entries: this.outEntries,
         ackTargets: [],
         ackSids: [],
@@ -242,7 +250,6 @@ export class RedisBus implements Bus {
         batch.ackSids = this.ackSids.splice(0, ackN);
         this.ackAfter.splice(0, ackN);
       }
-      this.outPayload = '';
       this.outEntries = 0;
       this.batches.push(batch);
       this.send(batch);
@@ -270,7 +277,7 @@ export class RedisBus implements Bus {
         ackCmds++;
       }
     }
-    this.writer.send(batch.payload + acks, batch.entries + ackCmds).then(
+    this.writer.send([batch.payload, acks], batch.entries + ackCmds).then(
       (replies) => {
         // an ack that fails (group gone) is not worth retrying; entries that failed to be written are
         let err: Error | undefined;
@@ -280,7 +287,7 @@ export class RedisBus implements Bus {
         else {
           batch.ackTargets = [];
           batch.ackSids = [];
-          batch.payload = '';
+          batch.payload = EMPTY;
           batch.done = true;
         }
         this.settle();
