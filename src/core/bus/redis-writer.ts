@@ -101,9 +101,13 @@ export class RespWriter {
   private readonly db: number;
   private lastLogged = 0;
 
+  /**
+   * @param keepBulk false: bulk-string replies come back as '' (when only errors and counts matter)
+   */
   constructor(
     url: string,
     private readonly log?: Logger,
+    private readonly keepBulk = true,
   ) {
     const u = new URL(url);
     this.host = u.hostname || '127.0.0.1';
@@ -232,7 +236,7 @@ export class RespWriter {
     for (;;) {
       let r: { value: Reply; end: number } | undefined;
       try {
-        r = parse(this.buf, pos);
+        r = parse(this.buf, pos, this.keepBulk);
       } catch (err) {
         this.warn(err as Error);
         this.socket?.destroy(); // out of step with the server: start over on a fresh connection
@@ -253,35 +257,54 @@ export class RespWriter {
 }
 
 /** Parses one RESP2 reply at `pos`; undefined when the buffer does not hold all of it yet. */
-function parse(buf: Buffer, pos: number): { value: Reply; end: number } | undefined {
+/** Index of the CR of the next CRLF from `from`, or -1; numbers and short lines are scanned by hand. */
+function lineEnd(buf: Buffer, from: number): number {
+  for (let i = from; i < buf.length - 1; i++) if (buf[i] === 13 && buf[i + 1] === 10) return i;
+  return -1;
+}
+
+/** Integer in ASCII between `from` and `to` (RESP lengths and integers). */
+function int(buf: Buffer, from: number, to: number): number {
+  let i = from;
+  let neg = false;
+  if (buf[i] === 0x2d) {
+    neg = true;
+    i++;
+  }
+  let n = 0;
+  for (; i < to; i++) n = n * 10 + (buf[i]! - 48);
+  return neg ? -n : n;
+}
+
+function parse(buf: Buffer, pos: number, keepBulk = true): { value: Reply; end: number } | undefined {
   if (pos >= buf.length) return undefined;
-  const nl = buf.indexOf(CRLF, pos);
-  if (nl < 0) return undefined;
   const type = buf[pos];
-  const line = buf.toString('utf8', pos + 1, nl);
+  const nl = type === 0x2b || type === 0x2d ? buf.indexOf(CRLF, pos) : lineEnd(buf, pos);
+  if (nl < 0) return undefined;
   const next = nl + 2;
   switch (type) {
     case 0x2b: // +
-      return { value: line, end: next };
+      return { value: buf.toString('utf8', pos + 1, nl), end: next };
     case 0x2d: // -
-      return { value: new Error(line), end: next };
+      return { value: new Error(buf.toString('utf8', pos + 1, nl)), end: next };
     case 0x3a: // :
-      return { value: Number(line), end: next };
+      return { value: int(buf, pos + 1, nl), end: next };
     case 0x24: {
       // $
-      const len = Number(line);
+      const len = int(buf, pos + 1, nl);
       if (len < 0) return { value: null, end: next };
       if (buf.length < next + len + 2) return undefined;
-      return { value: buf.toString('utf8', next, next + len), end: next + len + 2 };
+      // the bus never reads what an XADD returns: skip making a string of it
+      return { value: keepBulk ? buf.toString('utf8', next, next + len) : '', end: next + len + 2 };
     }
     case 0x2a: {
       // *
-      const n = Number(line);
+      const n = int(buf, pos + 1, nl);
       if (n < 0) return { value: null, end: next };
       const out: Reply[] = [];
       let p = next;
       for (let i = 0; i < n; i++) {
-        const r = parse(buf, p);
+        const r = parse(buf, p, keepBulk);
         if (!r) return undefined;
         out.push(r.value);
         p = r.end;

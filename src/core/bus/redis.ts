@@ -142,7 +142,7 @@ export class RedisBus implements Bus {
     this.blockMs = opts.blockMs ?? 2_000;
     this.idPrefix = `${opts.name ?? 'm'}-${randomBytes(4).toString('hex')}`;
     this.cmd = this.connection('cmd');
-    this.writer = new RespWriter(this.url, this.log);
+    this.writer = new RespWriter(this.url, this.log, false);
   }
 
   /** A connection that retries for ever: while Redis is away, commands wait in the offline queue. */
