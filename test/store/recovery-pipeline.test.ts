@@ -2,24 +2,29 @@
  * The real pipeline across a SIGKILL: `pm-arb run --feeds sim --bus redis` (matcher, scanner, strategies, risk
  * guardian, paper executor, allocator) and `pm-arb agent persister`, both real CLI processes on Redis and
  * PostgreSQL. Mid-run an operator halts (`pm-arb halt`), then the persister is SIGKILLed while the pipeline runs
- * on, then the pipeline too; both are started again, run on, and are stopped gracefully.
+ * on, then the pipeline too. The persister is started again and drains what was left; then the pipeline is
+ * started again with restart recovery wired in (recovery-pipeline-proc.ts: the same agents, with the risk
+ * guardian, executor and allocator built from restoreStates(loadRecoveryState(db))); both run on and are stopped.
  *
  * Asserted: everything the pipeline published on the Redis streams — opportunities, trade requests, risk
  * decisions, orders, fills, execution reports, equity snapshots, allocations — is in the store exactly once
- * (nothing lost at the kill, nothing doubled by redelivery); the halt and its reason survive the restart; the
- * ledger rebuilt from the stored fills equals one rebuilt from the fills on the bus.
+ * (nothing lost at the kill, nothing doubled by redelivery); the restarted risk guardian holds exactly the
+ * positions, cash flow and realized P&L of a ledger built from every fill published before the kill, the
+ * high-water mark, the latest allocation (guardian and allocator) and the halt (kill switch on: no new fill);
+ * the halt and its reason are in the store; the ledger rebuilt from the stored fills equals the one from the bus.
  *
- * Not covered here: `pm-arb run` does not (yet) restore its agents from the store at start (restoreStates is
- * ready for that); the exact-state comparison across a restart is in recovery.test.ts.
+ * Not covered: `pm-arb run` itself does not restore at start yet; recovery-pipeline-proc.ts shows the wiring.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Channel, channels } from '../../src/core/channels.ts';
 import { loadConfig } from '../../src/core/config.ts';
-import type { Fill } from '../../src/core/messages.ts';
+import type { Allocation, EquitySnapshot, Fill } from '../../src/core/messages.ts';
 import { type Db, openDb } from '../../src/store/db.ts';
 import { migrate } from '../../src/store/migrations.ts';
 import { loadRecoveryState } from '../../src/store/queries.ts';
@@ -29,7 +34,7 @@ import { TEST_PG_URL, testSchema } from './pg.ts';
 const root = join(import.meta.dirname, '..', '..');
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, cond: () => Promise<boolean> | boolean, ms = 120_000): Promise<void> {
+async function until(what: string, cond: () => Promise<boolean> | boolean, ms = 180_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -41,6 +46,7 @@ describe('pm-arb run + pm-arb agent persister, SIGKILL and restart', () => {
   const schema = testSchema('pipeline');
   const prefix = `test:store-pipeline:${randomBytes(4).toString('hex')}:`;
   const procs: ChildProcess[] = [];
+  const stateDir = mkdtempSync(join(tmpdir(), 'pm-arb-pipeline-'));
   let db: Db;
   let redis: Redis;
   const env = {
@@ -72,6 +78,21 @@ describe('pm-arb run + pm-arb agent persister, SIGKILL and restart', () => {
       '1000',
     ]);
   const pipeline = (): ChildProcess => cli(['run', '--feeds', 'sim', '--bus', 'redis', '--seed', '7']);
+  /** The same agents with restart recovery wired in (recovery-pipeline-proc.ts). */
+  const restoredPipeline = (): ChildProcess => {
+    const p = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(import.meta.dirname, 'recovery-pipeline-proc.ts')],
+      {
+        cwd: root,
+        env: { ...env, STATE_DIR: stateDir },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    p.stderr?.resume();
+    procs.push(p);
+    return p;
+  };
   const exited = (p: ChildProcess): Promise<void> =>
     p.exitCode !== null || p.signalCode !== null
       ? Promise.resolve()
@@ -129,14 +150,15 @@ describe('pm-arb run + pm-arb agent persister, SIGKILL and restart', () => {
       await db.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       await db.close();
     }
+    rmSync(stateDir, { recursive: true, force: true });
   });
 
   it('keeps every message exactly once and the halt across a kill -9', async () => {
     const p1 = persister();
     const r1 = pipeline();
     await until(
-      'decisions stored',
-      async () => (await count('risk_decisions')) >= 10 && (await count('equity_snapshots')) >= 2,
+      'fills stored',
+      async () => (await count('fills')) >= 2 && (await count('equity_snapshots')) >= 2,
     );
     const halt = spawnSync(
       process.execPath,
@@ -164,8 +186,34 @@ describe('pm-arb run + pm-arb agent persister, SIGKILL and restart', () => {
     );
     expect(storedAtKill).toBeLessThan(publishedAtKill);
 
+    // the persister comes back and drains what the dead one left; then the pipeline, restoring from the store
     const p2 = persister();
-    const r2 = pipeline();
+    await until('persister drained', drained);
+    const fillsAtKill = (await onBus(channels.fills)).map((e) => e.body as Fill);
+    const equityAtKill = (await onBus(channels.equity)).map((e) => e.body as EquitySnapshot);
+    const allocAtKill = (await onBus(channels.allocations)).map((e) => e.body as Allocation);
+    const r2 = restoredPipeline();
+    await until('restored state written', () => existsSync(join(stateDir, `restored-${r2.pid}.json`)));
+    const restored = JSON.parse(readFileSync(join(stateDir, `restored-${r2.pid}.json`), 'utf8'));
+    const truth = rebuildLedger({ fills: fillsAtKill }, loadConfig({}));
+    const t = truth.snapshot();
+    expect(restored.fills).toBe(fillsAtKill.length);
+    expect(restored.ledger).toEqual({
+      positions: t.positions,
+      cashFlow: t.cashFlow,
+      realizedPnl: t.realizedPnl,
+    });
+    const busHwm = Math.max(...equityAtKill.map((e) => Math.max(e.highWaterMark, e.equity)));
+    expect(restored.highWaterMark).toBe(Math.max(busHwm, truth.equity()));
+    const lastAlloc = allocAtKill.length > 0 ? allocAtKill[allocAtKill.length - 1]!.allocations : null;
+    expect(restored.allocations).toEqual(lastAlloc);
+    expect(restored.allocator).toEqual(lastAlloc ?? {});
+    expect(restored.killSwitch).toBe(true);
+    expect(restored.halt).toBe('operator: test halt');
+    process.stderr.write(
+      `pipeline: restored ${restored.fills} fills, ${t.positions.length} positions, HWM ${restored.highWaterMark}, ` +
+        `allocations ${JSON.stringify(lastAlloc)}, halted\n`,
+    );
     // halted, the restarted pipeline trades no more, but its data agents run on
     const before = publishedAtKill;
     await until(
@@ -173,6 +221,7 @@ describe('pm-arb run + pm-arb agent persister, SIGKILL and restart', () => {
       async () => (await count('opportunities')) >= before + 20,
     );
     await kill(r2, 'SIGTERM');
+    expect((await onBus(channels.fills)).length).toBe(fillsAtKill.length);
     await until('persister drained', drained);
     await kill(p2, 'SIGTERM');
 
@@ -207,5 +256,5 @@ describe('pm-arb run + pm-arb agent persister, SIGKILL and restart', () => {
     expect(rebuildLedger(rec, config).snapshot()).toEqual(
       rebuildLedger({ fills: busFills }, config).snapshot(),
     );
-  }, 240_000);
+  }, 480_000);
 });
