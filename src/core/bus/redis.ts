@@ -55,6 +55,8 @@ export interface RedisBusOptions {
 const BULK_D = Buffer.from(bulk('d'));
 
 const ACK_CHUNK = 2_000;
+/** Write bursts awaiting their replies; beyond this, publishes wait and coalesce into the next burst. */
+const MAX_BATCHES_IN_FLIGHT = 32;
 
 /** Far enough in the past that any consumer's visibility timeout has elapsed: hands an entry back at once. */
 const RELEASE_IDLE_MS = 365 * 24 * 3600 * 1000;
@@ -223,8 +225,7 @@ export class RedisBus implements Bus {
       });
       return;
     }
-    // few batches in flight: later publishes accumulate into bigger ones
-    while (this.batches.length < 4) {
+    while (this.batches.length < MAX_BATCHES_IN_FLIGHT) {
       const after = this.ackAfter;
       let ackN = 0;
       if (after.length > 0 && after[after.length - 1]! <= this.confirmedSeq) ackN = after.length;
