@@ -134,6 +134,25 @@ describe('redis transport', () => {
     await proxy.close();
   });
 
+  it('still closes when Redis is unreachable, giving pending writes a bounded time', async () => {
+    const proxy = await startProxy(6379);
+    const b = createRedisBus({
+      url: `redis://127.0.0.1:${proxy.port}`,
+      name: 'cut-off',
+      keyPrefix: prefix,
+      log: silentLogger(),
+      closeTimeoutMs: 300,
+    });
+    const ch = chan('cut-off');
+    b.subscribe(ch, { group: 'g' }, () => {});
+    await b.flush();
+    await proxy.cut();
+    b.publish(ch, { n: 1 });
+    await b.close(); // resolves although the publish can never be written
+    expect(b.stats().published).toBe(1);
+    await proxy.close();
+  });
+
   it('lets another consumer claim the pending messages of a SIGKILLed consumer process', async () => {
     const ch = chan('sigkill');
     const key = prefix + ch.name;

@@ -50,6 +50,8 @@ export interface RedisBusOptions {
   readonly readCount?: number;
   /** Longest a read blocks before the subscription checks for stale entries. Default 2,000 ms. */
   readonly blockMs?: number;
+  /** close() gives pending writes and acks this long when Redis is unreachable. Default 10,000 ms. */
+  readonly closeTimeoutMs?: number;
 }
 
 const BULK_D = Buffer.from(bulk('d'));
@@ -98,6 +100,7 @@ export class RedisBus implements Bus {
   readonly log: Logger | undefined;
   readonly readCount: number;
   readonly blockMs: number;
+  private readonly closeTimeoutMs: number;
   private readonly url: string;
   private readonly idPrefix: string;
   /** Writes, acks, group admin and history. Blocking reads use one connection per subscription. */
@@ -142,6 +145,7 @@ export class RedisBus implements Bus {
     this.log = opts.log;
     this.readCount = opts.readCount ?? 1_000;
     this.blockMs = opts.blockMs ?? 2_000;
+    this.closeTimeoutMs = opts.closeTimeoutMs ?? 10_000;
     this.idPrefix = `${opts.name ?? 'm'}-${randomBytes(4).toString('hex')}`;
     this.cmd = this.connection('cmd');
     this.writer = new RespWriter(this.url, this.log, false);
@@ -460,10 +464,30 @@ export class RedisBus implements Bus {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    await Promise.allSettled([...this.subs].map((s) => s.close()));
-    await this.waitWritten(true);
+    // with Redis unreachable, shutting down must not hang for ever: give the last writes a bounded time
+    let timer: NodeJS.Timeout | undefined;
+    const give = new Promise<'timeout'>((r) => {
+      timer = setTimeout(() => r('timeout'), this.closeTimeoutMs);
+    });
+    const done = (async () => {
+      await Promise.allSettled([...this.subs].map((s) => s.close()));
+      await this.waitWritten(true);
+      return 'done' as const;
+    })();
+    const timedOut = (await Promise.race([done, give])) === 'timeout';
+    clearTimeout(timer);
     this.closed = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (timedOut) {
+      this.log?.error(
+        { unwritten: this.pubSeq - this.confirmedSeq, unsentAcks: this.ackSids.length },
+        'redis bus closed before every write reached Redis (unacked messages will be redelivered)',
+      );
+      for (const sub of this.subs) sub.abort();
+      await this.writer.close();
+      this.cmd.disconnect();
+      return;
+    }
     await this.writer.close();
     await this.cmd.quit().catch(noop);
     this.cmd.disconnect();
@@ -919,6 +943,13 @@ class RedisSubscription implements Subscription {
     }
     await this.bus.waitWritten(true);
     await this.tidy().catch(noop);
+    this.reader.disconnect();
+    this.onClosed();
+  }
+
+  /** Drops the connection at once (close() gave up waiting for Redis). */
+  abort(): void {
+    this.closed = true;
     this.reader.disconnect();
     this.onClosed();
   }
