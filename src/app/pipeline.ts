@@ -9,12 +9,15 @@ import { createExecutor } from '../agents/executor.ts';
 import { createMarketMatcherAgent } from '../agents/market-matcher.ts';
 import { createOpportunityScannerAgent } from '../agents/opportunity-scanner.ts';
 import { createOracleAgent } from '../agents/oracle-agent.ts';
+import { createPersister } from '../agents/persister.ts';
 import { createRiskGuardian } from '../agents/risk-guardian.ts';
 import { createStrategyRunnerAgent } from '../agents/strategy-runner.ts';
 import { createVenueWatcher, type FeedAgent } from '../agents/venue-watcher.ts';
 import { probationAmount } from '../allocator/score.ts';
 import type { Agent, Kernel } from '../core/agent.ts';
 import { instrumentKey } from '../core/messages.ts';
+import type { Db } from '../store/db.ts';
+import type { RestoredStates } from '../store/restore.ts';
 import { createFeedDecoders, createLiveFeed, type FeedName } from '../venues/registry.ts';
 import { createSimHub, type SimHub } from '../venues/sim/feed.ts';
 import type { SimOptions } from '../venues/sim/market.ts';
@@ -30,6 +33,10 @@ export interface PipelineOptions {
   readonly sim?: Omit<SimOptions, 'seed' | 'start'>;
   /** Which feeds to run (default all four). */
   readonly only?: readonly FeedName[];
+  /** State restored from the store after a restart (risk guardian, executor, capital allocator start from it). */
+  readonly restored?: RestoredStates;
+  /** Persist state to this database (a persister agent acks each message once its batch is committed). */
+  readonly store?: Db;
 }
 
 export interface FeedSources {
@@ -81,18 +88,22 @@ export async function buildAgents(kernel: Kernel, opts: PipelineOptions): Promis
       );
   }
 
-  // ---- AGENTS OF THE OTHER ENGINEERS: add each here, in this order (they start in order, stop in reverse):
-  //   market matcher, opportunity scanner, strategy runner, risk guardian, executor (paper/live),
-  //   capital allocator, ledger/persister, dashboard/alerts.
-  // e.g. agents.push(createMatcher({ ... }));
-  // market matcher, opportunity scanner, strategy runner
-  agents.push(createMarketMatcherAgent(), createOpportunityScannerAgent(), createStrategyRunnerAgent());
-  // risk guardian, paper executor, capital allocator (keep after the strategy runner)
-  agents.push(
-    createRiskGuardian({ probationAllocation: probationAmount(kernel.config) }),
-    createExecutor(),
-    createCapitalAllocator(),
+  // ---- the consumers. They start before the feeds (so nothing a feed publishes at start is missed by a group
+  // that does not exist yet) and stop after them (so what is in flight drains).
+  const restored = opts.restored;
+  const consumers: Agent[] = [];
+  consumers.push(createMarketMatcherAgent(), createOpportunityScannerAgent(), createStrategyRunnerAgent());
+  consumers.push(
+    createRiskGuardian({
+      probationAllocation: probationAmount(kernel.config),
+      ...(restored ? { initial: restored.risk } : {}),
+    }),
+    createExecutor(restored ? { initial: restored.executor } : {}),
+    createCapitalAllocator(restored ? { initial: restored.allocator } : {}),
   );
+  // The persister starts first and stops last: it subscribes before anything is published (the in-process bus
+  // keeps no backlog for late groups) and still takes what the others publish while they stop.
+  if (opts.store) consumers.unshift(createPersister({ db: opts.store, migrate: false }));
 
-  return agents;
+  return [...consumers, ...agents];
 }

@@ -4,10 +4,17 @@
  * Stops gracefully on SIGINT/SIGTERM (agents stop in reverse order) or after --duration.
  */
 import type { Command } from 'commander';
+import { createLiveCounters, renderLiveSummary } from '../../app/backtest.ts';
 import { buildAgents } from '../../app/pipeline.ts';
 import { onShutdownSignal, startAgents } from '../../core/agent.ts';
+import { channels } from '../../core/channels.ts';
 import { loadConfig, loadDotEnv } from '../../core/config.ts';
 import { createKernel } from '../../core/kernel.ts';
+import { createLogger } from '../../core/log.ts';
+import { type Db, openDbFromConfig } from '../../store/db.ts';
+import { migrate } from '../../store/migrations.ts';
+import { loadRecoveryState } from '../../store/queries.ts';
+import { type RestoredStates, restoreStates } from '../../store/restore.ts';
 import { UsageError } from '../main.ts';
 import { parseDuration } from './record.ts';
 import { parseIntOpt } from './simulate.ts';
@@ -20,24 +27,96 @@ export function registerRunCommand(program: Command): void {
     .option('--seed <n>', 'simulator seed with --feeds sim', '1')
     .option('--bus <transport>', 'inproc or redis (needs REDIS_URL)', 'inproc')
     .option('--duration <d>', 'stop after this long (30s, 10m); default: until Ctrl-C')
-    .action(async (o: Record<string, string>) => {
+    .option('--no-store', 'keep nothing: no database, no restore from an earlier run')
+    .option('--live', 'live trading (also needs PAPER_TRADING=false); not available in this version')
+    .option('--summary-every <ms>', 'how often the live summary is redrawn', '1000')
+    .action(async (o: Record<string, string | boolean>) => {
       if (o.feeds !== 'sim' && o.feeds !== 'live')
         throw new UsageError(`--feeds must be sim or live, got "${o.feeds}"`);
       if (o.bus !== 'inproc' && o.bus !== 'redis')
         throw new UsageError(`--bus must be inproc or redis, got "${o.bus}"`);
-      const seed = parseIntOpt('--seed', o.seed!);
-      const duration = o.duration === undefined ? undefined : parseDuration(o.duration);
+      const seed = parseIntOpt('--seed', String(o.seed));
+      const duration = o.duration === undefined ? undefined : parseDuration(String(o.duration));
+      const summaryEvery = parseIntOpt('--summary-every', String(o.summaryEvery));
       loadDotEnv();
       const config = loadConfig();
-      const kernel = await createKernel({ config, transport: o.bus });
-      const agents = await buildAgents(kernel, { feeds: o.feeds, seed });
-      const store = config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `PGlite (${config.dataDir})`;
-      const trading = config.paperTrading ? 'paper' : 'live (PAPER_TRADING=false)';
+      // Live trading must be asked for twice: PAPER_TRADING=false in the configuration and --live here.
+      if (o.live === true || !config.paperTrading) {
+        if (o.live !== true) {
+          throw new UsageError(
+            'PAPER_TRADING=false also needs --live; without it nothing trades for real. Set PAPER_TRADING=true for paper trading.',
+          );
+        }
+        if (config.paperTrading) {
+          throw new UsageError(
+            '--live also needs PAPER_TRADING=false in the configuration (live trading is asked for twice)',
+          );
+        }
+        throw new UsageError(
+          'live execution is not available in this version: run paper trading (PAPER_TRADING=true, no --live)',
+        );
+      }
+      const tty = process.stderr.isTTY === true;
+      // On a terminal the summary redraws in place; keep the JSON logs to warnings unless LOG_LEVEL asks for more.
+      const log = createLogger(tty && process.env.LOG_LEVEL === undefined ? 'warn' : config.logLevel);
+      const kernel = await createKernel({ config, transport: o.bus, log });
+
+      let db: Db | undefined;
+      let restored: RestoredStates | undefined;
+      let restoredFills: Parameters<typeof restoreStates>[0]['fills'] = [];
+      if (o.store !== false) {
+        db = await openDbFromConfig(config);
+        await migrate(db);
+        const rec = await loadRecoveryState(db);
+        if (rec.fills.length > 0 || rec.halted || rec.allocations || rec.highWaterMark !== null) {
+          restored = restoreStates(rec, config, kernel.clock.now());
+          restoredFills = rec.fills;
+        }
+      }
+      const agents = await buildAgents(kernel, {
+        feeds: o.feeds,
+        seed,
+        ...(restored ? { restored } : {}),
+        ...(db ? { store: db } : {}),
+      });
+      const store = !db
+        ? 'none'
+        : config.databaseUrl
+          ? 'PostgreSQL (DATABASE_URL)'
+          : `PGlite (${config.dataDir})`;
       process.stderr.write(
-        `pm-arb run: mode ${trading}, feeds ${o.feeds}${o.feeds === 'sim' ? ` (seed ${seed})` : ''}, bus ${o.bus}, ` +
-          `store ${store}, ${agents.length} agents: ${agents.map((a) => a.name).join(', ')}\n`,
+        `pm-arb run: mode paper, feeds ${o.feeds}${o.feeds === 'sim' ? ` (seed ${seed})` : ''}, bus ${o.bus}, ` +
+          `store ${store}${restored ? ` (restored ${restoredFills.length} fills${restored.halt ? ', HALTED' : ''})` : ''}, ` +
+          `${agents.length} agents: ${agents.map((a) => a.name).join(', ')}\n`,
       );
+      const live = createLiveCounters(kernel.bus, {
+        initialCash: config.risk.initialBankroll,
+        group: `live-summary@${kernel.instance}`,
+      });
+      for (const f of restoredFills) live.counters.ledger.applyFill(f);
       const { stop } = await startAgents(kernel, agents);
+      // the runtime starts un-halted: a halt in force before the restart is put back
+      if (restored?.halt) kernel.bus.publish(channels.system, restored.halt);
+
+      const startedAt = Date.now();
+      let drawn = 0;
+      const draw = (final = false): void => {
+        const secs = Math.max(0.001, (Date.now() - startedAt) / 1000);
+        const lines = renderLiveSummary(live.counters, {
+          eventsPerSec: live.counters.events / secs,
+          clockMs: kernel.clock.now(),
+        });
+        if (tty && !final) {
+          // move up over the previous summary and rewrite it in place
+          process.stderr.write(
+            (drawn > 0 ? `\x1b[${drawn}F` : '') + lines.map((l) => `\x1b[2K${l}`).join('\n') + '\n',
+          );
+          drawn = lines.length;
+        } else {
+          process.stderr.write(lines.map((l) => `  ${l}`).join('\n') + '\n');
+        }
+      };
+      const summaryTimer = setInterval(() => draw(), tty ? summaryEvery : Math.max(summaryEvery, 10_000));
       let done: () => void = () => {};
       const finished = new Promise<void>((resolve) => {
         done = resolve;
@@ -45,9 +124,14 @@ export function registerRunCommand(program: Command): void {
       let stopping: Promise<void> | undefined;
       const shutdown = (why: string): Promise<void> => {
         stopping ??= (async () => {
+          clearInterval(summaryTimer);
           process.stderr.write(`pm-arb run: ${why}, stopping agents\n`);
           await stop();
+          await kernel.bus.flush();
+          await live.close();
+          draw(true);
           await kernel.bus.close();
+          await db?.close();
           process.stderr.write('pm-arb run: stopped\n');
           done();
         })();
@@ -57,7 +141,7 @@ export function registerRunCommand(program: Command): void {
       const keepAlive = setInterval(() => {}, 1 << 30);
       const timer =
         duration !== undefined
-          ? setTimeout(() => void shutdown(`duration ${o.duration} reached`), duration)
+          ? setTimeout(() => void shutdown(`duration ${String(o.duration)} reached`), duration)
           : undefined;
       await finished;
       if (timer) clearTimeout(timer);
