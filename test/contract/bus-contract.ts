@@ -84,6 +84,7 @@ export function busContract(name: string, makeBus: MakeBus, opts: BusContractOpt
         });
       }
       await bus.flush();
+      await sleep(100); // both consumers waiting (a transport may still be connecting one)
       for (let i = 0; i < 20; i++) {
         bus.publish(ch, { n: i });
         await sleep(3);
