@@ -344,8 +344,10 @@ export class RedisBus implements Bus {
     });
   }
 
+  /** Also waits until every subscription's reader is connected, so a publish that follows has a taker. */
   async flush(): Promise<void> {
     await this.settleAdmin();
+    await Promise.all([...this.subs].map((s) => s.connected));
     await this.waitWritten(false);
   }
 
@@ -570,6 +572,9 @@ class Fifo<T> {
 
 class RedisSubscription implements Subscription {
   onClosed: () => void = noop;
+  /** Resolves once the reader connection is up (or the subscription closed). */
+  readonly connected: Promise<void>;
+  private readonly markConnected: () => void;
   private readonly key: string;
   private readonly group: string;
   private readonly target: AckTarget;
@@ -612,10 +617,16 @@ class RedisSubscription implements Subscription {
     this.count = bus.readCount;
     this.sweepMs = Math.max(20, Math.round(Math.min(this.visibilityMs / 3, bus.blockMs)));
     this.reader = bus.connection('reader');
+    let onConnected: () => void = noop;
+    this.connected = new Promise<void>((r) => {
+      onConnected = r;
+    });
+    this.markConnected = onConnected;
     this.reader.on('ready', () => {
       // after a reconnect, entries delivered while the reply was in flight sit in our pending list
       if (this.everReady) this.needRecover = true;
       this.everReady = true;
+      onConnected();
     });
     this.reader.on('close', () => {
       this.readerId = undefined;
@@ -912,6 +923,7 @@ class RedisSubscription implements Subscription {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.markConnected();
     this.poke();
     // cut a blocking read short; repeated, as the UNBLOCK may overtake the read it is meant for
     let finished = false;
@@ -950,6 +962,7 @@ class RedisSubscription implements Subscription {
   /** Drops the connection at once (close() gave up waiting for Redis). */
   abort(): void {
     this.closed = true;
+    this.markConnected();
     this.reader.disconnect();
     this.onClosed();
   }
