@@ -38,7 +38,11 @@ const DIGITS = /^([+-])?(\d*)(?:\.(\d*))?$/;
  * Parses a decimal string (or an integer-valued JSON number) into integer units of 10^-scale, exactly.
  * Extra decimals beyond the scale are rounded as asked (default: throw, because a silent cut loses money).
  */
-export function parseFixed(input: string | number, scale: number, rounding: Rounding | 'exact' = 'exact'): number {
+export function parseFixed(
+  input: string | number,
+  scale: number,
+  rounding: Rounding | 'exact' = 'exact',
+): number {
   const text = typeof input === 'number' ? numberToPlain(input) : input.trim();
   const m = DIGITS.exec(text);
   if (!m || (m[2] === '' && (m[3] === undefined || m[3] === ''))) {
@@ -58,7 +62,19 @@ export function parseFixed(input: string | number, scale: number, rounding: Roun
       }
       const half = dropped.charCodeAt(0) >= 53; // '5'
       const mag =
-        rounding === 'round' ? (half ? 1 : 0) : rounding === 'trunc' ? 0 : rounding === 'ceil' ? (neg ? 0 : 1) : neg ? 1 : 0;
+        rounding === 'round'
+          ? half
+            ? 1
+            : 0
+          : rounding === 'trunc'
+            ? 0
+            : rounding === 'ceil'
+              ? neg
+                ? 0
+                : 1
+              : neg
+                ? 1
+                : 0;
       bump = mag;
     }
   }
@@ -95,7 +111,8 @@ export function toDecimal(units: number, scale = 6): string {
   return scale === 0 ? s : s.replace(/0+$/, '').replace(/\.$/, '');
 }
 
-export const parseMicro = (v: string | number, r: Rounding | 'exact' = 'exact'): number => parseFixed(v, 6, r);
+export const parseMicro = (v: string | number, r: Rounding | 'exact' = 'exact'): number =>
+  parseFixed(v, 6, r);
 export const parseE8 = (v: string | number, r: Rounding | 'exact' = 'exact'): number => parseFixed(v, 8, r);
 export const microToString = (v: number): string => toDecimal(v, 6);
 
@@ -125,8 +142,9 @@ function roundDiv(num: bigint, den: bigint, mode: Rounding): bigint {
 
 /** a × b ÷ d (d > 0), exactly, rounded as asked. */
 export function mulDiv(a: number, b: number, d: number, mode: Rounding): number {
-  if (!(d > 0) || !Number.isSafeInteger(d)) throw new MoneyInvariantError(`mulDiv divisor must be a positive integer: ${d}`);
-  const p = a * b;
+  if (!(d > 0) || !Number.isSafeInteger(d))
+    throw new MoneyInvariantError(`mulDiv divisor must be a positive integer: ${d}`);
+  const p = a * b + 0; // + 0 turns -0 into 0
   if (Number.isSafeInteger(p)) {
     // Float quotient, corrected with an exact integer remainder so the floor is exact.
     let fl = Math.floor(p / d);
@@ -172,7 +190,8 @@ export function isPrice(p: number): boolean {
 }
 
 export function assertQty(q: number, what = 'quantity'): void {
-  if (!Number.isSafeInteger(q) || q < 0) throw new MoneyInvariantError(`${what} must be a non-negative integer amount: ${q}`);
+  if (!Number.isSafeInteger(q) || q < 0)
+    throw new MoneyInvariantError(`${what} must be a non-negative integer amount: ${q}`);
 }
 
 export function sum(values: Iterable<number>): number {

@@ -147,7 +147,27 @@ export class Ledger {
         shares: p.shares,
         costBasis: p.costBasis,
         realizedPnl: p.realizedPnl,
-      }));
+      }))
+      // canonical order, so two ledgers holding the same positions snapshot identically whatever the fill order
+      .sort((a, b) =>
+        a.venue !== b.venue
+          ? a.venue < b.venue
+            ? -1
+            : 1
+          : a.marketId !== b.marketId
+            ? a.marketId < b.marketId
+              ? -1
+              : 1
+            : a.tokenId !== b.tokenId
+              ? a.tokenId < b.tokenId
+                ? -1
+                : 1
+              : a.strategy < b.strategy
+                ? -1
+                : a.strategy > b.strategy
+                  ? 1
+                  : 0,
+      );
     return {
       version: 1,
       initialCash: { ...this.initial },

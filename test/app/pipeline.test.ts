@@ -15,14 +15,20 @@ describe('pipeline', () => {
   it('builds the feed agents for live feeds without connecting anything', async () => {
     kernel = simKernel(0).kernel;
     const agents = await buildAgents(kernel, { feeds: 'live' });
-    // the feeds come first; the consuming agents follow
-    expect(agents.slice(0, 4).map((a) => a.name)).toEqual([
+    // the consumers start first (nothing a feed publishes at start is missed); the feeds come last
+    expect(agents.map((a) => a.name)).toEqual([
+      'market-matcher',
+      'opportunity-scanner',
+      'strategy-runner',
+      'risk-guardian',
+      'executor',
+      'capital-allocator',
       'venue-watcher-polymarket',
       'venue-watcher-kalshi',
       'oracle-binance',
       'oracle-chainlink',
     ]);
-    expect(agents.slice(0, 4).every((a) => !a.trading)).toBe(true);
+    expect(agents.slice(-4).every((a) => !a.trading)).toBe(true);
   });
 
   it('runs the simulated feeds on a SimClock: heartbeats report connected feeds with no rejected frames', async () => {

@@ -6,12 +6,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createCapitalAllocator } from '../../src/agents/capital-allocator.ts';
-import { createExecutor } from '../../src/agents/executor.ts';
-import { createRiskGuardian } from '../../src/agents/risk-guardian.ts';
-import { probationAmount } from '../../src/allocator/score.ts';
+import type { CapitalAllocator } from '../../src/agents/capital-allocator.ts';
+import type { RiskGuardian } from '../../src/agents/risk-guardian.ts';
 import { buildAgents } from '../../src/app/pipeline.ts';
-import { type Agent, onShutdownSignal, startAgents } from '../../src/core/agent.ts';
+import { onShutdownSignal, startAgents } from '../../src/core/agent.ts';
 import { channels } from '../../src/core/channels.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import { createKernel } from '../../src/core/kernel.ts';
@@ -29,14 +27,10 @@ const rec = await loadRecoveryState(db);
 await db.close();
 const st = restoreStates(rec, config, kernel.clock.now());
 
-const guardian = createRiskGuardian({ probationAllocation: probationAmount(config), initial: st.risk });
-const allocator = createCapitalAllocator({ initial: st.allocator });
-const restored: Record<string, Agent> = {
-  'risk-guardian': guardian,
-  executor: createExecutor({ initial: st.executor }),
-  'capital-allocator': allocator,
-};
-const agents = (await buildAgents(kernel, { feeds: 'sim', seed: 7 })).map((a) => restored[a.name] ?? a);
+// the same agents as `pm-arb run`, started from the restored states (as run does when the store has state)
+const agents = await buildAgents(kernel, { feeds: 'sim', seed: 7, restored: st });
+const guardian = agents.find((a) => a.name === 'risk-guardian') as RiskGuardian;
+const allocator = agents.find((a) => a.name === 'capital-allocator') as CapitalAllocator;
 const { runtimes, stop } = await startAgents(kernel, agents);
 if (st.halt) kernel.bus.publish(channels.system, st.halt);
 const snap = guardian.snapshot()!;

@@ -77,7 +77,8 @@ describe('pm-arb run + pm-arb agent persister, SIGKILL and restart', () => {
       '--heartbeat-ms',
       '1000',
     ]);
-  const pipeline = (): ChildProcess => cli(['run', '--feeds', 'sim', '--bus', 'redis', '--seed', '7']);
+  const pipeline = (): ChildProcess =>
+    cli(['run', '--feeds', 'sim', '--bus', 'redis', '--seed', '7', '--no-store']);
   /** The same agents with restart recovery wired in (recovery-pipeline-proc.ts). */
   const restoredPipeline = (): ChildProcess => {
     const p = spawn(
