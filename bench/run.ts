@@ -50,5 +50,7 @@ const out = {
   notes,
 };
 writeFileSync(join(here, 'results.json'), `${JSON.stringify(out, null, 2)}\n`);
-process.stderr.write(`wrote bench/results.json (${Object.keys(metrics).length} figures, ${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+process.stderr.write(
+  `wrote bench/results.json (${Object.keys(metrics).length} figures, ${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
+);
 process.exitCode = failed > 0 ? 1 : 0;

@@ -24,7 +24,8 @@ export const agentRegistry: Readonly<Record<string, AgentFactory>> = {
     create: async () => (await import('./strategy-runner.ts')).createStrategyRunnerAgent(),
   },
   'risk-guardian': {
-    description: 'decides every trade request (approve/reduce/reject) against the risk rules; RiskDecisions out',
+    description:
+      'decides every trade request (approve/reduce/reject) against the risk rules; RiskDecisions out',
     create: async (k) => {
       const { createRiskGuardian } = await import('./risk-guardian.ts');
       const { probationAmount } = await import('../allocator/score.ts');
@@ -32,7 +33,8 @@ export const agentRegistry: Readonly<Record<string, AgentFactory>> = {
     },
   },
   executor: {
-    description: 'paper executor: fills approved decisions against the venue books (opt latencyMs=N, gtcTtlMs=N)',
+    description:
+      'paper executor: fills approved decisions against the venue books (opt latencyMs=N, gtcTtlMs=N)',
     create: async (_k, o) => {
       const { createExecutor } = await import('./executor.ts');
       const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
@@ -40,7 +42,8 @@ export const agentRegistry: Readonly<Record<string, AgentFactory>> = {
     },
   },
   'capital-allocator': {
-    description: 'ledger, strategy performance and the allocation tournament (opt intervalMs=N, strategies=a,b)',
+    description:
+      'ledger, strategy performance and the allocation tournament (opt intervalMs=N, strategies=a,b)',
     create: async (_k, o) => {
       const { createCapitalAllocator } = await import('./capital-allocator.ts');
       return createCapitalAllocator({
@@ -50,7 +53,8 @@ export const agentRegistry: Readonly<Record<string, AgentFactory>> = {
     },
   },
   'venue-watcher': {
-    description: 'one venue feed (opt venue=polymarket|kalshi, feeds=sim|live, seed=N): markets, books, trades, resolutions',
+    description:
+      'one venue feed (opt venue=polymarket|kalshi, feeds=sim|live, seed=N): markets, books, trades, resolutions',
     create: async (k, o) => (await import('./feed-agents.ts')).venueWatcherFromCli(k, o),
   },
   oracle: {
@@ -58,11 +62,13 @@ export const agentRegistry: Readonly<Record<string, AgentFactory>> = {
     create: async (k, o) => (await import('./feed-agents.ts')).oracleFromCli(k, o),
   },
   loadgen: {
-    description: 'diagnostics: publishes --opt count=N messages at --opt rate=PER_SECOND on the diagnostics channel',
+    description:
+      'diagnostics: publishes --opt count=N messages at --opt rate=PER_SECOND on the diagnostics channel',
     create: async (_k, o) => (await import('./diagnostics.ts')).loadgenFromCli(o),
   },
   sink: {
-    description: 'diagnostics: applies each diagnostics message once by id, logging applied ids under --opt dir=PATH',
+    description:
+      'diagnostics: applies each diagnostics message once by id, logging applied ids under --opt dir=PATH',
     create: async (_k, o) => (await import('./diagnostics.ts')).sinkFromCli(o),
   },
   persister: {

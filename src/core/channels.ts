@@ -73,9 +73,11 @@ function memo<T>(name: string, make: () => Channel<T>): Channel<T> {
 
 export const channels = {
   /** Normalized markets, per venue. */
-  markets: (venue: Venue) => memo(`markets.${venue}`, () => channel(`markets.${venue}`, typed<M<'market'>>(MarketSchema))),
+  markets: (venue: Venue) =>
+    memo(`markets.${venue}`, () => channel(`markets.${venue}`, typed<M<'market'>>(MarketSchema))),
   /** Order-book snapshots after each update, per venue. */
-  books: (venue: Venue) => memo(`books.${venue}`, () => channel(`books.${venue}`, typed<M<'book'>>(OrderBookSchema))),
+  books: (venue: Venue) =>
+    memo(`books.${venue}`, () => channel(`books.${venue}`, typed<M<'book'>>(OrderBookSchema))),
   trades: (venue: Venue) =>
     memo(`trades.${venue}`, () => channel(`trades.${venue}`, typed<M<'trade'>>(TradePrintSchema))),
   resolutions: memo('resolutions', () => channel('resolutions', typed<M<'resolution'>>(ResolutionSchema))),
@@ -84,7 +86,9 @@ export const channels = {
     memo(`ticks.${source}`, () => channel(`ticks.${source}`, typed<M<'tick'>>(OracleTickSchema))),
   links: memo('links', () => channel('links', typed<M<'link'>>(MarketLinkSchema))),
   oracleLinks: memo('oracle_links', () => channel('oracle_links', typed<M<'oracle_link'>>(OracleLinkSchema))),
-  opportunities: memo('opportunities', () => channel('opportunities', typed<M<'opportunity'>>(OpportunitySchema))),
+  opportunities: memo('opportunities', () =>
+    channel('opportunities', typed<M<'opportunity'>>(OpportunitySchema)),
+  ),
   tradeRequests: memo('trade_requests', () =>
     channel('trade_requests', typed<M<'trade_request'>>(TradeRequestSchema)),
   ),

@@ -8,27 +8,23 @@ import { z } from 'zod';
 import { parseMicro } from './money.ts';
 
 const bool = (name: string) =>
-  z
-    .string()
-    .transform((v, ctx) => {
-      const s = v.trim().toLowerCase();
-      if (['1', 'true', 'yes', 'on'].includes(s)) return true;
-      if (['0', 'false', 'no', 'off'].includes(s)) return false;
-      ctx.addIssue({ code: 'custom', message: `true or false (also 1/0, yes/no, on/off) for ${name}` });
-      return z.NEVER;
-    });
-
-const pct = z
-  .string()
-  .transform((v, ctx) => {
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 100) {
-      ctx.addIssue({ code: 'custom', message: 'a percentage greater than 0 and at most 100' });
-      return z.NEVER;
-    }
-    // kept as basis points, an exact integer
-    return Math.round(n * 100);
+  z.string().transform((v, ctx) => {
+    const s = v.trim().toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+    if (['0', 'false', 'no', 'off'].includes(s)) return false;
+    ctx.addIssue({ code: 'custom', message: `true or false (also 1/0, yes/no, on/off) for ${name}` });
+    return z.NEVER;
   });
+
+const pct = z.string().transform((v, ctx) => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 100) {
+    ctx.addIssue({ code: 'custom', message: 'a percentage greater than 0 and at most 100' });
+    return z.NEVER;
+  }
+  // kept as basis points, an exact integer
+  return Math.round(n * 100);
+});
 
 const usd = z.string().transform((v, ctx) => {
   try {
@@ -79,18 +75,24 @@ const optionalSecret = z
 
 /** Every setting, with its default. Keep .env.example in step with this list (a test checks). */
 const EnvSchema = z.object({
-  REDIS_URL: url(['redis', 'rediss']).optional().or(z.literal('').transform(() => undefined)),
+  REDIS_URL: url(['redis', 'rediss'])
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
   REDIS_STREAM_MAXLEN: positiveInt('entries kept per stream').default(100_000),
   /** Prepended to every Redis key of the bus (isolates tests and deployments sharing one Redis). */
   REDIS_KEY_PREFIX: z.string().default(''),
-  DATABASE_URL: url(['postgres', 'postgresql']).optional().or(z.literal('').transform(() => undefined)),
+  DATABASE_URL: url(['postgres', 'postgresql'])
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
   DATA_DIR: z.string().min(1).default('./data'),
   RETENTION_OPPORTUNITIES_DAYS: positiveInt('days').default(30),
   RETENTION_HEARTBEATS_DAYS: positiveInt('days').default(7),
   RETENTION_HISTORY_DAYS: positiveInt('days').default(30),
   HISTORY_SAMPLE_MS: positiveInt('milliseconds').default(1_000),
   ANTHROPIC_API_KEY: optionalSecret,
-  ANTHROPIC_BASE_URL: url(['http', 'https']).optional().or(z.literal('').transform(() => undefined)),
+  ANTHROPIC_BASE_URL: url(['http', 'https'])
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
   ANTHROPIC_MODEL: z.string().min(1).default('claude-sonnet-4-5'),
   MATCH_MIN_CONFIDENCE: z
     .string()
@@ -113,7 +115,9 @@ const EnvSchema = z.object({
     .string()
     .optional()
     .transform((v) => (v && v.trim() !== '' ? v.trim() : undefined))
-    .refine((v) => v === undefined || existsSync(v), { message: 'the path of an existing PEM private-key file' }),
+    .refine((v) => v === undefined || existsSync(v), {
+      message: 'the path of an existing PEM private-key file',
+    }),
   PUSHOVER_USER_KEY: optionalSecret,
   PUSHOVER_API_TOKEN: optionalSecret,
   INITIAL_BANKROLL: usd.default(500_000_000),
@@ -178,7 +182,11 @@ export interface Config {
     readonly retentionHistoryDays: number;
     readonly historySampleMs: number;
   };
-  readonly anthropic: { readonly apiKey: string | undefined; readonly baseUrl: string | undefined; readonly model: string };
+  readonly anthropic: {
+    readonly apiKey: string | undefined;
+    readonly baseUrl: string | undefined;
+    readonly model: string;
+  };
   readonly matchMinConfidence: number;
   readonly polymarket: {
     readonly apiKey: string | undefined;
@@ -206,7 +214,11 @@ export interface Config {
   /** True unless PAPER_TRADING=false; live trading also needs the --live flag. */
   readonly paperTrading: boolean;
   readonly logLevel: Env['LOG_LEVEL'];
-  readonly dashboard: { readonly host: string; readonly port: number; readonly controlToken: string | undefined };
+  readonly dashboard: {
+    readonly host: string;
+    readonly port: number;
+    readonly controlToken: string | undefined;
+  };
 }
 
 export class ConfigError extends Error {
@@ -255,7 +267,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       const what = issue.message.replace(/^Invalid (input|option): /, '').replace(/^expected /, '');
       return `  ${key}=${shown}: expected ${what}`;
     });
-    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}\nFix these in the environment or .env.`);
+    throw new ConfigError(
+      `Invalid configuration:\n${lines.join('\n')}\nFix these in the environment or .env.`,
+    );
   }
   const e = parsed.data;
   return deepFreeze<Config>({

@@ -19,7 +19,12 @@ function ceilDiv(n: bigint, d: bigint): bigint {
 }
 
 /** Fee in micro-dollars for trading `shares` at `price` under `schedule`. */
-export function tradeFee(schedule: FeeSchedule, price: Price, shares: Qty, liquidity: Liquidity = 'taker'): Money {
+export function tradeFee(
+  schedule: FeeSchedule,
+  price: Price,
+  shares: Qty,
+  liquidity: Liquidity = 'taker',
+): Money {
   if (shares <= 0) return 0;
   switch (schedule.kind) {
     case 'none':
@@ -54,6 +59,12 @@ export function tradeFee(schedule: FeeSchedule, price: Price, shares: Qty, liqui
   }
 }
 
-export const POLYMARKET_NO_FEES: FeeSchedule = { kind: 'polymarket', rate: 0, exponent: 1, takerOnly: true, rebateRate: 0 };
+export const POLYMARKET_NO_FEES: FeeSchedule = {
+  kind: 'polymarket',
+  rate: 0,
+  exponent: 1,
+  takerOnly: true,
+  rebateRate: 0,
+};
 export const KALSHI_STANDARD_FEES: FeeSchedule = { kind: 'kalshi', takerCoeff: 70_000, makerCoeff: 0 };
 export const KALSHI_MAKER_FEES: FeeSchedule = { kind: 'kalshi', takerCoeff: 70_000, makerCoeff: 17_500 };

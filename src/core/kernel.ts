@@ -20,10 +20,17 @@ export interface KernelOptions {
   readonly instance?: string;
 }
 
-export async function createBus(config: Config, transport: 'inproc' | 'redis', instance: string, log: Logger): Promise<Bus> {
+export async function createBus(
+  config: Config,
+  transport: 'inproc' | 'redis',
+  instance: string,
+  log: Logger,
+): Promise<Bus> {
   if (transport === 'inproc') return createInProcBus({ name: instance });
   if (!config.redisUrl) {
-    throw new Error('REDIS_URL is not set: the Redis transport needs it (e.g. REDIS_URL=redis://127.0.0.1:6379)');
+    throw new Error(
+      'REDIS_URL is not set: the Redis transport needs it (e.g. REDIS_URL=redis://127.0.0.1:6379)',
+    );
   }
   const { createRedisBus } = await import('./bus/redis.ts');
   return createRedisBus({

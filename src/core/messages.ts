@@ -294,7 +294,14 @@ export const RiskDecisionSchema = z.object({
 });
 export type RiskDecision = DeepReadonly<z.infer<typeof RiskDecisionSchema>>;
 
-export const OrderStatusSchema = z.enum(['new', 'partially_filled', 'filled', 'cancelled', 'rejected', 'expired']);
+export const OrderStatusSchema = z.enum([
+  'new',
+  'partially_filled',
+  'filled',
+  'cancelled',
+  'rejected',
+  'expired',
+]);
 export type OrderStatus = z.infer<typeof OrderStatusSchema>;
 
 export const OrderSchema = z.object({

@@ -57,7 +57,7 @@ export class BookSide {
     const i = this.find(price);
     const next = (i >= 0 ? this.sizes[i]! : 0) + delta;
     this.set(price, next);
-    return next > 0 ? next : 0;
+    return Math.max(next, 0);
   }
 
   sizeAt(price: number): number {

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { KALSHI_MAKER_FEES, KALSHI_STANDARD_FEES, tradeFee } from '../../src/core/fees.ts';
 import type { FeeSchedule } from '../../src/core/messages.ts';
 
-const pm = (rate: number): FeeSchedule => ({ kind: 'polymarket', rate, exponent: 1, takerOnly: true, rebateRate: 250_000 });
+const pm = (rate: number): FeeSchedule => ({
+  kind: 'polymarket',
+  rate,
+  exponent: 1,
+  takerOnly: true,
+  rebateRate: 250_000,
+});
 
 describe('fees', () => {
   it('Polymarket: shares × rate × p × (1 − p), taker only, 5 decimals', () => {

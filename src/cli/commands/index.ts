@@ -2,13 +2,13 @@ import type { Command } from 'commander';
 import { registerAgentCommand } from './agent.ts';
 import { registerBacktestCommand } from './backtest.ts';
 import { registerControlCommands } from './control.ts';
-import { registerStatusCommand } from './status.ts';
 import { registerDbCommand } from './db.ts';
 import { registerMatchesCommand } from './matches.ts';
 import { registerRecordCommand } from './record.ts';
 import { registerReplayCommand } from './replay.ts';
 import { registerRunCommand } from './run.ts';
 import { registerSimulateCommand } from './simulate.ts';
+import { registerStatusCommand } from './status.ts';
 
 /** Every `pm-arb` subcommand, in the order `--help` lists them. Add one line per command. */
 export function registerCommands(program: Command): void {
