@@ -6,6 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { newReadStats, readCapture } from '../../src/capture/reader.ts';
 import { replay } from '../../src/capture/replay.ts';
 import { SimClock } from '../../src/core/clock.ts';
+import { openDb } from '../../src/store/db.ts';
+import { migrate } from '../../src/store/migrations.ts';
+import { readSystemState, writeSystemState } from '../../src/store/system-state.ts';
 import { createDecoders } from '../../src/venues/registry.ts';
 
 const BIN = resolve('bin/pm-arb.js');
@@ -19,9 +22,9 @@ interface Proc {
 }
 
 /** Spawns the CLI; sends SIGINT once stderr matches `interruptOn` (if given). */
-function run(args: string[], interruptOn?: RegExp): Promise<Proc> {
+function run(args: string[], interruptOn?: RegExp, extraEnv: Record<string, string> = {}): Promise<Proc> {
   return new Promise((done, fail) => {
-    const env = { ...process.env, LOG_LEVEL: 'silent', DATA_DIR: join(dir, 'data') };
+    const env = { ...process.env, LOG_LEVEL: 'silent', DATA_DIR: join(dir, 'data'), ...extraEnv };
     const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
@@ -63,6 +66,34 @@ describe('pm-arb run', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/SIGINT received, stopping agents/);
     expect(r.stderr).toMatch(/pm-arb run: stopped/);
+  });
+
+  it('restores from the store after a restart: a halt in force comes back', async () => {
+    const dataDir = join(dir, 'restore-data');
+    const db = await openDb({ dataDir: join(dataDir, 'pglite') });
+    await migrate(db);
+    await writeSystemState(db, { halted: true, haltReason: 'operator test', haltedBy: 'test', haltedAt: 1 });
+    await db.close();
+    const r = await run(['run', '--duration', '2s'], undefined, { DATA_DIR: dataDir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/store PGlite \([^)]*restore-data\) \(restored 0 fills, HALTED\)/);
+    const after = await openDb({ dataDir: join(dataDir, 'pglite') });
+    const state = await readSystemState(after);
+    await after.close();
+    expect(state.halted).toBe(true);
+    expect(state.haltReason).toBe('operator test');
+  });
+
+  it('refuses live trading unless asked twice, and even then in this version', async () => {
+    const once = await run(['run', '--live']);
+    expect(once.code).toBe(2);
+    expect(once.stderr).toMatch(/--live also needs PAPER_TRADING=false/);
+    const config = await run(['run'], undefined, { PAPER_TRADING: 'false' });
+    expect(config.code).toBe(2);
+    expect(config.stderr).toMatch(/PAPER_TRADING=false also needs --live/);
+    const twice = await run(['run', '--live'], undefined, { PAPER_TRADING: 'false' });
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toMatch(/live execution is not available in this version/);
   });
 
   it('rejects a bad --feeds value with a usage error', async () => {
