@@ -10,20 +10,27 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+function fullName(c: Command): string {
+  const names: string[] = [];
+  for (let x: Command | null = c; x?.parent; x = x.parent) names.unshift(x.name());
+  return names.join(' ');
+}
+
 export function buildProgram(): Command {
   const program = new Command();
   program
     .name('pm-arb')
     .description(
-      'Prediction-market arbitrage agents: watch Polymarket and Kalshi, match markets, find and trade arbitrage\n' +
+      'Prediction-market arbitrage agents: watch Polymarket and Kalshi, match markets, find and trade arbitrage ' +
         'under a risk guardian. Paper trading unless live is asked for twice (PAPER_TRADING=false and --live).',
     )
-    .showHelpAfterError('(run with --help for usage)')
+    .showHelpAfterError(true)
     .exitOverride();
   registerCommands(program);
   program.commands.forEach(function walk(c: Command): void {
     c.exitOverride();
-    c.showHelpAfterError('(run with --help for usage)');
+    // after a usage error, print that command's usage (not the whole manual)
+    c.showHelpAfterError(`usage: pm-arb ${fullName(c)} ${c.usage()}\n(run with --help for details)`);
     c.commands.forEach(walk);
   });
   return program;
