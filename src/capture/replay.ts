@@ -35,6 +35,12 @@ export interface ReplayOptions {
   readonly publish: Bus | ((event: FeedEvent) => void);
   /** Await bus.idle() every this many frames (default 256; only with a bus). */
   readonly idleEvery?: number;
+  /**
+   * Await bus.idle() before the clock moves forward (only with a bus): every event is handled completely, at
+   * the time it happened, before a later frame is seen. What a backtest needs: agents read the clock, so
+   * letting frames run ahead of their handling would age books and shift detection and fill times.
+   */
+  readonly settleBeforeAdvance?: boolean;
   readonly onProgress?: (p: ReplayProgress) => void;
   /** Frames between progress callbacks (default 100,000). */
   readonly progressEvery?: number;
@@ -86,6 +92,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
   };
   let sinceIdle = 0;
   let sinceProgress = 0;
+  const settle = opts.settleBeforeAdvance === true;
   const step = (frame: RawFrame): void => {
     if (result.firstTs === undefined) result.firstTs = frame.ts;
     result.lastTs = frame.ts;
@@ -103,18 +110,15 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
     }
   };
   outer: for await (const item of opts.frames) {
-    if (isBatch(item)) {
-      for (const frame of item) {
-        if (opts.signal?.aborted) break outer;
-        step(frame);
-        if (bus && ++sinceIdle >= idleEvery) {
-          sinceIdle = 0;
-          await bus.idle();
-        }
+    const batch: readonly RawFrame[] = isBatch(item) ? item : [item];
+    for (const frame of batch) {
+      if (opts.signal?.aborted) break outer;
+      // settle: the bus drains before the clock moves (frames of the same instant are not separated)
+      if (bus && settle && frame.ts > clock.now()) {
+        sinceIdle = 0;
+        await bus.idle();
       }
-    } else {
-      if (opts.signal?.aborted) break;
-      step(item);
+      step(frame);
       if (bus && ++sinceIdle >= idleEvery) {
         sinceIdle = 0;
         await bus.idle();

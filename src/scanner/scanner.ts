@@ -49,6 +49,23 @@ export interface ScannerOptions {
   /** oracle_lag: price must be this far inside fair before it is taken (model margin; default 0.02). */
   readonly oracleMargin?: Price;
   readonly vol?: VolEstimatorOptions;
+  /**
+   * Re-publish an unchanged opportunity only once its previous emission has expired (default true). An
+   * opportunity is the same when its kind and legs (venue, token, side) are; it is unchanged when every leg's
+   * limit price, the share count and the edge are equal to the last emission's. Updates that change none of
+   * these (a tick that leaves the stated edge where it was, a book update deeper than the sized levels, the
+   * other side of the book moving) then publish nothing: downstream already holds that opportunity, valid
+   * until its expiresAt. Any change, or the expiry, publishes it again with a new id.
+   */
+  readonly dedupe?: boolean;
+}
+
+/** What was last published for an opportunity key (see ScannerOptions.dedupe). */
+interface Emitted {
+  expiresAt: number;
+  shares: Qty;
+  edge: Money;
+  limits: Price[];
 }
 
 interface LinkEntry {
@@ -112,10 +129,12 @@ export class Scanner {
   };
   private readonly groups = new Map<string, Set<MarketState>>();
   private readonly assets = new Map<string, AssetState>();
+  /** last emission per opportunity key (kind + legs), for dedupe */
+  private readonly emitted = new Map<string, Emitted>();
   /** `now` of the update being processed */
   private t = 0;
   /** counters for the heartbeat */
-  readonly stats = { books: 0, ticks: 0, opportunities: 0, skippedStale: 0 };
+  readonly stats = { books: 0, ticks: 0, opportunities: 0, skippedStale: 0, unchanged: 0 };
 
   constructor(opts: ScannerOptions) {
     this.o = {
@@ -124,6 +143,7 @@ export class Scanner {
       minEdge: 1,
       oracleMargin: 20_000,
       vol: {},
+      dedupe: true,
       ...opts,
     };
   }
@@ -403,7 +423,7 @@ export class Scanner {
       const sized = sizeBundle(legs, value - margin, this.o.maxShares);
       if (!sized) continue;
       const atFair = evaluateBundle(legs, value, sized.shares);
-      if (!atFair) continue;
+      if (!atFair || !this.accept('oracle_lag', legs, atFair)) continue;
       const stamps = [
         this.stamp(book),
         {
@@ -436,7 +456,7 @@ export class Scanner {
     note: string,
   ): Opportunity[] | undefined {
     const sized = sizeBundle(legs, settle, this.o.maxShares);
-    if (!sized) return out;
+    if (!sized || !this.accept(kind, legs, sized)) return out;
     return this.push(
       kind,
       legs,
@@ -448,6 +468,19 @@ export class Scanner {
     );
   }
 
+  /** Whether a sized bundle is published: edge and minimum sizes met, and not an unchanged repeat (dedupe). */
+  private accept(kind: OpportunityType, legs: readonly LegInput[], f: BundleFill): boolean {
+    if (f.edge < this.o.minEdge) return false;
+    // every leg must meet its market's minimum order size
+    for (const l of legs) if (f.shares < l.minSize) return false;
+    if (this.o.dedupe && this.unchanged(kind, legs, f, this.t)) {
+      this.stats.unchanged++;
+      return false;
+    }
+    return true;
+  }
+
+  /** Builds the opportunity; the caller has checked it with accept(). */
   private push(
     kind: OpportunityType,
     legs: readonly LegInput[],
@@ -457,11 +490,8 @@ export class Scanner {
     note: string,
     strength: number | undefined,
   ): Opportunity[] | undefined {
-    if (f.edge < this.o.minEdge) return out;
-    // every leg must meet its market's minimum order size
     let minShares = 0;
     for (const l of legs) minShares = Math.max(minShares, l.minSize);
-    if (f.shares < minShares) return out;
     const now = this.t;
     const bps = edgeBps(f.edge, f.capital);
     const list = out ?? [];
@@ -490,6 +520,34 @@ export class Scanner {
       minShares,
     });
     return list;
+  }
+
+  /** True when the same opportunity was published unchanged and has not expired; else records this one. */
+  private unchanged(kind: OpportunityType, legs: readonly LegInput[], f: BundleFill, now: number): boolean {
+    let key: string = kind;
+    for (let i = 0; i < legs.length; i++) {
+      const l = legs[i]!;
+      key += `|${l.venue}|${l.tokenId}|${l.side}`;
+    }
+    const last = this.emitted.get(key);
+    if (last && now < last.expiresAt && last.shares === f.shares && last.edge === f.edge) {
+      let same = true;
+      for (let i = 0; i < f.legs.length; i++) {
+        if (last.limits[i] !== f.legs[i]!.limit) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return true;
+    }
+    const limits = f.legs.map((x) => x.limit);
+    if (last) {
+      last.expiresAt = now + this.o.ttlMs;
+      last.shares = f.shares;
+      last.edge = f.edge;
+      last.limits = limits;
+    } else this.emitted.set(key, { expiresAt: now + this.o.ttlMs, shares: f.shares, edge: f.edge, limits });
+    return false;
   }
 
   private leg(m: Market, tokenId: string, side: 'buy' | 'sell', b: OrderBook): LegInput {
