@@ -37,10 +37,15 @@ export async function run(ctx: BenchContext): Promise<void> {
     await simulate(capture, minutes);
     const config = { ...loadConfig({}), logLevel: 'silent' as const };
     const full: number[] = [];
+    const cpu: number[] = [];
     let last: Awaited<ReturnType<typeof runBacktest>> | undefined;
     for (let i = 0; i < runs; i++) {
+      const c0 = process.cpuUsage();
       last = await runBacktest({ capturePath: capture, seed: 1, config });
+      const c = process.cpuUsage(c0);
       full.push(last.timing.eventsPerSec);
+      // per CPU-second of the process (all its threads, GC included): steadier on the shared 2-core machine
+      cpu.push(last.events.total / ((c.user + c.system) / 1e6));
     }
     const trading: number[] = [];
     for (let i = 0; i < runs; i++) {
@@ -55,12 +60,14 @@ export async function run(ctx: BenchContext): Promise<void> {
     const r = last!;
     ctx.log(
       `${r.events.total} events (${r.events.frames} frames, ${r.events.rejected} rejected), ${r.opportunities.total} opportunities, ` +
-        `${r.requests} requests, ${r.fills.total} fills; runs ${full.map((v) => Math.round(v)).join(', ')} events/s`,
+        `${r.requests} requests, ${r.fills.total} fills; runs ${full.map((v) => Math.round(v)).join(', ')} events/s, ` +
+        `${cpu.map((v) => Math.round(v)).join(', ')} events per CPU-second`,
     );
     ctx.record(
       'backtest.events_s',
       median(full),
-      `median of ${runs} runs; ${minutes}-min simulated capture (${r.events.total} events, seed 11), whole pipeline incl. ` +
+      `median of ${runs} runs (wall clock; per CPU-second of the process: ${Math.round(median(cpu))}); ` +
+        `${minutes}-min simulated capture (${r.events.total} events, seed 11), whole pipeline incl. ` +
         `capture parsing; trading side alone (guardian+executor+allocator+collector): ${Math.round(median(trading))} events/s`,
     );
   } finally {

@@ -76,11 +76,14 @@ export async function* readCaptureBatches(
   const keep = opts.keepBad ?? 20;
   const decoder = new StringDecoder('utf8');
   let rest = '';
-  const stream = createReadStream(path, { highWaterMark: opts.highWaterMark ?? 1 << 20 });
+  // 64 KiB chunks (~100 frames): the frames of a chunk die young, in the scavenger, where 1 MiB batches of
+  // parsed objects outlived it and were promoted (measured: fewer CPU-seconds per frame, mostly GC)
+  const stream = createReadStream(path, { highWaterMark: opts.highWaterMark ?? 1 << 16 });
   const handle = (text: string, out: RawFrame[]): void => {
     stats.lines++;
-    const t = text.endsWith('\r') ? text.slice(0, -1) : text;
-    if (t.length === 0 || t.trim() === '') return;
+    const t = text.charCodeAt(text.length - 1) === 13 ? text.slice(0, -1) : text;
+    // a frame line starts with '{': only other lines need the blank test
+    if (t.charCodeAt(0) !== 123 && t.trim() === '') return;
     const f = parseCaptureLine(t);
     if ('error' in f) {
       stats.bad++;

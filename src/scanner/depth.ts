@@ -135,7 +135,8 @@ export function sizeBundle(
   depth -= depth % LOT;
   if (depth <= 0) return undefined;
   // union of cumulative boundaries (floored to whole shares), up to the common depth
-  const bounds: number[] = [];
+  const bounds = scratchBounds;
+  bounds.length = 0;
   for (const leg of legs) {
     let c = 0;
     const n = Math.min(leg.levels.length, MAX_LEVELS);
@@ -151,10 +152,21 @@ export function sizeBundle(
   // Walk the boundaries with one cursor per leg: fully taken levels are priced once, only the level in
   // progress is re-priced at each boundary (the same per-level fills as fillLeg, so results are identical).
   const k = legs.length;
-  const lvl = new Array<number>(k).fill(0); // index of the level in progress
-  const before = new Array<number>(k).fill(0); // shares in the levels before it
-  const doneNot = new Array<number>(k).fill(0);
-  const doneFee = new Array<number>(k).fill(0);
+  if (scratchLvl.length < k) {
+    scratchLvl = new Float64Array(k * 2);
+    scratchBefore = new Float64Array(k * 2);
+    scratchNot = new Float64Array(k * 2);
+    scratchFee = new Float64Array(k * 2);
+  }
+  // per-leg cursors in reused scratch arrays (sizeBundle is synchronous and not re-entrant)
+  const lvl = scratchLvl; // index of the level in progress
+  const before = scratchBefore; // shares in the levels before it
+  const doneNot = scratchNot;
+  const doneFee = scratchFee;
+  lvl.fill(0, 0, k);
+  before.fill(0, 0, k);
+  doneNot.fill(0, 0, k);
+  doneFee.fill(0, 0, k);
   let best: BundleFill | undefined;
   let prevEdge = 0;
   let prev = 0;
@@ -220,6 +232,30 @@ export function sizeBundle(
   }
   return best;
 }
+
+/**
+ * The same fill valued at another settlement per share: exactly evaluateBundle(legs, settlePerShare, f.shares)
+ * for the legs `f` was sized on (the fills do not depend on the settlement), without walking the book again.
+ */
+export function resettle(f: BundleFill, settlePerShare: Price): BundleFill {
+  const settle = mulDiv(settlePerShare, f.shares, MICRO, 'floor');
+  const buy = f.cost - f.fees;
+  return {
+    shares: f.shares,
+    legs: f.legs,
+    cost: f.cost,
+    fees: f.fees,
+    proceeds: f.proceeds,
+    capital: f.cost + (settle < 0 ? -settle : 0),
+    edge: f.proceeds - buy - f.fees + settle,
+  };
+}
+
+let scratchLvl = new Float64Array(8);
+let scratchBefore = new Float64Array(8);
+let scratchNot = new Float64Array(8);
+let scratchFee = new Float64Array(8);
+const scratchBounds: number[] = [];
 
 /** Edge in basis points of the capital committed (BundleFill.capital). */
 export function edgeBps(edge: Money, capital: Money): number {

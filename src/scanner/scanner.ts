@@ -32,7 +32,7 @@ import {
   oracleKey,
 } from '../core/messages.ts';
 import { MICRO, type Money, type Price, type Qty } from '../core/money.ts';
-import { type BundleFill, edgeBps, evaluateBundle, type LegInput, sizeBundle } from './depth.ts';
+import { type BundleFill, edgeBps, type LegInput, resettle, sizeBundle } from './depth.ts';
 import { EwmaVol, fairPrice, type VolEstimatorOptions } from './fair.ts';
 
 export interface ScannerOptions {
@@ -422,8 +422,9 @@ export class Scanner {
       const legs = [this.leg(m, token, 'buy', book)];
       const sized = sizeBundle(legs, value - margin, this.o.maxShares);
       if (!sized) continue;
-      const atFair = evaluateBundle(legs, value, sized.shares);
-      if (!atFair || !this.accept('oracle_lag', legs, atFair)) continue;
+      // the same fills valued at fair (evaluateBundle at sized.shares, without walking the book again)
+      const atFair = resettle(sized, value);
+      if (!this.accept('oracle_lag', legs, atFair)) continue;
       const stamps = [
         this.stamp(book),
         {
