@@ -305,8 +305,9 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestReport
         clock,
         decoders,
         publish: bus,
-        // every event handled at its own time before the clock moves on (as the agents would live)
-        settleBeforeAdvance: true,
+        // every frame handled completely, at its own time, before the next one (as the agents would live);
+        // this also makes the report independent of how the reader chunks the file
+        settleEachFrame: true,
         progressEvery: 20_000,
         onProgress: (p) => {
           if (!opts.onProgress) return;

@@ -36,11 +36,12 @@ export interface ReplayOptions {
   /** Await bus.idle() every this many frames (default 256; only with a bus). */
   readonly idleEvery?: number;
   /**
-   * Await bus.idle() before the clock moves forward (only with a bus): every event is handled completely, at
-   * the time it happened, before a later frame is seen. What a backtest needs: agents read the clock, so
-   * letting frames run ahead of their handling would age books and shift detection and fill times.
+   * Await bus.idle() before each frame (only with a bus): every event is handled completely, at the time it
+   * happened, before the next frame is decoded or the clock moves. What a backtest needs: agents read the clock,
+   * so frames running ahead of their handling would age books and shift detection and fill times, and the
+   * interleaving of agents would depend on where the reader's chunks happen to end.
    */
-  readonly settleBeforeAdvance?: boolean;
+  readonly settleEachFrame?: boolean;
   readonly onProgress?: (p: ReplayProgress) => void;
   /** Frames between progress callbacks (default 100,000). */
   readonly progressEvery?: number;
@@ -92,7 +93,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
   };
   let sinceIdle = 0;
   let sinceProgress = 0;
-  const settle = opts.settleBeforeAdvance === true;
+  const settle = opts.settleEachFrame === true;
   const step = (frame: RawFrame): void => {
     if (result.firstTs === undefined) result.firstTs = frame.ts;
     result.lastTs = frame.ts;
@@ -113,8 +114,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
     const batch: readonly RawFrame[] = isBatch(item) ? item : [item];
     for (const frame of batch) {
       if (opts.signal?.aborted) break outer;
-      // settle: the bus drains before the clock moves (frames of the same instant are not separated)
-      if (bus && settle && frame.ts > clock.now()) {
+      if (bus && settle) {
         sinceIdle = 0;
         await bus.idle();
       }

@@ -93,6 +93,17 @@ interface MarketState {
   groupKey: string | undefined;
   /** up/down reference open price seen from the oracle at the window start (1e-8) */
   refOpen: number | undefined;
+  /** oracle_lag's legs (and dedupe key) per side, reused while the book and market objects stay the same */
+  lagYes: LagLeg | undefined;
+  lagNo: LagLeg | undefined;
+}
+
+interface LagLeg {
+  readonly book: OrderBook;
+  readonly market: Market;
+  readonly token: string;
+  readonly legs: LegInput[];
+  readonly key: string;
 }
 
 interface SourceState {
@@ -419,12 +430,20 @@ export class Scanner {
       const book = side === 0 ? yesBook : noBook;
       const value = side === 0 ? fair : MICRO - fair;
       if (!token || !book || bestAsk(book) >= value - margin) continue;
-      const legs = [this.leg(m, token, 'buy', book)];
+      // ticks re-price the same books: their legs are built once per book
+      let lag = side === 0 ? st.lagYes : st.lagNo;
+      if (!lag || lag.book !== book || lag.market !== m || lag.token !== token) {
+        const legs = [this.leg(m, token, 'buy', book)];
+        lag = { book, market: m, token, legs, key: this.keyOf('oracle_lag', legs) };
+        if (side === 0) st.lagYes = lag;
+        else st.lagNo = lag;
+      }
+      const legs = lag.legs;
       const sized = sizeBundle(legs, value - margin, this.o.maxShares);
       if (!sized) continue;
       // the same fills valued at fair (evaluateBundle at sized.shares, without walking the book again)
       const atFair = resettle(sized, value);
-      if (!this.accept('oracle_lag', legs, atFair)) continue;
+      if (!this.accept('oracle_lag', legs, atFair, lag.key)) continue;
       const stamps = [
         this.stamp(book),
         {
@@ -470,11 +489,11 @@ export class Scanner {
   }
 
   /** Whether a sized bundle is published: edge and minimum sizes met, and not an unchanged repeat (dedupe). */
-  private accept(kind: OpportunityType, legs: readonly LegInput[], f: BundleFill): boolean {
+  private accept(kind: OpportunityType, legs: readonly LegInput[], f: BundleFill, key?: string): boolean {
     if (f.edge < this.o.minEdge) return false;
     // every leg must meet its market's minimum order size
     for (const l of legs) if (f.shares < l.minSize) return false;
-    if (this.o.dedupe && this.unchanged(kind, legs, f, this.t)) {
+    if (this.o.dedupe && this.unchanged(key ?? this.keyOf(kind, legs), f, this.t)) {
       this.stats.unchanged++;
       return false;
     }
@@ -524,12 +543,16 @@ export class Scanner {
   }
 
   /** True when the same opportunity was published unchanged and has not expired; else records this one. */
-  private unchanged(kind: OpportunityType, legs: readonly LegInput[], f: BundleFill, now: number): boolean {
+  private keyOf(kind: OpportunityType, legs: readonly LegInput[]): string {
     let key: string = kind;
     for (let i = 0; i < legs.length; i++) {
       const l = legs[i]!;
       key += `|${l.venue}|${l.tokenId}|${l.side}`;
     }
+    return key;
+  }
+
+  private unchanged(key: string, f: BundleFill, now: number): boolean {
     const last = this.emitted.get(key);
     if (last && now < last.expiresAt && last.shares === f.shares && last.edge === f.edge) {
       let same = true;
@@ -620,6 +643,8 @@ export class Scanner {
         group: undefined,
         groupKey: undefined,
         refOpen: undefined,
+        lagYes: undefined,
+        lagNo: undefined,
       };
       this.markets.set(key, st);
     }
