@@ -97,6 +97,32 @@ describe('replay', () => {
     expect(clock.now()).toBe(T0 + 60);
   });
 
+  it('settleEachFrame: every event is handled at its frame time, whatever the batching', async () => {
+    const run = async (batches: RawFrame[][], settleEachFrame: boolean): Promise<[number, number][]> => {
+      const bus = createInProcBus({ name: 't' });
+      const clock = new SimClock();
+      const handled: [number, number][] = [];
+      for (const v of ['polymarket', 'kalshi'] as const) {
+        bus.subscribe(channels.books(v), { group: 'test' }, (m) => {
+          handled.push([m.body.receiveTime, clock.now()]);
+        });
+      }
+      await replay({ frames: batches, clock, decoders: createDecoders(), publish: bus, settleEachFrame });
+      await bus.close();
+      return handled;
+    };
+    const frames = capture();
+    const one = await run([frames], true);
+    const split = await run([frames.slice(0, 3), frames.slice(3, 4), frames.slice(4)], true);
+    expect(one.length).toBeGreaterThanOrEqual(4);
+    // handled at the time the frame arrived (books are stamped with the frame's clock time)
+    for (const [received, at] of one) expect(at).toBe(received);
+    expect(split).toEqual(one);
+    // without it, a batch is decoded ahead of its handling: the clock has moved on by the time books arrive
+    const ahead = await run([frames], false);
+    expect(ahead.some(([received, at]) => at > received)).toBe(true);
+  });
+
   it('advances the simulated clock to each frame, firing due timers before the frame is decoded', async () => {
     const clock = new SimClock(T0 - 1000);
     const order: string[] = [];
