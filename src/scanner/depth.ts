@@ -148,12 +148,13 @@ export function sizeBundle(
     }
   }
   bounds.push(depth);
-  bounds.sort((x, y) => x - y);
+  // one leg's boundaries are already in order (cumulative sums, then the depth above them all)
+  if (legs.length > 1) bounds.sort((x, y) => x - y);
   // Walk the boundaries with one cursor per leg: fully taken levels are priced once, only the level in
   // progress is re-priced at each boundary (the same per-level fills as fillLeg, so results are identical).
   const k = legs.length;
   if (scratchLvl.length < k) {
-    scratchLvl = new Float64Array(k * 2);
+    scratchLvl = new Int32Array(k * 2);
     scratchBefore = new Float64Array(k * 2);
     scratchNot = new Float64Array(k * 2);
     scratchFee = new Float64Array(k * 2);
@@ -251,7 +252,7 @@ export function resettle(f: BundleFill, settlePerShare: Price): BundleFill {
   };
 }
 
-let scratchLvl = new Float64Array(8);
+let scratchLvl = new Int32Array(8);
 let scratchBefore = new Float64Array(8);
 let scratchNot = new Float64Array(8);
 let scratchFee = new Float64Array(8);

@@ -140,6 +140,8 @@ export class Scanner {
   };
   private readonly groups = new Map<string, Set<MarketState>>();
   private readonly assets = new Map<string, AssetState>();
+  /** tick symbol → its asset (assetOf once per symbol, not per tick) */
+  private readonly bySymbol = new Map<string, AssetState>();
   /** last emission per opportunity key (kind + legs), for dedupe */
   private readonly emitted = new Map<string, Emitted>();
   /** `now` of the update being processed */
@@ -248,7 +250,11 @@ export class Scanner {
   onTick(tick: OracleTick): readonly Opportunity[] {
     this.stats.ticks++;
     this.t = this.o.now();
-    const a = this.asset(assetOf(tick.symbol));
+    let a = this.bySymbol.get(tick.symbol);
+    if (!a) {
+      a = this.asset(assetOf(tick.symbol));
+      this.bySymbol.set(tick.symbol, a);
+    }
     const t = tick.eventTime ?? tick.receiveTime;
     let src = a.sources.get(tick.source);
     if (!src) {
