@@ -18,6 +18,10 @@
  *   buy NO(A) + NO(B) — at least one pays. The stated edge is the guaranteed minimum.
  * - oracle_lag: fair value from spot (fair.ts) against the book: buy YES while ask + fee < fair − margin, or
  *   NO while ask + fee < (1 − fair) − margin; the stated edge is the expected value at the fair price.
+ *
+ * Dedupe (ScannerOptions.dedupe, on by default): an opportunity (kind + legs) is published again only when a leg's
+ * limit price, the share count or the edge changed since its last emission, or that emission has expired. An
+ * update that changes none of them publishes nothing: downstream still holds the same opportunity.
  */
 import type { IdGen } from '../core/agent.ts';
 import {
