@@ -10,6 +10,7 @@
  */
 import { createIds } from '../src/core/agent.ts';
 import type { FeeSchedule, Market, MarketLink, OracleLink, OrderBook, Venue } from '../src/core/messages.ts';
+import { mulberry32 } from '../src/core/prng.ts';
 import { Scanner } from '../src/scanner/scanner.ts';
 import { type BenchContext, median, nowNs, repeat } from './harness.ts';
 
@@ -22,17 +23,7 @@ const PM: FeeSchedule = {
 };
 const KX: FeeSchedule = { kind: 'kalshi', takerCoeff: 70_000, makerCoeff: 0 };
 
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 function market(i: number): Market {
   const venue: Venue = i % 2 === 0 ? 'polymarket' : 'kalshi';

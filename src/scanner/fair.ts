@@ -10,20 +10,11 @@
  * micro-dollars and clamped to [0.001, 0.999] so the model never claims certainty.
  */
 import { MICRO, type Price } from '../core/money.ts';
+import { normCdf } from '../core/normal.ts';
 
 export const MS_PER_YEAR = 365.25 * 24 * 3600 * 1000;
 
-/** Standard normal CDF (Abramowitz–Stegun 7.1.26 via erf; |error| < 1.5e-7). */
-export function normCdf(x: number): number {
-  const z = Math.abs(x) / Math.SQRT2;
-  const t = 1 / (1 + 0.3275911 * z);
-  const y =
-    1 -
-    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
-      t *
-      Math.exp(-z * z);
-  return x >= 0 ? 0.5 * (1 + y) : 0.5 * (1 - y);
-}
+export { normCdf };
 
 /** P(S_T > K) under the lognormal model; spot and strike in any common unit, sigma annualized, tau in ms. */
 export function probAbove(spot: number, strike: number, sigmaAnnual: number, tauMs: number): number {

@@ -7,6 +7,7 @@
  * readonly by type, so no copy is made.
  */
 import { type Channel, channels, type DeadLetter } from '../channels.ts';
+import { Fifo } from './fifo.ts';
 import {
   type Bus,
   type BusStats,
@@ -43,37 +44,6 @@ interface PendingEntry {
   deadline: number;
 }
 
-class Queue<T> {
-  private items: T[] = [];
-  private head = 0;
-  get length(): number {
-    return this.items.length - this.head;
-  }
-  push(v: T): void {
-    this.items.push(v);
-  }
-  unshift(v: T): void {
-    if (this.head > 0) this.items[--this.head] = v;
-    else this.items.unshift(v);
-  }
-  shift(): T | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const v = this.items[this.head];
-    this.items[this.head++] = undefined as T;
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return v;
-  }
-  drainAll(): T[] {
-    const out = this.items.slice(this.head);
-    this.items = [];
-    this.head = 0;
-    return out;
-  }
-}
-
 interface Consumer {
   name: string;
   group: Group;
@@ -81,7 +51,7 @@ interface Consumer {
   manual: boolean;
   maxAttempts: number;
   visibilityMs: number;
-  queue: Queue<Item>;
+  queue: Fifo<Item>;
   scheduled: boolean;
   running: boolean;
   paused: boolean;
@@ -167,7 +137,7 @@ export class InProcBus implements Bus {
       manual: opts.ack === 'manual',
       maxAttempts: opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
       visibilityMs: opts.visibilityTimeoutMs ?? DEFAULT_VISIBILITY_TIMEOUT_MS,
-      queue: new Queue(),
+      queue: new Fifo(),
       scheduled: false,
       running: false,
       paused: false,

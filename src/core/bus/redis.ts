@@ -21,6 +21,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { type Channel, channels, type DeadLetter } from '../channels.ts';
 import type { Logger } from '../log.ts';
+import { Fifo } from './fifo.ts';
 import { bulk, encodeCommand, RespBuffer, RespWriter } from './redis-writer.ts';
 import {
   type Bus,
@@ -533,41 +534,6 @@ function decode(channel: Channel<unknown>, fields: string[] | null, fallbackId =
     return { ok: false, id, raw: json, error: `failed validation for ${channel.name}: ${issues}` };
   }
   return { ok: true, id, body: r.data };
-}
-
-class Fifo<T> {
-  private items: T[] = [];
-  private head = 0;
-  get length(): number {
-    return this.items.length - this.head;
-  }
-  push(v: T): void {
-    this.items.push(v);
-  }
-  unshift(v: T): void {
-    if (this.head > 0) this.items[--this.head] = v;
-    else this.items.unshift(v);
-  }
-  shift(): T | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const v = this.items[this.head]!;
-    this.items[this.head++] = undefined as T;
-    if (this.head === this.items.length) {
-      this.items = [];
-      this.head = 0;
-    }
-    return v;
-  }
-  has(pred: (v: T) => boolean): boolean {
-    for (let i = this.head; i < this.items.length; i++) if (pred(this.items[i]!)) return true;
-    return false;
-  }
-  drainAll(): T[] {
-    const out = this.items.slice(this.head);
-    this.items = [];
-    this.head = 0;
-    return out;
-  }
 }
 
 class RedisSubscription implements Subscription {

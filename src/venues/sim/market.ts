@@ -18,6 +18,7 @@
  * Same options and seed → the same frames, byte for byte. `advance(t)` returns every frame up to time t.
  */
 import { formatFixed, toDecimal } from '../../core/money.ts';
+import { normCdf } from '../../core/normal.ts';
 import type { RawFrame } from '../types.ts';
 import { createRng, type Rng } from './prng.ts';
 
@@ -239,18 +240,6 @@ const kxPrice = (c: number): string => formatFixed(c * 100, 4);
 const kxCount = (cs: number): string => formatFixed(cs, 2);
 /** spot → Binance 8-decimal string */
 const e8 = (x: number): string => `${x.toFixed(2)}000000`;
-
-function normCdf(x: number): number {
-  // Abramowitz–Stegun 7.1.26 on erf; a fair-value model, not money
-  const z = Math.abs(x) / Math.SQRT2;
-  const t = 1 / (1 + 0.3275911 * z);
-  const y =
-    1 -
-    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
-      t *
-      Math.exp(-z * z);
-  return x >= 0 ? 0.5 * (1 + y) : 0.5 * (1 - y);
-}
 
 const YEAR_MS = 365 * 24 * 3600 * 1000;
 const LEVELS = 5;

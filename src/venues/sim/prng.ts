@@ -1,4 +1,6 @@
 /** Seeded randomness for the simulator (never Math.random): mulberry32 plus a few helpers. */
+import { mulberry32 } from '../../core/prng.ts';
+
 export interface Rng {
   /** Uniform in [0, 1). */
   next(): number;
@@ -12,17 +14,6 @@ export interface Rng {
   /** `n` decimal digits, first non-zero (Polymarket token ids are 76–78 digit integers). */
   digits(n: number): string;
   hex(n: number): string;
-}
-
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function createRng(seed: number): Rng {

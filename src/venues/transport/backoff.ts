@@ -3,6 +3,7 @@
  * is uniform in [0, min(cap, base × factor^n)]. Full jitter spreads a herd of reconnecting clients best.
  * `random` is injectable so tests are deterministic (`seededRandom`).
  */
+import { mulberry32 } from '../../core/prng.ts';
 
 export interface BackoffOptions {
   /** First ceiling, ms (default 250). */
@@ -66,17 +67,8 @@ export function createBackoff(opts: BackoffOptions = {}): Backoff {
   return new Backoff(opts);
 }
 
-/** mulberry32: a small, fast, seedable PRNG for deterministic jitter in tests. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seedable PRNG for deterministic jitter in tests (mulberry32). */
+export const seededRandom = mulberry32;
 
 /** A real-timer sleep for transport plumbing; rejects with the signal's reason when aborted. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
