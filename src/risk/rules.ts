@@ -12,7 +12,7 @@ import type { Config } from '../core/config.ts';
 import { tradeFee } from '../core/fees.ts';
 import type { Leg, Market, TradeRequest, Venue } from '../core/messages.ts';
 import { VENUES } from '../core/messages.ts';
-import { type Money, mulDiv, notional, ONE, type Qty } from '../core/money.ts';
+import { type Money, mulDiv, notional, ONE, type Qty, toDecimal } from '../core/money.ts';
 
 export type RiskConfig = Config['risk'];
 
@@ -97,7 +97,8 @@ export function requestCost(req: TradeRequest, pf: PortfolioView): Money {
   return c;
 }
 
-const fmt = (m: Money): string => `$${(m / 1_000_000).toFixed(2)}`;
+/** Exact dollars for reasons a person reads (no float rounding): 1_234_500 → "$1.2345". */
+const fmt = (m: Money): string => (m < 0 ? `-$${toDecimal(-m)}` : `$${toDecimal(m)}`);
 
 // ------------------------------------------------------------------ input validation
 
