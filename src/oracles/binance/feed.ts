@@ -14,7 +14,7 @@
 import { Backoff, type BackoffOptions } from '../../venues/transport/backoff.ts';
 import { createHttpClient, HttpError, parseRetryAfter } from '../../venues/transport/http.ts';
 import { createRateLimiter, type RateRules, TokenBucket } from '../../venues/transport/rate-limit.ts';
-import { createWsFeed, type WsFeed } from '../../venues/transport/ws-feed.ts';
+import { createWsFeed, socketHealth, type WsFeed } from '../../venues/transport/ws-feed.ts';
 import type { FrameSource, RawFrame } from '../../venues/types.ts';
 import { binanceSymbol, subscribeRequest } from './parse.ts';
 
@@ -207,12 +207,8 @@ export function createBinanceFeed(opts: BinanceFeedOptions): BinanceFeed {
     health() {
       const w = ws?.health();
       return {
-        connected: w?.connected ?? false,
-        lastMessageAgeMs: w?.lastMessageAt != null ? opts.now() - w.lastMessageAt : null,
-        reconnects: w?.reconnects ?? 0,
+        ...socketHealth(w, opts.now()),
         ageReconnects: w?.ageReconnects ?? 0,
-        silenceReconnects: w?.silenceReconnects ?? 0,
-        framesReceived: w?.framesReceived ?? 0,
         pausedUntil: pausedUntil || null,
         streams: streamSet.size,
         ...h,

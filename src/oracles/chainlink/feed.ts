@@ -8,7 +8,7 @@
  */
 
 import type { BackoffOptions } from '../../venues/transport/backoff.ts';
-import { createWsFeed, type WsFeed } from '../../venues/transport/ws-feed.ts';
+import { createWsFeed, socketHealth, type WsFeed } from '../../venues/transport/ws-feed.ts';
 import type { FrameSource, RawFrame } from '../../venues/types.ts';
 import { subscribeMessage } from './parse.ts';
 import { RTDS_URL } from './wire.ts';
@@ -76,11 +76,7 @@ export function createChainlinkFeed(opts: ChainlinkFeedOptions): FrameSource {
     health() {
       const w = ws?.health();
       return {
-        connected: w?.connected ?? false,
-        lastMessageAgeMs: w?.lastMessageAt != null ? opts.now() - w.lastMessageAt : null,
-        reconnects: w?.reconnects ?? 0,
-        silenceReconnects: w?.silenceReconnects ?? 0,
-        framesReceived: w?.framesReceived ?? 0,
+        ...socketHealth(w, opts.now()),
         lastError,
       };
     },

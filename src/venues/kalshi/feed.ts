@@ -23,7 +23,7 @@ import {
   type Query,
 } from '../transport/http.ts';
 import { createRateLimiter, type RateRules } from '../transport/rate-limit.ts';
-import { createWsFeed, type WsFeed } from '../transport/ws-feed.ts';
+import { createWsFeed, socketHealth, type WsFeed } from '../transport/ws-feed.ts';
 import type { FrameSource, RawFrame, RawRequest } from '../types.ts';
 import { SeqTracker, subscribeCmd, unsubscribeCmd } from './parse.ts';
 import { createKalshiSigner, type KalshiSigner } from './signing.ts';
@@ -352,13 +352,8 @@ export function createKalshiFeed(opts: KalshiFeedOptions): KalshiFeed {
     },
     health() {
       const w = ws?.health();
-      const now = opts.now();
       return {
-        connected: w?.connected ?? false,
-        lastMessageAgeMs: w?.lastMessageAt != null ? now - w.lastMessageAt : null,
-        reconnects: w?.reconnects ?? 0,
-        silenceReconnects: w?.silenceReconnects ?? 0,
-        framesReceived: w?.framesReceived ?? 0,
+        ...socketHealth(w, opts.now()),
         bookMarkets: books.length,
         subscriptions: subs.size,
         ...h,

@@ -359,16 +359,25 @@ export function createPolymarketDecoder(opts: PolymarketDecoderOptions = {}): Po
         throw new Reject(`malformed JSON: ${s.slice(0, 60)}`);
       }
     }
-    if (Array.isArray(data)) {
-      // each element stands alone: a bad one is rejected, the rest still apply (P18)
-      for (const e of data) {
-        try {
-          wsEvent(e, frame.ts, sink);
-        } catch (err) {
-          rejectErr(frame.source, err, sink);
-        }
+    // an array frame (P18): each element stands alone
+    eachAlone(data, frame, sink, wsEvent);
+  };
+
+  /** Applies `fn` to each element of an array payload, rejecting a bad one while the rest still apply. */
+  const eachAlone = (
+    data: unknown,
+    frame: RawFrame,
+    sink: FeedSink,
+    fn: (item: unknown, receiveTime: number, sink: FeedSink) => void,
+  ): void => {
+    if (!Array.isArray(data)) return fn(data, frame.ts, sink);
+    for (const item of data) {
+      try {
+        fn(item, frame.ts, sink);
+      } catch (err) {
+        rejectErr(frame.source, err, sink);
       }
-    } else wsEvent(data, frame.ts, sink);
+    }
   };
 
   /** A snapshot, then the tick it carries (newer CLOB and WS books have `tick_size`, P11/P19). */
@@ -391,17 +400,8 @@ export function createPolymarketDecoder(opts: PolymarketDecoderOptions = {}): Po
   };
 
   const decodeBooks = (frame: RawFrame, sink: FeedSink): void => {
-    const data = frame.data;
-    if (Array.isArray(data)) {
-      // POST /books: each book stands alone
-      for (const b of data) {
-        try {
-          bookWithTick(b, frame.ts, sink);
-        } catch (err) {
-          rejectErr(frame.source, err, sink);
-        }
-      }
-    } else bookWithTick(data, frame.ts, sink);
+    // POST /books answers an array: each book stands alone
+    eachAlone(frame.data, frame, sink, bookWithTick);
   };
 
   const decodeGamma = (frame: RawFrame, events: boolean, sink: FeedSink): void => {

@@ -63,6 +63,26 @@ export interface WsFeedHealth {
   lastError: string | null;
 }
 
+/** The feed-health fields every FrameSource reports, from its socket's health (or a socket not yet made). */
+export function socketHealth(
+  w: WsFeedHealth | undefined,
+  now: number,
+): {
+  connected: boolean;
+  lastMessageAgeMs: number | null;
+  reconnects: number;
+  silenceReconnects: number;
+  framesReceived: number;
+} {
+  return {
+    connected: w?.connected ?? false,
+    lastMessageAgeMs: w?.lastMessageAt != null ? now - w.lastMessageAt : null,
+    reconnects: w?.reconnects ?? 0,
+    silenceReconnects: w?.silenceReconnects ?? 0,
+    framesReceived: w?.framesReceived ?? 0,
+  };
+}
+
 export class WsFeed {
   readonly name: string;
   private readonly opts: WsFeedOptions;
