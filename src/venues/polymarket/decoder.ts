@@ -370,7 +370,10 @@ export function createPolymarketDecoder(opts: PolymarketDecoderOptions = {}): Po
     sink: FeedSink,
     fn: (item: unknown, receiveTime: number, sink: FeedSink) => void,
   ): void => {
-    if (!Array.isArray(data)) return fn(data, frame.ts, sink);
+    if (!Array.isArray(data)) {
+      fn(data, frame.ts, sink);
+      return;
+    }
     for (const item of data) {
       try {
         fn(item, frame.ts, sink);
