@@ -4,7 +4,6 @@
  * and a HALT_ALL in force is republished. Writes what the guardian and allocator hold right after start to
  * $STATE_DIR/restored-<pid>.json. Env: DATABASE_URL, REDIS_URL, REDIS_KEY_PREFIX, STATE_DIR.
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CapitalAllocator } from '../../src/agents/capital-allocator.ts';
 import type { RiskGuardian } from '../../src/agents/risk-guardian.ts';
@@ -18,6 +17,7 @@ import { openDbFromConfig } from '../../src/store/db.ts';
 import { migrate } from '../../src/store/migrations.ts';
 import { loadRecoveryState } from '../../src/store/queries.ts';
 import { restoreStates } from '../../src/store/restore.ts';
+import { writeJsonAtomic } from '../helpers/fixtures.ts';
 
 const config = loadConfig();
 const kernel = await createKernel({ config, transport: 'redis', log: createLogger('error') });
@@ -34,22 +34,19 @@ const allocator = agents.find((a) => a.name === 'capital-allocator') as CapitalA
 const { runtimes, stop } = await startAgents(kernel, agents);
 if (st.halt) kernel.bus.publish(channels.system, st.halt);
 const snap = guardian.snapshot()!;
-writeFileSync(
-  join(process.env.STATE_DIR ?? '.', `restored-${process.pid}.json`),
-  JSON.stringify({
-    fills: rec.fills.length,
-    ledger: {
-      positions: snap.ledger.positions,
-      cashFlow: snap.ledger.cashFlow,
-      realizedPnl: snap.ledger.realizedPnl,
-    },
-    highWaterMark: snap.highWaterMark,
-    killSwitch: snap.killSwitch,
-    allocations: snap.allocations,
-    allocator: allocator.allocations(),
-    halt: st.halt?.reason ?? null,
-  }),
-);
+writeJsonAtomic(join(process.env.STATE_DIR ?? '.', `restored-${process.pid}.json`), {
+  fills: rec.fills.length,
+  ledger: {
+    positions: snap.ledger.positions,
+    cashFlow: snap.ledger.cashFlow,
+    realizedPnl: snap.ledger.realizedPnl,
+  },
+  highWaterMark: snap.highWaterMark,
+  killSwitch: snap.killSwitch,
+  allocations: snap.allocations,
+  allocator: allocator.allocations(),
+  halt: st.halt?.reason ?? null,
+});
 process.stdout.write('ready\n');
 onShutdownSignal(async () => {
   await stop();

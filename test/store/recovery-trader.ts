@@ -6,7 +6,6 @@
  *
  * Env: DATABASE_URL, REDIS_URL, REDIS_KEY_PREFIX, HALT_AT, STEP_DELAY_MS, STATE_DIR.
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { channels } from '../../src/core/channels.ts';
 import { loadConfig } from '../../src/core/config.ts';
@@ -15,6 +14,7 @@ import { createLogger } from '../../src/core/log.ts';
 import { openDbFromConfig } from '../../src/store/db.ts';
 import { migrate } from '../../src/store/migrations.ts';
 import { loadRecoveryState } from '../../src/store/queries.ts';
+import { writeJsonAtomic } from '../helpers/fixtures.ts';
 import {
   allocationMsg,
   applyFill,
@@ -42,7 +42,7 @@ if (rec.highWaterMark !== null) s.highWaterMark = Math.max(s.highWaterMark, rec.
 s.halted = rec.halted;
 s.haltReason = rec.haltReason;
 s.allocation = rec.allocations ? { ...rec.allocations.allocations } : null;
-writeFileSync(join(dir, `restored-${process.pid}.json`), JSON.stringify(summary(s)));
+writeJsonAtomic(join(dir, `restored-${process.pid}.json`), summary(s));
 
 const kernel = await createKernel({
   config,
@@ -80,5 +80,5 @@ for (;;) {
   }
 }
 await bus.flush();
-writeFileSync(join(dir, `done-${process.pid}.json`), JSON.stringify(summary(s)));
+writeJsonAtomic(join(dir, `done-${process.pid}.json`), summary(s));
 await bus.close();
