@@ -8,11 +8,11 @@ import { createDecoders } from '../../src/venues/registry.ts';
 import type { RawFrame } from '../../src/venues/types.ts';
 import { fixtureJson, fixtureJsonl } from '../helpers/fixtures.ts';
 
-const PM_BOOK = fixtureJson<{ asset_id: string; market: string }>('polymarket/ws-book.doc-example.json');
-const KALSHI = fixtureJsonl<Record<string, unknown>>('kalshi/ws-frames-demo-2026-08-verbatim.jsonl');
-const T0 = 1_757_908_892_351;
+const PM_BOOK = fixtureJson<{ asset_id: string; market: string }>('polymarket/ws-book.json');
+const KALSHI = fixtureJsonl<Record<string, unknown>>('kalshi/ws-session.jsonl');
+const T0 = 1_777_903_200_123;
 
-/** A hand-made capture from fixture frames: a Polymarket snapshot + change, a Kalshi snapshot + delta. */
+/** A hand-made capture from owned fixture frames: a Polymarket snapshot + change, a Kalshi snapshot + delta. */
 function capture(): RawFrame[] {
   return [
     { ts: T0, source: 'polymarket.ws.market', data: PM_BOOK },
@@ -26,21 +26,21 @@ function capture(): RawFrame[] {
         price_changes: [
           {
             asset_id: PM_BOOK.asset_id,
-            price: '0.50',
+            price: '0.46',
             size: '0',
             side: 'BUY',
             hash: 'a',
-            best_bid: '0.49',
-            best_ask: '0.52',
+            best_bid: '0.45',
+            best_ask: '0.48',
           },
           {
             asset_id: PM_BOOK.asset_id,
-            price: '0.52',
-            size: '40',
+            price: '0.48',
+            size: '25',
             side: 'SELL',
             hash: 'b',
-            best_bid: '0.49',
-            best_ask: '0.52',
+            best_bid: '0.45',
+            best_ask: '0.48',
           },
         ],
       },
@@ -74,15 +74,15 @@ describe('replay', () => {
 
     const books = new Map(decoders.books().map((b) => [`${b.venue}:${b.tokenId}`, b]));
     const pm = books.get(`polymarket:${PM_BOOK.asset_id}`)!;
-    expect(pm.bids).toEqual([lv('0.49', '20'), lv('0.48', '30')]);
-    expect(pm.asks).toEqual([lv('0.52', '40'), lv('0.53', '60'), lv('0.54', '10')]);
-    const ticker = 'KXGOLDH-26AUG2711-T4615.99';
+    expect(pm.bids).toEqual([lv('0.45', '80'), lv('0.44', '250')]);
+    expect(pm.asks).toEqual([lv('0.48', '25'), lv('0.49', '150'), lv('0.50', '40')]);
+    const ticker = 'KXHIGHNY-26MAY04-T80';
     const yes = books.get(`kalshi:${ticker}:yes`)!;
-    expect(yes.bids).toEqual([lv('0.01', '1420')]);
-    expect(yes.asks).toEqual([lv('0.98', '2500'), lv('0.99', '100')]);
+    expect(yes.bids).toEqual([lv('0.04', '539.5'), lv('0.03', '40')]);
+    expect(yes.asks).toEqual([lv('0.06', '730'), lv('0.10', '18')]);
     const no = books.get(`kalshi:${ticker}:no`)!;
-    expect(no.bids).toEqual([lv('0.02', '2500'), lv('0.01', '100')]);
-    expect(no.asks).toEqual([lv('0.99', '1420')]);
+    expect(no.bids).toEqual([lv('0.94', '730'), lv('0.90', '18')]);
+    expect(no.asks).toEqual([lv('0.96', '539.5'), lv('0.97', '40')]);
 
     expect(result.frames).toBe(7);
     expect(result.events.book).toBeGreaterThanOrEqual(4);

@@ -6,9 +6,9 @@ import { kxBelow100k12, kxRange99750, kxT100k12, kxT100k13, pm, pmBinance100k, p
 
 const E8 = 100_000_000;
 
-/** The recorded Gamma up/down market as the Polymarket decoder would normalize it. */
+/** The Gamma up/down market fixture as the Polymarket decoder would normalize it. */
 function updownFromFixture(): Market {
-  const g = fixtureJson<Record<string, string>>('polymarket/gamma-market-btc-updown-5m.json');
+  const g = fixtureJson<Record<string, string>>('polymarket/gamma-market-updown-5m.json');
   const tokens = JSON.parse(g.clobTokenIds!) as string[];
   return pm(g.conditionId!, g.question!, g.description!, g.endDate!, {
     outcomes: [
@@ -57,7 +57,7 @@ describe('settlement facts', () => {
     expect(extractFacts(pmBrti100k).source).toBe('cf_brti');
   });
 
-  it('turns the recorded up/down market into an oracle link with its 5-minute window (EDT)', () => {
+  it('turns a Gamma up/down market into an oracle link with its 5-minute window (EDT)', () => {
     const m = updownFromFixture();
     const link = oracleLinkOf(m)!;
     expect(link).toMatchObject({
@@ -68,8 +68,9 @@ describe('settlement facts', () => {
       yesToken: m.outcomes[0]!.tokenId,
       noToken: m.outcomes[1]!.tokenId,
     });
-    expect(new Date(link.start!).toISOString()).toBe('2026-03-12T09:20:00.000Z');
-    expect(new Date(link.expiry).toISOString()).toBe('2026-03-12T09:25:00.000Z');
+    // "May 4, 2:15PM-2:20PM ET" in daylight saving time: 18:15–18:20 UTC
+    expect(new Date(link.start!).toISOString()).toBe('2026-05-04T18:15:00.000Z');
+    expect(new Date(link.expiry).toISOString()).toBe('2026-05-04T18:20:00.000Z');
   });
 
   it('gives threshold oracle links with strikes in 1e-8 units', () => {
