@@ -7,58 +7,21 @@ import type { OrderBook } from '../../src/core/messages.ts';
 import { createDecoders } from '../../src/venues/registry.ts';
 import type { RawFrame } from '../../src/venues/types.ts';
 import { fixtureJson, fixtureJsonl } from '../helpers/fixtures.ts';
+import { handMadeCapture, lv } from './hand-made.ts';
 
 const PM_BOOK = fixtureJson<{ asset_id: string; market: string }>('polymarket/ws-book.json');
 const KALSHI = fixtureJsonl<Record<string, unknown>>('kalshi/ws-session.jsonl');
 const T0 = 1_777_903_200_123;
 
-/** A hand-made capture from owned fixture frames: a Polymarket snapshot + change, a Kalshi snapshot + delta. */
-function capture(): RawFrame[] {
-  return [
-    { ts: T0, source: 'polymarket.ws.market', data: PM_BOOK },
-    {
-      ts: T0 + 10,
-      source: 'polymarket.ws.market',
-      data: {
-        event_type: 'price_change',
-        market: PM_BOOK.market,
-        timestamp: String(T0 + 9),
-        price_changes: [
-          {
-            asset_id: PM_BOOK.asset_id,
-            price: '0.46',
-            size: '0',
-            side: 'BUY',
-            hash: 'a',
-            best_bid: '0.45',
-            best_ask: '0.48',
-          },
-          {
-            asset_id: PM_BOOK.asset_id,
-            price: '0.48',
-            size: '25',
-            side: 'SELL',
-            hash: 'b',
-            best_bid: '0.45',
-            best_ask: '0.48',
-          },
-        ],
-      },
-    },
-    { ts: T0 + 20, source: 'kalshi.ws', data: KALSHI[0] }, // subscribed ack
-    { ts: T0 + 30, source: 'kalshi.ws', data: KALSHI[1] }, // orderbook_snapshot
-    { ts: T0 + 40, source: 'sim.kalshi.ws', data: KALSHI[2] }, // orderbook_delta, through the sim. prefix
-    { ts: T0 + 50, source: 'nowhere.feed', data: {} },
-    {
-      ts: T0 + 60,
-      source: 'polymarket.ws.market',
-      data: { event_type: 'price_change', market: 'm', price_changes: 'x' },
-    },
-  ];
-}
-
-const M = 1_000_000;
-const lv = (p: string, s: string): [number, number] => [Math.round(Number(p) * 100) * 10_000, Number(s) * M];
+const capture = (): RawFrame[] =>
+  handMadeCapture({
+    book: PM_BOOK,
+    bestBid: '0.46',
+    bestAsk: ['0.48', '25'],
+    nextBid: '0.45',
+    kalshi: KALSHI,
+    t0: T0,
+  });
 
 describe('replay', () => {
   it('replays a hand-made capture into the expected books, counting events and rejections', async () => {

@@ -1,22 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import type { Market } from '../../src/core/messages.ts';
 import { extractFacts, oracleLinkOf } from '../../src/matcher/facts.ts';
 import { fixtureJson } from '../helpers/fixtures.ts';
-import { kxBelow100k12, kxRange99750, kxT100k12, kxT100k13, pm, pmBinance100k, pmBrti100k } from './cases.ts';
+import {
+  gammaUpDown,
+  kxBelow100k12,
+  kxRange99750,
+  kxT100k12,
+  kxT100k13,
+  pm,
+  pmBinance100k,
+  pmBrti100k,
+} from './cases.ts';
 
 const E8 = 100_000_000;
-
-/** The Gamma up/down market fixture as the Polymarket decoder would normalize it. */
-function updownFromFixture(): Market {
-  const g = fixtureJson<Record<string, string>>('polymarket/gamma-market-updown-5m.json');
-  const tokens = JSON.parse(g.clobTokenIds!) as string[];
-  return pm(g.conditionId!, g.question!, g.description!, g.endDate!, {
-    outcomes: [
-      { tokenId: tokens[0]!, label: 'Up', side: 'other' },
-      { tokenId: tokens[1]!, label: 'Down', side: 'other' },
-    ],
-  });
-}
 
 describe('settlement facts', () => {
   it('reads a Kalshi threshold ticker: date and hour from the ticker, index and window from the rules', () => {
@@ -58,7 +54,7 @@ describe('settlement facts', () => {
   });
 
   it('turns a Gamma up/down market into an oracle link with its 5-minute window (EDT)', () => {
-    const m = updownFromFixture();
+    const m = gammaUpDown(fixtureJson<Record<string, string>>('polymarket/gamma-market-updown-5m.json'));
     const link = oracleLinkOf(m)!;
     expect(link).toMatchObject({
       kind: 'up_down',
