@@ -11,13 +11,16 @@ import { type FixtureReader, fixtureReader } from '../test/helpers/fixtures.ts';
 export const REPO_ROOT = resolve(import.meta.dirname, '..');
 export const SHARED_DIR = resolve(REPO_ROOT, '../shared');
 
-/** What `npm run test:recorded` needs from ../shared, checked before any test runs (global-setup.ts). */
+/** What `npm run test:recorded` needs from ../shared, checked before any test runs (vitest.config.ts). */
 export const REQUIRED = [
   'fixtures/polymarket',
   'fixtures/kalshi',
   'fixtures/binance',
   'matcher/dev-pairs.jsonl',
 ];
+
+/** The REQUIRED paths that are not there. */
+export const missingShared = (): string[] => REQUIRED.filter((p) => !existsSync(join(SHARED_DIR, p)));
 
 export function missingMessage(missing: readonly string[]): string {
   return [
