@@ -23,13 +23,14 @@ export const REQUIRED = [
 export const missingShared = (): string[] => REQUIRED.filter((p) => !existsSync(join(SHARED_DIR, p)));
 
 export function missingMessage(missing: readonly string[]): string {
+  const what = existsSync(SHARED_DIR)
+    ? `${missing.map((m) => join(SHARED_DIR, m)).join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing`
+    : `${SHARED_DIR} does not exist`;
   return [
-    `npm run test:recorded replays the recorded venue payloads kept outside the repository, in ${SHARED_DIR}`,
-    `(../shared beside the repository root), but ${missing.map((m) => join(SHARED_DIR, m)).join(', ')} ${
-      missing.length === 1 ? 'is' : 'are'
-    } not there.`,
-    'Put the shared folder beside the clone (CI lays it out as ../shared/fixtures and ../shared/matcher), or run',
-    '`npm test`, which needs nothing outside the repository.',
+    'npm run test:recorded replays recorded venue payloads that are kept outside the repository, in ../shared',
+    `beside it (here ${SHARED_DIR}), and ${what}.`,
+    'Put the shared folder beside the clone (../shared/fixtures and ../shared/matcher, as CI lays them out), or',
+    'run `npm test`, which needs nothing outside the repository.',
   ].join('\n');
 }
 
