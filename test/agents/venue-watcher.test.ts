@@ -9,9 +9,9 @@ import { createSimHub } from '../../src/venues/sim/feed.ts';
 import { fixtureJsonl } from '../helpers/fixtures.ts';
 import { scriptedSource, simKernel } from './feed-helpers.ts';
 
-const KALSHI = fixtureJsonl<Record<string, unknown>>('kalshi/ws-frames-demo-2026-08-verbatim.jsonl');
-const T0 = 1_787_838_983_000;
-const TICKER = 'KXGOLDH-26AUG2711-T4615.99';
+const KALSHI = fixtureJsonl<Record<string, unknown>>('kalshi/ws-session.jsonl');
+const T0 = 1_777_906_960_000;
+const TICKER = 'KXHIGHNY-26MAY04-T80';
 
 let kernel: Kernel | undefined;
 afterEach(async () => {

@@ -27,10 +27,10 @@ const keys = generateKeyPairSync('rsa', {
   publicKeyEncoding: { type: 'spki', format: 'pem' },
   privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
 });
-const btc = fixtureJson<GammaMarket>('polymarket/gamma-market-btc-updown-5m.json');
-const newsom = fixtureJson<GammaMarket>('polymarket/gamma-market-negrisk-newsom-2028.json');
-const kbase = fixtureJson<WireMarket>('kalshi/rest-market-object-active-2026-07.json');
-const kevent = fixtureJson<WireEvent>('kalshi/rest-event-object-2026-07.json');
+const btc = fixtureJson<GammaMarket>('polymarket/gamma-market-updown-5m.json');
+const negRisk = fixtureJson<GammaMarket>('polymarket/gamma-market-negrisk.json');
+const kbase = fixtureJson<WireMarket>('kalshi/rest-market-active.json');
+const kevent = fixtureJson<WireEvent>('kalshi/rest-event.json');
 const dir = mkdtempSync(join(tmpdir(), 'pmarb-record-'));
 
 let cleanup: (() => Promise<void>)[] = [];
@@ -49,7 +49,7 @@ const shape = (books: Iterable<OrderBook>) =>
 
 describe('record → replay of a fake-server session', () => {
   it('replaying the recorded frames gives the same books (and ticks) as decoding them live', async () => {
-    const pm: FakePolymarket = await startFakePolymarket({ markets: [btc, newsom] });
+    const pm: FakePolymarket = await startFakePolymarket({ markets: [btc, negRisk] });
     cleanup.push(() => pm.close());
     const kx: KalshiFake = await startKalshiFake({
       keyId: 'k',

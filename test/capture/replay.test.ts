@@ -7,58 +7,21 @@ import type { OrderBook } from '../../src/core/messages.ts';
 import { createDecoders } from '../../src/venues/registry.ts';
 import type { RawFrame } from '../../src/venues/types.ts';
 import { fixtureJson, fixtureJsonl } from '../helpers/fixtures.ts';
+import { handMadeCapture, lv } from './hand-made.ts';
 
-const PM_BOOK = fixtureJson<{ asset_id: string; market: string }>('polymarket/ws-book.doc-example.json');
-const KALSHI = fixtureJsonl<Record<string, unknown>>('kalshi/ws-frames-demo-2026-08-verbatim.jsonl');
-const T0 = 1_757_908_892_351;
+const PM_BOOK = fixtureJson<{ asset_id: string; market: string }>('polymarket/ws-book.json');
+const KALSHI = fixtureJsonl<Record<string, unknown>>('kalshi/ws-session.jsonl');
+const T0 = 1_777_903_200_123;
 
-/** A hand-made capture from fixture frames: a Polymarket snapshot + change, a Kalshi snapshot + delta. */
-function capture(): RawFrame[] {
-  return [
-    { ts: T0, source: 'polymarket.ws.market', data: PM_BOOK },
-    {
-      ts: T0 + 10,
-      source: 'polymarket.ws.market',
-      data: {
-        event_type: 'price_change',
-        market: PM_BOOK.market,
-        timestamp: String(T0 + 9),
-        price_changes: [
-          {
-            asset_id: PM_BOOK.asset_id,
-            price: '0.50',
-            size: '0',
-            side: 'BUY',
-            hash: 'a',
-            best_bid: '0.49',
-            best_ask: '0.52',
-          },
-          {
-            asset_id: PM_BOOK.asset_id,
-            price: '0.52',
-            size: '40',
-            side: 'SELL',
-            hash: 'b',
-            best_bid: '0.49',
-            best_ask: '0.52',
-          },
-        ],
-      },
-    },
-    { ts: T0 + 20, source: 'kalshi.ws', data: KALSHI[0] }, // subscribed ack
-    { ts: T0 + 30, source: 'kalshi.ws', data: KALSHI[1] }, // orderbook_snapshot
-    { ts: T0 + 40, source: 'sim.kalshi.ws', data: KALSHI[2] }, // orderbook_delta, through the sim. prefix
-    { ts: T0 + 50, source: 'nowhere.feed', data: {} },
-    {
-      ts: T0 + 60,
-      source: 'polymarket.ws.market',
-      data: { event_type: 'price_change', market: 'm', price_changes: 'x' },
-    },
-  ];
-}
-
-const M = 1_000_000;
-const lv = (p: string, s: string): [number, number] => [Math.round(Number(p) * 100) * 10_000, Number(s) * M];
+const capture = (): RawFrame[] =>
+  handMadeCapture({
+    book: PM_BOOK,
+    bestBid: '0.46',
+    bestAsk: ['0.48', '25'],
+    nextBid: '0.45',
+    kalshi: KALSHI,
+    t0: T0,
+  });
 
 describe('replay', () => {
   it('replays a hand-made capture into the expected books, counting events and rejections', async () => {
@@ -74,15 +37,15 @@ describe('replay', () => {
 
     const books = new Map(decoders.books().map((b) => [`${b.venue}:${b.tokenId}`, b]));
     const pm = books.get(`polymarket:${PM_BOOK.asset_id}`)!;
-    expect(pm.bids).toEqual([lv('0.49', '20'), lv('0.48', '30')]);
-    expect(pm.asks).toEqual([lv('0.52', '40'), lv('0.53', '60'), lv('0.54', '10')]);
-    const ticker = 'KXGOLDH-26AUG2711-T4615.99';
+    expect(pm.bids).toEqual([lv('0.45', '80'), lv('0.44', '250')]);
+    expect(pm.asks).toEqual([lv('0.48', '25'), lv('0.49', '150'), lv('0.50', '40')]);
+    const ticker = 'KXHIGHNY-26MAY04-T80';
     const yes = books.get(`kalshi:${ticker}:yes`)!;
-    expect(yes.bids).toEqual([lv('0.01', '1420')]);
-    expect(yes.asks).toEqual([lv('0.98', '2500'), lv('0.99', '100')]);
+    expect(yes.bids).toEqual([lv('0.04', '539.5'), lv('0.03', '40')]);
+    expect(yes.asks).toEqual([lv('0.06', '730'), lv('0.10', '18')]);
     const no = books.get(`kalshi:${ticker}:no`)!;
-    expect(no.bids).toEqual([lv('0.02', '2500'), lv('0.01', '100')]);
-    expect(no.asks).toEqual([lv('0.99', '1420')]);
+    expect(no.bids).toEqual([lv('0.94', '730'), lv('0.90', '18')]);
+    expect(no.asks).toEqual([lv('0.96', '539.5'), lv('0.97', '40')]);
 
     expect(result.frames).toBe(7);
     expect(result.events.book).toBeGreaterThanOrEqual(4);

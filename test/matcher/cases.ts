@@ -170,3 +170,14 @@ export const kxFed = kalshi(
   'If the Federal Reserve cuts the federal funds target rate at its December 2026 meeting, then the market resolves to Yes.',
   '2026-12-16T19:00:00Z',
 );
+
+/** A Gamma up/down market object (wire shape) as the Polymarket decoder would normalize it, for the matcher. */
+export function gammaUpDown(g: Record<string, string>): Market {
+  const tokens = JSON.parse(g.clobTokenIds!) as string[];
+  return pm(g.conditionId!, g.question!, g.description!, g.endDate!, {
+    outcomes: [
+      { tokenId: tokens[0]!, label: 'Up', side: 'other' },
+      { tokenId: tokens[1]!, label: 'Down', side: 'other' },
+    ],
+  });
+}

@@ -1,22 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import type { Market } from '../../src/core/messages.ts';
 import { extractFacts, oracleLinkOf } from '../../src/matcher/facts.ts';
 import { fixtureJson } from '../helpers/fixtures.ts';
-import { kxBelow100k12, kxRange99750, kxT100k12, kxT100k13, pm, pmBinance100k, pmBrti100k } from './cases.ts';
+import {
+  gammaUpDown,
+  kxBelow100k12,
+  kxRange99750,
+  kxT100k12,
+  kxT100k13,
+  pm,
+  pmBinance100k,
+  pmBrti100k,
+} from './cases.ts';
 
 const E8 = 100_000_000;
-
-/** The recorded Gamma up/down market as the Polymarket decoder would normalize it. */
-function updownFromFixture(): Market {
-  const g = fixtureJson<Record<string, string>>('polymarket/gamma-market-btc-updown-5m.json');
-  const tokens = JSON.parse(g.clobTokenIds!) as string[];
-  return pm(g.conditionId!, g.question!, g.description!, g.endDate!, {
-    outcomes: [
-      { tokenId: tokens[0]!, label: 'Up', side: 'other' },
-      { tokenId: tokens[1]!, label: 'Down', side: 'other' },
-    ],
-  });
-}
 
 describe('settlement facts', () => {
   it('reads a Kalshi threshold ticker: date and hour from the ticker, index and window from the rules', () => {
@@ -57,8 +53,8 @@ describe('settlement facts', () => {
     expect(extractFacts(pmBrti100k).source).toBe('cf_brti');
   });
 
-  it('turns the recorded up/down market into an oracle link with its 5-minute window (EDT)', () => {
-    const m = updownFromFixture();
+  it('turns a Gamma up/down market into an oracle link with its 5-minute window (EDT)', () => {
+    const m = gammaUpDown(fixtureJson<Record<string, string>>('polymarket/gamma-market-updown-5m.json'));
     const link = oracleLinkOf(m)!;
     expect(link).toMatchObject({
       kind: 'up_down',
@@ -68,8 +64,9 @@ describe('settlement facts', () => {
       yesToken: m.outcomes[0]!.tokenId,
       noToken: m.outcomes[1]!.tokenId,
     });
-    expect(new Date(link.start!).toISOString()).toBe('2026-03-12T09:20:00.000Z');
-    expect(new Date(link.expiry).toISOString()).toBe('2026-03-12T09:25:00.000Z');
+    // "May 4, 2:15PM-2:20PM ET" in daylight saving time: 18:15–18:20 UTC
+    expect(new Date(link.start!).toISOString()).toBe('2026-05-04T18:15:00.000Z');
+    expect(new Date(link.expiry).toISOString()).toBe('2026-05-04T18:20:00.000Z');
   });
 
   it('gives threshold oracle links with strikes in 1e-8 units', () => {

@@ -1,6 +1,6 @@
 /**
- * `pm-arb matches --capture` on the two other kinds of capture the issue names: one written by hand from real
- * Gamma and Kalshi market objects (the recorded fixtures, with the fields that define a BTC threshold market
+ * `pm-arb matches --capture` on the two other kinds of capture the issue names: one written by hand from full
+ * Gamma and Kalshi market objects (the owned fixtures, with the fields that define a BTC threshold market
  * rewritten), and one made by recording a session against the local fake Polymarket and Kalshi servers — in
  * rules-only mode and through the fake Anthropic Messages API.
  */
@@ -26,13 +26,13 @@ import { fixtureJson } from '../helpers/fixtures.ts';
 const run = promisify(execFile);
 const BIN = resolve(import.meta.dirname, '../../bin/pm-arb.js');
 
-const gammaBase = fixtureJson<GammaMarket>('polymarket/gamma-market-negrisk-newsom-2028.json');
-const kalshiBase = fixtureJson<WireMarket>('kalshi/rest-market-object-active-2026-07.json');
-const kalshiEvent = fixtureJson<WireEvent>('kalshi/rest-event-object-2026-07.json');
+const gammaBase = fixtureJson<GammaMarket>('polymarket/gamma-market-negrisk.json');
+const kalshiBase = fixtureJson<WireMarket>('kalshi/rest-market-active.json');
+const kalshiEvent = fixtureJson<WireEvent>('kalshi/rest-event.json');
 
 const tokens = (n: number): string => JSON.stringify([`${n}1`.padEnd(77, '7'), `${n}2`.padEnd(77, '3')]);
 
-/** A real Gamma market object made into a BTC-above-$100k market settling on the given rules. */
+/** A full Gamma market object made into a BTC-above-$100k market settling on the given rules. */
 function gamma(
   id: string,
   question: string,
@@ -85,7 +85,7 @@ const pmFed = gamma(
   '2026-12-16T19:00:00Z',
 );
 
-/** A real Kalshi market object made into a BTC daily threshold market. */
+/** A full Kalshi market object made into a BTC daily threshold market. */
 const kxBtc: WireMarket = {
   ...kalshiBase,
   ticker: 'KXBTCD-26DEC3112-T100000',

@@ -3,34 +3,40 @@ import { OracleTickSchema } from '../../src/core/messages.ts';
 import { createChainlinkDecoder } from '../../src/oracles/chainlink/decoder.ts';
 import { createChainlinkFeed } from '../../src/oracles/chainlink/feed.ts';
 import { parseRtdsMessage, subscribeMessage } from '../../src/oracles/chainlink/parse.ts';
+import { chainlinkReport } from '../../src/venues/sim/market.ts';
 import type { FrameSource, RawFrame } from '../../src/venues/types.ts';
 import { type ChainlinkFake, startChainlinkFake } from '../fakes/chainlink-server.ts';
 import { waitFor } from '../fakes/ws-fake.ts';
+import { fixtureJson } from '../helpers/fixtures.ts';
 import { collect } from '../venues/kalshi/collect.ts';
 
-// The documented example message (Polymarket rs-clob-client, src/rtds/types/response.rs test).
-const DOC_UPDATE = {
-  topic: 'crypto_prices_chainlink',
-  type: 'update',
-  timestamp: 1753314064237,
-  payload: { symbol: 'eth/usd', timestamp: 1753314064213, value: 3456.78 },
-};
+// An RTDS update in the documented shape (topic crypto_prices_chainlink), with our own values.
+const UPDATE = fixtureJson<{
+  topic: string;
+  type: string;
+  timestamp: number;
+  payload: Record<string, unknown>;
+}>('chainlink/rtds-update.json');
 const ws = (data: unknown, ts = 10): RawFrame => ({ ts, source: 'chainlink.ws', data });
 
 describe('chainlink RTDS parse', () => {
   it('reads the documented update shape', () => {
-    expect(parseRtdsMessage(DOC_UPDATE)).toEqual([
-      { symbol: 'ETH/USD', price: 345_678_000_000, time: 1753314064213 },
+    expect(parseRtdsMessage(UPDATE)).toEqual([
+      { symbol: 'ETH/USD', price: 362_142_000_000, time: 1777903804490 },
     ]);
+    // the simulator's reports have the same shape
+    expect(
+      parseRtdsMessage(chainlinkReport('SOL', 149.13, 5) as Parameters<typeof parseRtdsMessage>[0]),
+    ).toEqual([{ symbol: 'SOL/USD', price: 14_913_000_000, time: 5 }]);
     // the JSON number is taken from its shortest decimal form, exactly
-    const btc = { ...DOC_UPDATE, payload: { symbol: 'btc/usd', timestamp: 1, value: 66777.284797 } };
+    const btc = { ...UPDATE, payload: { symbol: 'btc/usd', timestamp: 1, value: 66777.284797 } };
     expect(parseRtdsMessage(btc)).toEqual([{ symbol: 'BTC/USD', price: 6_677_728_479_700, time: 1 }]);
     // more than 8 decimals round half up; a plain-decimal full_accuracy_value wins
-    const doge = { ...DOC_UPDATE, payload: { symbol: 'doge/usd', timestamp: 2, value: 0.089912345678 } };
+    const doge = { ...UPDATE, payload: { symbol: 'doge/usd', timestamp: 2, value: 0.089912345678 } };
     expect(parseRtdsMessage(doge)).toEqual([{ symbol: 'DOGE/USD', price: 8_991_235, time: 2 }]);
-    const full = { ...DOC_UPDATE, payload: { ...DOC_UPDATE.payload, full_accuracy_value: '3456.781234567' } };
+    const full = { ...UPDATE, payload: { ...UPDATE.payload, full_accuracy_value: '3621.421234567' } };
     expect(parseRtdsMessage(full)).toEqual([
-      { symbol: 'ETH/USD', price: 345_678_123_457, time: 1753314064213 },
+      { symbol: 'ETH/USD', price: 362_142_123_457, time: 1777903804490 },
     ]);
   });
 
@@ -58,13 +64,13 @@ describe('chainlink RTDS parse', () => {
         payload: { symbol: 'btcusdt', timestamp: 1, value: 2 },
       }),
     ).toBeNull();
-    expect(
-      parseRtdsMessage({ ...DOC_UPDATE, payload: { symbol: 'eth/usd', timestamp: 1, value: 'NaN' } }),
-    ).toBe('payload has a malformed value');
-    expect(parseRtdsMessage({ ...DOC_UPDATE, payload: { symbol: 'eth/usd', timestamp: 1, value: -3 } })).toBe(
+    expect(parseRtdsMessage({ ...UPDATE, payload: { symbol: 'eth/usd', timestamp: 1, value: 'NaN' } })).toBe(
       'payload has a malformed value',
     );
-    expect(parseRtdsMessage({ ...DOC_UPDATE, payload: { timestamp: 1, value: 3 } })).toBe(
+    expect(parseRtdsMessage({ ...UPDATE, payload: { symbol: 'eth/usd', timestamp: 1, value: -3 } })).toBe(
+      'payload has a malformed value',
+    );
+    expect(parseRtdsMessage({ ...UPDATE, payload: { timestamp: 1, value: 3 } })).toBe(
       'payload has no symbol',
     );
     expect(parseRtdsMessage({ type: 'update' })).toBe('message has no topic');
@@ -85,15 +91,15 @@ describe('chainlink decoder', () => {
   it('emits ticks with source chainlink, BTC/USD style symbols and the price time', () => {
     const dec = createChainlinkDecoder();
     const sink = collect();
-    dec.decode(ws(DOC_UPDATE, 77), sink);
+    dec.decode(ws(UPDATE, 77), sink);
     expect(sink.ticks()).toEqual([
       {
         type: 'tick',
         source: 'chainlink',
         symbol: 'ETH/USD',
-        price: 345_678_000_000,
+        price: 362_142_000_000,
         stale: false,
-        eventTime: 1753314064213,
+        eventTime: 1777903804490,
         receiveTime: 77,
       },
     ]);

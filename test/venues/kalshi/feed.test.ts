@@ -21,8 +21,8 @@ const keys = generateKeyPairSync('rsa', {
 });
 const KEY_ID = 'test-key';
 
-const base = fixtureJson<WireMarket>('kalshi/rest-market-object-active-2026-07.json');
-const event = fixtureJson<WireEvent>('kalshi/rest-event-object-2026-07.json');
+const base = fixtureJson<WireMarket>('kalshi/rest-market-active.json');
+const event = fixtureJson<WireEvent>('kalshi/rest-event.json');
 const market = (ticker: string): WireMarket => ({ ...base, ticker });
 const MARKETS = [market('KXA-1'), market('KXA-2'), market('KXA-3')];
 
@@ -95,9 +95,9 @@ describe('kalshi feed against a fake Kalshi', () => {
     );
     expect(fake.authFailures).toEqual({ rest: 0, ws: 0 });
     expect(sink.markets().map((m) => [m.marketId, m.negRiskGroup])).toEqual([
-      ['KXA-1', 'KXATPMATCH-26JUL13SANDAN'],
-      ['KXA-2', 'KXATPMATCH-26JUL13SANDAN'],
-      ['KXA-3', 'KXATPMATCH-26JUL13SANDAN'],
+      ['KXA-1', 'KXUCLGAME-26MAY05ARSPSG'],
+      ['KXA-2', 'KXUCLGAME-26MAY05ARSPSG'],
+      ['KXA-3', 'KXUCLGAME-26MAY05ARSPSG'],
     ]);
     expect(feed.bookTickers()).toEqual(['KXA-1', 'KXA-2']);
     // websocket: one subscribe per channel, then snapshots

@@ -19,7 +19,10 @@ import {
 import type { WireMarket, WireRestTrade, WireTicker, WireWsTrade } from '../../../src/venues/kalshi/wire.ts';
 import { fixtureJson, fixtureJsonl } from '../../helpers/fixtures.ts';
 
+// Payloads written from Kalshi's documented REST and websocket schemas (test/fixtures/owned/kalshi).
 const K = (f: string) => `kalshi/${f}`;
+const EVENT = 'KXUCLGAME-26MAY05ARSPSG';
+const ARS = `${EVENT}-ARS`;
 
 describe('fixedMicro', () => {
   it('parses Kalshi fixed-point strings exactly', () => {
@@ -55,24 +58,25 @@ describe('fixedMicro', () => {
 });
 
 describe('REST orderbook (K5, K6)', () => {
-  it('reads orderbook_fp and implies asks from the other side (rest-orderbook-2026.json)', () => {
-    const ob = parseRestOrderbook(fixtureJson(K('rest-orderbook-2026.json')));
+  it('reads orderbook_fp and implies asks from the other side (rest-orderbook.json)', () => {
+    const ob = parseRestOrderbook(fixtureJson(K('rest-orderbook.json')));
     if (typeof ob === 'string') throw new Error(ob);
-    expect(ob.yes).toHaveLength(8);
-    expect(ob.no).toHaveLength(18);
+    expect(ob.yes).toHaveLength(6);
+    expect(ob.no).toHaveLength(9);
     // ascending on the wire, best last
-    expect(ob.yes.at(-1)).toEqual([80_000, 444_320_000]);
-    expect(ob.no.at(-1)).toEqual([880_000, 1_967_330_000]);
+    expect(ob.yes.at(-1)).toEqual([180_000, 64_100_000]);
+    expect(ob.no.at(-1)).toEqual([790_000, 1_204_600_000]);
     const books = tokenBooks(ob.yes, ob.no, 20);
-    // YES: best bid 0.08 × 444.32, best ask 1 − 0.88 = 0.12 × 1967.33
-    expect(books.yes.bids[0]).toEqual([80_000, 444_320_000]);
-    expect(books.yes.asks[0]).toEqual([120_000, 1_967_330_000]);
-    expect(books.yes.asks[1]).toEqual([130_000, 118_850_000]);
-    // NO: best bid 0.88 × 1967.33, best ask 1 − 0.08 = 0.92 × 444.32
-    expect(books.no.bids[0]).toEqual([880_000, 1_967_330_000]);
-    expect(books.no.asks[0]).toEqual([920_000, 444_320_000]);
-    expect(books.no.asks.at(-1)).toEqual([990_000, 6_558_500_000]);
-    expect(books.yes.asks).toHaveLength(18);
+    // YES: best bid 0.18 × 64.10, best ask 1 − 0.79 = 0.21 × 1204.60
+    expect(books.yes.bids[0]).toEqual([180_000, 64_100_000]);
+    expect(books.yes.asks[0]).toEqual([210_000, 1_204_600_000]);
+    expect(books.yes.asks[1]).toEqual([220_000, 95_400_000]);
+    // NO: best bid 0.79 × 1204.60, best ask 1 − 0.18 = 0.82 × 64.10
+    expect(books.no.bids[0]).toEqual([790_000, 1_204_600_000]);
+    expect(books.no.asks[0]).toEqual([820_000, 64_100_000]);
+    expect(books.no.asks.at(-1)).toEqual([990_000, 500_000_000]);
+    expect(books.yes.asks).toHaveLength(9);
+    expect(books.no.asks).toHaveLength(6);
     // best first
     for (const side of [books.yes.bids, books.no.bids]) {
       for (let i = 1; i < side.length; i++) expect(side[i]![0]).toBeLessThan(side[i - 1]![0]);
@@ -82,10 +86,10 @@ describe('REST orderbook (K5, K6)', () => {
     }
   });
 
-  it('agrees with the market object recorded alongside it (K6)', () => {
-    const ob = parseRestOrderbook(fixtureJson(K('rest-orderbook-2026.json')));
+  it('agrees with the quotes of its market object (K6)', () => {
+    const ob = parseRestOrderbook(fixtureJson(K('rest-orderbook.json')));
     if (typeof ob === 'string') throw new Error(ob);
-    const m = (fixtureJson(K('rest-market-single-2026.json')) as { market: WireMarket }).market;
+    const m = (fixtureJson(K('rest-market-single.json')) as { market: WireMarket }).market;
     const books = tokenBooks(ob.yes, ob.no);
     expect(books.yes.asks[0]).toEqual([fixedMicro(m.yes_ask_dollars), fixedMicro(m.yes_ask_size_fp)]);
     expect(books.yes.bids[0]).toEqual([fixedMicro(m.yes_bid_dollars), fixedMicro(m.yes_bid_size_fp)]);
@@ -93,22 +97,22 @@ describe('REST orderbook (K5, K6)', () => {
     expect(books.no.asks[0]![0]).toBe(fixedMicro(m.no_ask_dollars));
   });
 
-  it('reads the documented example (rest-orderbook.doc-example.json)', () => {
-    const ob = parseRestOrderbook(fixtureJson(K('rest-orderbook.doc-example.json')));
+  it('limits the depth of both token books', () => {
+    const ob = parseRestOrderbook(fixtureJson(K('rest-orderbook.json')));
     if (typeof ob === 'string') throw new Error(ob);
     const books = tokenBooks(ob.yes, ob.no, 3);
     expect(books.yes.bids).toEqual([
-      [420_000, 13_000_000],
-      [410_000, 10_000_000],
-      [350_000, 11_000_000],
+      [180_000, 64_100_000],
+      [170_000, 212_250_000],
+      [140_000, 35_500_000],
     ]);
     expect(books.yes.asks).toEqual([
-      [440_000, 17_000_000],
-      [550_000, 20_000_000],
-      [560_000, 29_000_000],
+      [210_000, 1_204_600_000],
+      [220_000, 95_400_000],
+      [230_000, 310_000_000],
     ]);
-    expect(books.no.bids[0]).toEqual([560_000, 17_000_000]);
-    expect(books.no.asks[0]).toEqual([580_000, 13_000_000]);
+    expect(books.no.bids[0]).toEqual([790_000, 1_204_600_000]);
+    expect(books.no.asks[0]).toEqual([820_000, 64_100_000]);
   });
 
   it('rejects legacy-only and malformed books', () => {
@@ -127,8 +131,8 @@ describe('REST orderbook (K5, K6)', () => {
 });
 
 describe('markets (K2, K3, K7)', () => {
-  it('normalizes a single market response (rest-market-single-2026.json)', () => {
-    const r = marketsOf(fixtureJson(K('rest-market-single-2026.json')));
+  it('normalizes a single market response (rest-market-single.json)', () => {
+    const r = marketsOf(fixtureJson(K('rest-market-single.json')));
     if (typeof r === 'string') throw new Error(r);
     const m = toMarket(r.markets[0]!, { receiveTime: 1_000 });
     if (typeof m === 'string') throw new Error(m);
@@ -136,68 +140,71 @@ describe('markets (K2, K3, K7)', () => {
     expect(m).toMatchObject({
       type: 'market',
       venue: 'kalshi',
-      marketId: 'KXELONMARS-99',
-      eventId: 'KXELONMARS-99',
-      slug: 'KXELONMARS-99',
-      question: 'Will Elon Musk visit Mars before Aug 1, 2099?',
+      marketId: 'KXFUSIONGRID-35',
+      eventId: 'KXFUSIONGRID-35',
+      slug: 'KXFUSIONGRID-35',
+      question: 'Will a fusion power plant deliver electricity to the grid before 2035?',
       rules:
-        'If Elon Musk visits Mars before the earlier of his death or Aug 1, 2099, then the market resolves to Yes.',
+        'If a fusion power plant delivers electricity to a public grid before Jan 1, 2035, then the market resolves to Yes.\n\nDelivery must be confirmed by the plant operator and the grid operator.',
       outcomes: [
-        { tokenId: 'KXELONMARS-99:yes', label: 'Yes', side: 'yes' },
-        { tokenId: 'KXELONMARS-99:no', label: 'No', side: 'no' },
+        { tokenId: 'KXFUSIONGRID-35:yes', label: 'Yes', side: 'yes' },
+        { tokenId: 'KXFUSIONGRID-35:no', label: 'No', side: 'no' },
       ],
       tickSize: 10_000,
       minSize: 10_000, // fractional_trading_enabled
       fees: { kind: 'kalshi', takerCoeff: 70_000, makerCoeff: 0 },
-      endTime: Date.UTC(2099, 7, 1, 4, 59, 0),
+      endTime: Date.UTC(2035, 0, 1, 4, 59, 0),
       status: 'open',
-      eventTime: Date.parse('2026-04-09T09:31:16.616Z'),
+      eventTime: Date.UTC(2026, 4, 2, 11, 45, 9, 223),
       receiveTime: 1_000,
     });
     expect(m.negRiskGroup).toBeUndefined();
     expect(m.winner).toBeUndefined();
     expect(m.version).toMatch(/^[0-9a-f]{16}$/);
-    // taker fee at the implied ask: ceil(0.07 × 100 × 0.12 × 0.88) = $0.74
-    expect(tradeFee(m.fees, 120_000, 100_000_000)).toBe(740_000);
+    // taker fee at the implied ask, rounded up to the cent: ceil(0.07 × 100 × 0.21 × 0.79 = 1.1613) = $1.17
+    expect(tradeFee(m.fees, 210_000, 100_000_000)).toBe(1_170_000);
   });
 
-  it('normalizes a markets page with a deci_cent market (rest-markets-list-2026.json)', () => {
-    const r = marketsOf(fixtureJson(K('rest-markets-list-2026.json')));
+  it('normalizes a markets page with a deci_cent market (rest-markets-list.json)', () => {
+    const r = marketsOf(fixtureJson(K('rest-markets-list.json')));
     if (typeof r === 'string') throw new Error(r);
     expect(r.cursor).toBe('');
     const ms = r.markets.map((w) => toMarket(w, { receiveTime: 5 }));
     expect(
       ms.map((m) => (typeof m === 'string' ? m : [m.marketId, m.tickSize, m.minSize, m.endTime, m.status])),
     ).toEqual([
-      ['KXELONMARS-99', 10_000, 10_000, Date.UTC(2099, 7, 1, 4, 59), 'open'],
-      ['KXCOLONIZEMARS-50', 1_000, 10_000, Date.UTC(2050, 0, 1, 4, 59), 'open'],
+      ['KXFUSIONGRID-35', 10_000, 10_000, Date.UTC(2035, 0, 1, 4, 59), 'open'],
+      ['KXFUSIONGRID-40', 1_000, 10_000, Date.UTC(2040, 0, 1, 4, 59), 'open'],
     ]);
-    // the deci_cent market quotes 0.1630, a multiple of its 0.001 tick
+    // the deci_cent market quotes 0.2370, a multiple of its 0.001 tick and not of a cent
     expect(fixedMicro(r.markets[1]!.yes_bid_dollars) % 1_000).toBe(0);
-    expect(fixedMicro(r.markets[1]!.yes_bid_dollars)).toBe(163_000);
+    expect(fixedMicro(r.markets[1]!.yes_bid_dollars) % 10_000).not.toBe(0);
+    expect(fixedMicro(r.markets[1]!.yes_bid_dollars)).toBe(237_000);
   });
 
-  it('normalizes the 2026-07 market object with rules and an integer settlement timer', () => {
-    const w = fixtureJson<WireMarket>(K('rest-market-object-active-2026-07.json'));
+  it('normalizes a market object of a mutually exclusive event: rules, group, integer settlement timer', () => {
+    const w = fixtureJson<WireMarket>(K('rest-market-active.json'));
     const m = toMarket(w, { receiveTime: 9, mutuallyExclusive: true });
     if (typeof m === 'string') throw new Error(m);
-    expect(m.marketId).toBe('KXATPMATCH-26JUL13SANDAN-DAN');
-    expect(m.eventId).toBe('KXATPMATCH-26JUL13SANDAN');
-    expect(m.negRiskGroup).toBe('KXATPMATCH-26JUL13SANDAN');
+    expect(m.marketId).toBe(ARS);
+    expect(m.eventId).toBe(EVENT);
+    expect(m.negRiskGroup).toBe(EVENT);
     expect(m.minSize).toBe(1_000_000); // no fractional trading
     expect(m.tickSize).toBe(10_000);
-    expect(m.endTime).toBe(Date.UTC(2026, 6, 27, 11, 30));
-    expect(m.rules.startsWith('If Taro Daniel wins')).toBe(true);
-    expect(m.rules).toContain('\n\nThe following market refers to');
+    // close_time is the settlement deadline, two weeks after the game (K4)
+    expect(m.endTime).toBe(Date.UTC(2026, 4, 19, 19));
+    expect(m.rules.startsWith('If Arsenal wins')).toBe(true);
+    expect(m.rules).toContain('\n\nThis market refers to the result after regular time');
     expect(m.status).toBe('open');
-    // quotes on the object: yes 0.76 / 0.77, no 0.23 / 0.24 — complementary (K6)
+    expect(w.settlement_timer_seconds).toBe(300);
+    // quotes on the object: yes 0.44 / 0.45, no 0.55 / 0.56 — complementary (K6)
     expect(fixedMicro(w.yes_ask_dollars) + fixedMicro(w.no_bid_dollars)).toBe(1_000_000);
     expect(fixedMicro(w.yes_bid_dollars) + fixedMicro(w.no_ask_dollars)).toBe(1_000_000);
-    expect(fixedMicro(w.open_interest_fp)).toBe(850_640_000);
+    expect(fixedMicro(w.open_interest_fp)).toBe(48_210_370_000);
   });
 
   it('maps statuses, results and the version', () => {
-    const base = fixtureJson<WireMarket>(K('rest-market-object-active-2026-07.json'));
+    const base = fixtureJson<WireMarket>(K('rest-market-active.json'));
     const st = (status: string, result = '') => {
       const m = toMarket({ ...base, status, result }, { receiveTime: 0 });
       return typeof m === 'string' ? m : [m.status, m.winner];
@@ -206,8 +213,8 @@ describe('markets (K2, K3, K7)', () => {
     expect(st('closed')).toEqual(['closed', undefined]);
     expect(st('determined', 'yes')).toEqual(['closed', undefined]);
     expect(st('initialized')).toEqual(['closed', undefined]);
-    expect(st('finalized', 'yes')).toEqual(['resolved', 'KXATPMATCH-26JUL13SANDAN-DAN:yes']);
-    expect(st('settled', 'no')).toEqual(['resolved', 'KXATPMATCH-26JUL13SANDAN-DAN:no']);
+    expect(st('finalized', 'yes')).toEqual(['resolved', `${ARS}:yes`]);
+    expect(st('settled', 'no')).toEqual(['resolved', `${ARS}:no`]);
     expect(st('finalized', '')).toEqual(['closed', undefined]);
     const a = toMarket(base, { receiveTime: 0 });
     const b = toMarket({ ...base, yes_bid_dollars: '0.5000', volume_fp: '1.00' }, { receiveTime: 1 });
@@ -235,75 +242,86 @@ describe('markets (K2, K3, K7)', () => {
 });
 
 describe('trades and tickers (K10, K15)', () => {
-  it('reads REST trades on the token the taker bought (rest-trades-2026.json)', () => {
-    const body = fixtureJson<{ cursor: string; trades: WireRestTrade[] }>(K('rest-trades-2026.json'));
+  it('reads REST trades on the token the taker bought (rest-trades.json)', () => {
+    const body = fixtureJson<{ cursor: string; trades: WireRestTrade[] }>(K('rest-trades.json'));
     const t = body.trades.map((x) => parseRestTrade(x, 7));
     expect(t[0]).toEqual({
       type: 'trade',
       venue: 'kalshi',
-      marketId: 'KXELONMARS-99',
-      tokenId: 'KXELONMARS-99:yes',
-      price: 100_000,
-      size: 9_400_000,
+      marketId: 'KXFUSIONGRID-35',
+      tokenId: 'KXFUSIONGRID-35:yes',
+      price: 210_000,
+      size: 12_500_000,
       side: 'buy',
-      eventTime: Date.parse('2026-06-12T17:11:11.927Z'),
+      eventTime: Date.UTC(2026, 4, 2, 11, 41, 52, 118),
       receiveTime: 7,
     });
-    expect(t[1]).toMatchObject({ tokenId: 'KXELONMARS-99:yes', price: 100_000, size: 940_000 });
-    expect(t[2]).toMatchObject({ tokenId: 'KXELONMARS-99:no', price: 920_000, size: 9_400_000 });
+    expect(t[1]).toMatchObject({ tokenId: 'KXFUSIONGRID-35:yes', price: 210_000, size: 750_000 });
+    expect(t[2]).toMatchObject({ tokenId: 'KXFUSIONGRID-35:no', price: 820_000, size: 40_000_000 });
   });
 
-  it('reads WS trades using only the dollar/fp fields (ws-trade-2026-02.jsonl)', () => {
-    const frames = fixtureJsonl<{ msg: Record<string, unknown> }>(K('ws-trade-2026-02.jsonl'));
+  it('reads WS trades using only the dollar/fp fields (ws-trade.jsonl)', () => {
+    const frames = fixtureJsonl<{ msg: Record<string, unknown> }>(K('ws-trade.jsonl'));
     const t = frames.map((f) => parseWsTrade(f.msg, 1));
-    expect(t).toHaveLength(10);
+    expect(t).toHaveLength(5);
     expect(t[0]).toMatchObject({
-      marketId: 'KXSOLD-26FEB1217-T79.9999',
-      tokenId: 'KXSOLD-26FEB1217-T79.9999:yes',
-      price: 770_000,
-      size: 75_000_000,
-      eventTime: 1_770_897_981_000,
+      marketId: 'KXBTCD-26MAY0417-T97499.99',
+      tokenId: 'KXBTCD-26MAY0417-T97499.99:yes',
+      price: 630_000,
+      size: 41_000_000,
+      eventTime: 1_777_914_010_000,
     });
     expect(t[1]).toMatchObject({
-      tokenId: 'KXBTCD-26FEB1217-T67749.99:no',
-      price: 430_000,
-      size: 90_000_000,
+      tokenId: 'KXETHD-26MAY0417-T3599.99:no',
+      price: 10_000,
+      size: 15_000_000,
     });
-    expect(t[9]).toMatchObject({
-      tokenId: 'KXBTCMINMON-BTC-26FEB28-5750000:yes',
-      price: 280_000,
-      size: 167_000_000,
+    // a frame of the new form only (no legacy cent fields)
+    expect(t[4]).toMatchObject({
+      tokenId: 'KXFUSIONGRID-35:yes',
+      price: 210_000,
+      size: 12_500_000,
     });
     // the legacy cent fields are ignored: drop the new ones and the frame is rejected
     const legacyOnly = {
       market_ticker: 'X',
-      yes_price: 77,
-      no_price: 23,
-      count: 75,
+      yes_price: 63,
+      no_price: 37,
+      count: 41,
       taker_side: 'yes',
       ts: 1,
     };
     expect(parseWsTrade(legacyOnly as WireWsTrade, 1)).toBe('trade has no valid yes_price_dollars');
   });
 
-  it('reads tickers, treating 0/1 quotes with size 0 as no quote (ws-ticker-2026-02.jsonl)', () => {
-    const frames = fixtureJsonl<{ msg: Record<string, unknown> }>(K('ws-ticker-2026-02.jsonl'));
+  it('reads tickers, treating 0/1 quotes with size 0 as no quote (ws-ticker.jsonl)', () => {
+    const frames = fixtureJsonl<{ msg: Record<string, unknown> }>(K('ws-ticker.jsonl'));
     const t = frames.map((f) => parseTicker(f.msg));
     expect(t[0]).toEqual({
-      ticker: 'KXXRP-26FEB1317-B1.3899500',
-      yesBid: [40_000, 14_000_000],
-      yesAsk: [950_000, 84_000_000],
-      last: 140_000,
-      eventTime: 1_770_897_976_000,
+      ticker: 'KXBTCD-26MAY0417-T97499.99',
+      yesBid: [600_000, 250_000_000],
+      yesAsk: [630_000, 41_000_000],
+      last: 610_000,
+      eventTime: 1_777_914_000_000,
     });
     expect(t[1]).toEqual({
-      ticker: 'KXETHD-26FEB1217-T1819.99',
-      yesBid: [980_000, 195_000_000],
-      last: 970_000,
-      eventTime: 1_770_897_976_000,
+      ticker: 'KXETHD-26MAY0417-T3599.99',
+      yesBid: [990_000, 1_200_000_000],
+      last: 990_000,
+      eventTime: 1_777_914_000_000,
     });
-    expect(t[9]).toMatchObject({ yesBid: [20_000, 2_000_000], yesAsk: [70_000, 100_000_000] });
-    expect(parseTicker({ market_ticker: 'X', yes_bid: 4, yes_ask: 95 } as WireTicker)).toBe(
+    expect(t[2]).toEqual({
+      ticker: 'KXSOLD-26MAY0417-T149.99',
+      yesAsk: [20_000, 310_000_000],
+      last: 10_000,
+      eventTime: 1_777_914_001_000,
+    });
+    expect(t[3]).toMatchObject({
+      yesBid: [40_000, 539_500_000],
+      yesAsk: [60_000, 730_000_000],
+      eventTime: 1_777_914_003_412,
+    });
+    expect(parseTicker({ market_ticker: 'X', yes_bid: 60, yes_ask: 63 } as WireTicker)).toBe(
       'ticker has a malformed price or size',
     );
   });
@@ -324,12 +342,14 @@ describe('sequence tracking (K13)', () => {
 });
 
 describe('websocket commands (K12)', () => {
-  it('matches the documented command shapes (ws-commands.doc-example.jsonl)', () => {
-    const doc = fixtureJsonl<Record<string, unknown>>(K('ws-commands.doc-example.jsonl'));
-    expect(subscribeCmd(1, ['orderbook_delta', 'ticker'], ['MARKET-TICKER'])).toEqual(doc[0]);
-    expect(unsubscribeCmd(2, [1, 2])).toEqual(doc[1]);
-    expect(updateSubscriptionCmd(3, 1, 'add_markets', ['MARKET-2', 'MARKET-3'])).toEqual(doc[2]);
-    expect(updateSubscriptionCmd(4, 1, 'delete_markets', ['MARKET-2'])).toEqual(doc[3]);
+  it('matches the documented command shapes (ws-commands.jsonl)', () => {
+    const doc = fixtureJsonl<Record<string, unknown>>(K('ws-commands.jsonl'));
+    expect(subscribeCmd(1, ['orderbook_delta', 'ticker'], ['KXHIGHNY-26MAY04-T80'])).toEqual(doc[0]);
+    expect(unsubscribeCmd(2, [3, 4])).toEqual(doc[1]);
+    expect(
+      updateSubscriptionCmd(3, 3, 'add_markets', ['KXHIGHNY-26MAY04-T82', 'KXHIGHNY-26MAY04-T84']),
+    ).toEqual(doc[2]);
+    expect(updateSubscriptionCmd(4, 3, 'delete_markets', ['KXHIGHNY-26MAY04-T82'])).toEqual(doc[3]);
     expect(subscribeCmd(5, ['trade'], ['A', 'B'])).toEqual({
       id: 5,
       cmd: 'subscribe',

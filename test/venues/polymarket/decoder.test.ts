@@ -1,129 +1,86 @@
 import { describe, expect, it } from 'vitest';
 import type { Market, OrderBook, Resolution, TradePrint } from '../../../src/core/messages.ts';
+import { parseMicro } from '../../../src/core/money.ts';
 import { createPolymarketDecoder, type PolymarketDecoder } from '../../../src/venues/polymarket/decoder.ts';
-import type { FeedEvent, FeedSink, RawFrame } from '../../../src/venues/types.ts';
+import type { WireLevel } from '../../../src/venues/polymarket/wire.ts';
+import { simulateFrames } from '../../../src/venues/sim/feed.ts';
 import { fixtureJson, fixtureJsonl, fixtureText } from '../../helpers/fixtures.ts';
+import { collect, frame, WS, wireBook } from './helpers.ts';
 
-const WS = 'polymarket.ws.market';
-
-function collect() {
-  const events: FeedEvent[] = [];
-  const rejects: Array<{ source: string; reason: string }> = [];
-  const sink: FeedSink = {
-    emit: (e) => events.push(e),
-    reject: (source, reason) => rejects.push({ source, reason }),
-  };
-  const of = <T extends FeedEvent['type']>(t: T) =>
-    events.filter((e) => e.type === t) as Extract<FeedEvent, { type: T }>[];
-  return { sink, events, rejects, books: () => of('book') as OrderBook[], of };
-}
-
-const frame = (data: unknown, ts = 5_000, source = WS): RawFrame => ({ ts, source, data });
+// Payloads written from the documented market-channel and CLOB schemas (test/fixtures/owned/polymarket).
 const fx = (f: string) => fixtureJson<Record<string, unknown>>(`polymarket/${f}`);
-
-/** A wire book with the venue's ordering: bids ascending, asks descending (best last). */
-function wireBook(
-  asset: string,
-  market: string,
-  bids: Array<[string, string]>,
-  asks: Array<[string, string]>,
-  ts = '1000',
-) {
-  return {
-    event_type: 'book',
-    asset_id: asset,
-    market,
-    bids: bids.map(([price, size]) => ({ price, size })),
-    asks: asks.map(([price, size]) => ({ price, size })),
-    timestamp: ts,
-    hash: 'h',
-  };
-}
+const ECB = {
+  market: '0x6677abb3b724f1d6f80792c657c0feeab97d7776b241bb6bcf74530aaa6a2fc1',
+  yes: '39660154485844415470128041872978954960486297447743671445363068534965729499718',
+  no: '79065870181926489022305351069913069291412742783622499678959150283380027119818',
+};
+const FED_YES = '9984124971120903764626562000144905411109116105435436173941783416183547994277';
 
 describe('Polymarket decoder: book', () => {
-  it('ws-book.doc-example: replaces the book, best first, times from the frame', () => {
+  it('ws-book: replaces the book, best first, times from the frame', () => {
     const dec = createPolymarketDecoder();
     const c = collect();
-    dec.decode(frame(fx('ws-book.doc-example.json'), 7_777), c.sink);
+    dec.decode(frame(fx('ws-book.json'), 7_777), c.sink);
     expect(c.rejects).toEqual([]);
     const [b] = c.books();
     expect(b).toEqual({
       type: 'book',
       venue: 'polymarket',
-      marketId: '0xbd31dc8a20211944f6b70f31557f1001557b59905b7738480ca09bd4532f84af',
-      tokenId: '65818619657568813474341868652308942079804919287380422192892211131408793125422',
+      marketId: ECB.market,
+      tokenId: ECB.yes,
       bids: [
-        [500_000, 15_000_000],
-        [490_000, 20_000_000],
-        [480_000, 30_000_000],
+        [460_000, 12_500_000],
+        [450_000, 80_000_000],
+        [440_000, 250_000_000],
       ],
       asks: [
-        [520_000, 25_000_000],
-        [530_000, 60_000_000],
-        [540_000, 10_000_000],
+        [480_000, 60_000_000],
+        [490_000, 150_000_000],
+        [500_000, 40_000_000],
       ],
       stale: false,
-      eventTime: 1_757_908_892_351,
+      eventTime: 1_777_903_200_123,
       receiveTime: 7_777,
     });
   });
 
-  it('ws-book-2024: deep book trimmed to the configured depth', () => {
+  it('ws-book-deep: a deep book trimmed to the configured depth', () => {
     const dec = createPolymarketDecoder({ depth: 5 });
     const c = collect();
-    dec.decode(frame(fx('ws-book-2024.json')), c.sink);
+    dec.decode(frame(fx('ws-book-deep.json')), c.sink);
     const [b] = c.books();
-    expect(b!.tokenId).toBe('48331043336612883890938759509493159234755048973500640148014422747788308965732');
+    expect(b!.tokenId).toBe(FED_YES);
     expect(b!.bids).toHaveLength(5);
-    expect(b!.bids[0]).toEqual([511_000, 1_304_720_000]);
-    expect(b!.bids[1]).toEqual([510_000, 12_848_170_000]);
-    expect(b!.asks[0]).toEqual([514_000, 20_230_870_000]);
-    expect(b!.asks[1]).toEqual([515_000, 43_551_960_000]);
-    expect(b!.eventTime).toBe(1_728_799_418_260);
+    expect(b!.bids[0]).toEqual([412_000, 112_000_000]);
+    expect(b!.bids[1]).toEqual([410_000, 281_880_000]);
+    expect(b!.asks[0]).toEqual([418_000, 14_975_000_000]);
+    expect(b!.asks[1]).toEqual([421_000, 1_648_060_000]);
+    expect(b!.eventTime).toBe(1_777_903_260_456);
     expect(createPolymarketDecoder().book(b!.tokenId)).toBeUndefined();
     expect(dec.book(b!.tokenId)?.asks).toHaveLength(5);
   });
 
-  it('ws-book-2026-02.jsonl: every recorded frame, one at a time and as one array frame (P18)', () => {
-    const lines = fixtureJsonl<Record<string, unknown>>('polymarket/ws-book-2026-02.jsonl');
+  it('ws-book-snapshots.jsonl: every frame one at a time and as one array frame (P18); one-sided books, ".25" prices', () => {
+    const lines = fixtureJsonl<Record<string, unknown>>('polymarket/ws-book-snapshots.jsonl');
     const best = (b: OrderBook) => [b.bids[0] ?? null, b.asks[0] ?? null];
     const expected = [
       [
-        [130_000, 167_000_000],
-        [140_000, 189_000_000],
+        [260_000, 1_200_500_000],
+        [280_000, 10_000_000],
       ],
-      [[999_000, 103_199_780_000], null],
+      [[999_000, 10_320_400_000], null],
       [
-        [996_000, 119_637_810_000],
-        [997_000, 116_890_140_000],
-      ],
-      [
-        [460_000, 38_130_000],
-        [470_000, 1_401_820_000],
+        [60_000, 420_000_000],
+        [80_000, 300_000_000],
       ],
       [
-        [860_000, 3_150_000_000],
-        [870_000, 5_768_340_000],
+        [14_000, 600_000_000],
+        [17_000, 90_000_000],
       ],
+      [null, [950_000, 40_000_000]],
       [
-        [991_000, 197_880_000],
-        [994_000, 8_580_000],
-      ],
-      [
-        [80_000, 3_794_440_000],
-        [90_000, 9_539_120_000],
-      ],
-      [
-        [18_000, 10_000_000],
-        [21_000, 18_000_000],
-      ],
-      [
-        [270_000, 6_757_000_000],
-        [290_000, 242_000_000],
-      ],
-      [
-        [910_000, 1_155_080_000],
-        [920_000, 3_351_270_000],
+        [710_000, 64_360_000],
+        [730_000, 18_200_000],
       ],
     ];
     const one = createPolymarketDecoder();
@@ -131,19 +88,21 @@ describe('Polymarket decoder: book', () => {
     for (const l of lines) one.decode(frame(l), c1.sink);
     expect(c1.rejects).toEqual([]);
     expect(c1.books().map(best)).toEqual(expected);
-    expect(c1.books()[0]!.eventTime).toBe(1_770_921_570_954);
+    expect(c1.books().map((b) => b.eventTime)).toEqual(
+      [0, 1, 2, 3, 4, 5].map((i) => 1_777_904_100_000 + 137 * i),
+    );
 
     const arr = createPolymarketDecoder();
     const c2 = collect();
     arr.decode(frame(lines), c2.sink);
     expect(c2.books().map(best)).toEqual(expected);
-    expect([...arr.books()]).toHaveLength(10);
+    expect([...arr.books()]).toHaveLength(6);
   });
 
   it('a book frame with tick_size updates a known market', () => {
     const dec = createPolymarketDecoder();
     const c = collect();
-    const line = fixtureJsonl<Record<string, string>>('polymarket/ws-book-2026-02.jsonl')[1]!; // tick 0.001
+    const line = fixtureJsonl<Record<string, string>>('polymarket/ws-book-snapshots.jsonl')[1]!; // tick 0.001
     dec.decode(frame({ ...fx('ws-new-market.json'), market: line.market }), c.sink);
     expect(dec.market(line.market!)?.tickSize).toBe(10_000);
     dec.decode(frame(line), c.sink);
@@ -153,9 +112,7 @@ describe('Polymarket decoder: book', () => {
 });
 
 describe('Polymarket decoder: price_change', () => {
-  const YES = '52114319501245915516055106046884209969926127482827954674443846427813813222426';
-  const NO = '71321045679252212594626385532706912750332728571942532289631379312455583992563';
-  const MKT = '0x5f65177b394277fd294cd75650044e32ba009a95022d88a0c1d565897d72f8f1';
+  const { yes: YES, no: NO, market: MKT } = ECB;
 
   function seeded() {
     const dec = createPolymarketDecoder();
@@ -198,25 +155,25 @@ describe('Polymarket decoder: price_change', () => {
     return { dec, c };
   }
 
-  it('ws-price-change-v2: several levels of one token; size is the new aggregate, inserts in order', () => {
+  it('ws-price-change (schema since 2025-09): several levels of one token; new aggregate sizes, inserts, "0" removes', () => {
     const { dec, c } = seeded();
-    dec.decode(frame(fx('ws-price-change-v2.json'), 9_000), c.sink);
+    dec.decode(frame(fx('ws-price-change.json'), 9_000), c.sink);
     expect(c.rejects).toEqual([]);
     const books = c.books();
     expect(books).toHaveLength(1); // one token touched → one book
     expect(books[0]!.bids).toEqual([
-      [700_000, 3_400_000_000],
-      [600_000, 3_300_000_000],
-      [500_000, 3_400_000_000],
-      [400_000, 100_000_000],
+      [550_000, 310_000_000],
+      [500_000, 75_250_000],
     ]);
     expect(books[0]!.asks).toEqual([
+      [650_000, 18_000_000],
       [700_000, 20_000_000],
       [800_000, 10_000_000],
     ]);
-    expect(books[0]!.eventTime).toBe(1_729_084_877_448);
+    expect(books[0]!.eventTime).toBe(1_777_903_320_000);
     expect(books[0]!.receiveTime).toBe(9_000);
-    expect(dec.book(YES)?.bids[0]).toEqual([700_000, 3_400_000_000]);
+    expect(dec.book(YES)?.bids[0]).toEqual([550_000, 310_000_000]);
+    expect(dec.book(NO)?.bids[0]).toEqual([300_000, 10_000_000]);
   });
 
   it('routes entries for both tokens of a market by asset_id and emits one book per token; "0" deletes', () => {
@@ -268,30 +225,30 @@ describe('Polymarket decoder: price_change', () => {
     expect(books.every((b) => b.eventTime === 2_000 && !b.stale)).toBe(true);
   });
 
-  it('ws-price-change-legacy-pre-2025-09: top-level single level on a known book', () => {
+  it('ws-price-change-legacy (pre-2025-09 schema): a top-level single level on a known book', () => {
     const dec = createPolymarketDecoder();
     const c = collect();
-    dec.decode(frame(fx('ws-book-2024.json')), c.sink);
-    dec.decode(frame(fx('ws-price-change-legacy-pre-2025-09.json')), c.sink);
+    dec.decode(frame(fx('ws-book-deep.json')), c.sink);
+    dec.decode(frame(fx('ws-price-change-legacy.json')), c.sink);
     expect(c.rejects).toEqual([]);
     const last = c.books().at(-1)!;
-    expect(last.tokenId).toBe(
-      '48331043336612883890938759509493159234755048973500640148014422747788308965732',
-    );
-    expect(last.asks[0]).toEqual([514_000, 21_574_080_000]);
-    expect(last.marketId).toBe('0xdd22472e552920b8438158ea7238bfadfa4f736aa4cee91a6b86c39ead110917');
+    expect(last.tokenId).toBe(FED_YES);
+    expect(last.asks[0]).toEqual([418_000, 9_120_550_000]);
+    expect(last.asks[1]).toEqual([421_000, 1_648_060_000]);
+    expect(last.marketId).toBe('0xbb1b3ad89952db44554572e0f73ba5e19a8e58cab3e74ac901a1b85665b592a2');
+    expect(last.eventTime).toBe(1_777_903_265_789);
   });
 
-  it('ws-price-change.doc-example: an update before any snapshot gives a stale book', () => {
+  it('ws-price-change-before-snapshot: an update before any snapshot gives a stale book (best_ask "1": empty side)', () => {
     const dec = createPolymarketDecoder();
     const c = collect();
-    dec.decode(frame(fx('ws-price-change.doc-example.json')), c.sink);
+    dec.decode(frame(fx('ws-price-change-before-snapshot.json')), c.sink);
     const [b] = c.books();
     expect(b!.tokenId).toBe(NO);
-    expect(b!.bids).toEqual([[500_000, 200_000_000]]);
+    expect(b!.bids).toEqual([[520_000, 140_000_000]]);
     expect(b!.asks).toEqual([]);
     expect(b!.stale).toBe(true);
-    expect(b!.eventTime).toBe(1_757_908_892_351);
+    expect(b!.eventTime).toBe(1_777_903_330_000);
   });
 
   it('a frame with one bad entry is rejected whole and changes nothing', () => {
@@ -329,40 +286,39 @@ describe('Polymarket decoder: price_change', () => {
 });
 
 describe('Polymarket decoder: trades, ticks, markets, resolutions', () => {
-  it('last_trade_price fixtures → TradePrints', () => {
+  it('ws-last-trade-price.jsonl → TradePrints with the taker side and exact sizes', () => {
     const dec = createPolymarketDecoder();
     const c = collect();
-    dec.decode(frame(fx('ws-last-trade-price-2024.json'), 11), c.sink);
-    dec.decode(frame(fx('ws-last-trade-price.doc-example.json'), 12), c.sink);
-    for (const l of fixtureJsonl('polymarket/ws-last-trade-price-2026-02.jsonl'))
-      dec.decode(frame(l, 13), c.sink);
+    for (const l of fixtureJsonl('polymarket/ws-last-trade-price.jsonl')) dec.decode(frame(l, 13), c.sink);
     expect(c.rejects).toEqual([]);
     const trades = c.of('trade') as TradePrint[];
-    expect(trades).toHaveLength(12);
+    expect(trades).toHaveLength(6);
     expect(trades[0]).toEqual({
       type: 'trade',
       venue: 'polymarket',
-      marketId: '0xdd22472e552920b8438158ea7238bfadfa4f736aa4cee91a6b86c39ead110917',
-      tokenId: '21742633143463906290569050155826241533067272736897614950488156847949938836455',
-      price: 491_000,
-      size: 85_360_000,
+      marketId: ECB.market,
+      tokenId: ECB.yes,
+      price: 460_000,
+      size: 85_500_000,
       side: 'sell',
-      eventTime: 1_724_564_136_087,
-      receiveTime: 11,
+      eventTime: 1_777_903_400_111,
+      receiveTime: 13,
     });
     expect(trades[1]).toMatchObject({
-      price: 456_000,
-      size: 219_217_767,
+      tokenId: FED_YES,
+      price: 418_000,
+      size: 219_417_293,
       side: 'buy',
-      eventTime: 1_750_428_146_322,
+      eventTime: 1_777_903_401_842,
     });
-    expect(trades[2]).toMatchObject({
-      price: 460_000,
-      size: 200_000,
-      side: 'sell',
-      eventTime: 1_770_921_571_394,
+    expect(trades[2]).toMatchObject({ price: 270_000, size: 400_000, side: 'sell' });
+    expect(trades[3]).toMatchObject({ price: 999_000, size: 1_500_000_000, side: 'buy' });
+    expect(trades[5]).toMatchObject({
+      price: 520_000,
+      size: 7_692_307,
+      side: 'buy',
+      eventTime: 1_777_903_405_960,
     });
-    expect(trades[10]).toMatchObject({ price: 470_000, size: 11_276_594, side: 'buy' });
     expect(c.books()).toEqual([]);
   });
 
@@ -371,30 +327,26 @@ describe('Polymarket decoder: trades, ticks, markets, resolutions', () => {
     const c = collect();
     dec.decode(frame(fx('ws-new-market.json'), 21), c.sink);
     const [m] = c.of('market') as Market[];
+    const YES = '47960632567263622989316560088474350485718279288709639867226736842291549903695';
+    const NO = '94260615692404193450125145560950483965743386709822689252978550140663094487000';
     expect(m).toMatchObject({
-      marketId: '0x311d0c4b6671ab54af4970c06fcf58662516f5168997bdda209ec3db5aa6b0c1',
-      eventId: '125819',
-      slug: 'nvda-above-240-on-january-30-2026',
-      question: 'Will NVIDIA (NVDA) close above $240 end of January?',
+      marketId: '0x1a10ec3c243c7c2b79d6e1b9f37e79a8c2931658f7b976fdb1b773d3b843a756',
+      eventId: '318842',
+      slug: 'brent-above-80-on-june-30-2026',
+      question: 'Will Brent crude settle above $80 on June 30, 2026?',
       tickSize: 10_000,
       minSize: 5_000_000,
       status: 'open',
       endTime: null,
-      eventTime: 1_766_790_415_550,
+      eventTime: 1_777_903_500_250,
       receiveTime: 21,
       fees: { kind: 'polymarket', rate: 0 },
     });
+    expect(m!.rules).toContain('ICE Brent');
+    expect(m!.negRiskGroup).toBeUndefined();
     expect(m!.outcomes).toEqual([
-      {
-        tokenId: '76043073756653678226373981964075571318267289248134717369284518995922789326425',
-        label: 'Yes',
-        side: 'yes',
-      },
-      {
-        tokenId: '31690934263385727664202099278545688007799199447969475608906331829650099442770',
-        label: 'No',
-        side: 'no',
-      },
+      { tokenId: YES, label: 'Yes', side: 'yes' },
+      { tokenId: NO, label: 'No', side: 'no' },
     ]);
 
     dec.decode(frame(fx('ws-market-resolved.json'), 22), c.sink);
@@ -402,45 +354,45 @@ describe('Polymarket decoder: trades, ticks, markets, resolutions', () => {
     expect(r).toEqual({
       type: 'resolution',
       venue: 'polymarket',
-      marketId: '0x311d0c4b6671ab54af4970c06fcf58662516f5168997bdda209ec3db5aa6b0c1',
-      winner: '76043073756653678226373981964075571318267289248134717369284518995922789326425',
-      eventTime: 1_766_790_415_550,
+      marketId: m!.marketId,
+      winner: NO,
+      eventTime: 1_777_903_800_999,
       receiveTime: 22,
     });
     const updated = c.of('market').at(-1)!;
     expect(updated.status).toBe('resolved');
-    expect(updated.winner).toBe(r!.winner);
+    expect(updated.winner).toBe(NO);
   });
 
   it('new_market with the snake_case string fee_schedule (P14)', () => {
     const dec = createPolymarketDecoder();
     const c = collect();
-    const fee_schedule = { exponent: '1', rate: '0.07', rebate_rate: '0.2', taker_only: true };
+    const fee_schedule = { exponent: '1', rate: '0.05', rebate_rate: '0.25', taker_only: true };
     dec.decode(frame({ ...(fx('ws-new-market.json') as object), fee_schedule }), c.sink);
     expect(c.of('market')[0]!.fees).toEqual({
       kind: 'polymarket',
-      rate: 70_000,
+      rate: 50_000,
       exponent: 1,
       takerOnly: true,
-      rebateRate: 200_000,
+      rebateRate: 250_000,
     });
   });
 
-  it('tick_size_change fixtures: updates a known market, ignores an unknown one', () => {
+  it('ws-tick-size-change: ignored for an unknown market, updates a known one', () => {
     const dec = createPolymarketDecoder();
     const c = collect();
-    dec.decode(frame(fx('ws-tick-size-change.json')), c.sink);
+    const change = fx('ws-tick-size-change.json') as { market: string };
+    dec.decode(frame(change), c.sink);
     expect(c.events).toEqual([]);
     expect(c.rejects).toEqual([]);
-    const doc = fx('ws-tick-size-change.doc-example.json') as { market: string };
-    dec.decode(frame({ ...(fx('ws-new-market.json') as object), market: doc.market }), c.sink);
-    dec.decode(frame(doc, 31), c.sink);
+    dec.decode(frame({ ...(fx('ws-new-market.json') as object), market: change.market }), c.sink);
+    dec.decode(frame(change, 31), c.sink);
     const m = c.of('market').at(-1)!;
-    expect(m.marketId).toBe(doc.market);
+    expect(m.marketId).toBe(ECB.market);
     expect(m.tickSize).toBe(1_000);
-    expect(m.eventTime).toBe(1_757_908_892_351);
+    expect(m.eventTime).toBe(1_777_903_900_321);
     expect(m.receiveTime).toBe(31);
-    expect(dec.market(doc.market)?.tickSize).toBe(1_000);
+    expect(dec.market(ECB.market)?.tickSize).toBe(1_000);
   });
 
   it('ws-best-bid-ask is informational: counted as drift when it disagrees, never applied', () => {
@@ -455,12 +407,12 @@ describe('Polymarket decoder: trades, ticks, markets, resolutions', () => {
           bba.asset_id,
           bba.market,
           [
-            ['0.72', '5'],
-            ['0.73', '9'],
+            ['0.30', '5'],
+            ['0.31', '9'],
           ],
           [
-            ['0.78', '1'],
-            ['0.77', '3'],
+            ['0.36', '1'],
+            ['0.35', '3'],
           ],
         ),
       ),
@@ -468,20 +420,29 @@ describe('Polymarket decoder: trades, ticks, markets, resolutions', () => {
     );
     dec.decode(frame(bba), c.sink);
     expect(dec.stats().drift).toBe(0);
-    dec.decode(frame({ ...bba, best_bid: '0.74' }), c.sink);
+    dec.decode(frame({ ...bba, best_bid: '0.33' }), c.sink);
     expect(dec.stats().drift).toBe(1);
-    expect(dec.book(bba.asset_id)?.bids[0]).toEqual([730_000, 9_000_000]);
+    expect(dec.book(bba.asset_id)?.bids[0]).toEqual([310_000, 9_000_000]);
     expect(c.books()).toHaveLength(1);
     expect(c.rejects).toEqual([]);
   });
 });
 
 describe('Polymarket decoder: REST sources, robustness', () => {
+  const gammaList = () =>
+    [
+      'gamma-market-negrisk.json',
+      'gamma-market-updown-5m.json',
+      'gamma-market-sports-moneyline.json',
+      'gamma-market-closed-resolved.json',
+      'gamma-market-legacy-long-short.json',
+    ].map(fx);
+
   it('gamma markets and events frames emit Markets', () => {
     const dec = createPolymarketDecoder();
     const c = collect();
-    dec.decode(frame(fx('gamma-markets-list.assembled.json'), 1, 'polymarket.gamma.markets'), c.sink);
-    dec.decode(frame(fx('gamma-market-btc-updown-5m.json'), 1, 'polymarket.gamma.markets'), c.sink);
+    dec.decode(frame(gammaList(), 1, 'polymarket.gamma.markets'), c.sink);
+    dec.decode(frame(fx('gamma-market-updown-5m.json'), 1, 'polymarket.gamma.markets'), c.sink);
     dec.decode(frame(fx('gamma-public-search.json'), 1, 'polymarket.gamma.events'), c.sink);
     expect(c.rejects).toEqual([]);
     expect(c.of('market')).toHaveLength(7);
@@ -497,7 +458,7 @@ describe('Polymarket decoder: REST sources, robustness', () => {
   it('clob book frames: one object (GET /book) or an array (POST /books); sim. prefix accepted', () => {
     const dec = createPolymarketDecoder();
     const c = collect();
-    const book = fx('clob-book-2024.json') as Record<string, unknown>;
+    const book = fx('clob-book.json') as Record<string, unknown>;
     dec.decode(frame(book, 1, 'polymarket.clob.book'), c.sink);
     dec.decode(
       frame(
@@ -513,12 +474,12 @@ describe('Polymarket decoder: REST sources, robustness', () => {
     expect(c.rejects).toEqual([]);
     expect(c.books().map((b) => [b.tokenId, b.bids[0], b.asks[0]])).toEqual([
       [
-        '23360939988679364027624185518382759743328544433592111535569478055890815567848',
-        [100_000, 125_000_000],
-        [140_000, 705_000_000],
+        '97870774007291253166094937680403625256268168826329136019412557513486064408214',
+        [110_000, 310_000_000],
+        [140_000, 870_000_000],
       ],
-      ['1', [100_000, 125_000_000], [140_000, 705_000_000]],
-      ['2', [100_000, 125_000_000], [140_000, 705_000_000]],
+      ['1', [110_000, 310_000_000], [140_000, 870_000_000]],
+      ['2', [110_000, 310_000_000], [140_000, 870_000_000]],
     ]);
   });
 
@@ -604,9 +565,10 @@ describe('Polymarket decoder: REST sources, robustness', () => {
   it('a JSON string frame (as a capture may hold it) is parsed; an array keeps its good elements', () => {
     const dec = createPolymarketDecoder();
     const c = collect();
-    dec.decode(frame(fixtureText('polymarket/ws-book.doc-example.json')), c.sink);
+    dec.decode(frame(fixtureText('polymarket/ws-book.json')), c.sink);
     expect(c.books()).toHaveLength(1);
-    dec.decode(frame([{ event_type: 'nope' }, fx('ws-last-trade-price-2024.json')]), c.sink);
+    const trade = fixtureJsonl('polymarket/ws-last-trade-price.jsonl')[0];
+    dec.decode(frame([{ event_type: 'nope' }, trade]), c.sink);
     expect(c.rejects).toHaveLength(1);
     expect(c.of('trade')).toHaveLength(1);
   });
@@ -614,12 +576,54 @@ describe('Polymarket decoder: REST sources, robustness', () => {
   it('markStale flags every held book until the next snapshot', () => {
     const dec = createPolymarketDecoder();
     const c = collect();
-    dec.decode(frame(fx('ws-book.doc-example.json')), c.sink);
+    dec.decode(frame(fx('ws-book.json')), c.sink);
     c.events.length = 0;
     dec.markStale(c.sink, 99);
     expect(c.books().map((b) => [b.stale, b.receiveTime])).toEqual([[true, 99]]);
     expect([...dec.books()][0]!.stale).toBe(true);
-    dec.decode(frame(fx('ws-book.doc-example.json'), 100), c.sink);
+    dec.decode(frame(fx('ws-book.json'), 100), c.sink);
     expect(c.books().at(-1)!.stale).toBe(false);
+  });
+});
+
+describe('Polymarket decoder: frames the simulator produces', () => {
+  it('array-wrapped snapshots and price_change frames ("0" removes) rebuild the books a plain replay of the wire gives', () => {
+    type Side = Map<string, string>;
+    const wire = new Map<string, { bids: Side; asks: Side }>();
+    let arrays = 0;
+    let removals = 0;
+    const dec = createPolymarketDecoder({ depth: 1_000 });
+    const c = collect();
+    for (const f of simulateFrames({ seed: 9, minutes: 3 })) {
+      if (f.source !== 'sim.polymarket.ws.market') continue;
+      dec.decode(f, c.sink);
+      if (Array.isArray(f.data)) arrays++;
+      for (const e of (Array.isArray(f.data) ? f.data : [f.data]) as Record<string, unknown>[]) {
+        if (e.event_type === 'book') {
+          const lv = (l: unknown) => new Map((l as WireLevel[]).map((x) => [x.price, x.size]));
+          wire.set(e.asset_id as string, { bids: lv(e.bids), asks: lv(e.asks) });
+        } else if (e.event_type === 'price_change') {
+          for (const ch of e.price_changes as Array<WireLevel & { asset_id: string; side: string }>) {
+            const side = wire.get(ch.asset_id)![ch.side === 'BUY' ? 'bids' : 'asks'];
+            if (parseMicro(ch.size) === 0) {
+              side.delete(ch.price);
+              removals++;
+            } else side.set(ch.price, ch.size);
+          }
+        }
+      }
+    }
+    expect(c.rejects).toEqual([]);
+    expect(arrays).toBeGreaterThan(0);
+    expect(removals).toBeGreaterThan(0);
+    expect(wire.size).toBeGreaterThanOrEqual(20);
+    const levels = (s: Side, dir: 1 | -1) =>
+      [...s].map(([p, q]) => [parseMicro(p), parseMicro(q)]).sort((a, b) => dir * (a[0]! - b[0]!));
+    for (const [asset, b] of wire) {
+      const held = dec.book(asset)!;
+      expect(held.bids, asset).toEqual(levels(b.bids, -1));
+      expect(held.asks, asset).toEqual(levels(b.asks, 1));
+    }
+    expect(c.of('trade').length).toBeGreaterThan(0);
   });
 });

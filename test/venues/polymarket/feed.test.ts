@@ -9,13 +9,13 @@ import { type FakePolymarket, startFakePolymarket } from '../../fakes/polymarket
 import { waitFor } from '../../fakes/ws-fake.ts';
 import { fixtureJson } from '../../helpers/fixtures.ts';
 
-const newsom = fixtureJson<GammaMarket>('polymarket/gamma-market-negrisk-newsom-2028.json');
-const btc = fixtureJson<GammaMarket>('polymarket/gamma-market-btc-updown-5m.json');
+const negRisk = fixtureJson<GammaMarket>('polymarket/gamma-market-negrisk.json');
+const updown = fixtureJson<GammaMarket>('polymarket/gamma-market-updown-5m.json');
 const closed = fixtureJson<GammaMarket>('polymarket/gamma-market-closed-resolved.json');
 
 function clone(n: number, extra: Partial<GammaMarket> = {}): GammaMarket {
   return {
-    ...newsom,
+    ...negRisk,
     id: `9${n}`,
     conditionId: `0x${String(n).padStart(64, '0')}`,
     slug: `clone-${n}`,
@@ -25,16 +25,16 @@ function clone(n: number, extra: Partial<GammaMarket> = {}): GammaMarket {
 }
 
 const MARKETS: GammaMarket[] = [
-  newsom,
-  btc,
+  negRisk,
+  updown,
   closed,
   clone(1),
   clone(2),
   clone(3, { acceptingOrders: false }),
 ];
 const TOKENS = [
-  ...(JSON.parse(newsom.clobTokenIds!) as string[]),
-  ...(JSON.parse(btc.clobTokenIds!) as string[]),
+  ...(JSON.parse(negRisk.clobTokenIds!) as string[]),
+  ...(JSON.parse(updown.clobTokenIds!) as string[]),
   '1001',
   '1002',
   '2001',
@@ -136,7 +136,7 @@ describe('Polymarket feed against a fake venue', () => {
     });
     expect(r.frames.some((f) => f.source === 'polymarket.clob.book' && f.req?.path === '/books')).toBe(true);
     expect(r.frames.some((f) => f.source === 'polymarket.ws.market')).toBe(true);
-    expect(r.dec.market(newsom.conditionId!)?.negRiskGroup).toBe(newsom.negRiskMarketID);
+    expect(r.dec.market(negRisk.conditionId!)?.negRiskGroup).toBe(negRisk.negRiskMarketID);
 
     s.setLevel(TOKENS[0]!, 'BUY', '0.46', '12.5');
     s.setLevel(TOKENS[0]!, 'SELL', '0.55', '0');
@@ -308,9 +308,9 @@ describe('Polymarket feed against a fake venue', () => {
       });
     const negRiskOnly = make({ marketFilter: (m) => m.negRisk === true });
     await negRiskOnly.start(() => {});
-    // newsom and its clones are negRisk; clone 3 does not accept orders
+    // the negRisk market and its clones are negRisk; clone 3 does not accept orders
     expect([...negRiskOnly.tokens()].sort()).toEqual(
-      [...JSON.parse(newsom.clobTokenIds!), '1001', '1002', '2001', '2002'].sort(),
+      [...JSON.parse(negRisk.clobTokenIds!), '1001', '1002', '2001', '2002'].sort(),
     );
     await negRiskOnly.stop();
     const two = make({ maxMarkets: 2 });

@@ -24,20 +24,20 @@ const RT = 1_800_000_000_000;
 const gamma = (f: string) => parseGammaMarket(fixtureJson<GammaMarket>(`polymarket/${f}`), RT);
 
 describe('Gamma markets', () => {
-  it('gamma-market-btc-updown-5m: open Up/Down market, crypto fees by feeType, tick and min size', () => {
-    const m = gamma('gamma-market-btc-updown-5m.json');
+  it('gamma-market-updown-5m: open Up/Down market, crypto fees by feeType, tick and min size', () => {
+    const m = gamma('gamma-market-updown-5m.json');
     expect(MarketSchema.parse(m)).toEqual(m);
-    expect(m.marketId).toBe('0x78443f961b9a65869dcb39359de9960165c7e5cbad0904eac7f29cd77872a63b');
-    expect(m.slug).toBe('btc-updown-5m-1773307200');
-    expect(m.eventId).toBe('260654');
+    expect(m.marketId).toBe('0xc89d655c26c918729642e44a9b2f9167396f306068b40b7b61b2b72b9f8b3134');
+    expect(m.slug).toBe('btc-updown-5m-1777918500');
+    expect(m.eventId).toBe('412077');
     expect(m.outcomes).toEqual([
       {
-        tokenId: '104239898038807136052399800151408521467737075933964991162589336683346093173875',
+        tokenId: '13008037507300514462804069567605673331491857981551475202891182270762564384017',
         label: 'Up',
         side: 'other',
       },
       {
-        tokenId: '71183960810705820955071415844881728181970340514894896943812046065452395013351',
+        tokenId: '30705626637997179192891592392118348760216640880435576674743824326808248193083',
         label: 'Down',
         side: 'other',
       },
@@ -46,13 +46,16 @@ describe('Gamma markets', () => {
     expect(m.minSize).toBe(5_000_000);
     // feesEnabled with feeType crypto_fees but no feeSchedule → the crypto category rate 0.07
     expect(m.fees).toEqual({ kind: 'polymarket', rate: 70_000, exponent: 1, takerOnly: true, rebateRate: 0 });
-    expect(m.endTime).toBe(Date.UTC(2026, 2, 12, 9, 25));
+    expect(m.endTime).toBe(Date.UTC(2026, 4, 4, 18, 20));
     expect(m.status).toBe('open');
     expect(m.winner).toBeUndefined();
     expect(m.negRiskGroup).toBeUndefined();
     expect(m.placeholder).toBeUndefined();
     expect(m.rules).toContain('Chainlink');
-    expect(m.eventTime).toBe(Date.parse('2026-03-11T15:14:46.097Z'));
+    // the resolution source is already in the description: not appended twice
+    expect(m.rules.match(/data\.chain\.link/g)).toHaveLength(1);
+    // updatedAt carries microseconds
+    expect(m.eventTime).toBe(Date.UTC(2026, 4, 4, 17, 58, 12, 514));
     expect(m.receiveTime).toBe(RT);
     expect(m.version).toMatch(/^[0-9a-f]{16}$/);
   });
@@ -60,23 +63,26 @@ describe('Gamma markets', () => {
   it('gamma-market-closed-resolved: outcomePrices ["1","0"] → resolved, winner the Yes token, no fees', () => {
     const m = gamma('gamma-market-closed-resolved.json');
     expect(m.status).toBe('resolved');
-    expect(m.winner).toBe('22978793223071892222859460592277435458011604214087068523744633723809814935807');
+    expect(m.winner).toBe('94225222557696927844856457605481545788164871887599462615976488001199467130900');
     expect(m.outcomes.map((o) => o.side)).toEqual(['yes', 'no']);
     expect(m.fees).toEqual({ kind: 'polymarket', rate: 0, exponent: 1, takerOnly: true, rebateRate: 0 });
-    expect(m.endTime).toBe(Date.UTC(2027, 11, 31));
+    expect(m.endTime).toBe(Date.UTC(2026, 11, 31));
     expect(m.tickSize).toBe(10_000);
   });
 
-  it('gamma-market-closed-accepting-false: ["0","1"] → the No token won; tick 0.001', () => {
-    const m = gamma('gamma-market-closed-accepting-false.json');
+  it('gamma-market-closed-no-won: ["0","1"] → the No token won; tick 0.001; the resolution source joins the rules', () => {
+    const m = gamma('gamma-market-closed-no-won.json');
     expect(m.status).toBe('resolved');
-    expect(m.winner).toBe('89711174926330519158043401581181146613785179104141808554061413232025882707365');
+    expect(m.winner).toBe('80697776470075799136329676235988123884740295472902793490259296547397412776492');
     expect(m.tickSize).toBe(1_000);
-    expect(m.endTime).toBe(Date.UTC(2028, 0, 1, 5));
+    expect(m.endTime).toBe(Date.UTC(2026, 3, 29, 18));
+    expect(m.rules).toMatch(
+      /per its statement\. Otherwise "No"\.\n\nResolution source: https:\/\/www\.federalreserve\.gov\//,
+    );
   });
 
-  it('gamma-market-closed-nonbinary-legacy: Long/Short with long decimals → closed, no winner, sides other', () => {
-    const m = gamma('gamma-market-closed-nonbinary-legacy.json');
+  it('gamma-market-legacy-long-short: Long/Short with long decimals → closed, no winner, sides other', () => {
+    const m = gamma('gamma-market-legacy-long-short.json');
     expect(m.status).toBe('closed');
     expect(m.winner).toBeUndefined();
     expect(m.outcomes.map((o) => [o.label, o.side])).toEqual([
@@ -84,54 +90,66 @@ describe('Gamma markets', () => {
       ['Short', 'other'],
     ]);
     expect(m.outcomes[1]!.tokenId).toBe(
-      '1993578487229597591293755303341708890459187725728713215820133740213314514940',
+      '17878243167661280447645111342437029673137547514473992754546814909505859717650',
     );
     // legacy market without tick/min-size fields: documented defaults
     expect(m.tickSize).toBe(10_000);
     expect(m.minSize).toBe(5_000_000);
-    expect(m.endTime).toBe(Date.UTC(2021, 0, 2));
+    expect(m.endTime).toBe(Date.UTC(2022, 0, 1));
   });
 
-  it('gamma-market-closed-zero-zero-legacy: ["0","0"] → closed without a winner', () => {
-    const m = gamma('gamma-market-closed-zero-zero-legacy.json');
+  it('gamma-market-legacy-zero-zero: ["0","0"] → closed without a winner (null resolutionSource)', () => {
+    const m = gamma('gamma-market-legacy-zero-zero.json');
     expect(m.status).toBe('closed');
     expect(m.winner).toBeUndefined();
-    expect(m.marketId).toBe('0xe3b423dfad8c22ff75c9899c4e8176f628cf4ad4caa00481764d320e7415f7a9');
+    expect(m.marketId).toBe('0x5e26fcd4cc6d4817aee9092cc7d83c01cdebe8d463701c6306c69d530637fb3c');
+    expect(m.rules).toBe('Resolves "Yes" if the opening ceremony is held in 2020.');
   });
 
-  it('gamma-market-negrisk-newsom-2028: negRisk group, named candidate (not a placeholder), politics fees', () => {
-    const m = gamma('gamma-market-negrisk-newsom-2028.json');
-    expect(m.negRiskGroup).toBe('0x2c3d7e0eee6f058be3006baabf0d54a07da254ba47fe6e3e095e7990c7814700');
+  it('gamma-market-negrisk: negRisk group, named candidate (not a placeholder), finance fees from feeSchedule', () => {
+    const m = gamma('gamma-market-negrisk.json');
+    expect(m.negRiskGroup).toBe('0x1e726649c25ede5ec898b5dcc7f1528a2ff19895019319c97416b030bda6bfb5');
     expect(m.placeholder).toBe(false);
-    expect(m.eventId).toBe('30829');
+    expect(m.eventId).toBe('87312');
     expect(m.fees).toEqual({
       kind: 'polymarket',
       rate: 40_000,
       exponent: 1,
       takerOnly: true,
-      rebateRate: 250_000,
+      rebateRate: 200_000,
     });
     expect(m.tickSize).toBe(1_000);
     expect(m.status).toBe('open');
     expect(m.outcomes[0]).toEqual({
-      tokenId: '54533043819946592547517511176940999955633860128497669742211153063842200957669',
+      tokenId: '93116367872633799624292491506945190745758099803602613744667517770926459846128',
       label: 'Yes',
       side: 'yes',
     });
-    expect(m.endTime).toBe(Date.UTC(2028, 10, 7));
+    expect(m.endTime).toBe(Date.UTC(2027, 11, 31));
   });
 
   it('placeholder outcomes of a negRisk group are flagged (negRiskOther, "Other" titles)', () => {
-    const base = fixtureJson<GammaMarket>('polymarket/gamma-market-negrisk-newsom-2028.json');
+    const base = fixtureJson<GammaMarket>('polymarket/gamma-market-negrisk.json');
     expect(parseGammaMarket({ ...base, negRiskOther: true }, RT).placeholder).toBe(true);
     expect(parseGammaMarket({ ...base, groupItemTitle: 'Other' }, RT).placeholder).toBe(true);
+    expect(parseGammaMarket({ ...base, groupItemTitle: 'Another company' }, RT).placeholder).toBe(true);
   });
 
-  it('gamma-market-sports-moneyline: resolved to FaZe, sports fee schedule 0.03 with rebate 0.25', () => {
+  it('a negRisk group taken from the event when the market leaves it out (P4, P23)', () => {
+    const base = fixtureJson<GammaMarket>('polymarket/gamma-market-negrisk.json');
+    const m = parseGammaMarket({ ...base, negRisk: undefined, negRiskMarketID: undefined }, RT);
+    expect(m.negRiskGroup).toBe('0x1e726649c25ede5ec898b5dcc7f1528a2ff19895019319c97416b030bda6bfb5');
+    expect(parseGammaMarket({ ...base, negRisk: false }, RT).negRiskGroup).toBeUndefined();
+  });
+
+  it('gamma-market-sports-moneyline: resolved to the Knicks, sports fee schedule 0.03 with rebate 0.25', () => {
     const m = gamma('gamma-market-sports-moneyline.json');
     expect(m.status).toBe('resolved');
-    expect(m.winner).toBe('89972346417086440659189114668296975440208562769200022591480064439842896371398');
-    expect(m.outcomes.map((o) => o.label)).toEqual(['FaZe', 'illwill']);
+    expect(m.winner).toBe('48627327568359750128696789175974051360597057092668527752777528561698093952504');
+    expect(m.outcomes.map((o) => [o.label, o.side])).toEqual([
+      ['Celtics', 'other'],
+      ['Knicks', 'other'],
+    ]);
     expect(m.fees).toEqual({
       kind: 'polymarket',
       rate: 30_000,
@@ -139,32 +157,40 @@ describe('Gamma markets', () => {
       takerOnly: true,
       rebateRate: 250_000,
     });
+    expect(m.endTime).toBe(Date.UTC(2026, 4, 4, 2));
   });
 
   it('version changes with the question or rules, not with prices or status', () => {
-    const base = fixtureJson<GammaMarket>('polymarket/gamma-market-negrisk-newsom-2028.json');
+    const base = fixtureJson<GammaMarket>('polymarket/gamma-market-negrisk.json');
     const v = parseGammaMarket(base, RT).version;
     expect(parseGammaMarket({ ...base, outcomePrices: '["0.3","0.7"]', bestBid: 0.29 }, RT + 5).version).toBe(
       v,
     );
+    expect(parseGammaMarket({ ...base, closed: true, outcomePrices: '["0","1"]' }, RT).version).toBe(v);
     expect(
       parseGammaMarket({ ...base, description: `${base.description} (clarified)` }, RT).version,
     ).not.toBe(v);
-    expect(parseGammaMarket({ ...base, question: 'Will someone else win?' }, RT).version).not.toBe(v);
+    expect(
+      parseGammaMarket({ ...base, question: 'Will Apple be the largest company?' }, RT).version,
+    ).not.toBe(v);
   });
 
-  it('gamma-markets-list.assembled: a bare array of five markets', () => {
-    const { markets, errors } = parseGammaMarkets(
-      fixtureJson('polymarket/gamma-markets-list.assembled.json'),
-      RT,
-    );
+  it('a bare array of five markets (GET /markets, P4)', () => {
+    const list = [
+      'gamma-market-negrisk.json',
+      'gamma-market-updown-5m.json',
+      'gamma-market-sports-moneyline.json',
+      'gamma-market-closed-resolved.json',
+      'gamma-market-legacy-long-short.json',
+    ].map((f) => fixtureJson(`polymarket/${f}`));
+    const { markets, errors } = parseGammaMarkets(list, RT);
     expect(errors).toEqual([]);
     expect(markets.map((m) => [m.slug, m.status])).toEqual([
-      ['will-gavin-newsom-win-the-2028-democratic-presidential-nomination-568', 'open'],
-      ['btc-updown-5m-1773307200', 'open'],
-      ['cs2-faze-ill-2026-04-05', 'resolved'],
-      ['russia-x-ukraine-ceasefire-by-end-of-2027', 'resolved'],
-      ['what-will-the-total-value-locked-tvl-in-defi-be-at-the-end-of-2020-according-to-defipulse', 'closed'],
+      ['will-nvidia-be-the-largest-company-by-market-cap-on-december-31-2027', 'open'],
+      ['btc-updown-5m-1777918500', 'open'],
+      ['nba-bos-nyk-2026-05-03', 'resolved'],
+      ['will-bitcoin-reach-150k-by-december-31-2026', 'resolved'],
+      ['ethbtc-above-005-on-january-1-2022-long-short', 'closed'],
     ]);
   });
 
@@ -190,15 +216,21 @@ describe('Gamma markets', () => {
     expect(errors).toEqual([]);
     expect(markets).toHaveLength(1);
     const m = markets[0]!;
-    expect(m.eventId).toBe('246060');
-    expect(m.marketId).toBe('0x647fe16b6b42c32554fe6c4a4e9f06c22547acd5a109cbe0de6c9bae43ec09a8');
-    expect(m.slug).toBe('bitcoin-above-64k-on-march-11');
+    expect(m.eventId).toBe('405311');
+    expect(m.marketId).toBe('0x200efdb55b3477303f2469e07bfb646cae02efc35a6a829a9de65e2a114eeee4');
+    expect(m.slug).toBe('ethereum-above-3600-on-may-4');
     expect(m.tickSize).toBe(1_000);
     expect(m.status).toBe('open');
     expect(m.fees).toMatchObject({ rate: 0 });
-    expect(m.endTime).toBe(Date.UTC(2026, 2, 11, 16));
+    expect(m.endTime).toBe(Date.UTC(2026, 4, 4, 16));
+    expect(m.outcomes.map((o) => o.tokenId)).toEqual(tokensOfEvent());
   });
 });
+
+function tokensOfEvent(): string[] {
+  const ev = fixtureJson<{ events: { markets: GammaMarket[] }[] }>('polymarket/gamma-public-search.json');
+  return JSON.parse(ev.events[0]!.markets[0]!.clobTokenIds!) as string[];
+}
 
 describe('times and numbers', () => {
   it('parses venue date-times defensively (P6)', () => {
@@ -236,37 +268,44 @@ describe('times and numbers', () => {
 });
 
 describe('CLOB REST', () => {
-  it('clob-book-2024: best levels are LAST on the wire and FIRST in our book', () => {
-    const b = parseClobBook(fixtureJson<ClobBook>('polymarket/clob-book-2024.json'), RT);
+  it('clob-book: best levels are LAST on the wire and FIRST in our book', () => {
+    const b = parseClobBook(fixtureJson<ClobBook>('polymarket/clob-book.json'), RT);
     expect(OrderBookSchema.parse(b)).toEqual(b);
-    expect(b.tokenId).toBe('23360939988679364027624185518382759743328544433592111535569478055890815567848');
-    expect(b.marketId).toBe('0x1a4f04c2e6c000d9fc524eb12e7333217411a226c34745af140f195c0227cd5f');
+    expect(b.tokenId).toBe('97870774007291253166094937680403625256268168826329136019412557513486064408214');
+    expect(b.marketId).toBe('0x2f7976fc86596cd6ea312afceb412f42f9766dfe4c21173e2cdc5d8961263082');
     expect(b.bids).toEqual([
-      [100_000, 125_000_000],
-      [90_000, 294_000_000],
-      [80_000, 120_000_000],
-      [60_000, 200_000_000],
-      [10_000, 1_000_000_000],
+      [110_000, 310_000_000],
+      [80_000, 90_000_000],
+      [70_000, 260_500_000],
+      [50_000, 400_000_000],
+      [20_000, 1_500_000_000],
     ]);
-    expect(b.asks[0]).toEqual([140_000, 705_000_000]);
-    expect(b.asks[2]).toEqual([380_000, 192_300_000]);
-    expect(b.asks.at(-1)).toEqual([980_000, 5_000_000_000]);
+    expect(b.asks[0]).toEqual([140_000, 870_000_000]);
+    expect(b.asks[2]).toEqual([180_000, 140_000_000]);
+    expect(b.asks.at(-1)).toEqual([970_000, 2_000_000_000]);
     expect(b.asks).toHaveLength(7);
-    expect(b.eventTime).toBe(1_728_799_418_260);
+    expect(b.eventTime).toBe(1_777_904_200_777);
     expect(b.stale).toBe(false);
-    expect(parseClobBook(fixtureJson<ClobBook>('polymarket/clob-book-2024.json'), RT, 2).asks).toHaveLength(
-      2,
-    );
+    expect(parseClobBook(fixtureJson<ClobBook>('polymarket/clob-book.json'), RT, 2).asks).toHaveLength(2);
   });
 
-  it('clob-market-closed-resolved: CLOB market shape, winner flag', () => {
-    const m = parseClobMarket(fixtureJson<ClobMarket>('polymarket/clob-market-closed-resolved.json'), RT);
-    expect(m.marketId).toBe('0xd57eed0d44f5b8ca54925d8d6ff440b146b3e6e071da18136ee3ee572d34479e');
+  it('accepts numbers for min_order_size and tick_size on a book (P7)', () => {
+    const wire = {
+      ...fixtureJson<ClobBook>('polymarket/clob-book.json'),
+      min_order_size: 5,
+      tick_size: 0.01,
+    };
+    expect(parseClobBook(wire, RT).bids[0]).toEqual([110_000, 310_000_000]);
+  });
+
+  it('clob-market-resolved: CLOB market shape, winner flag', () => {
+    const m = parseClobMarket(fixtureJson<ClobMarket>('polymarket/clob-market-resolved.json'), RT);
+    expect(m.marketId).toBe('0xa6a0277c91aabc7ad5c3687870ac5c47562e963a0b391493a514030b3842ed71');
     expect(m.status).toBe('resolved');
-    expect(m.winner).toBe('22978793223071892222859460592277435458011604214087068523744633723809814935807');
+    expect(m.winner).toBe('94225222557696927844856457605481545788164871887599462615976488001199467130900');
     expect(m.tickSize).toBe(10_000);
     expect(m.minSize).toBe(5_000_000);
-    expect(m.endTime).toBe(Date.UTC(2027, 11, 31));
+    expect(m.endTime).toBe(Date.UTC(2026, 11, 31));
     // same market and text as the Gamma fixture → same version
     expect(m.version).toBe(
       parseGammaMarket(
@@ -276,60 +315,75 @@ describe('CLOB REST', () => {
     );
   });
 
-  it('clob-market-negrisk-trump-2024: neg_risk group, open, tick 0.001', () => {
-    const m = parseClobMarket(fixtureJson<ClobMarket>('polymarket/clob-market-negrisk-trump-2024.json'), RT);
-    expect(m.negRiskGroup).toBe('0xe3b1bc389210504ebcb9cffe4b0ed06ccac50561e0f24abb6379984cec030f00');
+  it('clob-market-negrisk: neg_risk group, open, tick 0.001', () => {
+    const m = parseClobMarket(fixtureJson<ClobMarket>('polymarket/clob-market-negrisk.json'), RT);
+    expect(m.negRiskGroup).toBe('0x233adf49f90f8f46fe2829fe2cc2b84432c25fa6e02657e9c9a502c2b3829be5');
     expect(m.status).toBe('open');
     expect(m.tickSize).toBe(1_000);
     expect(m.outcomes.map((o) => [o.tokenId, o.side])).toEqual([
-      ['21742633143463906290569050155826241533067272736897614950488156847949938836455', 'yes'],
-      ['48331043336612883890938759509493159234755048973500640148014422747788308965732', 'no'],
+      ['13054040491354921328095874513252725578907639605793930427030566521466179799183', 'yes'],
+      ['66508179188426398859691446786918811052013268847115726336282496022811328819950', 'no'],
     ]);
-    expect(m.endTime).toBe(Date.UTC(2024, 10, 5));
+    expect(m.endTime).toBe(Date.UTC(2026, 6, 12));
   });
 
-  it('clob-markets-page: 100 markets, one without token ids rejected, next cursor kept', () => {
+  it('clob-markets-page: six markets, one without token ids rejected, next cursor kept', () => {
     const page = parseClobMarketsPage(fixtureJson('polymarket/clob-markets-page.json'), RT);
-    expect(page.nextCursor).toBe('MTAw');
-    expect(page.markets).toHaveLength(99);
+    expect(page.nextCursor).toBe('Ng==');
+    expect(page.markets).toHaveLength(5);
     expect(page.errors).toHaveLength(1);
-    const count = (s: string) => page.markets.filter((m) => m.status === s).length;
-    expect([count('open'), count('closed'), count('resolved')]).toEqual([1, 74, 24]);
+    expect(page.errors[0]).toContain('no token ids');
+    expect(page.markets.map((m) => m.status)).toEqual(['resolved', 'closed', 'open', 'resolved', 'closed']);
     const first = page.markets[0]!;
-    expect(first.marketId).toBe('0x12a0cb60174abc437bf1178367c72d11f069e1a3add20b148fb0ab4279b772b2');
+    expect(first.marketId).toBe('0x80a7094f1ff572b656a5c55b2c10c08a30d052e79438d740db126efd0226392d');
+    // the No token won
     expect(first.winner).toBe(
-      '80085489243215790077454313513728486445319747473476157602131800551595373270758',
+      '22609500176227797343118741277274558549792872316315299178986320356975858273221',
+    );
+    // archived counts as closed; its winner still resolves it
+    expect(page.markets[3]!.winner).toBe(
+      '36545025149645451231223944474451275586019726581750039553454878143120305289558',
     );
   });
 
-  it('clob-fee-rate-nonzero / -zero: base fee in bps', () => {
-    expect(parseFeeRate(fixtureJson('polymarket/clob-fee-rate-nonzero.json'))).toBe(150);
-    expect(parseFeeRate(fixtureJson('polymarket/clob-fee-rate-zero.json'))).toBe(0);
+  it('fee-rate: base fee in bps (P15)', () => {
+    expect(parseFeeRate({ base_fee: '1000' })).toBe(1000);
+    expect(parseFeeRate({ base_fee: '0' })).toBe(0);
     expect(() => parseFeeRate({ base_fee: 'x' })).toThrow(/base_fee/);
   });
 
-  it('clob-midpoints-post / clob-prices-post doc examples: strings and numbers to exact micro', () => {
-    const mids = parseMidpoints(fixtureJson('polymarket/clob-midpoints-post.doc-example.json'));
+  it('clob-midpoints / clob-prices: strings and numbers to exact micro (P9)', () => {
+    const mids = parseMidpoints(fixtureJson('polymarket/clob-midpoints.json'));
     expect([...mids]).toEqual([
-      ['0xabc123def456...', 450_000],
-      ['0xdef456abc123...', 520_000],
+      ['39660154485844415470128041872978954960486297447743671445363068534965729499718', 470_000],
+      ['9984124971120903764626562000144905411109116105435436173941783416183547994277', 415_500],
     ]);
-    const prices = parsePrices(fixtureJson('polymarket/clob-prices-post.doc-example.json'));
-    expect(prices.get('0xabc123def456...')).toEqual({ buy: 450_000 });
-    expect(prices.get('0xdef456abc123...')).toEqual({ sell: 520_000 });
+    const prices = parsePrices(fixtureJson('polymarket/clob-prices.json'));
+    expect(
+      prices.get('39660154485844415470128041872978954960486297447743671445363068534965729499718'),
+    ).toEqual({
+      buy: 460_000,
+    });
+    expect(
+      prices.get('9984124971120903764626562000144905411109116105435436173941783416183547994277'),
+    ).toEqual({
+      sell: 418_000,
+    });
+    // single GET /midpoint answers, old and new field names
+    expect([...parseMidpoints({ mid: '0.465' })]).toEqual([['mid', 465_000]]);
   });
 });
 
 describe('websocket requests', () => {
-  it('ws-subscribe-market doc example + custom features (P16)', () => {
-    const doc = fixtureJson<{ assets_ids: string[] }>('polymarket/ws-subscribe-market.doc-example.json');
+  it('ws-subscribe-market: the documented first message + custom features (P16)', () => {
+    const doc = fixtureJson<{ assets_ids: string[] }>('polymarket/ws-subscribe-market.json');
     expect(subscribeMessage(doc.assets_ids, false)).toEqual(doc);
     expect(subscribeMessage(doc.assets_ids)).toEqual({ ...doc, custom_feature_enabled: true });
   });
 
-  it('ws-subscribe-update doc example', () => {
+  it('ws-subscribe-update: the documented later subscription', () => {
     const doc = fixtureJson<{ operation: 'subscribe'; assets_ids: string[] }>(
-      'polymarket/ws-subscribe-update.doc-example.json',
+      'polymarket/ws-subscribe-update.json',
     );
     expect(subscriptionUpdate('subscribe', doc.assets_ids)).toEqual({ ...doc, custom_feature_enabled: true });
   });
