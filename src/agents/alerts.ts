@@ -14,12 +14,11 @@ import { type AlertCandidate, AlertEngine, haltCause } from '../alerts/engine.ts
 import { alertRestartState, type LogStatus, writeAlertLog } from '../alerts/log.ts';
 import {
   type AlertChannel,
+  channelsFromConfig,
   createNotifier,
   type DeliveryReport,
   type Notifier,
   type NotifierOptions,
-  pushoverChannel,
-  webhookChannel,
 } from '../alerts/notifier.ts';
 import {
   type AlertSettings,
@@ -30,7 +29,6 @@ import {
 import type { Agent, AgentRuntime, HealthDetails } from '../core/agent.ts';
 import { channels } from '../core/channels.ts';
 import type { TimerHandle } from '../core/clock.ts';
-import type { Config } from '../core/config.ts';
 import { type Db, errText, openDbFromConfig } from '../store/db.ts';
 import { migrate } from '../store/migrations.ts';
 import { readSystemState } from '../store/system-state.ts';
@@ -47,15 +45,6 @@ export interface AlertsAgentOptions {
   /** How often the settings table is read again (default 10 s of clock time). */
   readonly settingsEveryMs?: number;
   readonly notifier?: Partial<Pick<NotifierOptions, 'timeoutMs' | 'retries' | 'backoffMs' | 'queueSize'>>;
-}
-
-/** The channels the configuration enables. */
-export function channelsFromConfig(config: Config): AlertChannel[] {
-  const out: AlertChannel[] = [];
-  const { userKey, apiToken, apiUrl } = config.pushover;
-  if (userKey && apiToken) out.push(pushoverChannel({ user: userKey, token: apiToken, apiUrl }));
-  if (config.alerts.webhookUrl) out.push(webhookChannel(config.alerts.webhookUrl));
-  return out;
 }
 
 /** Channels that run dead-letters worth an alert: the trading path and the commands. */

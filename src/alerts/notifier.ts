@@ -8,6 +8,7 @@
  *
  * HTTP timeouts and retry pauses use real timers: this is I/O plumbing, not trading logic.
  */
+import type { Config } from '../core/config.ts';
 import type { AlertCandidate } from './engine.ts';
 
 export interface DeliveryResult {
@@ -300,4 +301,13 @@ export function createNotifier(opts: NotifierOptions): Notifier {
     },
     stats: () => ({ queued: queue.length, ...counts }),
   };
+}
+
+/** The channels the configuration enables. */
+export function channelsFromConfig(config: Config): AlertChannel[] {
+  const out: AlertChannel[] = [];
+  const { userKey, apiToken, apiUrl } = config.pushover;
+  if (userKey && apiToken) out.push(pushoverChannel({ user: userKey, token: apiToken, apiUrl }));
+  if (config.alerts.webhookUrl) out.push(webhookChannel(config.alerts.webhookUrl));
+  return out;
 }
