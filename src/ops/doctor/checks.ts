@@ -10,7 +10,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { Redis } from 'ioredis';
 import type { AlertCandidate } from '../../alerts/engine.ts';
 import { channelsFromConfig } from '../../alerts/notifier.ts';
-import { errText, openDbFromConfig, redactUrl } from '../../store/db.ts';
+import { type Db, errText, openDbFromConfig, redactUrl } from '../../store/db.ts';
 import { migrationStatus } from '../../store/migrations.ts';
 import { type Check, type CheckResult, fail, http, ok, parseJson, skip, warn } from './types.ts';
 
@@ -104,7 +104,7 @@ export const databaseCheck: Check = async (ctx) => {
         `embedded PGlite (${pgliteDir}) not created yet: the first \`pm-arb run\` creates and migrates it`,
       ),
     ];
-  let db;
+  let db: Db;
   try {
     db = await openDbFromConfig(config, { connectTimeoutMs: ctx.timeoutMs, poolSize: 1 });
   } catch (err) {

@@ -3,7 +3,7 @@
  * invalid one), prints one line per check — ok / warn / fail / skip, with the fix under each warn and fail — and
  * tells the caller whether anything failed.
  */
-import { ConfigError, loadConfig } from '../../core/config.ts';
+import { type Config, ConfigError, loadConfig } from '../../core/config.ts';
 import { alertsCheck, anthropicCheck, configCheck, databaseCheck, diskCheck, redisCheck } from './checks.ts';
 import { type Check, type CheckResult, type DoctorContext, fail } from './types.ts';
 import { VENUE_CHECKS } from './venues.ts';
@@ -23,7 +23,7 @@ export interface DoctorReport {
 }
 
 export async function runDoctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
-  let config;
+  let config: Config;
   try {
     config = loadConfig(opts.env ?? process.env);
   } catch (err) {

@@ -5,13 +5,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { toDecimal } from '../../core/money.ts';
-import { createKalshiSigner } from '../../venues/kalshi/signing.ts';
+import { createKalshiSigner, type KalshiSigner } from '../../venues/kalshi/signing.ts';
 import { addressFromPrivateKey, l2Headers } from '../../venues/polymarket/auth.ts';
 import {
   type Check,
   type CheckResult,
   type DoctorContext,
   fail,
+  type HttpAnswer,
   http,
   ok,
   parseJson,
@@ -33,7 +34,7 @@ function units6(v: string): string {
 export const kalshiCheck: Check = async (ctx) => {
   const base = ctx.config.venues.kalshiApiUrl.replace(/\/+$/, '');
   const out: CheckResult[] = [];
-  let status;
+  let status: HttpAnswer;
   try {
     status = await http(ctx, `${base}/exchange/status`);
   } catch (err) {
@@ -84,7 +85,7 @@ async function kalshiBalance(
   keyId: string,
   keyPath: string,
 ): Promise<CheckResult> {
-  let signer;
+  let signer: KalshiSigner;
   try {
     signer = createKalshiSigner({ keyId, privateKeyPem: readFileSync(keyPath, 'utf8') });
   } catch (err) {
@@ -95,7 +96,7 @@ async function kalshiBalance(
     );
   }
   const path = `${new URL(base).pathname.replace(/\/+$/, '')}/portfolio/balance`;
-  let r;
+  let r: HttpAnswer;
   try {
     r = await http(ctx, `${base}/portfolio/balance`, { headers: signer.headers('GET', path, ctx.now()) });
   } catch (err) {
@@ -204,7 +205,7 @@ async function polymarketBalance(
   }
   const sigType = ctx.config.venues.polymarketSignatureType;
   const path = '/balance-allowance';
-  let r;
+  let r: HttpAnswer;
   try {
     r = await http(ctx, `${clob}${path}?asset_type=COLLATERAL&signature_type=${sigType}`, {
       headers: l2Headers(creds, address, 'GET', path, ctx.now()),
