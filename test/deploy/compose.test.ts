@@ -290,7 +290,8 @@ describe('compose.yaml topology, as local processes', () => {
     for (const [n, s] of ours) {
       if (n === 'migrate') continue;
       const r = JSON.parse(readFileSync(join(ROOT, 'deploy/railway', `${n}.json`), 'utf8'));
-      const cmd = (s.command ?? []).map((c) => c.replace('${PMARB_FEEDS:-live}', 'live')).join(' ');
+      // Railway runs the real venues: compose's feeds default
+      const cmd = (s.command ?? []).map((c) => c.replace(/\$\{PMARB_FEEDS:-(\w+)\}/, '$1')).join(' ');
       expect(r.deploy.startCommand).toContain(`exec node bin/pm-arb.js ${cmd}"`);
       expect(r.deploy.preDeployCommand).toEqual(['node bin/pm-arb.js db migrate']);
       expect(r.deploy.healthcheckPath).toMatch(/^\/(healthz|readyz)$/);
