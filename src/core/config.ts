@@ -68,6 +68,15 @@ const url = (schemes: string[]) =>
     { message: `a URL starting with ${schemes.map((s) => s + '://').join(' or ')}` },
   );
 
+const port = z.string().transform((v, ctx) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    ctx.addIssue({ code: 'custom', message: 'a TCP port, 0 to 65535 (0 = any free port)' });
+    return z.NEVER;
+  }
+  return n;
+});
+
 const optionalSecret = z
   .string()
   .optional()
@@ -130,17 +139,7 @@ const EnvSchema = z.object({
   ),
   /** /metrics, /healthz, /readyz of `pm-arb agent` processes; unset = off (one port per process). */
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
-  METRICS_PORT: z
-    .string()
-    .transform((v, ctx) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0 || n > 65535) {
-        ctx.addIssue({ code: 'custom', message: 'a TCP port, 0 to 65535 (0 = any free port)' });
-        return z.NEVER;
-      }
-      return n;
-    })
-    .optional(),
+  METRICS_PORT: port.optional(),
   /** Venue REST endpoints (tests point them at fakes). */
   KALSHI_API_URL: url(['http', 'https']).default('https://api.elections.kalshi.com/trade-api/v2'),
   POLYMARKET_CLOB_URL: url(['http', 'https']).default('https://clob.polymarket.com'),
@@ -181,17 +180,7 @@ const EnvSchema = z.object({
   PAPER_TRADING: bool('PAPER_TRADING').default(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DASHBOARD_HOST: z.string().min(1).default('127.0.0.1'),
-  DASHBOARD_PORT: z
-    .string()
-    .transform((v, ctx) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0 || n > 65535) {
-        ctx.addIssue({ code: 'custom', message: 'a TCP port, 0 to 65535' });
-        return z.NEVER;
-      }
-      return n;
-    })
-    .default(8787),
+  DASHBOARD_PORT: port.default(8787),
   CONTROL_TOKEN: optionalSecret,
 });
 

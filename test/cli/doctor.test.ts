@@ -8,7 +8,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,18 +23,11 @@ import { type BinanceFake, startBinanceFake } from '../fakes/binance-server.ts';
 import { type KalshiFake, startKalshiFake } from '../fakes/kalshi-server.ts';
 import { type FakePolymarket, startFakePolymarket } from '../fakes/polymarket-server.ts';
 import { type FakePushover, startFakePushover, startFakeWebhook } from '../fakes/pushover-server.ts';
+import { freePort } from '../helpers/net.ts';
 import { TEST_PG_URL, testSchema } from '../store/pg.ts';
 
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 60_000 });
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 function doctor(
   args: string[],
@@ -248,22 +240,13 @@ describe('pm-arb doctor', () => {
       detail: `${MIGRATIONS.length - 1} pending: ${later}`,
       fix: expect.stringContaining('pm-arb db migrate'),
     });
-    expect(by('kalshi.auth')).toMatchObject({
-      status: 'fail',
-      fix: expect.stringContaining('KALSHI_API_KEY_ID'),
-    });
-    expect(by('polymarket.auth')).toMatchObject({
-      status: 'fail',
-      fix: expect.stringContaining('derive the API key'),
-    });
-    expect(by('anthropic')).toMatchObject({
-      status: 'fail',
-      detail: expect.stringContaining('rejected (HTTP 401)'),
-    });
-    expect(by('alerts.pushover')).toMatchObject({
-      status: 'fail',
-      detail: expect.stringContaining('application token is invalid'),
-    });
+    const failures: [string, Record<string, unknown>][] = [
+      ['kalshi.auth', { fix: expect.stringContaining('KALSHI_API_KEY_ID') }],
+      ['polymarket.auth', { fix: expect.stringContaining('derive the API key') }],
+      ['anthropic', { detail: expect.stringContaining('rejected (HTTP 401)') }],
+      ['alerts.pushover', { detail: expect.stringContaining('application token is invalid') }],
+    ];
+    for (const [name, want] of failures) expect(by(name)).toMatchObject({ status: 'fail', ...want });
     const db = await openDb({ url: TEST_PG_URL });
     await db.exec(`DROP SCHEMA IF EXISTS ${fresh} CASCADE`);
     await db.close();

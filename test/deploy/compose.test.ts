@@ -11,7 +11,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +22,7 @@ import { channels } from '../../src/core/channels.ts';
 import { CONFIG_KEYS } from '../../src/core/config.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { type Db, openDb } from '../../src/store/db.ts';
+import { freePort } from '../helpers/net.ts';
 import { TEST_PG_URL, testSchema } from '../store/pg.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -65,14 +65,6 @@ const deps = (s: Service): [string, Dep['condition']][] =>
   Array.isArray(s.depends_on)
     ? s.depends_on.map((d) => [d, 'service_started'])
     : Object.entries(s.depends_on ?? {}).map(([d, c]) => [d, c.condition ?? 'service_started']);
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until(

@@ -31,6 +31,9 @@ function units6(v: string): string {
   return `$${whole}${frac ? `.${frac}` : ''}`;
 }
 
+const unreachable = (name: string, base: string, err: unknown, setting: string): CheckResult =>
+  fail(name, `${base} unreachable: ${(err as Error).message}`, `check the network/firewall and ${setting}`);
+
 export const kalshiCheck: Check = async (ctx) => {
   const base = ctx.config.venues.kalshiApiUrl.replace(/\/+$/, '');
   const out: CheckResult[] = [];
@@ -38,13 +41,7 @@ export const kalshiCheck: Check = async (ctx) => {
   try {
     status = await http(ctx, `${base}/exchange/status`);
   } catch (err) {
-    return [
-      fail(
-        'kalshi',
-        `${base} unreachable: ${(err as Error).message}`,
-        'check the network/firewall and KALSHI_API_URL',
-      ),
-    ];
+    return [unreachable('kalshi', base, err, 'KALSHI_API_URL')];
   }
   const s = parseJson(status.text) as { exchange_active?: boolean; trading_active?: boolean } | undefined;
   if (status.status !== 200 || !s) {
@@ -141,13 +138,7 @@ export const polymarketCheck: Check = async (ctx) => {
       out.push(skewResult('polymarket.clock', 'Polymarket', secs * 1000, t.midMs, 1_000));
     }
   } catch (err) {
-    out.push(
-      fail(
-        'polymarket',
-        `CLOB ${clob} unreachable: ${(err as Error).message}`,
-        'check the network/firewall and POLYMARKET_CLOB_URL',
-      ),
-    );
+    out.push(unreachable('polymarket', `CLOB ${clob}`, err, 'POLYMARKET_CLOB_URL'));
   }
   try {
     const g = await http(ctx, `${gamma}/markets?limit=1`);
@@ -157,13 +148,7 @@ export const polymarketCheck: Check = async (ctx) => {
         : fail('polymarket.gamma', `GET /markets answered HTTP ${g.status}`, 'check POLYMARKET_GAMMA_URL'),
     );
   } catch (err) {
-    out.push(
-      fail(
-        'polymarket.gamma',
-        `Gamma ${gamma} unreachable: ${(err as Error).message}`,
-        'check the network and POLYMARKET_GAMMA_URL',
-      ),
-    );
+    out.push(unreachable('polymarket.gamma', `Gamma ${gamma}`, err, 'POLYMARKET_GAMMA_URL'));
   }
   const p = ctx.config.polymarket;
   if (!p.apiKey || !p.apiSecret || !p.apiPassphrase || !p.privateKey) {
@@ -260,18 +245,12 @@ export const binanceCheck: Check = async (ctx) => {
         fail(
           'binance',
           `GET /api/v3/time answered HTTP ${r.status}`,
-          'check BINANCE_API_URL (Binance may refuse this region: see the runbook)',
+          'check BINANCE_API_URL; Binance refuses some regions: run where api.binance.com answers',
         ),
       ];
     return [ok('binance', `${base} reachable`), skewResult('binance.clock', 'Binance', t, r.midMs, 0)];
   } catch (err) {
-    return [
-      fail(
-        'binance',
-        `${base} unreachable: ${(err as Error).message}`,
-        'check the network/firewall and BINANCE_API_URL',
-      ),
-    ];
+    return [unreachable('binance', base, err, 'BINANCE_API_URL')];
   }
 };
 
