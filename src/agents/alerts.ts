@@ -137,7 +137,12 @@ export class AlertsAgent implements Agent {
     this.dbRetry?.cancel();
     await this.notifier?.close(3_000);
     // what the store has not taken within 2 s is lost with a warning in the log, never a hang at shutdown
-    await Promise.race([this.logChain, new Promise<void>((r) => this.rt?.clock.after(2_000, r) ?? r())]);
+    const written = await Promise.race([
+      this.logChain.then(() => true),
+      new Promise<boolean>((r) => this.rt?.clock.after(2_000, () => r(false)) ?? r(false)),
+    ]);
+    if (!written)
+      this.rt?.log.warn({ pending: this.pendingLog }, 'alerts: alert-log rows not written at shutdown');
     if (this.ownsDb) await this.db?.close().catch(() => {});
   }
 
