@@ -22,6 +22,7 @@ import { channels } from '../../src/core/channels.ts';
 import { CONFIG_KEYS } from '../../src/core/config.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { type Db, openDb } from '../../src/store/db.ts';
+import { startFakeWebhook } from '../fakes/pushover-server.ts';
 import { freePort } from '../helpers/net.ts';
 import { TEST_PG_URL, testSchema } from '../store/pg.ts';
 
@@ -105,8 +106,10 @@ describe('compose.yaml topology, as local processes', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pmarb-compose-'));
   const procs = new Map<string, Proc>();
   let db: Db | undefined;
+  let hook: Awaited<ReturnType<typeof startFakeWebhook>> | undefined;
 
   afterAll(async () => {
+    await hook?.close();
     for (const p of procs.values()) if (p.code === undefined) p.child.kill('SIGKILL');
     await db?.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
     await db?.close();
@@ -126,6 +129,8 @@ describe('compose.yaml topology, as local processes', () => {
       METRICS_HOST: '127.0.0.1',
       METRICS_PORT: String(port),
       LOG_LEVEL: 'warn',
+      // the alerts service reports to a local fake webhook
+      ALERT_WEBHOOK_URL: hook!.url,
     });
     const args = (s.command ?? []).map(interpolate);
     const child = spawn(process.execPath, ['bin/pm-arb.js', ...args], {
@@ -163,6 +168,7 @@ describe('compose.yaml topology, as local processes', () => {
 
   it('every service starts in depends_on order, reports healthy, trades end to end and stops cleanly', async () => {
     db = await openDb({ url: TEST_PG_URL, schema }); // a fresh schema: the migrate service fills it
+    hook = await startFakeWebhook();
     const toStart = ours.filter(([n]) => !PENDING.includes(n));
     const ports = new Map<string, number>();
     for (const [n] of toStart) ports.set(n, await freePort());
@@ -264,6 +270,13 @@ describe('compose.yaml topology, as local processes', () => {
       "SELECT count(*)::text AS n FROM risk_decisions WHERE verdict <> 'reject'",
     );
     expect(Number(decided.rows[0]!.n)).toBeGreaterThan(0);
+
+    // a healthy deployment raises no operational alarm (trading alerts such as a large fill may come)
+    const kinds = hook!.bodies.map((b) => (b.body.alert as { kind: string }).kind);
+    for (const k of ['halt', 'agent_silent', 'agent_faulted', 'feed_down', 'error_burst'])
+      expect(kinds).not.toContain(k);
+    const logged = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM alert_settings');
+    expect(Number(logged.rows[0]!.n)).toBeGreaterThan(0); // the alerts service seeded its settings
 
     // clean stop: feeds first, then the rest, each on SIGTERM, each exit 0
     const order = [...agents].reverse();
