@@ -77,6 +77,7 @@ export class AlertsAgent implements Agent {
   private readonly counts = { logged: 0, logFailures: 0, logDropped: 0, simulated: 0, settingsProblems: 0 };
   private lastLogError: string | null = null;
   private dbRetry: TimerHandle | undefined;
+  private reloading: Promise<void> = Promise.resolve();
 
   constructor(opts: AlertsAgentOptions = {}) {
     this.opts = opts;
@@ -119,15 +120,20 @@ export class AlertsAgent implements Agent {
     for (const ch of WATCHED_DLQ) rt.subscribe(channels.deadLetter(ch), (m) => e.onDeadLetter(m.body, now()));
 
     this.timers.push(rt.clock.every(this.opts.checkEveryMs ?? 1_000, () => e.tick(now())));
-    this.timers.push(rt.clock.every(this.opts.settingsEveryMs ?? 10_000, () => void this.reloadSettings()));
+    this.timers.push(
+      rt.clock.every(this.opts.settingsEveryMs ?? 10_000, () => {
+        this.reloading = this.reloadSettings();
+      }),
+    );
     rt.log.info(
       { channels: chans.map((c) => c.name), deliver, store: this.db?.backend ?? null },
       'alerts running',
     );
   }
 
-  /** Resolves when every alert raised so far is delivered and logged. */
+  /** Resolves when a settings reload under way is done and every alert raised so far is delivered and logged. */
   async flush(): Promise<void> {
+    await this.reloading;
     await this.notifier?.idle();
     await this.logChain;
   }
