@@ -27,7 +27,7 @@ import {
   seedAlertSettings,
 } from '../alerts/settings.ts';
 import type { Agent, AgentRuntime, HealthDetails } from '../core/agent.ts';
-import { channels } from '../core/channels.ts';
+import { type Channel, channels } from '../core/channels.ts';
 import type { TimerHandle } from '../core/clock.ts';
 import { type Db, errText, openDbFromConfig } from '../store/db.ts';
 import { migrate } from '../store/migrations.ts';
@@ -60,6 +60,8 @@ const WATCHED_DLQ = [
 
 /** Pending alert-log writes beyond which new ones are dropped (a database outage must not grow memory). */
 const MAX_PENDING_LOG = 1_000;
+/** Events kept while the store is first read (a start against a slow database). */
+const MAX_EARLY = 10_000;
 
 export class AlertsAgent implements Agent {
   readonly name = 'alerts';
@@ -78,6 +80,9 @@ export class AlertsAgent implements Agent {
   private lastLogError: string | null = null;
   private dbRetry: TimerHandle | undefined;
   private reloading: Promise<void> = Promise.resolve();
+  private ready: Promise<void> = Promise.resolve();
+  private prepared = false;
+  private readonly early: (() => void)[] = [];
 
   constructor(opts: AlertsAgentOptions = {}) {
     this.opts = opts;
@@ -103,36 +108,55 @@ export class AlertsAgent implements Agent {
       emit: (c, verdict) => this.onAlert(c, verdict),
     });
 
-    if (this.opts.db) this.db = this.opts.db;
-    else if (this.opts.db === undefined) await this.openOwnDb();
-    if (this.db) await this.prepareStore(this.db);
+    // The store (settings, what was sent before a restart, a halt in force) is read in the background: start
+    // never waits on a database. Events that arrive meanwhile wait, in order, and are handled once it is read.
+    this.ready = (async () => {
+      if (this.opts.db) this.db = this.opts.db;
+      else if (this.opts.db === undefined) await this.openOwnDb();
+      if (this.db) await this.prepareStore(this.db);
+    })().then(() => {
+      this.prepared = true;
+      for (const f of this.early.splice(0)) f();
+      rt.log.info(
+        { channels: chans.map((c) => c.name), deliver, store: this.db?.backend ?? null },
+        'alerts running',
+      );
+    });
 
     const e = this.engine;
     const now = (): number => rt.clock.now();
-    rt.subscribe(channels.system, (m) => e.onSystem(m.body, now()));
-    rt.subscribe(channels.riskDecisions, (m) => e.onDecision(m.body, now()));
-    rt.subscribe(channels.health, (m) => e.onHeartbeat(m.body, now()));
-    rt.subscribe(channels.executions, (m) => e.onExecution(m.body, now()));
-    rt.subscribe(channels.fills, (m) => e.onFill(m.body, now()));
-    rt.subscribe(channels.equity, (m) => e.onEquity(m.body, now()));
-    rt.subscribe(channels.reconciliation, (m) => e.onReconciliation(m.body, now()));
-    rt.subscribe(channels.alerts, (m) => e.onBusAlert(m.body, now(), m.id));
-    for (const ch of WATCHED_DLQ) rt.subscribe(channels.deadLetter(ch), (m) => e.onDeadLetter(m.body, now()));
+    const on = <T>(ch: Channel<T>, fn: (body: T, t: number, id: string) => void): void => {
+      rt.subscribe(ch, (m) => {
+        const t = now();
+        if (this.prepared) fn(m.body, t, m.id);
+        else if (this.early.length < MAX_EARLY) this.early.push(() => fn(m.body, t, m.id));
+      });
+    };
+    on(channels.system, (b, t) => e.onSystem(b, t));
+    on(channels.riskDecisions, (b, t) => e.onDecision(b, t));
+    on(channels.health, (b, t) => e.onHeartbeat(b, t));
+    on(channels.executions, (b, t) => e.onExecution(b, t));
+    on(channels.fills, (b, t) => e.onFill(b, t));
+    on(channels.equity, (b, t) => e.onEquity(b, t));
+    on(channels.reconciliation, (b, t) => e.onReconciliation(b, t));
+    on(channels.alerts, (b, t, id) => e.onBusAlert(b, t, id));
+    for (const ch of WATCHED_DLQ) on(channels.deadLetter(ch), (b, t) => e.onDeadLetter(b, t));
 
-    this.timers.push(rt.clock.every(this.opts.checkEveryMs ?? 1_000, () => e.tick(now())));
+    this.timers.push(
+      rt.clock.every(this.opts.checkEveryMs ?? 1_000, () => {
+        if (this.prepared) e.tick(now());
+      }),
+    );
     this.timers.push(
       rt.clock.every(this.opts.settingsEveryMs ?? 10_000, () => {
         this.reloading = this.reloadSettings();
       }),
     );
-    rt.log.info(
-      { channels: chans.map((c) => c.name), deliver, store: this.db?.backend ?? null },
-      'alerts running',
-    );
   }
 
   /** Resolves when a settings reload under way is done and every alert raised so far is delivered and logged. */
   async flush(): Promise<void> {
+    await this.ready;
     await this.reloading;
     await this.notifier?.idle();
     await this.logChain;
@@ -140,6 +164,7 @@ export class AlertsAgent implements Agent {
 
   async stop(): Promise<void> {
     for (const t of this.timers) t.cancel();
+    await this.ready;
     this.dbRetry?.cancel();
     await this.notifier?.close(3_000);
     // what the store has not taken within 2 s is lost with a warning in the log, never a hang at shutdown
