@@ -84,6 +84,9 @@ describe('alerts in a simulated run', () => {
     expect(halt.priority).toBe(2);
     expect(halt.retry).toBeGreaterThanOrEqual(30);
     expect(halt.expire).toBeLessThanOrEqual(10_800);
+    process.stderr.write(
+      `alerts: halt on Pushover ${halt.at - first} ms, on the webhook ${hookHalts()[0]!.at - first} ms after the first drawdown rejection\n`,
+    );
     expect(halt.at - first).toBeLessThan(2_000);
     expect(hookHalts()[0]!.at - first).toBeLessThan(2_000);
     const hookBody = hookHalts()[0]!.body as { text: string; content: string; alert: { kind: string } };
