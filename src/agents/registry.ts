@@ -71,6 +71,11 @@ export const agentRegistry: Readonly<Record<string, AgentFactory>> = {
       'diagnostics: applies each diagnostics message once by id, logging applied ids under --opt dir=PATH',
     create: async (_k, o) => (await import('./diagnostics.ts')).sinkFromCli(o),
   },
+  alerts: {
+    description:
+      'phone/webhook alerts: halts, resumes, silent agents, feeds down, leg risk, large fills, error bursts, daily summary',
+    create: async () => (await import('./alerts.ts')).createAlertsAgent(),
+  },
   persister: {
     description: 'writes state messages to the store in batches, acking each once committed',
     create: async (_k, o) => {

@@ -4,6 +4,7 @@
  * kernel's clock; `feeds: 'live'` connects to the real venues (paper trading unless configured otherwise).
  */
 
+import { createAlertsAgent } from '../agents/alerts.ts';
 import { createCapitalAllocator } from '../agents/capital-allocator.ts';
 import { createExecutor } from '../agents/executor.ts';
 import { createMarketMatcherAgent } from '../agents/market-matcher.ts';
@@ -101,6 +102,7 @@ export async function buildAgents(kernel: Kernel, opts: PipelineOptions): Promis
     createExecutor(restored ? { initial: restored.executor } : {}),
     createCapitalAllocator(restored ? { initial: restored.allocator } : {}),
   );
+  consumers.push(createAlertsAgent({ db: opts.store ?? null }));
   // The persister starts first and stops last: it subscribes before anything is published (the in-process bus
   // keeps no backlog for late groups) and still takes what the others publish while they stop.
   if (opts.store) consumers.unshift(createPersister({ db: opts.store, migrate: false }));

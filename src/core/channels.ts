@@ -20,6 +20,7 @@ import {
   OrderBookSchema,
   OrderSchema,
   PositionSchema,
+  ReconciliationMismatchSchema,
   ResolutionSchema,
   RiskDecisionSchema,
   StrategyControlSchema,
@@ -113,6 +114,10 @@ export const channels = {
   ),
   health: memo('health', () => channel('health', typed<M<'heartbeat'>>(HeartbeatSchema))),
   alerts: memo('alerts', () => channel('alerts', typed<M<'alert'>>(AlertSchema))),
+  /** Venue account vs our books (live execution's reconciliation). */
+  reconciliation: memo('reconciliation', () =>
+    channel('reconciliation', typed<M<'reconciliation_mismatch'>>(ReconciliationMismatchSchema)),
+  ),
   /** Poison messages of `of`, with the error. */
   deadLetter: (of: Channel<unknown> | string) => {
     const base = typeof of === 'string' ? of : of.name;

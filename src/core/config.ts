@@ -68,6 +68,15 @@ const url = (schemes: string[]) =>
     { message: `a URL starting with ${schemes.map((s) => s + '://').join(' or ')}` },
   );
 
+const port = z.string().transform((v, ctx) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    ctx.addIssue({ code: 'custom', message: 'a TCP port, 0 to 65535 (0 = any free port)' });
+    return z.NEVER;
+  }
+  return n;
+});
+
 const optionalSecret = z
   .string()
   .optional()
@@ -120,6 +129,24 @@ const EnvSchema = z.object({
     }),
   PUSHOVER_USER_KEY: optionalSecret,
   PUSHOVER_API_TOKEN: optionalSecret,
+  PUSHOVER_API_URL: url(['http', 'https']).default('https://api.pushover.net'),
+  /** A JSON webhook for alerts (Slack or Discord incoming webhook, or any receiver); its URL is a secret. */
+  ALERT_WEBHOOK_URL: optionalSecret.refine(
+    (v) => v === undefined || url(['http', 'https']).safeParse(v).success,
+    {
+      message: 'a URL starting with http:// or https://',
+    },
+  ),
+  /** /metrics, /healthz, /readyz of `pm-arb agent` processes; unset = off (one port per process). */
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  METRICS_PORT: port.optional(),
+  /** Venue REST endpoints (tests point them at fakes). */
+  KALSHI_API_URL: url(['http', 'https']).default('https://api.elections.kalshi.com/trade-api/v2'),
+  POLYMARKET_CLOB_URL: url(['http', 'https']).default('https://clob.polymarket.com'),
+  POLYMARKET_GAMMA_URL: url(['http', 'https']).default('https://gamma-api.polymarket.com'),
+  BINANCE_API_URL: url(['http', 'https']).default('https://api.binance.com'),
+  /** 0 EOA, 1 email/Magic proxy, 2 browser-wallet (Gnosis Safe) proxy, 3 EIP-1271 deposit wallet. */
+  POLYMARKET_SIGNATURE_TYPE: z.enum(['0', '1', '2', '3']).transform(Number).default(0),
   INITIAL_BANKROLL: usd.default(500_000_000),
   DRAWDOWN_LIMIT_PCT: pct.default(2_000),
   DAILY_LOSS_LIMIT_PCT: pct.default(1_000),
@@ -153,17 +180,7 @@ const EnvSchema = z.object({
   PAPER_TRADING: bool('PAPER_TRADING').default(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DASHBOARD_HOST: z.string().min(1).default('127.0.0.1'),
-  DASHBOARD_PORT: z
-    .string()
-    .transform((v, ctx) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0 || n > 65535) {
-        ctx.addIssue({ code: 'custom', message: 'a TCP port, 0 to 65535' });
-        return z.NEVER;
-      }
-      return n;
-    })
-    .default(8787),
+  DASHBOARD_PORT: port.default(8787),
   CONTROL_TOKEN: optionalSecret,
 });
 
@@ -196,7 +213,22 @@ export interface Config {
     readonly funderAddress: string | undefined;
   };
   readonly kalshi: { readonly apiKeyId: string | undefined; readonly privateKeyPath: string | undefined };
-  readonly pushover: { readonly userKey: string | undefined; readonly apiToken: string | undefined };
+  readonly pushover: {
+    readonly userKey: string | undefined;
+    readonly apiToken: string | undefined;
+    readonly apiUrl: string;
+  };
+  readonly alerts: { readonly webhookUrl: string | undefined };
+  /** The ops server of one process (/metrics, /healthz, /readyz); port undefined = off. */
+  readonly metrics: { readonly host: string; readonly port: number | undefined };
+  /** Venue REST base URLs. */
+  readonly venues: {
+    readonly kalshiApiUrl: string;
+    readonly polymarketClobUrl: string;
+    readonly polymarketGammaUrl: string;
+    readonly binanceApiUrl: string;
+    readonly polymarketSignatureType: number;
+  };
   readonly risk: {
     /** micro-dollars */
     readonly initialBankroll: number;
@@ -234,6 +266,7 @@ export const SECRET_KEYS = [
   'POLYMARKET_PRIVATE_KEY',
   'PUSHOVER_USER_KEY',
   'PUSHOVER_API_TOKEN',
+  'ALERT_WEBHOOK_URL',
   'CONTROL_TOKEN',
 ] as const;
 
@@ -294,7 +327,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       funderAddress: e.POLYMARKET_FUNDER_ADDRESS,
     },
     kalshi: { apiKeyId: e.KALSHI_API_KEY_ID, privateKeyPath: e.KALSHI_PRIVATE_KEY_PATH },
-    pushover: { userKey: e.PUSHOVER_USER_KEY, apiToken: e.PUSHOVER_API_TOKEN },
+    pushover: { userKey: e.PUSHOVER_USER_KEY, apiToken: e.PUSHOVER_API_TOKEN, apiUrl: e.PUSHOVER_API_URL },
+    alerts: { webhookUrl: e.ALERT_WEBHOOK_URL },
+    metrics: { host: e.METRICS_HOST, port: e.METRICS_PORT },
+    venues: {
+      kalshiApiUrl: e.KALSHI_API_URL,
+      polymarketClobUrl: e.POLYMARKET_CLOB_URL,
+      polymarketGammaUrl: e.POLYMARKET_GAMMA_URL,
+      binanceApiUrl: e.BINANCE_API_URL,
+      polymarketSignatureType: e.POLYMARKET_SIGNATURE_TYPE,
+    },
     risk: {
       initialBankroll: e.INITIAL_BANKROLL,
       drawdownLimitBps: e.DRAWDOWN_LIMIT_PCT,

@@ -459,6 +459,27 @@ export const AlertSchema = z.object({
 });
 export type Alert = DeepReadonly<z.infer<typeof AlertSchema>>;
 
+/**
+ * A difference between a venue's account (positions, open orders, balance) and our books, found by
+ * reconciliation. Amounts in micro-units (shares for positions/orders, micro-dollars for balances).
+ */
+export const ReconciliationMismatchSchema = z.object({
+  type: z.literal('reconciliation_mismatch'),
+  venue: VenueSchema,
+  subject: z.enum(['position', 'order', 'balance']),
+  /** Instrument key (`venue:tokenId`), order id, or `cash`. */
+  key: z.string(),
+  venueValue: int,
+  localValue: int,
+  /** venueValue − localValue */
+  difference: int,
+  /** Above the halt threshold: reconciliation halts trading. */
+  severe: z.boolean(),
+  detail: z.string(),
+  ts: ms,
+});
+export type ReconciliationMismatch = DeepReadonly<z.infer<typeof ReconciliationMismatchSchema>>;
+
 /** Every message that may travel on the bus. */
 export const MessageSchema = z.discriminatedUnion('type', [
   MarketSchema,
@@ -482,6 +503,7 @@ export const MessageSchema = z.discriminatedUnion('type', [
   StrategyControlSchema,
   HeartbeatSchema,
   AlertSchema,
+  ReconciliationMismatchSchema,
 ]);
 export type Message = DeepReadonly<z.infer<typeof MessageSchema>>;
 export type MessageType = Message['type'];

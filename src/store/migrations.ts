@@ -361,6 +361,21 @@ CREATE TABLE oracle_history (
 CREATE INDEX oracle_history_ts_idx ON oracle_history (ts);
 `,
   },
+  {
+    version: 4,
+    name: 'alert_delivery',
+    // What the alerts agent sent: its rule (kind), dedupe key, delivery status and per-channel results. Rows the
+    // persister writes for alerts published on the bus keep these empty until the alerts agent delivers them.
+    sql: `
+ALTER TABLE alert_log ADD COLUMN kind text;
+ALTER TABLE alert_log ADD COLUMN dedupe_key text;
+ALTER TABLE alert_log ADD COLUMN priority int;
+ALTER TABLE alert_log ADD COLUMN status text;
+ALTER TABLE alert_log ADD COLUMN delivery jsonb;
+ALTER TABLE alert_log ADD COLUMN delivered_at bigint;
+CREATE INDEX alert_log_kind_idx ON alert_log (kind, ts DESC);
+`,
+  },
 ];
 
 export interface MigrationStatus {

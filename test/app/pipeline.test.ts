@@ -23,6 +23,7 @@ describe('pipeline', () => {
       'risk-guardian',
       'executor',
       'capital-allocator',
+      'alerts',
       'venue-watcher-polymarket',
       'venue-watcher-kalshi',
       'oracle-binance',

@@ -50,7 +50,14 @@ export const apiError = (status: number): FakeReply => ({
   body: { type: 'error', error: { type: 'invalid_request_error', message: 'fake failure' } },
 });
 
-export async function startFakeAnthropic(initial?: Responder): Promise<FakeAnthropic> {
+/**
+ * `apiKey`: when given, GET /v1/models/{id} answers 401 to any other key (x-api-key or bearer) (the messages route never
+ * checks, as before). `models`: the model ids GET /v1/models/{id} knows (default: any).
+ */
+export async function startFakeAnthropic(
+  initial?: Responder,
+  opts: { apiKey?: string; models?: readonly string[] } = {},
+): Promise<FakeAnthropic> {
   let responder: Responder = initial ?? (() => textAnswer('no responder set'));
   const requests: FakeRequest[] = [];
   const server: Server = createServer((req, res) => {
@@ -65,6 +72,24 @@ export async function startFakeAnthropic(initial?: Responder): Promise<FakeAnthr
       }
       const r: FakeRequest = { path: req.url ?? '', headers: req.headers, body };
       requests.push(r);
+      const model = /^\/v1\/models\/([^/?]+)/.exec(r.path);
+      if (req.method === 'GET' && model) {
+        const id = decodeURIComponent(model[1]!);
+        const send = (status: number, b: unknown) => {
+          res.writeHead(status, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(b));
+        };
+        // the SDK sends the key as x-api-key or as a bearer token, by version
+        const key = req.headers['x-api-key'] ?? req.headers.authorization?.replace(/^Bearer /, '');
+        if (opts.apiKey !== undefined && key !== opts.apiKey)
+          return send(401, {
+            type: 'error',
+            error: { type: 'authentication_error', message: 'invalid x-api-key' },
+          });
+        if (opts.models && !opts.models.includes(id))
+          return send(404, { type: 'error', error: { type: 'not_found_error', message: `model: ${id}` } });
+        return send(200, { type: 'model', id, display_name: id, created_at: '2026-01-01T00:00:00Z' });
+      }
       if (req.method !== 'POST' || !r.path.startsWith('/v1/messages')) {
         res.writeHead(404, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ type: 'error', error: { type: 'not_found_error', message: r.path } }));

@@ -67,6 +67,7 @@ export async function startBinanceFake(): Promise<BinanceFake> {
     const wanted = req.query.symbols ? (JSON.parse(req.query.symbols) as string[]) : [...prices.keys()];
     return { body: wanted.filter((s) => prices.has(s)).map((s) => ({ symbol: s, price: prices.get(s) })) };
   });
+  http.route('GET', '/api/v3/time', () => ({ body: { serverTime: Date.now() } }));
   http.route('GET', '/api/v3/depth', (req) => {
     const p = prices.get(req.query.symbol ?? '');
     if (!p) return { status: 400, body: { code: -1121, msg: 'Invalid symbol.' } };

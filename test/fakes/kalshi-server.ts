@@ -35,6 +35,10 @@ export interface KalshiFakeOptions {
   /** Initial books: ticker → {yes, no} as `[price, count]` wire levels. */
   books?: Record<string, { yes?: Array<[string, string]>; no?: Array<[string, string]> }>;
   pageSize?: number;
+  /** GET /portfolio/balance (signed): available balance and portfolio value in cents. */
+  balance?: { balance: number; portfolio_value: number };
+  /** GET /exchange/status (public). Default both active. */
+  exchange?: { exchange_active: boolean; trading_active: boolean };
 }
 
 export interface KalshiFake {
@@ -93,6 +97,9 @@ export async function startKalshiFake(opts: KalshiFakeOptions): Promise<KalshiFa
   };
 
   http.route('GET', '*', (req) => {
+    // public, like the real exchange's status
+    if (req.path === `${REST}/exchange/status`)
+      return { body: opts.exchange ?? { exchange_active: true, trading_active: true } };
     if (
       !verifyKalshiSignature(opts.publicKeyPem, req.headers, 'GET', req.path, {
         keyId: opts.keyId,
@@ -101,6 +108,10 @@ export async function startKalshiFake(opts: KalshiFakeOptions): Promise<KalshiFa
     ) {
       authFailures.rest++;
       return { status: 401, body: { error: { code: 'authentication_error', message: 'bad signature' } } };
+    }
+    if (req.path === `${REST}/portfolio/balance`) {
+      const b = opts.balance ?? { balance: 0, portfolio_value: 0 };
+      return { body: { ...b, updated_ts: Math.floor(Date.now() / 1000) } };
     }
     if (req.path === `${REST}/markets`) {
       const { page, next } = paginate(opts.markets, req.query.cursor, req.query.limit);

@@ -7,6 +7,7 @@
  */
 import type { Level } from '../../src/core/messages.ts';
 import { parseMicro } from '../../src/core/money.ts';
+import { type PolymarketApiCreds, verifyL2Headers } from '../../src/venues/polymarket/auth.ts';
 import type { ClobBook, GammaMarket } from '../../src/venues/polymarket/wire.ts';
 import { type HttpFake, startHttpFake } from './http-fake.ts';
 import { startWsFake, type WsFake, type WsFakeConnection } from './ws-fake.ts';
@@ -44,6 +45,13 @@ export interface FakePolymarketOptions {
   readonly markets: readonly GammaMarket[];
   /** Initial levels per token; tokens without an entry get a small default book. */
   readonly books?: Readonly<Record<string, { bids: Array<[string, string]>; asks: Array<[string, string]> }>>;
+  /** API credentials and wallet address the authenticated endpoints accept (L2 headers). */
+  readonly account?: PolymarketApiCreds & {
+    readonly address: string;
+    /** pUSD balance and per-contract allowances, 6-decimal base units. */
+    readonly balance: string;
+    readonly allowances: Readonly<Record<string, string>>;
+  };
 }
 
 const cmp = (a: string, b: string) => parseMicro(a) - parseMicro(b);
@@ -103,6 +111,15 @@ export async function startFakePolymarket(opts: FakePolymarketOptions): Promise<
     body: req.json<Array<{ token_id: string }>>().map((x) => wireBook(x.token_id)),
   }));
   clob.route('GET', '/book', (req) => ({ body: wireBook(req.query.token_id ?? '') }));
+  clob.route('GET', '/time', () => ({ raw: String(Math.floor(Date.now() / 1000)) }));
+  // L2-authenticated: the signature covers the path without its query, like the CLOB
+  clob.route('GET', '/balance-allowance', (req) => {
+    const acct = opts.account;
+    if (!acct || !verifyL2Headers(acct, req.headers, 'GET', req.path, { nowMs: Date.now() }))
+      return { status: 401, body: { error: 'Unauthorized/Invalid api key' } };
+    if (req.query.asset_type !== 'COLLATERAL') return { status: 400, body: { error: 'invalid asset_type' } };
+    return { body: { balance: acct.balance, allowances: acct.allowances } };
+  });
 
   ws.onMessage((conn, text) => {
     if (text === 'PING') return;

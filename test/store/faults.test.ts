@@ -3,7 +3,6 @@
  * persister retries with backoff, keeps the messages unacked, and loses nothing when the database returns.
  */
 import { spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPersister } from '../../src/agents/persister.ts';
@@ -15,20 +14,15 @@ import { loadConfig } from '../../src/core/config.ts';
 import { createLogger } from '../../src/core/log.ts';
 import { type Db, DbUnavailableError, openDb } from '../../src/store/db.ts';
 import { loadFills } from '../../src/store/queries.ts';
+import { freePort } from '../helpers/net.ts';
 import { TEST_PG_URL, testSchema } from './pg.ts';
 import * as S from './samples.ts';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 
-/** A port nothing listens on: bind one, note it, close it. */
-async function deadPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
+/** A port nothing listens on. */
+const deadPort = freePort;
 
 const until = async (what: string, cond: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> => {
   const end = Date.now() + ms;

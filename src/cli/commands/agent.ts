@@ -7,6 +7,7 @@ import { agentRegistry } from '../../agents/registry.ts';
 import { type Agent, AgentRuntime, onShutdownSignal } from '../../core/agent.ts';
 import { ConfigError, loadConfig, loadDotEnv } from '../../core/config.ts';
 import { createKernel } from '../../core/kernel.ts';
+import { createProcessOps } from '../../ops/process.ts';
 import { UsageError } from '../main.ts';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -56,8 +57,10 @@ export function registerAgentCommand(program: Command): void {
             '(or run everything in one process with `pm-arb run`).',
         );
       }
-      const kernel = await createKernel({ config, transport: 'redis' });
+      const ops = createProcessOps(await createKernel({ config, transport: 'redis' }), { service: name });
+      const kernel = ops.kernel;
       let rt: AgentRuntime;
+      let server: Awaited<ReturnType<typeof ops.serve>>;
       try {
         let agent: Agent;
         try {
@@ -68,6 +71,7 @@ export function registerAgentCommand(program: Command): void {
         }
         rt = new AgentRuntime(kernel, agent, { heartbeatMs });
         await rt.start();
+        server = await ops.serve(() => [rt]);
       } catch (err) {
         await kernel.bus.close();
         throw err;
@@ -77,6 +81,7 @@ export function registerAgentCommand(program: Command): void {
         onShutdownSignal(async (signal) => {
           kernel.log.info({ agent: name, signal }, 'stopping');
           await rt.stop();
+          await server?.close();
           await kernel.bus.close();
           process.stdout.write(
             `${JSON.stringify({ agent: name, stopped: true, health: rt.agent.health?.() ?? {} })}\n`,

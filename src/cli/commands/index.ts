@@ -3,6 +3,7 @@ import { registerAgentCommand } from './agent.ts';
 import { registerBacktestCommand } from './backtest.ts';
 import { registerControlCommands } from './control.ts';
 import { registerDbCommand } from './db.ts';
+import { registerDoctorCommand } from './doctor.ts';
 import { registerMatchesCommand } from './matches.ts';
 import { registerRecordCommand } from './record.ts';
 import { registerReplayCommand } from './replay.ts';
@@ -23,4 +24,5 @@ export function registerCommands(program: Command): void {
   registerSimulateCommand(program);
   registerBacktestCommand(program);
   registerMatchesCommand(program);
+  registerDoctorCommand(program);
 }

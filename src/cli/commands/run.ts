@@ -11,6 +11,7 @@ import { channels } from '../../core/channels.ts';
 import { loadConfig, loadDotEnv } from '../../core/config.ts';
 import { createKernel } from '../../core/kernel.ts';
 import { createLogger } from '../../core/log.ts';
+import { createProcessOps } from '../../ops/process.ts';
 import { type Db, openDbFromConfig } from '../../store/db.ts';
 import { migrate } from '../../store/migrations.ts';
 import { loadRecoveryState } from '../../store/queries.ts';
@@ -59,7 +60,9 @@ export function registerRunCommand(program: Command): void {
       const tty = process.stderr.isTTY === true;
       // On a terminal the summary redraws in place; keep the JSON logs to warnings unless LOG_LEVEL asks for more.
       const log = createLogger(tty && process.env.LOG_LEVEL === undefined ? 'warn' : config.logLevel);
-      const kernel = await createKernel({ config, transport: o.bus, log });
+      // metrics on an instrumented bus; the dashboard server mounts ops.routes(...) next to its pages
+      const ops = createProcessOps(await createKernel({ config, transport: o.bus, log }), { service: 'run' });
+      const kernel = ops.kernel;
 
       let db: Db | undefined;
       let restored: RestoredStates | undefined;
@@ -94,7 +97,8 @@ export function registerRunCommand(program: Command): void {
         group: `live-summary@${kernel.instance}`,
       });
       for (const f of restoredFills) live.counters.ledger.applyFill(f);
-      const { stop } = await startAgents(kernel, agents);
+      const { stop, runtimes } = await startAgents(kernel, agents);
+      const opsServer = await ops.serve(() => runtimes);
       // the runtime starts un-halted: a halt in force before the restart is put back
       if (restored?.halt) kernel.bus.publish(channels.system, restored.halt);
 
@@ -127,6 +131,7 @@ export function registerRunCommand(program: Command): void {
           clearInterval(summaryTimer);
           process.stderr.write(`pm-arb run: ${why}, stopping agents\n`);
           await stop();
+          await opsServer?.close();
           await kernel.bus.flush();
           await live.close();
           draw(true);
