@@ -5,8 +5,8 @@
  *   is up, the same poll runs every `pollConnectedMs` to catch anything the socket missed (a dropped frame).
  * - Reports are deduplicated: an order report by (venue order id, status, filled size), a fill by (fill id,
  *   settlement state). So the socket and the poll can both see the same thing and the handler gets it once.
- * - Orders are tracked by client order id; reports that arrive with the venue order id only (the Polymarket user
- *   channel knows the order hash, not our id) get the client id filled in. An order leaves tracking once a poll
+ * - Orders are tracked by client order id; reports carry our id, mapped from the venue order id (the Polymarket
+ *   user channel knows the order hash only, Kalshi its own client id). An order leaves tracking once a poll
  *   saw it terminal.
  *
  * Polling uses real timers (transport plumbing); the stamps on reports come from the injected `now()`.
@@ -130,11 +130,11 @@ export class ReportStream {
     let report = r;
     let key: string;
     if (r.kind === 'order') {
-      const clientOrderId = r.order.clientOrderId || this.clientIdByVenueId.get(r.order.venueOrderId) || '';
+      const clientOrderId = this.clientIdByVenueId.get(r.order.venueOrderId) ?? r.order.clientOrderId;
       if (clientOrderId !== r.order.clientOrderId) report = { ...r, order: { ...r.order, clientOrderId } };
       key = `o|${r.order.venueOrderId}|${r.order.status}|${r.order.filledShares}`;
     } else {
-      const clientOrderId = r.fill.clientOrderId ?? this.clientIdByVenueId.get(r.fill.venueOrderId);
+      const clientOrderId = this.clientIdByVenueId.get(r.fill.venueOrderId) ?? r.fill.clientOrderId;
       if (clientOrderId !== r.fill.clientOrderId) report = { ...r, fill: { ...r.fill, clientOrderId } };
       key = `f|${r.fill.fillId}|${r.fill.settlement}`;
     }

@@ -1,8 +1,8 @@
 import { type Hex, hashTypedData } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterEach, describe, expect, it } from 'vitest';
+import { clientOrderId } from '../../../src/execution/ids.ts';
 import { NotionalCaps } from '../../../src/venues/live/caps.ts';
-import { clientOrderId } from '../../../src/venues/live/ids.ts';
 import { createReportStream } from '../../../src/venues/live/reports.ts';
 import type { LiveOrderSpec, LiveReport } from '../../../src/venues/live/types.ts';
 import {

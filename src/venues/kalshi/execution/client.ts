@@ -15,6 +15,7 @@
  */
 import { formatFixed, MICRO, type Money, parseMicro, type Qty, toDecimal } from '../../../core/money.ts';
 import { type NotionalCaps, orderNotional } from '../../live/caps.ts';
+import { kalshiClientOrderId } from '../../live/ids.ts';
 import { type LookupOutcome, type SendOutcome, type SubmitPolicy, submitOnce } from '../../live/submit.ts';
 import type {
   AmendResult,
@@ -67,13 +68,23 @@ export interface KalshiOrderClientOptions {
   readonly submitPolicy?: SubmitPolicy;
 }
 
+/** What we asked for, by venue order id: our client order id and our orientation (token, side). */
+export interface KnownOrder {
+  readonly clientOrderId: string;
+  readonly tokenId: string;
+  readonly side: 'buy' | 'sell';
+}
+
 export interface KalshiOrderClient extends VenueOrderClient {
   readonly venue: 'kalshi';
   /** Several orders in one request; each result as `submit` would give it. */
   submitBatch(specs: readonly LiveOrderSpec[]): Promise<SubmitResult[]>;
   cancelBatch(orders: readonly Pick<LiveOrderState, 'venueOrderId' | 'marketId'>[]): Promise<CancelResult[]>;
-  /** Our token and side for an order we placed or looked up (the user channel orients its reports with it). */
-  orientation(venueOrderId: string): { tokenId: string; side: 'buy' | 'sell' } | undefined;
+  /**
+   * Our id, token and side for an order we placed or looked up, by venue order id or by the client_order_id we
+   * sent (a fill can reach the user channel before the create response names the order).
+   */
+  known(venueOrderId: string, venueClientOrderId?: string): KnownOrder | undefined;
 }
 
 const count = (s: string | undefined): Qty => (s ? parseMicro(s, 'floor') : 0);
@@ -119,7 +130,7 @@ export function createOrderBody(spec: LiveOrderSpec): WireCreateOrderRequest {
   const book = toBook(outcome, spec.side, spec.limitPrice);
   const body: WireCreateOrderRequest = {
     ticker,
-    client_order_id: spec.clientOrderId,
+    client_order_id: kalshiClientOrderId(spec.clientOrderId),
     side: book.side,
     count: formatFixed(spec.shares, 6, 2),
     price: toDecimal(book.price),
@@ -150,7 +161,9 @@ export function createKalshiOrderClient(opts: KalshiOrderClientOptions): KalshiO
     retries: 0,
   });
   /** venue order id → what we asked for (orients fills and orders the venue reports on the YES book). */
-  const known = new Map<string, { tokenId: string; side: 'buy' | 'sell'; clientOrderId: string }>();
+  const known = new Map<string, KnownOrder>();
+  /** client_order_id we sent → what we asked for; filled before sending. */
+  const sent = new Map<string, KnownOrder>();
 
   async function call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, query?: Query) {
     const write = method !== 'GET';
@@ -168,14 +181,14 @@ export function createKalshiOrderClient(opts: KalshiOrderClientOptions): KalshiO
   }
 
   function stateFromOrder(o: WireOrder): LiveOrderState {
-    const k = known.get(o.order_id);
+    const k = known.get(o.order_id) ?? sent.get(o.client_order_id);
     const yes = dollars(o.yes_price_dollars);
     const oriented = fromBook(o.ticker, o.book_side, yes, k);
     const filled = count(o.fill_count_fp);
     const remaining = count(o.remaining_count_fp);
     return {
       venue: 'kalshi',
-      clientOrderId: o.client_order_id,
+      clientOrderId: k?.clientOrderId ?? o.client_order_id,
       venueOrderId: o.order_id,
       marketId: o.ticker,
       tokenId: oriented.tokenId,
@@ -256,7 +269,8 @@ export function createKalshiOrderClient(opts: KalshiOrderClientOptions): KalshiO
         // a minute of slack for clock skew between us and the exchange
         min_ts: Math.floor(spec.createdAt / 1000) - 60,
       });
-      const hit = rows.find((o) => o.client_order_id === spec.clientOrderId);
+      const venueId = kalshiClientOrderId(spec.clientOrderId);
+      const hit = rows.find((o) => o.client_order_id === venueId);
       if (!hit) return { kind: 'absent' };
       remember(hit.order_id, spec);
       return { kind: 'found', order: stateFromOrder(hit) };
@@ -320,7 +334,13 @@ export function createKalshiOrderClient(opts: KalshiOrderClientOptions): KalshiO
     if (!cap.ok)
       return { rejected: { kind: 'rejected', reason: 'cap_exceeded', status: 0, message: cap.message } };
     try {
-      return { body: createOrderBody(spec) };
+      const body = createOrderBody(spec);
+      sent.set(kalshiClientOrderId(spec.clientOrderId), {
+        clientOrderId: spec.clientOrderId,
+        tokenId: spec.tokenId,
+        side: spec.side,
+      });
+      return { body };
     } catch (e) {
       opts.caps.release(spec.clientOrderId);
       if (e instanceof KalshiSpecError) {
@@ -358,7 +378,8 @@ export function createKalshiOrderClient(opts: KalshiOrderClientOptions): KalshiO
           });
           const items = res.data.orders;
           for (const [k, s] of sendable.entries()) {
-            const item = items.find((it) => it.client_order_id === s.spec.clientOrderId) ?? items[k];
+            const venueId = kalshiClientOrderId(s.spec.clientOrderId);
+            const item = items.find((it) => it.client_order_id === venueId) ?? items[k];
             if (item?.order_id && !item.error) {
               remember(item.order_id, s.spec);
               results[s.i] = {
@@ -397,8 +418,8 @@ export function createKalshiOrderClient(opts: KalshiOrderClientOptions): KalshiO
             side: book.side,
             price: toDecimal(book.price),
             count: formatFixed(amend.shares, 6, 2),
-            client_order_id: order.clientOrderId,
-            updated_client_order_id: amend.newClientOrderId,
+            client_order_id: kalshiClientOrderId(order.clientOrderId),
+            updated_client_order_id: amend.newClientOrderId && kalshiClientOrderId(amend.newClientOrderId),
           },
         );
         const filled = count(res.data.fill_count);
@@ -528,7 +549,9 @@ export function createKalshiOrderClient(opts: KalshiOrderClientOptions): KalshiO
       };
     },
 
-    orientation: (venueOrderId) => known.get(venueOrderId),
+    known: (venueOrderId, venueClientOrderId) =>
+      known.get(venueOrderId) ??
+      (venueClientOrderId === undefined ? undefined : sent.get(venueClientOrderId)),
 
     close: () => http.close(),
   };

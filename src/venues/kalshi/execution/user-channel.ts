@@ -3,7 +3,7 @@
  * `user_orders` (order created / updated). The handshake carries fresh RSA-PSS headers (GET /trade-api/ws/v2),
  * every reconnect resubscribes, protocol pings keep it alive. Messages are `{type, sid, seq, msg}`; `fill` and
  * `user_order` become fill and order reports oriented like the REST client (bid = buy YES, ask = buy NO) unless
- * `orient` knows the order.
+ * `known` has the order (then with our id, token and side).
  */
 import { parseMicro } from '../../../core/money.ts';
 import type { ReportSocket } from '../../live/reports.ts';
@@ -11,6 +11,7 @@ import type { LiveOrderStatus, LiveReport } from '../../live/types.ts';
 import { createWsFeed, type WsFeed } from '../../transport/ws-feed.ts';
 import { createKalshiSigner, KALSHI_WS_PATH } from '../signing.ts';
 import { fromBook } from './book.ts';
+import type { KnownOrder } from './client.ts';
 import type { WireWsEnvelope, WireWsFill, WireWsUserOrder } from './wire.ts';
 
 export interface KalshiUserChannelOptions {
@@ -19,8 +20,8 @@ export interface KalshiUserChannelOptions {
   readonly keyId: string;
   readonly privateKeyPem: string;
   readonly now: () => number;
-  /** Our orientation of an order we placed (token and side), by venue order id. */
-  readonly orient?: (venueOrderId: string) => { tokenId: string; side: 'buy' | 'sell' } | undefined;
+  /** Our id and orientation (token, side) of an order we placed, by venue order id (KalshiOrderClient.known). */
+  readonly known?: (venueOrderId: string, venueClientOrderId?: string) => KnownOrder | undefined;
   readonly silenceMs?: number;
   readonly onError?: (err: Error) => void;
 }
@@ -30,16 +31,12 @@ const count = (s: string): number => parseMicro(s, 'floor');
 export function reportsFromKalshiMessage(
   env: WireWsEnvelope,
   receiveTime: number,
-  orient?: KalshiUserChannelOptions['orient'],
+  known?: KalshiUserChannelOptions['known'],
 ): LiveReport[] {
   if (env.type === 'fill' && env.msg) {
     const f = env.msg as WireWsFill;
-    const o = fromBook(
-      f.market_ticker,
-      f.book_side,
-      parseMicro(f.yes_price_dollars, 'round'),
-      orient?.(f.order_id),
-    );
+    const k = known?.(f.order_id, f.client_order_id);
+    const o = fromBook(f.market_ticker, f.book_side, parseMicro(f.yes_price_dollars, 'round'), k);
     return [
       {
         kind: 'fill',
@@ -48,7 +45,7 @@ export function reportsFromKalshiMessage(
           venue: 'kalshi',
           fillId: f.trade_id,
           venueOrderId: f.order_id,
-          clientOrderId: f.client_order_id || undefined,
+          clientOrderId: k?.clientOrderId ?? (f.client_order_id || undefined),
           marketId: f.market_ticker,
           tokenId: o.tokenId,
           side: o.side,
@@ -64,7 +61,8 @@ export function reportsFromKalshiMessage(
   }
   if (env.type === 'user_order' && env.msg) {
     const u = env.msg as WireWsUserOrder;
-    const o = fromBook(u.ticker, u.book_side, parseMicro(u.yes_price_dollars, 'round'), orient?.(u.order_id));
+    const k = known?.(u.order_id, u.client_order_id);
+    const o = fromBook(u.ticker, u.book_side, parseMicro(u.yes_price_dollars, 'round'), k);
     const filled = count(u.fill_count_fp);
     const remaining = count(u.remaining_count_fp);
     const status: LiveOrderStatus =
@@ -84,7 +82,7 @@ export function reportsFromKalshiMessage(
         ts: u.last_updated_ts_ms ?? receiveTime,
         order: {
           venue: 'kalshi',
-          clientOrderId: u.client_order_id,
+          clientOrderId: k?.clientOrderId ?? u.client_order_id,
           venueOrderId: u.order_id,
           marketId: u.ticker,
           tokenId: o.tokenId,
@@ -120,7 +118,7 @@ export function createKalshiUserChannel(opts: KalshiUserChannelOptions): ReportS
       feed.start((text, receiveTime) => {
         try {
           const env = JSON.parse(text) as WireWsEnvelope;
-          for (const r of reportsFromKalshiMessage(env, receiveTime, opts.orient)) emit(r);
+          for (const r of reportsFromKalshiMessage(env, receiveTime, opts.known)) emit(r);
         } catch (err) {
           unreadable++;
           opts.onError?.(err as Error);
