@@ -459,6 +459,29 @@ export const AlertSchema = z.object({
 });
 export type Alert = DeepReadonly<z.infer<typeof AlertSchema>>;
 
+/**
+ * Reconciliation found a venue and our books disagreeing (src/execution/reconcile.ts). Values are integers in
+ * the unit named: micro-shares, micro-dollars, or a count of orders.
+ */
+export const ReconciliationMismatchSchema = z.object({
+  type: z.literal('reconciliation_mismatch'),
+  id: z.string(),
+  venue: VenueSchema,
+  kind: z.enum(['position', 'unknown_open_order', 'missing_open_order', 'filled_mismatch', 'cash']),
+  marketId: z.string().optional(),
+  tokenId: z.string().optional(),
+  clientOrderId: z.string().optional(),
+  venueOrderId: z.string().optional(),
+  unit: z.enum(['shares', 'usd', 'orders']),
+  venueValue: int,
+  ourValue: int,
+  diff: int,
+  /** True when this mismatch (with the others of its run) crossed the halt threshold. */
+  halt: z.boolean(),
+  ts: ms,
+});
+export type ReconciliationMismatch = DeepReadonly<z.infer<typeof ReconciliationMismatchSchema>>;
+
 /** Every message that may travel on the bus. */
 export const MessageSchema = z.discriminatedUnion('type', [
   MarketSchema,
@@ -482,6 +505,7 @@ export const MessageSchema = z.discriminatedUnion('type', [
   StrategyControlSchema,
   HeartbeatSchema,
   AlertSchema,
+  ReconciliationMismatchSchema,
 ]);
 export type Message = DeepReadonly<z.infer<typeof MessageSchema>>;
 export type MessageType = Message['type'];

@@ -277,7 +277,7 @@ export async function startKalshiTradingFake(opts: KalshiTradingFakeOptions): Pr
 
   const cancel = (id: string): FakeReply => {
     const o = orders.get(id);
-    if (!o || o.status !== 'resting') return e(404, 'not_found', 'order not found');
+    if (o?.status !== 'resting') return e(404, 'not_found', 'order not found');
     const reduced = o.remaining;
     o.status = 'canceled';
     o.remaining = 0;
@@ -339,7 +339,7 @@ export async function startKalshiTradingFake(opts: KalshiTradingFakeOptions): Pr
         client_order_id?: string;
         updated_client_order_id?: string;
       }>();
-      if (!o || o.status !== 'resting') return e(404, 'not_found', 'order not found');
+      if (o?.status !== 'resting') return e(404, 'not_found', 'order not found');
       if (b.client_order_id !== o.clientOrderId)
         return e(400, 'invalid_order', 'invalid order', 'client_order_id does not match');
       const total = parseMicro(b.count);
@@ -456,7 +456,7 @@ export async function startKalshiTradingFake(opts: KalshiTradingFakeOptions): Pr
     position: (t) => positions.get(t) ?? 0,
     fillResting(orderId, count) {
       const o = orders.get(orderId);
-      if (!o || o.status !== 'resting') throw new Error(`order ${orderId} is not resting`);
+      if (o?.status !== 'resting') throw new Error(`order ${orderId} is not resting`);
       fillOrder(o, o.price, Math.min(count, o.remaining), false);
       if (o.remaining === 0) o.status = 'executed';
       userOrderEvent(o);
