@@ -44,6 +44,8 @@ export class ReportStream {
   private handler: ((r: LiveReport) => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private lastPoll = 0;
+  /** Real time of the last poll, for the poll schedule (plumbing, not data). */
+  private lastPollWall = 0;
   private polling = false;
   private running = false;
   private readonly counters = { socketReports: 0, pollReports: 0, duplicates: 0, polls: 0, pollErrors: 0 };
@@ -102,6 +104,7 @@ export class ReportStream {
       this.opts.onError?.(e as Error);
     } finally {
       this.lastPoll = this.opts.now();
+      this.lastPollWall = Date.now();
       this.polling = false;
     }
   }
@@ -115,13 +118,14 @@ export class ReportStream {
     };
   }
 
+  /** Ticks every `pollMs`; polls when the socket is down, or when `pollConnectedMs` has passed since the last poll. */
   private schedule(delay: number): void {
     if (!this.running) return;
     this.timer = setTimeout(async () => {
-      await this.pollNow();
       const up = this.opts.socket?.connected() ?? false;
-      const next = up ? (this.opts.pollConnectedMs ?? 30_000) : (this.opts.pollMs ?? 2_000);
-      if (next > 0) this.schedule(next);
+      const every = this.opts.pollConnectedMs ?? 30_000;
+      if (!up || (every > 0 && Date.now() - this.lastPollWall >= every)) await this.pollNow();
+      this.schedule(this.opts.pollMs ?? 2_000);
     }, delay);
     this.timer.unref?.();
   }

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { clientOrderId } from '../../../src/execution/ids.ts';
-import { toBook } from '../../../src/venues/kalshi/execution/book.ts';
+import { kalshiPrice, toBook } from '../../../src/venues/kalshi/execution/book.ts';
 import {
   createKalshiOrderClient,
   type KalshiOrderClient,
@@ -98,6 +98,13 @@ describe('Kalshi order client against the fake exchange', () => {
     expect(toBook('yes', 'sell', 420_000)).toEqual({ side: 'ask', price: 420_000 });
     expect(toBook('no', 'buy', 600_000)).toEqual({ side: 'ask', price: 400_000 });
     expect(toBook('no', 'sell', 600_000)).toEqual({ side: 'bid', price: 400_000 });
+    expect([600_000, 450_000, 452_500, 1_200, 990_000].map(kalshiPrice)).toEqual([
+      '0.60',
+      '0.45',
+      '0.4525',
+      '0.0012',
+      '0.99',
+    ]);
   });
 
   it('fills a FOK buy signed with RSA-PSS; the venue sees a UUID client id derived from ours', async () => {

@@ -2,7 +2,7 @@
  * Kalshi's single YES book and our per-outcome tokens: `<ticker>:yes` / `<ticker>:no`, buy/sell at a price of
  * that outcome. Buy YES = bid at p, sell YES = ask at p, buy NO at q = ask at 1 − q, sell NO at q = bid at 1 − q.
  */
-import { MICRO, type Price } from '../../../core/money.ts';
+import { formatFixed, MICRO, type Price } from '../../../core/money.ts';
 
 export type BookSide = 'bid' | 'ask';
 
@@ -45,4 +45,11 @@ export function fromBook(
   return book === 'bid'
     ? { tokenId: `${ticker}:yes`, side: 'buy', price: yesPrice }
     : { tokenId: `${ticker}:no`, side: 'buy', price: MICRO - yesPrice };
+}
+
+/** A price as Kalshi's request fields take it: 2 to 4 decimals ("0.60", "0.4525"). */
+export function kalshiPrice(p: Price): string {
+  return formatFixed(p, 6, 4)
+    .replace(/(\.\d\d\d?)0$/, '$1')
+    .replace(/(\.\d\d)0$/, '$1');
 }

@@ -33,7 +33,7 @@ import type {
 import { createHttpClient, type HttpClient, HttpError, type Query } from '../../transport/http.ts';
 import { createRateLimiter, type RateRules } from '../../transport/rate-limit.ts';
 import { createKalshiSigner, type KalshiSigner } from '../signing.ts';
-import { fromBook, splitToken, toBook } from './book.ts';
+import { fromBook, kalshiPrice, splitToken, toBook } from './book.ts';
 import { classifyKalshiError } from './errors.ts';
 import type {
   WireAmendOrderResponse,
@@ -133,7 +133,7 @@ export function createOrderBody(spec: LiveOrderSpec): WireCreateOrderRequest {
     client_order_id: kalshiClientOrderId(spec.clientOrderId),
     side: book.side,
     count: formatFixed(spec.shares, 6, 2),
-    price: toDecimal(book.price),
+    price: kalshiPrice(book.price),
     time_in_force:
       spec.type === 'FOK'
         ? 'fill_or_kill'
@@ -416,7 +416,7 @@ export function createKalshiOrderClient(opts: KalshiOrderClientOptions): KalshiO
           {
             ticker: order.marketId,
             side: book.side,
-            price: toDecimal(book.price),
+            price: kalshiPrice(book.price),
             count: formatFixed(amend.shares, 6, 2),
             client_order_id: kalshiClientOrderId(order.clientOrderId),
             updated_client_order_id: amend.newClientOrderId && kalshiClientOrderId(amend.newClientOrderId),
