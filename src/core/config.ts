@@ -147,8 +147,8 @@ const EnvSchema = z.object({
     .refine((v) => v === undefined || existsSync(v), {
       message: 'the path of an existing PEM private-key file',
     }),
-  KALSHI_REST_URL: venueUrl('https').default('https://api.elections.kalshi.com/trade-api/v2'),
-  KALSHI_WS_URL: venueUrl('wss').default('wss://api.elections.kalshi.com/trade-api/ws/v2'),
+  KALSHI_REST_URL: venueUrl('https').default('https://external-api.kalshi.com/trade-api/v2'),
+  KALSHI_WS_URL: venueUrl('wss').default('wss://external-api-ws.kalshi.com/trade-api/ws/v2'),
   PUSHOVER_USER_KEY: optionalSecret,
   PUSHOVER_API_TOKEN: optionalSecret,
   INITIAL_BANKROLL: usd.default(500_000_000),

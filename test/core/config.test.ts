@@ -97,7 +97,7 @@ describe('config', () => {
     expect(c.polymarket.clobUrl).toBe('https://clob.polymarket.com');
     expect(c.polymarket.signatureType).toBe('eoa');
     expect(c.polymarket.chainId).toBe(137);
-    expect(c.kalshi.restUrl).toBe('https://api.elections.kalshi.com/trade-api/v2');
+    expect(c.kalshi.restUrl).toBe('https://external-api.kalshi.com/trade-api/v2');
     expect(c.live).toEqual({ maxOrderUsd: 25_000_000, maxDailyUsd: 250_000_000, requestTimeoutMs: 10_000 });
     const fake = loadConfig({
       POLYMARKET_CLOB_URL: 'http://127.0.0.1:4321',
