@@ -11,6 +11,7 @@
  *
  * Polling uses real timers (transport plumbing); the stamps on reports come from the injected `now()`.
  */
+import { createWsFeed, type WsFeed, type WsFeedOptions } from '../transport/ws-feed.ts';
 import type { LiveOrderSpec, LiveReport, VenueOrderClient } from './types.ts';
 import { TERMINAL_STATUSES } from './types.ts';
 
@@ -163,4 +164,37 @@ export class ReportStream {
 
 export function createReportStream(opts: ReportStreamOptions): ReportStream {
   return new ReportStream(opts);
+}
+
+/**
+ * A user channel as a ReportSocket: a reconnecting websocket (ws-feed) whose every frame is parsed into
+ * reports; a frame that cannot be parsed is counted and skipped, never fatal.
+ */
+export function wsReportSocket(
+  feed: WsFeedOptions,
+  parse: (text: string, receiveTime: number) => LiveReport[],
+): ReportSocket {
+  let ws: WsFeed | undefined;
+  let unreadable = 0;
+  return {
+    start(emit) {
+      ws = createWsFeed(feed);
+      ws.start((text, receiveTime) => {
+        let reports: LiveReport[];
+        try {
+          reports = parse(text, receiveTime);
+        } catch (err) {
+          unreadable++;
+          feed.onError?.(err as Error);
+          return;
+        }
+        for (const r of reports) emit(r);
+      });
+    },
+    async stop() {
+      await ws?.stop();
+    },
+    connected: () => ws?.health().connected ?? false,
+    health: () => ({ ...(ws?.health() ?? {}), unreadable }),
+  };
 }

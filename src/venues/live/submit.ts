@@ -11,17 +11,12 @@
  * Waiting between lookups uses real timers: this is transport plumbing, not data.
  */
 import { sleep } from '../transport/backoff.ts';
-import type { LiveOrderState, RejectReason, SubmitResult } from './types.ts';
+import type { Ambiguous, LiveOrderState, Rejection, SubmitResult } from './types.ts';
 
 export type SendOutcome =
   | { readonly kind: 'accepted'; readonly order: LiveOrderState }
-  | {
-      readonly kind: 'refused';
-      readonly reason: RejectReason;
-      readonly status: number;
-      readonly message: string;
-    }
-  | { readonly kind: 'ambiguous'; readonly status: number; readonly message: string };
+  | Rejection
+  | Ambiguous;
 
 export type LookupOutcome =
   | { readonly kind: 'found'; readonly order: LiveOrderState }
@@ -68,16 +63,14 @@ export async function submitOnce(steps: SubmitSteps, policy: SubmitPolicy = {}):
   for (let attempt = 1; attempt <= maxSends; attempt++) {
     const out = await steps.send();
     if (out.kind === 'accepted') return { kind: 'accepted', order: out.order, resolvedBy: 'response' };
-    if (out.kind === 'refused' && out.reason !== 'duplicate') {
-      return { kind: 'rejected', reason: out.reason, status: out.status, message: out.message };
-    }
+    if (out.kind === 'rejected' && out.reason !== 'duplicate') return out;
     last = out.message;
     const found = await resolve(steps, policy);
     if (found.kind === 'found') return { kind: 'accepted', order: found.order, resolvedBy: 'lookup' };
     if (found.kind === 'error') {
       return { kind: 'unknown', message: `${last}; looking the order up failed: ${found.message}` };
     }
-    if (out.kind === 'refused') {
+    if (out.kind === 'rejected') {
       // the venue says duplicate but does not show the order: do not send again, let polling settle it
       return { kind: 'unknown', message: `venue reports a duplicate it cannot show: ${out.message}` };
     }

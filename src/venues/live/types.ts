@@ -128,33 +128,42 @@ export type LiveReport =
 
 export type ReportSource = 'socket' | 'poll' | 'response';
 
+/** Definitively refused: the venue did nothing (or the client refused before sending). */
+export interface Rejection {
+  readonly kind: 'rejected';
+  readonly reason: RejectReason;
+  /** HTTP status (0 for a refusal before sending). */
+  readonly status: number;
+  /** The venue's message, for people only. */
+  readonly message: string;
+}
+
+/** One answer that does not say whether the venue acted: timeout, dropped connection, 5xx. */
+export interface Ambiguous {
+  readonly kind: 'ambiguous';
+  readonly status: number;
+  readonly message: string;
+}
+
+/**
+ * The venue could not be asked what happened. For an order: it may exist, stays `pending`, keeps its cap
+ * reservation, and a later `lookup` (polling, reconciliation) settles it. Never resend blind.
+ */
+export interface Unknown {
+  readonly kind: 'unknown';
+  readonly message: string;
+}
+
 export type SubmitResult =
-  /** The venue has the order (it may already be filled). `fills` are those the response itself carried. */
+  /** The venue has the order (it may already be filled). */
   | { readonly kind: 'accepted'; readonly order: LiveOrderState; readonly resolvedBy: 'response' | 'lookup' }
-  /** Definitively refused: nothing rests at the venue. */
-  | {
-      readonly kind: 'rejected';
-      readonly reason: RejectReason;
-      /** HTTP status (0 for a refusal before sending). */
-      readonly status: number;
-      /** The venue's message, for people only. */
-      readonly message: string;
-    }
-  /**
-   * The venue could not be reached to find out (every lookup failed). The order may exist: it stays `pending`,
-   * its cap reservation is kept, and a later `lookup` (polling, reconciliation) settles it. Never resend blind.
-   */
-  | { readonly kind: 'unknown'; readonly message: string };
+  | Rejection
+  | Unknown;
 
 export type CancelResult =
   | { readonly kind: 'cancelled'; readonly venueOrderId: string }
-  | {
-      readonly kind: 'rejected';
-      readonly reason: RejectReason;
-      readonly status: number;
-      readonly message: string;
-    }
-  | { readonly kind: 'unknown'; readonly message: string };
+  | Rejection
+  | Unknown;
 
 export interface CancelAllResult {
   /** Venue order ids the venue reported cancelled. */
@@ -185,15 +194,17 @@ export interface AmendSpec {
   readonly newClientOrderId?: string;
 }
 
-export type AmendResult =
-  | { readonly kind: 'amended'; readonly order: LiveOrderState }
-  | {
-      readonly kind: 'rejected';
-      readonly reason: RejectReason;
-      readonly status: number;
-      readonly message: string;
-    }
-  | { readonly kind: 'unknown'; readonly message: string };
+export type AmendResult = { readonly kind: 'amended'; readonly order: LiveOrderState } | Rejection | Unknown;
+
+/** An order the venue's rules cannot express (off tick, bad size), found before sending. */
+export class OrderSpecError extends Error {
+  override name = 'OrderSpecError';
+  readonly reason: 'invalid_price' | 'invalid_size' | 'invalid_order';
+  constructor(reason: 'invalid_price' | 'invalid_size' | 'invalid_order', message: string) {
+    super(message);
+    this.reason = reason;
+  }
+}
 
 /** A venue's live order client. Every method is safe to call again; none throws for a venue refusal. */
 export interface VenueOrderClient {

@@ -267,7 +267,7 @@ describe('Kalshi order client against the fake exchange', () => {
     expect(
       classifyKalshiError(400, '{"code":"bad_request","message":"bad request","details":"x"}'),
     ).toMatchObject({
-      kind: 'refused',
+      kind: 'rejected',
       reason: 'invalid_order',
     });
     expect(classifyKalshiError(503, '')).toMatchObject({ kind: 'ambiguous' });
@@ -298,20 +298,30 @@ describe('Kalshi order client against the fake exchange', () => {
   });
 });
 
+/** The private channels and the report stream of a client, collecting every report. */
+function follow(
+  fake: KalshiTradingFake,
+  client: KalshiOrderClient,
+  o: { pollMs?: number; pollConnectedMs?: number; onError?: (e: Error) => void },
+) {
+  const socket = createKalshiUserChannel({
+    url: fake.wsUrl,
+    keyId: KEY_ID,
+    privateKeyPem: keys.privateKey,
+    now: Date.now,
+    known: client.known,
+  });
+  const stream = createReportStream({ client, socket, now: Date.now, ...o });
+  const got: LiveReport[] = [];
+  stream.start((r) => got.push(r));
+  cleanups.push(() => stream.stop());
+  return { socket, stream, got };
+}
+
 describe('Kalshi execution reports', () => {
   it('private channels: fill and user_order reports with our client id; a maker fill later', async () => {
     const { fake, client } = await setup();
-    const socket = createKalshiUserChannel({
-      url: fake.wsUrl,
-      keyId: KEY_ID,
-      privateKeyPem: keys.privateKey,
-      now: Date.now,
-      known: client.known,
-    });
-    const stream = createReportStream({ client, socket, now: Date.now, pollConnectedMs: 0 });
-    const got: LiveReport[] = [];
-    stream.start((r) => got.push(r));
-    cleanups.push(() => stream.stop());
+    const { socket, stream, got } = follow(fake, client, { pollConnectedMs: 0 });
     await waitFor(() => socket.connected(), 5_000, 'private channel');
     await waitFor(() => fake.ws.connections[0]?.received.length, 5_000, 'subscribe');
     await new Promise((r) => setTimeout(r, 50));
@@ -341,25 +351,12 @@ describe('Kalshi execution reports', () => {
 
   it('socket dropped and refused: polling carries on, each report once', async () => {
     const { fake, client } = await setup();
-    const socket = createKalshiUserChannel({
-      url: fake.wsUrl,
-      keyId: KEY_ID,
-      privateKeyPem: keys.privateKey,
-      now: Date.now,
-      known: client.known,
-    });
     const errors: Error[] = [];
-    const stream = createReportStream({
-      client,
-      socket,
-      now: Date.now,
+    const { socket, stream, got } = follow(fake, client, {
       pollMs: 50,
       pollConnectedMs: 0,
       onError: (e) => errors.push(e),
     });
-    const got: LiveReport[] = [];
-    stream.start((r) => got.push(r));
-    cleanups.push(() => stream.stop());
     await waitFor(() => socket.connected(), 5_000, 'private channel');
     fake.ws.setRefusing(true);
     fake.ws.dropAll();

@@ -386,19 +386,29 @@ describe('Polymarket CLOB V2 order client against the fake CLOB', () => {
   });
 });
 
+/** The user channel and the report stream of a client, collecting every report. */
+function follow(
+  fake: PolymarketClobFake,
+  client: PolymarketOrderClient,
+  o: { pollMs?: number; pollConnectedMs?: number },
+) {
+  const socket = createPolymarketUserChannel({
+    url: fake.wsUrl,
+    credentials: fake.credentials,
+    maker: client.addresses.maker,
+    now: Date.now,
+  });
+  const stream = createReportStream({ client, socket, now: Date.now, ...o });
+  const got: LiveReport[] = [];
+  stream.start((r) => got.push(r));
+  cleanups.push(() => stream.stop());
+  return { socket, stream, got };
+}
+
 describe('Polymarket execution reports', () => {
   it('user channel: fills go MATCHED → MINED → CONFIRMED; orders reported with our client id', async () => {
     const { fake, client } = await setup();
-    const socket = createPolymarketUserChannel({
-      url: fake.wsUrl,
-      credentials: fake.credentials,
-      maker: client.addresses.maker,
-      now: Date.now,
-    });
-    const stream = createReportStream({ client, socket, now: Date.now, pollConnectedMs: 0 });
-    const got: LiveReport[] = [];
-    stream.start((r) => got.push(r));
-    cleanups.push(() => stream.stop());
+    const { socket, stream, got } = follow(fake, client, { pollConnectedMs: 0 });
     await waitFor(() => socket.connected(), 5_000, 'user channel');
     await waitFor(() => fake.ws.openConnections().length === 1);
     await new Promise((r) => setTimeout(r, 50)); // the subscription is the first frame after open
@@ -426,16 +436,7 @@ describe('Polymarket execution reports', () => {
 
   it('a FAILED trade is reported as failed and the venue undoes it', async () => {
     const { fake, client } = await setup({ settle: 'fail' });
-    const socket = createPolymarketUserChannel({
-      url: fake.wsUrl,
-      credentials: fake.credentials,
-      maker: client.addresses.maker,
-      now: Date.now,
-    });
-    const stream = createReportStream({ client, socket, now: Date.now, pollConnectedMs: 0 });
-    const got: LiveReport[] = [];
-    stream.start((r) => got.push(r));
-    cleanups.push(() => stream.stop());
+    const { socket, stream, got } = follow(fake, client, { pollConnectedMs: 0 });
     await waitFor(() => socket.connected(), 5_000, 'user channel');
     await new Promise((r) => setTimeout(r, 50));
     await client.submit(spec());
@@ -451,16 +452,7 @@ describe('Polymarket execution reports', () => {
   it('socket down: REST polling reports the order and its fills; nothing twice when both see it', async () => {
     const { fake, client } = await setup({ settle: 'hold' });
     fake.ws.setRefusing(true);
-    const socket = createPolymarketUserChannel({
-      url: fake.wsUrl,
-      credentials: fake.credentials,
-      maker: client.addresses.maker,
-      now: Date.now,
-    });
-    const stream = createReportStream({ client, socket, now: Date.now, pollMs: 50 });
-    const got: LiveReport[] = [];
-    stream.start((r) => got.push(r));
-    cleanups.push(() => stream.stop());
+    const { socket, stream, got } = follow(fake, client, { pollMs: 50 });
     const s = spec();
     stream.track(s);
     const r = await client.submit(s);

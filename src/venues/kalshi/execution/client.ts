@@ -27,9 +27,12 @@ import type {
   LiveOrderStatus,
   LivePosition,
   PreparedOrder,
+  Rejection,
   SubmitResult,
+  Unknown,
   VenueOrderClient,
 } from '../../live/types.ts';
+import { OrderSpecError } from '../../live/types.ts';
 import { createHttpClient, type HttpClient, HttpError, type Query } from '../../transport/http.ts';
 import { createRateLimiter, type RateRules } from '../../transport/rate-limit.ts';
 import { createKalshiSigner, type KalshiSigner } from '../signing.ts';
@@ -97,32 +100,23 @@ function statusOf(s: string, filled: Qty, remaining: Qty): LiveOrderStatus {
   return remaining === 0 && filled > 0 ? 'filled' : 'pending';
 }
 
-export class KalshiSpecError extends Error {
-  override name = 'KalshiSpecError';
-  readonly reason: 'invalid_price' | 'invalid_size' | 'invalid_order';
-  constructor(reason: 'invalid_price' | 'invalid_size' | 'invalid_order', message: string) {
-    super(message);
-    this.reason = reason;
-  }
-}
-
 /** The V2 create body for a spec (exact strings), or the reason it cannot be sent. */
 export function createOrderBody(spec: LiveOrderSpec): WireCreateOrderRequest {
   const { ticker, outcome } = splitToken(spec.tokenId);
   if (spec.tickSize > 0 && spec.limitPrice % spec.tickSize !== 0) {
-    throw new KalshiSpecError(
+    throw new OrderSpecError(
       'invalid_price',
       `price ${toDecimal(spec.limitPrice)} is off the tick ${toDecimal(spec.tickSize)}`,
     );
   }
   if (spec.limitPrice <= 0 || spec.limitPrice >= MICRO || spec.limitPrice % 100 !== 0) {
-    throw new KalshiSpecError(
+    throw new OrderSpecError(
       'invalid_price',
       `price ${toDecimal(spec.limitPrice)} must lie in (0, 1) with at most 4 decimals`,
     );
   }
   if (!Number.isSafeInteger(spec.shares) || spec.shares <= 0 || spec.shares % 10_000 !== 0) {
-    throw new KalshiSpecError(
+    throw new OrderSpecError(
       'invalid_size',
       `count ${toDecimal(spec.shares)} must be a positive multiple of 0.01 contracts`,
     );
@@ -144,7 +138,7 @@ export function createOrderBody(spec: LiveOrderSpec): WireCreateOrderRequest {
   };
   if (spec.type === 'GTD') {
     if (spec.expiresAt === undefined)
-      throw new KalshiSpecError('invalid_order', 'a GTD order needs expiresAt');
+      throw new OrderSpecError('invalid_order', 'a GTD order needs expiresAt');
     body.expiration_time = Math.ceil(spec.expiresAt / 1000);
   }
   if (spec.postOnly) body.post_only = true;
@@ -302,11 +296,15 @@ export function createKalshiOrderClient(opts: KalshiOrderClientOptions): KalshiO
       );
       return { kind: 'cancelled', venueOrderId: order.venueOrderId };
     } catch (e) {
-      if (!(e instanceof HttpError)) throw e;
-      const c = classifyKalshiError(e.kind === 'status' ? e.status : 0, e.body);
-      if (c.kind === 'ambiguous') return { kind: 'unknown', message: c.message };
-      return { kind: 'rejected', reason: c.reason, status: c.status, message: c.message };
+      return failure(e);
     }
+  }
+
+  /** A failed cancel or amend: refused for good, or unknown (rethrows what is not an HTTP failure). */
+  function failure(e: unknown): Rejection | Unknown {
+    if (!(e instanceof HttpError)) throw e;
+    const c = classifyKalshiError(e.kind === 'status' ? e.status : 0, e.body);
+    return c.kind === 'ambiguous' ? { kind: 'unknown', message: c.message } : c;
   }
 
   /** One create request with the submit protocol around it (caps already reserved). */
@@ -318,8 +316,7 @@ export function createKalshiOrderClient(opts: KalshiOrderClientOptions): KalshiO
         return { kind: 'accepted', order: stateFromCreate(spec, res.data) };
       } catch (e) {
         if (!(e instanceof HttpError)) throw e;
-        const c = classifyKalshiError(e.kind === 'status' ? e.status : 0, e.body);
-        return c.kind === 'refused' ? c : { kind: 'ambiguous', status: c.status, message: c.message };
+        return classifyKalshiError(e.kind === 'status' ? e.status : 0, e.body);
       }
     };
     const result = await submitOnce({ send, lookup: () => findByClientId(spec) }, opts.submitPolicy);
@@ -343,7 +340,7 @@ export function createKalshiOrderClient(opts: KalshiOrderClientOptions): KalshiO
       return { body };
     } catch (e) {
       opts.caps.release(spec.clientOrderId);
-      if (e instanceof KalshiSpecError) {
+      if (e instanceof OrderSpecError) {
         return { rejected: { kind: 'rejected', reason: e.reason, status: 0, message: e.message } };
       }
       throw e;
@@ -444,10 +441,7 @@ export function createKalshiOrderClient(opts: KalshiOrderClientOptions): KalshiO
           },
         };
       } catch (e) {
-        if (!(e instanceof HttpError)) throw e;
-        const c = classifyKalshiError(e.kind === 'status' ? e.status : 0, e.body);
-        if (c.kind === 'ambiguous') return { kind: 'unknown', message: c.message };
-        return { kind: 'rejected', reason: c.reason, status: c.status, message: c.message };
+        return failure(e);
       }
     },
 

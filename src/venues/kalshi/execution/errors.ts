@@ -7,7 +7,7 @@
  * status where the docs give no code we could check: 409 (conflict: a client_order_id already used) is taken as
  * "duplicate", so the client looks the order up instead of reporting a rejection.
  */
-import type { RejectReason } from '../../live/types.ts';
+import type { Ambiguous, Rejection, RejectReason } from '../../live/types.ts';
 import type { WireErrorEnvelope } from './wire.ts';
 
 const CODE_REASONS: Readonly<Record<string, RejectReason>> = {
@@ -48,14 +48,7 @@ export function parseKalshiError(body: string): KalshiError {
   }
 }
 
-export type KalshiOutcome =
-  | {
-      readonly kind: 'refused';
-      readonly reason: RejectReason;
-      readonly status: number;
-      readonly message: string;
-    }
-  | { readonly kind: 'ambiguous'; readonly status: number; readonly message: string };
+export type KalshiOutcome = Rejection | Ambiguous;
 
 /** A non-2xx answer (status 0 = none at all) → refused for good, or outcome unknown. */
 export function classifyKalshiError(status: number, body: string): KalshiOutcome {
@@ -64,7 +57,7 @@ export function classifyKalshiError(status: number, body: string): KalshiOutcome
   if (status === 0 || status === 408 || status >= 500) return { kind: 'ambiguous', status, message };
   const byStatus = STATUS_REASONS[status];
   // a status with one meaning (auth, duplicate, rate limit) wins over the code; otherwise the code decides
-  if (byStatus && status !== 404) return { kind: 'refused', reason: byStatus, status, message };
+  if (byStatus && status !== 404) return { kind: 'rejected', reason: byStatus, status, message };
   const reason = CODE_REASONS[err.code] ?? byStatus ?? 'other';
-  return { kind: 'refused', reason, status, message };
+  return { kind: 'rejected', reason, status, message };
 }

@@ -6,9 +6,8 @@
  * `known` has the order (then with our id, token and side).
  */
 import { parseMicro } from '../../../core/money.ts';
-import type { ReportSocket } from '../../live/reports.ts';
+import { type ReportSocket, wsReportSocket } from '../../live/reports.ts';
 import type { LiveOrderStatus, LiveReport } from '../../live/types.ts';
-import { createWsFeed, type WsFeed } from '../../transport/ws-feed.ts';
 import { createKalshiSigner, KALSHI_WS_PATH } from '../signing.ts';
 import { fromBook } from './book.ts';
 import type { KnownOrder } from './client.ts';
@@ -100,35 +99,19 @@ export function reportsFromKalshiMessage(
 
 export function createKalshiUserChannel(opts: KalshiUserChannelOptions): ReportSocket {
   const signer = createKalshiSigner({ keyId: opts.keyId, privateKeyPem: opts.privateKeyPem });
-  let feed: WsFeed | undefined;
-  let unreadable = 0;
   let nextId = 1;
-  return {
-    start(emit) {
-      feed = createWsFeed({
-        name: 'kalshi-user',
-        url: opts.url,
-        now: opts.now,
-        headers: () => signer.headers('GET', KALSHI_WS_PATH, opts.now()),
-        subscribe: () => [{ id: nextId++, cmd: 'subscribe', params: { channels: ['fill', 'user_orders'] } }],
-        heartbeat: { kind: 'ping', intervalMs: 10_000 },
-        silenceMs: opts.silenceMs ?? 0,
-        onError: opts.onError,
-      });
-      feed.start((text, receiveTime) => {
-        try {
-          const env = JSON.parse(text) as WireWsEnvelope;
-          for (const r of reportsFromKalshiMessage(env, receiveTime, opts.known)) emit(r);
-        } catch (err) {
-          unreadable++;
-          opts.onError?.(err as Error);
-        }
-      });
+  return wsReportSocket(
+    {
+      name: 'kalshi-user',
+      url: opts.url,
+      now: opts.now,
+      headers: () => signer.headers('GET', KALSHI_WS_PATH, opts.now()),
+      subscribe: () => [{ id: nextId++, cmd: 'subscribe', params: { channels: ['fill', 'user_orders'] } }],
+      heartbeat: { kind: 'ping', intervalMs: 10_000 },
+      silenceMs: opts.silenceMs ?? 0,
+      onError: opts.onError,
     },
-    async stop() {
-      await feed?.stop();
-    },
-    connected: () => feed?.health().connected ?? false,
-    health: () => ({ ...(feed?.health() ?? {}), unreadable }),
-  };
+    (text, receiveTime) =>
+      reportsFromKalshiMessage(JSON.parse(text) as WireWsEnvelope, receiveTime, opts.known),
+  );
 }

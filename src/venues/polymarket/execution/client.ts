@@ -27,6 +27,7 @@ import type {
   SubmitResult,
   VenueOrderClient,
 } from '../../live/types.ts';
+import { OrderSpecError } from '../../live/types.ts';
 import { createHttpClient, type HttpClient, HttpError, type Query } from '../../transport/http.ts';
 import type { RateLimiter } from '../../transport/rate-limit.ts';
 import { type ClobCredentials, l1Headers, l2Headers } from './auth.ts';
@@ -35,7 +36,6 @@ import {
   buildOrder,
   exchangeDomain,
   type OrderSigner,
-  OrderSpecError,
   orderHash,
   postOrderBody,
   SIGNATURE_TYPES,
@@ -236,19 +236,14 @@ export function createPolymarketOrderClient(opts: PolymarketOrderClientOptions):
           const r = res.data;
           if (!r || r.success === false) {
             const message = r?.errorMsg ?? 'empty answer';
-            return { kind: 'refused', reason: reasonFromMessage(message), status: res.status, message };
+            return { kind: 'rejected', reason: reasonFromMessage(message), status: res.status, message };
           }
           return { kind: 'accepted', order: stateFromResponse(spec, r, signed.hash) };
         } catch (e) {
           if (!(e instanceof HttpError)) throw e;
           if (e.kind !== 'status') return { kind: 'ambiguous', status: e.status, message: e.message };
           const c = classifyClobStatus(e.status, e.body);
-          if (c.kind === 'refused') return c;
-          return {
-            kind: 'ambiguous',
-            status: e.status,
-            message: c.kind === 'ambiguous' ? c.message : e.message,
-          };
+          return c.kind === 'ok' ? { kind: 'ambiguous', status: e.status, message: e.message } : c;
         }
       };
       const result = await submitOnce(
@@ -286,8 +281,7 @@ export function createPolymarketOrderClient(opts: PolymarketOrderClientOptions):
         if (!(e instanceof HttpError)) throw e;
         if (e.kind !== 'status') return { kind: 'unknown', message: e.message };
         const c = classifyClobStatus(e.status, e.body);
-        if (c.kind === 'refused')
-          return { kind: 'rejected', reason: c.reason, status: c.status, message: c.message };
+        if (c.kind === 'rejected') return c;
         return { kind: 'unknown', message: `${e.message} ${errorMessage(e.body)}`.trim() };
       }
     },

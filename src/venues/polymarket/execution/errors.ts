@@ -4,7 +4,7 @@
  * unknown — is taken from the HTTP status alone, and the reason code comes from this one table of the documented
  * messages, kept here at the venue edge (unknown text → `other`; nothing above this file reads message text).
  */
-import type { RejectReason } from '../../live/types.ts';
+import type { Ambiguous, Rejection, RejectReason } from '../../live/types.ts';
 
 /** Documented order-placement messages → reasons. `{id}`/`{price}` parts vary, so each entry is a pattern. */
 const MESSAGE_REASONS: readonly (readonly [RegExp, RejectReason])[] = [
@@ -29,17 +29,7 @@ export function reasonFromMessage(message: string): RejectReason {
   return 'other';
 }
 
-export type ClobOutcome =
-  | { readonly kind: 'ok' }
-  /** The CLOB refused; nothing was placed (4xx, 503 pause/cancel-only). */
-  | {
-      readonly kind: 'refused';
-      readonly reason: RejectReason;
-      readonly status: number;
-      readonly message: string;
-    }
-  /** No way to know whether it acted: timeout, dropped connection, 5xx, 425 (engine restarting). */
-  | { readonly kind: 'ambiguous'; readonly status: number; readonly message: string };
+export type ClobOutcome = { readonly kind: 'ok' } | Rejection | Ambiguous;
 
 /** Classifies a response by status (0 = no response at all). */
 export function classifyClobStatus(status: number, body: string): ClobOutcome {
@@ -48,11 +38,11 @@ export function classifyClobStatus(status: number, body: string): ClobOutcome {
   if (status === 0 || status === 408 || status === 425 || (status >= 500 && status !== 503)) {
     return { kind: 'ambiguous', status, message: message || `HTTP ${status}` };
   }
-  if (status === 429) return { kind: 'refused', reason: 'rate_limited', status, message };
-  if (status === 401 || status === 403) return { kind: 'refused', reason: 'unauthorized', status, message };
-  if (status === 503) return { kind: 'refused', reason: 'trading_paused', status, message };
-  if (status === 404) return { kind: 'refused', reason: 'not_found', status, message };
-  return { kind: 'refused', reason: reasonFromMessage(message), status, message };
+  if (status === 429) return { kind: 'rejected', reason: 'rate_limited', status, message };
+  if (status === 401 || status === 403) return { kind: 'rejected', reason: 'unauthorized', status, message };
+  if (status === 503) return { kind: 'rejected', reason: 'trading_paused', status, message };
+  if (status === 404) return { kind: 'rejected', reason: 'not_found', status, message };
+  return { kind: 'rejected', reason: reasonFromMessage(message), status, message };
 }
 
 /** The `error` field of a CLOB error body (or the raw text when it is not JSON). */

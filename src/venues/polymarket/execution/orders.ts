@@ -21,7 +21,7 @@ import { type Address, getAddress, type Hex, hashTypedData, verifyTypedData } fr
 import type { LocalAccount } from 'viem/accounts';
 import { MICRO, type Money, mulDiv, type Price, type Qty, toDecimal } from '../../../core/money.ts';
 import { polymarketSalt } from '../../live/ids.ts';
-import type { LiveOrderSpec, PolymarketOrderFacts } from '../../live/types.ts';
+import { type LiveOrderSpec, OrderSpecError, type PolymarketOrderFacts } from '../../live/types.ts';
 import type { WireClobOrderType, WirePostOrderBody, WireSignedOrder } from './wire.ts';
 
 export const EXCHANGE_DOMAIN_NAME = 'Polymarket CTF Exchange';
@@ -79,15 +79,6 @@ export interface ClobOrder {
   readonly expiration: string;
   readonly metadata: Hex;
   readonly builder: Hex;
-}
-
-export class OrderSpecError extends Error {
-  override name = 'OrderSpecError';
-  readonly reason: 'invalid_price' | 'invalid_size' | 'invalid_order';
-  constructor(reason: 'invalid_price' | 'invalid_size' | 'invalid_order', message: string) {
-    super(message);
-    this.reason = reason;
-  }
 }
 
 /** Decimals of a tick given in micro-units (10_000 → 2, 5_000 → 3, 2_500 → 4, 100 → 4). */

@@ -8,9 +8,8 @@
  * array of them; anything unreadable is counted and skipped.
  */
 
-import type { ReportSocket } from '../../live/reports.ts';
+import { type ReportSocket, wsReportSocket } from '../../live/reports.ts';
 import type { LiveReport } from '../../live/types.ts';
-import { createWsFeed, type WsFeed } from '../../transport/ws-feed.ts';
 import type { ClobCredentials } from './auth.ts';
 import { fillsFromTrade, stateFromOrderEvent } from './parse.ts';
 import type { WireTrade, WireUserOrderEvent, WireUserSubscribe } from './wire.ts';
@@ -30,11 +29,8 @@ export interface PolymarketUserChannelOptions {
 }
 
 export function createPolymarketUserChannel(opts: PolymarketUserChannelOptions): ReportSocket {
-  let feed: WsFeed | undefined;
-  let unreadable = 0;
   const ours = (o: { owner: string; maker: string }): boolean =>
     o.owner === opts.credentials.key || o.maker.toLowerCase() === opts.maker.toLowerCase();
-
   const toReports = (e: unknown, ts: number): LiveReport[] => {
     if (!e || typeof e !== 'object') return [];
     const ev = e as { event_type?: string };
@@ -46,49 +42,29 @@ export function createPolymarketUserChannel(opts: PolymarketUserChannelOptions):
     }
     return [];
   };
-
-  return {
-    start(emit) {
-      const subscribe: WireUserSubscribe = {
-        auth: {
-          apiKey: opts.credentials.key,
-          secret: opts.credentials.secret,
-          passphrase: opts.credentials.passphrase,
-        },
-        markets: [...(opts.markets ?? [])],
-        type: 'user',
-      };
-      feed = createWsFeed({
-        name: 'polymarket-user',
-        url: opts.url ?? WS_USER_URL,
-        now: opts.now,
-        subscribe: () => [subscribe],
-        heartbeat: { kind: 'text', intervalMs: 10_000, message: 'PING', reply: 'PONG' },
-        silenceMs: opts.silenceMs ?? 30_000,
-        onError: opts.onError,
-      });
-      feed.start((text, receiveTime) => {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          unreadable++;
-          return;
-        }
-        for (const e of Array.isArray(parsed) ? parsed : [parsed]) {
-          try {
-            for (const r of toReports(e, receiveTime)) emit(r);
-          } catch (err) {
-            unreadable++;
-            opts.onError?.(err as Error);
-          }
-        }
-      });
+  const subscribe: WireUserSubscribe = {
+    auth: {
+      apiKey: opts.credentials.key,
+      secret: opts.credentials.secret,
+      passphrase: opts.credentials.passphrase,
     },
-    async stop() {
-      await feed?.stop();
-    },
-    connected: () => feed?.health().connected ?? false,
-    health: () => ({ ...(feed?.health() ?? {}), unreadable }),
+    markets: [...(opts.markets ?? [])],
+    type: 'user',
   };
+  return wsReportSocket(
+    {
+      name: 'polymarket-user',
+      url: opts.url ?? WS_USER_URL,
+      now: opts.now,
+      subscribe: () => [subscribe],
+      heartbeat: { kind: 'text', intervalMs: 10_000, message: 'PING', reply: 'PONG' },
+      silenceMs: opts.silenceMs ?? 30_000,
+      onError: opts.onError,
+    },
+    // a frame holds one event or an array of them
+    (text, receiveTime) => {
+      const parsed: unknown = JSON.parse(text);
+      return (Array.isArray(parsed) ? parsed : [parsed]).flatMap((e) => toReports(e, receiveTime));
+    },
+  );
 }
