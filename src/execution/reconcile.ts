@@ -185,19 +185,14 @@ export interface HaltThresholds {
  * milliseconds apart, so a loop should halt only on a mismatch seen on two runs in a row.
  */
 export function haltWorthy(mismatches: readonly Mismatch[], t: HaltThresholds = {}): Mismatch[] {
-  return mismatches.filter((m) => {
-    switch (m.kind) {
-      case 'position':
-      case 'filled_mismatch':
-        return Math.abs(m.diff) > (t.positionShares ?? 0);
-      case 'cash':
-        return Math.abs(m.diff) > (t.cash ?? 1_000_000);
-      case 'unknown_open_order':
-        return t.unknownOrders ?? true;
-      case 'missing_open_order':
-        return t.missingOrders ?? false;
-    }
-  });
+  const halts = (m: Mismatch): boolean => {
+    if (m.kind === 'position' || m.kind === 'filled_mismatch')
+      return Math.abs(m.diff) > (t.positionShares ?? 0);
+    if (m.kind === 'cash') return Math.abs(m.diff) > (t.cash ?? 1_000_000);
+    if (m.kind === 'unknown_open_order') return t.unknownOrders ?? true;
+    return t.missingOrders ?? false;
+  };
+  return mismatches.filter(halts);
 }
 
 /** The `reconciliation_mismatch` events of one run (ids from the kernel's generator, time from its clock). */

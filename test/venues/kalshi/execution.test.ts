@@ -10,10 +10,10 @@ import { classifyKalshiError } from '../../../src/venues/kalshi/execution/errors
 import { createKalshiUserChannel } from '../../../src/venues/kalshi/execution/user-channel.ts';
 import { NotionalCaps } from '../../../src/venues/live/caps.ts';
 import { kalshiClientOrderId } from '../../../src/venues/live/ids.ts';
-import { createReportStream } from '../../../src/venues/live/reports.ts';
-import type { LiveOrderSpec, LiveReport } from '../../../src/venues/live/types.ts';
+import type { LiveOrderSpec } from '../../../src/venues/live/types.ts';
 import { type KalshiTradingFake, startKalshiTradingFake } from '../../fakes/kalshi-trading-fake.ts';
 import { waitFor } from '../../fakes/ws-fake.ts';
+import { collectReports } from '../../helpers/reports.ts';
 
 const keys = generateKeyPairSync('rsa', {
   modulusLength: 2048,
@@ -298,25 +298,24 @@ describe('Kalshi order client against the fake exchange', () => {
   });
 });
 
-/** The private channels and the report stream of a client, collecting every report. */
-function follow(
+/** The user channel and the report stream of a client, collecting every report. */
+const follow = (
   fake: KalshiTradingFake,
   client: KalshiOrderClient,
   o: { pollMs?: number; pollConnectedMs?: number; onError?: (e: Error) => void },
-) {
-  const socket = createKalshiUserChannel({
-    url: fake.wsUrl,
-    keyId: KEY_ID,
-    privateKeyPem: keys.privateKey,
-    now: Date.now,
-    known: client.known,
-  });
-  const stream = createReportStream({ client, socket, now: Date.now, ...o });
-  const got: LiveReport[] = [];
-  stream.start((r) => got.push(r));
-  cleanups.push(() => stream.stop());
-  return { socket, stream, got };
-}
+) =>
+  collectReports(
+    client,
+    createKalshiUserChannel({
+      url: fake.wsUrl,
+      keyId: KEY_ID,
+      privateKeyPem: keys.privateKey,
+      now: Date.now,
+      known: client.known,
+    }),
+    cleanups,
+    o,
+  );
 
 describe('Kalshi execution reports', () => {
   it('private channels: fill and user_order reports with our client id; a maker fill later', async () => {

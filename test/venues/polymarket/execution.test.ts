@@ -3,8 +3,7 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { clientOrderId } from '../../../src/execution/ids.ts';
 import { NotionalCaps } from '../../../src/venues/live/caps.ts';
-import { createReportStream } from '../../../src/venues/live/reports.ts';
-import type { LiveOrderSpec, LiveReport } from '../../../src/venues/live/types.ts';
+import type { LiveOrderSpec } from '../../../src/venues/live/types.ts';
 import {
   createOrDeriveApiCredentials,
   createPolymarketOrderClient,
@@ -14,6 +13,7 @@ import { exchangeDomain, ORDER_TYPES } from '../../../src/venues/polymarket/exec
 import { createPolymarketUserChannel } from '../../../src/venues/polymarket/execution/user-channel.ts';
 import { type PolymarketClobFake, startPolymarketClobFake } from '../../fakes/polymarket-clob-fake.ts';
 import { waitFor } from '../../fakes/ws-fake.ts';
+import { collectReports } from '../../helpers/reports.ts';
 
 const CHAIN = 137;
 const V1_TOKEN = '71321045679252212594626385532706912750332728571942532289631379312455583992563';
@@ -387,23 +387,22 @@ describe('Polymarket CLOB V2 order client against the fake CLOB', () => {
 });
 
 /** The user channel and the report stream of a client, collecting every report. */
-function follow(
+const follow = (
   fake: PolymarketClobFake,
   client: PolymarketOrderClient,
-  o: { pollMs?: number; pollConnectedMs?: number },
-) {
-  const socket = createPolymarketUserChannel({
-    url: fake.wsUrl,
-    credentials: fake.credentials,
-    maker: client.addresses.maker,
-    now: Date.now,
-  });
-  const stream = createReportStream({ client, socket, now: Date.now, ...o });
-  const got: LiveReport[] = [];
-  stream.start((r) => got.push(r));
-  cleanups.push(() => stream.stop());
-  return { socket, stream, got };
-}
+  o: { pollMs?: number; pollConnectedMs?: number; onError?: (e: Error) => void },
+) =>
+  collectReports(
+    client,
+    createPolymarketUserChannel({
+      url: fake.wsUrl,
+      credentials: fake.credentials,
+      maker: client.addresses.maker,
+      now: Date.now,
+    }),
+    cleanups,
+    o,
+  );
 
 describe('Polymarket execution reports', () => {
   it('user channel: fills go MATCHED → MINED → CONFIRMED; orders reported with our client id', async () => {
@@ -436,7 +435,7 @@ describe('Polymarket execution reports', () => {
 
   it('a FAILED trade is reported as failed and the venue undoes it', async () => {
     const { fake, client } = await setup({ settle: 'fail' });
-    const { socket, stream, got } = follow(fake, client, { pollConnectedMs: 0 });
+    const { socket, got } = follow(fake, client, { pollConnectedMs: 0 });
     await waitFor(() => socket.connected(), 5_000, 'user channel');
     await new Promise((r) => setTimeout(r, 50));
     await client.submit(spec());
@@ -452,7 +451,7 @@ describe('Polymarket execution reports', () => {
   it('socket down: REST polling reports the order and its fills; nothing twice when both see it', async () => {
     const { fake, client } = await setup({ settle: 'hold' });
     fake.ws.setRefusing(true);
-    const { socket, stream, got } = follow(fake, client, { pollMs: 50 });
+    const { stream, got } = follow(fake, client, { pollMs: 50 });
     const s = spec();
     stream.track(s);
     const r = await client.submit(s);

@@ -134,25 +134,13 @@ export interface WireTrade {
   readonly timestamp?: string;
 }
 
-/** The user channel's `order` event. */
-export interface WireUserOrderEvent {
+/** The user channel's `order` event: the /data/order fields (some optional here) plus the event's kind and time. */
+export interface WireUserOrderEvent
+  extends Omit<WireOpenOrder, 'status' | 'created_at' | 'expiration' | 'order_type' | 'maker_address'>,
+    Partial<Pick<WireOpenOrder, 'status' | 'expiration' | 'order_type' | 'maker_address'>> {
   readonly event_type: 'order';
   readonly type: 'PLACEMENT' | 'UPDATE' | 'CANCELLATION';
-  readonly id: string;
-  readonly owner: string;
-  readonly market: string;
-  readonly asset_id: string;
-  readonly side: 'BUY' | 'SELL';
-  readonly original_size: string;
-  readonly size_matched: string;
-  readonly price: string;
-  readonly associate_trades: readonly string[] | null;
-  readonly outcome: string;
-  readonly order_type?: string;
-  readonly status?: string;
   readonly created_at?: string;
-  readonly expiration?: string;
-  readonly maker_address?: string;
   readonly timestamp: string;
 }
 
