@@ -11,9 +11,6 @@ import { channels } from '../../core/channels.ts';
 import { ConfigError, loadConfig, loadDotEnv } from '../../core/config.ts';
 import { createKernel } from '../../core/kernel.ts';
 import type { SystemCommand } from '../../core/messages.ts';
-import { cancelEverywhere } from '../../execution/cancel-everywhere.ts';
-import { NotionalCaps } from '../../venues/live/caps.ts';
-import { liveClientsFromConfig } from '../../venues/live/from-config.ts';
 
 /** A kernel on the Redis bus for a short-lived CLI command; closes the bus when `fn` is done. */
 export async function withRedisKernel<T>(what: string, fn: (k: Kernel) => Promise<T>): Promise<T> {
@@ -66,6 +63,10 @@ async function send(command: SystemCommand['command'], reason: string): Promise<
 async function cancelOrdersOnVenues(): Promise<boolean> {
   loadDotEnv();
   const config = loadConfig();
+  // loaded here, not at start: the venue clients pull in viem and the Polymarket SDK (seconds of start-up)
+  const { cancelEverywhere } = await import('../../execution/cancel-everywhere.ts');
+  const { NotionalCaps } = await import('../../venues/live/caps.ts');
+  const { liveClientsFromConfig } = await import('../../venues/live/from-config.ts');
   // caps only matter for sending orders; a cancel sends none
   const caps = new NotionalCaps({
     maxOrder: config.live.maxOrderUsd,
