@@ -394,13 +394,15 @@ export class AlertEngine {
   onReconciliation(m: ReconciliationMismatch, now: number): void {
     const s = this.settings.reconciliation;
     if (!s.enabled) return;
+    const subject = m.clientOrderId ?? m.tokenId ?? m.marketId ?? 'account';
+    const amount = (v: number): string => (m.unit === 'orders' ? String(v) : toDecimal(v));
     this.raise(
       'reconciliation',
-      `reconciliation:${m.venue}:${m.subject}:${m.key}`,
-      m.severe ? 'critical' : 'warning',
-      `Reconciliation mismatch on ${m.venue}: ${m.subject}`,
-      `${m.venue} ${m.subject} ${m.key}: venue ${toDecimal(m.venueValue)}, ours ${toDecimal(m.localValue)} (difference ${toDecimal(m.difference)}). ${m.detail}${m.severe ? ' Above the halt threshold: trading halts.' : ''}`,
-      m.severe ? Math.max(s.priority, 1) : s.priority,
+      `reconciliation:${m.venue}:${m.kind}:${subject}`,
+      m.halt ? 'critical' : 'warning',
+      `Reconciliation mismatch on ${m.venue}: ${m.kind.replaceAll('_', ' ')}`,
+      `${m.venue} ${m.kind} ${subject}: venue ${amount(m.venueValue)}, ours ${amount(m.ourValue)} ${m.unit} (difference ${amount(m.diff)}).${m.halt ? ' Above the halt threshold: trading halts.' : ''}`,
+      m.halt ? Math.max(s.priority, 1) : s.priority,
       now,
     );
   }

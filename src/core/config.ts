@@ -76,6 +76,24 @@ const port = z.string().transform((v, ctx) => {
   }
   return n;
 });
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+/** A venue endpoint: `secure` (https/wss) anywhere; the plain scheme only on loopback (tests, local fakes). */
+const venueUrl = (secure: 'https' | 'wss') => {
+  const plain = secure === 'https' ? 'http' : 'ws';
+  return z.string().refine(
+    (v) => {
+      try {
+        const u = new URL(v);
+        const scheme = u.protocol.replace(':', '');
+        return scheme === secure || (scheme === plain && LOOPBACK.has(u.hostname));
+      } catch {
+        return false;
+      }
+    },
+    { message: `a URL starting with ${secure}:// (${plain}:// only for 127.0.0.1/localhost)` },
+  );
+};
 
 const optionalSecret = z
   .string()
@@ -119,6 +137,16 @@ const EnvSchema = z.object({
   POLYMARKET_API_PASSPHRASE: optionalSecret,
   POLYMARKET_PRIVATE_KEY: optionalSecret,
   POLYMARKET_FUNDER_ADDRESS: optionalSecret,
+  /** How orders are signed: eoa (0), proxy (1), gnosis-safe (2); eip-1271 deposit wallets (3) are not supported yet. */
+  POLYMARKET_SIGNATURE_TYPE: z.enum(['eoa', 'proxy', 'gnosis-safe', 'eip-1271']).default('eoa'),
+  POLYMARKET_CHAIN_ID: z
+    .enum(['137', '80002'])
+    .default('137')
+    .transform((v) => Number(v)),
+  POLYMARKET_CLOB_URL: venueUrl('https').default('https://clob.polymarket.com'),
+  POLYMARKET_GAMMA_URL: venueUrl('https').default('https://gamma-api.polymarket.com'),
+  POLYMARKET_WS_MARKET_URL: venueUrl('wss').default('wss://ws-subscriptions-clob.polymarket.com/ws/market'),
+  POLYMARKET_WS_USER_URL: venueUrl('wss').default('wss://ws-subscriptions-clob.polymarket.com/ws/user'),
   KALSHI_API_KEY_ID: optionalSecret,
   KALSHI_PRIVATE_KEY_PATH: z
     .string()
@@ -127,6 +155,8 @@ const EnvSchema = z.object({
     .refine((v) => v === undefined || existsSync(v), {
       message: 'the path of an existing PEM private-key file',
     }),
+  KALSHI_REST_URL: venueUrl('https').default('https://external-api.kalshi.com/trade-api/v2'),
+  KALSHI_WS_URL: venueUrl('wss').default('wss://external-api-ws.kalshi.com/trade-api/ws/v2'),
   PUSHOVER_USER_KEY: optionalSecret,
   PUSHOVER_API_TOKEN: optionalSecret,
   PUSHOVER_API_URL: url(['http', 'https']).default('https://api.pushover.net'),
@@ -140,13 +170,8 @@ const EnvSchema = z.object({
   /** /metrics, /healthz, /readyz of `pm-arb agent` processes; unset = off (one port per process). */
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   METRICS_PORT: port.optional(),
-  /** Venue REST endpoints (tests point them at fakes). */
-  KALSHI_API_URL: url(['http', 'https']).default('https://api.elections.kalshi.com/trade-api/v2'),
-  POLYMARKET_CLOB_URL: url(['http', 'https']).default('https://clob.polymarket.com'),
-  POLYMARKET_GAMMA_URL: url(['http', 'https']).default('https://gamma-api.polymarket.com'),
-  BINANCE_API_URL: url(['http', 'https']).default('https://api.binance.com'),
-  /** 0 EOA, 1 email/Magic proxy, 2 browser-wallet (Gnosis Safe) proxy, 3 EIP-1271 deposit wallet. */
-  POLYMARKET_SIGNATURE_TYPE: z.enum(['0', '1', '2', '3']).transform(Number).default(0),
+  /** Binance REST base URL (doctor's server-time check; tests point it at a fake). */
+  BINANCE_API_URL: venueUrl('https').default('https://api.binance.com'),
   INITIAL_BANKROLL: usd.default(500_000_000),
   DRAWDOWN_LIMIT_PCT: pct.default(2_000),
   DAILY_LOSS_LIMIT_PCT: pct.default(1_000),
@@ -178,6 +203,10 @@ const EnvSchema = z.object({
     })
     .default(50),
   PAPER_TRADING: bool('PAPER_TRADING').default(true),
+  /** Last-line caps inside the live venue clients, below the risk guardian. */
+  LIVE_MAX_ORDER_USD: usd.default(25_000_000),
+  LIVE_MAX_DAILY_USD: usd.default(250_000_000),
+  LIVE_REQUEST_TIMEOUT_MS: positiveInt('milliseconds').default(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DASHBOARD_HOST: z.string().min(1).default('127.0.0.1'),
   DASHBOARD_PORT: port.default(8787),
@@ -211,8 +240,25 @@ export interface Config {
     readonly apiPassphrase: string | undefined;
     readonly privateKey: string | undefined;
     readonly funderAddress: string | undefined;
+    readonly signatureType: Env['POLYMARKET_SIGNATURE_TYPE'];
+    readonly chainId: number;
+    readonly clobUrl: string;
+    readonly gammaUrl: string;
+    readonly wsMarketUrl: string;
+    readonly wsUserUrl: string;
   };
-  readonly kalshi: { readonly apiKeyId: string | undefined; readonly privateKeyPath: string | undefined };
+  readonly kalshi: {
+    readonly apiKeyId: string | undefined;
+    readonly privateKeyPath: string | undefined;
+    readonly restUrl: string;
+    readonly wsUrl: string;
+  };
+  /** Live execution: caps (micro-dollars) enforced in the venue clients, request timeout (ms). */
+  readonly live: {
+    readonly maxOrderUsd: number;
+    readonly maxDailyUsd: number;
+    readonly requestTimeoutMs: number;
+  };
   readonly pushover: {
     readonly userKey: string | undefined;
     readonly apiToken: string | undefined;
@@ -221,14 +267,7 @@ export interface Config {
   readonly alerts: { readonly webhookUrl: string | undefined };
   /** The ops server of one process (/metrics, /healthz, /readyz); port undefined = off. */
   readonly metrics: { readonly host: string; readonly port: number | undefined };
-  /** Venue REST base URLs. */
-  readonly venues: {
-    readonly kalshiApiUrl: string;
-    readonly polymarketClobUrl: string;
-    readonly polymarketGammaUrl: string;
-    readonly binanceApiUrl: string;
-    readonly polymarketSignatureType: number;
-  };
+  readonly binance: { readonly restUrl: string };
   readonly risk: {
     /** micro-dollars */
     readonly initialBankroll: number;
@@ -325,18 +364,28 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       apiPassphrase: e.POLYMARKET_API_PASSPHRASE,
       privateKey: e.POLYMARKET_PRIVATE_KEY,
       funderAddress: e.POLYMARKET_FUNDER_ADDRESS,
+      signatureType: e.POLYMARKET_SIGNATURE_TYPE,
+      chainId: e.POLYMARKET_CHAIN_ID,
+      clobUrl: e.POLYMARKET_CLOB_URL,
+      gammaUrl: e.POLYMARKET_GAMMA_URL,
+      wsMarketUrl: e.POLYMARKET_WS_MARKET_URL,
+      wsUserUrl: e.POLYMARKET_WS_USER_URL,
     },
-    kalshi: { apiKeyId: e.KALSHI_API_KEY_ID, privateKeyPath: e.KALSHI_PRIVATE_KEY_PATH },
+    kalshi: {
+      apiKeyId: e.KALSHI_API_KEY_ID,
+      privateKeyPath: e.KALSHI_PRIVATE_KEY_PATH,
+      restUrl: e.KALSHI_REST_URL,
+      wsUrl: e.KALSHI_WS_URL,
+    },
+    live: {
+      maxOrderUsd: e.LIVE_MAX_ORDER_USD,
+      maxDailyUsd: e.LIVE_MAX_DAILY_USD,
+      requestTimeoutMs: e.LIVE_REQUEST_TIMEOUT_MS,
+    },
     pushover: { userKey: e.PUSHOVER_USER_KEY, apiToken: e.PUSHOVER_API_TOKEN, apiUrl: e.PUSHOVER_API_URL },
     alerts: { webhookUrl: e.ALERT_WEBHOOK_URL },
     metrics: { host: e.METRICS_HOST, port: e.METRICS_PORT },
-    venues: {
-      kalshiApiUrl: e.KALSHI_API_URL,
-      polymarketClobUrl: e.POLYMARKET_CLOB_URL,
-      polymarketGammaUrl: e.POLYMARKET_GAMMA_URL,
-      binanceApiUrl: e.BINANCE_API_URL,
-      polymarketSignatureType: e.POLYMARKET_SIGNATURE_TYPE,
-    },
+    binance: { restUrl: e.BINANCE_API_URL },
     risk: {
       initialBankroll: e.INITIAL_BANKROLL,
       drawdownLimitBps: e.DRAWDOWN_LIMIT_PCT,

@@ -460,22 +460,24 @@ export const AlertSchema = z.object({
 export type Alert = DeepReadonly<z.infer<typeof AlertSchema>>;
 
 /**
- * A difference between a venue's account (positions, open orders, balance) and our books, found by
- * reconciliation. Amounts in micro-units (shares for positions/orders, micro-dollars for balances).
+ * Reconciliation found a venue and our books disagreeing (src/execution/reconcile.ts). Values are integers in
+ * the unit named: micro-shares, micro-dollars, or a count of orders.
  */
 export const ReconciliationMismatchSchema = z.object({
   type: z.literal('reconciliation_mismatch'),
+  id: z.string(),
   venue: VenueSchema,
-  subject: z.enum(['position', 'order', 'balance']),
-  /** Instrument key (`venue:tokenId`), order id, or `cash`. */
-  key: z.string(),
+  kind: z.enum(['position', 'unknown_open_order', 'missing_open_order', 'filled_mismatch', 'cash']),
+  marketId: z.string().optional(),
+  tokenId: z.string().optional(),
+  clientOrderId: z.string().optional(),
+  venueOrderId: z.string().optional(),
+  unit: z.enum(['shares', 'usd', 'orders']),
   venueValue: int,
-  localValue: int,
-  /** venueValue − localValue */
-  difference: int,
-  /** Above the halt threshold: reconciliation halts trading. */
-  severe: z.boolean(),
-  detail: z.string(),
+  ourValue: int,
+  diff: int,
+  /** True when this mismatch (with the others of its run) crossed the halt threshold. */
+  halt: z.boolean(),
   ts: ms,
 });
 export type ReconciliationMismatch = DeepReadonly<z.infer<typeof ReconciliationMismatchSchema>>;

@@ -255,20 +255,22 @@ describe('trading events', () => {
     engine.onReconciliation(
       {
         type: 'reconciliation_mismatch',
+        id: 'rec-1',
         venue: 'kalshi',
-        subject: 'position',
-        key: 'kalshi:X:yes',
+        kind: 'position',
+        marketId: 'X',
+        tokenId: 'X:yes',
+        unit: 'shares',
         venueValue: 10_000_000,
-        localValue: 12_000_000,
-        difference: -2_000_000,
-        severe: true,
-        detail: 'fill missing',
+        ourValue: 12_000_000,
+        diff: -2_000_000,
+        halt: true,
         ts: T0,
       },
       T0,
     );
     expect(out[0]!.c).toMatchObject({ kind: 'reconciliation', level: 'critical', priority: 1 });
-    expect(out[0]!.c.body).toContain('venue 10, ours 12');
+    expect(out[0]!.c.body).toContain('venue 10, ours 12 shares');
   });
 
   it("daily summary at the configured hour with the day's P&L, trades and equity", () => {

@@ -118,7 +118,7 @@ describe('pm-arb doctor', () => {
       REDIS_URL: `redis://127.0.0.1:${redisPort}`,
       DATABASE_URL: pgUrl,
       DATA_DIR: join(dir, 'data'),
-      KALSHI_API_URL: kalshi.restUrl,
+      KALSHI_REST_URL: kalshi.restUrl,
       KALSHI_API_KEY_ID: 'kalshi-key-1',
       KALSHI_PRIVATE_KEY_PATH: keyPath,
       POLYMARKET_CLOB_URL: poly.clobUrl,

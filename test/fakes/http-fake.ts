@@ -62,6 +62,8 @@ export async function startHttpFake(): Promise<HttpFake> {
   };
 
   const send = (res: ServerResponse, reply: FakeReply): void => {
+    // the client may have given up (timeout) while a slow handler ran
+    if (res.destroyed || res.writableEnded) return;
     if (reply.drop) {
       res.socket?.destroy();
       return;

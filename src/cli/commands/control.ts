@@ -1,6 +1,8 @@
 /**
- * `pm-arb halt [--reason TEXT]` and `pm-arb resume [--reason TEXT]`: publish a SystemCommand on the Redis bus
- * (REDIS_URL), which every running agent receives in a consumer group of its own.
+ * `pm-arb halt [--reason TEXT] [--cancel-orders]` and `pm-arb resume [--reason TEXT]`: publish a SystemCommand on
+ * the Redis bus (REDIS_URL), which every running agent receives in a consumer group of its own. `--cancel-orders`
+ * first cancels every open order on the venues directly (venue credentials from the environment), so it works
+ * with the bus and the trading processes down.
  */
 import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
@@ -57,6 +59,41 @@ async function send(command: SystemCommand['command'], reason: string): Promise<
   process.stdout.write(`${command} sent (reason: ${reason})\n`);
 }
 
+/** Cancels every open order on each configured venue; prints one line per venue; false when any failed. */
+async function cancelOrdersOnVenues(): Promise<boolean> {
+  loadDotEnv();
+  const config = loadConfig();
+  // loaded here, not at start: the venue clients pull in viem and the Polymarket SDK (seconds of start-up)
+  const { cancelEverywhere } = await import('../../execution/cancel-everywhere.ts');
+  const { NotionalCaps } = await import('../../venues/live/caps.ts');
+  const { liveClientsFromConfig } = await import('../../venues/live/from-config.ts');
+  // caps only matter for sending orders; a cancel sends none
+  const caps = new NotionalCaps({
+    maxOrder: config.live.maxOrderUsd,
+    maxDaily: config.live.maxDailyUsd,
+    now: Date.now,
+  });
+  const { clients, problems } = liveClientsFromConfig(config, { now: Date.now, caps });
+  if (clients.length === 0) {
+    throw new ConfigError(`no venue credentials to cancel orders with:\n  ${problems.join('\n  ')}`);
+  }
+  try {
+    const result = await cancelEverywhere(clients);
+    for (const v of result.venues) {
+      const state = v.error
+        ? `FAILED: ${v.error}`
+        : v.remaining.length > 0
+          ? `${v.remaining.length} order(s) still open: ${v.remaining.join(', ')}`
+          : 'no open orders left';
+      process.stdout.write(`${v.venue}: cancelled ${v.cancelled.length} order(s); ${state}\n`);
+    }
+    for (const p of problems) process.stdout.write(`skipped ${p}\n`);
+    return result.ok;
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+  }
+}
+
 export function registerControlCommands(program: Command): void {
   program
     .command('halt')
@@ -68,8 +105,29 @@ export function registerControlCommands(program: Command): void {
       'why, shown in the agents’ logs and on the dashboard',
       'manual halt from the CLI',
     )
-    .action(async (opts: { reason: string }) => {
-      await send('HALT_ALL', opts.reason);
+    .option(
+      '--cancel-orders',
+      'first cancel every open order on Polymarket and Kalshi directly through their APIs (works with the bus and the trading processes down)',
+    )
+    .action(async (opts: { reason: string; cancelOrders?: boolean }) => {
+      if (!opts.cancelOrders) {
+        await send('HALT_ALL', opts.reason);
+        return;
+      }
+      const ok = await cancelOrdersOnVenues();
+      if (!ok) process.exitCode = 1;
+      if (!loadConfig().redisUrl) {
+        process.stdout.write(
+          'REDIS_URL is not set: no HALT_ALL sent to agents (venue orders handled above)\n',
+        );
+        return;
+      }
+      try {
+        await send('HALT_ALL', opts.reason);
+      } catch (e) {
+        process.stdout.write(`HALT_ALL not sent: ${(e as Error).message}\n`);
+        process.exitCode = 1;
+      }
     });
   program
     .command('resume')

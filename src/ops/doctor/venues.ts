@@ -3,10 +3,12 @@
  * credentials are configured — a signed request to an authenticated read-only endpoint that also reports balance
  * and allowances. Each venue is one `Check`; the live-execution layer may replace one with its own client.
  */
+
 import { readFileSync } from 'node:fs';
 import { toDecimal } from '../../core/money.ts';
 import { createKalshiSigner, type KalshiSigner } from '../../venues/kalshi/signing.ts';
 import { addressFromPrivateKey, l2Headers } from '../../venues/polymarket/auth.ts';
+import { SIGNATURE_TYPES } from '../../venues/polymarket/execution/orders.ts';
 import {
   type Check,
   type CheckResult,
@@ -35,13 +37,13 @@ const unreachable = (name: string, base: string, err: unknown, setting: string):
   fail(name, `${base} unreachable: ${(err as Error).message}`, `check the network/firewall and ${setting}`);
 
 export const kalshiCheck: Check = async (ctx) => {
-  const base = ctx.config.venues.kalshiApiUrl.replace(/\/+$/, '');
+  const base = ctx.config.kalshi.restUrl.replace(/\/+$/, '');
   const out: CheckResult[] = [];
   let status: HttpAnswer;
   try {
     status = await http(ctx, `${base}/exchange/status`);
   } catch (err) {
-    return [unreachable('kalshi', base, err, 'KALSHI_API_URL')];
+    return [unreachable('kalshi', base, err, 'KALSHI_REST_URL')];
   }
   const s = parseJson(status.text) as { exchange_active?: boolean; trading_active?: boolean } | undefined;
   if (status.status !== 200 || !s) {
@@ -49,7 +51,7 @@ export const kalshiCheck: Check = async (ctx) => {
       fail(
         'kalshi',
         `GET /exchange/status answered HTTP ${status.status}`,
-        'check KALSHI_API_URL (…/trade-api/v2)',
+        'check KALSHI_REST_URL (…/trade-api/v2)',
       ),
     );
   } else if (s.exchange_active === false || s.trading_active === false) {
@@ -100,7 +102,7 @@ async function kalshiBalance(
     return fail(
       'kalshi.auth',
       `GET /portfolio/balance: ${(err as Error).message}`,
-      'check the network and KALSHI_API_URL',
+      'check the network and KALSHI_REST_URL',
     );
   }
   if (r.status === 401 || r.status === 403)
@@ -125,8 +127,8 @@ async function kalshiBalance(
 }
 
 export const polymarketCheck: Check = async (ctx) => {
-  const clob = ctx.config.venues.polymarketClobUrl.replace(/\/+$/, '');
-  const gamma = ctx.config.venues.polymarketGammaUrl.replace(/\/+$/, '');
+  const clob = ctx.config.polymarket.clobUrl.replace(/\/+$/, '');
+  const gamma = ctx.config.polymarket.gammaUrl.replace(/\/+$/, '');
   const out: CheckResult[] = [];
   try {
     const t = await http(ctx, `${clob}/time`);
@@ -188,7 +190,7 @@ async function polymarketBalance(
       'set POLYMARKET_PRIVATE_KEY to the wallet key the API credentials were derived from',
     );
   }
-  const sigType = ctx.config.venues.polymarketSignatureType;
+  const sigType = SIGNATURE_TYPES[ctx.config.polymarket.signatureType];
   const path = '/balance-allowance';
   let r: HttpAnswer;
   try {
@@ -236,7 +238,7 @@ async function polymarketBalance(
 
 /** Binance spot (the oracle feed): reachable, and its millisecond server time for the clock-skew check. */
 export const binanceCheck: Check = async (ctx) => {
-  const base = ctx.config.venues.binanceApiUrl.replace(/\/+$/, '');
+  const base = ctx.config.binance.restUrl.replace(/\/+$/, '');
   try {
     const r = await http(ctx, `${base}/api/v3/time`);
     const t = (parseJson(r.text) as { serverTime?: number } | undefined)?.serverTime;
