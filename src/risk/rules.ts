@@ -13,6 +13,15 @@ import { tradeFee } from '../core/fees.ts';
 import type { Leg, Market, TradeRequest, Venue } from '../core/messages.ts';
 import { VENUES } from '../core/messages.ts';
 import { type Money, mulDiv, notional, ONE, type Qty, toDecimal } from '../core/money.ts';
+import {
+  type BudgetBreach,
+  type BudgetLimits,
+  breach,
+  type Exposure,
+  largestFitting,
+  noRiskier,
+  type PendingLeg,
+} from './loss-budget.ts';
 
 export type RiskConfig = Config['risk'];
 
@@ -36,6 +45,10 @@ export interface PortfolioView {
   allocation(strategy: string): Money | undefined;
   /** Shares the strategy may sell: held minus sells already reserved. */
   available(strategy: string, venue: Venue, tokenId: string): Qty;
+  /** Loss budget (src/risk/loss-budget.ts); a view without these is not checked against it. */
+  budgetLimits?(): BudgetLimits;
+  exposure?(extra?: readonly PendingLeg[]): Exposure;
+  pendingLegs?(legs: readonly Leg[]): PendingLeg[];
 }
 
 export type RuleName =
@@ -50,7 +63,9 @@ export type RuleName =
   | 'max_open_orders'
   | 'position_limit'
   | 'platform_limit'
-  | 'allocation_cap';
+  | 'allocation_cap'
+  | 'drawdown_budget'
+  | 'daily_loss_budget';
 
 export type RuleOutcome =
   | { readonly verdict: 'pass' }
@@ -375,13 +390,18 @@ export function evaluateRequest(
   }
   let cap = bindingCap(req, pf, cfg);
   if (!cap)
-    return {
-      verdict: 'approve',
-      rule: 'ok',
-      reason: 'within every limit',
-      legs: req.legs,
-      expectedEdge: req.expectedEdge,
-    };
+    return withinLossBudget(
+      req,
+      {
+        verdict: 'approve',
+        rule: 'ok',
+        reason: 'within every limit',
+        legs: req.legs,
+        expectedEdge: req.expectedEdge,
+      },
+      pf,
+      cfg,
+    );
   const first = cap;
   let current: TradeRequest = req;
   // A few rounds: rounding up of notional and fee steps can leave a scaled request a hair over.
@@ -403,13 +423,18 @@ export function evaluateRequest(
       const e = minEdgeRule(current, pf, cfg);
       if (e.verdict === 'reject')
         return { verdict: 'reject', rule: e.rule, reason: e.reason, legs: [], expectedEdge: 0 };
-      return {
-        verdict: 'reduce',
-        rule: first.rule,
-        reason: `${first.reason}; reduced ${req.legs[0]!.shares} → ${legs[0]!.shares} shares`,
-        legs,
-        expectedEdge: edge,
-      };
+      return withinLossBudget(
+        req,
+        {
+          verdict: 'reduce',
+          rule: first.rule,
+          reason: `${first.reason}; reduced ${req.legs[0]!.shares} → ${legs[0]!.shares} shares`,
+          legs,
+          expectedEdge: edge,
+        },
+        pf,
+        cfg,
+      );
     }
   }
   return {
@@ -418,5 +443,107 @@ export function evaluateRequest(
     reason: `${first.reason}; no size fits`,
     legs: [],
     expectedEdge: 0,
+  };
+}
+
+// ------------------------------------------------------------------ loss budget
+
+const pct = (bps: number): string => `${bps / 100}%`;
+
+function breachRule(b: BudgetBreach): RuleName {
+  return b.limit === 'drawdown' ? 'drawdown_budget' : 'daily_loss_budget';
+}
+
+/** What a person reads when a request does not fit the loss budget. */
+export function describeBreach(b: BudgetBreach, cfg: RiskConfig): string {
+  switch (b.limit) {
+    case 'drawdown':
+      return (
+        `drawdown budget: settled the worst way, open positions and this request would leave equity at ${fmt(b.worst)}, ` +
+        `${fmt(b.peak - b.worst)} below the ${fmt(b.peak)} the high-water mark is or could reach; the ${pct(cfg.drawdownLimitBps)} limit allows ${fmt(b.allowed)}`
+      );
+    case 'daily':
+      return (
+        `daily-loss budget: settled the worst way, open positions and this request would leave equity at ${fmt(b.worst)}, ` +
+        `${fmt(b.start - b.worst)} below today's start ${fmt(b.start)}; the ${pct(cfg.dailyLossLimitBps)} limit allows ${fmt(b.allowed)}`
+      );
+    case 'daily_carry':
+      return (
+        `daily-loss budget: positions that may still be open at the next daily reset could swing ${fmt(b.swing)}; ` +
+        `the ${pct(cfg.dailyLossLimitBps)} limit of the worst-case equity ${fmt(b.worst)} allows ${fmt(b.allowed)}`
+      );
+  }
+}
+
+/** Legs scaled so the first has `shares`, every leg cut to its venue's lot. */
+function scaledTo(legs: readonly Leg[], shares: Qty): Leg[] {
+  const first = legs[0]!.shares;
+  return legs.map((l) => {
+    const lot = lotSize(l.venue);
+    const raw = mulDiv(l.shares, shares, first, 'floor');
+    return { ...l, shares: raw - (raw % lot) };
+  });
+}
+
+/**
+ * The loss budget, checked last (after every cap): the request is kept when, settled the worst way together with
+ * every open position and reservation, it stays within the drawdown and daily-loss limits (src/risk/loss-budget.ts)
+ * — or when it only lowers the risk (an exit). Otherwise it is sized down to the largest size that fits (exact
+ * bisection on whole lots), or rejected when no size reaching the market minimum does.
+ */
+export function withinLossBudget(
+  req: TradeRequest,
+  ev: RiskEvaluation,
+  pf: PortfolioView,
+  cfg: RiskConfig,
+): RiskEvaluation {
+  if (ev.verdict === 'reject' || !pf.exposure || !pf.pendingLegs || !pf.budgetLimits) return ev;
+  const exposure = pf.exposure.bind(pf);
+  const pending = pf.pendingLegs.bind(pf);
+  const limits = pf.budgetLimits();
+  const before = exposure();
+  const fits = (legs: readonly Leg[]): BudgetBreach | undefined => {
+    const after = exposure(pending(legs));
+    const b = breach(after, limits);
+    return b === undefined || noRiskier(after, before) ? undefined : b;
+  };
+  const b = fits(ev.legs);
+  if (!b) return ev;
+  const why = describeBreach(b, cfg);
+  const noSize: RiskEvaluation = {
+    verdict: 'reject',
+    rule: breachRule(b),
+    reason: `${why}; no size fits`,
+    legs: [],
+    expectedEdge: 0,
+  };
+  const unit = Math.max(...ev.legs.map((l) => lotSize(l.venue)));
+  const first = ev.legs[0]!.shares;
+  const tooSmall = (legs: readonly Leg[]): boolean =>
+    legs.some((l) => {
+      const m = pf.market(l.venue, l.marketId);
+      return l.shares <= 0 || (m !== undefined && l.shares < m.minSize);
+    });
+  // the smallest size the markets take: when even that does not fit, nothing will (no search)
+  let least = unit;
+  for (const l of ev.legs) {
+    const m = pf.market(l.venue, l.marketId);
+    if (m && m.minSize > 0) least = Math.max(least, mulDiv(m.minSize, first, l.shares, 'ceil'));
+  }
+  least = Math.ceil(least / unit) * unit;
+  if (least >= first || fits(scaledTo(ev.legs, least)) !== undefined) return noSize;
+  const best = largestFitting(first - 1, unit, (sh) => fits(scaledTo(ev.legs, sh)) === undefined, least);
+  const legs = scaledTo(ev.legs, best);
+  if (best === 0 || tooSmall(legs)) return noSize;
+  const edge = mulDiv(req.expectedEdge, legs[0]!.shares, req.legs[0]!.shares, 'floor');
+  const e = minEdgeRule({ ...req, legs, expectedEdge: edge }, pf, cfg);
+  if (e.verdict === 'reject')
+    return { verdict: 'reject', rule: e.rule, reason: e.reason, legs: [], expectedEdge: 0 };
+  return {
+    verdict: 'reduce',
+    rule: breachRule(b),
+    reason: `${why}; reduced ${toDecimal(req.legs[0]!.shares)} → ${toDecimal(legs[0]!.shares)} shares`,
+    legs,
+    expectedEdge: edge,
   };
 }
