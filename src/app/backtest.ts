@@ -237,13 +237,24 @@ export interface BacktestOptions {
 
 export interface StrategyRow {
   strategy: string;
+  /** Bundles traded (a request's legs together are one), those still open, and those closed with a gain / loss. */
   trades: number;
+  openBundles: number;
   wins: number;
   losses: number;
+  /** Detail: closing outcomes per leg. */
+  legWins: number;
+  legLosses: number;
   pnl: string;
+  /** Sharpe ratio of the returns of the bundles closed in the allocator's window. */
   sharpe: number;
   maxDrawdown: string;
   allocation: string;
+  /** The last allocation round: on probation or not, score, weight and why (one line). */
+  probation: boolean;
+  score: number;
+  weight: number;
+  reason: string;
 }
 
 export interface BacktestReport {
@@ -403,17 +414,26 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestReport
   const initial = l.initialCash();
   const allocations = c.allocation?.allocations ?? {};
   const names = new Set([...c.performance.keys(), ...Object.keys(allocations)]);
+  const round4 = (x: number): number => Math.round(x * 1e4) / 1e4;
   const strategies: StrategyRow[] = [...names].sort().map((s) => {
     const p = c.performance.get(s);
+    const why = c.allocation?.explanations?.[s];
     return {
       strategy: s,
       trades: p?.trades ?? 0,
+      openBundles: p?.openBundles ?? 0,
       wins: p?.wins ?? 0,
       losses: p?.losses ?? 0,
+      legWins: p?.legWins ?? 0,
+      legLosses: p?.legLosses ?? 0,
       pnl: toDecimal(p?.pnl ?? 0),
-      sharpe: Math.round((p?.sharpe ?? 0) * 1e4) / 1e4,
+      sharpe: round4(p?.sharpe ?? 0),
       maxDrawdown: toDecimal(p?.maxDrawdown ?? 0),
       allocation: toDecimal(allocations[s] ?? 0),
+      probation: why?.probation ?? true,
+      score: round4(why?.score ?? 0),
+      weight: round4(why?.weight ?? 0),
+      reason: why?.reason ?? 'no allocation round has scored it yet',
     };
   });
   return {
@@ -493,12 +513,25 @@ export function formatBacktestReport(r: BacktestReport): string {
       `${r.pnl.atBestBids.maxDailyLossPct}% ($${r.pnl.atBestBids.maxDailyLoss}), hedged bundles marked leg by leg`,
   );
   lines.push('');
-  const head = ['strategy', 'trades', 'wins', 'losses', 'P&L', 'Sharpe', 'max DD', 'allocation'];
+  const head = [
+    'strategy',
+    'bundles',
+    'open',
+    'wins',
+    'losses',
+    'legs +/-',
+    'P&L',
+    'Sharpe',
+    'max DD',
+    'allocation',
+  ];
   const rows = r.strategies.map((s) => [
     s.strategy,
     String(s.trades),
+    String(s.openBundles),
     String(s.wins),
     String(s.losses),
+    `${s.legWins}/${s.legLosses}`,
     s.pnl,
     s.sharpe.toFixed(2),
     s.maxDrawdown,
@@ -510,6 +543,11 @@ export function formatBacktestReport(r: BacktestReport): string {
   lines.push(fmt(head));
   for (const row of rows) lines.push(fmt(row));
   if (rows.length === 0) lines.push('(no strategy traded)');
+  else {
+    lines.push('');
+    lines.push("allocation, last round (bundles = a request's legs together; wins/losses = bundles closed):");
+    for (const s of r.strategies) lines.push(`  ${s.strategy}: ${s.reason}`);
+  }
   lines.push(`wall time ${(r.timing.wallMs / 1000).toFixed(2)} s`);
   return `${lines.join('\n')}\n`;
 }
