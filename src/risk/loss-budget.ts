@@ -11,7 +11,8 @@
  *   set in every world, so their worst case is their net cost (often a gain).
  * - pending legs count their leg risk: a leg of a multi-leg request can fill alone and be unwound at any price,
  *   so until it has filled it counts its whole cost (a sell leg: the shares it may have to buy back less the
- *   proceeds); a single-leg order either fills (and then pays what its token pays) or does not.
+ *   proceeds); a single-leg order either fills (and then pays what its token pays) or does not. An unwind never
+ *   beats the leg's limit (it trades into the other side of the book the leg just traded with).
  * - peak equity  P = cash + Σ over components of the largest payout over the ways it can settle (+ what pending
  *   legs could add): the highest the risk equity — and so the high-water mark — can climb before those positions
  *   settle (the risk equity holds each component's marked value between its least and largest payout).
@@ -116,19 +117,21 @@ export function sellProceedsBound(leg: Pick<PendingLeg, 'limitPrice' | 'shares' 
 
 /**
  * What a pending leg can add to the component in a world where its token wins (`wins`) or not: at worst
- * (`best` false) and at best. A single-leg order fills or not; a leg of a group may also be unwound at any price
- * (a bought leg sold back near 0, a sold leg bought back near 1), whatever the world.
+ * (`best` false) and at best. A single-leg order fills or not. A leg of a group may also fill alone and be
+ * unwound at any price — a bought leg sold back near 0, a sold leg bought back near $1 — so at worst it costs its
+ * whole cost whatever the world. An unwind never beats the leg's own limit (it trades into the other side of the
+ * book the leg just traded with), so at best a group's leg adds what a single order would.
  */
 function legTerm(leg: PendingLeg, wins: boolean, best: boolean): Money {
   const payout = wins ? leg.shares : 0;
   if (leg.side === 'buy') {
     const cost = buyCostBound(leg);
-    if (best) return Math.max(0, (leg.grouped ? leg.shares : payout) - cost);
+    if (best) return Math.max(0, payout - cost);
     return leg.grouped ? -cost : Math.min(0, payout - cost);
   }
   const proceeds = sellProceedsBound(leg);
-  // best: sold at up to $1 a token that then pays nothing (a group's sold leg may be bought back near 0)
-  if (best) return leg.grouped ? leg.shares : leg.shares - payout;
+  // best: sold at up to $1 a token that then pays nothing
+  if (best) return leg.shares - payout;
   return leg.grouped ? Math.min(0, proceeds - leg.shares) : Math.min(0, proceeds - payout);
 }
 

@@ -217,6 +217,7 @@ export class Portfolio implements PortfolioView {
   }
 
   onFill(f: Fill, now: number): void {
+    if (f.kind === 'settlement') this.settlement.onSettlementFill(f);
     const eff = this.ledger.applyFill(f);
     if (!eff.duplicate) {
       this.heldDirty = true;

@@ -16,7 +16,8 @@
  * binary is ignored, and a component too large to enumerate is treated as independent markets. Hedges are only
  * as good as the links: a wrong match is a naked position that the guardian believes hedged.
  */
-import type { Market, MarketLink, MatchRelation, Resolution, Venue } from '../core/messages.ts';
+import type { Fill, Market, MarketLink, MatchRelation, Resolution, Venue } from '../core/messages.ts';
+import { ONE } from '../core/money.ts';
 
 /** `venue:marketId` */
 export type MarketKey = string;
@@ -95,6 +96,25 @@ export class SettlementGraph {
     const node = this.nodes.get(key);
     if (!node || node.winner === r.winner) return;
     node.winner = r.winner;
+    this.changed();
+  }
+
+  /**
+   * A settlement fill says how its market resolved (a token paid $1 won; one paid 0 lost, so in a binary the
+   * other token won), whether or not the Resolution has arrived yet.
+   */
+  onSettlementFill(f: Pick<Fill, 'venue' | 'marketId' | 'tokenId' | 'price' | 'kind'>): void {
+    if (f.kind !== 'settlement') return;
+    const node = this.nodes.get(marketKey(f.venue, f.marketId));
+    if (!node || node.winner !== undefined) return;
+    const winner =
+      f.price === ONE
+        ? f.tokenId
+        : f.price === 0 && node.tokens.length === 2
+          ? node.tokens.find((t) => t !== f.tokenId)
+          : undefined;
+    if (winner === undefined) return;
+    node.winner = winner;
     this.changed();
   }
 
