@@ -93,7 +93,11 @@ export interface AllocationRound {
   readonly explanations: Record<string, AllocationExplanation>;
 }
 
-const usd = (m: Money): string => `$${toDecimal(Math.round(m / CENT) * CENT)}`;
+/** Dollars to the cent, for reasons: $26.60, $1,234.50. */
+const usd = (m: Money): string => {
+  const [whole, frac = ''] = toDecimal(Math.round(m / CENT) * CENT).split('.');
+  return `$${Number(whole).toLocaleString('en-US')}.${frac.padEnd(2, '0')}`;
+};
 const pct = (x: number): string => `${(Math.round(x * 1000) / 10).toFixed(1)}%`;
 const num = (x: number): string => (Math.round(x * 100) / 100).toFixed(2);
 

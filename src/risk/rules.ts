@@ -367,13 +367,15 @@ function bindingCap(
   return worst;
 }
 
-/** Scales every leg by num/den, down to the venue lot. */
+/**
+ * Scales every leg by num/den, down to the lot. The first leg is cut to the coarsest lot of all legs and the
+ * others follow it in proportion, so legs of equal size stay equal (a bundle stays matched: 25 shares on
+ * Polymarket against 24 Kalshi contracts would leave one share unhedged).
+ */
 function scaleLegs(legs: readonly Leg[], num: number, den: number): Leg[] {
-  return legs.map((leg) => {
-    const lot = lotSize(leg.venue);
-    const raw = mulDiv(leg.shares, num, den, 'floor');
-    return { ...leg, shares: Math.floor(raw / lot) * lot };
-  });
+  const unit = Math.max(...legs.map((l) => lotSize(l.venue)));
+  const raw = mulDiv(legs[0]!.shares, num, den, 'floor');
+  return scaledTo(legs, raw - (raw % unit));
 }
 
 /** Runs every rule: reject on the first failure; reduce when a size cap binds; else approve. */
@@ -475,7 +477,7 @@ export function describeBreach(b: BudgetBreach, cfg: RiskConfig): string {
   }
 }
 
-/** Legs scaled so the first has `shares`, every leg cut to its venue's lot. */
+/** Legs scaled so the first has `shares`, every other in proportion, each cut to its venue's lot. */
 function scaledTo(legs: readonly Leg[], shares: Qty): Leg[] {
   const first = legs[0]!.shares;
   return legs.map((l) => {

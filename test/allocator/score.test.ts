@@ -56,7 +56,7 @@ describe('allocator tournament', () => {
     expect(r.allocations).toEqual({ new: $(25) });
     expect(r.explanations.new).toMatchObject({ probation: true, bundles: 6, allocation: $(25) });
     expect(r.explanations.new!.reason).toBe(
-      'probation: 4 of the 5 closed bundles needed (6 traded, 2 open) — fixed 5% of the pool, $25',
+      'probation: 4 of the 5 closed bundles needed (6 traded, 2 open) — fixed 5% of the pool, $25.00',
     );
   });
 
@@ -84,8 +84,8 @@ describe('allocator tournament', () => {
     });
     expect(r.explanations.a!.weight).toBeCloseTo(wa, 12);
     expect(r.explanations.a!.reason).toBe(
-      `score 1.00 = Sharpe 1.00 over 10 bundles closed in 60 min × evidence 1.00; weight 73.1% of $475 → ` +
-        `target $250, capped at 50%; moved 50.0% of the way from $100 to $175`,
+      `score 1.00 = Sharpe 1.00 over 10 bundles closed in 60 min × evidence 1.00; weight 73.1% of $475.00 → ` +
+        `target $250.00, capped at 50%; moved 50.0% of the way from $100.00 to $175.00`,
     );
   });
 

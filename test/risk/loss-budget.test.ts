@@ -212,4 +212,39 @@ describe('the guardian sizes a request to the budget', () => {
     // the peak binds: $500 − cost + n at $1 may be the new high-water mark, and 80% of it must stay covered
     expect(ev.reason).toMatch(/^drawdown budget: settled the worst way.*reduced 400 → \d+ shares$/);
   });
+
+  it('a cross-venue pair cut down by a cap or by the budget keeps equal legs (no share left unhedged)', () => {
+    for (const risk of [
+      config.risk,
+      { ...config.risk, positionLimitBps: 10_000, platformLimitBps: 10_000 },
+    ]) {
+      const pf = new Portfolio({ risk });
+      pf.onMarket(market('polymarket', 'P', { minSize: sh(1) }));
+      pf.onMarket(market('kalshi', 'K'));
+      pf.onLink(link('P', 'K', 'identical'));
+      pf.refresh(1_700_000_000_000);
+      const legs: Leg[] = [
+        {
+          venue: 'polymarket',
+          marketId: 'P',
+          tokenId: 'P-yes',
+          side: 'buy',
+          limitPrice: $(0.79),
+          shares: sh(282),
+        },
+        {
+          venue: 'kalshi',
+          marketId: 'K',
+          tokenId: 'K-no',
+          side: 'buy',
+          limitPrice: $(0.18),
+          shares: sh(282),
+        },
+      ];
+      const ev = evaluateRequest(request(legs, { expectedEdge: $(8) }), pf, risk, 1_700_000_000_000);
+      expect(ev.verdict).toBe('reduce');
+      expect(ev.legs[0]!.shares).toBe(ev.legs[1]!.shares);
+      expect(ev.legs[0]!.shares % sh(1)).toBe(0);
+    }
+  });
 });
