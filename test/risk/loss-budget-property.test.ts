@@ -218,6 +218,27 @@ function run(ops: readonly Op[]): void {
     pf.onFill(full, now);
     check(`fill ${full.id}`);
   };
+  /** A fill of a request's leg at `price` (the venue's taker fee on it). */
+  const legFill = (
+    x: InFlight,
+    l: Leg,
+    side: Leg['side'],
+    price: number,
+    shares: number,
+    kind: Fill['kind'],
+  ) =>
+    fill({
+      requestId: x.req.id,
+      strategy: x.req.strategy,
+      venue: l.venue,
+      marketId: l.marketId,
+      tokenId: l.tokenId,
+      side,
+      price,
+      shares,
+      fee: tradeFee(byId.get(l.marketId)!.fees, price, shares, 'taker'),
+      kind,
+    });
   const report = (x: InFlight): void => {
     pf.onReport({
       type: 'execution_report',
@@ -333,7 +354,6 @@ function run(ops: readonly Op[]): void {
         const x = inflight[o.pick % inflight.length]!;
         const filled: number[] = [];
         x.legs.forEach((l, i) => {
-          const m = byId.get(l.marketId)!;
           const lot = lotSize(l.venue);
           const part = o.parts[i]!;
           let want = Math.floor((x.left[i]! * part.share) / 100 / lot) * lot;
@@ -350,18 +370,7 @@ function run(ops: readonly Op[]): void {
               l.side === 'buy'
                 ? limitC - ((part.at + k) % limitC)
                 : limitC + ((part.at + k) % (100 - limitC));
-            fill({
-              requestId: x.req.id,
-              strategy: x.req.strategy,
-              venue: l.venue,
-              marketId: l.marketId,
-              tokenId: l.tokenId,
-              side: l.side,
-              price: c * CENT,
-              shares: n,
-              fee: tradeFee(m.fees, c * CENT, n, 'taker'),
-              kind: 'trade',
-            });
+            legFill(x, l, l.side, c * CENT, n, 'trade');
           }
         });
         // a leg of a group filled alone: unwound at any price that does not beat its limit (it trades into
@@ -376,18 +385,7 @@ function run(ops: readonly Op[]): void {
             const limitC = l.limitPrice / CENT;
             const c = o.unwind.cents;
             const price = (l.side === 'buy' ? Math.min(c, limitC) : Math.max(c, limitC)) * CENT;
-            fill({
-              requestId: x.req.id,
-              strategy: x.req.strategy,
-              venue: l.venue,
-              marketId: l.marketId,
-              tokenId: l.tokenId,
-              side: l.side === 'buy' ? 'sell' : 'buy',
-              price,
-              shares: n,
-              fee: tradeFee(byId.get(l.marketId)!.fees, price, n, 'taker'),
-              kind: 'unwind',
-            });
+            legFill(x, l, l.side === 'buy' ? 'sell' : 'buy', price, n, 'unwind');
           }
         }
         if (o.report) report(x);
