@@ -4,6 +4,11 @@
  * portfolio they read (src/risk/portfolio.ts) current from fills, books, execution reports, markets and
  * allocations, and reserves the exposure of each approval until its execution report.
  *
+ * Every request is also sized to the loss budgets (src/risk/loss-budget.ts): settled the worst way, the book and
+ * the request must stay within the drawdown and daily-loss limits. Links and resolutions feed what settles with
+ * what. At the drawdown stop or the daily-loss limit it publishes an alert once, and with DRAWDOWN_ACTION=flatten
+ * approved sells of every unhedged position (src/risk/flatten.ts).
+ *
  * HALT_ALL (rt.halted) rejects everything until RESUME; RESUME also lifts a drawdown stop. A redelivered request
  * is recognised by its id and not decided twice. `initial` restores a RiskState snapshot after a restart.
  */

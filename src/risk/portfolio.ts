@@ -8,6 +8,11 @@
  * reservation into the ledger; the request's ExecutionReport releases what is left. So a burst of requests sees
  * every earlier approval, filled or not.
  *
+ * The loss budgets read it too: the settlement graph (markets, links, resolutions: what settles with what), the
+ * holdings grouped by it, and `exposure()` — worst equity, peak equity and carried swing of the book with its
+ * reservations (src/risk/loss-budget.ts). Its `equity` is the risk equity: each component of positions held
+ * between what it is sure to be paid and what it can be paid at settlement.
+ *
  * `snapshot()` is plain JSON (and `restore()` takes it back) so the store can persist it across a restart.
  */
 import type { Config } from '../core/config.ts';

@@ -6,7 +6,9 @@
  * headroom left under the limit and what the request needs. `evaluateRequest` rejects on the first failing
  * rule; otherwise, if a cap binds, it scales every leg down by the same factor (to the venue's lot) and checks
  * again, so a reduced request is within every limit. Exposure is counted as capital at risk: for a buy leg the
- * notional at the limit price (rounded up) plus the taker fee; sells close inventory and add none.
+ * notional at the limit price (rounded up) plus the taker fee; sells close inventory and add none. Last, the loss
+ * budget (withinLossBudget): settled the worst way, the book plus the request must stay within the drawdown and
+ * daily-loss limits, else the request is sized down to fit (exact bisection) or rejected.
  */
 import type { Config } from '../core/config.ts';
 import { tradeFee } from '../core/fees.ts';
