@@ -159,46 +159,25 @@ export function valueComponent(
 ): ComponentValue {
   // the markets touched, with the tokens held or traded in each
   const touched = new Map<MarketKey, Set<string>>();
-  const keyOf = (x: HeldShares): MarketKey => {
-    const k = marketKey(x.venue, x.marketId);
-    let s = touched.get(k);
-    if (!s) {
-      s = new Set();
-      touched.set(k, s);
-    }
-    s.add(x.tokenId);
-    return k;
-  };
-  const heldKeys = held.map(keyOf);
-  const legKeys = pending.map(keyOf);
-  const extra = new Map<MarketKey, readonly string[]>();
-  for (const [k, toks] of touched) if (!graph.hasMarket(k)) extra.set(k, [...toks].sort());
-  /** worst and best value when `winner(market)` wins each market, counting only markets `only` admits */
-  const valueIn = (winner: (k: MarketKey) => string, only?: MarketKey): [Money, Money] => {
-    let lo = 0;
-    let hi = 0;
-    for (let i = 0; i < held.length; i++) {
-      const k = heldKeys[i]!;
-      if (only !== undefined && k !== only) continue;
-      if (winner(k) === held[i]!.tokenId) {
-        lo += held[i]!.shares;
-        hi += held[i]!.shares;
-      }
-    }
-    for (let i = 0; i < pending.length; i++) {
-      const k = legKeys[i]!;
-      if (only !== undefined && k !== only) continue;
-      const l = pending[i]!;
-      const wins = winner(k) === l.tokenId;
-      lo += legTerm(l, wins, false);
-      hi += legTerm(l, wins, true);
-    }
-    return [lo, hi];
-  };
-  const members = [...new Set([...graph.membersOf(root), ...touched.keys()])].sort();
-  let worlds = graph.worlds(members, extra);
+  const heldKeys = held.map((x) => touch(touched, x));
+  const legKeys = pending.map((x) => touch(touched, x));
+  const c: Book = { held, heldKeys, pending, legKeys };
+  let extra: Map<MarketKey, readonly string[]> | undefined;
+  for (const [k, toks] of touched) {
+    if (graph.hasMarket(k)) continue;
+    extra ??= new Map();
+    extra.set(k, [...toks].sort());
+  }
+  const members = graph.membersOf(root);
+  let keys = members;
+  for (const k of touched.keys()) {
+    if (members.includes(k)) continue;
+    keys = [...new Set([...members, ...touched.keys()])].sort();
+    break;
+  }
+  let worlds = graph.worlds(keys, extra);
   // too many to enumerate, or contradictory links: the touched markets alone (fewer constraints: conservative)
-  if (worlds.worlds.length === 0 && members.length > touched.size)
+  if (worlds.worlds.length === 0 && keys.length > touched.size)
     worlds = graph.worlds([...touched.keys()].sort(), extra);
   let floor = 0;
   let max = 0;
@@ -207,9 +186,9 @@ export function valueComponent(
     floor = Number.POSITIVE_INFINITY;
     max = Number.NEGATIVE_INFINITY;
     for (const w of worlds.worlds) {
-      const [lo, hi] = valueIn((k) => w[index.get(k) ?? -1] ?? OTHER);
-      if (lo < floor) floor = lo;
-      if (hi > max) max = hi;
+      valueIn(c, w, index, undefined, '');
+      if (acc.lo < floor) floor = acc.lo;
+      if (acc.hi > max) max = acc.hi;
     }
   } else {
     // independent markets: each settles on whichever of its outcomes hurts (or helps) most
@@ -217,15 +196,80 @@ export function valueComponent(
       let worst = Number.POSITIVE_INFINITY;
       let best = Number.NEGATIVE_INFINITY;
       for (const t of graph.domain(k, [...toks])) {
-        const [lo, hi] = valueIn(() => t, k);
-        if (lo < worst) worst = lo;
-        if (hi > best) best = hi;
+        valueIn(c, undefined, undefined, k, t);
+        if (acc.lo < worst) worst = acc.lo;
+        if (acc.hi > best) best = acc.hi;
       }
       floor += worst;
       max += best;
     }
   }
   return { root, floor, max };
+}
+
+/** Holdings and pending legs of a component, with the market key of each. */
+interface Book {
+  readonly held: readonly HeldShares[];
+  readonly heldKeys: readonly MarketKey[];
+  readonly pending: readonly PendingLeg[];
+  readonly legKeys: readonly MarketKey[];
+}
+
+function touch(touched: Map<MarketKey, Set<string>>, x: HeldShares): MarketKey {
+  const k = marketKey(x.venue, x.marketId);
+  let s = touched.get(k);
+  if (!s) {
+    s = new Set();
+    touched.set(k, s);
+  }
+  s.add(x.tokenId);
+  return k;
+}
+
+function winnerOf(
+  k: MarketKey,
+  world: readonly string[] | undefined,
+  index: ReadonlyMap<MarketKey, number> | undefined,
+  only: MarketKey | undefined,
+  token: string,
+): string {
+  return only !== undefined ? token : (world![index!.get(k) ?? -1] ?? OTHER);
+}
+
+/** valueIn's result: worst and best value (reused, so the hot loop allocates nothing). */
+const acc = { lo: 0, hi: 0 };
+
+/**
+ * Worst and best value of a book in one world — `world[index(market)]` wins each market — or, with `only`, of
+ * market `only` alone when `token` wins it. The result is left in `acc`.
+ */
+function valueIn(
+  c: Book,
+  world: readonly string[] | undefined,
+  index: ReadonlyMap<MarketKey, number> | undefined,
+  only: MarketKey | undefined,
+  token: string,
+): void {
+  let lo = 0;
+  let hi = 0;
+  for (let i = 0; i < c.held.length; i++) {
+    const k = c.heldKeys[i]!;
+    if (only !== undefined && k !== only) continue;
+    if (winnerOf(k, world, index, only, token) === c.held[i]!.tokenId) {
+      lo += c.held[i]!.shares;
+      hi += c.held[i]!.shares;
+    }
+  }
+  for (let i = 0; i < c.pending.length; i++) {
+    const k = c.legKeys[i]!;
+    if (only !== undefined && k !== only) continue;
+    const l = c.pending[i]!;
+    const wins = winnerOf(k, world, index, only, token) === l.tokenId;
+    lo += legTerm(l, wins, false);
+    hi += legTerm(l, wins, true);
+  }
+  acc.lo = lo;
+  acc.hi = hi;
 }
 
 /** Groups holdings and pending legs by component. */

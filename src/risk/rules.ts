@@ -502,17 +502,12 @@ export function withinLossBudget(
   cfg: RiskConfig,
 ): RiskEvaluation {
   if (ev.verdict === 'reject' || !pf.exposure || !pf.pendingLegs || !pf.budgetLimits) return ev;
-  const exposure = pf.exposure.bind(pf);
-  const pending = pf.pendingLegs.bind(pf);
   const limits = pf.budgetLimits();
-  const before = exposure();
-  const fits = (legs: readonly Leg[]): BudgetBreach | undefined => {
-    const after = exposure(pending(legs));
-    const b = breach(after, limits);
-    return b === undefined || noRiskier(after, before) ? undefined : b;
-  };
-  const b = fits(ev.legs);
+  const b = budgetBreach(pf, ev.legs, limits, undefined);
   if (!b) return ev;
+  // a request that makes no measure worse (an exit) goes ahead even when the budget is spent
+  const before = pf.exposure();
+  if (budgetBreach(pf, ev.legs, limits, before) === undefined) return ev;
   const why = describeBreach(b, cfg);
   const noSize: RiskEvaluation = {
     verdict: 'reject',
@@ -523,11 +518,6 @@ export function withinLossBudget(
   };
   const unit = Math.max(...ev.legs.map((l) => lotSize(l.venue)));
   const first = ev.legs[0]!.shares;
-  const tooSmall = (legs: readonly Leg[]): boolean =>
-    legs.some((l) => {
-      const m = pf.market(l.venue, l.marketId);
-      return l.shares <= 0 || (m !== undefined && l.shares < m.minSize);
-    });
   // the smallest size the markets take: when even that does not fit, nothing will (no search)
   let least = unit;
   for (const l of ev.legs) {
@@ -535,10 +525,16 @@ export function withinLossBudget(
     if (m && m.minSize > 0) least = Math.max(least, mulDiv(m.minSize, first, l.shares, 'ceil'));
   }
   least = Math.ceil(least / unit) * unit;
-  if (least >= first || fits(scaledTo(ev.legs, least)) !== undefined) return noSize;
-  const best = largestFitting(first - 1, unit, (sh) => fits(scaledTo(ev.legs, sh)) === undefined, least);
+  if (least >= first || budgetBreach(pf, scaledTo(ev.legs, least), limits, before) !== undefined)
+    return noSize;
+  const best = largestFitting(
+    first - 1,
+    unit,
+    (sh) => budgetBreach(pf, scaledTo(ev.legs, sh), limits, before) === undefined,
+    least,
+  );
   const legs = scaledTo(ev.legs, best);
-  if (best === 0 || tooSmall(legs)) return noSize;
+  if (best === 0 || belowMinimum(legs, pf)) return noSize;
   const edge = mulDiv(req.expectedEdge, legs[0]!.shares, req.legs[0]!.shares, 'floor');
   const e = minEdgeRule({ ...req, legs, expectedEdge: edge }, pf, cfg);
   if (e.verdict === 'reject')
@@ -550,4 +546,23 @@ export function withinLossBudget(
     legs,
     expectedEdge: edge,
   };
+}
+
+/** The limit the book would break with `legs` added, unless they make no measure worse than `before`. */
+function budgetBreach(
+  pf: PortfolioView,
+  legs: readonly Leg[],
+  limits: BudgetLimits,
+  before: Exposure | undefined,
+): BudgetBreach | undefined {
+  const after = pf.exposure!(pf.pendingLegs!(legs));
+  const b = breach(after, limits);
+  return b === undefined || (before !== undefined && noRiskier(after, before)) ? undefined : b;
+}
+
+function belowMinimum(legs: readonly Leg[], pf: PortfolioView): boolean {
+  return legs.some((l) => {
+    const m = pf.market(l.venue, l.marketId);
+    return l.shares <= 0 || (m !== undefined && l.shares < m.minSize);
+  });
 }
