@@ -432,7 +432,7 @@ export function evaluateRequest(
         {
           verdict: 'reduce',
           rule: first.rule,
-          reason: `${first.reason}; reduced ${req.legs[0]!.shares} → ${legs[0]!.shares} shares`,
+          reason: `${first.reason}; reduced ${toDecimal(req.legs[0]!.shares)} → ${toDecimal(legs[0]!.shares)} shares`,
           legs,
           expectedEdge: edge,
         },
