@@ -3,20 +3,23 @@
  *
  * It keeps a Ledger from fills (marks from books), tracks every strategy's performance, and on a clock timer
  * (settings.intervalMs) scores the strategies and moves allocation toward the leaders (src/allocator/score.ts),
- * publishing an Allocation (channels.allocations: the strategies and the risk guardian read it), one
- * StrategyPerformance per strategy (channels.performance) and an EquitySnapshot (channels.equity; also every
- * `equityIntervalMs`), and the positions that changed since the last round (channels.positions). A strategy
+ * publishing an Allocation (channels.allocations: the strategies and the risk guardian read it; each strategy's
+ * inputs, weight and a one-line reason in `explanations`), one StrategyPerformance per strategy
+ * (channels.performance: the bundle is the unit, src/ledger/bundles.ts) and an EquitySnapshot (channels.equity;
+ * also every `equityIntervalMs`), and the positions that changed since the last round (channels.positions, with
+ * the bundles holding each). A strategy
  * it has not seen before — named in `strategies`, or first met on a trade request or fill — starts on the
  * probation allocation, published at once.
  */
 
-import { type AllocatorSettings, allocate, DEFAULT_ALLOCATOR } from '../allocator/score.ts';
+import { type AllocatorSettings, allocate, allocatorSettings } from '../allocator/score.ts';
 import type { Agent, AgentRuntime, HealthDetails } from '../core/agent.ts';
 import { channels } from '../core/channels.ts';
 import type { TimerHandle } from '../core/clock.ts';
-import type { EquitySnapshot } from '../core/messages.ts';
+import type { AllocationExplanation, EquitySnapshot } from '../core/messages.ts';
 import { VENUES } from '../core/messages.ts';
 import type { Money } from '../core/money.ts';
+import { BundleBook, type BundleSnapshot } from '../ledger/bundles.ts';
 import { Ledger, type LedgerSnapshot, markFromBook } from '../ledger/ledger.ts';
 import { PerformanceTracker } from '../ledger/performance.ts';
 
@@ -27,7 +30,13 @@ export interface CapitalAllocatorOptions {
   readonly strategies?: readonly string[];
   /** EquitySnapshot period, clock ms (default 1,000). */
   readonly equityIntervalMs?: number;
-  readonly initial?: { ledger?: LedgerSnapshot; allocations?: Record<string, Money>; highWaterMark?: Money };
+  readonly initial?: {
+    ledger?: LedgerSnapshot;
+    allocations?: Record<string, Money>;
+    highWaterMark?: Money;
+    /** The bundles (rebuilt from the stored fills); absent = none known. */
+    bundles?: BundleSnapshot;
+  };
 }
 
 export interface CapitalAllocator extends Agent {
@@ -39,12 +48,14 @@ export interface CapitalAllocator extends Agent {
 }
 
 export function createCapitalAllocator(opts: CapitalAllocatorOptions = {}): CapitalAllocator {
-  const settings: AllocatorSettings = { ...DEFAULT_ALLOCATOR, ...opts.settings };
+  /** from the config (window, minimum evidence) and `opts.settings`, once started */
+  let settings: AllocatorSettings;
   let rt: AgentRuntime | undefined;
   let ledger: Ledger | undefined;
   let perf: PerformanceTracker | undefined;
   let current: Record<string, Money> = { ...(opts.initial?.allocations ?? {}) };
   let scores: Record<string, number> = {};
+  let explanations: Record<string, AllocationExplanation> | undefined;
   let hwm = 0;
   const counts = { rounds: 0, fills: 0, strategies: 0 };
   const timers: TimerHandle[] = [];
@@ -55,6 +66,7 @@ export function createCapitalAllocator(opts: CapitalAllocatorOptions = {}): Capi
       allocations: { ...current },
       scores: { ...scores },
       ts: rt!.clock.now(),
+      ...(explanations ? { explanations: { ...explanations } } : {}),
     });
   }
 
@@ -92,7 +104,8 @@ export function createCapitalAllocator(opts: CapitalAllocatorOptions = {}): Capi
     for (const p of l.allPositions()) {
       const mark = l.markOf(p.venue, p.tokenId) ?? 0;
       const key = `${p.strategy}|${p.venue}:${p.tokenId}`;
-      const sig = `${p.shares}/${p.costBasis}/${p.realizedPnl}/${mark}`;
+      const bundleIds = perf!.bundles.holding(p.strategy, p.venue, p.tokenId);
+      const sig = `${p.shares}/${p.costBasis}/${p.realizedPnl}/${mark}/${bundleIds.join(',')}`;
       if (published.get(key) === sig) continue;
       published.set(key, sig);
       rt!.publish(channels.positions, {
@@ -107,20 +120,22 @@ export function createCapitalAllocator(opts: CapitalAllocatorOptions = {}): Capi
         mark,
         unrealizedPnl: p.value - p.costBasis,
         ts,
+        ...(bundleIds.length > 0 ? { bundleIds: [...bundleIds] } : {}),
       });
     }
   }
 
   function round(): void {
     const p = perf!;
-    p.sample();
+    const ts = rt!.clock.now();
+    p.sample(ts);
     counts.rounds++;
     const stats = p.strategies().map((s) => p.stats(s));
     const r = allocate(stats, current, Math.max(0, ledger!.equity()), settings);
     current = { ...current, ...r.allocations };
     scores = r.scores;
+    explanations = r.explanations;
     publishAllocation();
-    const ts = rt!.clock.now();
     for (const st of stats) {
       rt!.publish(channels.performance, {
         type: 'strategy_performance',
@@ -133,6 +148,9 @@ export function createCapitalAllocator(opts: CapitalAllocatorOptions = {}): Capi
         maxDrawdown: st.maxDrawdown,
         allocation: current[st.strategy] ?? 0,
         ts,
+        openBundles: st.openBundles,
+        legWins: st.legWins,
+        legLosses: st.legLosses,
       });
     }
     publishPositions(ts);
@@ -152,11 +170,15 @@ export function createCapitalAllocator(opts: CapitalAllocatorOptions = {}): Capi
     round: () => round(),
     start(runtime) {
       rt = runtime;
+      settings = allocatorSettings(runtime.config, opts.settings);
       ledger = opts.initial?.ledger
         ? Ledger.restore(opts.initial.ledger)
         : new Ledger({ initialCash: runtime.config.risk.initialBankroll });
       hwm = opts.initial?.highWaterMark ?? ledger.equity();
-      perf = new PerformanceTracker(ledger, { windowSamples: settings.windowSamples });
+      perf = new PerformanceTracker(ledger, {
+        windowSamples: settings.windowSamples,
+        bundles: opts.initial?.bundles ? BundleBook.restore(opts.initial.bundles) : undefined,
+      });
       const l = ledger;
       const p = perf;
       for (const s of opts.strategies ?? []) learn(s);

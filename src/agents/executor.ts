@@ -167,7 +167,7 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
 
   /** Publishes the fills of a match and updates inventory; returns how many fills. */
   function emitFills(
-    d: { requestId: string; strategy: string },
+    d: { requestId: string; strategy: string; bundleId?: string },
     orderId: string,
     leg: Pick<Leg, 'venue' | 'marketId' | 'tokenId' | 'side'>,
     res: MatchResult,
@@ -191,6 +191,7 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
         liquidity: p.liquidity,
         kind,
         ts: t,
+        ...(d.bundleId !== undefined ? { bundleId: d.bundleId } : {}),
       };
       counts.fills++;
       rt!.publish(channels.fills, fill);

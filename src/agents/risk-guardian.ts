@@ -4,6 +4,11 @@
  * portfolio they read (src/risk/portfolio.ts) current from fills, books, execution reports, markets and
  * allocations, and reserves the exposure of each approval until its execution report.
  *
+ * Every request is also sized to the loss budgets (src/risk/loss-budget.ts): settled the worst way, the book and
+ * the request must stay within the drawdown and daily-loss limits. Links and resolutions feed what settles with
+ * what. At the drawdown stop or the daily-loss limit it publishes an alert once, and with DRAWDOWN_ACTION=flatten
+ * approved sells of every unhedged position (src/risk/flatten.ts).
+ *
  * HALT_ALL (rt.halted) rejects everything until RESUME; RESUME also lifts a drawdown stop. A redelivered request
  * is recognised by its id and not decided twice. `initial` restores a RiskState snapshot after a restart.
  */
@@ -12,6 +17,7 @@ import { channels } from '../core/channels.ts';
 import type { RiskDecision, SystemCommand, TradeRequest } from '../core/messages.ts';
 import { VENUES } from '../core/messages.ts';
 import type { Money } from '../core/money.ts';
+import { Flattener, stopInForce } from '../risk/flatten.ts';
 import { Portfolio, type RiskState } from '../risk/portfolio.ts';
 import { evaluateRequest } from '../risk/rules.ts';
 
@@ -80,8 +86,38 @@ export function createRiskGuardian(opts: RiskGuardianOptions = {}): RiskGuardian
       legs: ev.legs,
       tif: req?.tif === 'IOC' || req?.tif === 'FOK' || req?.tif === 'GTC' ? req.tif : 'IOC',
       decidedAt: now,
+      bundleId: typeof req?.bundleId === 'string' && req.bundleId !== '' ? req.bundleId : id,
     };
     runtime.publish(channels.riskDecisions, decision);
+  }
+
+  /** At a stop: an alert once, and with DRAWDOWN_ACTION=flatten the sells that close unhedged positions. */
+  let stopped = false;
+  const flattener = new Flattener();
+  function afterUpdate(): void {
+    const runtime = rt!;
+    const stop = stopInForce(pf!, runtime.config.risk);
+    if (!stop) {
+      stopped = false;
+      return;
+    }
+    const now = runtime.clock.now();
+    if (!stopped) {
+      stopped = true;
+      runtime.publish(channels.alerts, {
+        type: 'alert',
+        level: 'critical',
+        title: stop.rule === 'drawdown_stop' ? 'drawdown stop' : 'daily loss limit',
+        body: stop.reason,
+        ts: now,
+      });
+    }
+    if (runtime.config.risk.drawdownAction !== 'flatten' || runtime.halted) return;
+    const ids = (kind: string): string => runtime.kernel.ids.next(kind);
+    for (const d of flattener.plan(pf!, now, ids, `${stop.rule}_flatten`, stop.reason)) {
+      byRule[d.rule] = (byRule[d.rule] ?? 0) + 1;
+      runtime.publish(channels.riskDecisions, d);
+    }
   }
 
   return {
@@ -101,9 +137,17 @@ export function createRiskGuardian(opts: RiskGuardianOptions = {}): RiskGuardian
       const p = pf;
       for (const v of VENUES) {
         runtime.subscribe(channels.markets(v), (m) => p.onMarket(m.body));
-        runtime.subscribe(channels.books(v), (m) => p.onBook(m.body, runtime.clock.now()));
+        runtime.subscribe(channels.books(v), (m) => {
+          p.onBook(m.body, runtime.clock.now());
+          afterUpdate();
+        });
       }
-      runtime.subscribe(channels.fills, (m) => p.onFill(m.body, runtime.clock.now()));
+      runtime.subscribe(channels.links, (m) => p.onLink(m.body));
+      runtime.subscribe(channels.resolutions, (m) => p.onResolution(m.body));
+      runtime.subscribe(channels.fills, (m) => {
+        p.onFill(m.body, runtime.clock.now());
+        afterUpdate();
+      });
       runtime.subscribe(channels.executions, (m) => p.onReport(m.body));
       runtime.subscribe(channels.allocations, (m) => p.onAllocation(m.body));
       runtime.subscribe(channels.tradeRequests, (m) => decide(m.body));

@@ -31,8 +31,10 @@ import { type Config, loadConfig } from '../core/config.ts';
 import { silentLogger } from '../core/log.ts';
 import { type Allocation, type StrategyPerformance, VENUES } from '../core/messages.ts';
 import { type Money, toDecimal } from '../core/money.ts';
+import { DrawdownTracker } from '../ledger/drawdown.ts';
 import { Ledger, markFromBook } from '../ledger/ledger.ts';
 import { createMemoryMatchStore } from '../matcher/store.ts';
+import { Portfolio } from '../risk/portfolio.ts';
 import { createDecoderSet, createFeedDecoders, FEED_NAMES } from '../venues/registry.ts';
 import type { RawFrame } from '../venues/types.ts';
 
@@ -55,6 +57,13 @@ export interface LiveCounters {
   readonly ledger: Ledger;
   highWaterMark: Money;
   maxDrawdown: Money;
+  /** Drawdown as a share of the mark then, and the daily loss (window opening at DAILY_LOSS_RESET_HOUR_UTC). */
+  readonly drawdown: DrawdownTracker;
+  /**
+   * The same on the risk equity the limits are set on (the risk guardian's valuation: each hedged bundle held
+   * between what it is sure to be paid and what it can be paid at settlement); present when `risk` was given.
+   */
+  readonly riskDrawdown: DrawdownTracker | undefined;
   /** Last StrategyPerformance per strategy, last Allocation. */
   readonly performance: Map<string, StrategyPerformance>;
   allocation: Allocation | undefined;
@@ -70,7 +79,14 @@ const bump = (r: Record<string, number>, k: string, by = 1): void => {
  */
 export function createLiveCounters(
   bus: Bus,
-  opts: { initialCash: Money; countEvents?: boolean; group?: string },
+  opts: {
+    initialCash: Money;
+    countEvents?: boolean;
+    group?: string;
+    dailyResetHourUtc?: number;
+    /** Also track the risk equity's drawdown (the guardian's valuation under these limits). */
+    risk?: Config['risk'];
+  },
 ): { counters: LiveCounters; close: () => Promise<void> } {
   const group = opts.group ?? 'live-summary';
   const c: LiveCounters = {
@@ -88,6 +104,10 @@ export function createLiveCounters(
     ledger: new Ledger({ initialCash: opts.initialCash }),
     highWaterMark: opts.initialCash,
     maxDrawdown: 0,
+    drawdown: new DrawdownTracker(opts.initialCash, opts.dailyResetHourUtc ?? 0),
+    riskDrawdown: opts.risk
+      ? new DrawdownTracker(opts.initialCash, opts.risk.dailyLossResetHourUtc)
+      : undefined,
     performance: new Map(),
     allocation: undefined,
   };
@@ -95,27 +115,44 @@ export function createLiveCounters(
   const sub = <T>(ch: Parameters<Bus['subscribe']>[0], fn: (body: T) => void): void => {
     subs.push(bus.subscribe(ch as never, { group }, (m) => fn(m.body as T)));
   };
-  const track = (): void => {
-    const eq = c.ledger.equity();
-    if (eq > c.highWaterMark) c.highWaterMark = eq;
-    else if (c.highWaterMark - eq > c.maxDrawdown) c.maxDrawdown = c.highWaterMark - eq;
+  const valuation = opts.risk ? new Portfolio({ risk: opts.risk }) : undefined;
+  const track = (ts: number): void => {
+    c.drawdown.observe(c.ledger.equity(), ts);
+    c.highWaterMark = c.drawdown.highWaterMark;
+    c.maxDrawdown = c.drawdown.maxDrawdown;
+    if (valuation) c.riskDrawdown!.observe(valuation.equity, ts);
   };
   const countEvents = opts.countEvents !== false;
   for (const v of VENUES) {
     sub(
       channels.books(v),
-      (b: { venue: (typeof VENUES)[number]; tokenId: string; bids: readonly (readonly number[])[] }) => {
+      (b: {
+        venue: (typeof VENUES)[number];
+        tokenId: string;
+        bids: readonly (readonly number[])[];
+        receiveTime: number;
+      }) => {
         if (countEvents) c.events++;
         markFromBook(c.ledger, b);
-        track();
+        valuation?.onBook(b as Parameters<Portfolio['onBook']>[0], b.receiveTime);
+        track(b.receiveTime);
       },
     );
-    if (countEvents) {
-      sub(channels.markets(v), () => c.events++);
-      sub(channels.trades(v), () => c.events++);
+    if (countEvents || valuation) {
+      sub(channels.markets(v), (m: Parameters<Portfolio['onMarket']>[0]) => {
+        if (countEvents) c.events++;
+        valuation?.onMarket(m);
+      });
     }
+    if (countEvents) sub(channels.trades(v), () => c.events++);
   }
-  if (countEvents) sub(channels.resolutions, () => c.events++);
+  if (countEvents || valuation) {
+    sub(channels.resolutions, (r: Parameters<Portfolio['onResolution']>[0]) => {
+      if (countEvents) c.events++;
+      valuation?.onResolution(r);
+    });
+  }
+  if (valuation) sub(channels.links, (l: Parameters<Portfolio['onLink']>[0]) => valuation.onLink(l));
   sub(channels.opportunities, (o: { kind: string }) => {
     c.opportunities++;
     bump(c.opportunitiesByKind, o.kind);
@@ -134,7 +171,8 @@ export function createLiveCounters(
     c.fills++;
     bump(c.fillsByKind, f.kind);
     c.ledger.applyFill(f);
-    track();
+    valuation?.onFill(f, f.ts);
+    track(f.ts);
   });
   sub(channels.performance, (p: StrategyPerformance) => c.performance.set(p.strategy, p));
   sub(channels.allocations, (a: Allocation) => {
@@ -199,13 +237,24 @@ export interface BacktestOptions {
 
 export interface StrategyRow {
   strategy: string;
+  /** Bundles traded (a request's legs together are one), those still open, and those closed with a gain / loss. */
   trades: number;
+  openBundles: number;
   wins: number;
   losses: number;
+  /** Detail: closing outcomes per leg. */
+  legWins: number;
+  legLosses: number;
   pnl: string;
+  /** Sharpe ratio of the returns of the bundles closed in the allocator's window. */
   sharpe: number;
   maxDrawdown: string;
   allocation: string;
+  /** The last allocation round: on probation or not, score, weight and why (one line). */
+  probation: boolean;
+  score: number;
+  weight: number;
+  reason: string;
 }
 
 export interface BacktestReport {
@@ -230,8 +279,26 @@ export interface BacktestReport {
     realized: string;
     unrealized: string;
     total: string;
+    /**
+     * Largest drawdown (as a % of the high-water mark it fell from, and the largest fall in dollars) and daily
+     * loss (as a % of the day's starting equity), on the risk equity DRAWDOWN_LIMIT_PCT and DAILY_LOSS_LIMIT_PCT
+     * bound: positions at the best bid, each hedged bundle held between what it is sure to be paid and what it
+     * can be paid at settlement.
+     */
     maxDrawdown: string;
     maxDrawdownPct: number;
+    maxDailyLoss: string;
+    maxDailyLossPct: number;
+    /**
+     * The same with every position at its best bid alone: a cross-venue pair marked at two lagging venues' bids
+     * can dip far below the $1 a set it is paid, so this can exceed the limits without any loss at settlement.
+     */
+    atBestBids: {
+      maxDrawdownPct: number;
+      maxDrawdown: string;
+      maxDailyLossPct: number;
+      maxDailyLoss: string;
+    };
   };
   strategies: StrategyRow[];
   allocations: Record<string, string>;
@@ -294,6 +361,8 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestReport
     initialCash: config.risk.initialBankroll,
     countEvents: false,
     group: 'backtest',
+    dailyResetHourUtc: config.risk.dailyLossResetHourUtc,
+    risk: config.risk,
   });
   const agents = opts.agents ? await opts.agents(kernel) : backtestAgents(kernel);
   const running = await startAgents(kernel, agents, { heartbeatMs: 3_600_000 });
@@ -339,22 +408,32 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestReport
 
   const c = live.counters;
   const l = c.ledger;
+  const risk = c.riskDrawdown ?? c.drawdown;
   const wallMs = performance.now() - started;
   const events = result ? Object.values(result.events).reduce((a, b) => a + b, 0) : 0;
   const initial = l.initialCash();
   const allocations = c.allocation?.allocations ?? {};
   const names = new Set([...c.performance.keys(), ...Object.keys(allocations)]);
+  const round4 = (x: number): number => Math.round(x * 1e4) / 1e4;
   const strategies: StrategyRow[] = [...names].sort().map((s) => {
     const p = c.performance.get(s);
+    const why = c.allocation?.explanations?.[s];
     return {
       strategy: s,
       trades: p?.trades ?? 0,
+      openBundles: p?.openBundles ?? 0,
       wins: p?.wins ?? 0,
       losses: p?.losses ?? 0,
+      legWins: p?.legWins ?? 0,
+      legLosses: p?.legLosses ?? 0,
       pnl: toDecimal(p?.pnl ?? 0),
-      sharpe: Math.round((p?.sharpe ?? 0) * 1e4) / 1e4,
+      sharpe: round4(p?.sharpe ?? 0),
       maxDrawdown: toDecimal(p?.maxDrawdown ?? 0),
       allocation: toDecimal(allocations[s] ?? 0),
+      probation: why?.probation ?? true,
+      score: round4(why?.score ?? 0),
+      weight: round4(why?.weight ?? 0),
+      reason: why?.reason ?? 'no allocation round has scored it yet',
     };
   });
   return {
@@ -384,8 +463,16 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestReport
       realized: toDecimal(l.realizedPnl()),
       unrealized: toDecimal(l.unrealizedPnl()),
       total: toDecimal(l.equity() - initial),
-      maxDrawdown: toDecimal(c.maxDrawdown),
-      maxDrawdownPct: c.highWaterMark > 0 ? Math.round((c.maxDrawdown / c.highWaterMark) * 1e6) / 1e4 : 0,
+      maxDrawdown: toDecimal(risk.maxDrawdown),
+      maxDrawdownPct: risk.maxDrawdownPct,
+      maxDailyLoss: toDecimal(risk.maxDailyLoss),
+      maxDailyLossPct: risk.maxDailyLossPct,
+      atBestBids: {
+        maxDrawdownPct: c.drawdown.maxDrawdownPct,
+        maxDrawdown: toDecimal(c.drawdown.maxDrawdown),
+        maxDailyLossPct: c.drawdown.maxDailyLossPct,
+        maxDailyLoss: toDecimal(c.drawdown.maxDailyLoss),
+      },
     },
     strategies,
     allocations: sortRec(Object.fromEntries(Object.entries(allocations).map(([k, v]) => [k, toDecimal(v)]))),
@@ -417,14 +504,34 @@ export function formatBacktestReport(r: BacktestReport): string {
     `P&L           realized $${r.pnl.realized}, unrealized $${r.pnl.unrealized}, total $${r.pnl.total} ` +
       `(equity $${r.pnl.initialEquity} → $${r.pnl.finalEquity})`,
   );
-  lines.push(`max drawdown  $${r.pnl.maxDrawdown} (${r.pnl.maxDrawdownPct}%)`);
+  lines.push(
+    `max drawdown  ${r.pnl.maxDrawdownPct}% of the high-water mark ($${r.pnl.maxDrawdown}), max daily loss ` +
+      `${r.pnl.maxDailyLossPct}% ($${r.pnl.maxDailyLoss}): risk equity, what the limits bound`,
+  );
+  lines.push(
+    `  at best bids ${r.pnl.atBestBids.maxDrawdownPct}% ($${r.pnl.atBestBids.maxDrawdown}) and ` +
+      `${r.pnl.atBestBids.maxDailyLossPct}% ($${r.pnl.atBestBids.maxDailyLoss}), hedged bundles marked leg by leg`,
+  );
   lines.push('');
-  const head = ['strategy', 'trades', 'wins', 'losses', 'P&L', 'Sharpe', 'max DD', 'allocation'];
+  const head = [
+    'strategy',
+    'bundles',
+    'open',
+    'wins',
+    'losses',
+    'legs +/-',
+    'P&L',
+    'Sharpe',
+    'max DD',
+    'allocation',
+  ];
   const rows = r.strategies.map((s) => [
     s.strategy,
     String(s.trades),
+    String(s.openBundles),
     String(s.wins),
     String(s.losses),
+    `${s.legWins}/${s.legLosses}`,
     s.pnl,
     s.sharpe.toFixed(2),
     s.maxDrawdown,
@@ -436,6 +543,11 @@ export function formatBacktestReport(r: BacktestReport): string {
   lines.push(fmt(head));
   for (const row of rows) lines.push(fmt(row));
   if (rows.length === 0) lines.push('(no strategy traded)');
+  else {
+    lines.push('');
+    lines.push("allocation, last round (bundles = a request's legs together; wins/losses = bundles closed):");
+    for (const s of r.strategies) lines.push(`  ${s.strategy}: ${s.reason}`);
+  }
   lines.push(`wall time ${(r.timing.wallMs / 1000).toFixed(2)} s`);
   return `${lines.join('\n')}\n`;
 }

@@ -178,6 +178,12 @@ const EnvSchema = z.object({
   POSITION_LIMIT_PCT: pct.default(1_000),
   PLATFORM_LIMIT_PCT: pct.default(5_000),
   DAILY_LOSS_RESET_HOUR_UTC: hour.default(0),
+  /** At the drawdown stop or the daily-loss limit: block new risk (default) or also close unhedged positions. */
+  DRAWDOWN_ACTION: z.enum(['block', 'flatten']).default('block'),
+  /** The allocator scores strategies on this many minutes of history. */
+  ALLOCATION_WINDOW_MINUTES: positiveInt('minutes').default(60),
+  /** Settled bundles a strategy needs before it leaves probation (and for full weight in the window). */
+  ALLOCATION_MIN_BUNDLES: positiveInt('bundles').default(5),
   MAX_OPEN_ORDERS: positiveInt('orders').default(20),
   MIN_EDGE_BPS: z
     .string()
@@ -280,6 +286,13 @@ export interface Config {
     readonly maxOpenOrders: number;
     readonly minEdgeBps: number;
     readonly staleAfterMs: number;
+    /** At the drawdown stop or the daily-loss limit: block new risk, or also close unhedged positions. */
+    readonly drawdownAction: 'block' | 'flatten';
+  };
+  /** The capital allocator's scoring window and minimum evidence. */
+  readonly allocation: {
+    readonly windowMinutes: number;
+    readonly minBundles: number;
   };
   readonly paperLatencyMs: number;
   /** True unless PAPER_TRADING=false; live trading also needs the --live flag. */
@@ -396,7 +409,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxOpenOrders: e.MAX_OPEN_ORDERS,
       minEdgeBps: e.MIN_EDGE_BPS,
       staleAfterMs: e.STALE_AFTER_MS,
+      drawdownAction: e.DRAWDOWN_ACTION,
     },
+    allocation: { windowMinutes: e.ALLOCATION_WINDOW_MINUTES, minBundles: e.ALLOCATION_MIN_BUNDLES },
     paperLatencyMs: e.PAPER_LATENCY_MS,
     paperTrading: e.PAPER_TRADING,
     logLevel: e.LOG_LEVEL,

@@ -272,6 +272,8 @@ export const TradeRequestSchema = z.object({
   createdAt: ms,
   /** Data the request was built from (for the stale-data rule). */
   data: z.array(DataStampSchema),
+  /** The bundle its legs belong to (an arbitrage is one bundle); absent = the request id. */
+  bundleId: z.string().optional(),
 });
 export type TradeRequest = DeepReadonly<z.infer<typeof TradeRequestSchema>>;
 
@@ -291,6 +293,8 @@ export const RiskDecisionSchema = z.object({
   legs: z.array(LegSchema),
   tif: TimeInForceSchema,
   decidedAt: ms,
+  /** The request's bundle (absent = the request id). */
+  bundleId: z.string().optional(),
 });
 export type RiskDecision = DeepReadonly<z.infer<typeof RiskDecisionSchema>>;
 
@@ -342,6 +346,8 @@ export const FillSchema = z.object({
   /** trade: a normal fill; unwind: closing a leg-risk excess; settlement: payout at resolution */
   kind: z.enum(['trade', 'unwind', 'settlement']),
   ts: ms,
+  /** The bundle the fill belongs to (absent = its request id; settlements pay every bundle holding the token). */
+  bundleId: z.string().optional(),
 });
 export type Fill = DeepReadonly<z.infer<typeof FillSchema>>;
 
@@ -375,13 +381,17 @@ export const PositionSchema = z.object({
   mark: price,
   unrealizedPnl: money,
   ts: ms,
+  /** Bundles holding shares of this position, oldest first (an arbitrage shows as one bundle over its legs). */
+  bundleIds: z.array(z.string()).optional(),
 });
 export type Position = DeepReadonly<z.infer<typeof PositionSchema>>;
 
 export const StrategyPerformanceSchema = z.object({
   type: z.literal('strategy_performance'),
   strategy: z.string(),
+  /** Bundles traded (a request's legs together are one bundle). */
   trades: int.min(0),
+  /** Bundles closed (every leg sold or settled) with a gain / a loss. */
   wins: int.min(0),
   losses: int.min(0),
   pnl: money,
@@ -389,8 +399,38 @@ export const StrategyPerformanceSchema = z.object({
   maxDrawdown: money,
   allocation: money,
   ts: ms,
+  /** Bundles still open. */
+  openBundles: int.min(0).optional(),
+  /** Detail: closing outcomes per leg (a sale, or a settlement per market), as counted before bundles. */
+  legWins: int.min(0).optional(),
+  legLosses: int.min(0).optional(),
 });
 export type StrategyPerformance = DeepReadonly<z.infer<typeof StrategyPerformanceSchema>>;
+
+/** Why a strategy got its allocation in a round: the inputs, the weight, and one line a person reads. */
+export const AllocationExplanationSchema = z.object({
+  /** P&L, all time and over the scoring window, micro-dollars. */
+  pnl: money,
+  windowPnl: money,
+  /** Bundles traded, and closed (settled or sold) in the window. */
+  bundles: int.min(0),
+  windowClosed: int.min(0),
+  /** Sharpe ratio of the bundles closed in the window (return on the cost of each). */
+  sharpe: z.number(),
+  /** Largest fall of the strategy's P&L in the window, micro-dollars. */
+  drawdown: money,
+  probation: z.boolean(),
+  /** Evidence factor min(1, closed in window / minimum) and the score it gave. */
+  evidence: z.number(),
+  score: z.number(),
+  /** Share of the pool the score earned (0..1; 0 on probation). */
+  weight: z.number(),
+  /** Target and result of this round, micro-dollars. */
+  target: money,
+  allocation: money,
+  reason: z.string(),
+});
+export type AllocationExplanation = DeepReadonly<z.infer<typeof AllocationExplanationSchema>>;
 
 export const AllocationSchema = z.object({
   type: z.literal('allocation'),
@@ -398,6 +438,8 @@ export const AllocationSchema = z.object({
   allocations: z.record(z.string(), money),
   scores: z.record(z.string(), z.number()),
   ts: ms,
+  /** strategy → why (absent on the probation amount given to a newly seen strategy). */
+  explanations: z.record(z.string(), AllocationExplanationSchema).optional(),
 });
 export type Allocation = DeepReadonly<z.infer<typeof AllocationSchema>>;
 

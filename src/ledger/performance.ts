@@ -1,40 +1,51 @@
 /**
- * Per-strategy performance from the ledger: trades, wins, losses, P&L, Sharpe and maximum drawdown.
+ * Per-strategy performance, with the bundle as the unit (src/ledger/bundles.ts): a trade request's legs together
+ * are one bundle, so an arbitrage is one trade and one win or loss, never one per leg.
  *
- * - trades: execution reports of the strategy with at least one fill.
- * - wins/losses: each closing outcome — one per request for sales and unwinds, one per market for settlement —
- *   counts as a win when it realized more than zero and a loss when less (tallied at each sample).
+ * - trades: bundles the strategy opened (at least one leg filled); openBundles: those not yet closed.
+ * - wins/losses: bundles closed (every leg sold or settled) with a gain / a loss, all legs together.
+ * - legWins/legLosses (detail): each closing outcome per leg — one per request for sales and unwinds, one per
+ *   market for settlement — a win when it realized more than zero (tallied at each sample), as counted before.
  * - pnl: realized + unrealized (marked at best bid) from the ledger.
- * - sharpe: mean / sample standard deviation of the P&L change between samples over the rolling window (not
- *   annualized; 0 with fewer than two changes; ±3 when the deviation is zero), a float.
- * - maxDrawdown: the largest fall of the P&L curve from its running peak, all time, micro-dollars.
+ * - sharpe: mean / sample standard deviation of the returns (P&L ÷ capital committed) of the bundles closed in the
+ *   rolling window (not annualized; 0 with fewer than two; ±3 when the deviation is zero), a float.
+ * - maxDrawdown: the largest fall of the strategy's P&L curve (sampled each round) from its running peak.
  */
 import type { ExecutionReport, Fill } from '../core/messages.ts';
 import type { Money } from '../core/money.ts';
+import { BundleBook } from './bundles.ts';
 import type { FillEffect, Ledger } from './ledger.ts';
 
 export interface StrategyStats {
   readonly strategy: string;
+  /** Bundles opened, and those still open. */
   readonly trades: number;
+  readonly openBundles: number;
+  /** Bundles closed with a gain / a loss. */
   readonly wins: number;
   readonly losses: number;
+  /** Detail: closing outcomes per leg. */
+  readonly legWins: number;
+  readonly legLosses: number;
   readonly pnl: Money;
+  /** Sharpe ratio of the returns of the bundles closed in the window. */
   readonly sharpe: number;
   readonly maxDrawdown: Money;
-  /** Over the rolling window: P&L change, max drawdown, trades. */
+  /** Over the rolling window: P&L change, max drawdown, bundles opened, bundles closed. */
   readonly windowPnl: Money;
   readonly windowDrawdown: Money;
   readonly windowTrades: number;
+  readonly windowClosed: number;
+  /** Bundles closed, all time. */
+  readonly closedBundles: number;
 }
 
 interface Series {
-  trades: number;
+  /** per-leg closing outcomes (detail) */
   wins: number;
   losses: number;
   /** P&L at each sample (window + 1 values) */
   pnl: Money[];
-  /** trades count at each sample */
-  tradesAt: number[];
   peak: Money;
   maxDd: Money;
   open: Map<string, Money>;
@@ -69,10 +80,15 @@ export class PerformanceTracker {
   private readonly series = new Map<string, Series>();
   private readonly ledger: Ledger;
   private readonly window: number;
+  /** The bundles of every strategy (fed by onFill). */
+  readonly bundles: BundleBook;
+  /** clock time of each sample in the window (window + 1 values); empty until the first timed sample */
+  private readonly sampleTimes: number[] = [];
 
-  constructor(ledger: Ledger, opts: { windowSamples?: number } = {}) {
+  constructor(ledger: Ledger, opts: { windowSamples?: number; bundles?: BundleBook } = {}) {
     this.ledger = ledger;
     this.window = opts.windowSamples ?? 60;
+    this.bundles = opts.bundles ?? new BundleBook();
   }
 
   /** Registers a strategy (no-op when known). */
@@ -80,11 +96,9 @@ export class PerformanceTracker {
     if (this.series.has(strategy)) return false;
     const pnl = this.ledger.strategyPnl(strategy);
     this.series.set(strategy, {
-      trades: 0,
       wins: 0,
       losses: 0,
       pnl: [pnl],
-      tradesAt: [0],
       peak: pnl,
       maxDd: 0,
       open: new Map(),
@@ -96,22 +110,28 @@ export class PerformanceTracker {
     return [...this.series.keys()].sort();
   }
 
+  /** A strategy's execution report enters it in the table (its trades are counted from the fills' bundles). */
   onReport(r: ExecutionReport): void {
     this.add(r.strategy);
-    if (r.fills > 0) this.series.get(r.strategy)!.trades++;
   }
 
   /** Feed each fill's effect on the ledger (Ledger.applyFill's return). */
   onFill(f: Fill, eff: FillEffect): void {
     this.add(f.strategy);
-    if (eff.duplicate || !eff.closing) return;
+    if (eff.duplicate) return;
+    this.bundles.applyFill(f);
+    if (!eff.closing) return;
     const s = this.series.get(f.strategy)!;
     const key = f.kind === 'settlement' ? `settle:${f.venue}:${f.marketId}` : f.requestId;
     s.open.set(key, (s.open.get(key) ?? 0) + eff.realized);
   }
 
-  /** Takes a sample of every strategy's P&L (call on a clock timer). */
-  sample(): void {
+  /** Takes a sample of every strategy's P&L (call on a clock timer, with the clock's time). */
+  sample(ts?: number): void {
+    if (ts !== undefined) {
+      this.sampleTimes.push(ts);
+      if (this.sampleTimes.length > this.window + 1) this.sampleTimes.shift();
+    }
     for (const [name, s] of this.series) {
       for (const v of s.open.values()) {
         if (v > 0) s.wins++;
@@ -120,11 +140,7 @@ export class PerformanceTracker {
       s.open.clear();
       const pnl = this.ledger.strategyPnl(name);
       s.pnl.push(pnl);
-      s.tradesAt.push(s.trades);
-      if (s.pnl.length > this.window + 1) {
-        s.pnl.shift();
-        s.tradesAt.shift();
-      }
+      if (s.pnl.length > this.window + 1) s.pnl.shift();
       if (pnl > s.peak) s.peak = pnl;
       else if (s.peak - pnl > s.maxDd) s.maxDd = s.peak - pnl;
     }
@@ -133,20 +149,44 @@ export class PerformanceTracker {
   stats(strategy: string): StrategyStats {
     this.add(strategy);
     const s = this.series.get(strategy)!;
-    const changes: number[] = [];
-    for (let i = 1; i < s.pnl.length; i++) changes.push(s.pnl[i]! - s.pnl[i - 1]!);
     const pnl = this.ledger.strategyPnl(strategy);
+    // the window opens at the oldest sample it holds (all history before the first timed sample)
+    const from = this.sampleTimes.length > this.window ? this.sampleTimes[0]! : Number.NEGATIVE_INFINITY;
+    let wins = 0;
+    let losses = 0;
+    let closed = 0;
+    const returns: number[] = [];
+    for (const c of this.bundles.closed()) {
+      if (c.strategy !== strategy) continue;
+      closed++;
+      if (c.pnl > 0) wins++;
+      else if (c.pnl < 0) losses++;
+      if (c.closedAt >= from && c.cost > 0) returns.push(c.pnl / c.cost);
+    }
+    let trades = 0;
+    let open = 0;
+    let windowTrades = 0;
+    for (const b of this.bundles.all(strategy)) {
+      trades++;
+      if (b.closedAt === undefined) open++;
+      if (b.openedAt >= from) windowTrades++;
+    }
     return {
       strategy,
-      trades: s.trades,
-      wins: s.wins,
-      losses: s.losses,
+      trades,
+      openBundles: open,
+      wins,
+      losses,
+      legWins: s.wins,
+      legLosses: s.losses,
       pnl,
-      sharpe: sharpeOf(changes),
+      sharpe: sharpeOf(returns),
       maxDrawdown: Math.max(s.maxDd, s.peak - pnl),
       windowPnl: s.pnl[s.pnl.length - 1]! - s.pnl[0]!,
       windowDrawdown: maxDrawdownOf(s.pnl),
-      windowTrades: s.trades - s.tradesAt[0]!,
+      windowTrades,
+      windowClosed: returns.length,
+      closedBundles: closed,
     };
   }
 }

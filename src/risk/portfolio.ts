@@ -8,14 +8,41 @@
  * reservation into the ledger; the request's ExecutionReport releases what is left. So a burst of requests sees
  * every earlier approval, filled or not.
  *
+ * The loss budgets read it too: the settlement graph (markets, links, resolutions: what settles with what), the
+ * holdings grouped by it, and `exposure()` — worst equity, peak equity and carried swing of the book with its
+ * reservations (src/risk/loss-budget.ts). Its `equity` is the risk equity: each component of positions held
+ * between what it is sure to be paid and what it can be paid at settlement.
+ *
  * `snapshot()` is plain JSON (and `restore()` takes it back) so the store can persist it across a restart.
  */
 import type { Config } from '../core/config.ts';
-import type { Allocation, ExecutionReport, Fill, Leg, Market, OrderBook, Venue } from '../core/messages.ts';
-import type { Money, Qty } from '../core/money.ts';
-import { mulDiv } from '../core/money.ts';
-import { Ledger, type LedgerSnapshot, markFromBook } from '../ledger/ledger.ts';
-import { dailyWindowStart, drawdownLimit, legCost, type PortfolioView } from './rules.ts';
+import type {
+  Allocation,
+  ExecutionReport,
+  Fill,
+  Leg,
+  Market,
+  MarketLink,
+  OrderBook,
+  Resolution,
+  Venue,
+} from '../core/messages.ts';
+import { instrumentKey } from '../core/messages.ts';
+import type { Money, Price, Qty } from '../core/money.ts';
+import { mulDiv, ONE } from '../core/money.ts';
+import { Ledger, type LedgerPosition, type LedgerSnapshot, markFromBook } from '../ledger/ledger.ts';
+import {
+  type BudgetLimits,
+  byComponent,
+  type ComponentValue,
+  type Exposure,
+  type HeldShares,
+  type PendingLeg,
+  SETTLEMENT_GRACE_MS,
+  valueComponent,
+} from './loss-budget.ts';
+import { dailyLossLimit, dailyWindowStart, drawdownLimit, legCost, type PortfolioView } from './rules.ts';
+import { type MarketKey, marketKey, SettlementGraph } from './settlement.ts';
 
 interface ReservedLeg {
   venue: Venue;
@@ -24,6 +51,8 @@ interface ReservedLeg {
   side: 'buy' | 'sell';
   remaining: Qty;
   cost: Money;
+  /** The approved limit (absent in snapshots from before loss budgets: the cost stands in for it). */
+  limitPrice?: Price;
 }
 
 interface Reservation {
@@ -31,6 +60,15 @@ interface Reservation {
   strategy: string;
   orders: number;
   legs: ReservedLeg[];
+}
+
+/** A component of held positions, valued for the loss budget and the hedge credit. */
+interface HeldComponent {
+  readonly held: HeldShares[];
+  readonly value: ComponentValue;
+  /** the ledger's live positions in it (their `value` follows the marks) */
+  readonly positions: LedgerPosition[];
+  readonly markets: MarketKey[];
 }
 
 export interface RiskState {
@@ -64,6 +102,15 @@ export class Portfolio implements PortfolioView {
   private readonly resStrategy = new Map<string, Money>();
   private readonly resSells = new Map<string, Qty>();
   private allocs: Map<string, Money> | undefined;
+  /** What settles with what: markets, links, resolutions (for the worst case at settlement). */
+  readonly settlement = new SettlementGraph();
+  private heldDirty = true;
+  private heldVersion = -1;
+  private held = new Map<MarketKey, HeldComponent>();
+  /** Components whose marked value can leave [floor, max]: hedges, resolved markets, several outcomes held. */
+  private bounded: HeldComponent[] = [];
+  /** Restored positions without a mark yet: their value is unknown, not zero (no drawdown stop on it). */
+  private readonly unmarked = new Set<string>();
   private open = 0;
   private hwm: Money;
   private ddHalted = false;
@@ -77,6 +124,9 @@ export class Portfolio implements PortfolioView {
     this.probation = opts.probationAllocation;
     const s = opts.initial;
     this.ledger = s ? Ledger.restore(s.ledger) : new Ledger({ initialCash: opts.risk.initialBankroll });
+    for (const p of this.ledger.positions())
+      if (this.ledger.markOf(p.venue, p.tokenId) === undefined)
+        this.unmarked.add(instrumentKey(p.venue, p.tokenId));
     this.hwm = s?.highWaterMark ?? this.ledger.equity();
     this.dayStart = s?.dailyStartEquity ?? this.ledger.equity();
     if (s) {
@@ -108,8 +158,14 @@ export class Portfolio implements PortfolioView {
   get drawdownHalted(): boolean {
     return this.ddHalted;
   }
+  /**
+   * Risk equity: the ledger's equity (positions at the best bid) with each component of positions valued no lower
+   * than it is sure to be paid at settlement and no higher than it can ever be paid (src/risk/loss-budget.ts) —
+   * YES+NO of a market counts $1 a set even when both bids sag, and a resolved market what it pays. The
+   * high-water mark, the drawdown stop, the daily loss and the loss budgets all use it.
+   */
   get equity(): Money {
-    return this.ledger.equity();
+    return this.ledger.equity() + this.settlementAdjustment();
   }
   get highWaterMark(): Money {
     return this.hwm;
@@ -148,16 +204,30 @@ export class Portfolio implements PortfolioView {
 
   onMarket(m: Market): void {
     this.markets.set(`${m.venue}:${m.marketId}`, m);
+    this.settlement.onMarket(m);
+  }
+
+  onLink(l: MarketLink): void {
+    this.settlement.onLink(l);
+  }
+
+  onResolution(r: Resolution): void {
+    this.settlement.onResolution(r);
   }
 
   onBook(b: OrderBook, now: number): void {
     markFromBook(this.ledger, b);
+    if (this.unmarked.size > 0 && b.bids.length > 0) this.unmarked.delete(instrumentKey(b.venue, b.tokenId));
     this.refresh(now);
   }
 
   onFill(f: Fill, now: number): void {
+    if (f.kind === 'settlement') this.settlement.onSettlementFill(f);
     const eff = this.ledger.applyFill(f);
-    if (!eff.duplicate && f.kind !== 'settlement') this.consume(f);
+    if (!eff.duplicate) {
+      this.heldDirty = true;
+      if (f.kind !== 'settlement') this.consume(f);
+    }
     this.refresh(now);
   }
 
@@ -187,27 +257,180 @@ export class Portfolio implements PortfolioView {
         side: l.side,
         remaining: l.shares,
         cost: legCost(l, this.market(l.venue, l.marketId)),
+        limitPrice: l.limitPrice,
       })),
     });
   }
 
   /** Keeps the high-water mark, the drawdown stop (a ratchet) and the daily-loss window current. */
   refresh(now: number): void {
-    const eq = this.ledger.equity();
+    const eq = this.equity;
     if (now >= this.windowEnd) {
       this.windowStart = dailyWindowStart(now, this.risk.dailyLossResetHourUtc);
       this.windowEnd = this.windowStart + 86_400_000;
       this.dayStart = eq;
     }
     if (eq > this.hwm) this.hwm = eq;
-    if (!this.ddHalted && this.hwm - eq >= drawdownLimit(this.hwm, this.risk)) this.ddHalted = true;
+    // a restored position without a mark yet is not worth zero: no stop on a drawdown that may not exist
+    if (!this.ddHalted && this.unmarked.size === 0 && this.hwm - eq >= drawdownLimit(this.hwm, this.risk))
+      this.ddHalted = true;
+  }
+
+  /** The daily-loss limit is reached (today's loss from the day-start equity). */
+  get dailyLossReached(): boolean {
+    return (
+      this.unmarked.size === 0 && this.dayStart - this.equity >= dailyLossLimit(this.dayStart, this.risk)
+    );
+  }
+
+  /** Start of the next daily-loss window (epoch ms). */
+  get nextDailyReset(): number {
+    return this.windowEnd;
+  }
+
+  // ------------------------------------------------------------------ loss budget
+
+  budgetLimits(): BudgetLimits {
+    return {
+      highWaterMark: this.hwm,
+      dailyStartEquity: this.dayStart,
+      drawdownLimitBps: this.risk.drawdownLimitBps,
+      dailyLossLimitBps: this.risk.dailyLossLimitBps,
+    };
+  }
+
+  /** Legs as the loss budget sees them (a request's legs; grouped when there are several). */
+  pendingLegs(legs: readonly Leg[]): PendingLeg[] {
+    const grouped = legs.length > 1;
+    return legs.map((l) => ({
+      venue: l.venue,
+      marketId: l.marketId,
+      tokenId: l.tokenId,
+      side: l.side,
+      shares: l.shares,
+      limitPrice: l.limitPrice,
+      fees: this.market(l.venue, l.marketId)?.fees,
+      grouped,
+    }));
+  }
+
+  /**
+   * Worst equity, peak equity and carried swing of the book: holdings, every reservation still open, and
+   * `extra` (a request being decided) — see src/risk/loss-budget.ts.
+   */
+  exposure(extra: readonly PendingLeg[] = []): Exposure {
+    this.refreshHeld();
+    const pending: PendingLeg[] = [];
+    for (const r of this.reservations.values()) {
+      const grouped = r.legs.length > 1;
+      for (const l of r.legs) {
+        if (l.remaining <= 0) continue;
+        pending.push({
+          venue: l.venue,
+          marketId: l.marketId,
+          tokenId: l.tokenId,
+          side: l.side,
+          shares: l.remaining,
+          // a snapshot without the limit: the reserved cost per share stands in (buys), else the price floor
+          limitPrice: l.limitPrice ?? (l.side === 'buy' ? mulDiv(l.cost, ONE, l.remaining, 'ceil') : 1),
+          fees: this.market(l.venue, l.marketId)?.fees,
+          grouped,
+        });
+      }
+    }
+    for (const l of extra) pending.push(l);
+    const byComp = byComponent(this.settlement, pending);
+    let worst = this.ledger.cash();
+    let peak = worst;
+    let swing = 0;
+    const reset = this.windowEnd;
+    for (const [root, c] of this.held) {
+      if (byComp.has(root)) continue;
+      worst += c.value.floor;
+      peak += c.value.max;
+      if (this.carried(c.markets, reset)) swing += c.value.max - c.value.floor;
+    }
+    for (const [root, legs] of byComp) {
+      const c = this.held.get(root);
+      const v = valueComponent(this.settlement, root, c?.held ?? [], legs);
+      worst += v.floor;
+      peak += v.max;
+      const markets = [
+        ...new Set([...(c?.markets ?? []), ...legs.map((l) => marketKey(l.venue, l.marketId))]),
+      ];
+      if (this.carried(markets, reset)) swing += v.max - v.floor;
+    }
+    return { worstEquity: worst, peakEquity: peak, carriedSwing: swing };
+  }
+
+  /** Open positions (per strategy) outside any hedge: what DRAWDOWN_ACTION=flatten sells. */
+  unhedgedPositions(): LedgerPosition[] {
+    this.refreshHeld();
+    const out: LedgerPosition[] = [];
+    for (const c of this.held.values()) if (c.value.floor <= 0) for (const p of c.positions) out.push(p);
+    return out;
+  }
+
+  /** May a component still be open at the next daily reset? (no end time known, or ending near it) */
+  private carried(markets: readonly MarketKey[], reset: number): boolean {
+    for (const k of markets) {
+      const m = this.markets.get(k);
+      if (m?.status === 'resolved') continue;
+      if (!m || m.endTime === null || m.endTime + SETTLEMENT_GRACE_MS >= reset) return true;
+    }
+    return false;
+  }
+
+  /** Σ over components of (marked value held to [floor, max]) − marked value. */
+  private settlementAdjustment(): Money {
+    if (this.heldDirty || this.heldVersion !== this.settlement.version) this.refreshHeld();
+    let adj = 0;
+    for (const c of this.bounded) {
+      let marked = 0;
+      for (const p of c.positions) marked += p.value;
+      if (marked < c.value.floor) adj += c.value.floor - marked;
+      else if (marked > c.value.max) adj += c.value.max - marked;
+    }
+    return adj;
+  }
+
+  /** Regroups holdings (all strategies) by component and values each, after a fill or a settlement change. */
+  private refreshHeld(): void {
+    if (!this.heldDirty && this.heldVersion === this.settlement.version) return;
+    const agg = new Map<string, { venue: Venue; marketId: string; tokenId: string; shares: Qty }>();
+    const positions = this.ledger.allPositions().filter((p) => p.shares > 0);
+    for (const p of positions) {
+      const k = instrumentKey(p.venue, p.tokenId);
+      const a = agg.get(k);
+      if (a) a.shares += p.shares;
+      else agg.set(k, { venue: p.venue, marketId: p.marketId, tokenId: p.tokenId, shares: p.shares });
+    }
+    const heldBy = byComponent(this.settlement, [...agg.values()]);
+    const posBy = byComponent(this.settlement, positions);
+    this.held = new Map();
+    this.bounded = [];
+    for (const [root, held] of heldBy) {
+      const c: HeldComponent = {
+        held,
+        value: valueComponent(this.settlement, root, held, []),
+        positions: posBy.get(root) ?? [],
+        markets: [...new Set(held.map((h) => marketKey(h.venue, h.marketId)))],
+      };
+      this.held.set(root, c);
+      // a lone unresolved token (floor 0, max = its shares) is always within bounds: marks are ≤ $1
+      let shares = 0;
+      for (const h of held) shares += h.shares;
+      if (c.value.floor > 0 || c.value.max < shares) this.bounded.push(c);
+    }
+    this.heldDirty = false;
+    this.heldVersion = this.settlement.version;
   }
 
   /** Operator RESUME: lifts the drawdown stop and re-bases the high-water mark on today's equity. */
   resume(): void {
     this.killSwitch = false;
     this.ddHalted = false;
-    this.hwm = this.ledger.equity();
+    this.hwm = this.equity;
   }
 
   reservedRequests(): number {

@@ -6,13 +6,24 @@
  * headroom left under the limit and what the request needs. `evaluateRequest` rejects on the first failing
  * rule; otherwise, if a cap binds, it scales every leg down by the same factor (to the venue's lot) and checks
  * again, so a reduced request is within every limit. Exposure is counted as capital at risk: for a buy leg the
- * notional at the limit price (rounded up) plus the taker fee; sells close inventory and add none.
+ * notional at the limit price (rounded up) plus the taker fee; sells close inventory and add none. Last, the loss
+ * budget (withinLossBudget): settled the worst way, the book plus the request must stay within the drawdown and
+ * daily-loss limits, else the request is sized down to fit (exact bisection) or rejected.
  */
 import type { Config } from '../core/config.ts';
 import { tradeFee } from '../core/fees.ts';
 import type { Leg, Market, TradeRequest, Venue } from '../core/messages.ts';
 import { VENUES } from '../core/messages.ts';
 import { type Money, mulDiv, notional, ONE, type Qty, toDecimal } from '../core/money.ts';
+import {
+  type BudgetBreach,
+  type BudgetLimits,
+  breach,
+  type Exposure,
+  largestFitting,
+  noRiskier,
+  type PendingLeg,
+} from './loss-budget.ts';
 
 export type RiskConfig = Config['risk'];
 
@@ -36,6 +47,10 @@ export interface PortfolioView {
   allocation(strategy: string): Money | undefined;
   /** Shares the strategy may sell: held minus sells already reserved. */
   available(strategy: string, venue: Venue, tokenId: string): Qty;
+  /** Loss budget (src/risk/loss-budget.ts); a view without these is not checked against it. */
+  budgetLimits?(): BudgetLimits;
+  exposure?(extra?: readonly PendingLeg[]): Exposure;
+  pendingLegs?(legs: readonly Leg[]): PendingLeg[];
 }
 
 export type RuleName =
@@ -50,7 +65,9 @@ export type RuleName =
   | 'max_open_orders'
   | 'position_limit'
   | 'platform_limit'
-  | 'allocation_cap';
+  | 'allocation_cap'
+  | 'drawdown_budget'
+  | 'daily_loss_budget';
 
 export type RuleOutcome =
   | { readonly verdict: 'pass' }
@@ -352,13 +369,15 @@ function bindingCap(
   return worst;
 }
 
-/** Scales every leg by num/den, down to the venue lot. */
+/**
+ * Scales every leg by num/den, down to the lot. The first leg is cut to the coarsest lot of all legs and the
+ * others follow it in proportion, so legs of equal size stay equal (a bundle stays matched: 25 shares on
+ * Polymarket against 24 Kalshi contracts would leave one share unhedged).
+ */
 function scaleLegs(legs: readonly Leg[], num: number, den: number): Leg[] {
-  return legs.map((leg) => {
-    const lot = lotSize(leg.venue);
-    const raw = mulDiv(leg.shares, num, den, 'floor');
-    return { ...leg, shares: Math.floor(raw / lot) * lot };
-  });
+  const unit = Math.max(...legs.map((l) => lotSize(l.venue)));
+  const raw = mulDiv(legs[0]!.shares, num, den, 'floor');
+  return scaledTo(legs, raw - (raw % unit));
 }
 
 /** Runs every rule: reject on the first failure; reduce when a size cap binds; else approve. */
@@ -375,13 +394,18 @@ export function evaluateRequest(
   }
   let cap = bindingCap(req, pf, cfg);
   if (!cap)
-    return {
-      verdict: 'approve',
-      rule: 'ok',
-      reason: 'within every limit',
-      legs: req.legs,
-      expectedEdge: req.expectedEdge,
-    };
+    return withinLossBudget(
+      req,
+      {
+        verdict: 'approve',
+        rule: 'ok',
+        reason: 'within every limit',
+        legs: req.legs,
+        expectedEdge: req.expectedEdge,
+      },
+      pf,
+      cfg,
+    );
   const first = cap;
   let current: TradeRequest = req;
   // A few rounds: rounding up of notional and fee steps can leave a scaled request a hair over.
@@ -403,13 +427,18 @@ export function evaluateRequest(
       const e = minEdgeRule(current, pf, cfg);
       if (e.verdict === 'reject')
         return { verdict: 'reject', rule: e.rule, reason: e.reason, legs: [], expectedEdge: 0 };
-      return {
-        verdict: 'reduce',
-        rule: first.rule,
-        reason: `${first.reason}; reduced ${req.legs[0]!.shares} → ${legs[0]!.shares} shares`,
-        legs,
-        expectedEdge: edge,
-      };
+      return withinLossBudget(
+        req,
+        {
+          verdict: 'reduce',
+          rule: first.rule,
+          reason: `${first.reason}; reduced ${toDecimal(req.legs[0]!.shares)} → ${toDecimal(legs[0]!.shares)} shares`,
+          legs,
+          expectedEdge: edge,
+        },
+        pf,
+        cfg,
+      );
     }
   }
   return {
@@ -419,4 +448,121 @@ export function evaluateRequest(
     legs: [],
     expectedEdge: 0,
   };
+}
+
+// ------------------------------------------------------------------ loss budget
+
+const pct = (bps: number): string => `${bps / 100}%`;
+
+function breachRule(b: BudgetBreach): RuleName {
+  return b.limit === 'drawdown' ? 'drawdown_budget' : 'daily_loss_budget';
+}
+
+/** What a person reads when a request does not fit the loss budget. */
+export function describeBreach(b: BudgetBreach, cfg: RiskConfig): string {
+  switch (b.limit) {
+    case 'drawdown':
+      return (
+        `drawdown budget: settled the worst way, open positions and this request would leave equity at ${fmt(b.worst)}, ` +
+        `${fmt(b.peak - b.worst)} below the ${fmt(b.peak)} the high-water mark is or could reach; the ${pct(cfg.drawdownLimitBps)} limit allows ${fmt(b.allowed)}`
+      );
+    case 'daily':
+      return (
+        `daily-loss budget: settled the worst way, open positions and this request would leave equity at ${fmt(b.worst)}, ` +
+        `${fmt(b.start - b.worst)} below today's start ${fmt(b.start)}; the ${pct(cfg.dailyLossLimitBps)} limit allows ${fmt(b.allowed)}`
+      );
+    case 'daily_carry':
+      return (
+        `daily-loss budget: positions that may still be open at the next daily reset could swing ${fmt(b.swing)}; ` +
+        `the ${pct(cfg.dailyLossLimitBps)} limit of the worst-case equity ${fmt(b.worst)} allows ${fmt(b.allowed)}`
+      );
+  }
+}
+
+/** Legs scaled so the first has `shares`, every other in proportion, each cut to its venue's lot. */
+function scaledTo(legs: readonly Leg[], shares: Qty): Leg[] {
+  const first = legs[0]!.shares;
+  return legs.map((l) => {
+    const lot = lotSize(l.venue);
+    const raw = mulDiv(l.shares, shares, first, 'floor');
+    return { ...l, shares: raw - (raw % lot) };
+  });
+}
+
+/**
+ * The loss budget, checked last (after every cap): the request is kept when, settled the worst way together with
+ * every open position and reservation, it stays within the drawdown and daily-loss limits (src/risk/loss-budget.ts)
+ * — or when it only lowers the risk (an exit). Otherwise it is sized down to the largest size that fits (exact
+ * bisection on whole lots), or rejected when no size reaching the market minimum does.
+ */
+export function withinLossBudget(
+  req: TradeRequest,
+  ev: RiskEvaluation,
+  pf: PortfolioView,
+  cfg: RiskConfig,
+): RiskEvaluation {
+  if (ev.verdict === 'reject' || !pf.exposure || !pf.pendingLegs || !pf.budgetLimits) return ev;
+  const limits = pf.budgetLimits();
+  const b = budgetBreach(pf, ev.legs, limits, undefined);
+  if (!b) return ev;
+  // a request that makes no measure worse (an exit) goes ahead even when the budget is spent
+  const before = pf.exposure();
+  if (budgetBreach(pf, ev.legs, limits, before) === undefined) return ev;
+  const why = describeBreach(b, cfg);
+  const noSize: RiskEvaluation = {
+    verdict: 'reject',
+    rule: breachRule(b),
+    reason: `${why}; no size fits`,
+    legs: [],
+    expectedEdge: 0,
+  };
+  const unit = Math.max(...ev.legs.map((l) => lotSize(l.venue)));
+  const first = ev.legs[0]!.shares;
+  // the smallest size the markets take: when even that does not fit, nothing will (no search)
+  let least = unit;
+  for (const l of ev.legs) {
+    const m = pf.market(l.venue, l.marketId);
+    if (m && m.minSize > 0) least = Math.max(least, mulDiv(m.minSize, first, l.shares, 'ceil'));
+  }
+  least = Math.ceil(least / unit) * unit;
+  if (least >= first || budgetBreach(pf, scaledTo(ev.legs, least), limits, before) !== undefined)
+    return noSize;
+  const best = largestFitting(
+    first - 1,
+    unit,
+    (sh) => budgetBreach(pf, scaledTo(ev.legs, sh), limits, before) === undefined,
+    least,
+  );
+  const legs = scaledTo(ev.legs, best);
+  if (best === 0 || belowMinimum(legs, pf)) return noSize;
+  const edge = mulDiv(req.expectedEdge, legs[0]!.shares, req.legs[0]!.shares, 'floor');
+  const e = minEdgeRule({ ...req, legs, expectedEdge: edge }, pf, cfg);
+  if (e.verdict === 'reject')
+    return { verdict: 'reject', rule: e.rule, reason: e.reason, legs: [], expectedEdge: 0 };
+  return {
+    verdict: 'reduce',
+    rule: breachRule(b),
+    reason: `${why}; reduced ${toDecimal(req.legs[0]!.shares)} → ${toDecimal(legs[0]!.shares)} shares`,
+    legs,
+    expectedEdge: edge,
+  };
+}
+
+/** The limit the book would break with `legs` added, unless they make no measure worse than `before`. */
+function budgetBreach(
+  pf: PortfolioView,
+  legs: readonly Leg[],
+  limits: BudgetLimits,
+  before: Exposure | undefined,
+): BudgetBreach | undefined {
+  const after = pf.exposure!(pf.pendingLegs!(legs));
+  const b = breach(after, limits);
+  return b === undefined || (before !== undefined && noRiskier(after, before)) ? undefined : b;
+}
+
+function belowMinimum(legs: readonly Leg[], pf: PortfolioView): boolean {
+  return legs.some((l) => {
+    const m = pf.market(l.venue, l.marketId);
+    return l.shares <= 0 || (m !== undefined && l.shares < m.minSize);
+  });
 }

@@ -376,6 +376,21 @@ ALTER TABLE alert_log ADD COLUMN delivered_at bigint;
 CREATE INDEX alert_log_kind_idx ON alert_log (kind, ts DESC);
 `,
   },
+  {
+    version: 6,
+    name: 'bundles_and_allocation_reasons',
+    sql: `
+-- A trade request's legs form a bundle (an arbitrage is one): fills and requests keep its id, positions the
+-- bundles holding them; strategy performance counts bundles (legs as detail).
+ALTER TABLE fills ADD COLUMN bundle_id text;
+CREATE INDEX fills_bundle_idx ON fills (bundle_id) WHERE bundle_id IS NOT NULL;
+ALTER TABLE trade_requests ADD COLUMN bundle_id text;
+ALTER TABLE positions ADD COLUMN bundle_ids jsonb;
+ALTER TABLE strategy_performance ADD COLUMN open_bundles int, ADD COLUMN leg_wins int, ADD COLUMN leg_losses int;
+-- Each allocation round, per strategy: the inputs and weight (explanation) and the one-line reason.
+ALTER TABLE allocations ADD COLUMN explanation jsonb, ADD COLUMN reason text;
+`,
+  },
 ];
 
 export interface MigrationStatus {

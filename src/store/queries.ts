@@ -3,6 +3,7 @@
  * (numeric → exact decimal string → integer micro-units).
  */
 import type {
+  AllocationExplanation,
   EquitySnapshot,
   Fill,
   Order,
@@ -37,6 +38,7 @@ export function fillFromRow(r: R): Fill {
     liquidity: str(r.liquidity) as Fill['liquidity'],
     kind: str(r.kind) as Fill['kind'],
     ts: int(r.ts),
+    ...(r.bundle_id !== null && r.bundle_id !== undefined ? { bundleId: str(r.bundle_id) } : {}),
   };
 }
 
@@ -77,6 +79,7 @@ export function positionFromRow(r: R): Position {
     mark: mic(r.mark),
     unrealizedPnl: mic(r.unrealized_pnl),
     ts: int(r.ts),
+    ...(Array.isArray(r.bundle_ids) ? { bundleIds: (r.bundle_ids as unknown[]).map(String) } : {}),
   };
 }
 
@@ -114,22 +117,27 @@ export interface LatestAllocation {
   /** strategy → micro-dollars */
   readonly allocations: Record<string, number>;
   readonly scores: Record<string, number>;
+  /** strategy → the round's inputs, weight and reason (rounds written before migration 6 have none). */
+  readonly explanations: Record<string, AllocationExplanation>;
 }
 
 export async function latestAllocation(q: Queryable): Promise<LatestAllocation | null> {
   const r = await q.query<R>(
-    `SELECT id, strategy, capital, score, ts FROM allocations
+    `SELECT id, strategy, capital, score, ts, explanation FROM allocations
      WHERE id = (SELECT id FROM allocations ORDER BY ts DESC, id DESC LIMIT 1) ORDER BY strategy`,
   );
   const first = r.rows[0];
   if (!first) return null;
   const allocations: Record<string, number> = {};
   const scores: Record<string, number> = {};
+  const explanations: Record<string, AllocationExplanation> = {};
   for (const row of r.rows) {
     allocations[str(row.strategy)] = mic(row.capital);
     if (row.score !== null && row.score !== undefined) scores[str(row.strategy)] = Number(row.score);
+    if (row.explanation !== null && typeof row.explanation === 'object')
+      explanations[str(row.strategy)] = row.explanation as AllocationExplanation;
   }
-  return { id: str(first.id), ts: int(first.ts), allocations, scores };
+  return { id: str(first.id), ts: int(first.ts), allocations, scores, explanations };
 }
 
 export async function latestEquity(q: Queryable): Promise<EquitySnapshot | null> {

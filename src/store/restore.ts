@@ -14,6 +14,7 @@ import type { ExecutorState } from '../agents/executor.ts';
 import type { Config } from '../core/config.ts';
 import type { SystemCommand } from '../core/messages.ts';
 import type { Money } from '../core/money.ts';
+import { BundleBook, type BundleSnapshot } from '../ledger/bundles.ts';
 import { Ledger, type LedgerSnapshot } from '../ledger/ledger.ts';
 import type { RiskState } from '../risk/portfolio.ts';
 import type { RecoveryState } from './queries.ts';
@@ -22,7 +23,12 @@ import { dailyWindowStart } from './system-state.ts';
 export interface RestoredStates {
   readonly ledger: LedgerSnapshot;
   readonly risk: RiskState;
-  readonly allocator: { ledger: LedgerSnapshot; allocations?: Record<string, Money>; highWaterMark: Money };
+  readonly allocator: {
+    ledger: LedgerSnapshot;
+    allocations?: Record<string, Money>;
+    highWaterMark: Money;
+    bundles: BundleSnapshot;
+  };
   readonly executor: ExecutorState;
   /** A HALT_ALL to publish once the agents run, when the system was halted; undefined otherwise. */
   readonly halt: SystemCommand | undefined;
@@ -83,6 +89,7 @@ export function restoreStates(rec: RecoveryState, config: Config, now: number): 
       ledger: snap,
       ...(rec.allocations ? { allocations: { ...rec.allocations.allocations } } : {}),
       highWaterMark: hwm,
+      bundles: BundleBook.fromFills(rec.fills).snapshot(),
     },
     executor,
     halt,

@@ -89,7 +89,8 @@ export const SPECS = {
   ),
   tradeRequests: spec(
     'trade_requests',
-    'id text, strategy text, opportunity_id text, kind text, legs jsonb, tif text, expected_edge numeric, created_at bigint',
+    `id text, strategy text, opportunity_id text, kind text, legs jsonb, tif text, expected_edge numeric, created_at bigint,
+     bundle_id text`,
     ['id'],
   ),
   riskDecisions: spec(
@@ -108,7 +109,7 @@ export const SPECS = {
   fills: spec(
     'fills',
     `id text, order_id text, request_id text, strategy text, venue text, market_id text, token_id text, side text,
-     price numeric, shares numeric, fee numeric, liquidity text, kind text, ts bigint`,
+     price numeric, shares numeric, fee numeric, liquidity text, kind text, ts bigint, bundle_id text`,
     ['id'],
   ),
   executionReports: spec(
@@ -119,7 +120,7 @@ export const SPECS = {
   positions: spec(
     'positions',
     `venue text, market_id text, token_id text, strategy text, shares numeric, cost_basis numeric, realized_pnl numeric,
-     mark numeric, unrealized_pnl numeric, ts bigint`,
+     mark numeric, unrealized_pnl numeric, ts bigint, bundle_ids jsonb`,
     ['venue', 'token_id', 'strategy'],
     { newer: 'ts' },
   ),
@@ -132,13 +133,14 @@ export const SPECS = {
   performance: spec(
     'strategy_performance',
     `id text, strategy text, trades int, wins int, losses int, pnl numeric, sharpe float8, max_drawdown numeric,
-     allocation numeric, ts bigint`,
+     allocation numeric, ts bigint, open_bundles int, leg_wins int, leg_losses int`,
     ['id'],
   ),
-  allocations: spec('allocations', 'id text, strategy text, capital numeric, score float8, ts bigint', [
-    'id',
-    'strategy',
-  ]),
+  allocations: spec(
+    'allocations',
+    'id text, strategy text, capital numeric, score float8, ts bigint, explanation jsonb, reason text',
+    ['id', 'strategy'],
+  ),
   systemEvents: spec(
     'system_events',
     'id text, command text, target text, reason text, issued_by text, issued_at bigint',
@@ -298,6 +300,7 @@ export const tradeRequestRow = (x: TradeRequest): RowOf => ({
     x.tif,
     m(x.expectedEdge),
     n(x.createdAt),
+    s(x.bundleId),
   ],
 });
 
@@ -345,6 +348,7 @@ export const fillRow = (x: Fill): RowOf => ({
     x.liquidity,
     x.kind,
     n(x.ts),
+    s(x.bundleId),
   ],
 });
 
@@ -376,6 +380,7 @@ export const positionRow = (x: Position): RowOf => ({
     m(x.mark),
     m(x.unrealizedPnl),
     n(x.ts),
+    x.bundleIds ? json(x.bundleIds) : null,
   ],
 });
 
@@ -406,13 +411,24 @@ export const performanceRow = (id: string, x: StrategyPerformance): RowOf => ({
     m(x.maxDrawdown),
     m(x.allocation),
     n(x.ts),
+    opt(x.openBundles, n),
+    opt(x.legWins, n),
+    opt(x.legLosses, n),
   ],
 });
 
 export const allocationRows = (id: string, x: Allocation): RowOf[] =>
   Object.entries(x.allocations).map(([strategy, capital]) => ({
     spec: 'allocations',
-    row: [id, strategy, m(capital), opt(x.scores[strategy], n), n(x.ts)],
+    row: [
+      id,
+      strategy,
+      m(capital),
+      opt(x.scores[strategy], n),
+      n(x.ts),
+      x.explanations?.[strategy] ? json(x.explanations[strategy]) : null,
+      s(x.explanations?.[strategy]?.reason),
+    ],
   }));
 
 export const systemRow = (id: string, x: SystemCommand): RowOf => ({

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRiskGuardian } from '../../src/agents/risk-guardian.ts';
 import { channels } from '../../src/core/channels.ts';
-import { $, type Harness, harness, leg, market, request, sh } from '../risk/fixtures.ts';
+import type { Config } from '../../src/core/config.ts';
+import { $, config, type Harness, harness, leg, market, request, sh, wideLimits } from '../risk/fixtures.ts';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -9,9 +10,9 @@ afterEach(async () => {
   h = undefined;
 });
 
-async function setup(opts: Parameters<typeof createRiskGuardian>[0] = {}) {
+async function setup(opts: Parameters<typeof createRiskGuardian>[0] = {}, cfg: Config = config) {
   const guardian = createRiskGuardian(opts);
-  h = await harness([guardian]);
+  h = await harness([guardian], cfg);
   const decisions = h.collect(channels.riskDecisions);
   await h.publish(channels.markets('polymarket'), market('polymarket', 'm1'));
   return { h, guardian, decisions };
@@ -32,7 +33,7 @@ describe('risk guardian agent', () => {
   });
 
   it('a burst cannot exceed the per-market limit: approvals reserve exposure until their report', async () => {
-    const { h, decisions } = await setup();
+    const { h, decisions } = await setup({}, wideLimits);
     const burst = Array.from({ length: 6 }, tenDollars);
     for (const r of burst) h.bus.publish(channels.tradeRequests, r);
     await h.settle();

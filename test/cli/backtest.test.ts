@@ -14,7 +14,7 @@ import { main } from '../../src/cli/main.ts';
 import { InProcBus } from '../../src/core/bus/inproc.ts';
 import { channels } from '../../src/core/channels.ts';
 import { parseMicro } from '../../src/core/money.ts';
-import { SimMarket } from '../../src/venues/sim/market.ts';
+import { SimMarket, type SimStress, stressPreset } from '../../src/venues/sim/market.ts';
 import { $, config, fill, sh } from '../risk/fixtures.ts';
 
 let dir: string;
@@ -22,8 +22,14 @@ let capture: string;
 let first: BacktestReport;
 
 /** The same steps as `pm-arb simulate`: a seeded simulated market written as a capture. */
-async function simulate(path: string, minutes: number, seed: number): Promise<void> {
-  const sim = new SimMarket({ seed, markets: 8, eventRate: 20, mispricingRate: 6 });
+async function simulate(path: string, minutes: number, seed: number, stress?: SimStress): Promise<void> {
+  const sim = new SimMarket({
+    seed,
+    markets: 8,
+    eventRate: 20,
+    mispricingRate: 6,
+    ...(stress ? { stress } : {}),
+  });
   const out = createCaptureWriter({ path, flushIntervalMs: 0 });
   const end = sim.start + minutes * 60_000;
   for (let t = sim.start; ; t = Math.min(end, t + 1000)) {
@@ -85,6 +91,20 @@ describe('backtest on a simulated capture', () => {
     expect(formatBacktestReport(r)).toContain('max drawdown');
   });
 
+  it('keeps both limits, counts bundles, and explains every allocation', () => {
+    const r = first;
+    expect(r.pnl.maxDrawdownPct).toBeLessThanOrEqual(cfg.risk.drawdownLimitBps / 100);
+    expect(r.pnl.maxDailyLossPct).toBeLessThanOrEqual(cfg.risk.dailyLossLimitBps / 100);
+    for (const s of r.strategies) {
+      // a bundle is won or lost once, when it closes
+      expect(s.wins + s.losses).toBeLessThanOrEqual(s.trades - s.openBundles);
+      expect(s.reason).toMatch(/^(probation: \d+ of the \d+ closed bundles needed|score -?[\d.]+ = Sharpe)/);
+    }
+    const text = formatBacktestReport(r);
+    expect(text).toMatch(/strategy\s+bundles\s+open\s+wins\s+losses/);
+    for (const s of r.strategies) expect(text).toContain(`  ${s.strategy}: ${s.reason}`);
+  });
+
   it('a rerun is identical apart from timing', async () => {
     const again = await runBacktest({ capturePath: capture, seed: 3, config: cfg });
     expect({ ...again, timing: null }).toEqual({ ...first, timing: null });
@@ -134,6 +154,17 @@ describe('backtest on a simulated capture', () => {
     expect(r.requests).toBe(0);
     expect(r.pnl.total).toBe('0');
   });
+});
+
+describe('stress backtest', () => {
+  it('an oracle crash, spreads four times as wide and Kalshi going silent: both limits hold', async () => {
+    const path = join(dir, 'stress.jsonl');
+    await simulate(path, 15, 11, stressPreset(15));
+    const r = await runBacktest({ capturePath: path, seed: 1, config: cfg });
+    expect(r.fills.total).toBeGreaterThan(0);
+    expect(r.pnl.maxDrawdownPct).toBeLessThanOrEqual(cfg.risk.drawdownLimitBps / 100);
+    expect(r.pnl.maxDailyLossPct).toBeLessThanOrEqual(cfg.risk.dailyLossLimitBps / 100);
+  }, 120_000);
 });
 
 describe('live summary', () => {

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { type Agent, AgentRuntime, createIds } from '../../src/core/agent.ts';
 import { createRedisBus } from '../../src/core/bus/redis.ts';
+import { channels } from '../../src/core/channels.ts';
 import { wallClock } from '../../src/core/clock.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import { silentLogger } from '../../src/core/log.ts';
@@ -197,6 +198,66 @@ describe('pm-arb halt / resume / status', () => {
     const unknown = await pmArbHere(['halt', '--why', 'x'], { REDIS_URL: REDIS });
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("unknown option '--why'");
+  });
+
+  it('status shows the last allocation round: each strategy with its inputs and the reason', async () => {
+    const px = `${prefix}alloc:`;
+    const bus = createRedisBus({ url: REDIS, name: 'cli-alloc', keyPrefix: px, log: silentLogger() });
+    const why = {
+      pnl: 12_500_000,
+      windowPnl: 2_000_000,
+      bundles: 9,
+      windowClosed: 7,
+      sharpe: 0.8,
+      drawdown: 1_000_000,
+      probation: false,
+      evidence: 1,
+      score: 0.8,
+      weight: 0.6,
+      target: 300_000_000,
+      allocation: 275_000_000,
+      reason:
+        'score 0.80 = Sharpe 0.80 over 7 bundles closed in 60 min × evidence 1.00; weight 60.0% of $500',
+    };
+    try {
+      bus.publish(channels.allocations, {
+        type: 'allocation',
+        allocations: { sniper: 275_000_000, arb: 25_000_000 },
+        scores: { sniper: 0.8, arb: 0 },
+        ts: Date.now(),
+        explanations: {
+          sniper: why,
+          arb: { ...why, probation: true, reason: 'probation: 2 of the 5 closed bundles needed' },
+        },
+      });
+      await bus.flush();
+      const r = await pmArbHere(['status', '--json'], { REDIS_URL: REDIS, REDIS_KEY_PREFIX: px });
+      expect(r.code).toBe(0);
+      const { allocation } = JSON.parse(r.stdout) as {
+        allocation: {
+          strategies: { strategy: string; allocation: string; reason: string; sharpe: number }[];
+        };
+      };
+      expect(allocation.strategies).toEqual([
+        expect.objectContaining({
+          strategy: 'arb',
+          allocation: '25',
+          reason: 'probation: 2 of the 5 closed bundles needed',
+        }),
+        expect.objectContaining({
+          strategy: 'sniper',
+          allocation: '275',
+          sharpe: 0.8,
+          bundles: 9,
+          reason: why.reason,
+        }),
+      ]);
+      const text = await pmArbHere(['status'], { REDIS_URL: REDIS, REDIS_KEY_PREFIX: px });
+      expect(text.stdout).toContain('ALLOCATION (last round');
+      expect(text.stdout).toContain(`sniper  $275  ${why.reason}`);
+    } finally {
+      await bus.close();
+    }
   });
 
   it('status on an empty bus says nothing is running', async () => {

@@ -250,6 +250,47 @@ export function storeContract(target: StoreTarget): void {
       expect(rec.allocations?.allocations).toEqual({ cross: 250_000_001, sniper: 250_000_000 });
     });
 
+    it('keeps bundles (fills, requests, positions) and each allocation reason (migration 6)', async () => {
+      const f = S.fill(41, { bundleId: 'bundle-7' });
+      const plain = S.fill(42);
+      const pos = S.position({ tokenId: 't-9', bundleIds: ['bundle-7', 'req-3'] });
+      const why = {
+        pnl: 1_500_000,
+        windowPnl: -250_000,
+        bundles: 6,
+        windowClosed: 5,
+        sharpe: 0.42,
+        drawdown: 900_001,
+        probation: false,
+        evidence: 1,
+        score: 0.42,
+        weight: 0.25,
+        target: 125_000_000,
+        allocation: 110_000_000,
+        reason: 'score 0.42 = Sharpe 0.42 over 5 bundles closed in 60 min × evidence 1.00',
+      };
+      const alloc = { ...S.allocation(20, { sniper: 110_000_000 }), explanations: { sniper: why } };
+      await write(db, [
+        { id: 'b1', body: f },
+        { id: 'b2', body: plain },
+        { id: 'b3', body: pos },
+        { id: 'b4', body: S.request(7, { bundleId: 'bundle-7' }) },
+        { id: 'b5', body: alloc },
+      ]);
+      expect(await loadFills(db)).toEqual([f, plain]);
+      expect(await latestPositions(db)).toEqual([pos]);
+      const req = await db.query<{ bundle_id: string }>(
+        "SELECT bundle_id FROM trade_requests WHERE id = 'req-7'",
+      );
+      expect(req.rows).toEqual([{ bundle_id: 'bundle-7' }]);
+      const rec = await loadRecoveryState(db);
+      expect(rec.allocations?.explanations).toEqual({ sniper: why });
+      const row = await db.query<{ reason: string }>(
+        "SELECT reason FROM allocations WHERE strategy = 'sniper'",
+      );
+      expect(row.rows).toEqual([{ reason: why.reason }]);
+    });
+
     it('system state follows halts, resumes and equity; stale commands are ignored', async () => {
       const day = 86_400_000;
       const t0 = 1_700_000_000_000;

@@ -157,7 +157,7 @@ describe('ledger: cash + positions at mark = equity, always', () => {
 });
 
 describe('strategy performance', () => {
-  it('counts trades, wins and losses, P&L, Sharpe and drawdown', () => {
+  it('counts bundles as trades, wins and losses (legs as detail), P&L, Sharpe and drawdown', () => {
     const l = new Ledger({ initialCash: $(100) });
     const p = new PerformanceTracker(l);
     p.add('s1');
@@ -185,8 +185,20 @@ describe('strategy performance', () => {
     apply(fill({ requestId: 'x', side: 'sell', price: 0, shares: sh(5), kind: 'settlement' }));
     p.sample(); // realized 0.5 − 2.0 = −1.5
     const st = p.stats('s1');
-    expect(st).toMatchObject({ trades: 2, wins: 1, losses: 1, pnl: $(-1.5), maxDrawdown: $(2.5) });
-    expect(st.sharpe).toBeCloseTo(sharpeOf([$(1), $(-1), $(-1.5)]), 12);
+    // one bundle (r1): the exit r2 sold half of it, the settlement closed it at a loss of $1.50 in all
+    expect(st).toMatchObject({
+      trades: 1,
+      openBundles: 0,
+      wins: 0,
+      losses: 1,
+      legWins: 1,
+      legLosses: 1,
+      closedBundles: 1,
+      pnl: $(-1.5),
+      maxDrawdown: $(2.5),
+    });
+    // one closed bundle is not enough for a Sharpe ratio
+    expect(st.sharpe).toBe(0);
     expect(sharpeOf([1, 1, 1])).toBe(3);
     expect(sharpeOf([1])).toBe(0);
   });

@@ -9,6 +9,11 @@ import { silentLogger } from '../../src/core/log.ts';
 import type { Fill, Leg, Market, OrderBook, TradeRequest, Venue } from '../../src/core/messages.ts';
 
 export const config: Config = loadConfig({});
+/** Loss budgets out of the way (100% limits), for tests of the other rules. */
+export const wideLimits: Config = {
+  ...config,
+  risk: { ...config.risk, drawdownLimitBps: 10_000, dailyLossLimitBps: 10_000 },
+};
 export const $ = (dollars: number): number => Math.round(dollars * 1_000_000);
 export const sh = (shares: number): number => Math.round(shares * 1_000_000);
 

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRiskGuardian } from '../../src/agents/risk-guardian.ts';
 import { createIds, type Kernel, startAgents } from '../../src/core/agent.ts';
 import { createInProcBus } from '../../src/core/bus/inproc.ts';
+import { channels } from '../../src/core/channels.ts';
 import { wallClock } from '../../src/core/clock.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import { createLogger } from '../../src/core/log.ts';
@@ -16,7 +17,9 @@ import { migrate } from '../../src/store/migrations.ts';
 import { loadRecoveryState } from '../../src/store/queries.ts';
 import { restoreStates } from '../../src/store/restore.ts';
 import { mapMessage } from '../../src/store/rows.ts';
+import { writeSystemState } from '../../src/store/system-state.ts';
 import { BatchWriter } from '../../src/store/writer.ts';
+import { $, book, fill, harness, leg, market, request, sh } from '../risk/fixtures.ts';
 import { TEST_PG_URL, testSchema } from './pg.ts';
 import { newState, nextFill, applyFill as simApply } from './recovery-sim.ts';
 import * as S from './samples.ts';
@@ -101,5 +104,62 @@ describe('restoreStates', () => {
     expect(guardian.snapshot()!.ledger).toEqual(live.snapshot());
     await agents.stop();
     await bus.close();
+  });
+
+  it("the guardian's limits use the restored high-water mark and day-start equity, not the bankroll", async () => {
+    await db.exec('TRUNCATE fills, equity_snapshots, allocations, orders, execution_reports, system_events');
+    const config = loadConfig({ INITIAL_BANKROLL: '500' });
+    const now = Date.UTC(2026, 10, 26, 15);
+    // before the restart: 100 shares of m1 YES bought at 0.50; equity had peaked at $600; today opened at $540
+    const bought = fill({ id: 'fill-r1', side: 'buy', price: $(0.5), shares: sh(100), ts: now - 60_000 });
+    const w = new BatchWriter({ db, clock: wallClock(), flushIntervalMs: 1 });
+    const m = mapMessage('m-r1', bought);
+    w.add(m.rows, m.state);
+    await w.flush();
+    await writeSystemState(db, {
+      halted: false,
+      haltReason: null,
+      highWaterMark: $(600),
+      dailyWindowStart: Date.UTC(2026, 10, 26),
+      dailyStartEquity: $(540),
+      lastEquity: $(500),
+    });
+    const st = restoreStates(await loadRecoveryState(db), config, now);
+    expect(st.risk).toMatchObject({ highWaterMark: $(600), dailyStartEquity: $(540) });
+
+    const guardian = createRiskGuardian({ initial: st.risk });
+    const h = await harness([guardian], config, now);
+    try {
+      const decisions = h.collect(channels.riskDecisions);
+      const pf = guardian.portfolio!;
+      // the restored position has no mark until its book arrives: its value is unknown, not zero, so the
+      // drawdown stop does not fire on equity $450 against $600 (25%)
+      await h.publish(channels.markets('polymarket'), market('polymarket', 'm1'));
+      await h.publish(channels.markets('polymarket'), market('polymarket', 'm2'));
+      expect(pf.equity).toBe($(450));
+      expect(pf.drawdownHalted).toBe(false);
+      await h.publish(
+        channels.books('polymarket'),
+        book('polymarket', 'm1', 'm1-yes', [[0.5, 500]], [[0.52, 500]], now),
+      );
+      expect(pf.equity).toBe($(500));
+      expect(pf.budgetLimits()).toMatchObject({ highWaterMark: $(600), dailyStartEquity: $(540) });
+      expect(pf.drawdownHalted).toBe(false);
+      // new risk is measured against the restored $600 high-water mark (not the $500 bankroll): equity is already
+      // $100 below it and the position can still lose $50, so 20% of $600 leaves no room for more
+      await h.publish(
+        channels.tradeRequests,
+        request([leg('polymarket', 'm2', 'buy', 0.52, 50)], { expectedEdge: $(5) }),
+      );
+      expect(decisions).toEqual([
+        expect.objectContaining({
+          verdict: 'reject',
+          rule: 'drawdown_budget',
+          reason: expect.stringContaining('below the $600 the high-water mark is or could reach'),
+        }),
+      ]);
+    } finally {
+      await h.stop();
+    }
   });
 });

@@ -1,10 +1,12 @@
 /**
  * `pm-arb status [--json]`: the agents seen on the health channel (its retained history on the Redis bus), each
- * with its state and the age of its last heartbeat.
+ * with its state and the age of its last heartbeat; and the capital allocator's last round — each strategy's
+ * allocation with its inputs and the one-line reason.
  */
 import type { Command } from 'commander';
 import { channels } from '../../core/channels.ts';
-import type { Heartbeat } from '../../core/messages.ts';
+import type { Allocation, AllocationExplanation, Heartbeat } from '../../core/messages.ts';
+import { toDecimal } from '../../core/money.ts';
 import { UsageError } from '../main.ts';
 import { withRedisKernel } from './control.ts';
 
@@ -43,6 +45,40 @@ export function summarise(beats: readonly Heartbeat[], now: number, staleMs: num
     .sort((a, b) => a.agent.localeCompare(b.agent) || a.instance.localeCompare(b.instance));
 }
 
+export interface AllocationStatus {
+  readonly ts: number;
+  readonly ageMs: number;
+  /** One row per strategy: its capital (dollars) and, once a round has scored it, why. */
+  readonly strategies: readonly ({
+    readonly strategy: string;
+    readonly allocation: string;
+  } & Partial<Omit<AllocationExplanation, 'allocation'>>)[];
+}
+
+/** The latest allocation round, as status shows it. */
+export function allocationStatus(a: Allocation | undefined, now: number): AllocationStatus | null {
+  if (!a) return null;
+  return {
+    ts: a.ts,
+    ageMs: Math.max(0, now - a.ts),
+    strategies: Object.keys(a.allocations)
+      .sort()
+      .map((strategy) => {
+        const why = a.explanations?.[strategy];
+        const { allocation: _, ...rest } = why ?? { allocation: 0 };
+        return { strategy, allocation: toDecimal(a.allocations[strategy]!), ...rest };
+      }),
+  };
+}
+
+function allocationTable(a: AllocationStatus | null): string {
+  if (!a) return '\nno allocation round seen on the allocations channel yet\n';
+  const rows = a.strategies.map(
+    (s) => `  ${s.strategy}  $${s.allocation}  ${s.reason ?? '(not scored yet)'}`,
+  );
+  return `\nALLOCATION (last round ${age(a.ageMs)} ago)\n${rows.join('\n')}\n`;
+}
+
 function age(ms: number): string {
   if (ms < 1_000) return `${ms} ms`;
   if (ms < 120_000) return `${(ms / 1_000).toFixed(1)} s`;
@@ -75,7 +111,9 @@ function table(rows: readonly AgentStatus[]): string {
 export function registerStatusCommand(program: Command): void {
   program
     .command('status')
-    .description('agents seen on the health channel, with state and last heartbeat age (needs REDIS_URL)')
+    .description(
+      'agents seen on the health channel (state, last heartbeat age) and the last allocation with its reasons (needs REDIS_URL)',
+    )
     .option('--json', 'print JSON')
     .option('--stale-ms <ms>', 'a heartbeat older than this is marked stale', '15000')
     .option('--limit <n>', 'heartbeats read from the health channel history', '5000')
@@ -90,14 +128,22 @@ export function registerStatusCommand(program: Command): void {
       if (!Number.isInteger(limit) || limit <= 0) {
         throw new UsageError(`--limit ${JSON.stringify(opts.limit)}: expected a positive whole number`);
       }
-      const rows = await withRedisKernel('pm-arb status', async (k) => {
+      const { rows, allocation } = await withRedisKernel('pm-arb status', async (k) => {
         const beats = await k.bus.history(channels.health, limit);
-        return summarise(
-          beats.map((e) => e.body),
-          k.clock.now(),
-          staleMs,
-        );
+        const last = await k.bus.history(channels.allocations, 1);
+        return {
+          rows: summarise(
+            beats.map((e) => e.body),
+            k.clock.now(),
+            staleMs,
+          ),
+          allocation: allocationStatus(last.at(-1)?.body, k.clock.now()),
+        };
       });
-      process.stdout.write(opts.json ? `${JSON.stringify({ agents: rows })}\n` : table(rows));
+      process.stdout.write(
+        opts.json
+          ? `${JSON.stringify({ agents: rows, allocation })}\n`
+          : table(rows) + allocationTable(allocation),
+      );
     });
 }

@@ -52,6 +52,39 @@ export interface SimOptions {
   readonly chainlinkIntervalMs?: number;
   /** Tenors of the crypto markets, minutes (default 15, 30, 60, 1440). */
   readonly tenorsMinutes?: readonly number[];
+  /** A stress scenario on top of the normal market (default none). */
+  readonly stress?: SimStress;
+}
+
+/**
+ * Stress: an oracle crash, wider spreads, a venue that goes silent. Times are ms after the start. None of it
+ * draws from the PRNG, so up to the first stress the frames are those of the same seed without stress.
+ */
+export interface SimStress {
+  /** Every asset's spot falls `crashPct`% (default 30) over `crashMs` (default 60 s) from this time on. */
+  readonly crashAtMs?: number;
+  readonly crashPct?: number;
+  readonly crashMs?: number;
+  /** From `spreadAtMs` (default 0) on, every book's spread is `spreadMult` times as wide. */
+  readonly spreadMult?: number;
+  readonly spreadAtMs?: number;
+  /** From `dropAtMs` (default 0) on, nothing more comes from this venue: no books, trades, listings or resolutions. */
+  readonly dropVenue?: 'polymarket' | 'kalshi';
+  readonly dropAtMs?: number;
+}
+
+/** The `--stress` preset for a run of `minutes`: crash at a third, spreads ×4 from then, Kalshi gone at two thirds. */
+export function stressPreset(minutes: number): SimStress {
+  const ms = minutes * 60_000;
+  return {
+    crashAtMs: Math.round(ms / 3),
+    crashPct: 30,
+    crashMs: 60_000,
+    spreadMult: 4,
+    spreadAtMs: Math.round(ms / 3),
+    dropVenue: 'kalshi',
+    dropAtMs: Math.round((2 * ms) / 3),
+  };
 }
 
 export interface SimPairInfo {
@@ -264,7 +297,8 @@ export interface SimStats {
 export class SimMarket {
   readonly start: number;
   private readonly rng: Rng;
-  private readonly o: Required<Omit<SimOptions, 'seed' | 'start'>>;
+  private readonly o: Required<Omit<SimOptions, 'seed' | 'start' | 'stress'>>;
+  private readonly stress: SimStress;
   private now: number;
   private out: RawFrame[] = [];
   private seq = 0;
@@ -294,6 +328,7 @@ export class SimMarket {
       chainlinkIntervalMs: opts.chainlinkIntervalMs ?? 1000,
       tenorsMinutes: opts.tenorsMinutes ?? [15, 30, 60, 1440],
     };
+    this.stress = opts.stress ?? {};
     const r = this.rng;
     const mkAsset = (
       sym: AssetSym,
@@ -388,6 +423,8 @@ export class SimMarket {
   }
 
   private emit(source: string, data: unknown, req?: RawFrame['req']): void {
+    const drop = this.stress.dropVenue;
+    if (drop && this.now >= this.start + (this.stress.dropAtMs ?? 0) && source.startsWith(`${drop}.`)) return;
     this.out.push(
       req
         ? { ts: this.now, source: `sim.${source}`, data, req }
@@ -737,9 +774,14 @@ export class SimMarket {
     let f = this.fair(m.topic, lag);
     if (m.inverted) f = 1 - f;
     const mid = f * 100 + this.rng.gauss() * this.o.noiseCents + (m.dist.until > this.now ? m.dist.shift : 0);
+    const st = this.stress;
+    const spread =
+      st.spreadMult !== undefined && this.now >= this.start + (st.spreadAtMs ?? 0)
+        ? Math.max(1, Math.round(m.spread * st.spreadMult))
+        : m.spread;
     // never crossed or locked: 1 ≤ best bid < best ask ≤ 99
-    const bb = Math.min(98, clampC(Math.round(mid - m.spread / 2)));
-    const ba = Math.min(99, bb + m.spread);
+    const bb = Math.min(98, clampC(Math.round(mid - spread / 2)));
+    const ba = Math.min(99, bb + spread);
     const bids: Side = new Map();
     const asks: Side = new Map();
     for (let k = 0; k < LEVELS; k++) {
@@ -1093,6 +1135,16 @@ export class SimMarket {
     // jumps: about one per 10 minutes per asset
     if (r.next() < this.o.spotIntervalMs / 600_000)
       ret += (r.next() < 0.5 ? -1 : 1) * (0.002 + r.next() * 0.004);
+    // stress: the crash, spread evenly over its duration
+    const st = this.stress;
+    if (st.crashAtMs !== undefined) {
+      const from = this.start + st.crashAtMs;
+      const span = st.crashMs ?? 60_000;
+      if (this.now > from && this.now <= from + span) {
+        const step = Math.min(this.o.spotIntervalMs, this.now - from);
+        ret += Math.log(1 - (st.crashPct ?? 30) / 100) * (step / span);
+      }
+    }
     this.setSpot(a, a.spot * Math.exp(ret));
     this.at(this.now + this.o.spotIntervalMs, () => this.spotTick(a));
   }

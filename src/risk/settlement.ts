@@ -1,0 +1,337 @@
+/**
+ * How markets settle together: which outcomes can win at the same time. The risk guardian uses it to compute the
+ * worst case of what the portfolio is paid at settlement — a bundle that holds YES and NO of one market, an
+ * identical pair on two venues, or every outcome of a complete negRisk group is paid at least its share count
+ * whichever way things resolve, while a lone binary can pay nothing.
+ *
+ * Markets are nodes; they are joined into components by what ties their outcomes:
+ * - a link from the matcher (identical: YES(A) ⇔ YES(B); inverted: YES(A) ⇔ NO(B); implies: YES(A) ⇒ YES(B);
+ *   exclusive: not both YES); a `different` link withdraws an earlier one;
+ * - a negRisk group (one venue): at most one market of the group resolves YES, and exactly one when no member is a
+ *   placeholder ("Other") — the same assumption the scanner makes when it trades a complete set.
+ * A resolved market has one possible outcome, its winner. A "world" assigns every market of a component its
+ * winning token and satisfies every constraint; the worst case is the minimum over the worlds.
+ *
+ * Anything uncertain only removes constraints (more worlds, a lower minimum): a link to a market that is not
+ * binary is ignored, and a component too large to enumerate is treated as independent markets. Hedges are only
+ * as good as the links: a wrong match is a naked position that the guardian believes hedged.
+ */
+import type { Fill, Market, MarketLink, MatchRelation, Resolution, Venue } from '../core/messages.ts';
+import { ONE } from '../core/money.ts';
+
+/** `venue:marketId` */
+export type MarketKey = string;
+export const marketKey = (venue: Venue, marketId: string): MarketKey => `${venue}:${marketId}`;
+
+interface Node {
+  readonly key: MarketKey;
+  tokens: readonly string[];
+  yes: string | undefined;
+  no: string | undefined;
+  group: string | undefined;
+  placeholder: boolean;
+  winner: string | undefined;
+}
+
+interface Tie {
+  readonly a: MarketKey;
+  readonly b: MarketKey;
+  readonly relation: Exclude<MatchRelation, 'different'>;
+}
+
+/** One component's worlds: `markets[i]` wins `worlds[w][i]` (a token id) in world w. */
+export interface Worlds {
+  readonly markets: readonly MarketKey[];
+  readonly worlds: readonly (readonly string[])[];
+}
+
+/** Above this many combinations a component is treated as independent markets (conservative). */
+export const MAX_WORLDS = 4096;
+
+export class SettlementGraph {
+  private readonly nodes = new Map<MarketKey, Node>();
+  private readonly ties = new Map<string, Tie>();
+  /** market → its component's representative (every node settled onto its root) */
+  private parent: Map<MarketKey, MarketKey> | undefined;
+  private members: Map<MarketKey, MarketKey[]> | undefined;
+  private readonly worldCache = new Map<string, Worlds>();
+  /** Changes whenever a market, link or resolution changes what can win together. */
+  version = 0;
+
+  onMarket(m: Market): void {
+    const key = marketKey(m.venue, m.marketId);
+    const yes =
+      m.outcomes.find((o) => o.side === 'yes')?.tokenId ??
+      (m.outcomes.length === 2 ? m.outcomes[0]!.tokenId : undefined);
+    const no =
+      m.outcomes.find((o) => o.side === 'no')?.tokenId ??
+      (m.outcomes.length === 2 ? m.outcomes[1]!.tokenId : undefined);
+    const prev = this.nodes.get(key);
+    const node: Node = {
+      key,
+      tokens: m.outcomes.map((o) => o.tokenId),
+      yes,
+      no,
+      group: m.negRiskGroup ? `${m.venue}|${m.negRiskGroup}` : undefined,
+      placeholder: m.placeholder === true,
+      winner: m.status === 'resolved' && m.winner ? m.winner : prev?.winner,
+    };
+    if (
+      prev &&
+      prev.group === node.group &&
+      prev.placeholder === node.placeholder &&
+      prev.winner === node.winner &&
+      prev.yes === node.yes &&
+      prev.no === node.no &&
+      prev.tokens.length === node.tokens.length &&
+      prev.tokens.every((t, i) => t === node.tokens[i])
+    )
+      return;
+    this.nodes.set(key, node);
+    this.changed();
+  }
+
+  onResolution(r: Resolution): void {
+    const key = marketKey(r.venue, r.marketId);
+    const node = this.nodes.get(key);
+    if (!node || node.winner === r.winner) return;
+    node.winner = r.winner;
+    this.changed();
+  }
+
+  /**
+   * A settlement fill says how its market resolved (a token paid $1 won; one paid 0 lost, so in a binary the
+   * other token won), whether or not the Resolution has arrived yet.
+   */
+  onSettlementFill(f: Pick<Fill, 'venue' | 'marketId' | 'tokenId' | 'price' | 'kind'>): void {
+    if (f.kind !== 'settlement') return;
+    const node = this.nodes.get(marketKey(f.venue, f.marketId));
+    if (!node || node.winner !== undefined) return;
+    const winner =
+      f.price === ONE
+        ? f.tokenId
+        : f.price === 0 && node.tokens.length === 2
+          ? node.tokens.find((t) => t !== f.tokenId)
+          : undefined;
+    if (winner === undefined) return;
+    node.winner = winner;
+    this.changed();
+  }
+
+  onLink(l: MarketLink): void {
+    const a = marketKey(l.a.venue, l.a.marketId);
+    const b = marketKey(l.b.venue, l.b.marketId);
+    const k = a < b ? `${a}|${b}` : `${b}|${a}`;
+    const prev = this.ties.get(k);
+    if (l.relation === 'different') {
+      if (prev) {
+        this.ties.delete(k);
+        this.changed();
+      }
+      return;
+    }
+    if (prev && prev.a === a && prev.b === b && prev.relation === l.relation) return;
+    this.ties.set(k, { a, b, relation: l.relation });
+    this.changed();
+  }
+
+  hasMarket(key: MarketKey): boolean {
+    return this.nodes.has(key);
+  }
+
+  /** The component (its representative) a market belongs to; a market never seen is a component of its own. */
+  componentOf(key: MarketKey): MarketKey {
+    return this.unions().get(key) ?? key;
+  }
+
+  /** Every known market of a component, sorted (just the key for a market never seen). */
+  membersOf(root: MarketKey): readonly MarketKey[] {
+    this.unions();
+    return this.members!.get(root) ?? [root];
+  }
+
+  /**
+   * The possible settlements of a set of markets (a whole component). Unknown markets can settle any way their
+   * held tokens allow: the caller lists those tokens in `extraTokens`, so "some other token wins" is a world too.
+   */
+  worlds(markets: readonly MarketKey[], extraTokens?: ReadonlyMap<MarketKey, readonly string[]>): Worlds {
+    const cacheKey = `${this.version}#${markets.join(',')}#${
+      extraTokens ? [...extraTokens].map(([k, v]) => `${k}=${v.join('+')}`).join(';') : ''
+    }`;
+    const hit = this.worldCache.get(cacheKey);
+    if (hit) return hit;
+    const domains = markets.map((k) => this.domain(k, extraTokens?.get(k)));
+    let size = 1;
+    for (const d of domains) size *= d.length;
+    const out: Worlds =
+      size > MAX_WORLDS
+        ? { markets, worlds: [] } // caller falls back to independent markets
+        : { markets, worlds: this.enumerate(markets, domains) };
+    if (this.worldCache.size > 10_000) this.worldCache.clear();
+    this.worldCache.set(cacheKey, out);
+    return out;
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private changed(): void {
+    this.version++;
+    this.parent = undefined;
+    this.members = undefined;
+    this.worldCache.clear();
+  }
+
+  /**
+   * Possible winners of a market: its winner once resolved, else each of its tokens; for a market never seen,
+   * each token held there or any other (OTHER).
+   */
+  domain(key: MarketKey, held: readonly string[] | undefined): string[] {
+    const node = this.nodes.get(key);
+    if (node?.winner !== undefined) return [node.winner];
+    if (node) return [...node.tokens];
+    // a market we have not seen: each held token, or something else
+    return [...(held ?? []), OTHER];
+  }
+
+  private unions(): Map<MarketKey, MarketKey> {
+    if (this.parent) return this.parent;
+    const parent = new Map<MarketKey, MarketKey>();
+    const find = (k: MarketKey): MarketKey => {
+      let r = k;
+      if (!parent.has(r)) parent.set(r, r);
+      while (parent.get(r) !== r) r = parent.get(r)!;
+      // path compression
+      let c = k;
+      while (parent.get(c) !== r) {
+        const n = parent.get(c)!;
+        parent.set(c, r);
+        c = n;
+      }
+      return r;
+    };
+    const join = (a: MarketKey, b: MarketKey): void => {
+      const ra = find(a);
+      const rb = find(b);
+      if (ra === rb) return;
+      // the smaller key is the root, so the representative does not depend on the order of events
+      if (ra < rb) parent.set(rb, ra);
+      else parent.set(ra, rb);
+    };
+    const groups = new Map<string, MarketKey>();
+    for (const n of this.nodes.values()) {
+      find(n.key);
+      if (!n.group) continue;
+      const first = groups.get(n.group);
+      if (first === undefined) groups.set(n.group, n.key);
+      else join(first, n.key);
+    }
+    for (const t of this.ties.values()) {
+      if (this.binary(t.a) && this.binary(t.b)) join(t.a, t.b);
+    }
+    // settle every node onto its root
+    const members = new Map<MarketKey, MarketKey[]>();
+    for (const k of [...parent.keys()]) {
+      const r = find(k);
+      let list = members.get(r);
+      if (!list) {
+        list = [];
+        members.set(r, list);
+      }
+      list.push(k);
+    }
+    for (const list of members.values()) list.sort();
+    this.parent = parent;
+    this.members = members;
+    return parent;
+  }
+
+  private binary(key: MarketKey): boolean {
+    const n = this.nodes.get(key);
+    return n !== undefined && n.yes !== undefined && n.no !== undefined && n.tokens.length === 2;
+  }
+
+  private enumerate(markets: readonly MarketKey[], domains: readonly string[][]): string[][] {
+    const index = new Map(markets.map((k, i) => [k, i]));
+    const nodes = markets.map((k) => this.nodes.get(k));
+    // pairwise constraints between markets of this set, checked once both are assigned
+    const checks: { i: number; j: number; ok: (wi: string, wj: string) => boolean }[] = [];
+    for (const t of this.ties.values()) {
+      const i = index.get(t.a);
+      const j = index.get(t.b);
+      if (i === undefined || j === undefined || !this.binary(t.a) || !this.binary(t.b)) continue;
+      const yesA = nodes[i]!.yes!;
+      const yesB = nodes[j]!.yes!;
+      const rel = t.relation;
+      checks.push({
+        i: Math.min(i, j),
+        j: Math.max(i, j),
+        ok:
+          i < j
+            ? (wi, wj) => holds(rel, wi === yesA, wj === yesB)
+            : (wi, wj) => holds(rel, wj === yesA, wi === yesB),
+      });
+    }
+    // negRisk groups: at most one YES; exactly one when the group has no placeholder
+    const groups = new Map<string, { members: number[]; complete: boolean }>();
+    nodes.forEach((n, i) => {
+      if (!n?.group || n.yes === undefined) return;
+      let g = groups.get(n.group);
+      if (!g) {
+        g = { members: [], complete: true };
+        groups.set(n.group, g);
+      }
+      g.members.push(i);
+      if (n.placeholder) g.complete = false;
+    });
+    // a group is complete only if every member we know of is in this set (they are: groups join components)
+    for (const [name, g] of groups) {
+      for (const n of this.nodes.values()) {
+        if (n.group === name && (!index.has(n.key) || n.placeholder)) g.complete = false;
+      }
+    }
+    const memberOf = new Map<number, { members: number[]; complete: boolean }>();
+    for (const g of groups.values()) for (const i of g.members) memberOf.set(i, g);
+    const out: string[][] = [];
+    const w: string[] = new Array(markets.length);
+    const yesCount = new Map<{ members: number[]; complete: boolean }, number>();
+    const step = (i: number): void => {
+      if (i === markets.length) {
+        for (const g of groups.values()) if (g.complete && (yesCount.get(g) ?? 0) !== 1) return;
+        out.push([...w]);
+        return;
+      }
+      for (const token of domains[i]!) {
+        w[i] = token;
+        const g = memberOf.get(i);
+        const isYes = g !== undefined && token === nodes[i]!.yes;
+        if (g && isYes) {
+          const c = (yesCount.get(g) ?? 0) + 1;
+          if (c > 1) continue;
+          yesCount.set(g, c);
+        }
+        let ok = true;
+        for (const c of checks) if (c.j === i && !c.ok(w[c.i]!, token)) ok = false;
+        if (ok) step(i + 1);
+        if (g && isYes) yesCount.set(g, yesCount.get(g)! - 1);
+      }
+    };
+    step(0);
+    return out;
+  }
+}
+
+/** Stands for "a token we hold none of wins" in a market we know nothing about. */
+export const OTHER = '\u0000other';
+
+function holds(rel: Exclude<MatchRelation, 'different'>, yesA: boolean, yesB: boolean): boolean {
+  switch (rel) {
+    case 'identical':
+      return yesA === yesB;
+    case 'inverted':
+      return yesA !== yesB;
+    case 'implies':
+      return !yesA || yesB;
+    case 'exclusive':
+      return !(yesA && yesB);
+  }
+}
