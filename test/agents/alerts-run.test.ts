@@ -1,7 +1,9 @@
 /**
  * The alerts agent in a simulated run (`pm-arb run`'s agents on the simulated market, wall clock, in-process bus,
- * PGlite), with a fake Pushover and a fake webhook: a drawdown halt reaches both within 2 s of the first
- * drawdown rejection, a repeated halt (HALT_ALL on top of it, and the guardian's further rejections) sends no
+ * PGlite), with a fake Pushover and a fake webhook. The store remembers a high-water mark of $600 while the bankroll
+ * is $500 (a restart after losses), so the guardian's first decision is a drawdown stop — the loss budgets keep a
+ * live run from ever getting there on its own. The drawdown halt reaches both within 2 s of the first drawdown
+ * rejection, a repeated halt (HALT_ALL on top of it, and the guardian's further rejections) sends no
  * second halt alert, and after RESUME the resume notice is the only thing sent. The alert log holds each alert
  * with its delivery result.
  */
@@ -16,6 +18,9 @@ import { createKernel } from '../../src/core/kernel.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { type Db, openDb } from '../../src/store/db.ts';
 import { migrate } from '../../src/store/migrations.ts';
+import { loadRecoveryState } from '../../src/store/queries.ts';
+import { restoreStates } from '../../src/store/restore.ts';
+import { writeSystemState } from '../../src/store/system-state.ts';
 import { type FakePushover, startFakePushover, startFakeWebhook } from '../fakes/pushover-server.ts';
 
 const TOKEN = 'a'.repeat(30);
@@ -42,7 +47,7 @@ describe('alerts in a simulated run', () => {
     pushover = await startFakePushover({ token: TOKEN, user: USER });
     hook = await startFakeWebhook();
     const config = loadConfig({
-      DRAWDOWN_LIMIT_PCT: '0.01', // one basis point: the first fills' fees and spread trip it
+      DRAWDOWN_LIMIT_PCT: '10',
       PUSHOVER_USER_KEY: USER,
       PUSHOVER_API_TOKEN: TOKEN,
       PUSHOVER_API_URL: pushover.url,
@@ -52,10 +57,12 @@ describe('alerts in a simulated run', () => {
     kernel = await createKernel({ config, clock: wallClock(), log: silentLogger(), instance: 'alerts-run' });
     db = await openDb({ dataDir: 'memory://' });
     await migrate(db);
+    await writeSystemState(db, { highWaterMark: 600_000_000 });
+    const restored = restoreStates(await loadRecoveryState(db), config, Date.now());
     kernel.bus.subscribe(channels.riskDecisions, { group: 'test-watch' }, (m) => {
       if (m.body.rule === 'drawdown_stop') drawdownRejections.push(Date.now());
     });
-    const agents = await buildAgents(kernel, { feeds: 'sim', seed: 3, store: db });
+    const agents = await buildAgents(kernel, { feeds: 'sim', seed: 3, store: db, restored });
     expect(agents.some((a) => a.name === 'alerts')).toBe(true);
     ({ stop } = await startAgents(kernel, agents, { heartbeatMs: 1_000 }));
   }, 60_000);
