@@ -361,6 +361,32 @@ CREATE TABLE oracle_history (
 CREATE INDEX oracle_history_ts_idx ON oracle_history (ts);
 `,
   },
+  {
+    version: 5,
+    name: 'control_actions_and_report_indexes',
+    sql: `
+-- Every control request (halt, resume, strategy on/off, match review, alert settings): who, when, why, result.
+CREATE TABLE control_actions (
+  id text PRIMARY KEY,
+  action text NOT NULL,
+  target text,
+  params jsonb NOT NULL,
+  reason text NOT NULL,
+  actor text NOT NULL,
+  source text NOT NULL,
+  remote text,
+  outcome text NOT NULL,
+  detail text,
+  at bigint NOT NULL
+);
+CREATE INDEX control_actions_at_idx ON control_actions (at DESC, id DESC);
+
+-- What became of an opportunity (dashboard, trades/decisions reports): request by opportunity, outcome by request.
+CREATE INDEX IF NOT EXISTS trade_requests_opportunity_idx ON trade_requests (opportunity_id);
+CREATE INDEX IF NOT EXISTS execution_reports_request_idx ON execution_reports (request_id);
+CREATE INDEX IF NOT EXISTS opportunities_kind_detected_idx ON opportunities (kind, detected_at DESC);
+`,
+  },
 ];
 
 export interface MigrationStatus {
@@ -450,5 +476,6 @@ export const TABLES = [
   'agent_status',
   'book_history',
   'oracle_history',
+  'control_actions',
 ] as const;
 export type TableName = (typeof TABLES)[number];

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerAgentCommand } from './agent.ts';
 import { registerBacktestCommand } from './backtest.ts';
 import { registerControlCommands } from './control.ts';
+import { registerDashboardCommand } from './dashboard.ts';
 import { registerDbCommand } from './db.ts';
 import { registerMatchesCommand } from './matches.ts';
 import { registerRecordCommand } from './record.ts';
@@ -18,6 +19,7 @@ export function registerCommands(program: Command): void {
   registerStatusCommand(program);
   registerDbCommand(program);
   registerRunCommand(program);
+  registerDashboardCommand(program);
   registerRecordCommand(program);
   registerReplayCommand(program);
   registerSimulateCommand(program);

@@ -11,6 +11,8 @@ import { channels } from '../../core/channels.ts';
 import { loadConfig, loadDotEnv } from '../../core/config.ts';
 import { createKernel } from '../../core/kernel.ts';
 import { createLogger } from '../../core/log.ts';
+import { startDashboard } from '../../dashboard/server.ts';
+import { createJsonMatchStore, matchFilePath } from '../../matcher/store.ts';
 import { type Db, openDbFromConfig } from '../../store/db.ts';
 import { migrate } from '../../store/migrations.ts';
 import { loadRecoveryState } from '../../store/queries.ts';
@@ -30,6 +32,10 @@ export function registerRunCommand(program: Command): void {
     .option('--no-store', 'keep nothing: no database, no restore from an earlier run')
     .option('--live', 'live trading (also needs PAPER_TRADING=false); not available in this version')
     .option('--summary-every <ms>', 'how often the live summary is redrawn', '1000')
+    .option(
+      '--no-dashboard',
+      'do not serve the dashboard and control endpoint (DASHBOARD_HOST:DASHBOARD_PORT)',
+    )
     .action(async (o: Record<string, string | boolean>) => {
       if (o.feeds !== 'sim' && o.feeds !== 'live')
         throw new UsageError(`--feeds must be sim or live, got "${o.feeds}"`);
@@ -73,12 +79,24 @@ export function registerRunCommand(program: Command): void {
           restoredFills = rec.fills;
         }
       }
+      const matchStore = createJsonMatchStore(matchFilePath(config.dataDir));
       const agents = await buildAgents(kernel, {
         feeds: o.feeds,
         seed,
         ...(restored ? { restored } : {}),
         ...(db ? { store: db } : {}),
+        matchStore,
       });
+      const dashboard =
+        o.dashboard === false
+          ? undefined
+          : await startDashboard({ ...kernel, db, matchStore, role: 'run', feeds: String(o.feeds) }).catch(
+              async (err: unknown) => {
+                await kernel.bus.close();
+                await db?.close();
+                throw err;
+              },
+            );
       const store = !db
         ? 'none'
         : config.databaseUrl
@@ -87,7 +105,10 @@ export function registerRunCommand(program: Command): void {
       process.stderr.write(
         `pm-arb run: mode paper, feeds ${o.feeds}${o.feeds === 'sim' ? ` (seed ${seed})` : ''}, bus ${o.bus}, ` +
           `store ${store}${restored ? ` (restored ${restoredFills.length} fills${restored.halt ? ', HALTED' : ''})` : ''}, ` +
-          `${agents.length} agents: ${agents.map((a) => a.name).join(', ')}\n`,
+          `${agents.length} agents: ${agents.map((a) => a.name).join(', ')}\n` +
+          (dashboard?.banner ?? ['dashboard: off (--no-dashboard)'])
+            .map((l) => `pm-arb run: ${l}\n`)
+            .join(''),
       );
       const live = createLiveCounters(kernel.bus, {
         initialCash: config.risk.initialBankroll,
@@ -126,6 +147,7 @@ export function registerRunCommand(program: Command): void {
         stopping ??= (async () => {
           clearInterval(summaryTimer);
           process.stderr.write(`pm-arb run: ${why}, stopping agents\n`);
+          await dashboard?.stop();
           await stop();
           await kernel.bus.flush();
           await live.close();
