@@ -21,13 +21,16 @@ const json = <T>(v: unknown): T => (typeof v === 'string' ? (JSON.parse(v) as T)
 export interface Page<T> {
   readonly rows: T[];
   readonly next: string | null;
-  /** Rows matching the filters, counted up to `COUNT_CAP` (then `totalCapped`). */
-  readonly total: number;
+  /**
+   * Rows matching the filters, counted up to `COUNT_CAP` (then `totalCapped`), on the first page only (null on
+   * the pages a cursor reaches: the first page already said).
+   */
+  readonly total: number | null;
   readonly totalCapped: boolean;
 }
 
-/** Counting past this many matching rows costs more than it tells; the UI shows "100,000+". */
-export const COUNT_CAP = 100_000;
+/** Counting past this many matching rows costs more than it tells (the UI shows "10,000+"). */
+export const COUNT_CAP = 10_000;
 
 export class BadCursorError extends Error {
   override name = 'BadCursorError';
@@ -92,7 +95,8 @@ async function keysetPage<T>(
     keyOf: (r: R) => [number, string];
   },
 ): Promise<Page<T>> {
-  const count = await cappedCount(q, o.from, o.where);
+  const count =
+    o.cursor === undefined ? await cappedCount(q, o.from, o.where) : { total: null, capped: false };
   const w = new Where();
   w.parts.push(...o.where.parts);
   w.params.push(...o.where.params);

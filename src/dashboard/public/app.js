@@ -319,8 +319,8 @@ export function cursorPager(elId, load, render) {
   const stack = [];
   let current;
   let last;
+  const total = '';
   const draw = () => {
-    const total = last ? `${last.total.toLocaleString('en-US')}${last.totalCapped ? '+' : ''} in all` : '';
     el.replaceChildren(
       h('button', { disabled: stack.length === 0, onclick: () => go(undefined, true) }, '« Newest'),
       h('button', { disabled: stack.length === 0, onclick: () => go(stack.pop(), false) }, '‹ Newer'),

@@ -64,8 +64,7 @@ export async function mount(ui) {
     'opp-pager',
     (cursor) => api('/api/opportunities', { ...f, cursor, limit: 50 }),
     (p) => {
-      document.getElementById('opp-count').textContent =
-        `${p.total.toLocaleString('en-US')}${p.totalCapped ? '+' : ''}`;
+      document.getElementById('opp-count').textContent = p.totalText;
       fillTable(
         'opportunities',
         p.rows,
@@ -86,8 +85,7 @@ export async function mount(ui) {
     'fill-pager',
     (cursor) => api('/api/fills', { strategy: f.strategy, venue: f.venue, cursor, limit: 50 }),
     (p) => {
-      document.getElementById('fill-count').textContent =
-        `${p.total.toLocaleString('en-US')}${p.totalCapped ? '+' : ''}`;
+      document.getElementById('fill-count').textContent = p.totalText;
       fillTable(
         'fills',
         p.rows,
