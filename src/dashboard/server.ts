@@ -8,7 +8,7 @@
  *   const running = await d.listen();                            // 127.0.0.1:8787 unless configured
  *   await running.close();
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
@@ -237,6 +237,16 @@ function listenError(err: NodeJS.ErrnoException, host: string, port: number): Da
   return new DashboardListenError(`the dashboard cannot listen on ${host}:${port}: ${err.message}`);
 }
 
+/** Removes the endpoint file unless another process has written its own since. */
+function removeIfOurs(path: string): void {
+  try {
+    if ((JSON.parse(readFileSync(path, 'utf8')) as { pid?: unknown }).pid === process.pid)
+      rmSync(path, { force: true });
+  } catch {
+    // gone already, or not ours to judge
+  }
+}
+
 /** Where a running process says its control endpoint is, for the CLI (`pm-arb halt` and the reports). */
 export const ENDPOINT_FILE = 'control-endpoint.json';
 
@@ -280,7 +290,7 @@ export async function startDashboard(o: DashboardOptions): Promise<StartedDashbo
     banner,
     async stop() {
       await running.close();
-      if (wroteEndpoint) rmSync(endpointPath, { force: true });
+      if (wroteEndpoint) removeIfOurs(endpointPath);
     },
   };
 }

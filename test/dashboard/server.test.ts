@@ -7,8 +7,12 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createInProcBus } from '../../src/core/bus/inproc.ts';
+import { channels } from '../../src/core/channels.ts';
 import { wallClock } from '../../src/core/clock.ts';
 import { loadConfig } from '../../src/core/config.ts';
+import type { SystemCommand } from '../../src/core/messages.ts';
+import { connectProcess, ProcessCallError } from '../../src/dashboard/client.ts';
 import type { RouteGroup } from '../../src/dashboard/context.ts';
 import { readControlToken, resolveControlToken } from '../../src/dashboard/security.ts';
 import {
@@ -92,6 +96,42 @@ describe('listening', () => {
       await d.stop();
     }
     expect(() => statSync(join(dataDir, ENDPOINT_FILE))).toThrow();
+  });
+
+  it('the CLI reaches the running process through the advertised endpoint and the token file', async () => {
+    const dataDir = join(dir, 'client');
+    const config = loadConfig({ DATA_DIR: dataDir, DASHBOARD_PORT: '0' });
+    expect(connectProcess(config)).toBeNull();
+    const bus = createInProcBus({ name: 'client' });
+    const sent: SystemCommand[] = [];
+    bus.subscribe(channels.system, { group: 'test' }, (m) => {
+      sent.push(m.body);
+    });
+    const d = await startDashboard({ config, clock: wallClock(), bus, role: 'run', instance: 'client' });
+    try {
+      const p = connectProcess(config)!;
+      expect(p.url).toBe(d.url);
+      expect(await p.get('/api/status')).toMatchObject({ role: 'run', transport: 'inproc' });
+      const r = await p.post('/api/control/halt', { reason: 'from the CLI', actor: 'ops' });
+      expect(r).toMatchObject({ ok: true });
+      await bus.idle();
+      expect(sent).toEqual([
+        expect.objectContaining({ command: 'HALT_ALL', issuedBy: 'api:ops', reason: 'from the CLI' }),
+      ]);
+      const bad = await p.get('/api/fills', { limit: 0 }).catch((e: unknown) => e);
+      expect(bad).toBeInstanceOf(ProcessCallError);
+      expect((bad as ProcessCallError).status).toBe(400);
+    } finally {
+      await d.stop();
+      await bus.close();
+    }
+    expect(connectProcess(config)).toBeNull();
+    // an endpoint file left by a process that is gone is ignored
+    writeFileSync(
+      join(dataDir, ENDPOINT_FILE),
+      JSON.stringify({ url: 'http://127.0.0.1:1', pid: 2 ** 22 + 12345 }),
+    );
+    expect(connectProcess(config)).toBeNull();
   });
 
   it('a port in use is reported with what to do', async () => {

@@ -12,6 +12,7 @@ import { wallClock } from '../../core/clock.ts';
 import { loadConfig, loadDotEnv } from '../../core/config.ts';
 import { createBus } from '../../core/kernel.ts';
 import { createLogger } from '../../core/log.ts';
+import { checkBind } from '../../dashboard/security.ts';
 import { startDashboard } from '../../dashboard/server.ts';
 import { createJsonMatchStore, matchFilePath } from '../../matcher/store.ts';
 import { openDbFromConfig } from '../../store/db.ts';
@@ -42,6 +43,8 @@ export function registerDashboardCommand(program: Command): void {
       const config = loadConfig();
       const log = createLogger(process.env.LOG_LEVEL === undefined ? 'warn' : config.logLevel);
       const instance = `dashboard-${hostname()}-${process.pid}`;
+      // an exposed address without DASHBOARD_TOKEN is refused before anything is opened
+      checkBind(o.host ?? config.dashboard.host, config.dashboard.readToken);
       const db = await openDbFromConfig(config);
       let bus: Bus | undefined;
       const close = async (): Promise<void> => {

@@ -28,7 +28,8 @@ export async function mount(ui) {
         (r) => [
           r.venue,
           market(r),
-          `${r.outcome ?? r.tokenId}${r.side && r.side !== 'other' ? ` (${r.side})` : ''}`,
+          // the side only where the label does not say it ("Trump" (yes), not "Yes" (yes))
+          `${r.outcome ?? r.tokenId}${r.side && r.side !== 'other' && r.side !== r.outcome?.toLowerCase() ? ` (${r.side})` : ''}`,
           num(fmt.decimal(r.shares, 2)),
           num(fmt.decimal(r.avgPrice, 4)),
           num(fmt.decimal(r.mark, 4)),
