@@ -77,6 +77,11 @@ async function open(p: (typeof PAGES)[number]): Promise<void> {
   await page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 });
 }
 
+/** The text a person sees in an element (Playwright's rendered innerText, not the DOM property). */
+const textOf = (selector: string): Promise<string> =>
+  // biome-ignore lint/performance/useDomNodeTextContent: Locator.innerText is the rendered text, as a reader sees it
+  page.locator(selector).innerText();
+
 /** Rows of a table that hold data (not the "nothing yet" row). */
 const rows = (table: string): Promise<number> => page.locator(`#${table} tbody tr:not(.empty)`).count();
 
@@ -176,8 +181,8 @@ describe('the dashboard in Chromium on a running simulated system', () => {
     );
     expect(await page.locator('#equity-chart canvas').count()).toBeGreaterThan(0);
     expect(await page.locator('#portfolio-cards .card').count()).toBe(5);
-    expect(await page.locator('#portfolio-cards').innerText()).toMatch(/EQUITY\s+\$\d{2,3},\d{3}\.\d{2}/i);
-    expect(await page.locator('#live-badge').innerText()).toBe('live');
+    expect(await textOf('#portfolio-cards')).toMatch(/EQUITY\s+\$\d{2,3},\d{3}\.\d{2}/i);
+    expect(await textOf('#live-badge')).toBe('live');
     const drawn = Number(await page.locator('#equity-chart').getAttribute('data-drawn'));
     // no reload: the points arrive on the live stream
     await until(
@@ -196,7 +201,7 @@ describe('the dashboard in Chromium on a running simulated system', () => {
       'opportunities and fills',
       async () => (await rows('opportunities')) > 0 && (await rows('fills')) > 0,
     );
-    expect(await page.locator('#opportunities').innerText()).toMatch(/traded \(filled\)|rejected:|expired/);
+    expect(await textOf('#opportunities')).toMatch(/traded \(filled\)|rejected:|expired/);
     await page.selectOption('#opp-filters select[name="kind"]', 'oracle_lag');
     await until('the kind filter', async () => {
       const kinds = await page.locator('#opportunities tbody tr td:nth-child(2)').allInnerTexts();
@@ -218,7 +223,7 @@ describe('the dashboard in Chromium on a running simulated system', () => {
 
     await open('agents');
     await until('feeds and agents', async () => (await rows('feeds')) === 4 && (await rows('agents')) >= 11);
-    expect(await page.locator('#feeds').innerText()).toContain('connected');
+    expect(await textOf('#feeds')).toContain('connected');
     await shot('agents');
 
     await open('alerts');
@@ -259,7 +264,7 @@ describe('the dashboard in Chromium on a running simulated system', () => {
     await until('a simulated minute after the halt', () => clock.now() >= seen + 60_000, 60_000);
     expect(orders.filter((o) => o.createdAt > haltAt + 1_000)).toEqual([]);
     await page.waitForSelector('#actions:has-text("browser test: kill switch")');
-    expect(await page.locator('#actions').innerText()).toContain('e2e operator');
+    expect(await textOf('#actions')).toContain('e2e operator');
     await shot('risk-halted');
 
     await page.click('#resume-button');
@@ -281,9 +286,7 @@ describe('the dashboard in Chromium on a running simulated system', () => {
     await page.fill('#confirm-reason', 'browser test: pause one strategy');
     await page.click('#confirm-ok');
     await until('rebalancing-arb disabled on the page', async () =>
-      (await page.locator('#leaderboard tbody tr:has-text("rebalancing-arb")').innerText()).includes(
-        'disabled',
-      ),
+      (await textOf('#leaderboard tbody tr:has-text("rebalancing-arb")')).includes('disabled'),
     );
     expect(controls).toEqual([expect.objectContaining({ strategy: 'rebalancing-arb', enabled: false })]);
     expect(pageErrors).toEqual([]);
