@@ -41,6 +41,8 @@ import {
   securityHeaders,
 } from './security.ts';
 
+export type BuiltinGroup = 'read-api' | 'control-api' | 'live' | 'pages';
+
 export interface DashboardOptions {
   readonly config: Config;
   readonly clock: Clock;
@@ -60,6 +62,11 @@ export interface DashboardOptions {
   readonly controlToken?: string;
   /** Route groups added after the built-in ones (e.g. /metrics, /healthz, /readyz). */
   readonly routes?: readonly RouteGroup[];
+  /**
+   * Which built-in groups to serve (default all): e.g. ['control-api'] for an agent process that only needs the
+   * control endpoint beside its own `routes`.
+   */
+  readonly builtins?: readonly BuiltinGroup[];
   readonly alertCatalog?: readonly AlertCatalogEntry[];
   /** Live push period (default 250 ms: four updates a second at most). */
   readonly liveFlushMs?: number;
@@ -147,7 +154,10 @@ export function createDashboard(o: DashboardOptions): Dashboard {
     strategies,
   };
 
-  const groups: RouteGroup[] = [readApi, controlApi, liveApi, pagesGroup, ...(o.routes ?? [])];
+  const builtins = [readApi, controlApi, liveApi, pagesGroup].filter(
+    (g) => !o.builtins || (o.builtins as readonly string[]).includes(g.name),
+  );
+  const groups: RouteGroup[] = [...builtins, ...(o.routes ?? [])];
   const publicPaths = groups.flatMap((g) => g.publicPaths ?? []);
   const isPublic = (path: string): boolean =>
     publicPaths.some((p) => path === p || (p.endsWith('/') ? path.startsWith(p) : path.startsWith(`${p}/`)));

@@ -201,7 +201,15 @@ describe('the dashboard in Chromium on a running simulated system', () => {
       'opportunities and fills',
       async () => (await rows('opportunities')) > 0 && (await rows('fills')) > 0,
     );
-    expect(await textOf('#opportunities')).toMatch(/traded \(filled\)|rejected:|expired/);
+    // what became of them: the traded ones say so
+    await page.selectOption('#opp-filters select[name="outcome"]', 'traded');
+    await until('the traded filter', async () => {
+      const outcomes = await page
+        .locator('#opportunities tbody tr:not(.empty) td:nth-child(7)')
+        .allInnerTexts();
+      return outcomes.length > 0 && outcomes.every((o) => o.includes('traded'));
+    });
+    await page.selectOption('#opp-filters select[name="outcome"]', '');
     await page.selectOption('#opp-filters select[name="kind"]', 'oracle_lag');
     await until('the kind filter', async () => {
       const kinds = await page.locator('#opportunities tbody tr td:nth-child(2)').allInnerTexts();

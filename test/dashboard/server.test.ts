@@ -74,6 +74,19 @@ describe('listening', () => {
       instance: 'test',
       routes: [health],
     });
+    const only = createDashboard({
+      config: loadConfig({ DATA_DIR: dataDir }),
+      clock: wallClock(),
+      role: 'run',
+      instance: 'only',
+      builtins: ['control-api'],
+      routes: [health],
+    });
+    expect((await only.app.request('/healthz')).status).toBe(200);
+    expect((await only.app.request('/api/status')).status).toBe(404);
+    expect((await only.app.request('/')).status).toBe(404);
+    expect((await only.app.request('/api/control/whoami')).status).toBe(401);
+    await only.close();
     try {
       expect(d.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const token = readFileSync(join(dataDir, 'control-token'), 'utf8').trim();

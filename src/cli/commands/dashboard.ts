@@ -12,8 +12,7 @@ import { wallClock } from '../../core/clock.ts';
 import { loadConfig, loadDotEnv } from '../../core/config.ts';
 import { createBus } from '../../core/kernel.ts';
 import { createLogger } from '../../core/log.ts';
-import { checkBind } from '../../dashboard/security.ts';
-import { startDashboard } from '../../dashboard/server.ts';
+import type { StartedDashboard } from '../../dashboard/server.ts';
 import { createJsonMatchStore, matchFilePath } from '../../matcher/store.ts';
 import { openDbFromConfig } from '../../store/db.ts';
 import { migrate } from '../../store/migrations.ts';
@@ -44,14 +43,16 @@ export function registerDashboardCommand(program: Command): void {
       const log = createLogger(process.env.LOG_LEVEL === undefined ? 'warn' : config.logLevel);
       const instance = `dashboard-${hostname()}-${process.pid}`;
       // an exposed address without DASHBOARD_TOKEN is refused before anything is opened
+      const { checkBind } = await import('../../dashboard/security.ts');
       checkBind(o.host ?? config.dashboard.host, config.dashboard.readToken);
+      const { startDashboard } = await import('../../dashboard/server.ts');
       const db = await openDbFromConfig(config);
       let bus: Bus | undefined;
       const close = async (): Promise<void> => {
         await bus?.close();
         await db.close();
       };
-      let dashboard: Awaited<ReturnType<typeof startDashboard>>;
+      let dashboard: StartedDashboard;
       try {
         await migrate(db);
         if (config.redisUrl) bus = await createBus(config, 'redis', instance, log);

@@ -11,7 +11,6 @@ import { channels } from '../../core/channels.ts';
 import { loadConfig, loadDotEnv } from '../../core/config.ts';
 import { createKernel } from '../../core/kernel.ts';
 import { createLogger } from '../../core/log.ts';
-import { startDashboard } from '../../dashboard/server.ts';
 import { createJsonMatchStore, matchFilePath } from '../../matcher/store.ts';
 import { type Db, openDbFromConfig } from '../../store/db.ts';
 import { migrate } from '../../store/migrations.ts';
@@ -80,6 +79,7 @@ export function registerRunCommand(program: Command): void {
         }
       }
       const matchStore = createJsonMatchStore(matchFilePath(config.dataDir));
+      const { startDashboard } = await import('../../dashboard/server.ts'); // loaded by `run` only
       const agents = await buildAgents(kernel, {
         feeds: o.feeds,
         seed,
