@@ -17,7 +17,7 @@ import { Hono } from 'hono';
 import type { Bus } from '../core/bus/types.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
-import type { MatchStore } from '../matcher/store.ts';
+import { type MatchStore, pairKey } from '../matcher/store.ts';
 import type { Db } from '../store/db.ts';
 import { leaderboard } from '../store/queries.ts';
 import { BadCursorError } from '../store/report-queries.ts';
@@ -134,7 +134,6 @@ export function createDashboard(o: DashboardOptions): Dashboard {
       judgedRelation: async (a, b) => {
         const store = o.matchStore;
         if (!store) return undefined;
-        const { pairKey } = await import('../matcher/store.ts');
         const k = pairKey(a, b);
         const v = (await store.listVerdicts()).filter((x) => pairKey(x.a, x.b) === k).at(-1);
         return v?.relation;
