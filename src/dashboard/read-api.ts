@@ -58,7 +58,7 @@ import {
   positionsPage,
   tokenLabels,
 } from '../store/report-queries.ts';
-import { readSystemState } from '../store/system-state.ts';
+import { dailyWindowStart, readSystemState, type SystemState } from '../store/system-state.ts';
 import type { DashboardContext, RouteGroup } from './context.ts';
 import { P, parseRef, query } from './params.ts';
 import { reviewQueue } from './review.ts';
@@ -104,6 +104,15 @@ const legView =
     limitPrice: dec(l.limitPrice),
     shares: dec(l.shares),
   });
+
+/**
+ * Equity when today's daily-loss window opened: the stored figure while its window is today's; a window that
+ * closed (a system stopped since yesterday) means nothing was won or lost today yet.
+ */
+function dayStartEquity(state: SystemState, equity: number, now: number, resetHourUtc: number): number {
+  const today = dailyWindowStart(now, resetHourUtc);
+  return state.dailyWindowStart === today && state.dailyStartEquity !== null ? state.dailyStartEquity : equity;
+}
 
 async function haltState(ctx: DashboardContext) {
   const s = await readSystemState(needDb(ctx));
@@ -155,7 +164,7 @@ export const readApi: RouteGroup = {
       const equity = eq?.equity ?? bankroll;
       const hwm = Math.max(state.highWaterMark ?? equity, eq?.highWaterMark ?? equity);
       const ddLimit = drawdownLimit(hwm, cfg.risk);
-      const startEquity = state.dailyStartEquity ?? bankroll;
+      const startEquity = dayStartEquity(state, equity, now(), cfg.risk.dailyLossResetHourUtc);
       const dayPnl = equity - startEquity;
       const dlLimit = dailyLossLimit(startEquity, cfg.risk);
       const firstDay = span ? days.at(-1)?.day : undefined;
@@ -487,7 +496,7 @@ export const readApi: RouteGroup = {
       const r = cfg.risk;
       const equity = eq?.equity ?? r.initialBankroll;
       const hwm = Math.max(state.highWaterMark ?? equity, eq?.highWaterMark ?? equity);
-      const startEquity = state.dailyStartEquity ?? r.initialBankroll;
+      const startEquity = dayStartEquity(state, equity, now(), r.dailyLossResetHourUtc);
       const worstMarket = exp.markets.reduce<(typeof exp.markets)[number] | undefined>(
         (w, m) => (!w || m.cost > w.cost ? m : w),
         undefined,

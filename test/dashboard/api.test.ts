@@ -413,6 +413,23 @@ describe('read API', () => {
         limitUsd: '500',
       },
     ]);
+    // a day later with nothing new: today starts at the last equity, nothing won or lost yet
+    const later = createDashboard({
+      config,
+      clock: new SimClock(NOW + 86_400_000),
+      db,
+      role: 'dashboard',
+      instance: 'later',
+      controlToken: TOKEN,
+    });
+    const next = (await call(later, '/api/portfolio')).json;
+    expect(next.today).toMatchObject({
+      startEquityUsd: '1020.5',
+      pnlUsd: '0',
+      lossUsd: '0',
+      limitUsd: '102.05',
+    });
+    await later.close();
     expect(p.days).toEqual([
       { day: expect.any(Number), endEquityUsd: '1020.5', pnlUsd: '20.5', fills: 3, feesUsd: '0.082345' },
     ]);
