@@ -111,7 +111,9 @@ const legView =
  */
 function dayStartEquity(state: SystemState, equity: number, now: number, resetHourUtc: number): number {
   const today = dailyWindowStart(now, resetHourUtc);
-  return state.dailyWindowStart === today && state.dailyStartEquity !== null ? state.dailyStartEquity : equity;
+  return state.dailyWindowStart === today && state.dailyStartEquity !== null
+    ? state.dailyStartEquity
+    : equity;
 }
 
 async function haltState(ctx: DashboardContext) {
