@@ -8,7 +8,8 @@
  *                                        ratchet stop, exposure per venue, per-day figures
  *   GET /api/portfolio/equity            equity curve with high-water mark and stop level (?since ?until ?points)
  *   GET /api/positions                   ?status=open|closed ?strategy ?venue ?limit ?offset
- *   GET /api/opportunities               ?kind ?strategy ?venue ?outcome=traded|rejected|expired ?cursor ?limit
+ *   GET /api/opportunities               ?kind ?strategy ?venue ?outcome=traded|rejected|expired ?since ?cursor
+ *                                        ?limit
  *   GET /api/fills                       ?strategy ?venue ?kind ?since ?cursor ?limit
  *   GET /api/decisions                   ?rule ?verdict ?strategy ?since ?cursor ?limit
  *   GET /api/decisions/by-rule           ?since
@@ -303,6 +304,7 @@ export const readApi: RouteGroup = {
         strategy: P.strategy,
         venue: P.venue,
         outcome: P.outcome,
+        since: P.since,
         cursor: P.cursor,
         limit: P.limit,
       });

@@ -406,6 +406,8 @@ export interface OpportunityFilter {
   /** Opportunities a strategy made a request from. */
   readonly strategy?: string;
   readonly outcome?: (typeof OPPORTUNITY_OUTCOMES)[number];
+  /** Detected at or after this time (epoch ms). */
+  readonly since?: number;
   /** For `expired`: the time that counts as now. */
   readonly now: number;
   readonly cursor?: string;
@@ -417,6 +419,7 @@ const TRADED = "('filled', 'partial', 'unwound')";
 export async function opportunitiesPage(q: Queryable, f: OpportunityFilter): Promise<Page<OpportunityRow>> {
   const w = new Where();
   if (f.kind) w.add(`o.kind = ${w.p(f.kind)}`);
+  if (f.since !== undefined) w.add(`o.detected_at >= ${w.p(String(f.since))}::bigint`);
   if (f.venue) w.add(`o.legs @> ${w.p(JSON.stringify([{ venue: f.venue }]))}::jsonb`);
   if (f.strategy) {
     w.add(

@@ -557,6 +557,7 @@ describe('read API', () => {
     expect(await ids('outcome=traded')).toEqual(['opp-1']);
     expect(await ids('outcome=rejected')).toEqual(['opp-2']);
     expect(await ids('outcome=expired')).toEqual(['opp-5', 'opp-3']);
+    expect(await ids(`since=${T0 + 4}`)).toEqual(['opp-5', 'opp-4']);
   });
 
   it('fills with fees, market and outcome; filtered by strategy, venue and kind', async () => {
@@ -769,7 +770,7 @@ describe('bad input gets a 4xx that says what was wrong', () => {
     [
       '/api/opportunities?bogus=1',
       400,
-      'unknown parameter bogus (accepted: kind, strategy, venue, outcome, cursor, limit)',
+      'unknown parameter bogus (accepted: kind, strategy, venue, outcome, since, cursor, limit)',
     ],
     ['/api/opportunities?cursor=garbage', 400, 'not a page cursor'],
     ['/api/fills?cursor=123.Zm9v', 400, 'not a page cursor'],
