@@ -17,6 +17,7 @@ import { createVenueWatcher, type FeedAgent } from '../agents/venue-watcher.ts';
 import { probationAmount } from '../allocator/score.ts';
 import type { Agent, Kernel } from '../core/agent.ts';
 import { instrumentKey } from '../core/messages.ts';
+import type { MatchStore } from '../matcher/store.ts';
 import type { Db } from '../store/db.ts';
 import type { RestoredStates } from '../store/restore.ts';
 import { createFeedDecoders, createLiveFeed, type FeedName } from '../venues/registry.ts';
@@ -38,6 +39,8 @@ export interface PipelineOptions {
   readonly restored?: RestoredStates;
   /** Persist state to this database (a persister agent acks each message once its batch is committed). */
   readonly store?: Db;
+  /** The matcher's verdicts and manual overrides (default: the JSON file under DATA_DIR); share it with the dashboard. */
+  readonly matchStore?: MatchStore;
 }
 
 export interface FeedSources {
@@ -93,7 +96,11 @@ export async function buildAgents(kernel: Kernel, opts: PipelineOptions): Promis
   // that does not exist yet) and stop after them (so what is in flight drains).
   const restored = opts.restored;
   const consumers: Agent[] = [];
-  consumers.push(createMarketMatcherAgent(), createOpportunityScannerAgent(), createStrategyRunnerAgent());
+  consumers.push(
+    createMarketMatcherAgent({ store: opts.matchStore }),
+    createOpportunityScannerAgent(),
+    createStrategyRunnerAgent(),
+  );
   consumers.push(
     createRiskGuardian({
       probationAllocation: probationAmount(kernel.config),

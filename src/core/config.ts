@@ -217,6 +217,8 @@ const EnvSchema = z.object({
   DASHBOARD_HOST: z.string().min(1).default('127.0.0.1'),
   DASHBOARD_PORT: port.default(8787),
   CONTROL_TOKEN: optionalSecret,
+  /** Needed to read the dashboard when it listens on anything but loopback. */
+  DASHBOARD_TOKEN: optionalSecret,
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -302,6 +304,8 @@ export interface Config {
     readonly host: string;
     readonly port: number;
     readonly controlToken: string | undefined;
+    /** DASHBOARD_TOKEN: required for reading too when the server binds a non-loopback address. */
+    readonly readToken: string | undefined;
   };
 }
 
@@ -320,6 +324,7 @@ export const SECRET_KEYS = [
   'PUSHOVER_API_TOKEN',
   'ALERT_WEBHOOK_URL',
   'CONTROL_TOKEN',
+  'DASHBOARD_TOKEN',
 ] as const;
 
 export const CONFIG_KEYS: readonly string[] = Object.keys(EnvSchema.shape);
@@ -415,7 +420,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     paperLatencyMs: e.PAPER_LATENCY_MS,
     paperTrading: e.PAPER_TRADING,
     logLevel: e.LOG_LEVEL,
-    dashboard: { host: e.DASHBOARD_HOST, port: e.DASHBOARD_PORT, controlToken: e.CONTROL_TOKEN },
+    dashboard: {
+      host: e.DASHBOARD_HOST,
+      port: e.DASHBOARD_PORT,
+      controlToken: e.CONTROL_TOKEN,
+      readToken: e.DASHBOARD_TOKEN,
+    },
   });
 }
 

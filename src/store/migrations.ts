@@ -377,6 +377,32 @@ CREATE INDEX alert_log_kind_idx ON alert_log (kind, ts DESC);
 `,
   },
   {
+    version: 5,
+    name: 'control_actions_and_report_indexes',
+    sql: `
+-- Every control request (halt, resume, strategy on/off, match review, alert settings): who, when, why, result.
+CREATE TABLE control_actions (
+  id text PRIMARY KEY,
+  action text NOT NULL,
+  target text,
+  params jsonb NOT NULL,
+  reason text NOT NULL,
+  actor text NOT NULL,
+  source text NOT NULL,
+  remote text,
+  outcome text NOT NULL,
+  detail text,
+  at bigint NOT NULL
+);
+CREATE INDEX control_actions_at_idx ON control_actions (at DESC, id DESC);
+
+-- What became of an opportunity (dashboard, trades/decisions reports): request by opportunity, outcome by request.
+CREATE INDEX IF NOT EXISTS trade_requests_opportunity_idx ON trade_requests (opportunity_id);
+CREATE INDEX IF NOT EXISTS execution_reports_request_idx ON execution_reports (request_id);
+CREATE INDEX IF NOT EXISTS opportunities_kind_detected_idx ON opportunities (kind, detected_at DESC);
+`,
+  },
+  {
     version: 6,
     name: 'bundles_and_allocation_reasons',
     sql: `
@@ -480,5 +506,6 @@ export const TABLES = [
   'agent_status',
   'book_history',
   'oracle_history',
+  'control_actions',
 ] as const;
 export type TableName = (typeof TABLES)[number];

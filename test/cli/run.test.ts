@@ -24,7 +24,13 @@ interface Proc {
 /** Spawns the CLI; sends SIGINT once stderr matches `interruptOn` (if given). */
 function run(args: string[], interruptOn?: RegExp, extraEnv: Record<string, string> = {}): Promise<Proc> {
   return new Promise((done, fail) => {
-    const env = { ...process.env, LOG_LEVEL: 'silent', DATA_DIR: join(dir, 'data'), ...extraEnv };
+    const env = {
+      ...process.env,
+      LOG_LEVEL: 'silent',
+      DATA_DIR: join(dir, 'data'),
+      DASHBOARD_PORT: '0',
+      ...extraEnv,
+    };
     const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';

@@ -55,6 +55,7 @@ describe('pm-arb run + pm-arb agent persister, SIGKILL and restart', () => {
     REDIS_URL,
     REDIS_KEY_PREFIX: prefix,
     LOG_LEVEL: 'error',
+    DASHBOARD_PORT: '0',
   };
   const cli = (args: string[]): ChildProcess => {
     const p = spawn(process.execPath, [join(root, 'bin', 'pm-arb.js'), ...args], {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerAgentCommand } from './agent.ts';
 import { registerBacktestCommand } from './backtest.ts';
 import { registerControlCommands } from './control.ts';
+import { registerDashboardCommand } from './dashboard.ts';
 import { registerDbCommand } from './db.ts';
 import { registerDoctorCommand } from './doctor.ts';
 import { registerMatchesCommand } from './matches.ts';
@@ -19,6 +20,7 @@ export function registerCommands(program: Command): void {
   registerStatusCommand(program);
   registerDbCommand(program);
   registerRunCommand(program);
+  registerDashboardCommand(program);
   registerRecordCommand(program);
   registerReplayCommand(program);
   registerSimulateCommand(program);

@@ -6,11 +6,13 @@
 import type { Command } from 'commander';
 import { createLiveCounters, renderLiveSummary } from '../../app/backtest.ts';
 import { buildAgents } from '../../app/pipeline.ts';
-import { onShutdownSignal, startAgents } from '../../core/agent.ts';
+import { type AgentRuntime, onShutdownSignal, startAgents } from '../../core/agent.ts';
 import { channels } from '../../core/channels.ts';
 import { loadConfig, loadDotEnv } from '../../core/config.ts';
 import { createKernel } from '../../core/kernel.ts';
 import { createLogger } from '../../core/log.ts';
+import { opsRouteGroup } from '../../dashboard/ops-routes.ts';
+import { createJsonMatchStore, matchFilePath } from '../../matcher/store.ts';
 import { createProcessOps } from '../../ops/process.ts';
 import { type Db, openDbFromConfig } from '../../store/db.ts';
 import { migrate } from '../../store/migrations.ts';
@@ -31,6 +33,10 @@ export function registerRunCommand(program: Command): void {
     .option('--no-store', 'keep nothing: no database, no restore from an earlier run')
     .option('--live', 'live trading (also needs PAPER_TRADING=false); not available in this version')
     .option('--summary-every <ms>', 'how often the live summary is redrawn', '1000')
+    .option(
+      '--no-dashboard',
+      'do not serve the dashboard and control endpoint (DASHBOARD_HOST:DASHBOARD_PORT)',
+    )
     .action(async (o: Record<string, string | boolean>) => {
       if (o.feeds !== 'sim' && o.feeds !== 'live')
         throw new UsageError(`--feeds must be sim or live, got "${o.feeds}"`);
@@ -76,12 +82,31 @@ export function registerRunCommand(program: Command): void {
           restoredFills = rec.fills;
         }
       }
+      let runtimes: readonly AgentRuntime[] = []; // filled once the agents started; health reads it
+      const matchStore = createJsonMatchStore(matchFilePath(config.dataDir));
+      const { startDashboard } = await import('../../dashboard/server.ts'); // loaded by `run` only
       const agents = await buildAgents(kernel, {
         feeds: o.feeds,
         seed,
         ...(restored ? { restored } : {}),
         ...(db ? { store: db } : {}),
+        matchStore,
       });
+      const dashboard =
+        o.dashboard === false
+          ? undefined
+          : await startDashboard({
+              ...kernel,
+              db,
+              matchStore,
+              role: 'run',
+              feeds: String(o.feeds),
+              routes: [opsRouteGroup(ops.routes(() => runtimes))],
+            }).catch(async (err: unknown) => {
+              await kernel.bus.close();
+              await db?.close();
+              throw err;
+            });
       const store = !db
         ? 'none'
         : config.databaseUrl
@@ -90,14 +115,19 @@ export function registerRunCommand(program: Command): void {
       process.stderr.write(
         `pm-arb run: mode paper, feeds ${o.feeds}${o.feeds === 'sim' ? ` (seed ${seed})` : ''}, bus ${o.bus}, ` +
           `store ${store}${restored ? ` (restored ${restoredFills.length} fills${restored.halt ? ', HALTED' : ''})` : ''}, ` +
-          `${agents.length} agents: ${agents.map((a) => a.name).join(', ')}\n`,
+          `${agents.length} agents: ${agents.map((a) => a.name).join(', ')}\n` +
+          (dashboard?.banner ?? ['dashboard: off (--no-dashboard)'])
+            .map((l) => `pm-arb run: ${l}\n`)
+            .join(''),
       );
       const live = createLiveCounters(kernel.bus, {
         initialCash: config.risk.initialBankroll,
         group: `live-summary@${kernel.instance}`,
       });
       for (const f of restoredFills) live.counters.ledger.applyFill(f);
-      const { stop, runtimes } = await startAgents(kernel, agents);
+      const started = await startAgents(kernel, agents);
+      const { stop } = started;
+      runtimes = started.runtimes;
       const opsServer = await ops.serve(() => runtimes);
       // the runtime starts un-halted: a halt in force before the restart is put back
       if (restored?.halt) kernel.bus.publish(channels.system, restored.halt);
@@ -130,6 +160,7 @@ export function registerRunCommand(program: Command): void {
         stopping ??= (async () => {
           clearInterval(summaryTimer);
           process.stderr.write(`pm-arb run: ${why}, stopping agents\n`);
+          await dashboard?.stop();
           await stop();
           await opsServer?.close();
           await kernel.bus.flush();
