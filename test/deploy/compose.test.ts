@@ -34,7 +34,11 @@ const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
  */
 const PENDING: readonly string[] = [];
 /** What a compose deployment runs as containers of other images; here the machine's own servers stand in. */
-const VARS: Record<string, string> = { PMARB_FEEDS: 'sim', POSTGRES_PASSWORD: 'unused-here' };
+const VARS: Record<string, string> = {
+  PMARB_FEEDS: 'sim',
+  POSTGRES_PASSWORD: 'unused-here',
+  DASHBOARD_TOKEN: 'compose-test-read-token-0123456789',
+};
 
 interface Dep {
   condition?: 'service_started' | 'service_healthy' | 'service_completed_successfully';
@@ -55,12 +59,14 @@ const compose = parse(readFileSync(join(ROOT, 'compose.yaml'), 'utf8'), { merge:
 const ours = Object.entries(compose.services).filter(([, s]) => s.build !== undefined);
 const infra = new Set(Object.keys(compose.services).filter((n) => compose.services[n]!.build === undefined));
 
-/** Compose's `${VAR}` and `${VAR:-default}` interpolation. */
+/** Compose's `${VAR}`, `${VAR:-default}` and `${VAR:?error}` interpolation. */
 const interpolate = (v: string): string =>
-  v.replace(
-    /\$\{([A-Z0-9_]+)(?::-([^}]*))?\}/g,
-    (_, k: string, d?: string) => VARS[k] ?? process.env[k] ?? d ?? '',
-  );
+  v.replace(/\$\{([A-Z0-9_]+)(?:(:-|:\?)([^}]*))?\}/g, (_, k: string, op?: string, arg?: string) => {
+    const value = VARS[k] ?? process.env[k];
+    if (value) return value;
+    if (op === ':?') throw new Error(`compose.yaml needs ${k}: ${arg}`);
+    return arg ?? '';
+  });
 
 const deps = (s: Service): [string, Dep['condition']][] =>
   Array.isArray(s.depends_on)
@@ -128,6 +134,8 @@ describe('compose.yaml topology, as local processes', () => {
       DATA_DIR: join(dir, name),
       METRICS_HOST: '127.0.0.1',
       METRICS_PORT: String(port),
+      // the dashboard's own server carries its health (as in its container, where DASHBOARD_PORT is checked)
+      ...(name === 'dashboard' ? { DASHBOARD_PORT: String(port) } : {}),
       LOG_LEVEL: 'warn',
       // the alerts service reports to a local fake webhook
       ALERT_WEBHOOK_URL: hook!.url,

@@ -46,6 +46,9 @@ export function registerDashboardCommand(program: Command): void {
       const { checkBind } = await import('../../dashboard/security.ts');
       checkBind(o.host ?? config.dashboard.host, config.dashboard.readToken);
       const { startDashboard } = await import('../../dashboard/server.ts');
+      const { opsRouteGroup } = await import('../../dashboard/ops-routes.ts');
+      const { createOpsMetrics } = await import('../../ops/metrics.ts');
+      const { opsRoutes } = await import('../../ops/health.ts');
       const db = await openDbFromConfig(config);
       let bus: Bus | undefined;
       const close = async (): Promise<void> => {
@@ -55,7 +58,13 @@ export function registerDashboardCommand(program: Command): void {
       let dashboard: StartedDashboard;
       try {
         await migrate(db);
-        if (config.redisUrl) bus = await createBus(config, 'redis', instance, log);
+        const metrics = createOpsMetrics({ clock: wallClock(), labels: { service: 'dashboard' } });
+        if (config.redisUrl) bus = metrics.instrument(await createBus(config, 'redis', instance, log));
+        // /healthz and /readyz for the container's health check: this process is one "agent", the dashboard
+        const ops = opsRoutes({
+          metrics,
+          health: { agents: () => [{ name: 'dashboard', state: 'running' }], ...(bus ? { bus } : {}) },
+        });
         dashboard = await startDashboard({
           config,
           clock: wallClock(),
@@ -64,6 +73,7 @@ export function registerDashboardCommand(program: Command): void {
           matchStore: createJsonMatchStore(matchFilePath(config.dataDir)),
           role: 'dashboard',
           instance,
+          routes: [opsRouteGroup(ops)],
           ...(o.host !== undefined ? { host: o.host } : {}),
           ...(port !== undefined ? { port } : {}),
         });
