@@ -3,16 +3,14 @@ import { createMarketMatcherAgent } from '../../src/agents/market-matcher.ts';
 import { startAgents } from '../../src/core/agent.ts';
 import { channels } from '../../src/core/channels.ts';
 import { createMemoryMatchStore } from '../../src/matcher/store.ts';
-import { type FakeAnthropic, startFakeAnthropic, toolAnswer } from '../fakes/anthropic-server.ts';
+import { type FakeAnthropic, judgeEach, startFakeAnthropic } from '../fakes/anthropic-server.ts';
 import { kxFed, kxT90k12, kxT100k12, pmBinance100k, pmBrti100k, pmFed } from '../matcher/cases.ts';
 import { record, testKernel } from '../scanner/kernel.ts';
 
 describe('market matcher agent on the in-process bus', () => {
   let fake: FakeAnthropic;
   beforeAll(async () => {
-    fake = await startFakeAnthropic(() =>
-      toolAnswer({ same_event: true, relation: 'identical', resolution_differences: [], confidence: 0.95 }),
-    );
+    fake = await startFakeAnthropic(judgeEach(() => ({ relation: 'identical', confidence: 0.95 })));
   });
   afterAll(() => fake.close());
 
