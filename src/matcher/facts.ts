@@ -371,6 +371,9 @@ const STATE_NAMES = (
   'pennsylvania|tennessee|texas|utah|vermont|virginia|wisconsin|wyoming'
 ).split('|');
 
+// one pass, longest names first in the alternation
+const STATE_RE = new RegExp(`\\b(${STATE_NAMES.join('|')})\\b`, 'g');
+
 const STATES = new Set(
   'al ak az ar ca co ct de fl ga hi id il in ia ks ky la me md ma mi mn ms mo mt ne nv nh nj nm ny nc nd oh ok or pa ri sc sd tn tx ut vt va wa wv wi wy'.split(
     ' ',
@@ -393,15 +396,7 @@ export function scopeFacts(m: Market): ScopeFacts {
   for (const d of t.matchAll(/\b([a-z]{2})-(\d{1,2})\b/g)) {
     if (STATES.has(d[1]!)) districts.add(`${d[1]}-${Number(d[2])}`);
   }
-  const states: string[] = [];
-  let left = t;
-  for (const name of STATE_NAMES) {
-    const re = new RegExp(`\\b${name}\\b`, 'g');
-    if (re.test(left)) {
-      states.push(name);
-      left = left.replace(re, ' ');
-    }
-  }
+  const states = [...new Set([...t.matchAll(STATE_RE)].map((x) => x[1]!))];
   return {
     banks: [...new Set([...t.matchAll(BANKS)].map((b) => b[1]!))],
     states,

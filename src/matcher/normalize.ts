@@ -84,6 +84,11 @@ const MONTH_WORDS = new Map<string, string>(
   }),
 );
 
+const MONTH_DAY = new RegExp(
+  `\\b${MONTH_RE}\\.?\\s+(\\d{1,2})(?:st|nd|rd|th)?\\b(?!\\s*(?:%|k\\b|m\\b|million|billion))`,
+  'g',
+);
+
 const TOKEN =
   /(?<![a-z0-9.])\$?(\d[\d,]*(?:\.\d+)?)(?:\s?(%|bps?|k|mm?|bn?|t|thousand|million|billion|trillion)(?![a-z]))?|([a-z][a-z0-9]*(?:-[a-z0-9]+)*)/g;
 
@@ -212,19 +217,13 @@ export function normalizeTokens(text: string): string[] {
     },
   );
   // "August 19", "Aug 19, 2026", "Jan. 1st"
-  t = t.replace(
-    new RegExp(
-      `\\b${MONTH_RE}\\.?\\s+(\\d{1,2})(?:st|nd|rd|th)?\\b(?!\\s*(?:%|k\\b|m\\b|million|billion))`,
-      'g',
-    ),
-    (m, mon: string, d: string) => {
-      const mo = monthOf(mon);
-      if (mo === undefined || Number(d) < 1 || Number(d) > 31) return m;
-      out.add(MONTHS[mo - 1]!);
-      out.add(`d${pad2(mo)}-${pad2(Number(d))}`);
-      return ' ';
-    },
-  );
+  t = t.replace(MONTH_DAY, (m, mon: string, d: string) => {
+    const mo = monthOf(mon);
+    if (mo === undefined || Number(d) < 1 || Number(d) > 31) return m;
+    out.add(MONTHS[mo - 1]!);
+    out.add(`d${pad2(mo)}-${pad2(Number(d))}`);
+    return ' ';
+  });
   // "120th Congress" is elected two years before it sits: 1786 + 2N
   t = t.replace(/\b(\d{2,3})(?:st|nd|rd|th) congress\b/g, (_m, n: string) => {
     out.add(`${n}th`);
