@@ -9,19 +9,22 @@
  * markets met (a set lookup each, never a walk of a long posting list). The markets are scored by the cosine
  * similarity of IDF-weighted tokens, discounted when their end dates are far apart, and the best few kept. Work per
  * market is bounded by the budget, not by the listing size: the whole step is linear in the number of markets.
- * Structure: crypto markets are also indexed by asset and settlement day, so same-asset markets of one day meet
- * whatever their wording (cross-venue and same-venue, for implies/exclusive links), nearest strikes first.
+ * Structure: crypto markets are also indexed by asset and settlement instant, so same-asset markets settling
+ * together meet whatever their wording (cross-venue and same-venue, for implies/exclusive links), nearest strikes
+ * first.
  */
 import type { Market } from '../core/messages.ts';
 import type { MarketFacts } from './facts.ts';
-import { normalizeTokens } from './normalize.ts';
+import { idDateTokens, normalizeTokens } from './normalize.ts';
 
 export interface CandidateOptions {
-  /** Posting lists longer than this are never walked, only tested (default 1,000). */
+  /** Posting lists longer than this are never walked, only tested (default 500). */
   readonly maxPosting?: number;
-  /** Postings walked per new market at most, rarest tokens first (default 600). */
+  /** Postings walked per new market at most, rarest tokens first (default 200). */
   readonly visitBudget?: number;
-  /** Markets met in the walk that are scored further (commoner tokens, cosine) (default 32). */
+  /** Markets met in the walk that the commoner tokens are tested against (default 128). */
+  readonly pool?: number;
+  /** Of those, the ones ranked by cosine in the end (default 16). */
   readonly refine?: number;
   /** Text candidates kept per new market (default 5). */
   readonly maxCandidates?: number;
@@ -29,7 +32,7 @@ export interface CandidateOptions {
   readonly minScore?: number;
   /** Share of the best candidate's score the others must reach (default 0.5). */
   readonly relativeScore?: number;
-  /** Same-asset, same-day crypto markets kept per new market, nearest strikes first (default 6). */
+  /** Same-asset crypto markets settling at the same instant kept per new market, nearest strikes first (default 6). */
   readonly maxStructural?: number;
 }
 
@@ -40,6 +43,8 @@ interface Entry {
   readonly venue: string;
   readonly market: Market;
   readonly tokens: readonly string[];
+  /** the tokens as interned numbers: membership tests scan this short array, not a long posting set */
+  readonly tokIds: Int32Array;
   readonly structKey: string | undefined;
   readonly strike: number | undefined;
   /** end time, NaN when none (kept here: reading it off the market objects of many shapes is slow) */
@@ -63,8 +68,7 @@ export function marketText(m: Market): string {
 
 /** Date tokens a ticker or slug carries (Kalshi 26FEB25, slug 2026-02-25), for markets with a question too. */
 function idDates(m: Market): string[] {
-  const ids = [m.marketId, m.eventId ?? '', m.slug ?? ''].join(' ');
-  return normalizeTokens(ids).filter((t) => /^d\d\d-\d\d$/.test(t));
+  return idDateTokens([m.marketId, m.eventId ?? '', m.slug ?? ''].join(' ')).filter((t) => t.startsWith('d'));
 }
 
 /** Normalized tokens of a market. */
@@ -72,6 +76,44 @@ export function marketTokens(m: Market): string[] {
   const toks = new Set(normalizeTokens(marketText(m)));
   for (const t of idDates(m)) toks.add(t);
   return [...toks];
+}
+
+function hasToken(ids: Int32Array, id: number): boolean {
+  for (let i = 0; i < ids.length; i++) if (ids[i] === id) return true;
+  return false;
+}
+
+/** The k-th largest value (1-based) of xs, by selection in place (Hoare): linear on average, no sort. */
+function kthLargest(xs: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = xs.length - 1;
+  const want = k - 1;
+  while (lo < hi) {
+    const pivot = xs[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (xs[i]! > pivot) i++;
+      while (xs[j]! < pivot) j--;
+      if (i <= j) {
+        const t = xs[i]!;
+        xs[i] = xs[j]!;
+        xs[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (want <= j) hi = j;
+    else if (want >= i) lo = i;
+    else return xs[want]!;
+  }
+  return xs[want]!;
+}
+
+/** The n pairs with the highest scores, best first. */
+function topOf(xs: [Entry, number][], n: number): [Entry, number][] {
+  if (xs.length <= n) return xs;
+  return xs.sort((x, y) => y[1] - x[1] || x[0].id - y[0].id).slice(0, n);
 }
 
 /** Ranking order: higher score first, then by key (deterministic). */
@@ -95,12 +137,14 @@ export class CandidateIndex {
   /** partial scores by entry id, and the ids touched by the current query (reset after it) */
   private scoreBuf = new Float64Array(1_024);
   private readonly touched: number[] = [];
+  private readonly tokenIds = new Map<string, number>();
 
   constructor(o: CandidateOptions = {}) {
     this.o = {
-      maxPosting: 1_000,
-      visitBudget: 600,
-      refine: 32,
+      maxPosting: 500,
+      visitBudget: 200,
+      pool: 128,
+      refine: 16,
       maxCandidates: 5,
       minScore: 0.2,
       relativeScore: 0.5,
@@ -123,14 +167,16 @@ export class CandidateIndex {
     this.remove(key);
     const toks = marketTokens(m);
     const c = facts.crypto;
-    const day = c?.expiry !== undefined ? Math.floor(c.expiry / DAY) : undefined;
-    const structKey = c && day !== undefined ? `${c.asset}|${day}` : undefined;
+    // one asset at one settlement instant (and window start for up/down): the markets that can be identical,
+    // inverted, implied or exclusive; another instant is a different settlement anyway
+    const structKey = c && c.expiry !== undefined ? `${c.asset}|${c.start ?? ''}|${c.expiry}` : undefined;
     const entry: Entry = {
       id: this.byId.length,
       key,
       venue: m.venue,
       market: m,
       tokens: toks,
+      tokIds: Int32Array.from(toks, (t) => this.tokenId(t)),
       structKey,
       strike: c?.strike,
       end: m.endTime ?? Number.NaN,
@@ -183,6 +229,15 @@ export class CandidateIndex {
     if (e.structKey) this.structural.get(e.structKey)?.delete(e);
   }
 
+  private tokenId(t: string): number {
+    let id = this.tokenIds.get(t);
+    if (id === undefined) {
+      id = this.tokenIds.size;
+      this.tokenIds.set(t, id);
+    }
+    return id;
+  }
+
   private idf(df: number): number {
     return Math.log(1 + (this.entries.size + 1) / (1 + df));
   }
@@ -207,19 +262,20 @@ export class CandidateIndex {
     return df;
   }
 
-  /** The n touched entries with the highest partial scores (insertion into a short list). */
+  /** The touched entries with the n highest partial scores (and any tied with the n-th), without sorting them. */
   private topTouched(n: number): [Entry, number][] {
-    const top: [Entry, number][] = [];
     const buf = this.scoreBuf;
-    for (const id of this.touched) {
-      const sc = buf[id]!;
-      if (top.length === n && sc <= top[n - 1]![1]) continue;
-      let at = top.length;
-      while (at > 0 && sc > top[at - 1]![1]) at--;
-      top.splice(at, 0, [this.byId[id]!, sc]);
-      if (top.length > n) top.pop();
+    const ids = this.touched;
+    let floor = Number.NEGATIVE_INFINITY;
+    if (ids.length > n) {
+      const sc = Float64Array.from(ids, (id) => buf[id]!);
+      floor = kthLargest(sc, n);
     }
-    return top;
+    // above the n-th score, then as many tied with it as fit (ties beyond n are dropped in id order)
+    const out: [Entry, number][] = [];
+    for (const id of ids) if (buf[id]! > floor) out.push([this.byId[id]!, buf[id]!]);
+    for (const id of ids) if (out.length < n && buf[id]! === floor) out.push([this.byId[id]!, buf[id]!]);
+    return out;
   }
 
   private query(q: Entry): Market[] {
@@ -227,22 +283,27 @@ export class CandidateIndex {
     if (q.structKey) {
       const s = this.structural.get(q.structKey);
       if (s) {
-        // a day of one asset can list hundreds of strikes: keep the nearest ones (implies/exclusive arbitrage
-        // lives between neighbours; the same strike on the other venue is distance 0)
+        // an instant of one asset can list a hundred strikes: keep the nearest ones (implies/exclusive arbitrage
+        // lives between neighbours; the same strike on the other venue is distance 0), by insertion
+        const n = this.o.maxStructural;
         const near: [number, Entry][] = [];
         for (const e of s) {
           const d =
             q.strike === undefined || e.strike === undefined
               ? Number.MAX_SAFE_INTEGER
               : Math.abs(e.strike - q.strike);
-          near.push([d, e]);
+          const closer = (x: [number, Entry]) => d < x[0] || (d === x[0] && e.key < x[1].key);
+          if (near.length === n && !closer(near[n - 1]!)) continue;
+          let at = near.length;
+          while (at > 0 && closer(near[at - 1]!)) at--;
+          near.splice(at, 0, [d, e]);
+          if (near.length > n) near.pop();
         }
-        near.sort((x, y) => x[0] - y[0] || (x[1].key < y[1].key ? -1 : 1));
-        for (const [, e] of near.slice(0, this.o.maxStructural)) out.set(e.key, e.market);
+        for (const [, e] of near) out.set(e.key, e.market);
       }
     }
     const venue = q.venue;
-    const toks: { w2: number; lists: Set<number>[]; size: number }[] = [];
+    const toks: { w2: number; lists: Set<number>[]; size: number; id: number }[] = [];
     let qNorm2 = 0;
     for (const t of q.tokens) {
       const lists: Set<number>[] = [];
@@ -259,7 +320,7 @@ export class CandidateIndex {
       }
       const w = this.idf(df + 1);
       qNorm2 += w * w;
-      if (size > 0) toks.push({ w2: w * w, lists, size });
+      if (size > 0) toks.push({ w2: w * w, lists, size, id: this.tokenIds.get(t)! });
     }
     this.lastRanked = [];
     if (toks.length === 0) return [...out.values()];
@@ -280,13 +341,15 @@ export class CandidateIndex {
         }
       }
     }
-    // 2. the best markets met so far (by raw score) are the pool; the commoner tokens only add to them: a
-    // membership test each, not a walk of a long posting list
-    const pool = this.topTouched(this.o.refine);
+    // 2. the commoner tokens are tested against the best markets met (a scan of each one's few token ids, never
+    // a walk of a long posting list), so markets that tie on the rare tokens (every "GDP above 2.5%") are told
+    // apart by the next ones
+    let pool = this.topTouched(this.o.pool);
     for (; i < toks.length; i++) {
       const t = toks[i]!;
-      for (const b of pool) if (t.lists.some((s) => s.has(b[0].id))) b[1] += t.w2;
+      for (const b of pool) if (hasToken(b[0].tokIds, t.id)) b[1] += t.w2;
     }
+    pool = topOf(pool, this.o.refine);
     for (const id of touched) buf[id] = 0;
     touched.length = 0;
     // the best few, kept by insertion (sorting every market met would cost more than meeting them)

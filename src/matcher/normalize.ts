@@ -39,6 +39,8 @@ const ALIASES: readonly [RegExp, string][] = [
   [/\bper ?cent\b/g, '% '],
 ];
 
+const ANY_ALIAS = new RegExp(ALIASES.map(([re]) => `(?:${re.source})`).join('|'));
+
 const STOP = new Set(
   (
     'a an the of on in at by to for and or be is are will was were this that with from as it its de la what who ' +
@@ -53,9 +55,9 @@ const MONTH_RE =
 
 /** Lower case, accents and apostrophes removed, markdown emphasis dropped. */
 export function fold(text: string): string {
-  return text
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
+  // accents: only texts with non-ASCII letters pay for the Unicode decomposition
+  const plain = /[^\x00-\x7f]/.test(text) ? text.normalize('NFKD').replace(/[\u0300-\u036f]/g, '') : text;
+  return plain
     .toLowerCase()
     .replace(/[’'`](\d\d)\b/g, " '$1") // keep "'28" recognizable
     .replace(/(\w)[’'`]s\b/g, '$1') // possessives
@@ -108,7 +110,8 @@ function monthOf(name: string): number | undefined {
 /** Folded text with the aliases applied (Federal Reserve → fed, U.S. → us …), for the facts' patterns. */
 export function aliased(text: string): string {
   let t = fold(text);
-  for (const [re, rep] of ALIASES) t = t.replace(re, rep);
+  // most titles name none of the aliases: one test instead of a pass per alias
+  if (ANY_ALIAS.test(t)) for (const [re, rep] of ALIASES) t = t.replace(re, rep);
   return t.replace(/\s+/g, ' ');
 }
 
@@ -192,6 +195,19 @@ const WORD_ALIASES: Record<string, string> = {
   decrease: 'cut',
   reduce: 'cut',
 };
+
+/** Month-day and year tokens of the dates in ids: ISO dates in slugs, Kalshi's 26FEB25 in tickers. */
+export function idDateTokens(ids: string): string[] {
+  const out: string[] = [];
+  for (const m of ids.matchAll(/(?<![0-9])(20\d\d)-(\d\d)-(\d\d)(?![0-9])/g))
+    out.push(m[1]!, `d${m[2]}-${m[3]}`);
+  for (const m of ids.matchAll(
+    /(?<![0-9A-Za-z])(\d\d)(JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)(\d\d)/gi,
+  )) {
+    out.push(`20${m[1]}`, `d${pad2(monthOf(m[2]!.toLowerCase())!)}-${m[3]}`);
+  }
+  return out;
+}
 
 /**
  * Normalized tokens of a text (a question, subtitle, event title, slug or ticker), deduplicated.

@@ -23,7 +23,7 @@ const SAMPLE = resolve(import.meta.dirname, 'data/pairs-sample.jsonl');
 const rulesOnly = () =>
   new Matcher({ store: createMemoryMatchStore(), minConfidence: 0.8, now: () => 0, log: silentLogger() });
 
-describe('evaluation on labelled pairs', () => {
+describe('evaluation on labelled pairs', { timeout: 180_000 }, () => {
   let fake: FakeAnthropic;
   let dir: string;
   beforeAll(async () => {

@@ -17,7 +17,6 @@ import {
   refusal,
   startFakeAnthropic,
   textAnswer,
-  toolAnswer,
   toolInput,
 } from '../fakes/anthropic-server.ts';
 import {
