@@ -100,6 +100,9 @@ export interface MarketBrief {
   readonly outcomes: readonly string[];
 }
 
+/** Rules kept in a review item: enough to read the resolution, bounded so a large queue stays a small file. */
+export const BRIEF_RULES_CHARS = 2_000;
+
 export const briefOf = (m: Market): MarketBrief => ({
   venue: m.venue,
   marketId: m.marketId,
@@ -107,7 +110,7 @@ export const briefOf = (m: Market): MarketBrief => ({
   question: m.question,
   ...(m.subtitle ? { subtitle: m.subtitle } : {}),
   ...(m.eventTitle ? { eventTitle: m.eventTitle } : {}),
-  rules: m.rules,
+  rules: m.rules.length > BRIEF_RULES_CHARS ? `${m.rules.slice(0, BRIEF_RULES_CHARS)}…` : m.rules,
   endTime: m.endTime,
   outcomes: m.outcomes.map((o) => o.label),
 });
