@@ -139,7 +139,7 @@ export function listing(perVenue: number, seed: number): { pm: Market[]; kx: Mar
         const hour = 1 + Math.floor(r() * 11);
         const strike = 60_000 + 250 * Math.floor(r() * 80);
         const mon = pick(MONTHS);
-        const rules = `If the simple average of the sixty seconds of CF Benchmarks' Bitcoin Real-Time Index (BRTI) before ${hour} AM EDT on ${mon} ${day}, 2026 is above ${strike - 0.01}, then the market resolves to Yes.`;
+        const rules = `If the simple average of the sixty seconds of CF Benchmarks' Bitcoin Real-Time Index (BRTI) before ${hour} AM ET on ${mon} ${day}, 2026 is above ${strike - 0.01}, then the market resolves to Yes.`;
         return {
           pm: {
             question: `Bitcoin above ${strike.toLocaleString('en-US')} on ${mon} ${day}, ${hour}AM ET?`,

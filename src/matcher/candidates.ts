@@ -9,9 +9,9 @@
  * markets met (a set lookup each, never a walk of a long posting list). The markets are scored by the cosine
  * similarity of IDF-weighted tokens, discounted when their end dates are far apart, and the best few kept. Work per
  * market is bounded by the budget, not by the listing size: the whole step is linear in the number of markets.
- * Structure: crypto markets are also indexed by asset and settlement instant, so same-asset markets settling
- * together meet whatever their wording (cross-venue and same-venue, for implies/exclusive links), nearest strikes
- * first.
+ * Structure: crypto markets whose settlement instant is read are indexed by asset and instant instead, so
+ * same-asset markets settling together meet whatever their wording (cross-venue and same-venue, for
+ * implies/exclusive links), nearest strikes first.
  */
 import type { Market } from '../core/messages.ts';
 import type { MarketFacts } from './facts.ts';
@@ -20,9 +20,13 @@ import { idDateTokens, normalizeTokens } from './normalize.ts';
 export interface CandidateOptions {
   /** Posting lists longer than this are never walked, only tested (default 500). */
   readonly maxPosting?: number;
+  /** …except the rarest token's, when even that is common, up to this length (default 1,000). */
+  readonly firstWalk?: number;
+  /** Tokens after the walk tested on every market met, before the pool is narrowed (default 2). */
+  readonly deepen?: number;
   /** Postings walked per new market at most, rarest tokens first (default 200). */
   readonly visitBudget?: number;
-  /** Markets met in the walk that the commoner tokens are tested against (default 128). */
+  /** Markets met in the walk that the commoner tokens are tested against (default 64). */
   readonly pool?: number;
   /** Of those, the ones ranked by cosine in the end (default 16). */
   readonly refine?: number;
@@ -130,20 +134,27 @@ function endWeight(a: number, b: number): number {
 export class CandidateIndex {
   private readonly o: Required<CandidateOptions>;
   private readonly entries = new Map<string, Entry>();
+  /** entries by id; a removed or replaced market leaves undefined (its ids in postings are skipped) */
   private readonly byId: (Entry | undefined)[] = [];
-  /** venue → token → entry ids */
-  private readonly postings = new Map<string, Map<string, Set<number>>>();
+  /** venue → token id → entry ids (append-only; dead ids skipped, compacted when they pile up) */
+  private readonly postings = new Map<string, Map<number, number[]>>();
+  /** venue → token id → live markets with the token */
+  private readonly df = new Map<string, Map<number, number>>();
   private readonly structural = new Map<string, Set<Entry>>();
+  private readonly venues: { venue: string; postings: Map<number, number[]>; df: Map<number, number> }[] = [];
   /** partial scores by entry id, and the ids touched by the current query (reset after it) */
   private scoreBuf = new Float64Array(1_024);
   private readonly touched: number[] = [];
+  private selectBuf = new Float64Array(1_024);
   private readonly tokenIds = new Map<string, number>();
 
   constructor(o: CandidateOptions = {}) {
     this.o = {
       maxPosting: 500,
       visitBudget: 200,
-      pool: 128,
+      firstWalk: 1_000,
+      deepen: 2,
+      pool: 64,
       refine: 16,
       maxCandidates: 5,
       minScore: 0.2,
@@ -191,18 +202,15 @@ export class CandidateIndex {
       grown.set(this.scoreBuf);
       this.scoreBuf = grown;
     }
-    let vp = this.postings.get(m.venue);
-    if (!vp) {
-      vp = new Map();
-      this.postings.set(m.venue, vp);
-    }
-    for (const t of toks) {
-      let s = vp.get(t);
-      if (!s) {
-        s = new Set();
-        vp.set(t, s);
-      }
-      s.add(entry.id);
+    const vp = this.venueMap(this.postings, m.venue);
+    const vd = this.venueMap(this.df, m.venue);
+    if (!this.venues.some((x) => x.venue === m.venue))
+      this.venues.push({ venue: m.venue, postings: vp, df: vd });
+    for (const t of entry.tokIds) {
+      const list = vp.get(t);
+      if (list) list.push(entry.id);
+      else vp.set(t, [entry.id]);
+      vd.set(t, (vd.get(t) ?? 0) + 1);
     }
     if (structKey) {
       let s = this.structural.get(structKey);
@@ -220,13 +228,18 @@ export class CandidateIndex {
     if (!e) return;
     this.entries.delete(key);
     this.byId[e.id] = undefined;
-    const vp = this.postings.get(e.venue);
-    for (const t of e.tokens) {
-      const s = vp?.get(t);
-      s?.delete(e.id);
-      if (s?.size === 0) vp!.delete(t);
-    }
+    const vd = this.df.get(e.venue);
+    for (const t of e.tokIds) vd?.set(t, (vd.get(t) ?? 1) - 1);
     if (e.structKey) this.structural.get(e.structKey)?.delete(e);
+  }
+
+  private venueMap<V>(m: Map<string, Map<number, V>>, venue: string): Map<number, V> {
+    let x = m.get(venue);
+    if (!x) {
+      x = new Map();
+      m.set(venue, x);
+    }
+    return x;
   }
 
   private tokenId(t: string): number {
@@ -242,12 +255,18 @@ export class CandidateIndex {
     return Math.log(1 + (this.entries.size + 1) / (1 + df));
   }
 
-  /** Squared norm of an entry's IDF vector, recomputed when the index has doubled since. */
+  private dfAll(t: number): number {
+    let n = 0;
+    for (const x of this.venues) n += x.df.get(t) ?? 0;
+    return n;
+  }
+
+  /** Squared norm of an entry's IDF vector, recomputed when the index has grown fourfold since. */
   private norm2(e: Entry): number {
     const n = this.entries.size;
-    if (e.normAt > 0 && n < 2 * e.normAt) return e.norm2;
+    if (e.normAt > 0 && n < 4 * e.normAt) return e.norm2;
     let s = 0;
-    for (const t of e.tokens) {
+    for (const t of e.tokIds) {
       const w = this.idf(this.dfAll(t));
       s += w * w;
     }
@@ -256,10 +275,14 @@ export class CandidateIndex {
     return s;
   }
 
-  private dfAll(t: string): number {
-    let df = 0;
-    for (const vp of this.postings.values()) df += vp.get(t)?.size ?? 0;
-    return df;
+  /** The live ids of a posting list, compacted in place when dead ids make up half of it. */
+  private live(list: number[], liveCount: number): number[] {
+    if (list.length > 2 * liveCount + 8) {
+      let w = 0;
+      for (const id of list) if (this.byId[id] !== undefined) list[w++] = id;
+      list.length = w;
+    }
+    return list;
   }
 
   /** The touched entries with the n highest partial scores (and any tied with the n-th), without sorting them. */
@@ -268,7 +291,9 @@ export class CandidateIndex {
     const ids = this.touched;
     let floor = Number.NEGATIVE_INFINITY;
     if (ids.length > n) {
-      const sc = Float64Array.from(ids, (id) => buf[id]!);
+      if (this.selectBuf.length < ids.length) this.selectBuf = new Float64Array(ids.length * 2);
+      const sc = this.selectBuf.subarray(0, ids.length);
+      for (let k = 0; k < ids.length; k++) sc[k] = buf[ids[k]!]!;
       floor = kthLargest(sc, n);
     }
     // above the n-th score, then as many tied with it as fit (ties beyond n are dropped in id order)
@@ -278,72 +303,86 @@ export class CandidateIndex {
     return out;
   }
 
+  private structuralCandidates(q: Entry, out: Map<string, Market>): void {
+    const s = q.structKey ? this.structural.get(q.structKey) : undefined;
+    if (!s) return;
+    // an instant of one asset can list a hundred strikes: keep the nearest ones (implies/exclusive arbitrage lives
+    // between neighbours; the same strike on the other venue is distance 0), by insertion
+    const n = this.o.maxStructural;
+    const near: [number, Entry][] = [];
+    for (const e of s) {
+      const d =
+        q.strike === undefined || e.strike === undefined
+          ? Number.MAX_SAFE_INTEGER
+          : Math.abs(e.strike - q.strike);
+      const closer = (x: [number, Entry]) => d < x[0] || (d === x[0] && e.key < x[1].key);
+      if (near.length === n && !closer(near[n - 1]!)) continue;
+      let at = near.length;
+      while (at > 0 && closer(near[at - 1]!)) at--;
+      near.splice(at, 0, [d, e]);
+      if (near.length > n) near.pop();
+    }
+    for (const [, e] of near) out.set(e.key, e.market);
+  }
+
   private query(q: Entry): Market[] {
     const out = new Map<string, Market>();
-    if (q.structKey) {
-      const s = this.structural.get(q.structKey);
-      if (s) {
-        // an instant of one asset can list a hundred strikes: keep the nearest ones (implies/exclusive arbitrage
-        // lives between neighbours; the same strike on the other venue is distance 0), by insertion
-        const n = this.o.maxStructural;
-        const near: [number, Entry][] = [];
-        for (const e of s) {
-          const d =
-            q.strike === undefined || e.strike === undefined
-              ? Number.MAX_SAFE_INTEGER
-              : Math.abs(e.strike - q.strike);
-          const closer = (x: [number, Entry]) => d < x[0] || (d === x[0] && e.key < x[1].key);
-          if (near.length === n && !closer(near[n - 1]!)) continue;
-          let at = near.length;
-          while (at > 0 && closer(near[at - 1]!)) at--;
-          near.splice(at, 0, [d, e]);
-          if (near.length > n) near.pop();
-        }
-        for (const [, e] of near) out.set(e.key, e.market);
-      }
-    }
+    this.structuralCandidates(q, out);
+    this.lastRanked = [];
+    // a crypto market whose settlement instant was read meets its twins and neighbours by that instant; its
+    // title would only add markets that settle at another time (different, whatever the wording)
+    if (q.structKey) return [...out.values()];
     const venue = q.venue;
-    const toks: { w2: number; lists: Set<number>[]; size: number; id: number }[] = [];
+    const toks: { w2: number; lists: number[][]; size: number; id: number }[] = [];
     let qNorm2 = 0;
-    for (const t of q.tokens) {
-      const lists: Set<number>[] = [];
+    for (const t of q.tokIds) {
+      const lists: number[][] = [];
       let df = 0;
       let size = 0;
-      for (const [v, vp] of this.postings) {
-        const s = vp.get(t);
-        if (!s) continue;
-        df += s.size;
-        if (v !== venue) {
-          lists.push(s);
-          size += s.size;
+      for (const x of this.venues) {
+        const n = x.df.get(t) ?? 0;
+        if (n === 0) continue;
+        df += n;
+        if (x.venue !== venue) {
+          lists.push(this.live(x.postings.get(t)!, n));
+          size += n;
         }
       }
       const w = this.idf(df + 1);
       qNorm2 += w * w;
-      if (size > 0) toks.push({ w2: w * w, lists, size, id: this.tokenIds.get(t)! });
+      if (size > 0) toks.push({ w2: w * w, lists, size, id: t });
     }
-    this.lastRanked = [];
     if (toks.length === 0) return [...out.values()];
     toks.sort((x, y) => y.w2 - x.w2);
-    // 1. the postings of the rarest tokens, within the visit budget: where twins meet (a name, a number, a date)
     const buf = this.scoreBuf;
     const touched = this.touched;
+    const byId = this.byId;
+    // 1. the postings of the rarest tokens, within the visit budget: where twins meet (a name, a number, a date);
+    // when even the rarest is common ("GDP", "Q3", "2.5%"), its list is walked alone, up to a larger bound
     let visited = 0;
     let i = 0;
     for (; i < toks.length; i++) {
       const t = toks[i]!;
-      if (t.size > this.o.maxPosting || (visited > 0 && visited + t.size > this.o.visitBudget)) break;
+      const first = visited === 0 && t.size <= this.o.firstWalk;
+      if (!first && (t.size > this.o.maxPosting || visited + t.size > this.o.visitBudget)) break;
       visited += t.size;
-      for (const s of t.lists) {
-        for (const id of s) {
+      for (const list of t.lists) {
+        for (const id of list) {
+          if (byId[id] === undefined) continue;
           if (buf[id] === 0) touched.push(id);
           buf[id]! += t.w2;
         }
       }
     }
-    // 2. the commoner tokens are tested against the best markets met (a scan of each one's few token ids, never
-    // a walk of a long posting list), so markets that tie on the rare tokens (every "GDP above 2.5%") are told
-    // apart by the next ones
+    // 2. the next few tokens are tested on every market met (a scan of its few token ids, never a walk of a long
+    // posting list), so markets that tie on the rare tokens (every "GDP above 2.5%") are told apart; the
+    // remaining ones only on the best of them
+    if (touched.length > this.o.pool) {
+      for (let d = 0; d < this.o.deepen && i < toks.length; d++, i++) {
+        const t = toks[i]!;
+        for (const id of touched) if (hasToken(byId[id]!.tokIds, t.id)) buf[id]! += t.w2;
+      }
+    }
     let pool = this.topTouched(this.o.pool);
     for (; i < toks.length; i++) {
       const t = toks[i]!;
@@ -352,7 +391,7 @@ export class CandidateIndex {
     pool = topOf(pool, this.o.refine);
     for (const id of touched) buf[id] = 0;
     touched.length = 0;
-    // the best few, kept by insertion (sorting every market met would cost more than meeting them)
+    // the best few by cosine, kept by insertion
     const keep = Math.max(this.o.maxCandidates, 20);
     const ranked: [Entry, number][] = [];
     const qn = Math.sqrt(qNorm2);

@@ -70,7 +70,11 @@ describe('rules-only matcher', () => {
   });
 
   it('near miss: same strike one hour apart (hour only in the ticker and the rules) is different', async () => {
-    const d = await judge(matcher(), pmBrtiNoHourInTitle, kxT100k13);
+    // not even a candidate (another settlement instant), and different when asked directly
+    const m = matcher();
+    await m.onMarket(pmBrtiNoHourInTitle);
+    expect((await m.onMarket(kxT100k13)).decisions).toEqual([]);
+    const d = await m.decide(pmBrtiNoHourInTitle, kxT100k13);
     expect(d).toMatchObject({ relation: 'different', stage: 'rules' });
     expect(d!.reasons[0]).toBe('settlement time differs: 2026-12-31T17:00:00Z vs 2026-12-31T18:00:00Z');
   });
@@ -356,7 +360,7 @@ describe('matcher with the LLM (real SDK against a local fake Messages API)', ()
       relation: 'different',
       stage: 'rules',
     });
-    expect(await judge(matcher(undefined, llm), pmBrtiNoHourInTitle, kxT100k13)).toMatchObject({
+    expect(await matcher(undefined, llm).decide(pmBrtiNoHourInTitle, kxT100k13)).toMatchObject({
       relation: 'different',
     });
     expect(await judge(matcher(undefined, llm), pmGdpReal, kxGdpNominal)).toMatchObject({
