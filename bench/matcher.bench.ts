@@ -1,10 +1,11 @@
 /**
  * matcher.candidates_ms_100k: candidate generation for 100,000 markets per venue (200,000 in all).
  *
- * A seeded synthetic listing shaped like the real ones: elections (people, offices, states, districts),
- * party nominations, economic releases in buckets, crypto threshold ladders (each a strike per $250 around the
- * spot, hourly), head-to-head matches, and company events; half of each venue's markets have a twin on the
- * other venue, worded the other venue's way (Kalshi title + yes_sub_title, Polymarket question + event title).
+ * A seeded synthetic listing shaped like the real ones, in eight kinds: elections (people, offices, states),
+ * party nominations, economic releases (statistic, country, month, threshold), crypto threshold ladders (two of
+ * the eight: a strike per $250 around the spot, hourly), head-to-head matches, company events, and daily
+ * temperature ladders; half of each kind has a twin on the other venue, worded the other venue's way (Kalshi
+ * title + yes_sub_title, Polymarket question + event title).
  * Settlement facts are read first (they are part of the matcher's per-market work but not of this figure); then
  * every market is added to a fresh CandidateIndex, alternating venues as listings arrive, and the CPU time of that
  * loop is the figure (process.cpuUsage: other processes on the shared machine do not inflate it; the wall time
@@ -49,7 +50,61 @@ const STATES = [
   'Oregon',
 ];
 const OFFICES = ['Senate', 'governor', 'House', 'mayor', 'attorney general'];
-const COUNTRIES = ['US', 'UK', 'Canada', 'Mexico', 'Japan', 'Germany', 'France', 'Brazil', 'India', 'Spain'];
+const COUNTRIES = [
+  'US',
+  'UK',
+  'Canada',
+  'Mexico',
+  'Japan',
+  'Germany',
+  'France',
+  'Brazil',
+  'India',
+  'Spain',
+  'Italy',
+  'Australia',
+  'South Korea',
+  'Turkey',
+  'Argentina',
+  'Poland',
+  'Sweden',
+  'Chile',
+  'Colombia',
+  'Norway',
+];
+const STATS = [
+  'GDP growth',
+  'CPI inflation',
+  'core CPI inflation',
+  'the unemployment rate',
+  'retail sales growth',
+];
+const ALL_MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
+const CITIES = [
+  'Chicago',
+  'Miami',
+  'Denver',
+  'Austin',
+  'Boston',
+  'Seattle',
+  'Phoenix',
+  'Atlanta',
+  'Dallas',
+  'Houston',
+];
 const MONTHS = ['January', 'March', 'May', 'July', 'September', 'November'];
 
 interface Pair {
@@ -69,6 +124,9 @@ interface Pair {
   readonly kx: Pair['pm'];
 }
 
+/** Whether Kalshi market i is the twin of Polymarket market i: every other block of the 8 kinds. */
+export const hasTwin = (i: number): boolean => Math.floor(i / 8) % 2 === 0;
+
 export function listing(perVenue: number, seed: number): { pm: Market[]; kx: Market[] } {
   const r = mulberry32(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
@@ -79,7 +137,9 @@ export function listing(perVenue: number, seed: number): { pm: Market[]; kx: Mar
 
   const make = (i: number): Pair => {
     const year = 2026 + Math.floor(r() * 3);
-    switch (i % 6) {
+    switch (i % 8) {
+      case 7:
+        return make(3);
       case 0: {
         const n = name();
         const st = pick(STATES);
@@ -117,17 +177,19 @@ export function listing(perVenue: number, seed: number): { pm: Market[]; kx: Mar
         };
       }
       case 2: {
+        // economic releases: a statistic of a country for a month, a few thresholds each
         const c = pick(COUNTRIES);
-        const q = 1 + Math.floor(r() * 4);
+        const stat = pick(STATS);
+        const mon = pick(ALL_MONTHS);
         const lo = (Math.floor(r() * 40) / 10).toFixed(1);
         return {
           pm: {
-            question: `Will ${c} GDP growth in Q${q} ${year} be above ${lo}%?`,
+            question: `Will ${c} ${stat} for ${mon} ${year} be above ${lo}%?`,
             rules: '',
             endTime: end(200),
           },
           kx: {
-            question: `${c} GDP growth in Q${q} ${year}?`,
+            question: `${c} ${stat} in ${mon} ${year}?`,
             subtitle: `Above ${lo}%`,
             rules: '',
             endTime: end(200),
@@ -173,6 +235,26 @@ export function listing(perVenue: number, seed: number): { pm: Market[]; kx: Mar
           },
         };
       }
+      case 6: {
+        // daily temperature ladders: a city, a day, a threshold
+        const city = pick(CITIES);
+        const day = 1 + Math.floor(r() * 28);
+        const mon = pick(ALL_MONTHS);
+        const t = 40 + Math.floor(r() * 50);
+        return {
+          pm: {
+            question: `Will the highest temperature in ${city} be ${t}°F or higher on ${mon} ${day}?`,
+            rules: '',
+            endTime: end(150 + day),
+          },
+          kx: {
+            question: `Highest temperature in ${city} on ${mon.slice(0, 3)} ${day}, 2026?`,
+            subtitle: `${t}° or above`,
+            rules: '',
+            endTime: end(150 + day),
+          },
+        };
+      }
       default: {
         const co = cap(word(3));
         const what = pick([
@@ -212,8 +294,8 @@ export function listing(perVenue: number, seed: number): { pm: Market[]; kx: Mar
   for (let i = 0; i < perVenue; i++) {
     const p = make(i);
     pm.push(full('polymarket', `pm${i}`, p.pm));
-    // half of the markets have a twin; the other half are unrelated markets of the same kind
-    kx.push(full('kalshi', `KX${i}`, i % 2 === 0 ? p.kx : make(i).kx));
+    // half of the markets (of every kind) have a twin; the other half are unrelated markets of the same kind
+    kx.push(full('kalshi', `KX${i}`, hasTwin(i) ? p.kx : make(i).kx));
   }
   return { pm, kx };
 }
@@ -221,6 +303,8 @@ export function listing(perVenue: number, seed: number): { pm: Market[]; kx: Mar
 export async function run(ctx: BenchContext): Promise<void> {
   const perVenue = ctx.quick ? 20_000 : 100_000;
   const { pm, kx } = listing(perVenue, 15);
+  let twinCount = 0;
+  for (let i = 0; i < perVenue; i++) if (hasTwin(i)) twinCount++;
   const order: Market[] = [];
   for (let i = 0; i < perVenue; i++) order.push(pm[i]!, kx[i]!);
   const t0 = nowNs();
@@ -243,7 +327,7 @@ export async function run(ctx: BenchContext): Promise<void> {
       perMarketMax = Math.max(perMarketMax, cands.length);
       if (m.venue === 'kalshi') {
         const i = Number(m.marketId.slice(2));
-        if (i % 2 === 0 && cands.some((c) => c.marketId === `pm${i}`)) twins++;
+        if (hasTwin(i) && cands.some((c) => c.marketId === `pm${i}`)) twins++;
       }
     }
     const c = process.cpuUsage(c0);
@@ -252,12 +336,12 @@ export async function run(ctx: BenchContext): Promise<void> {
   });
   const ms = median(cpu);
   ctx.log(
-    `matcher: ${perVenue.toLocaleString('en-US')} markets per venue; twins proposed ${((twins / Math.ceil(perVenue / 2)) * 100).toFixed(1)}%; ` +
+    `matcher: ${perVenue.toLocaleString('en-US')} markets per venue; twins proposed ${((twins / twinCount) * 100).toFixed(1)}%; ` +
       `${(found / order.length).toFixed(2)} candidates per market (max ${perMarketMax}); facts ${factsMs.toFixed(0)} ms`,
   );
   ctx.record(
     'matcher.candidates_ms_100k',
     ms,
-    `CandidateIndex.add CPU time (process.cpuUsage) for ${perVenue.toLocaleString('en-US')} markets per venue, synthetic listing (elections, nominations, GDP buckets, BTC ladders, matches, company events; half with a twin worded the other venue's way), median of 3 runs; wall ${median(walls).toFixed(0)} ms; load average ${load}; twins proposed ${((twins / Math.ceil(perVenue / 2)) * 100).toFixed(1)}%`,
+    `CandidateIndex.add CPU time (process.cpuUsage) for ${perVenue.toLocaleString('en-US')} markets per venue, synthetic listing (elections, nominations, economic releases, BTC ladders (2 of 8), matches, company events, temperature ladders; half of each kind with a twin worded the other venue's way), median of 3 runs; wall ${median(walls).toFixed(0)} ms; load average ${load}; twins proposed ${((twins / twinCount) * 100).toFixed(1)}%`,
   );
 }

@@ -26,8 +26,10 @@ export interface CandidateOptions {
   readonly deepen?: number;
   /** Postings walked per new market at most, rarest tokens first (default 200). */
   readonly visitBudget?: number;
-  /** Markets met in the walk that the commoner tokens are tested against (default 64). */
+  /** Markets met in the walk that the commoner tokens are tested against (default 24). */
   readonly pool?: number;
+  /** Tokens tested against the pool after the walk, rarest first (default 3). */
+  readonly refineTokens?: number;
   /** Of those, the ones ranked by cosine in the end (default 16). */
   readonly refine?: number;
   /** Text candidates kept per new market (default 5). */
@@ -82,11 +84,6 @@ export function marketTokens(m: Market): string[] {
   return [...toks];
 }
 
-function hasToken(ids: Int32Array, id: number): boolean {
-  for (let i = 0; i < ids.length; i++) if (ids[i] === id) return true;
-  return false;
-}
-
 /** The k-th largest value (1-based) of xs, by selection in place (Hoare): linear on average, no sort. */
 function kthLargest(xs: Float64Array, k: number): number {
   let lo = 0;
@@ -120,6 +117,10 @@ function topOf(xs: [Entry, number][], n: number): [Entry, number][] {
   return xs.sort((x, y) => y[1] - x[1] || x[0].id - y[0].id).slice(0, n);
 }
 
+/** Strike order: nearer first, then by key. */
+const closer = (d: number, e: Entry, than: readonly [number, Entry]): boolean =>
+  d < than[0] || (d === than[0] && e.key < than[1].key);
+
 /** Ranking order: higher score first, then by key (deterministic). */
 const better = (e: Entry, score: number, than: readonly [Entry, number]): boolean =>
   score > than[1] || (score === than[1] && e.key < than[0].key);
@@ -144,6 +145,12 @@ export class CandidateIndex {
   private readonly venues: { venue: string; postings: Map<number, number[]>; df: Map<number, number> }[] = [];
   /** partial scores by entry id, and the ids touched by the current query (reset after it) */
   private scoreBuf = new Float64Array(1_024);
+  /** by entry id: alive, and where its token ids sit in tokFlat (flat arrays: one cache line, not two objects) */
+  private alive = new Uint8Array(1_024);
+  private tokStart = new Int32Array(1_024);
+  private tokLen = new Int32Array(1_024);
+  private tokFlat = new Int32Array(16_384);
+  private tokUsed = 0;
   private readonly touched: number[] = [];
   private selectBuf = new Float64Array(1_024);
   private readonly tokenIds = new Map<string, number>();
@@ -154,7 +161,8 @@ export class CandidateIndex {
       visitBudget: 200,
       firstWalk: 1_000,
       deepen: 2,
-      pool: 64,
+      pool: 24,
+      refineTokens: 3,
       refine: 16,
       maxCandidates: 5,
       minScore: 0.2,
@@ -197,11 +205,7 @@ export class CandidateIndex {
     const found = this.query(entry);
     this.entries.set(key, entry);
     this.byId.push(entry);
-    if (this.scoreBuf.length < this.byId.length) {
-      const grown = new Float64Array(this.scoreBuf.length * 2);
-      grown.set(this.scoreBuf);
-      this.scoreBuf = grown;
-    }
+    this.place(entry);
     const vp = this.venueMap(this.postings, m.venue);
     const vd = this.venueMap(this.df, m.venue);
     if (!this.venues.some((x) => x.venue === m.venue))
@@ -228,9 +232,48 @@ export class CandidateIndex {
     if (!e) return;
     this.entries.delete(key);
     this.byId[e.id] = undefined;
+    this.alive[e.id] = 0;
     const vd = this.df.get(e.venue);
     for (const t of e.tokIds) vd?.set(t, (vd.get(t) ?? 1) - 1);
     if (e.structKey) this.structural.get(e.structKey)?.delete(e);
+  }
+
+  /** Sizes the id-indexed arrays for a new entry and writes its token ids into the flat array. */
+  private place(e: Entry): void {
+    const need = this.byId.length;
+    if (this.scoreBuf.length < need) {
+      const cap = this.scoreBuf.length * 2;
+      const f = new Float64Array(cap);
+      f.set(this.scoreBuf);
+      this.scoreBuf = f;
+      const a = new Uint8Array(cap);
+      a.set(this.alive);
+      this.alive = a;
+      const st = new Int32Array(cap);
+      st.set(this.tokStart);
+      this.tokStart = st;
+      const ln = new Int32Array(cap);
+      ln.set(this.tokLen);
+      this.tokLen = ln;
+    }
+    if (this.tokUsed + e.tokIds.length > this.tokFlat.length) {
+      const t = new Int32Array(Math.max(this.tokFlat.length * 2, this.tokUsed + e.tokIds.length));
+      t.set(this.tokFlat.subarray(0, this.tokUsed));
+      this.tokFlat = t;
+    }
+    this.tokFlat.set(e.tokIds, this.tokUsed);
+    this.tokStart[e.id] = this.tokUsed;
+    this.tokLen[e.id] = e.tokIds.length;
+    this.tokUsed += e.tokIds.length;
+    this.alive[e.id] = 1;
+  }
+
+  /** Whether entry `id` has token `t`. */
+  private hasTok(id: number, t: number): boolean {
+    const flat = this.tokFlat;
+    const end = this.tokStart[id]! + this.tokLen[id]!;
+    for (let k = this.tokStart[id]!; k < end; k++) if (flat[k] === t) return true;
+    return false;
   }
 
   private venueMap<V>(m: Map<string, Map<number, V>>, venue: string): Map<number, V> {
@@ -279,7 +322,7 @@ export class CandidateIndex {
   private live(list: number[], liveCount: number): number[] {
     if (list.length > 2 * liveCount + 8) {
       let w = 0;
-      for (const id of list) if (this.byId[id] !== undefined) list[w++] = id;
+      for (const id of list) if (this.alive[id] === 1) list[w++] = id;
       list.length = w;
     }
     return list;
@@ -315,10 +358,9 @@ export class CandidateIndex {
         q.strike === undefined || e.strike === undefined
           ? Number.MAX_SAFE_INTEGER
           : Math.abs(e.strike - q.strike);
-      const closer = (x: [number, Entry]) => d < x[0] || (d === x[0] && e.key < x[1].key);
-      if (near.length === n && !closer(near[n - 1]!)) continue;
+      if (near.length === n && !closer(d, e, near[n - 1]!)) continue;
       let at = near.length;
-      while (at > 0 && closer(near[at - 1]!)) at--;
+      while (at > 0 && closer(d, e, near[at - 1]!)) at--;
       near.splice(at, 0, [d, e]);
       if (near.length > n) near.pop();
     }
@@ -328,7 +370,7 @@ export class CandidateIndex {
   private query(q: Entry): Market[] {
     const out = new Map<string, Market>();
     this.structuralCandidates(q, out);
-    this.lastRanked = [];
+    this.ranked = [];
     // a crypto market whose settlement instant was read meets its twins and neighbours by that instant; its
     // title would only add markets that settle at another time (different, whatever the wording)
     if (q.structKey) return [...out.values()];
@@ -356,7 +398,7 @@ export class CandidateIndex {
     toks.sort((x, y) => y.w2 - x.w2);
     const buf = this.scoreBuf;
     const touched = this.touched;
-    const byId = this.byId;
+    const alive = this.alive;
     // 1. the postings of the rarest tokens, within the visit budget: where twins meet (a name, a number, a date);
     // when even the rarest is common ("GDP", "Q3", "2.5%"), its list is walked alone, up to a larger bound
     let visited = 0;
@@ -368,7 +410,7 @@ export class CandidateIndex {
       visited += t.size;
       for (const list of t.lists) {
         for (const id of list) {
-          if (byId[id] === undefined) continue;
+          if (alive[id] === 0) continue;
           if (buf[id] === 0) touched.push(id);
           buf[id]! += t.w2;
         }
@@ -380,13 +422,15 @@ export class CandidateIndex {
     if (touched.length > this.o.pool) {
       for (let d = 0; d < this.o.deepen && i < toks.length; d++, i++) {
         const t = toks[i]!;
-        for (const id of touched) if (hasToken(byId[id]!.tokIds, t.id)) buf[id]! += t.w2;
+        for (const id of touched) if (this.hasTok(id, t.id)) buf[id]! += t.w2;
       }
     }
     let pool = this.topTouched(this.o.pool);
-    for (; i < toks.length; i++) {
+    // the commonest tokens (the lowest weights) would move every score alike: only the next few are tested
+    const last = Math.min(toks.length, i + this.o.refineTokens);
+    for (; i < last; i++) {
       const t = toks[i]!;
-      for (const b of pool) if (hasToken(b[0].tokIds, t.id)) b[1] += t.w2;
+      for (const b of pool) if (this.hasTok(b[0].id, t.id)) b[1] += t.w2;
     }
     pool = topOf(pool, this.o.refine);
     for (const id of touched) buf[id] = 0;
@@ -403,13 +447,17 @@ export class CandidateIndex {
       ranked.splice(at, 0, [e, cos]);
       if (ranked.length > keep) ranked.pop();
     }
-    this.lastRanked = ranked.map(([e, sc]) => [e.key, sc]);
+    this.ranked = ranked;
     // an absolute floor, and a share of the best score: a market with one clear twin does not also get the noise
     const floor = Math.max(this.o.minScore, (ranked[0]?.[1] ?? 0) * this.o.relativeScore);
     for (const [e, sc] of ranked.slice(0, this.o.maxCandidates)) if (sc >= floor) out.set(e.key, e.market);
     return [...out.values()];
   }
 
+  private ranked: [Entry, number][] = [];
+
   /** Text scores of the last market added, best first (for tests and tuning). */
-  lastRanked: [string, number][] = [];
+  get lastRanked(): [string, number][] {
+    return this.ranked.map(([e, sc]) => [e.key, sc]);
+  }
 }

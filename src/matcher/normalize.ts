@@ -117,7 +117,21 @@ export function aliased(text: string): string {
 
 /** Light suffix stripping: enough to meet inflections across venues, not a linguistic stemmer. */
 export function stem(w: string): string {
-  if (w.length <= 3 || /\d/.test(w)) return w;
+  if (w.length <= 3) return w;
+  let st = STEMS.get(w);
+  if (st === undefined) {
+    if (STEMS.size > 200_000) STEMS.clear();
+    st = stemOf(w);
+    STEMS.set(w, st);
+  }
+  return st;
+}
+
+/** Stems already computed: a listing's vocabulary is small next to its word count. */
+const STEMS = new Map<string, string>();
+
+function stemOf(w: string): string {
+  if (/\d/.test(w)) return w;
   const rules: readonly [string, string][] = [
     ['ential', 'ent'],
     ['ations', ''],
@@ -209,14 +223,9 @@ export function idDateTokens(ids: string): string[] {
   return out;
 }
 
-/**
- * Normalized tokens of a text (a question, subtitle, event title, slug or ticker), deduplicated.
- * Ordered by first appearance, so short strings can be compared in tests.
- */
-export function normalizeTokens(text: string): string[] {
-  const out = new Set<string>();
-  let t = aliased(text);
-
+/** Dates, Congress numbers, '28 years and district codes: their tokens go to `out`, the rest comes back. */
+function digitForms(text: string, out: Set<string>): string {
+  let t = text;
   // dates: ISO (slugs) and Kalshi ticker codes 26AUG19
   t = t.replace(/\b(20\d\d)-(\d\d)-(\d\d)\b/g, (_m, y: string, mo: string, d: string) => {
     out.add(y);
@@ -257,6 +266,19 @@ export function normalizeTokens(text: string): string[] {
     out.add(`${st}-${Number(n)}`);
     return ' ';
   });
+  return t;
+}
+
+/**
+ * Normalized tokens of a text (a question, subtitle, event title, slug or ticker), deduplicated.
+ * Ordered by first appearance, so short strings can be compared in tests.
+ */
+export function normalizeTokens(text: string): string[] {
+  const out = new Set<string>();
+  let t = aliased(text);
+
+  // dates, counts and codes all have digits: most of a title's passes are skipped without one
+  if (/\d/.test(t)) t = digitForms(t, out);
   // numbers (with their units) and words; "110-115" gives both numbers, "q3", "120th" stay words
   for (const m of t.matchAll(TOKEN)) {
     if (m[1] !== undefined) {
