@@ -5,10 +5,10 @@
  * outcome labels other than Yes/No; the slug or ticker when there is no question; date codes from tickers and
  * slugs) becomes normalized tokens (normalize.ts: names, numbers, dates, aliases), kept in an inverted index per
  * venue. A new market walks the postings of its rarest tokens in the other venue's index, within a fixed budget
- * of postings (twins meet on a name, a number, a date); its commoner tokens are then only tested against the best
- * markets met (a set lookup each, never a walk of a long posting list). The markets are scored by the cosine
- * similarity of IDF-weighted tokens, discounted when their end dates are far apart, and the best few kept. Work per
- * market is bounded by the budget, not by the listing size: the whole step is linear in the number of markets.
+ * of postings (twins meet on a name, a number, a date); its next tokens are then only tested against the best
+ * markets met (a scan of each one's few token ids, never a walk of a long posting list). The markets are scored by
+ * the cosine similarity of IDF-weighted tokens, discounted when their end dates are far apart, and the best few
+ * kept. Work per market is bounded by the budget, not by the listing size: the step is linear in the listing.
  * Structure: crypto markets whose settlement instant is read are indexed by asset and instant instead, so
  * same-asset markets settling together meet whatever their wording (cross-venue and same-venue, for
  * implies/exclusive links), nearest strikes first.
@@ -48,7 +48,6 @@ interface Entry {
   readonly key: string;
   readonly venue: string;
   readonly market: Market;
-  readonly tokens: readonly string[];
   /** the tokens as interned numbers: membership tests scan this short array, not a long posting set */
   readonly tokIds: Int32Array;
   readonly structKey: string | undefined;
@@ -194,7 +193,6 @@ export class CandidateIndex {
       key,
       venue: m.venue,
       market: m,
-      tokens: toks,
       tokIds: Int32Array.from(toks, (t) => this.tokenId(t)),
       structKey,
       strike: c?.strike,
