@@ -56,7 +56,7 @@ const MONTH_RE =
 /** Lower case, accents and apostrophes removed, markdown emphasis dropped. */
 export function fold(text: string): string {
   // accents: only texts with non-ASCII letters pay for the Unicode decomposition
-  const plain = /[^\x00-\x7f]/.test(text) ? text.normalize('NFKD').replace(/[\u0300-\u036f]/g, '') : text;
+  const plain = /[^\t\n\r -~]/.test(text) ? text.normalize('NFKD').replace(/[\u0300-\u036f]/g, '') : text;
   return plain
     .toLowerCase()
     .replace(/[’'`](\d\d)\b/g, " '$1") // keep "'28" recognizable
