@@ -1,13 +1,14 @@
 /**
  * Market matcher agent: markets in (every venue); OracleLinks (channels.oracleLinks) and MarketLinks
  * (channels.links) out. Rules first, the LLM through @anthropic-ai/sdk when ANTHROPIC_API_KEY is set (else rules
- * only, logged at start), verdicts cached durably in the MatchStore (JSON file under DATA_DIR by default).
+ * only, logged at start) within MATCHER_DAILY_BUDGET_USD, verdicts cached durably in the MatchStore (JSON file
+ * under DATA_DIR by default), undetermined pairs queued there for review (`pm-arb matches --review`).
  */
 import type { Agent, AgentRuntime } from '../core/agent.ts';
 import { channels } from '../core/channels.ts';
 import type { TimerHandle } from '../core/clock.ts';
 import { VENUES } from '../core/messages.ts';
-import { createAnthropicJudge, type LlmJudge } from '../matcher/llm.ts';
+import { judgeFromConfig, type LlmJudge } from '../matcher/llm.ts';
 import { Matcher } from '../matcher/matcher.ts';
 import { createJsonMatchStore, type MatchStore, matchFilePath } from '../matcher/store.ts';
 
@@ -17,6 +18,8 @@ export interface MarketMatcherAgentOptions {
   /** An LLM judge; `null` forces rules only; default: Anthropic when config.anthropic.apiKey is set. */
   readonly llm?: LlmJudge | null;
   readonly minConfidence?: number;
+  /** LLM links below this confidence are also queued for review (default 0.9). */
+  readonly reviewBelow?: number;
   /** How often the manual override list is re-read (the CLI edits it while the agent runs); default 10 s. */
   readonly overrideRefreshMs?: number;
   readonly name?: string;
@@ -27,28 +30,30 @@ export function createMarketMatcherAgent(
 ): Agent & { matcher(): Matcher | undefined } {
   let matcher: Matcher | undefined;
   let timer: TimerHandle | undefined;
+  let store: MatchStore | undefined;
   return {
     name: opts.name ?? 'market-matcher',
     trading: false,
     matcher: () => matcher,
     async start(rt: AgentRuntime) {
       const cfg = rt.config;
-      let llm: LlmJudge | undefined;
-      if (opts.llm !== undefined) llm = opts.llm ?? undefined;
-      else if (cfg.anthropic.apiKey) {
-        llm = createAnthropicJudge({
-          apiKey: cfg.anthropic.apiKey,
-          baseUrl: cfg.anthropic.baseUrl,
-          model: cfg.anthropic.model,
-          log: rt.log,
-        });
-      }
+      const s = opts.store ?? createJsonMatchStore(matchFilePath(cfg.dataDir));
+      store = s;
+      const llm =
+        opts.llm !== undefined
+          ? (opts.llm ?? undefined)
+          : judgeFromConfig(cfg, s, () => rt.clock.now(), rt.log);
       if (!llm) rt.log.info('market matcher: ANTHROPIC_API_KEY is not set, matching with rules only');
-      else rt.log.info({ model: llm.model }, 'market matcher: rules, then the LLM for undetermined pairs');
+      else
+        rt.log.info(
+          { model: llm.model, dailyBudgetUsd: cfg.matcherDailyBudget / 1e6 },
+          'market matcher: rules, then the LLM for undetermined pairs',
+        );
       const m = new Matcher({
-        store: opts.store ?? createJsonMatchStore(matchFilePath(cfg.dataDir)),
+        store: s,
         llm,
         minConfidence: opts.minConfidence ?? cfg.matchMinConfidence,
+        ...(opts.reviewBelow !== undefined ? { reviewBelow: opts.reviewBelow } : {}),
         now: () => rt.clock.now(),
         log: rt.log,
       });
@@ -79,6 +84,7 @@ export function createMarketMatcherAgent(
     },
     stop() {
       timer?.cancel();
+      if (store && 'flush' in store && typeof store.flush === 'function') store.flush();
     },
     health() {
       return matcher ? { rulesOnly: matcher.rulesOnly, ...matcher.stats } : {};

@@ -132,6 +132,20 @@ const EnvSchema = z.object({
       return n;
     })
     .default(0.8),
+  /** Dollars the matcher's LLM stage may spend per UTC day; 0 = never call the LLM. */
+  MATCHER_DAILY_BUDGET_USD: z
+    .string()
+    .transform((v, ctx) => {
+      try {
+        const micro = parseMicro(v.trim());
+        if (micro < 0) throw new Error('negative');
+        return micro;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'a dollar amount of 0 or more, such as 5 or 12.50' });
+        return z.NEVER;
+      }
+    })
+    .default(5_000_000),
   POLYMARKET_API_KEY: optionalSecret,
   POLYMARKET_API_SECRET: optionalSecret,
   POLYMARKET_API_PASSPHRASE: optionalSecret,
@@ -242,6 +256,8 @@ export interface Config {
     readonly model: string;
   };
   readonly matchMinConfidence: number;
+  /** MATCHER_DAILY_BUDGET_USD in micro-dollars: the LLM stage's spending limit per UTC day. */
+  readonly matcherDailyBudget: number;
   readonly polymarket: {
     readonly apiKey: string | undefined;
     readonly apiSecret: string | undefined;
@@ -376,6 +392,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     anthropic: { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL, model: e.ANTHROPIC_MODEL },
     matchMinConfidence: e.MATCH_MIN_CONFIDENCE,
+    matcherDailyBudget: e.MATCHER_DAILY_BUDGET_USD,
     polymarket: {
       apiKey: e.POLYMARKET_API_KEY,
       apiSecret: e.POLYMARKET_API_SECRET,

@@ -81,6 +81,10 @@ export const MarketSchema = z.object({
   question: z.string(),
   /** Resolution rules text (Polymarket description, Kalshi rules_primary + rules_secondary). */
   rules: z.string(),
+  /** What YES stands for within its event: Kalshi `yes_sub_title`, Polymarket `groupItemTitle`. */
+  subtitle: z.string().optional(),
+  /** Title of the event the market belongs to (Polymarket event title, Kalshi event title when known). */
+  eventTitle: z.string().optional(),
   outcomes: z.array(OutcomeTokenSchema).min(1),
   tickSize: price,
   minSize: qty,
@@ -168,8 +172,22 @@ export type Resolution = DeepReadonly<z.infer<typeof ResolutionSchema>>;
 
 // ---------------------------------------------------------------- matching
 
-export const MatchRelationSchema = z.enum(['identical', 'inverted', 'implies', 'exclusive', 'different']);
+/**
+ * identical / inverted / implies / exclusive: a confirmed relation (rules, LLM or a person) that may be traded;
+ * different: a settlement fact differs; undetermined: nothing decided, the pair waits for review (never traded).
+ */
+export const MatchRelationSchema = z.enum([
+  'identical',
+  'inverted',
+  'implies',
+  'exclusive',
+  'different',
+  'undetermined',
+]);
 export type MatchRelation = z.infer<typeof MatchRelationSchema>;
+
+/** A relation that links two markets (what the scanner may trade); `different` and `undetermined` do not. */
+export const isLinkRelation = (r: MatchRelation): boolean => r !== 'different' && r !== 'undetermined';
 
 export const MarketRefSchema = z.object({ venue: VenueSchema, marketId: z.string() });
 export type MarketRef = DeepReadonly<z.infer<typeof MarketRefSchema>>;

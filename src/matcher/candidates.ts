@@ -1,87 +1,172 @@
 /**
- * Cheap candidate pairs, without comparing every market with every other.
+ * Candidate pairs, without comparing every market with every other.
  *
- * Text: an inverted index from normalized tokens (words, entities, numbers with "$100,000" = "100k" = "100000",
- * month names) to markets, per venue. A new market looks up its tokens in the other venue's index, skipping
- * tokens so common that their posting list is long (they carry no signal and would make it O(n²)), scores the
- * markets met by the summed IDF of shared tokens (a weighted overlap), drops pairs whose end dates are far apart,
- * and keeps the best few above a fraction of its own score.
- * Structure: crypto markets are also indexed by asset and settlement day, so same-asset markets of one day meet
- * whatever their wording (cross-venue and same-venue, for implies/exclusive links).
+ * Text: every market's text (question, Kalshi `yes_sub_title` / Polymarket group item title, event title,
+ * outcome labels other than Yes/No; the slug or ticker when there is no question; date codes from tickers and
+ * slugs) becomes normalized tokens (normalize.ts: names, numbers, dates, aliases), kept in an inverted index per
+ * venue. A new market walks the postings of its rarest tokens in the other venue's index, within a fixed budget
+ * of postings (twins meet on a name, a number, a date); its next tokens are then only tested against the best
+ * markets met (a scan of each one's few token ids, never a walk of a long posting list). The markets are scored by
+ * the cosine similarity of IDF-weighted tokens, discounted when their end dates are far apart, and the best few
+ * kept. Work per market is bounded by the budget, not by the listing size: the step is linear in the listing.
+ * Structure: crypto markets whose settlement instant is read are indexed by asset and instant instead, so
+ * same-asset markets settling together meet whatever their wording (cross-venue and same-venue, for
+ * implies/exclusive links), nearest strikes first.
  */
 import type { Market } from '../core/messages.ts';
 import type { MarketFacts } from './facts.ts';
-
-const STOP = new Set(
-  'a an the of on in at by to for and or be is are will was were than this that with from as it its de la what who which how price market yes no before after end above below between over under more less higher lower least most than any'.split(
-    ' ',
-  ),
-);
-
-const MONTH = /^(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*$/;
-
-/** Normalized tokens of a title. */
-export function tokens(text: string): string[] {
-  const out = new Set<string>();
-  const t = text.toLowerCase().replace(/[’']/g, '');
-  for (const m of t.matchAll(/\$?\d[\d,]*(?:\.\d+)?\s?[km%]?|[a-z][a-z0-9-]*/g)) {
-    let w = m[0]!.trim();
-    if (/^\$?\d/.test(w)) {
-      let mult = 1;
-      if (/k$/.test(w)) mult = 1_000;
-      if (/m$/.test(w)) mult = 1_000_000;
-      const pct = w.endsWith('%');
-      const n = Number(w.replace(/[$,%km\s]/g, ''));
-      if (!Number.isFinite(n)) continue;
-      w = `${n * mult}${pct ? '%' : ''}`;
-    } else {
-      if (STOP.has(w) || w.length < 2) continue;
-      const mo = MONTH.exec(w);
-      if (mo) w = mo[1]!;
-      else if (w.length > 3 && w.endsWith('s') && !/(ss|us|is)$/.test(w)) w = w.slice(0, -1);
-    }
-    out.add(w);
-  }
-  return [...out];
-}
+import { idDateTokens, normalizeTokens } from './normalize.ts';
 
 export interface CandidateOptions {
-  /** Posting lists longer than this are skipped (default 2,000). */
+  /** Posting lists longer than this are never walked, only tested (default 500). */
   readonly maxPosting?: number;
-  /** Candidates kept per new market (default 8). */
+  /** …except the rarest token's, when even that is common, up to this length (default 1,000). */
+  readonly firstWalk?: number;
+  /** Tokens after the walk tested on every market met, before the pool is narrowed (default 2). */
+  readonly deepen?: number;
+  /** Postings walked per new market at most, rarest tokens first (default 200). */
+  readonly visitBudget?: number;
+  /** Markets met in the walk that the commoner tokens are tested against (default 24). */
+  readonly pool?: number;
+  /** Tokens tested against the pool after the walk, rarest first (default 3). */
+  readonly refineTokens?: number;
+  /** Of those, the ones ranked by cosine in the end (default 16). */
+  readonly refine?: number;
+  /** Text candidates kept per new market (default 5). */
   readonly maxCandidates?: number;
-  /** Share of the market's own token weight a candidate must reach (default 0.5). */
+  /** Cosine similarity a text candidate must reach (default 0.2). */
   readonly minScore?: number;
-  /** End times further apart than this are not candidates (default 7 days). */
-  readonly maxEndGapMs?: number;
-  /** Same-asset, same-day crypto markets kept per new market, nearest strikes first (default 12). */
+  /** Share of the best candidate's score the others must reach (default 0.5). */
+  readonly relativeScore?: number;
+  /** Same-asset crypto markets settling at the same instant kept per new market, nearest strikes first (default 6). */
   readonly maxStructural?: number;
 }
 
 interface Entry {
+  /** dense integer id: postings and the score buffer are indexed by it */
+  readonly id: number;
   readonly key: string;
+  readonly venue: string;
   readonly market: Market;
-  readonly tokens: readonly string[];
+  /** the tokens as interned numbers: membership tests scan this short array, not a long posting set */
+  readonly tokIds: Int32Array;
   readonly structKey: string | undefined;
   readonly strike: number | undefined;
+  /** end time, NaN when none (kept here: reading it off the market objects of many shapes is slow) */
+  readonly end: number;
+  /** squared norm of the IDF vector, and the index size it was computed at */
+  norm2: number;
+  normAt: number;
 }
 
 const mk = (m: Market): string => `${m.venue}:${m.marketId}`;
+const DAY = 86_400_000;
+
+/** Everything a market says about what it is, for the text index. */
+export function marketText(m: Market): string {
+  const parts = [m.question, m.subtitle ?? '', m.eventTitle ?? ''];
+  const labels = m.outcomes.filter((o) => o.side === 'other').map((o) => o.label);
+  if (labels.length > 0) parts.push(labels.join(' '));
+  if (m.question.trim() === '') parts.push(m.slug ?? '', m.marketId, m.eventId ?? '');
+  return parts.filter((p) => p !== '').join(' \n ');
+}
+
+/** Date tokens a ticker or slug carries (Kalshi 26FEB25, slug 2026-02-25), for markets with a question too. */
+function idDates(m: Market): string[] {
+  return idDateTokens([m.marketId, m.eventId ?? '', m.slug ?? ''].join(' ')).filter((t) => t.startsWith('d'));
+}
+
+/** Normalized tokens of a market. */
+export function marketTokens(m: Market): string[] {
+  const toks = new Set(normalizeTokens(marketText(m)));
+  for (const t of idDates(m)) toks.add(t);
+  return [...toks];
+}
+
+/** The k-th largest value (1-based) of xs, by selection in place (Hoare): linear on average, no sort. */
+function kthLargest(xs: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = xs.length - 1;
+  const want = k - 1;
+  while (lo < hi) {
+    const pivot = xs[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (xs[i]! > pivot) i++;
+      while (xs[j]! < pivot) j--;
+      if (i <= j) {
+        const t = xs[i]!;
+        xs[i] = xs[j]!;
+        xs[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (want <= j) hi = j;
+    else if (want >= i) lo = i;
+    else return xs[want]!;
+  }
+  return xs[want]!;
+}
+
+/** The n pairs with the highest scores, best first. */
+function topOf(xs: [Entry, number][], n: number): [Entry, number][] {
+  if (xs.length <= n) return xs;
+  return xs.sort((x, y) => y[1] - x[1] || x[0].id - y[0].id).slice(0, n);
+}
+
+/** Strike order: nearer first, then by key. */
+const closer = (d: number, e: Entry, than: readonly [number, Entry]): boolean =>
+  d < than[0] || (d === than[0] && e.key < than[1].key);
+
+/** Ranking order: higher score first, then by key (deterministic). */
+const better = (e: Entry, score: number, than: readonly [Entry, number]): boolean =>
+  score > than[1] || (score === than[1] && e.key < than[0].key);
+
+/** Keeps end dates close: a weight in (0, 1] for how far apart two markets end. */
+function endWeight(a: number, b: number): number {
+  const gap = Math.abs(a - b);
+  if (Number.isNaN(gap)) return 1;
+  return gap <= 2 * DAY ? 1 : gap <= 45 * DAY ? 0.9 : gap <= 400 * DAY ? 0.75 : 0.5;
+}
 
 export class CandidateIndex {
   private readonly o: Required<CandidateOptions>;
   private readonly entries = new Map<string, Entry>();
-  /** venue → token → market keys */
-  private readonly postings = new Map<string, Map<string, Set<string>>>();
-  private readonly structural = new Map<string, Set<string>>();
+  /** entries by id; a removed or replaced market leaves undefined (its ids in postings are skipped) */
+  private readonly byId: (Entry | undefined)[] = [];
+  /** venue → token id → entry ids (append-only; dead ids skipped, compacted when they pile up) */
+  private readonly postings = new Map<string, Map<number, number[]>>();
+  /** venue → token id → live markets with the token */
+  private readonly df = new Map<string, Map<number, number>>();
+  private readonly structural = new Map<string, Set<Entry>>();
+  private readonly venues: { venue: string; postings: Map<number, number[]>; df: Map<number, number> }[] = [];
+  /** partial scores by entry id, and the ids touched by the current query (reset after it) */
+  private scoreBuf = new Float64Array(1_024);
+  /** by entry id: alive, and where its token ids sit in tokFlat (flat arrays: one cache line, not two objects) */
+  private alive = new Uint8Array(1_024);
+  private tokStart = new Int32Array(1_024);
+  private tokLen = new Int32Array(1_024);
+  private tokFlat = new Int32Array(16_384);
+  private tokUsed = 0;
+  private readonly touched: number[] = [];
+  private selectBuf = new Float64Array(1_024);
+  private readonly tokenIds = new Map<string, number>();
 
   constructor(o: CandidateOptions = {}) {
     this.o = {
-      maxPosting: 2_000,
-      maxCandidates: 8,
-      minScore: 0.5,
-      maxEndGapMs: 7 * 86_400_000,
-      maxStructural: 12,
+      maxPosting: 500,
+      visitBudget: 200,
+      firstWalk: 1_000,
+      deepen: 2,
+      pool: 24,
+      refineTokens: 3,
+      refine: 16,
+      maxCandidates: 5,
+      minScore: 0.2,
+      relativeScore: 0.5,
+      maxStructural: 6,
       ...o,
     };
   }
@@ -98,26 +183,36 @@ export class CandidateIndex {
   add(m: Market, facts: MarketFacts): Market[] {
     const key = mk(m);
     this.remove(key);
-    const toks = tokens(m.question);
+    const toks = marketTokens(m);
     const c = facts.crypto;
-    const day = c?.expiry !== undefined ? Math.floor(c.expiry / 86_400_000) : undefined;
-    const structKey = c && day !== undefined ? `${c.asset}|${day}` : undefined;
-    const strike = c?.strike;
-    const found = this.query(m, toks, structKey, strike);
-    const entry: Entry = { key, market: m, tokens: toks, structKey, strike };
+    // one asset at one settlement instant (and window start for up/down): the markets that can be identical,
+    // inverted, implied or exclusive; another instant is a different settlement anyway
+    const structKey = c && c.expiry !== undefined ? `${c.asset}|${c.start ?? ''}|${c.expiry}` : undefined;
+    const entry: Entry = {
+      id: this.byId.length,
+      key,
+      venue: m.venue,
+      market: m,
+      tokIds: Int32Array.from(toks, (t) => this.tokenId(t)),
+      structKey,
+      strike: c?.strike,
+      end: m.endTime ?? Number.NaN,
+      norm2: 0,
+      normAt: 0,
+    };
+    const found = this.query(entry);
     this.entries.set(key, entry);
-    let vp = this.postings.get(m.venue);
-    if (!vp) {
-      vp = new Map();
-      this.postings.set(m.venue, vp);
-    }
-    for (const t of toks) {
-      let s = vp.get(t);
-      if (!s) {
-        s = new Set();
-        vp.set(t, s);
-      }
-      s.add(key);
+    this.byId.push(entry);
+    this.place(entry);
+    const vp = this.venueMap(this.postings, m.venue);
+    const vd = this.venueMap(this.df, m.venue);
+    if (!this.venues.some((x) => x.venue === m.venue))
+      this.venues.push({ venue: m.venue, postings: vp, df: vd });
+    for (const t of entry.tokIds) {
+      const list = vp.get(t);
+      if (list) list.push(entry.id);
+      else vp.set(t, [entry.id]);
+      vd.set(t, (vd.get(t) ?? 0) + 1);
     }
     if (structKey) {
       let s = this.structural.get(structKey);
@@ -125,7 +220,7 @@ export class CandidateIndex {
         s = new Set();
         this.structural.set(structKey, s);
       }
-      s.add(key);
+      s.add(entry);
     }
     return found;
   }
@@ -134,65 +229,233 @@ export class CandidateIndex {
     const e = this.entries.get(key);
     if (!e) return;
     this.entries.delete(key);
-    const vp = this.postings.get(e.market.venue);
-    for (const t of e.tokens) vp?.get(t)?.delete(key);
-    if (e.structKey) this.structural.get(e.structKey)?.delete(key);
+    this.byId[e.id] = undefined;
+    this.alive[e.id] = 0;
+    const vd = this.df.get(e.venue);
+    for (const t of e.tokIds) vd?.set(t, (vd.get(t) ?? 1) - 1);
+    if (e.structKey) this.structural.get(e.structKey)?.delete(e);
   }
 
-  private query(
-    m: Market,
-    toks: readonly string[],
-    structKey: string | undefined,
-    strike: number | undefined,
-  ): Market[] {
-    const key = mk(m);
+  /** Sizes the id-indexed arrays for a new entry and writes its token ids into the flat array. */
+  private place(e: Entry): void {
+    const need = this.byId.length;
+    if (this.scoreBuf.length < need) {
+      const cap = this.scoreBuf.length * 2;
+      const f = new Float64Array(cap);
+      f.set(this.scoreBuf);
+      this.scoreBuf = f;
+      const a = new Uint8Array(cap);
+      a.set(this.alive);
+      this.alive = a;
+      const st = new Int32Array(cap);
+      st.set(this.tokStart);
+      this.tokStart = st;
+      const ln = new Int32Array(cap);
+      ln.set(this.tokLen);
+      this.tokLen = ln;
+    }
+    if (this.tokUsed + e.tokIds.length > this.tokFlat.length) {
+      const t = new Int32Array(Math.max(this.tokFlat.length * 2, this.tokUsed + e.tokIds.length));
+      t.set(this.tokFlat.subarray(0, this.tokUsed));
+      this.tokFlat = t;
+    }
+    this.tokFlat.set(e.tokIds, this.tokUsed);
+    this.tokStart[e.id] = this.tokUsed;
+    this.tokLen[e.id] = e.tokIds.length;
+    this.tokUsed += e.tokIds.length;
+    this.alive[e.id] = 1;
+  }
+
+  /** Whether entry `id` has token `t`. */
+  private hasTok(id: number, t: number): boolean {
+    const flat = this.tokFlat;
+    const end = this.tokStart[id]! + this.tokLen[id]!;
+    for (let k = this.tokStart[id]!; k < end; k++) if (flat[k] === t) return true;
+    return false;
+  }
+
+  private venueMap<V>(m: Map<string, Map<number, V>>, venue: string): Map<number, V> {
+    let x = m.get(venue);
+    if (!x) {
+      x = new Map();
+      m.set(venue, x);
+    }
+    return x;
+  }
+
+  private tokenId(t: string): number {
+    let id = this.tokenIds.get(t);
+    if (id === undefined) {
+      id = this.tokenIds.size;
+      this.tokenIds.set(t, id);
+    }
+    return id;
+  }
+
+  private idf(df: number): number {
+    return Math.log(1 + (this.entries.size + 1) / (1 + df));
+  }
+
+  private dfAll(t: number): number {
+    let n = 0;
+    for (const x of this.venues) n += x.df.get(t) ?? 0;
+    return n;
+  }
+
+  /** Squared norm of an entry's IDF vector, recomputed when the index has grown fourfold since. */
+  private norm2(e: Entry): number {
+    const n = this.entries.size;
+    if (e.normAt > 0 && n < 4 * e.normAt) return e.norm2;
+    let s = 0;
+    for (const t of e.tokIds) {
+      const w = this.idf(this.dfAll(t));
+      s += w * w;
+    }
+    e.norm2 = s;
+    e.normAt = Math.max(1, n);
+    return s;
+  }
+
+  /** The live ids of a posting list, compacted in place when dead ids make up half of it. */
+  private live(list: number[], liveCount: number): number[] {
+    if (list.length > 2 * liveCount + 8) {
+      let w = 0;
+      for (const id of list) if (this.alive[id] === 1) list[w++] = id;
+      list.length = w;
+    }
+    return list;
+  }
+
+  /** The touched entries with the n highest partial scores (and any tied with the n-th), without sorting them. */
+  private topTouched(n: number): [Entry, number][] {
+    const buf = this.scoreBuf;
+    const ids = this.touched;
+    let floor = Number.NEGATIVE_INFINITY;
+    if (ids.length > n) {
+      if (this.selectBuf.length < ids.length) this.selectBuf = new Float64Array(ids.length * 2);
+      const sc = this.selectBuf.subarray(0, ids.length);
+      for (let k = 0; k < ids.length; k++) sc[k] = buf[ids[k]!]!;
+      floor = kthLargest(sc, n);
+    }
+    // above the n-th score, then as many tied with it as fit (ties beyond n are dropped in id order)
+    const out: [Entry, number][] = [];
+    for (const id of ids) if (buf[id]! > floor) out.push([this.byId[id]!, buf[id]!]);
+    for (const id of ids) if (out.length < n && buf[id]! === floor) out.push([this.byId[id]!, buf[id]!]);
+    return out;
+  }
+
+  private structuralCandidates(q: Entry, out: Map<string, Market>): void {
+    const s = q.structKey ? this.structural.get(q.structKey) : undefined;
+    if (!s) return;
+    // an instant of one asset can list a hundred strikes: keep the nearest ones (implies/exclusive arbitrage lives
+    // between neighbours; the same strike on the other venue is distance 0), by insertion
+    const n = this.o.maxStructural;
+    const near: [number, Entry][] = [];
+    for (const e of s) {
+      const d =
+        q.strike === undefined || e.strike === undefined
+          ? Number.MAX_SAFE_INTEGER
+          : Math.abs(e.strike - q.strike);
+      if (near.length === n && !closer(d, e, near[n - 1]!)) continue;
+      let at = near.length;
+      while (at > 0 && closer(d, e, near[at - 1]!)) at--;
+      near.splice(at, 0, [d, e]);
+      if (near.length > n) near.pop();
+    }
+    for (const [, e] of near) out.set(e.key, e.market);
+  }
+
+  private query(q: Entry): Market[] {
     const out = new Map<string, Market>();
-    if (structKey) {
-      const s = this.structural.get(structKey);
-      if (s) {
-        // a day of one asset can list hundreds of strikes: keep the nearest ones (implies/exclusive arbitrage
-        // lives between neighbours; the same strike on the other venue is distance 0)
-        const near: [number, Entry][] = [];
-        for (const k of s) {
-          if (k === key) continue;
-          const e = this.entries.get(k);
-          if (!e) continue;
-          const d =
-            strike === undefined || e.strike === undefined
-              ? Number.MAX_SAFE_INTEGER
-              : Math.abs(e.strike - strike);
-          near.push([d, e]);
+    this.structuralCandidates(q, out);
+    this.ranked = [];
+    // a crypto market whose settlement instant was read meets its twins and neighbours by that instant; its
+    // title would only add markets that settle at another time (different, whatever the wording)
+    if (q.structKey) return [...out.values()];
+    const venue = q.venue;
+    const toks: { w2: number; lists: number[][]; size: number; id: number }[] = [];
+    let qNorm2 = 0;
+    for (const t of q.tokIds) {
+      const lists: number[][] = [];
+      let df = 0;
+      let size = 0;
+      for (const x of this.venues) {
+        const n = x.df.get(t) ?? 0;
+        if (n === 0) continue;
+        df += n;
+        if (x.venue !== venue) {
+          lists.push(this.live(x.postings.get(t)!, n));
+          size += n;
         }
-        near.sort((x, y) => x[0] - y[0]);
-        for (const [, e] of near.slice(0, this.o.maxStructural)) out.set(e.key, e.market);
+      }
+      const w = this.idf(df + 1);
+      qNorm2 += w * w;
+      if (size > 0) toks.push({ w2: w * w, lists, size, id: t });
+    }
+    if (toks.length === 0) return [...out.values()];
+    toks.sort((x, y) => y.w2 - x.w2);
+    const buf = this.scoreBuf;
+    const touched = this.touched;
+    const alive = this.alive;
+    // 1. the postings of the rarest tokens, within the visit budget: where twins meet (a name, a number, a date);
+    // when even the rarest is common ("GDP", "Q3", "2.5%"), its list is walked alone, up to a larger bound
+    let visited = 0;
+    let i = 0;
+    for (; i < toks.length; i++) {
+      const t = toks[i]!;
+      const first = visited === 0 && t.size <= this.o.firstWalk;
+      if (!first && (t.size > this.o.maxPosting || visited + t.size > this.o.visitBudget)) break;
+      visited += t.size;
+      for (const list of t.lists) {
+        for (const id of list) {
+          if (alive[id] === 0) continue;
+          if (buf[id] === 0) touched.push(id);
+          buf[id]! += t.w2;
+        }
       }
     }
-    const n = Math.max(1, this.entries.size);
-    const scores = new Map<string, number>();
-    let self = 0;
-    for (const [venue, vp] of this.postings) {
-      if (venue === m.venue) continue;
-      for (const t of toks) {
-        const s = vp.get(t);
-        const df = s?.size ?? 0;
-        const idf = Math.log(1 + n / (1 + df));
-        self += idf;
-        if (!s || df === 0 || df > this.o.maxPosting) continue;
-        for (const k of s) scores.set(k, (scores.get(k) ?? 0) + idf);
+    // 2. the next few tokens are tested on every market met (a scan of its few token ids, never a walk of a long
+    // posting list), so markets that tie on the rare tokens (every "GDP above 2.5%") are told apart; the
+    // remaining ones only on the best of them
+    if (touched.length > this.o.pool) {
+      for (let d = 0; d < this.o.deepen && i < toks.length; d++, i++) {
+        const t = toks[i]!;
+        for (const id of touched) if (this.hasTok(id, t.id)) buf[id]! += t.w2;
       }
     }
-    if (scores.size > 0 && self > 0) {
-      const ranked = [...scores.entries()]
-        .filter(([k, sc]) => sc >= this.o.minScore * self && this.datesClose(m, this.entries.get(k)!.market))
-        .sort((x, y) => y[1] - x[1])
-        .slice(0, this.o.maxCandidates);
-      for (const [k] of ranked) out.set(k, this.entries.get(k)!.market);
+    let pool = this.topTouched(this.o.pool);
+    // the commonest tokens (the lowest weights) would move every score alike: only the next few are tested
+    const last = Math.min(toks.length, i + this.o.refineTokens);
+    for (; i < last; i++) {
+      const t = toks[i]!;
+      for (const b of pool) if (this.hasTok(b[0].id, t.id)) b[1] += t.w2;
     }
+    pool = topOf(pool, this.o.refine);
+    for (const id of touched) buf[id] = 0;
+    touched.length = 0;
+    // the best few by cosine, kept by insertion
+    const keep = Math.max(this.o.maxCandidates, 20);
+    const ranked: [Entry, number][] = [];
+    const qn = Math.sqrt(qNorm2);
+    for (const [e, sc] of pool) {
+      const cos = (sc / (qn * Math.sqrt(this.norm2(e)))) * endWeight(q.end, e.end);
+      if (ranked.length === keep && !better(e, cos, ranked[keep - 1]!)) continue;
+      let at = ranked.length;
+      while (at > 0 && better(e, cos, ranked[at - 1]!)) at--;
+      ranked.splice(at, 0, [e, cos]);
+      if (ranked.length > keep) ranked.pop();
+    }
+    this.ranked = ranked;
+    // an absolute floor, and a share of the best score: a market with one clear twin does not also get the noise
+    const floor = Math.max(this.o.minScore, (ranked[0]?.[1] ?? 0) * this.o.relativeScore);
+    for (const [e, sc] of ranked.slice(0, this.o.maxCandidates)) if (sc >= floor) out.set(e.key, e.market);
     return [...out.values()];
   }
 
-  private datesClose(a: Market, b: Market): boolean {
-    if (a.endTime === null || b.endTime === null) return true;
-    return Math.abs(a.endTime - b.endTime) <= this.o.maxEndGapMs;
+  private ranked: [Entry, number][] = [];
+
+  /** Text scores of the last market added, best first (for tests and tuning). */
+  get lastRanked(): [string, number][] {
+    return this.ranked.map(([e, sc]) => [e.key, sc]);
   }
 }

@@ -15,6 +15,7 @@
  */
 import type { Market, OracleLink } from '../core/messages.ts';
 import { parseE8 } from '../core/money.ts';
+import { aliased } from './normalize.ts';
 import { monthIndex, parseClock, zonedTime, zoneIn } from './time.ts';
 
 export type Comparison = '>' | '>=' | '<' | '<=';
@@ -37,9 +38,34 @@ export interface CryptoSpec {
 export interface EconSpec {
   readonly metric: string;
   readonly units: 'nominal' | 'real' | undefined;
+  /** "2.5" (percent), the lower bound of a range */
   readonly threshold: string | undefined;
   readonly op: Comparison | undefined;
+  /** upper bound of a range ("between 2.0% and 2.5%", "2.1% to 2.5%") */
+  readonly upper: string | undefined;
+  /** 2026Q3, 2026-03, or 2026 (a whole year) */
   readonly period: string | undefined;
+  /** country the statistic is of, when named (or implied by a national statistics agency) */
+  readonly country: string | undefined;
+}
+
+/**
+ * What event a market is about, as far as names in its title say: used only to tell events apart (two central
+ * banks, two districts, two offices, two countries' statistics), never to call two markets the same.
+ */
+export interface ScopeFacts {
+  /** central banks named: fed, ecb, boe, boj, boc, snb, rba, rbnz, pboc */
+  readonly banks: readonly string[];
+  /** US congressional districts: ga-6 */
+  readonly districts: readonly string[];
+  /** offices: president, vice president, prime minister, senate, house, governor, mayor, chancellor */
+  readonly offices: readonly string[];
+  /** a nomination, primary or runoff is named (a stage that may imply the office) */
+  readonly stage: boolean;
+  /** countries named */
+  readonly countries: readonly string[];
+  /** US states named */
+  readonly states: readonly string[];
 }
 
 export interface MarketFacts {
@@ -51,6 +77,7 @@ export interface MarketFacts {
   readonly window: string | undefined;
   /** label of the YES token ("Yes", "Up", …) */
   readonly yesLabel: string | undefined;
+  readonly scope: ScopeFacts;
   readonly unread: readonly string[];
 }
 
@@ -62,7 +89,10 @@ const ASSETS: [RegExp, string][] = [
   [/\b(dogecoin|doge)\b/i, 'DOGE'],
 ];
 
-const NUM = String.raw`\$\s?(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s?(k|K)?`;
+// "$100,000", "$60", "100k", "63,600", "63599.99": Kalshi rules and Polymarket titles often omit the "$", so a
+// number without one must look like a price (grouped, three digits or more, decimals, or a k); never a clock time,
+// a percentage or a duration ("over the 60 seconds")
+const NUM = String.raw`\$?\s?(\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<=\$\s?)\d+(?:\.\d+)?|\d{3,}(?:\.\d+)?|\d+\.\d+|\d+(?=\s?[kK]\b))\s?(k|K)?(?![\d,.]*\s*(?:%|am\b|pm\b|a\.m|p\.m|:\d|et\b|utc\b|seconds?\b|minutes?\b|hours?\b|days?\b))`;
 
 /** "$100,000" / "100k" / "99,999.99" → 1e-8 units. */
 export function parseAmountE8(num: string, k?: string): number | undefined {
@@ -285,61 +315,194 @@ export function cryptoSpec(m: Market): CryptoSpec | undefined {
   return { asset, kind, op: cmp.op, strike, upper: undefined, expiry, expiryFrom, start: undefined };
 }
 
-function econSpec(m: Market): EconSpec | undefined {
-  const all = `${m.question}\n${m.rules}`;
-  const t = all.toLowerCase();
-  const metric = /\bgdp\b|gross domestic product/.test(t)
-    ? 'gdp'
-    : /\bcpi\b|consumer price index|inflation/.test(t)
-      ? 'cpi'
-      : /unemployment rate/.test(t)
-        ? 'unemployment'
-        : undefined;
-  if (!metric) return undefined;
-  const hasReal = /\breal\b|inflation[- ]adjusted|chained/.test(t);
-  const hasNominal = /\bnominal\b|current[- ]dollar/.test(t);
-  const units = hasReal && !hasNominal ? 'real' : hasNominal && !hasReal ? 'nominal' : undefined;
-  const th =
-    /\b(above|greater than|more than|over|at least|below|less than|under|at most)\s+(-?\d+(?:\.\d+)?)\s?%/i.exec(
-      all,
-    );
-  const ops: Record<string, Comparison> = {
-    above: '>',
-    'greater than': '>',
-    'more than': '>',
-    over: '>',
-    'at least': '>=',
-    below: '<',
-    'less than': '<',
-    under: '<',
-    'at most': '<=',
+const COUNTRIES: readonly [RegExp, string][] = [
+  [/\b(us|american?)\b/, 'us'],
+  [/\buk\b/, 'uk'],
+  [/\b(mexico|mexican)\b/, 'mexico'],
+  [/\b(canada|canadian)\b/, 'canada'],
+  [/\b(germany|german)\b/, 'germany'],
+  [/\b(france|french)\b/, 'france'],
+  [/\b(japan|japanese)\b/, 'japan'],
+  [/\b(china|chinese)\b/, 'china'],
+  [/\b(india|indian)\b/, 'india'],
+  [/\b(brazil|brazilian)\b/, 'brazil'],
+  [/\b(italy|italian)\b/, 'italy'],
+  [/\b(spain|spanish)\b/, 'spain'],
+  [/\b(australia|australian)\b/, 'australia'],
+  [/\b(russia|russian)\b/, 'russia'],
+  [/\b(israel|israeli)\b/, 'israel'],
+  [/\b(south korea|korean)\b/, 'south korea'],
+  [/\b(eurozone|euro area)\b/, 'euro area'],
+  [/\b(turkey|turkish)\b/, 'turkey'],
+  [/\b(argentina|argentine|argentinian)\b/, 'argentina'],
+  [/\b(colombia|colombian)\b/, 'colombia'],
+  [/\b(chile|chilean)\b/, 'chile'],
+  [/\b(poland|polish)\b/, 'poland'],
+  [/\b(netherlands|dutch)\b/, 'netherlands'],
+  [/\b(ukraine|ukrainian)\b/, 'ukraine'],
+  [/\b(switzerland|swiss)\b/, 'switzerland'],
+  [/\b(sweden|swedish)\b/, 'sweden'],
+  [/\b(portugal|portuguese)\b/, 'portugal'],
+  [/\b(south africa|south african)\b/, 'south africa'],
+];
+
+const BANKS = /\b(fed|ecb|boe|boj|boc|snb|rba|rbnz|rbi|pboc)\b/g;
+
+const OFFICES: readonly [RegExp, string][] = [
+  [/\b(vice[- ]president|vp)\b/, 'vice president'],
+  [/\b(president|presidential|presidency)\b/, 'president'],
+  [/\bprime minister\b|\bpremier(ship)?\b/, 'prime minister'],
+  [/\b(senate|senator|senatorial)\b/, 'senate'],
+  [
+    /(?<!white )\bhouse (race|seat|seats|district|election|majority|control)\b|\b(control|win|hold|flip)s? (of )?the house\b|\bcongressional district\b|\bhouse of representatives\b/,
+    'house',
+  ],
+  [/\b(governor|governorship|gubernatorial)\b/, 'governor'],
+  [/\b(mayor|mayoral)\b/, 'mayor'],
+  [/\bchancellor\b/, 'chancellor'],
+];
+
+// longest names first, so "West Virginia" is not also "Virginia"
+const STATE_NAMES = (
+  'north carolina|south carolina|north dakota|south dakota|west virginia|new hampshire|new jersey|new mexico|' +
+  'new york|rhode island|washington state|alabama|alaska|arizona|arkansas|california|colorado|connecticut|' +
+  'delaware|florida|georgia|hawaii|idaho|illinois|indiana|iowa|kansas|kentucky|louisiana|maine|maryland|' +
+  'massachusetts|michigan|minnesota|mississippi|missouri|montana|nebraska|nevada|ohio|oklahoma|oregon|' +
+  'pennsylvania|tennessee|texas|utah|vermont|virginia|wisconsin|wyoming'
+).split('|');
+
+// one pass, longest names first in the alternation
+const STATE_RE = new RegExp(`\\b(${STATE_NAMES.join('|')})\\b`, 'g');
+
+const STATES = new Set(
+  'al ak az ar ca co ct de fl ga hi id il in ia ks ky la me md ma mi mn ms mo mt ne nv nh nj nm ny nc nd oh ok or pa ri sc sd tn tx ut vt va wa wv wi wy'.split(
+    ' ',
+  ),
+);
+
+/** The names in a market's title (question, subtitle, event title) that say which event it is about. */
+export function scopeFacts(m: Market): ScopeFacts {
+  const t = aliased([m.question, m.subtitle ?? '', m.eventTitle ?? ''].join(' \n '));
+  // "vice president" must not also count as "president"
+  const offices: string[] = [];
+  let rest = t;
+  for (const [re, name] of OFFICES) {
+    if (re.test(rest)) {
+      offices.push(name);
+      rest = rest.replace(new RegExp(re.source, 'g'), ' ');
+    }
+  }
+  const districts = new Set<string>();
+  for (const d of t.matchAll(/\b([a-z]{2})-(\d{1,2})\b/g)) {
+    if (STATES.has(d[1]!)) districts.add(`${d[1]}-${Number(d[2])}`);
+  }
+  const states = [...new Set([...t.matchAll(STATE_RE)].map((x) => x[1]!))];
+  return {
+    banks: [...new Set([...t.matchAll(BANKS)].map((b) => b[1]!))],
+    states,
+    districts: [...districts],
+    offices,
+    stage: /\b(nominee|nomination|nominated|primary|primaries|runoff|run-off|caucus(es)?)\b/.test(t),
+    countries: COUNTRIES.filter(([re]) => re.test(t)).map(([, c]) => c),
   };
-  const per =
-    /\bq([1-4])\s*(20\d\d)\b/i.exec(all) ??
-    /\b(first|second|third|fourth) quarter(?: of)?\s*(20\d\d)\b/i.exec(all);
-  const qn: Record<string, string> = { first: '1', second: '2', third: '3', fourth: '4' };
+}
+
+const ECON_OPS: Record<string, Comparison> = {
+  above: '>',
+  'greater than': '>',
+  'more than': '>',
+  'higher than': '>',
+  over: '>',
+  exceed: '>',
+  exceeds: '>',
+  'at least': '>=',
+  'or more': '>=',
+  'or higher': '>=',
+  'or above': '>=',
+  below: '<',
+  'less than': '<',
+  'lower than': '<',
+  under: '<',
+  'at most': '<=',
+  'or less': '<=',
+  'or lower': '<=',
+  'or below': '<=',
+};
+
+const PCT = String.raw`(-?\d+(?:\.\d+)?)\s?%`;
+
+/** Threshold or range of a percentage statistic, from the title text. */
+function econThreshold(t: string): Pick<EconSpec, 'threshold' | 'op' | 'upper'> {
+  const range =
+    new RegExp(String.raw`between\s+` + PCT + String.raw`\s+and\s+` + PCT).exec(t) ??
+    new RegExp(PCT + String.raw`\s*(?:to|-|–)\s*` + PCT).exec(t) ??
+    new RegExp(String.raw`(-?\d+(?:\.\d+)?)\s*(?:to|-|–)\s*` + PCT).exec(t);
+  if (range) return { threshold: range[1], op: undefined, upper: range[2] };
+  const before = new RegExp(
+    String.raw`\b(above|greater than|more than|higher than|over|exceeds?|at least|below|less than|lower than|under|at most)\s+(?:the\s+)?` +
+      PCT,
+  ).exec(t);
+  if (before) return { threshold: before[2], op: ECON_OPS[before[1]!], upper: undefined };
+  const after = new RegExp(
+    PCT + String.raw`\s+(or more|or higher|or above|or less|or lower|or below)\b`,
+  ).exec(t);
+  if (after) return { threshold: after[1], op: ECON_OPS[after[2]!], upper: undefined };
+  return { threshold: undefined, op: undefined, upper: undefined };
+}
+
+function econSpec(m: Market, scope: ScopeFacts): EconSpec | undefined {
+  const title = aliased([m.question, m.subtitle ?? ''].join(' \n '));
+  const all = `${title}\n${aliased(m.rules)}`;
+  const core = /\bcore\b/.test(title);
+  const metric = /\bgdp\b|gross domestic product/.test(all)
+    ? 'gdp'
+    : /\bpce\b|personal consumption expenditure/.test(all)
+      ? core
+        ? 'core pce'
+        : 'pce'
+      : /\bcpi\b|consumer price index|inflation/.test(all)
+        ? core
+          ? 'core cpi'
+          : 'cpi'
+        : /unemployment rate/.test(all)
+          ? 'unemployment'
+          : undefined;
+  if (!metric) return undefined;
+  const hasReal = /\breal\b|inflation[- ]adjusted|chained/.test(all);
+  const hasNominal = /\bnominal\b|current[- ]dollar/.test(all);
+  const units = hasReal && !hasNominal ? 'real' : hasNominal && !hasReal ? 'nominal' : undefined;
+  const q1 = /\bq([1-4])\s*(?:of\s*)?(20\d\d)\b/.exec(all);
+  const q2 = /\b(20\d\d)\s*q([1-4])\b/.exec(all);
+  const quarter = q1 ? `${q1[2]}Q${q1[1]}` : q2 ? `${q2[1]}Q${q2[2]}` : undefined;
   const mon =
-    /\b(january|february|march|april|may|june|july|august|september|october|november|december)\s+(20\d\d)\b/i.exec(
+    /\b(january|february|march|april|may|june|july|august|september|october|november|december)\s+(20\d\d)\b/.exec(
       all,
     );
   const monthNo = mon ? monthIndex(mon[1]!) : undefined;
-  const period = per
-    ? `${per[2]}Q${qn[per[1]!.toLowerCase()] ?? per[1]}`
-    : mon && monthNo !== undefined
+  // "Q3" without a year names no period; a bare year is the whole year
+  const quarterOnly = /\bq[1-4]\b/.test(title);
+  const year = /\b(20\d\d)\b/.exec(title)?.[1];
+  const period =
+    quarter ??
+    (mon && monthNo !== undefined
       ? `${mon[2]}-${String(monthNo + 1).padStart(2, '0')}`
-      : undefined;
-  return {
-    metric,
-    units,
-    threshold: th ? th[2] : undefined,
-    op: th ? ops[th[1]!.toLowerCase()] : undefined,
-    period,
-  };
+      : !quarterOnly && year
+        ? year
+        : undefined);
+  const src = sourceIn(m.rules, undefined).source;
+  const country =
+    scope.countries.length === 1
+      ? scope.countries[0]
+      : scope.countries.length === 0 && (src === 'bea' || src === 'bls')
+        ? 'us'
+        : undefined;
+  return { metric, units, ...econThreshold(title), period, country };
 }
 
 export function extractFacts(m: Market): MarketFacts {
   const crypto = cryptoSpec(m);
-  const econ = crypto ? undefined : econSpec(m);
+  const scope = scopeFacts(m);
+  const econ = crypto ? undefined : econSpec(m, scope);
   const { source, window } = sourceIn(m.rules, crypto?.asset);
   const unread: string[] = [];
   if (crypto) {
@@ -355,8 +518,9 @@ export function extractFacts(m: Market): MarketFacts {
     if (econ.metric === 'gdp' && !econ.units) unread.push('nominal or real');
     if (!econ.period) unread.push('period');
     if (!econ.threshold) unread.push('threshold');
+    if (!econ.country) unread.push('country');
   }
-  return { crypto, econ, source, window, yesLabel: yesLabel(m), unread };
+  return { crypto, econ, source, window, yesLabel: yesLabel(m), scope, unread };
 }
 
 /** Oracle symbol a settlement source quotes: Binance pairs keep their quote; indexes and streams are USD. */

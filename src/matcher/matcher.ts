@@ -1,18 +1,37 @@
 /**
- * The market matcher: the same code path for the running agent and for `pm-arb matches`.
+ * The market matcher: the same code path for the running agent, `pm-arb matches --capture` and `--eval`.
  *
  * Per market: its settlement facts and, for crypto markets, an OracleLink. Per candidate pair (candidates.ts):
- *   manual override → rules stage (rules.ts; decides, or says it cannot) → cached LLM verdict (keyed on both
- *   market versions) → the LLM (llm.ts), whose answer is cached durably before use → the confidence threshold.
- * Without an LLM, an undetermined pair is `different` with the reason "undetermined".
+ *   manual override → rules stage (rules.ts; decides, or says `undetermined`) → cached LLM verdict (keyed on both
+ *   market versions) → the LLM (llm.ts, pairs batched per request), whose answer is cached durably before use →
+ *   the consistency checks and the confidence threshold.
+ * What nobody settled is `undetermined` and waits in the review queue (review.ts), as do LLM links below the
+ * review mark; without an LLM every pair the rules cannot settle is `undetermined`. Only confirmed relations
+ * (identical, inverted, implies, exclusive from the rules, the LLM above MATCH_MIN_CONFIDENCE, or a person) are
+ * published as links for the scanner to trade.
  */
 import type { Logger } from '../core/log.ts';
-import type { Market, MarketLink, MarketRef, MatchRelation, OracleLink } from '../core/messages.ts';
+import {
+  isLinkRelation,
+  type Market,
+  type MarketLink,
+  type MarketRef,
+  type MatchRelation,
+  type OracleLink,
+} from '../core/messages.ts';
 import { CandidateIndex, type CandidateOptions } from './candidates.ts';
 import { extractFacts, type MarketFacts, oracleLinkOf } from './facts.ts';
 import type { LlmJudge } from './llm.ts';
-import { compareFacts } from './rules.ts';
-import { type MatchOverride, type MatchStore, pairKey, type StoredVerdict, verdictKey } from './store.ts';
+import { compareFacts, type RulesVerdict, UNDETERMINED } from './rules.ts';
+import {
+  briefOf,
+  type MatchOverride,
+  type MatchStore,
+  pairKey,
+  type StoredVerdict,
+  type VerdictUsage,
+  verdictKey,
+} from './store.ts';
 
 export type MatchStage = MarketLink['stage'];
 
@@ -23,13 +42,20 @@ export interface MatchDecision {
   readonly confidence: number;
   readonly stage: MatchStage;
   readonly reasons: readonly string[];
+  readonly quotesA?: readonly string[];
+  readonly quotesB?: readonly string[];
+  /** the LLM's tokens and cost for this verdict (stage llm only; a cached verdict cost nothing now) */
+  readonly usage?: VerdictUsage;
 }
 
 export interface MatcherOptions {
   readonly store: MatchStore;
   /** Absent: rules only. */
   readonly llm?: LlmJudge;
+  /** LLM links below this confidence are `undetermined` (MATCH_MIN_CONFIDENCE). */
   readonly minConfidence: number;
+  /** LLM links below this confidence are traded but also queued for review (default 0.9). */
+  readonly reviewBelow?: number;
   readonly now: () => number;
   readonly log: Logger;
   readonly candidates?: CandidateOptions;
@@ -39,14 +65,35 @@ export interface MarketOutcome {
   readonly oracleLink: OracleLink | undefined;
   /** every candidate pair judged, accepted or not */
   readonly decisions: readonly MatchDecision[];
-  /** links to publish: accepted relations, and `different` where it withdraws an earlier link */
+  /** links to publish: confirmed relations, and `different`/`undetermined` where they withdraw an earlier link */
   readonly links: readonly MarketLink[];
 }
 
+export const DEFAULT_REVIEW_BELOW = 0.9;
+
 const ref = (m: Market): MarketRef => ({ venue: m.venue, marketId: m.marketId });
 const key = (m: Market): string => `${m.venue}:${m.marketId}`;
-const before = (x: Market, y: Market): boolean =>
-  x.venue !== y.venue ? x.venue === 'polymarket' : x.marketId < y.marketId;
+
+/** Canonical order of a pair (Polymarket first, then by id), so it reads the same whichever came first. */
+export const canonicalPair = (x: Market, y: Market): [Market, Market] =>
+  (x.venue !== y.venue ? x.venue === 'polymarket' : x.marketId < y.marketId) ? [x, y] : [y, x];
+
+/** Whether a decision waits for a person: nothing decided, or an LLM link below the review mark. */
+export function needsReview(
+  d: Pick<MatchDecision, 'relation' | 'stage' | 'confidence'>,
+  below: number,
+): boolean {
+  if (d.relation === 'undetermined') return true;
+  return (d.stage === 'llm' || d.stage === 'cache') && isLinkRelation(d.relation) && d.confidence < below;
+}
+
+interface Pending {
+  readonly i: number;
+  readonly a: Market;
+  readonly b: Market;
+  readonly rv: RulesVerdict;
+  readonly vk: string;
+}
 
 export class Matcher {
   private readonly o: MatcherOptions;
@@ -54,7 +101,16 @@ export class Matcher {
   private readonly markets = new Map<string, { market: Market; facts: MarketFacts }>();
   private readonly published = new Map<string, MatchRelation>();
   private overrides = new Map<string, MatchOverride>();
-  readonly stats = { markets: 0, pairs: 0, llmCalls: 0, cacheHits: 0, links: 0 };
+  private queued = new Set<string>();
+  readonly stats = {
+    markets: 0,
+    pairs: 0,
+    llmPairs: 0,
+    cacheHits: 0,
+    links: 0,
+    undetermined: 0,
+    llmCostMicro: 0,
+  };
 
   constructor(o: MatcherOptions) {
     this.o = o;
@@ -65,9 +121,10 @@ export class Matcher {
     return this.o.llm === undefined;
   }
 
-  /** Loads the manual overrides. */
+  /** Loads the manual overrides and the review queue. */
   async init(): Promise<void> {
     this.overrides = new Map((await this.o.store.listOverrides()).map((x) => [pairKey(x.a, x.b), x]));
+    this.queued = new Set((await this.o.store.listReview()).map((r) => r.key));
   }
 
   /** A market arrived or changed. A market already seen at the same version costs a map lookup. */
@@ -86,12 +143,9 @@ export class Matcher {
       return { oracleLink, decisions: [], links: [] };
     }
     const cands = this.index.add(m, facts);
-    const decisions: MatchDecision[] = [];
+    const decisions = await this.decideMany(cands.map((c) => canonicalPair(m, c)));
     const links: MarketLink[] = [];
-    for (const c of cands) {
-      // canonical order (Polymarket first, then by id) so a pair reads the same whichever market came first
-      const d = before(m, c) ? await this.decide(m, c) : await this.decide(c, m);
-      decisions.push(d);
+    for (const d of decisions) {
       const l = await this.publishable(d);
       if (l) links.push(l);
     }
@@ -99,8 +153,8 @@ export class Matcher {
   }
 
   /**
-   * Re-reads the override list from the store (the CLI edits it while the agent runs) and re-judges the pairs
-   * whose override changed; returns the links to publish.
+   * Re-reads the override list from the store (the CLI or the dashboard edits it while the agent runs) and
+   * re-judges the pairs whose override changed; returns the links to publish.
    */
   async refreshOverrides(): Promise<MarketLink[]> {
     const fresh = new Map((await this.o.store.listOverrides()).map((x) => [pairKey(x.a, x.b), x]));
@@ -113,10 +167,7 @@ export class Matcher {
     this.overrides = fresh;
     const out: MarketLink[] = [];
     for (const o of changed) {
-      const a = this.markets.get(`${o.a.venue}:${o.a.marketId}`);
-      const b = this.markets.get(`${o.b.venue}:${o.b.marketId}`);
-      if (!a || !b) continue;
-      const l = await this.publishable(await this.decide(a.market, b.market));
+      const l = await this.rejudge(o);
       if (l) out.push(l);
     }
     return out;
@@ -126,95 +177,65 @@ export class Matcher {
   async setOverride(o: MatchOverride): Promise<MarketLink | undefined> {
     await this.o.store.setOverride(o);
     this.overrides.set(pairKey(o.a, o.b), o);
-    const a = this.markets.get(`${o.a.venue}:${o.a.marketId}`);
-    const b = this.markets.get(`${o.b.venue}:${o.b.marketId}`);
-    if (!a || !b) return undefined;
-    return this.publishable(await this.decide(a.market, b.market));
+    return this.rejudge(o);
   }
 
   /** Judges one pair. */
   async decide(a: Market, b: Market): Promise<MatchDecision> {
-    this.stats.pairs++;
-    const fa = this.facts(a);
-    const fb = this.facts(b);
-    const rv = compareFacts(fa, fb);
-    const ov = this.overrides.get(pairKey(ref(a), ref(b)));
-    if (ov) {
-      if (ov.decision === 'reject') {
-        return {
+    return (await this.decideMany([[a, b]]))[0]!;
+  }
+
+  /**
+   * Judges pairs: overrides, rules and the cache first; what remains goes to the LLM in batches. Updates the
+   * review queue. Decisions come back in the order of the pairs.
+   */
+  async decideMany(pairs: readonly (readonly [Market, Market])[]): Promise<MatchDecision[]> {
+    const out: MatchDecision[] = new Array(pairs.length);
+    const pending: Pending[] = [];
+    for (let i = 0; i < pairs.length; i++) {
+      const [a, b] = pairs[i]!;
+      this.stats.pairs++;
+      const rv = compareFacts(this.facts(a), this.facts(b));
+      const ov = this.overrides.get(pairKey(ref(a), ref(b)));
+      if (ov) {
+        out[i] = this.manual(a, b, ov, rv);
+        continue;
+      }
+      if (rv.decided) {
+        const [x, y] = rv.swap ? [b, a] : [a, b];
+        out[i] = {
+          a: x,
+          b: y,
+          relation: rv.relation,
+          confidence: rv.confidence,
+          stage: 'rules',
+          reasons: rv.reasons,
+        };
+        continue;
+      }
+      const vk = verdictKey(ref(a), a.version, ref(b), b.version);
+      const cached = await this.o.store.getVerdict(vk);
+      if (cached && cached.stage === 'llm') {
+        this.stats.cacheHits++;
+        out[i] = this.fromVerdict(cached, 'cache', a, b);
+        continue;
+      }
+      if (!this.o.llm) {
+        out[i] = {
           a,
           b,
-          relation: 'different',
-          confidence: 1,
-          stage: 'manual',
-          reasons: ['manually rejected', ...(ov.note ? [ov.note] : [])],
+          relation: 'undetermined',
+          confidence: 0,
+          stage: 'rules',
+          reasons: [...rv.reasons, 'rules only (ANTHROPIC_API_KEY is not set): queued for review'],
         };
+        continue;
       }
-      const judged = rv.decided && rv.relation !== 'different' ? rv.relation : undefined;
-      const relation = ov.relation ?? judged ?? 'identical';
-      const [x, y] = this.orient(a, b, ov);
-      return {
-        a: x,
-        b: y,
-        relation,
-        confidence: 1,
-        stage: 'manual',
-        reasons: ['manually approved', ...(ov.note ? [ov.note] : [])],
-      };
+      pending.push({ i, a, b, rv, vk });
     }
-    if (rv.decided) {
-      const [x, y] = rv.swap ? [b, a] : [a, b];
-      return {
-        a: x,
-        b: y,
-        relation: rv.relation,
-        confidence: rv.confidence,
-        stage: 'rules',
-        reasons: rv.reasons,
-      };
-    }
-    const vk = verdictKey(ref(a), a.version, ref(b), b.version);
-    const cached = await this.o.store.getVerdict(vk);
-    if (cached && cached.stage === 'llm') {
-      this.stats.cacheHits++;
-      return this.fromVerdict(cached, 'cache', a, b);
-    }
-    const llm = this.o.llm;
-    if (!llm) {
-      return { a, b, relation: 'different', confidence: 0, stage: 'rules', reasons: rv.reasons };
-    }
-    this.stats.llmCalls++;
-    const v = await llm.judge(
-      a,
-      b,
-      rv.reasons.filter((r) => r !== 'undetermined'),
-    );
-    if (!v) {
-      return {
-        a,
-        b,
-        relation: 'different',
-        confidence: 0,
-        stage: 'llm',
-        reasons: ['no usable LLM verdict (logged)'],
-      };
-    }
-    const stored: StoredVerdict = {
-      key: vk,
-      a: ref(a),
-      b: ref(b),
-      aVersion: a.version,
-      bVersion: b.version,
-      relation: v.relation,
-      confidence: v.confidence,
-      stage: 'llm',
-      reasons: v.reasoning ? [v.reasoning] : [],
-      sameEvent: v.same_event,
-      differences: v.resolution_differences,
-      decidedAt: this.o.now(),
-    };
-    await this.o.store.putVerdict(stored);
-    return this.fromVerdict(stored, 'llm', a, b);
+    if (pending.length > 0) await this.askLlm(pending, out);
+    for (const d of out) await this.track(d);
+    return out;
   }
 
   /** The MarketLink of a decision. */
@@ -238,42 +259,149 @@ export class Matcher {
     return e && e.market.version === m.version ? e.facts : extractFacts(m);
   }
 
-  /** Keeps the manual pair in the order it was given (matters for implies). */
-  private orient(a: Market, b: Market, ov: MatchOverride): [Market, Market] {
-    return ov.a.venue === a.venue && ov.a.marketId === a.marketId ? [a, b] : [b, a];
+  private async rejudge(o: MatchOverride): Promise<MarketLink | undefined> {
+    const a = this.markets.get(`${o.a.venue}:${o.a.marketId}`);
+    const b = this.markets.get(`${o.b.venue}:${o.b.marketId}`);
+    if (!a || !b) return undefined;
+    return this.publishable(await this.decide(...canonicalPair(a.market, b.market)));
+  }
+
+  private manual(a: Market, b: Market, ov: MatchOverride, rv: RulesVerdict): MatchDecision {
+    const note = ov.note ? [ov.note] : [];
+    if (ov.decision === 'reject') {
+      return {
+        a,
+        b,
+        relation: 'different',
+        confidence: 1,
+        stage: 'manual',
+        reasons: ['manually rejected', ...note],
+      };
+    }
+    const judged = rv.decided && isLinkRelation(rv.relation) ? rv.relation : undefined;
+    const relation = ov.relation ?? judged ?? 'identical';
+    // keep the pair in the order it was approved (matters for implies)
+    const [x, y] = ov.a.venue === a.venue && ov.a.marketId === a.marketId ? [a, b] : [b, a];
+    return { a: x, b: y, relation, confidence: 1, stage: 'manual', reasons: ['manually approved', ...note] };
+  }
+
+  private async askLlm(pending: readonly Pending[], out: MatchDecision[]): Promise<void> {
+    const llm = this.o.llm!;
+    this.stats.llmPairs += pending.length;
+    const results = await llm.judgeBatch(
+      pending.map((p) => ({ a: p.a, b: p.b, notes: p.rv.reasons.filter((r) => r !== UNDETERMINED) })),
+    );
+    for (let j = 0; j < pending.length; j++) {
+      const p = pending[j]!;
+      const r = results[j] ?? { failure: 'no LLM result', cacheable: false };
+      this.stats.llmCostMicro += r.usage?.costMicro ?? 0;
+      if (!r.verdict && !r.cacheable) {
+        // not a final word (failure, malformed, over budget): undetermined now, asked again another time
+        out[p.i] = {
+          a: p.a,
+          b: p.b,
+          relation: 'undetermined',
+          confidence: 0,
+          stage: 'llm',
+          reasons: [r.failure ?? 'no usable LLM verdict', ...p.rv.reasons.filter((x) => x !== UNDETERMINED)],
+          ...(r.usage ? { usage: r.usage } : {}),
+        };
+        continue;
+      }
+      const v = r.verdict;
+      const stored: StoredVerdict = {
+        key: p.vk,
+        a: ref(p.a),
+        b: ref(p.b),
+        aVersion: p.a.version,
+        bVersion: p.b.version,
+        relation: v ? v.relation : 'undetermined',
+        confidence: v ? v.confidence : 0,
+        stage: 'llm',
+        reasons: v?.reasoning ? [v.reasoning] : [],
+        ...(v ? { sameEvent: v.same_event, differences: v.resolution_differences } : {}),
+        ...(v ? { quotesA: v.quotes_a, quotesB: v.quotes_b } : {}),
+        ...(r.failure ? { failure: r.failure } : {}),
+        ...(r.usage ? { usage: r.usage } : {}),
+        decidedAt: this.o.now(),
+      };
+      await this.o.store.putVerdict(stored);
+      out[p.i] = { ...this.fromVerdict(stored, 'llm', p.a, p.b), ...(r.usage ? { usage: r.usage } : {}) };
+    }
   }
 
   /** Applies the consistency checks and the confidence threshold to an LLM verdict. */
   private fromVerdict(v: StoredVerdict, stage: MatchStage, a: Market, b: Market): MatchDecision {
     const [x, y] = v.a.venue === a.venue && v.a.marketId === a.marketId ? [a, b] : [b, a];
-    const reasons = [...v.reasons, ...(v.differences ?? []).map((d) => `difference: ${d}`)];
-    let relation = v.relation;
-    if ((relation === 'identical' || relation === 'inverted') && v.sameEvent === false) {
-      relation = 'different';
-      reasons.push('LLM: not the same event');
+    const quotes = {
+      ...(v.quotesA ? { quotesA: v.quotesA } : {}),
+      ...(v.quotesB ? { quotesB: v.quotesB } : {}),
+    };
+    const diffs = v.differences ?? [];
+    const reasons = [...v.reasons, ...diffs.map((d) => `difference: ${d}`)];
+    const undecided = (why: string): MatchDecision => ({
+      a: x,
+      b: y,
+      relation: 'undetermined',
+      confidence: v.confidence,
+      stage,
+      reasons: [why, ...reasons],
+      ...quotes,
+    });
+    if (v.failure) return undecided(v.failure);
+    if (v.relation === 'undetermined') return undecided('LLM: the texts do not settle the pair');
+    if (v.relation === 'different') {
+      if (diffs.length === 0 && v.sameEvent !== false)
+        return undecided('LLM said different without naming a difference');
+      return { a: x, b: y, relation: 'different', confidence: v.confidence, stage, reasons, ...quotes };
     }
-    if ((relation === 'identical' || relation === 'inverted') && (v.differences?.length ?? 0) > 0) {
-      relation = 'different';
-      reasons.push('resolution rules differ');
+    if (v.relation === 'identical' || v.relation === 'inverted') {
+      if (v.sameEvent === false) return undecided(`LLM said ${v.relation} but not the same event`);
+      if (diffs.length > 0) return undecided(`LLM said ${v.relation} but named resolution differences`);
     }
-    if (relation !== 'different' && v.confidence < this.o.minConfidence) {
-      relation = 'different';
-      reasons.push(`confidence ${v.confidence} below ${this.o.minConfidence}`);
+    if (v.confidence < this.o.minConfidence) {
+      return undecided(
+        `LLM ${v.relation} at confidence ${v.confidence} is below MATCH_MIN_CONFIDENCE ${this.o.minConfidence}: needs review`,
+      );
     }
-    return { a: x, b: y, relation, confidence: v.confidence, stage, reasons };
+    return { a: x, b: y, relation: v.relation, confidence: v.confidence, stage, reasons, ...quotes };
   }
 
-  /** Accepted links, and a `different` that withdraws an earlier one; recorded in the store for listing. */
+  /** Keeps the review queue in step with a decision. */
+  private async track(d: MatchDecision): Promise<void> {
+    const k = pairKey(ref(d.a), ref(d.b));
+    if (d.relation === 'undetermined') this.stats.undetermined++;
+    if (needsReview(d, this.o.reviewBelow ?? DEFAULT_REVIEW_BELOW)) {
+      this.queued.add(k);
+      await this.o.store.putReview({
+        key: k,
+        a: briefOf(d.a),
+        b: briefOf(d.b),
+        relation: d.relation,
+        confidence: d.confidence,
+        stage: d.stage,
+        reasons: [...d.reasons],
+        ...(d.quotesA ? { quotesA: d.quotesA } : {}),
+        ...(d.quotesB ? { quotesB: d.quotesB } : {}),
+        queuedAt: this.o.now(),
+      });
+    } else if (this.queued.delete(k)) {
+      await this.o.store.removeReview(k);
+    }
+  }
+
+  /** Confirmed links, and a `different`/`undetermined` that withdraws an earlier one; recorded in the store. */
   private async publishable(d: MatchDecision): Promise<MarketLink | undefined> {
     const pk = pairKey(ref(d.a), ref(d.b));
     const prior = this.published.get(pk);
-    if (d.relation === 'different' && (prior === undefined || prior === 'different')) return undefined;
-    if (prior === d.relation && d.relation !== 'different') {
+    const linked = isLinkRelation(d.relation);
+    if (!linked && (prior === undefined || !isLinkRelation(prior))) return undefined;
+    if (prior === d.relation && linked) {
       // unchanged relation: publish again (a market update) but do not rewrite the store
       return this.linkOf(d);
     }
     this.published.set(pk, d.relation);
-    if (d.relation !== 'different') this.stats.links++;
+    if (linked) this.stats.links++;
     const link = this.linkOf(d);
     await this.o.store.putLink(link);
     return link;

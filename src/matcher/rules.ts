@@ -3,8 +3,12 @@
  *
  * It never calls two markets identical (or inverted, or related) when a fact differs or could not be read on
  * either side: a difference is a `different` verdict naming it; a fact it could not read makes the verdict
- * undetermined (`decided: false`), which the matcher hands to the LLM, or reports as `different` with the reason
- * "undetermined" when it runs rules-only.
+ * `undetermined` (with what was not read), which the matcher hands to the LLM, or queues for review when it runs
+ * rules-only. `different` needs a fact read on both sides that differs: the settlement source, window, instant or
+ * strike of a crypto market; the statistic, country, units or period of an economic release; or, for any market,
+ * names that put the two in different events (two central banks, two congressional districts, two offices, two
+ * countries' elections). Names that pick an outcome within one event (a party, a person, a bucket) never make a
+ * pair `different`: two candidates for one office are exclusive, not unrelated.
  *
  * Crypto relations it can prove, all with the same asset, settlement instant, source and window:
  * - same kind, strike and comparison → identical;
@@ -15,28 +19,31 @@
  * - disjoint ranges → exclusive; a range inside an above/below region → implies.
  */
 import type { MatchRelation } from '../core/messages.ts';
-import type { Comparison, CryptoSpec, MarketFacts } from './facts.ts';
+import type { Comparison, CryptoSpec, EconSpec, MarketFacts } from './facts.ts';
 import { isoUtc } from './time.ts';
 
 export interface RulesVerdict {
   readonly relation: MatchRelation;
   readonly confidence: number;
   readonly reasons: readonly string[];
-  /** false: the rules could not settle it (defer to the LLM, or `different` + "undetermined" without one) */
+  /** false: the rules could not settle it (relation `undetermined`: the LLM, or a person, decides) */
   readonly decided: boolean;
   /** implies: true when the second market implies the first (swap a and b for the link) */
   readonly swap?: boolean;
 }
 
+/** First reason of every undetermined rules verdict. */
+export const UNDETERMINED = 'undetermined: the rules cannot settle this pair';
+
 const undetermined = (reasons: string[]): RulesVerdict => ({
-  relation: 'different',
+  relation: 'undetermined',
   confidence: 0,
-  reasons,
+  reasons: [UNDETERMINED, ...reasons],
   decided: false,
 });
-const differ = (reasons: string[]): RulesVerdict => ({
+const differ = (reasons: string[], confidence = 0.99): RulesVerdict => ({
   relation: 'different',
-  confidence: 0.99,
+  confidence,
   reasons,
   decided: true,
 });
@@ -77,16 +84,15 @@ function compareCrypto(fa: MarketFacts, fb: MarketFacts): RulesVerdict {
       return differ([`window start differs: ${isoUtc(a.start)} vs ${isoUtc(b.start)}`]);
     }
   }
-  if (unread.length > 0) return undetermined(['undetermined', ...unread]);
+  if (unread.length > 0) return undetermined([...unread]);
   // the end time alone is not a settlement fact (venues pad close times): require it read from ticker or text
   if (a.expiryFrom === 'end_time' || b.expiryFrom === 'end_time') {
-    return undetermined(['undetermined', 'settlement time only from the venue end time']);
+    return undetermined(['settlement time only from the venue end time']);
   }
   const same = `${a.asset}, ${isoUtc(a.expiry!)}, ${fa.source}${fa.window ? ` ${fa.window}` : ''}`;
   if (a.kind === 'up_down') {
-    if (a.start === undefined || b.start === undefined)
-      return undetermined(['undetermined', 'window start not stated']);
-    if (a.op !== b.op) return undetermined(['undetermined', 'tie rule (up on equal) not stated on both']);
+    if (a.start === undefined || b.start === undefined) return undetermined(['window start not stated']);
+    if (a.op !== b.op) return undetermined(['tie rule (up on equal) not stated on both']);
     return {
       relation: 'identical',
       confidence: 0.97,
@@ -189,42 +195,158 @@ function compareCrypto(fa: MarketFacts, fb: MarketFacts): RulesVerdict {
   return differ(['above/below regions overlap']);
 }
 
+/** A region of a percentage statistic: lo < x < hi, each end open or closed, undefined = unbounded. */
+interface Region {
+  readonly lo: number | undefined;
+  readonly loIn: boolean;
+  readonly hi: number | undefined;
+  readonly hiIn: boolean;
+  readonly text: string;
+}
+
+const decimals = (x: string): number => (x.includes('.') ? x.split('.')[1]!.length : 0);
+
+function regionOf(e: EconSpec): Region | undefined {
+  if (e.threshold === undefined) return undefined;
+  const v = Number(e.threshold);
+  if (e.upper !== undefined) {
+    return { lo: v, loIn: true, hi: Number(e.upper), hiIn: true, text: `${e.threshold}%–${e.upper}%` };
+  }
+  switch (e.op) {
+    case '>':
+      return { lo: v, loIn: false, hi: undefined, hiIn: false, text: `> ${e.threshold}%` };
+    case '>=':
+      return { lo: v, loIn: true, hi: undefined, hiIn: false, text: `>= ${e.threshold}%` };
+    case '<':
+      return { lo: undefined, loIn: false, hi: v, hiIn: false, text: `< ${e.threshold}%` };
+    case '<=':
+      return { lo: undefined, loIn: false, hi: v, hiIn: true, text: `<= ${e.threshold}%` };
+    default:
+      return undefined;
+  }
+}
+
+/** x ⊆ y for two regions. */
+function inside(x: Region, y: Region): boolean {
+  const loOk =
+    y.lo === undefined || (x.lo !== undefined && (x.lo > y.lo || (x.lo === y.lo && (y.loIn || !x.loIn))));
+  const hiOk =
+    y.hi === undefined || (x.hi !== undefined && (x.hi < y.hi || (x.hi === y.hi && (y.hiIn || !x.hiIn))));
+  return loOk && hiOk;
+}
+
+function disjoint(x: Region, y: Region): boolean {
+  const below = (p: Region, q: Region) =>
+    p.hi !== undefined && q.lo !== undefined && (p.hi < q.lo || (p.hi === q.lo && !(p.hiIn && q.loIn)));
+  return below(x, y) || below(y, x);
+}
+
+/** Ends of the two regions that differ by no more than one step of the precision they are written in. */
+function nearlyEqualEnds(a: EconSpec, b: EconSpec): boolean {
+  const ends = (e: EconSpec) => [e.threshold, e.upper].filter((x): x is string => x !== undefined);
+  for (const x of ends(a)) {
+    for (const y of ends(b)) {
+      const step = 10 ** -Math.max(decimals(x), decimals(y), 1);
+      const d = Math.abs(Number(x) - Number(y));
+      if (d > 0 && d <= step + 1e-9) return true;
+    }
+  }
+  return false;
+}
+
 function compareEcon(fa: MarketFacts, fb: MarketFacts): RulesVerdict {
   const a = fa.econ!;
   const b = fb.econ!;
   if (a.metric !== b.metric) return differ([`different statistics: ${a.metric} vs ${b.metric}`]);
+  if (a.country && b.country && a.country !== b.country)
+    return differ([`${a.metric} of different countries: ${a.country} vs ${b.country}`]);
   if (a.units && b.units && a.units !== b.units) return differ([`${a.units} vs ${b.units} ${a.metric}`]);
-  if (a.period && b.period && a.period !== b.period)
-    return differ([`different periods: ${a.period} vs ${b.period}`]);
-  if (a.threshold && b.threshold && a.threshold !== b.threshold) {
-    return differ([`different thresholds: ${a.threshold}% vs ${b.threshold}%`]);
+  if (a.period && b.period && a.period !== b.period) {
+    // a quarter and its year are different numbers, but not of one kind: leave that to the LLM or a person
+    if (a.period.length === b.period.length) return differ([`different periods: ${a.period} vs ${b.period}`]);
+    return undetermined([`periods of different lengths: ${a.period} vs ${b.period}`]);
   }
   const unread = [
     ...fa.unread.map((u) => `A: ${u} not stated`),
     ...fb.unread.map((u) => `B: ${u} not stated`),
   ];
-  if (unread.length > 0) return undetermined(['undetermined', ...unread]);
-  if (fa.source !== fb.source)
-    return undetermined(['undetermined', `source ${fa.source ?? '?'} vs ${fb.source ?? '?'}`]);
-  if (a.op === b.op) {
-    return {
-      relation: 'identical',
-      confidence: 0.9,
-      reasons: [
-        `${a.units ? `${a.units} ` : ''}${a.metric} ${a.op} ${a.threshold}% for ${a.period} (${fa.source})`,
-      ],
-      decided: true,
-    };
+  if (unread.length > 0) return undetermined(unread);
+  if (!fa.source || fa.source !== fb.source)
+    return undetermined([`settlement source ${fa.source ?? '?'} vs ${fb.source ?? '?'}`]);
+  const ra = regionOf(a);
+  const rb = regionOf(b);
+  if (!ra || !rb) return undetermined(['threshold comparison not read']);
+  if (nearlyEqualEnds(a, b))
+    return undetermined([`bounds ${ra.text} and ${rb.text} differ by one step of their precision`]);
+  const what = `${a.units ? `${a.units} ` : ''}${a.metric} for ${a.period} (${a.country}, ${fa.source})`;
+  const ab = inside(ra, rb);
+  const ba = inside(rb, ra);
+  if (ab && ba) {
+    return { relation: 'identical', confidence: 0.9, reasons: [`${what} ${ra.text}`], decided: true };
   }
-  if (complementary(a.op, b.op)) {
+  const complement =
+    disjoint(ra, rb) &&
+    ((ra.hi === undefined && rb.lo === undefined && ra.lo === rb.hi && ra.loIn !== rb.hiIn) ||
+      (ra.lo === undefined && rb.hi === undefined && ra.hi === rb.lo && ra.hiIn !== rb.loIn));
+  if (complement) {
     return {
       relation: 'inverted',
       confidence: 0.9,
-      reasons: [`${a.metric} ${a.op} vs ${b.op} ${a.threshold}%`],
+      reasons: [`${what}: ${ra.text} is NO of ${rb.text}`],
       decided: true,
     };
   }
-  return differ([`tie at ${a.threshold}% treated differently (${a.op} vs ${b.op})`]);
+  if (ab || ba) {
+    return {
+      relation: 'implies',
+      confidence: 0.9,
+      reasons: [`${what}: ${(ab ? ra : rb).text} implies ${(ab ? rb : ra).text}`],
+      decided: true,
+      swap: !ab,
+    };
+  }
+  if (disjoint(ra, rb)) {
+    return {
+      relation: 'exclusive',
+      confidence: 0.9,
+      reasons: [`${what}: ${ra.text} and ${rb.text} cannot both hold`],
+      decided: true,
+    };
+  }
+  return differ([`${what}: ${ra.text} and ${rb.text} overlap without one implying the other`], 0.9);
+}
+
+const single = (xs: readonly string[]): string | undefined => (xs.length === 1 ? xs[0] : undefined);
+
+/**
+ * Names that put two markets in different events. Outcome names (a party, a person) are not compared: they
+ * distinguish outcomes of one event, which may be exclusive.
+ */
+function scopeDiffers(fa: MarketFacts, fb: MarketFacts): RulesVerdict | undefined {
+  const a = fa.scope;
+  const b = fb.scope;
+  const bankA = single(a.banks);
+  const bankB = single(b.banks);
+  if (bankA && bankB && bankA !== bankB)
+    return differ([`different central banks: ${bankA} vs ${bankB}`], 0.95);
+  const dA = single(a.districts);
+  const dB = single(b.districts);
+  if (dA && dB && dA !== dB) return differ([`different districts: ${dA} vs ${dB}`], 0.95);
+  const oA = single(a.offices);
+  const oB = single(b.offices);
+  // a nomination or primary may imply the office, so offices are compared only without one
+  if (oA && oB && oA !== oB && !a.stage && !b.stage)
+    return differ([`different offices: ${oA} vs ${oB}`], 0.9);
+  // a state or country is the scope of an election only (elsewhere it may name an outcome: a team, a winner)
+  const sA = single(a.states);
+  const sB = single(b.states);
+  if (oA && oB && sA && sB && sA !== sB)
+    return differ([`elections in different states: ${sA} vs ${sB}`], 0.9);
+  const cA = single(a.countries);
+  const cB = single(b.countries);
+  if (oA && oB && cA && cB && cA !== cB)
+    return differ([`elections in different countries: ${cA} vs ${cB}`], 0.9);
+  return undefined;
 }
 
 /** Compares two markets' facts. */
@@ -233,8 +355,10 @@ export function compareFacts(fa: MarketFacts, fb: MarketFacts): RulesVerdict {
   if (fa.crypto || fb.crypto) {
     return fa.econ || fb.econ
       ? differ(['a crypto price market and an economic release'])
-      : undetermined(['undetermined', 'only one side reads as a crypto price market']);
+      : undetermined(['only one side reads as a crypto price market']);
   }
+  const scope = scopeDiffers(fa, fb);
+  if (scope) return scope;
   if (fa.econ && fb.econ) return compareEcon(fa, fb);
-  return undetermined(['undetermined', 'settlement facts not machine-readable']);
+  return undetermined(['settlement facts not machine-readable (no structured source, instant or threshold)']);
 }

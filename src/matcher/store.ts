@@ -1,13 +1,58 @@
 /**
- * Durable match verdicts and the manual approve/reject list. `MatchStore` is the seam: a JSON file under
- * config.dataDir by default; the store engineer may back it with PostgreSQL.
+ * Durable match state: verdicts, manual approve/reject, published links, the review queue and the LLM stage's
+ * spending. `MatchStore` is the seam: a JSON file under config.dataDir by default, PostgreSQL/PGlite through
+ * src/store/match-store.ts, memory for tests and one-shot runs, and an overlay (reads a live store, writes
+ * elsewhere) for audits that must not touch the live state.
  *
  * A verdict is keyed on both markets AND both Market.version values, so the same pair at the same versions is
- * never judged twice, and a changed description is judged afresh. Overrides are keyed on the pair alone.
+ * never judged (or paid for) twice, and a changed description is judged afresh. Overrides and review items are
+ * keyed on the pair alone.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { MarketLink, MarketRef, MatchRelation } from '../core/messages.ts';
+import type { Market, MarketLink, MarketRef, MatchRelation } from '../core/messages.ts';
+
+/** Tokens and cost of one verdict: its share of the request that produced it. */
+export interface VerdictUsage {
+  readonly model: string;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly cacheReadTokens: number;
+  readonly cacheWriteTokens: number;
+  /** micro-dollars */
+  readonly costMicro: number;
+  /** pairs judged by the same request */
+  readonly batchSize: number;
+}
+
+/** What the LLM stage spent (one request, or the sum of a day). */
+export interface LlmSpend {
+  readonly requests: number;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly cacheReadTokens: number;
+  readonly cacheWriteTokens: number;
+  /** micro-dollars */
+  readonly costMicro: number;
+}
+
+export const NO_SPEND: LlmSpend = {
+  requests: 0,
+  inputTokens: 0,
+  outputTokens: 0,
+  cacheReadTokens: 0,
+  cacheWriteTokens: 0,
+  costMicro: 0,
+};
+
+export const addSpend = (x: LlmSpend, y: LlmSpend): LlmSpend => ({
+  requests: x.requests + y.requests,
+  inputTokens: x.inputTokens + y.inputTokens,
+  outputTokens: x.outputTokens + y.outputTokens,
+  cacheReadTokens: x.cacheReadTokens + y.cacheReadTokens,
+  cacheWriteTokens: x.cacheWriteTokens + y.cacheWriteTokens,
+  costMicro: x.costMicro + y.costMicro,
+});
 
 export interface StoredVerdict {
   readonly key: string;
@@ -23,6 +68,12 @@ export interface StoredVerdict {
   readonly sameEvent?: boolean;
   /** resolution-rule differences named by the LLM */
   readonly differences?: readonly string[];
+  /** rule sentences the LLM quoted from market a and market b */
+  readonly quotesA?: readonly string[];
+  readonly quotesB?: readonly string[];
+  /** set when the answer was no verdict (a refusal): the pair stays undetermined at these versions */
+  readonly failure?: string;
+  readonly usage?: VerdictUsage;
   readonly decidedAt: number;
 }
 
@@ -36,6 +87,49 @@ export interface MatchOverride {
   readonly note?: string;
 }
 
+/** What a reviewer needs to see of a market. */
+export interface MarketBrief {
+  readonly venue: MarketRef['venue'];
+  readonly marketId: string;
+  readonly version: string;
+  readonly question: string;
+  readonly subtitle?: string;
+  readonly eventTitle?: string;
+  readonly rules: string;
+  readonly endTime: number | null;
+  readonly outcomes: readonly string[];
+}
+
+/** Rules kept in a review item: enough to read the resolution, bounded so a large queue stays a small file. */
+export const BRIEF_RULES_CHARS = 2_000;
+
+export const briefOf = (m: Market): MarketBrief => ({
+  venue: m.venue,
+  marketId: m.marketId,
+  version: m.version,
+  question: m.question,
+  ...(m.subtitle ? { subtitle: m.subtitle } : {}),
+  ...(m.eventTitle ? { eventTitle: m.eventTitle } : {}),
+  rules: m.rules.length > BRIEF_RULES_CHARS ? `${m.rules.slice(0, BRIEF_RULES_CHARS)}…` : m.rules,
+  endTime: m.endTime,
+  outcomes: m.outcomes.map((o) => o.label),
+});
+
+/** A pair waiting for a person: undetermined, or linked by the LLM with a confidence below the review mark. */
+export interface ReviewItem {
+  /** pairKey(a, b) */
+  readonly key: string;
+  readonly a: MarketBrief;
+  readonly b: MarketBrief;
+  readonly relation: MatchRelation;
+  readonly confidence: number;
+  readonly stage: MarketLink['stage'];
+  readonly reasons: readonly string[];
+  readonly quotesA?: readonly string[];
+  readonly quotesB?: readonly string[];
+  readonly queuedAt: number;
+}
+
 export interface MatchStore {
   getVerdict(key: string): Promise<StoredVerdict | undefined>;
   putVerdict(v: StoredVerdict): Promise<void>;
@@ -46,6 +140,13 @@ export interface MatchStore {
   /** The latest published link of each pair (what the running system acts on). */
   putLink(l: MarketLink): Promise<void>;
   listLinks(): Promise<MarketLink[]>;
+  /** Adds or replaces the review item of a pair. */
+  putReview(item: ReviewItem): Promise<void>;
+  removeReview(key: string): Promise<void>;
+  listReview(): Promise<ReviewItem[]>;
+  /** Adds one request's spending to a UTC day ("2026-08-19"). */
+  addLlmSpend(day: string, spend: LlmSpend): Promise<void>;
+  llmSpend(day: string): Promise<LlmSpend>;
 }
 
 export const refKey = (r: MarketRef): string => `${r.venue}:${r.marketId}`;
@@ -64,43 +165,80 @@ export function verdictKey(a: MarketRef, aVersion: string, b: MarketRef, bVersio
   return ka < kb ? `${ka}|${kb}` : `${kb}|${ka}`;
 }
 
-interface FileShape {
-  version: 1;
+interface State {
   verdicts: Record<string, StoredVerdict>;
   overrides: MatchOverride[];
   links: Record<string, MarketLink>;
+  review: Record<string, ReviewItem>;
+  spend: Record<string, LlmSpend>;
+}
+
+const emptyState = (): State => ({ verdicts: {}, overrides: [], links: {}, review: {}, spend: {} });
+
+/** The operations of a store over a State: `get` reads it, `change` applies (and records) a mutation. */
+function stateStore(get: () => State, change: (op: (s: State) => void) => void): MatchStore {
+  return {
+    async getVerdict(key) {
+      return get().verdicts[key];
+    },
+    async putVerdict(v) {
+      change((s) => {
+        s.verdicts[v.key] = v;
+      });
+    },
+    async listVerdicts() {
+      return Object.values(get().verdicts);
+    },
+    async listOverrides() {
+      return [...get().overrides];
+    },
+    async setOverride(o) {
+      const k = pairKey(o.a, o.b);
+      change((s) => {
+        s.overrides = s.overrides.filter((x) => pairKey(x.a, x.b) !== k);
+        s.overrides.push(o);
+      });
+    },
+    async putLink(l) {
+      change((s) => {
+        s.links[pairKey(l.a, l.b)] = l;
+      });
+    },
+    async listLinks() {
+      return Object.values(get().links);
+    },
+    async putReview(item) {
+      change((s) => {
+        s.review[item.key] = item;
+      });
+    },
+    async removeReview(key) {
+      if (!(key in get().review)) return;
+      change((s) => {
+        delete s.review[key];
+      });
+    },
+    async listReview() {
+      return Object.values(get().review).sort((x, y) => x.queuedAt - y.queuedAt || (x.key < y.key ? -1 : 1));
+    },
+    async addLlmSpend(day, spend) {
+      change((s) => {
+        s.spend[day] = addSpend(s.spend[day] ?? NO_SPEND, spend);
+      });
+    },
+    async llmSpend(day) {
+      return get().spend[day] ?? NO_SPEND;
+    },
+  };
 }
 
 /** In memory, for tests and rules-only one-shot runs. */
 export function createMemoryMatchStore(): MatchStore {
-  const verdicts = new Map<string, StoredVerdict>();
-  const links = new Map<string, MarketLink>();
-  let overrides: MatchOverride[] = [];
-  return {
-    async getVerdict(key) {
-      return verdicts.get(key);
-    },
-    async putVerdict(v) {
-      verdicts.set(v.key, v);
-    },
-    async listVerdicts() {
-      return [...verdicts.values()];
-    },
-    async listOverrides() {
-      return [...overrides];
-    },
-    async setOverride(o) {
-      const k = pairKey(o.a, o.b);
-      overrides = overrides.filter((x) => pairKey(x.a, x.b) !== k);
-      overrides.push(o);
-    },
-    async putLink(l) {
-      links.set(pairKey(l.a, l.b), l);
-    },
-    async listLinks() {
-      return [...links.values()];
-    },
-  };
+  const state = emptyState();
+  return stateStore(
+    () => state,
+    (op) => op(state),
+  );
 }
 
 export const DEFAULT_MATCH_FILE = 'matches.json';
@@ -109,21 +247,41 @@ export function matchFilePath(dataDir: string): string {
   return join(dataDir, DEFAULT_MATCH_FILE);
 }
 
+/** A MatchStore kept in a file: `flush()` writes what is pending (the CLI calls it before it exits). */
+export interface FileMatchStore extends MatchStore {
+  readonly path: string;
+  flush(): void;
+}
+
 /**
- * A JSON file: read once, rewritten atomically (temp file + rename) after each change, so a crash never leaves a
- * half-written file. One writer process at a time (the matcher agent; the CLI edits overrides).
+ * A JSON file, rewritten atomically (temp file + rename), so a crash never leaves a half-written file. Changes
+ * are applied in memory at once and written together at most every `writeDelayMs` (default 200 ms; a listing
+ * of thousands of markets must not rewrite the file once per pair). The file is read again whenever another
+ * process has replaced it (the CLI approves a pair while the matcher agent runs): the changes not yet written are
+ * applied again on top of what was read, so neither writer loses the other's.
  */
-export function createJsonMatchStore(path: string): MatchStore {
-  let data: FileShape | undefined;
-  const load = (): FileShape => {
-    if (data) return data;
+export function createJsonMatchStore(path: string, o: { writeDelayMs?: number } = {}): FileMatchStore {
+  let state: State | undefined;
+  let seen = '';
+  let pending: ((s: State) => void)[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const stamp = (): string => {
     try {
-      const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<FileShape>;
-      data = {
-        version: 1,
+      const st = statSync(path);
+      return `${st.mtimeMs}:${st.size}:${st.ino}`;
+    } catch {
+      return '';
+    }
+  };
+  const read = (): State => {
+    try {
+      const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<State>;
+      return {
         verdicts: parsed.verdicts ?? {},
         overrides: parsed.overrides ?? [],
         links: parsed.links ?? {},
+        review: parsed.review ?? {},
+        spend: parsed.spend ?? {},
       };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
@@ -131,43 +289,67 @@ export function createJsonMatchStore(path: string): MatchStore {
           `cannot read the match store ${path}: ${(err as Error).message} (fix or delete the file)`,
         );
       }
-      data = { version: 1, verdicts: {}, overrides: [], links: {} };
+      return emptyState();
     }
-    return data;
   };
-  const save = (): void => {
+  const get = (): State => {
+    const now = stamp();
+    if (state && now === seen) return state;
+    const fresh = read();
+    for (const op of pending) op(fresh);
+    state = fresh;
+    seen = now;
+    return state;
+  };
+  const flush = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (pending.length === 0) return;
+    const s = get();
     mkdirSync(dirname(path), { recursive: true });
     const tmp = `${path}.tmp-${process.pid}`;
-    writeFileSync(tmp, `${JSON.stringify(load(), null, 1)}\n`);
+    writeFileSync(tmp, `${JSON.stringify({ version: 1, ...s }, null, 1)}\n`);
     renameSync(tmp, path);
+    pending = [];
+    seen = stamp();
   };
+  const change = (op: (s: State) => void): void => {
+    op(get());
+    pending.push(op);
+    timer ??= setTimeout(flush, o.writeDelayMs ?? 200);
+  };
+  return { ...stateStore(get, change), path, flush };
+}
+
+/**
+ * Reads `base` and writes `top`: an audit (`pm-arb matches --capture`, `--eval`) uses the live cache, overrides
+ * and the day's spending, and never writes into the live store. Reads prefer `top`; spending is the sum of both.
+ */
+export function overlayMatchStore(base: MatchStore, top: MatchStore): MatchStore {
   return {
     async getVerdict(key) {
-      return load().verdicts[key];
+      return (await top.getVerdict(key)) ?? (await base.getVerdict(key));
     },
-    async putVerdict(v) {
-      load().verdicts[v.key] = v;
-      save();
-    },
+    putVerdict: (v) => top.putVerdict(v),
     async listVerdicts() {
-      return Object.values(load().verdicts);
+      const t = await top.listVerdicts();
+      const keys = new Set(t.map((v) => v.key));
+      return [...(await base.listVerdicts()).filter((v) => !keys.has(v.key)), ...t];
     },
     async listOverrides() {
-      return [...load().overrides];
+      const t = await top.listOverrides();
+      const keys = new Set(t.map((o) => pairKey(o.a, o.b)));
+      return [...(await base.listOverrides()).filter((o) => !keys.has(pairKey(o.a, o.b))), ...t];
     },
-    async setOverride(o) {
-      const d = load();
-      const k = pairKey(o.a, o.b);
-      d.overrides = d.overrides.filter((x) => pairKey(x.a, x.b) !== k);
-      d.overrides.push(o);
-      save();
-    },
-    async putLink(l) {
-      load().links[pairKey(l.a, l.b)] = l;
-      save();
-    },
-    async listLinks() {
-      return Object.values(load().links);
+    setOverride: (o) => top.setOverride(o),
+    putLink: (l) => top.putLink(l),
+    listLinks: () => top.listLinks(),
+    putReview: (r) => top.putReview(r),
+    removeReview: (k) => top.removeReview(k),
+    listReview: () => top.listReview(),
+    addLlmSpend: (d, s) => top.addLlmSpend(d, s),
+    async llmSpend(day) {
+      return addSpend(await base.llmSpend(day), await top.llmSpend(day));
     },
   };
 }

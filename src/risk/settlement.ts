@@ -36,7 +36,7 @@ interface Node {
 interface Tie {
   readonly a: MarketKey;
   readonly b: MarketKey;
-  readonly relation: Exclude<MatchRelation, 'different'>;
+  readonly relation: Exclude<MatchRelation, 'different' | 'undetermined'>;
 }
 
 /** One component's worlds: `markets[i]` wins `worlds[w][i]` (a token id) in world w. */
@@ -123,7 +123,8 @@ export class SettlementGraph {
     const b = marketKey(l.b.venue, l.b.marketId);
     const k = a < b ? `${a}|${b}` : `${b}|${a}`;
     const prev = this.ties.get(k);
-    if (l.relation === 'different') {
+    // an undetermined pair ties nothing: only a decided relation may count as a hedge
+    if (l.relation === 'different' || l.relation === 'undetermined') {
       if (prev) {
         this.ties.delete(k);
         this.changed();
@@ -323,7 +324,11 @@ export class SettlementGraph {
 /** Stands for "a token we hold none of wins" in a market we know nothing about. */
 export const OTHER = '\u0000other';
 
-function holds(rel: Exclude<MatchRelation, 'different'>, yesA: boolean, yesB: boolean): boolean {
+function holds(
+  rel: Exclude<MatchRelation, 'different' | 'undetermined'>,
+  yesA: boolean,
+  yesB: boolean,
+): boolean {
   switch (rel) {
     case 'identical':
       return yesA === yesB;

@@ -26,6 +26,7 @@
 import type { IdGen } from '../core/agent.ts';
 import {
   instrumentKey,
+  isLinkRelation,
   type Market,
   type MarketLink,
   type Opportunity,
@@ -214,7 +215,7 @@ export class Scanner {
     const sb = this.ensure(mkey(link.b.venue, link.b.marketId));
     sa.links = sa.links.filter((e) => e.other !== sb);
     sb.links = sb.links.filter((e) => e.other !== sa);
-    if (link.relation === 'different') return;
+    if (!isLinkRelation(link.relation)) return;
     sa.links.push({ link, other: sb, isA: true });
     sb.links.push({ link, other: sa, isA: false });
   }

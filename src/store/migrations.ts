@@ -362,6 +362,52 @@ CREATE INDEX oracle_history_ts_idx ON oracle_history (ts);
 `,
   },
   {
+    version: 3,
+    name: 'match_review_and_llm_costs',
+    sql: `
+-- What the LLM quoted, why it gave no verdict, and what each verdict cost (its share of the batched request).
+ALTER TABLE match_verdicts ADD COLUMN quotes jsonb;
+ALTER TABLE match_verdicts ADD COLUMN failure text;
+ALTER TABLE match_verdicts ADD COLUMN model text;
+ALTER TABLE match_verdicts ADD COLUMN input_tokens int;
+ALTER TABLE match_verdicts ADD COLUMN output_tokens int;
+ALTER TABLE match_verdicts ADD COLUMN cache_read_tokens int;
+ALTER TABLE match_verdicts ADD COLUMN cache_write_tokens int;
+ALTER TABLE match_verdicts ADD COLUMN cost_usd numeric;
+ALTER TABLE match_verdicts ADD COLUMN batch_size int;
+
+-- Pairs waiting for a person: undetermined, or linked by the LLM below the review confidence. Both markets as
+-- the reviewer needs to see them (question, subtitle, rules …) in a_brief / b_brief.
+CREATE TABLE match_review (
+  pair_key text PRIMARY KEY,
+  a_venue text NOT NULL,
+  a_market text NOT NULL,
+  b_venue text NOT NULL,
+  b_market text NOT NULL,
+  a_brief jsonb NOT NULL,
+  b_brief jsonb NOT NULL,
+  relation text NOT NULL,
+  confidence double precision NOT NULL,
+  stage text NOT NULL,
+  reasons jsonb NOT NULL,
+  quotes jsonb,
+  queued_at bigint NOT NULL
+);
+CREATE INDEX match_review_queued_idx ON match_review (queued_at);
+
+-- The matcher's LLM spending per UTC day (MATCHER_DAILY_BUDGET_USD).
+CREATE TABLE match_llm_spend (
+  day text PRIMARY KEY,
+  requests int NOT NULL,
+  input_tokens bigint NOT NULL,
+  output_tokens bigint NOT NULL,
+  cache_read_tokens bigint NOT NULL,
+  cache_write_tokens bigint NOT NULL,
+  cost_usd numeric NOT NULL
+);
+`,
+  },
+  {
     version: 4,
     name: 'alert_delivery',
     // What the alerts agent sent: its rule (kind), dedupe key, delivery status and per-channel results. Rows the
@@ -487,6 +533,8 @@ export const TABLES = [
   'market_matches',
   'match_verdicts',
   'match_overrides',
+  'match_review',
+  'match_llm_spend',
   'oracle_links',
   'opportunities',
   'trade_requests',

@@ -2,17 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMarketMatcherAgent } from '../../src/agents/market-matcher.ts';
 import { startAgents } from '../../src/core/agent.ts';
 import { channels } from '../../src/core/channels.ts';
+import { approveReview, reviewQueue } from '../../src/matcher/review.ts';
 import { createMemoryMatchStore } from '../../src/matcher/store.ts';
-import { type FakeAnthropic, startFakeAnthropic, toolAnswer } from '../fakes/anthropic-server.ts';
+import { type FakeAnthropic, judgeEach, startFakeAnthropic } from '../fakes/anthropic-server.ts';
 import { kxFed, kxT90k12, kxT100k12, pmBinance100k, pmBrti100k, pmFed } from '../matcher/cases.ts';
 import { record, testKernel } from '../scanner/kernel.ts';
 
 describe('market matcher agent on the in-process bus', () => {
   let fake: FakeAnthropic;
   beforeAll(async () => {
-    fake = await startFakeAnthropic(() =>
-      toolAnswer({ same_event: true, relation: 'identical', resolution_differences: [], confidence: 0.95 }),
-    );
+    fake = await startFakeAnthropic(judgeEach(() => ({ relation: 'identical', confidence: 0.95 })));
   });
   afterAll(() => fake.close());
 
@@ -65,6 +64,32 @@ describe('market matcher agent on the in-process bus', () => {
       ['identical', 'rules'],
       ['different', 'manual'],
     ]);
+    await run.stop();
+    await k.bus.close();
+  });
+
+  it('queues what it cannot settle; an approval through the review functions becomes a link while it runs', async () => {
+    const k = testKernel();
+    const links = record(k, channels.links);
+    const store = createMemoryMatchStore();
+    const run = await startAgents(k, [
+      createMarketMatcherAgent({ store, llm: null, overrideRefreshMs: 5_000 }),
+    ]);
+    k.bus.publish(channels.markets('polymarket'), pmFed);
+    k.bus.publish(channels.markets('kalshi'), kxFed);
+    await k.bus.idle();
+    expect(links).toEqual([]);
+    const queue = await reviewQueue(store);
+    expect(queue.map((r) => [r.a.marketId, r.b.marketId, r.relation])).toEqual([
+      [pmFed.marketId, kxFed.marketId, 'undetermined'],
+    ]);
+    // what the dashboard's control API does: approve by the queue id
+    await approveReview(store, queue[0]!.id, { relation: 'identical', at: 1 });
+    k.clock.advanceTo(1_000 + 5_000);
+    await new Promise((r) => setImmediate(r));
+    await k.bus.idle();
+    expect(links.map((l) => [l.relation, l.stage])).toEqual([['identical', 'manual']]);
+    expect(await reviewQueue(store)).toEqual([]);
     await run.stop();
     await k.bus.close();
   });

@@ -17,7 +17,7 @@ import { createKalshiFeed } from '../../src/venues/kalshi/feed.ts';
 import type { WireEvent, WireMarket } from '../../src/venues/kalshi/wire.ts';
 import { createPolymarketFeed } from '../../src/venues/polymarket/feed.ts';
 import type { GammaMarket } from '../../src/venues/polymarket/wire.ts';
-import { type FakeAnthropic, startFakeAnthropic, toolAnswer } from '../fakes/anthropic-server.ts';
+import { type FakeAnthropic, judgeEach, startFakeAnthropic } from '../fakes/anthropic-server.ts';
 import { startKalshiFake } from '../fakes/kalshi-server.ts';
 import { startFakePolymarket } from '../fakes/polymarket-server.ts';
 import { waitFor } from '../fakes/ws-fake.ts';
@@ -153,14 +153,12 @@ describe('pm-arb matches on hand-made and recorded captures', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pmarb-matches-kinds-'));
-    fake = await startFakeAnthropic(() =>
-      toolAnswer({
-        same_event: true,
+    fake = await startFakeAnthropic(
+      judgeEach(() => ({
         relation: 'identical',
-        resolution_differences: [],
         confidence: 0.93,
         reasoning: 'both resolve on the December 2026 FOMC decision',
-      }),
+      })),
     );
   });
   afterAll(async () => {
@@ -184,10 +182,7 @@ describe('pm-arb matches on hand-made and recorded captures', () => {
     expect(nearMiss).toMatchObject({ relation: 'different', stage: 'rules' });
     expect(nearMiss!.reasons.join(' ')).toMatch(/settlement source differs/);
     const fedRules = find(rulesOnly, pmId(pmFed), 'kalshi:KXFEDDECISION-26DEC-C25');
-    expect(fedRules).toMatchObject({
-      relation: 'different',
-      reasons: expect.arrayContaining(['undetermined']),
-    });
+    expect(fedRules).toMatchObject({ relation: 'undetermined', stage: 'rules', confidence: 0 });
 
     const withLlm = await cli(['matches', '--capture', capture], {
       ANTHROPIC_API_KEY: 'test-key',

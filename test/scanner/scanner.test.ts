@@ -219,6 +219,21 @@ describe('cross-venue', () => {
     s.onBook(book(a, yesOf(a), [['0.40', '100']]));
     expect(s.onBook(book(b, noOf(b), [['0.50', '100']]))).toEqual([]);
   });
+
+  it('never trades an undetermined pair, and an undetermined verdict withdraws a link', () => {
+    const { s } = scanner();
+    const a = market('polymarket', 'pmA', NO_FEES);
+    const b = market('kalshi', 'KXB', NO_FEES);
+    s.onMarket(a);
+    s.onMarket(b);
+    s.onLink(link(a, b, 'undetermined'));
+    s.onBook(book(a, yesOf(a), [['0.40', '100']]));
+    expect(s.onBook(book(b, noOf(b), [['0.50', '100']]))).toEqual([]);
+    s.onLink(link(a, b, 'identical'));
+    expect(s.onBook(book(b, noOf(b), [['0.50', '100']])).map((o) => o.kind)).toEqual(['cross_venue']);
+    s.onLink(link(a, b, 'undetermined'));
+    expect(s.onBook(book(b, noOf(b), [['0.50', '100']]))).toEqual([]);
+  });
 });
 
 describe('combinatorial', () => {

@@ -239,6 +239,10 @@ export function toMarket(m: WireMarket, ctx: MarketContext): Market | string {
     slug: ticker,
     question,
     rules,
+    // what YES stands for within the event ("$63,600 or above", a candidate's name): the matcher reads it
+    ...(typeof m.yes_sub_title === 'string' && m.yes_sub_title.trim() !== ''
+      ? { subtitle: m.yes_sub_title.trim() }
+      : {}),
     outcomes: [
       { tokenId: yesToken(ticker), label: 'Yes', side: 'yes' },
       { tokenId: noToken(ticker), label: 'No', side: 'no' },

@@ -333,6 +333,9 @@ export function parseGammaMarket(m: GammaMarket, receiveTime: number, ctx: Gamma
     ...(m.slug ? { slug: m.slug } : {}),
     question,
     rules,
+    // what YES stands for within the event, and the event's title: the matcher reads both
+    ...(m.groupItemTitle?.trim() ? { subtitle: m.groupItemTitle.trim() } : {}),
+    ...(event?.title?.trim() ? { eventTitle: event.title.trim() } : {}),
     outcomes,
     tickSize,
     minSize,
