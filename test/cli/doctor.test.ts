@@ -23,7 +23,7 @@ import { type BinanceFake, startBinanceFake } from '../fakes/binance-server.ts';
 import { type KalshiFake, startKalshiFake } from '../fakes/kalshi-server.ts';
 import { type FakePolymarket, startFakePolymarket } from '../fakes/polymarket-server.ts';
 import { type FakePushover, startFakePushover, startFakeWebhook } from '../fakes/pushover-server.ts';
-import { freePort } from '../helpers/net.ts';
+import { freePort, waitForPort } from '../helpers/net.ts';
 import { TEST_PG_URL, testSchema } from '../store/pg.ts';
 
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 60_000 });
@@ -100,12 +100,9 @@ describe('pm-arb doctor', () => {
         stdio: 'ignore',
       },
     );
-    const probe = new Redis({
-      port: redisPort,
-      lazyConnect: true,
-      retryStrategy: () => 100,
-      maxRetriesPerRequest: null,
-    });
+    // connect() rejects on a refused first attempt whatever the retry strategy: wait for the port first
+    await waitForPort(redisPort);
+    const probe = new Redis({ port: redisPort, lazyConnect: true, maxRetriesPerRequest: 3 });
     await probe.connect();
     await probe.ping();
     probe.disconnect();
