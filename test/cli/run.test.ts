@@ -59,7 +59,13 @@ describe('pm-arb run', () => {
   it('starts every agent on the simulated feeds, prints the banner, and stops cleanly after --duration', async () => {
     const r = await run(['run', '--feeds', 'sim', '--seed', '3', '--duration', '1500ms']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/pm-arb run: mode paper, feeds sim \(seed 3\), bus inproc, store PGlite/);
+    expect(r.stderr).toMatch(/pm-arb run: starting \(paper trading, feeds sim\); Ctrl-C to stop/);
+    expect(r.stderr).toMatch(/pm-arb run: mode paper, feeds sim \(seed 3\), bus inproc\n/);
+    expect(r.stderr).toMatch(/pm-arb run: store PGlite/);
+    // not a terminal: one summary line per interval, then the closing summary in full
+    expect(r.stderr).toMatch(/\[\d\d:\d\d:\d\dZ up 0:0\d\] events \d+/);
+    expect(r.stderr).toMatch(/pm-arb · paper · sim seed 3 · up/);
+    expect(r.stderr).toMatch(/P&L \(fills\): sniper/);
     expect(r.stderr).toMatch(
       /venue-watcher-polymarket, venue-watcher-kalshi, oracle-binance, oracle-chainlink/,
     );
