@@ -16,6 +16,7 @@ import type { Config } from '../core/config.ts';
 import { connectProcess, ProcessCallError } from '../dashboard/client.ts';
 import { type Db, openDbFromConfig } from '../store/db.ts';
 import { migrationStatus } from '../store/migrations.ts';
+import { requireDataDir } from './files.ts';
 
 export interface ReportSource {
   /** For people: where the figures come from ("the running pm-arb (pid 123)", "PGlite in /x/data/pglite"). */
@@ -51,7 +52,7 @@ export async function openReportSource(config: Config): Promise<ReportSource> {
       close: async () => {},
     };
   }
-  const dataDir = resolve(config.dataDir);
+  const dataDir = config.databaseUrl ? resolve(config.dataDir) : requireDataDir(config);
   if (!config.databaseUrl && !existsSync(resolve(dataDir, 'pglite'))) {
     throw new ReportError(
       `nothing stored in ${dataDir} (DATA_DIR${process.env.DATA_DIR ? '' : ', by default ./data under the current directory'}): ` +

@@ -21,6 +21,7 @@ import { migrate } from '../../store/migrations.ts';
 import { loadRecoveryState } from '../../store/queries.ts';
 import { type RestoredStates, restoreStates } from '../../store/restore.ts';
 import { defaultStrategies } from '../../strategies/plugins.ts';
+import { requireDataDir } from '../files.ts';
 import { UsageError } from '../main.ts';
 import {
   createRateMeter,
@@ -74,6 +75,7 @@ export function registerRunCommand(program: Command): void {
           'live execution is not available in this version: run paper trading (PAPER_TRADING=true, no --live)',
         );
       }
+      if (o.store !== false || o.dashboard !== false) requireDataDir(config);
       const screen = createSummaryScreen({ stream: process.stderr });
       const say = (line: string): void => screen.note(`pm-arb run: ${line}`);
       // On a terminal the summary redraws in place: the JSON logs go to a file beside the data, not across it.
