@@ -58,12 +58,18 @@ export function registerRunCommand(program: Command): void {
       const duration = o.duration === undefined ? undefined : parseDuration(String(o.duration));
       const summaryEvery = parseIntOpt('--summary-every', String(o.summaryEvery));
       loadDotEnv();
-      const config = loadConfig();
+      // the in-process bus uses no Redis: its settings are not read (a bad REDIS_URL does not block the demo)
+      const config = loadConfig(
+        o.bus === 'inproc'
+          ? Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('REDIS_')))
+          : process.env,
+      );
       // Live trading must be asked for twice: PAPER_TRADING=false in the configuration and --live here.
       if (o.live === true || !config.paperTrading) {
         if (o.live !== true) {
           throw new UsageError(
-            'PAPER_TRADING=false also needs --live; without it nothing trades for real. Set PAPER_TRADING=true for paper trading.',
+            `PAPER_TRADING=${process.env.PAPER_TRADING ?? 'false'} turns paper trading off, which also needs --live; ` +
+              'without it nothing trades for real. Set PAPER_TRADING=true (or unset it) for paper trading.',
           );
         }
         if (config.paperTrading) {
