@@ -113,6 +113,8 @@ export function registerRunCommand(program: Command): void {
       const agents = await buildAgents(kernel, {
         feeds: o.feeds,
         seed,
+        // the demo shows every kind of mispricing in its first minute (then the seeded random ones)
+        sim: { showcaseFrom: kernel.clock.now() + 8_000 },
         ...(restored ? { restored } : {}),
         ...(db ? { store: db } : {}),
         matchStore,
