@@ -71,7 +71,12 @@ async function busy() {
     strategies: STRATEGIES,
     mode: 'paper · sim seed 1',
   };
-  return { bus, input, feed, close: async () => (await live.close(), await feed.close(), await bus.close()) };
+  const close = async (): Promise<void> => {
+    await live.close();
+    await feed.close();
+    await bus.close();
+  };
+  return { bus, input, feed, close };
 }
 
 /** A stream that looks like a terminal of the given size and keeps what is written. */
