@@ -343,12 +343,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestReport
   const first = await it.next();
   // start the clock at the first frame, so clock timers do not replay the years before it
   const clock = new SimClock(first.done ? 0 : first.value[0]!.ts);
-  const bus = new InProcBus({
-    name: `bt${seed}`,
-    maxLen: 0,
-    now: () => clock.now(),
-    sweepIntervalMs: 3_600_000,
-  });
+  const bus = new InProcBus({ name: `bt${seed}`, maxLen: 0, clock });
   const kernel: Kernel = {
     config,
     bus,
