@@ -177,4 +177,15 @@ export interface ExecutionClient {
   onReport(listener: (report: OrderReport) => void): () => void;
   /** Market data, for clients that need it (paper matching); optional. */
   onMarketData?(event: MarketEvent): void;
+  /**
+   * What an order would fill if it arrived now, from the client's view of the book (no order is sent): the
+   * executor's pre-trade check of a multi-leg fill-or-kill. Advisory only: the book can move before it arrives.
+   */
+  preview?(order: OrderRequest): Preview;
+}
+
+export interface Preview {
+  readonly fillable: Qty;
+  readonly reason?: ReasonCode;
+  readonly detail?: string;
 }

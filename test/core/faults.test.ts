@@ -55,7 +55,7 @@ describe('faults stop trading', () => {
     expect(trader.rt!.state).toBe('halted');
 
     // the ledger never recorded the bad fill; the faulted agent takes no further work
-    expect(allocator.ledger.snapshot().fillIds).toEqual([ok.id]);
+    expect(allocator.ledger!.snapshot().fillIds).toEqual([ok.id]);
     await h.publish(channels.fills, naked);
     expect(dead).toHaveLength(1);
     expect(system).toHaveLength(1);
