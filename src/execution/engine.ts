@@ -29,7 +29,7 @@ import type {
 import { type Money, mulDiv, ONE, type Qty } from '../core/money.ts';
 import { lotSize } from '../risk/rules.ts';
 import { clientOrderId } from './ids.ts';
-import { applyReport, isTerminal, newOrderState } from './order-state.ts';
+import { applyReport, isDone, isTerminal, newOrderState } from './order-state.ts';
 import type {
   ExecutionClient,
   MarketEvent,
@@ -227,7 +227,7 @@ export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEn
       });
     }
     if (next !== prev) publishOrder(run);
-    if (isTerminal(next.status) && !isTerminal(prev.status)) progress(run.group);
+    if (isDone(next) && !isDone(prev)) progress(run.group);
   }
 
   /** Registers a run and its first Order message. */
@@ -267,9 +267,8 @@ export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEn
   const filledOf = (r: Run | undefined): Qty => r?.state.filledShares ?? 0;
 
   function progress(g: Group): void {
-    if (g.phase === 'legs' && g.legs.every((r) => isTerminal(r.state.status))) unwindOrComplete(g);
-    else if (g.phase === 'unwinding' && g.legs.every((r) => !r.unwind || isTerminal(r.unwind.state.status)))
-      complete(g);
+    if (g.phase === 'legs' && g.legs.every((r) => isDone(r.state))) unwindOrComplete(g);
+    else if (g.phase === 'unwinding' && g.legs.every((r) => !r.unwind || isDone(r.unwind.state))) complete(g);
   }
 
   function unwindOrComplete(g: Group): void {

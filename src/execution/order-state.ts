@@ -37,6 +37,9 @@ const NEXT: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
 
 export const isTerminal = (s: OrderStatus): boolean => TERMINAL_STATUSES.has(s);
 export const isOpen = (o: OrderState): boolean => !isTerminal(o.status);
+/** Terminal, and every fill the venue said it made has arrived: nothing more will change its size. */
+export const isDone = (o: OrderState): boolean =>
+  isTerminal(o.status) && o.filledShares >= o.venueFilledShares;
 
 export function newOrderState(request: OrderRequest, ts: number): OrderState {
   return {
@@ -47,6 +50,7 @@ export function newOrderState(request: OrderRequest, ts: number): OrderState {
     detail: undefined,
     filledShares: 0,
     confirmedShares: 0,
+    venueFilledShares: 0,
     gross: 0,
     fees: 0,
     fills: [],
@@ -73,8 +77,11 @@ export function applyReport(o: OrderState, r: OrderReport): OrderState {
     venueOrderId: o.venueOrderId ?? r.venueOrderId,
     reason: r.reason ?? o.reason,
     detail: r.detail ?? o.detail,
+    venueFilledShares: Math.max(o.venueFilledShares, r.filledShares ?? 0),
     updatedAt: r.ts,
   };
+  if (next.venueFilledShares > o.request.shares)
+    bad(o, `venue reports ${next.venueFilledShares} filled of ${o.request.shares}`);
   if (r.fill) next = applyFill(next, r.fill, o.status);
   return next;
 }
