@@ -59,8 +59,8 @@ export function createLiveExecutionClient(opts: LiveExecutionClientOptions): Exe
           live.kind === 'order'
             ? (live.order.clientOrderId ?? byVenueId.get(live.order.venueOrderId))
             : (live.fill.clientOrderId ?? byVenueId.get(live.fill.venueOrderId));
-        const t = id ? orders.get(id) : undefined;
-        if (!t) return;
+        const t = id === undefined ? undefined : orders.get(id);
+        if (id === undefined || !t) return;
         const withId =
           live.kind === 'order'
             ? { ...live, order: { ...live.order, clientOrderId: id } }
