@@ -198,14 +198,23 @@ export class AgentRuntime {
     this.current = 'faulted';
     for (const s of this.subs) s.pause();
     const ts = this.kernel.clock.now();
-    const by = `${this.agent.name}@${this.kernel.instance}`;
-    this.kernel.bus.publish(channels.system, {
+    const halt: SystemCommand = {
       type: 'system',
       command: 'HALT_ALL',
       reason: `fault in ${this.agent.name}: ${reason}`,
-      issuedBy: by,
+      issuedBy: `${this.agent.name}@${this.kernel.instance}`,
       issuedAt: ts,
-    });
+    };
+    this.kernel.bus.publish(channels.system, halt);
+    // a faulted agent ignores system commands, so it applies this halt itself (the executor cancels open orders)
+    if (this.agent.trading) {
+      this.haltFlag = true;
+      try {
+        this.agent.onSystem?.(halt, this);
+      } catch (err) {
+        this.kernel.log.error({ agent: this.agent.name, err }, 'halt after a fault failed');
+      }
+    }
     this.kernel.bus.publish(channels.alerts, {
       type: 'alert',
       level: 'critical',

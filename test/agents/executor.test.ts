@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createExecutor } from '../../src/agents/executor.ts';
 import { channels } from '../../src/core/channels.ts';
-import type { Leg, RiskDecision } from '../../src/core/messages.ts';
+import type { Leg, RiskDecision, Venue } from '../../src/core/messages.ts';
+import { constantLatency } from '../../src/execution/latency.ts';
+import { createPaperClient } from '../../src/execution/paper-client.ts';
 import type { ExecutionClient, OrderReport } from '../../src/execution/types.ts';
 import { $, book, type Harness, harness, leg, market, sh } from '../risk/fixtures.ts';
 
@@ -373,5 +375,75 @@ describe('executor: venues, latency and faults', () => {
     expect(system).toMatchObject([
       { command: 'HALT_ALL', reason: expect.stringMatching(/^fault in executor/) },
     ]);
+  });
+});
+
+describe('executor: halts', () => {
+  it('HALT_ALL cancels a resting order, and its group reports why', async () => {
+    const { h, reports, orders } = await setup(0);
+    await h.publish(
+      channels.riskDecisions,
+      decision([leg('polymarket', 'm1', 'buy', 0.42, 10)], { tif: 'GTC' }),
+    );
+    expect(orders.at(-1)).toMatchObject({ status: 'acknowledged' });
+    await h.publish(channels.system, {
+      type: 'system',
+      command: 'HALT_ALL',
+      reason: 't',
+      issuedBy: 't',
+      issuedAt: 0,
+    });
+    expect(orders.at(-1)).toMatchObject({ status: 'cancelled' });
+    expect(reports).toMatchObject([{ status: 'failed', reason: 'HALT_ALL' }]);
+  });
+
+  it('a faulted executor cancels its own open orders (it ignores the HALT_ALL it sent)', async () => {
+    let listener: ((r: OrderReport) => void) | undefined;
+    const broken: ExecutionClient = {
+      venue: 'kalshi',
+      mode: 'paper',
+      submit(q) {
+        listener?.({ clientOrderId: q.clientOrderId, venue: 'kalshi', status: 'acknowledged', ts: 0 });
+        listener?.({ clientOrderId: q.clientOrderId, venue: 'kalshi', status: 'rejected', ts: 0 });
+        return Promise.resolve();
+      },
+      cancel: () => Promise.resolve(),
+      cancelAll: () => Promise.resolve(),
+      status: () => Promise.resolve(undefined),
+      onReport(l) {
+        listener = l;
+        return () => {};
+      },
+    };
+    h = await harness([
+      createExecutor({
+        clients: (rt) =>
+          new Map<Venue, ExecutionClient>([
+            [
+              'polymarket',
+              createPaperClient({ venue: 'polymarket', clock: rt.clock, latency: constantLatency(0) }),
+            ],
+            ['kalshi', broken],
+          ]),
+      }),
+    ]);
+    const orders = h.collect(channels.orders);
+    const system = h.collect(channels.system);
+    await h.publish(channels.markets('polymarket'), market('polymarket', 'm1'));
+    await h.publish(
+      channels.books('polymarket'),
+      book('polymarket', 'm1', 'm1-yes', [[0.4, 100]], [[0.45, 10]]),
+    );
+    await h.publish(
+      channels.riskDecisions,
+      decision([leg('polymarket', 'm1', 'buy', 0.42, 10)], { tif: 'GTC' }),
+    );
+    expect(orders.at(-1)).toMatchObject({ venue: 'polymarket', status: 'acknowledged' });
+    // acknowledged → rejected is impossible: the executor faults
+    await h.publish(channels.riskDecisions, decision([leg('kalshi', 'k1', 'buy', 0.5, 1)]));
+    expect(system).toMatchObject([
+      { command: 'HALT_ALL', reason: expect.stringContaining('acknowledged to rejected') },
+    ]);
+    expect(orders.filter((o) => o.venue === 'polymarket').at(-1)).toMatchObject({ status: 'cancelled' });
   });
 });
