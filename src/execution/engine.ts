@@ -11,7 +11,8 @@
  *   unwound with a marketable FAK order at the leg's venue (sold back, or bought back for a sell leg); what the
  *   round trip cost is the group's legRiskCost.
  * - Sells need inventory (from this executor's own fills): a sell leg is cut to what the strategy holds.
- * - A redelivered decision (same requestId) never trades twice. A halt cancels every open order.
+ * - A redelivered decision (same requestId) never trades twice. A halt cancels every open leg order (unwinds go on:
+ *   they close risk).
  * - A Resolution settles inventory in that market with settlement fills (1 or 0 per share).
  */
 import type { IdGen } from '../core/agent.ts';
@@ -100,7 +101,7 @@ export interface ExecutionEngine {
   /** A decision from the bus; `halted` = HALT_ALL in force. */
   decide(d: RiskDecision, halted: boolean): void;
   onMarketData(e: MarketEvent): void;
-  /** Cancels every open order (HALT_ALL). */
+  /** Cancels every open leg order (HALT_ALL); unwinds go on. */
   halt(why: string): void;
   stop(): Promise<void>;
   snapshot(): ExecutorState;
@@ -488,10 +489,17 @@ export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEn
     },
     halt(why) {
       for (const g of groups) g.cancelWhy ??= why;
-      for (const c of clients.values())
-        c.cancelAll().catch((err: unknown) => {
-          if (isInvariantError(err)) opts.onFault?.(err);
-        });
+      // the legs' orders are cancelled; unwinds stay: they close risk rather than take it
+      for (const run of [...runs.values()]) {
+        const q = run.state.request;
+        if (q.purpose !== 'trade' || isTerminal(run.state.status)) continue;
+        clients
+          .get(q.venue)
+          ?.cancel(q.clientOrderId)
+          .catch((err: unknown) => {
+            if (isInvariantError(err)) opts.onFault?.(err);
+          });
+      }
     },
     async stop() {
       for (const u of unsubscribe) u();

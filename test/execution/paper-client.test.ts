@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SimClock } from '../../src/core/clock.ts';
 import type { TradePrint } from '../../src/core/messages.ts';
@@ -170,5 +171,34 @@ describe('paper latency', () => {
     expect(sorted[100]).toBeGreaterThan(35);
     expect(sorted[100]).toBeLessThan(70);
     expect(logNormalLatency({ medianMs: 0, seed: 1, venue: 'kalshi' }).sample()).toBe(0);
+  });
+});
+
+describe('paper queue position (property)', () => {
+  it('a resting order fills exactly the traded volume beyond the queue ahead of it, never more than its size', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 60 }),
+        fc.integer({ min: 5, max: 40 }),
+        fc.array(fc.integer({ min: 1, max: 30 }), { maxLength: 8 }),
+        (ahead, size, trades) => {
+          const clock = new SimClock(0);
+          const client = createPaperClient({ venue: 'polymarket', clock, latency: constantLatency(0) });
+          const reports: OrderReport[] = [];
+          client.onReport((r) => reports.push(r));
+          client.onMarketData!(market('polymarket', 'm1'));
+          client.onMarketData!(
+            book('polymarket', 'm1', 'm1-yes', ahead > 0 ? [[0.42, ahead]] : [[0.4, 10]], [[0.45, 10]]),
+          );
+          void client.submit(order({ shares: sh(size) }));
+          for (const t of trades) client.onMarketData!(trade(0.42, t, 'sell'));
+          const filled = reports.reduce((s, r) => s + (r.fill?.shares ?? 0), 0);
+          const traded = trades.reduce((s, t) => s + t, 0);
+          expect(filled).toBe(sh(Math.min(size, Math.max(0, traded - ahead))));
+          expect(reports.every((r) => !r.fill || r.fill.price === $(0.42))).toBe(true);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
