@@ -152,7 +152,8 @@ export interface OrderFill {
  * The fees of the fills of ONE order, in order. Polymarket: each fill's fee. Kalshi: each fill pays its trade
  * fee plus its rounding fee, and the order's accumulator refunds a whole cent whenever the rounding fees paid
  * so far exceed a cent (docs.kalshi.com "Fee Rounding": the accumulator spans taker and maker fills of the
- * order), so many small fills cost about what one equivalent fill would.
+ * order), so many small fills cost about what one equivalent fill would. "Exceeds" is read strictly and a
+ * fill's net fee stays ≥ 0, both as documented; where the page is silent we err toward the higher fee.
  */
 export function orderFees(schedule: FeeSchedule, side: Side, fills: readonly OrderFill[]): Money[] {
   const s = schedule.kind === 'unknown' ? schedule.bound : schedule;
@@ -166,8 +167,10 @@ export function orderFees(schedule: FeeSchedule, side: Side, fills: readonly Ord
     const trade = Number(ceilDiv(num, M * M * M * BigInt(KALSHI_FEE_STEP))) * KALSHI_FEE_STEP;
     const net = kalshiNet(trade, f.price, f.shares, side);
     acc += net - trade;
+    // a fill's net fee never goes below zero (docs: "always >= $0.00"): a cent is refunded only from a fill
+    // that paid at least one; the rest of the accumulator waits for a later fill of the order
     let rebate = 0;
-    while (acc > KALSHI_BALANCE_STEP) {
+    while (acc > KALSHI_BALANCE_STEP && rebate + KALSHI_BALANCE_STEP <= net) {
       acc -= KALSHI_BALANCE_STEP;
       rebate += KALSHI_BALANCE_STEP;
     }
