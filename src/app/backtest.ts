@@ -337,7 +337,9 @@ async function* prepend(
 /** The scanner's priced/skipped counts per settlement source, when a scanner agent is among `agents`. */
 function pricingOf(agents: readonly Agent[]): BacktestReport['pricing'] {
   for (const a of agents) {
-    const s = (a as { scanner?: () => { pricingReport(): BacktestReport['pricing'] } | undefined }).scanner?.();
+    const s = (
+      a as { scanner?: () => { pricingReport(): BacktestReport['pricing'] } | undefined }
+    ).scanner?.();
     if (s) return s.pricingReport();
   }
   return {};

@@ -53,7 +53,13 @@ describe('Gamma markets', () => {
       kind: 'up_down',
       start: Date.UTC(2026, 2, 12, 9, 20),
       expiry: Date.UTC(2026, 2, 12, 9, 25),
-      reference: { source: 'chainlink', feed: 'chainlink', window: 'point', seconds: 0, strikeFrom: 'window' },
+      reference: {
+        source: 'chainlink',
+        feed: 'chainlink',
+        window: 'point',
+        seconds: 0,
+        strikeFrom: 'window',
+      },
     });
     expect(m.endTime).toBe(Date.UTC(2026, 2, 12, 9, 25));
     expect(m.status).toBe('open');

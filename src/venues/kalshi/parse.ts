@@ -174,8 +174,11 @@ export function tickSizeOf(m: WireMarket): number {
 
 /** One contract, or 0.01 where fractional trading is enabled. */
 export const minSizeOf = (m: WireMarket): number => (m.fractional_trading_enabled === true ? 10_000 : MICRO);
+/** One whole contract: the lot of a market without fractional trading. */
+export const CONTRACT_LOT = MICRO;
 /** Order sizes step by whole contracts, or by 0.01 where fractional trading is enabled (K1). */
-export const lotSizeOf = (m: WireMarket): number => (m.fractional_trading_enabled === true ? 10_000 : MICRO);
+export const lotSizeOf = (m: WireMarket): number =>
+  m.fractional_trading_enabled === true ? 10_000 : CONTRACT_LOT;
 
 /** A strike field (number or decimal string) → 1e-8 units; undefined when absent or malformed. */
 function strikeE8(v: unknown): number | undefined {
