@@ -15,7 +15,7 @@ import { tradeFee } from '../core/fees.ts';
 import type { Leg, Market, TradeRequest, Venue } from '../core/messages.ts';
 import { VENUES } from '../core/messages.ts';
 import { type Money, mulDiv, notional, ONE, type Qty, toDecimal } from '../core/money.ts';
-import { lotOf } from '../venues/lots.ts';
+import { lotOf } from '../venues/defaults.ts';
 import {
   type BudgetBreach,
   type BudgetLimits,

@@ -168,9 +168,12 @@ export function tickSizeOf(m: WireMarket): number {
     case 'tapered_deci_cent':
       return 1_000;
     default:
-      return 10_000;
+      return CENT_TICK;
   }
 }
+
+/** One cent: the tick of `linear_cent` markets. */
+export const CENT_TICK = 10_000;
 
 /** One contract, or 0.01 where fractional trading is enabled. */
 export const minSizeOf = (m: WireMarket): number => (m.fractional_trading_enabled === true ? 10_000 : MICRO);
