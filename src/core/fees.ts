@@ -122,6 +122,10 @@ const floorDiv = (n: number, d: number): number => Math.floor(n / d);
  * balance step; returns trade fee + rounding fee. Revenue is the fill's notional, exact in micro-dollars.
  */
 function kalshiNet(fee: Money, price: Price, shares: Qty, side: Side): Money {
+  // cent prices × whole contracts (the common case): the revenue is cent-aligned, the fee rounds up to the cent
+  if (price % KALSHI_BALANCE_STEP === 0 && shares % MICRO === 0) {
+    return Math.ceil(fee / KALSHI_BALANCE_STEP) * KALSHI_BALANCE_STEP;
+  }
   const notional = kalshiNotional(price, shares);
   if (side === 'buy') {
     const paid = notional + fee;

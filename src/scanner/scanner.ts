@@ -117,6 +117,8 @@ interface MarketState {
   refOpen: number | undefined;
   /** the oracle link's settlement reference, resolved once: feed, window kind and length */
   ref: ResolvedRef | undefined;
+  /** its priced/skipped counter (resolved once: no key built per evaluation) */
+  count: PricingCount | undefined;
   /** oracle_lag's legs (and dedupe key) per side, reused while the book and market objects stay the same */
   lagYes: LagLeg | undefined;
   lagNo: LagLeg | undefined;
@@ -362,6 +364,7 @@ export class Scanner {
     st.oracleAsset = this.asset(link.asset);
     st.oracleAsset.markets.add(st);
     st.ref = resolveRef(link);
+    st.count = this.count(st.ref.source);
     st.oracleSource = st.ref.feed;
   }
 
@@ -559,7 +562,7 @@ export class Scanner {
     const tau = link.expiry - this.t;
     if (tau <= 0) return out;
     const ref = st.ref ?? resolveRef(link);
-    const count = this.count(ref.source);
+    const count = st.count ?? this.count(ref.source);
     if (m.fees.kind === 'unknown') return this.skip(count, 'fees_unknown', out);
     const yesBook = this.usable(this.bookOfToken(st, link.yesToken));
     const noToken = link.noToken ?? (link.yesToken === st.yes ? st.no : st.yes);
@@ -925,6 +928,7 @@ export class Scanner {
         groupKey: undefined,
         refOpen: undefined,
         ref: undefined,
+        count: undefined,
         lagYes: undefined,
         lagNo: undefined,
       };
