@@ -125,6 +125,18 @@ describe('up/down on the settlement source', () => {
     expect(s.pricingReport()['oracle_lag|chainlink']!.skipped.source_stale).toBeGreaterThan(0);
   });
 
+  it('proxy mode without a measured basis prices nothing', () => {
+    const start = 10 * MIN;
+    const { s, clock } = scanner(start + MIN, { proxy: {} });
+    const tick = ticker(s);
+    const m = udMarket();
+    s.onMarket(m);
+    s.onOracleLink(updown(false, start, 100_000 * E8));
+    tick('binance', 101_000, clock.t); // Chainlink never printed: no basis can be measured
+    expect(s.onBook(book(m, 'up', [['0.30', '50']], [], { receiveTime: clock.t }))).toEqual([]);
+    expect(s.pricingReport()['oracle_lag|chainlink']!.skipped.basis_unmeasured).toBeGreaterThan(0);
+  });
+
   it('proxy mode: prices on another source only with a measured basis, which widens the fair value', () => {
     const start = 10 * MIN;
     const { s, clock } = scanner(start + MIN, { proxy: { extraMargin: 10_000 } });
