@@ -691,7 +691,8 @@ export class Scanner {
         break;
       }
       default:
-        v = own.hist.firstFrom(start)?.price;
+        // the candle's first print, known only when the history reaches back to before the start
+        if (own.hist.valueAt(start)) v = own.hist.firstFrom(start)?.price;
     }
     if (v !== undefined) st.refOpen = Math.round(v);
     return st.refOpen;

@@ -156,6 +156,57 @@ describe('up/down on the settlement source', () => {
   });
 });
 
+describe('candle up/down (Binance 1-hour)', () => {
+  const candle = (start: number): OracleLink => ({
+    ...updown(false, start),
+    symbol: 'BTC/USDT',
+    expiry: start + 60 * MIN,
+    settlementSource: 'binance:BTC/USDT candle1h_close',
+    reference: {
+      source: 'binance:BTC/USDT',
+      feed: 'binance',
+      window: 'candle_open',
+      seconds: 3600,
+      op: '>=',
+      strikeFrom: 'window',
+    },
+  });
+
+  it("the strike is the candle's first Binance print, not a Chainlink one", () => {
+    const start = 60 * MIN;
+    const { s, clock } = scanner(start - MIN);
+    const tick = ticker(s);
+    const m = udMarket();
+    s.onMarket(m);
+    s.onOracleLink(candle(start));
+    tick('binance', 99_000, start - 1_000);
+    tick('chainlink', 99_500, start + 500);
+    tick('binance', 100_000, start + 1_000); // the candle's open
+    clock.t = start + 2_000;
+    tick('binance', 101_500, clock.t);
+    const out = s.onBook(book(m, 'up', [['0.60', '10']], [], { receiveTime: clock.t }));
+    expect(out).toHaveLength(1);
+    expect(out[0]!.pricing).toMatchObject({
+      reference: 100_000 * E8,
+      feed: 'binance',
+      window: 'candle_open',
+    });
+  });
+
+  it('joined after the candle opened: the open is unknown, nothing is priced', () => {
+    const start = 60 * MIN;
+    const { s, clock } = scanner(start + 5 * MIN);
+    const tick = ticker(s);
+    const m = udMarket();
+    s.onMarket(m);
+    s.onOracleLink(candle(start));
+    tick('binance', 101_500, clock.t - 1_000);
+    tick('binance', 101_500, clock.t);
+    expect(s.onBook(book(m, 'up', [['0.30', '10']], [], { receiveTime: clock.t }))).toEqual([]);
+    expect(s.pricingReport()['oracle_lag|binance:BTC/USDT']!.skipped.strike_pending).toBeGreaterThan(0);
+  });
+});
+
 describe('no feed, no price', () => {
   it('skips a CF Benchmarks (BRTI) market: no feed of ours quotes the index', () => {
     const { s } = scanner();
