@@ -174,6 +174,7 @@ describe('pm-arb record', () => {
       'sim.binance.ws',
       'sim.kalshi.rest.events',
       'sim.kalshi.rest.markets',
+      'sim.kalshi.rest.series',
       'sim.kalshi.ws',
     ]);
   });

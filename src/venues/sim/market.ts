@@ -322,6 +322,8 @@ export class SimMarket {
   private gammaId = 700_000;
   private groupSeq = 0;
   private readonly listed = new Set<string>();
+  /** Kalshi series whose fee schedule was published. */
+  private readonly seriesListed = new Set<string>();
   private started = false;
   readonly stats: SimStats = { frames: 0, requotes: 0, trades: 0, resolutions: 0, mispricings: {} };
 
@@ -959,6 +961,16 @@ export class SimMarket {
       }
     }
     if (kxs.length > 0) {
+      // fees are per series on Kalshi: the series' schedule comes before its markets
+      for (const k of kxs) {
+        if (this.seriesListed.has(k.seriesTicker)) continue;
+        this.seriesListed.add(k.seriesTicker);
+        this.emit(
+          'kalshi.rest.series',
+          { series: { ticker: k.seriesTicker, fee_type: 'quadratic', fee_multiplier: 1 } },
+          { method: 'GET', path: `/trade-api/v2/series/${k.seriesTicker}` },
+        );
+      }
       const events = new Map<string, KxMarket>();
       for (const k of kxs) if (!events.has(k.eventTicker)) events.set(k.eventTicker, k);
       this.emit(
