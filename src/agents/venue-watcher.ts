@@ -4,7 +4,9 @@
  *
  * Staleness: a book that got no update for `staleAfterMs` (config.risk.staleAfterMs), checked on a clock timer,
  * is republished once with `stale: true`; so is every book when the source reports a disconnect. The next update
- * from the venue clears the flag. Health: connected, lastMessageAgeMs, reconnects, framesRejected, books.
+ * from the venue clears the flag. A disconnect marker frame (types.ts: written by the recorder, replayed from a
+ * capture, or sent by a transport) does the same as a disconnect: its instruments, or all, go stale at once.
+ * Health: connected, lastMessageAgeMs, reconnects, framesRejected, books.
  *
  * The same machinery serves the oracle agent (src/agents/oracle-agent.ts), with ticks instead of books.
  */
@@ -39,6 +41,15 @@ export interface FeedAgent extends Agent {
    * keys), or all. For a transport that loses part of its instruments (one websocket shard of several dropped).
    */
   markStale(keys?: readonly string[]): void;
+  /** What the decoders made of the frames: events by type, and rejected frames by `source: reason`. */
+  stats(): FeedStats;
+  /** The books the decoders hold now (for `replay --books-out`). */
+  books(): OrderBook[];
+}
+
+export interface FeedStats {
+  readonly events: Record<string, number>;
+  readonly rejected: { readonly total: number; readonly reasons: Record<string, number> };
 }
 
 /** The shared watcher: decode, publish, flag stale books/ticks. */
@@ -54,10 +65,13 @@ export function createFeedAgent(opts: FeedAgentOptions): FeedAgent {
   let lastFrameAt: number | undefined;
   let wasConnected = false;
   let staleMarked = 0;
+  let disconnects = 0;
   const reasons = new Map<string, number>();
 
+  const events: Record<string, number> = {};
   const sink: FeedSink = {
     emit(event) {
+      events[event.type] = (events[event.type] ?? 0) + 1;
       const now = rt!.clock.now();
       if (event.type === 'book') {
         const key = instrumentKey(event.venue, event.tokenId);
@@ -98,7 +112,24 @@ export function createFeedAgent(opts: FeedAgentOptions): FeedAgent {
   const onFrame = (frame: RawFrame): void => {
     frames++;
     lastFrameAt = rt!.clock.now();
+    if (frame.marker === 'disconnect') {
+      onDisconnectMarker(frame);
+      return;
+    }
     set.route(frame, sink);
+  };
+
+  const onDisconnectMarker = (frame: RawFrame): void => {
+    disconnects++;
+    const ids = (frame.data as { tokenIds?: unknown } | null)?.tokenIds;
+    if (!Array.isArray(ids)) {
+      markStale(true);
+      return;
+    }
+    const lost = new Set(ids.map(String));
+    const keys = new Set<string>();
+    for (const [key, t] of books) if (lost.has(t.last.tokenId)) keys.add(key);
+    markStale(true, keys);
   };
 
   const markStale = (all: boolean, only?: ReadonlySet<string>): void => {
@@ -163,6 +194,11 @@ export function createFeedAgent(opts: FeedAgentOptions): FeedAgent {
       if (!rt || !publish) return;
       markStale(true, keys ? new Set(keys) : undefined);
     },
+    stats: () => ({
+      events: { ...events },
+      rejected: { total: rejected, reasons: Object.fromEntries(reasons) },
+    }),
+    books: () => set.books(),
     async start(runtime) {
       rt = runtime;
       publish = createFeedPublisher({ publish: (ch, body) => runtime.publish(ch, body) });
@@ -198,6 +234,7 @@ export function createFeedAgent(opts: FeedAgentOptions): FeedAgent {
         ticks: ticks.size,
         stale: staleBooks,
         staleMarked,
+        disconnects,
         startFailures,
       };
     },

@@ -178,7 +178,8 @@ export class RedisReadMux {
     try {
       res = await pipe.exec();
     } catch (err) {
-      for (const [owner, w] of batch) this.finish(owner, w, err instanceof Error ? err : new Error(String(err)));
+      for (const [owner, w] of batch)
+        this.finish(owner, w, err instanceof Error ? err : new Error(String(err)));
       return;
     } finally {
       this.inFlight = new Set();

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildAgents } from '../../src/app/pipeline.ts';
+import { assemble } from '../../src/app/assemble.ts';
 import { type Kernel, startAgents } from '../../src/core/agent.ts';
 import { channels } from '../../src/core/channels.ts';
 import type { Heartbeat } from '../../src/core/messages.ts';
@@ -11,10 +11,10 @@ afterEach(async () => {
   kernel = undefined;
 });
 
-describe('pipeline', () => {
+describe('assemble', () => {
   it('builds the feed agents for live feeds without connecting anything', async () => {
     kernel = simKernel(0).kernel;
-    const agents = await buildAgents(kernel, { feeds: 'live' });
+    const { agents } = await assemble(kernel, { feeds: 'live' });
     // the consumers start first (nothing a feed publishes at start is missed); the feeds come last
     expect(agents.map((a) => a.name)).toEqual([
       'market-matcher',
@@ -40,7 +40,7 @@ describe('pipeline', () => {
     kernel.bus.subscribe(channels.health, { group: 'test' }, (m) => {
       beats.push(m.body);
     });
-    const all = await buildAgents(kernel, { feeds: 'sim', seed: 9, only: ['kalshi', 'binance'] });
+    const all = (await assemble(kernel, { feeds: 'sim', seed: 9, only: ['kalshi', 'binance'] })).agents;
     const agents = all.filter((a) => /^(venue-watcher|oracle)-/.test(a.name));
     expect(agents.map((a) => a.name)).toEqual(['venue-watcher-kalshi', 'oracle-binance']);
     const { stop } = await startAgents(kernel, agents, { heartbeatMs: 5_000 });
