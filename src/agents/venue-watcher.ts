@@ -4,12 +4,13 @@
  *
  * Staleness: a book that got no update for `staleAfterMs` (config.risk.staleAfterMs), checked on a clock timer,
  * is republished once with `stale: true`; so is every book when the source reports a disconnect. The next update
- * from the venue clears the flag. A disconnect marker frame (types.ts: written by the recorder, replayed from a
- * capture, or sent by a transport) does the same as a disconnect: its instruments, or all, go stale at once.
+ * from the venue clears the flag. A connection marker frame going down (capture/markers.ts: in a capture, or put
+ * in the stream by a transport) does the same as a disconnect: its instruments, or all, go stale at once.
  * Health: connected, lastMessageAgeMs, reconnects, framesRejected, books.
  *
  * The same machinery serves the oracle agent (src/agents/oracle-agent.ts), with ticks instead of books.
  */
+import { connectionMarker } from '../capture/markers.ts';
 import type { Agent, AgentRuntime, HealthDetails } from '../core/agent.ts';
 import type { TimerHandle } from '../core/clock.ts';
 import { instrumentKey, type OracleTick, type OrderBook, oracleKey, type Venue } from '../core/messages.ts';
@@ -112,21 +113,21 @@ export function createFeedAgent(opts: FeedAgentOptions): FeedAgent {
   const onFrame = (frame: RawFrame): void => {
     frames++;
     lastFrameAt = rt!.clock.now();
-    if (frame.marker === 'disconnect') {
-      onDisconnectMarker(frame);
+    const marker = connectionMarker(frame);
+    if (marker) {
+      if (marker.state === 'down') onDisconnect(marker.tokenIds);
       return;
     }
     set.route(frame, sink);
   };
 
-  const onDisconnectMarker = (frame: RawFrame): void => {
+  const onDisconnect = (tokenIds: readonly string[] | undefined): void => {
     disconnects++;
-    const ids = (frame.data as { tokenIds?: unknown } | null)?.tokenIds;
-    if (!Array.isArray(ids)) {
+    if (tokenIds === undefined) {
       markStale(true);
       return;
     }
-    const lost = new Set(ids.map(String));
+    const lost = new Set(tokenIds);
     const keys = new Set<string>();
     for (const [key, t] of books) if (lost.has(t.last.tokenId)) keys.add(key);
     markStale(true, keys);

@@ -48,7 +48,6 @@ export function parseCaptureLine(text: string): RawFrame | { error: string } {
   const o = v as Record<string, unknown>;
   if (typeof o.ts !== 'number' || !Number.isFinite(o.ts)) return { error: 'missing or non-numeric ts' };
   if (typeof o.source !== 'string' || o.source === '') return { error: 'missing source' };
-  if (o.marker !== undefined && o.marker !== 'disconnect') return { error: 'unknown marker' };
   if (!('data' in o)) return { error: 'missing data' };
   if (o.req !== undefined) {
     const r = o.req as Record<string, unknown> | null;

@@ -2,13 +2,14 @@
  * Recording: runs FrameSources and writes every raw frame, as received, to a capture (tee before decoding; an
  * optional `tee` callback sees each frame after it is written, e.g. a live decoder).
  *
- * Disconnects are recorded too, so a backtest of the capture sees the feed go down where it did: a source whose
- * health turns from connected to not connected gets a disconnect marker (under the source name of its last
- * frame), and `recording.disconnected(...)` writes one for instruments a transport lost on its own (a websocket
- * shard). Markers a source emits itself are written like any frame.
+ * Disconnects are recorded too (markers.ts), so a backtest of the capture sees the feed go down where it did: a
+ * source whose health turns from connected to not connected gets a disconnect marker (under the source name of
+ * its last frame) unless it put one in its frames itself, and `recording.disconnected(...)` writes one for
+ * instruments a transport lost on its own (a websocket shard).
  */
 import { type Clock, wallClock } from '../core/clock.ts';
-import { disconnectMarker, type FrameSource, type RawFrame } from '../venues/types.ts';
+import type { FrameSource, RawFrame } from '../venues/types.ts';
+import { connectionMarker, disconnectMarker } from './markers.ts';
 import type { CaptureWriter } from './writer.ts';
 
 export interface RecordOptions {
@@ -59,10 +60,11 @@ export async function startRecording(opts: RecordOptions): Promise<Recording> {
     const s = w.s;
     try {
       await s.start((frame) => {
-        if (frame.marker === undefined) {
+        const m = connectionMarker(frame);
+        if (!m) {
           w.last = frame.source;
           w.up = true;
-        }
+        } else if (m.state === 'down' && m.tokenIds === undefined) w.up = false; // its own marker: no second one
         onFrame(frame);
       });
     } catch (err) {

@@ -9,12 +9,13 @@
  *
  * `play` drives the simulated clock: for each frame in order the clock advances to `frame.ts` (due timers fire
  * first, in time order: staleness checks, paper latencies), then the frame goes to the started source whose
- * prefixes match its source name (`sim.` stripped). A disconnect marker goes the same way and takes that source
- * down (health `connected: false`) until its next frame. Frames no started source takes are counted, not fatal.
+ * prefixes match its source name (`sim.` stripped). A connection marker (markers.ts) goes the same way; a `down`
+ * one for the whole feed takes that source down (health `connected: false`) until its next frame. Frames no started source takes are counted, not fatal.
  */
 import type { Bus } from '../core/bus/types.ts';
 import { SimClock } from '../core/clock.ts';
 import { baseSource, type FrameSource, type RawFrame } from '../venues/types.ts';
+import { connectionMarker } from './markers.ts';
 import { type ReadCaptureOptions, readCaptureBatches } from './reader.ts';
 
 export interface CapturePlayProgress {
@@ -41,7 +42,7 @@ export interface CapturePlayOptions {
 
 export interface CapturePlayResult {
   frames: number;
-  /** Disconnect markers among them. */
+  /** Connection markers among them. */
   markers: number;
   firstTs: number | undefined;
   lastTs: number | undefined;
@@ -166,9 +167,10 @@ export function createCaptureHub(opts: CaptureHubOptions): CaptureHub {
           result.unrouted.total++;
           result.unrouted.bySource[frame.source] = (result.unrouted.bySource[frame.source] ?? 0) + 1;
         } else {
-          if (frame.marker === 'disconnect') {
+          const marker = connectionMarker(frame);
+          if (marker) {
             result.markers++;
-            route.down = true;
+            route.down = marker.state === 'down' && marker.tokenIds === undefined;
           } else {
             route.down = false;
             route.frames++;

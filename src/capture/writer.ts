@@ -1,5 +1,5 @@
 /**
- * Streaming capture writer: one JSON line per raw frame, `{"ts","source","data","req"?,"marker"?}`.
+ * Streaming capture writer: one JSON line per raw frame, `{"ts","source","data","req"?}`.
  *
  * Lines are buffered in memory and written with synchronous appends once the buffer passes `bufferBytes`, on a
  * periodic flush timer, on close, and on process exit. Synchronous writes are the point: a line is either in the
@@ -34,11 +34,10 @@ export interface CaptureWriter {
 /** The capture line for a frame (no trailing newline). Key order is fixed so the same frames give the same bytes. */
 export function formatCaptureLine(frame: RawFrame): string {
   const head = `{"ts":${frame.ts},"source":${JSON.stringify(frame.source)},"data":${JSON.stringify(frame.data ?? null)}`;
-  const marker = frame.marker ? `,"marker":${JSON.stringify(frame.marker)}` : '';
-  if (!frame.req) return `${head}${marker}}`;
+  if (!frame.req) return `${head}}`;
   const req: Record<string, unknown> = { method: frame.req.method, path: frame.req.path };
   if (frame.req.query) req.query = frame.req.query;
-  return `${head},"req":${JSON.stringify(req)}${marker}}`;
+  return `${head},"req":${JSON.stringify(req)}}`;
 }
 
 export function createCaptureWriter(opts: CaptureWriterOptions): CaptureWriter {

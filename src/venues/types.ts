@@ -31,12 +31,7 @@ export interface RawRequest {
   readonly query?: Readonly<Record<string, string>>;
 }
 
-/**
- * One line of a capture: `{"ts", "source", "data", "req"?, "marker"?}`. A frame with `marker: 'disconnect'` carries
- * no payload: the transport of `source` lost its connection then (`data` may list the instrument ids it lost,
- * `{"tokenIds": [...]}`; without it, everything of that feed). Feed agents mark the books stale until the venue's
- * next snapshot, live and in a backtest alike; decoders never see markers.
- */
+/** One line of a capture: `{"ts", "source", "data", "req"?}`. */
 export interface RawFrame {
   /** Local receive time, epoch ms. */
   readonly ts: number;
@@ -45,14 +40,6 @@ export interface RawFrame {
   readonly data: unknown;
   /** On REST responses: what was asked (Kalshi orderbook and Binance depth responses do not name their instrument). */
   readonly req?: RawRequest;
-  readonly marker?: FrameMarker;
-}
-
-export type FrameMarker = 'disconnect';
-
-/** A disconnect marker of `source` at `ts` (optionally only some instruments, by the venue's token id). */
-export function disconnectMarker(source: string, ts: number, tokenIds?: readonly string[]): RawFrame {
-  return { ts, source, data: tokenIds ? { tokenIds: [...tokenIds] } : null, marker: 'disconnect' };
 }
 
 export type FeedEvent = Market | OrderBook | TradePrint | Resolution | OracleTick;

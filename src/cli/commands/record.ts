@@ -61,7 +61,8 @@ export function registerRecordCommand(program: Command): void {
               log,
               decoders: createFeedDecoders(n),
               // a websocket shard that drops while the others stay up: a marker for its instruments
-              onDisconnect: (tokenIds) => recording?.disconnected(`${n}.ws`, tokenIds),
+              onDisconnect: (tokenIds) =>
+                recording?.disconnected(n === 'polymarket' ? 'polymarket.ws.market' : `${n}.ws`, tokenIds),
             }),
       );
       const out = createCaptureWriter({ path: o.out! });
