@@ -8,7 +8,7 @@
  * (the doorbell): an entry appended after its stream's tail was read wakes it, and one appended in between is
  * either read by the round's XREADGROUP or rings the doorbell at once, so nothing waits for the block timeout.
  * A subscription that asks to read while the doorbell blocks cuts it short with CLIENT UNBLOCK (on the command
- * connection).
+ * connection). With a single subscription waiting, its own XREADGROUP blocks instead (one round trip a wave).
  */
 import type { Redis } from 'ioredis';
 import { errorText } from './types.ts';
@@ -28,6 +28,8 @@ interface Waiting {
   readonly req: ReadRequest;
   readonly deadline: number;
   polled: boolean;
+  /** Its owner closed while the read was under way: it ends with whatever that read returns. */
+  cancelled: boolean;
   resolve(entries: StreamEntry[]): void;
   reject(err: unknown): void;
 }
@@ -78,6 +80,7 @@ export class RedisReadMux {
         req,
         deadline: Date.now() + Math.max(1, Math.min(req.blockMs, this.maxBlockMs)),
         polled: false,
+        cancelled: false,
         resolve,
         reject,
       });
@@ -90,7 +93,12 @@ export class RedisReadMux {
   /** Ends the owner's waiting read with nothing, unless its round is already under way (then it gets its entries). */
   cancel(owner: object): void {
     const w = this.waiting.get(owner);
-    if (!w || this.inFlight.has(w)) return;
+    if (!w) return;
+    if (this.inFlight.has(w)) {
+      w.cancelled = true;
+      if (this.blocked) void this.unblock();
+      return;
+    }
     this.waiting.delete(owner);
     w.resolve([]);
   }
@@ -165,6 +173,7 @@ export class RedisReadMux {
 
   private async round(): Promise<void> {
     const batch = [...this.waiting];
+    if (batch.length === 1) return this.single(batch[0]![0], batch[0]![1]);
     const keys = [...new Set(batch.map(([, w]) => w.req.key))];
     const pipe = this.conn.pipeline();
     for (const k of keys) pipe.call('XREVRANGE', k, '+', '-', 'COUNT', 1);
@@ -201,7 +210,7 @@ export class RedisReadMux {
       }
       const out: StreamEntry[] = [];
       for (const [, entries] of (v as [string, StreamEntry[]][] | null) ?? []) out.push(...entries);
-      if (out.length > 0 || this.closed) this.finish(owner, w, out);
+      if (out.length > 0 || this.closed || w.cancelled) this.finish(owner, w, out);
     }
     const now = Date.now();
     for (const [owner, w] of this.waiting) if (w.polled && w.deadline <= now) this.finish(owner, w, []);
@@ -216,9 +225,7 @@ export class RedisReadMux {
       const i = keys.indexOf(w.req.key);
       watch.set(w.req.key, tails[i]!);
     }
-    if (this.connId === undefined) this.connId = (await this.conn.call('CLIENT', 'ID')) as number;
-    if (this.closed) return;
-    for (const w of this.waiting.values()) if (!w.polled) return;
+    if (!(await this.readyToBlock())) return;
     this.blocked = true;
     this.blockGen++;
     try {
@@ -235,5 +242,49 @@ export class RedisReadMux {
     } finally {
       this.blocked = false;
     }
+  }
+
+  /** The connection's id (for CLIENT UNBLOCK) is known, and nobody asked to read since the last round. */
+  private async readyToBlock(): Promise<boolean> {
+    if (this.connId === undefined) this.connId = (await this.conn.call('CLIENT', 'ID')) as number;
+    if (this.closed) return false;
+    for (const w of this.waiting.values()) if (!w.polled || w.cancelled) return false;
+    return true;
+  }
+
+  /** One subscription waiting: its XREADGROUP blocks itself (cut short when another asks to read). */
+  private async single(owner: object, w: Waiting): Promise<void> {
+    w.polled = true;
+    if (!(await this.readyToBlock()) || this.waiting.size !== 1) return;
+    const r = w.req;
+    this.inFlight.add(w);
+    this.blocked = true;
+    this.blockGen++;
+    let v: unknown;
+    try {
+      v = await this.conn.call(
+        'XREADGROUP',
+        'GROUP',
+        r.group,
+        r.consumer,
+        'COUNT',
+        r.count,
+        'BLOCK',
+        Math.max(1, Math.ceil(w.deadline - Date.now())),
+        'STREAMS',
+        r.key,
+        '>',
+      );
+    } catch (err) {
+      this.finish(owner, w, err instanceof Error ? err : new Error(String(err)));
+      return;
+    } finally {
+      this.blocked = false;
+      this.inFlight = new Set();
+    }
+    const out: StreamEntry[] = [];
+    for (const [, entries] of (v as [string, StreamEntry[]][] | null) ?? []) out.push(...entries);
+    // nothing and time left: cut short for another reader, the next round takes both
+    if (out.length > 0 || this.closed || w.cancelled || Date.now() >= w.deadline) this.finish(owner, w, out);
   }
 }
