@@ -105,6 +105,7 @@ export class RedisBus implements Bus {
   private readonly closeTimeoutMs: number;
   private readonly url: string;
   private readonly idPrefix: string;
+  private readonly instanceName: string;
   /** Group admin, pending-entry sweeps and claims, history. */
   readonly cmd: Redis;
   /** Every subscription's reads, on one blocking connection (created with the first subscription). */
@@ -150,7 +151,8 @@ export class RedisBus implements Bus {
     this.readCount = opts.readCount ?? 1_000;
     this.blockMs = opts.blockMs ?? 2_000;
     this.closeTimeoutMs = opts.closeTimeoutMs ?? 10_000;
-    this.idPrefix = `${opts.name ?? 'm'}-${randomBytes(4).toString('hex')}`;
+    this.instanceName = opts.name ?? 'm';
+    this.idPrefix = `${this.instanceName}-${randomBytes(4).toString('hex')}`;
     this.cmd = this.connection('cmd');
     this.writer = new RespWriter(this.url, this.log, false);
   }
@@ -160,7 +162,8 @@ export class RedisBus implements Bus {
     const r = new Redis(this.url, {
       maxRetriesPerRequest: null,
       retryStrategy: (times) => Math.min(50 * times, 500),
-      connectionName: `pm-arb:${role}`,
+      // the instance name lets CLIENT LIST tell processes apart
+      connectionName: `pm-arb:${this.instanceName}:${role}`,
     });
     let lastLogged = 0;
     r.on('error', (err: Error) => {
