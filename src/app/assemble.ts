@@ -174,7 +174,7 @@ export const AGENT_CATALOGUE: readonly AgentSpec[] = [
   {
     name: 'executor',
     description:
-      'paper executor: fills approved decisions against the venue books (opt latencyMs=N, gtcTtlMs=N)',
+      'paper executor: fills approved decisions against the venue books (opt latencyMs=N fixed, seed=N, gtcTtlMs=N)',
     kind: 'consumer',
     build: async ({ mode, opts }) => {
       const kind = mode.executor ?? 'paper';
@@ -184,6 +184,7 @@ export const AGENT_CATALOGUE: readonly AgentSpec[] = [
         createExecutor({
           ...(mode.restored ? { initial: mode.restored.executor } : {}),
           ...(opts.latencyMs !== undefined ? { latencyMs: num(opts.latencyMs) } : {}),
+          ...(opts.seed !== undefined ? { seed: num(opts.seed) } : {}),
           ...(opts.gtcTtlMs !== undefined ? { gtcTtlMs: num(opts.gtcTtlMs) } : {}),
         }),
       ];

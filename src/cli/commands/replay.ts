@@ -14,6 +14,7 @@ import { loadConfig } from '../../core/config.ts';
 import { silentLogger } from '../../core/log.ts';
 import { instrumentKey, type OrderBook } from '../../core/messages.ts';
 import { toDecimal } from '../../core/money.ts';
+import { requireCapture, requireWritable } from '../files.ts';
 
 /** Final books as `{"venue:tokenId": {"bids": [["price","size"], …best first], "asks": […]}}`, keys sorted. */
 export function booksJson(
@@ -39,9 +40,11 @@ export function registerReplayCommand(program: Command): void {
     .option('--books-out <file>', 'write the final book of every instrument as JSON')
     .option('--json', 'print counts of events by type and rejected frames with reasons as JSON')
     .action(async (file: string, o: { booksOut?: string; json?: boolean }) => {
+      requireCapture(file, 'capture');
+      if (o.booksOut) requireWritable(o.booksOut, '--books-out');
       const stats = newReadStats();
       const { hub, clock } = await openCapture(file, { stats });
-      const bus = createInProcBus({ name: 'replay', maxLen: 1000, now: () => clock.now() });
+      const bus = createInProcBus({ name: 'replay', maxLen: 1000, clock });
       const kernel: Kernel = {
         config: { ...loadConfig(process.env), logLevel: 'silent' },
         bus,
