@@ -30,23 +30,14 @@ import type {
 } from '../core/messages.ts';
 import { instrumentKey, VENUES } from '../core/messages.ts';
 import { type Money, mulDiv, ONE, type Qty } from '../core/money.ts';
+import type { ExecutorState } from '../execution/executor-state.ts';
 import { type MatchResult, PaperBooks } from '../execution/paper.ts';
 import { lotSize } from '../risk/rules.ts';
 
 /** Resting GTC orders expire after this long unless told otherwise. */
 export const DEFAULT_GTC_TTL_MS = 60_000;
 
-export interface ExecutorState {
-  readonly version: 1;
-  readonly inventory: readonly {
-    strategy: string;
-    venue: Leg['venue'];
-    marketId: string;
-    tokenId: string;
-    shares: Qty;
-  }[];
-  readonly requests: readonly string[];
-}
+export type { ExecutorState };
 
 export interface ExecutorOptions {
   readonly name?: string;

@@ -1,8 +1,8 @@
 /** `pm-arb agent venue-watcher|oracle --opt …`: the feed agents built from command-line options. */
 
-import { createFeedSources } from '../app/pipeline.ts';
 import type { Agent, Kernel } from '../core/agent.ts';
 import { createFeedDecoders } from '../venues/registry.ts';
+import { createFeedSources } from '../venues/sources.ts';
 import { createOracleAgent } from './oracle-agent.ts';
 import { createVenueWatcher } from './venue-watcher.ts';
 

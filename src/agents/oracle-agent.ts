@@ -4,8 +4,8 @@
  * every symbol on a disconnect, is republished once with `stale: true`. Same health fields as the venue watcher.
  */
 
+import type { Decoder, FrameSource } from '../feeds/types.ts';
 import type { DecoderSet } from '../venues/registry.ts';
-import type { Decoder, FrameSource } from '../venues/types.ts';
 import { createFeedAgent, type FeedAgent } from './venue-watcher.ts';
 
 export type OracleName = 'binance' | 'chainlink';

@@ -11,8 +11,8 @@
 import type { Agent, AgentRuntime, HealthDetails } from '../core/agent.ts';
 import type { TimerHandle } from '../core/clock.ts';
 import { instrumentKey, type OracleTick, type OrderBook, oracleKey, type Venue } from '../core/messages.ts';
+import type { Decoder, FeedEvent, FeedSink, FrameSource, RawFrame } from '../feeds/types.ts';
 import { createDecoderSet, createFeedPublisher, type DecoderSet } from '../venues/registry.ts';
-import type { Decoder, FeedEvent, FeedSink, FrameSource, RawFrame } from '../venues/types.ts';
 
 export interface FeedAgentOptions {
   readonly name: string;

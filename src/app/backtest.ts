@@ -31,12 +31,12 @@ import { type Config, loadConfig } from '../core/config.ts';
 import { silentLogger } from '../core/log.ts';
 import { type Allocation, type StrategyPerformance, VENUES } from '../core/messages.ts';
 import { type Money, toDecimal } from '../core/money.ts';
+import type { RawFrame } from '../feeds/types.ts';
 import { DrawdownTracker } from '../ledger/drawdown.ts';
 import { Ledger, markFromBook } from '../ledger/ledger.ts';
 import { createMemoryMatchStore } from '../matcher/store.ts';
 import { Portfolio } from '../risk/portfolio.ts';
 import { createDecoderSet, createFeedDecoders, FEED_NAMES } from '../venues/registry.ts';
-import type { RawFrame } from '../venues/types.ts';
 
 // ------------------------------------------------------------------ live counters
 

@@ -20,19 +20,10 @@ import { instrumentKey } from '../core/messages.ts';
 import type { MatchStore } from '../matcher/store.ts';
 import type { Db } from '../store/db.ts';
 import type { RestoredStates } from '../store/restore.ts';
-import { createFeedDecoders, createLiveFeed, type FeedName } from '../venues/registry.ts';
-import { createSimHub, type SimHub } from '../venues/sim/feed.ts';
-import type { SimOptions } from '../venues/sim/market.ts';
-import type { FrameSource } from '../venues/types.ts';
+import { createFeedDecoders, type FeedName } from '../venues/registry.ts';
+import { createFeedSources, type FeedSourcesOptions } from '../venues/sources.ts';
 
-export type Feeds = 'sim' | 'live';
-
-export interface PipelineOptions {
-  readonly feeds: Feeds;
-  /** Simulator seed (feeds=sim; default 1). */
-  readonly seed?: number;
-  /** Further simulator settings (feeds=sim). */
-  readonly sim?: Omit<SimOptions, 'seed' | 'start'>;
+export interface PipelineOptions extends FeedSourcesOptions {
   /** Which feeds to run (default all four). */
   readonly only?: readonly FeedName[];
   /** State restored from the store after a restart (risk guardian, executor, capital allocator start from it). */
@@ -41,33 +32,6 @@ export interface PipelineOptions {
   readonly store?: Db;
   /** The matcher's verdicts and manual overrides (default: the JSON file under DATA_DIR); share it with the dashboard. */
   readonly matchStore?: MatchStore;
-}
-
-export interface FeedSources {
-  /** `onDisconnect`: token ids a live transport lost while the rest stayed up (their books go stale). */
-  source(name: FeedName, onDisconnect?: (tokenIds: readonly string[]) => void): FrameSource;
-  readonly hub?: SimHub;
-}
-
-/** One FrameSource per feed: all from one simulator hub (so venues and oracles agree), or the live adapters. */
-export function createFeedSources(
-  kernel: Kernel,
-  opts: Pick<PipelineOptions, 'feeds' | 'seed' | 'sim'>,
-): FeedSources {
-  if (opts.feeds === 'sim') {
-    const hub = createSimHub({ ...opts.sim, seed: opts.seed ?? 1, clock: kernel.clock });
-    return { hub, source: (name) => hub.source(`sim-${name}`, [`${name}.`]) };
-  }
-  return {
-    source: (name, onDisconnect) =>
-      createLiveFeed(name, {
-        config: kernel.config,
-        clock: kernel.clock,
-        log: kernel.log,
-        decoders: createFeedDecoders(name),
-        ...(onDisconnect ? { onDisconnect } : {}),
-      }),
-  };
 }
 
 export async function buildAgents(kernel: Kernel, opts: PipelineOptions): Promise<Agent[]> {

@@ -2,7 +2,7 @@
  * Recording: runs FrameSources and writes every raw frame, as received, to a capture (tee before decoding; an
  * optional `tee` callback sees each frame after it is written, e.g. a live decoder).
  */
-import type { FrameSource, RawFrame } from '../venues/types.ts';
+import type { FrameSource, RawFrame } from '../feeds/types.ts';
 import type { CaptureWriter } from './writer.ts';
 
 export interface RecordOptions {

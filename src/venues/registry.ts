@@ -11,6 +11,7 @@ import type { Clock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
 import type { OracleSource, OrderBook, Venue } from '../core/messages.ts';
+import type { Decoder, FeedEvent, FeedSink, FrameSource, RawFrame } from '../feeds/types.ts';
 import { createBinanceDecoder } from '../oracles/binance/decoder.ts';
 import { type BinanceFeedOptions, createBinanceFeed } from '../oracles/binance/feed.ts';
 import { createChainlinkDecoder } from '../oracles/chainlink/decoder.ts';
@@ -19,7 +20,6 @@ import { createKalshiDecoder } from './kalshi/decoder.ts';
 import { createKalshiFeed, type KalshiFeedOptions } from './kalshi/feed.ts';
 import { createPolymarketDecoder } from './polymarket/decoder.ts';
 import { createPolymarketFeed, type PolymarketFeedOptions } from './polymarket/feed.ts';
-import type { Decoder, FeedEvent, FeedSink, FrameSource, RawFrame } from './types.ts';
 
 export interface CreateDecodersOptions {
   /** Levels per side in emitted books (default: each decoder's own, 20). */

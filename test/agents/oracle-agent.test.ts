@@ -4,9 +4,9 @@ import { AgentRuntime, type Kernel } from '../../src/core/agent.ts';
 import { channels } from '../../src/core/channels.ts';
 import type { OracleTick } from '../../src/core/messages.ts';
 import { parseE8 } from '../../src/core/money.ts';
+import type { Decoder } from '../../src/feeds/types.ts';
 import { createFeedDecoders } from '../../src/venues/registry.ts';
 import { createSimHub } from '../../src/venues/sim/feed.ts';
-import type { Decoder } from '../../src/venues/types.ts';
 import { scriptedSource, simKernel } from './feed-helpers.ts';
 
 /** A minimal oracle decoder on the seam: `{symbol, price}` frames → ticks (the agent does not care which). */

@@ -10,9 +10,9 @@ import { onShutdownSignal } from '../../core/agent.ts';
 import { wallClock } from '../../core/clock.ts';
 import { loadConfig, loadDotEnv } from '../../core/config.ts';
 import { createLogger } from '../../core/log.ts';
+import type { FrameSource } from '../../feeds/types.ts';
 import { createFeedDecoders, createLiveFeed, FEED_NAMES, parseFeedNames } from '../../venues/registry.ts';
 import { createSimHub } from '../../venues/sim/feed.ts';
-import type { FrameSource } from '../../venues/types.ts';
 import { UsageError } from '../main.ts';
 import { parseIntOpt } from './simulate.ts';
 

@@ -11,11 +11,11 @@
  * - A local `{"type":"connection","state":"down"|"up"}` frame marks the decoder's ticks stale on drops.
  */
 
-import { Backoff, type BackoffOptions } from '../../venues/transport/backoff.ts';
-import { createHttpClient, HttpError, parseRetryAfter } from '../../venues/transport/http.ts';
-import { createRateLimiter, type RateRules, TokenBucket } from '../../venues/transport/rate-limit.ts';
-import { createWsFeed, socketHealth, type WsFeed } from '../../venues/transport/ws-feed.ts';
-import type { FrameSource, RawFrame } from '../../venues/types.ts';
+import { Backoff, type BackoffOptions } from '../../feeds/backoff.ts';
+import { createHttpClient, HttpError, parseRetryAfter } from '../../feeds/http.ts';
+import { createRateLimiter, type RateRules, TokenBucket } from '../../feeds/rate-limit.ts';
+import type { FrameSource, RawFrame } from '../../feeds/types.ts';
+import { createWsFeed, socketHealth, type WsFeed } from '../../feeds/ws-feed.ts';
 import { binanceSymbol, subscribeRequest } from './parse.ts';
 
 export const BINANCE_WS_URL = 'wss://stream.binance.com:9443';

@@ -16,8 +16,14 @@
  * The price_change path is hand-written (no zod, no regex): it is the hot path (bench/parse-polymarket.bench.ts).
  */
 import type { Level, Market, OrderBook } from '../../core/messages.ts';
+import {
+  baseSource,
+  type Decoder,
+  type FeedSink,
+  type RawFrame,
+  type SourceName,
+} from '../../feeds/types.ts';
 import { BookSide } from '../local-book.ts';
-import { baseSource, type Decoder, type FeedSink, type RawFrame, type SourceName } from '../types.ts';
 import {
   checkBook,
   levelsOf,

@@ -5,9 +5,9 @@
  * (decoder.ts) turns them into Markets and books, so live, record and replay share one parse path.
  */
 
-import type { BackoffOptions } from '../transport/backoff.ts';
-import type { RateRules } from '../transport/rate-limit.ts';
-import type { FrameSource, RawFrame } from '../types.ts';
+import type { BackoffOptions } from '../../feeds/backoff.ts';
+import type { RateRules } from '../../feeds/rate-limit.ts';
+import type { FrameSource, RawFrame } from '../../feeds/types.ts';
 import { stringArray } from './parse.ts';
 import { createPolymarketRest, type PolymarketRest } from './rest.ts';
 import type { GammaMarket } from './wire.ts';

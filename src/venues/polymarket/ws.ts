@@ -5,9 +5,9 @@
  * parsed JSON, or the text itself when it is not JSON (the decoder rejects it and a capture keeps it).
  */
 
-import type { BackoffOptions } from '../transport/backoff.ts';
-import { WsFeed, type WsFeedHealth } from '../transport/ws-feed.ts';
-import type { RawFrame } from '../types.ts';
+import type { BackoffOptions } from '../../feeds/backoff.ts';
+import type { RawFrame } from '../../feeds/types.ts';
+import { WsFeed, type WsFeedHealth } from '../../feeds/ws-feed.ts';
 import { subscribeMessage, subscriptionUpdate } from './parse.ts';
 
 export const WS_MARKET_URL = 'wss://ws-subscriptions-clob.polymarket.com/ws/market';
