@@ -22,7 +22,11 @@ export function venueWatcherFromCli(kernel: Kernel, o: Readonly<Record<string, s
     );
   }
   const sources = createFeedSources(kernel, feedsOpt(o));
-  return createVenueWatcher({ venue, source: sources.source(venue), decoder: createFeedDecoders(venue) });
+  return createVenueWatcher({
+    venue,
+    source: () => sources.source(venue),
+    decoder: createFeedDecoders(venue),
+  });
 }
 
 export function oracleFromCli(kernel: Kernel, o: Readonly<Record<string, string>>): Agent {
@@ -31,5 +35,9 @@ export function oracleFromCli(kernel: Kernel, o: Readonly<Record<string, string>
     throw new Error(`oracle needs --opt source=binance or --opt source=chainlink (got "${source ?? ''}")`);
   }
   const sources = createFeedSources(kernel, feedsOpt(o));
-  return createOracleAgent({ source, feed: sources.source(source), decoder: createFeedDecoders(source) });
+  return createOracleAgent({
+    source,
+    feed: () => sources.source(source),
+    decoder: createFeedDecoders(source),
+  });
 }

@@ -43,16 +43,16 @@ export async function buildAgents(kernel: Kernel, opts: PipelineOptions): Promis
   for (const venue of ['polymarket', 'kalshi'] as const) {
     if (!want(venue)) continue;
     let watcher: FeedAgent | undefined;
-    const source = feeds.source(venue, (tokens) =>
-      watcher?.markStale(tokens.map((t) => instrumentKey(venue, t))),
-    );
+    // a factory: a feed that fails is replaced by a fresh one (a stopped source's transports stay closed)
+    const source = () =>
+      feeds.source(venue, (tokens) => watcher?.markStale(tokens.map((t) => instrumentKey(venue, t))));
     watcher = createVenueWatcher({ venue, source, decoder: createFeedDecoders(venue) });
     agents.push(watcher);
   }
   for (const source of ['binance', 'chainlink'] as const) {
     if (want(source))
       agents.push(
-        createOracleAgent({ source, feed: feeds.source(source), decoder: createFeedDecoders(source) }),
+        createOracleAgent({ source, feed: () => feeds.source(source), decoder: createFeedDecoders(source) }),
       );
   }
 

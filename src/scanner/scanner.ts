@@ -2,7 +2,8 @@
  * The opportunity scanner: keeps the latest markets, books, oracle ticks, market links and oracle links, and on
  * every update evaluates only what that update touches (the market of the book, its negRisk group, its links,
  * its oracle link; for a tick, the markets linked to that asset). Nothing is computed from stale data: a book
- * flagged stale, or one older than `staleAfterMs` by the clock, makes every opportunity that needs it vanish.
+ * or tick flagged stale (the feed's verdict, src/feeds/staleness.ts) makes every opportunity that needs it
+ * vanish. Age alone is not staleness: a quiet book on a live feed is current.
  *
  * Prices are executable: buys walk the asks, sells walk the bids; edges are net of the venue's exact fees
  * (depth.ts). The formulas, per kind (all per share set, sized by depth.ts):
@@ -43,8 +44,6 @@ import { EwmaVol, fairPrice, type VolEstimatorOptions } from './fair.ts';
 export interface ScannerOptions {
   readonly now: () => number;
   readonly ids: IdGen;
-  /** Data older than this (by the clock) is stale. */
-  readonly staleAfterMs: number;
   /** How long an opportunity is valid after detection (default 2 s). */
   readonly ttlMs?: number;
   /** Cap on shares per opportunity (default: unlimited; strategies size within their allocation). */
@@ -617,11 +616,11 @@ export class Scanner {
   }
 
   private fresh(b: OrderBook): boolean {
-    return !b.stale && this.t - b.receiveTime <= this.o.staleAfterMs;
+    return !b.stale;
   }
 
   private freshTick(t: OracleTick): boolean {
-    return !t.stale && this.t - t.receiveTime <= this.o.staleAfterMs;
+    return !t.stale;
   }
 
   /** The oracle the market settles on when its tick is fresh, else the freshest other fresh source. */

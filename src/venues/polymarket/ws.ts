@@ -99,11 +99,17 @@ export class PolymarketMarketWs {
     );
     const sum = (k: 'reconnects' | 'framesReceived' | 'silenceReconnects') =>
       hs.reduce((a, h) => a + h[k], 0);
+    const alive = hs.reduce<number | null>(
+      (m, h) => (h.lastAliveAt !== null && (m === null || h.lastAliveAt > m) ? h.lastAliveAt : m),
+      null,
+    );
     return {
-      connected: hs.length > 0 && hs.every((h) => h.connected),
+      // the feed is up while any shard is; a dropped shard's books go stale through its connection marker
+      connected: hs.some((h) => h.connected),
       shards: hs.length,
       shardsConnected: hs.filter((h) => h.connected).length,
       lastMessageAt: last,
+      lastAliveAt: alive,
       reconnects: sum('reconnects'),
       silenceReconnects: sum('silenceReconnects'),
       framesReceived: sum('framesReceived'),
