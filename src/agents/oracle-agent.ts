@@ -4,6 +4,7 @@
  * fresh source after a failure) as in the venue watcher; same health fields.
  */
 
+import type { BackoffOptions } from '../feeds/backoff.ts';
 import type { Decoder } from '../feeds/types.ts';
 import type { DecoderSet } from '../venues/registry.ts';
 import { createFeedAgent, type FeedAgent, type SourceOrFactory } from './venue-watcher.ts';
@@ -17,6 +18,7 @@ export interface OracleAgentOptions {
   readonly heartbeatTimeoutMs?: number;
   readonly checkEveryMs?: number;
   readonly restartAfterMs?: number;
+  readonly retry?: BackoffOptions;
   /** Agent name (default `oracle-<source>`). */
   readonly name?: string;
 }
@@ -29,5 +31,6 @@ export function createOracleAgent(opts: OracleAgentOptions): FeedAgent {
     ...(opts.heartbeatTimeoutMs !== undefined ? { heartbeatTimeoutMs: opts.heartbeatTimeoutMs } : {}),
     ...(opts.checkEveryMs !== undefined ? { checkEveryMs: opts.checkEveryMs } : {}),
     ...(opts.restartAfterMs !== undefined ? { restartAfterMs: opts.restartAfterMs } : {}),
+    ...(opts.retry ? { retry: opts.retry } : {}),
   });
 }

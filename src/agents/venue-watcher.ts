@@ -17,6 +17,7 @@
 import type { Agent, AgentRuntime, HealthDetails } from '../core/agent.ts';
 import type { TimerHandle } from '../core/clock.ts';
 import { instrumentKey, type OracleTick, type OrderBook, oracleKey, type Venue } from '../core/messages.ts';
+import type { BackoffOptions } from '../feeds/backoff.ts';
 import { createRestartingSource, type RestartingSource } from '../feeds/restarting-source.ts';
 import { Staleness } from '../feeds/staleness.ts';
 import type { Decoder, FeedEvent, FeedSink, FrameSource, RawFrame } from '../feeds/types.ts';
@@ -35,6 +36,8 @@ export interface FeedAgentOptions {
   readonly checkEveryMs?: number;
   /** A source from a factory that is down or silent this long is replaced by a fresh one (default 60 s). */
   readonly restartAfterMs?: number;
+  /** Delay between attempts (default 5 s doubling to 60 s, jittered). */
+  readonly retry?: BackoffOptions;
 }
 
 interface Tracked<T extends OrderBook | OracleTick> {
@@ -191,6 +194,7 @@ export function createFeedAgent(opts: FeedAgentOptions): FeedAgent {
         name: typeof make === 'function' ? opts.name : make.name,
         create: typeof make === 'function' ? make : () => make,
         clock: runtime.clock,
+        ...(opts.retry ? { backoff: opts.retry } : {}),
         onFailure: (err, retryMs) =>
           runtime.log.error({ agent: opts.name, err: err.message, retryMs }, 'feed failed; retrying'),
       });
@@ -239,6 +243,7 @@ export interface VenueWatcherOptions {
   readonly heartbeatTimeoutMs?: number;
   readonly checkEveryMs?: number;
   readonly restartAfterMs?: number;
+  readonly retry?: BackoffOptions;
   /** Agent name (default `venue-watcher-<venue>`). */
   readonly name?: string;
 }
@@ -251,5 +256,6 @@ export function createVenueWatcher(opts: VenueWatcherOptions): FeedAgent {
     ...(opts.heartbeatTimeoutMs !== undefined ? { heartbeatTimeoutMs: opts.heartbeatTimeoutMs } : {}),
     ...(opts.checkEveryMs !== undefined ? { checkEveryMs: opts.checkEveryMs } : {}),
     ...(opts.restartAfterMs !== undefined ? { restartAfterMs: opts.restartAfterMs } : {}),
+    ...(opts.retry ? { retry: opts.retry } : {}),
   });
 }
