@@ -227,6 +227,9 @@ export function createLiveFeed(name: FeedName, ctx: LiveFeedContext): FrameSourc
     case 'polymarket':
       return createPolymarketFeed({
         now,
+        gammaUrl: ctx.config.polymarket.gammaUrl,
+        clobUrl: ctx.config.polymarket.clobUrl,
+        wsUrl: ctx.config.polymarket.wsMarketUrl,
         refreshMs: 300_000,
         onError,
         ...(ctx.onDisconnect
@@ -238,6 +241,8 @@ export function createLiveFeed(name: FeedName, ctx: LiveFeedContext): FrameSourc
       const path = ctx.config.kalshi.privateKeyPath;
       return createKalshiFeed({
         now,
+        restUrl: ctx.config.kalshi.restUrl,
+        wsUrl: ctx.config.kalshi.wsUrl,
         onError,
         ...(ctx.config.kalshi.apiKeyId ? { keyId: ctx.config.kalshi.apiKeyId } : {}),
         ...(path ? { privateKeyPem: readFileSync(path, 'utf8') } : {}),
@@ -245,7 +250,13 @@ export function createLiveFeed(name: FeedName, ctx: LiveFeedContext): FrameSourc
       });
     }
     case 'binance':
-      return createBinanceFeed({ now, symbols: ORACLE_SYMBOLS, onError, ...ctx.overrides?.binance });
+      return createBinanceFeed({
+        now,
+        restUrl: ctx.config.binance.restUrl,
+        symbols: ORACLE_SYMBOLS,
+        onError,
+        ...ctx.overrides?.binance,
+      });
     case 'chainlink':
       return createChainlinkFeed({ now, symbols: CHAINLINK_SYMBOLS, onError, ...ctx.overrides?.chainlink });
   }
