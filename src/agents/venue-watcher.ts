@@ -156,7 +156,9 @@ export function createFeedAgent(opts: FeedAgentOptions): FeedAgent {
     if (!wasDown && s.reason === 'down') s.lost([...books.keys(), ...ticks.keys()]);
     republish();
     if (typeof opts.source !== 'function') return;
-    if (!s.feedStale) {
+    // only a source that has started counts: a slow start (a long discovery) is not a failure, and a start that
+    // fails is retried by the restarting source itself
+    if (!s.feedStale || h.started !== true) {
       badSince = undefined;
       return;
     }

@@ -32,6 +32,8 @@ const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 5_000, maxMs: 60_000, minMs: 1
 export function createRestartingSource(opts: RestartingSourceOptions): RestartingSource {
   const backoff = new Backoff({ ...DEFAULT_BACKOFF, ...opts.backoff });
   let current: FrameSource | undefined;
+  /** The current source's start() resolved (it runs; before that, a slow start is not a failure). */
+  let started = false;
   let onFrame: ((f: RawFrame) => void) | undefined;
   let timer: TimerHandle | undefined;
   let stopped = false;
@@ -71,12 +73,16 @@ export function createRestartingSource(opts: RestartingSourceOptions): Restartin
       return;
     }
     current = src;
+    started = false;
     try {
       await src.start((f) => {
         if (current === src) onFrame?.(f);
       });
       if (stopped) await close(src);
-      else backoff.reset();
+      else if (current === src) {
+        started = true;
+        backoff.reset();
+      }
     } catch (e) {
       if (current === src) current = undefined;
       await close(src);
@@ -97,6 +103,7 @@ export function createRestartingSource(opts: RestartingSourceOptions): Restartin
       if (stopped || !current) return;
       const src = current;
       current = undefined;
+      started = false;
       void close(src).then(() => schedule(err));
     },
     async stop() {
@@ -111,7 +118,13 @@ export function createRestartingSource(opts: RestartingSourceOptions): Restartin
     },
     health() {
       const h = current?.health() ?? { connected: false };
-      return { ...h, attempts, startFailures: failures, lastStartError: lastError };
+      return {
+        ...h,
+        started: started && current !== undefined,
+        attempts,
+        startFailures: failures,
+        lastStartError: lastError,
+      };
     },
   };
 }

@@ -39,7 +39,10 @@ export interface BinanceFeedOptions {
   pollMs?: number;
   /** Scheduled reconnect before Binance's 24 h cut (default 23 h 50 min). */
   maxConnectionAgeMs?: number;
-  /** Protocol ping period (default 20 s), silence watchdog (default 30 s). */
+  /**
+   * Protocol ping period (default 10 s: its pongs are the heartbeat the staleness check reads, so it must come
+   * well inside STALE_AFTER_MS), silence watchdog (default 30 s).
+   */
   pingMs?: number;
   silenceMs?: number;
   /** Outgoing websocket messages per second (default 4, under Binance's 5). */
@@ -163,7 +166,7 @@ export function createBinanceFeed(opts: BinanceFeedOptions): BinanceFeed {
         name: 'binance.ws',
         url: () => `${wsBase}/stream?streams=${[...streamSet].join('/')}`,
         now: opts.now,
-        heartbeat: { kind: 'ping', intervalMs: opts.pingMs ?? 20_000 },
+        heartbeat: { kind: 'ping', intervalMs: opts.pingMs ?? 10_000 },
         silenceMs: opts.silenceMs ?? 30_000,
         maxConnectionAgeMs: opts.maxConnectionAgeMs ?? (23 * 60 + 50) * 60_000,
         ...(opts.wsBackoff ? { backoff: opts.wsBackoff } : {}),
