@@ -96,6 +96,29 @@ describe('restarting source', () => {
     await src.stop();
   });
 
+  it('reports started only once the current source has started (a slow start is not a failure)', async () => {
+    const clock = new SimClock(0);
+    let release: (() => void) | undefined;
+    const src = createRestartingSource({
+      name: 'venue',
+      clock,
+      create: () => ({
+        name: 'slow',
+        start: () => new Promise<void>((r) => (release = r)),
+        stop: async () => undefined,
+        health: () => ({ connected: false }),
+      }),
+    });
+    const starting = src.start(() => undefined);
+    await settle();
+    expect(src.health()).toMatchObject({ started: false, startFailures: 0 });
+    release!();
+    await starting;
+    expect(src.health()).toMatchObject({ started: true });
+    await src.stop();
+    expect(src.health()).toMatchObject({ started: false });
+  });
+
   it('stop while a retry is pending cancels it and resolves cleanly', async () => {
     const clock = new SimClock(0);
     const f = factory();
