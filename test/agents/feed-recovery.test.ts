@@ -41,7 +41,7 @@ async function rig(): Promise<{
   const clock = wallClock();
   const kernel: Kernel = {
     config: loadConfig({ STALE_AFTER_MS: '5000' }),
-    bus: createInProcBus({ name: 'test', now: () => clock.now() }),
+    bus: createInProcBus({ name: 'test', clock }),
     clock,
     log: createLogger('silent'),
     ids: createIds('test'),

@@ -318,7 +318,7 @@ function collect<T>(ch: Parameters<Bus['subscribe']>[0]): T[] {
 beforeAll(async () => {
   config = loadConfig({ DATA_DIR: dir, INITIAL_BANKROLL: '1000' });
   clock = new SimClock(NOW);
-  bus = createInProcBus({ name: 'test', now: () => clock.now() });
+  bus = createInProcBus({ name: 'test', clock });
   db = await openDb({ dataDir: 'memory://' });
   await migrate(db);
   await seed(db, data());

@@ -106,7 +106,7 @@ beforeAll(async () => {
   clock = new SimClock(START);
   kernel = {
     config,
-    bus: createInProcBus({ name: 'e2e', now: () => clock.now() }),
+    bus: createInProcBus({ name: 'e2e', clock }),
     clock,
     log: createLogger('silent'),
     ids: createIds('e2e'),

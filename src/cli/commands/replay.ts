@@ -11,6 +11,7 @@ import { SimClock } from '../../core/clock.ts';
 import { instrumentKey, type OrderBook } from '../../core/messages.ts';
 import { toDecimal } from '../../core/money.ts';
 import { createDecoders } from '../../venues/registry.ts';
+import { requireCapture, requireWritable } from '../files.ts';
 
 /** Final books as `{"venue:tokenId": {"bids": [["price","size"], …best first], "asks": […]}}`, keys sorted. */
 export function booksJson(
@@ -36,15 +37,18 @@ export function registerReplayCommand(program: Command): void {
     .option('--books-out <file>', 'write the final book of every instrument as JSON')
     .option('--json', 'print counts of events by type and rejected frames with reasons as JSON')
     .action(async (file: string, o: { booksOut?: string; json?: boolean }) => {
+      requireCapture(file, 'capture');
+      if (o.booksOut) requireWritable(o.booksOut, '--books-out');
       const stats = newReadStats();
       // deep books so --books-out holds every level
       const decoders = createDecoders({ depth: 100_000 });
-      const bus = createInProcBus({ name: 'replay', maxLen: 1000 });
+      const clock = new SimClock();
+      const bus = createInProcBus({ name: 'replay', maxLen: 1000, clock });
       const started = Date.now();
       let lastPrint = started;
       const result = await replay({
         frames: readCaptureBatches(file, { stats }),
-        clock: new SimClock(),
+        clock,
         decoders,
         publish: bus,
         progressEvery: 50_000,
