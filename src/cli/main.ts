@@ -5,7 +5,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, Help } from 'commander';
-import { ConfigError } from '../core/config.ts';
 import { COMMAND_MODULES, registerCommands } from './commands/index.ts';
 
 export class UsageError extends Error {
@@ -120,7 +119,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`pm-arb: ${err.message}\n(run with --help for usage)\n`);
       return 2;
     }
-    if (err instanceof ConfigError) {
+    // by name, not instanceof: importing core/config.ts here would load zod before even `--help`
+    if (err instanceof Error && err.name === 'ConfigError') {
       process.stderr.write(`pm-arb: ${err.message}\n`);
       return 2;
     }
