@@ -119,8 +119,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`pm-arb: ${err.message}\n(run with --help for usage)\n`);
       return 2;
     }
-    // by name, not instanceof: importing core/config.ts here would load zod before even `--help`
-    if (err instanceof Error && err.name === 'ConfigError') {
+    // imported here, on the error path only: at the top it would load zod before even `--help`
+    const { ConfigError } = await import('../core/config.ts');
+    if (err instanceof ConfigError) {
       process.stderr.write(`pm-arb: ${err.message}\n`);
       return 2;
     }
