@@ -42,12 +42,12 @@ export async function run(ctx: BenchContext): Promise<void> {
     encoding: 'utf8',
   });
   if (build.status !== 0) throw new Error(`npm run build failed: ${build.stderr}`);
-  const runs = ctx.quick ? 5 : 11;
+  const runs = ctx.quick ? 3 : 11;
   const env = { ...process.env, PMARB_FROM_SOURCE: '' };
   timeMs([bin, '--help'], env); // warm the file cache
   const floor = await repeat(runs, () => timeMs(['-e', '0']));
   const help = await repeat(runs, () => timeMs([bin, '--help'], env));
-  const tsx = await repeat(ctx.quick ? 2 : 3, () =>
+  const tsx = await repeat(ctx.quick ? 1 : 3, () =>
     timeMs([bin, '--help'], { ...env, PMARB_FROM_SOURCE: '1' }),
   );
   ctx.record(

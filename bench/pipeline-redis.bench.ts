@@ -34,7 +34,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 export async function run(ctx: BenchContext): Promise<void> {
   const rate = 1_000;
   const windows = ctx.quick ? 2 : 5;
-  const windowS = ctx.quick ? 3 : 6;
+  const windowS = ctx.quick ? 2 : 6;
   const prefix = `bench:${randomUUID()}:`;
   const dir = mkdtempSync(join(tmpdir(), 'pm-arb-bench-pr-'));
   const env = {
@@ -172,7 +172,7 @@ export async function run(ctx: BenchContext): Promise<void> {
       await sleep(500); // the last decisions
       return sent;
     };
-    await tickWindow(2); // warm-up: JIT, connections
+    await tickWindow(ctx.quick ? 1 : 2); // warm-up: JIT, connections
     const p99s: number[] = [];
     const p50s: number[] = [];
     let ticks = 0;

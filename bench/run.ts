@@ -36,7 +36,7 @@ const ctx: BenchContext = {
     const load = loadNote();
     notes[name] = `${note}; ${load.text}`;
     const target = TARGETS[name];
-    const v = verdict(name, metrics[name], metrics);
+    const v = verdict(name, metrics[name], metrics, quick);
     process.stdout.write(
       `${name.padEnd(42)} ${String(metrics[name]).padStart(13)} ${(target?.unit ?? '').padEnd(8)} ` +
         `${(target?.text ?? '(no target)').padEnd(30)} ${(v || '-').padEnd(6)}${load.busy ? ' busy' : ''}\n` +
@@ -72,7 +72,7 @@ writeFileSync(join(here, 'results.json'), `${JSON.stringify(out, null, 2)}\n`);
 const lines = Object.entries(TARGETS).map(([name, t]) => {
   const value = metrics[name];
   const v =
-    value === undefined ? (only.length ? 'not run' : 'MISSING') : verdict(name, value, metrics) || '-';
+    value === undefined ? (only.length ? 'not run' : 'MISSING') : verdict(name, value, metrics, quick) || '-';
   return `  ${name.padEnd(42)} ${String(value ?? '').padStart(13)} ${t.unit.padEnd(8)} ${t.text.padEnd(30)} ${v}`;
 });
 const missed = lines.filter((l) => /MISSED|MISSING$/.test(l)).length;

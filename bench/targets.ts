@@ -61,9 +61,22 @@ export const TARGETS: Readonly<Record<string, Target>> = {
   'matcher.candidates_ms_100k': atMost('ms', 10_000),
 };
 
-/** Verdict for a line: "met", "MISSED" or "" (a baseline or a figure without a target). */
-export function verdict(name: string, value: number, all: Readonly<Record<string, number>>): string {
+/** Figures whose size BENCH_QUICK=1 shrinks below the target's (fewer markets): no verdict in a quick run. */
+export const QUICK_SIZED: ReadonlySet<string> = new Set([
+  'matcher.candidates_ms_100k',
+  'memory.rss_mb_100k_markets',
+  'memory.rss_growth_pct_2_to_5_min',
+]);
+
+/** Verdict for a line: "met", "MISSED", "quick-size" or "" (a baseline or a figure without a target). */
+export function verdict(
+  name: string,
+  value: number,
+  all: Readonly<Record<string, number>>,
+  quick = false,
+): string {
   const t = TARGETS[name];
   if (!t?.met) return '';
+  if (quick && QUICK_SIZED.has(name)) return 'quick-size';
   return t.met(value, all) ? 'met' : 'MISSED';
 }
