@@ -52,9 +52,11 @@ const started = Date.now();
 let failed = 0;
 for (const f of files) {
   process.stderr.write(`# ${basename(f)}${quick ? ' (quick)' : ''}\n`);
+  const t0 = Date.now();
   try {
     const mod = (await import(pathToFileURL(join(here, f)).href)) as BenchModule;
     await mod.run(ctx);
+    process.stderr.write(`  (${basename(f)}: ${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
   } catch (err) {
     failed++;
     process.stderr.write(`  FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
