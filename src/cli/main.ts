@@ -1,6 +1,9 @@
 /**
  * The `pm-arb` command. Each subcommand lives in src/cli/commands/<name>.ts and registers itself here.
- * Usage errors (unknown command or option, bad argument) print what was wrong and the usage, exit code 2.
+ * Every failure gets one shape, `pm-arb: what was wrong[: what to do]` on stderr, and an exit code:
+ *   2  usage and input errors: unknown command or option, bad argument, a file that cannot be used, configuration
+ *   1  runtime failures: the database, the network, a process that does not answer
+ * A closed stdout (`pm-arb trades | head -1`) ends the command quietly.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +14,68 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** Input the command cannot use (a file that is missing, empty, not a capture, not writable): exit 2, no usage. */
+export class InputError extends UsageError {
+  override name = 'InputError';
+}
+
+/** The package version (package.json above src/cli/, or above dist/ when running the build). */
+export function version(): string {
+  for (const up of ['../../package.json', '../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as {
+        name?: string;
+        version: string;
+      };
+      if (pkg.name === 'pm-arb') return pkg.version;
+    } catch {
+      // not this one
+    }
+  }
+  return 'unknown';
+}
+
+/**
+ * A reader that went away (`| head`) closes the pipe: the next write fails with EPIPE. That ends the command
+ * quietly (exit 0 as `head` asked for no more), not with a stack trace.
+ */
+let pipeGuarded = false;
+function quietOnClosedPipe(): void {
+  if (pipeGuarded) return;
+  pipeGuarded = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
+}
+
+const ERRNO_WHY: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'it is a directory',
+  ENOTDIR: 'a part of the path is a file, not a directory',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+};
+
+/** One line for an error no command turned into a message of its own. */
+export function describeError(err: unknown): string {
+  const e = err as NodeJS.ErrnoException & { path?: string };
+  if (e && typeof e.code === 'string' && ERRNO_WHY[e.code] && typeof e.path === 'string') {
+    return `cannot ${e.syscall ?? 'use'} ${e.path}: ${ERRNO_WHY[e.code]}`;
+  }
+  // PostgreSQL: nothing on search_path to create tables in (a DATABASE_URL naming a schema that does not exist)
+  if (e && e.code === '3F000') {
+    return (
+      `the database has no schema to create tables in (${e.message}): create the schema, or point DATABASE_URL ` +
+      'at one that exists (e.g. ?options=-c%20search_path%3Dpublic)'
+    );
+  }
+  return err instanceof Error ? err.message : String(err);
+}
 function fullName(c: Command): string {
   const names: string[] = [];
   for (let x: Command | null = c; x?.parent; x = x.parent) names.unshift(x.name());
@@ -28,7 +93,11 @@ export interface CommandSummary {
 function commandIn(argv: readonly string[]): string | undefined {
   const words = argv.filter((a) => !a.startsWith('-'));
   const name = words[0] === 'help' ? words[1] : words[0];
-  return COMMAND_MODULES.some((m) => name !== undefined && m.names.includes(name)) ? name : undefined;
+  return COMMAND_MODULES.some(
+    (m) => name !== undefined && (m.names.includes(name) || m.aliases?.includes(name)),
+  )
+    ? name
+    : undefined;
 }
 
 /**
@@ -78,6 +147,7 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
       'Prediction-market arbitrage agents: watch Polymarket and Kalshi, match markets, find and trade arbitrage ' +
         'under a risk guardian. Paper trading unless live is asked for twice (PAPER_TRADING=false and --live).',
     )
+    .version(version(), '-V, --version', 'print the version')
     .showHelpAfterError(true)
     .exitOverride();
   const name = argv && commandIn(argv);
@@ -95,6 +165,7 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
 
 /** Runs the CLI; resolves to the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
+  quietOnClosedPipe();
   const program = await buildProgram(argv);
   if (argv.length === 0) {
     program.outputHelp();
@@ -116,7 +187,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 2;
     }
     if (err instanceof UsageError) {
-      process.stderr.write(`pm-arb: ${err.message}\n(run with --help for usage)\n`);
+      process.stderr.write(
+        `pm-arb: ${err.message}\n${err instanceof InputError ? '' : '(run with --help for usage)\n'}`,
+      );
       return 2;
     }
     // imported here, on the error path only: at the top it would load zod before even `--help`
@@ -125,7 +198,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`pm-arb: ${err.message}\n`);
       return 2;
     }
-    process.stderr.write(`pm-arb: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`pm-arb: ${describeError(err)}\n`);
     return 1;
   }
 }
