@@ -140,16 +140,7 @@ export async function commandSummaries(): Promise<CommandSummary[]> {
  * the prebuilt summaries stand in when there are any, otherwise every command is loaded. No argv: all of them.
  */
 export async function buildProgram(argv?: readonly string[]): Promise<Command> {
-  const program = new Command();
-  program
-    .name('pm-arb')
-    .description(
-      'Prediction-market arbitrage agents: watch Polymarket and Kalshi, match markets, find and trade arbitrage ' +
-        'under a risk guardian. Paper trading unless live is asked for twice (PAPER_TRADING=false and --live).',
-    )
-    .version(version(), '-V, --version', 'print the version')
-    .showHelpAfterError(true)
-    .exitOverride();
+  const program = rootProgram();
   const name = argv && commandIn(argv);
   const summaries = argv && !name ? builtSummaries() : undefined;
   if (summaries) registerSummaries(program, summaries);
@@ -161,6 +152,19 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     c.commands.forEach(walk);
   });
   return program;
+}
+
+/** The root command without subcommands: name, description, version, error handling. */
+export function rootProgram(): Command {
+  return new Command()
+    .name('pm-arb')
+    .description(
+      'Prediction-market arbitrage agents: watch Polymarket and Kalshi, match markets, find and trade arbitrage ' +
+        'under a risk guardian. Paper trading unless live is asked for twice (PAPER_TRADING=false and --live).',
+    )
+    .version(version(), '-V, --version', 'print the version')
+    .showHelpAfterError(true)
+    .exitOverride();
 }
 
 /** Runs the CLI; resolves to the process exit code. */

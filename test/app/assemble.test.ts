@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AGENT_CATALOGUE, agentProcessMode, assemble } from '../../src/app/assemble.ts';
 import { createCaptureHub } from '../../src/capture/source.ts';
-import { SimClock } from '../../src/core/clock.ts';
 import { type Kernel, startAgents } from '../../src/core/agent.ts';
 import { channels } from '../../src/core/channels.ts';
+import { SimClock } from '../../src/core/clock.ts';
 import type { Heartbeat } from '../../src/core/messages.ts';
 import { simKernel } from '../agents/feed-helpers.ts';
 

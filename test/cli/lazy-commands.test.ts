@@ -2,10 +2,10 @@
  * The CLI loads commands lazily: `pm-arb <command>` loads that command's module only, and the root help comes
  * from summaries written at build time (dist/commands.json). These must say what the real commands say.
  */
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { COMMAND_MODULES } from '../../src/cli/commands/index.ts';
-import { buildProgram, commandSummaries, registerSummaries } from '../../src/cli/main.ts';
+import { buildProgram, commandSummaries, registerSummaries, rootProgram } from '../../src/cli/main.ts';
 
 function helpOf(program: Command): string {
   program.configureOutput({ getOutHelpWidth: () => 100 });
@@ -20,7 +20,7 @@ describe('lazy command loading', () => {
 
   it('the root help from summaries is the root help with every command loaded', async () => {
     const full = await buildProgram();
-    const light = new Command().name(full.name()).description(full.description());
+    const light = rootProgram();
     registerSummaries(light, await commandSummaries());
     expect(helpOf(light)).toEqual(helpOf(full));
     expect(helpOf(light)).toContain('backtest [options]');
