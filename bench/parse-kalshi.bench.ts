@@ -64,7 +64,7 @@ function buildFrames(
 }
 
 export async function run(ctx: BenchContext): Promise<void> {
-  const n = ctx.quick ? 200_000 : 1_000_000;
+  const n = ctx.quick ? 100_000 : 1_000_000;
   const runs = ctx.quick ? 3 : 7;
   const { snapshots, deltas, texts } = buildFrames(n, 42);
   let emitted = 0;

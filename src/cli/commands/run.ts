@@ -40,6 +40,7 @@ export function registerRunCommand(program: Command): void {
     .description('run every agent in one process (npm start = run --feeds sim)')
     .option('--feeds <kind>', 'sim (the seeded simulated market) or live (real venues, paper trading)', 'sim')
     .option('--seed <n>', 'simulator seed with --feeds sim', '1')
+    .option('--sim-markets <n>', 'crypto threshold markets per venue with --feeds sim (default 12)')
     .option('--bus <transport>', 'inproc or redis (needs REDIS_URL)', 'inproc')
     .option('--duration <d>', 'stop after this long (30s, 10m); default: until Ctrl-C')
     .option('--no-store', 'keep nothing: no database, no restore from an earlier run')
@@ -55,6 +56,8 @@ export function registerRunCommand(program: Command): void {
       if (o.bus !== 'inproc' && o.bus !== 'redis')
         throw new UsageError(`--bus must be inproc or redis, got "${o.bus}"`);
       const seed = parseIntOpt('--seed', String(o.seed));
+      const simMarkets =
+        o.simMarkets === undefined ? undefined : parseIntOpt('--sim-markets', String(o.simMarkets));
       const duration = o.duration === undefined ? undefined : parseDuration(String(o.duration));
       const summaryEvery = parseIntOpt('--summary-every', String(o.summaryEvery));
       loadDotEnv();
@@ -114,7 +117,10 @@ export function registerRunCommand(program: Command): void {
         feeds: o.feeds,
         seed,
         // the demo shows every kind of mispricing in its first minute (then the seeded random ones)
-        sim: { showcaseFrom: kernel.clock.now() + 8_000 },
+        sim: {
+          showcaseFrom: kernel.clock.now() + 8_000,
+          ...(simMarkets === undefined ? {} : { markets: simMarkets }),
+        },
         ...(restored ? { restored } : {}),
         ...(db ? { store: db } : {}),
         matchStore,
