@@ -6,8 +6,11 @@ import type { Command } from 'commander';
 import { agentRegistry } from '../../agents/registry.ts';
 import { type Agent, AgentRuntime, onShutdownSignal } from '../../core/agent.ts';
 import { ConfigError, loadConfig, loadDotEnv } from '../../core/config.ts';
+import { combinedHaltSource, createRedisHaltStore } from '../../core/halt.ts';
 import { createKernel } from '../../core/kernel.ts';
 import { createProcessOps } from '../../ops/process.ts';
+import { openDbFromConfig } from '../../store/db.ts';
+import { storeHaltSource } from '../../store/system-state.ts';
 import { UsageError } from '../main.ts';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -61,6 +64,14 @@ export function registerAgentCommand(program: Command): void {
       const kernel = ops.kernel;
       let rt: AgentRuntime;
       let server: Awaited<ReturnType<typeof ops.serve>>;
+      // the durable halt state: the Redis key, and the store when the deployment has one (DATABASE_URL)
+      const haltKey = createRedisHaltStore({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix });
+      const haltDb = config.databaseUrl ? await openDbFromConfig(config, { poolSize: 1 }) : undefined;
+      const closeHalt = async (): Promise<void> => {
+        await haltKey.close();
+        await haltDb?.close();
+      };
+      const haltSource = combinedHaltSource(haltDb ? [haltKey, storeHaltSource(haltDb)] : [haltKey]);
       try {
         let agent: Agent;
         try {
@@ -69,11 +80,12 @@ export function registerAgentCommand(program: Command): void {
           // the factory rejects bad --opt values
           throw new UsageError(`agent ${name}: ${err instanceof Error ? err.message : String(err)}`);
         }
-        rt = new AgentRuntime(kernel, agent, { heartbeatMs });
+        rt = new AgentRuntime(kernel, agent, { heartbeatMs, haltSource });
         await rt.start();
         server = await ops.serve(() => [rt]);
       } catch (err) {
         await kernel.bus.close();
+        await closeHalt();
         throw err;
       }
       kernel.log.info({ agent: name, instance: kernel.instance, options }, 'agent running');
@@ -83,6 +95,7 @@ export function registerAgentCommand(program: Command): void {
           await rt.stop();
           await server?.close();
           await kernel.bus.close();
+          await closeHalt();
           process.stdout.write(
             `${JSON.stringify({ agent: name, stopped: true, health: rt.agent.health?.() ?? {} })}\n`,
           );
