@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerAgentCommand } from './agent.ts';
+import { registerAuditCommand } from './audit.ts';
 import { registerBacktestCommand } from './backtest.ts';
 import { registerControlCommands } from './control.ts';
 import { registerDashboardCommand } from './dashboard.ts';
@@ -27,4 +28,5 @@ export function registerCommands(program: Command): void {
   registerBacktestCommand(program);
   registerMatchesCommand(program);
   registerDoctorCommand(program);
+  registerAuditCommand(program);
 }
