@@ -13,6 +13,7 @@
  * - A redelivered decision (same requestId) never trades twice. HALT_ALL rejects new decisions and cancels
  *   resting orders. A Resolution settles inventory in that market with settlement fills (1 or 0 per share).
  */
+import { acceptDecision } from '../execution/decision-auth.ts';
 import type { Agent, AgentRuntime, HealthDetails } from '../core/agent.ts';
 import { channels } from '../core/channels.ts';
 import type { TimerHandle } from '../core/clock.ts';
@@ -530,7 +531,9 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
         runtime.subscribe(channels.books(v), (m) => onBook(m.body));
       }
       runtime.subscribe(channels.resolutions, (m) => onResolution(m.body));
-      runtime.subscribe(channels.riskDecisions, (m) => onDecision(m.body));
+      runtime.subscribe(channels.riskDecisions, (m) => {
+        if (acceptDecision(m, runtime)) onDecision(m.body);
+      });
     },
     stop() {
       stopped = true;
