@@ -13,7 +13,7 @@
  * - A redelivered decision (same requestId) never trades twice. HALT_ALL rejects new decisions and cancels
  *   resting orders. A Resolution settles inventory in that market with settlement fills (1 or 0 per share).
  */
-import { acceptDecision } from '../execution/decision-auth.ts';
+
 import type { Agent, AgentRuntime, HealthDetails } from '../core/agent.ts';
 import { channels } from '../core/channels.ts';
 import type { TimerHandle } from '../core/clock.ts';
@@ -31,6 +31,7 @@ import type {
 } from '../core/messages.ts';
 import { instrumentKey, VENUES } from '../core/messages.ts';
 import { type Money, mulDiv, ONE, type Qty } from '../core/money.ts';
+import { acceptDecision } from '../execution/decision-auth.ts';
 import { type MatchResult, PaperBooks } from '../execution/paper.ts';
 import { lotSize } from '../risk/rules.ts';
 

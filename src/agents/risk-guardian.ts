@@ -12,12 +12,13 @@
  * HALT_ALL (rt.halted) rejects everything until RESUME; RESUME also lifts a drawdown stop. A redelivered request
  * is recognised by its id and not decided twice. `initial` restores a RiskState snapshot after a restart.
  */
-import { signDecision } from '../execution/decision-auth.ts';
+
 import type { Agent, AgentRuntime, HealthDetails } from '../core/agent.ts';
 import { channels } from '../core/channels.ts';
 import type { RiskDecision, SystemCommand, TradeRequest } from '../core/messages.ts';
 import { VENUES } from '../core/messages.ts';
 import type { Money } from '../core/money.ts';
+import { signDecision } from '../execution/decision-auth.ts';
 import { Flattener, stopInForce } from '../risk/flatten.ts';
 import { Portfolio, type RiskState } from '../risk/portfolio.ts';
 import { evaluateRequest } from '../risk/rules.ts';

@@ -51,6 +51,11 @@ export interface PortfolioView {
   budgetLimits?(): BudgetLimits;
   exposure?(extra?: readonly PendingLeg[]): Exposure;
   pendingLegs?(legs: readonly Leg[]): PendingLeg[];
+  /**
+   * The guardian's own view of a book: when (its clock) the last one arrived and whether the feed marked it
+   * stale; undefined when none arrived. A view with it judges freshness itself, whatever a request claims.
+   */
+  bookState?(venue: Venue, tokenId: string): { readonly at: number; readonly stale: boolean } | undefined;
 }
 
 export type RuleName =
@@ -227,10 +232,25 @@ export function dailyWindowStart(now: number, hourUtc: number): number {
 
 export function staleDataRule(
   req: TradeRequest,
-  _pf: PortfolioView,
+  pf: PortfolioView,
   cfg: RiskConfig,
   now: number,
 ): RuleOutcome {
+  // the guardian's own books first: a request's freshness stamps are a claim, never a reason to approve
+  if (pf.bookState) {
+    for (const leg of req.legs ?? []) {
+      const key = `${leg.venue}:${leg.tokenId}`;
+      const st = pf.bookState(leg.venue, leg.tokenId);
+      if (!st) return reject('stale_data', `no book for ${key} has reached the guardian`);
+      if (st.stale) return reject('stale_data', `the feed marked the book of ${key} stale`);
+      const age = now - st.at;
+      if (age > cfg.staleAfterMs)
+        return reject(
+          'stale_data',
+          `the last book of ${key} reached the guardian ${age} ms ago (limit ${cfg.staleAfterMs} ms)`,
+        );
+    }
+  }
   for (const d of req.data ?? []) {
     const age = now - d.receiveTime;
     if (age > cfg.staleAfterMs)

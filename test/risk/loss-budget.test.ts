@@ -13,7 +13,7 @@ import {
 import { Portfolio } from '../../src/risk/portfolio.ts';
 import { evaluateRequest } from '../../src/risk/rules.ts';
 import { marketKey, SettlementGraph } from '../../src/risk/settlement.ts';
-import { $, config, market, request, sh } from './fixtures.ts';
+import { $, book, config, market, request, sh } from './fixtures.ts';
 
 const link = (a: string, b: string, relation: MarketLink['relation']): MarketLink => ({
   type: 'link',
@@ -192,6 +192,7 @@ describe('the guardian sizes a request to the budget', () => {
     const risk = { ...config.risk, positionLimitBps: 10_000, platformLimitBps: 10_000 };
     const pf = new Portfolio({ risk });
     pf.onMarket(market('kalshi', 'K', { endTime: 1_700_000_000_000 + 3_600_000 }));
+    pf.onBook(book('kalshi', 'K', 'K-yes', [], []), 1_700_000_000_000); // fresh: seen by the guardian now
     pf.refresh(1_700_000_000_000);
     const leg: Leg = {
       venue: 'kalshi',
@@ -222,6 +223,8 @@ describe('the guardian sizes a request to the budget', () => {
       pf.onMarket(market('polymarket', 'P', { minSize: sh(1) }));
       pf.onMarket(market('kalshi', 'K'));
       pf.onLink(link('P', 'K', 'identical'));
+      pf.onBook(book('polymarket', 'P', 'P-yes', [], []), 1_700_000_000_000);
+      pf.onBook(book('kalshi', 'K', 'K-no', [], []), 1_700_000_000_000);
       pf.refresh(1_700_000_000_000);
       const legs: Leg[] = [
         {
