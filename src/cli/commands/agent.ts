@@ -66,12 +66,11 @@ export function registerAgentCommand(program: Command): void {
       let server: Awaited<ReturnType<typeof ops.serve>>;
       // the durable halt state: the Redis key, and the store when the deployment has one (DATABASE_URL)
       const haltKey = createRedisHaltStore({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix });
-      const haltDb = config.databaseUrl ? await openDbFromConfig(config, { poolSize: 1 }) : undefined;
+      let haltDb: Awaited<ReturnType<typeof openDbFromConfig>> | undefined;
       const closeHalt = async (): Promise<void> => {
         await haltKey.close();
         await haltDb?.close();
       };
-      const haltSource = combinedHaltSource(haltDb ? [haltKey, storeHaltSource(haltDb)] : [haltKey]);
       try {
         let agent: Agent;
         try {
@@ -80,6 +79,9 @@ export function registerAgentCommand(program: Command): void {
           // the factory rejects bad --opt values
           throw new UsageError(`agent ${name}: ${err instanceof Error ? err.message : String(err)}`);
         }
+        // a trading agent also reads the halt state from the store, when the deployment has one
+        if (agent.trading && config.databaseUrl) haltDb = await openDbFromConfig(config, { poolSize: 1 });
+        const haltSource = combinedHaltSource(haltDb ? [haltKey, storeHaltSource(haltDb)] : [haltKey]);
         rt = new AgentRuntime(kernel, agent, { heartbeatMs, haltSource });
         await rt.start();
         server = await ops.serve(() => [rt]);
