@@ -339,7 +339,10 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestReport
   const size = statSync(opts.capturePath).size;
   const stats = newReadStats();
   // a read chunk of frames at a time: one await per chunk rather than one per frame
-  const it = readCaptureBatches(opts.capturePath, { stats })[Symbol.asyncIterator]();
+  const it = readCaptureBatches(opts.capturePath, {
+    stats,
+    ...(config.captureMaxLineBytes ? { maxLineBytes: config.captureMaxLineBytes } : {}),
+  })[Symbol.asyncIterator]();
   const first = await it.next();
   // start the clock at the first frame, so clock timers do not replay the years before it
   const clock = new SimClock(first.done ? 0 : first.value[0]!.ts);

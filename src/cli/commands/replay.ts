@@ -2,12 +2,14 @@
  * `pm-arb replay FILE.jsonl [--books-out BOOKS.json] [--json]`: feeds a capture through the venues' parse code on
  * a simulated clock into an in-process bus, then reports what came out.
  */
+
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { newReadStats, readCaptureBatches } from '../../capture/reader.ts';
 import { replay } from '../../capture/replay.ts';
 import { createInProcBus } from '../../core/bus/inproc.ts';
 import { SimClock } from '../../core/clock.ts';
+import { loadConfig } from '../../core/config.ts';
 import { instrumentKey, type OrderBook } from '../../core/messages.ts';
 import { toDecimal } from '../../core/money.ts';
 import { createDecoders } from '../../venues/registry.ts';
@@ -43,7 +45,7 @@ export function registerReplayCommand(program: Command): void {
       const started = Date.now();
       let lastPrint = started;
       const result = await replay({
-        frames: readCaptureBatches(file, { stats }),
+        frames: readCaptureBatches(file, { stats, maxLineBytes: loadConfig().captureMaxLineBytes }),
         clock: new SimClock(),
         decoders,
         publish: bus,
