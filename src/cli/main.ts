@@ -2,8 +2,10 @@
  * The `pm-arb` command. Each subcommand lives in src/cli/commands/<name>.ts and registers itself here.
  * Usage errors (unknown command or option, bad argument) print what was wrong and the usage, exit code 2.
  */
+
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../core/config.ts';
+import { redactSecrets } from '../core/redact.ts';
 import { registerCommands } from './commands/index.ts';
 
 export class UsageError extends Error {
@@ -59,14 +61,14 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 2;
     }
     if (err instanceof UsageError) {
-      process.stderr.write(`pm-arb: ${err.message}\n(run with --help for usage)\n`);
+      process.stderr.write(`pm-arb: ${redactSecrets(err.message)}\n(run with --help for usage)\n`);
       return 2;
     }
     if (err instanceof ConfigError) {
-      process.stderr.write(`pm-arb: ${err.message}\n`);
+      process.stderr.write(`pm-arb: ${redactSecrets(err.message)}\n`);
       return 2;
     }
-    process.stderr.write(`pm-arb: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`pm-arb: ${redactSecrets(err instanceof Error ? err.message : String(err))}\n`);
     return 1;
   }
 }
