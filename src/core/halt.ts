@@ -259,3 +259,35 @@ export async function confirmCommand(
     await sub.close();
   }
 }
+
+/**
+ * A warning when the Redis at `url` keeps nothing across a restart (no AOF, no RDB snapshots): streams and
+ * consumer groups vanish with it. Undefined when it persists, or when it will not say (CONFIG disabled).
+ */
+export async function redisPersistenceWarning(url: string, timeoutMs = 2_000): Promise<string | undefined> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
+  redis.on('error', () => {});
+  try {
+    await withTimeout(redis.connect(), timeoutMs, 'connect');
+    const aof = (await withTimeout(
+      redis.call('CONFIG', 'GET', 'appendonly'),
+      timeoutMs,
+      'CONFIG',
+    )) as string[];
+    const save = (await withTimeout(redis.call('CONFIG', 'GET', 'save'), timeoutMs, 'CONFIG')) as string[];
+    if (aof[1] === 'yes') return undefined;
+    if (save[1] && save[1].trim() !== '')
+      return 'Redis persistence is RDB snapshots only (appendonly no): a crash loses what was written since the last snapshot. Production needs appendonly yes.';
+    return 'Redis persistence is OFF (appendonly no, no save points): a restart loses every stream and consumer group. Production needs appendonly yes.';
+  } catch {
+    return undefined;
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -22,6 +22,7 @@ import {
   type HaltState,
   liveTradingAgents,
   pingRedis,
+  redisPersistenceWarning,
 } from '../../src/core/halt.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import type { SystemCommand } from '../../src/core/messages.ts';
@@ -132,6 +133,17 @@ describe('durable halt state', () => {
     const key = createRedisHaltStore({ url: 'redis://127.0.0.1:1', timeoutMs: 500 });
     open.push(() => key.close());
     await expect(key.read()).rejects.toThrow();
+  });
+});
+
+describe('Redis persistence', () => {
+  it('warns when the Redis keeps nothing across a restart (AOF off), and only then', async () => {
+    const admin = new Redis(REDIS);
+    const aof = ((await admin.call('CONFIG', 'GET', 'appendonly')) as string[])[1];
+    await admin.quit();
+    const w = await redisPersistenceWarning(REDIS);
+    if (aof === 'yes') expect(w).toBeUndefined();
+    else expect(w).toMatch(/appendonly no/);
   });
 });
 

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { agentRegistry } from '../../agents/registry.ts';
 import { type Agent, AgentRuntime, onShutdownSignal } from '../../core/agent.ts';
 import { ConfigError, loadConfig, loadDotEnv } from '../../core/config.ts';
-import { combinedHaltSource, createRedisHaltStore } from '../../core/halt.ts';
+import { combinedHaltSource, createRedisHaltStore, redisPersistenceWarning } from '../../core/halt.ts';
 import { createKernel } from '../../core/kernel.ts';
 import { createProcessOps } from '../../ops/process.ts';
 import { openDbFromConfig } from '../../store/db.ts';
@@ -91,6 +91,9 @@ export function registerAgentCommand(program: Command): void {
         throw err;
       }
       kernel.log.info({ agent: name, instance: kernel.instance, options }, 'agent running');
+      void redisPersistenceWarning(config.redisUrl).then((w) => {
+        if (w) kernel.log.warn({ agent: name }, w);
+      });
       await new Promise<void>((resolve) => {
         onShutdownSignal(async (signal) => {
           kernel.log.info({ agent: name, signal }, 'stopping');
