@@ -28,7 +28,7 @@ async function once(
 ): Promise<{ p99: number; p50: number; decisions: number; approved: number }> {
   const config = { ...loadConfig({ INITIAL_BANKROLL: '1000000' }), logLevel: 'silent' as const };
   const clock = new SimClock(Date.UTC(2026, 10, 26, 14));
-  const bus = new InProcBus({ name: 'pb', maxLen: 0, now: () => clock.now(), sweepIntervalMs: 3_600_000 });
+  const bus = new InProcBus({ name: 'pb', maxLen: 0, clock });
   const kernel: Kernel = { config, bus, clock, log: silentLogger(), ids: createIds('pb'), instance: 'pb' };
   const agents = [createOpportunityScannerAgent(), createStrategyRunnerAgent(), createRiskGuardian()];
   const running = await startAgents(kernel, agents, { heartbeatMs: 3_600_000 });

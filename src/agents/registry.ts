@@ -34,11 +34,11 @@ export const agentRegistry: Readonly<Record<string, AgentFactory>> = {
   },
   executor: {
     description:
-      'paper executor: fills approved decisions against the venue books (opt latencyMs=N, gtcTtlMs=N)',
+      'paper executor: fills approved decisions against the venue books (opt latencyMs=N fixed, seed=N, gtcTtlMs=N)',
     create: async (_k, o) => {
       const { createExecutor } = await import('./executor.ts');
       const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
-      return createExecutor({ latencyMs: num(o.latencyMs), gtcTtlMs: num(o.gtcTtlMs) });
+      return createExecutor({ latencyMs: num(o.latencyMs), seed: num(o.seed), gtcTtlMs: num(o.gtcTtlMs) });
     },
   },
   'capital-allocator': {

@@ -15,7 +15,8 @@
 
 import type { Agent, AgentRuntime, HealthDetails } from '../core/agent.ts';
 import { channels } from '../core/channels.ts';
-import type { RiskDecision, SystemCommand, TradeRequest } from '../core/messages.ts';
+import { InvariantError } from '../core/invariant.ts';
+import type { Leg, RiskDecision, SystemCommand, TradeRequest } from '../core/messages.ts';
 import { VENUES } from '../core/messages.ts';
 import type { Money } from '../core/money.ts';
 import { signDecision } from '../execution/decision-auth.ts';
@@ -55,12 +56,6 @@ export function createRiskGuardian(opts: RiskGuardianOptions = {}): RiskGuardian
       counts.duplicates++;
       return;
     }
-    if (id !== '') {
-      decided.add(id);
-      order.push(id);
-      if (order.length > window) decided.delete(order.shift()!);
-    }
-    counts.requests++;
     const now = runtime.clock.now();
     // a halt restored from state holds until RESUME even if this runtime never saw the HALT_ALL
     if (runtime.halted) p.killSwitch = true;
@@ -72,6 +67,14 @@ export function createRiskGuardian(opts: RiskGuardianOptions = {}): RiskGuardian
       // malformed input that got past the checks: reject, never crash
       ev = { verdict: 'reject', rule: 'invalid_request', reason: String(err), legs: [], expectedEdge: 0 };
     }
+    // checked before anything is recorded: a broken approval faults the guardian and its redelivery is no duplicate
+    if (ev.verdict !== 'reject') assertWithinRequest(req, ev.legs);
+    if (id !== '') {
+      decided.add(id);
+      order.push(id);
+      if (order.length > window) decided.delete(order.shift()!);
+    }
+    counts.requests++;
     if (ev.verdict !== 'reject') p.reserve(id, req.strategy, ev.legs);
     if (ev.verdict === 'approve') counts.approved++;
     else if (ev.verdict === 'reduce') counts.reduced++;
@@ -170,4 +173,27 @@ export function createRiskGuardian(opts: RiskGuardianOptions = {}): RiskGuardian
       };
     },
   };
+}
+
+/** An approval never asks for more than the strategy did: the same legs, no larger, at no worse a limit. */
+export function assertWithinRequest(req: TradeRequest, legs: readonly Leg[]): void {
+  const asked = req.legs;
+  const ok =
+    legs.length === asked.length &&
+    legs.every((l, i) => {
+      const a = asked[i]!;
+      return (
+        l.venue === a.venue &&
+        l.tokenId === a.tokenId &&
+        l.side === a.side &&
+        l.shares > 0 &&
+        l.shares <= a.shares &&
+        (l.side === 'buy' ? l.limitPrice <= a.limitPrice : l.limitPrice >= a.limitPrice)
+      );
+    });
+  if (!ok) throw new RiskInvariantError(`approval of ${req.id} exceeds the request (legs, size or limit)`);
+}
+
+export class RiskInvariantError extends InvariantError {
+  override name = 'RiskInvariantError';
 }

@@ -31,6 +31,7 @@ import { type Config, loadConfig } from '../core/config.ts';
 import { silentLogger } from '../core/log.ts';
 import { type Allocation, type StrategyPerformance, VENUES } from '../core/messages.ts';
 import { type Money, toDecimal } from '../core/money.ts';
+import { maxPaperLatencyMs, paperMedianMs } from '../execution/latency.ts';
 import { DrawdownTracker } from '../ledger/drawdown.ts';
 import { Ledger, markFromBook } from '../ledger/ledger.ts';
 import { createMemoryMatchStore } from '../matcher/store.ts';
@@ -346,12 +347,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestReport
   const first = await it.next();
   // start the clock at the first frame, so clock timers do not replay the years before it
   const clock = new SimClock(first.done ? 0 : first.value[0]!.ts);
-  const bus = new InProcBus({
-    name: `bt${seed}`,
-    maxLen: 0,
-    now: () => clock.now(),
-    sweepIntervalMs: 3_600_000,
-  });
+  const bus = new InProcBus({ name: `bt${seed}`, maxLen: 0, clock });
   const kernel: Kernel = {
     config,
     bus,
@@ -395,12 +391,14 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestReport
           });
         },
       });
-  // let orders in flight arrive and fill, then one last allocation round and equity snapshot
+  // let orders in flight arrive and fill (a leg, then its unwind), then one last allocation round and equity snapshot
   const last = result?.lastTs ?? clock.now();
-  clock.advanceTo(last + Math.max(1, config.paperLatencyMs) + 1);
+  const slowest = Math.max(...VENUES.map((v) => maxPaperLatencyMs(paperMedianMs(config, v))));
+  const travel = 2 * Math.max(1, slowest) + 1;
+  clock.advanceTo(last + travel);
   await bus.idle();
   // resting GTC orders expire (each group gets its report); no market data moves meanwhile
-  clock.advanceTo(last + DEFAULT_GTC_TTL_MS + Math.max(1, config.paperLatencyMs) + 1);
+  clock.advanceTo(last + DEFAULT_GTC_TTL_MS + travel);
   await bus.idle();
   const allocator = agents.find((a) => a.name === 'capital-allocator') as { round?: () => void } | undefined;
   allocator?.round?.();

@@ -5,13 +5,19 @@
  * and does the rest: every subscription is in the agent's consumer group, a failing message is isolated by the
  * bus (retried, then dead-lettered), HALT_ALL puts trading agents in `halted` until RESUME, PAUSE stops
  * deliveries, and a heartbeat goes out on the health channel on a clock timer.
+ *
+ * Faults stop trading. A handler that throws an InvariantError (src/core/invariant.ts), or any error thrown inside
+ * one of the agent's clock timers, faults the agent: the message goes to the dead-letter channel with the error
+ * at once (it is not retried, and the agent's state never recorded it), the agent stops taking work, HALT_ALL goes
+ * out with the reason, and a critical alert is published.
  */
 import { hostname } from 'node:os';
-import type { Bus, Handler, SubscribeOptions, Subscription } from './bus/types.ts';
+import { type Bus, errorText, type Handler, type SubscribeOptions, type Subscription } from './bus/types.ts';
 import { type Channel, channels } from './channels.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import type { Config } from './config.ts';
 import type { HaltSource } from './halt.ts';
+import { isInvariantError } from './invariant.ts';
 import type { Logger } from './log.ts';
 import type { AgentState, SystemCommand } from './messages.ts';
 import { verifySignature } from './signing.ts';
@@ -85,6 +91,7 @@ export class AgentRuntime {
   private haltRetry: TimerHandle | undefined;
   private readonly haltSource: HaltSource | undefined;
   private readonly haltRetryMs: number;
+  private readonly guardedClock: Clock;
 
   constructor(kernel: Kernel, agent: Agent, opts: AgentRuntimeOptions = {}) {
     this.kernel = kernel;
@@ -92,6 +99,7 @@ export class AgentRuntime {
     this.heartbeatMs = opts.heartbeatMs ?? 5_000;
     this.haltSource = agent.trading ? opts.haltSource : undefined;
     this.haltRetryMs = opts.haltRetryMs ?? 1_000;
+    this.guardedClock = guardClock(kernel.clock, (err) => this.onTimerError(err));
   }
 
   get state(): AgentState {
@@ -100,8 +108,9 @@ export class AgentRuntime {
   get log(): Logger {
     return this.kernel.log;
   }
+  /** The kernel's clock, with the agent's timers guarded: an error thrown inside one faults the agent. */
   get clock(): Clock {
-    return this.kernel.clock;
+    return this.guardedClock;
   }
   get bus(): Bus {
     return this.kernel.bus;
@@ -116,6 +125,7 @@ export class AgentRuntime {
 
   /** Subscribes in this agent's consumer group (or `opts.group`), counting outcomes for the heartbeat. */
   subscribe<T>(channel: Channel<T>, handler: Handler<T>, opts: Partial<SubscribeOptions> = {}): Subscription {
+    const group = opts.group ?? this.agent.name;
     const wrapped: Handler<T> = (msg, ctl) => {
       try {
         const out = handler(msg, ctl);
@@ -126,7 +136,8 @@ export class AgentRuntime {
             },
             (err: unknown) => {
               this.onHandlerError(channel.name, msg.id, err);
-              throw err;
+              if (!isInvariantError(err)) throw err;
+              this.onInvariant(channel.name, group, msg, err, ctl);
             },
           );
         }
@@ -134,12 +145,14 @@ export class AgentRuntime {
         return undefined;
       } catch (err) {
         this.onHandlerError(channel.name, msg.id, err);
-        throw err;
+        if (!isInvariantError(err)) throw err;
+        this.onInvariant(channel.name, group, msg, err, ctl);
+        return undefined;
       }
     };
     const sub = this.kernel.bus.subscribe(
       channel,
-      { group: this.agent.name, consumer: this.kernel.instance, ...opts },
+      { group, consumer: this.kernel.instance, ...opts },
       wrapped,
     );
     if (this.pauseFlag || this.current === 'faulted') sub.pause();
@@ -194,11 +207,40 @@ export class AgentRuntime {
     }
   }
 
-  /** Marks the agent faulted (an invariant broke); it stays up to report, but takes no new work. */
+  /**
+   * Marks the agent faulted (an invariant broke): it stays up to report, but takes no new work; HALT_ALL goes out
+   * with the reason (every trading agent stops taking risk) and a critical alert is published. Once per fault.
+   */
   fault(reason: string): void {
+    if (this.current === 'faulted') return;
     this.kernel.log.error({ agent: this.agent.name, reason }, 'agent faulted');
     this.current = 'faulted';
     for (const s of this.subs) s.pause();
+    const ts = this.kernel.clock.now();
+    const halt: SystemCommand = {
+      type: 'system',
+      command: 'HALT_ALL',
+      reason: `fault in ${this.agent.name}: ${reason}`,
+      issuedBy: `${this.agent.name}@${this.kernel.instance}`,
+      issuedAt: ts,
+    };
+    this.kernel.bus.publish(channels.system, halt);
+    // a faulted agent ignores system commands, so it applies this halt itself (the executor cancels open orders)
+    if (this.agent.trading) {
+      this.haltFlag = true;
+      try {
+        this.agent.onSystem?.(halt, this);
+      } catch (err) {
+        this.kernel.log.error({ agent: this.agent.name, err }, 'halt after a fault failed');
+      }
+    }
+    this.kernel.bus.publish(channels.alerts, {
+      type: 'alert',
+      level: 'critical',
+      title: `fault: ${this.agent.name}`,
+      body: `${reason} — trading halted (HALT_ALL); the agent stays faulted until it is restarted`,
+      ts,
+    });
     this.heartbeat();
   }
 
@@ -335,10 +377,67 @@ export class AgentRuntime {
     this.heartbeat();
   }
 
+  /** An invariant broke on a message: dead-letter it now with the error (acked, never retried), then fault. */
+  private onInvariant(
+    channel: string,
+    group: string,
+    msg: { id: string; body: unknown; attempt: number },
+    err: unknown,
+    ctl: { ack(): void },
+  ): void {
+    this.kernel.bus.publish(channels.deadLetter(channel), {
+      type: 'dead_letter',
+      channel,
+      group,
+      messageId: msg.id,
+      attempts: msg.attempt,
+      error: errorText(err),
+      body: msg.body,
+      ts: this.kernel.clock.now(),
+    });
+    ctl.ack();
+    this.fault(errorText(err));
+  }
+
+  /** A timer of the agent threw: there is no message to retry, so the agent faults (the process keeps running). */
+  private onTimerError(err: unknown): void {
+    this.failed++;
+    this.kernel.log.error({ agent: this.agent.name, err }, 'timer failed');
+    this.kernel.bus.publish(channels.deadLetter(`timer.${this.agent.name}`), {
+      type: 'dead_letter',
+      channel: `timer.${this.agent.name}`,
+      group: this.agent.name,
+      messageId: `timer-${this.kernel.clock.now()}`,
+      attempts: 1,
+      error: errorText(err),
+      body: null,
+      ts: this.kernel.clock.now(),
+    });
+    this.fault(`timer: ${errorText(err)}`);
+  }
+
   private onHandlerError(channel: string, id: string, err: unknown): void {
     this.failed++;
     this.kernel.log.warn({ agent: this.agent.name, channel, messageId: id, err }, 'handler failed');
   }
+}
+
+/** The clock with every callback guarded: an error inside a timer goes to `onError` instead of up the stack. */
+function guardClock(clock: Clock, onError: (err: unknown) => void): Clock {
+  const guard = (fn: () => void) => (): void => {
+    try {
+      fn();
+    } catch (err) {
+      onError(err);
+    }
+  };
+  return {
+    kind: clock.kind,
+    now: () => clock.now(),
+    at: (at, fn) => clock.at(at, guard(fn)),
+    after: (ms, fn) => clock.after(ms, guard(fn)),
+    every: (ms, fn) => clock.every(ms, guard(fn)),
+  };
 }
 
 /** Starts agents in order; returns a stopper that stops them in reverse order. */

@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { VENUES, type Venue } from './messages.ts';
 import { parseMicro } from './money.ts';
 import { redactSecrets } from './redact.ts';
 
@@ -223,6 +224,29 @@ const EnvSchema = z.object({
       return n;
     })
     .default(50),
+  /** Per-venue medians of the paper order latency, e.g. "polymarket=40,kalshi=120"; others use PAPER_LATENCY_MS. */
+  PAPER_LATENCY_BY_VENUE: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      const out: Partial<Record<Venue, number>> = {};
+      for (const part of v
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean)) {
+        const [venue, ms] = part.split('=').map((x) => x.trim());
+        const n = Number(ms);
+        if (!VENUES.includes(venue as Venue) || ms === undefined || !Number.isInteger(n) || n < 0) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `"${part}": expected venue=milliseconds with a venue of ${VENUES.join(', ')} (e.g. kalshi=120)`,
+          });
+          return z.NEVER;
+        }
+        out[venue as Venue] = n;
+      }
+      return out;
+    }),
   PAPER_TRADING: bool('PAPER_TRADING').default(true),
   /** Last-line caps inside the live venue clients, below the risk guardian. */
   LIVE_MAX_ORDER_USD: usd.default(25_000_000),
@@ -318,7 +342,9 @@ export interface Config {
     readonly windowMinutes: number;
     readonly minBundles: number;
   };
+  /** Median paper order latency (ms); `paperLatencyByVenue` overrides it per venue. */
   readonly paperLatencyMs: number;
+  readonly paperLatencyByVenue: Partial<Record<Venue, number>>;
   /** True unless PAPER_TRADING=false; live trading also needs the --live flag. */
   readonly paperTrading: boolean;
   readonly logLevel: Env['LOG_LEVEL'];
@@ -449,6 +475,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     allocation: { windowMinutes: e.ALLOCATION_WINDOW_MINUTES, minBundles: e.ALLOCATION_MIN_BUNDLES },
     paperLatencyMs: e.PAPER_LATENCY_MS,
+    paperLatencyByVenue: e.PAPER_LATENCY_BY_VENUE,
     paperTrading: e.PAPER_TRADING,
     logLevel: e.LOG_LEVEL,
     dashboard: {

@@ -25,8 +25,9 @@ export async function createBus(
   transport: 'inproc' | 'redis',
   instance: string,
   log: Logger,
+  clock: Clock = wallClock(),
 ): Promise<Bus> {
-  if (transport === 'inproc') return createInProcBus({ name: instance });
+  if (transport === 'inproc') return createInProcBus({ name: instance, clock });
   if (!config.redisUrl) {
     throw new Error(
       'REDIS_URL is not set: the Redis transport needs it (e.g. REDIS_URL=redis://127.0.0.1:6379)',
@@ -45,11 +46,12 @@ export async function createBus(
 export async function createKernel(opts: KernelOptions): Promise<Kernel> {
   const instance = opts.instance ?? `${hostname()}-${process.pid}`;
   const log = opts.log ?? createLogger(opts.config.logLevel);
-  const bus = await createBus(opts.config, opts.transport ?? 'inproc', instance, log);
+  const clock = opts.clock ?? wallClock();
+  const bus = await createBus(opts.config, opts.transport ?? 'inproc', instance, log, clock);
   return {
     config: opts.config,
     bus,
-    clock: opts.clock ?? wallClock(),
+    clock,
     log,
     ids: createIds(instance),
     instance,

@@ -320,6 +320,7 @@ export type RiskDecision = DeepReadonly<z.infer<typeof RiskDecisionSchema>>;
 
 export const OrderStatusSchema = z.enum([
   'new',
+  'acknowledged',
   'partially_filled',
   'filled',
   'cancelled',
@@ -344,6 +345,8 @@ export const OrderSchema = z.object({
   tif: TimeInForceSchema,
   status: OrderStatusSchema,
   reason: z.string().optional(),
+  /** The venue's id for the order, once it has one. `id` is ours (src/execution/ids.ts). */
+  venueOrderId: z.string().optional(),
   createdAt: ms,
   updatedAt: ms,
 });

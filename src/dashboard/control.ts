@@ -14,6 +14,7 @@ import type { Clock } from '../core/clock.ts';
 import { type ConfirmResult, confirmCommand, type HaltStore } from '../core/halt.ts';
 import type { MarketLink, MarketRef, MatchRelation, SystemCommand } from '../core/messages.ts';
 import { signed } from '../core/signing.ts';
+import { approvePair, rejectPair } from '../matcher/review.ts';
 import type { MatchStore } from '../matcher/store.ts';
 import type { Db } from '../store/db.ts';
 import { writeSystemState } from '../store/system-state.ts';
@@ -190,19 +191,14 @@ export function createBusControl(o: BusControlOptions): ControlHandlers {
       if (!o.matchStore) throw new ControlError(503, 'this process has no match store');
       const at = o.clock.now();
       const note = `${r.decision === 'approve' ? 'approved' : 'rejected'} by ${issuedBy(meta)}: ${meta.reason}`;
-      await o.matchStore.setOverride({
-        a: r.a,
-        b: r.b,
-        decision: r.decision,
-        ...(r.relation ? { relation: r.relation } : {}),
-        at,
-        note,
-      });
-      const judged = await o.judgedRelation?.(r.a, r.b);
+      const judged = r.decision === 'approve' && !r.relation ? await o.judgedRelation?.(r.a, r.b) : undefined;
       const relation: MatchRelation =
         r.decision === 'reject'
           ? 'different'
           : (r.relation ?? (judged && judged !== 'different' && isTradeable(judged) ? judged : 'identical'));
+      // the matcher's own review API: the override wins over every stage and the pair leaves its review queue
+      if (r.decision === 'approve') await approvePair(o.matchStore, r.a, r.b, { relation, note, at });
+      else await rejectPair(o.matchStore, r.a, r.b, { note, at });
       const link: MarketLink = {
         type: 'link',
         a: r.a,

@@ -32,6 +32,7 @@ import { z } from 'zod';
 import { channels, type DeadLetter } from '../core/channels.ts';
 import { OracleSourceSchema, VENUES } from '../core/messages.ts';
 import { MICRO, mulDiv, notional, toDecimal } from '../core/money.ts';
+import { reviewQueue } from '../matcher/review.ts';
 import { pairKey } from '../matcher/store.ts';
 import { dailyLossLimit, drawdownLimit, platformLimit, positionLimit } from '../risk/rules.ts';
 import { decisionsByRule, latestAllocation, latestEquity, leaderboard } from '../store/queries.ts';
@@ -62,7 +63,6 @@ import {
 import { dailyWindowStart, readSystemState, type SystemState } from '../store/system-state.ts';
 import type { DashboardContext, RouteGroup } from './context.ts';
 import { P, parseRef, query } from './params.ts';
-import { reviewQueue } from './review.ts';
 import { problem } from './security.ts';
 
 const usd = (m: number): string => toDecimal(m);
@@ -588,25 +588,23 @@ export const readApi: RouteGroup = {
     app.get('/api/matches/review', async (c) => {
       query(c, {});
       const store = ctx.matchStore;
-      if (!store) return c.json({ rows: [], note: 'this process has no match store' });
-      const [verdicts, overrides, links] = [
-        await store.listVerdicts(),
-        await store.listOverrides(),
-        await store.listLinks(),
-      ];
-      const items = reviewQueue(verdicts, overrides, links, cfg.matchMinConfidence);
-      const names = ctx.db
-        ? await marketNames(
-            ctx.db,
-            items.flatMap((i) => [i.a, i.b]),
-          )
-        : new Map();
+      if (!store) return c.json({ rows: [], total: 0, note: 'this process has no match store' });
+      // the matcher's queue, as `pm-arb matches --review` lists it (most alike first)
+      const items = await reviewQueue(store);
       return c.json({
-        minConfidence: cfg.matchMinConfidence,
         rows: items.slice(0, 500).map((i) => ({
-          ...i,
-          aQuestion: names.get(`${i.a.venue}:${i.a.marketId}`)?.question ?? null,
-          bQuestion: names.get(`${i.b.venue}:${i.b.marketId}`)?.question ?? null,
+          id: i.id,
+          a: { venue: i.a.venue, marketId: i.a.marketId },
+          b: { venue: i.b.venue, marketId: i.b.marketId },
+          aQuestion: i.a.question,
+          bQuestion: i.b.question,
+          relation: i.relation,
+          confidence: i.confidence,
+          stage: i.stage,
+          reasons: i.reasons,
+          why: i.relation === 'undetermined' ? 'undetermined' : 'low_confidence',
+          similarity: i.similarity,
+          queuedAt: i.queuedAt,
         })),
         total: items.length,
       });

@@ -9,13 +9,15 @@
  * - Each fill pays the venue's taker fee (src/core/fees.ts) on its own price and size.
  * - Liquidity we took stays taken: the model remembers what each level gave until the next book update for that
  *   instrument replaces the book, so two orders in a row cannot both eat the same level.
- * - A resting (GTC) order fills, as maker at its own limit, when a later book crosses it.
+ * - A resting (GTC) order fills, as maker at its own limit, when a later book crosses it; the paper client
+ *   (paper-client.ts) also fills it from trades at its price once the queue ahead of it has traded.
  */
 import { tradeFee } from '../core/fees.ts';
 import type { Market, OrderBook, Side } from '../core/messages.ts';
 import { instrumentKey } from '../core/messages.ts';
 import { type Money, notional, ONE, type Price, type Qty } from '../core/money.ts';
 import { lotSize } from '../risk/rules.ts';
+import type { ReasonCode } from './types.ts';
 
 export interface FillPiece {
   readonly price: Price;
@@ -30,7 +32,8 @@ export interface MatchResult {
   /** Σ price × shares, micro-dollars (rounded per fill as the ledger does). */
   readonly gross: Money;
   readonly fees: Money;
-  /** Why nothing (or not everything) filled. */
+  /** Why nothing (or not everything) filled: the typed code decides, the text is for people. */
+  readonly code?: ReasonCode;
   readonly reason?: string;
 }
 
@@ -118,28 +121,40 @@ export class PaperBooks {
   }
 
   /** Checks an order against the market's rules; returns the reason it cannot trade, or the effective order. */
-  prepare(market: Market | undefined, req: MatchRequest): { limit: Price; shares: Qty } | { reason: string } {
-    if (!market) return { reason: 'unknown market' };
-    if (market.status !== 'open') return { reason: `market is ${market.status}` };
+  prepare(
+    market: Market | undefined,
+    req: MatchRequest,
+  ): { limit: Price; shares: Qty } | { code: ReasonCode; reason: string } {
+    if (!market) return { code: 'unknown_market', reason: 'unknown market' };
+    if (market.status !== 'open') return { code: 'market_not_open', reason: `market is ${market.status}` };
     const lot = lotSize(market.venue);
     const shares = req.shares - (req.shares % lot);
-    if (shares <= 0) return { reason: `size ${req.shares} is below one lot (${lot})` };
+    if (shares <= 0) return { code: 'below_lot', reason: `size ${req.shares} is below one lot (${lot})` };
     if (shares < market.minSize && !req.ignoreMinSize) {
-      return { reason: `size ${shares} is below the minimum ${market.minSize}` };
+      return { code: 'below_min_size', reason: `size ${shares} is below the minimum ${market.minSize}` };
     }
     const limit = onTick(req.limitPrice, market.tickSize, req.side);
-    if (limit <= 0 || limit >= ONE) return { reason: `limit ${req.limitPrice} is off the price grid` };
+    if (limit <= 0 || limit >= ONE)
+      return { code: 'off_price_grid', reason: `limit ${req.limitPrice} is off the price grid` };
     return { limit, shares };
+  }
+
+  /** Shares resting on `side` at exactly `price` in the current book (the queue a new order joins at the back of). */
+  levelSize(venue: string, tokenId: string, side: Side, price: Price): Qty {
+    const e = this.books.get(`${venue}:${tokenId}`);
+    if (!e) return 0;
+    for (const lv of side === 'buy' ? e.book.bids : e.book.asks) if (lv[0] === price) return lv[1]!;
+    return 0;
   }
 
   /** Fills a taker order against the current book (or dry-runs it with `commit` false). */
   take(market: Market | undefined, tokenId: string, req: MatchRequest, commit = true): MatchResult {
     const prep = this.prepare(market, req);
-    if ('reason' in prep) return { ...EMPTY, reason: prep.reason };
+    if ('code' in prep) return { ...EMPTY, code: prep.code, reason: prep.reason };
     const m = market!;
     const e = this.books.get(`${m.venue}:${tokenId}`);
-    if (!e) return { ...EMPTY, reason: 'no book for the instrument' };
-    if (e.book.stale) return { ...EMPTY, reason: 'book is stale' };
+    if (!e) return { ...EMPTY, code: 'no_book', reason: 'no book for the instrument' };
+    if (e.book.stale) return { ...EMPTY, code: 'book_stale', reason: 'book is stale' };
     const levels = req.side === 'buy' ? e.book.asks : e.book.bids;
     const taken = req.side === 'buy' ? e.takenAsks : e.takenBids;
     const walked = walkLevels(levels, req.side, prep.limit, prep.shares, lotSize(m.venue), taken);
@@ -162,6 +177,11 @@ export class PaperBooks {
     return this.finish(market, [[limit, total]], undefined, 'maker', remaining);
   }
 
+  /** A fill of a resting order as maker at its own price, from traded volume that reached it in the queue. */
+  maker(market: Market, price: Price, shares: Qty): MatchResult {
+    return this.finish(market, [[price, shares]], undefined, 'maker', shares);
+  }
+
   private finish(
     m: Market,
     walked: [Price, Qty][],
@@ -181,12 +201,17 @@ export class PaperBooks {
       fees += fee;
       if (taken) taken.set(price, (taken.get(price) ?? 0) + shares);
     }
-    const reason =
-      filled === 0
-        ? 'no liquidity within the limit'
-        : filled < wanted
-          ? 'book depth exhausted within the limit'
-          : undefined;
-    return reason ? { pieces, filled, gross, fees, reason } : { pieces, filled, gross, fees };
+    if (filled === 0)
+      return { pieces, filled, gross, fees, code: 'no_liquidity', reason: 'no liquidity within the limit' };
+    if (filled < wanted)
+      return {
+        pieces,
+        filled,
+        gross,
+        fees,
+        code: 'depth_exhausted',
+        reason: 'book depth exhausted within the limit',
+      };
+    return { pieces, filled, gross, fees };
   }
 }

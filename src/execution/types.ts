@@ -123,6 +123,11 @@ export interface OrderReport {
   /** For people (logs, the order's reason on the bus); never parsed. */
   readonly detail?: string;
   readonly fill?: FillReport;
+  /**
+   * The venue's cumulative filled size of the order, where the report states it (a live order update): its fills
+   * may come in reports of their own, before or after. The order counts as done once these have arrived.
+   */
+  readonly filledShares?: Qty;
   /** Venue time of the event where known, else the client's clock. */
   readonly ts: number;
 }
@@ -137,6 +142,8 @@ export interface OrderState {
   /** Provisional and confirmed fills (failed ones are taken back out). */
   readonly filledShares: Qty;
   readonly confirmedShares: Qty;
+  /** The largest cumulative filled size a report stated (0 when none did). */
+  readonly venueFilledShares: Qty;
   /** Σ price × shares (rounded per fill) and Σ fees of the fills counted in `filledShares`. */
   readonly gross: Money;
   readonly fees: Money;
@@ -177,4 +184,15 @@ export interface ExecutionClient {
   onReport(listener: (report: OrderReport) => void): () => void;
   /** Market data, for clients that need it (paper matching); optional. */
   onMarketData?(event: MarketEvent): void;
+  /**
+   * What an order would fill if it arrived now, from the client's view of the book (no order is sent): the
+   * executor's pre-trade check of a multi-leg fill-or-kill. Advisory only: the book can move before it arrives.
+   */
+  preview?(order: OrderRequest): Preview;
+}
+
+export interface Preview {
+  readonly fillable: Qty;
+  readonly reason?: ReasonCode;
+  readonly detail?: string;
 }

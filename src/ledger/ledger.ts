@@ -11,17 +11,16 @@
  * Marks are kept per instrument and positions' values are updated incrementally, so a book update costs a map
  * lookup. A duplicate fill (same id, redelivered) is ignored. The state serializes to JSON exactly (snapshot()).
  */
+
+import { InvariantError } from '../core/invariant.ts';
 import type { Fill, Venue } from '../core/messages.ts';
 import { instrumentKey, VENUES } from '../core/messages.ts';
-import {
-  type Money,
-  MoneyInvariantError,
-  mulDiv,
-  notional,
-  ONE,
-  type Price,
-  type Qty,
-} from '../core/money.ts';
+import { type Money, mulDiv, notional, ONE, type Price, type Qty } from '../core/money.ts';
+
+/** A fill the ledger cannot take without becoming wrong (a naked short, a non-positive size). */
+export class LedgerInvariantError extends InvariantError {
+  override name = 'LedgerInvariantError';
+}
 
 export interface LedgerPosition {
   readonly strategy: string;
@@ -191,13 +190,25 @@ export class Ledger {
 
   // ------------------------------------------------------------------ updates
 
+  /**
+   * Applies a fill. Checks come first and change nothing: a fill that breaks an invariant throws
+   * `LedgerInvariantError` and is not remembered, so its redelivery throws again rather than passing as a duplicate.
+   */
   applyFill(f: Fill): FillEffect {
-    if (this.seen) {
-      if (this.seen.has(f.id)) return DUP;
-      this.seen.add(f.id);
-    }
+    if (this.seen?.has(f.id)) return DUP;
     if (!Number.isSafeInteger(f.shares) || f.shares <= 0)
-      throw new MoneyInvariantError(`fill ${f.id}: bad shares ${f.shares}`);
+      throw new LedgerInvariantError(`fill ${f.id}: bad shares ${f.shares}`);
+    if (!Number.isSafeInteger(f.price) || f.price < 0 || f.price > ONE || !Number.isSafeInteger(f.fee))
+      throw new LedgerInvariantError(`fill ${f.id}: bad price ${f.price} or fee ${f.fee}`);
+    if (f.side === 'sell') {
+      const held = this.holding(f.strategy, f.venue, f.tokenId);
+      if (f.shares > held) {
+        throw new LedgerInvariantError(
+          `fill ${f.id}: sells ${f.shares} of ${f.venue}:${f.tokenId} but ${f.strategy} holds ${held} (no naked shorts)`,
+        );
+      }
+    }
+    this.seen?.add(f.id);
     this.fillCount++;
     const pos = this.position(f.strategy, f.venue, f.marketId, f.tokenId);
     const gross = notional(f.price, f.shares, 'round');
@@ -209,11 +220,6 @@ export class Ledger {
       this.addBasis(pos, cost);
       this.revalue(pos);
       return { duplicate: false, realized: 0, closing: false };
-    }
-    if (f.shares > pos.shares) {
-      throw new MoneyInvariantError(
-        `fill ${f.id}: sells ${f.shares} of ${f.venue}:${f.tokenId} but ${f.strategy} holds ${pos.shares} (no naked shorts)`,
-      );
     }
     const released =
       f.shares === pos.shares ? pos.costBasis : mulDiv(pos.costBasis, f.shares, pos.shares, 'floor');

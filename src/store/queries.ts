@@ -106,7 +106,7 @@ export async function loadFills(q: Queryable, opts: { strategy?: string } = {}):
 
 export async function openOrders(q: Queryable): Promise<Order[]> {
   const r = await q.query<R>(
-    "SELECT * FROM orders WHERE status IN ('new', 'partially_filled') ORDER BY created_at, id",
+    "SELECT * FROM orders WHERE status IN ('new', 'acknowledged', 'partially_filled') ORDER BY created_at, id",
   );
   return r.rows.map(orderFromRow);
 }

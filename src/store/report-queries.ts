@@ -705,7 +705,7 @@ export async function allocationSpan(q: Queryable): Promise<{ first: number; las
 /** Orders not yet finished. */
 export async function openOrderCount(q: Queryable): Promise<number> {
   const r = await q.query<{ n: string }>(
-    "SELECT count(*) AS n FROM orders WHERE status IN ('new', 'partially_filled')",
+    "SELECT count(*) AS n FROM orders WHERE status IN ('new', 'acknowledged', 'partially_filled')",
   );
   return int(r.rows[0]?.n ?? 0);
 }

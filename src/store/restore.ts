@@ -10,10 +10,11 @@
  *   createRiskGuardian({ initial: st.risk }); createCapitalAllocator({ initial: st.allocator });
  *   createExecutor({ initial: st.executor }); … after startAgents: if (st.halt) bus.publish(channels.system, st.halt)
  */
-import type { ExecutorState } from '../agents/executor.ts';
+
 import type { Config } from '../core/config.ts';
 import type { SystemCommand } from '../core/messages.ts';
 import type { Money } from '../core/money.ts';
+import type { ExecutorState } from '../execution/engine.ts';
 import { BundleBook, type BundleSnapshot } from '../ledger/bundles.ts';
 import { Ledger, type LedgerSnapshot } from '../ledger/ledger.ts';
 import type { RiskState } from '../risk/portfolio.ts';

@@ -37,7 +37,7 @@ describe('alerts agent and its store', () => {
   function kernel(clock: SimClock, env: Record<string, string> = {}): Kernel {
     return {
       config: loadConfig(env),
-      bus: createInProcBus({ name: 'alerts-test', now: () => clock.now() }),
+      bus: createInProcBus({ name: 'alerts-test', clock }),
       clock,
       log: silentLogger(),
       ids: createIds('alerts-test'),

@@ -2,7 +2,10 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createExecutor } from '../../src/agents/executor.ts';
 import { channels } from '../../src/core/channels.ts';
-import type { Leg, RiskDecision } from '../../src/core/messages.ts';
+import type { Leg, RiskDecision, Venue } from '../../src/core/messages.ts';
+import { constantLatency } from '../../src/execution/latency.ts';
+import { createPaperClient } from '../../src/execution/paper-client.ts';
+import type { ExecutionClient, OrderReport } from '../../src/execution/types.ts';
 import { $, book, type Harness, harness, leg, market, sh } from '../risk/fixtures.ts';
 
 let h: Harness | undefined;
@@ -150,7 +153,7 @@ describe('executor agent (paper)', () => {
     );
     expect(fills).toHaveLength(0);
     expect(reports).toHaveLength(0);
-    expect(orders.at(-1)).toMatchObject({ status: 'new' });
+    expect(orders.at(-1)).toMatchObject({ status: 'acknowledged' });
     await h.publish(
       channels.books('polymarket'),
       book('polymarket', 'm1', 'm1-yes', [[0.4, 100]], [[0.41, 4]]),
@@ -275,5 +278,172 @@ describe('executor: multi-leg property', () => {
       }),
       { numRuns: 40 },
     );
+  });
+});
+
+describe('executor: venues, latency and faults', () => {
+  async function twoVenues(seed: number) {
+    const hh = await harness([createExecutor({ seed })]);
+    const fills = hh.collect(channels.fills);
+    const orders = hh.collect(channels.orders);
+    const t0 = hh.clock.now();
+    await hh.publish(channels.markets('polymarket'), market('polymarket', 'm1'));
+    await hh.publish(channels.markets('kalshi'), market('kalshi', 'k1'));
+    await hh.publish(
+      channels.books('polymarket'),
+      book('polymarket', 'm1', 'm1-yes', [[0.3, 50]], [[0.45, 50]]),
+    );
+    await hh.publish(channels.books('kalshi'), book('kalshi', 'k1', 'k1-yes', [[0.3, 50]], [[0.46, 50]]));
+    await hh.publish(
+      channels.riskDecisions,
+      decision([leg('polymarket', 'm1', 'buy', 0.5, 5), leg('kalshi', 'k1', 'buy', 0.5, 5)]),
+    );
+    hh.clock.advanceTo(t0 + 1_000);
+    await hh.settle();
+    await hh.stop();
+    return {
+      fills: fills.map((f) => ({
+        venue: f.venue,
+        at: f.ts - t0,
+        price: f.price,
+        shares: f.shares,
+        id: f.id,
+      })),
+      orders,
+    };
+  }
+
+  it('legs reach their venues after independent seeded latencies; the same seed repeats exactly', async () => {
+    const a = await twoVenues(3);
+    const b = await twoVenues(3);
+    const c = await twoVenues(4);
+    expect(a.fills).toHaveLength(2);
+    expect(b.fills.map(({ id, ...f }) => f)).toEqual(a.fills.map(({ id, ...f }) => f));
+    const [p, q] = [
+      a.fills.find((f) => f.venue === 'polymarket')!,
+      a.fills.find((f) => f.venue === 'kalshi')!,
+    ];
+    expect(p.at).not.toBe(q.at);
+    for (const f of [...a.fills, ...c.fills]) expect(f.at).toBeLessThanOrEqual(200);
+    expect(c.fills.map((f) => f.at)).not.toEqual(a.fills.map((f) => f.at));
+    // orders carry our client order id and, once the venue has it, the venue's id
+    const done = a.orders.filter((o) => o.status === 'filled');
+    expect(done.map((o) => o.id.replace(/^r-\d+/, 'r')).sort()).toEqual(['r.0', 'r.1']);
+    expect(done.every((o) => typeof o.venueOrderId === 'string')).toBe(true);
+  });
+
+  it('an execution report that breaks the order state machine faults the executor and halts trading', async () => {
+    let listener: ((r: OrderReport) => void) | undefined;
+    const evil: ExecutionClient = {
+      venue: 'polymarket',
+      mode: 'paper',
+      submit(q) {
+        // more shares filled than ordered: impossible
+        listener?.({
+          clientOrderId: q.clientOrderId,
+          venue: 'polymarket',
+          status: 'filled',
+          fill: {
+            fillId: 'x',
+            price: q.limitPrice,
+            shares: q.shares * 2,
+            fee: 0,
+            liquidity: 'taker',
+            settlement: 'confirmed',
+          },
+          ts: 0,
+        });
+        return Promise.resolve();
+      },
+      cancel: () => Promise.resolve(),
+      cancelAll: () => Promise.resolve(),
+      status: () => Promise.resolve(undefined),
+      onReport(l) {
+        listener = l;
+        return () => {};
+      },
+    };
+    h = await harness([createExecutor({ clients: () => new Map([['polymarket', evil]]) })]);
+    const system = h.collect(channels.system);
+    const dead = h.collect(channels.deadLetter(channels.riskDecisions));
+    const fills = h.collect(channels.fills);
+    await h.publish(channels.riskDecisions, decision([leg('polymarket', 'm1', 'buy', 0.5, 5)]));
+    expect(fills).toHaveLength(0);
+    expect(dead).toMatchObject([
+      { group: 'executor', error: expect.stringMatching(/^ExecutionInvariantError: .*fills of/) },
+    ]);
+    expect(system).toMatchObject([
+      { command: 'HALT_ALL', reason: expect.stringMatching(/^fault in executor/) },
+    ]);
+  });
+});
+
+describe('executor: halts', () => {
+  it('HALT_ALL cancels a resting order, and its group reports why', async () => {
+    const { h, reports, orders } = await setup(0);
+    await h.publish(
+      channels.riskDecisions,
+      decision([leg('polymarket', 'm1', 'buy', 0.42, 10)], { tif: 'GTC' }),
+    );
+    expect(orders.at(-1)).toMatchObject({ status: 'acknowledged' });
+    await h.publish(channels.system, {
+      type: 'system',
+      command: 'HALT_ALL',
+      reason: 't',
+      issuedBy: 't',
+      issuedAt: 0,
+    });
+    expect(orders.at(-1)).toMatchObject({ status: 'cancelled' });
+    expect(reports).toMatchObject([{ status: 'failed', reason: 'HALT_ALL' }]);
+  });
+
+  it('a faulted executor cancels its own open orders (it ignores the HALT_ALL it sent)', async () => {
+    let listener: ((r: OrderReport) => void) | undefined;
+    const broken: ExecutionClient = {
+      venue: 'kalshi',
+      mode: 'paper',
+      submit(q) {
+        listener?.({ clientOrderId: q.clientOrderId, venue: 'kalshi', status: 'acknowledged', ts: 0 });
+        listener?.({ clientOrderId: q.clientOrderId, venue: 'kalshi', status: 'rejected', ts: 0 });
+        return Promise.resolve();
+      },
+      cancel: () => Promise.resolve(),
+      cancelAll: () => Promise.resolve(),
+      status: () => Promise.resolve(undefined),
+      onReport(l) {
+        listener = l;
+        return () => {};
+      },
+    };
+    h = await harness([
+      createExecutor({
+        clients: (rt) =>
+          new Map<Venue, ExecutionClient>([
+            [
+              'polymarket',
+              createPaperClient({ venue: 'polymarket', clock: rt.clock, latency: constantLatency(0) }),
+            ],
+            ['kalshi', broken],
+          ]),
+      }),
+    ]);
+    const orders = h.collect(channels.orders);
+    const system = h.collect(channels.system);
+    await h.publish(channels.markets('polymarket'), market('polymarket', 'm1'));
+    await h.publish(
+      channels.books('polymarket'),
+      book('polymarket', 'm1', 'm1-yes', [[0.4, 100]], [[0.45, 10]]),
+    );
+    await h.publish(
+      channels.riskDecisions,
+      decision([leg('polymarket', 'm1', 'buy', 0.42, 10)], { tif: 'GTC' }),
+    );
+    expect(orders.at(-1)).toMatchObject({ venue: 'polymarket', status: 'acknowledged' });
+    // acknowledged → rejected is impossible: the executor faults
+    await h.publish(channels.riskDecisions, decision([leg('kalshi', 'k1', 'buy', 0.5, 1)]));
+    expect(system).toMatchObject([
+      { command: 'HALT_ALL', reason: expect.stringContaining('acknowledged to rejected') },
+    ]);
+    expect(orders.filter((o) => o.venue === 'polymarket').at(-1)).toMatchObject({ status: 'cancelled' });
   });
 });

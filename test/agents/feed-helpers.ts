@@ -45,7 +45,7 @@ export function simKernel(
   const clock = new SimClock(start);
   const kernel: Kernel = {
     config: loadConfig({ STALE_AFTER_MS: '5000', ...env }),
-    bus: createInProcBus({ name: 'test', now: () => clock.now() }),
+    bus: createInProcBus({ name: 'test', clock }),
     clock,
     log: createLogger('silent'),
     ids: createIds('test'),

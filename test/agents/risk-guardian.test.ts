@@ -1,5 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRiskGuardian } from '../../src/agents/risk-guardian.ts';
+import {
+  assertWithinRequest,
+  createRiskGuardian,
+  RiskInvariantError,
+} from '../../src/agents/risk-guardian.ts';
 import { channels } from '../../src/core/channels.ts';
 import type { Config } from '../../src/core/config.ts';
 import {
@@ -167,5 +171,22 @@ describe('risk guardian agent', () => {
     });
     await second.h.publish(channels.tradeRequests, tenDollars());
     expect(second.decisions.at(-1)).toMatchObject({ verdict: 'approve' });
+  });
+});
+
+describe('risk guardian invariant', () => {
+  it('an approval larger than the request, on other legs or at a worse limit is a broken invariant', () => {
+    const req = request([leg('polymarket', 'm1', 'buy', 0.5, 10), leg('kalshi', 'k1', 'sell', 0.4, 10)]);
+    expect(() => assertWithinRequest(req, req.legs)).not.toThrow();
+    const [a, b] = req.legs as [(typeof req.legs)[number], (typeof req.legs)[number]];
+    expect(() => assertWithinRequest(req, [{ ...a, shares: sh(5) }, b])).not.toThrow();
+    for (const bad of [
+      [{ ...a, shares: sh(11) }, b],
+      [{ ...a, limitPrice: $(0.51) }, b],
+      [a, { ...b, limitPrice: $(0.39) }],
+      [a, { ...b, tokenId: 'k1-no' }],
+      [a],
+    ])
+      expect(() => assertWithinRequest(req, bad)).toThrow(RiskInvariantError);
   });
 });

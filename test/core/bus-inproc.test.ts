@@ -1,8 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { createInProcBus } from '../../src/core/bus/inproc.ts';
+import { channels, type DeadLetter } from '../../src/core/channels.ts';
+import { SimClock } from '../../src/core/clock.ts';
 import { busContract } from '../contract/bus-contract.ts';
 
-busContract('inproc', async (o) => createInProcBus({ maxLen: o?.maxLen ?? 10_000, sweepIntervalMs: 50 }), {
+busContract('inproc', async (o) => createInProcBus({ maxLen: o?.maxLen ?? 10_000 }), {
   visibilityMs: 200,
   shared: false,
   retentionSlack: 0,
+});
+
+describe('in-process bus on a simulated clock', () => {
+  const Body = z.object({ n: z.number() });
+  const ch = channels.custom('sim-visibility', Body);
+
+  it('redelivers an unacked message when the clock passes its visibility deadline, not before', async () => {
+    const clock = new SimClock(1_000);
+    const bus = createInProcBus({ name: 'sim', clock });
+    const seen: { consumer: string; attempt: number }[] = [];
+    for (const consumer of ['a', 'b']) {
+      bus.subscribe(ch, { group: 'g', consumer, ack: 'manual', visibilityTimeoutMs: 30_000 }, (m) => {
+        seen.push({ consumer, attempt: m.attempt });
+      });
+    }
+    bus.publish(ch, { n: 1 });
+    await bus.idle();
+    expect(seen).toEqual([{ consumer: 'a', attempt: 1 }]);
+    clock.advanceTo(1_000 + 29_999);
+    await bus.idle();
+    expect(seen).toHaveLength(1);
+    clock.advanceTo(1_000 + 30_000);
+    await bus.idle();
+    expect(seen).toEqual([
+      { consumer: 'a', attempt: 1 },
+      { consumer: 'b', attempt: 2 },
+    ]);
+    await bus.close();
+  });
+
+  it('stamps dead letters with the clock time and leaves no timer once everything is acked', async () => {
+    const clock = new SimClock(5_000);
+    const bus = createInProcBus({ name: 'sim2', clock });
+    const dead: DeadLetter[] = [];
+    bus.subscribe(channels.deadLetter(ch), { group: 'd' }, (m) => {
+      dead.push(m.body);
+    });
+    bus.subscribe(ch, { group: 'g', ack: 'manual', maxAttempts: 1, visibilityTimeoutMs: 100 }, () => {});
+    bus.publish(ch, { n: 2 });
+    await bus.idle();
+    clock.advanceTo(5_100);
+    await bus.idle();
+    expect(dead).toMatchObject([{ messageId: expect.any(String), attempts: 1, ts: 5_100 }]);
+    expect(clock.pendingTimers()).toBe(0);
+    await bus.close();
+  });
 });

@@ -22,7 +22,12 @@ import type {
   SystemCommand,
 } from '../../src/core/messages.ts';
 import { createDashboard, type Dashboard } from '../../src/dashboard/server.ts';
-import { createMemoryMatchStore, type MatchStore } from '../../src/matcher/store.ts';
+import {
+  createMemoryMatchStore,
+  type MarketBrief,
+  type MatchStore,
+  pairKey,
+} from '../../src/matcher/store.ts';
 import { type Db, openDb } from '../../src/store/db.ts';
 import { migrate } from '../../src/store/migrations.ts';
 import { readSystemState } from '../../src/store/system-state.ts';
@@ -49,6 +54,15 @@ let db: Db;
 let bus: Bus;
 let clock: SimClock;
 let matchStore: MatchStore;
+const brief = (venue: MarketBrief['venue'], marketId: string, question: string): MarketBrief => ({
+  venue,
+  marketId,
+  version: 'v1',
+  question,
+  rules: '',
+  endTime: null,
+  outcomes: ['Yes', 'No'],
+});
 let config: Config;
 let dash: Dashboard;
 
@@ -304,7 +318,7 @@ function collect<T>(ch: Parameters<Bus['subscribe']>[0]): T[] {
 beforeAll(async () => {
   config = loadConfig({ DATA_DIR: dir, INITIAL_BANKROLL: '1000' });
   clock = new SimClock(NOW);
-  bus = createInProcBus({ name: 'test', now: () => clock.now() });
+  bus = createInProcBus({ name: 'test', clock });
   db = await openDb({ dataDir: 'memory://' });
   await migrate(db);
   await seed(db, data());
@@ -320,6 +334,17 @@ beforeAll(async () => {
     stage: 'llm',
     reasons: ['opposite wording'],
     decidedAt: T0,
+  });
+  // the matcher queues a verdict below the confidence a link needs for a person to rule on
+  await matchStore.putReview({
+    key: pairKey({ venue: 'polymarket', marketId: '0xcond1' }, { venue: 'kalshi', marketId: 'K-2' }),
+    a: brief('polymarket', '0xcond1', 'Will thing 1 happen?'),
+    b: brief('kalshi', 'K-2', 'Will K2 happen?'),
+    relation: 'inverted',
+    confidence: 0.55,
+    stage: 'llm',
+    reasons: ['opposite wording'],
+    queuedAt: T0,
   });
   await matchStore.putVerdict({
     key: 'v2',

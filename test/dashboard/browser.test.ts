@@ -22,7 +22,13 @@ import { loadConfig } from '../../src/core/config.ts';
 import { createLogger } from '../../src/core/log.ts';
 import type { MarketLink, Order, StrategyControl, SystemCommand } from '../../src/core/messages.ts';
 import { type StartedDashboard, startDashboard } from '../../src/dashboard/server.ts';
-import { createJsonMatchStore, type MatchStore, matchFilePath, verdictKey } from '../../src/matcher/store.ts';
+import {
+  createJsonMatchStore,
+  type MatchStore,
+  matchFilePath,
+  pairKey,
+  verdictKey,
+} from '../../src/matcher/store.ts';
 import { type Db, openDb } from '../../src/store/db.ts';
 import { migrate } from '../../src/store/migrations.ts';
 import { readSystemState } from '../../src/store/system-state.ts';
@@ -100,7 +106,7 @@ beforeAll(async () => {
   clock = new SimClock(START);
   kernel = {
     config,
-    bus: createInProcBus({ name: 'e2e', now: () => clock.now() }),
+    bus: createInProcBus({ name: 'e2e', clock }),
     clock,
     log: createLogger('silent'),
     ids: createIds('e2e'),
@@ -325,10 +331,23 @@ describe('the dashboard in Chromium on a running simulated system', () => {
       decidedAt: clock.now(),
     });
 
+    await matchStore.putReview({
+      key: pairKey(ra, rb),
+      a: { ...ra, version: 'v', question: a!.question, rules: '', endTime: null, outcomes: ['Yes', 'No'] },
+      b: { ...rb, version: 'v', question: b!.question, rules: '', endTime: null, outcomes: ['Yes', 'No'] },
+      relation: 'exclusive',
+      confidence: 0.4,
+      stage: 'llm',
+      reasons: ['the two cannot both resolve YES'],
+      queuedAt: clock.now(),
+    });
+
     await open('matches');
     await page.waitForSelector(`#review tbody tr:has-text("${a!.question.slice(0, 30)}")`);
     await shot('matches-review');
-    await page.click('#review button[data-decision="approve"]');
+    // the running matcher may queue pairs of its own: act on this pair's row
+    const ourRow = `#review tbody tr:has-text("${a!.question.slice(0, 30)}")`;
+    await page.click(`${ourRow} button[data-decision="approve"]`);
     await page.fill('#confirm-reason', 'browser test: checked both rules');
     await page.click('#confirm-ok');
     await until('the manual link on the bus', () =>
@@ -344,7 +363,7 @@ describe('the dashboard in Chromium on a running simulated system', () => {
     });
     await page.selectOption('#link-filters select[name="stage"]', 'manual');
     await page.waitForSelector(`#links tbody tr:has-text("${b!.question.slice(0, 30)}")`);
-    await until('the pair to leave the review queue', async () => (await rows('review')) === 0);
+    await until('the pair to leave the review queue', async () => (await page.locator(ourRow).count()) === 0);
     expect((await matchStore.listOverrides()).map((o) => o.decision)).toEqual(['approve']);
     expect(pageErrors).toEqual([]);
   }, 120_000);

@@ -37,6 +37,7 @@ function order(
     detail: undefined,
     filledShares,
     confirmedShares: filledShares,
+    venueFilledShares: filledShares,
     gross: 0,
     fees: 0,
     fills: [],

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Ledger, recomputeEquity } from '../../src/ledger/ledger.ts';
+import { Ledger, LedgerInvariantError, recomputeEquity } from '../../src/ledger/ledger.ts';
 import { PerformanceTracker, sharpeOf } from '../../src/ledger/performance.ts';
 import { $, fill, sh } from '../risk/fixtures.ts';
 
@@ -46,6 +46,20 @@ describe('ledger (hand-computed)', () => {
     expect(() => l.applyFill(fill({ side: 'sell', price: $(0.4), shares: sh(1) }))).toThrow(
       /no naked shorts/,
     );
+  });
+
+  it('a fill that breaks an invariant is not remembered: its redelivery throws again, never a duplicate', () => {
+    const l = new Ledger({ initialCash: $(100) });
+    const bad = fill({ side: 'sell', price: $(0.4), shares: sh(1) });
+    expect(() => l.applyFill(bad)).toThrow(LedgerInvariantError);
+    expect(() => l.applyFill(bad)).toThrow(LedgerInvariantError);
+    expect(l.fills).toBe(0);
+    expect(l.allPositions()).toHaveLength(0);
+    expect(l.snapshot().fillIds).toEqual([]);
+    // once the position exists, the same fill applies (once)
+    l.applyFill(fill({ side: 'buy', price: $(0.3), shares: sh(1) }));
+    expect(l.applyFill(bad).duplicate).toBe(false);
+    expect(l.applyFill(bad).duplicate).toBe(true);
   });
 
   it('keeps positions per strategy and exposures per market and venue', () => {

@@ -120,7 +120,7 @@ export async function harness(
   start = 1_700_000_000_000,
 ): Promise<Harness> {
   const clock = new SimClock(start);
-  const bus = new InProcBus({ name: 't', now: () => clock.now() });
+  const bus = new InProcBus({ name: 't', clock });
   const kernel: Kernel = { config: cfg, bus, clock, log: silentLogger(), ids: createIds('t'), instance: 't' };
   const collected: Harness['collect'] = (ch) => {
     const out: never[] = [];

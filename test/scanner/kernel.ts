@@ -10,7 +10,7 @@ export function testKernel(env: Record<string, string> = {}, start = 1_000): Ker
   const clock = new SimClock(start);
   return {
     config: loadConfig({ DATA_DIR: '/nonexistent-pmarb-test', ...env }),
-    bus: createInProcBus({ name: 'test', now: () => clock.now() }),
+    bus: createInProcBus({ name: 'test', clock }),
     clock,
     log: silentLogger(),
     ids: createIds('t'),

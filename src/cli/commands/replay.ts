@@ -41,12 +41,13 @@ export function registerReplayCommand(program: Command): void {
       const stats = newReadStats();
       // deep books so --books-out holds every level
       const decoders = createDecoders({ depth: 100_000 });
-      const bus = createInProcBus({ name: 'replay', maxLen: 1000 });
+      const clock = new SimClock();
+      const bus = createInProcBus({ name: 'replay', maxLen: 1000, clock });
       const started = Date.now();
       let lastPrint = started;
       const result = await replay({
         frames: readCaptureBatches(file, { stats, maxLineBytes: loadConfig().captureMaxLineBytes }),
-        clock: new SimClock(),
+        clock,
         decoders,
         publish: bus,
         progressEvery: 50_000,

@@ -7,6 +7,7 @@
  * readonly by type, so no copy is made.
  */
 import { type Channel, channels, type DeadLetter } from '../channels.ts';
+import { type Clock, type TimerHandle, wallClock } from '../clock.ts';
 import { Fifo } from './fifo.ts';
 import {
   type Bus,
@@ -27,10 +28,12 @@ export interface InProcBusOptions {
   readonly name?: string;
   /** Messages kept per channel for groups that start from the beginning (default 10,000). */
   readonly maxLen?: number;
-  /** How often unacked manual-ack messages are checked against their visibility timeout (default 250 ms). */
-  readonly sweepIntervalMs?: number;
-  /** Time source for visibility timeouts (default Date.now). */
-  readonly now?: () => number;
+  /**
+   * The process's injected clock (default: the wall clock). Visibility deadlines, dead-letter stamps and the timer
+   * that checks them run on it, so on a simulated clock a redelivery happens when time is advanced to the deadline,
+   * never after a real wait. The timer is set only while manual-ack messages are unacked, for the earliest deadline.
+   */
+  readonly clock?: Clock;
 }
 
 interface Item {
@@ -80,12 +83,14 @@ export class InProcBus implements Bus {
   readonly transport = 'inproc' as const;
   private readonly name: string;
   private readonly maxLen: number;
-  private readonly now: () => number;
+  private readonly clock: Clock;
   private readonly chans = new Map<string, ChannelState>();
   private seq = 0;
   private busy = 0; // consumers with queued or running work
   private idleWaiters: (() => void)[] = [];
-  private sweeper: NodeJS.Timeout | undefined;
+  /** The one-shot timer due at the earliest visibility deadline, and that deadline. */
+  private sweeper: TimerHandle | undefined;
+  private sweepAt = Number.POSITIVE_INFINITY;
   private closed = false;
   private readonly counters: BusStats = {
     published: 0,
@@ -99,10 +104,11 @@ export class InProcBus implements Bus {
   constructor(opts: InProcBusOptions = {}) {
     this.name = opts.name ?? 'm';
     this.maxLen = opts.maxLen ?? 10_000;
-    this.now = opts.now ?? Date.now;
-    const every = opts.sweepIntervalMs ?? 250;
-    this.sweeper = setInterval(() => this.sweep(), every);
-    this.sweeper.unref();
+    this.clock = opts.clock ?? wallClock();
+  }
+
+  private now(): number {
+    return this.clock.now();
   }
 
   publish<T>(channel: Channel<T>, body: T, opts?: PublishOptions): string {
@@ -189,8 +195,9 @@ export class InProcBus implements Bus {
 
   async close(): Promise<void> {
     this.closed = true;
-    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper?.cancel();
     this.sweeper = undefined;
+    this.sweepAt = Number.POSITIVE_INFINITY;
     for (const ch of this.chans.values()) {
       for (const g of ch.groups.values()) for (const c of g.consumers) c.closed = true;
     }
@@ -280,7 +287,9 @@ export class InProcBus implements Bus {
         }
       : NOOP_CTL;
     if (c.manual) {
-      c.group.pending.set(env.id, { item, consumer: c, deadline: this.now() + c.visibilityMs });
+      const deadline = this.now() + c.visibilityMs;
+      c.group.pending.set(env.id, { item, consumer: c, deadline });
+      this.armSweep(deadline);
     }
     let out: void | Promise<void>;
     try {
@@ -330,24 +339,42 @@ export class InProcBus implements Bus {
     this.publish(channels.deadLetter(group.channel.name), dl);
   }
 
+  /** Makes sure a sweep runs at `deadline` (one timer, for the earliest deadline pending). */
+  private armSweep(deadline: number): void {
+    if (this.closed || deadline >= this.sweepAt) return;
+    this.sweeper?.cancel();
+    this.sweepAt = deadline;
+    this.sweeper = this.clock.at(deadline, () => {
+      this.sweeper = undefined;
+      this.sweepAt = Number.POSITIVE_INFINITY;
+      this.sweep();
+    });
+  }
+
   private sweep(): void {
+    if (this.closed) return;
     const now = this.now();
+    let next = Number.POSITIVE_INFINITY;
     for (const ch of this.chans.values()) {
       for (const g of ch.groups.values()) {
         if (g.pending.size === 0) continue;
         for (const [id, p] of g.pending) {
-          if (p.deadline > now) continue;
+          if (p.deadline > now) {
+            if (p.deadline < next) next = p.deadline;
+            continue;
+          }
           g.pending.delete(id);
           this.counters.redelivered++;
-          const next: Item = { env: p.item.env, attempt: p.item.attempt + 1 };
-          if (next.attempt > p.consumer.maxAttempts) {
+          const again: Item = { env: p.item.env, attempt: p.item.attempt + 1 };
+          if (again.attempt > p.consumer.maxAttempts) {
             this.deadLetter(g, p.item, `not acknowledged within ${p.consumer.visibilityMs} ms`);
           } else {
-            this.route(g, next, p.consumer);
+            this.route(g, again, p.consumer);
           }
         }
       }
     }
+    if (next < Number.POSITIVE_INFINITY) this.armSweep(next);
   }
 
   private closeConsumer(c: Consumer): void {

@@ -113,6 +113,7 @@ export function reportFromSubmit(req: OrderRequest, r: SubmitResult, ts: number)
     venue: req.venue,
     venueOrderId: r.order.venueOrderId,
     status,
+    filledShares: r.order.filledShares,
     reason: immediateMiss ? 'fok_not_fillable' : status === 'cancelled' ? 'depth_exhausted' : undefined,
     ts,
   };
@@ -127,6 +128,7 @@ export function reportFromLive(r: LiveReport, currentStatus: OrderStatus): Order
       venue: r.order.venue,
       venueOrderId: r.order.venueOrderId,
       status: toOrderStatus(r.order.status),
+      filledShares: r.order.filledShares,
       ts: r.ts,
     };
   }

@@ -77,7 +77,7 @@ export async function mount(ui) {
         `${r.relation}${r.why === 'undetermined' ? ' (undetermined)' : ''}`,
         num(r.confidence.toFixed(2)),
         r.stage,
-        h('div', { class: 'small' }, [...r.reasons, ...r.differences].slice(0, 4).join(' · ')),
+        h('div', { class: 'small' }, r.reasons.slice(0, 4).join(' · ')),
         h('div', { class: 'actions' }, view(r.a, r.b), decide(r, 'approve'), decide(r, 'reject')),
       ],
       'nothing to review',

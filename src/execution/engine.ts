@@ -1,0 +1,516 @@
+/**
+ * The venue-neutral side of execution: approved decisions → one order per leg at the client of the leg's venue →
+ * execution reports through the order state machine → Orders, Fills and one ExecutionReport per request on the
+ * bus (through the sink). Paper and live clients look the same from here; nothing reads a message's wording.
+ *
+ * - Legs go to their venues independently (each client has its own latency); nothing is atomic across venues.
+ * - IOC → FAK, FOK → FOK (a multi-leg FOK first checks every leg against the client's view of the book and sends
+ *   nothing unless all would fill in full), GTC (single leg) → GTD with the time to live. Multi-leg groups always
+ *   trade immediate-or-cancel.
+ * - Leg risk: once every leg is done, the legs' excess over the matched size (the smallest filled fraction) is
+ *   unwound with a marketable FAK order at the leg's venue (sold back, or bought back for a sell leg); what the
+ *   round trip cost is the group's legRiskCost.
+ * - Sells need inventory (from this executor's own fills): a sell leg is cut to what the strategy holds.
+ * - A redelivered decision (same requestId) never trades twice. A halt cancels every open leg order (unwinds go on:
+ *   they close risk).
+ * - A Resolution settles inventory in that market with settlement fills (1 or 0 per share).
+ */
+import type { IdGen } from '../core/agent.ts';
+import type { Clock } from '../core/clock.ts';
+import { isInvariantError } from '../core/invariant.ts';
+import type {
+  ExecutionReport,
+  Fill,
+  Leg,
+  Order,
+  RiskDecision,
+  TimeInForce,
+  Venue,
+} from '../core/messages.ts';
+import { type Money, mulDiv, ONE, type Qty } from '../core/money.ts';
+import { lotSize } from '../risk/rules.ts';
+import { clientOrderId } from './ids.ts';
+import { applyReport, isDone, isTerminal, newOrderState } from './order-state.ts';
+import type {
+  ExecutionClient,
+  MarketEvent,
+  OrderReport,
+  OrderRequest,
+  OrderState,
+  OrderType,
+} from './types.ts';
+
+/** Resting GTC orders expire after this long unless told otherwise. */
+export const DEFAULT_GTC_TTL_MS = 60_000;
+
+export interface InventoryEntry {
+  strategy: string;
+  venue: Venue;
+  marketId: string;
+  tokenId: string;
+  shares: Qty;
+}
+
+export interface ExecutorState {
+  readonly version: 1;
+  readonly inventory: readonly InventoryEntry[];
+  readonly requests: readonly string[];
+}
+
+/** Where the engine's output goes (the executor agent publishes it on the bus). */
+export interface ExecutionSink {
+  order(o: Order): void;
+  fill(f: Fill): void;
+  report(r: ExecutionReport): void;
+}
+
+export interface ExecutionEngineOptions {
+  readonly clients: ReadonlyMap<Venue, ExecutionClient>;
+  readonly clock: Clock;
+  readonly ids: IdGen;
+  readonly sink: ExecutionSink;
+  readonly gtcTtlMs?: number;
+  readonly initial?: ExecutorState;
+  /** A submit the client could not settle (live: the venue may or may not have the order). */
+  readonly onSubmitError?: (order: OrderRequest, err: unknown) => void;
+  /** An invariant broke outside a handler's call stack (an async submit or cancel): the owner faults. */
+  readonly onFault?: (err: unknown) => void;
+}
+
+interface Run {
+  readonly group: Group;
+  readonly index: number;
+  state: OrderState;
+  unwind: Run | undefined;
+  /** What the decision asked of this leg (a sell may be sent smaller). */
+  readonly wanted: Qty;
+}
+
+interface Group {
+  readonly d: RiskDecision;
+  readonly tif: TimeInForce;
+  readonly legs: Run[];
+  phase: 'legs' | 'unwinding' | 'done';
+  cancelWhy: string | undefined;
+}
+
+const invKey = (strategy: string, venue: string, tokenId: string): string =>
+  `${strategy}|${venue}:${tokenId}`;
+
+export interface ExecutionEngine {
+  /** A decision from the bus; `halted` = HALT_ALL in force. */
+  decide(d: RiskDecision, halted: boolean): void;
+  onMarketData(e: MarketEvent): void;
+  /** Cancels every open leg order (HALT_ALL); unwinds go on. */
+  halt(why: string): void;
+  stop(): Promise<void>;
+  snapshot(): ExecutorState;
+  openOrders(): number;
+  counts(): Record<string, number>;
+}
+
+export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEngine {
+  const { clients, clock, ids, sink } = opts;
+  const inventory = new Map<string, InventoryEntry>();
+  const seen = new Set<string>();
+  const runs = new Map<string, Run>();
+  const groups = new Set<Group>();
+  const counts = {
+    decisions: 0,
+    duplicates: 0,
+    groups: 0,
+    orders: 0,
+    fills: 0,
+    unwinds: 0,
+    settlements: 0,
+    rejected: 0,
+  };
+  for (const e of opts.initial?.inventory ?? [])
+    inventory.set(invKey(e.strategy, e.venue, e.tokenId), { ...e });
+  for (const id of opts.initial?.requests ?? []) seen.add(id);
+  const unsubscribe = [...clients.values()].map((c) => c.onReport(onReport));
+
+  const held = (s: string, v: string, t: string): Qty => inventory.get(invKey(s, v, t))?.shares ?? 0;
+
+  function addInventory(f: Fill): void {
+    const k = invKey(f.strategy, f.venue, f.tokenId);
+    let e = inventory.get(k);
+    if (!e) {
+      e = { strategy: f.strategy, venue: f.venue, marketId: f.marketId, tokenId: f.tokenId, shares: 0 };
+      inventory.set(k, e);
+    }
+    e.shares += f.side === 'buy' ? f.shares : -f.shares;
+    if (e.shares === 0) inventory.delete(k);
+  }
+
+  function publishFill(f: Fill): void {
+    counts.fills++;
+    addInventory(f);
+    sink.fill(f);
+  }
+
+  function publishOrder(run: Run): void {
+    const s = run.state;
+    const q = s.request;
+    counts.orders++;
+    sink.order({
+      type: 'order',
+      id: q.clientOrderId,
+      requestId: q.requestId,
+      strategy: q.strategy,
+      legIndex: q.legIndex,
+      venue: q.venue,
+      marketId: q.marketId,
+      tokenId: q.tokenId,
+      side: q.side,
+      limitPrice: q.limitPrice,
+      shares: q.shares,
+      filledShares: s.filledShares,
+      tif: run.group.tif,
+      status: s.status,
+      ...(s.detail && s.status !== 'filled' ? { reason: s.detail } : {}),
+      ...(s.venueOrderId ? { venueOrderId: s.venueOrderId } : {}),
+      createdAt: s.createdAt,
+      updatedAt: s.updatedAt,
+    });
+  }
+
+  function report(
+    d: RiskDecision,
+    status: ExecutionReport['status'],
+    fills: number,
+    fees: Money,
+    legRiskCost: Money,
+    reason?: string,
+  ): void {
+    counts.groups++;
+    if (status === 'rejected') counts.rejected++;
+    sink.report({
+      type: 'execution_report',
+      id: ids.next('exec'),
+      requestId: d.requestId,
+      strategy: d.strategy,
+      status,
+      fills,
+      legRiskCost,
+      fees,
+      ts: clock.now(),
+      ...(reason ? { reason } : {}),
+    });
+  }
+
+  function onReport(r: OrderReport): void {
+    const run = runs.get(r.clientOrderId);
+    if (!run) return;
+    const prev = run.state;
+    const next = applyReport(prev, r);
+    run.state = next;
+    if (r.fill && r.fill.settlement === 'confirmed' && next.confirmedShares > prev.confirmedShares) {
+      const q = next.request;
+      const d = run.group.d;
+      publishFill({
+        type: 'fill',
+        id: `${q.venue}:${r.fill.fillId}`,
+        orderId: q.clientOrderId,
+        requestId: q.requestId,
+        strategy: q.strategy,
+        venue: q.venue,
+        marketId: q.marketId,
+        tokenId: q.tokenId,
+        side: q.side,
+        price: r.fill.price,
+        shares: r.fill.shares,
+        fee: r.fill.fee,
+        liquidity: r.fill.liquidity,
+        kind: q.purpose === 'unwind' ? 'unwind' : 'trade',
+        ts: clock.now(),
+        ...(d.bundleId !== undefined ? { bundleId: d.bundleId } : {}),
+      });
+    }
+    if (next !== prev) publishOrder(run);
+    if (isDone(next) && !isDone(prev)) progress(run.group);
+  }
+
+  /** Registers a run and its first Order message. */
+  function open(group: Group, index: number, req: OrderRequest, wanted: Qty): Run {
+    const run: Run = { group, index, state: newOrderState(req, clock.now()), unwind: undefined, wanted };
+    runs.set(req.clientOrderId, run);
+    publishOrder(run);
+    return run;
+  }
+
+  function send(run: Run): void {
+    const q = run.state.request;
+    const client = clients.get(q.venue);
+    const local = (reason: 'no_inventory' | 'venue_rejected', detail: string): void =>
+      onReport({
+        clientOrderId: q.clientOrderId,
+        venue: q.venue,
+        status: 'rejected',
+        reason,
+        detail,
+        ts: clock.now(),
+      });
+    if (q.shares <= 0) {
+      local('no_inventory', 'no inventory to sell');
+      return;
+    }
+    if (!client) {
+      local('venue_rejected', `no execution client for ${q.venue}`);
+      return;
+    }
+    client.submit(q).catch((err: unknown) => {
+      if (isInvariantError(err)) opts.onFault?.(err);
+      else opts.onSubmitError?.(q, err);
+    });
+  }
+
+  const filledOf = (r: Run | undefined): Qty => r?.state.filledShares ?? 0;
+
+  function progress(g: Group): void {
+    if (g.phase === 'legs' && g.legs.every((r) => isDone(r.state))) unwindOrComplete(g);
+    else if (g.phase === 'unwinding' && g.legs.every((r) => !r.unwind || isDone(r.unwind.state))) complete(g);
+  }
+
+  function unwindOrComplete(g: Group): void {
+    const legs = g.legs;
+    if (legs.length < 2) {
+      complete(g);
+      return;
+    }
+    // the matched size: the smallest filled fraction across legs
+    let j = 0;
+    for (let i = 1; i < legs.length; i++)
+      if (filledOf(legs[i]) * legs[j]!.wanted < filledOf(legs[j]) * legs[i]!.wanted) j = i;
+    const fj = filledOf(legs[j]);
+    const unwinds: Run[] = [];
+    for (const run of legs) {
+      const q = run.state.request;
+      const lot = lotSize(q.venue);
+      let target = run.index === j ? fj : mulDiv(run.wanted, fj, legs[j]!.wanted, 'floor');
+      target = Math.min(run.state.filledShares, target - (target % lot));
+      const excess = run.state.filledShares - target;
+      if (excess <= 0) continue;
+      const tick = marketTicks.get(`${q.venue}:${q.marketId}`) ?? 1;
+      const back = q.side === 'buy' ? 'sell' : 'buy';
+      run.unwind = open(
+        g,
+        run.index,
+        {
+          ...q,
+          clientOrderId: clientOrderId(q.requestId, run.index, 'unwind'),
+          purpose: 'unwind',
+          side: back,
+          limitPrice: back === 'sell' ? tick : ONE - tick,
+          shares: excess,
+          type: 'FAK',
+          expiresAt: undefined,
+          ignoreMinSize: true,
+        },
+        excess,
+      );
+      unwinds.push(run.unwind);
+    }
+    if (unwinds.length === 0) {
+      complete(g);
+      return;
+    }
+    g.phase = 'unwinding';
+    for (const u of unwinds) {
+      counts.unwinds++;
+      send(u);
+    }
+  }
+
+  function complete(g: Group): void {
+    g.phase = 'done';
+    groups.delete(g);
+    let fills = 0;
+    let fees = 0;
+    let legRisk = 0;
+    let short = '';
+    let allFull = true;
+    let anyFill = false;
+    let firstReason: string | undefined;
+    for (const run of g.legs) {
+      const s = run.state;
+      runs.delete(s.request.clientOrderId);
+      fills += s.fills.filter((f) => f.settlement !== 'failed').length;
+      fees += s.fees;
+      allFull &&= s.filledShares >= run.wanted;
+      anyFill ||= s.filledShares > 0;
+      firstReason ??= s.status !== 'filled' ? s.detail : undefined;
+      const u = run.unwind?.state;
+      if (!u) continue;
+      runs.delete(u.request.clientOrderId);
+      fills += u.fills.filter((f) => f.settlement !== 'failed').length;
+      fees += u.fees;
+      // what the excess cost (pro rata of the leg's fills) against what unwinding it brought back
+      const excess = u.request.shares;
+      const buy = s.request.side === 'buy';
+      const legCash = buy ? s.gross + s.fees : s.gross - s.fees;
+      const excessCash = mulDiv(legCash, excess, s.filledShares, 'round');
+      legRisk += buy ? excessCash - (u.gross - u.fees) : u.gross + u.fees - excessCash;
+      if (u.filledShares < excess)
+        short += `leg ${run.index}: ${excess - u.filledShares} of ${excess} could not be unwound; `;
+    }
+    const unwound = g.legs.some((r) => r.unwind);
+    const status = unwound ? 'unwound' : allFull ? 'filled' : anyFill ? 'partial' : 'failed';
+    const reason = unwound
+      ? `leg risk: excess unwound; ${short}`.trim()
+      : allFull
+        ? undefined
+        : (g.cancelWhy ?? firstReason);
+    report(g.d, status, fills, fees, legRisk, reason);
+  }
+
+  /** Multi-leg FOK: every leg checked against the client's book first; a miss sends nothing. */
+  function fokMiss(g: Group, reqs: OrderRequest[]): string | undefined {
+    for (let i = 0; i < reqs.length; i++) {
+      const q = reqs[i]!;
+      if (q.shares < g.d.legs[i]!.shares) return `FOK: leg ${i} not enough inventory to sell`;
+      const p = clients.get(q.venue)?.preview?.(q);
+      if (p && p.fillable < q.shares) return `FOK: leg ${i} ${p.detail ?? 'cannot fill in full'}`;
+    }
+    return undefined;
+  }
+
+  /** A decision from outside the process may be malformed: such a leg is refused, never traded. */
+  function badLeg(legs: readonly Leg[]): string | undefined {
+    if (!Array.isArray(legs) || legs.length === 0) return 'decision has no legs';
+    for (let i = 0; i < legs.length; i++) {
+      const l = legs[i];
+      if (!l || typeof l !== 'object') return `leg ${i} is missing`;
+      if (l.side !== 'buy' && l.side !== 'sell') return `leg ${i}: bad side`;
+      if (!Number.isSafeInteger(l.shares) || l.shares <= 0) return `leg ${i}: bad size`;
+      if (!Number.isSafeInteger(l.limitPrice) || l.limitPrice <= 0 || l.limitPrice >= ONE)
+        return `leg ${i}: bad price`;
+      if (typeof l.tokenId !== 'string' || typeof l.marketId !== 'string') return `leg ${i}: bad instrument`;
+    }
+    return undefined;
+  }
+
+  const marketTicks = new Map<string, number>();
+
+  function decide(d: RiskDecision, halted: boolean): void {
+    if (d.verdict === 'reject') return;
+    counts.decisions++;
+    if (seen.has(d.requestId)) {
+      counts.duplicates++;
+      return;
+    }
+    seen.add(d.requestId);
+    const bad = badLeg(d.legs);
+    if (bad) {
+      report(d, 'rejected', 0, 0, 0, bad);
+      return;
+    }
+    if (halted) {
+      report(d, 'rejected', 0, 0, 0, 'HALT_ALL in force');
+      return;
+    }
+    const multi = d.legs.length > 1;
+    const tif: TimeInForce = multi && d.tif === 'GTC' ? 'IOC' : d.tif;
+    const type: OrderType = tif === 'FOK' ? 'FOK' : tif === 'GTC' ? 'GTD' : 'FAK';
+    const now = clock.now();
+    const reqs: OrderRequest[] = d.legs.map((leg, i) => {
+      const have = leg.side === 'sell' ? held(d.strategy, leg.venue, leg.tokenId) : leg.shares;
+      const shares = have >= leg.shares ? leg.shares : have - (have % lotSize(leg.venue));
+      return {
+        clientOrderId: clientOrderId(d.requestId, i),
+        requestId: d.requestId,
+        legIndex: i,
+        strategy: d.strategy,
+        purpose: 'trade',
+        venue: leg.venue,
+        marketId: leg.marketId,
+        tokenId: leg.tokenId,
+        side: leg.side,
+        limitPrice: leg.limitPrice,
+        shares,
+        type,
+        ...(type === 'GTD' ? { expiresAt: now + (opts.gtcTtlMs ?? DEFAULT_GTC_TTL_MS) } : {}),
+      };
+    });
+    const g: Group = { d, tif, legs: [], phase: 'legs', cancelWhy: undefined };
+    const miss = tif === 'FOK' ? fokMiss(g, reqs) : undefined;
+    if (miss) {
+      for (const q of reqs) {
+        const run: Run = {
+          group: g,
+          index: q.legIndex,
+          unwind: undefined,
+          wanted: q.shares,
+          state: { ...newOrderState(q, now), status: 'cancelled', detail: miss },
+        };
+        publishOrder(run);
+      }
+      report(d, 'rejected', 0, 0, 0, miss);
+      return;
+    }
+    groups.add(g);
+    // every leg is registered before any is sent: a leg that completes at once cannot finish the group early
+    for (const q of reqs) g.legs.push(open(g, q.legIndex, q, d.legs[q.legIndex]!.shares));
+    for (const run of [...g.legs]) send(run);
+  }
+
+  function settle(venue: Venue, marketId: string, winner: string): void {
+    const entries = [...inventory.values()].filter((e) => e.venue === venue && e.marketId === marketId);
+    entries.sort((a, b) => (a.strategy + a.tokenId < b.strategy + b.tokenId ? -1 : 1));
+    const key = `${venue}:${marketId}`;
+    for (const e of entries) {
+      counts.settlements++;
+      publishFill({
+        type: 'fill',
+        id: `settle:${key}:${e.strategy}:${e.tokenId}`,
+        orderId: `settle:${key}`,
+        requestId: `settlement:${key}`,
+        strategy: e.strategy,
+        venue,
+        marketId,
+        tokenId: e.tokenId,
+        side: 'sell',
+        price: e.tokenId === winner ? ONE : 0,
+        shares: e.shares,
+        fee: 0,
+        liquidity: 'taker',
+        kind: 'settlement',
+        ts: clock.now(),
+      });
+    }
+  }
+
+  return {
+    decide,
+    onMarketData(e) {
+      if (e.type === 'market') marketTicks.set(`${e.venue}:${e.marketId}`, e.tickSize > 0 ? e.tickSize : 1);
+      clients.get(e.venue)?.onMarketData?.(e);
+      if (e.type === 'resolution') settle(e.venue, e.marketId, e.winner);
+    },
+    halt(why) {
+      for (const g of groups) g.cancelWhy ??= why;
+      // the legs' orders are cancelled; unwinds stay: they close risk rather than take it
+      for (const run of [...runs.values()]) {
+        const q = run.state.request;
+        if (q.purpose !== 'trade' || isTerminal(run.state.status)) continue;
+        clients
+          .get(q.venue)
+          ?.cancel(q.clientOrderId)
+          .catch((err: unknown) => {
+            if (isInvariantError(err)) opts.onFault?.(err);
+          });
+      }
+    },
+    async stop() {
+      for (const u of unsubscribe) u();
+      await Promise.all([...clients.values()].map((c) => c.stop?.()));
+    },
+    snapshot: () => ({
+      version: 1,
+      inventory: [...inventory.values()].map((e) => ({ ...e })),
+      requests: [...seen],
+    }),
+    openOrders: () => [...runs.values()].filter((r) => !isTerminal(r.state.status)).length,
+    counts: () => ({ ...counts }),
+  };
+}
