@@ -270,6 +270,11 @@ export interface BacktestReport {
     badLines: number;
   };
   opportunities: { total: number; byKind: Record<string, number> };
+  /**
+   * Model-priced opportunities (oracle_lag) per settlement source: evaluations priced, and skipped by reason
+   * (source_stale, no_feed, strike_pending, fees_unknown …); from the scanner agent when it is in the run.
+   */
+  pricing: Record<string, { priced: number; skipped: Record<string, number> }>;
   requests: number;
   decisions: { total: number; byVerdict: Record<string, number>; byRule: Record<string, number> };
   executions: { byStatus: Record<string, number>; legRiskCost: string };
@@ -328,6 +333,17 @@ async function* prepend(
     if (n.done) return;
     yield n.value;
   }
+}
+
+/** The scanner's priced/skipped counts per settlement source, when a scanner agent is among `agents`. */
+function pricingOf(agents: readonly Agent[]): BacktestReport['pricing'] {
+  for (const a of agents) {
+    const s = (
+      a as { scanner?: () => { pricingReport(): BacktestReport['pricing'] } | undefined }
+    ).scanner?.();
+    if (s) return s.pricingReport();
+  }
+  return {};
 }
 
 const sortRec = <T>(r: Record<string, T>): Record<string, T> =>
@@ -454,6 +470,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestReport
       badLines: stats.bad,
     },
     opportunities: { total: c.opportunities, byKind: sortRec(c.opportunitiesByKind) },
+    pricing: sortRec(pricingOf(agents)),
     requests: c.requests,
     decisions: { total: c.decisions, byVerdict: sortRec(c.byVerdict), byRule: sortRec(c.byRule) },
     executions: { byStatus: sortRec(c.executions), legRiskCost: toDecimal(c.legRiskCost) },
@@ -496,6 +513,9 @@ export function formatBacktestReport(r: BacktestReport): string {
       `(${kv(r.events.byType)}), ${r.events.rejected} frames rejected, ${r.timing.eventsPerSec.toLocaleString('en-US')} events/s`,
   );
   lines.push(`opportunities ${r.opportunities.total} (${kv(r.opportunities.byKind)})`);
+  for (const [k, v] of Object.entries(r.pricing)) {
+    lines.push(`  priced on   ${k}: ${v.priced} priced, skipped ${kv(v.skipped) || '0'}`);
+  }
   lines.push(`requests      ${r.requests}`);
   lines.push(`decisions     ${r.decisions.total} (${kv(r.decisions.byVerdict)})`);
   lines.push(`  by rule     ${kv(r.decisions.byRule)}`);

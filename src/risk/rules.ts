@@ -15,6 +15,7 @@ import { tradeFee } from '../core/fees.ts';
 import type { Leg, Market, TradeRequest, Venue } from '../core/messages.ts';
 import { VENUES } from '../core/messages.ts';
 import { type Money, mulDiv, notional, ONE, type Qty, toDecimal } from '../core/money.ts';
+import { lotOf } from '../venues/defaults.ts';
 import {
   type BudgetBreach,
   type BudgetLimits,
@@ -101,9 +102,9 @@ const PASS: RuleOutcome = Object.freeze({ verdict: 'pass' });
 const reject = (rule: RuleName, reason: string): RuleOutcome => ({ verdict: 'reject', rule, reason });
 const BPS = 10_000;
 
-/** Share granularity of a venue: Kalshi trades whole contracts, Polymarket sizes to 0.01 shares. */
-export function lotSize(venue: Venue): Qty {
-  return venue === 'kalshi' ? ONE : 10_000;
+/** Share granularity of a leg: its market's lot (from the venue parser) when known, else its venue's. */
+export function lotSize(venue: Venue, market?: Market): Qty {
+  return lotOf(venue, market);
 }
 
 /** Capital a leg puts at risk: notional at the limit (rounded up) + taker fee; 0 for sells. */
@@ -536,7 +537,7 @@ export function withinLossBudget(
     legs: [],
     expectedEdge: 0,
   };
-  const unit = Math.max(...ev.legs.map((l) => lotSize(l.venue)));
+  const unit = Math.max(...ev.legs.map((l) => lotSize(l.venue, pf.market(l.venue, l.marketId))));
   const first = ev.legs[0]!.shares;
   // the smallest size the markets take: when even that does not fit, nothing will (no search)
   let least = unit;

@@ -17,6 +17,7 @@ export const SOURCES = [
   'kalshi.rest.markets',
   'kalshi.rest.events',
   'kalshi.rest.orderbook',
+  'kalshi.rest.series',
   'kalshi.ws',
   'binance.ws',
   'binance.rest.ticker',

@@ -288,7 +288,8 @@ describe('oracle lag', () => {
     kind: 'above',
     strike,
     expiry: 1_000 + hour,
-    settlementSource: 'cf_brti',
+    // settles on the Binance BTC/USDT candle close: priced on the Binance feed, nothing else
+    settlementSource: 'binance:BTC/USDT candle1m_close',
     yesToken: yesOf(m),
     noToken: noOf(m),
   });

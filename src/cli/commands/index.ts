@@ -9,6 +9,7 @@ import { registerDoctorCommand } from './doctor.ts';
 import { registerMatchesCommand } from './matches.ts';
 import { registerRecordCommand } from './record.ts';
 import { registerReplayCommand } from './replay.ts';
+import { registerReportCommands } from './reports.ts';
 import { registerRunCommand } from './run.ts';
 import { registerSimulateCommand } from './simulate.ts';
 import { registerStatusCommand } from './status.ts';
@@ -19,6 +20,7 @@ export function registerCommands(program: Command): void {
   registerAgentCommand(program);
   registerControlCommands(program);
   registerStatusCommand(program);
+  registerReportCommands(program);
   registerDbCommand(program);
   registerRunCommand(program);
   registerDashboardCommand(program);

@@ -13,6 +13,7 @@ import { loadConfig } from '../../core/config.ts';
 import { instrumentKey, type OrderBook } from '../../core/messages.ts';
 import { toDecimal } from '../../core/money.ts';
 import { createDecoders } from '../../venues/registry.ts';
+import { requireCapture, requireWritable } from '../files.ts';
 
 /** Final books as `{"venue:tokenId": {"bids": [["price","size"], …best first], "asks": […]}}`, keys sorted. */
 export function booksJson(
@@ -38,6 +39,8 @@ export function registerReplayCommand(program: Command): void {
     .option('--books-out <file>', 'write the final book of every instrument as JSON')
     .option('--json', 'print counts of events by type and rejected frames with reasons as JSON')
     .action(async (file: string, o: { booksOut?: string; json?: boolean }) => {
+      requireCapture(file, 'capture');
+      if (o.booksOut) requireWritable(o.booksOut, '--books-out');
       const stats = newReadStats();
       // deep books so --books-out holds every level
       const decoders = createDecoders({ depth: 100_000 });

@@ -3,8 +3,10 @@
  * `npm start` is `pm-arb run --feeds sim` (the simulated market, paper trading, in-process bus, embedded store).
  * Stops gracefully on SIGINT/SIGTERM (agents stop in reverse order) or after --duration.
  */
+
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { createLiveCounters, renderLiveSummary } from '../../app/backtest.ts';
+import { createLiveCounters } from '../../app/backtest.ts';
 import { buildAgents } from '../../app/pipeline.ts';
 import { type AgentRuntime, type Kernel, onShutdownSignal, startAgents } from '../../core/agent.ts';
 import { channels } from '../../core/channels.ts';
@@ -21,7 +23,17 @@ import { migrate } from '../../store/migrations.ts';
 import { loadRecoveryState } from '../../store/queries.ts';
 import { type RestoredStates, restoreStates } from '../../store/restore.ts';
 import { storeHaltSource } from '../../store/system-state.ts';
+import { defaultStrategies } from '../../strategies/plugins.ts';
+import { requireDataDir } from '../files.ts';
 import { UsageError } from '../main.ts';
+import {
+  createRateMeter,
+  createSummaryFeed,
+  createSummaryScreen,
+  pack,
+  renderSummary,
+  renderSummaryLine,
+} from '../summary.ts';
 import { parseDuration } from './record.ts';
 import { parseIntOpt } from './simulate.ts';
 
@@ -89,12 +101,18 @@ export function registerRunCommand(program: Command): void {
       const duration = o.duration === undefined ? undefined : parseDuration(String(o.duration));
       const summaryEvery = parseIntOpt('--summary-every', String(o.summaryEvery));
       loadDotEnv();
-      const config = loadConfig();
+      // the in-process bus uses no Redis: its settings are not read (a bad REDIS_URL does not block the demo)
+      const config = loadConfig(
+        o.bus === 'inproc'
+          ? Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('REDIS_')))
+          : process.env,
+      );
       // Live trading must be asked for twice: PAPER_TRADING=false in the configuration and --live here.
       if (o.live === true || !config.paperTrading) {
         if (o.live !== true) {
           throw new UsageError(
-            'PAPER_TRADING=false also needs --live; without it nothing trades for real. Set PAPER_TRADING=true for paper trading.',
+            `PAPER_TRADING=${process.env.PAPER_TRADING ?? 'false'} turns paper trading off, which also needs --live; ` +
+              'without it nothing trades for real. Set PAPER_TRADING=true (or unset it) for paper trading.',
           );
         }
         if (config.paperTrading) {
@@ -106,9 +124,13 @@ export function registerRunCommand(program: Command): void {
           'live execution is not available in this version: run paper trading (PAPER_TRADING=true, no --live)',
         );
       }
-      const tty = process.stderr.isTTY === true;
-      // On a terminal the summary redraws in place; keep the JSON logs to warnings unless LOG_LEVEL asks for more.
-      const log = createLogger(tty && process.env.LOG_LEVEL === undefined ? 'warn' : config.logLevel);
+      if (o.store !== false || o.dashboard !== false) requireDataDir(config);
+      const screen = createSummaryScreen({ stream: process.stderr });
+      const say = (line: string): void => screen.note(`pm-arb run: ${line}`);
+      // On a terminal the summary redraws in place: the JSON logs go to a file beside the data, not across it.
+      const logFile = screen.inPlace ? resolve(config.dataDir, 'run.log') : undefined;
+      const log = createLogger(config.logLevel, 'pm-arb', logFile);
+      say(`starting (paper trading, feeds ${o.feeds}); Ctrl-C to stop`);
       // metrics on an instrumented bus; the dashboard server mounts ops.routes(...) next to its pages
       const ops = createProcessOps(await createKernel({ config, transport: o.bus, log }), { service: 'run' });
       const kernel = ops.kernel;
@@ -117,6 +139,9 @@ export function registerRunCommand(program: Command): void {
       let restored: RestoredStates | undefined;
       let restoredFills: Parameters<typeof restoreStates>[0]['fills'] = [];
       if (o.store !== false) {
+        say(
+          `opening the store: ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${resolve(config.dataDir)} (DATA_DIR)`}`,
+        );
         db = await openDbFromConfig(config);
         await migrate(db);
         const rec = await loadRecoveryState(db);
@@ -131,6 +156,8 @@ export function registerRunCommand(program: Command): void {
       const agents = await buildAgents(kernel, {
         feeds: o.feeds,
         seed,
+        // the demo shows every kind of mispricing in its first minute (then the seeded random ones)
+        sim: { showcaseFrom: kernel.clock.now() + 8_000 },
         ...(restored ? { restored } : {}),
         ...(db ? { store: db } : {}),
         matchStore,
@@ -157,19 +184,36 @@ export function registerRunCommand(program: Command): void {
         : config.databaseUrl
           ? 'PostgreSQL (DATABASE_URL)'
           : `PGlite (${config.dataDir})`;
-      process.stderr.write(
-        `pm-arb run: mode paper, feeds ${o.feeds}${o.feeds === 'sim' ? ` (seed ${seed})` : ''}, bus ${o.bus}, ` +
-          `store ${store}${restored ? ` (restored ${restoredFills.length} fills${restored.halt ? ', HALTED' : ''})` : ''}, ` +
-          `${agents.length} agents: ${agents.map((a) => a.name).join(', ')}\n` +
-          (dashboard?.banner ?? ['dashboard: off (--no-dashboard)'])
-            .map((l) => `pm-arb run: ${l}\n`)
-            .join(''),
-      );
+      const banner = [
+        `pm-arb run: mode paper, feeds ${o.feeds}${o.feeds === 'sim' ? ` (seed ${seed})` : ''}, bus ${o.bus}`,
+        `pm-arb run: store ${store}${restored ? ` (restored ${restoredFills.length} fills${restored.halt ? ', HALTED' : ''})` : ''}`,
+        ...pack(
+          `pm-arb run: ${agents.length} agents:`,
+          agents.map((a) => a.name),
+          screen.inPlace ? screen.width() : Number.POSITIVE_INFINITY,
+          ', ',
+        ),
+        ...(dashboard?.banner ?? ['dashboard: off (--no-dashboard)']).map((l) => `pm-arb run: ${l}`),
+        ...(logFile ? [`pm-arb run: log: ${logFile}`] : []),
+      ];
+      screen.note(banner.join('\n'));
       const live = createLiveCounters(kernel.bus, {
         initialCash: config.risk.initialBankroll,
         group: `live-summary@${kernel.instance}`,
       });
       for (const f of restoredFills) live.counters.ledger.applyFill(f);
+      const feed = createSummaryFeed(kernel.bus, {
+        group: `run-summary@${kernel.instance}`,
+        ...(restored?.halt
+          ? {
+              halted: {
+                reason: restored.halt.reason,
+                by: restored.halt.issuedBy,
+                at: restored.halt.issuedAt,
+              },
+            }
+          : {}),
+      });
       const started = await startAgents(kernel, agents, { haltSource: killSwitch.source });
       const { stop } = started;
       runtimes = started.runtimes;
@@ -178,24 +222,31 @@ export function registerRunCommand(program: Command): void {
       if (restored?.halt) kernel.bus.publish(channels.system, restored.halt);
 
       const startedAt = Date.now();
-      let drawn = 0;
+      const meter = createRateMeter();
+      meter.sample(0, startedAt);
+      const strategies = defaultStrategies().map((x) => x.name);
       const draw = (final = false): void => {
-        const secs = Math.max(0.001, (Date.now() - startedAt) / 1000);
-        const lines = renderLiveSummary(live.counters, {
-          eventsPerSec: live.counters.events / secs,
+        const at = Date.now();
+        const input = {
+          counters: live.counters,
+          feed: feed.state,
+          eventsPerSec: meter.sample(live.counters.events, at),
           clockMs: kernel.clock.now(),
-        });
-        if (tty && !final) {
-          // move up over the previous summary and rewrite it in place
-          process.stderr.write(
-            (drawn > 0 ? `\x1b[${drawn}F` : '') + lines.map((l) => `\x1b[2K${l}`).join('\n') + '\n',
-          );
-          drawn = lines.length;
-        } else {
-          process.stderr.write(lines.map((l) => `  ${l}`).join('\n') + '\n');
-        }
+          upMs: at - startedAt,
+          initialCash: config.risk.initialBankroll,
+          strategies,
+          mode: `paper · ${o.feeds === 'sim' ? `sim seed ${seed}` : `feeds ${o.feeds}`}`,
+          final,
+        };
+        const lines = renderSummary(input, screen.width());
+        // the closing summary is printed in full, on a terminal or not
+        screen.draw(lines, final ? lines.join('\n') : renderSummaryLine(input));
       };
-      const summaryTimer = setInterval(() => draw(), tty ? summaryEvery : Math.max(summaryEvery, 10_000));
+      draw();
+      const summaryTimer = setInterval(
+        () => draw(),
+        screen.inPlace ? summaryEvery : Math.max(summaryEvery, 10_000),
+      );
       let done: () => void = () => {};
       const finished = new Promise<void>((resolve) => {
         done = resolve;
@@ -204,13 +255,15 @@ export function registerRunCommand(program: Command): void {
       const shutdown = (why: string): Promise<void> => {
         stopping ??= (async () => {
           clearInterval(summaryTimer);
-          process.stderr.write(`pm-arb run: ${why}, stopping agents\n`);
+          say(`${why}, stopping agents`);
           await dashboard?.stop();
           await stop();
           await opsServer?.close();
           await kernel.bus.flush();
           await live.close();
+          await feed.close();
           draw(true);
+          screen.release();
           await kernel.bus.close();
           await killSwitch.close();
           await db?.close();

@@ -196,6 +196,10 @@ export function createPolymarketDecoder(opts: PolymarketDecoderOptions = {}): Po
   };
 
   const putMarket = (m: Market, sink: FeedSink): void => {
+    // a listing without a fee schedule never replaces a schedule already read for the market
+    const before = markets.get(m.marketId);
+    if (m.fees.kind === 'unknown' && before && before.fees.kind !== 'unknown')
+      m = { ...m, fees: before.fees };
     markets.set(m.marketId, m);
     for (const o of m.outcomes) {
       const t = tokens.get(o.tokenId);

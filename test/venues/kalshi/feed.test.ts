@@ -81,12 +81,13 @@ async function setup(over: Partial<KalshiFeedOptions> = {}) {
 describe('kalshi feed against a fake Kalshi', () => {
   it('bootstraps over signed REST with cursor pagination, then streams signed websocket books', async () => {
     const { fake, feed, frames, sink, book } = await setup();
-    // events, then markets over two pages (pageSize 2), then two orderbooks
+    // events, then markets over two pages (pageSize 2), the series' fee schedule, then two orderbooks
     const rest = frames.filter((f) => f.source.startsWith('kalshi.rest'));
     expect(rest.map((f) => [f.source, f.req?.path, f.req?.query?.cursor])).toEqual([
       ['kalshi.rest.events', '/events', undefined],
       ['kalshi.rest.markets', '/markets', undefined],
       ['kalshi.rest.markets', '/markets', '2'],
+      ['kalshi.rest.series', '/series/KXA', undefined],
       ['kalshi.rest.orderbook', '/markets/KXA-1/orderbook', undefined],
       ['kalshi.rest.orderbook', '/markets/KXA-2/orderbook', undefined],
     ]);
@@ -285,7 +286,7 @@ describe('kalshi feed against a fake Kalshi', () => {
     await feed.start((f) => frames.push(f));
     expect(frames.filter((f) => f.source.startsWith('kalshi.rest'))).toEqual([]);
     expect(errors.some((e) => e.includes('HTTP 401'))).toBe(true);
-    expect(fake.authFailures.rest).toBe(3); // events, markets, orderbook: each once, no retry
+    expect(fake.authFailures.rest).toBe(4); // events, markets, series, orderbook: each once, no retry
     await waitFor(() => fake!.authFailures.ws === 1, 5_000, 'ws refused');
     await waitFor(() => feed!.health().connected === false, 5_000, 'closed by the server');
     expect(

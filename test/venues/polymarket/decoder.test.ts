@@ -340,7 +340,8 @@ describe('Polymarket decoder: trades, ticks, markets, resolutions', () => {
       endTime: null,
       eventTime: 1_777_903_500_250,
       receiveTime: 21,
-      fees: { kind: 'polymarket', rate: 0 },
+      // no fee_schedule on the frame: unknown (never priced) until a Gamma listing carries it, never zero
+      fees: { kind: 'unknown', reason: 'new_market without a fee_schedule' },
     });
     expect(m!.rules).toContain('ICE Brent');
     expect(m!.negRiskGroup).toBeUndefined();
