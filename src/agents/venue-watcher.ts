@@ -4,10 +4,13 @@
  *
  * Staleness: a book that got no update for `staleAfterMs` (config.risk.staleAfterMs), checked on a clock timer,
  * is republished once with `stale: true`; so is every book when the source reports a disconnect. The next update
- * from the venue clears the flag. Health: connected, lastMessageAgeMs, reconnects, framesRejected, books.
+ * from the venue clears the flag. A connection marker frame going down (capture/markers.ts: in a capture, or put
+ * in the stream by a transport) does the same as a disconnect: its instruments, or all, go stale at once.
+ * Health: connected, lastMessageAgeMs, reconnects, framesRejected, books.
  *
  * The same machinery serves the oracle agent (src/agents/oracle-agent.ts), with ticks instead of books.
  */
+import { connectionMarker } from '../capture/markers.ts';
 import type { Agent, AgentRuntime, HealthDetails } from '../core/agent.ts';
 import type { TimerHandle } from '../core/clock.ts';
 import { instrumentKey, type OracleTick, type OrderBook, oracleKey, type Venue } from '../core/messages.ts';
@@ -39,6 +42,15 @@ export interface FeedAgent extends Agent {
    * keys), or all. For a transport that loses part of its instruments (one websocket shard of several dropped).
    */
   markStale(keys?: readonly string[]): void;
+  /** What the decoders made of the frames: events by type, and rejected frames by `source: reason`. */
+  stats(): FeedStats;
+  /** The books the decoders hold now (for `replay --books-out`). */
+  books(): OrderBook[];
+}
+
+export interface FeedStats {
+  readonly events: Record<string, number>;
+  readonly rejected: { readonly total: number; readonly reasons: Record<string, number> };
 }
 
 /** The shared watcher: decode, publish, flag stale books/ticks. */
@@ -54,10 +66,13 @@ export function createFeedAgent(opts: FeedAgentOptions): FeedAgent {
   let lastFrameAt: number | undefined;
   let wasConnected = false;
   let staleMarked = 0;
+  let disconnects = 0;
   const reasons = new Map<string, number>();
 
+  const events: Record<string, number> = {};
   const sink: FeedSink = {
     emit(event) {
+      events[event.type] = (events[event.type] ?? 0) + 1;
       const now = rt!.clock.now();
       if (event.type === 'book') {
         const key = instrumentKey(event.venue, event.tokenId);
@@ -98,7 +113,24 @@ export function createFeedAgent(opts: FeedAgentOptions): FeedAgent {
   const onFrame = (frame: RawFrame): void => {
     frames++;
     lastFrameAt = rt!.clock.now();
+    const marker = connectionMarker(frame);
+    if (marker) {
+      if (marker.state === 'down') onDisconnect(marker.tokenIds);
+      return;
+    }
     set.route(frame, sink);
+  };
+
+  const onDisconnect = (tokenIds: readonly string[] | undefined): void => {
+    disconnects++;
+    if (tokenIds === undefined) {
+      markStale(true);
+      return;
+    }
+    const lost = new Set(tokenIds);
+    const keys = new Set<string>();
+    for (const [key, t] of books) if (lost.has(t.last.tokenId)) keys.add(key);
+    markStale(true, keys);
   };
 
   const markStale = (all: boolean, only?: ReadonlySet<string>): void => {
@@ -163,6 +195,11 @@ export function createFeedAgent(opts: FeedAgentOptions): FeedAgent {
       if (!rt || !publish) return;
       markStale(true, keys ? new Set(keys) : undefined);
     },
+    stats: () => ({
+      events: { ...events },
+      rejected: { total: rejected, reasons: Object.fromEntries(reasons) },
+    }),
+    books: () => set.books(),
     async start(runtime) {
       rt = runtime;
       publish = createFeedPublisher({ publish: (ch, body) => runtime.publish(ch, body) });
@@ -198,6 +235,7 @@ export function createFeedAgent(opts: FeedAgentOptions): FeedAgent {
         ticks: ticks.size,
         stale: staleBooks,
         staleMarked,
+        disconnects,
         startFailures,
       };
     },

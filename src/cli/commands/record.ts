@@ -52,10 +52,19 @@ export function registerRecordCommand(program: Command): void {
       const clock = wallClock();
       const hub =
         o.feeds === 'sim' ? createSimHub({ seed: parseIntOpt('--seed', o.seed!), clock }) : undefined;
+      let recording: Recording | undefined;
       const sources: FrameSource[] = names.map((n) =>
         hub
           ? hub.source(`sim-${n}`, [`${n}.`])
-          : createLiveFeed(n, { config, clock, log, decoders: createFeedDecoders(n) }),
+          : createLiveFeed(n, {
+              config,
+              clock,
+              log,
+              decoders: createFeedDecoders(n),
+              // a websocket shard that drops while the others stay up: a marker for its instruments
+              onDisconnect: (tokenIds) =>
+                recording?.disconnected(n === 'polymarket' ? 'polymarket.ws.market' : `${n}.ws`, tokenIds),
+            }),
       );
       requireWritable(o.out!, '--out');
       const out = createCaptureWriter({ path: o.out! });
@@ -103,7 +112,7 @@ export function registerRecordCommand(program: Command): void {
             `record: ${name} could not start (${err instanceof Error ? err.message : String(err)}); recording the others\n`,
           ),
       });
-      await starting;
+      recording = await starting;
       const keepAlive = setInterval(() => {}, 1 << 30);
       const timer =
         duration !== undefined

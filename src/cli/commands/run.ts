@@ -6,8 +6,8 @@
 
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { assemble } from '../../app/assemble.ts';
 import { createLiveCounters } from '../../app/backtest.ts';
-import { buildAgents } from '../../app/pipeline.ts';
 import { type AgentRuntime, type Kernel, onShutdownSignal, startAgents } from '../../core/agent.ts';
 import { channels } from '../../core/channels.ts';
 import { loadConfig, loadDotEnv } from '../../core/config.ts';
@@ -153,7 +153,7 @@ export function registerRunCommand(program: Command): void {
       let runtimes: readonly AgentRuntime[] = []; // filled once the agents started; health reads it
       const matchStore = createJsonMatchStore(matchFilePath(config.dataDir));
       const { startDashboard } = await import('../../dashboard/server.ts'); // loaded by `run` only
-      const agents = await buildAgents(kernel, {
+      const { agents } = await assemble(kernel, {
         feeds: o.feeds,
         seed,
         // the demo shows every kind of mispricing in its first minute (then the seeded random ones)
