@@ -19,13 +19,13 @@ import { probationAmount } from '../allocator/score.ts';
 import type { CaptureHub } from '../capture/source.ts';
 import type { Agent, Kernel } from '../core/agent.ts';
 import { instrumentKey } from '../core/messages.ts';
+import type { FrameSource } from '../feeds/types.ts';
 import type { MatchStore } from '../matcher/store.ts';
 import type { Db } from '../store/db.ts';
 import type { RestoredStates } from '../store/restore.ts';
 import { createFeedDecoders, createLiveFeed, FEED_PREFIXES, type FeedName } from '../venues/registry.ts';
 import { createSimHub, type SimHub } from '../venues/sim/feed.ts';
 import type { SimOptions } from '../venues/sim/market.ts';
-import type { FrameSource } from '../venues/types.ts';
 
 export type FeedsMode = 'sim' | 'live' | 'capture';
 /** How approved decisions are executed. Only paper fills exist in this version. */

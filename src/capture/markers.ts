@@ -9,7 +9,7 @@
  * (`asset_ids`: only those instruments were lost, one websocket shard of several). Older captures have none and
  * read as before.
  */
-import { baseSource, type RawFrame } from '../venues/types.ts';
+import { baseSource, type RawFrame } from '../feeds/types.ts';
 
 export interface ConnectionMarker {
   readonly state: 'down' | 'up';

@@ -8,7 +8,7 @@
  * instruments a transport lost on its own (a websocket shard).
  */
 import { type Clock, wallClock } from '../core/clock.ts';
-import type { FrameSource, RawFrame } from '../venues/types.ts';
+import type { FrameSource, RawFrame } from '../feeds/types.ts';
 import { connectionMarker, disconnectMarker } from './markers.ts';
 import type { CaptureWriter } from './writer.ts';
 

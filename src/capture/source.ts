@@ -14,7 +14,7 @@
  */
 import type { Bus } from '../core/bus/types.ts';
 import { SimClock } from '../core/clock.ts';
-import { baseSource, type FrameSource, type RawFrame } from '../venues/types.ts';
+import { baseSource, type FrameSource, type RawFrame } from '../feeds/types.ts';
 import { connectionMarker } from './markers.ts';
 import { type ReadCaptureOptions, readCaptureBatches } from './reader.ts';
 

@@ -48,6 +48,11 @@ export interface PortfolioView {
   allocation(strategy: string): Money | undefined;
   /** Shares the strategy may sell: held minus sells already reserved. */
   available(strategy: string, venue: Venue, tokenId: string): Qty;
+  /**
+   * The feed's staleness flag on the latest book or tick of `key` (instrument or oracle key), as published by the
+   * venue watcher / oracle agent (src/feeds/staleness.ts decides it); false for a key not seen.
+   */
+  isStale(key: string): boolean;
   /** Loss budget (src/risk/loss-budget.ts); a view without these is not checked against it. */
   budgetLimits?(): BudgetLimits;
   exposure?(extra?: readonly PendingLeg[]): Exposure;
@@ -231,31 +236,21 @@ export function dailyWindowStart(now: number, hourUtc: number): number {
 
 // ------------------------------------------------------------------ data and edge
 
-export function staleDataRule(
-  req: TradeRequest,
-  pf: PortfolioView,
-  cfg: RiskConfig,
-  now: number,
-): RuleOutcome {
-  // the guardian's own books first: a request's freshness stamps are a claim, never a reason to approve
-  if (pf.bookState) {
-    for (const leg of req.legs ?? []) {
-      const key = `${leg.venue}:${leg.tokenId}`;
-      const st = pf.bookState(leg.venue, leg.tokenId);
-      if (!st) return reject('stale_data', `no book for ${key} has reached the guardian`);
-      if (st.stale) return reject('stale_data', `the feed marked the book of ${key} stale`);
-      const age = now - st.at;
-      if (age > cfg.staleAfterMs)
-        return reject(
-          'stale_data',
-          `the last book of ${key} reached the guardian ${age} ms ago (limit ${cfg.staleAfterMs} ms)`,
-        );
-    }
+/**
+ * A request built from a book or tick that its feed now flags stale is rejected. Age alone is not staleness: a
+ * quiet book on a live feed is as current as its feed says (the flag is decided in src/feeds/staleness.ts). The
+ * guardian judges from its own view: every leg's instrument, not only the keys the request declares, and a leg
+ * whose book never reached the guardian is rejected.
+ */
+export function staleDataRule(req: TradeRequest, pf: PortfolioView): RuleOutcome {
+  for (const leg of req.legs ?? []) {
+    const key = `${leg.venue}:${leg.tokenId}`;
+    if (pf.bookState && !pf.bookState(leg.venue, leg.tokenId))
+      return reject('stale_data', `no book for ${key} has reached the guardian`);
+    if (pf.isStale(key)) return reject('stale_data', `${key} is flagged stale by its feed`);
   }
   for (const d of req.data ?? []) {
-    const age = now - d.receiveTime;
-    if (age > cfg.staleAfterMs)
-      return reject('stale_data', `${d.key} is ${age} ms old (limit ${cfg.staleAfterMs} ms)`);
+    if (pf.isStale(d.key)) return reject('stale_data', `${d.key} is flagged stale by its feed`);
   }
   return PASS;
 }

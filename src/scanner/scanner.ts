@@ -2,7 +2,8 @@
  * The opportunity scanner: keeps the latest markets, books, oracle ticks, market links and oracle links, and on
  * every update evaluates only what that update touches (the market of the book, its negRisk group, its links,
  * its oracle link; for a tick, the markets linked to that asset). Nothing is computed from stale data: a book
- * flagged stale, or one older than `staleAfterMs` by the clock, makes every opportunity that needs it vanish.
+ * or tick flagged stale (the feed's verdict, src/feeds/staleness.ts) makes every opportunity that needs it
+ * vanish. Age alone is not staleness: a quiet book on a live feed is current.
  *
  * Prices are executable: buys walk the asks, sells walk the bids; edges are net of the venue's exact fees
  * (depth.ts). The formulas, per kind (all per share set, sized by depth.ts):
@@ -51,8 +52,6 @@ import { EwmaVol, fairPrice, type VolEstimatorOptions } from './fair.ts';
 export interface ScannerOptions {
   readonly now: () => number;
   readonly ids: IdGen;
-  /** Data older than this (by the clock) is stale. */
-  readonly staleAfterMs: number;
   /** How long an opportunity is valid after detection (default 2 s). */
   readonly ttlMs?: number;
   /** Cap on shares per opportunity (default: unlimited; strategies size within their allocation). */
@@ -71,6 +70,8 @@ export interface ScannerOptions {
   readonly proxy?: { readonly extraMargin?: Price };
   /** Tick history kept per oracle source for settlement windows (default 15 minutes). */
   readonly historyMs?: number;
+  /** A point-in-time strike is read from a print at most this far from the start (default 5 s). */
+  readonly pointToleranceMs?: number;
   /**
    * Re-publish an unchanged opportunity only once its previous emission has expired (default true). An
    * opportunity is the same when its kind and legs (venue, token, side) are; it is unchanged when every leg's
@@ -296,6 +297,7 @@ export class Scanner {
       vol: {},
       dedupe: true,
       historyMs: 15 * 60_000,
+      pointToleranceMs: 5_000,
       ...opts,
       proxy: opts.proxy,
     };
@@ -683,10 +685,10 @@ export class Scanner {
         break;
       case 'point': {
         const at = own.hist.valueAt(start);
-        if (at && start - at.time <= this.o.staleAfterMs) v = at.price;
+        if (at && start - at.time <= this.o.pointToleranceMs) v = at.price;
         else {
           const next = own.hist.firstFrom(start);
-          if (next && next.time - start <= this.o.staleAfterMs) v = next.price;
+          if (next && next.time - start <= this.o.pointToleranceMs) v = next.price;
         }
         break;
       }
@@ -894,11 +896,11 @@ export class Scanner {
   }
 
   private fresh(b: OrderBook): boolean {
-    return !b.stale && this.t - b.receiveTime <= this.o.staleAfterMs;
+    return !b.stale;
   }
 
   private freshTick(t: OracleTick): boolean {
-    return !t.stale && this.t - t.receiveTime <= this.o.staleAfterMs;
+    return !t.stale;
   }
 
   private venueMap<T>(maps: Map<string, Map<string, T>>, venue: string): Map<string, T> {

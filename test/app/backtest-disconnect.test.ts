@@ -8,7 +8,7 @@ import { createCaptureWriter } from '../../src/capture/writer.ts';
 import type { Agent } from '../../src/core/agent.ts';
 import { channels } from '../../src/core/channels.ts';
 import { loadConfig } from '../../src/core/config.ts';
-import type { RawFrame } from '../../src/venues/types.ts';
+import type { RawFrame } from '../../src/feeds/types.ts';
 import { fixtureJson, fixtureJsonl } from '../helpers/fixtures.ts';
 
 const PM_BOOK = fixtureJson<{ asset_id: string; market: string }>('polymarket/ws-book.json');

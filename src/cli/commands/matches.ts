@@ -31,6 +31,7 @@ import {
   type OracleLink,
   VenueSchema,
 } from '../../core/messages.ts';
+import { baseSource } from '../../feeds/types.ts';
 import { type EvalReport, evaluatePairs, formatEvalReport, parsePairs } from '../../matcher/eval.ts';
 import { judgeFromConfig } from '../../matcher/llm.ts';
 import { type MatchDecision, Matcher } from '../../matcher/matcher.ts';
@@ -52,7 +53,6 @@ import {
   overlayMatchStore,
 } from '../../matcher/store.ts';
 import { createDecoders } from '../../venues/registry.ts';
-import { baseSource } from '../../venues/types.ts';
 import { requireCapture } from '../files.ts';
 import { UsageError } from '../main.ts';
 

@@ -10,8 +10,14 @@
  */
 import type { FeeSchedule, Level, Market, OrderBook } from '../../core/messages.ts';
 import { ONE } from '../../core/money.ts';
+import {
+  baseSource,
+  type Decoder,
+  type FeedSink,
+  type RawFrame,
+  type SourceName,
+} from '../../feeds/types.ts';
 import { BookSide } from '../local-book.ts';
-import { baseSource, type Decoder, type FeedSink, type RawFrame, type SourceName } from '../types.ts';
 import { seriesFees, seriesOf } from './fees.ts';
 import {
   eventsOf,

@@ -14,17 +14,17 @@
  *   or reopens, so the decoder marks books stale (also in replays). Sids restart on each connection.
  */
 
-import { Backoff, type BackoffOptions, sleep } from '../transport/backoff.ts';
+import { Backoff, type BackoffOptions, sleep } from '../../feeds/backoff.ts';
 import {
   createHttpClient,
   type HttpClient,
   HttpError,
   parseRetryAfter,
   type Query,
-} from '../transport/http.ts';
-import { createRateLimiter, type RateRules } from '../transport/rate-limit.ts';
-import { createWsFeed, socketHealth, type WsFeed } from '../transport/ws-feed.ts';
-import type { FrameSource, RawFrame, RawRequest } from '../types.ts';
+} from '../../feeds/http.ts';
+import { createRateLimiter, type RateRules } from '../../feeds/rate-limit.ts';
+import type { FrameSource, RawFrame, RawRequest } from '../../feeds/types.ts';
+import { createWsFeed, socketHealth, type WsFeed } from '../../feeds/ws-feed.ts';
 import { seriesOf } from './fees.ts';
 import { SeqTracker, subscribeCmd, unsubscribeCmd } from './parse.ts';
 import { createKalshiSigner, type KalshiSigner } from './signing.ts';

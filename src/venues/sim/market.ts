@@ -19,7 +19,7 @@
  */
 import { formatFixed, toDecimal } from '../../core/money.ts';
 import { normCdf } from '../../core/normal.ts';
-import type { RawFrame } from '../types.ts';
+import type { RawFrame } from '../../feeds/types.ts';
 import { createRng, type Rng } from './prng.ts';
 
 export type MispricingKind = 'cross_venue' | 'rebalancing' | 'negrisk' | 'oracle_lag' | 'combinatorial';

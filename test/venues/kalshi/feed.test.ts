@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OrderBook } from '../../../src/core/messages.ts';
+import type { RawFrame } from '../../../src/feeds/types.ts';
 import { createKalshiDecoder } from '../../../src/venues/kalshi/decoder.ts';
 import {
   createKalshiFeed,
@@ -8,7 +9,6 @@ import {
   type KalshiFeedOptions,
 } from '../../../src/venues/kalshi/feed.ts';
 import type { WireEvent, WireMarket } from '../../../src/venues/kalshi/wire.ts';
-import type { RawFrame } from '../../../src/venues/types.ts';
 import { type KalshiFake, startKalshiFake } from '../../fakes/kalshi-server.ts';
 import { waitFor } from '../../fakes/ws-fake.ts';
 import { fixtureJson } from '../../helpers/fixtures.ts';

@@ -3,8 +3,8 @@
  * series frame then republishes the series' markets with their schedule. Owned fixtures in the venue's format.
  */
 import { describe, expect, it } from 'vitest';
+import type { RawFrame } from '../../../src/feeds/types.ts';
 import { createKalshiDecoder } from '../../../src/venues/kalshi/decoder.ts';
-import type { RawFrame } from '../../../src/venues/types.ts';
 import { fixtureJson } from '../../helpers/fixtures.ts';
 import { collect } from './collect.ts';
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CloseCause, WsFeed, type WsFeedOptions } from '../../../src/venues/transport/ws-feed.ts';
-import { startWsFake, type WsFake, waitFor } from '../../fakes/ws-fake.ts';
+import { type CloseCause, WsFeed, type WsFeedOptions } from '../../src/feeds/ws-feed.ts';
+import { startWsFake, type WsFake, waitFor } from '../fakes/ws-fake.ts';
 
 let fake: WsFake;
 let feed: WsFeed | undefined;

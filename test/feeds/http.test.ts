@@ -1,13 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  createHttpClient,
-  HttpError,
-  parseRetryAfter,
-  type RetryInfo,
-} from '../../../src/venues/transport/http.ts';
-import { createRateLimiter } from '../../../src/venues/transport/rate-limit.ts';
-import type { RawRequest } from '../../../src/venues/types.ts';
-import { type HttpFake, startHttpFake } from '../../fakes/http-fake.ts';
+import { createHttpClient, HttpError, parseRetryAfter, type RetryInfo } from '../../src/feeds/http.ts';
+import { createRateLimiter } from '../../src/feeds/rate-limit.ts';
+import type { RawRequest } from '../../src/feeds/types.ts';
+import { type HttpFake, startHttpFake } from '../fakes/http-fake.ts';
 
 let fake: HttpFake;
 beforeEach(async () => {

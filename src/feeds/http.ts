@@ -8,9 +8,9 @@
  * status was received) and `kind`.
  */
 import { Agent, type Dispatcher, request } from 'undici';
-import type { RawRequest } from '../types.ts';
 import { Backoff, type BackoffOptions, sleep } from './backoff.ts';
 import type { RateLimiter } from './rate-limit.ts';
+import type { RawRequest } from './types.ts';
 
 export type HttpErrorKind = 'status' | 'timeout' | 'network' | 'parse' | 'aborted';
 

@@ -3,7 +3,7 @@
  * is uniform in [0, min(cap, base × factor^n)]. Full jitter spreads a herd of reconnecting clients best.
  * `random` is injectable so tests are deterministic (`seededRandom`).
  */
-import { mulberry32 } from '../../core/prng.ts';
+import { mulberry32 } from '../core/prng.ts';
 
 export interface BackoffOptions {
   /** First ceiling, ms (default 250). */

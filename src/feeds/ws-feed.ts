@@ -54,6 +54,8 @@ export interface WsFeedHealth {
   connected: boolean;
   /** Receive time (injected clock) of the last frame, null before the first. */
   lastMessageAt: number | null;
+  /** When the venue was last heard (a frame, a pong or a heartbeat reply; injected clock), null before. */
+  lastAliveAt: number | null;
   connects: number;
   reconnects: number;
   silenceReconnects: number;
@@ -70,6 +72,7 @@ export function socketHealth(
 ): {
   connected: boolean;
   lastMessageAgeMs: number | null;
+  lastAliveAt: number | null;
   reconnects: number;
   silenceReconnects: number;
   framesReceived: number;
@@ -77,6 +80,7 @@ export function socketHealth(
   return {
     connected: w?.connected ?? false,
     lastMessageAgeMs: w?.lastMessageAt != null ? now - w.lastMessageAt : null,
+    lastAliveAt: w?.lastAliveAt ?? null,
     reconnects: w?.reconnects ?? 0,
     silenceReconnects: w?.silenceReconnects ?? 0,
     framesReceived: w?.framesReceived ?? 0,
@@ -101,6 +105,7 @@ export class WsFeed {
   private readonly h: WsFeedHealth = {
     connected: false,
     lastMessageAt: null,
+    lastAliveAt: null,
     connects: 0,
     reconnects: 0,
     silenceReconnects: 0,
@@ -249,6 +254,7 @@ export class WsFeed {
 
   private markAlive(): void {
     this.lastFrameMono = performance.now();
+    this.h.lastAliveAt = this.opts.now();
   }
 
   private onMessage(ws: WebSocket, data: WebSocket.RawData, isBinary: boolean): void {

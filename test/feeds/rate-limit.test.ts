@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  createRateLimiter,
-  POLYMARKET_RATE_RULES,
-  TokenBucket,
-} from '../../../src/venues/transport/rate-limit.ts';
+import { createRateLimiter, POLYMARKET_RATE_RULES, TokenBucket } from '../../src/feeds/rate-limit.ts';
 
 /** A manual monotonic clock: waiting advances it, so tests run instantly and deterministically. */
 function manualTime() {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Backoff, seededRandom, sleep } from '../../../src/venues/transport/backoff.ts';
+import { Backoff, seededRandom, sleep } from '../../src/feeds/backoff.ts';
 
 describe('Backoff', () => {
   it('grows the ceiling exponentially up to the cap and jitters inside it', () => {
