@@ -71,7 +71,8 @@ export function createDecoderSet(decoders: readonly Decoder[]): DecoderSet {
       // and rejections keep the name as written in the capture). Impossible books are rejected here, for all.
       d.decode(frame, {
         emit(event) {
-          const bad = event.type === 'book' ? impossibleBook(event) : undefined;
+          // a stale book (waiting for its snapshot) may be crossed meanwhile: nothing trades on it, marks skip it
+          const bad = event.type === 'book' && !event.stale ? impossibleBook(event) : undefined;
           if (bad) sink.reject(frame.source, `${bad} (${event.type === 'book' ? event.tokenId : ''})`);
           else sink.emit(event);
         },
