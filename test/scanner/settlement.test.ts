@@ -147,7 +147,8 @@ describe('up/down on the settlement source', () => {
     // both fresh: a 0.1% basis is measured
     tick('chainlink', 100_900, clock.t);
     tick('binance', 101_000, clock.t);
-    clock.t += 10_000; // Chainlink now stale by age, Binance fresh
+    clock.t += 10_000;
+    tick('chainlink', 100_900, clock.t, true); // Chainlink's feed went stale (src/feeds/staleness.ts), Binance fresh
     tick('binance', 101_000, clock.t);
     const out = s.onBook(book(m, 'up', [['0.30', '50']], [], { receiveTime: clock.t }));
     expect(out).toHaveLength(1);

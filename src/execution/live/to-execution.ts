@@ -3,13 +3,7 @@
  * reports out. Pure mappings, so the live ExecutionClient that wires a venue client, its report stream and the
  * order state machine together stays a thin shell.
  */
-import type {
-  FillReport,
-  OrderReport,
-  OrderRequest,
-  OrderStatus,
-  ReasonCode,
-} from '../../execution/types.ts';
+
 import type {
   LiveFill,
   LiveOrderSpec,
@@ -18,7 +12,8 @@ import type {
   PolymarketOrderFacts,
   RejectReason,
   SubmitResult,
-} from './types.ts';
+} from '../../venues/live/types.ts';
+import type { FillReport, OrderReport, OrderRequest, OrderStatus, ReasonCode } from '../types.ts';
 
 export function toOrderStatus(s: LiveOrderStatus): OrderStatus {
   switch (s) {

@@ -8,11 +8,12 @@
  * (`unknown`) leaves the order `new` and rejects, so the executor knows to ask `status` later; the report stream
  * settles it meanwhile. Nothing here reads an error's wording.
  */
-import { applyReport, isTerminal, newOrderState } from '../../execution/order-state.ts';
-import type { ExecutionClient, OrderReport, OrderRequest, OrderState } from '../../execution/types.ts';
-import type { ReportStream } from './reports.ts';
+
+import type { ReportStream } from '../../venues/live/reports.ts';
+import type { LiveOrderSpec, VenueOrderClient } from '../../venues/live/types.ts';
+import { applyReport, isTerminal, newOrderState } from '../order-state.ts';
+import type { ExecutionClient, OrderReport, OrderRequest, OrderState } from '../types.ts';
 import { reportFromLive, reportFromSubmit, type SpecFacts, specFromRequest } from './to-execution.ts';
-import type { LiveOrderSpec, VenueOrderClient } from './types.ts';
 
 export interface LiveExecutionClientOptions {
   readonly client: VenueOrderClient;

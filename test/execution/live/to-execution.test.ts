@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { clientOrderId } from '../../../src/execution/ids.ts';
-import type { OrderRequest } from '../../../src/execution/types.ts';
 import {
   reportFromLive,
   reportFromSubmit,
   specFromRequest,
   toOrderStatus,
   toReasonCode,
-} from '../../../src/venues/live/to-execution.ts';
+} from '../../../src/execution/live/to-execution.ts';
+import type { OrderRequest } from '../../../src/execution/types.ts';
 
 const req: OrderRequest = {
   clientOrderId: clientOrderId('req-1', 0),

@@ -6,11 +6,11 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { clientOrderId } from '../../../src/execution/ids.ts';
+import { createLiveExecutionClient } from '../../../src/execution/live/client.ts';
 import { isDone } from '../../../src/execution/order-state.ts';
 import type { OrderReport, OrderRequest } from '../../../src/execution/types.ts';
 import { createKalshiOrderClient } from '../../../src/venues/kalshi/execution/client.ts';
 import { NotionalCaps } from '../../../src/venues/live/caps.ts';
-import { createLiveExecutionClient } from '../../../src/venues/live/execution-client.ts';
 import { ReportStream } from '../../../src/venues/live/reports.ts';
 import { startKalshiTradingFake } from '../../fakes/kalshi-trading-fake.ts';
 import { waitFor } from '../../fakes/ws-fake.ts';
