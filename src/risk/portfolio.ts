@@ -344,24 +344,7 @@ export class Portfolio implements PortfolioView {
    */
   exposure(extra: readonly PendingLeg[] = []): Exposure {
     this.refreshHeld();
-    const pending: PendingLeg[] = [];
-    for (const r of this.reservations.values()) {
-      const grouped = r.legs.length > 1;
-      for (const l of r.legs) {
-        if (l.remaining <= 0) continue;
-        pending.push({
-          venue: l.venue,
-          marketId: l.marketId,
-          tokenId: l.tokenId,
-          side: l.side,
-          shares: l.remaining,
-          // a snapshot without the limit: the reserved cost per share stands in (buys), else the price floor
-          limitPrice: l.limitPrice ?? (l.side === 'buy' ? mulDiv(l.cost, ONE, l.remaining, 'ceil') : 1),
-          fees: this.market(l.venue, l.marketId)?.fees,
-          grouped,
-        });
-      }
-    }
+    const pending = this.reservedLegs(undefined);
     for (const l of extra) pending.push(l);
     const byComp = byComponent(this.settlement, pending);
     let worst = this.ledger.cash();
@@ -385,6 +368,52 @@ export class Portfolio implements PortfolioView {
       if (this.carried(markets, reset)) swing += v.max - v.floor;
     }
     return { worstEquity: worst, peakEquity: peak, carriedSwing: swing };
+  }
+
+  /** The unfinished legs of every reservation (of `strategy` only, when given), as the loss budget sees them. */
+  private reservedLegs(strategy: string | undefined): PendingLeg[] {
+    const pending: PendingLeg[] = [];
+    for (const r of this.reservations.values()) {
+      if (strategy !== undefined && r.strategy !== strategy) continue;
+      const grouped = r.legs.length > 1;
+      for (const l of r.legs) {
+        if (l.remaining <= 0) continue;
+        pending.push({
+          venue: l.venue,
+          marketId: l.marketId,
+          tokenId: l.tokenId,
+          side: l.side,
+          shares: l.remaining,
+          // a snapshot without the limit: the reserved cost per share stands in (buys), else the price floor
+          limitPrice: l.limitPrice ?? (l.side === 'buy' ? mulDiv(l.cost, ONE, l.remaining, 'ceil') : 1),
+          fees: this.market(l.venue, l.marketId)?.fees,
+          grouped,
+        });
+      }
+    }
+    return pending;
+  }
+
+  /**
+   * The strategy's own swing: Σ over the components of its positions, reservations and `extra` of (most − least
+   * they can be worth at settlement). What the strategy alone can move the equity between a peak and a trough:
+   * a naked binary swings its whole share count, a filled hedge almost nothing.
+   */
+  strategySwing(strategy: string, extra: readonly PendingLeg[] = []): Money {
+    const held = this.ledger
+      .allPositions()
+      .filter((p) => p.strategy === strategy && p.shares > 0)
+      .map((p) => ({ venue: p.venue, marketId: p.marketId, tokenId: p.tokenId, shares: p.shares }));
+    const pending = this.reservedLegs(strategy);
+    for (const l of extra) pending.push(l);
+    const heldBy = byComponent(this.settlement, held);
+    const pendBy = byComponent(this.settlement, pending);
+    let swing = 0;
+    for (const root of new Set([...heldBy.keys(), ...pendBy.keys()])) {
+      const v = valueComponent(this.settlement, root, heldBy.get(root) ?? [], pendBy.get(root) ?? []);
+      swing += v.max - v.floor;
+    }
+    return swing;
   }
 
   /** Open positions (per strategy) outside any hedge: what DRAWDOWN_ACTION=flatten sells. */

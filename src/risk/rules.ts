@@ -57,6 +57,8 @@ export interface PortfolioView {
   budgetLimits?(): BudgetLimits;
   exposure?(extra?: readonly PendingLeg[]): Exposure;
   pendingLegs?(legs: readonly Leg[]): PendingLeg[];
+  /** The strategy's own swing (most − least its positions, reservations and `extra` can be worth at settlement). */
+  strategySwing?(strategy: string, extra?: readonly PendingLeg[]): Money;
   /**
    * The guardian's own view of a book: when (its clock) the last one arrived and whether the feed marked it
    * stale; undefined when none arrived. A view with it judges freshness itself, whatever a request claims.
@@ -78,7 +80,8 @@ export type RuleName =
   | 'platform_limit'
   | 'allocation_cap'
   | 'drawdown_budget'
-  | 'daily_loss_budget';
+  | 'daily_loss_budget'
+  | 'strategy_loss_budget';
 
 export type RuleOutcome =
   | { readonly verdict: 'pass' }
@@ -519,16 +522,32 @@ export function withinLossBudget(
 ): RiskEvaluation {
   if (ev.verdict === 'reject' || !pf.exposure || !pf.pendingLegs || !pf.budgetLimits) return ev;
   const limits = pf.budgetLimits();
-  const b = budgetBreach(pf, ev.legs, limits, undefined);
+  const allocation = pf.allocation(req.strategy);
+  const swingBefore = pf.strategySwing && allocation !== undefined ? pf.strategySwing(req.strategy) : undefined;
+  // the first limit `legs` break: the book's loss budget, then the strategy's share of it (its allocation)
+  const breachOf = (legs: readonly Leg[], before: Exposure | undefined): Breach | undefined => {
+    const b = budgetBreach(pf, legs, limits, before);
+    if (b) return { rule: breachRule(b), why: describeBreach(b, cfg) };
+    if (swingBefore === undefined || allocation === undefined) return undefined;
+    const swing = pf.strategySwing!(req.strategy, pf.pendingLegs!(legs));
+    // within its allocation, or no worse than before (an exit)
+    if (swing <= allocation || swing <= swingBefore) return undefined;
+    return {
+      rule: 'strategy_loss_budget',
+      why:
+        `strategy loss budget: ${req.strategy}'s positions, orders and this request could swing ${fmt(swing)} ` +
+        `between settling the best and the worst way; its allocation ${fmt(allocation)} bounds that swing`,
+    };
+  };
+  const b = breachOf(ev.legs, undefined);
   if (!b) return ev;
   // a request that makes no measure worse (an exit) goes ahead even when the budget is spent
   const before = pf.exposure();
-  if (budgetBreach(pf, ev.legs, limits, before) === undefined) return ev;
-  const why = describeBreach(b, cfg);
+  if (breachOf(ev.legs, before) === undefined) return ev;
   const noSize: RiskEvaluation = {
     verdict: 'reject',
-    rule: breachRule(b),
-    reason: `${why}; no size fits`,
+    rule: b.rule,
+    reason: `${b.why}; no size fits`,
     legs: [],
     expectedEdge: 0,
   };
@@ -541,12 +560,11 @@ export function withinLossBudget(
     if (m && m.minSize > 0) least = Math.max(least, mulDiv(m.minSize, first, l.shares, 'ceil'));
   }
   least = Math.ceil(least / unit) * unit;
-  if (least >= first || budgetBreach(pf, scaledTo(ev.legs, least), limits, before) !== undefined)
-    return noSize;
+  if (least >= first || breachOf(scaledTo(ev.legs, least), before) !== undefined) return noSize;
   const best = largestFitting(
     first - 1,
     unit,
-    (sh) => budgetBreach(pf, scaledTo(ev.legs, sh), limits, before) === undefined,
+    (sh) => breachOf(scaledTo(ev.legs, sh), before) === undefined,
     least,
   );
   const legs = scaledTo(ev.legs, best);
@@ -555,13 +573,21 @@ export function withinLossBudget(
   const e = minEdgeRule({ ...req, legs, expectedEdge: edge }, pf, cfg);
   if (e.verdict === 'reject')
     return { verdict: 'reject', rule: e.rule, reason: e.reason, legs: [], expectedEdge: 0 };
+  // named after the book's budget the full size broke, unless the strategy's own share is what binds at this size
+  const next = breachOf(scaledTo(ev.legs, best + unit), before);
+  const binding = next?.rule === 'strategy_loss_budget' ? next : b;
   return {
     verdict: 'reduce',
-    rule: breachRule(b),
-    reason: `${why}; reduced ${toDecimal(req.legs[0]!.shares)} → ${toDecimal(legs[0]!.shares)} shares`,
+    rule: binding.rule,
+    reason: `${binding.why}; reduced ${toDecimal(req.legs[0]!.shares)} → ${toDecimal(legs[0]!.shares)} shares`,
     legs,
     expectedEdge: edge,
   };
+}
+
+interface Breach {
+  readonly rule: RuleName;
+  readonly why: string;
 }
 
 /** The limit the book would break with `legs` added, unless they make no measure worse than `before`. */
