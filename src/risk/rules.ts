@@ -523,7 +523,8 @@ export function withinLossBudget(
   if (ev.verdict === 'reject' || !pf.exposure || !pf.pendingLegs || !pf.budgetLimits) return ev;
   const limits = pf.budgetLimits();
   const allocation = pf.allocation(req.strategy);
-  const swingBefore = pf.strategySwing && allocation !== undefined ? pf.strategySwing(req.strategy) : undefined;
+  const swingBefore =
+    pf.strategySwing && allocation !== undefined ? pf.strategySwing(req.strategy) : undefined;
   // the first limit `legs` break: the book's loss budget, then the strategy's share of it (its allocation)
   const breachOf = (legs: readonly Leg[], before: Exposure | undefined): Breach | undefined => {
     const b = budgetBreach(pf, legs, limits, before);

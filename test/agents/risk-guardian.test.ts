@@ -113,7 +113,10 @@ describe('risk guardian agent', () => {
       ts: 0,
     });
     // 25 at 0.40 is $10 of capital: cut to the $100 allocation's capital? no, within it; 25 shares swing $25
-    await h.publish(channels.tradeRequests, request([leg('polymarket', 'm1', 'buy', 0.4, 25)], { strategy: 's2' }));
+    await h.publish(
+      channels.tradeRequests,
+      request([leg('polymarket', 'm1', 'buy', 0.4, 25)], { strategy: 's2' }),
+    );
     expect(decisions.at(-1)).toMatchObject({ verdict: 'approve', rule: 'ok' });
     // s1: $4 of capital is 10 shares at 0.40; a binary swings its share count ($10), so its allocation allows 4
     // shares, below the market's 5-share minimum
@@ -126,8 +129,14 @@ describe('risk guardian agent', () => {
     // $25 probation of $500, 20% drawdown limit: before, 200 cheap shares ($26 of capital) could swing $200
     const { h, decisions } = await setup({ probationAllocation: $(25) });
     await h.publish(channels.markets('polymarket'), market('polymarket', 'm2'));
-    await h.publish(channels.books('polymarket'), book('polymarket', 'm2', 'm2-yes', [[0.12, 500]], [[0.13, 500]]));
-    await h.publish(channels.books('polymarket'), book('polymarket', 'm2', 'm2-no', [[0.86, 500]], [[0.87, 500]]));
+    await h.publish(
+      channels.books('polymarket'),
+      book('polymarket', 'm2', 'm2-yes', [[0.12, 500]], [[0.13, 500]]),
+    );
+    await h.publish(
+      channels.books('polymarket'),
+      book('polymarket', 'm2', 'm2-no', [[0.86, 500]], [[0.87, 500]]),
+    );
     await h.publish(
       channels.tradeRequests,
       request([leg('polymarket', 'm2', 'buy', 0.13, 190)], { strategy: 'sniper', expectedEdge: $(20) }),
