@@ -10,7 +10,7 @@ import { runBacktest } from '../../src/app/backtest.ts';
 import { createCaptureWriter } from '../../src/capture/writer.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import { simulateFrames } from '../../src/venues/sim/feed.ts';
-import { DEFAULT_SIM_START } from '../../src/venues/sim/market.ts';
+import { DEFAULT_SIM_START, SimMarket } from '../../src/venues/sim/market.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pm-arb-demo-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,5 +32,25 @@ describe('the demo (run --feeds sim) in its first minute', () => {
     expect(traded).toEqual(expect.arrayContaining(['combinatorial-arb', 'cross-venue-arb', 'oracle-sniper']));
     // no request was turned away by the book's drawdown budget: each strategy's allocation bounds its own swing
     expect(report.decisions.byRule.drawdown_budget ?? 0).toBe(0);
+  }, 60_000);
+
+  it('a 5-minute seeded simulation (pm-arb simulate defaults) holds every opportunity kind, negRisk groups included', async () => {
+    const path = join(dir, 'five.jsonl');
+    const sim = new SimMarket({ seed: 7 });
+    const out = createCaptureWriter({ path, flushIntervalMs: 0 });
+    const end = sim.start + 5 * 60_000;
+    for (let t = sim.start; ; t = Math.min(end, t + 1000)) {
+      for (const f of sim.advance(t)) out.write(f);
+      if (t >= end) break;
+    }
+    await out.close();
+    expect(sim.stats.mispricings.negrisk ?? 0).toBeGreaterThan(0);
+    const report = await runBacktest({
+      capturePath: path,
+      config: { ...loadConfig({}), logLevel: 'silent' },
+    });
+    for (const kind of ['combinatorial', 'cross_venue', 'oracle_lag', 'rebalancing']) {
+      expect(report.opportunities.byKind[kind] ?? 0).toBeGreaterThan(0);
+    }
   }, 60_000);
 });
