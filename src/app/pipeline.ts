@@ -16,7 +16,8 @@ import { createStrategyRunnerAgent } from '../agents/strategy-runner.ts';
 import { createVenueWatcher, type FeedAgent } from '../agents/venue-watcher.ts';
 import { probationAmount } from '../allocator/score.ts';
 import type { Agent, Kernel } from '../core/agent.ts';
-import { instrumentKey } from '../core/messages.ts';
+import { instrumentKey, type Venue } from '../core/messages.ts';
+import type { ExecutionClient } from '../execution/types.ts';
 import type { MatchStore } from '../matcher/store.ts';
 import type { Db } from '../store/db.ts';
 import type { RestoredStates } from '../store/restore.ts';
@@ -41,6 +42,8 @@ export interface PipelineOptions {
   readonly store?: Db;
   /** The matcher's verdicts and manual overrides (default: the JSON file under DATA_DIR); share it with the dashboard. */
   readonly matchStore?: MatchStore;
+  /** Live execution (`run --live`): the venues' clients; a HALT_ALL then also cancels all orders at each venue. */
+  readonly execution?: { readonly clients: ReadonlyMap<Venue, ExecutionClient> };
 }
 
 export interface FeedSources {
@@ -106,7 +109,10 @@ export async function buildAgents(kernel: Kernel, opts: PipelineOptions): Promis
       probationAllocation: probationAmount(kernel.config),
       ...(restored ? { initial: restored.risk } : {}),
     }),
-    createExecutor(restored ? { initial: restored.executor } : {}),
+    createExecutor({
+      ...(restored ? { initial: restored.executor } : {}),
+      ...(opts.execution ? { clients: () => opts.execution!.clients, cancelAllOnHalt: true } : {}),
+    }),
     createCapitalAllocator(restored ? { initial: restored.allocator } : {}),
   );
   consumers.push(createAlertsAgent({ db: opts.store ?? null }));

@@ -90,7 +90,7 @@ describe('pm-arb run', () => {
     expect(state.haltReason).toBe('operator test');
   });
 
-  it('refuses live trading unless asked twice, and even then in this version', async () => {
+  it('refuses live trading unless asked twice, and on simulated feeds', async () => {
     const once = await run(['run', '--live']);
     expect(once.code).toBe(2);
     expect(once.stderr).toMatch(/--live also needs PAPER_TRADING=false/);
@@ -99,7 +99,7 @@ describe('pm-arb run', () => {
     expect(config.stderr).toMatch(/PAPER_TRADING=false also needs --live/);
     const twice = await run(['run', '--live'], undefined, { PAPER_TRADING: 'false' });
     expect(twice.code).toBe(2);
-    expect(twice.stderr).toMatch(/live execution is not available in this version/);
+    expect(twice.stderr).toMatch(/--live trades on the real venues: it needs --feeds live/);
   });
 
   it('rejects a bad --feeds value with a usage error', async () => {

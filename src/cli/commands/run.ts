@@ -1,14 +1,16 @@
 /**
- * `pm-arb run [--feeds sim|live] [--seed N] [--bus inproc|redis]`: every agent of the system in one process.
+ * `pm-arb run [--feeds sim|live] [--seed N] [--bus inproc|redis] [--live [--yes]]`: every agent of the system in one
+ * process. Live trading is asked for twice (PAPER_TRADING=false and --live) and confirmed at start.
  * `npm start` is `pm-arb run --feeds sim` (the simulated market, paper trading, in-process bus, embedded store).
  * Stops gracefully on SIGINT/SIGTERM (agents stop in reverse order) or after --duration.
  */
+import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { createLiveCounters, renderLiveSummary } from '../../app/backtest.ts';
 import { buildAgents } from '../../app/pipeline.ts';
 import { type AgentRuntime, onShutdownSignal, startAgents } from '../../core/agent.ts';
 import { channels } from '../../core/channels.ts';
-import { loadConfig, loadDotEnv } from '../../core/config.ts';
+import { type Config, loadConfig, loadDotEnv } from '../../core/config.ts';
 import { createKernel } from '../../core/kernel.ts';
 import { createLogger } from '../../core/log.ts';
 import { opsRouteGroup } from '../../dashboard/ops-routes.ts';
@@ -18,6 +20,8 @@ import { type Db, openDbFromConfig } from '../../store/db.ts';
 import { migrate } from '../../store/migrations.ts';
 import { loadRecoveryState } from '../../store/queries.ts';
 import { type RestoredStates, restoreStates } from '../../store/restore.ts';
+import type { LiveExecution } from '../../venues/live/live-execution.ts';
+import { type FeedName, parseFeedNames } from '../../venues/registry.ts';
 import { UsageError } from '../main.ts';
 import { parseDuration } from './record.ts';
 import { parseIntOpt } from './simulate.ts';
@@ -28,10 +32,15 @@ export function registerRunCommand(program: Command): void {
     .description('run every agent in one process (npm start = run --feeds sim)')
     .option('--feeds <kind>', 'sim (the seeded simulated market) or live (real venues, paper trading)', 'sim')
     .option('--seed <n>', 'simulator seed with --feeds sim', '1')
+    .option(
+      '--only <feeds>',
+      'run only these feeds (comma-separated: polymarket,kalshi,binance,chainlink; or none)',
+    )
     .option('--bus <transport>', 'inproc or redis (needs REDIS_URL)', 'inproc')
     .option('--duration <d>', 'stop after this long (30s, 10m); default: until Ctrl-C')
     .option('--no-store', 'keep nothing: no database, no restore from an earlier run')
-    .option('--live', 'live trading (also needs PAPER_TRADING=false); not available in this version')
+    .option('--live', 'live trading: real orders (also needs PAPER_TRADING=false and --feeds live)')
+    .option('--yes', 'with --live: start without the confirmation prompt (services)')
     .option('--summary-every <ms>', 'how often the live summary is redrawn', '1000')
     .option(
       '--no-dashboard',
@@ -45,6 +54,13 @@ export function registerRunCommand(program: Command): void {
       const seed = parseIntOpt('--seed', String(o.seed));
       const duration = o.duration === undefined ? undefined : parseDuration(String(o.duration));
       const summaryEvery = parseIntOpt('--summary-every', String(o.summaryEvery));
+      let only: FeedName[] | undefined;
+      try {
+        // `none`: no feed at all (market data comes over the Redis bus from another process)
+        only = o.only === undefined ? undefined : o.only === 'none' ? [] : parseFeedNames(String(o.only));
+      } catch (e) {
+        throw new UsageError(`--only: ${(e as Error).message}`);
+      }
       loadDotEnv();
       const config = loadConfig();
       // Live trading must be asked for twice: PAPER_TRADING=false in the configuration and --live here.
@@ -59,10 +75,10 @@ export function registerRunCommand(program: Command): void {
             '--live also needs PAPER_TRADING=false in the configuration (live trading is asked for twice)',
           );
         }
-        throw new UsageError(
-          'live execution is not available in this version: run paper trading (PAPER_TRADING=true, no --live)',
-        );
+        if (o.feeds !== 'live')
+          throw new UsageError('--live trades on the real venues: it needs --feeds live');
       }
+      const liveExec = !config.paperTrading ? await startLive(config, o.yes === true) : undefined;
       const tty = process.stderr.isTTY === true;
       // On a terminal the summary redraws in place; keep the JSON logs to warnings unless LOG_LEVEL asks for more.
       const log = createLogger(tty && process.env.LOG_LEVEL === undefined ? 'warn' : config.logLevel);
@@ -88,9 +104,11 @@ export function registerRunCommand(program: Command): void {
       const agents = await buildAgents(kernel, {
         feeds: o.feeds,
         seed,
+        ...(only ? { only } : {}),
         ...(restored ? { restored } : {}),
         ...(db ? { store: db } : {}),
         matchStore,
+        ...(liveExec ? { execution: { clients: liveExec.clients } } : {}),
       });
       const dashboard =
         o.dashboard === false
@@ -104,6 +122,7 @@ export function registerRunCommand(program: Command): void {
               routes: [opsRouteGroup(ops.routes(() => runtimes))],
             }).catch(async (err: unknown) => {
               await kernel.bus.close();
+              await liveExec?.close();
               await db?.close();
               throw err;
             });
@@ -113,7 +132,7 @@ export function registerRunCommand(program: Command): void {
           ? 'PostgreSQL (DATABASE_URL)'
           : `PGlite (${config.dataDir})`;
       process.stderr.write(
-        `pm-arb run: mode paper, feeds ${o.feeds}${o.feeds === 'sim' ? ` (seed ${seed})` : ''}, bus ${o.bus}, ` +
+        `pm-arb run: mode ${liveExec ? `LIVE (${liveExec.venues.join(', ')})` : 'paper'}, feeds ${o.feeds}${o.feeds === 'sim' ? ` (seed ${seed})` : ''}, bus ${o.bus}, ` +
           `store ${store}${restored ? ` (restored ${restoredFills.length} fills${restored.halt ? ', HALTED' : ''})` : ''}, ` +
           `${agents.length} agents: ${agents.map((a) => a.name).join(', ')}\n` +
           (dashboard?.banner ?? ['dashboard: off (--no-dashboard)'])
@@ -167,6 +186,7 @@ export function registerRunCommand(program: Command): void {
           await live.close();
           draw(true);
           await kernel.bus.close();
+          await liveExec?.close();
           await db?.close();
           process.stderr.write('pm-arb run: stopped\n');
           done();
@@ -184,4 +204,32 @@ export function registerRunCommand(program: Command): void {
       clearInterval(keepAlive);
       offSignal();
     });
+}
+
+/**
+ * Builds the live venue clients and asks for confirmation: on a terminal the venues, masked accounts, balances and
+ * caps are shown and "yes" must be typed; `--yes` skips the question (services); with neither it refuses.
+ */
+async function startLive(config: Config, yes: boolean): Promise<LiveExecution> {
+  const { createLiveExecution } = await import('../../venues/live/live-execution.ts');
+  if (!yes && !(process.stdin.isTTY && process.stderr.isTTY)) {
+    throw new UsageError(
+      'live trading asks for confirmation on a terminal; without one pass --yes (the venues, accounts and caps are printed either way)',
+    );
+  }
+  const live = createLiveExecution(config, { now: Date.now });
+  if (live.venues.length === 0) {
+    await live.close();
+    throw new UsageError(`no venue is configured for live trading:\n  ${live.problems.join('\n  ')}`);
+  }
+  const lines = await live.summary();
+  process.stderr.write(`pm-arb run: LIVE TRADING with real money\n${lines.map((l) => `  ${l}\n`).join('')}`);
+  if (yes) return live;
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await rl.question('Type "yes" to start live trading: ').finally(() => rl.close());
+  if (answer.trim().toLowerCase() !== 'yes') {
+    await live.close();
+    throw new UsageError('live trading not confirmed: nothing started');
+  }
+  return live;
 }

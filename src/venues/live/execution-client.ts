@@ -9,7 +9,13 @@
  * settles it meanwhile. Nothing here reads an error's wording.
  */
 import { applyReport, isTerminal, newOrderState } from '../../execution/order-state.ts';
-import type { ExecutionClient, OrderReport, OrderRequest, OrderState } from '../../execution/types.ts';
+import type {
+  ExecutionClient,
+  MarketEvent,
+  OrderReport,
+  OrderRequest,
+  OrderState,
+} from '../../execution/types.ts';
 import type { ReportStream } from './reports.ts';
 import { reportFromLive, reportFromSubmit, type SpecFacts, specFromRequest } from './to-execution.ts';
 import type { LiveOrderSpec, VenueOrderClient } from './types.ts';
@@ -23,6 +29,8 @@ export interface LiveExecutionClientOptions {
   readonly facts: (req: OrderRequest) => SpecFacts | undefined;
   /** 'shadow': the client given is the shadow recorder (orders built and logged, not sent). */
   readonly mode?: 'live' | 'shadow';
+  /** Market data from the bus (where `facts` reads ticks and neg-risk from). */
+  readonly onMarketData?: (e: MarketEvent) => void;
 }
 
 interface Tracked {
@@ -127,6 +135,7 @@ export function createLiveExecutionClient(opts: LiveExecutionClientOptions): Exe
       }
       return t.state;
     },
+    ...(opts.onMarketData ? { onMarketData: opts.onMarketData } : {}),
     onReport(listener) {
       listeners.push(listener);
       return () => {
