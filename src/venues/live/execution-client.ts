@@ -29,6 +29,12 @@ export interface LiveExecutionClientOptions {
   readonly facts: (req: OrderRequest) => SpecFacts | undefined;
   /** 'shadow': the client given is the shadow recorder (orders built and logged, not sent). */
   readonly mode?: 'live' | 'shadow';
+  /**
+   * When this process started (default: when the client was made). An order of a decision made before it may
+   * already be at the venue (a redelivery after a restart): it is looked up by client order id first and, when
+   * found, tracked instead of sent again — a venue may accept a used client id once its order is done.
+   */
+  readonly startedAt?: number;
   /** Market data from the bus (where `facts` reads ticks and neg-risk from). */
   readonly onMarketData?: (e: MarketEvent) => void;
 }
@@ -44,6 +50,7 @@ export function createLiveExecutionClient(opts: LiveExecutionClientOptions): Exe
   const orders = new Map<string, Tracked>();
   const byVenueId = new Map<string, string>();
   const listeners: ((r: OrderReport) => void)[] = [];
+  const startedAt = opts.startedAt ?? now();
 
   function emit(r: OrderReport): void {
     const t = orders.get(r.clientOrderId);
@@ -99,6 +106,15 @@ export function createLiveExecutionClient(opts: LiveExecutionClientOptions): Exe
       }
       t.spec = specFromRequest(req, facts);
       opts.reports?.track(t.spec);
+      if (req.decidedAt !== undefined && req.decidedAt < startedAt) {
+        const found = await client.lookup(t.spec);
+        if (found) {
+          const order = { ...found, clientOrderId: req.clientOrderId };
+          const r = reportFromLive({ kind: 'order', order, ts: now(), source: 'poll' }, t.state.status);
+          if (r) emit(r);
+          return;
+        }
+      }
       const res = await client.submit(t.spec);
       const r = reportFromSubmit(req, res, now());
       if (r) emit(r);

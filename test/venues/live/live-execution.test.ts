@@ -140,5 +140,39 @@ describe('live execution from the configuration', () => {
     expect([...fake.orders.values()].filter((o) => o.status === 'resting')).toHaveLength(1);
     await k2.cancel(req.clientOrderId);
     expect((await k2.status(req.clientOrderId))?.status).toBe('cancelled');
+
+    // an order that already executed: Kalshi would take its client id again, so the restarted process must look
+    // it up first, and track it (fills included) rather than trade twice
+    const fak = {
+      ...request('kalshi', T),
+      clientOrderId: clientOrderId('restart-req-3', 0),
+      requestId: 'r3',
+      type: 'FAK' as const,
+      limitPrice: 510_000,
+    };
+    await k1.submit(fak);
+    await waitFor(
+      () => seen1.some((r) => r.clientOrderId === fak.clientOrderId && r.fill),
+      5_000,
+      'the fill',
+    );
+    const third = createLiveExecution(config, { now: Date.now, pollMs: 50 });
+    processes.push(third);
+    const k3 = third.clients.get('kalshi')!;
+    const seen3: OrderReport[] = [];
+    k3.onReport((r) => seen3.push(r));
+    await k3.start?.();
+    k3.onMarketData?.(market);
+    await k3.submit(fak);
+    await waitFor(
+      () => seen3.some((r) => r.clientOrderId === fak.clientOrderId && r.fill),
+      5_000,
+      'the earlier fill, re-tracked',
+    );
+    expect(seen3[0]).toMatchObject({ status: 'filled', filledShares: 2_000_000 });
+    expect([...fake.orders.values()].filter((o) => o.ticker === T && o.status === 'executed')).toHaveLength(
+      1,
+    );
+    expect((await k3.status(fak.clientOrderId))?.confirmedShares).toBe(2_000_000);
   });
 });
