@@ -1,21 +1,26 @@
 /**
  * Live execution for `pm-arb run --live`: one live ExecutionClient per venue whose credentials are configured
- * (from-config.ts), each with its report stream (REST polling of the tracked orders and recent fills), the market
+ * (from-config.ts), each with its report stream (the venue's user channel, REST polling as the fallback), the market
  * facts an order needs (tick, neg-risk) read from the market records on the bus, and the shared notional caps
  * (LIVE_MAX_ORDER_USD / LIVE_MAX_DAILY_USD). A venue without credentials gets a client that refuses every order
  * with the reason in words, so a leg there is rejected, never silently dropped.
  *
  * `summary()` is what the start confirmation shows: venues, masked accounts, balances, caps. No secret is in it.
  */
+import { readFileSync } from 'node:fs';
 import type { Config } from '../../core/config.ts';
 import type { Venue } from '../../core/messages.ts';
 import { VENUES } from '../../core/messages.ts';
 import { toDecimal } from '../../core/money.ts';
 import type { ExecutionClient, MarketEvent, OrderReport, OrderRequest } from '../../execution/types.ts';
+import type { KalshiOrderClient } from '../kalshi/execution/client.ts';
+import { createKalshiUserChannel } from '../kalshi/execution/user-channel.ts';
+import type { PolymarketOrderClient } from '../polymarket/execution/client.ts';
+import { createPolymarketUserChannel } from '../polymarket/execution/user-channel.ts';
 import { NotionalCaps } from './caps.ts';
 import { createLiveExecutionClient } from './execution-client.ts';
 import { liveClientsFromConfig } from './from-config.ts';
-import { ReportStream } from './reports.ts';
+import { type ReportSocket, ReportStream } from './reports.ts';
 import type { SpecFacts } from './to-execution.ts';
 import type { VenueOrderClient } from './types.ts';
 
@@ -68,6 +73,37 @@ function marketFacts(now: () => number) {
       };
     },
   };
+}
+
+/** The venue's user channel (websocket) for order and fill reports; polling stays the fallback. */
+function userChannel(
+  config: Config,
+  vc: VenueOrderClient,
+  now: () => number,
+  onError: (err: Error) => void,
+): ReportSocket | undefined {
+  if (vc.venue === 'polymarket') {
+    const p = config.polymarket;
+    const maker = (vc as PolymarketOrderClient).addresses.maker;
+    return createPolymarketUserChannel({
+      url: p.wsUserUrl,
+      credentials: { key: p.apiKey!, secret: p.apiSecret!, passphrase: p.apiPassphrase! },
+      maker,
+      now,
+      onError,
+    });
+  }
+  const k = config.kalshi;
+  if (!k.apiKeyId || !k.privateKeyPath) return undefined;
+  const kc = vc as KalshiOrderClient;
+  return createKalshiUserChannel({
+    url: k.wsUrl,
+    keyId: k.apiKeyId,
+    privateKeyPem: readFileSync(k.privateKeyPath, 'utf8'),
+    now,
+    known: (id, cid) => kc.known(id, cid),
+    onError,
+  });
 }
 
 /** A venue that is not configured for live trading: every order is rejected with `why`. */
@@ -125,12 +161,15 @@ export function createLiveExecution(config: Config, o: LiveExecutionOptions): Li
       continue;
     }
     const facts = marketFacts(o.now);
+    const onError = (err: Error): void => o.onError?.(venue, err);
     const reports = new ReportStream({
       client: vc,
+      socket: userChannel(config, vc, o.now, onError),
       now: o.now,
       pollMs: o.pollMs ?? 1_000,
-      pollConnectedMs: o.pollMs ?? 1_000,
-      onError: (err) => o.onError?.(venue, err),
+      // with the user channel up, polling only catches what the socket missed
+      pollConnectedMs: o.pollMs ?? 5_000,
+      onError,
     });
     clients.set(
       venue,

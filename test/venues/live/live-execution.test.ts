@@ -78,6 +78,7 @@ describe('live execution from the configuration', () => {
     writeFileSync(pem, keys.privateKey, { mode: 0o600 });
     const config = loadConfig({
       KALSHI_REST_URL: fake.restUrl,
+      KALSHI_WS_URL: fake.wsUrl,
       KALSHI_API_KEY_ID: 'kid-r',
       KALSHI_PRIVATE_KEY_PATH: pem,
     });
@@ -137,6 +138,9 @@ describe('live execution from the configuration', () => {
     await k2.submit(req);
     await waitFor(() => seen2.length > 0, 5_000, 'a report in the second process');
     expect(seen2.at(-1)).toMatchObject({ status: 'acknowledged', venueOrderId: venueId });
+    // each process follows the venue's user channel, authenticated
+    await waitFor(() => fake.ws.connections.filter((c) => c.open).length === 2, 5_000, 'two user channels');
+    expect(fake.authFailures.ws).toBe(0);
     expect([...fake.orders.values()].filter((o) => o.status === 'resting')).toHaveLength(1);
     await k2.cancel(req.clientOrderId);
     expect((await k2.status(req.clientOrderId))?.status).toBe('cancelled');
