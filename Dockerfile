@@ -1,11 +1,13 @@
 # pm-arb: one image for every service (`pm-arb agent <name>`, `pm-arb dashboard`, `pm-arb db migrate`, `pm-arb run`).
-# TypeScript runs through tsx (a runtime dependency), so there is no build step: the image carries the sources.
+# The sources are compiled ahead of time into dist/ (scripts/build.mjs, esbuild: a production dependency) so a
+# command starts without a TypeScript compiler; bin/pm-arb.js falls back to tsx only if dist/ is missing or stale.
 
 # ---- dependencies: production only, from the lock file
 FROM node:20-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# --ignore-scripts: `prepare` builds dist/, which needs src/ (built in the runtime stage below)
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
 # ---- runtime
 FROM node:20-slim
@@ -16,7 +18,9 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json package-lock.json tsconfig.json ./
 COPY bin ./bin
+COPY scripts ./scripts
 COPY src ./src
+RUN node scripts/build.mjs
 # the unprivileged user of the official image; DATA_DIR is the only place it writes
 RUN mkdir -p /data && chown node:node /data
 USER node

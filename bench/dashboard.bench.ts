@@ -14,8 +14,8 @@ import { type BenchContext, median } from './harness.ts';
 const T0 = 1_790_000_000_000;
 
 export async function run(ctx: BenchContext): Promise<void> {
-  const opportunities = ctx.quick ? 20_000 : 100_000;
-  const fills = ctx.quick ? 2_000 : 10_000;
+  const opportunities = ctx.quick ? 10_000 : 100_000;
+  const fills = ctx.quick ? 1_000 : 10_000;
   const db = await openDb({ dataDir: 'memory://' });
   await migrate(db);
   const seeded = performance.now();

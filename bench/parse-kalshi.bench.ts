@@ -4,9 +4,10 @@
  * delta — on one core. Frames enter as the transport hands them over (JSON already parsed, RawFrame seam);
  * a second figure with JSON.parse included is logged for reference.
  */
+
+import { seededRandom } from '../src/feeds/backoff.ts';
+import type { FeedSink, RawFrame } from '../src/feeds/types.ts';
 import { createKalshiDecoder } from '../src/venues/kalshi/decoder.ts';
-import { seededRandom } from '../src/venues/transport/backoff.ts';
-import type { FeedSink, RawFrame } from '../src/venues/types.ts';
 import { type BenchContext, median, nowNs } from './harness.ts';
 
 const MARKETS = 50;
@@ -63,7 +64,7 @@ function buildFrames(
 }
 
 export async function run(ctx: BenchContext): Promise<void> {
-  const n = ctx.quick ? 200_000 : 1_000_000;
+  const n = ctx.quick ? 100_000 : 1_000_000;
   const runs = ctx.quick ? 3 : 7;
   const { snapshots, deltas, texts } = buildFrames(n, 42);
   let emitted = 0;

@@ -6,8 +6,8 @@
  * A second figure in the log includes JSON.parse of the frame text.
  */
 
+import type { FeedSink, RawFrame } from '../src/feeds/types.ts';
 import { createPolymarketDecoder } from '../src/venues/polymarket/decoder.ts';
-import type { FeedSink, RawFrame } from '../src/venues/types.ts';
 import { type BenchContext, median, nowNs, repeat } from './harness.ts';
 
 const YES = '52114319501245915516055106046884209969926127482827954674443846427813813222426';

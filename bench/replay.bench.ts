@@ -12,9 +12,9 @@ import { createCaptureWriter } from '../src/capture/writer.ts';
 import { createInProcBus } from '../src/core/bus/inproc.ts';
 import { channels } from '../src/core/channels.ts';
 import { SimClock } from '../src/core/clock.ts';
+import type { RawFrame } from '../src/feeds/types.ts';
 import { createDecoders } from '../src/venues/registry.ts';
 import { simulateFrames } from '../src/venues/sim/feed.ts';
-import type { RawFrame } from '../src/venues/types.ts';
 import { type BenchContext, median, repeat } from './harness.ts';
 
 export async function run(ctx: BenchContext): Promise<void> {

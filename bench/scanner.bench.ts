@@ -69,7 +69,7 @@ function bookFor(m: Market, token: string, cents: number): OrderBook {
 }
 
 function load(n: number): { s: Scanner; markets: Market[] } {
-  const s = new Scanner({ now: () => 1_000, ids: createIds('b'), staleAfterMs: 5_000 });
+  const s = new Scanner({ now: () => 1_000, ids: createIds('b') });
   const markets: Market[] = [];
   for (let i = 0; i < n; i++) {
     const m = market(i);

@@ -113,7 +113,7 @@ async function measure(
 }
 
 export async function run(ctx: BenchContext): Promise<void> {
-  const total = ctx.quick ? 10_000 : 60_000;
+  const total = ctx.quick ? 6_000 : 60_000;
   const batch = 2_000;
   const runs = ctx.quick ? 3 : 5;
 

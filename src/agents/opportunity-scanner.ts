@@ -22,7 +22,6 @@ export function createOpportunityScannerAgent(
     scanner: () => scanner,
     start(rt: AgentRuntime) {
       const s = new Scanner({
-        staleAfterMs: rt.config.risk.staleAfterMs,
         ...scannerOpts,
         now: () => rt.clock.now(),
         ids: rt.kernel.ids,

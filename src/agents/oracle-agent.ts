@@ -1,21 +1,24 @@
 /**
  * Oracle agent (one per price source: binance, chainlink): runs the source's FrameSource, decodes frames into
- * OracleTicks and publishes them on `ticks.<source>`. A symbol with no tick for `staleAfterMs` (clock timer), or
- * every symbol on a disconnect, is republished once with `stale: true`. Same health fields as the venue watcher.
+ * OracleTicks and publishes them on `ticks.<source>`. Staleness (feed down, heartbeat lapsed) and recovery (a
+ * fresh source after a failure) as in the venue watcher; same health fields.
  */
 
+import type { BackoffOptions } from '../feeds/backoff.ts';
+import type { Decoder } from '../feeds/types.ts';
 import type { DecoderSet } from '../venues/registry.ts';
-import type { Decoder, FrameSource } from '../venues/types.ts';
-import { createFeedAgent, type FeedAgent } from './venue-watcher.ts';
+import { createFeedAgent, type FeedAgent, type SourceOrFactory } from './venue-watcher.ts';
 
 export type OracleName = 'binance' | 'chainlink';
 
 export interface OracleAgentOptions {
   readonly source: OracleName;
-  readonly feed: FrameSource;
+  readonly feed: SourceOrFactory;
   readonly decoder: Decoder | DecoderSet;
-  readonly staleAfterMs?: number;
+  readonly heartbeatTimeoutMs?: number;
   readonly checkEveryMs?: number;
+  readonly restartAfterMs?: number;
+  readonly retry?: BackoffOptions;
   /** Agent name (default `oracle-<source>`). */
   readonly name?: string;
 }
@@ -25,7 +28,9 @@ export function createOracleAgent(opts: OracleAgentOptions): FeedAgent {
     name: opts.name ?? `oracle-${opts.source}`,
     source: opts.feed,
     decoders: opts.decoder,
-    ...(opts.staleAfterMs !== undefined ? { staleAfterMs: opts.staleAfterMs } : {}),
+    ...(opts.heartbeatTimeoutMs !== undefined ? { heartbeatTimeoutMs: opts.heartbeatTimeoutMs } : {}),
     ...(opts.checkEveryMs !== undefined ? { checkEveryMs: opts.checkEveryMs } : {}),
+    ...(opts.restartAfterMs !== undefined ? { restartAfterMs: opts.restartAfterMs } : {}),
+    ...(opts.retry ? { retry: opts.retry } : {}),
   });
 }

@@ -16,7 +16,7 @@ import type { Agent, AgentRuntime, HealthDetails } from '../core/agent.ts';
 import { channels } from '../core/channels.ts';
 import { InvariantError } from '../core/invariant.ts';
 import type { Leg, RiskDecision, SystemCommand, TradeRequest } from '../core/messages.ts';
-import { VENUES } from '../core/messages.ts';
+import { OracleSourceSchema, VENUES } from '../core/messages.ts';
 import type { Money } from '../core/money.ts';
 import { Flattener, stopInForce } from '../risk/flatten.ts';
 import { Portfolio, type RiskState } from '../risk/portfolio.ts';
@@ -145,6 +145,9 @@ export function createRiskGuardian(opts: RiskGuardianOptions = {}): RiskGuardian
           afterUpdate();
         });
       }
+      // only for their staleness flag: a request built on a tick its feed now flags stale is rejected
+      for (const src of OracleSourceSchema.options)
+        runtime.subscribe(channels.ticks(src), (m) => p.onTick(m.body));
       runtime.subscribe(channels.links, (m) => p.onLink(m.body));
       runtime.subscribe(channels.resolutions, (m) => p.onResolution(m.body));
       runtime.subscribe(channels.fills, (m) => {

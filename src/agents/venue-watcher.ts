@@ -2,32 +2,48 @@
  * Venue watcher (one per venue): runs a FrameSource (live websocket/REST, or the simulator), decodes every frame
  * with the venue's decoder, and publishes normalized markets, books, trades and resolutions on the bus.
  *
- * Staleness: a book that got no update for `staleAfterMs` (config.risk.staleAfterMs), checked on a clock timer,
- * is republished once with `stale: true`; so is every book when the source reports a disconnect. The next update
- * from the venue clears the flag. Health: connected, lastMessageAgeMs, reconnects, framesRejected, books.
+ * Staleness is decided by src/feeds/staleness.ts, fed here: every frame (the venue is alive), the decoder's flag
+ * on each book (sequence gap, no snapshot since a reconnect), and, on a clock timer, the source's connection and
+ * its transport's last heartbeat. A book whose verdict changes without an update (the feed went down or silent)
+ * is republished with the new flag; a quiet book on a live feed stays fresh. Health: connected, lastMessageAgeMs,
+ * reconnects, framesRejected, books, stale.
+ *
+ * Recovery: given a factory (`source: () => FrameSource`), a source that fails to start, or stays down for
+ * `restartAfterMs`, is replaced by a fresh one (new HTTP client and socket) after a backoff, forever, until the
+ * agent stops (src/feeds/restarting-source.ts). A plain FrameSource is retried as it is.
+ * A connection marker frame going down (capture/markers.ts: in a capture, or put in the stream by a transport)
+ * reaches the decoders like any frame: their books go stale until the venue's next snapshot.
  *
  * The same machinery serves the oracle agent (src/agents/oracle-agent.ts), with ticks instead of books.
  */
 import type { Agent, AgentRuntime, HealthDetails } from '../core/agent.ts';
 import type { TimerHandle } from '../core/clock.ts';
 import { instrumentKey, type OracleTick, type OrderBook, oracleKey, type Venue } from '../core/messages.ts';
+import type { BackoffOptions } from '../feeds/backoff.ts';
+import { createRestartingSource, type RestartingSource } from '../feeds/restarting-source.ts';
+import { Staleness } from '../feeds/staleness.ts';
+import type { Decoder, FeedEvent, FeedSink, FrameSource, RawFrame } from '../feeds/types.ts';
 import { createDecoderSet, createFeedPublisher, type DecoderSet } from '../venues/registry.ts';
-import type { Decoder, FeedEvent, FeedSink, FrameSource, RawFrame } from '../venues/types.ts';
+
+/** A source, or a factory of fresh sources (what live feeds need to recover: a stopped source stays closed). */
+export type SourceOrFactory = FrameSource | (() => FrameSource);
 
 export interface FeedAgentOptions {
   readonly name: string;
-  readonly source: FrameSource;
+  readonly source: SourceOrFactory;
   readonly decoders: Decoder | DecoderSet;
-  /** Default: config.risk.staleAfterMs. */
-  readonly staleAfterMs?: number;
-  /** How often staleness and the connection are checked (default min(staleAfterMs / 4, 1000) ms). */
+  /** No frame and no heartbeat for this long → the feed's books are stale (default: config.risk.staleAfterMs). */
+  readonly heartbeatTimeoutMs?: number;
+  /** How often the connection and the heartbeat are checked (default min(heartbeatTimeoutMs / 4, 1000) ms). */
   readonly checkEveryMs?: number;
+  /** A source from a factory that is down or silent this long is replaced by a fresh one (default 60 s). */
+  readonly restartAfterMs?: number;
+  /** Delay between attempts (default 5 s doubling to 60 s, jittered). */
+  readonly retry?: BackoffOptions;
 }
 
 interface Tracked<T extends OrderBook | OracleTick> {
   last: T;
-  updatedAt: number;
-  stale: boolean;
   marketId?: string;
 }
 
@@ -37,11 +53,21 @@ export interface FeedAgent extends Agent {
   /**
    * Marks books/ticks stale now and republishes them: those of `keys` (instrument keys `venue:tokenId` or oracle
    * keys), or all. For a transport that loses part of its instruments (one websocket shard of several dropped).
+   * They stay stale until their decoder reports them fresh (a snapshot).
    */
   markStale(keys?: readonly string[]): void;
+  /** What the decoders made of the frames: events by type, and rejected frames by `source: reason`. */
+  stats(): FeedStats;
+  /** The books the decoders hold now (for `replay --books-out`). */
+  books(): OrderBook[];
 }
 
-/** The shared watcher: decode, publish, flag stale books/ticks. */
+export interface FeedStats {
+  readonly events: Record<string, number>;
+  readonly rejected: { readonly total: number; readonly reasons: Record<string, number> };
+}
+
+/** The shared watcher: decode, publish, and publish the staleness verdict of src/feeds/staleness.ts. */
 export function createFeedAgent(opts: FeedAgentOptions): FeedAgent {
   const set: DecoderSet = 'route' in opts.decoders ? opts.decoders : createDecoderSet([opts.decoders]);
   const books = new Map<string, Tracked<OrderBook>>();
@@ -49,39 +75,49 @@ export function createFeedAgent(opts: FeedAgentOptions): FeedAgent {
   let rt: AgentRuntime | undefined;
   let publish: ((e: FeedEvent) => void) | undefined;
   let timer: TimerHandle | undefined;
+  let staleness: Staleness | undefined;
+  let source: RestartingSource | undefined;
   let frames = 0;
   let rejected = 0;
   let lastFrameAt: number | undefined;
-  let wasConnected = false;
   let staleMarked = 0;
+  let restarts = 0;
+  let badSince: number | undefined;
   const reasons = new Map<string, number>();
+  const events: Record<string, number> = {};
+
+  const track = <T extends OrderBook | OracleTick>(
+    map: Map<string, Tracked<T>>,
+    key: string,
+    event: T,
+    marketId?: string,
+  ): T => {
+    const stale = staleness!.update(key, event.stale);
+    const out = stale === event.stale ? event : { ...event, stale };
+    const t = map.get(key);
+    if (t) t.last = out;
+    else map.set(key, { last: out, ...(marketId !== undefined ? { marketId } : {}) });
+    return out;
+  };
 
   const sink: FeedSink = {
     emit(event) {
-      const now = rt!.clock.now();
+      events[event.type] = (events[event.type] ?? 0) + 1;
       if (event.type === 'book') {
-        const key = instrumentKey(event.venue, event.tokenId);
-        const t = books.get(key);
-        if (t) {
-          t.last = event;
-          t.updatedAt = now;
-          t.stale = event.stale;
-        } else {
-          books.set(key, { last: event, updatedAt: now, stale: event.stale, marketId: event.marketId });
-        }
-      } else if (event.type === 'tick') {
-        const key = oracleKey(event.source, event.symbol);
-        const t = ticks.get(key);
-        if (t) {
-          t.last = event;
-          t.updatedAt = now;
-          t.stale = event.stale;
-        } else {
-          ticks.set(key, { last: event, updatedAt: now, stale: event.stale });
-        }
-      } else if (event.type === 'resolution') {
+        publish!(track(books, instrumentKey(event.venue, event.tokenId), event, event.marketId));
+        return;
+      }
+      if (event.type === 'tick') {
+        publish!(track(ticks, oracleKey(event.source, event.symbol), event));
+        return;
+      }
+      if (event.type === 'resolution') {
         // a resolved market's books stop trading: no more staleness for them
-        for (const [k, t] of books) if (t.marketId === event.marketId) books.delete(k);
+        for (const [k, t] of books)
+          if (t.marketId === event.marketId) {
+            books.delete(k);
+            staleness!.forget(k);
+          }
       }
       publish!(event);
     },
@@ -98,59 +134,58 @@ export function createFeedAgent(opts: FeedAgentOptions): FeedAgent {
   const onFrame = (frame: RawFrame): void => {
     frames++;
     lastFrameAt = rt!.clock.now();
+    staleness!.frame(lastFrameAt);
     set.route(frame, sink);
   };
 
-  const markStale = (all: boolean, only?: ReadonlySet<string>): void => {
+  /** Republishes every tracked book/tick whose verdict differs from what was last published. */
+  const republish = (): void => {
     const now = rt!.clock.now();
-    const after = opts.staleAfterMs ?? rt!.config.risk.staleAfterMs;
-    for (const [key, t] of books) {
-      if (only && !only.has(key)) continue;
-      if (t.stale || (!all && now - t.updatedAt < after)) continue;
-      t.stale = true;
-      staleMarked++;
-      t.last = { ...t.last, stale: true, receiveTime: now };
-      publish!(t.last);
-    }
-    for (const [key, t] of ticks) {
-      if (only && !only.has(key)) continue;
-      if (t.stale || (!all && now - t.updatedAt < after)) continue;
-      t.stale = true;
-      staleMarked++;
-      t.last = { ...t.last, stale: true, receiveTime: now };
-      publish!(t.last);
-    }
-  };
-
-  // A source that cannot start (venue unreachable at boot) does not stop the process: the agent reports itself
-  // disconnected and tries again on a clock timer, 5 s doubling to 60 s.
-  let retry: TimerHandle | undefined;
-  let retryMs = 5_000;
-  let stopped = false;
-  let startFailures = 0;
-  const tryStart = async (): Promise<void> => {
-    if (stopped) return;
-    try {
-      await opts.source.start(onFrame);
-      wasConnected = opts.source.health().connected === true;
-      retryMs = 5_000;
-    } catch (err) {
-      startFailures++;
-      const error = err instanceof Error ? err.message : String(err);
-      rt?.log.error({ agent: opts.name, err: error, retryMs }, 'feed failed to start');
-      await opts.source.stop().catch(() => undefined);
-      if (stopped) return;
-      retry = rt!.clock.after(retryMs, () => void tryStart());
-      retryMs = Math.min(retryMs * 2, 60_000);
+    const s = staleness!;
+    for (const map of [books, ticks] as Map<string, Tracked<OrderBook | OracleTick>>[]) {
+      for (const [key, t] of map) {
+        const stale = s.isStale(key);
+        if (stale === t.last.stale) continue;
+        if (stale) staleMarked++;
+        t.last = { ...t.last, stale, receiveTime: now };
+        publish!(t.last);
+      }
     }
   };
 
   const check = (): void => {
-    const h = opts.source.health();
-    const connected = h.connected === true;
-    if (wasConnected && !connected) markStale(true);
-    wasConnected = connected;
-    markStale(false);
+    const s = staleness!;
+    const now = rt!.clock.now();
+    const h = source!.health();
+    const wasDown: boolean = s.reason === 'down';
+    s.observe(
+      {
+        connected: h.connected !== false,
+        lastAliveAt: typeof h.lastAliveAt === 'number' ? h.lastAliveAt : null,
+      },
+      now,
+    );
+    // a feed that went down lost its books: they need the venue's snapshot, not just the next delta
+    if (!wasDown && s.reason === 'down') s.lost([...books.keys(), ...ticks.keys()]);
+    republish();
+    if (typeof opts.source !== 'function') return;
+    // only a source that has started counts: a slow start (a long discovery) is not a failure, and a start that
+    // fails is retried by the restarting source itself
+    if (!s.feedStale || h.started !== true) {
+      badSince = undefined;
+      return;
+    }
+    badSince ??= now;
+    const after = opts.restartAfterMs ?? 60_000;
+    if (now - badSince >= after) {
+      badSince = undefined;
+      restarts++;
+      rt?.log.warn(
+        { agent: opts.name, reason: s.reason, afterMs: after },
+        'feed restarting with a fresh transport',
+      );
+      source!.fail(new Error(`feed ${s.reason} for ${after} ms`));
+    }
   };
 
   return {
@@ -160,33 +195,49 @@ export function createFeedAgent(opts: FeedAgentOptions): FeedAgent {
       return frames;
     },
     markStale(keys) {
-      if (!rt || !publish) return;
-      markStale(true, keys ? new Set(keys) : undefined);
+      if (!rt || !publish || !staleness) return;
+      staleness.lost(keys ?? [...books.keys(), ...ticks.keys()]);
+      republish();
     },
+    stats: () => ({
+      events: { ...events },
+      rejected: { total: rejected, reasons: Object.fromEntries(reasons) },
+    }),
+    books: () => set.books(),
     async start(runtime) {
       rt = runtime;
       publish = createFeedPublisher({ publish: (ch, body) => runtime.publish(ch, body) });
-      const after = opts.staleAfterMs ?? runtime.config.risk.staleAfterMs;
+      const timeout = opts.heartbeatTimeoutMs ?? runtime.config.risk.staleAfterMs;
+      staleness = new Staleness({ heartbeatTimeoutMs: timeout });
+      const make = opts.source;
+      source = createRestartingSource({
+        name: typeof make === 'function' ? opts.name : make.name,
+        create: typeof make === 'function' ? make : () => make,
+        clock: runtime.clock,
+        ...(opts.retry ? { backoff: opts.retry } : {}),
+        onFailure: (err, retryMs) =>
+          runtime.log.error({ agent: opts.name, err: err.message, retryMs }, 'feed failed; retrying'),
+      });
       timer = runtime.clock.every(
-        opts.checkEveryMs ?? Math.max(1, Math.min(Math.floor(after / 4), 1000)),
+        opts.checkEveryMs ?? Math.max(1, Math.min(Math.floor(timeout / 4), 1000)),
         check,
       );
-      await tryStart();
+      await source.start(onFrame);
     },
     async stop() {
-      stopped = true;
-      retry?.cancel();
-      retry = undefined;
       timer?.cancel();
       timer = undefined;
-      await opts.source.stop();
-      if (rt && publish) markStale(true);
+      await source?.stop();
+      if (rt && publish && staleness) {
+        staleness.observe({ connected: false }, rt.clock.now());
+        republish();
+      }
     },
     health(): HealthDetails {
-      const h = opts.source.health();
+      const h = source?.health() ?? {};
       let staleBooks = 0;
-      for (const t of books.values()) if (t.stale) staleBooks++;
-      for (const t of ticks.values()) if (t.stale) staleBooks++;
+      for (const t of books.values()) if (t.last.stale) staleBooks++;
+      for (const t of ticks.values()) if (t.last.stale) staleBooks++;
       const now = rt?.clock.now();
       return {
         connected: h.connected === true,
@@ -198,7 +249,8 @@ export function createFeedAgent(opts: FeedAgentOptions): FeedAgent {
         ticks: ticks.size,
         stale: staleBooks,
         staleMarked,
-        startFailures,
+        startFailures: typeof h.startFailures === 'number' ? h.startFailures : 0,
+        restarts,
       };
     },
   };
@@ -206,10 +258,12 @@ export function createFeedAgent(opts: FeedAgentOptions): FeedAgent {
 
 export interface VenueWatcherOptions {
   readonly venue: Venue;
-  readonly source: FrameSource;
+  readonly source: SourceOrFactory;
   readonly decoder: Decoder | DecoderSet;
-  readonly staleAfterMs?: number;
+  readonly heartbeatTimeoutMs?: number;
   readonly checkEveryMs?: number;
+  readonly restartAfterMs?: number;
+  readonly retry?: BackoffOptions;
   /** Agent name (default `venue-watcher-<venue>`). */
   readonly name?: string;
 }
@@ -219,7 +273,9 @@ export function createVenueWatcher(opts: VenueWatcherOptions): FeedAgent {
     name: opts.name ?? `venue-watcher-${opts.venue}`,
     source: opts.source,
     decoders: opts.decoder,
-    ...(opts.staleAfterMs !== undefined ? { staleAfterMs: opts.staleAfterMs } : {}),
+    ...(opts.heartbeatTimeoutMs !== undefined ? { heartbeatTimeoutMs: opts.heartbeatTimeoutMs } : {}),
     ...(opts.checkEveryMs !== undefined ? { checkEveryMs: opts.checkEveryMs } : {}),
+    ...(opts.restartAfterMs !== undefined ? { restartAfterMs: opts.restartAfterMs } : {}),
+    ...(opts.retry ? { retry: opts.retry } : {}),
   });
 }

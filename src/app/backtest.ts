@@ -4,29 +4,23 @@
  *
  *   const report = await runBacktest({ capturePath: 'sim.jsonl', seed: 1, onProgress: (p) => … });
  *
- * Frames go through the venues' real decoders (src/capture/replay.ts) onto the bus; the matcher (rules only, an
- * in-memory verdict cache), scanner, strategy runner, risk guardian, executor and capital allocator are the same
- * agents `pm-arb run` starts. A collector on the bus counts what happens and keeps its own ledger from the fills
+ * The agents come from the same assembly as `pm-arb run` (src/app/assemble.ts) with the capture as the feeds: the
+ * capture's frames go to the venue watchers and oracle agents (decoding, staleness, disconnect markers as live),
+ * then to the matcher (rules only, an in-memory verdict cache), scanner, strategy runner, risk guardian, executor
+ * and capital allocator. A collector on the bus counts what happens and keeps its own ledger from the fills
  * and books, for P&L and the maximum drawdown. Same capture + same seed → the same report, apart from `timing`.
  *
  * Also here: the live counters and `renderLiveSummary`, a few lines `npm start` can print in place.
  */
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { createCapitalAllocator } from '../agents/capital-allocator.ts';
-import { createExecutor, DEFAULT_GTC_TTL_MS } from '../agents/executor.ts';
-import { createMarketMatcherAgent } from '../agents/market-matcher.ts';
-import { createOpportunityScannerAgent } from '../agents/opportunity-scanner.ts';
-import { createRiskGuardian } from '../agents/risk-guardian.ts';
-import { createStrategyRunnerAgent } from '../agents/strategy-runner.ts';
-import { probationAmount } from '../allocator/score.ts';
-import { newReadStats, readCaptureBatches } from '../capture/reader.ts';
-import { replay } from '../capture/replay.ts';
+import { DEFAULT_GTC_TTL_MS } from '../agents/executor.ts';
+import { newReadStats } from '../capture/reader.ts';
+import { openCapture } from '../capture/source.ts';
 import { type Agent, createIds, type Kernel, startAgents } from '../core/agent.ts';
 import { InProcBus } from '../core/bus/inproc.ts';
 import type { Bus, Subscription } from '../core/bus/types.ts';
 import { channels } from '../core/channels.ts';
-import { SimClock } from '../core/clock.ts';
 import { type Config, loadConfig } from '../core/config.ts';
 import { silentLogger } from '../core/log.ts';
 import { type Allocation, type StrategyPerformance, VENUES } from '../core/messages.ts';
@@ -34,10 +28,8 @@ import { type Money, toDecimal } from '../core/money.ts';
 import { maxPaperLatencyMs, paperMedianMs } from '../execution/latency.ts';
 import { DrawdownTracker } from '../ledger/drawdown.ts';
 import { Ledger, markFromBook } from '../ledger/ledger.ts';
-import { createMemoryMatchStore } from '../matcher/store.ts';
 import { Portfolio } from '../risk/portfolio.ts';
-import { createDecoderSet, createFeedDecoders, FEED_NAMES } from '../venues/registry.ts';
-import type { RawFrame } from '../venues/types.ts';
+import { assemble } from './assemble.ts';
 
 // ------------------------------------------------------------------ live counters
 
@@ -232,7 +224,7 @@ export interface BacktestOptions {
   readonly onProgress?: (p: BacktestProgress) => void;
   /** Default: the environment's config with logging silenced. */
   readonly config?: Config;
-  /** Replaces the default agent list (tests, benchmarks). */
+  /** Replaces the agents after the feeds (tests, benchmarks); the feed agents are the assembly's. */
   readonly agents?: (kernel: Kernel) => Agent[] | Promise<Agent[]>;
 }
 
@@ -270,6 +262,11 @@ export interface BacktestReport {
     badLines: number;
   };
   opportunities: { total: number; byKind: Record<string, number> };
+  /**
+   * Model-priced opportunities (oracle_lag) per settlement source: evaluations priced, and skipped by reason
+   * (source_stale, no_feed, strike_pending, fees_unknown …); from the scanner agent when it is in the run.
+   */
+  pricing: Record<string, { priced: number; skipped: Record<string, number> }>;
   requests: number;
   decisions: { total: number; byVerdict: Record<string, number>; byRule: Record<string, number> };
   executions: { byStatus: Record<string, number>; legRiskCost: string };
@@ -306,28 +303,15 @@ export interface BacktestReport {
   timing: { wallMs: number; eventsPerSec: number };
 }
 
-/** The agents `pm-arb run` starts after its feeds, set up for a deterministic offline run. */
-export function backtestAgents(kernel: Kernel): Agent[] {
-  return [
-    createMarketMatcherAgent({ store: createMemoryMatchStore(), llm: null }),
-    createOpportunityScannerAgent(),
-    createStrategyRunnerAgent(),
-    createRiskGuardian({ probationAllocation: probationAmount(kernel.config) }),
-    createExecutor(),
-    createCapitalAllocator(),
-  ];
-}
-
-async function* prepend(
-  first: readonly RawFrame[],
-  rest: AsyncIterator<readonly RawFrame[]>,
-): AsyncGenerator<readonly RawFrame[]> {
-  yield first;
-  for (;;) {
-    const n = await rest.next();
-    if (n.done) return;
-    yield n.value;
+/** The scanner's priced/skipped counts per settlement source, when a scanner agent is among `agents`. */
+function pricingOf(agents: readonly Agent[]): BacktestReport['pricing'] {
+  for (const a of agents) {
+    const s = (
+      a as { scanner?: () => { pricingReport(): BacktestReport['pricing'] } | undefined }
+    ).scanner?.();
+    if (s) return s.pricingReport();
   }
+  return {};
 }
 
 const sortRec = <T>(r: Record<string, T>): Record<string, T> =>
@@ -339,11 +323,9 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestReport
   const started = performance.now();
   const size = statSync(opts.capturePath).size;
   const stats = newReadStats();
-  // a read chunk of frames at a time: one await per chunk rather than one per frame
-  const it = readCaptureBatches(opts.capturePath, { stats })[Symbol.asyncIterator]();
-  const first = await it.next();
-  // start the clock at the first frame, so clock timers do not replay the years before it
-  const clock = new SimClock(first.done ? 0 : first.value[0]!.ts);
+  // a read chunk of frames at a time (one await per chunk rather than one per frame); the clock starts at the
+  // first frame, so clock timers do not replay the years before it
+  const { hub, clock, empty } = await openCapture(opts.capturePath, { stats });
   const bus = new InProcBus({ name: `bt${seed}`, maxLen: 0, clock });
   const kernel: Kernel = {
     config,
@@ -360,16 +342,25 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestReport
     dailyResetHourUtc: config.risk.dailyLossResetHourUtc,
     risk: config.risk,
   });
-  const agents = opts.agents ? await opts.agents(kernel) : backtestAgents(kernel);
+  // the same assembly as `pm-arb run`, the capture as its feeds, offline (rules-only matcher, no alerts)
+  const assembly = await assemble(kernel, {
+    feeds: 'capture',
+    capture: hub,
+    offline: true,
+    executor: 'paper',
+    agents: opts.agents ? 'feeds' : 'all',
+  });
+  const agents = opts.agents ? [...(await opts.agents(kernel)), ...assembly.agents] : assembly.agents;
   const running = await startAgents(kernel, agents, { heartbeatMs: 3_600_000 });
-  const decoders = createDecoderSet(FEED_NAMES.flatMap((n) => createFeedDecoders(n).decoders));
-  const result = first.done
+  const feedEvents = (): number => {
+    let n = 0;
+    for (const f of assembly.feeds) for (const v of Object.values(f.stats().events)) n += v;
+    return n;
+  };
+  const result = empty
     ? undefined
-    : await replay({
-        frames: prepend(first.value, it),
-        clock,
-        decoders,
-        publish: bus,
+    : await hub.play({
+        bus,
         // every frame handled completely, at its own time, before the next one (as the agents would live);
         // this also makes the report independent of how the reader chunks the file
         settleEachFrame: true,
@@ -378,10 +369,11 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestReport
           if (!opts.onProgress) return;
           const secs = (performance.now() - started) / 1000;
           const fraction = size > 0 ? Math.min(1, stats.bytes / size) : 1;
-          const rate = secs > 0 ? p.events / secs : 0;
+          const events = feedEvents();
+          const rate = secs > 0 ? events / secs : 0;
           opts.onProgress({
             frames: p.frames,
-            events: p.events,
+            events,
             eventsPerSec: rate,
             fraction,
             etaSec: fraction > 0 ? (secs / fraction) * (1 - fraction) : 0,
@@ -403,12 +395,20 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestReport
   await running.stop();
   await live.close();
   await bus.close();
+  // what the feeds' decoders made of the capture, and what no feed took
+  const byType: Record<string, number> = { market: 0, book: 0, trade: 0, resolution: 0, tick: 0 };
+  let rejected = result?.unrouted.total ?? 0;
+  for (const f of assembly.feeds) {
+    const s = f.stats();
+    for (const [k, v] of Object.entries(s.events)) byType[k] = (byType[k] ?? 0) + v;
+    rejected += s.rejected.total;
+  }
 
   const c = live.counters;
   const l = c.ledger;
   const risk = c.riskDrawdown ?? c.drawdown;
   const wallMs = performance.now() - started;
-  const events = result ? Object.values(result.events).reduce((a, b) => a + b, 0) : 0;
+  const events = result ? Object.values(byType).reduce((a, b) => a + b, 0) : 0;
   const initial = l.initialCash();
   const allocations = c.allocation?.allocations ?? {};
   const names = new Set([...c.performance.keys(), ...Object.keys(allocations)]);
@@ -446,11 +446,12 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestReport
     events: {
       frames: result?.frames ?? 0,
       total: events,
-      byType: sortRec(result?.events ?? {}),
-      rejected: result?.rejected.total ?? 0,
+      byType: sortRec(result ? byType : {}),
+      rejected,
       badLines: stats.bad,
     },
     opportunities: { total: c.opportunities, byKind: sortRec(c.opportunitiesByKind) },
+    pricing: sortRec(pricingOf(agents)),
     requests: c.requests,
     decisions: { total: c.decisions, byVerdict: sortRec(c.byVerdict), byRule: sortRec(c.byRule) },
     executions: { byStatus: sortRec(c.executions), legRiskCost: toDecimal(c.legRiskCost) },
@@ -493,6 +494,9 @@ export function formatBacktestReport(r: BacktestReport): string {
       `(${kv(r.events.byType)}), ${r.events.rejected} frames rejected, ${r.timing.eventsPerSec.toLocaleString('en-US')} events/s`,
   );
   lines.push(`opportunities ${r.opportunities.total} (${kv(r.opportunities.byKind)})`);
+  for (const [k, v] of Object.entries(r.pricing)) {
+    lines.push(`  priced on   ${k}: ${v.priced} priced, skipped ${kv(v.skipped) || '0'}`);
+  }
   lines.push(`requests      ${r.requests}`);
   lines.push(`decisions     ${r.decisions.total} (${kv(r.decisions.byVerdict)})`);
   lines.push(`  by rule     ${kv(r.decisions.byRule)}`);

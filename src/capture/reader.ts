@@ -4,7 +4,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
-import type { RawFrame } from '../venues/types.ts';
+import type { RawFrame } from '../feeds/types.ts';
 
 export interface BadLine {
   readonly line: number;

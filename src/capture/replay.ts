@@ -14,9 +14,9 @@
  */
 import type { Bus } from '../core/bus/types.ts';
 import type { SimClock } from '../core/clock.ts';
+import type { FeedEvent, FeedSink, RawFrame } from '../feeds/types.ts';
 import type { DecoderSet } from '../venues/registry.ts';
 import { createFeedPublisher } from '../venues/registry.ts';
-import type { FeedEvent, FeedSink, RawFrame } from '../venues/types.ts';
 
 export interface ReplayProgress {
   readonly frames: number;

@@ -7,7 +7,7 @@
  */
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { RawFrame } from '../venues/types.ts';
+import type { RawFrame } from '../feeds/types.ts';
 
 export interface CaptureWriterOptions {
   readonly path: string;

@@ -211,7 +211,7 @@ const EnvSchema = z.object({
       return n;
     })
     .default(50),
-  STALE_AFTER_MS: positiveInt('milliseconds').default(5_000),
+  STALE_AFTER_MS: positiveInt('milliseconds').default(15_000),
   PAPER_LATENCY_MS: z
     .string()
     .transform((v, ctx) => {
@@ -327,6 +327,7 @@ export interface Config {
     readonly dailyLossResetHourUtc: number;
     readonly maxOpenOrders: number;
     readonly minEdgeBps: number;
+    /** A feed with no frame and no venue heartbeat for this long is stale (src/feeds/staleness.ts). */
     readonly staleAfterMs: number;
     /** At the drawdown stop or the daily-loss limit: block new risk, or also close unhedged positions. */
     readonly drawdownAction: 'block' | 'flatten';

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** FNV-1a 64-bit of a string, as 16 hex digits: a cheap, stable content version (not for security). */
 export function fnv1a64(text: string): string {
   let h = 0xcbf29ce484222325n;
@@ -13,4 +15,13 @@ export function fnv1a64(text: string): string {
 /** Version of a value: the hash of its JSON. */
 export function contentVersion(value: unknown): string {
   return fnv1a64(JSON.stringify(value));
+}
+
+/** A UUID-shaped digest (version 5 layout) of an id: the same id always gives the same UUID. */
+export function uuidFromId(id: string): string {
+  const h = createHash('sha1').update(id).digest();
+  h[6] = (h[6]! & 0x0f) | 0x50;
+  h[8] = (h[8]! & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
 }

@@ -31,7 +31,8 @@ const REDACT = [
   '*.controlToken',
 ];
 
-export function createLogger(level: string = 'info', name = 'pm-arb'): Logger {
+/** `file`: append there instead of stderr (`pm-arb run` on a terminal, where stderr holds the live summary). */
+export function createLogger(level: string = 'info', name = 'pm-arb', file?: string): Logger {
   return pino(
     {
       name,
@@ -39,7 +40,7 @@ export function createLogger(level: string = 'info', name = 'pm-arb'): Logger {
       redact: { paths: REDACT, censor: '[redacted]' },
       base: { pid: process.pid },
     },
-    destination({ dest: 2, sync: true }),
+    destination(file ? { dest: file, sync: true, mkdir: true, append: true } : { dest: 2, sync: true }),
   );
 }
 

@@ -35,24 +35,36 @@ export type TimeInForce = z.infer<typeof TimeInForceSchema>;
 
 // ---------------------------------------------------------------- markets
 
+const PolymarketFeesSchema = z.object({
+  kind: z.literal('polymarket'),
+  /** fee = shares × rate × p × (1 − p), rate in micro-units (0.07 → 70_000); taker only when takerOnly */
+  rate: int.min(0),
+  exponent: int.min(0),
+  takerOnly: z.boolean(),
+  /** share of taker fees rebated to makers, micro-units */
+  rebateRate: int.min(0),
+});
+const KalshiFeesSchema = z.object({
+  kind: z.literal('kalshi'),
+  /** trade fee = coeff × C × P × (1 − P), rounded up to $0.0001, then the balance rounding; 0.07 → 70_000 */
+  takerCoeff: int.min(0),
+  /** 0 where makers are not charged; 0.0175 → 17_500 where they are */
+  makerCoeff: int.min(0),
+});
 export const FeeScheduleSchema = z.discriminatedUnion('kind', [
-  z.object({
-    kind: z.literal('polymarket'),
-    /** fee = shares × rate × p × (1 − p), rate in micro-units (0.07 → 70_000); taker only when takerOnly */
-    rate: int.min(0),
-    exponent: int.min(0),
-    takerOnly: z.boolean(),
-    /** share of taker fees rebated to makers, micro-units */
-    rebateRate: int.min(0),
-  }),
-  z.object({
-    kind: z.literal('kalshi'),
-    /** fee = ceil(coeff × C × P × (1 − P)) to the cent; 0.07 → 70_000 */
-    takerCoeff: int.min(0),
-    /** 0 where makers are not charged; 0.0175 → 17_500 where they are */
-    makerCoeff: int.min(0),
-  }),
+  PolymarketFeesSchema,
+  KalshiFeesSchema,
   z.object({ kind: z.literal('none') }),
+  /**
+   * The venue charges fees but this market's schedule is not known yet (a listing without one, being looked
+   * up): the scanner prices nothing on it; a fill that happens anyway is charged `bound`, the highest schedule
+   * the venue documents for it.
+   */
+  z.object({
+    kind: z.literal('unknown'),
+    reason: z.string(),
+    bound: z.discriminatedUnion('kind', [PolymarketFeesSchema, KalshiFeesSchema]),
+  }),
 ]);
 export type FeeSchedule = DeepReadonly<z.infer<typeof FeeScheduleSchema>>;
 
@@ -65,6 +77,29 @@ export const OutcomeTokenSchema = z.object({
   side: z.enum(['yes', 'no', 'other']),
 });
 export type OutcomeToken = DeepReadonly<z.infer<typeof OutcomeTokenSchema>>;
+
+/**
+ * Settlement fields the venue publishes in structured form (read before any rules text). Strikes and prices in
+ * 1e-8 units, times epoch ms. See docs/settlement.md.
+ */
+export const SettlementFieldsSchema = z.object({
+  /** Kalshi `floor_strike` / `cap_strike`. */
+  floorStrike: int.optional(),
+  capStrike: int.optional(),
+  /** Kalshi `strike_type`: greater, greater_or_equal, less, less_or_equal, between, structured … */
+  strikeType: z.string().optional(),
+  /** Polymarket `eventMetadata.priceToBeat`: the up/down reference, once the venue published it. */
+  priceToBeat: int.optional(),
+  /** Polymarket `cryptoMarketConfig` with `twapEnabled`: the TWAP lookback in seconds. */
+  twapSeconds: int.optional(),
+  /** Polymarket `resolutionSource` URL, Kalshi settlement source URL. */
+  resolutionSource: z.string().optional(),
+  /** Polymarket `eventStartTime`: the start of an up/down window. */
+  windowStart: ms.optional(),
+  /** Kalshi series ticker (its fee schedule is per series). */
+  series: z.string().optional(),
+});
+export type SettlementFields = DeepReadonly<z.infer<typeof SettlementFieldsSchema>>;
 
 export const MarketStatusSchema = z.enum(['open', 'closed', 'resolved']);
 export type MarketStatus = z.infer<typeof MarketStatusSchema>;
@@ -88,7 +123,14 @@ export const MarketSchema = z.object({
   outcomes: z.array(OutcomeTokenSchema).min(1),
   tickSize: price,
   minSize: qty,
+  /**
+   * Order sizes are multiples of this (micro-shares); every venue parser sets it. Absent (hand-built markets in
+   * tests and tools) means no constraint beyond the micro-unit.
+   */
+  lotSize: qty.min(1).optional(),
   fees: FeeScheduleSchema,
+  /** Structured settlement fields from the venue (crypto markets); absent when the venue gives none. */
+  settlement: SettlementFieldsSchema.optional(),
   /** Scheduled close/expiry, epoch ms; null when the venue gives none. */
   endTime: ms.nullable(),
   status: MarketStatusSchema,
@@ -219,6 +261,23 @@ export const OracleLinkSchema = z.object({
   /** up_down: start of the window (the reference open is the oracle price then). */
   start: ms.optional(),
   settlementSource: z.string(),
+  /**
+   * The settlement reference, structured: `feed` is the oracle source that quotes it (absent when no feed of
+   * ours does, e.g. CF Benchmarks BRTI); `window` how the venue samples it at the fixing (a point, a TWAP or
+   * simple average over `seconds` ending at the instant, a candle's open/close); `strikeWindow` the same for an
+   * up/down strike (sampled at `start`). `op` the comparison at settlement.
+   */
+  reference: z
+    .object({
+      source: z.string(),
+      feed: OracleSourceSchema.optional(),
+      window: z.enum(['point', 'twap', 'average', 'candle_open', 'candle_close']),
+      seconds: int.min(0),
+      op: z.enum(['>', '>=', '<', '<=']).optional(),
+      /** where the strike came from: the venue's structured field, its text, or the source at `start` */
+      strikeFrom: z.enum(['venue', 'text', 'window']),
+    })
+    .optional(),
   /** tokenId whose payout is 1 when the condition holds */
   yesToken: z.string(),
   noToken: z.string().optional(),
@@ -273,6 +332,24 @@ export const OpportunitySchema = z.object({
   note: z.string().optional(),
   /** Smallest share count every leg's market accepts (a strategy must not size below it). */
   minShares: qty.optional(),
+  /** Every leg's size is a multiple of this (the coarsest lot of the legs' markets). */
+  lotShares: qty.optional(),
+  /** oracle_lag: what the fair value was computed on (the settlement reference, never another source). */
+  pricing: z
+    .object({
+      /** settlement source (`chainlink`, `binance:BTC/USDT`, …) and the feed read for it */
+      source: z.string(),
+      feed: z.string(),
+      window: z.string(),
+      /** strike / reference in 1e-8 units, and the settlement source's value used as spot */
+      reference: int,
+      spot: int,
+      /** fair YES value, micro-dollars */
+      fair: price,
+      /** extra margin for a basis between a proxy and the settlement source, micro-dollars (0 on the source) */
+      basis: int.min(0),
+    })
+    .optional(),
 });
 export type Opportunity = DeepReadonly<z.infer<typeof OpportunitySchema>>;
 

@@ -200,3 +200,26 @@ export function sum(values: Iterable<number>): number {
   assertInt(s, 'sum');
   return s;
 }
+
+/**
+ * Money for people, the one format every command prints: "$1,234.56", "-$1.86" (sign before the dollar sign),
+ * rounded half away from zero to `decimals` places (2 by default; 4 where sub-cent amounts matter, such as fees,
+ * and then for every figure of that column). JSON output carries exact decimal strings instead (`toDecimal`).
+ */
+export function formatUsd(m: Money, decimals = 2): string {
+  assertInt(m, 'formatted amount');
+  if (!Number.isInteger(decimals) || decimals < 0 || decimals > 6)
+    throw new MoneyInvariantError(`decimals must be 0..6: ${decimals}`);
+  const step = 10 ** (6 - decimals);
+  const abs = mulDiv(Math.abs(m), 1, step, 'round');
+  const scale = 10 ** decimals;
+  const whole = Math.floor(abs / scale);
+  const frac = decimals > 0 ? `.${String(abs - whole * scale).padStart(decimals, '0')}` : '';
+  return `${m < 0 && abs > 0 ? '-' : ''}$${whole.toLocaleString('en-US')}${frac}`;
+}
+
+/** A change of money with its sign always shown: "+$1.20", "-$0.35", "$0.00". */
+export function formatUsdChange(m: Money, decimals = 2): string {
+  const s = formatUsd(m, decimals);
+  return s.startsWith('-') || /^\$0(\.0*)?$/.test(s) ? s : `+${s}`;
+}

@@ -12,9 +12,9 @@
  * text at all (no title, subtitle, slug or ticker) cannot be matched by anything and is reported as skipped.
  */
 import { z } from 'zod';
-import { KALSHI_STANDARD_FEES } from '../core/fees.ts';
 import { contentVersion } from '../core/hash.ts';
 import { isLinkRelation, type Market, type MatchRelation } from '../core/messages.ts';
+import { KALSHI_STANDARD_FEES } from '../venues/kalshi/fees.ts';
 import { CandidateIndex, type CandidateOptions } from './candidates.ts';
 import { extractFacts } from './facts.ts';
 import { canonicalPair, type MatchDecision, type Matcher } from './matcher.ts';

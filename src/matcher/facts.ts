@@ -33,6 +33,8 @@ export interface CryptoSpec {
   readonly expiryFrom: 'ticker' | 'text' | 'end_time' | 'none';
   /** up/down window start */
   readonly start: number | undefined;
+  /** where the strike was read: the venue's structured field or the text (up/down: undefined until known) */
+  readonly strikeFrom?: 'venue' | 'text';
 }
 
 export interface EconSpec {
@@ -68,8 +70,22 @@ export interface ScopeFacts {
   readonly states: readonly string[];
 }
 
+/**
+ * How a crypto market settles, structured (see docs/settlement.md): the source, which of our oracle feeds quotes
+ * it (none for an index we do not build), how it is sampled at the fixing (`window` over `seconds` ending at the
+ * expiry) and, for up/down, how the strike is sampled at the window start.
+ */
+export interface SettlementRef {
+  readonly source: string;
+  readonly feed: 'binance' | 'chainlink' | undefined;
+  readonly window: 'point' | 'twap' | 'average' | 'candle_open' | 'candle_close';
+  readonly seconds: number;
+}
+
 export interface MarketFacts {
   readonly crypto: CryptoSpec | undefined;
+  /** crypto markets: the settlement reference, when the source and its window were read */
+  readonly reference: SettlementRef | undefined;
   readonly econ: EconSpec | undefined;
   /** normalized settlement source: chainlink, cf_brti, binance:BTC/USDT, coinbase … */
   readonly source: string | undefined;
@@ -112,6 +128,38 @@ function assetIn(text: string): string | undefined {
 
 const KALSHI_CRYPTO =
   /^KX(BTC|ETH|SOL|XRP|DOGE)(D|)-(\d{2})([A-Z]{3})(\d{2})(\d{2})?(\d{2})?-([TB])(\d+(?:\.\d+)?)$/;
+/** Kalshi 15-minute crypto series (KXBTC15M-…): the asset from the series, the rest from structured fields. */
+const KALSHI_CRYPTO_15M = /^KX(BTC|ETH|SOL|XRP|DOGE)15M-/;
+
+/** Kalshi `strike_type` → kind and comparison (structured fields win over any text). */
+function kalshiStrike(m: Market): Pick<CryptoSpec, 'kind' | 'op' | 'strike' | 'upper'> | undefined {
+  const s = m.settlement;
+  if (!s?.strikeType) return undefined;
+  switch (s.strikeType) {
+    case 'greater':
+      return s.floorStrike === undefined
+        ? undefined
+        : { kind: 'above', op: '>', strike: s.floorStrike, upper: undefined };
+    case 'greater_or_equal':
+      return s.floorStrike === undefined
+        ? undefined
+        : { kind: 'above', op: '>=', strike: s.floorStrike, upper: undefined };
+    case 'less': {
+      const k = s.capStrike ?? s.floorStrike;
+      return k === undefined ? undefined : { kind: 'below', op: '<', strike: k, upper: undefined };
+    }
+    case 'less_or_equal': {
+      const k = s.capStrike ?? s.floorStrike;
+      return k === undefined ? undefined : { kind: 'below', op: '<=', strike: k, upper: undefined };
+    }
+    case 'between':
+      return s.floorStrike === undefined || s.capStrike === undefined || !(s.capStrike > s.floorStrike)
+        ? undefined
+        : { kind: 'range', op: undefined, strike: s.floorStrike, upper: s.capStrike };
+    default:
+      return undefined;
+  }
+}
 
 interface TickerFacts {
   asset: string;
@@ -235,7 +283,8 @@ export function sourceIn(text: string, asset: string | undefined): { source?: st
   } else if (/bureau of labor statistics|\bbls\b/.test(t)) {
     source = 'bls';
   }
-  if (/(60|sixty)[- ]second|one[- ]minute average|1[- ]minute average/.test(t) && /average/.test(t))
+  if (/\btwap\b|twap-60s/.test(t)) window = 'twap60s';
+  else if (/(60|sixty)[- ]second|one[- ]minute average|1[- ]minute average/.test(t) && /average/.test(t))
     window = 'avg60s';
   else if (/(1|one)[- ]?minute candle|1m candle/.test(t)) window = 'candle1m_close';
   else if (/(1|one)[- ]?hour candle|hourly candle|1h candle/.test(t)) window = 'candle1h_close';
@@ -251,12 +300,50 @@ function yesLabel(m: Market): string | undefined {
 
 export function cryptoSpec(m: Market): CryptoSpec | undefined {
   const tk = m.venue === 'kalshi' ? kalshiTicker(m.marketId) : undefined;
+  const k15 = m.venue === 'kalshi' ? KALSHI_CRYPTO_15M.exec(m.marketId.toUpperCase()) : null;
   const q = m.question;
-  const asset = tk?.asset ?? assetIn(q);
+  const asset = tk?.asset ?? k15?.[1] ?? assetIn(q);
   if (!asset) return undefined;
   // touch/barrier markets ("reach", "hit", "dip to") are not digitals at expiry
   if (/\b(reach|hit|dip to|touch|all[- ]time high)\b/i.test(q)) return undefined;
   const textInstant = instantIn(q, m.endTime) ?? instantIn(m.rules, m.endTime);
+  // Kalshi: strikes and comparison from floor_strike / cap_strike / strike_type, the expiry from the ticker
+  // (hourly/daily series) or the close time (15-minute series)
+  const ks = m.venue === 'kalshi' ? kalshiStrike(m) : undefined;
+  if (ks) {
+    const expiry = tk?.expiry ?? m.endTime ?? undefined;
+    return {
+      asset,
+      ...ks,
+      expiry,
+      expiryFrom: tk?.expiry !== undefined ? 'ticker' : m.endTime !== null ? 'end_time' : 'none',
+      start: undefined,
+      strikeFrom: 'venue',
+    };
+  }
+  if (
+    /up or down/i.test(q) &&
+    !/[-–]\s*\d{1,2}(?::\d{2})?\s*[ap]m/i.test(q) &&
+    /\b(1|one)[- ]?hour candle\b/i.test(m.rules)
+  ) {
+    // "Bitcoin Up or Down - September 22, 6PM ET": close ≥ open of the 1-hour candle that BEGINS at that time
+    const fallbackYear = m.endTime === null ? undefined : new Date(m.endTime).getUTCFullYear();
+    const date = dateIn(q, fallbackYear);
+    const clock = parseClock(q);
+    const zone = zoneIn(q) ?? 'ET';
+    const start = date && clock ? zonedTime(date[0], date[1], date[2], clock[0], clock[1], zone) : undefined;
+    return {
+      asset,
+      kind: 'up_down',
+      op: '>=',
+      strike: m.settlement?.priceToBeat,
+      upper: undefined,
+      expiry: start === undefined ? undefined : start + 3_600_000,
+      expiryFrom: start === undefined ? 'none' : 'text',
+      start,
+      ...(m.settlement?.priceToBeat !== undefined ? { strikeFrom: 'venue' as const } : {}),
+    };
+  }
   if (/up or down/i.test(q)) {
     const w = /(\d{1,2}(?::\d{2})?\s*[ap]m)\s*-\s*(\d{1,2}(?::\d{2})?\s*[ap]m)\s*(ET|EST|EDT|UTC)?/i.exec(q);
     let start: number | undefined;
@@ -273,16 +360,20 @@ export function cryptoSpec(m: Market): CryptoSpec | undefined {
         if (end <= start) end += 86_400_000;
       }
     }
+    // the venue's window start (Gamma eventStartTime) and published strike (priceToBeat) win over the title
+    if (m.settlement?.windowStart !== undefined) start = m.settlement.windowStart;
     const expiry = end ?? m.endTime ?? undefined;
+    const ptb = m.settlement?.priceToBeat;
     return {
       asset,
       kind: 'up_down',
       op: /greater than or equal/i.test(m.rules) ? '>=' : undefined,
-      strike: undefined,
+      strike: ptb,
       upper: undefined,
       expiry,
       expiryFrom: end !== undefined ? 'text' : m.endTime !== null ? 'end_time' : 'none',
       start,
+      ...(ptb !== undefined ? { strikeFrom: 'venue' as const } : {}),
     };
   }
   const expiry = tk?.expiry ?? textInstant ?? m.endTime ?? undefined;
@@ -305,6 +396,7 @@ export function cryptoSpec(m: Market): CryptoSpec | undefined {
       expiry,
       expiryFrom,
       start: undefined,
+      strikeFrom: 'text',
     };
   }
   // the rules are authoritative on the tie ("$100,000 or below"), the title only summarizes
@@ -312,7 +404,17 @@ export function cryptoSpec(m: Market): CryptoSpec | undefined {
   if (!cmp) return undefined;
   const strike = parseAmountE8(cmp.value, cmp.k);
   const kind = cmp.op === '>' || cmp.op === '>=' ? 'above' : 'below';
-  return { asset, kind, op: cmp.op, strike, upper: undefined, expiry, expiryFrom, start: undefined };
+  return {
+    asset,
+    kind,
+    op: cmp.op,
+    strike,
+    upper: undefined,
+    expiry,
+    expiryFrom,
+    start: undefined,
+    strikeFrom: 'text',
+  };
 }
 
 const COUNTRIES: readonly [RegExp, string][] = [
@@ -503,7 +605,10 @@ export function extractFacts(m: Market): MarketFacts {
   const crypto = cryptoSpec(m);
   const scope = scopeFacts(m);
   const econ = crypto ? undefined : econSpec(m, scope);
-  const { source, window } = sourceIn(m.rules, crypto?.asset);
+  const read = sourceIn(`${m.rules}\n${m.settlement?.resolutionSource ?? ''}`, crypto?.asset);
+  const source = read.source;
+  // the venue's structured TWAP config wins over any text
+  const window = m.settlement?.twapSeconds !== undefined ? `twap${m.settlement.twapSeconds}s` : read.window;
   const unread: string[] = [];
   if (crypto) {
     if (crypto.expiry === undefined) unread.push('settlement time');
@@ -520,7 +625,46 @@ export function extractFacts(m: Market): MarketFacts {
     if (!econ.threshold) unread.push('threshold');
     if (!econ.country) unread.push('country');
   }
-  return { crypto, econ, source, window, yesLabel: yesLabel(m), scope, unread };
+  const reference = crypto ? referenceOf(crypto, source, window) : undefined;
+  if (crypto && source && !reference) unread.push(`settlement window of ${source}`);
+  return { crypto, econ, source, window, reference, yesLabel: yesLabel(m), scope, unread };
+}
+
+/**
+ * The structured settlement reference from the normalized source and window. Chainlink: a point of the data
+ * stream, or its TWAP over N s where the venue says so; CF Benchmarks RTI: the simple average of the 60 s before
+ * the instant; Binance: the close of the candle ending at the instant (an up/down strike: the open of the candle
+ * starting at the window start). Undefined when the window is not read: never a guess.
+ */
+export function referenceOf(
+  c: CryptoSpec,
+  source: string | undefined,
+  window: string | undefined,
+): SettlementRef | undefined {
+  if (!source) return undefined;
+  const twap = window ? /^twap(\d+)s$/.exec(window) : null;
+  if (source === 'chainlink') {
+    if (twap) return { source, feed: 'chainlink', window: 'twap', seconds: Number(twap[1]) };
+    return { source, feed: 'chainlink', window: 'point', seconds: 0 };
+  }
+  if (source === 'cf_brti') {
+    // CF Benchmarks real-time indices: Kalshi settles on the simple average of the 60 s before the instant
+    return window === 'avg60s' || window === undefined
+      ? { source, feed: undefined, window: 'average', seconds: 60 }
+      : undefined;
+  }
+  if (source.startsWith('binance:')) {
+    if (window === 'candle1h_close')
+      return {
+        source,
+        feed: 'binance',
+        window: c.kind === 'up_down' ? 'candle_open' : 'candle_close',
+        seconds: 3600,
+      };
+    if (window === 'candle1m_close') return { source, feed: 'binance', window: 'candle_close', seconds: 60 };
+    return undefined;
+  }
+  return undefined;
 }
 
 /** Oracle symbol a settlement source quotes: Binance pairs keep their quote; indexes and streams are USD. */
@@ -529,12 +673,27 @@ function symbolFor(asset: string, source: string | undefined): string {
   return `${asset}/USD`;
 }
 
-/** The OracleLink of a crypto market, when its spec is complete enough to price. */
+/** Why a crypto market gets no OracleLink (undefined: it gets one, or it is not a crypto market). */
+export function oracleLinkGap(m: Market, facts: MarketFacts = extractFacts(m)): string | undefined {
+  const c = facts.crypto;
+  if (!c) return undefined;
+  if (c.expiry === undefined) return 'settlement time not read';
+  if (c.kind !== 'up_down' && c.strike === undefined) return 'strike not read';
+  if (c.kind === 'range' && c.upper === undefined) return 'upper strike not read';
+  if (c.kind === 'up_down' && c.start === undefined && c.strike === undefined) return 'window start not read';
+  if (!facts.source) return 'settlement source not read';
+  if (!facts.reference) return `settlement window of ${facts.source} not read`;
+  const yes =
+    m.outcomes.find((o) => o.side === 'yes') ?? (m.outcomes.length === 2 ? m.outcomes[0] : undefined);
+  if (!yes) return 'no YES outcome';
+  return undefined;
+}
+
+/** The OracleLink of a crypto market, when its spec and settlement reference are complete enough to price. */
 export function oracleLinkOf(m: Market, facts: MarketFacts = extractFacts(m)): OracleLink | undefined {
   const c = facts.crypto;
-  if (!c || c.expiry === undefined) return undefined;
-  if (c.kind !== 'up_down' && c.strike === undefined) return undefined;
-  if (c.kind === 'range' && c.upper === undefined) return undefined;
+  if (!c || c.expiry === undefined || oracleLinkGap(m, facts) !== undefined) return undefined;
+  const ref = facts.reference!;
   const yes =
     m.outcomes.find((o) => o.side === 'yes') ?? (m.outcomes.length === 2 ? m.outcomes[0] : undefined);
   if (!yes) return undefined;
@@ -550,6 +709,14 @@ export function oracleLinkOf(m: Market, facts: MarketFacts = extractFacts(m)): O
     expiry: c.expiry,
     start: c.start,
     settlementSource: [facts.source ?? 'unknown', facts.window].filter(Boolean).join(' '),
+    reference: {
+      source: ref.source,
+      ...(ref.feed ? { feed: ref.feed } : {}),
+      window: ref.window,
+      seconds: ref.seconds,
+      ...(c.op ? { op: c.op } : {}),
+      strikeFrom: c.strike === undefined ? 'window' : (c.strikeFrom ?? 'text'),
+    },
     yesToken: yes.tokenId,
     noToken: no?.tokenId,
   };

@@ -20,7 +20,7 @@ import {
   type OracleLink,
 } from '../core/messages.ts';
 import { CandidateIndex, type CandidateOptions } from './candidates.ts';
-import { extractFacts, type MarketFacts, oracleLinkOf } from './facts.ts';
+import { extractFacts, type MarketFacts, oracleLinkGap, oracleLinkOf } from './facts.ts';
 import type { LlmJudge } from './llm.ts';
 import { compareFacts, type RulesVerdict, UNDETERMINED } from './rules.ts';
 import {
@@ -110,6 +110,8 @@ export class Matcher {
     links: 0,
     undetermined: 0,
     llmCostMicro: 0,
+    /** open crypto markets left without an oracle link (settlement facts unread) */
+    oracleUnread: 0,
   };
 
   constructor(o: MatcherOptions) {
@@ -138,6 +140,14 @@ export class Matcher {
     const facts = extractFacts(m);
     this.markets.set(k, { market: m, facts });
     const oracleLink = m.status === 'open' ? oracleLinkOf(m, facts) : undefined;
+    if (m.status === 'open' && facts.crypto && !oracleLink) {
+      // unread settlement facts mean no link, never a guess: say which and why
+      this.stats.oracleUnread++;
+      this.o.log.info(
+        { venue: m.venue, marketId: m.marketId, reason: oracleLinkGap(m, facts) ?? 'unknown' },
+        'matcher: crypto market not priced (settlement facts unread)',
+      );
+    }
     if (m.status !== 'open') {
       this.index.remove(k);
       return { oracleLink, decisions: [], links: [] };

@@ -9,6 +9,7 @@
 import type { Leg, RiskDecision } from '../core/messages.ts';
 import { instrumentKey } from '../core/messages.ts';
 import { toDecimal } from '../core/money.ts';
+import { tickOf } from '../venues/defaults.ts';
 import type { Portfolio } from './portfolio.ts';
 import { dailyLossLimit, lotSize, type RiskConfig } from './rules.ts';
 
@@ -36,13 +37,13 @@ export class Flattener {
       const k = `${p.strategy}|${instrumentKey(p.venue, p.tokenId)}`;
       const last = this.lastTry.get(k);
       if (last !== undefined && now - last < this.retryMs) continue;
-      const lot = lotSize(p.venue);
+      const m = pf.market(p.venue, p.marketId);
+      const lot = lotSize(p.venue, m);
       const avail = pf.available(p.strategy, p.venue, p.tokenId);
       const shares = avail - (avail % lot);
       if (shares <= 0) continue;
-      const m = pf.market(p.venue, p.marketId);
       if (m && m.status !== 'open') continue;
-      const tick = m && m.tickSize > 0 ? m.tickSize : 10_000;
+      const tick = tickOf(p.venue, m);
       const leg: Leg = {
         venue: p.venue,
         marketId: p.marketId,

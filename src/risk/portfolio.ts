@@ -23,11 +23,12 @@ import type {
   Leg,
   Market,
   MarketLink,
+  OracleTick,
   OrderBook,
   Resolution,
   Venue,
 } from '../core/messages.ts';
-import { instrumentKey } from '../core/messages.ts';
+import { instrumentKey, oracleKey } from '../core/messages.ts';
 import type { Money, Price, Qty } from '../core/money.ts';
 import { mulDiv, ONE } from '../core/money.ts';
 import { Ledger, type LedgerPosition, type LedgerSnapshot, markFromBook } from '../ledger/ledger.ts';
@@ -111,6 +112,8 @@ export class Portfolio implements PortfolioView {
   private bounded: HeldComponent[] = [];
   /** Restored positions without a mark yet: their value is unknown, not zero (no drawdown stop on it). */
   private readonly unmarked = new Set<string>();
+  /** Instrument/oracle keys whose latest book or tick its feed flagged stale. */
+  private readonly staleKeys = new Set<string>();
   private open = 0;
   private hwm: Money;
   private ddHalted = false;
@@ -216,9 +219,23 @@ export class Portfolio implements PortfolioView {
   }
 
   onBook(b: OrderBook, now: number): void {
+    this.noteStale(instrumentKey(b.venue, b.tokenId), b.stale);
     markFromBook(this.ledger, b);
     if (this.unmarked.size > 0 && b.bids.length > 0) this.unmarked.delete(instrumentKey(b.venue, b.tokenId));
     this.refresh(now);
+  }
+
+  onTick(t: OracleTick): void {
+    this.noteStale(oracleKey(t.source, t.symbol), t.stale);
+  }
+
+  isStale(key: string): boolean {
+    return this.staleKeys.has(key);
+  }
+
+  private noteStale(key: string, stale: boolean): void {
+    if (stale) this.staleKeys.add(key);
+    else this.staleKeys.delete(key);
   }
 
   onFill(f: Fill, now: number): void {

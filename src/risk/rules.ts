@@ -15,6 +15,7 @@ import { tradeFee } from '../core/fees.ts';
 import type { Leg, Market, TradeRequest, Venue } from '../core/messages.ts';
 import { VENUES } from '../core/messages.ts';
 import { type Money, mulDiv, notional, ONE, type Qty, toDecimal } from '../core/money.ts';
+import { lotOf } from '../venues/defaults.ts';
 import {
   type BudgetBreach,
   type BudgetLimits,
@@ -47,6 +48,11 @@ export interface PortfolioView {
   allocation(strategy: string): Money | undefined;
   /** Shares the strategy may sell: held minus sells already reserved. */
   available(strategy: string, venue: Venue, tokenId: string): Qty;
+  /**
+   * The feed's staleness flag on the latest book or tick of `key` (instrument or oracle key), as published by the
+   * venue watcher / oracle agent (src/feeds/staleness.ts decides it); false for a key not seen.
+   */
+  isStale(key: string): boolean;
   /** Loss budget (src/risk/loss-budget.ts); a view without these is not checked against it. */
   budgetLimits?(): BudgetLimits;
   exposure?(extra?: readonly PendingLeg[]): Exposure;
@@ -96,9 +102,9 @@ const PASS: RuleOutcome = Object.freeze({ verdict: 'pass' });
 const reject = (rule: RuleName, reason: string): RuleOutcome => ({ verdict: 'reject', rule, reason });
 const BPS = 10_000;
 
-/** Share granularity of a venue: Kalshi trades whole contracts, Polymarket sizes to 0.01 shares. */
-export function lotSize(venue: Venue): Qty {
-  return venue === 'kalshi' ? ONE : 10_000;
+/** Share granularity of a leg: its market's lot (from the venue parser) when known, else its venue's. */
+export function lotSize(venue: Venue, market?: Market): Qty {
+  return lotOf(venue, market);
 }
 
 /** Capital a leg puts at risk: notional at the limit (rounded up) + taker fee; 0 for sells. */
@@ -225,16 +231,13 @@ export function dailyWindowStart(now: number, hourUtc: number): number {
 
 // ------------------------------------------------------------------ data and edge
 
-export function staleDataRule(
-  req: TradeRequest,
-  _pf: PortfolioView,
-  cfg: RiskConfig,
-  now: number,
-): RuleOutcome {
+/**
+ * A request built from a book or tick that its feed now flags stale is rejected. Age alone is not staleness: a
+ * quiet book on a live feed is as current as its feed says (the flag is decided in src/feeds/staleness.ts).
+ */
+export function staleDataRule(req: TradeRequest, pf: PortfolioView): RuleOutcome {
   for (const d of req.data ?? []) {
-    const age = now - d.receiveTime;
-    if (age > cfg.staleAfterMs)
-      return reject('stale_data', `${d.key} is ${age} ms old (limit ${cfg.staleAfterMs} ms)`);
+    if (pf.isStale(d.key)) return reject('stale_data', `${d.key} is flagged stale by its feed`);
   }
   return PASS;
 }
@@ -516,7 +519,7 @@ export function withinLossBudget(
     legs: [],
     expectedEdge: 0,
   };
-  const unit = Math.max(...ev.legs.map((l) => lotSize(l.venue)));
+  const unit = Math.max(...ev.legs.map((l) => lotSize(l.venue, pf.market(l.venue, l.marketId))));
   const first = ev.legs[0]!.shares;
   // the smallest size the markets take: when even that does not fit, nothing will (no search)
   let least = unit;

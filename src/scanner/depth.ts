@@ -4,7 +4,8 @@
  * Fill model (the one the scanner states edges in): a leg of `n` shares takes the book level by level, best
  * first; each level touched is one fill at that level's price, charged `tradeFee(schedule, price, qtyAtLevel)`.
  * So the fee of a leg is the sum of per-level fees — exact for both venues, including Kalshi's ceil-to-cent,
- * which makes fees non-linear in size. Share counts are whole shares (multiples of LOT micro-shares).
+ * which makes fees non-linear in size. Share counts are multiples of the coarsest lot of the legs' markets
+ * (Market.lotSize, set by each venue's parser; whole shares where a market states none).
  *
  * A bundle is a set of legs traded in equal share counts whose combined position settles to a known amount per
  * share set (`settlePerShare`): +1 for "buy YES and NO" style bundles (one leg always pays 1), −1 for selling
@@ -20,8 +21,8 @@ import { MICRO, type Money, mulDiv, type Price, type Qty } from '../core/money.t
 /** Levels as they sit in an OrderBook: [price, size] best first. */
 export type Levels = OrderBook['asks'];
 
-/** Whole shares: every size the scanner states is a multiple of this. */
-export const LOT: Qty = MICRO;
+/** The lot of a market that states none (hand-built markets): whole shares. No venue's number. */
+export const DEFAULT_LOT: Qty = MICRO;
 /** Levels considered per leg (deeper liquidity is not worth the walk). */
 export const MAX_LEVELS = 32;
 
@@ -35,6 +36,18 @@ export interface LegInput {
   readonly fees: FeeSchedule;
   /** The market's minimum order size (checked by the scanner, not by sizing). */
   readonly minSize: Qty;
+  /** The market's lot: sizes are multiples of it (DEFAULT_LOT when the market states none). */
+  readonly lot?: Qty;
+}
+
+/** The coarsest lot of the legs (lots are powers of ten of a micro-share, so it is a multiple of every other). */
+export function bundleLot(legs: readonly LegInput[]): Qty {
+  let lot = 1;
+  for (const l of legs) {
+    const x = l.lot ?? DEFAULT_LOT;
+    if (x > lot) lot = x;
+  }
+  return lot;
 }
 
 export interface LegFill {
@@ -58,7 +71,12 @@ export interface BundleFill {
 }
 
 /** Fills `shares` against `levels` best first; undefined when the book is too thin. */
-export function fillLeg(levels: Levels, fees: FeeSchedule, shares: Qty): LegFill | undefined {
+export function fillLeg(
+  levels: Levels,
+  fees: FeeSchedule,
+  shares: Qty,
+  side: Side = 'buy',
+): LegFill | undefined {
   let left = shares;
   let not = 0;
   let fee = 0;
@@ -69,7 +87,7 @@ export function fillLeg(levels: Levels, fees: FeeSchedule, shares: Qty): LegFill
     const s = l[1]!;
     const q = Math.min(s, left);
     not += mulDiv(p, q, MICRO, 'round');
-    fee += tradeFee(fees, p, q);
+    fee += tradeFee(fees, p, q, 'taker', side);
     limit = p;
     left -= q;
   }
@@ -88,7 +106,7 @@ export function evaluateBundle(
   let sell = 0;
   let fees = 0;
   for (const leg of legs) {
-    const f = fillLeg(leg.levels, leg.fees, shares);
+    const f = fillLeg(leg.levels, leg.fees, shares, leg.side);
     if (!f) return undefined;
     fills.push(f);
     if (leg.side === 'buy') buy += f.notional;
@@ -132,6 +150,7 @@ export function sizeBundle(
     if (d < depth) depth = d;
   }
   if (top <= 0) return undefined;
+  const LOT = bundleLot(legs);
   depth -= depth % LOT;
   if (depth <= 0) return undefined;
   // union of cumulative boundaries (floored to whole shares), up to the common depth
@@ -180,7 +199,7 @@ export function sizeBundle(
       while (before[j]! + leg.levels[lvl[j]!]![1]! <= prev) {
         const l = leg.levels[lvl[j]!]!;
         doneNot[j] = doneNot[j]! + mulDiv(l[0]!, l[1]!, MICRO, 'round');
-        doneFee[j] = doneFee[j]! + tradeFee(leg.fees, l[0]!, l[1]!);
+        doneFee[j] = doneFee[j]! + tradeFee(leg.fees, l[0]!, l[1]!, 'taker', leg.side);
         before[j] = before[j]! + l[1]!;
         lvl[j] = lvl[j]! + 1;
       }
@@ -202,14 +221,14 @@ export function sizeBundle(
       while (nb + leg.levels[i]![1]! < b) {
         const l = leg.levels[i]!;
         not += mulDiv(l[0]!, l[1]!, MICRO, 'round');
-        fee += tradeFee(leg.fees, l[0]!, l[1]!);
+        fee += tradeFee(leg.fees, l[0]!, l[1]!, 'taker', leg.side);
         nb += l[1]!;
         i++;
       }
       const l = leg.levels[i]!;
       const q = b - nb;
       not += mulDiv(l[0]!, q, MICRO, 'round');
-      fee += tradeFee(leg.fees, l[0]!, q);
+      fee += tradeFee(leg.fees, l[0]!, q, 'taker', leg.side);
       fills.push({ limit: l[0]!, notional: not, fee });
       if (leg.side === 'buy') buy += not;
       else sell += not;

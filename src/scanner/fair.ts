@@ -36,6 +36,39 @@ export interface FairInput {
   readonly upper?: number;
   readonly sigmaAnnual: number;
   readonly tauMs: number;
+  /**
+   * The settlement is an average (TWAP, simple average) over this many ms ending at the expiry; 0 or absent:
+   * a point. Inside the window, `observedAvg` is the average of the part already seen (its length is
+   * windowMs − tauMs): that part is fixed, only the rest is uncertain.
+   */
+  readonly windowMs?: number;
+  readonly observedAvg?: number;
+}
+
+/**
+ * P(A > K) where A is the settlement value: a point (windowMs 0) or the average over the last windowMs before
+ * expiry. The average of a driftless diffusion over a window of length W has the variance of the point at
+ * W/3 into the window, so before the window opens the uncertainty runs for (τ − W) + W/3; inside it, the seen
+ * part e = W − τ is fixed and the unseen average has variance time τ/3, so A > K ⇔ F > (K·W − Aobs·e)/τ.
+ * The average is approximated as lognormal with the same mean and variance time (the error is far below the
+ * venues' tick over minutes-long windows).
+ */
+export function probAboveWindow(
+  spot: number,
+  strike: number,
+  sigmaAnnual: number,
+  tauMs: number,
+  windowMs: number,
+  observedAvg: number | undefined,
+): number {
+  if (!(windowMs > 0)) return probAbove(spot, strike, sigmaAnnual, tauMs);
+  if (tauMs >= windowMs) return probAbove(spot, strike, sigmaAnnual, tauMs - windowMs + windowMs / 3);
+  if (observedAvg === undefined || !(observedAvg > 0)) return Number.NaN;
+  const seen = windowMs - Math.max(0, tauMs);
+  if (tauMs <= 0) return observedAvg > strike ? 1 : 0;
+  const k = (strike * windowMs - observedAvg * seen) / tauMs;
+  if (k <= 0) return 1;
+  return probAbove(spot, k, sigmaAnnual, tauMs / 3);
 }
 
 const FLOOR = 1_000;
@@ -43,20 +76,21 @@ const CAP = MICRO - 1_000;
 
 /** Fair YES price in micro-dollars, or undefined when the inputs do not determine one. */
 export function fairPrice(inp: FairInput): Price | undefined {
+  const w = inp.windowMs ?? 0;
+  const above = (k: number): number =>
+    probAboveWindow(inp.spot, k, inp.sigmaAnnual, inp.tauMs, w, inp.observedAvg);
   let p: number;
   switch (inp.kind) {
     case 'above':
     case 'up_down':
-      p = probAbove(inp.spot, inp.strike, inp.sigmaAnnual, inp.tauMs);
+      p = above(inp.strike);
       break;
     case 'below':
-      p = 1 - probAbove(inp.spot, inp.strike, inp.sigmaAnnual, inp.tauMs);
+      p = 1 - above(inp.strike);
       break;
     case 'range':
       if (inp.upper === undefined || !(inp.upper > inp.strike)) return undefined;
-      p =
-        probAbove(inp.spot, inp.strike, inp.sigmaAnnual, inp.tauMs) -
-        probAbove(inp.spot, inp.upper, inp.sigmaAnnual, inp.tauMs);
+      p = above(inp.strike) - above(inp.upper);
       break;
   }
   if (!Number.isFinite(p)) return undefined;

@@ -2,7 +2,8 @@
  * The opportunity scanner: keeps the latest markets, books, oracle ticks, market links and oracle links, and on
  * every update evaluates only what that update touches (the market of the book, its negRisk group, its links,
  * its oracle link; for a tick, the markets linked to that asset). Nothing is computed from stale data: a book
- * flagged stale, or one older than `staleAfterMs` by the clock, makes every opportunity that needs it vanish.
+ * or tick flagged stale (the feed's verdict, src/feeds/staleness.ts) makes every opportunity that needs it
+ * vanish. Age alone is not staleness: a quiet book on a live feed is current.
  *
  * Prices are executable: buys walk the asks, sells walk the bids; edges are net of the venue's exact fees
  * (depth.ts). The formulas, per kind (all per share set, sized by depth.ts):
@@ -16,8 +17,16 @@
  *   buy YES(A) + YES(B), or NO(A) + NO(B). Exactly one leg pays 1.
  * - combinatorial: A implies B: buy YES(B) + NO(A) — pays 1 if A (B too), ≥ 1 otherwise; A, B mutually exclusive:
  *   buy NO(A) + NO(B) — at least one pays. The stated edge is the guaranteed minimum.
- * - oracle_lag: fair value from spot (fair.ts) against the book: buy YES while ask + fee < fair − margin, or
- *   NO while ask + fee < (1 − fair) − margin; the stated edge is the expected value at the fair price.
+ * - oracle_lag: fair value (fair.ts) against the book: buy YES while ask + fee < fair − margin, or NO while
+ *   ask + fee < (1 − fair) − margin; the stated edge is the expected value at the fair price. The fair value is
+ *   computed on the market's SETTLEMENT source only (OracleLink.reference: Chainlink stream, Binance candle …),
+ *   over its settlement window (a point, or a TWAP/average whose observed part is fixed), with the volatility
+ *   of that source's own ticks; an up/down strike is the venue's published price to beat or that source's
+ *   value over the strike window. A market whose settlement source is stale or has no feed is not priced —
+ *   unless `proxy` is configured, and then only with the measured basis between the proxy and the settlement
+ *   source widening the fair value (never for a source we have no feed for: no basis can be measured). Every
+ *   evaluation is counted per settlement source, priced or skipped with its reason (`pricingReport()`).
+ * Markets whose fee schedule is not known yet (FeeSchedule `unknown`) are never priced.
  *
  * Dedupe (ScannerOptions.dedupe, on by default): an opportunity (kind + legs) is published again only when a leg's
  * limit price, the share count or the edge changed since its last emission, or that emission has expired. An
@@ -37,14 +46,12 @@ import {
   oracleKey,
 } from '../core/messages.ts';
 import { MICRO, type Money, type Price, type Qty } from '../core/money.ts';
-import { type BundleFill, edgeBps, type LegInput, resettle, sizeBundle } from './depth.ts';
+import { type BundleFill, bundleLot, edgeBps, type LegInput, resettle, sizeBundle } from './depth.ts';
 import { EwmaVol, fairPrice, type VolEstimatorOptions } from './fair.ts';
 
 export interface ScannerOptions {
   readonly now: () => number;
   readonly ids: IdGen;
-  /** Data older than this (by the clock) is stale. */
-  readonly staleAfterMs: number;
   /** How long an opportunity is valid after detection (default 2 s). */
   readonly ttlMs?: number;
   /** Cap on shares per opportunity (default: unlimited; strategies size within their allocation). */
@@ -54,6 +61,17 @@ export interface ScannerOptions {
   /** oracle_lag: price must be this far inside fair before it is taken (model margin; default 0.02). */
   readonly oracleMargin?: Price;
   readonly vol?: VolEstimatorOptions;
+  /**
+   * Pricing on a proxy when the settlement source is stale or absent (default: undefined = never; such markets
+   * are skipped). When set, the freshest other source prices the market only once a basis between it and the
+   * settlement source was measured (both fresh at once): the fair value is computed at spot × (1 ± basis) and
+   * the worse side is taken, plus `extraMargin` on the required edge.
+   */
+  readonly proxy?: { readonly extraMargin?: Price };
+  /** Tick history kept per oracle source for settlement windows (default 15 minutes). */
+  readonly historyMs?: number;
+  /** A point-in-time strike is read from a print at most this far from the start (default 5 s). */
+  readonly pointToleranceMs?: number;
   /**
    * Re-publish an unchanged opportunity only once its previous emission has expired (default true). An
    * opportunity is the same when its kind and legs (venue, token, side) are; it is unchanged when every leg's
@@ -96,8 +114,12 @@ interface MarketState {
   oracleSource: string | undefined;
   group: Set<MarketState> | undefined;
   groupKey: string | undefined;
-  /** up/down reference open price seen from the oracle at the window start (1e-8) */
+  /** up/down reference (strike) sampled from the settlement source over its strike window (1e-8) */
   refOpen: number | undefined;
+  /** the oracle link's settlement reference, resolved once: feed, window kind and length */
+  ref: ResolvedRef | undefined;
+  /** its priced/skipped counter (resolved once: no key built per evaluation) */
+  count: PricingCount | undefined;
   /** oracle_lag's legs (and dedupe key) per side, reused while the book and market objects stay the same */
   lagYes: LagLeg | undefined;
   lagNo: LagLeg | undefined;
@@ -114,12 +136,125 @@ interface LagLeg {
 interface SourceState {
   tick: OracleTick;
   vol: EwmaVol;
+  hist: TickHistory;
 }
 
 interface AssetState {
   /** per oracle source: sources quote slightly different prices, so neither the tick nor the vol are mixed */
   sources: Map<string, SourceState>;
   markets: Set<MarketState>;
+  /** measured relative basis between two sources (key `a|b`, sorted), EWMA of |a − b| / b; proxy mode only */
+  basis: Map<string, number>;
+}
+
+/** How a market settles, as the scanner uses it. */
+interface ResolvedRef {
+  /** settlement source name for reports (`chainlink`, `binance:BTC/USDT`, `cf_brti` …) */
+  readonly source: string;
+  /** the oracle feed that quotes it; undefined when none of ours does */
+  readonly feed: string | undefined;
+  readonly window: 'point' | 'twap' | 'average' | 'candle_open' | 'candle_close';
+  readonly windowMs: number;
+}
+
+/** Per settlement source and kind: evaluations priced, and skipped by reason. */
+export interface PricingCount {
+  priced: number;
+  skipped: Record<string, number>;
+}
+
+/** Ticks of one source over the last minutes, for settlement windows (a step function between ticks). */
+export class TickHistory {
+  private t: number[] = [];
+  private p: number[] = [];
+  private head = 0;
+  constructor(private readonly keepMs: number) {}
+
+  push(t: number, price: number): void {
+    const n = this.t.length;
+    if (n > this.head && t < this.t[n - 1]!) return; // out of order: the step function keeps the later print
+    this.t.push(t);
+    this.p.push(price);
+    // drop what is older than keepMs, keeping one entry at or before the cut (the value at the cut)
+    const cut = t - this.keepMs;
+    while (this.head + 1 < this.t.length && this.t[this.head + 1]! <= cut) this.head++;
+    if (this.head > 1024 && this.head * 2 > this.t.length) {
+      this.t = this.t.slice(this.head);
+      this.p = this.p.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /** Index of the last entry at or before t, or −1. */
+  private at(t: number): number {
+    let lo = this.head;
+    let hi = this.t.length - 1;
+    if (hi < lo || this.t[lo]! > t) return -1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.t[mid]! <= t) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** The value at t (the last print at or before it) and when it was printed. */
+  valueAt(t: number): { price: number; time: number } | undefined {
+    const i = this.at(t);
+    return i < 0 ? undefined : { price: this.p[i]!, time: this.t[i]! };
+  }
+
+  /** The first print at or after t. */
+  firstFrom(t: number): { price: number; time: number } | undefined {
+    const i = this.at(t);
+    const j = i >= 0 && this.t[i] === t ? i : i < 0 ? this.head : i + 1;
+    return j < this.t.length ? { price: this.p[j]!, time: this.t[j]! } : undefined;
+  }
+
+  /** Time-weighted average over [a, b]; undefined unless a print at or before `a` is held. */
+  average(a: number, b: number): number | undefined {
+    let i = this.at(a);
+    if (i < 0) return undefined;
+    if (b <= a) return this.p[i]!;
+    let sum = 0;
+    let from = a;
+    while (i < this.t.length) {
+      const next = i + 1 < this.t.length ? Math.min(this.t[i + 1]!, b) : b;
+      if (next > from) sum += this.p[i]! * (next - from);
+      from = next;
+      if (from >= b) break;
+      i++;
+    }
+    return sum / (b - a);
+  }
+}
+
+/** A legacy link (no structured reference): the settlement source string as the matcher wrote it. */
+function legacyRef(settlementSource: string): ResolvedRef {
+  const [head = '', win = ''] = settlementSource.split(/\s+/);
+  const name = head.split(':')[0] ?? '';
+  const twap = /^twap(\d+)s$/.exec(win);
+  switch (name) {
+    case 'chainlink':
+      return twap
+        ? { source: head, feed: 'chainlink', window: 'twap', windowMs: Number(twap[1]) * 1000 }
+        : { source: head, feed: 'chainlink', window: 'point', windowMs: 0 };
+    case 'binance':
+      return { source: head, feed: 'binance', window: 'candle_close', windowMs: 0 };
+    case 'sim':
+      return { source: head, feed: 'sim', window: 'point', windowMs: 0 };
+    case 'cf_brti':
+      return { source: head, feed: undefined, window: 'average', windowMs: 60_000 };
+    default:
+      return { source: head || 'unknown', feed: undefined, window: 'point', windowMs: 0 };
+  }
+}
+
+function resolveRef(link: OracleLink): ResolvedRef {
+  const r = link.reference;
+  if (!r) return legacyRef(link.settlementSource);
+  const averaged = r.window === 'twap' || r.window === 'average';
+  return { source: r.source, feed: r.feed, window: r.window, windowMs: averaged ? r.seconds * 1000 : 0 };
 }
 
 const mkey = (venue: string, marketId: string): string => `${venue}|${marketId}`;
@@ -131,18 +266,17 @@ const bestAsk = (b: OrderBook): number => b.asks[0]?.[0] ?? Number.POSITIVE_INFI
 const bestBid = (b: OrderBook): number => b.bids[0]?.[0] ?? Number.NEGATIVE_INFINITY;
 
 export class Scanner {
-  private readonly o: Required<Omit<ScannerOptions, 'vol'>> & { vol: VolEstimatorOptions };
+  private readonly o: Required<Omit<ScannerOptions, 'vol' | 'proxy'>> & {
+    vol: VolEstimatorOptions;
+    proxy: ScannerOptions['proxy'];
+  };
   private readonly markets = new Map<string, MarketState>();
-  /** venue → tokenId → market state */
-  private readonly tokens: Record<string, Map<string, MarketState>> = {
-    polymarket: new Map(),
-    kalshi: new Map(),
-  };
+  /** venue → tokenId → market state (any venue: created on first sight) */
+  private readonly tokens = new Map<string, Map<string, MarketState>>();
   /** books that arrived before their market, venue → tokenId → book */
-  private readonly early: Record<string, Map<string, OrderBook>> = {
-    polymarket: new Map(),
-    kalshi: new Map(),
-  };
+  private readonly early = new Map<string, Map<string, OrderBook>>();
+  /** oracle_lag evaluations per `kind|settlement source`: priced, or skipped with the reason */
+  private readonly pricing = new Map<string, PricingCount>();
   private readonly groups = new Map<string, Set<MarketState>>();
   private readonly assets = new Map<string, AssetState>();
   /** tick symbol → its asset (assetOf once per symbol, not per tick) */
@@ -152,7 +286,7 @@ export class Scanner {
   /** `now` of the update being processed */
   private t = 0;
   /** counters for the heartbeat */
-  readonly stats = { books: 0, ticks: 0, opportunities: 0, skippedStale: 0, unchanged: 0 };
+  readonly stats = { books: 0, ticks: 0, opportunities: 0, skippedStale: 0, unchanged: 0, feesUnknown: 0 };
 
   constructor(opts: ScannerOptions) {
     this.o = {
@@ -162,7 +296,10 @@ export class Scanner {
       oracleMargin: 20_000,
       vol: {},
       dedupe: true,
+      historyMs: 15 * 60_000,
+      pointToleranceMs: 5_000,
       ...opts,
+      proxy: opts.proxy,
     };
   }
 
@@ -188,8 +325,8 @@ export class Scanner {
     st.yes = yes;
     st.no = no;
     st.groupKey = groupKey;
-    const toks = this.tokens[m.venue]!;
-    const early = this.early[m.venue]!;
+    const toks = this.venueMap(this.tokens, m.venue);
+    const early = this.venueMap(this.early, m.venue);
     for (const o of m.outcomes) {
       toks.set(o.tokenId, st);
       const b = early.get(o.tokenId);
@@ -223,17 +360,28 @@ export class Scanner {
   onOracleLink(link: OracleLink): void {
     const st = this.ensure(mkey(link.market.venue, link.market.marketId));
     if (st.oracleAsset) st.oracleAsset.markets.delete(st);
+    if (st.oracle && (st.oracle.start !== link.start || st.oracle.strike !== link.strike))
+      st.refOpen = undefined;
     st.oracle = link;
     st.oracleAsset = this.asset(link.asset);
     st.oracleAsset.markets.add(st);
-    st.oracleSource = link.settlementSource.split(/[\s:]/)[0] || undefined;
+    st.ref = resolveRef(link);
+    st.count = this.count(st.ref.source);
+    st.oracleSource = st.ref.feed;
+  }
+
+  /** Priced/skipped counts of oracle_lag per settlement source, e.g. `oracle_lag|chainlink`. */
+  pricingReport(): Record<string, PricingCount> {
+    const out: Record<string, PricingCount> = {};
+    for (const [k, v] of this.pricing) out[k] = { priced: v.priced, skipped: { ...v.skipped } };
+    return out;
   }
 
   onBook(book: OrderBook): readonly Opportunity[] {
     this.stats.books++;
-    const st = this.tokens[book.venue]?.get(book.tokenId);
+    const st = this.tokens.get(book.venue)?.get(book.tokenId);
     if (!st) {
-      this.early[book.venue]?.set(book.tokenId, book);
+      this.venueMap(this.early, book.venue).set(book.tokenId, book);
       return NONE;
     }
     this.slot(st, book);
@@ -263,20 +411,19 @@ export class Scanner {
     const t = tick.eventTime ?? tick.receiveTime;
     let src = a.sources.get(tick.source);
     if (!src) {
-      src = { tick, vol: new EwmaVol(this.o.vol) };
+      src = { tick, vol: new EwmaVol(this.o.vol), hist: new TickHistory(this.o.historyMs) };
       a.sources.set(tick.source, src);
     }
-    if (!tick.stale) src.vol.update(t, tick.price);
+    if (!tick.stale) {
+      src.vol.update(t, tick.price);
+      src.hist.push(t, tick.price);
+    }
     // keep the latest tick; a stale one replaces it so that nothing trades on it
     if ((src.tick.eventTime ?? src.tick.receiveTime) <= t || tick.stale) src.tick = tick;
+    if (this.o.proxy && !tick.stale) this.measureBasis(a, tick);
     let out: Opportunity[] | undefined;
     for (const st of a.markets) {
-      const l = st.oracle;
-      if (!l) continue;
-      // up/down without a known open: the first good tick at or after the window start is the reference
-      if (l.kind === 'up_down' && l.strike === undefined && st.refOpen === undefined && !tick.stale) {
-        if (l.start !== undefined && t >= l.start) st.refOpen = tick.price;
-      }
+      if (!st.oracle) continue;
       out = this.oracleLag(st, out);
     }
     if (!out) return NONE;
@@ -416,30 +563,62 @@ export class Scanner {
     if (m.status !== 'open') return out;
     const tau = link.expiry - this.t;
     if (tau <= 0) return out;
+    const ref = st.ref ?? resolveRef(link);
+    const count = st.count ?? this.count(ref.source);
+    if (m.fees.kind === 'unknown') return this.skip(count, 'fees_unknown', out);
     const yesBook = this.usable(this.bookOfToken(st, link.yesToken));
     const noToken = link.noToken ?? (link.yesToken === st.yes ? st.no : st.yes);
     const noBook = noToken ? this.usable(this.bookOfToken(st, noToken)) : undefined;
     if (!yesBook && !noBook) return out;
-    const src = this.sourceFor(st.oracleAsset!, st.oracleSource);
-    if (!src) return out;
-    const strike = link.kind === 'up_down' && link.strike === undefined ? st.refOpen : link.strike;
-    if (strike === undefined) return out;
+    const a = st.oracleAsset!;
+    // the settlement source itself, or (proxy mode only) another source with a measured basis
+    const own = ref.feed ? a.sources.get(ref.feed) : undefined;
+    let src: SourceState | undefined;
+    let basis = 0;
+    if (own && this.freshTick(own.tick)) src = own;
+    else if (!this.o.proxy) return this.skip(count, ref.feed ? 'source_stale' : 'no_feed', out);
+    else {
+      if (!ref.feed) return this.skip(count, 'no_feed', out);
+      const p = this.freshestOther(a, ref.feed);
+      const b = p ? a.basis.get(basisKey(p.tick.source, ref.feed)) : undefined;
+      if (!p || b === undefined) return this.skip(count, 'basis_unmeasured', out);
+      src = p;
+      basis = b;
+    }
+    const strike = link.strike ?? this.strikeOf(st, link, ref, own);
+    if (strike === undefined) return this.skip(count, 'strike_pending', out);
+    // inside an averaging window the part already printed is fixed
+    let observedAvg: number | undefined;
+    if (ref.windowMs > 0 && tau < ref.windowMs) {
+      observedAvg = src.hist.average(link.expiry - ref.windowMs, this.t);
+      if (observedAvg === undefined) return this.skip(count, 'window_unobserved', out);
+    }
     const tick = src.tick;
     const sigma = src.vol.sigma();
-    const fair = fairPrice({
-      kind: link.kind,
-      spot: tick.price,
-      strike,
-      upper: link.upper,
-      sigmaAnnual: sigma,
-      tauMs: tau,
-    });
-    if (fair === undefined) return out;
-    const margin = this.o.oracleMargin;
+    const fairAt = (k: number): number | undefined =>
+      fairPrice({
+        kind: link.kind,
+        spot: tick.price * k,
+        strike,
+        upper: link.upper,
+        sigmaAnnual: sigma,
+        tauMs: tau,
+        windowMs: ref.windowMs,
+        ...(observedAvg !== undefined ? { observedAvg: observedAvg * k } : {}),
+      });
+    const f0 = fairAt(1 - basis);
+    const f1 = basis > 0 ? fairAt(1 + basis) : f0;
+    if (f0 === undefined || f1 === undefined) return this.skip(count, 'model', out);
+    count.priced++;
+    // with a basis the fair value is a band: each side takes its worse end
+    const fairLo = Math.min(f0, f1);
+    const fairHi = Math.max(f0, f1);
+    const basisTerm = fairHi - fairLo;
+    const margin = this.o.oracleMargin + (basis > 0 ? (this.o.proxy?.extraMargin ?? 0) : 0);
     for (let side = 0; side < 2; side++) {
       const token = side === 0 ? link.yesToken : noToken;
       const book = side === 0 ? yesBook : noBook;
-      const value = side === 0 ? fair : MICRO - fair;
+      const value = side === 0 ? fairLo : MICRO - fairHi;
       if (!token || !book || bestAsk(book) >= value - margin) continue;
       // ticks re-price the same books: their legs are built once per book
       let lag = side === 0 ? st.lagYes : st.lagNo;
@@ -463,11 +642,99 @@ export class Scanner {
           receiveTime: tick.receiveTime,
         },
       ];
-      const note = `${link.kind} ${link.asset} strike ${strike} fair ${value} (spot ${tick.price} ${tick.source}, sigma ${sigma.toFixed(3)}, tau ${tau} ms)`;
+      const window = ref.windowMs > 0 ? `${ref.window} ${ref.windowMs / 1000}s` : ref.window;
+      const note = `${link.kind} ${link.asset} strike ${strike} fair ${value} on ${ref.source} ${window} (spot ${tick.price} ${tick.source}${basis > 0 ? ` proxy, basis ${basis.toExponential(2)}` : ''}, sigma ${sigma.toFixed(3)}, tau ${tau} ms)`;
       const strength = Math.min(1, (value - atFair.legs[0]!.limit) / 200_000);
-      out = this.push('oracle_lag', legs, atFair, stamps, out, note, strength);
+      const pricing = {
+        source: ref.source,
+        feed: tick.source,
+        window,
+        reference: strike,
+        spot: tick.price,
+        fair: fairLo,
+        basis: basisTerm,
+      };
+      out = this.push('oracle_lag', legs, atFair, stamps, out, note, strength, pricing);
     }
     return out;
+  }
+
+  /**
+   * The up/down strike from the settlement source itself (never another source): its TWAP/average over the
+   * window before the start, its value at the start (a point), or the first print of the candle (a candle
+   * open). Undefined until it can be known; once known it is kept.
+   */
+  private strikeOf(
+    st: MarketState,
+    link: OracleLink,
+    ref: ResolvedRef,
+    own: SourceState | undefined,
+  ): number | undefined {
+    if (link.kind !== 'up_down') return undefined;
+    if (st.refOpen !== undefined) return st.refOpen;
+    const start = link.start;
+    if (start === undefined || this.t < start || !own) return undefined;
+    // fixed only once the source printed after the start: a print stamped at the start may still be on its way
+    const after = own.hist.firstFrom(start + 1);
+    if (!after) return undefined;
+    let v: number | undefined;
+    switch (ref.window) {
+      case 'twap':
+      case 'average':
+        v = own.hist.average(start - ref.windowMs, start);
+        break;
+      case 'point': {
+        const at = own.hist.valueAt(start);
+        if (at && start - at.time <= this.o.pointToleranceMs) v = at.price;
+        else {
+          const next = own.hist.firstFrom(start);
+          if (next && next.time - start <= this.o.pointToleranceMs) v = next.price;
+        }
+        break;
+      }
+      default:
+        // the candle's first print, known only when the history reaches back to before the start
+        if (own.hist.valueAt(start)) v = own.hist.firstFrom(start)?.price;
+    }
+    if (v !== undefined) st.refOpen = Math.round(v);
+    return st.refOpen;
+  }
+
+  private count(source: string): PricingCount {
+    const k = `oracle_lag|${source}`;
+    let c = this.pricing.get(k);
+    if (!c) {
+      c = { priced: 0, skipped: {} };
+      this.pricing.set(k, c);
+    }
+    return c;
+  }
+
+  private skip(c: PricingCount, reason: string, out: Opportunity[] | undefined): Opportunity[] | undefined {
+    c.skipped[reason] = (c.skipped[reason] ?? 0) + 1;
+    return out;
+  }
+
+  /** The freshest fresh source of an asset other than `not`. */
+  private freshestOther(a: AssetState, not: string): SourceState | undefined {
+    let best: SourceState | undefined;
+    for (const [name, s] of a.sources) {
+      if (name === not || !this.freshTick(s.tick)) continue;
+      if (!best || s.tick.receiveTime > best.tick.receiveTime) best = s;
+    }
+    return best;
+  }
+
+  /** Proxy mode: the relative basis between this tick's source and every other fresh source of the asset. */
+  private measureBasis(a: AssetState, tick: OracleTick): void {
+    for (const [name, s] of a.sources) {
+      if (name === tick.source || !this.freshTick(s.tick) || !(s.tick.price > 0)) continue;
+      const rel = Math.abs(tick.price - s.tick.price) / s.tick.price;
+      const k = basisKey(tick.source, name);
+      const prev = a.basis.get(k);
+      // an EWMA that rises at once and decays slowly: the band errs wide
+      a.basis.set(k, prev === undefined || rel > prev ? rel : 0.95 * prev + 0.05 * rel);
+    }
   }
 
   /** Sets the reference open price of an up/down market (1e-8 units). */
@@ -502,6 +769,13 @@ export class Scanner {
   /** Whether a sized bundle is published: edge and minimum sizes met, and not an unchanged repeat (dedupe). */
   private accept(kind: OpportunityType, legs: readonly LegInput[], f: BundleFill, key?: string): boolean {
     if (f.edge < this.o.minEdge) return false;
+    // a market whose fee schedule is not known yet is never priced (its fee would be a guess)
+    for (const l of legs) {
+      if (l.fees.kind === 'unknown') {
+        this.stats.feesUnknown++;
+        return false;
+      }
+    }
     // every leg must meet its market's minimum order size
     for (const l of legs) if (f.shares < l.minSize) return false;
     if (this.o.dedupe && this.unchanged(key ?? this.keyOf(kind, legs), f, this.t)) {
@@ -520,9 +794,11 @@ export class Scanner {
     out: Opportunity[] | undefined,
     note: string,
     strength: number | undefined,
+    pricing?: Opportunity['pricing'],
   ): Opportunity[] | undefined {
     let minShares = 0;
     for (const l of legs) minShares = Math.max(minShares, l.minSize);
+    const lotShares = bundleLot(legs);
     const now = this.t;
     const bps = edgeBps(f.edge, f.capital);
     const list = out ?? [];
@@ -549,6 +825,8 @@ export class Scanner {
       data,
       note,
       minShares,
+      lotShares,
+      ...(pricing ? { pricing } : {}),
     });
     return list;
   }
@@ -594,6 +872,7 @@ export class Scanner {
       levels: side === 'buy' ? b.asks : b.bids,
       fees: m.fees,
       minSize: m.minSize,
+      ...(m.lotSize !== undefined ? { lot: m.lotSize } : {}),
     };
   }
 
@@ -617,23 +896,20 @@ export class Scanner {
   }
 
   private fresh(b: OrderBook): boolean {
-    return !b.stale && this.t - b.receiveTime <= this.o.staleAfterMs;
+    return !b.stale;
   }
 
   private freshTick(t: OracleTick): boolean {
-    return !t.stale && this.t - t.receiveTime <= this.o.staleAfterMs;
+    return !t.stale;
   }
 
-  /** The oracle the market settles on when its tick is fresh, else the freshest other fresh source. */
-  private sourceFor(a: AssetState, want: string | undefined): SourceState | undefined {
-    const pref = want ? a.sources.get(want) : undefined;
-    if (pref && this.freshTick(pref.tick)) return pref;
-    let best: SourceState | undefined;
-    for (const s of a.sources.values()) {
-      if (!this.freshTick(s.tick)) continue;
-      if (!best || s.tick.receiveTime > best.tick.receiveTime) best = s;
+  private venueMap<T>(maps: Map<string, Map<string, T>>, venue: string): Map<string, T> {
+    let m = maps.get(venue);
+    if (!m) {
+      m = new Map();
+      maps.set(venue, m);
     }
-    return best;
+    return m;
   }
 
   private ensure(key: string): MarketState {
@@ -654,6 +930,8 @@ export class Scanner {
         group: undefined,
         groupKey: undefined,
         refOpen: undefined,
+        ref: undefined,
+        count: undefined,
         lagYes: undefined,
         lagNo: undefined,
       };
@@ -666,7 +944,7 @@ export class Scanner {
     const k = name.toUpperCase();
     let a = this.assets.get(k);
     if (!a) {
-      a = { sources: new Map(), markets: new Set() };
+      a = { sources: new Map(), markets: new Set(), basis: new Map() };
       this.assets.set(k, a);
     }
     return a;
@@ -674,6 +952,8 @@ export class Scanner {
 }
 
 const NONE: readonly Opportunity[] = Object.freeze([]);
+
+const basisKey = (a: string, b: string): string => (a < b ? `${a}|${b}` : `${b}|${a}`);
 
 /** Placeholder market state until the real market arrives (closed, so nothing trades on it). */
 const SHELL: Market = {
@@ -683,7 +963,7 @@ const SHELL: Market = {
   question: '',
   rules: '',
   outcomes: [{ tokenId: '-', label: '', side: 'other' }],
-  tickSize: 10_000,
+  tickSize: 1,
   minSize: 0,
   fees: { kind: 'none' },
   endTime: null,

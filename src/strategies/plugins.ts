@@ -11,7 +11,7 @@
  */
 import type { Opportunity, OpportunityType } from '../core/messages.ts';
 import { MICRO, mulDiv } from '../core/money.ts';
-import { LOT } from '../scanner/depth.ts';
+import { DEFAULT_LOT } from '../scanner/depth.ts';
 import type { Proposal, Strategy, StrategyContext, StrategySettings } from './types.ts';
 
 export const DEFAULT_SETTINGS: StrategySettings = {
@@ -32,7 +32,9 @@ export function sizeProposal(
   if (o.edge < s.minEdge || o.edgeBps < s.minEdgeBps) return undefined;
   let shares = Math.min(o.shares, s.maxShares);
   if (o.cost > 0) shares = Math.min(shares, mulDiv(ctx.capital, o.shares, o.cost, 'floor'));
-  shares -= shares % LOT;
+  // the opportunity states its legs' coarsest lot (from the markets); whole shares when it does not
+  const lot = o.lotShares ?? DEFAULT_LOT;
+  shares -= shares % lot;
   if (shares <= 0 || shares < (o.minShares ?? 0)) return undefined;
   const expectedEdge = shares === o.shares ? o.edge : mulDiv(o.edge, shares, o.shares, 'floor');
   if (expectedEdge < s.minEdge) return undefined;

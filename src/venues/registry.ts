@@ -11,6 +11,7 @@ import type { Clock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
 import type { OracleSource, OrderBook, Venue } from '../core/messages.ts';
+import type { Decoder, FeedEvent, FeedSink, FrameSource, RawFrame } from '../feeds/types.ts';
 import { createBinanceDecoder } from '../oracles/binance/decoder.ts';
 import { type BinanceFeedOptions, createBinanceFeed } from '../oracles/binance/feed.ts';
 import { createChainlinkDecoder } from '../oracles/chainlink/decoder.ts';
@@ -19,7 +20,6 @@ import { createKalshiDecoder } from './kalshi/decoder.ts';
 import { createKalshiFeed, type KalshiFeedOptions } from './kalshi/feed.ts';
 import { createPolymarketDecoder } from './polymarket/decoder.ts';
 import { createPolymarketFeed, type PolymarketFeedOptions } from './polymarket/feed.ts';
-import type { Decoder, FeedEvent, FeedSink, FrameSource, RawFrame } from './types.ts';
 
 export interface CreateDecodersOptions {
   /** Levels per side in emitted books (default: each decoder's own, 20). */
@@ -227,6 +227,9 @@ export function createLiveFeed(name: FeedName, ctx: LiveFeedContext): FrameSourc
     case 'polymarket':
       return createPolymarketFeed({
         now,
+        gammaUrl: ctx.config.polymarket.gammaUrl,
+        clobUrl: ctx.config.polymarket.clobUrl,
+        wsUrl: ctx.config.polymarket.wsMarketUrl,
         refreshMs: 300_000,
         onError,
         ...(ctx.onDisconnect
@@ -238,6 +241,8 @@ export function createLiveFeed(name: FeedName, ctx: LiveFeedContext): FrameSourc
       const path = ctx.config.kalshi.privateKeyPath;
       return createKalshiFeed({
         now,
+        restUrl: ctx.config.kalshi.restUrl,
+        wsUrl: ctx.config.kalshi.wsUrl,
         onError,
         ...(ctx.config.kalshi.apiKeyId ? { keyId: ctx.config.kalshi.apiKeyId } : {}),
         ...(path ? { privateKeyPem: readFileSync(path, 'utf8') } : {}),
@@ -245,7 +250,13 @@ export function createLiveFeed(name: FeedName, ctx: LiveFeedContext): FrameSourc
       });
     }
     case 'binance':
-      return createBinanceFeed({ now, symbols: ORACLE_SYMBOLS, onError, ...ctx.overrides?.binance });
+      return createBinanceFeed({
+        now,
+        restUrl: ctx.config.binance.restUrl,
+        symbols: ORACLE_SYMBOLS,
+        onError,
+        ...ctx.overrides?.binance,
+      });
     case 'chainlink':
       return createChainlinkFeed({ now, symbols: CHAINLINK_SYMBOLS, onError, ...ctx.overrides?.chainlink });
   }

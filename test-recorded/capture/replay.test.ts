@@ -4,8 +4,8 @@ import { createInProcBus } from '../../src/core/bus/inproc.ts';
 import { channels } from '../../src/core/channels.ts';
 import { SimClock } from '../../src/core/clock.ts';
 import type { OrderBook } from '../../src/core/messages.ts';
+import type { RawFrame } from '../../src/feeds/types.ts';
 import { createDecoders } from '../../src/venues/registry.ts';
-import type { RawFrame } from '../../src/venues/types.ts';
 import { handMadeCapture, lv } from '../../test/capture/hand-made.ts';
 import { recordedJson, recordedJsonl } from '../shared.ts';
 

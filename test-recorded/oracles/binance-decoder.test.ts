@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OracleTickSchema } from '../../src/core/messages.ts';
+import type { RawFrame } from '../../src/feeds/types.ts';
 import { createBinanceDecoder } from '../../src/oracles/binance/decoder.ts';
 import {
   parseDepth,
@@ -8,7 +9,6 @@ import {
   parseRestTrades,
   subscribeRequest,
 } from '../../src/oracles/binance/parse.ts';
-import type { RawFrame } from '../../src/venues/types.ts';
 import { collect } from '../../test/venues/kalshi/collect.ts';
 import { recordedJson } from '../shared.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OrderBookSchema } from '../../src/core/messages.ts';
+import type { RawFrame } from '../../src/feeds/types.ts';
 import { createKalshiDecoder, type KalshiGap } from '../../src/venues/kalshi/decoder.ts';
-import type { RawFrame } from '../../src/venues/types.ts';
 import { collect } from '../../test/venues/kalshi/collect.ts';
 import { recordedJson, recordedJsonl } from '../shared.ts';
 

@@ -266,7 +266,8 @@ describe('Polymarket decoder: trades, ticks, markets, resolutions', () => {
       endTime: null,
       eventTime: 1_766_790_415_550,
       receiveTime: 21,
-      fees: { kind: 'polymarket', rate: 0 },
+      // the recorded new_market has no fee_schedule: unknown until a Gamma listing carries it, never zero
+      fees: { kind: 'unknown', reason: 'new_market without a fee_schedule' },
     });
     expect(m!.outcomes).toEqual([
       {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MarketSchema, OrderBookSchema } from '../../src/core/messages.ts';
+import { oracleLinkOf } from '../../src/matcher/facts.ts';
 import {
   parseClobBook,
   parseClobMarket,
@@ -20,7 +21,7 @@ const RT = 1_800_000_000_000;
 const gamma = (f: string) => parseGammaMarket(recordedJson<GammaMarket>(`polymarket/${f}`), RT);
 
 describe('Gamma markets', () => {
-  it('gamma-market-btc-updown-5m: open Up/Down market, crypto fees by feeType, tick and min size', () => {
+  it('gamma-market-btc-updown-5m: open Up/Down market, fees unknown without a schedule, tick and min size', () => {
     const m = gamma('gamma-market-btc-updown-5m.json');
     expect(MarketSchema.parse(m)).toEqual(m);
     expect(m.marketId).toBe('0x78443f961b9a65869dcb39359de9960165c7e5cbad0904eac7f29cd77872a63b');
@@ -40,8 +41,26 @@ describe('Gamma markets', () => {
     ]);
     expect(m.tickSize).toBe(10_000);
     expect(m.minSize).toBe(5_000_000);
-    // feesEnabled with feeType crypto_fees but no feeSchedule → the crypto category rate 0.07
-    expect(m.fees).toEqual({ kind: 'polymarket', rate: 70_000, exponent: 1, takerOnly: true, rebateRate: 0 });
+    // feesEnabled with feeType crypto_fees but no feeSchedule → unknown (never a rate guessed from feeType)
+    expect(m.fees).toMatchObject({ kind: 'unknown', bound: { kind: 'polymarket', rate: 72_000 } });
+    // no `version` on this 2026-03 recording: clobTokenIds are read as v1; the window start comes structured
+    expect(m.settlement).toEqual({
+      windowStart: Date.UTC(2026, 2, 12, 9, 20),
+      resolutionSource: 'https://data.chain.link/streams/btc-usd',
+    });
+    const link = oracleLinkOf(m)!;
+    expect(link).toMatchObject({
+      kind: 'up_down',
+      start: Date.UTC(2026, 2, 12, 9, 20),
+      expiry: Date.UTC(2026, 2, 12, 9, 25),
+      reference: {
+        source: 'chainlink',
+        feed: 'chainlink',
+        window: 'point',
+        seconds: 0,
+        strikeFrom: 'window',
+      },
+    });
     expect(m.endTime).toBe(Date.UTC(2026, 2, 12, 9, 25));
     expect(m.status).toBe('open');
     expect(m.winner).toBeUndefined();

@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAlertLog } from '../../src/alerts/log.ts';
-import { buildAgents } from '../../src/app/pipeline.ts';
+import { assemble } from '../../src/app/assemble.ts';
 import { type Kernel, startAgents } from '../../src/core/agent.ts';
 import { channels } from '../../src/core/channels.ts';
 import { wallClock } from '../../src/core/clock.ts';
@@ -62,7 +62,7 @@ describe('alerts in a simulated run', () => {
     kernel.bus.subscribe(channels.riskDecisions, { group: 'test-watch' }, (m) => {
       if (m.body.rule === 'drawdown_stop') drawdownRejections.push(Date.now());
     });
-    const agents = await buildAgents(kernel, { feeds: 'sim', seed: 3, store: db, restored });
+    const agents = (await assemble(kernel, { feeds: 'sim', seed: 3, store: db, restored })).agents;
     expect(agents.some((a) => a.name === 'alerts')).toBe(true);
     ({ stop } = await startAgents(kernel, agents, { heartbeatMs: 1_000 }));
   }, 60_000);

@@ -4,7 +4,7 @@ import { createInProcBus } from '../../src/core/bus/inproc.ts';
 import { SimClock } from '../../src/core/clock.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import { createLogger } from '../../src/core/log.ts';
-import type { FrameSource, RawFrame } from '../../src/venues/types.ts';
+import type { FrameSource, RawFrame } from '../../src/feeds/types.ts';
 
 export interface ScriptedSource extends FrameSource {
   push(frame: RawFrame): void;

@@ -36,9 +36,11 @@ describe('opportunity scanner agent on the in-process bus', () => {
       ['cross_venue', 2_300_000, ['pmA-Y', 'KXB:no']],
     ]);
     k.clock.advanceTo(1_000 + 6_000);
+    // its feed flags the Polymarket book stale: the pair no longer trades
+    k.bus.publish(channels.books('polymarket'), book(a, yesOf(a), [['0.40', '100']], [], { stale: true }));
     k.bus.publish(channels.books('kalshi'), book(b, noOf(b), [['0.55', '100']], [], { receiveTime: 7_000 }));
     await k.bus.idle();
-    expect(opps).toHaveLength(1); // the Polymarket book is now older than STALE_AFTER_MS
+    expect(opps).toHaveLength(1);
     await run.stop();
     await k.bus.close();
   });

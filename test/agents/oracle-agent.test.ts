@@ -4,9 +4,9 @@ import { AgentRuntime, type Kernel } from '../../src/core/agent.ts';
 import { channels } from '../../src/core/channels.ts';
 import type { OracleTick } from '../../src/core/messages.ts';
 import { parseE8 } from '../../src/core/money.ts';
+import type { Decoder } from '../../src/feeds/types.ts';
 import { createFeedDecoders } from '../../src/venues/registry.ts';
 import { createSimHub } from '../../src/venues/sim/feed.ts';
-import type { Decoder } from '../../src/venues/types.ts';
 import { scriptedSource, simKernel } from './feed-helpers.ts';
 
 /** A minimal oracle decoder on the seam: `{symbol, price}` frames → ticks (the agent does not care which). */
@@ -37,7 +37,7 @@ afterEach(async () => {
 });
 
 describe('oracle agent', () => {
-  it('publishes ticks, flags a silent symbol stale once, and counts rejected frames', async () => {
+  it('publishes ticks, flags them stale once when the feed goes silent (not when one symbol is quiet), counts rejected frames', async () => {
     const sk = simKernel(T0, { STALE_AFTER_MS: '2000' });
     kernel = sk.kernel;
     const { clock } = sk;
@@ -62,15 +62,18 @@ describe('oracle agent', () => {
       ['ETH/USD', 350_000_000_000, false],
       ['BTC/USD', 10_000_100_000_000, false],
     ]);
-    // ETH goes silent past 2 s: flagged once; BTC only once its own 2 s have passed
-    clock.advanceTo(T0 + 2_600);
+    // ETH alone goes quiet while BTC keeps ticking: the feed is alive, so ETH stays fresh
+    clock.advanceTo(T0 + 3_000);
+    feed.push({ ts: T0 + 3_000, source: 'chainlink.ws', data: { symbol: 'BTC/USD', price: '100002' } });
+    clock.advanceTo(T0 + 4_900);
     await kernel.bus.idle();
-    expect(ticks.slice(3).map((t) => [t.symbol, t.stale])).toEqual([['ETH/USD', true]]);
+    expect(ticks.slice(3).map((t) => [t.symbol, t.stale])).toEqual([['BTC/USD', false]]);
+    // the whole feed goes silent past 2 s (no frame, no heartbeat): every symbol flagged once
     clock.advanceTo(T0 + 10_000);
     await kernel.bus.idle();
-    expect(ticks.slice(3).map((t) => [t.symbol, t.stale, t.price])).toEqual([
+    expect(ticks.slice(4).map((t) => [t.symbol, t.stale, t.price])).toEqual([
+      ['BTC/USD', true, 10_000_200_000_000],
       ['ETH/USD', true, 350_000_000_000],
-      ['BTC/USD', true, 10_000_100_000_000],
     ]);
     expect(agent.health!()).toMatchObject({
       connected: true,

@@ -6,7 +6,7 @@ import type { Market, OrderBook, TradePrint } from '../../src/core/messages.ts';
 import { createKalshiDecoder } from '../../src/venues/kalshi/decoder.ts';
 import { createPolymarketDecoder } from '../../src/venues/polymarket/decoder.ts';
 import { createSimHub } from '../../src/venues/sim/feed.ts';
-import { fixtureJsonl } from '../helpers/fixtures.ts';
+import { fixtureJson, fixtureJsonl } from '../helpers/fixtures.ts';
 import { scriptedSource, simKernel } from './feed-helpers.ts';
 
 const KALSHI = fixtureJsonl<Record<string, unknown>>('kalshi/ws-session.jsonl');
@@ -42,7 +42,7 @@ function collect(k: Kernel) {
 }
 
 describe('venue watcher', () => {
-  it('publishes books, marks them stale after staleAfterMs on the clock, and fresh again on the next update', async () => {
+  it('publishes books; a feed silent for STALE_AFTER_MS (no frame, no heartbeat) flags them stale once; the next update is fresh', async () => {
     const sk = simKernel(T0);
     kernel = sk.kernel;
     const { clock } = sk;
@@ -69,7 +69,7 @@ describe('venue watcher', () => {
     clock.advanceTo(T0 + 4_900);
     await kernel.bus.idle();
     expect(out.books).toHaveLength(2);
-    // past 5 s (config.risk.staleAfterMs) both books are republished once, stale
+    // past 5 s of silence (config.risk.staleAfterMs; this source reports no heartbeat) both are republished, stale
     clock.advanceTo(T0 + 5_500);
     await kernel.bus.idle();
     expect(out.books.slice(2).map((b) => [b.tokenId, b.stale, b.receiveTime])).toEqual([
@@ -88,6 +88,56 @@ describe('venue watcher', () => {
     const fresh = out.books.slice(4);
     expect(fresh.length).toBeGreaterThan(0);
     expect(fresh.every((b) => !b.stale)).toBe(true);
+    await rt.stop();
+  });
+
+  it('a quiet book on a heartbeating feed stays fresh: nobody trading is not staleness', async () => {
+    const sk = simKernel(T0);
+    kernel = sk.kernel;
+    const { clock } = sk;
+    const out = collect(kernel);
+    const inner = scriptedSource();
+    // the transport hears the venue (pongs) although no data frame comes
+    const source = { ...inner, health: () => ({ ...inner.health(), lastAliveAt: clock.now() }) };
+    const watcher = createVenueWatcher({
+      venue: 'kalshi',
+      source,
+      decoder: createKalshiDecoder(),
+      checkEveryMs: 500,
+    });
+    const rt = new AgentRuntime(kernel, watcher);
+    await rt.start();
+    inner.push({ ts: T0, source: 'kalshi.ws', data: KALSHI[1] });
+    for (let t = T0; t <= T0 + 600_000; t += 10_000) {
+      clock.advanceTo(t);
+      await kernel.bus.idle();
+    }
+    expect(out.books.map((b) => b.stale)).toEqual([false, false]);
+    expect(watcher.health!()).toMatchObject({ stale: 0 });
+    await rt.stop();
+  });
+
+  it('after a reconnect a delta is not fresh: the book waits for the venue snapshot', async () => {
+    const sk = simKernel(T0);
+    kernel = sk.kernel;
+    const out = collect(kernel);
+    const source = scriptedSource();
+    const watcher = createVenueWatcher({ venue: 'polymarket', source, decoder: createPolymarketDecoder() });
+    const rt = new AgentRuntime(kernel, watcher);
+    await rt.start();
+    const pm = (f: string) => fixtureJson<Record<string, unknown>>(`polymarket/${f}`);
+    const ws = (data: unknown) => source.push({ ts: T0, source: 'polymarket.ws.market', data });
+    ws(pm('ws-book.json'));
+    ws(pm('ws-connection-down.json')); // the live feed's marker: the socket carrying this asset dropped
+    ws({ ...pm('ws-connection-down.json'), state: 'up' });
+    ws(pm('ws-price-change.json')); // first delta on the new connection
+    await kernel.bus.idle();
+    expect(out.books.map((b) => b.stale)).toEqual([false, true, true]);
+    expect(watcher.health!()).toMatchObject({ stale: 1 });
+    ws(pm('ws-book.json')); // the snapshot
+    await kernel.bus.idle();
+    expect(out.books.at(-1)!.stale).toBe(false);
+    expect(watcher.health!()).toMatchObject({ stale: 0 });
     await rt.stop();
   });
 
@@ -180,10 +230,7 @@ describe('venue watcher', () => {
     expect(rt.state).toBe('running');
     expect(watcher.health!()).toMatchObject({ connected: false, startFailures: 1 });
     const settle = () => new Promise<void>((r) => setImmediate(r));
-    clock.advanceTo(T0 + 5_000); // second attempt fails, next in 10 s
-    await settle();
-    expect(attempts).toBe(2);
-    clock.advanceTo(T0 + 14_000);
+    clock.advanceTo(T0 + 5_000); // second attempt (jittered, within 5 s) fails, the next within 10 s
     await settle();
     expect(attempts).toBe(2);
     clock.advanceTo(T0 + 15_000);

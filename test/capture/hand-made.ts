@@ -1,5 +1,5 @@
 /** A hand-made capture for replay tests, built from venue frames (owned fixtures, or recorded ones in test:recorded). */
-import type { RawFrame } from '../../src/venues/types.ts';
+import type { RawFrame } from '../../src/feeds/types.ts';
 
 export interface HandMadeCapture {
   /** A Polymarket `book` frame. */

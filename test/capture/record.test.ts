@@ -9,13 +9,13 @@ import { replay } from '../../src/capture/replay.ts';
 import { createCaptureWriter } from '../../src/capture/writer.ts';
 import { SimClock } from '../../src/core/clock.ts';
 import type { OracleTick, OrderBook } from '../../src/core/messages.ts';
+import type { FeedSink, RawFrame } from '../../src/feeds/types.ts';
 import { createBinanceFeed } from '../../src/oracles/binance/feed.ts';
 import { createKalshiFeed } from '../../src/venues/kalshi/feed.ts';
 import type { WireEvent, WireMarket } from '../../src/venues/kalshi/wire.ts';
 import { createPolymarketFeed } from '../../src/venues/polymarket/feed.ts';
 import type { GammaMarket } from '../../src/venues/polymarket/wire.ts';
 import { createDecoders } from '../../src/venues/registry.ts';
-import type { FeedSink, RawFrame } from '../../src/venues/types.ts';
 import { type BinanceFake, startBinanceFake } from '../fakes/binance-server.ts';
 import { type KalshiFake, startKalshiFake } from '../fakes/kalshi-server.ts';
 import { type FakePolymarket, startFakePolymarket } from '../fakes/polymarket-server.ts';
@@ -192,5 +192,49 @@ describe('record → replay of a fake-server session', () => {
     await expect(
       startRecording({ sources: [broken], writer: createCaptureWriter({ path: join(dir, 'none.jsonl') }) }),
     ).rejects.toThrow(/no feed could start: broken: unreachable/);
+  });
+
+  it('writes a disconnect marker when a source goes down, and none twice for a source that marks itself', async () => {
+    const clock = new SimClock(5_000);
+    let up = false;
+    let push: ((f: RawFrame) => void) | undefined;
+    const src = (name: string) => ({
+      name,
+      start: async (cb: (f: RawFrame) => void) => {
+        push = cb;
+        up = true;
+      },
+      stop: async () => {},
+      health: () => ({ connected: up }),
+    });
+    const path = join(dir, 'markers.jsonl');
+    const rec = await startRecording({
+      sources: [src('kalshi')],
+      writer: createCaptureWriter({ path, flushIntervalMs: 0 }),
+      watchEveryMs: 5,
+      clock,
+    });
+    push!({ ts: 4_000, source: 'kalshi.ws', data: { type: 'subscribed', id: 1 } });
+    up = false;
+    await waitFor(() => rec.frames === 2, 5_000, 'the marker');
+    // the transport's own marker: the watcher adds none
+    up = true;
+    push!({ ts: 5_100, source: 'kalshi.ws', data: { type: 'ok', id: 2 } });
+    await new Promise((r) => setTimeout(r, 30));
+    push!({ ts: 5_200, source: 'kalshi.ws', data: { type: 'connection', state: 'down' } });
+    up = false;
+    rec.disconnected('polymarket.ws.market', ['tok-1']);
+    await new Promise((r) => setTimeout(r, 30));
+    await rec.stop();
+    const frames: RawFrame[] = [];
+    for await (const b of readCaptureBatches(path)) frames.push(...b);
+    expect(frames.map((f) => [f.source, f.data])).toEqual([
+      ['kalshi.ws', { type: 'subscribed', id: 1 }],
+      ['kalshi.ws', { type: 'connection', state: 'down' }],
+      ['kalshi.ws', { type: 'ok', id: 2 }],
+      ['kalshi.ws', { type: 'connection', state: 'down' }],
+      ['polymarket.ws.market', { event_type: 'connection', state: 'down', asset_ids: ['tok-1'] }],
+    ]);
+    expect(frames[1]!.ts).toBe(5_000);
   });
 });

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { newReadStats, parseCaptureLine, readCapture } from '../../src/capture/reader.ts';
 import { createCaptureWriter, formatCaptureLine } from '../../src/capture/writer.ts';
-import type { RawFrame } from '../../src/venues/types.ts';
+import type { RawFrame } from '../../src/feeds/types.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pmarb-capture-'));
 

@@ -74,8 +74,8 @@ describe('pm-arb simulate / replay', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/replayed 1 frames .* book 2/);
     const missing = cli(['replay', join(dir, 'nope.jsonl')]);
-    expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/nope\.jsonl/);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/nope\.jsonl: no such file or directory/);
   });
 
   it('usage errors exit 2 with a message', () => {

@@ -10,6 +10,7 @@ import { openDb } from '../../src/store/db.ts';
 import { migrate } from '../../src/store/migrations.ts';
 import { readSystemState, writeSystemState } from '../../src/store/system-state.ts';
 import { createDecoders } from '../../src/venues/registry.ts';
+import { pmArbHere } from '../helpers/cli.ts';
 
 const BIN = resolve('bin/pm-arb.js');
 const dir = mkdtempSync(join(tmpdir(), 'pmarb-run-'));
@@ -57,9 +58,18 @@ function run(args: string[], interruptOn?: RegExp, extraEnv: Record<string, stri
 
 describe('pm-arb run', () => {
   it('starts every agent on the simulated feeds, prints the banner, and stops cleanly after --duration', async () => {
-    const r = await run(['run', '--feeds', 'sim', '--seed', '3', '--duration', '1500ms']);
+    // the in-process bus reads no Redis settings: a bad REDIS_URL does not stop the demo
+    const r = await run(['run', '--feeds', 'sim', '--seed', '3', '--duration', '1500ms'], undefined, {
+      REDIS_URL: 'not-a-url',
+    });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/pm-arb run: mode paper, feeds sim \(seed 3\), bus inproc, store PGlite/);
+    expect(r.stderr).toMatch(/pm-arb run: starting \(paper trading, feeds sim\); Ctrl-C to stop/);
+    expect(r.stderr).toMatch(/pm-arb run: mode paper, feeds sim \(seed 3\), bus inproc\n/);
+    expect(r.stderr).toMatch(/pm-arb run: store PGlite/);
+    // not a terminal: one summary line per interval, then the closing summary in full
+    expect(r.stderr).toMatch(/\[\d\d:\d\d:\d\dZ up 0:0\d\] events \d+/);
+    expect(r.stderr).toMatch(/pm-arb · paper · sim seed 3 · up/);
+    expect(r.stderr).toMatch(/P&L \(fills\): sniper/);
     expect(r.stderr).toMatch(
       /venue-watcher-polymarket, venue-watcher-kalshi, oracle-binance, oracle-chainlink/,
     );
@@ -91,13 +101,18 @@ describe('pm-arb run', () => {
   });
 
   it('refuses live trading unless asked twice, and on simulated feeds', async () => {
-    const once = await run(['run', '--live']);
+    // refused before anything starts: the CLI in this process
+    const env = { DATA_DIR: join(dir, 'data'), DASHBOARD_PORT: '0' };
+    const once = await pmArbHere(['run', '--live'], env);
     expect(once.code).toBe(2);
     expect(once.stderr).toMatch(/--live also needs PAPER_TRADING=false/);
-    const config = await run(['run'], undefined, { PAPER_TRADING: 'false' });
+    const config = await pmArbHere(['run'], { ...env, PAPER_TRADING: 'false' });
     expect(config.code).toBe(2);
-    expect(config.stderr).toMatch(/PAPER_TRADING=false also needs --live/);
-    const twice = await run(['run', '--live'], undefined, { PAPER_TRADING: 'false' });
+    expect(config.stderr).toMatch(/PAPER_TRADING=false turns paper trading off, which also needs --live/);
+    // the value the user wrote is the one named
+    const no = await pmArbHere(['run'], { ...env, PAPER_TRADING: 'no' });
+    expect(no.stderr).toMatch(/^pm-arb: PAPER_TRADING=no turns paper trading off/);
+    const twice = await pmArbHere(['run', '--live'], { ...env, PAPER_TRADING: 'false' });
     expect(twice.code).toBe(2);
     expect(twice.stderr).toMatch(/--live trades on the real venues: it needs --feeds live/);
   });
@@ -159,6 +174,7 @@ describe('pm-arb record', () => {
       'sim.binance.ws',
       'sim.kalshi.rest.events',
       'sim.kalshi.rest.markets',
+      'sim.kalshi.rest.series',
       'sim.kalshi.ws',
     ]);
   });

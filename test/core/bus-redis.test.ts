@@ -55,6 +55,34 @@ const bus = (url = REDIS, name = 'extra') =>
   createRedisBus({ url, name, maxLen: 10_000, keyPrefix: prefix, log: silentLogger() });
 
 describe('redis transport', () => {
+  it('reads every subscription of a process through one reader connection', async () => {
+    const name = `conns-${randomUUID().slice(0, 8)}`;
+    const b = bus(REDIS, name);
+    const got = new Map<string, number>();
+    const chans = Array.from({ length: 12 }, (_, i) => chan(`conns${i}`));
+    chans.forEach((ch, i) => {
+      // a group per subscription, as the agents of one process have
+      b.subscribe(ch, { group: `g${i}` }, (m) => {
+        got.set(ch.name, m.body.n);
+      });
+    });
+    await b.flush();
+    chans.forEach((ch, i) => {
+      b.publish(ch, { n: i });
+    });
+    await waitFor(() => got.size === chans.length, 'every subscription gets its message');
+    expect(chans.map((ch) => got.get(ch.name))).toEqual(chans.map((_, i) => i));
+    const list = (await admin.call('CLIENT', 'LIST')) as string;
+    const mine = list
+      .split('\n')
+      .map((l) => /\bname=(\S*)/.exec(l)?.[1] ?? '')
+      .filter((n) => n.startsWith(`pm-arb:${name}:`))
+      .sort();
+    // the command connection and the one reader (the writer is the bus's own lean socket)
+    expect(mine).toEqual([`pm-arb:${name}:cmd`, `pm-arb:${name}:reader`]);
+    await b.close();
+  });
+
   it('dead-letters malformed entries written to the stream by someone else, and goes on', async () => {
     const b = bus();
     const ch = chan('malformed');

@@ -4,14 +4,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  KALSHI_MAKER_FEES,
-  KALSHI_STANDARD_FEES,
-  tradeFee,
-  tradeFeeBig,
-  tradeFeeFast,
-} from '../../src/core/fees.ts';
+import { tradeFee, tradeFeeBig, tradeFeeFast } from '../../src/core/fees.ts';
 import type { FeeSchedule } from '../../src/core/messages.ts';
+import { KALSHI_MAKER_FEES, KALSHI_STANDARD_FEES } from '../../src/venues/kalshi/fees.ts';
 
 /** Micro amounts with many trailing zeros (as on the wire) as well as arbitrary ones. */
 const micro = (max: number) =>

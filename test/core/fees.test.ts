@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { KALSHI_MAKER_FEES, KALSHI_STANDARD_FEES, tradeFee } from '../../src/core/fees.ts';
+import { tradeFee } from '../../src/core/fees.ts';
 import type { FeeSchedule } from '../../src/core/messages.ts';
+import { KALSHI_MAKER_FEES, KALSHI_STANDARD_FEES } from '../../src/venues/kalshi/fees.ts';
 
 const pm = (rate: number): FeeSchedule => ({
   kind: 'polymarket',

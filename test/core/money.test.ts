@@ -1,6 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatFixed, mulDiv, notional, parseE8, parseMicro, toDecimal } from '../../src/core/money.ts';
+import {
+  formatFixed,
+  formatUsd,
+  formatUsdChange,
+  mulDiv,
+  notional,
+  parseE8,
+  parseMicro,
+  toDecimal,
+} from '../../src/core/money.ts';
 
 describe('money', () => {
   it('parses decimal strings exactly', () => {
@@ -51,5 +60,27 @@ describe('money', () => {
         },
       ),
     );
+  });
+});
+
+describe('formatUsd: the one money format for people', () => {
+  it('groups thousands, puts the sign before the dollar sign and rounds half away from zero to cents', () => {
+    expect(formatUsd(parseMicro('1234.56'))).toBe('$1,234.56');
+    expect(formatUsd(parseMicro('-1.8561'))).toBe('-$1.86');
+    expect(formatUsd(parseMicro('498.1438'))).toBe('$498.14');
+    expect(formatUsd(parseMicro('0.005'))).toBe('$0.01');
+    expect(formatUsd(parseMicro('-0.004'))).toBe('$0.00');
+    expect(formatUsd(0)).toBe('$0.00');
+    expect(formatUsd(parseMicro('1000000'))).toBe('$1,000,000.00');
+  });
+  it('shows more decimals only when asked (fees)', () => {
+    expect(formatUsd(parseMicro('0.0123'), 4)).toBe('$0.0123');
+    expect(formatUsd(parseMicro('-3.85075'), 4)).toBe('-$3.8508');
+    expect(formatUsd(parseMicro('12'), 0)).toBe('$12');
+  });
+  it('a change always carries its sign', () => {
+    expect(formatUsdChange(parseMicro('1.2'))).toBe('+$1.20');
+    expect(formatUsdChange(parseMicro('-0.35'))).toBe('-$0.35');
+    expect(formatUsdChange(0)).toBe('$0.00');
   });
 });

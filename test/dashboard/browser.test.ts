@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildAgents } from '../../src/app/pipeline.ts';
+import { assemble } from '../../src/app/assemble.ts';
 import { createIds, type Kernel, startAgents } from '../../src/core/agent.ts';
 import { createInProcBus } from '../../src/core/bus/inproc.ts';
 import { channels } from '../../src/core/channels.ts';
@@ -129,7 +129,7 @@ beforeAll(async () => {
   kernel.bus.subscribe(channels.strategyControl, { group: 'e2e-strategy' }, (m) => {
     controls.push(m.body);
   });
-  const agents = await buildAgents(kernel, { feeds: 'sim', seed: 1, store: db, matchStore });
+  const agents = (await assemble(kernel, { feeds: 'sim', seed: 1, store: db, matchStore })).agents;
   dashboard = await startDashboard({ ...kernel, db, matchStore, role: 'run', feeds: 'sim' });
   stopAgents = (await startAgents(kernel, agents)).stop;
   // the simulated market runs ten times faster than the wall clock

@@ -329,8 +329,8 @@ describe('compose.yaml topology, as local processes', () => {
     expect(compose.services.postgres?.image).toMatch(/^postgres:16/);
   });
 
-  it('pending services are exactly the commands this branch does not have yet', () => {
-    const commands = buildProgram().commands.map((c) => c.name());
+  it('pending services are exactly the commands this branch does not have yet', async () => {
+    const commands = (await buildProgram()).commands.map((c) => c.name());
     for (const n of PENDING) {
       const cmd = compose.services[n]?.command?.[0];
       expect(cmd, `${n} is pending but not in compose.yaml`).toBeDefined();

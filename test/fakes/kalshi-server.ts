@@ -1,7 +1,7 @@
 /**
  * A fake Kalshi (REST + websocket on 127.0.0.1, port 0) for feed tests, built on the shared http/ws fakes.
  *
- * REST under /trade-api/v2: GET /markets and /events with cursor pagination, GET /markets/{ticker}/orderbook
+ * REST under /trade-api/v2: GET /markets and /events with cursor pagination, GET /series/{ticker}, GET /markets/{ticker}/orderbook
  * from a server-side book. The websocket at /trade-api/ws/v2 answers subscribe/unsubscribe (K12) with fresh sids
  * per connection, sends orderbook snapshots on subscribe and deltas on demand with seq per sid (K13); `delta`
  * can skip a seq to force a gap. Every REST request and websocket handshake must carry a valid RSA-PSS
@@ -120,6 +120,12 @@ export async function startKalshiFake(opts: KalshiFakeOptions): Promise<KalshiFa
     if (req.path === `${REST}/events`) {
       const { page, next } = paginate(opts.events ?? [], req.query.cursor, req.query.limit);
       return { body: { events: page, cursor: next } };
+    }
+    const ser = /^\/trade-api\/v2\/series\/([^/]+)$/.exec(req.path);
+    if (ser) {
+      // every series of the fake charges the standard quadratic schedule
+      const t = decodeURIComponent(ser[1]!);
+      return { body: { series: { ticker: t, fee_type: 'quadratic', fee_multiplier: 1 } } };
     }
     const m = /^\/trade-api\/v2\/markets\/([^/]+)\/orderbook$/.exec(req.path);
     if (m) {

@@ -9,9 +9,10 @@
  * the standard schedule; positions net YES against NO; cash follows. Fills and order updates go out on the private
  * `fill` and `user_orders` channels. Faults (faults.push) hit the next create request.
  */
-import { KALSHI_STANDARD_FEES, tradeFee } from '../../src/core/fees.ts';
+import { tradeFee } from '../../src/core/fees.ts';
 import { formatFixed, MICRO, mulDiv, parseMicro, toDecimal } from '../../src/core/money.ts';
 import type { WireCreateOrderRequest, WireFill, WireOrder } from '../../src/venues/kalshi/execution/wire.ts';
+import { KALSHI_STANDARD_FEES } from '../../src/venues/kalshi/fees.ts';
 import { verifyKalshiSignature } from '../../src/venues/kalshi/signing.ts';
 import { type FakeReply, type FakeRequest, type HttpFake, startHttpFake } from './http-fake.ts';
 import { FaultQueue, underFault } from './order-faults.ts';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OracleTickSchema } from '../../src/core/messages.ts';
 import { parseE8 } from '../../src/core/money.ts';
+import type { RawFrame } from '../../src/feeds/types.ts';
 import { createBinanceDecoder } from '../../src/oracles/binance/decoder.ts';
 import {
   binanceSymbol,
@@ -12,7 +13,6 @@ import {
   subscribeRequest,
 } from '../../src/oracles/binance/parse.ts';
 import { simulateFrames } from '../../src/venues/sim/feed.ts';
-import type { RawFrame } from '../../src/venues/types.ts';
 import { fixtureJson } from '../helpers/fixtures.ts';
 import { collect } from '../venues/kalshi/collect.ts';
 

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { RawFrame } from '../../src/feeds/types.ts';
 import { createBinanceDecoder } from '../../src/oracles/binance/decoder.ts';
 import {
   type BinanceFeed,
   type BinanceFeedOptions,
   createBinanceFeed,
 } from '../../src/oracles/binance/feed.ts';
-import type { RawFrame } from '../../src/venues/types.ts';
 import { type BinanceFake, startBinanceFake } from '../fakes/binance-server.ts';
 import { waitFor } from '../fakes/ws-fake.ts';
 import { collect } from '../venues/kalshi/collect.ts';

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { OracleTickSchema } from '../../src/core/messages.ts';
+import type { FrameSource, RawFrame } from '../../src/feeds/types.ts';
 import { createChainlinkDecoder } from '../../src/oracles/chainlink/decoder.ts';
 import { createChainlinkFeed } from '../../src/oracles/chainlink/feed.ts';
 import { parseRtdsMessage, subscribeMessage } from '../../src/oracles/chainlink/parse.ts';
 import { chainlinkReport } from '../../src/venues/sim/market.ts';
-import type { FrameSource, RawFrame } from '../../src/venues/types.ts';
 import { type ChainlinkFake, startChainlinkFake } from '../fakes/chainlink-server.ts';
 import { waitFor } from '../fakes/ws-fake.ts';
 import { fixtureJson } from '../helpers/fixtures.ts';

@@ -4,9 +4,10 @@ import { InProcBus } from '../../src/core/bus/inproc.ts';
 import type { Channel } from '../../src/core/channels.ts';
 import { SimClock } from '../../src/core/clock.ts';
 import { type Config, loadConfig } from '../../src/core/config.ts';
-import { KALSHI_STANDARD_FEES, POLYMARKET_NO_FEES } from '../../src/core/fees.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import type { Fill, Leg, Market, OrderBook, TradeRequest, Venue } from '../../src/core/messages.ts';
+import { KALSHI_STANDARD_FEES } from '../../src/venues/kalshi/fees.ts';
+import { POLYMARKET_NO_FEES } from '../../src/venues/polymarket/fees.ts';
 
 export const config: Config = loadConfig({});
 /** Loss budgets out of the way (100% limits), for tests of the other rules. */

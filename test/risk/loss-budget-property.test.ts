@@ -12,12 +12,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/core/config.ts';
-import { KALSHI_STANDARD_FEES, tradeFee } from '../../src/core/fees.ts';
+import { tradeFee } from '../../src/core/fees.ts';
 import type { Fill, Leg, Market, MarketLink, TradeRequest, Venue } from '../../src/core/messages.ts';
 import { CENT, ONE } from '../../src/core/money.ts';
 import { breach, limitOf, SETTLEMENT_GRACE_MS } from '../../src/risk/loss-budget.ts';
 import { Portfolio } from '../../src/risk/portfolio.ts';
 import { evaluateRequest, lotSize } from '../../src/risk/rules.ts';
+import { KALSHI_STANDARD_FEES } from '../../src/venues/kalshi/fees.ts';
 import { config, market } from './fixtures.ts';
 
 const T0 = Date.UTC(2026, 10, 26, 14); // 14:00 UTC; the daily window resets at 00:00 UTC

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { KALSHI_STANDARD_FEES, POLYMARKET_NO_FEES } from '../../src/core/fees.ts';
 import type { Leg, Market, MarketLink } from '../../src/core/messages.ts';
 import {
   breach,
@@ -13,6 +12,8 @@ import {
 import { Portfolio } from '../../src/risk/portfolio.ts';
 import { evaluateRequest } from '../../src/risk/rules.ts';
 import { marketKey, SettlementGraph } from '../../src/risk/settlement.ts';
+import { KALSHI_STANDARD_FEES } from '../../src/venues/kalshi/fees.ts';
+import { POLYMARKET_NO_FEES } from '../../src/venues/polymarket/fees.ts';
 import { $, config, market, request, sh } from './fixtures.ts';
 
 const link = (a: string, b: string, relation: MarketLink['relation']): MarketLink => ({

@@ -33,6 +33,7 @@ function view(over: Partial<Omit<PortfolioView, 'market'>> & { markets?: Market[
     strategyExposure: () => 0,
     allocation: () => undefined,
     available: () => 0,
+    isStale: () => false,
     ...over,
     market: (v: Venue, id: string) => markets.get(`${v}:${id}`),
   };
@@ -117,11 +118,12 @@ describe('risk rules (hand-computed)', () => {
     expect(dailyWindowStart(day + 5 * 3_600_000, 5)).toBe(day + 5 * 3_600_000);
   });
 
-  it('stale data: a stamp 5,001 ms old is rejected, 5,000 ms is fine', () => {
-    const old = buy10({ data: [{ key: 'polymarket:m1-yes', receiveTime: NOW - 5_001 }] });
-    expect(evaluateRequest(old, view(), cfg, NOW)).toMatchObject({ verdict: 'reject', rule: 'stale_data' });
-    const ok = buy10({ data: [{ key: 'polymarket:m1-yes', receiveTime: NOW - 5_000 }] });
-    expect(evaluateRequest(ok, view(), cfg, NOW).verdict).toBe('approve');
+  it('stale data: a stamp whose book its feed flags stale is rejected; an old but live book is fine', () => {
+    const req = buy10({ data: [{ key: 'polymarket:m1-yes', receiveTime: NOW - 600_000 }] });
+    const flagged = view({ isStale: (k) => k === 'polymarket:m1-yes' });
+    expect(evaluateRequest(req, flagged, cfg, NOW)).toMatchObject({ verdict: 'reject', rule: 'stale_data' });
+    // ten minutes without a trade is not staleness
+    expect(evaluateRequest(req, view(), cfg, NOW).verdict).toBe('approve');
   });
 
   it('minimum edge: $0.0199 on $4.00 is 49 bps < 50 → reject; $0.02 = 50 bps passes', () => {

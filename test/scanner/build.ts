@@ -71,6 +71,6 @@ export function scanner(
   extra: Partial<ScannerOptions> = {},
 ): { s: Scanner; clock: { t: number } } {
   const clock = { t: now };
-  const s = new Scanner({ now: () => clock.t, ids: createIds('t'), staleAfterMs: 5_000, ...extra });
+  const s = new Scanner({ now: () => clock.t, ids: createIds('t'), ...extra });
   return { s, clock };
 }

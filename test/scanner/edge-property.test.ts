@@ -51,7 +51,7 @@ function realize(
       const q = Math.min(s!, left);
       const n = mulDiv(p!, q, MICRO, 'round');
       cash += leg.side === 'buy' ? -n : n;
-      cash -= tradeFee(fees.get(leg.tokenId)!, p!, q);
+      cash -= tradeFee(fees.get(leg.tokenId)!, p!, q, 'taker', leg.side);
       left -= q;
     }
     if (left !== 0) throw new Error('leg could not be filled at its limit');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SimClock } from '../../src/core/clock.ts';
+import type { RawFrame } from '../../src/feeds/types.ts';
 import { createSimHub } from '../../src/venues/sim/feed.ts';
-import type { RawFrame } from '../../src/venues/types.ts';
 
 const MINUTE = Date.UTC(2026, 10, 26, 14, 0, 0);
 

@@ -4,11 +4,11 @@ import { formatCaptureLine } from '../../src/capture/writer.ts';
 import { SimClock } from '../../src/core/clock.ts';
 import type { Market, OrderBook } from '../../src/core/messages.ts';
 import { ONE } from '../../src/core/money.ts';
+import type { FeedEvent } from '../../src/feeds/types.ts';
 import { createDecoders } from '../../src/venues/registry.ts';
 import { simulateFrames } from '../../src/venues/sim/feed.ts';
 import { SimMarket } from '../../src/venues/sim/market.ts';
 import { createRng } from '../../src/venues/sim/prng.ts';
-import type { FeedEvent } from '../../src/venues/types.ts';
 
 const text = (opts: Parameters<typeof simulateFrames>[0]): string => {
   let s = '';

@@ -6,9 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { formatCaptureLine } from '../../src/capture/writer.ts';
 import { parseStress } from '../../src/cli/commands/simulate.ts';
 import { UsageError } from '../../src/cli/main.ts';
+import type { RawFrame } from '../../src/feeds/types.ts';
 import { simulateFrames } from '../../src/venues/sim/feed.ts';
 import { DEFAULT_SIM_START, stressPreset } from '../../src/venues/sim/market.ts';
-import type { RawFrame } from '../../src/venues/types.ts';
 
 const MIN = 60_000;
 /** Binance BTC trade prices, in time order. */

@@ -30,14 +30,13 @@ describe('pm-arb db', () => {
     await db.close();
   });
 
-  it('PGlite: status shows pending, migrate applies, status shows applied and row counts; data survives a reopen', async () => {
+  it('PGlite: status names a missing database without creating it, migrate applies, status shows applied and row counts; data survives a reopen', async () => {
     const env = { DATA_DIR: dataDir };
+    // status never creates a database: it says where it looked and how to make one
     const before = cli(['status', '--json'], env);
-    expect(before.status).toBe(0);
-    const st0 = JSON.parse(before.stdout);
-    expect(st0.backend).toBe('pglite');
-    expect(st0.pending.map((p: { version: number }) => p.version)).toEqual(MIGRATIONS.map((m) => m.version));
-    expect(st0.applied).toEqual([]);
+    expect(before.status).toBe(1);
+    expect(before.stderr).toContain(`no database in ${join(dataDir, 'pglite')}`);
+    expect(before.stderr).toContain('pm-arb db migrate');
 
     const mig = cli(['migrate'], env);
     expect(mig.status).toBe(0);

@@ -1,13 +1,13 @@
 /**
  * `pm-arb run --feeds sim --bus redis` as it would be with restart recovery wired in: the same agents
- * (buildAgents), but the risk guardian, executor and capital allocator start from restoreStates(loadRecoveryState)
+ * (assemble), but the risk guardian, executor and capital allocator start from restoreStates(loadRecoveryState)
  * and a HALT_ALL in force is republished. Writes what the guardian and allocator hold right after start to
  * $STATE_DIR/restored-<pid>.json. Env: DATABASE_URL, REDIS_URL, REDIS_KEY_PREFIX, STATE_DIR.
  */
 import { join } from 'node:path';
 import type { CapitalAllocator } from '../../src/agents/capital-allocator.ts';
 import type { RiskGuardian } from '../../src/agents/risk-guardian.ts';
-import { buildAgents } from '../../src/app/pipeline.ts';
+import { assemble } from '../../src/app/assemble.ts';
 import { onShutdownSignal, startAgents } from '../../src/core/agent.ts';
 import { channels } from '../../src/core/channels.ts';
 import { loadConfig } from '../../src/core/config.ts';
@@ -28,7 +28,7 @@ await db.close();
 const st = restoreStates(rec, config, kernel.clock.now());
 
 // the same agents as `pm-arb run`, started from the restored states (as run does when the store has state)
-const agents = await buildAgents(kernel, { feeds: 'sim', seed: 7, restored: st });
+const agents = (await assemble(kernel, { feeds: 'sim', seed: 7, restored: st })).agents;
 const guardian = agents.find((a) => a.name === 'risk-guardian') as RiskGuardian;
 const allocator = agents.find((a) => a.name === 'capital-allocator') as CapitalAllocator;
 const { runtimes, stop } = await startAgents(kernel, agents);

@@ -1,9 +1,10 @@
 /**
- * `pm-arb agent <name> [--opt key=value ...]`: runs one agent of src/agents/registry.ts as its own process on the
- * Redis bus (REDIS_URL). SIGINT/SIGTERM stop it gracefully: the message in hand finishes and is acked.
+ * `pm-arb agent <name> [--opt key=value ...]`: runs one agent of the assembly's catalogue (src/app/assemble.ts) as
+ * its own process on the Redis bus (REDIS_URL). SIGINT/SIGTERM stop it gracefully: the message in hand finishes
+ * and is acked.
  */
 import type { Command } from 'commander';
-import { agentRegistry } from '../../agents/registry.ts';
+import { AGENT_CATALOGUE, agentProcessMode, assemble } from '../../app/assemble.ts';
 import { type Agent, AgentRuntime, onShutdownSignal } from '../../core/agent.ts';
 import { ConfigError, loadConfig, loadDotEnv } from '../../core/config.ts';
 import { createKernel } from '../../core/kernel.ts';
@@ -13,9 +14,9 @@ import { UsageError } from '../main.ts';
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 function knownAgents(): string {
-  const names = Object.keys(agentRegistry).sort();
-  const w = Math.max(...names.map((n) => n.length), 4);
-  return names.map((n) => `  ${n.padEnd(w)}  ${agentRegistry[n]!.description}`).join('\n');
+  const specs = [...AGENT_CATALOGUE].sort((a, b) => (a.name < b.name ? -1 : 1));
+  const w = Math.max(...specs.map((s) => s.name.length), 4);
+  return specs.map((s) => `  ${s.name.padEnd(w)}  ${s.description}`).join('\n');
 }
 
 export function parseOpts(pairs: readonly string[]): Record<string, string> {
@@ -37,8 +38,7 @@ export function registerAgentCommand(program: Command): void {
     .option('--heartbeat-ms <ms>', 'heartbeat interval on the health channel', '5000')
     .addHelpText('after', () => `\nAgents:\n${knownAgents()}\n`)
     .action(async (name: string, opts: { opt: string[]; heartbeatMs: string }) => {
-      const factory = agentRegistry[name];
-      if (!factory) {
+      if (!AGENT_CATALOGUE.some((s) => s.name === name)) {
         throw new UsageError(`unknown agent ${JSON.stringify(name)}. Known agents:\n${knownAgents()}`);
       }
       const options = parseOpts(opts.opt);
@@ -64,7 +64,8 @@ export function registerAgentCommand(program: Command): void {
       try {
         let agent: Agent;
         try {
-          agent = await factory.create(kernel, options);
+          const built = await assemble(kernel, agentProcessMode(name, options));
+          agent = built.agents[0]!;
         } catch (err) {
           // the factory rejects bad --opt values
           throw new UsageError(`agent ${name}: ${err instanceof Error ? err.message : String(err)}`);

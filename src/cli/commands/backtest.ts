@@ -3,10 +3,10 @@
  * clock and the paper executor. `--json` prints one JSON object (deterministic apart from its `timing` key);
  * otherwise progress goes to stderr while it runs and a readable report to stdout.
  */
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { formatBacktestReport, runBacktest } from '../../app/backtest.ts';
 import { loadConfig } from '../../core/config.ts';
+import { requireCapture } from '../files.ts';
 import { UsageError } from '../main.ts';
 
 export function registerBacktestCommand(program: Command): void {
@@ -22,11 +22,7 @@ export function registerBacktestCommand(program: Command): void {
       const seed = Number(o.seed);
       if (!Number.isInteger(seed) || seed < 0)
         throw new UsageError(`--seed must be a whole number ≥ 0, got "${o.seed}"`);
-      if (!existsSync(o.capture)) {
-        throw new UsageError(
-          `--capture ${o.capture}: no such file (write one with: pm-arb simulate --out ${o.capture})`,
-        );
-      }
+      requireCapture(o.capture, '--capture');
       const config = { ...loadConfig(process.env), logLevel: 'silent' as const };
       let lastPrint = 0;
       const tty = process.stderr.isTTY === true;

@@ -2,15 +2,30 @@
  * `pm-arb db migrate | status | prune`: the store's schema, what is in it, and retention.
  * Uses DATABASE_URL (PostgreSQL) when set, else the embedded PGlite database under DATA_DIR.
  */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig, loadDotEnv } from '../../core/config.ts';
 import { type Db, openDbFromConfig } from '../../store/db.ts';
 import { prune, retentionFromConfig, storeStatus } from '../../store/maintenance.ts';
 import { migrate } from '../../store/migrations.ts';
+import { requireDataDir } from '../files.ts';
+import { ReportError } from '../report-source.ts';
 
-async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+/** `create`: make the embedded database when it does not exist yet (migrate); otherwise say where it looked. */
+async function withDb<T>(fn: (db: Db) => Promise<T>, create = false): Promise<T> {
   loadDotEnv();
   const config = loadConfig();
+  if (!config.databaseUrl) {
+    const where = resolve(config.dataDir, 'pglite');
+    if (create) requireDataDir(config);
+    else if (!existsSync(where)) {
+      throw new ReportError(
+        `no database in ${where} (DATA_DIR${process.env.DATA_DIR ? '' : ', by default ./data under the current directory'}): ` +
+          '`pm-arb db migrate` or `npm start` creates it; or set DATA_DIR to the directory a run used',
+      );
+    }
+  }
   const db = await openDbFromConfig(config);
   try {
     return await fn(db);
@@ -43,7 +58,7 @@ export function registerDbCommand(program: Command): void {
               ? `${d.backend} (${d.location}): schema up to date`
               : `${d.backend} (${d.location}): applied migration${applied.length > 1 ? 's' : ''} ${applied.join(', ')}`,
           );
-      });
+      }, true);
     });
 
   db.command('status')

@@ -1,30 +1,41 @@
 import type { Command } from 'commander';
-import { registerAgentCommand } from './agent.ts';
-import { registerBacktestCommand } from './backtest.ts';
-import { registerControlCommands } from './control.ts';
-import { registerDashboardCommand } from './dashboard.ts';
-import { registerDbCommand } from './db.ts';
-import { registerDoctorCommand } from './doctor.ts';
-import { registerMatchesCommand } from './matches.ts';
-import { registerRecordCommand } from './record.ts';
-import { registerReplayCommand } from './replay.ts';
-import { registerRunCommand } from './run.ts';
-import { registerSimulateCommand } from './simulate.ts';
-import { registerStatusCommand } from './status.ts';
 
-/** Every `pm-arb` subcommand, in the order `--help` lists them. Add one line per command. */
-export function registerCommands(program: Command): void {
-  void program;
-  registerAgentCommand(program);
-  registerControlCommands(program);
-  registerStatusCommand(program);
-  registerDbCommand(program);
-  registerRunCommand(program);
-  registerDashboardCommand(program);
-  registerRecordCommand(program);
-  registerReplayCommand(program);
-  registerSimulateCommand(program);
-  registerBacktestCommand(program);
-  registerMatchesCommand(program);
-  registerDoctorCommand(program);
+type Register = (program: Command) => void;
+
+/**
+ * Every `pm-arb` subcommand, in the order `--help` lists them: the names a module registers and how to load it.
+ * Loaded lazily so that a command pays only for its own imports (`pm-arb status` never loads PGlite or viem).
+ * Add one entry per command module.
+ */
+export const COMMAND_MODULES: readonly {
+  names: readonly string[];
+  /** other names of those commands (commander aliases) */
+  aliases?: readonly string[];
+  load: () => Promise<Register>;
+}[] = [
+  { names: ['agent'], load: async () => (await import('./agent.ts')).registerAgentCommand },
+  { names: ['halt', 'resume'], load: async () => (await import('./control.ts')).registerControlCommands },
+  { names: ['status'], load: async () => (await import('./status.ts')).registerStatusCommand },
+  {
+    names: ['trades', 'decisions', 'positions', 'pnl'],
+    aliases: ['fills'],
+    load: async () => (await import('./reports.ts')).registerReportCommands,
+  },
+  { names: ['db'], load: async () => (await import('./db.ts')).registerDbCommand },
+  { names: ['run'], load: async () => (await import('./run.ts')).registerRunCommand },
+  { names: ['dashboard'], load: async () => (await import('./dashboard.ts')).registerDashboardCommand },
+  { names: ['record'], load: async () => (await import('./record.ts')).registerRecordCommand },
+  { names: ['replay'], load: async () => (await import('./replay.ts')).registerReplayCommand },
+  { names: ['simulate'], load: async () => (await import('./simulate.ts')).registerSimulateCommand },
+  { names: ['backtest'], load: async () => (await import('./backtest.ts')).registerBacktestCommand },
+  { names: ['matches'], load: async () => (await import('./matches.ts')).registerMatchesCommand },
+  { names: ['doctor'], load: async () => (await import('./doctor.ts')).registerDoctorCommand },
+];
+
+/** Registers the commands named in `only` (every command when absent), in the order of COMMAND_MODULES. */
+export async function registerCommands(program: Command, only?: string): Promise<void> {
+  const mods = COMMAND_MODULES.filter(
+    (m) => only === undefined || m.names.includes(only) || m.aliases?.includes(only),
+  );
+  for (const register of await Promise.all(mods.map((m) => m.load()))) register(program);
 }

@@ -31,6 +31,7 @@ import {
   type OracleLink,
   VenueSchema,
 } from '../../core/messages.ts';
+import { baseSource } from '../../feeds/types.ts';
 import { type EvalReport, evaluatePairs, formatEvalReport, parsePairs } from '../../matcher/eval.ts';
 import { judgeFromConfig } from '../../matcher/llm.ts';
 import { type MatchDecision, Matcher } from '../../matcher/matcher.ts';
@@ -52,7 +53,7 @@ import {
   overlayMatchStore,
 } from '../../matcher/store.ts';
 import { createDecoders } from '../../venues/registry.ts';
-import { baseSource } from '../../venues/types.ts';
+import { requireCapture } from '../files.ts';
 import { UsageError } from '../main.ts';
 
 /** Capture sources that carry market listings. */
@@ -571,6 +572,7 @@ export function registerMatchesCommand(program: Command): void {
         const minConfidence = fraction('--min-confidence', o.minConfidence, config.matchMinConfidence);
         if (o.review) return runReview(config, o);
         if (o.eval) return runEval(config, o.eval, o.json === true, minConfidence);
+        if (o.capture) requireCapture(o.capture, '--capture');
         if (o.capture) return runCapture(config, o.capture, o.json === true, minConfidence);
         return listRunning(config, o.json === true);
       },

@@ -10,9 +10,10 @@ import { onShutdownSignal } from '../../core/agent.ts';
 import { wallClock } from '../../core/clock.ts';
 import { loadConfig, loadDotEnv } from '../../core/config.ts';
 import { createLogger } from '../../core/log.ts';
+import type { FrameSource } from '../../feeds/types.ts';
 import { createFeedDecoders, createLiveFeed, FEED_NAMES, parseFeedNames } from '../../venues/registry.ts';
 import { createSimHub } from '../../venues/sim/feed.ts';
-import type { FrameSource } from '../../venues/types.ts';
+import { requireWritable } from '../files.ts';
 import { UsageError } from '../main.ts';
 import { parseIntOpt } from './simulate.ts';
 
@@ -51,12 +52,24 @@ export function registerRecordCommand(program: Command): void {
       const clock = wallClock();
       const hub =
         o.feeds === 'sim' ? createSimHub({ seed: parseIntOpt('--seed', o.seed!), clock }) : undefined;
+      let recording: Recording | undefined;
       const sources: FrameSource[] = names.map((n) =>
         hub
           ? hub.source(`sim-${n}`, [`${n}.`])
-          : createLiveFeed(n, { config, clock, log, decoders: createFeedDecoders(n) }),
+          : createLiveFeed(n, {
+              config,
+              clock,
+              log,
+              decoders: createFeedDecoders(n),
+              // a websocket shard that drops while the others stay up: a marker for its instruments
+              onDisconnect: (tokenIds) =>
+                recording?.disconnected(n === 'polymarket' ? 'polymarket.ws.market' : `${n}.ws`, tokenIds),
+            }),
       );
+      requireWritable(o.out!, '--out');
       const out = createCaptureWriter({ path: o.out! });
+      // frames from a venue or an oracle, not the connection-state markers a live feed inserts while it is down
+      let real = 0;
       const started = Date.now();
       let done: () => void = () => {};
       const finished = new Promise<void>((resolve) => {
@@ -72,6 +85,13 @@ export function registerRecordCommand(program: Command): void {
           process.stderr.write(
             `record: ${why}; wrote ${s.frames} frames (${(s.bytes / 1e6).toFixed(2)} MB) to ${o.out} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
           );
+          if (real === 0) {
+            process.stderr.write(
+              `pm-arb: record: nothing was recorded from ${names.join(', ')}: no feed sent data (are they reachable ` +
+                'from here? check the network, a proxy, or the *_WS_URL settings)\n',
+            );
+            process.exitCode = 1;
+          }
           done();
         })();
         return stopping;
@@ -83,12 +103,16 @@ export function registerRecordCommand(program: Command): void {
       starting = startRecording({
         sources,
         writer: out,
+        tee: (f) => {
+          const d = f.data as { type?: unknown } | null;
+          if (!(d && typeof d === 'object' && d.type === 'connection')) real++;
+        },
         onStartError: (name, err) =>
           process.stderr.write(
             `record: ${name} could not start (${err instanceof Error ? err.message : String(err)}); recording the others\n`,
           ),
       });
-      await starting;
+      recording = await starting;
       const keepAlive = setInterval(() => {}, 1 << 30);
       const timer =
         duration !== undefined

@@ -1,16 +1,20 @@
 /**
- * `pm-arb replay FILE.jsonl [--books-out BOOKS.json] [--json]`: feeds a capture through the venues' parse code on
- * a simulated clock into an in-process bus, then reports what came out.
+ * `pm-arb replay FILE.jsonl [--books-out BOOKS.json] [--json]`: feeds a capture through the feed agents of the
+ * assembly (venue watchers and oracle agents, the venues' parse code) on a simulated clock into an in-process bus,
+ * then reports what came out.
  */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { newReadStats, readCaptureBatches } from '../../capture/reader.ts';
-import { replay } from '../../capture/replay.ts';
+import { assemble } from '../../app/assemble.ts';
+import { newReadStats } from '../../capture/reader.ts';
+import { openCapture } from '../../capture/source.ts';
+import { createIds, type Kernel, startAgents } from '../../core/agent.ts';
 import { createInProcBus } from '../../core/bus/inproc.ts';
-import { SimClock } from '../../core/clock.ts';
+import { loadConfig } from '../../core/config.ts';
+import { silentLogger } from '../../core/log.ts';
 import { instrumentKey, type OrderBook } from '../../core/messages.ts';
 import { toDecimal } from '../../core/money.ts';
-import { createDecoders } from '../../venues/registry.ts';
+import { requireCapture, requireWritable } from '../files.ts';
 
 /** Final books as `{"venue:tokenId": {"bids": [["price","size"], …best first], "asks": […]}}`, keys sorted. */
 export function booksJson(
@@ -36,33 +40,58 @@ export function registerReplayCommand(program: Command): void {
     .option('--books-out <file>', 'write the final book of every instrument as JSON')
     .option('--json', 'print counts of events by type and rejected frames with reasons as JSON')
     .action(async (file: string, o: { booksOut?: string; json?: boolean }) => {
+      requireCapture(file, 'capture');
+      if (o.booksOut) requireWritable(o.booksOut, '--books-out');
       const stats = newReadStats();
-      // deep books so --books-out holds every level
-      const decoders = createDecoders({ depth: 100_000 });
-      const clock = new SimClock();
+      const { hub, clock } = await openCapture(file, { stats });
       const bus = createInProcBus({ name: 'replay', maxLen: 1000, clock });
+      const kernel: Kernel = {
+        config: { ...loadConfig(process.env), logLevel: 'silent' },
+        bus,
+        clock,
+        log: silentLogger(),
+        ids: createIds('replay'),
+        instance: 'replay',
+      };
+      // the feed agents of the assembly, the capture as their feeds; deep books so --books-out holds every level
+      const { agents, feeds } = await assemble(kernel, {
+        feeds: 'capture',
+        capture: hub,
+        agents: 'feeds',
+        depth: 100_000,
+      });
+      const running = await startAgents(kernel, agents, { heartbeatMs: 3_600_000 });
       const started = Date.now();
       let lastPrint = started;
-      const result = await replay({
-        frames: readCaptureBatches(file, { stats }),
-        clock,
-        decoders,
-        publish: bus,
+      const played = await hub.play({
+        bus,
         progressEvery: 50_000,
         onProgress: (p) => {
           const now = Date.now();
           if (now - lastPrint < 1000) return;
           lastPrint = now;
-          process.stderr.write(
-            `replay: ${p.frames} frames, ${p.events} events, ${p.rejected} rejected, at ${new Date(p.ts).toISOString()}\n`,
-          );
+          process.stderr.write(`replay: ${p.frames} frames at ${new Date(p.ts).toISOString()}\n`);
         },
       });
+      const books = feeds.flatMap((f) => f.books());
+      await running.stop();
       await bus.close();
       const elapsed = (Date.now() - started) / 1000;
+      const events: Record<string, number> = { market: 0, book: 0, trade: 0, resolution: 0, tick: 0 };
+      const rejected = { total: played.unrouted.total, reasons: {} as Record<string, number> };
+      for (const [source, n] of Object.entries(played.unrouted.bySource))
+        rejected.reasons[`${source}: no decoder for this source`] = n;
+      for (const f of feeds) {
+        const s = f.stats();
+        for (const [k, v] of Object.entries(s.events)) events[k] = (events[k] ?? 0) + v;
+        rejected.total += s.rejected.total;
+        for (const [k, v] of Object.entries(s.rejected.reasons))
+          rejected.reasons[k] = (rejected.reasons[k] ?? 0) + v;
+      }
+      const result = { ...played, events, rejected };
       if (o.booksOut) {
         // one instrument per line: diffable and still plain JSON
-        const entries = Object.entries(booksJson(decoders.books())).map(
+        const entries = Object.entries(booksJson(books)).map(
           ([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`,
         );
         writeFileSync(o.booksOut, entries.length === 0 ? '{}\n' : `{\n${entries.join(',\n')}\n}\n`);

@@ -1,28 +1,39 @@
 /**
- * `pm-arb run [--feeds sim|live] [--seed N] [--bus inproc|redis] [--live [--yes]]`: every agent of the system in one
- * process. Live trading is asked for twice (PAPER_TRADING=false and --live) and confirmed at start.
+ * `pm-arb run [--feeds sim|live] [--seed N] [--bus inproc|redis]`: every agent of the system in one process.
  * `npm start` is `pm-arb run --feeds sim` (the simulated market, paper trading, in-process bus, embedded store).
  * Stops gracefully on SIGINT/SIGTERM (agents stop in reverse order) or after --duration.
  */
+
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { createLiveCounters, renderLiveSummary } from '../../app/backtest.ts';
-import { buildAgents } from '../../app/pipeline.ts';
+import { assemble } from '../../app/assemble.ts';
+import { createLiveCounters } from '../../app/backtest.ts';
 import { type AgentRuntime, onShutdownSignal, startAgents } from '../../core/agent.ts';
 import { channels } from '../../core/channels.ts';
 import { type Config, loadConfig, loadDotEnv } from '../../core/config.ts';
 import { createKernel } from '../../core/kernel.ts';
 import { createLogger } from '../../core/log.ts';
 import { opsRouteGroup } from '../../dashboard/ops-routes.ts';
+import type { LiveExecution } from '../../execution/live/live-execution.ts';
 import { createJsonMatchStore, matchFilePath } from '../../matcher/store.ts';
 import { createProcessOps } from '../../ops/process.ts';
 import { type Db, openDbFromConfig } from '../../store/db.ts';
 import { migrate } from '../../store/migrations.ts';
 import { loadRecoveryState } from '../../store/queries.ts';
 import { type RestoredStates, restoreStates } from '../../store/restore.ts';
-import type { LiveExecution } from '../../venues/live/live-execution.ts';
+import { defaultStrategies } from '../../strategies/plugins.ts';
 import { type FeedName, parseFeedNames } from '../../venues/registry.ts';
+import { requireDataDir } from '../files.ts';
 import { UsageError } from '../main.ts';
+import {
+  createRateMeter,
+  createSummaryFeed,
+  createSummaryScreen,
+  pack,
+  renderSummary,
+  renderSummaryLine,
+} from '../summary.ts';
 import { parseDuration } from './record.ts';
 import { parseIntOpt } from './simulate.ts';
 
@@ -32,15 +43,16 @@ export function registerRunCommand(program: Command): void {
     .description('run every agent in one process (npm start = run --feeds sim)')
     .option('--feeds <kind>', 'sim (the seeded simulated market) or live (real venues, paper trading)', 'sim')
     .option('--seed <n>', 'simulator seed with --feeds sim', '1')
-    .option(
-      '--only <feeds>',
-      'run only these feeds (comma-separated: polymarket,kalshi,binance,chainlink; or none)',
-    )
+    .option('--sim-markets <n>', 'crypto threshold markets per venue with --feeds sim (default 12)')
     .option('--bus <transport>', 'inproc or redis (needs REDIS_URL)', 'inproc')
     .option('--duration <d>', 'stop after this long (30s, 10m); default: until Ctrl-C')
     .option('--no-store', 'keep nothing: no database, no restore from an earlier run')
     .option('--live', 'live trading: real orders (also needs PAPER_TRADING=false and --feeds live)')
     .option('--yes', 'with --live: start without the confirmation prompt (services)')
+    .option(
+      '--only <feeds>',
+      'run only these feeds (comma-separated: polymarket,kalshi,binance,chainlink; or none)',
+    )
     .option('--summary-every <ms>', 'how often the live summary is redrawn', '1000')
     .option(
       '--no-dashboard',
@@ -52,6 +64,8 @@ export function registerRunCommand(program: Command): void {
       if (o.bus !== 'inproc' && o.bus !== 'redis')
         throw new UsageError(`--bus must be inproc or redis, got "${o.bus}"`);
       const seed = parseIntOpt('--seed', String(o.seed));
+      const simMarkets =
+        o.simMarkets === undefined ? undefined : parseIntOpt('--sim-markets', String(o.simMarkets));
       const duration = o.duration === undefined ? undefined : parseDuration(String(o.duration));
       const summaryEvery = parseIntOpt('--summary-every', String(o.summaryEvery));
       let only: FeedName[] | undefined;
@@ -62,12 +76,18 @@ export function registerRunCommand(program: Command): void {
         throw new UsageError(`--only: ${(e as Error).message}`);
       }
       loadDotEnv();
-      const config = loadConfig();
+      // the in-process bus uses no Redis: its settings are not read (a bad REDIS_URL does not block the demo)
+      const config = loadConfig(
+        o.bus === 'inproc'
+          ? Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('REDIS_')))
+          : process.env,
+      );
       // Live trading must be asked for twice: PAPER_TRADING=false in the configuration and --live here.
       if (o.live === true || !config.paperTrading) {
         if (o.live !== true) {
           throw new UsageError(
-            'PAPER_TRADING=false also needs --live; without it nothing trades for real. Set PAPER_TRADING=true for paper trading.',
+            `PAPER_TRADING=${process.env.PAPER_TRADING ?? 'false'} turns paper trading off, which also needs --live; ` +
+              'without it nothing trades for real. Set PAPER_TRADING=true (or unset it) for paper trading.',
           );
         }
         if (config.paperTrading) {
@@ -79,9 +99,13 @@ export function registerRunCommand(program: Command): void {
           throw new UsageError('--live trades on the real venues: it needs --feeds live');
       }
       const liveExec = !config.paperTrading ? await startLive(config, o.yes === true) : undefined;
-      const tty = process.stderr.isTTY === true;
-      // On a terminal the summary redraws in place; keep the JSON logs to warnings unless LOG_LEVEL asks for more.
-      const log = createLogger(tty && process.env.LOG_LEVEL === undefined ? 'warn' : config.logLevel);
+      if (o.store !== false || o.dashboard !== false) requireDataDir(config);
+      const screen = createSummaryScreen({ stream: process.stderr });
+      const say = (line: string): void => screen.note(`pm-arb run: ${line}`);
+      // On a terminal the summary redraws in place: the JSON logs go to a file beside the data, not across it.
+      const logFile = screen.inPlace ? resolve(config.dataDir, 'run.log') : undefined;
+      const log = createLogger(config.logLevel, 'pm-arb', logFile);
+      say(`starting (${liveExec ? 'LIVE trading' : 'paper trading'}, feeds ${o.feeds}); Ctrl-C to stop`);
       // metrics on an instrumented bus; the dashboard server mounts ops.routes(...) next to its pages
       const ops = createProcessOps(await createKernel({ config, transport: o.bus, log }), { service: 'run' });
       const kernel = ops.kernel;
@@ -90,6 +114,9 @@ export function registerRunCommand(program: Command): void {
       let restored: RestoredStates | undefined;
       let restoredFills: Parameters<typeof restoreStates>[0]['fills'] = [];
       if (o.store !== false) {
+        say(
+          `opening the store: ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${resolve(config.dataDir)} (DATA_DIR)`}`,
+        );
         db = await openDbFromConfig(config);
         await migrate(db);
         const rec = await loadRecoveryState(db);
@@ -101,14 +128,19 @@ export function registerRunCommand(program: Command): void {
       let runtimes: readonly AgentRuntime[] = []; // filled once the agents started; health reads it
       const matchStore = createJsonMatchStore(matchFilePath(config.dataDir));
       const { startDashboard } = await import('../../dashboard/server.ts'); // loaded by `run` only
-      const agents = await buildAgents(kernel, {
+      const { agents } = await assemble(kernel, {
         feeds: o.feeds,
         seed,
+        // the demo shows every kind of mispricing in its first minute (then the seeded random ones)
+        sim: {
+          showcaseFrom: kernel.clock.now() + 8_000,
+          ...(simMarkets === undefined ? {} : { markets: simMarkets }),
+        },
         ...(only ? { only } : {}),
         ...(restored ? { restored } : {}),
         ...(db ? { store: db } : {}),
+        ...(liveExec ? { executor: { kind: 'live' as const, clients: liveExec.clients } } : {}),
         matchStore,
-        ...(liveExec ? { execution: { clients: liveExec.clients } } : {}),
       });
       const dashboard =
         o.dashboard === false
@@ -131,19 +163,36 @@ export function registerRunCommand(program: Command): void {
         : config.databaseUrl
           ? 'PostgreSQL (DATABASE_URL)'
           : `PGlite (${config.dataDir})`;
-      process.stderr.write(
-        `pm-arb run: mode ${liveExec ? `LIVE (${liveExec.venues.join(', ')})` : 'paper'}, feeds ${o.feeds}${o.feeds === 'sim' ? ` (seed ${seed})` : ''}, bus ${o.bus}, ` +
-          `store ${store}${restored ? ` (restored ${restoredFills.length} fills${restored.halt ? ', HALTED' : ''})` : ''}, ` +
-          `${agents.length} agents: ${agents.map((a) => a.name).join(', ')}\n` +
-          (dashboard?.banner ?? ['dashboard: off (--no-dashboard)'])
-            .map((l) => `pm-arb run: ${l}\n`)
-            .join(''),
-      );
+      const banner = [
+        `pm-arb run: mode ${liveExec ? `LIVE (${liveExec.venues.join(', ')})` : 'paper'}, feeds ${o.feeds}${o.feeds === 'sim' ? ` (seed ${seed})` : ''}, bus ${o.bus}`,
+        `pm-arb run: store ${store}${restored ? ` (restored ${restoredFills.length} fills${restored.halt ? ', HALTED' : ''})` : ''}`,
+        ...pack(
+          `pm-arb run: ${agents.length} agents:`,
+          agents.map((a) => a.name),
+          screen.inPlace ? screen.width() : Number.POSITIVE_INFINITY,
+          ', ',
+        ),
+        ...(dashboard?.banner ?? ['dashboard: off (--no-dashboard)']).map((l) => `pm-arb run: ${l}`),
+        ...(logFile ? [`pm-arb run: log: ${logFile}`] : []),
+      ];
+      screen.note(banner.join('\n'));
       const live = createLiveCounters(kernel.bus, {
         initialCash: config.risk.initialBankroll,
         group: `live-summary@${kernel.instance}`,
       });
       for (const f of restoredFills) live.counters.ledger.applyFill(f);
+      const feed = createSummaryFeed(kernel.bus, {
+        group: `run-summary@${kernel.instance}`,
+        ...(restored?.halt
+          ? {
+              halted: {
+                reason: restored.halt.reason,
+                by: restored.halt.issuedBy,
+                at: restored.halt.issuedAt,
+              },
+            }
+          : {}),
+      });
       const started = await startAgents(kernel, agents);
       const { stop } = started;
       runtimes = started.runtimes;
@@ -152,24 +201,31 @@ export function registerRunCommand(program: Command): void {
       if (restored?.halt) kernel.bus.publish(channels.system, restored.halt);
 
       const startedAt = Date.now();
-      let drawn = 0;
+      const meter = createRateMeter();
+      meter.sample(0, startedAt);
+      const strategies = defaultStrategies().map((x) => x.name);
       const draw = (final = false): void => {
-        const secs = Math.max(0.001, (Date.now() - startedAt) / 1000);
-        const lines = renderLiveSummary(live.counters, {
-          eventsPerSec: live.counters.events / secs,
+        const at = Date.now();
+        const input = {
+          counters: live.counters,
+          feed: feed.state,
+          eventsPerSec: meter.sample(live.counters.events, at),
           clockMs: kernel.clock.now(),
-        });
-        if (tty && !final) {
-          // move up over the previous summary and rewrite it in place
-          process.stderr.write(
-            (drawn > 0 ? `\x1b[${drawn}F` : '') + lines.map((l) => `\x1b[2K${l}`).join('\n') + '\n',
-          );
-          drawn = lines.length;
-        } else {
-          process.stderr.write(lines.map((l) => `  ${l}`).join('\n') + '\n');
-        }
+          upMs: at - startedAt,
+          initialCash: config.risk.initialBankroll,
+          strategies,
+          mode: `paper · ${o.feeds === 'sim' ? `sim seed ${seed}` : `feeds ${o.feeds}`}`,
+          final,
+        };
+        const lines = renderSummary(input, screen.width());
+        // the closing summary is printed in full, on a terminal or not
+        screen.draw(lines, final ? lines.join('\n') : renderSummaryLine(input));
       };
-      const summaryTimer = setInterval(() => draw(), tty ? summaryEvery : Math.max(summaryEvery, 10_000));
+      draw();
+      const summaryTimer = setInterval(
+        () => draw(),
+        screen.inPlace ? summaryEvery : Math.max(summaryEvery, 10_000),
+      );
       let done: () => void = () => {};
       const finished = new Promise<void>((resolve) => {
         done = resolve;
@@ -178,13 +234,15 @@ export function registerRunCommand(program: Command): void {
       const shutdown = (why: string): Promise<void> => {
         stopping ??= (async () => {
           clearInterval(summaryTimer);
-          process.stderr.write(`pm-arb run: ${why}, stopping agents\n`);
+          say(`${why}, stopping agents`);
           await dashboard?.stop();
           await stop();
           await opsServer?.close();
           await kernel.bus.flush();
           await live.close();
+          await feed.close();
           draw(true);
+          screen.release();
           await kernel.bus.close();
           await liveExec?.close();
           await db?.close();
@@ -211,7 +269,7 @@ export function registerRunCommand(program: Command): void {
  * caps are shown and "yes" must be typed; `--yes` skips the question (services); with neither it refuses.
  */
 async function startLive(config: Config, yes: boolean): Promise<LiveExecution> {
-  const { createLiveExecution } = await import('../../venues/live/live-execution.ts');
+  const { createLiveExecution } = await import('../../execution/live/live-execution.ts');
   if (!yes && !(process.stdin.isTTY && process.stderr.isTTY)) {
     throw new UsageError(
       'live trading asks for confirmation on a terminal; without one pass --yes (the venues, accounts and caps are printed either way)',

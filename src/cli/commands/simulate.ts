@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { createCaptureWriter } from '../../capture/writer.ts';
 import { SimMarket, type SimStress, stressPreset } from '../../venues/sim/market.ts';
+import { requireWritable } from '../files.ts';
 import { UsageError } from '../main.ts';
 
 export function parseIntOpt(name: string, v: string, min = 0): number {
@@ -55,6 +56,7 @@ export function registerSimulateCommand(program: Command): void {
         ...(start !== undefined ? { start } : {}),
         ...(stress ? { stress } : {}),
       });
+      requireWritable(String(o.out), '--out');
       const out = createCaptureWriter({ path: String(o.out), flushIntervalMs: 0 });
       const end = sim.start + Math.round(minutes * 60_000);
       for (let t = sim.start; ; t = Math.min(end, t + 1000)) {

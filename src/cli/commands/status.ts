@@ -79,6 +79,22 @@ function allocationTable(a: AllocationStatus | null): string {
   return `\nALLOCATION (last round ${age(a.ageMs)} ago)\n${rows.join('\n')}\n`;
 }
 
+/** Heartbeat details that are micro-dollars: JSON shows them as exact decimal strings named in dollars. */
+const MONEY_DETAILS = ['equity', 'cash', 'exposure', 'realizedPnl', 'unrealizedPnl'];
+
+export function detailsWithUnits(d: Heartbeat['details']): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(d)) {
+    if (MONEY_DETAILS.includes(k) && typeof v === 'number' && Number.isInteger(v))
+      out[`${k}_usd`] = toDecimal(v);
+    else out[k] = v;
+  }
+  return out;
+}
+
+/** Agents that run now: not stopped, heartbeat fresh. */
+export const isLive = (r: AgentStatus): boolean => r.state !== 'stopped' && !r.stale;
+
 function age(ms: number): string {
   if (ms < 1_000) return `${ms} ms`;
   if (ms < 120_000) return `${(ms / 1_000).toFixed(1)} s`;
@@ -114,10 +130,11 @@ export function registerStatusCommand(program: Command): void {
     .description(
       'agents seen on the health channel (state, last heartbeat age) and the last allocation with its reasons (needs REDIS_URL)',
     )
-    .option('--json', 'print JSON')
+    .option('--json', 'print JSON (money in fields ending in _usd, as exact decimal strings)')
+    .option('--all', 'also the agents that stopped or whose heartbeat is stale')
     .option('--stale-ms <ms>', 'a heartbeat older than this is marked stale', '15000')
     .option('--limit <n>', 'heartbeats read from the health channel history', '5000')
-    .action(async (opts: { json?: boolean; staleMs: string; limit: string }) => {
+    .action(async (opts: { json?: boolean; all?: boolean; staleMs: string; limit: string }) => {
       const staleMs = Number(opts.staleMs);
       const limit = Number(opts.limit);
       if (!Number.isInteger(staleMs) || staleMs <= 0) {
@@ -140,10 +157,20 @@ export function registerStatusCommand(program: Command): void {
           allocation: allocationStatus(last.at(-1)?.body, k.clock.now()),
         };
       });
+      const shown = opts.all ? rows : rows.filter(isLive);
+      const hidden = rows.length - shown.length;
       process.stdout.write(
         opts.json
-          ? `${JSON.stringify({ agents: rows, allocation })}\n`
-          : table(rows) + allocationTable(allocation),
+          ? `${JSON.stringify({
+              agents: shown.map((r) => ({ ...r, details: detailsWithUnits(r.details) })),
+              hidden,
+              allocation,
+            })}\n`
+          : table(shown) +
+              (hidden > 0
+                ? `(${hidden} stopped or stale agent instances not shown; --all shows them)\n`
+                : '') +
+              allocationTable(allocation),
       );
     });
 }

@@ -8,7 +8,7 @@
  *
  * Throughput: publishes within a tick are buffered and written as one pipelined burst of XADDs on a lean
  * connection of the bus's own (redis-writer.ts); a subscription reads up to `readCount` entries per XREADGROUP
- * on a connection of its own; acks are batched into the next write, and an ack is only sent once every publish
+ * through the process's one reader connection (redis-reader.ts: every subscription's reads share it); acks are batched into the next write, and an ack is only sent once every publish
  * made before it (such as the handler's own outputs) is confirmed written, so a crash never acks a message whose
  * outputs were lost.
  *
@@ -22,6 +22,7 @@ import { Redis } from 'ioredis';
 import { type Channel, channels, type DeadLetter } from '../channels.ts';
 import type { Logger } from '../log.ts';
 import { Fifo } from './fifo.ts';
+import { RedisReadMux } from './redis-reader.ts';
 import { bulk, encodeCommand, RespBuffer, RespWriter } from './redis-writer.ts';
 import {
   type Bus,
@@ -104,8 +105,11 @@ export class RedisBus implements Bus {
   private readonly closeTimeoutMs: number;
   private readonly url: string;
   private readonly idPrefix: string;
-  /** Writes, acks, group admin and history. Blocking reads use one connection per subscription. */
+  private readonly instanceName: string;
+  /** Group admin, pending-entry sweeps and claims, history. */
   readonly cmd: Redis;
+  /** Every subscription's reads, on one blocking connection (created with the first subscription). */
+  private muxInstance: RedisReadMux | undefined;
   private readonly writer: RespWriter;
   private seq = 0;
 
@@ -147,7 +151,8 @@ export class RedisBus implements Bus {
     this.readCount = opts.readCount ?? 1_000;
     this.blockMs = opts.blockMs ?? 2_000;
     this.closeTimeoutMs = opts.closeTimeoutMs ?? 10_000;
-    this.idPrefix = `${opts.name ?? 'm'}-${randomBytes(4).toString('hex')}`;
+    this.instanceName = opts.name ?? 'm';
+    this.idPrefix = `${this.instanceName}-${randomBytes(4).toString('hex')}`;
     this.cmd = this.connection('cmd');
     this.writer = new RespWriter(this.url, this.log, false);
   }
@@ -157,7 +162,8 @@ export class RedisBus implements Bus {
     const r = new Redis(this.url, {
       maxRetriesPerRequest: null,
       retryStrategy: (times) => Math.min(50 * times, 500),
-      connectionName: `pm-arb:${role}`,
+      // the instance name lets CLIENT LIST tell processes apart
+      connectionName: `pm-arb:${this.instanceName}:${role}`,
     });
     let lastLogged = 0;
     r.on('error', (err: Error) => {
@@ -167,6 +173,24 @@ export class RedisBus implements Bus {
       this.log?.warn({ role, err: errorText(err) }, 'redis connection error (retrying)');
     });
     return r;
+  }
+
+  get mux(): RedisReadMux {
+    this.muxInstance ??= new RedisReadMux(
+      this.connection('reader'),
+      this.cmd,
+      this.blockMs,
+      () => {
+        for (const s of this.subs) s.reconnected();
+      },
+      this.log,
+    );
+    return this.muxInstance;
+  }
+
+  /** Ends a subscription's waiting read (no reader connection is made for it). */
+  cancelRead(owner: object): void {
+    this.muxInstance?.cancel(owner);
   }
 
   key(channel: string): string {
@@ -348,7 +372,7 @@ export class RedisBus implements Bus {
   /** Also waits until every subscription's reader is connected, so a publish that follows has a taker. */
   async flush(): Promise<void> {
     await this.settleAdmin();
-    await Promise.all([...this.subs].map((s) => s.connected));
+    if (this.subs.size > 0) await this.mux.ready;
     await this.waitWritten(false);
   }
 
@@ -487,10 +511,12 @@ export class RedisBus implements Bus {
         'redis bus closed before every write reached Redis (unacked messages will be redelivered)',
       );
       for (const sub of this.subs) sub.abort();
+      this.muxInstance?.abort();
       await this.writer.close();
       this.cmd.disconnect();
       return;
     }
+    await this.muxInstance?.close();
     await this.writer.close();
     await this.cmd.quit().catch(noop);
     this.cmd.disconnect();
@@ -538,9 +564,6 @@ function decode(channel: Channel<unknown>, fields: string[] | null, fallbackId =
 
 class RedisSubscription implements Subscription {
   onClosed: () => void = noop;
-  /** Resolves once the reader connection is up (or the subscription closed). */
-  readonly connected: Promise<void>;
-  private readonly markConnected: () => void;
   private readonly key: string;
   private readonly group: string;
   private readonly target: AckTarget;
@@ -550,8 +573,6 @@ class RedisSubscription implements Subscription {
   private readonly visibilityMs: number;
   private readonly sweepMs: number;
   private readonly reader: Redis;
-  private readerId: number | undefined;
-  private blocked = false;
   private readonly local = new Fifo<RawEntry>();
   /** manual mode: delivered and not yet acked */
   private readonly unacked = new Set<string>();
@@ -559,7 +580,6 @@ class RedisSubscription implements Subscription {
   private paused = false;
   private closed = false;
   private needRecover = true;
-  private everReady = false;
   private nextSweep = 0;
   /** entries per read, adapted to the handler's speed */
   private count: number;
@@ -582,21 +602,13 @@ class RedisSubscription implements Subscription {
     this.visibilityMs = opts.visibilityTimeoutMs ?? DEFAULT_VISIBILITY_TIMEOUT_MS;
     this.count = bus.readCount;
     this.sweepMs = Math.max(20, Math.round(Math.min(this.visibilityMs / 3, bus.blockMs)));
-    this.reader = bus.connection('reader');
-    let onConnected: () => void = noop;
-    this.connected = new Promise<void>((r) => {
-      onConnected = r;
-    });
-    this.markConnected = onConnected;
-    this.reader.on('ready', () => {
-      // after a reconnect, entries delivered while the reply was in flight sit in our pending list
-      if (this.everReady) this.needRecover = true;
-      this.everReady = true;
-      onConnected();
-    });
-    this.reader.on('close', () => {
-      this.readerId = undefined;
-    });
+    // sweeps, claims and tidying go on the command connection; reads through the bus's reader (mux)
+    this.reader = bus.cmd;
+  }
+
+  /** The reader connection came back: entries delivered while a reply was in flight sit in our pending list. */
+  reconnected(): void {
+    this.needRecover = true;
   }
 
   start(): void {
@@ -705,32 +717,14 @@ class RedisSubscription implements Subscription {
   }
 
   private async read(blockMs: number): Promise<void> {
-    // the connection's id lets close() cut a blocking read short (CLIENT UNBLOCK)
-    if (this.readerId === undefined) this.readerId = (await this.reader.call('CLIENT', 'ID')) as number;
-    if (this.closed) return;
-    this.blocked = true;
-    let res: [string, [string, string[]][]][] | null;
-    try {
-      res = (await this.reader.call(
-        'XREADGROUP',
-        'GROUP',
-        this.group,
-        this.consumer,
-        'COUNT',
-        this.count,
-        'BLOCK',
-        Math.min(blockMs, this.bus.blockMs),
-        'STREAMS',
-        this.key,
-        '>',
-      )) as [string, [string, string[]][]][] | null;
-    } finally {
-      this.blocked = false;
-    }
-    if (!res) return;
-    for (const [, entries] of res) {
-      for (const [sid, fields] of entries) this.local.push({ sid, fields, attempt: 1 });
-    }
+    const entries = await this.bus.mux.read(this, {
+      key: this.key,
+      group: this.group,
+      consumer: this.consumer,
+      count: this.count,
+      blockMs,
+    });
+    for (const [sid, fields] of entries) this.local.push({ sid, fields, attempt: 1 });
   }
 
   /** Whether an entry is already held here (queued, in the handler, or delivered and awaiting a manual ack). */
@@ -889,17 +883,9 @@ class RedisSubscription implements Subscription {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.markConnected();
     this.poke();
-    // cut a blocking read short; repeated, as the UNBLOCK may overtake the read it is meant for
-    let finished = false;
-    const loopDone = this.loop.then(() => {
-      finished = true;
-    });
-    while (!finished && this.blocked && this.readerId !== undefined) {
-      await (this.bus.cmd.call('CLIENT', 'UNBLOCK', this.readerId) as Promise<unknown>).catch(noop);
-      await Promise.race([loopDone, new Promise((r) => setTimeout(r, 20))]);
-    }
+    // a read waiting on the shared reader ends now (one already sent returns its entries, released below)
+    this.bus.cancelRead(this);
     await this.loop;
     const left = [...this.local.drainAll().map((e) => e.sid), ...this.unacked];
     this.unacked.clear();
@@ -921,15 +907,13 @@ class RedisSubscription implements Subscription {
     }
     await this.bus.waitWritten(true);
     await this.tidy().catch(noop);
-    this.reader.disconnect();
     this.onClosed();
   }
 
   /** Drops the connection at once (close() gave up waiting for Redis). */
   abort(): void {
     this.closed = true;
-    this.markConnected();
-    this.reader.disconnect();
+    this.poke();
     this.onClosed();
   }
 

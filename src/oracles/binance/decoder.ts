@@ -17,7 +17,7 @@ import {
   type FeedSink,
   type RawFrame,
   type SourceName,
-} from '../../venues/types.ts';
+} from '../../feeds/types.ts';
 import {
   type LastPrice,
   mid,

@@ -11,11 +11,11 @@
  * - A local `{"type":"connection","state":"down"|"up"}` frame marks the decoder's ticks stale on drops.
  */
 
-import { Backoff, type BackoffOptions } from '../../venues/transport/backoff.ts';
-import { createHttpClient, HttpError, parseRetryAfter } from '../../venues/transport/http.ts';
-import { createRateLimiter, type RateRules, TokenBucket } from '../../venues/transport/rate-limit.ts';
-import { createWsFeed, socketHealth, type WsFeed } from '../../venues/transport/ws-feed.ts';
-import type { FrameSource, RawFrame } from '../../venues/types.ts';
+import { Backoff, type BackoffOptions } from '../../feeds/backoff.ts';
+import { createHttpClient, HttpError, parseRetryAfter } from '../../feeds/http.ts';
+import { createRateLimiter, type RateRules, TokenBucket } from '../../feeds/rate-limit.ts';
+import type { FrameSource, RawFrame } from '../../feeds/types.ts';
+import { createWsFeed, socketHealth, type WsFeed } from '../../feeds/ws-feed.ts';
 import { binanceSymbol, subscribeRequest } from './parse.ts';
 
 export const BINANCE_WS_URL = 'wss://stream.binance.com:9443';
@@ -39,7 +39,10 @@ export interface BinanceFeedOptions {
   pollMs?: number;
   /** Scheduled reconnect before Binance's 24 h cut (default 23 h 50 min). */
   maxConnectionAgeMs?: number;
-  /** Protocol ping period (default 20 s), silence watchdog (default 30 s). */
+  /**
+   * Protocol ping period (default 10 s: its pongs are the heartbeat the staleness check reads, so it must come
+   * well inside STALE_AFTER_MS), silence watchdog (default 30 s).
+   */
   pingMs?: number;
   silenceMs?: number;
   /** Outgoing websocket messages per second (default 4, under Binance's 5). */
@@ -163,7 +166,7 @@ export function createBinanceFeed(opts: BinanceFeedOptions): BinanceFeed {
         name: 'binance.ws',
         url: () => `${wsBase}/stream?streams=${[...streamSet].join('/')}`,
         now: opts.now,
-        heartbeat: { kind: 'ping', intervalMs: opts.pingMs ?? 20_000 },
+        heartbeat: { kind: 'ping', intervalMs: opts.pingMs ?? 10_000 },
         silenceMs: opts.silenceMs ?? 30_000,
         maxConnectionAgeMs: opts.maxConnectionAgeMs ?? (23 * 60 + 50) * 60_000,
         ...(opts.wsBackoff ? { backoff: opts.wsBackoff } : {}),

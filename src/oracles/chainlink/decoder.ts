@@ -14,7 +14,7 @@ import {
   type FeedSink,
   type RawFrame,
   type SourceName,
-} from '../../venues/types.ts';
+} from '../../feeds/types.ts';
 import { normalizeChainlinkSymbol, parseRtdsMessage } from './parse.ts';
 import type { WireRtdsMessage } from './wire.ts';
 

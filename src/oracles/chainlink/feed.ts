@@ -7,9 +7,9 @@
  * `{"type":"connection"}` frames mark ticks stale while the socket is down.
  */
 
-import type { BackoffOptions } from '../../venues/transport/backoff.ts';
-import { createWsFeed, socketHealth, type WsFeed } from '../../venues/transport/ws-feed.ts';
-import type { FrameSource, RawFrame } from '../../venues/types.ts';
+import type { BackoffOptions } from '../../feeds/backoff.ts';
+import type { FrameSource, RawFrame } from '../../feeds/types.ts';
+import { createWsFeed, socketHealth, type WsFeed } from '../../feeds/ws-feed.ts';
 import { subscribeMessage } from './parse.ts';
 import { RTDS_URL } from './wire.ts';
 

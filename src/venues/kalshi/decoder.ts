@@ -8,10 +8,17 @@
  * are emitted once with `stale: true`, then left alone) and calls `onGap`, so the live feed resubscribes for a
  * fresh snapshot, which clears the flag. Malformed frames go to `sink.reject`; nothing here throws on input.
  */
-import type { Level, Market, OrderBook } from '../../core/messages.ts';
+import type { FeeSchedule, Level, Market, OrderBook } from '../../core/messages.ts';
 import { ONE } from '../../core/money.ts';
+import {
+  baseSource,
+  type Decoder,
+  type FeedSink,
+  type RawFrame,
+  type SourceName,
+} from '../../feeds/types.ts';
 import { BookSide } from '../local-book.ts';
-import { baseSource, type Decoder, type FeedSink, type RawFrame, type SourceName } from '../types.ts';
+import { seriesFees, seriesOf } from './fees.ts';
 import {
   eventsOf,
   fixedMicro,
@@ -31,6 +38,7 @@ import type {
   WireMarket,
   WireOrderbookDelta,
   WireOrderbookSnapshot,
+  WireSeries,
   WireSubscribed,
   WireTicker,
   WireWsEnvelope,
@@ -95,6 +103,7 @@ const SOURCES: readonly SourceName[] = [
   'kalshi.rest.markets',
   'kalshi.rest.events',
   'kalshi.rest.orderbook',
+  'kalshi.rest.series',
   'kalshi.ws',
 ];
 const ORDERBOOK_PATH = /\/markets\/([^/?#]+)\/orderbook\/?$/;
@@ -135,6 +144,8 @@ export function createKalshiDecoder(opts: KalshiDecoderOptions = {}): KalshiDeco
   const exclusive = new Map<string, boolean>(); // event ticker → mutually_exclusive
   const wireMarkets = new Map<string, WireMarket>();
   const byEvent = new Map<string, Set<string>>(); // event ticker → market tickers
+  const seriesFeeMap = new Map<string, FeeSchedule>(); // series ticker → its fee schedule
+  const bySeries = new Map<string, Set<string>>(); // series ticker → market tickers
   const lastMarkets = new Map<string, Market>();
   const resolved = new Set<string>();
   const st: KalshiDecoderStats = { frames: 0, rejected: 0, gaps: 0, staleBooks: 0, errors: 0 };
@@ -205,12 +216,26 @@ export function createKalshiDecoder(opts: KalshiDecoderOptions = {}): KalshiDeco
 
   const emitMarket = (sink: FeedSink, source: string, wm: WireMarket, receiveTime: number): void => {
     const ev = typeof wm?.event_ticker === 'string' ? exclusive.get(wm.event_ticker) : undefined;
-    const m = toMarket(wm, { receiveTime, ...(ev !== undefined ? { mutuallyExclusive: ev } : {}) });
+    const series = typeof wm?.ticker === 'string' ? seriesOf(wm.event_ticker, wm.ticker) : undefined;
+    const fees = series ? seriesFeeMap.get(series) : undefined;
+    const m = toMarket(wm, {
+      receiveTime,
+      ...(ev !== undefined ? { mutuallyExclusive: ev } : {}),
+      ...(fees ? { fees } : {}),
+    });
     if (typeof m === 'string') {
       reject(sink, source, m);
       return;
     }
     wireMarkets.set(m.marketId, wm);
+    if (series) {
+      let set = bySeries.get(series);
+      if (!set) {
+        set = new Set();
+        bySeries.set(series, set);
+      }
+      set.add(m.marketId);
+    }
     if (m.eventId !== undefined) {
       let set = byEvent.get(m.eventId);
       if (!set) {
@@ -461,6 +486,27 @@ export function createKalshiDecoder(opts: KalshiDecoderOptions = {}): KalshiDeco
                 if (wm) emitMarket(sink, frame.source, wm, frame.ts);
               }
             }
+          }
+          return;
+        }
+        case 'kalshi.rest.series': {
+          const ser = (frame.data as { series?: WireSeries } | null)?.series;
+          const ticker = typeof ser?.ticker === 'string' && ser.ticker !== '' ? ser.ticker : undefined;
+          if (!ticker) {
+            reject(sink, frame.source, 'series response has no series.ticker');
+            return;
+          }
+          const fees = seriesFees(ser);
+          if (typeof fees === 'string') {
+            // unreadable schedule: the series' markets keep unknown fees (never priced), with the reason
+            reject(sink, frame.source, fees);
+            return;
+          }
+          seriesFeeMap.set(ticker, fees);
+          // markets listed before their series: publish them again with the schedule now known
+          for (const t of bySeries.get(ticker) ?? []) {
+            const wm = wireMarkets.get(t);
+            if (wm) emitMarket(sink, frame.source, wm, frame.ts);
           }
           return;
         }

@@ -14,17 +14,18 @@
  *   or reopens, so the decoder marks books stale (also in replays). Sids restart on each connection.
  */
 
-import { Backoff, type BackoffOptions, sleep } from '../transport/backoff.ts';
+import { Backoff, type BackoffOptions, sleep } from '../../feeds/backoff.ts';
 import {
   createHttpClient,
   type HttpClient,
   HttpError,
   parseRetryAfter,
   type Query,
-} from '../transport/http.ts';
-import { createRateLimiter, type RateRules } from '../transport/rate-limit.ts';
-import { createWsFeed, socketHealth, type WsFeed } from '../transport/ws-feed.ts';
-import type { FrameSource, RawFrame, RawRequest } from '../types.ts';
+} from '../../feeds/http.ts';
+import { createRateLimiter, type RateRules } from '../../feeds/rate-limit.ts';
+import type { FrameSource, RawFrame, RawRequest } from '../../feeds/types.ts';
+import { createWsFeed, socketHealth, type WsFeed } from '../../feeds/ws-feed.ts';
+import { seriesOf } from './fees.ts';
 import { SeqTracker, subscribeCmd, unsubscribeCmd } from './parse.ts';
 import { createKalshiSigner, type KalshiSigner } from './signing.ts';
 import type { KalshiChannel, WireEventsResponse, WireMarketsResponse, WireWsEnvelope } from './wire.ts';
@@ -91,6 +92,7 @@ interface SubInfo {
 
 const classify = (path: string): string | undefined => {
   if (/\/markets\/[^/]+\/orderbook\/?$/.test(path)) return 'kalshi.rest.orderbook';
+  if (/\/series\/[^/]+\/?$/.test(path)) return 'kalshi.rest.series';
   if (/\/events(\/[^/]+)?\/?$/.test(path)) return 'kalshi.rest.events';
   if (/\/markets\/trades\/?$/.test(path)) return undefined; // trades have no source name of their own
   if (/\/markets(\/[^/]+)?\/?$/.test(path)) return 'kalshi.rest.markets';
@@ -225,6 +227,21 @@ export function createKalshiFeed(opts: KalshiFeedOptions): KalshiFeed {
       fail(e);
     }
     books = opts.tickers ? [...opts.tickers] : listed.slice(0, opts.maxBookMarkets ?? 200);
+    // fees are per series (GET /series/{ticker}): read the schedule of every series whose books we follow;
+    // until it arrives those markets carry unknown fees and nothing is priced on them
+    const series = new Set<string>();
+    for (const t of books) {
+      const s = seriesOf(undefined, t);
+      if (s) series.add(s);
+    }
+    for (const s of series) {
+      if (abort.signal.aborted) return;
+      try {
+        await get(`/series/${encodeURIComponent(s)}`);
+      } catch (e) {
+        fail(e);
+      }
+    }
     for (const t of books) {
       if (abort.signal.aborted) return;
       try {

@@ -8,10 +8,17 @@
  * bid's size (K6), which in micro-units is an exact integer subtraction.
  */
 
-import { KALSHI_STANDARD_FEES } from '../../core/fees.ts';
 import { contentVersion } from '../../core/hash.ts';
-import type { Level, Market, MarketStatus, TradePrint } from '../../core/messages.ts';
-import { MICRO, ONE } from '../../core/money.ts';
+import type {
+  FeeSchedule,
+  Level,
+  Market,
+  MarketStatus,
+  SettlementFields,
+  TradePrint,
+} from '../../core/messages.ts';
+import { MICRO, ONE, parseE8 } from '../../core/money.ts';
+import { kalshiFeesPending, seriesOf } from './fees.ts';
 import type {
   KalshiChannel,
   WireEvent,
@@ -161,12 +168,48 @@ export function tickSizeOf(m: WireMarket): number {
     case 'tapered_deci_cent':
       return 1_000;
     default:
-      return 10_000;
+      return CENT_TICK;
   }
 }
 
+/** One cent: the tick of `linear_cent` markets. */
+export const CENT_TICK = 10_000;
+
 /** One contract, or 0.01 where fractional trading is enabled. */
 export const minSizeOf = (m: WireMarket): number => (m.fractional_trading_enabled === true ? 10_000 : MICRO);
+/** One whole contract: the lot of a market without fractional trading. */
+export const CONTRACT_LOT = MICRO;
+/** Order sizes step by whole contracts, or by 0.01 where fractional trading is enabled (K1). */
+export const lotSizeOf = (m: WireMarket): number =>
+  m.fractional_trading_enabled === true ? 10_000 : CONTRACT_LOT;
+
+/** A strike field (number or decimal string) → 1e-8 units; undefined when absent or malformed. */
+function strikeE8(v: unknown): number | undefined {
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) return undefined;
+    v = String(v);
+  }
+  if (typeof v !== 'string' || v.trim() === '') return undefined;
+  try {
+    return parseE8(v.trim(), 'round');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The structured settlement fields of a market: strikes and strike type from the venue, never from text. */
+export function settlementOf(m: WireMarket, series: string | undefined): SettlementFields | undefined {
+  const floorStrike = strikeE8(m.floor_strike);
+  const capStrike = strikeE8(m.cap_strike);
+  const strikeType = typeof m.strike_type === 'string' && m.strike_type !== '' ? m.strike_type : undefined;
+  const out: SettlementFields = {
+    ...(floorStrike !== undefined ? { floorStrike } : {}),
+    ...(capStrike !== undefined ? { capStrike } : {}),
+    ...(strikeType ? { strikeType } : {}),
+    ...(series ? { series } : {}),
+  };
+  return Object.keys(out).length > 0 ? out : undefined;
+}
 
 /** Parses an ISO-8601 time to epoch ms; undefined when absent or unparseable. */
 export function isoMs(s: unknown): number | undefined {
@@ -197,6 +240,8 @@ export interface MarketContext {
   receiveTime: number;
   /** The event's mutually_exclusive flag when the event is known. */
   mutuallyExclusive?: boolean;
+  /** The series' fee schedule once read (`GET /series/{ticker}`); until then the fees are unknown. */
+  fees?: FeeSchedule;
 }
 
 /** A market object → domain Market, or a reason why it cannot be used. */
@@ -215,6 +260,8 @@ export function toMarket(m: WireMarket, ctx: MarketContext): Market | string {
   const tickSize = tickSizeOf(m);
   const minSize = minSizeOf(m);
   const negRiskGroup = ctx.mutuallyExclusive === true && eventTicker ? eventTicker : undefined;
+  const series = seriesOf(eventTicker, ticker);
+  const settlement = settlementOf(m, series);
   // The version covers what describes the market (text, terms, state), not its prices or volumes.
   const version = contentVersion([
     ticker,
@@ -229,6 +276,9 @@ export function toMarket(m: WireMarket, ctx: MarketContext): Market | string {
     tickSize,
     minSize,
     negRiskGroup ?? null,
+    settlement?.floorStrike ?? null,
+    settlement?.capStrike ?? null,
+    settlement?.strikeType ?? null,
   ]);
   const eventTime = isoMs(m.updated_time);
   const market: Market = {
@@ -249,7 +299,9 @@ export function toMarket(m: WireMarket, ctx: MarketContext): Market | string {
     ],
     tickSize,
     minSize,
-    fees: KALSHI_STANDARD_FEES,
+    lotSize: lotSizeOf(m),
+    fees: ctx.fees ?? kalshiFeesPending(series),
+    ...(settlement ? { settlement } : {}),
     endTime,
     status,
     ...(winner ? { winner } : {}),

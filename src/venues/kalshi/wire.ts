@@ -57,6 +57,22 @@ export interface WireMarket {
   /** Integer in the docs; ccxt-derived captures show a string (K4). */
   settlement_timer_seconds?: number | string;
   can_close_early?: boolean;
+  /** Strike fields of threshold/range markets: numbers in the docs (strings accepted). */
+  floor_strike?: number | string;
+  cap_strike?: number | string;
+  /** greater, greater_or_equal, less, less_or_equal, between, structured, custom, functional … */
+  strike_type?: string;
+}
+
+/** `GET /series/{series_ticker}` → `{series: {...}}`: the fee schedule of every market of the series. */
+export interface WireSeries {
+  ticker?: string;
+  title?: string;
+  /** quadratic, quadratic_with_maker_fees, flat, … */
+  fee_type?: string;
+  /** a number (docs); strings and fractions seen in third-party copies */
+  fee_multiplier?: number | string;
+  settlement_sources?: Array<{ name?: string; url?: string }>;
 }
 
 export interface WireEvent {

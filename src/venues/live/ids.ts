@@ -9,7 +9,7 @@
  *   our id (`polymarketSalt`) and the signed timestamp from the decision time.
  */
 import { createHash } from 'node:crypto';
-import { uuidFromId } from '../../execution/ids.ts';
+import { uuidFromId } from '../../core/hash.ts';
 
 export const kalshiClientOrderId = (ours: string): string => uuidFromId(ours);
 

@@ -11,7 +11,7 @@
  *
  * Polling uses real timers (transport plumbing); the stamps on reports come from the injected `now()`.
  */
-import { createWsFeed, type WsFeed, type WsFeedOptions } from '../transport/ws-feed.ts';
+import { createWsFeed, type WsFeed, type WsFeedOptions } from '../../feeds/ws-feed.ts';
 import type { LiveOrderSpec, LiveReport, VenueOrderClient } from './types.ts';
 import { TERMINAL_STATUSES } from './types.ts';
 

@@ -10,7 +10,7 @@
  *
  * Waiting between lookups uses real timers: this is transport plumbing, not data.
  */
-import { sleep } from '../transport/backoff.ts';
+import { sleep } from '../../feeds/backoff.ts';
 import type { Ambiguous, LiveOrderState, Rejection, SubmitResult } from './types.ts';
 
 export type SendOutcome =

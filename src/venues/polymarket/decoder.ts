@@ -11,13 +11,21 @@
  *   updates but no snapshot yet is emitted `stale: true`;
  * - `tick_size_change` updates the market's tick (an updated Market when the market is known);
  * - `best_bid_ask` is informational: compared with the local book and counted as drift, never applied;
+ * - `connection` (our marker, written by feed.ts when a socket drops or reopens: `state`, `asset_ids`) makes
+ *   those books stale until the venue's next snapshot (a delta after a reconnect does not make them fresh);
  * - anything malformed or unknown → `sink.reject(source, reason)`; decode never throws on bad input.
  *
  * The price_change path is hand-written (no zod, no regex): it is the hot path (bench/parse-polymarket.bench.ts).
  */
 import type { Level, Market, OrderBook } from '../../core/messages.ts';
+import {
+  baseSource,
+  type Decoder,
+  type FeedSink,
+  type RawFrame,
+  type SourceName,
+} from '../../feeds/types.ts';
 import { BookSide } from '../local-book.ts';
-import { baseSource, type Decoder, type FeedSink, type RawFrame, type SourceName } from '../types.ts';
 import {
   checkBook,
   levelsOf,
@@ -196,6 +204,10 @@ export function createPolymarketDecoder(opts: PolymarketDecoderOptions = {}): Po
   };
 
   const putMarket = (m: Market, sink: FeedSink): void => {
+    // a listing without a fee schedule never replaces a schedule already read for the market
+    const before = markets.get(m.marketId);
+    if (m.fees.kind === 'unknown' && before && before.fees.kind !== 'unknown')
+      m = { ...m, fees: before.fees };
     markets.set(m.marketId, m);
     for (const o of m.outcomes) {
       const t = tokens.get(o.tokenId);
@@ -341,6 +353,15 @@ export function createPolymarketDecoder(opts: PolymarketDecoderOptions = {}): Po
       case 'market_resolved':
         resolve(e as WsMarketResolved, receiveTime, sink);
         return;
+      case 'connection': {
+        // our own marker (feed.ts): the socket carrying these assets dropped or reopened; their books wait for
+        // the venue's next snapshot, and no delta before it makes them fresh
+        const ids = (e as { asset_ids?: unknown }).asset_ids;
+        if (ids !== undefined && !(Array.isArray(ids) && ids.every((x) => typeof x === 'string')))
+          throw new Reject('connection marker with malformed asset_ids');
+        decoder.markStale(sink, receiveTime, ids as string[] | undefined);
+        return;
+      }
       default:
         throw new Reject(`unknown event_type ${JSON.stringify(type)}`);
     }

@@ -5,13 +5,15 @@
  * (decoder.ts) turns them into Markets and books, so live, record and replay share one parse path.
  */
 
-import type { BackoffOptions } from '../transport/backoff.ts';
-import type { RateRules } from '../transport/rate-limit.ts';
-import type { FrameSource, RawFrame } from '../types.ts';
+import type { BackoffOptions } from '../../feeds/backoff.ts';
+import type { RateRules } from '../../feeds/rate-limit.ts';
+import type { FrameSource, RawFrame } from '../../feeds/types.ts';
 import { stringArray } from './parse.ts';
 import { createPolymarketRest, type PolymarketRest } from './rest.ts';
 import type { GammaMarket } from './wire.ts';
 import { PolymarketMarketWs } from './ws.ts';
+
+const WS_SOURCE = 'polymarket.ws.market';
 
 export interface PolymarketFeedOptions {
   readonly gammaUrl?: string;
@@ -43,8 +45,8 @@ export interface PolymarketFeedOptions {
     readonly backoff?: BackoffOptions;
   };
   /**
-   * A websocket connection opened or dropped, with the tokens it carries. On a drop, a caller marks those books
-   * stale (`decoder.markStale(sink, now, assets)`); the snapshots after the reconnect make them fresh again.
+   * A websocket connection opened or dropped, with the tokens it carries. The feed also puts a `connection`
+   * marker frame in its stream, so the decoder holds those books stale until the snapshots after the reconnect.
    */
   readonly onConnection?: (event: { shard: number; connected: boolean; assets: readonly string[] }) => void;
   /** Errors of background work (rediscovery) that do not stop the feed. */
@@ -104,8 +106,17 @@ export function createPolymarketFeed(opts: PolymarketFeedOptions): PolymarketFee
     silenceMs: opts.ws?.silenceMs,
     maxAssetsPerConnection: opts.ws?.maxAssetsPerConnection,
     backoff: opts.ws?.backoff,
-    onConnection: (e) =>
-      opts.onConnection?.({ shard: e.shard, connected: e.connected, assets: [...e.assets] }),
+    onConnection: (e) => {
+      // a marker in the frame stream (recorded in captures too): the decoder holds these books stale until the
+      // venue's snapshot after the reconnect
+      const state = e.connected ? 'up' : 'down';
+      emit({
+        ts: opts.now(),
+        source: WS_SOURCE,
+        data: { event_type: 'connection', state, asset_ids: [...e.assets] },
+      });
+      opts.onConnection?.({ shard: e.shard, connected: e.connected, assets: [...e.assets] });
+    },
   });
   const followed = new Set<string>();
   const markets = new Set<string>();

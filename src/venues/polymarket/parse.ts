@@ -15,10 +15,12 @@ import type {
   OrderBook,
   OutcomeToken,
   Resolution,
+  SettlementFields,
   TradePrint,
 } from '../../core/messages.ts';
-import { ONE, parseMicro } from '../../core/money.ts';
+import { ONE, parseE8, parseMicro } from '../../core/money.ts';
 import { BookSide } from '../local-book.ts';
+import { NO_FEES, polymarketFeesPending } from './fees.ts';
 import type {
   ClobBook,
   ClobMarket,
@@ -46,6 +48,8 @@ const fail = (reason: string): never => {
 export const DEFAULT_TICK = 10_000;
 /** Default minimum order when none is given: 5 shares (P11: every recorded market says 5). */
 export const DEFAULT_MIN_SIZE = 5_000_000;
+/** CLOB order sizes carry two decimals: a lot of 0.01 share. */
+export const LOT_SIZE = 10_000;
 
 // ---------------------------------------------------------------- numbers and times
 
@@ -176,29 +180,6 @@ const PLACEHOLDER_LABEL = /^(other|others|another|any other|someone else|none of
 
 // ---------------------------------------------------------------- fees
 
-/**
- * Default taker rates by `feeType` for markets that charge fees but carry no `feeSchedule` (API notes P14;
- * third-party figures, so the per-market schedule always wins). Unknown fee types get the highest known rate:
- * over-estimating a fee loses an opportunity, under-estimating it loses money.
- */
-const FEE_TYPE_RATES: Readonly<Record<string, number>> = {
-  crypto_fees: 70_000,
-  sports_fees: 30_000,
-  sports_fees_v2: 30_000,
-  politics_fees: 40_000,
-  finance_fees: 40_000,
-  mentions_fees: 40_000,
-  tech_fees: 40_000,
-  economics_fees: 50_000,
-  culture_fees: 50_000,
-  weather_fees: 50_000,
-  other_fees: 50_000,
-  geopolitics_fees: 0,
-};
-const UNKNOWN_FEE_RATE = 70_000;
-
-const NO_FEES: FeeSchedule = { kind: 'polymarket', rate: 0, exponent: 1, takerOnly: true, rebateRate: 0 };
-
 function fromSchedule(
   s: { exponent?: unknown; rate?: unknown; rebate?: unknown; takerOnly?: unknown },
   what: string,
@@ -222,13 +203,13 @@ export function parseGammaFees(m: GammaMarket): FeeSchedule {
       'feeSchedule',
     );
   }
-  const rate = (m.feeType ? FEE_TYPE_RATES[m.feeType] : undefined) ?? UNKNOWN_FEE_RATE;
-  return { kind: 'polymarket', rate, exponent: 1, takerOnly: true, rebateRate: 0 };
+  // fees on, but no schedule: looked up (the next Gamma listing carries it), never charged a guessed rate
+  return polymarketFeesPending(`fees enabled without a feeSchedule (feeType ${m.feeType ?? 'none'})`);
 }
 
-/** WS `fee_schedule` (snake_case, string numbers). */
+/** WS `fee_schedule` (snake_case, string numbers); a `new_market` without one has unknown fees until looked up. */
 export function parseWsFees(fs: WsFeeSchedule | undefined): FeeSchedule {
-  if (!fs || typeof fs !== 'object') return NO_FEES;
+  if (!fs || typeof fs !== 'object') return polymarketFeesPending('new_market without a fee_schedule');
   return fromSchedule(
     { exponent: fs.exponent, rate: fs.rate, rebate: fs.rebate_rate, takerOnly: fs.taker_only },
     'fee_schedule',
@@ -239,7 +220,7 @@ export function parseWsFees(fs: WsFeeSchedule | undefined): FeeSchedule {
 
 /** The fields that define what a market is about; its `version` hashes them (match-verdict cache key). */
 export function marketVersion(
-  m: Pick<Market, 'question' | 'rules' | 'outcomes' | 'endTime' | 'negRiskGroup'>,
+  m: Pick<Market, 'question' | 'rules' | 'outcomes' | 'endTime' | 'negRiskGroup' | 'settlement'>,
 ): string {
   return contentVersion({
     q: m.question,
@@ -247,7 +228,72 @@ export function marketVersion(
     o: m.outcomes.map((o) => [o.tokenId, o.label]),
     e: m.endTime,
     g: m.negRiskGroup ?? null,
+    // settlement fields change what the market pays on (a strike published later); absent keeps old versions
+    ...(m.settlement ? { s: m.settlement } : {}),
   });
+}
+
+/**
+ * The outcome ids of a Gamma market by its protocol `version`: "v2" → `positionIds` (clobTokenIds must not be
+ * used), "v1" → `clobTokenIds`. Without a `version` (every recording before the field existed) a market with
+ * `clobTokenIds` and no `positionIds` is read as v1; anything else is rejected with the reason.
+ */
+export function outcomeIdsOf(m: GammaMarket, what: string): string[] {
+  const v = m.version;
+  if (v === 'v2' || v === 'V2') {
+    if (m.positionIds === undefined) return fail(`${what}: version v2 without positionIds`);
+    return stringArray(m.positionIds as string | readonly string[], `${what} positionIds`);
+  }
+  if (v === 'v1' || v === 'V1') return stringArray(m.clobTokenIds ?? '[]', `${what} clobTokenIds`);
+  if (v === undefined) {
+    if (m.positionIds !== undefined)
+      return fail(`${what}: positionIds without a version (v1 or v2): outcome ids ambiguous`);
+    return stringArray(m.clobTokenIds ?? '[]', `${what} clobTokenIds`);
+  }
+  return fail(`${what}: unknown protocol version ${JSON.stringify(v)} (expected v1 or v2)`);
+}
+
+/** A price field (number or decimal string) → 1e-8 units; undefined when absent, null or malformed. */
+function e8Of(v: unknown): number | undefined {
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v) || v <= 0) return undefined;
+    v = String(v);
+  }
+  if (typeof v !== 'string' || !/^\d+(\.\d+)?$/.test(v.trim())) return undefined;
+  try {
+    return parseE8(v.trim(), 'round');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Structured settlement fields of a Gamma market (crypto markets): TWAP config, price to beat, window start. */
+export function gammaSettlement(
+  m: GammaMarket,
+  event: GammaEvent | undefined,
+  what: string,
+): SettlementFields | undefined {
+  const cfg = m.cryptoMarketConfig;
+  let twapSeconds: number | undefined;
+  if (cfg && typeof cfg === 'object' && cfg.twapEnabled === true) {
+    const n = Number(cfg.twapLookbackSeconds);
+    if (!Number.isInteger(n) || n <= 0)
+      fail(`${what}: cryptoMarketConfig.twapLookbackSeconds is not a whole number`);
+    twapSeconds = n;
+  }
+  const priceToBeat = e8Of(m.eventMetadata?.priceToBeat ?? event?.eventMetadata?.priceToBeat);
+  const windowStart = parseVenueTime(m.eventStartTime) ?? parseVenueTime(event?.startTime) ?? undefined;
+  const src =
+    typeof m.resolutionSource === 'string' && m.resolutionSource.trim() !== ''
+      ? m.resolutionSource.trim()
+      : undefined;
+  const out: SettlementFields = {
+    ...(twapSeconds !== undefined ? { twapSeconds } : {}),
+    ...(priceToBeat !== undefined ? { priceToBeat } : {}),
+    ...(windowStart !== undefined ? { windowStart } : {}),
+    ...(src ? { resolutionSource: src } : {}),
+  };
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 function rulesText(description: string | undefined, source: string | undefined): string {
@@ -297,7 +343,7 @@ export function parseGammaMarket(m: GammaMarket, receiveTime: number, ctx: Gamma
     return fail(`gamma market ${m.id ?? '?'}: no conditionId`);
   const what = `gamma market ${marketId}`;
   const labels = stringArray(m.outcomes ?? '[]', `${what} outcomes`);
-  const outcomes = tokensOf(labels, stringArray(m.clobTokenIds ?? '[]', `${what} clobTokenIds`), what);
+  const outcomes = tokensOf(labels, outcomeIdsOf(m, what), what);
   const event = ctx.event ?? m.events?.[0];
   const negRisk = m.negRisk === true || (m.negRisk === undefined && event?.negRisk === true);
   const groupId = m.negRiskMarketID || (event?.negRisk ? event.negRiskMarketID : undefined) || undefined;
@@ -319,6 +365,7 @@ export function parseGammaMarket(m: GammaMarket, receiveTime: number, ctx: Gamma
   const endTime = parseVenueTime(m.endDate) ?? parseVenueTime(m.endDateIso);
   const question = m.question ?? '';
   const rules = rulesText(m.description, m.resolutionSource);
+  const settlement = gammaSettlement(m, event, what);
   const placeholder = negRisk
     ? m.negRiskOther === true ||
       m.negRiskAugmented === true ||
@@ -339,13 +386,15 @@ export function parseGammaMarket(m: GammaMarket, receiveTime: number, ctx: Gamma
     outcomes,
     tickSize,
     minSize,
+    lotSize: LOT_SIZE,
     fees: parseGammaFees(m),
+    ...(settlement ? { settlement } : {}),
     endTime,
     status,
     ...(winner !== undefined ? { winner } : {}),
     ...(negRiskGroup ? { negRiskGroup } : {}),
     ...(placeholder !== undefined ? { placeholder } : {}),
-    version: marketVersion({ question, rules, outcomes, endTime, negRiskGroup }),
+    version: marketVersion({ question, rules, outcomes, endTime, negRiskGroup, settlement }),
     ...(parseVenueTime(m.updatedAt) !== null ? { eventTime: parseVenueTime(m.updatedAt)! } : {}),
     receiveTime,
   };
@@ -436,12 +485,13 @@ export function parseClobMarket(m: ClobMarket, receiveTime: number): Market {
     rules,
     outcomes,
     tickSize: m.minimum_tick_size === undefined ? DEFAULT_TICK : priceOf(m.minimum_tick_size, `${what} tick`),
+    lotSize: LOT_SIZE,
     minSize:
       m.minimum_order_size === undefined
         ? DEFAULT_MIN_SIZE
         : sizeOf(m.minimum_order_size, `${what} min size`),
-    // CLOB market objects carry only the legacy base fees; the schedule lives on Gamma (P13).
-    fees: NO_FEES,
+    // CLOB market objects carry only the legacy base fees; the schedule lives on Gamma (P13): unknown until read
+    fees: polymarketFeesPending('CLOB market object: its fee schedule is on Gamma'),
     endTime,
     status,
     ...(winner ? { winner } : {}),
@@ -504,6 +554,7 @@ export function parseWsNewMarket(f: WsNewMarket, receiveTime: number): Market {
       ? priceOf(f.order_price_min_tick_size, `${what} tick`)
       : DEFAULT_TICK,
     minSize: f.order_min_size !== undefined ? sizeOf(f.order_min_size, `${what} min size`) : DEFAULT_MIN_SIZE,
+    lotSize: LOT_SIZE,
     fees: parseWsFees(f.fee_schedule),
     endTime,
     status: f.active === false ? 'closed' : 'open',

@@ -5,15 +5,15 @@
  * its source name and request, so a capture replays through the decoder exactly as it ran live.
  */
 
-import type { BackoffOptions } from '../transport/backoff.ts';
-import { createHttpClient, type HttpClient, type Query } from '../transport/http.ts';
+import type { BackoffOptions } from '../../feeds/backoff.ts';
+import { createHttpClient, type HttpClient, type Query } from '../../feeds/http.ts';
 import {
   createRateLimiter,
   POLYMARKET_RATE_RULES,
   type RateLimiter,
   type RateRules,
-} from '../transport/rate-limit.ts';
-import type { RawFrame, RawRequest, SourceName } from '../types.ts';
+} from '../../feeds/rate-limit.ts';
+import type { RawFrame, RawRequest, SourceName } from '../../feeds/types.ts';
 import type { ClobBook, GammaEvent, GammaMarket } from './wire.ts';
 
 export const GAMMA_URL = 'https://gamma-api.polymarket.com';

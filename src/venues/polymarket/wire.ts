@@ -25,12 +25,36 @@ export interface GammaEvent {
   readonly negRiskMarketID?: string | null;
   readonly negRiskAugmented?: boolean;
   readonly enableNegRisk?: boolean;
+  /** Crypto up/down events: `priceToBeat` once the window's reference is known (number or string). */
+  readonly eventMetadata?: GammaEventMetadata | null;
+  readonly startTime?: string;
   /** Present on GET /events and /public-search events. */
   readonly markets?: readonly GammaMarket[];
 }
 
+export interface GammaEventMetadata {
+  readonly priceToBeat?: number | string | null;
+  readonly finalPrice?: number | string | null;
+}
+
+/** Crypto markets: how the settlement reference is sampled (TWAP since 2026-08-14 on up/down). */
+export interface GammaCryptoMarketConfig {
+  readonly asset?: string;
+  readonly duration?: string;
+  readonly twapEnabled?: boolean;
+  readonly twapLookbackSeconds?: number | string;
+}
+
 /** A Gamma market (GET /markets element, GET /markets/{id}). */
 export interface GammaMarket {
+  /** Protocol version: "v1" (outcome ids in `clobTokenIds`) or "v2" (outcome ids in `positionIds`). */
+  readonly version?: string;
+  /** v2: the outcome position ids, decimal strings (an array, or a JSON-encoded one). */
+  readonly positionIds?: readonly string[] | string;
+  readonly cryptoMarketConfig?: GammaCryptoMarketConfig | null;
+  readonly eventMetadata?: GammaEventMetadata | null;
+  /** Up/down markets: start of the window, ISO-8601 UTC. */
+  readonly eventStartTime?: string;
   readonly id?: string;
   readonly question?: string;
   readonly conditionId?: string;

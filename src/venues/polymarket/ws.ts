@@ -5,9 +5,9 @@
  * parsed JSON, or the text itself when it is not JSON (the decoder rejects it and a capture keeps it).
  */
 
-import type { BackoffOptions } from '../transport/backoff.ts';
-import { WsFeed, type WsFeedHealth } from '../transport/ws-feed.ts';
-import type { RawFrame } from '../types.ts';
+import type { BackoffOptions } from '../../feeds/backoff.ts';
+import type { RawFrame } from '../../feeds/types.ts';
+import { WsFeed, type WsFeedHealth } from '../../feeds/ws-feed.ts';
 import { subscribeMessage, subscriptionUpdate } from './parse.ts';
 
 export const WS_MARKET_URL = 'wss://ws-subscriptions-clob.polymarket.com/ws/market';
@@ -99,11 +99,17 @@ export class PolymarketMarketWs {
     );
     const sum = (k: 'reconnects' | 'framesReceived' | 'silenceReconnects') =>
       hs.reduce((a, h) => a + h[k], 0);
+    const alive = hs.reduce<number | null>(
+      (m, h) => (h.lastAliveAt !== null && (m === null || h.lastAliveAt > m) ? h.lastAliveAt : m),
+      null,
+    );
     return {
-      connected: hs.length > 0 && hs.every((h) => h.connected),
+      // the feed is up while any shard is; a dropped shard's books go stale through its connection marker
+      connected: hs.some((h) => h.connected),
       shards: hs.length,
       shardsConnected: hs.filter((h) => h.connected).length,
       lastMessageAt: last,
+      lastAliveAt: alive,
       reconnects: sum('reconnects'),
       silenceReconnects: sum('silenceReconnects'),
       framesReceived: sum('framesReceived'),

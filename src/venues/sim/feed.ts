@@ -7,7 +7,7 @@
  *   generator so the venues and the oracles see the same world.
  */
 import type { Clock, TimerHandle } from '../../core/clock.ts';
-import type { FrameSource, RawFrame } from '../types.ts';
+import type { FrameSource, RawFrame } from '../../feeds/types.ts';
 import { SimMarket, type SimOptions } from './market.ts';
 
 export interface SimulateOptions extends SimOptions {

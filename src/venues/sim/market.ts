@@ -19,7 +19,7 @@
  */
 import { formatFixed, toDecimal } from '../../core/money.ts';
 import { normCdf } from '../../core/normal.ts';
-import type { RawFrame } from '../types.ts';
+import type { RawFrame } from '../../feeds/types.ts';
 import { createRng, type Rng } from './prng.ts';
 
 export type MispricingKind = 'cross_venue' | 'rebalancing' | 'negrisk' | 'oracle_lag' | 'combinatorial';
@@ -54,7 +54,15 @@ export interface SimOptions {
   readonly tenorsMinutes?: readonly number[];
   /** A stress scenario on top of the normal market (default none). */
   readonly stress?: SimStress;
+  /**
+   * The demo's showcase: from this time (epoch ms) on, one mispricing of each kind in turn, every
+   * SHOWCASE_EVERY_MS, before the random ones resume, so a short run shows every kind (default none).
+   */
+  readonly showcaseFrom?: number;
 }
+
+/** Gap between the showcase's mispricings: each kind is on the books for a few seconds before the next. */
+export const SHOWCASE_EVERY_MS = 7_000;
 
 /**
  * Stress: an oracle crash, wider spreads, a venue that goes silent. Times are ms after the start. None of it
@@ -297,7 +305,10 @@ export interface SimStats {
 export class SimMarket {
   readonly start: number;
   private readonly rng: Rng;
-  private readonly o: Required<Omit<SimOptions, 'seed' | 'start' | 'stress'>>;
+  private readonly o: Required<Omit<SimOptions, 'seed' | 'start' | 'stress' | 'showcaseFrom'>>;
+  /** Kinds still to show, in order (SimOptions.showcaseFrom). */
+  private readonly showcase: MispricingKind[] = [];
+  private readonly showcaseFrom: number | undefined;
   private readonly stress: SimStress;
   private now: number;
   private out: RawFrame[] = [];
@@ -311,6 +322,8 @@ export class SimMarket {
   private gammaId = 700_000;
   private groupSeq = 0;
   private readonly listed = new Set<string>();
+  /** Kalshi series whose fee schedule was published. */
+  private readonly seriesListed = new Set<string>();
   private started = false;
   readonly stats: SimStats = { frames: 0, requotes: 0, trades: 0, resolutions: 0, mispricings: {} };
 
@@ -329,6 +342,8 @@ export class SimMarket {
       tenorsMinutes: opts.tenorsMinutes ?? [15, 30, 60, 1440],
     };
     this.stress = opts.stress ?? {};
+    this.showcaseFrom = opts.showcaseFrom;
+    if (opts.showcaseFrom !== undefined) this.showcase.push(...MISPRICING_KINDS);
     const r = this.rng;
     const mkAsset = (
       sym: AssetSym,
@@ -457,7 +472,9 @@ export class SimMarket {
     }
     if (this.o.eventRate > 0)
       this.at(this.now + Math.ceil(r.exp(this.o.eventRate) * 1000), () => this.requoteEvent());
-    if (this.o.mispricingRate > 0) {
+    if (this.showcase.length > 0) {
+      this.at(Math.max(this.now + 1, this.showcaseFrom ?? 0), () => this.mispricingEvent());
+    } else if (this.o.mispricingRate > 0) {
       this.at(this.now + Math.ceil(r.exp(this.o.mispricingRate / 60) * 1000), () => this.mispricingEvent());
     }
   }
@@ -944,6 +961,16 @@ export class SimMarket {
       }
     }
     if (kxs.length > 0) {
+      // fees are per series on Kalshi: the series' schedule comes before its markets
+      for (const k of kxs) {
+        if (this.seriesListed.has(k.seriesTicker)) continue;
+        this.seriesListed.add(k.seriesTicker);
+        this.emit(
+          'kalshi.rest.series',
+          { series: { ticker: k.seriesTicker, fee_type: 'quadratic', fee_multiplier: 1 } },
+          { method: 'GET', path: `/trade-api/v2/series/${k.seriesTicker}` },
+        );
+      }
       const events = new Map<string, KxMarket>();
       for (const k of kxs) if (!events.has(k.eventTicker)) events.set(k.eventTicker, k);
       this.emit(
@@ -1258,8 +1285,10 @@ export class SimMarket {
 
   private mispricingEvent(): void {
     const r = this.rng;
-    const kind = r.pick(MISPRICING_KINDS);
-    const until = this.now + r.int(3_000, 12_000);
+    const shown = this.showcase.shift();
+    const kind = shown ?? r.pick(MISPRICING_KINDS);
+    // a showcased mispricing stays on the books long enough for every agent of a busy machine to act on it
+    const until = this.now + (shown ? 6_000 : r.int(3_000, 12_000));
     const touched: AnyMarket[] = [];
     const livePairs = this.pairs.filter((p) => p.pm.live && p.kx?.live);
     switch (kind) {
@@ -1335,9 +1364,12 @@ export class SimMarket {
         }
       });
     }
-    this.at(this.now + Math.max(1, Math.ceil(r.exp(this.o.mispricingRate / 60) * 1000)), () =>
-      this.mispricingEvent(),
-    );
+    if (this.showcase.length > 0) this.at(this.now + SHOWCASE_EVERY_MS, () => this.mispricingEvent());
+    else if (this.o.mispricingRate > 0) {
+      this.at(this.now + Math.max(1, Math.ceil(r.exp(this.o.mispricingRate / 60) * 1000)), () =>
+        this.mispricingEvent(),
+      );
+    }
   }
 
   private expire(pm: PmMarket, kx: KxMarket): void {

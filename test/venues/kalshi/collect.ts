@@ -1,6 +1,6 @@
 /** A FeedSink that keeps what it gets, for decoder tests. */
 import type { Market, OracleTick, OrderBook, Resolution, TradePrint } from '../../../src/core/messages.ts';
-import type { FeedEvent, FeedSink } from '../../../src/venues/types.ts';
+import type { FeedEvent, FeedSink } from '../../../src/feeds/types.ts';
 
 export interface CollectingSink extends FeedSink {
   events: FeedEvent[];

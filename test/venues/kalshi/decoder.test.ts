@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { OrderBookSchema } from '../../../src/core/messages.ts';
 import { parseMicro } from '../../../src/core/money.ts';
+import type { RawFrame } from '../../../src/feeds/types.ts';
 import { createKalshiDecoder, type KalshiGap } from '../../../src/venues/kalshi/decoder.ts';
 import { simulateFrames } from '../../../src/venues/sim/feed.ts';
-import type { RawFrame } from '../../../src/venues/types.ts';
 import { fixtureJson, fixtureJsonl } from '../../helpers/fixtures.ts';
 import { collect } from './collect.ts';
 

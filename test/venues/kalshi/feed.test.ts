@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OrderBook } from '../../../src/core/messages.ts';
+import type { RawFrame } from '../../../src/feeds/types.ts';
 import { createKalshiDecoder } from '../../../src/venues/kalshi/decoder.ts';
 import {
   createKalshiFeed,
@@ -8,7 +9,6 @@ import {
   type KalshiFeedOptions,
 } from '../../../src/venues/kalshi/feed.ts';
 import type { WireEvent, WireMarket } from '../../../src/venues/kalshi/wire.ts';
-import type { RawFrame } from '../../../src/venues/types.ts';
 import { type KalshiFake, startKalshiFake } from '../../fakes/kalshi-server.ts';
 import { waitFor } from '../../fakes/ws-fake.ts';
 import { fixtureJson } from '../../helpers/fixtures.ts';
@@ -81,12 +81,13 @@ async function setup(over: Partial<KalshiFeedOptions> = {}) {
 describe('kalshi feed against a fake Kalshi', () => {
   it('bootstraps over signed REST with cursor pagination, then streams signed websocket books', async () => {
     const { fake, feed, frames, sink, book } = await setup();
-    // events, then markets over two pages (pageSize 2), then two orderbooks
+    // events, then markets over two pages (pageSize 2), the series' fee schedule, then two orderbooks
     const rest = frames.filter((f) => f.source.startsWith('kalshi.rest'));
     expect(rest.map((f) => [f.source, f.req?.path, f.req?.query?.cursor])).toEqual([
       ['kalshi.rest.events', '/events', undefined],
       ['kalshi.rest.markets', '/markets', undefined],
       ['kalshi.rest.markets', '/markets', '2'],
+      ['kalshi.rest.series', '/series/KXA', undefined],
       ['kalshi.rest.orderbook', '/markets/KXA-1/orderbook', undefined],
       ['kalshi.rest.orderbook', '/markets/KXA-2/orderbook', undefined],
     ]);
@@ -285,7 +286,7 @@ describe('kalshi feed against a fake Kalshi', () => {
     await feed.start((f) => frames.push(f));
     expect(frames.filter((f) => f.source.startsWith('kalshi.rest'))).toEqual([]);
     expect(errors.some((e) => e.includes('HTTP 401'))).toBe(true);
-    expect(fake.authFailures.rest).toBe(3); // events, markets, orderbook: each once, no retry
+    expect(fake.authFailures.rest).toBe(4); // events, markets, series, orderbook: each once, no retry
     await waitFor(() => fake!.authFailures.ws === 1, 5_000, 'ws refused');
     await waitFor(() => feed!.health().connected === false, 5_000, 'closed by the server');
     expect(

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { tradeFee } from '../../../src/core/fees.ts';
 import { MarketSchema } from '../../../src/core/messages.ts';
+import { KALSHI_STANDARD_FEES } from '../../../src/venues/kalshi/fees.ts';
 import {
   fixedMicro,
   marketsOf,
@@ -152,7 +153,13 @@ describe('markets (K2, K3, K7)', () => {
       ],
       tickSize: 10_000,
       minSize: 10_000, // fractional_trading_enabled
-      fees: { kind: 'kalshi', takerCoeff: 70_000, makerCoeff: 0 },
+      // fees are per series: unknown (never priced) until GET /series/KXFUSIONGRID is read
+      fees: {
+        kind: 'unknown',
+        reason: 'series KXFUSIONGRID: fee schedule not loaded yet',
+        bound: { kind: 'kalshi', takerCoeff: 70_000, makerCoeff: 17_500 },
+      },
+      lotSize: 10_000,
       endTime: Date.UTC(2035, 0, 1, 4, 59, 0),
       status: 'open',
       eventTime: Date.UTC(2026, 4, 2, 11, 45, 9, 223),
@@ -163,6 +170,12 @@ describe('markets (K2, K3, K7)', () => {
     expect(m.version).toMatch(/^[0-9a-f]{16}$/);
     // taker fee at the implied ask, rounded up to the cent: ceil(0.07 × 100 × 0.21 × 0.79 = 1.1613) = $1.17
     expect(tradeFee(m.fees, 210_000, 100_000_000)).toBe(1_170_000);
+    // with the series schedule known, the market carries it
+    const known = toMarket(fixtureJson<{ market: WireMarket }>(K('rest-market-single.json')).market, {
+      receiveTime: 1_000,
+      fees: KALSHI_STANDARD_FEES,
+    });
+    expect(typeof known !== 'string' && known.fees).toEqual(KALSHI_STANDARD_FEES);
   });
 
   it('normalizes a markets page with a deci_cent market (rest-markets-list.json)', () => {

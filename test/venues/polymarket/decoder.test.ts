@@ -176,6 +176,22 @@ describe('Polymarket decoder: price_change', () => {
     expect(dec.book(NO)?.bids[0]).toEqual([300_000, 10_000_000]);
   });
 
+  it('ws-connection-down (our marker): the books it names go stale, a delta keeps them stale, the snapshot cures', () => {
+    const { dec, c } = seeded();
+    dec.decode(frame(fx('ws-connection-down.json'), 8_000), c.sink);
+    expect(c.rejects).toEqual([]);
+    expect(c.books().map((b) => [b.tokenId, b.stale, b.receiveTime])).toEqual([[YES, true, 8_000]]);
+    // the first delta after the reconnect is applied but not fresh: no snapshot yet
+    dec.decode(frame(fx('ws-price-change.json'), 9_000), c.sink);
+    expect(c.books().at(-1)).toMatchObject({ tokenId: YES, stale: true });
+    // the venue's snapshot after the reconnect makes it fresh again
+    dec.decode(frame(wireBook(YES, MKT, [['0.5', '10']], [['0.6', '10']]), 10_000), c.sink);
+    expect(c.books().at(-1)).toMatchObject({ tokenId: YES, stale: false });
+    // a marker with malformed asset ids is rejected, not thrown
+    dec.decode(frame({ event_type: 'connection', state: 'up', asset_ids: [7] }), c.sink);
+    expect(c.rejects).toHaveLength(1);
+  });
+
   it('routes entries for both tokens of a market by asset_id and emits one book per token; "0" deletes', () => {
     const { dec, c } = seeded();
     dec.decode(
@@ -340,7 +356,8 @@ describe('Polymarket decoder: trades, ticks, markets, resolutions', () => {
       endTime: null,
       eventTime: 1_777_903_500_250,
       receiveTime: 21,
-      fees: { kind: 'polymarket', rate: 0 },
+      // no fee_schedule on the frame: unknown (never priced) until a Gamma listing carries it, never zero
+      fees: { kind: 'unknown', reason: 'new_market without a fee_schedule' },
     });
     expect(m!.rules).toContain('ICE Brent');
     expect(m!.negRiskGroup).toBeUndefined();

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OrderBook } from '../../../src/core/messages.ts';
+import { HttpError } from '../../../src/feeds/http.ts';
+import type { FeedSink, RawFrame } from '../../../src/feeds/types.ts';
 import { createPolymarketDecoder, type PolymarketDecoder } from '../../../src/venues/polymarket/decoder.ts';
 import { createPolymarketFeed, type PolymarketFeed } from '../../../src/venues/polymarket/feed.ts';
 import type { GammaMarket } from '../../../src/venues/polymarket/wire.ts';
-import { HttpError } from '../../../src/venues/transport/http.ts';
-import type { FeedSink, RawFrame } from '../../../src/venues/types.ts';
 import { type FakePolymarket, startFakePolymarket } from '../../fakes/polymarket-server.ts';
 import { waitFor } from '../../fakes/ws-fake.ts';
 import { fixtureJson } from '../../helpers/fixtures.ts';

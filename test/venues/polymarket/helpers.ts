@@ -1,6 +1,6 @@
 /** Helpers shared by the Polymarket decoder tests (npm test) and their recorded twins (npm run test:recorded). */
 import type { OrderBook } from '../../../src/core/messages.ts';
-import type { FeedEvent, FeedSink, RawFrame } from '../../../src/venues/types.ts';
+import type { FeedEvent, FeedSink, RawFrame } from '../../../src/feeds/types.ts';
 
 export const WS = 'polymarket.ws.market';
 

@@ -24,7 +24,7 @@ const RT = 1_800_000_000_000;
 const gamma = (f: string) => parseGammaMarket(fixtureJson<GammaMarket>(`polymarket/${f}`), RT);
 
 describe('Gamma markets', () => {
-  it('gamma-market-updown-5m: open Up/Down market, crypto fees by feeType, tick and min size', () => {
+  it('gamma-market-updown-5m: open Up/Down market, fees unknown without a schedule, tick and min size', () => {
     const m = gamma('gamma-market-updown-5m.json');
     expect(MarketSchema.parse(m)).toEqual(m);
     expect(m.marketId).toBe('0xc89d655c26c918729642e44a9b2f9167396f306068b40b7b61b2b72b9f8b3134');
@@ -44,8 +44,14 @@ describe('Gamma markets', () => {
     ]);
     expect(m.tickSize).toBe(10_000);
     expect(m.minSize).toBe(5_000_000);
-    // feesEnabled with feeType crypto_fees but no feeSchedule → the crypto category rate 0.07
-    expect(m.fees).toEqual({ kind: 'polymarket', rate: 70_000, exponent: 1, takerOnly: true, rebateRate: 0 });
+    // feesEnabled with feeType crypto_fees but no feeSchedule → unknown until a listing carries the schedule
+    // (never a category rate guessed from feeType); a fill meanwhile is charged the highest published rate
+    expect(m.fees).toEqual({
+      kind: 'unknown',
+      reason: 'fees enabled without a feeSchedule (feeType crypto_fees)',
+      bound: { kind: 'polymarket', rate: 72_000, exponent: 1, takerOnly: true, rebateRate: 0 },
+    });
+    expect(m.lotSize).toBe(10_000);
     expect(m.endTime).toBe(Date.UTC(2026, 4, 4, 18, 20));
     expect(m.status).toBe('open');
     expect(m.winner).toBeUndefined();

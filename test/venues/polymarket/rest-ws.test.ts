@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { createRateLimiter, POLYMARKET_RATE_RULES } from '../../../src/feeds/rate-limit.ts';
+import type { RawFrame } from '../../../src/feeds/types.ts';
 import { createPolymarketRest } from '../../../src/venues/polymarket/rest.ts';
 import { PolymarketMarketWs } from '../../../src/venues/polymarket/ws.ts';
-import { createRateLimiter, POLYMARKET_RATE_RULES } from '../../../src/venues/transport/rate-limit.ts';
-import type { RawFrame } from '../../../src/venues/types.ts';
 import { type HttpFake, startHttpFake } from '../../fakes/http-fake.ts';
 import { startWsFake, type WsFake, waitFor } from '../../fakes/ws-fake.ts';
 

@@ -14,6 +14,8 @@
  *   10 tokens a request → 20 reads/s, 10 writes/s). Every signed attempt is signed anew.
  */
 import { formatFixed, MICRO, type Money, parseMicro, type Qty, toDecimal } from '../../../core/money.ts';
+import { createHttpClient, type HttpClient, HttpError, type Query } from '../../../feeds/http.ts';
+import { createRateLimiter, type RateRules } from '../../../feeds/rate-limit.ts';
 import { type NotionalCaps, orderNotional } from '../../live/caps.ts';
 import { kalshiClientOrderId } from '../../live/ids.ts';
 import { type LookupOutcome, type SendOutcome, type SubmitPolicy, submitOnce } from '../../live/submit.ts';
@@ -33,8 +35,6 @@ import type {
   VenueOrderClient,
 } from '../../live/types.ts';
 import { OrderSpecError } from '../../live/types.ts';
-import { createHttpClient, type HttpClient, HttpError, type Query } from '../../transport/http.ts';
-import { createRateLimiter, type RateRules } from '../../transport/rate-limit.ts';
 import { createKalshiSigner, type KalshiSigner } from '../signing.ts';
 import { fromBook, kalshiPrice, splitToken, toBook } from './book.ts';
 import { classifyKalshiError } from './errors.ts';

@@ -12,6 +12,8 @@
 import { type Address, getAddress, type Hex } from 'viem';
 import { type LocalAccount, privateKeyToAccount } from 'viem/accounts';
 import type { Money } from '../../../core/money.ts';
+import { createHttpClient, type HttpClient, HttpError, type Query } from '../../../feeds/http.ts';
+import type { RateLimiter } from '../../../feeds/rate-limit.ts';
 import { type NotionalCaps, orderNotional } from '../../live/caps.ts';
 import { type LookupOutcome, type SendOutcome, type SubmitPolicy, submitOnce } from '../../live/submit.ts';
 import type {
@@ -28,8 +30,6 @@ import type {
   VenueOrderClient,
 } from '../../live/types.ts';
 import { OrderSpecError } from '../../live/types.ts';
-import { createHttpClient, type HttpClient, HttpError, type Query } from '../../transport/http.ts';
-import type { RateLimiter } from '../../transport/rate-limit.ts';
 import { type ClobCredentials, l1Headers, l2Headers } from './auth.ts';
 import { classifyClobStatus, errorMessage, reasonFromMessage } from './errors.ts';
 import {

@@ -1,0 +1,206 @@
+/**
+ * pipeline.redis.tick_to_decision_p99_us: an oracle tick onto Redis → the risk decision back, with the
+ * opportunity scanner, the strategy runner and the risk guardian each its own `pm-arb agent` process on Redis
+ * (the built CLI, as deployed), at 1,000 ticks/s.
+ *
+ * The bench process stands in for the oracle agent: it publishes the ticks on the oracle channel itself (the
+ * oracle agent's input is a venue websocket with no local endpoint here), and it seeds the markets, oracle links
+ * and books. Every tick is for its own asset (one market per asset, 3,000 of them, visited in turn) and moves spot
+ * 4% across that market's strike, so each tick is an oracle-lag opportunity for a market whose strategy cooldown
+ * has passed; the bench releases each decision's reservation with a failed ExecutionReport. Latency: wall time
+ * from publish(tick) to the decision for that market arriving in the bench process, p99 per window, median of
+ * the windows. Needs Redis at REDIS_URL (default 127.0.0.1:6379); keys under a random prefix, deleted after.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { createRedisBus } from '../src/core/bus/redis.ts';
+import { channels } from '../src/core/channels.ts';
+import { silentLogger } from '../src/core/log.ts';
+import type { Market } from '../src/core/messages.ts';
+import { type BenchContext, median, percentile } from './harness.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+const E8 = 100_000_000;
+const MARKETS = 3_000;
+const AGENTS = ['opportunity-scanner', 'strategy-runner', 'risk-guardian'] as const;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function run(ctx: BenchContext): Promise<void> {
+  const rate = 1_000;
+  const windows = ctx.quick ? 2 : 5;
+  const windowS = ctx.quick ? 2 : 6;
+  const prefix = `bench:${randomUUID()}:`;
+  const dir = mkdtempSync(join(tmpdir(), 'pm-arb-bench-pr-'));
+  const env = {
+    ...process.env,
+    REDIS_URL,
+    REDIS_KEY_PREFIX: prefix,
+    DATA_DIR: dir,
+    LOG_LEVEL: 'warn',
+    INITIAL_BANKROLL: '100000000',
+    STALE_AFTER_MS: '3600000', // the books are seeded once; they must not go stale during the run
+    DATABASE_URL: '',
+  };
+  const bus = createRedisBus({ url: REDIS_URL, name: 'bench', keyPrefix: prefix, log: silentLogger() });
+  const procs: ChildProcess[] = [];
+  let errs = '';
+  try {
+    const seen = new Set<string>();
+    bus.subscribe(channels.health, { group: 'bench' }, (m) => {
+      seen.add(m.body.agent);
+    });
+    for (const a of AGENTS) {
+      const p = spawn(process.execPath, [join(root, 'bin/pm-arb.js'), 'agent', a, '--heartbeat-ms', '250'], {
+        cwd: dir,
+        env,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      p.stderr!.on('data', (d) => {
+        errs = (errs + d).slice(-4000);
+      });
+      procs.push(p);
+    }
+    for (const t0 = Date.now(); AGENTS.some((a) => !seen.has(a)); await sleep(100)) {
+      if (Date.now() - t0 > 60_000) throw new Error(`agents not up after 60 s (seen ${[...seen]}): ${errs}`);
+      if (procs.some((p) => p.exitCode !== null)) throw new Error(`an agent exited: ${errs}`);
+    }
+    const now = Date.now();
+    for (let k = 0; k < MARKETS; k++) {
+      const market: Market = {
+        type: 'market',
+        venue: 'polymarket',
+        marketId: `m${k}`,
+        question: `Will A${k} be above $100,000?`,
+        rules: '',
+        outcomes: [
+          { tokenId: `m${k}y`, label: 'Yes', side: 'yes' },
+          { tokenId: `m${k}n`, label: 'No', side: 'no' },
+        ],
+        tickSize: 10_000,
+        minSize: 5_000_000,
+        fees: { kind: 'polymarket', rate: 0, exponent: 1, takerOnly: true, rebateRate: 0 },
+        endTime: now + 86_400_000,
+        status: 'open',
+        version: '1',
+        receiveTime: now,
+      };
+      bus.publish(channels.markets('polymarket'), market);
+      bus.publish(channels.oracleLinks, {
+        type: 'oracle_link',
+        market: { venue: 'polymarket', marketId: `m${k}` },
+        symbol: `A${k}/USDT`,
+        asset: `A${k}`,
+        kind: 'above',
+        strike: 100_000 * E8,
+        expiry: now + 86_400_000,
+        settlementSource: 'binance',
+        yesToken: `m${k}y`,
+        noToken: `m${k}n`,
+      });
+      for (const tok of [`m${k}y`, `m${k}n`]) {
+        bus.publish(channels.books('polymarket'), {
+          type: 'book',
+          venue: 'polymarket',
+          marketId: `m${k}`,
+          tokenId: tok,
+          bids: [[480_000, 500_000_000]],
+          asks: [[500_000, 500_000_000]],
+          stale: false,
+          receiveTime: now,
+        });
+      }
+    }
+    await sleep(3_000); // the agents take in the seed
+    const sentAt = new Float64Array(MARKETS);
+    const visits = new Uint32Array(MARKETS);
+    let lat: number[] = [];
+    let decided = 0;
+    // a decision names its request; the request names the market (a rejection carries no legs)
+    const marketOf = new Map<string, number>();
+    bus.subscribe(channels.tradeRequests, { group: 'bench' }, (m) => {
+      const k = Number(/^m(\d+)[yn]$/.exec(m.body.legs[0]?.tokenId ?? '')?.[1] ?? -1);
+      marketOf.set(m.body.id, k);
+    });
+    bus.subscribe(channels.riskDecisions, { group: 'bench' }, (m) => {
+      const k = marketOf.get(m.body.requestId) ?? -1;
+      marketOf.delete(m.body.requestId);
+      if (k >= 0 && sentAt[k]! > 0) {
+        lat.push((performance.now() - sentAt[k]!) * 1000);
+        sentAt[k] = 0;
+      }
+      decided++;
+      bus.publish(channels.executions, {
+        type: 'execution_report',
+        id: `x${m.body.requestId}`,
+        requestId: m.body.requestId,
+        strategy: m.body.strategy,
+        status: 'failed',
+        fills: 0,
+        legRiskCost: 0,
+        fees: 0,
+        ts: Date.now(),
+      });
+    });
+    let next = 0;
+    const tickWindow = async (seconds: number): Promise<number> => {
+      const t0 = performance.now();
+      let sent = 0;
+      for (;;) {
+        const elapsed = (performance.now() - t0) / 1000;
+        if (elapsed >= seconds) break;
+        for (const due = Math.floor(elapsed * rate); sent < due; sent++) {
+          const k = next++ % MARKETS;
+          const spot = (visits[k]!++ % 2 === 0 ? 104_000 : 96_000) * E8;
+          sentAt[k] = performance.now();
+          bus.publish(channels.ticks('binance'), {
+            type: 'tick',
+            source: 'binance',
+            symbol: `A${k}/USDT`,
+            price: spot,
+            stale: false,
+            receiveTime: Date.now(),
+          });
+        }
+        await sleep(1);
+      }
+      await sleep(500); // the last decisions
+      return sent;
+    };
+    await tickWindow(ctx.quick ? 1 : 2); // warm-up: JIT, connections
+    const p99s: number[] = [];
+    const p50s: number[] = [];
+    let ticks = 0;
+    let got = 0;
+    for (let w = 0; w < windows; w++) {
+      lat = [];
+      ticks += await tickWindow(windowS);
+      got += lat.length;
+      p99s.push(percentile(lat, 99));
+      p50s.push(percentile(lat, 50));
+    }
+    ctx.log(`pipeline over Redis: ${got}/${ticks} ticks decided, ${decided} decisions in all`);
+    if (got < ticks * 0.5) throw new Error(`only ${got} of ${ticks} ticks led to a decision: ${errs}`);
+    ctx.record(
+      'pipeline.redis.tick_to_decision_p99_us',
+      median(p99s),
+      `median of ${windows} windows × ${windowS} s at ${rate} ticks/s of the p99, publish(tick) → risk decision back; scanner, strategy runner, risk guardian each a \`pm-arb agent\` process on Redis; tick published by the bench (stands in for the oracle agent); p50 ${median(p50s).toFixed(0)} µs; ${got}/${ticks} ticks decided`,
+    );
+  } finally {
+    for (const p of procs) p.kill('SIGTERM');
+    await Promise.all(
+      procs.map((p) => (p.exitCode === null ? new Promise((r) => p.on('exit', r)) : undefined)),
+    );
+    await bus.close();
+    const admin = new Redis(REDIS_URL);
+    const keys = await admin.keys(`${prefix}*`);
+    if (keys.length > 0) await admin.del(...keys);
+    await admin.quit();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,327 @@
+/**
+ * One assembly for every mode: the agents of a process, built from a description of the mode it runs in.
+ *
+ *   pm-arb run         feeds sim | live, every agent, the store and restored state, the dashboard's match store
+ *   pm-arb backtest    feeds capture (a CaptureHub on the SimClock), every trading agent, offline matcher, no alerts
+ *   pm-arb replay      feeds capture, the feed agents only
+ *   pm-arb agent NAME  feeds sim | live, the one agent NAME, its `--opt key=value` options
+ *
+ * The kernel carries the clock and the bus of the mode (wall clock or SimClock, in-process or Redis); the mode
+ * names the feeds, the store, which agents, and the executor kind. The feeds are the same FeedAgents (venue
+ * watchers, oracle agents) whatever drives them: the seeded simulator, the live venues, or a capture, so decoding,
+ * staleness and disconnects behave the same in a backtest as live.
+ *
+ * Start order: the consumers first (nothing a feed publishes at start is missed by a group that does not exist
+ * yet), the persister before them (it must see everything), the feeds last; they stop in reverse.
+ */
+import type { FeedAgent } from '../agents/venue-watcher.ts';
+import { probationAmount } from '../allocator/score.ts';
+import type { CaptureHub } from '../capture/source.ts';
+import type { Agent, Kernel } from '../core/agent.ts';
+import type { Venue } from '../core/messages.ts';
+import { instrumentKey } from '../core/messages.ts';
+import type { ExecutionClient } from '../execution/types.ts';
+import type { FrameSource } from '../feeds/types.ts';
+import type { MatchStore } from '../matcher/store.ts';
+import type { Db } from '../store/db.ts';
+import type { RestoredStates } from '../store/restore.ts';
+import { createFeedDecoders, createLiveFeed, FEED_PREFIXES, type FeedName } from '../venues/registry.ts';
+import { createSimHub, type SimHub } from '../venues/sim/feed.ts';
+import type { SimOptions } from '../venues/sim/market.ts';
+
+export type FeedsMode = 'sim' | 'live' | 'capture';
+/** How approved decisions are executed: paper fills, or live orders through the given clients (`run --live`). */
+export type ExecutorKind =
+  | 'paper'
+  | { readonly kind: 'live'; readonly clients: ReadonlyMap<Venue, ExecutionClient> };
+
+export interface ProcessMode {
+  readonly feeds: FeedsMode;
+  /** Simulator seed (feeds=sim; default 1). */
+  readonly seed?: number;
+  /** Further simulator settings (feeds=sim). */
+  readonly sim?: Omit<SimOptions, 'seed' | 'start'>;
+  /** The capture the feeds read (feeds=capture): its `play()` drives the clock once the agents have started. */
+  readonly capture?: CaptureHub;
+  /** Which feeds to run (default all four). */
+  readonly only?: readonly FeedName[];
+  /**
+   * Which agents: every agent of the system (default), the feed agents alone (`replay`), or agents by catalogue
+   * name (`pm-arb agent <name>`).
+   */
+  readonly agents?: 'all' | 'feeds' | readonly string[];
+  readonly executor?: ExecutorKind;
+  /**
+   * The store: a database shared by the process's agents (the persister acks each message once committed; the
+   * alerts agent reads its settings there); `'own'`: each agent opens its own from the config (an agent in a
+   * process of its own); absent: none.
+   */
+  readonly store?: Db | 'own';
+  /** State restored from the store after a restart (risk guardian, executor, capital allocator start from it). */
+  readonly restored?: RestoredStates;
+  /** The matcher's verdicts and manual overrides (default: the JSON file under DATA_DIR). */
+  readonly matchStore?: MatchStore;
+  /**
+   * Offline (backtests): the matcher on rules only with an in-memory verdict cache unless a match store is given,
+   * and no alerts agent (nothing to notify).
+   */
+  readonly offline?: boolean;
+  /** Levels per side in the books the decoders emit (default theirs, 20; `replay --books-out` asks for all). */
+  readonly depth?: number;
+  /** Per-agent options (`pm-arb agent <name> --opt key=value`). */
+  readonly options?: Readonly<Record<string, string>>;
+}
+
+export interface Assembly {
+  /** In start order. */
+  readonly agents: Agent[];
+  /** The venue watchers and oracle agents among them. */
+  readonly feeds: FeedAgent[];
+  readonly simHub?: SimHub;
+}
+
+interface BuildContext {
+  readonly kernel: Kernel;
+  readonly mode: ProcessMode;
+  readonly opts: Readonly<Record<string, string>>;
+  /** Whether this agent was asked for by name (its --opt options apply, a feed agent must be told which feed). */
+  readonly named: boolean;
+  feedSource(name: FeedName, onDisconnect?: (tokenIds: readonly string[]) => void): FrameSource;
+}
+
+export interface AgentSpec {
+  /** The catalogue name (`pm-arb agent <name>`). */
+  readonly name: string;
+  readonly description: string;
+  /** feed: a venue watcher or oracle agent; diagnostic: only when asked for by name. */
+  readonly kind: 'feed' | 'consumer' | 'diagnostic';
+  /** Part of `agents: 'all'` in this mode (default: every feed and consumer). */
+  readonly inAll?: (mode: ProcessMode) => boolean;
+  build(ctx: BuildContext): Promise<Agent[]>;
+}
+
+const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
+
+const venueFeeds = ['polymarket', 'kalshi'] as const;
+const oracleFeeds = ['binance', 'chainlink'] as const;
+
+/** The feeds a feed spec builds: the one named by --opt when asked for by name, else those the mode runs. */
+function pick<T extends FeedName>(
+  ctx: BuildContext,
+  all: readonly T[],
+  key: 'venue' | 'source',
+  spec: string,
+): T[] {
+  if (ctx.named) {
+    const v = ctx.opts[key];
+    if (!(all as readonly string[]).includes(v ?? '')) {
+      throw new Error(`${spec} needs ${all.map((a) => `--opt ${key}=${a}`).join(' or ')} (got "${v ?? ''}")`);
+    }
+    return [v as T];
+  }
+  return all.filter((n) => !ctx.mode.only || ctx.mode.only.includes(n));
+}
+
+/** Every agent a process can run, in start order. */
+export const AGENT_CATALOGUE: readonly AgentSpec[] = [
+  {
+    name: 'persister',
+    description: 'writes state messages to the store in batches, acking each once committed',
+    kind: 'consumer',
+    inAll: (m) => m.store !== undefined && m.store !== 'own',
+    build: async ({ mode, opts }) => {
+      const p = await import('../agents/persister.ts');
+      if (mode.store && mode.store !== 'own') return [p.createPersister({ db: mode.store, migrate: false })];
+      return [p.createPersister(p.persisterOptionsFromCli(opts))];
+    },
+  },
+  {
+    name: 'market-matcher',
+    description: 'links equal/related markets (rules, then the LLM if ANTHROPIC_API_KEY is set); links out',
+    kind: 'consumer',
+    build: async ({ mode }) => {
+      const { createMarketMatcherAgent } = await import('../agents/market-matcher.ts');
+      const { createMemoryMatchStore } = await import('../matcher/store.ts');
+      const store = mode.matchStore ?? (mode.offline ? createMemoryMatchStore() : undefined);
+      return [
+        createMarketMatcherAgent({ ...(store ? { store } : {}), ...(mode.offline ? { llm: null } : {}) }),
+      ];
+    },
+  },
+  {
+    name: 'opportunity-scanner',
+    description: 'executable, fee-net arbitrage and oracle-lag opportunities from books, ticks and links',
+    kind: 'consumer',
+    build: async () => [(await import('../agents/opportunity-scanner.ts')).createOpportunityScannerAgent()],
+  },
+  {
+    name: 'strategy-runner',
+    description: 'strategy plugins (oracle sniper, cross-venue, rebalancing, combinatorial); trade requests',
+    kind: 'consumer',
+    build: async () => [(await import('../agents/strategy-runner.ts')).createStrategyRunnerAgent()],
+  },
+  {
+    name: 'risk-guardian',
+    description:
+      'decides every trade request (approve/reduce/reject) against the risk rules; RiskDecisions out',
+    kind: 'consumer',
+    build: async ({ kernel, mode }) => {
+      const { createRiskGuardian } = await import('../agents/risk-guardian.ts');
+      return [
+        createRiskGuardian({
+          probationAllocation: probationAmount(kernel.config),
+          ...(mode.restored ? { initial: mode.restored.risk } : {}),
+        }),
+      ];
+    },
+  },
+  {
+    name: 'executor',
+    description:
+      'paper executor: fills approved decisions against the venue books (opt latencyMs=N fixed, seed=N, gtcTtlMs=N)',
+    kind: 'consumer',
+    build: async ({ mode, opts }) => {
+      const kind = mode.executor ?? 'paper';
+      const { createExecutor } = await import('../agents/executor.ts');
+      return [
+        createExecutor({
+          ...(mode.restored ? { initial: mode.restored.executor } : {}),
+          // live: a HALT_ALL also cancels every open order of the account at each venue
+          ...(kind !== 'paper' ? { clients: () => kind.clients, cancelAllOnHalt: true } : {}),
+          ...(opts.latencyMs !== undefined ? { latencyMs: num(opts.latencyMs) } : {}),
+          ...(opts.seed !== undefined ? { seed: num(opts.seed) } : {}),
+          ...(opts.gtcTtlMs !== undefined ? { gtcTtlMs: num(opts.gtcTtlMs) } : {}),
+        }),
+      ];
+    },
+  },
+  {
+    name: 'capital-allocator',
+    description:
+      'ledger, strategy performance and the allocation tournament (opt intervalMs=N, strategies=a,b)',
+    kind: 'consumer',
+    build: async ({ mode, opts }) => {
+      const { createCapitalAllocator } = await import('../agents/capital-allocator.ts');
+      return [
+        createCapitalAllocator({
+          ...(mode.restored ? { initial: mode.restored.allocator } : {}),
+          ...(opts.intervalMs ? { settings: { intervalMs: Number(opts.intervalMs) } } : {}),
+          ...(opts.strategies ? { strategies: opts.strategies.split(',').filter(Boolean) } : {}),
+        }),
+      ];
+    },
+  },
+  {
+    name: 'alerts',
+    description:
+      'phone/webhook alerts: halts, resumes, silent agents, feeds down, leg risk, large fills, error bursts, daily summary',
+    kind: 'consumer',
+    inAll: (m) => m.offline !== true,
+    build: async ({ mode }) => {
+      const { createAlertsAgent } = await import('../agents/alerts.ts');
+      // 'own': opened from the config by the agent; none: defaults and no alert log
+      return [createAlertsAgent(mode.store === 'own' ? {} : { db: mode.store ?? null })];
+    },
+  },
+  {
+    name: 'venue-watcher',
+    description:
+      'one venue feed (opt venue=polymarket|kalshi, feeds=sim|live, seed=N): markets, books, trades, resolutions',
+    kind: 'feed',
+    build: async (ctx) => {
+      const { createVenueWatcher } = await import('../agents/venue-watcher.ts');
+      return pick(ctx, venueFeeds, 'venue', 'venue-watcher').map((venue) => {
+        let watcher: FeedAgent | undefined;
+        // a live transport that loses some instruments while the rest stays up: their books go stale
+        const source = ctx.feedSource(venue, (tokens) =>
+          watcher?.markStale(tokens.map((t) => instrumentKey(venue, t))),
+        );
+        watcher = createVenueWatcher({ venue, source, decoder: decoders(ctx.mode, venue) });
+        return watcher;
+      });
+    },
+  },
+  {
+    name: 'oracle',
+    description: 'one price source (opt source=binance|chainlink, feeds=sim|live, seed=N): oracle ticks',
+    kind: 'feed',
+    build: async (ctx) => {
+      const { createOracleAgent } = await import('../agents/oracle-agent.ts');
+      return pick(ctx, oracleFeeds, 'source', 'oracle').map((source) =>
+        createOracleAgent({ source, feed: ctx.feedSource(source), decoder: decoders(ctx.mode, source) }),
+      );
+    },
+  },
+  {
+    name: 'loadgen',
+    description:
+      'diagnostics: publishes --opt count=N messages at --opt rate=PER_SECOND on the diagnostics channel',
+    kind: 'diagnostic',
+    build: async ({ opts }) => [(await import('../agents/diagnostics.ts')).loadgenFromCli(opts)],
+  },
+  {
+    name: 'sink',
+    description:
+      'diagnostics: applies each diagnostics message once by id, logging applied ids under --opt dir=PATH',
+    kind: 'diagnostic',
+    build: async ({ opts }) => [(await import('../agents/diagnostics.ts')).sinkFromCli(opts)],
+  },
+];
+
+const decoders = (mode: ProcessMode, name: FeedName) =>
+  createFeedDecoders(name, mode.depth !== undefined ? { depth: mode.depth } : {});
+
+/**
+ * The mode of `pm-arb agent <name> --opt …`: one agent, its own store; a feed agent reads `feeds=sim|live` and
+ * `seed=N` from the options.
+ */
+export function agentProcessMode(name: string, o: Readonly<Record<string, string>>): ProcessMode {
+  const feeds = o.feeds ?? 'sim';
+  if (feeds !== 'sim' && feeds !== 'live') throw new Error(`feeds must be sim or live, got "${feeds}"`);
+  const seed = Number(o.seed ?? '1');
+  if (!Number.isInteger(seed) || seed < 0) throw new Error(`seed must be a whole number, got "${o.seed}"`);
+  return { feeds, seed, agents: [name], store: 'own', options: o };
+}
+
+/** Builds the agents of a process for a mode. */
+export async function assemble(kernel: Kernel, mode: ProcessMode): Promise<Assembly> {
+  const select = mode.agents ?? 'all';
+  const named = Array.isArray(select);
+  if (named) {
+    for (const n of select as readonly string[])
+      if (!AGENT_CATALOGUE.some((s) => s.name === n)) throw new Error(`unknown agent "${n}"`);
+  }
+  const specs = AGENT_CATALOGUE.filter((s) =>
+    named
+      ? (select as readonly string[]).includes(s.name)
+      : s.kind === 'feed' || (select === 'all' && s.kind === 'consumer' && (s.inAll?.(mode) ?? true)),
+  );
+  let simHub: SimHub | undefined;
+  const feedSource = (name: FeedName, onDisconnect?: (tokenIds: readonly string[]) => void): FrameSource => {
+    switch (mode.feeds) {
+      case 'sim':
+        simHub ??= createSimHub({ ...mode.sim, seed: mode.seed ?? 1, clock: kernel.clock });
+        return simHub.source(`sim-${name}`, [`${name}.`]);
+      case 'capture':
+        if (!mode.capture) throw new Error('feeds=capture needs a capture');
+        return mode.capture.source(`capture-${name}`, FEED_PREFIXES[name]);
+      case 'live':
+        return createLiveFeed(name, {
+          config: kernel.config,
+          clock: kernel.clock,
+          log: kernel.log,
+          decoders: decoders(mode, name),
+          ...(onDisconnect ? { onDisconnect } : {}),
+        });
+    }
+  };
+  const ctx: BuildContext = { kernel, mode, opts: mode.options ?? {}, named, feedSource };
+  const consumers: Agent[] = [];
+  const feeds: FeedAgent[] = [];
+  for (const s of specs) {
+    const built = await s.build(ctx);
+    if (s.kind === 'feed') feeds.push(...(built as FeedAgent[]));
+    else consumers.push(...built);
+  }
+  return { agents: [...consumers, ...feeds], feeds, ...(simHub ? { simHub } : {}) };
+}

@@ -1,0 +1,290 @@
+/**
+ * The one blocking reader connection of a Redis bus: every subscription of the process reads through it.
+ *
+ * Consumer groups differ between subscriptions, and one XREADGROUP names one group, so a single blocking
+ * XREADGROUP cannot serve them all. Instead each round pipelines, on this one connection, the tail id of every
+ * waiting stream (XREVRANGE … COUNT 1) followed by a non-blocking XREADGROUP per waiting subscription. When
+ * none of them got anything, the connection blocks on a plain XREAD of those streams after the tails just read
+ * (the doorbell): an entry appended after its stream's tail was read wakes it, and one appended in between is
+ * either read by the round's XREADGROUP or rings the doorbell at once, so nothing waits for the block timeout.
+ * A subscription that asks to read while the doorbell blocks cuts it short with CLIENT UNBLOCK (on the command
+ * connection). With a single subscription waiting, its own XREADGROUP blocks instead (one round trip a wave).
+ */
+import type { Redis } from 'ioredis';
+import { errorText } from './types.ts';
+
+export type StreamEntry = [sid: string, fields: string[] | null];
+
+export interface ReadRequest {
+  readonly key: string;
+  readonly group: string;
+  readonly consumer: string;
+  readonly count: number;
+  /** Longest the caller is willing to wait for entries (it has sweeps to do). */
+  readonly blockMs: number;
+}
+
+interface Waiting {
+  readonly req: ReadRequest;
+  readonly deadline: number;
+  polled: boolean;
+  /** Its owner closed while the read was under way: it ends with whatever that read returns. */
+  cancelled: boolean;
+  resolve(entries: StreamEntry[]): void;
+  reject(err: unknown): void;
+}
+
+const noop = (): void => {};
+
+export class RedisReadMux {
+  /** Resolves once the connection is first ready. */
+  readonly ready: Promise<void>;
+  private readonly waiting = new Map<object, Waiting>();
+  private inFlight = new Set<Waiting>();
+  private connId: number | undefined;
+  private blocked = false;
+  private blockGen = 0;
+  private unblocking = false;
+  private closed = false;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly conn: Redis,
+    private readonly cmd: Redis,
+    private readonly maxBlockMs: number,
+    onReconnect: () => void,
+    private readonly log?: { warn(o: object, msg: string): void },
+  ) {
+    let markReady: () => void = noop;
+    this.ready = new Promise<void>((r) => {
+      markReady = r;
+    });
+    let everReady = false;
+    conn.on('ready', () => {
+      // after a reconnect, entries delivered while a reply was in flight sit in the consumers' pending lists
+      if (everReady) onReconnect();
+      everReady = true;
+      markReady();
+    });
+    conn.on('close', () => {
+      this.connId = undefined;
+    });
+  }
+
+  /** New entries for one subscription (`owner`), or none once `blockMs` passed. One request per owner at a time. */
+  read(owner: object, req: ReadRequest): Promise<StreamEntry[]> {
+    if (this.closed) return Promise.resolve([]);
+    return new Promise<StreamEntry[]>((resolve, reject) => {
+      this.waiting.set(owner, {
+        req,
+        deadline: Date.now() + Math.max(1, Math.min(req.blockMs, this.maxBlockMs)),
+        polled: false,
+        cancelled: false,
+        resolve,
+        reject,
+      });
+      this.loop ??= this.run();
+      this.poke();
+      if (this.blocked) void this.unblock();
+    });
+  }
+
+  /** Ends the owner's waiting read with nothing, unless its round is already under way (then it gets its entries). */
+  cancel(owner: object): void {
+    const w = this.waiting.get(owner);
+    if (!w) return;
+    if (this.inFlight.has(w)) {
+      w.cancelled = true;
+      if (this.blocked) void this.unblock();
+      return;
+    }
+    this.waiting.delete(owner);
+    w.resolve([]);
+  }
+
+  get connectionId(): number | undefined {
+    return this.connId;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const [owner, w] of this.waiting) if (!this.inFlight.has(w)) this.finish(owner, w, []);
+    this.poke();
+    if (this.blocked) await this.unblock();
+    await this.loop;
+    await this.conn.quit().catch(noop);
+    this.conn.disconnect();
+  }
+
+  /** Drops the connection at once (the bus gave up waiting for Redis). */
+  abort(): void {
+    this.closed = true;
+    for (const [owner, w] of this.waiting) this.finish(owner, w, []);
+    this.poke();
+    this.conn.disconnect();
+  }
+
+  private poke(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  private finish(owner: object, w: Waiting, entries: StreamEntry[] | Error): void {
+    if (this.waiting.get(owner) === w) this.waiting.delete(owner);
+    if (entries instanceof Error) w.reject(entries);
+    else w.resolve(entries);
+  }
+
+  /** CLIENT UNBLOCK the doorbell, repeated while it may have overtaken the XREAD it is meant for. */
+  private async unblock(): Promise<void> {
+    if (this.unblocking) return;
+    this.unblocking = true;
+    try {
+      const gen = this.blockGen;
+      while (this.blocked && this.blockGen === gen && this.connId !== undefined) {
+        const n = await (this.cmd.call('CLIENT', 'UNBLOCK', this.connId) as Promise<number>).catch(() => 0);
+        if (n === 1) break;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    } finally {
+      this.unblocking = false;
+    }
+  }
+
+  private async run(): Promise<void> {
+    while (!this.closed) {
+      if (this.waiting.size === 0) {
+        await new Promise<void>((r) => {
+          this.wake = r;
+        });
+        continue;
+      }
+      try {
+        await this.round();
+      } catch (err) {
+        if (this.closed) break;
+        this.log?.warn({ err: errorText(err) }, 'redis read round failed; retrying');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
+  private async round(): Promise<void> {
+    const batch = [...this.waiting];
+    if (batch.length === 1) return this.single(batch[0]![0], batch[0]![1]);
+    const keys = [...new Set(batch.map(([, w]) => w.req.key))];
+    const pipe = this.conn.pipeline();
+    for (const k of keys) pipe.call('XREVRANGE', k, '+', '-', 'COUNT', 1);
+    for (const [, w] of batch) {
+      w.polled = true;
+      this.inFlight.add(w);
+      const r = w.req;
+      pipe.call('XREADGROUP', 'GROUP', r.group, r.consumer, 'COUNT', r.count, 'STREAMS', r.key, '>');
+    }
+    let res: [Error | null, unknown][] | null;
+    try {
+      res = await pipe.exec();
+    } catch (err) {
+      for (const [owner, w] of batch)
+        this.finish(owner, w, err instanceof Error ? err : new Error(String(err)));
+      return;
+    } finally {
+      this.inFlight = new Set();
+    }
+    if (!res) throw new Error('pipeline aborted');
+    const tails: string[] = [];
+    for (let i = 0; i < keys.length; i++) {
+      const [err, v] = res[i]!;
+      if (err) throw err;
+      const top = v as [string, string[]][];
+      tails.push(top.length > 0 ? top[0]![0] : '0-0');
+    }
+    for (let j = 0; j < batch.length; j++) {
+      const [owner, w] = batch[j]!;
+      const [err, v] = res[keys.length + j]!;
+      if (err) {
+        this.finish(owner, w, err);
+        continue;
+      }
+      const out: StreamEntry[] = [];
+      for (const [, entries] of (v as [string, StreamEntry[]][] | null) ?? []) out.push(...entries);
+      if (out.length > 0 || this.closed || w.cancelled) this.finish(owner, w, out);
+    }
+    const now = Date.now();
+    for (const [owner, w] of this.waiting) if (w.polled && w.deadline <= now) this.finish(owner, w, []);
+    if (this.waiting.size === 0 || this.closed) return;
+    // let handlers that finished in this tick ask again before the connection blocks
+    await new Promise((r) => setImmediate(r));
+    for (const w of this.waiting.values()) if (!w.polled) return;
+    let until = Number.POSITIVE_INFINITY;
+    const watch = new Map<string, string>();
+    for (const w of this.waiting.values()) {
+      until = Math.min(until, w.deadline);
+      const i = keys.indexOf(w.req.key);
+      watch.set(w.req.key, tails[i]!);
+    }
+    if (!(await this.readyToBlock())) return;
+    this.blocked = true;
+    this.blockGen++;
+    try {
+      await this.conn.call(
+        'XREAD',
+        'COUNT',
+        1,
+        'BLOCK',
+        Math.max(1, Math.ceil(until - Date.now())),
+        'STREAMS',
+        ...watch.keys(),
+        ...watch.values(),
+      );
+    } finally {
+      this.blocked = false;
+    }
+  }
+
+  /** The connection's id (for CLIENT UNBLOCK) is known, and nobody asked to read since the last round. */
+  private async readyToBlock(): Promise<boolean> {
+    if (this.connId === undefined) this.connId = (await this.conn.call('CLIENT', 'ID')) as number;
+    if (this.closed) return false;
+    for (const w of this.waiting.values()) if (!w.polled || w.cancelled) return false;
+    return true;
+  }
+
+  /** One subscription waiting: its XREADGROUP blocks itself (cut short when another asks to read). */
+  private async single(owner: object, w: Waiting): Promise<void> {
+    w.polled = true;
+    if (!(await this.readyToBlock()) || this.waiting.size !== 1) return;
+    const r = w.req;
+    this.inFlight.add(w);
+    this.blocked = true;
+    this.blockGen++;
+    let v: unknown;
+    try {
+      v = await this.conn.call(
+        'XREADGROUP',
+        'GROUP',
+        r.group,
+        r.consumer,
+        'COUNT',
+        r.count,
+        'BLOCK',
+        Math.max(1, Math.ceil(w.deadline - Date.now())),
+        'STREAMS',
+        r.key,
+        '>',
+      );
+    } catch (err) {
+      this.finish(owner, w, err instanceof Error ? err : new Error(String(err)));
+      return;
+    } finally {
+      this.blocked = false;
+      this.inFlight = new Set();
+    }
+    const out: StreamEntry[] = [];
+    for (const [, entries] of (v as [string, StreamEntry[]][] | null) ?? []) out.push(...entries);
+    // nothing and time left: cut short for another reader, the next round takes both
+    if (out.length > 0 || this.closed || w.cancelled || Date.now() >= w.deadline) this.finish(owner, w, out);
+  }
+}
