@@ -8,11 +8,13 @@
  * HALT_ALL rejects new decisions and cancels open orders. A broken order invariant throws an
  * ExecutionInvariantError, which faults this agent and halts trading (src/core/agent.ts).
  */
+
 import type { Agent, AgentRuntime, HealthDetails } from '../core/agent.ts';
 import { errorText } from '../core/bus/types.ts';
 import { channels } from '../core/channels.ts';
 import type { Venue } from '../core/messages.ts';
 import { VENUES } from '../core/messages.ts';
+import { acceptDecision } from '../execution/decision-auth.ts';
 import {
   createExecutionEngine,
   DEFAULT_GTC_TTL_MS,
@@ -92,7 +94,10 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
         rt.subscribe(channels.trades(v), (m) => e.onMarketData(m.body));
       }
       rt.subscribe(channels.resolutions, (m) => e.onMarketData(m.body));
-      rt.subscribe(channels.riskDecisions, (m) => e.decide(m.body, rt.halted));
+      // only decisions the guardian signed (when RISK_SIGNING_KEY is set); the rest are dead-lettered
+      rt.subscribe(channels.riskDecisions, (m) => {
+        if (acceptDecision(m, rt)) e.decide(m.body, rt.halted);
+      });
     },
     async stop() {
       await engine?.stop();

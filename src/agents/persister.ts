@@ -91,7 +91,10 @@ export class PersisterAgent implements Agent {
     this.opts = opts;
   }
 
+  private rt: AgentRuntime | undefined;
+
   async start(rt: AgentRuntime): Promise<void> {
+    this.rt = rt;
     const cfg = rt.config;
     this.clock = rt.clock;
     this.sampleMs = this.opts.historySampleMs ?? cfg.store.historySampleMs;
@@ -154,8 +157,31 @@ export class PersisterAgent implements Agent {
       ctl.ack();
       return;
     }
-    this.writer!.add(rows, state, () => ctl.ack());
+    this.writer!.add(
+      rows,
+      state,
+      () => ctl.ack(),
+      (reason) => this.poisoned(msg, reason, ctl),
+    );
     this.backpressure();
+  }
+
+  /** Rows the database refused on their content: dead-lettered with the reason (an alert), then acked. */
+  private poisoned(msg: Envelope<Message>, reason: string, ctl: DeliveryControl): void {
+    const rt = this.rt;
+    if (rt) {
+      rt.publish(channels.deadLetter(msg.channel), {
+        type: 'dead_letter',
+        channel: msg.channel,
+        group: rt.agent.name,
+        messageId: msg.id,
+        attempts: msg.attempt,
+        error: `store refused the rows: ${reason}`,
+        body: msg.body,
+        ts: rt.clock.now(),
+      });
+    }
+    ctl.ack();
   }
 
   private due(key: string, ts: number): boolean {

@@ -12,12 +12,14 @@
  * HALT_ALL (rt.halted) rejects everything until RESUME; RESUME also lifts a drawdown stop. A redelivered request
  * is recognised by its id and not decided twice. `initial` restores a RiskState snapshot after a restart.
  */
+
 import type { Agent, AgentRuntime, HealthDetails } from '../core/agent.ts';
 import { channels } from '../core/channels.ts';
 import { InvariantError } from '../core/invariant.ts';
 import type { Leg, RiskDecision, SystemCommand, TradeRequest } from '../core/messages.ts';
 import { OracleSourceSchema, VENUES } from '../core/messages.ts';
 import type { Money } from '../core/money.ts';
+import { signDecision } from '../execution/decision-auth.ts';
 import { Flattener, stopInForce } from '../risk/flatten.ts';
 import { Portfolio, type RiskState } from '../risk/portfolio.ts';
 import { evaluateRequest } from '../risk/rules.ts';
@@ -91,7 +93,7 @@ export function createRiskGuardian(opts: RiskGuardianOptions = {}): RiskGuardian
       decidedAt: now,
       bundleId: typeof req?.bundleId === 'string' && req.bundleId !== '' ? req.bundleId : id,
     };
-    runtime.publish(channels.riskDecisions, decision);
+    runtime.publish(channels.riskDecisions, signDecision(decision, runtime));
   }
 
   /** At a stop: an alert once, and with DRAWDOWN_ACTION=flatten the sells that close unhedged positions. */
@@ -119,7 +121,7 @@ export function createRiskGuardian(opts: RiskGuardianOptions = {}): RiskGuardian
     const ids = (kind: string): string => runtime.kernel.ids.next(kind);
     for (const d of flattener.plan(pf!, now, ids, `${stop.rule}_flatten`, stop.reason)) {
       byRule[d.rule] = (byRule[d.rule] ?? 0) + 1;
-      runtime.publish(channels.riskDecisions, d);
+      runtime.publish(channels.riskDecisions, signDecision(d, runtime));
     }
   }
 

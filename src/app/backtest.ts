@@ -325,7 +325,10 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestReport
   const stats = newReadStats();
   // a read chunk of frames at a time (one await per chunk rather than one per frame); the clock starts at the
   // first frame, so clock timers do not replay the years before it
-  const { hub, clock, empty } = await openCapture(opts.capturePath, { stats });
+  const { hub, clock, empty } = await openCapture(opts.capturePath, {
+    stats,
+    ...(config.captureMaxLineBytes ? { maxLineBytes: config.captureMaxLineBytes } : {}),
+  });
   const bus = new InProcBus({ name: `bt${seed}`, maxLen: 0, clock });
   const kernel: Kernel = {
     config,

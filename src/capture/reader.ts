@@ -30,7 +30,13 @@ export interface ReadCaptureOptions {
   /** Bad-line samples kept in stats (default 20). */
   readonly keepBad?: number;
   readonly highWaterMark?: number;
+  /** A longer line is rejected (and skipped without being held in memory); default 16 MiB (CAPTURE_MAX_LINE_BYTES). */
+  readonly maxLineBytes?: number;
 }
+
+export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
+/** Frame timestamps outside this window (epoch ms: 1970 … 2100-01-01) are rejected as corrupt. */
+export const TS_WINDOW = { min: 0, max: 4_102_444_800_000 } as const;
 
 export function newReadStats(): CaptureReadStats {
   return { lines: 0, frames: 0, bad: 0, reasons: {}, samples: [], bytes: 0 };
@@ -47,6 +53,8 @@ export function parseCaptureLine(text: string): RawFrame | { error: string } {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return { error: 'not a JSON object' };
   const o = v as Record<string, unknown>;
   if (typeof o.ts !== 'number' || !Number.isFinite(o.ts)) return { error: 'missing or non-numeric ts' };
+  // one absurd timestamp would drive a replay clock (and every timer on it) decades ahead
+  if (o.ts < TS_WINDOW.min || o.ts > TS_WINDOW.max) return { error: 'ts outside 1970..2100' };
   if (typeof o.source !== 'string' || o.source === '') return { error: 'missing source' };
   if (!('data' in o)) return { error: 'missing data' };
   if (o.req !== undefined) {
@@ -74,23 +82,35 @@ export async function* readCaptureBatches(
 ): AsyncGenerator<RawFrame[]> {
   const stats = opts.stats ?? newReadStats();
   const keep = opts.keepBad ?? 20;
+  const maxLine = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  const tooLong = `line longer than ${maxLine} bytes`;
   const decoder = new StringDecoder('utf8');
   let rest = '';
+  /** Inside an over-long line: its text is dropped until the next newline. */
+  let skipping = false;
   // 64 KiB chunks (~100 frames): the frames of a chunk die young, in the scavenger, where 1 MiB batches of
   // parsed objects outlived it and were promoted (measured: fewer CPU-seconds per frame, mostly GC)
   const stream = createReadStream(path, { highWaterMark: opts.highWaterMark ?? 1 << 16 });
+  const bad = (reason: string): void => {
+    stats.bad++;
+    stats.reasons[reason] = (stats.reasons[reason] ?? 0) + 1;
+    const b = { line: stats.lines, reason };
+    if (stats.samples.length < keep) stats.samples.push(b);
+    opts.onBad?.(b);
+  };
   const handle = (text: string, out: RawFrame[]): void => {
     stats.lines++;
     const t = text.charCodeAt(text.length - 1) === 13 ? text.slice(0, -1) : text;
     // a frame line starts with '{': only other lines need the blank test
     if (t.charCodeAt(0) !== 123 && t.trim() === '') return;
+    // UTF-16 units ≤ UTF-8 bytes: a line within the limit in units may still be longer in bytes
+    if (t.length > maxLine || (t.length * 3 > maxLine && Buffer.byteLength(t) > maxLine)) {
+      bad(tooLong);
+      return;
+    }
     const f = parseCaptureLine(t);
     if ('error' in f) {
-      stats.bad++;
-      stats.reasons[f.error] = (stats.reasons[f.error] ?? 0) + 1;
-      const bad = { line: stats.lines, reason: f.error };
-      if (stats.samples.length < keep) stats.samples.push(bad);
-      opts.onBad?.(bad);
+      bad(f.error);
       return;
     }
     stats.frames++;
@@ -99,9 +119,20 @@ export async function* readCaptureBatches(
   for await (const chunk of stream) {
     const buf = chunk as Buffer;
     stats.bytes += buf.length;
-    const text = rest + decoder.write(buf);
+    let text = rest + decoder.write(buf);
     const out: RawFrame[] = [];
     let start = 0;
+    if (skipping) {
+      const nl = text.indexOf('\n');
+      if (nl < 0) {
+        rest = '';
+        continue;
+      }
+      skipping = false;
+      stats.lines++;
+      bad(tooLong);
+      text = text.slice(nl + 1);
+    }
     for (;;) {
       const nl = text.indexOf('\n', start);
       if (nl < 0) break;
@@ -109,10 +140,18 @@ export async function* readCaptureBatches(
       start = nl + 1;
     }
     rest = text.slice(start);
+    if (rest.length > maxLine) {
+      // never hold more than one line's limit: drop it and skip to its end
+      rest = '';
+      skipping = true;
+    }
     if (out.length > 0) yield out;
   }
   rest += decoder.end();
-  if (rest !== '') {
+  if (skipping) {
+    stats.lines++;
+    bad(tooLong);
+  } else if (rest !== '') {
     const out: RawFrame[] = [];
     handle(rest, out);
     if (out.length > 0) yield out;

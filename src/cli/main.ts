@@ -8,6 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, Help } from 'commander';
+import { redactSecrets } from '../core/redact.ts';
 import { COMMAND_MODULES, registerCommands } from './commands/index.ts';
 
 export class UsageError extends Error {
@@ -192,17 +193,17 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     if (err instanceof UsageError) {
       process.stderr.write(
-        `pm-arb: ${err.message}\n${err instanceof InputError ? '' : '(run with --help for usage)\n'}`,
+        `pm-arb: ${redactSecrets(err.message)}\n${err instanceof InputError ? '' : '(run with --help for usage)\n'}`,
       );
       return 2;
     }
     // imported here, on the error path only: at the top it would load zod before even `--help`
     const { ConfigError } = await import('../core/config.ts');
     if (err instanceof ConfigError) {
-      process.stderr.write(`pm-arb: ${err.message}\n`);
+      process.stderr.write(`pm-arb: ${redactSecrets(err.message)}\n`);
       return 2;
     }
-    process.stderr.write(`pm-arb: ${describeError(err)}\n`);
+    process.stderr.write(`pm-arb: ${redactSecrets(describeError(err))}\n`);
     return 1;
   }
 }

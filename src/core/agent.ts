@@ -16,9 +16,11 @@ import { type Bus, errorText, type Handler, type SubscribeOptions, type Subscrip
 import { type Channel, channels } from './channels.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import type { Config } from './config.ts';
+import type { HaltSource } from './halt.ts';
 import { isInvariantError } from './invariant.ts';
 import type { Logger } from './log.ts';
 import type { AgentState, SystemCommand } from './messages.ts';
+import { verifySignature } from './signing.ts';
 
 /** Deterministic ids: `<kind>-<prefix>-<n>`; the prefix tells processes apart. */
 export interface IdGen {
@@ -63,6 +65,12 @@ export interface Agent {
 
 export interface AgentRuntimeOptions {
   readonly heartbeatMs?: number;
+  /**
+   * Where the durable halt state is (store, Redis key). A trading agent reads it before it starts and after
+   * every reconnect; while it cannot, it counts as halted and tries again every `haltRetryMs` (default 1 s).
+   */
+  readonly haltSource?: HaltSource;
+  readonly haltRetryMs?: number;
 }
 
 export class AgentRuntime {
@@ -78,12 +86,19 @@ export class AgentRuntime {
   /** HALT_ALL in force (trading agents) and PAUSE in force: independent, so lifting one keeps the other. */
   private haltFlag = false;
   private pauseFlag = false;
+  /** The durable halt state could not be read: no new risk until it can. */
+  private haltUnknown = false;
+  private haltRetry: TimerHandle | undefined;
+  private readonly haltSource: HaltSource | undefined;
+  private readonly haltRetryMs: number;
   private readonly guardedClock: Clock;
 
   constructor(kernel: Kernel, agent: Agent, opts: AgentRuntimeOptions = {}) {
     this.kernel = kernel;
     this.agent = agent;
     this.heartbeatMs = opts.heartbeatMs ?? 5_000;
+    this.haltSource = agent.trading ? opts.haltSource : undefined;
+    this.haltRetryMs = opts.haltRetryMs ?? 1_000;
     this.guardedClock = guardClock(kernel.clock, (err) => this.onTimerError(err));
   }
 
@@ -103,9 +118,9 @@ export class AgentRuntime {
   get config(): Config {
     return this.kernel.config;
   }
-  /** True while HALT_ALL is in force (trading agents only). */
+  /** True while HALT_ALL is in force, or the halt state cannot be read (trading agents only). */
   get halted(): boolean {
-    return this.haltFlag;
+    return this.haltFlag || this.haltUnknown;
   }
 
   /** Subscribes in this agent's consumer group (or `opts.group`), counting outcomes for the heartbeat. */
@@ -159,8 +174,12 @@ export class AgentRuntime {
         consumer: this.kernel.instance,
         ephemeral: true,
       },
-      (msg) => this.applySystem(msg.body),
+      (msg) => this.onSystemMessage(msg.id, msg.body),
     );
+    if (this.haltSource) {
+      await this.syncHalt('start');
+      this.haltSource.onReconnect?.(() => void this.syncHalt('reconnect'));
+    }
     try {
       await this.agent.start(this);
     } catch (err) {
@@ -168,8 +187,7 @@ export class AgentRuntime {
       this.heartbeat();
       throw err;
     }
-    if (this.current === 'starting')
-      this.current = this.pauseFlag ? 'paused' : this.haltFlag ? 'halted' : 'running';
+    if (this.current === 'starting') this.current = this.settledState();
     this.heartbeat();
     this.heartbeatTimer = this.kernel.clock.every(this.heartbeatMs, () => this.heartbeat());
   }
@@ -178,6 +196,7 @@ export class AgentRuntime {
   async stop(): Promise<void> {
     if (this.current === 'stopped') return;
     this.heartbeatTimer?.cancel();
+    this.haltRetry?.cancel();
     await Promise.all(this.subs.map((s) => s.close()));
     await this.systemSub?.close();
     try {
@@ -234,7 +253,97 @@ export class AgentRuntime {
       pid: process.pid,
       host: hostname(),
       ts: this.kernel.clock.now(),
-      details: { processed: this.processed, failed: this.failed, ...(this.agent.health?.() ?? {}) },
+      details: {
+        processed: this.processed,
+        failed: this.failed,
+        trading: this.agent.trading,
+        ...(this.haltUnknown ? { haltStateUnreadable: true } : {}),
+        ...(this.agent.health?.() ?? {}),
+      },
+    });
+  }
+
+  private settledState(): AgentState {
+    return this.pauseFlag ? 'paused' : this.halted ? 'halted' : 'running';
+  }
+
+  /** Reads the durable halt state; on failure counts as halted and retries on a clock timer. */
+  private async syncHalt(why: 'start' | 'reconnect' | 'retry'): Promise<void> {
+    const source = this.haltSource;
+    if (!source || this.current === 'stopped') return;
+    try {
+      const st = await source.read();
+      this.haltFlag = st?.halted ?? false;
+      if (this.haltUnknown)
+        this.kernel.log.info({ agent: this.agent.name, source: source.name }, 'halt state readable again');
+      this.haltUnknown = false;
+      this.haltRetry?.cancel();
+      this.haltRetry = undefined;
+      if (st?.halted)
+        this.kernel.log.warn(
+          { agent: this.agent.name, reason: st.reason, by: st.by, at: st.at, on: why },
+          'halted (durable halt state)',
+        );
+    } catch (err) {
+      if (!this.haltUnknown)
+        this.kernel.log.error(
+          { agent: this.agent.name, source: source.name, err: (err as Error).message, on: why },
+          'cannot read the halt state: taking no new risk until it can',
+        );
+      this.haltUnknown = true;
+      this.haltRetry ??= this.kernel.clock.every(this.haltRetryMs, () => void this.syncHalt('retry'));
+    }
+    const now = this.current as AgentState; // changed while the read was in flight
+    if (now !== 'starting' && now !== 'stopped' && now !== 'faulted') {
+      const next = this.settledState();
+      if (next !== this.current) {
+        this.current = next;
+        this.heartbeat();
+      }
+    }
+  }
+
+  /** A command off the bus: checked against the control key (when one is set), applied, then confirmed. */
+  private onSystemMessage(id: string, cmd: SystemCommand): void {
+    const key = this.kernel.config.signing?.controlKey;
+    if (key) {
+      const v = verifySignature(cmd, key);
+      if (!v.ok) {
+        this.kernel.log.error(
+          { agent: this.agent.name, command: cmd.command, issuedBy: cmd.issuedBy, why: v.reason },
+          'refused a system command without a valid signature',
+        );
+        // dead-lettered by the trading agents (the ones it was aimed at); the alerts agent raises the alert
+        if (this.agent.trading)
+          this.kernel.bus.publish(channels.deadLetter(channels.system), {
+            type: 'dead_letter',
+            channel: channels.system.name,
+            group: `${this.agent.name}@${this.kernel.instance}`,
+            messageId: id,
+            attempts: 1,
+            error: `refused: ${v.reason} (CONTROL_SIGNING_KEY)`,
+            body: cmd,
+            ts: this.kernel.clock.now(),
+          });
+        this.confirm(id, cmd, v.reason);
+        return;
+      }
+    }
+    this.applySystem(cmd);
+    this.confirm(id, cmd);
+  }
+
+  private confirm(commandId: string, cmd: SystemCommand, refused?: string): void {
+    this.kernel.bus.publish(channels.systemAck, {
+      type: 'system_ack',
+      commandId,
+      command: cmd.command,
+      agent: this.agent.name,
+      instance: this.kernel.instance,
+      trading: this.agent.trading,
+      halted: this.halted,
+      ...(refused ? { refused } : {}),
+      ts: this.kernel.clock.now(),
     });
   }
 
@@ -259,8 +368,7 @@ export class AgentRuntime {
         this.haltFlag = false;
         break;
     }
-    if (this.current !== 'starting')
-      this.current = this.pauseFlag ? 'paused' : this.haltFlag ? 'halted' : 'running';
+    if (this.current !== 'starting') this.current = this.settledState();
     this.kernel.log.info(
       { agent: this.agent.name, command: cmd.command, reason: cmd.reason },
       'system command',

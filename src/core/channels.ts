@@ -25,6 +25,7 @@ import {
   RiskDecisionSchema,
   StrategyControlSchema,
   StrategyPerformanceSchema,
+  SystemAckSchema,
   SystemCommandSchema,
   TradePrintSchema,
   TradeRequestSchema,
@@ -109,6 +110,8 @@ export const channels = {
   allocations: memo('allocations', () => channel('allocations', typed<M<'allocation'>>(AllocationSchema))),
   /** HALT_ALL / PAUSE / RESUME: every agent subscribes in a group of its own, so each gets every command. */
   system: memo('system', () => channel('system', typed<M<'system'>>(SystemCommandSchema))),
+  /** Each agent's answer to a system command (what `pm-arb halt` waits for). */
+  systemAck: memo('system_ack', () => channel('system_ack', typed<M<'system_ack'>>(SystemAckSchema))),
   strategyControl: memo('strategy_control', () =>
     channel('strategy_control', typed<M<'strategy_control'>>(StrategyControlSchema)),
   ),

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { VENUES, type Venue } from './messages.ts';
 import { parseMicro } from './money.ts';
+import { redactSecrets } from './redact.ts';
 
 const bool = (name: string) =>
   z.string().transform((v, ctx) => {
@@ -118,7 +119,7 @@ const EnvSchema = z.object({
   RETENTION_HISTORY_DAYS: positiveInt('days').default(30),
   HISTORY_SAMPLE_MS: positiveInt('milliseconds').default(1_000),
   ANTHROPIC_API_KEY: optionalSecret,
-  ANTHROPIC_BASE_URL: url(['http', 'https'])
+  ANTHROPIC_BASE_URL: venueUrl('https')
     .optional()
     .or(z.literal('').transform(() => undefined)),
   ANTHROPIC_MODEL: z.string().min(1).default('claude-sonnet-4-5'),
@@ -257,6 +258,11 @@ const EnvSchema = z.object({
   CONTROL_TOKEN: optionalSecret,
   /** Needed to read the dashboard when it listens on anything but loopback. */
   DASHBOARD_TOKEN: optionalSecret,
+  /** HMAC keys of the bus: risk decisions (guardian signs, executor verifies) and system commands. */
+  RISK_SIGNING_KEY: optionalSecret,
+  CONTROL_SIGNING_KEY: optionalSecret,
+  /** Capture files: the longest line read (bytes) and how far a frame's timestamp may stray from now. */
+  CAPTURE_MAX_LINE_BYTES: positiveInt('bytes').default(16 * 1024 * 1024),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -350,6 +356,12 @@ export interface Config {
     /** DASHBOARD_TOKEN: required for reading too when the server binds a non-loopback address. */
     readonly readToken: string | undefined;
   };
+  /** HMAC keys (src/core/signing.ts); unset = messages go unsigned and are not checked. */
+  readonly signing: {
+    readonly riskKey: string | undefined;
+    readonly controlKey: string | undefined;
+  };
+  readonly captureMaxLineBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -368,6 +380,8 @@ export const SECRET_KEYS = [
   'ALERT_WEBHOOK_URL',
   'CONTROL_TOKEN',
   'DASHBOARD_TOKEN',
+  'RISK_SIGNING_KEY',
+  'CONTROL_SIGNING_KEY',
 ] as const;
 
 export const CONFIG_KEYS: readonly string[] = Object.keys(EnvSchema.shape);
@@ -396,7 +410,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       const key = String(issue.path[0] ?? '?');
       const secret = (SECRET_KEYS as readonly string[]).includes(key);
       // a password inside a URL (redis://:pw@host) is a secret too
-      const shown = secret ? '(hidden)' : JSON.stringify(input[key]?.replace(/\/\/[^/@\s]*@/, '//***@'));
+      const shown = secret ? '(hidden)' : JSON.stringify(redactSecrets(input[key] ?? ''));
       const what = issue.message.replace(/^Invalid (input|option): /, '').replace(/^expected /, '');
       return `  ${key}=${shown}: expected ${what}`;
     });
@@ -471,6 +485,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       controlToken: e.CONTROL_TOKEN,
       readToken: e.DASHBOARD_TOKEN,
     },
+    signing: { riskKey: e.RISK_SIGNING_KEY, controlKey: e.CONTROL_SIGNING_KEY },
+    captureMaxLineBytes: e.CAPTURE_MAX_LINE_BYTES,
   });
 }
 

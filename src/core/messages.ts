@@ -390,6 +390,8 @@ export const RiskDecisionSchema = z.object({
   decidedAt: ms,
   /** The request's bundle (absent = the request id). */
   bundleId: z.string().optional(),
+  /** HMAC of the decision under the guardian's key (src/core/signing.ts), when one is configured. */
+  sig: z.string().optional(),
 });
 export type RiskDecision = DeepReadonly<z.infer<typeof RiskDecisionSchema>>;
 
@@ -563,8 +565,26 @@ export const SystemCommandSchema = z.object({
   reason: z.string(),
   issuedBy: z.string(),
   issuedAt: ms,
+  /** HMAC of the command under the control key (src/core/signing.ts), when one is configured. */
+  sig: z.string().optional(),
 });
 export type SystemCommand = DeepReadonly<z.infer<typeof SystemCommandSchema>>;
+
+/** An agent's answer to a system command: its state once it applied it (the kill switch waits for these). */
+export const SystemAckSchema = z.object({
+  type: z.literal('system_ack'),
+  /** Bus id of the command answered. */
+  commandId: z.string(),
+  command: z.enum(['HALT_ALL', 'PAUSE', 'RESUME']),
+  agent: z.string(),
+  instance: z.string(),
+  trading: z.boolean(),
+  halted: z.boolean(),
+  /** Set when the command was refused (bad signature). */
+  refused: z.string().optional(),
+  ts: ms,
+});
+export type SystemAck = DeepReadonly<z.infer<typeof SystemAckSchema>>;
 
 export const StrategyControlSchema = z.object({
   type: z.literal('strategy_control'),
@@ -642,6 +662,7 @@ export const MessageSchema = z.discriminatedUnion('type', [
   AllocationSchema,
   EquitySnapshotSchema,
   SystemCommandSchema,
+  SystemAckSchema,
   StrategyControlSchema,
   HeartbeatSchema,
   AlertSchema,

@@ -11,7 +11,9 @@
 import type { Bus } from '../core/bus/types.ts';
 import { channels } from '../core/channels.ts';
 import type { Clock } from '../core/clock.ts';
+import { type ConfirmResult, confirmCommand, type HaltStore } from '../core/halt.ts';
 import type { MarketLink, MarketRef, MatchRelation, SystemCommand } from '../core/messages.ts';
+import { signed } from '../core/signing.ts';
 import { approvePair, rejectPair } from '../matcher/review.ts';
 import type { MatchStore } from '../matcher/store.ts';
 import type { Db } from '../store/db.ts';
@@ -69,6 +71,19 @@ export interface BusControlOptions {
   readonly strategies: () => Promise<readonly string[]>;
   /** The relation judged for a pair, when one is known (an approval keeps it unless told otherwise). */
   readonly judgedRelation?: (a: MarketRef, b: MarketRef) => Promise<MatchRelation | undefined>;
+  /** The Redis halt key, written with the store before the command goes out. */
+  readonly haltStore?: Pick<HaltStore, 'write'>;
+  /** Signs system commands (CONTROL_SIGNING_KEY). */
+  readonly controlKey?: string | undefined;
+  /**
+   * Halt/resume wait for the trading agents named by `expected` (`agent@instance`) to confirm, at most
+   * `timeoutMs`; nobody expected, or anyone silent, fails the request with their names (503).
+   */
+  readonly confirm?: {
+    readonly expected: () => Promise<readonly string[]> | readonly string[];
+    readonly timeoutMs: number;
+    readonly group: string;
+  };
 }
 
 export const issuedBy = (m: ControlMeta): string => `${m.source}:${m.actor}`;
@@ -83,42 +98,75 @@ export function createBusControl(o: BusControlOptions): ControlHandlers {
     }
     return o.bus;
   };
-  const system = async (command: 'HALT_ALL' | 'RESUME', meta: ControlMeta): Promise<SystemCommand> => {
+  const system = async (
+    command: 'HALT_ALL' | 'RESUME',
+    meta: ControlMeta,
+  ): Promise<{ cmd: SystemCommand; confirm?: ConfirmResult }> => {
     const bus = needBus(command === 'HALT_ALL' ? 'halt' : 'resume');
-    const cmd: SystemCommand = {
+    const unsigned: SystemCommand = {
       type: 'system',
       command,
       reason: meta.reason,
       issuedBy: issuedBy(meta),
       issuedAt: o.clock.now(),
     };
-    bus.publish(channels.system, cmd);
-    await bus.flush();
+    const cmd = o.controlKey ? signed(unsigned, o.controlKey) : unsigned;
+    const halted = command === 'HALT_ALL';
+    // durable first: an agent that starts (or reconnects) after this reads it even if the message is lost
     if (o.db) {
       await o.db.transaction((tx) =>
         writeSystemState(tx, {
-          halted: command === 'HALT_ALL',
-          haltReason: command === 'HALT_ALL' ? meta.reason : null,
+          halted,
+          haltReason: halted ? meta.reason : null,
           haltedBy: cmd.issuedBy,
           haltedAt: cmd.issuedAt,
         }),
       );
     }
-    return cmd;
+    await o.haltStore?.write({
+      halted,
+      reason: halted ? meta.reason : null,
+      by: cmd.issuedBy,
+      at: cmd.issuedAt,
+    });
+    if (!o.confirm) {
+      bus.publish(channels.system, cmd);
+      await bus.flush();
+      return { cmd };
+    }
+    const res = await confirmCommand(bus, cmd, o.confirm);
+    const recorded = o.db || o.haltStore ? ' (the state is recorded: agents that start later read it)' : '';
+    if (res.confirmed.length === 0 && res.missing.length === 0) {
+      throw new ControlError(
+        503,
+        `${command} sent but nobody confirmed it: no trading agent is running${recorded}`,
+      );
+    }
+    if (res.missing.length > 0) {
+      throw new ControlError(
+        503,
+        `${command} not confirmed within ${o.confirm.timeoutMs} ms by ${res.missing.join(', ')}` +
+          (res.confirmed.length > 0 ? `; confirmed by ${res.confirmed.join(', ')}` : '') +
+          recorded,
+      );
+    }
+    return { cmd, confirm: res };
   };
+  const confirmedBy = (c: ConfirmResult | undefined): string =>
+    c ? ` (confirmed by ${c.confirmed.join(', ')})` : '';
   return {
     async halt(meta) {
-      const cmd = await system('HALT_ALL', meta);
+      const { cmd, confirm } = await system('HALT_ALL', meta);
       return {
-        message: 'HALT_ALL sent: trading agents take no new risk until resumed',
-        details: { issuedAt: cmd.issuedAt },
+        message: `HALT_ALL ${confirm ? 'confirmed' : 'sent'}: trading agents take no new risk until resumed${confirmedBy(confirm)}`,
+        details: { issuedAt: cmd.issuedAt, ...(confirm ? { confirmed: confirm.confirmed } : {}) },
       };
     },
     async resume(meta) {
-      const cmd = await system('RESUME', meta);
+      const { cmd, confirm } = await system('RESUME', meta);
       return {
-        message: 'RESUME sent: trading agents take new risk again',
-        details: { issuedAt: cmd.issuedAt },
+        message: `RESUME ${confirm ? 'confirmed' : 'sent'}: trading agents take new risk again${confirmedBy(confirm)}`,
+        details: { issuedAt: cmd.issuedAt, ...(confirm ? { confirmed: confirm.confirmed } : {}) },
       };
     },
     async setStrategy(strategy, enabled, _meta) {

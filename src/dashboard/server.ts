@@ -24,7 +24,7 @@ import { BadCursorError } from '../store/report-queries.ts';
 import { defaultStrategies } from '../strategies/plugins.ts';
 import { type AlertCatalogEntry, DEFAULT_ALERT_CATALOG } from './alert-catalog.ts';
 import type { DashboardContext, ProcessInfo, RouteGroup } from './context.ts';
-import { type ControlHandlers, createBusControl } from './control.ts';
+import { type BusControlOptions, type ControlHandlers, createBusControl } from './control.ts';
 import { controlApi } from './control-api.ts';
 import { createLiveHub, type LiveHub } from './live.ts';
 import { liveApi } from './live-api.ts';
@@ -51,6 +51,8 @@ export interface DashboardOptions {
   readonly matchStore?: MatchStore;
   /** Default: the bus handlers of control.ts. */
   readonly control?: ControlHandlers;
+  /** For the default handlers: the Redis halt key and who must confirm a halt/resume (see control.ts). */
+  readonly killSwitch?: Pick<BusControlOptions, 'haltStore' | 'confirm'>;
   readonly role: ProcessInfo['role'];
   readonly feeds?: string;
   /** Name of this process (consumer group of the live subscriptions). */
@@ -131,6 +133,8 @@ export function createDashboard(o: DashboardOptions): Dashboard {
       clock: o.clock,
       matchStore: o.matchStore,
       strategies,
+      ...o.killSwitch,
+      controlKey: o.config.signing?.controlKey,
       judgedRelation: async (a, b) => {
         const store = o.matchStore;
         if (!store) return undefined;

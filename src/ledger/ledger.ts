@@ -380,10 +380,19 @@ export class Ledger {
  */
 export function markFromBook(
   l: Ledger,
-  b: { venue: Venue; tokenId: string; bids: readonly (readonly number[])[] },
+  b: {
+    venue: Venue;
+    tokenId: string;
+    bids: readonly (readonly number[])[];
+    asks?: readonly (readonly number[])[];
+  },
 ): void {
   const best = b.bids[0]?.[0];
-  if (best !== undefined) l.mark(b.venue, b.tokenId, best);
+  // an impossible book (price outside 0..1, crossed) never values a position
+  if (best === undefined || best < 0 || best > ONE) return;
+  const ask = b.asks?.[0]?.[0];
+  if (ask !== undefined && best > ask) return;
+  l.mark(b.venue, b.tokenId, best);
 }
 
 /** Recomputes equity from scratch (cash + Σ shares × mark): the invariant the incremental figures must meet. */

@@ -97,6 +97,8 @@ export class Portfolio implements PortfolioView {
   private readonly risk: Config['risk'];
   private readonly probation: Money | undefined;
   private readonly markets = new Map<string, Market>();
+  /** instrument key → when (guardian clock) its last book arrived, and whether the feed marked it stale */
+  private readonly booksSeen = new Map<string, { at: number; stale: boolean }>();
   private readonly reservations = new Map<string, Reservation>();
   private readonly resMarket = new Map<string, Money>();
   private readonly resVenue = new Map<string, Money>();
@@ -203,6 +205,10 @@ export class Portfolio implements PortfolioView {
     );
   }
 
+  bookState(venue: Venue, tokenId: string): { at: number; stale: boolean } | undefined {
+    return this.booksSeen.get(instrumentKey(venue, tokenId));
+  }
+
   // ------------------------------------------------------------------ updates
 
   onMarket(m: Market): void {
@@ -219,6 +225,7 @@ export class Portfolio implements PortfolioView {
   }
 
   onBook(b: OrderBook, now: number): void {
+    this.booksSeen.set(instrumentKey(b.venue, b.tokenId), { at: now, stale: b.stale });
     this.noteStale(instrumentKey(b.venue, b.tokenId), b.stale);
     markFromBook(this.ledger, b);
     if (this.unmarked.size > 0 && b.bids.length > 0) this.unmarked.delete(instrumentKey(b.venue, b.tokenId));

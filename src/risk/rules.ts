@@ -57,6 +57,11 @@ export interface PortfolioView {
   budgetLimits?(): BudgetLimits;
   exposure?(extra?: readonly PendingLeg[]): Exposure;
   pendingLegs?(legs: readonly Leg[]): PendingLeg[];
+  /**
+   * The guardian's own view of a book: when (its clock) the last one arrived and whether the feed marked it
+   * stale; undefined when none arrived. A view with it judges freshness itself, whatever a request claims.
+   */
+  bookState?(venue: Venue, tokenId: string): { readonly at: number; readonly stale: boolean } | undefined;
 }
 
 export type RuleName =
@@ -233,9 +238,17 @@ export function dailyWindowStart(now: number, hourUtc: number): number {
 
 /**
  * A request built from a book or tick that its feed now flags stale is rejected. Age alone is not staleness: a
- * quiet book on a live feed is as current as its feed says (the flag is decided in src/feeds/staleness.ts).
+ * quiet book on a live feed is as current as its feed says (the flag is decided in src/feeds/staleness.ts). The
+ * guardian judges from its own view: every leg's instrument, not only the keys the request declares, and a leg
+ * whose book never reached the guardian is rejected.
  */
 export function staleDataRule(req: TradeRequest, pf: PortfolioView): RuleOutcome {
+  for (const leg of req.legs ?? []) {
+    const key = `${leg.venue}:${leg.tokenId}`;
+    if (pf.bookState && !pf.bookState(leg.venue, leg.tokenId))
+      return reject('stale_data', `no book for ${key} has reached the guardian`);
+    if (pf.isStale(key)) return reject('stale_data', `${key} is flagged stale by its feed`);
+  }
   for (const d of req.data ?? []) {
     if (pf.isStale(d.key)) return reject('stale_data', `${d.key} is flagged stale by its feed`);
   }

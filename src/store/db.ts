@@ -9,6 +9,7 @@
 import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Config } from '../core/config.ts';
+import { redactSecrets } from '../core/redact.ts';
 
 export interface QueryResult<R> {
   readonly rows: R[];
@@ -60,12 +61,12 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
   return openPglite(opts.dataDir ?? resolve('data', 'pglite'));
 }
 
-/** postgres://user:secret@host/db → postgres://user@host/db */
+/** postgres://user:secret@host/db?password=x → postgres://user@host/db?password=*** */
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '';
-    return u.toString().replace(/:@/, '@');
+    return redactSecrets(u.toString().replace(/:@/, '@'));
   } catch {
     return '(unparseable DATABASE_URL)';
   }
@@ -255,6 +256,6 @@ async function openPglite(dataDir: string): Promise<Db> {
 
 export function errText(err: unknown): string {
   if (err instanceof AggregateError && err.errors.length > 0) return errText(err.errors[0]);
-  if (err instanceof Error) return err.message || err.name;
-  return String(err);
+  if (err instanceof Error) return redactSecrets(err.message || err.name);
+  return redactSecrets(String(err));
 }

@@ -192,10 +192,17 @@ export type StateOp =
 const m = (v: number): string => toDecimal(v);
 const e8 = (v: number): string => toDecimal(v, 8);
 const n = (v: number): string => String(v);
-const s = (v: string | undefined | null): Cell => (v === undefined || v === null ? null : v);
+/** Text PostgreSQL can store: NUL removed (text and jsonb refuse it), lone surrogates replaced. */
+export const cleanText = (v: string): string => {
+  const noNul = v.includes('\u0000') ? v.split('\u0000').join('') : v;
+  // String.prototype.toWellFormed: Node 20, not yet in the TypeScript lib we target
+  return (noNul as unknown as { toWellFormed(): string }).toWellFormed();
+};
+const s = (v: string | undefined | null): Cell => (v === undefined || v === null ? null : cleanText(v));
 const opt = (v: number | undefined | null, f: (x: number) => string): Cell =>
   v === undefined || v === null ? null : f(v);
-const json = (v: unknown): string => JSON.stringify(v);
+const json = (v: unknown): string =>
+  JSON.stringify(v, (_k, x: unknown) => (typeof x === 'string' ? cleanText(x) : x));
 const b = (v: boolean): string => (v ? 'true' : 'false');
 
 export function marketRows(x: Market): RowOf[] {

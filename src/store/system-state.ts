@@ -3,6 +3,7 @@
  * keeps it current from HALT_ALL/RESUME commands and equity snapshots; the risk guardian may also write it
  * directly (writeSystemState) with the exact figures it uses.
  */
+import type { HaltSource } from '../core/halt.ts';
 import { parseMicro, toDecimal } from '../core/money.ts';
 import type { Queryable } from './db.ts';
 import type { StateOp } from './rows.ts';
@@ -149,4 +150,16 @@ export async function writeSystemState(q: Queryable, patch: Partial<SystemState>
   const after: SystemState = { ...before, ...patch };
   await store(q, after);
   return after;
+}
+
+/** The halt state as the store keeps it, for the agent runtime (src/core/halt.ts). */
+export function storeHaltSource(q: Queryable): HaltSource {
+  return {
+    name: 'the store (system_state)',
+    async read() {
+      const s = await readSystemState(q);
+      if (s.haltedAt === null && !s.halted) return null;
+      return { halted: s.halted, reason: s.haltReason, by: s.haltedBy, at: s.haltedAt };
+    },
+  };
 }

@@ -11,7 +11,15 @@ import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
 import type { Db, Queryable } from './db.ts';
 import { errText } from './db.ts';
-import { type Row, type RowOf, SPECS, type SpecName, type StateOp, type TableSpec } from './rows.ts';
+import {
+  cleanText,
+  type Row,
+  type RowOf,
+  SPECS,
+  type SpecName,
+  type StateOp,
+  type TableSpec,
+} from './rows.ts';
 import { applyStateOps } from './system-state.ts';
 
 export interface BatchWriterOptions {
@@ -33,9 +41,19 @@ export interface WriterStats {
   rowsWritten: number;
   batches: number;
   failures: number;
+  /** Entries whose rows the database refused (data errors), handed to their poison callback. */
+  poisoned: number;
   /** Rows waiting (buffered or in the batch being written). */
   buffered: number;
   lastError: string | null;
+}
+
+/** What one caller added (one bus message): written, or found poisonous, as a unit. */
+interface Entry {
+  readonly rows: readonly RowOf[];
+  readonly state: readonly StateOp[];
+  readonly done: (() => void) | undefined;
+  readonly poison: ((reason: string) => void) | undefined;
 }
 
 interface Batch {
@@ -43,9 +61,19 @@ interface Batch {
   state: StateOp[];
   done: (() => void)[];
   count: number;
+  entries: Entry[];
 }
 
-const emptyBatch = (): Batch => ({ rows: new Map(), state: [], done: [], count: 0 });
+const emptyBatch = (): Batch => ({ rows: new Map(), state: [], done: [], count: 0, entries: [] });
+
+/**
+ * An error the data itself caused (SQLSTATE class 22 data exception — e.g. 22021 invalid byte sequence — or 23
+ * integrity violation): writing the same rows again cannot succeed, unlike a connection loss.
+ */
+export function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22|23)/.test(code);
+}
 
 /** Builds `INSERT … SELECT * FROM unnest($1::t1[], …) ON CONFLICT …` for a table spec. */
 export function insertSql(spec: TableSpec): string {
@@ -94,7 +122,11 @@ export async function writeRows(q: Queryable, name: SpecName, rows: readonly Row
 /** Column `c` (JSON texts) as one JSON array; SQL NULL travels as JSON null. */
 function jsonArray(rows: readonly Row[], c: number): string {
   const parts: string[] = new Array(rows.length);
-  for (let r = 0; r < rows.length; r++) parts[r] = rows[r]![c] ?? 'null';
+  for (let r = 0; r < rows.length; r++) {
+    const t = rows[r]![c] ?? 'null';
+    // jsonb refuses the \u0000 escape (22P05)
+    parts[r] = t.includes('\\u0000') ? t.replaceAll('\\u0000', '') : t;
+  }
   return `[${parts.join(',')}]`;
 }
 
@@ -107,7 +139,9 @@ const NEEDS_ESCAPE = /[\\"]/;
 export function arrayLiteral(rows: readonly Row[], c: number): string {
   const parts: string[] = new Array(rows.length);
   for (let r = 0; r < rows.length; r++) {
-    const v = rows[r]![c];
+    const raw = rows[r]![c];
+    // NUL: PostgreSQL text refuses it (22021), and one such row would fail its whole batch
+    const v = raw?.includes('\u0000') ? cleanText(raw) : raw;
     if (v === null || v === undefined) parts[r] = 'NULL';
     else if (NEEDS_ESCAPE.test(v)) parts[r] = `"${v.replace(/[\\"]/g, '\\$&')}"`;
     else parts[r] = `"${v}"`;
@@ -134,6 +168,7 @@ export class BatchWriter {
     rowsWritten: 0,
     batches: 0,
     failures: 0,
+    poisoned: 0,
     buffered: 0,
     lastError: null,
   };
@@ -149,10 +184,20 @@ export class BatchWriter {
     this.resetHour = opts.dailyLossResetHourUtc ?? 0;
   }
 
-  /** Queues rows (and system-state changes); `onCommit` runs once they are committed. Never waits. */
-  add(rows: readonly RowOf[], state: readonly StateOp[] = [], onCommit?: () => void): void {
+  /**
+   * Queues rows (and system-state changes); `onCommit` runs once they are committed. Never waits. When the
+   * rows themselves cannot be written (a data error), `onPoison` gets the reason instead and the rest of the
+   * batch is still written; without `onPoison` such rows are dropped unacknowledged (logged).
+   */
+  add(
+    rows: readonly RowOf[],
+    state: readonly StateOp[] = [],
+    onCommit?: () => void,
+    onPoison?: (reason: string) => void,
+  ): void {
     if (this.closed) throw new Error('writer is closed');
     const b = this.open;
+    b.entries.push({ rows, state, done: onCommit, poison: onPoison });
     for (const r of rows) {
       let list = b.rows.get(r.spec);
       if (!list) {
@@ -225,6 +270,10 @@ export class BatchWriter {
         if (batch.state.length > 0) await applyStateOps(tx, batch.state, this.resetHour);
       });
     } catch (err) {
+      if (isDataError(err) && batch.entries.length > 0) {
+        await this.isolate(batch, errText(err));
+        return;
+      }
       this.counters.failures++;
       this.counters.lastError = errText(err);
       const delay = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** Math.min(this.retries, 16));
@@ -265,6 +314,70 @@ export class BatchWriter {
     else this.wake();
   }
 
+  /**
+   * A batch failed on its data: each entry is written on its own, so the good ones commit and a bad one is handed
+   * to its poison callback with the reason. A connection loss meanwhile puts what is left back for a retry.
+   */
+  private async isolate(batch: Batch, firstError: string): Promise<void> {
+    this.log?.warn(
+      { err: firstError, entries: batch.entries.length },
+      'store batch rejected its data; isolating the bad rows',
+    );
+    const left = [...batch.entries];
+    while (left.length > 0) {
+      const e = left[0]!;
+      try {
+        await this.db.transaction(async (tx) => {
+          const byTable = new Map<SpecName, Row[]>();
+          for (const r of e.rows) {
+            const list = byTable.get(r.spec) ?? [];
+            list.push(r.row);
+            byTable.set(r.spec, list);
+          }
+          for (const [name, rows] of byTable) await writeRows(tx, name, rows);
+          if (e.state.length > 0) await applyStateOps(tx, e.state, this.resetHour);
+        });
+        this.counters.rowsWritten += e.rows.length;
+        this.safely(e.done);
+      } catch (err) {
+        if (!isDataError(err)) {
+          // the database went away: retry the rest as a batch, later
+          const rest = emptyBatch();
+          for (const x of left) appendEntry(rest, x);
+          this.inFlight = undefined;
+          this.counters.failures++;
+          this.counters.lastError = errText(err);
+          if (this.closed) return;
+          this.timer = this.clock.after(this.retryBaseMs, () => {
+            this.timer = undefined;
+            this.open = mergeBatches(rest, this.open);
+            this.run();
+          });
+          return;
+        }
+        const reason = errText(err);
+        this.counters.poisoned++;
+        this.log?.error({ err: reason, rows: e.rows.map((r) => r.spec) }, 'store rows rejected (poison)');
+        if (e.poison) this.safely(() => e.poison!(reason));
+      }
+      this.counters.buffered -= e.rows.length;
+      left.shift();
+    }
+    this.counters.batches++;
+    this.inFlight = undefined;
+    if (this.open.count > 0 || this.open.done.length > 0) this.schedule(this.waiters.length > 0);
+    else this.wake();
+  }
+
+  private safely(fn: (() => void) | undefined): void {
+    if (!fn) return;
+    try {
+      fn();
+    } catch (err) {
+      this.log?.error({ err: errText(err) }, 'store commit callback failed');
+    }
+  }
+
   private wake(): void {
     const w = this.waiters;
     this.waiters = [];
@@ -272,9 +385,22 @@ export class BatchWriter {
   }
 }
 
+function appendEntry(b: Batch, e: Entry): void {
+  for (const r of e.rows) {
+    const list = b.rows.get(r.spec);
+    if (list) list.push(r.row);
+    else b.rows.set(r.spec, [r.row]);
+  }
+  b.state.push(...e.state);
+  if (e.done) b.done.push(e.done);
+  b.count += e.rows.length + e.state.length;
+  b.entries.push(e);
+}
+
 function mergeBatches(first: Batch, second: Batch): Batch {
   const out = emptyBatch();
   for (const b of [first, second]) {
+    out.entries.push(...b.entries);
     for (const [name, rows] of b.rows) {
       const list = out.rows.get(name);
       if (list) list.push(...rows);

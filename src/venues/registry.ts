@@ -4,6 +4,7 @@
  * Every raw frame carries a source name (SOURCES in types.ts); simulated frames carry `sim.` + that name and go
  * to the same decoders, so the simulator, a capture and the live feeds all run the same parse code.
  */
+
 import { readFileSync } from 'node:fs';
 import type { Bus } from '../core/bus/types.ts';
 import { type Channel, channels } from '../core/channels.ts';
@@ -16,6 +17,7 @@ import { createBinanceDecoder } from '../oracles/binance/decoder.ts';
 import { type BinanceFeedOptions, createBinanceFeed } from '../oracles/binance/feed.ts';
 import { createChainlinkDecoder } from '../oracles/chainlink/decoder.ts';
 import { type ChainlinkFeedOptions, createChainlinkFeed } from '../oracles/chainlink/feed.ts';
+import { impossibleBook } from './book-sanity.ts';
 import { createKalshiDecoder } from './kalshi/decoder.ts';
 import { createKalshiFeed, type KalshiFeedOptions } from './kalshi/feed.ts';
 import { createPolymarketDecoder } from './polymarket/decoder.ts';
@@ -66,8 +68,16 @@ export function createDecoderSet(decoders: readonly Decoder[]): DecoderSet {
         return;
       }
       // The lookup strips `sim.`; the frame goes on unchanged (every decoder reads its source through baseSource,
-      // and rejections keep the name as written in the capture).
-      d.decode(frame, sink);
+      // and rejections keep the name as written in the capture). Impossible books are rejected here, for all.
+      d.decode(frame, {
+        emit(event) {
+          // a stale book (waiting for its snapshot) may be crossed meanwhile: nothing trades on it, marks skip it
+          const bad = event.type === 'book' && !event.stale ? impossibleBook(event) : undefined;
+          if (bad) sink.reject(frame.source, `${bad} (${event.type === 'book' ? event.tokenId : ''})`);
+          else sink.emit(event);
+        },
+        reject: (source, reason) => sink.reject(source, reason),
+      });
     },
     decoderFor: (source) => bySource.get(source),
     books() {

@@ -6,7 +6,18 @@ import {
 } from '../../src/agents/risk-guardian.ts';
 import { channels } from '../../src/core/channels.ts';
 import type { Config } from '../../src/core/config.ts';
-import { $, config, type Harness, harness, leg, market, request, sh, wideLimits } from '../risk/fixtures.ts';
+import {
+  $,
+  book,
+  config,
+  type Harness,
+  harness,
+  leg,
+  market,
+  request,
+  sh,
+  wideLimits,
+} from '../risk/fixtures.ts';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -19,6 +30,11 @@ async function setup(opts: Parameters<typeof createRiskGuardian>[0] = {}, cfg: C
   h = await harness([guardian], cfg);
   const decisions = h.collect(channels.riskDecisions);
   await h.publish(channels.markets('polymarket'), market('polymarket', 'm1'));
+  // the guardian judges freshness from the books it has seen itself
+  await h.publish(
+    channels.books('polymarket'),
+    book('polymarket', 'm1', 'm1-yes', [[0.39, 100]], [[0.4, 100]]),
+  );
   return { h, guardian, decisions };
 }
 

@@ -13,7 +13,6 @@ import { channels } from '../../src/core/channels.ts';
 import { wallClock } from '../../src/core/clock.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import { silentLogger } from '../../src/core/log.ts';
-import { waitFor } from '../contract/bus-contract.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const REDIS = 'redis://127.0.0.1:6379';
@@ -145,8 +144,11 @@ describe('pm-arb halt / resume / status', () => {
     try {
       const halt = await pmArb(['halt', '--reason', 'cli test'], { REDIS_URL: REDIS });
       expect(halt.code).toBe(0);
-      expect(halt.stdout).toContain('HALT_ALL sent (reason: cli test)');
-      await waitFor(() => executor.halted, 'the executor to halt');
+      // returns once the trading agent confirmed: it is halted already
+      expect(halt.stdout).toContain('HALT_ALL confirmed');
+      expect(halt.stdout).toContain('confirmed by executor@cli-test-1');
+      expect(halt.stdout).toContain('(reason: cli test)');
+      expect(executor.halted).toBe(true);
       expect(watcher.state).toBe('running');
       await new Promise((r) => setTimeout(r, 300)); // a heartbeat with the new state
 
@@ -177,8 +179,8 @@ describe('pm-arb halt / resume / status', () => {
 
       const resume = await pmArb(['resume'], { REDIS_URL: REDIS });
       expect(resume.code).toBe(0);
-      expect(resume.stdout).toContain('RESUME sent');
-      await waitFor(() => executor.state === 'running', 'the executor to resume');
+      expect(resume.stdout).toContain('RESUME confirmed');
+      expect(executor.state).toBe('running');
     } finally {
       await executor.stop();
       await watcher.stop();

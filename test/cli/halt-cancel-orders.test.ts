@@ -152,7 +152,7 @@ describe('pm-arb halt --cancel-orders', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain('polymarket: cancelled 2 order(s); no open orders left');
     expect(r.out).toContain('kalshi: cancelled 2 order(s); no open orders left');
-    expect(r.out).toContain('REDIS_URL is not set: no HALT_ALL sent');
+    expect(r.out).toContain('no HALT_ALL sent to agents');
     expect(await pmc.openOrders()).toEqual([]);
     expect(await ksc.openOrders()).toEqual([]);
     expect([...pm.orders.values()].every((o) => o.status === 'ORDER_STATUS_CANCELED')).toBe(true);

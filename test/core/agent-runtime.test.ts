@@ -137,7 +137,7 @@ describe('agent runtime', () => {
     const last = beats.at(-1)!;
     expect(last).toMatchObject({ type: 'heartbeat', agent: 'counter', instance: 'proc-1', state: 'running' });
     expect(last.pid).toBe(process.pid);
-    expect(last.details).toEqual({ processed: 2, failed: 0, connected: true, lag: 3 });
+    expect(last.details).toEqual({ processed: 2, failed: 0, trading: false, connected: true, lag: 3 });
     await rt.stop();
     k.clock.advanceTo(10_000);
     await k.bus.idle();

@@ -14,7 +14,7 @@ import { evaluateRequest } from '../../src/risk/rules.ts';
 import { marketKey, SettlementGraph } from '../../src/risk/settlement.ts';
 import { KALSHI_STANDARD_FEES } from '../../src/venues/kalshi/fees.ts';
 import { POLYMARKET_NO_FEES } from '../../src/venues/polymarket/fees.ts';
-import { $, config, market, request, sh } from './fixtures.ts';
+import { $, book, config, market, request, sh } from './fixtures.ts';
 
 const link = (a: string, b: string, relation: MarketLink['relation']): MarketLink => ({
   type: 'link',
@@ -193,6 +193,7 @@ describe('the guardian sizes a request to the budget', () => {
     const risk = { ...config.risk, positionLimitBps: 10_000, platformLimitBps: 10_000 };
     const pf = new Portfolio({ risk });
     pf.onMarket(market('kalshi', 'K', { endTime: 1_700_000_000_000 + 3_600_000 }));
+    pf.onBook(book('kalshi', 'K', 'K-yes', [], []), 1_700_000_000_000); // fresh: seen by the guardian now
     pf.refresh(1_700_000_000_000);
     const leg: Leg = {
       venue: 'kalshi',
@@ -223,6 +224,8 @@ describe('the guardian sizes a request to the budget', () => {
       pf.onMarket(market('polymarket', 'P', { minSize: sh(1) }));
       pf.onMarket(market('kalshi', 'K'));
       pf.onLink(link('P', 'K', 'identical'));
+      pf.onBook(book('polymarket', 'P', 'P-yes', [], []), 1_700_000_000_000);
+      pf.onBook(book('kalshi', 'K', 'K-no', [], []), 1_700_000_000_000);
       pf.refresh(1_700_000_000_000);
       const legs: Leg[] = [
         {

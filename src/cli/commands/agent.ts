@@ -7,8 +7,11 @@ import type { Command } from 'commander';
 import { AGENT_CATALOGUE, agentProcessMode, assemble } from '../../app/assemble.ts';
 import { type Agent, AgentRuntime, onShutdownSignal } from '../../core/agent.ts';
 import { ConfigError, loadConfig, loadDotEnv } from '../../core/config.ts';
+import { combinedHaltSource, createRedisHaltStore, redisPersistenceWarning } from '../../core/halt.ts';
 import { createKernel } from '../../core/kernel.ts';
 import { createProcessOps } from '../../ops/process.ts';
+import { openDbFromConfig } from '../../store/db.ts';
+import { storeHaltSource } from '../../store/system-state.ts';
 import { UsageError } from '../main.ts';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -61,6 +64,13 @@ export function registerAgentCommand(program: Command): void {
       const kernel = ops.kernel;
       let rt: AgentRuntime;
       let server: Awaited<ReturnType<typeof ops.serve>>;
+      // the durable halt state: the Redis key, and the store when the deployment has one (DATABASE_URL)
+      const haltKey = createRedisHaltStore({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix });
+      let haltDb: Awaited<ReturnType<typeof openDbFromConfig>> | undefined;
+      const closeHalt = async (): Promise<void> => {
+        await haltKey.close();
+        await haltDb?.close();
+      };
       try {
         let agent: Agent;
         try {
@@ -70,20 +80,28 @@ export function registerAgentCommand(program: Command): void {
           // the factory rejects bad --opt values
           throw new UsageError(`agent ${name}: ${err instanceof Error ? err.message : String(err)}`);
         }
-        rt = new AgentRuntime(kernel, agent, { heartbeatMs });
+        // a trading agent also reads the halt state from the store, when the deployment has one
+        if (agent.trading && config.databaseUrl) haltDb = await openDbFromConfig(config, { poolSize: 1 });
+        const haltSource = combinedHaltSource(haltDb ? [haltKey, storeHaltSource(haltDb)] : [haltKey]);
+        rt = new AgentRuntime(kernel, agent, { heartbeatMs, haltSource });
         await rt.start();
         server = await ops.serve(() => [rt]);
       } catch (err) {
         await kernel.bus.close();
+        await closeHalt();
         throw err;
       }
       kernel.log.info({ agent: name, instance: kernel.instance, options }, 'agent running');
+      void redisPersistenceWarning(config.redisUrl).then((w) => {
+        if (w) kernel.log.warn({ agent: name }, w);
+      });
       await new Promise<void>((resolve) => {
         onShutdownSignal(async (signal) => {
           kernel.log.info({ agent: name, signal }, 'stopping');
           await rt.stop();
           await server?.close();
           await kernel.bus.close();
+          await closeHalt();
           process.stdout.write(
             `${JSON.stringify({ agent: name, stopped: true, health: rt.agent.health?.() ?? {} })}\n`,
           );

@@ -1,16 +1,27 @@
 /**
- * `pm-arb halt [--reason TEXT] [--cancel-orders]` and `pm-arb resume [--reason TEXT]`: publish a SystemCommand on
- * the Redis bus (REDIS_URL), which every running agent receives in a consumer group of its own. `--cancel-orders`
+ * `pm-arb halt [--reason TEXT] [--cancel-orders]` and `pm-arb resume [--reason TEXT]`: the kill switch, durable
+ * and confirmed. It reaches the process running on DATA_DIR (`npm start`) through its control endpoint, else the
+ * agents on the Redis bus (REDIS_URL); it records the state (store, Redis key) and returns once the trading
+ * agents confirmed, or names those that did not (exit 1). `--cancel-orders`
  * first cancels every open order on the venues directly (venue credentials from the environment), so it works
  * with the bus and the trading processes down.
  */
+import { existsSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Kernel } from '../../core/agent.ts';
-import { channels } from '../../core/channels.ts';
-import { ConfigError, loadConfig, loadDotEnv } from '../../core/config.ts';
-import { createKernel } from '../../core/kernel.ts';
+import { wallClock } from '../../core/clock.ts';
+import { type Config, ConfigError, loadConfig, loadDotEnv } from '../../core/config.ts';
+import { pingRedis, redisKillSwitch } from '../../core/halt.ts';
+import { createBus, createKernel } from '../../core/kernel.ts';
+import { createLogger } from '../../core/log.ts';
 import type { SystemCommand } from '../../core/messages.ts';
+import { redactSecrets } from '../../core/redact.ts';
+import { createBusControl } from '../../dashboard/control.ts';
+import { type Db, openDbFromConfig } from '../../store/db.ts';
+import { migrate } from '../../store/migrations.ts';
+import { writeSystemState } from '../../store/system-state.ts';
 
 /** A kernel on the Redis bus for a short-lived CLI command; closes the bus when `fn` is done. */
 export async function withRedisKernel<T>(what: string, fn: (k: Kernel) => Promise<T>): Promise<T> {
@@ -44,19 +55,117 @@ function issuer(): string {
   return `cli:${user}@${hostname()}`;
 }
 
-async function send(command: SystemCommand['command'], reason: string): Promise<void> {
-  await withRedisKernel(`pm-arb ${command === 'HALT_ALL' ? 'halt' : 'resume'}`, async (k) => {
-    const cmd: SystemCommand = {
-      type: 'system',
-      command,
-      reason,
-      issuedBy: issuer(),
-      issuedAt: k.clock.now(),
-    };
-    k.bus.publish(channels.system, cmd);
-    await k.bus.flush();
-  });
-  process.stdout.write(`${command} sent (reason: ${reason})\n`);
+/**
+ * HALT_ALL / RESUME, confirmed. In order: the process running on this DATA_DIR (`npm start`, `pm-arb run`,
+ * `pm-arb dashboard`) through its control endpoint; else the Redis bus (REDIS_URL), recording the state in the
+ * Redis key and the store (DATABASE_URL) and waiting for the trading agents with a recent heartbeat; else only
+ * the store. True when every trading agent expected confirmed; "nobody listening" is a failure.
+ */
+async function send(command: SystemCommand['command'], reason: string): Promise<boolean> {
+  loadDotEnv();
+  const config = loadConfig();
+  const verb = command === 'HALT_ALL' ? 'halt' : 'resume';
+  const say = (line: string): void => {
+    process.stdout.write(`${line}\n`);
+  };
+  const { connectProcess } = await import('../../dashboard/client.ts');
+  const proc = connectProcess(config, { timeoutMs: 5_000 });
+  if (proc) {
+    try {
+      const r = await proc.post<{ message: string }>(`/api/control/${verb}`, { reason, actor: issuer() });
+      say(`${r.message} (reason: ${reason}; via the running pm-arb, pid ${proc.pid})`);
+      return true;
+    } catch (err) {
+      say(`${command} NOT confirmed by the running pm-arb (pid ${proc.pid}): ${(err as Error).message}`);
+      return false;
+    }
+  }
+  const meta = { actor: issuer(), source: 'api' as const, remote: null, reason };
+  if (config.redisUrl) {
+    try {
+      await pingRedis(config.redisUrl, REDIS_DEADLINE_MS);
+    } catch (err) {
+      say(`${command} NOT delivered: ${(err as Error).message}`);
+      if (config.databaseUrl) await recordOnly(config, command, meta, say);
+      return false;
+    }
+    const instance = `cli-${hostname()}-${process.pid}`;
+    const log = createLogger(config.logLevel);
+    const bus = await createBus(config, 'redis', instance, log);
+    const ks = redisKillSwitch({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix, bus, instance });
+    const db = config.databaseUrl ? await openStore(config, say) : undefined;
+    try {
+      const control = createBusControl({
+        bus,
+        db,
+        clock: wallClock(),
+        matchStore: undefined,
+        strategies: async () => [],
+        ...ks,
+        controlKey: config.signing.controlKey,
+      });
+      const r = await (command === 'HALT_ALL' ? control.halt(meta) : control.resume(meta));
+      say(`${r.message} (reason: ${reason})`);
+      return true;
+    } catch (err) {
+      say(`${command} NOT confirmed: ${(err as Error).message}`);
+      return false;
+    } finally {
+      await bus.close();
+      await ks.haltStore.close();
+      await db?.close();
+    }
+  }
+  // nothing running to tell: record it where a later start reads it (an existing store only)
+  if (config.databaseUrl || existsSync(resolve(config.dataDir, 'pglite')))
+    await recordOnly(config, command, meta, say);
+  throw new ConfigError(
+    `no running pm-arb to ${verb}: no control endpoint under DATA_DIR (${config.dataDir}) and REDIS_URL is not set.\n` +
+      'Start pm-arb (npm start) on this DATA_DIR, or set REDIS_URL for agents on the Redis bus, e.g. REDIS_URL=redis://127.0.0.1:6379',
+  );
+}
+
+/** Deadline for reaching Redis before a halt is reported as not delivered. */
+const REDIS_DEADLINE_MS = 5_000;
+
+async function openStore(config: Config, say: (l: string) => void): Promise<Db | undefined> {
+  try {
+    const db = await openDbFromConfig(config, { poolSize: 1, connectTimeoutMs: 3_000 });
+    await migrate(db);
+    return db;
+  } catch (err) {
+    say(`the store cannot be opened: ${redactSecrets((err as Error).message)}`);
+    return undefined;
+  }
+}
+
+/** Nothing to deliver the command to: records it in the store so agents that start later obey it. */
+async function recordOnly(
+  config: Config,
+  command: SystemCommand['command'],
+  meta: { actor: string; reason: string },
+  say: (l: string) => void,
+): Promise<void> {
+  const db = await openStore(config, say);
+  if (!db) return;
+  try {
+    const halted = command === 'HALT_ALL';
+    await db.transaction((tx) =>
+      writeSystemState(tx, {
+        halted,
+        haltReason: halted ? meta.reason : null,
+        haltedBy: `api:${meta.actor}`,
+        haltedAt: Date.now(),
+      }),
+    );
+    say(
+      `${command} recorded in the store (${db.location}): agents read it when they start; nobody confirmed it`,
+    );
+  } catch (err) {
+    say(`${command} could not be recorded in the store: ${redactSecrets((err as Error).message)}`);
+  } finally {
+    await db.close();
+  }
 }
 
 /** Cancels every open order on each configured venue; prints one line per venue; false when any failed. */
@@ -98,7 +207,7 @@ export function registerControlCommands(program: Command): void {
   program
     .command('halt')
     .description(
-      'HALT_ALL: every trading agent stops taking new risk until `pm-arb resume` (needs REDIS_URL)',
+      'HALT_ALL: every trading agent stops taking new risk until `pm-arb resume`; waits for them to confirm',
     )
     .option(
       '--reason <text>',
@@ -111,19 +220,21 @@ export function registerControlCommands(program: Command): void {
     )
     .action(async (opts: { reason: string; cancelOrders?: boolean }) => {
       if (!opts.cancelOrders) {
-        await send('HALT_ALL', opts.reason);
+        if (!(await send('HALT_ALL', opts.reason))) process.exitCode = 1;
         return;
       }
       const ok = await cancelOrdersOnVenues();
       if (!ok) process.exitCode = 1;
-      if (!loadConfig().redisUrl) {
+      const config = loadConfig();
+      const { advertisedEndpoint } = await import('../../dashboard/client.ts');
+      if (!config.redisUrl && !advertisedEndpoint(config.dataDir)) {
         process.stdout.write(
-          'REDIS_URL is not set: no HALT_ALL sent to agents (venue orders handled above)\n',
+          'REDIS_URL is not set and no pm-arb runs on DATA_DIR: no HALT_ALL sent to agents (venue orders handled above)\n',
         );
         return;
       }
       try {
-        await send('HALT_ALL', opts.reason);
+        if (!(await send('HALT_ALL', opts.reason))) process.exitCode = 1;
       } catch (e) {
         process.stdout.write(`HALT_ALL not sent: ${(e as Error).message}\n`);
         process.exitCode = 1;
@@ -131,9 +242,9 @@ export function registerControlCommands(program: Command): void {
     });
   program
     .command('resume')
-    .description('RESUME: lift a HALT_ALL (or a pause) on every agent (needs REDIS_URL)')
+    .description('RESUME: lift a HALT_ALL (or a pause) on every agent; waits for them to confirm')
     .option('--reason <text>', 'why', 'manual resume from the CLI')
     .action(async (opts: { reason: string }) => {
-      await send('RESUME', opts.reason);
+      if (!(await send('RESUME', opts.reason))) process.exitCode = 1;
     });
 }

@@ -10,6 +10,7 @@ import { onShutdownSignal } from '../../core/agent.ts';
 import type { Bus } from '../../core/bus/types.ts';
 import { wallClock } from '../../core/clock.ts';
 import { loadConfig, loadDotEnv } from '../../core/config.ts';
+import { redisKillSwitch } from '../../core/halt.ts';
 import { createBus } from '../../core/kernel.ts';
 import { createLogger } from '../../core/log.ts';
 import type { StartedDashboard } from '../../dashboard/server.ts';
@@ -51,8 +52,10 @@ export function registerDashboardCommand(program: Command): void {
       const { opsRoutes } = await import('../../ops/health.ts');
       const db = await openDbFromConfig(config);
       let bus: Bus | undefined;
+      let killSwitch: ReturnType<typeof redisKillSwitch> | undefined;
       const close = async (): Promise<void> => {
         await bus?.close();
+        await killSwitch?.haltStore.close();
         await db.close();
       };
       let dashboard: StartedDashboard;
@@ -65,8 +68,16 @@ export function registerDashboardCommand(program: Command): void {
           metrics,
           health: { agents: () => [{ name: 'dashboard', state: 'running' }], ...(bus ? { bus } : {}) },
         });
+        if (bus && config.redisUrl)
+          killSwitch = redisKillSwitch({
+            url: config.redisUrl,
+            keyPrefix: config.redisKeyPrefix,
+            bus,
+            instance,
+          });
         dashboard = await startDashboard({
           config,
+          ...(killSwitch ? { killSwitch } : {}),
           clock: wallClock(),
           db,
           ...(bus ? { bus } : {}),

@@ -30,6 +30,7 @@ export const COMMAND_MODULES: readonly {
   { names: ['backtest'], load: async () => (await import('./backtest.ts')).registerBacktestCommand },
   { names: ['matches'], load: async () => (await import('./matches.ts')).registerMatchesCommand },
   { names: ['doctor'], load: async () => (await import('./doctor.ts')).registerDoctorCommand },
+  { names: ['audit'], load: async () => (await import('./audit.ts')).registerAuditCommand },
 ];
 
 /** Registers the commands named in `only` (every command when absent), in the order of COMMAND_MODULES. */

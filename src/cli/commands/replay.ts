@@ -3,6 +3,7 @@
  * assembly (venue watchers and oracle agents, the venues' parse code) on a simulated clock into an in-process bus,
  * then reports what came out.
  */
+
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { assemble } from '../../app/assemble.ts';
@@ -43,7 +44,10 @@ export function registerReplayCommand(program: Command): void {
       requireCapture(file, 'capture');
       if (o.booksOut) requireWritable(o.booksOut, '--books-out');
       const stats = newReadStats();
-      const { hub, clock } = await openCapture(file, { stats });
+      const { hub, clock } = await openCapture(file, {
+        stats,
+        maxLineBytes: loadConfig().captureMaxLineBytes,
+      });
       const bus = createInProcBus({ name: 'replay', maxLen: 1000, clock });
       const kernel: Kernel = {
         config: { ...loadConfig(process.env), logLevel: 'silent' },

@@ -9,12 +9,14 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { assemble } from '../../app/assemble.ts';
 import { createLiveCounters } from '../../app/backtest.ts';
-import { type AgentRuntime, onShutdownSignal, startAgents } from '../../core/agent.ts';
+import { type AgentRuntime, type Kernel, onShutdownSignal, startAgents } from '../../core/agent.ts';
 import { channels } from '../../core/channels.ts';
 import { type Config, loadConfig, loadDotEnv } from '../../core/config.ts';
+import { combinedHaltSource, createRedisHaltStore, type HaltSource } from '../../core/halt.ts';
 import { createKernel } from '../../core/kernel.ts';
 import { createLogger } from '../../core/log.ts';
 import { opsRouteGroup } from '../../dashboard/ops-routes.ts';
+import type { DashboardOptions } from '../../dashboard/server.ts';
 import type { LiveExecution } from '../../execution/live/live-execution.ts';
 import { createJsonMatchStore, matchFilePath } from '../../matcher/store.ts';
 import { createProcessOps } from '../../ops/process.ts';
@@ -22,6 +24,7 @@ import { type Db, openDbFromConfig } from '../../store/db.ts';
 import { migrate } from '../../store/migrations.ts';
 import { loadRecoveryState } from '../../store/queries.ts';
 import { type RestoredStates, restoreStates } from '../../store/restore.ts';
+import { storeHaltSource } from '../../store/system-state.ts';
 import { defaultStrategies } from '../../strategies/plugins.ts';
 import { type FeedName, parseFeedNames } from '../../venues/registry.ts';
 import { requireDataDir } from '../files.ts';
@@ -36,6 +39,46 @@ import {
 } from '../summary.ts';
 import { parseDuration } from './record.ts';
 import { parseIntOpt } from './simulate.ts';
+
+/**
+ * The kill switch of one `pm-arb run`: trading agents read the halt state from the store (and the Redis key on
+ * the Redis bus) at start and on reconnect; a halt/resume through the control endpoint is recorded there and
+ * waits for this process's trading agents to confirm.
+ */
+function killSwitchFor(
+  kernel: Kernel,
+  db: Db | undefined,
+  runtimes: () => readonly AgentRuntime[],
+): {
+  source: HaltSource | undefined;
+  control: NonNullable<DashboardOptions['killSwitch']>;
+  close(): Promise<void>;
+} {
+  const redisKey =
+    kernel.bus.transport === 'redis' && kernel.config.redisUrl
+      ? createRedisHaltStore({ url: kernel.config.redisUrl, keyPrefix: kernel.config.redisKeyPrefix })
+      : undefined;
+  const sources: HaltSource[] = [];
+  if (db) sources.push(storeHaltSource(db));
+  if (redisKey) sources.push(redisKey);
+  return {
+    source: sources.length > 0 ? combinedHaltSource(sources) : undefined,
+    control: {
+      ...(redisKey ? { haltStore: redisKey } : {}),
+      confirm: {
+        expected: () =>
+          runtimes()
+            .filter((rt) => rt.agent.trading && rt.state !== 'stopped')
+            .map((rt) => `${rt.agent.name}@${kernel.instance}`),
+        timeoutMs: 2_000,
+        group: `halt-confirm@${kernel.instance}`,
+      },
+    },
+    close: async () => {
+      await redisKey?.close();
+    },
+  };
+}
 
 export function registerRunCommand(program: Command): void {
   program
@@ -142,6 +185,7 @@ export function registerRunCommand(program: Command): void {
         ...(liveExec ? { executor: { kind: 'live' as const, clients: liveExec.clients } } : {}),
         matchStore,
       });
+      const killSwitch = killSwitchFor(kernel, db, () => runtimes);
       const dashboard =
         o.dashboard === false
           ? undefined
@@ -149,6 +193,7 @@ export function registerRunCommand(program: Command): void {
               ...kernel,
               db,
               matchStore,
+              killSwitch: killSwitch.control,
               role: 'run',
               feeds: String(o.feeds),
               routes: [opsRouteGroup(ops.routes(() => runtimes))],
@@ -193,7 +238,7 @@ export function registerRunCommand(program: Command): void {
             }
           : {}),
       });
-      const started = await startAgents(kernel, agents);
+      const started = await startAgents(kernel, agents, { haltSource: killSwitch.source });
       const { stop } = started;
       runtimes = started.runtimes;
       const opsServer = await ops.serve(() => runtimes);
@@ -244,6 +289,7 @@ export function registerRunCommand(program: Command): void {
           draw(true);
           screen.release();
           await kernel.bus.close();
+          await killSwitch.close();
           await liveExec?.close();
           await db?.close();
           process.stderr.write('pm-arb run: stopped\n');

@@ -691,8 +691,10 @@ class RedisSubscription implements Subscription {
         if (this.closed) break;
         const msg = errorText(err);
         if (/NOGROUP/.test(msg)) {
-          // the stream or group was deleted under us: make it again
-          await this.bus.ensureGroup(this.key, this.group, this.opts.from ?? 'new', true).catch(noop);
+          // the stream or group was deleted under us (a Redis restart without persistence): make it again from
+          // the stream's start, so what was published since the restart, before this read, is not skipped
+          this.bus.log?.warn({ stream: this.key, group: this.group }, 'consumer group lost; re-created');
+          await this.bus.ensureGroup(this.key, this.group, 'start', true).catch(noop);
         } else {
           this.bus.log?.warn(
             { stream: this.key, group: this.group, err: msg },
