@@ -233,9 +233,9 @@ export const AGENT_CATALOGUE: readonly AgentSpec[] = [
       return pick(ctx, venueFeeds, 'venue', 'venue-watcher').map((venue) => {
         let watcher: FeedAgent | undefined;
         // a live transport that loses some instruments while the rest stays up: their books go stale
-        const source = ctx.feedSource(venue, (tokens) =>
-          watcher?.markStale(tokens.map((t) => instrumentKey(venue, t))),
-        );
+        // a factory: a feed that fails is replaced by a fresh one (a stopped source's transports stay closed)
+        const source = () =>
+          ctx.feedSource(venue, (tokens) => watcher?.markStale(tokens.map((t) => instrumentKey(venue, t))));
         watcher = createVenueWatcher({ venue, source, decoder: decoders(ctx.mode, venue) });
         return watcher;
       });
@@ -248,7 +248,11 @@ export const AGENT_CATALOGUE: readonly AgentSpec[] = [
     build: async (ctx) => {
       const { createOracleAgent } = await import('../agents/oracle-agent.ts');
       return pick(ctx, oracleFeeds, 'source', 'oracle').map((source) =>
-        createOracleAgent({ source, feed: ctx.feedSource(source), decoder: decoders(ctx.mode, source) }),
+        createOracleAgent({
+          source,
+          feed: () => ctx.feedSource(source),
+          decoder: decoders(ctx.mode, source),
+        }),
       );
     },
   },
