@@ -262,7 +262,9 @@ describe('pm-arb run --live', () => {
     kernel.bus.publish(channels.markets('polymarket'), market('polymarket', COND, TOKEN, `${TOKEN}9`));
     kernel.bus.publish(channels.markets('kalshi'), market('kalshi', T, `${T}:yes`, `${T}:no`));
     await kernel.bus.flush();
-    await new Promise((r) => setTimeout(r, 500)); // the executor has the market facts before the decision
+    // markets and decisions are separate streams: give the executor time to take in both markets' facts before
+    // the decision (3 s: a busy CI machine; waiting on its heartbeat's processed count proved unreliable)
+    await new Promise((r) => setTimeout(r, 3_000));
     const decision: RiskDecision = {
       type: 'risk_decision',
       id: 'rd-live-1',

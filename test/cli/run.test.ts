@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { newReadStats, readCapture } from '../../src/capture/reader.ts';
 import { replay } from '../../src/capture/replay.ts';
 import { SimClock } from '../../src/core/clock.ts';
@@ -22,8 +22,16 @@ interface Proc {
   stderr: string;
 }
 
-/** Spawns the CLI; sends SIGINT once stderr matches `interruptOn` (if given). */
-function run(args: string[], interruptOn?: RegExp, extraEnv: Record<string, string> = {}): Promise<Proc> {
+// each case spawns a whole system; on a busy two-core machine one can take most of a minute to start and stop
+vi.setConfig({ testTimeout: 90_000 });
+
+/** Spawns the CLI; sends SIGINT `interruptAfterMs` after stderr matches `interruptOn` (if given). */
+function run(
+  args: string[],
+  interruptOn?: RegExp,
+  extraEnv: Record<string, string> = {},
+  interruptAfterMs = 700,
+): Promise<Proc> {
   return new Promise((done, fail) => {
     const env = {
       ...process.env,
@@ -43,11 +51,11 @@ function run(args: string[], interruptOn?: RegExp, extraEnv: Record<string, stri
       stderr += d.toString();
       if (interruptOn && !sent && interruptOn.test(stderr)) {
         sent = true;
-        // let some frames flow first
-        setTimeout(() => child.kill('SIGINT'), 700);
+        // by default let some frames flow first
+        setTimeout(() => child.kill('SIGINT'), interruptAfterMs);
       }
     });
-    const guard = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const guard = setTimeout(() => child.kill('SIGKILL'), 80_000);
     child.on('error', fail);
     child.on('close', (code, signal) => {
       clearTimeout(guard);
@@ -81,6 +89,14 @@ describe('pm-arb run', () => {
     const r = await run(['run'], /pm-arb run: mode/);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/SIGINT received, stopping agents/);
+    expect(r.stderr).toMatch(/pm-arb run: stopped/);
+  });
+
+  it('a SIGINT while the agents are starting still stops them in order, exit 0', async () => {
+    const r = await run(['run'], /pm-arb run: mode/, {}, 0);
+    expect(r.signal, r.stderr).toBeNull();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/SIGINT received/);
     expect(r.stderr).toMatch(/pm-arb run: stopped/);
   });
 

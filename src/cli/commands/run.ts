@@ -149,6 +149,16 @@ export function registerRunCommand(program: Command): void {
       const logFile = screen.inPlace ? resolve(config.dataDir, 'run.log') : undefined;
       const log = createLogger(config.logLevel, 'pm-arb', logFile);
       say(`starting (${liveExec ? 'LIVE trading' : 'paper trading'}, feeds ${o.feeds}); Ctrl-C to stop`);
+      // a signal during start-up (the store migrating, a live feed taking seconds to connect) is kept and honoured
+      // once the agents are up, so everything stops in order; a second one exits at once
+      let earlySignal: string | undefined;
+      const early = (sig: NodeJS.Signals): void => {
+        if (earlySignal) process.exit(130);
+        earlySignal = sig;
+        say(`${sig} received while starting; stopping once the agents are up`);
+      };
+      process.on('SIGINT', early);
+      process.on('SIGTERM', early);
       // metrics on an instrumented bus; the dashboard server mounts ops.routes(...) next to its pages
       const ops = createProcessOps(await createKernel({ config, transport: o.bus, log }), { service: 'run' });
       const kernel = ops.kernel;
@@ -298,6 +308,9 @@ export function registerRunCommand(program: Command): void {
         return stopping;
       };
       const offSignal = onShutdownSignal((sig) => shutdown(`${sig} received`));
+      process.off('SIGINT', early);
+      process.off('SIGTERM', early);
+      if (earlySignal) void shutdown(`${earlySignal} received`).then(() => process.exit(0));
       const keepAlive = setInterval(() => {}, 1 << 30);
       const timer =
         duration !== undefined
