@@ -38,6 +38,11 @@ export interface ExecutorOptions {
   readonly initial?: ExecutorState;
   /** The venues' execution clients (default: paper clients). */
   readonly clients?: (rt: AgentRuntime) => ReadonlyMap<Venue, ExecutionClient>;
+  /**
+   * HALT_ALL also asks every client to cancel all open orders of its account (live: orders this process does not
+   * track, from before a restart, included), not only the orders of the requests in flight.
+   */
+  readonly cancelAllOnHalt?: boolean;
 }
 
 export interface Executor extends Agent {
@@ -59,13 +64,17 @@ function paperClients(rt: AgentRuntime, opts: ExecutorOptions): ReadonlyMap<Venu
 
 export function createExecutor(opts: ExecutorOptions = {}): Executor {
   let engine: ExecutionEngine | undefined;
+  let clients: ReadonlyMap<Venue, ExecutionClient> = new Map();
   const empty: ExecutorState = { version: 1, inventory: [], requests: [] };
   return {
     name: opts.name ?? 'executor',
     trading: true,
-    start(rt) {
+    async start(rt) {
+      clients = (opts.clients ?? ((r) => paperClients(r, opts)))(rt);
+      // user channels, report polling: connected before the first order can be sent
+      await Promise.all([...clients.values()].map((c) => c.start?.()));
       const e = createExecutionEngine({
-        clients: (opts.clients ?? ((r) => paperClients(r, opts)))(rt),
+        clients,
         clock: rt.clock,
         ids: rt.kernel.ids,
         gtcTtlMs: opts.gtcTtlMs,
@@ -93,8 +102,14 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
     async stop() {
       await engine?.stop();
     },
-    onSystem(cmd) {
-      if (cmd.command === 'HALT_ALL') engine?.halt('HALT_ALL');
+    onSystem(cmd, rt) {
+      if (cmd.command !== 'HALT_ALL') return;
+      engine?.halt('HALT_ALL');
+      if (opts.cancelAllOnHalt)
+        for (const c of clients.values())
+          c.cancelAll().catch((err: unknown) => {
+            rt.log.error({ venue: c.venue, err: errorText(err) }, 'HALT_ALL: cancel-all failed');
+          });
     },
     snapshot: () => engine?.snapshot() ?? opts.initial ?? empty,
     restingOrders: () => engine?.openOrders() ?? 0,

@@ -18,7 +18,9 @@ import type { FeedAgent } from '../agents/venue-watcher.ts';
 import { probationAmount } from '../allocator/score.ts';
 import type { CaptureHub } from '../capture/source.ts';
 import type { Agent, Kernel } from '../core/agent.ts';
+import type { Venue } from '../core/messages.ts';
 import { instrumentKey } from '../core/messages.ts';
+import type { ExecutionClient } from '../execution/types.ts';
 import type { FrameSource } from '../feeds/types.ts';
 import type { MatchStore } from '../matcher/store.ts';
 import type { Db } from '../store/db.ts';
@@ -28,8 +30,10 @@ import { createSimHub, type SimHub } from '../venues/sim/feed.ts';
 import type { SimOptions } from '../venues/sim/market.ts';
 
 export type FeedsMode = 'sim' | 'live' | 'capture';
-/** How approved decisions are executed. Only paper fills exist in this version. */
-export type ExecutorKind = 'paper';
+/** How approved decisions are executed: paper fills, or live orders through the given clients (`run --live`). */
+export type ExecutorKind =
+  | 'paper'
+  | { readonly kind: 'live'; readonly clients: ReadonlyMap<Venue, ExecutionClient> };
 
 export interface ProcessMode {
   readonly feeds: FeedsMode;
@@ -178,11 +182,12 @@ export const AGENT_CATALOGUE: readonly AgentSpec[] = [
     kind: 'consumer',
     build: async ({ mode, opts }) => {
       const kind = mode.executor ?? 'paper';
-      if (kind !== 'paper') throw new Error(`executor kind ${String(kind)} is not available`);
       const { createExecutor } = await import('../agents/executor.ts');
       return [
         createExecutor({
           ...(mode.restored ? { initial: mode.restored.executor } : {}),
+          // live: a HALT_ALL also cancels every open order of the account at each venue
+          ...(kind !== 'paper' ? { clients: () => kind.clients, cancelAllOnHalt: true } : {}),
           ...(opts.latencyMs !== undefined ? { latencyMs: num(opts.latencyMs) } : {}),
           ...(opts.seed !== undefined ? { seed: num(opts.seed) } : {}),
           ...(opts.gtcTtlMs !== undefined ? { gtcTtlMs: num(opts.gtcTtlMs) } : {}),
@@ -228,9 +233,9 @@ export const AGENT_CATALOGUE: readonly AgentSpec[] = [
       return pick(ctx, venueFeeds, 'venue', 'venue-watcher').map((venue) => {
         let watcher: FeedAgent | undefined;
         // a live transport that loses some instruments while the rest stays up: their books go stale
-        const source = ctx.feedSource(venue, (tokens) =>
-          watcher?.markStale(tokens.map((t) => instrumentKey(venue, t))),
-        );
+        // a factory: a feed that fails is replaced by a fresh one (a stopped source's transports stay closed)
+        const source = () =>
+          ctx.feedSource(venue, (tokens) => watcher?.markStale(tokens.map((t) => instrumentKey(venue, t))));
         watcher = createVenueWatcher({ venue, source, decoder: decoders(ctx.mode, venue) });
         return watcher;
       });
@@ -243,7 +248,11 @@ export const AGENT_CATALOGUE: readonly AgentSpec[] = [
     build: async (ctx) => {
       const { createOracleAgent } = await import('../agents/oracle-agent.ts');
       return pick(ctx, oracleFeeds, 'source', 'oracle').map((source) =>
-        createOracleAgent({ source, feed: ctx.feedSource(source), decoder: decoders(ctx.mode, source) }),
+        createOracleAgent({
+          source,
+          feed: () => ctx.feedSource(source),
+          decoder: decoders(ctx.mode, source),
+        }),
       );
     },
   },

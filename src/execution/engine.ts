@@ -429,6 +429,7 @@ export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEn
         limitPrice: leg.limitPrice,
         shares,
         type,
+        decidedAt: d.decidedAt,
         ...(type === 'GTD' ? { expiresAt: now + (opts.gtcTtlMs ?? DEFAULT_GTC_TTL_MS) } : {}),
       };
     });

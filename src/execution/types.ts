@@ -99,6 +99,11 @@ export interface OrderRequest {
   readonly expiresAt?: number;
   /** Closing leg risk: the market's minimum size does not apply (the lot still does). */
   readonly ignoreMinSize?: boolean;
+  /**
+   * When the decision was made (epoch ms): the same after a restart, so a live order rebuilt from it is identical
+   * (Polymarket signs the time into the order, and its hash is the order's id).
+   */
+  readonly decidedAt?: number;
 }
 
 /** One execution (trade) against an order. */

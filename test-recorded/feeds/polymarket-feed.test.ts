@@ -57,7 +57,12 @@ describe('Polymarket feed on recorded payloads', () => {
     expect(m.negRiskGroup).toBe(newsom.negRiskMarketID);
     expect(m.negRiskGroup).toBe('0x2c3d7e0eee6f058be3006baabf0d54a07da254ba47fe6e3e095e7990c7814700');
     expect(m.fees).toMatchObject({ rate: 40_000, rebateRate: 250_000 });
-    expect(dec.market(btc.conditionId!)!.fees).toMatchObject({ rate: 70_000 });
+    // fees enabled but no feeSchedule on the recorded market: unknown (never priced), charged at the highest
+    // published rate as a bound (docs/settlement.md)
+    expect(dec.market(btc.conditionId!)!.fees).toMatchObject({
+      kind: 'unknown',
+      reason: expect.stringContaining('without a feeSchedule'),
+    });
     expect(rejects).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { newReadStats, readCapture } from '../../src/capture/reader.ts';
 import { replay } from '../../src/capture/replay.ts';
 import { SimClock } from '../../src/core/clock.ts';
@@ -22,8 +22,16 @@ interface Proc {
   stderr: string;
 }
 
-/** Spawns the CLI; sends SIGINT once stderr matches `interruptOn` (if given). */
-function run(args: string[], interruptOn?: RegExp, extraEnv: Record<string, string> = {}): Promise<Proc> {
+// each case spawns a whole system; on a busy two-core machine one can take most of a minute to start and stop
+vi.setConfig({ testTimeout: 90_000 });
+
+/** Spawns the CLI; sends SIGINT `interruptAfterMs` after stderr matches `interruptOn` (if given). */
+function run(
+  args: string[],
+  interruptOn?: RegExp,
+  extraEnv: Record<string, string> = {},
+  interruptAfterMs = 700,
+): Promise<Proc> {
   return new Promise((done, fail) => {
     const env = {
       ...process.env,
@@ -43,11 +51,11 @@ function run(args: string[], interruptOn?: RegExp, extraEnv: Record<string, stri
       stderr += d.toString();
       if (interruptOn && !sent && interruptOn.test(stderr)) {
         sent = true;
-        // let some frames flow first
-        setTimeout(() => child.kill('SIGINT'), 700);
+        // by default let some frames flow first
+        setTimeout(() => child.kill('SIGINT'), interruptAfterMs);
       }
     });
-    const guard = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const guard = setTimeout(() => child.kill('SIGKILL'), 80_000);
     child.on('error', fail);
     child.on('close', (code, signal) => {
       clearTimeout(guard);
@@ -84,6 +92,14 @@ describe('pm-arb run', () => {
     expect(r.stderr).toMatch(/pm-arb run: stopped/);
   });
 
+  it('a SIGINT while the agents are starting still stops them in order, exit 0', async () => {
+    const r = await run(['run'], /pm-arb run: mode/, {}, 0);
+    expect(r.signal, r.stderr).toBeNull();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/SIGINT received/);
+    expect(r.stderr).toMatch(/pm-arb run: stopped/);
+  });
+
   it('restores from the store after a restart: a halt in force comes back', async () => {
     const dataDir = join(dir, 'restore-data');
     const db = await openDb({ dataDir: join(dataDir, 'pglite') });
@@ -100,7 +116,7 @@ describe('pm-arb run', () => {
     expect(state.haltReason).toBe('operator test');
   });
 
-  it('refuses live trading unless asked twice, and even then in this version', async () => {
+  it('refuses live trading unless asked twice, and on simulated feeds', async () => {
     // refused before anything starts: the CLI in this process
     const env = { DATA_DIR: join(dir, 'data'), DASHBOARD_PORT: '0' };
     const once = await pmArbHere(['run', '--live'], env);
@@ -114,7 +130,7 @@ describe('pm-arb run', () => {
     expect(no.stderr).toMatch(/^pm-arb: PAPER_TRADING=no turns paper trading off/);
     const twice = await pmArbHere(['run', '--live'], { ...env, PAPER_TRADING: 'false' });
     expect(twice.code).toBe(2);
-    expect(twice.stderr).toMatch(/live execution is not available in this version/);
+    expect(twice.stderr).toMatch(/--live trades on the real venues: it needs --feeds live/);
   });
 
   it('rejects a bad --feeds value with a usage error', async () => {

@@ -145,6 +145,11 @@ describe('restoreStates', () => {
       expect(pf.equity).toBe($(500));
       expect(pf.budgetLimits()).toMatchObject({ highWaterMark: $(600), dailyStartEquity: $(540) });
       expect(pf.drawdownHalted).toBe(false);
+      // the guardian judges freshness from books it saw itself: m2's book reaches it too
+      await h.publish(
+        channels.books('polymarket'),
+        book('polymarket', 'm2', 'm2-yes', [[0.5, 500]], [[0.52, 500]], now),
+      );
       // new risk is measured against the restored $600 high-water mark (not the $500 bankroll): equity is already
       // $100 below it and the position can still lose $50, so 20% of $600 leaves no room for more
       await h.publish(

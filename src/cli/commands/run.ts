@@ -5,17 +5,19 @@
  */
 
 import { resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { assemble } from '../../app/assemble.ts';
 import { createLiveCounters } from '../../app/backtest.ts';
 import { type AgentRuntime, type Kernel, onShutdownSignal, startAgents } from '../../core/agent.ts';
 import { channels } from '../../core/channels.ts';
-import { loadConfig, loadDotEnv } from '../../core/config.ts';
+import { type Config, loadConfig, loadDotEnv } from '../../core/config.ts';
 import { combinedHaltSource, createRedisHaltStore, type HaltSource } from '../../core/halt.ts';
 import { createKernel } from '../../core/kernel.ts';
 import { createLogger } from '../../core/log.ts';
 import { opsRouteGroup } from '../../dashboard/ops-routes.ts';
 import type { DashboardOptions } from '../../dashboard/server.ts';
+import type { LiveExecution } from '../../execution/live/live-execution.ts';
 import { createJsonMatchStore, matchFilePath } from '../../matcher/store.ts';
 import { createProcessOps } from '../../ops/process.ts';
 import { type Db, openDbFromConfig } from '../../store/db.ts';
@@ -24,6 +26,7 @@ import { loadRecoveryState } from '../../store/queries.ts';
 import { type RestoredStates, restoreStates } from '../../store/restore.ts';
 import { storeHaltSource } from '../../store/system-state.ts';
 import { defaultStrategies } from '../../strategies/plugins.ts';
+import { type FeedName, parseFeedNames } from '../../venues/registry.ts';
 import { requireDataDir } from '../files.ts';
 import { UsageError } from '../main.ts';
 import {
@@ -87,7 +90,12 @@ export function registerRunCommand(program: Command): void {
     .option('--bus <transport>', 'inproc or redis (needs REDIS_URL)', 'inproc')
     .option('--duration <d>', 'stop after this long (30s, 10m); default: until Ctrl-C')
     .option('--no-store', 'keep nothing: no database, no restore from an earlier run')
-    .option('--live', 'live trading (also needs PAPER_TRADING=false); not available in this version')
+    .option('--live', 'live trading: real orders (also needs PAPER_TRADING=false and --feeds live)')
+    .option('--yes', 'with --live: start without the confirmation prompt (services)')
+    .option(
+      '--only <feeds>',
+      'run only these feeds (comma-separated: polymarket,kalshi,binance,chainlink; or none)',
+    )
     .option('--summary-every <ms>', 'how often the live summary is redrawn', '1000')
     .option(
       '--no-dashboard',
@@ -103,6 +111,13 @@ export function registerRunCommand(program: Command): void {
         o.simMarkets === undefined ? undefined : parseIntOpt('--sim-markets', String(o.simMarkets));
       const duration = o.duration === undefined ? undefined : parseDuration(String(o.duration));
       const summaryEvery = parseIntOpt('--summary-every', String(o.summaryEvery));
+      let only: FeedName[] | undefined;
+      try {
+        // `none`: no feed at all (market data comes over the Redis bus from another process)
+        only = o.only === undefined ? undefined : o.only === 'none' ? [] : parseFeedNames(String(o.only));
+      } catch (e) {
+        throw new UsageError(`--only: ${(e as Error).message}`);
+      }
       loadDotEnv();
       // the in-process bus uses no Redis: its settings are not read (a bad REDIS_URL does not block the demo)
       const config = loadConfig(
@@ -123,17 +138,27 @@ export function registerRunCommand(program: Command): void {
             '--live also needs PAPER_TRADING=false in the configuration (live trading is asked for twice)',
           );
         }
-        throw new UsageError(
-          'live execution is not available in this version: run paper trading (PAPER_TRADING=true, no --live)',
-        );
+        if (o.feeds !== 'live')
+          throw new UsageError('--live trades on the real venues: it needs --feeds live');
       }
+      const liveExec = !config.paperTrading ? await startLive(config, o.yes === true) : undefined;
       if (o.store !== false || o.dashboard !== false) requireDataDir(config);
       const screen = createSummaryScreen({ stream: process.stderr });
       const say = (line: string): void => screen.note(`pm-arb run: ${line}`);
       // On a terminal the summary redraws in place: the JSON logs go to a file beside the data, not across it.
       const logFile = screen.inPlace ? resolve(config.dataDir, 'run.log') : undefined;
       const log = createLogger(config.logLevel, 'pm-arb', logFile);
-      say(`starting (paper trading, feeds ${o.feeds}); Ctrl-C to stop`);
+      say(`starting (${liveExec ? 'LIVE trading' : 'paper trading'}, feeds ${o.feeds}); Ctrl-C to stop`);
+      // a signal during start-up (the store migrating, a live feed taking seconds to connect) is kept and honoured
+      // once the agents are up, so everything stops in order; a second one exits at once
+      let earlySignal: string | undefined;
+      const early = (sig: NodeJS.Signals): void => {
+        if (earlySignal) process.exit(130);
+        earlySignal = sig;
+        say(`${sig} received while starting; stopping once the agents are up`);
+      };
+      process.on('SIGINT', early);
+      process.on('SIGTERM', early);
       // metrics on an instrumented bus; the dashboard server mounts ops.routes(...) next to its pages
       const ops = createProcessOps(await createKernel({ config, transport: o.bus, log }), { service: 'run' });
       const kernel = ops.kernel;
@@ -164,8 +189,10 @@ export function registerRunCommand(program: Command): void {
           showcaseFrom: kernel.clock.now() + 8_000,
           ...(simMarkets === undefined ? {} : { markets: simMarkets }),
         },
+        ...(only ? { only } : {}),
         ...(restored ? { restored } : {}),
         ...(db ? { store: db } : {}),
+        ...(liveExec ? { executor: { kind: 'live' as const, clients: liveExec.clients } } : {}),
         matchStore,
       });
       const killSwitch = killSwitchFor(kernel, db, () => runtimes);
@@ -182,6 +209,7 @@ export function registerRunCommand(program: Command): void {
               routes: [opsRouteGroup(ops.routes(() => runtimes))],
             }).catch(async (err: unknown) => {
               await kernel.bus.close();
+              await liveExec?.close();
               await db?.close();
               throw err;
             });
@@ -191,7 +219,7 @@ export function registerRunCommand(program: Command): void {
           ? 'PostgreSQL (DATABASE_URL)'
           : `PGlite (${config.dataDir})`;
       const banner = [
-        `pm-arb run: mode paper, feeds ${o.feeds}${o.feeds === 'sim' ? ` (seed ${seed})` : ''}, bus ${o.bus}`,
+        `pm-arb run: mode ${liveExec ? `LIVE (${liveExec.venues.join(', ')})` : 'paper'}, feeds ${o.feeds}${o.feeds === 'sim' ? ` (seed ${seed})` : ''}, bus ${o.bus}`,
         `pm-arb run: store ${store}${restored ? ` (restored ${restoredFills.length} fills${restored.halt ? ', HALTED' : ''})` : ''}`,
         ...pack(
           `pm-arb run: ${agents.length} agents:`,
@@ -272,6 +300,7 @@ export function registerRunCommand(program: Command): void {
           screen.release();
           await kernel.bus.close();
           await killSwitch.close();
+          await liveExec?.close();
           await db?.close();
           process.stderr.write('pm-arb run: stopped\n');
           done();
@@ -279,6 +308,9 @@ export function registerRunCommand(program: Command): void {
         return stopping;
       };
       const offSignal = onShutdownSignal((sig) => shutdown(`${sig} received`));
+      process.off('SIGINT', early);
+      process.off('SIGTERM', early);
+      if (earlySignal) void shutdown(`${earlySignal} received`).then(() => process.exit(0));
       const keepAlive = setInterval(() => {}, 1 << 30);
       const timer =
         duration !== undefined
@@ -289,4 +321,32 @@ export function registerRunCommand(program: Command): void {
       clearInterval(keepAlive);
       offSignal();
     });
+}
+
+/**
+ * Builds the live venue clients and asks for confirmation: on a terminal the venues, masked accounts, balances and
+ * caps are shown and "yes" must be typed; `--yes` skips the question (services); with neither it refuses.
+ */
+async function startLive(config: Config, yes: boolean): Promise<LiveExecution> {
+  const { createLiveExecution } = await import('../../execution/live/live-execution.ts');
+  if (!yes && !(process.stdin.isTTY && process.stderr.isTTY)) {
+    throw new UsageError(
+      'live trading asks for confirmation on a terminal; without one pass --yes (the venues, accounts and caps are printed either way)',
+    );
+  }
+  const live = createLiveExecution(config, { now: Date.now });
+  if (live.venues.length === 0) {
+    await live.close();
+    throw new UsageError(`no venue is configured for live trading:\n  ${live.problems.join('\n  ')}`);
+  }
+  const lines = await live.summary();
+  process.stderr.write(`pm-arb run: LIVE TRADING with real money\n${lines.map((l) => `  ${l}\n`).join('')}`);
+  if (yes) return live;
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await rl.question('Type "yes" to start live trading: ').finally(() => rl.close());
+  if (answer.trim().toLowerCase() !== 'yes') {
+    await live.close();
+    throw new UsageError('live trading not confirmed: nothing started');
+  }
+  return live;
 }

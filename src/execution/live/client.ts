@@ -12,7 +12,7 @@
 import type { ReportStream } from '../../venues/live/reports.ts';
 import type { LiveOrderSpec, VenueOrderClient } from '../../venues/live/types.ts';
 import { applyReport, isTerminal, newOrderState } from '../order-state.ts';
-import type { ExecutionClient, OrderReport, OrderRequest, OrderState } from '../types.ts';
+import type { ExecutionClient, MarketEvent, OrderReport, OrderRequest, OrderState } from '../types.ts';
 import { reportFromLive, reportFromSubmit, type SpecFacts, specFromRequest } from './to-execution.ts';
 
 export interface LiveExecutionClientOptions {
@@ -24,6 +24,14 @@ export interface LiveExecutionClientOptions {
   readonly facts: (req: OrderRequest) => SpecFacts | undefined;
   /** 'shadow': the client given is the shadow recorder (orders built and logged, not sent). */
   readonly mode?: 'live' | 'shadow';
+  /**
+   * When this process started (default: when the client was made). An order of a decision made before it may
+   * already be at the venue (a redelivery after a restart): it is looked up by client order id first and, when
+   * found, tracked instead of sent again — a venue may accept a used client id once its order is done.
+   */
+  readonly startedAt?: number;
+  /** Market data from the bus (where `facts` reads ticks and neg-risk from). */
+  readonly onMarketData?: (e: MarketEvent) => void;
 }
 
 interface Tracked {
@@ -37,6 +45,7 @@ export function createLiveExecutionClient(opts: LiveExecutionClientOptions): Exe
   const orders = new Map<string, Tracked>();
   const byVenueId = new Map<string, string>();
   const listeners: ((r: OrderReport) => void)[] = [];
+  const startedAt = opts.startedAt ?? now();
 
   function emit(r: OrderReport): void {
     const t = orders.get(r.clientOrderId);
@@ -92,6 +101,15 @@ export function createLiveExecutionClient(opts: LiveExecutionClientOptions): Exe
       }
       t.spec = specFromRequest(req, facts);
       opts.reports?.track(t.spec);
+      if (req.decidedAt !== undefined && req.decidedAt < startedAt) {
+        const found = await client.lookup(t.spec);
+        if (found) {
+          const order = { ...found, clientOrderId: req.clientOrderId };
+          const r = reportFromLive({ kind: 'order', order, ts: now(), source: 'poll' }, t.state.status);
+          if (r) emit(r);
+          return;
+        }
+      }
       const res = await client.submit(t.spec);
       const r = reportFromSubmit(req, res, now());
       if (r) emit(r);
@@ -128,6 +146,7 @@ export function createLiveExecutionClient(opts: LiveExecutionClientOptions): Exe
       }
       return t.state;
     },
+    ...(opts.onMarketData ? { onMarketData: opts.onMarketData } : {}),
     onReport(listener) {
       listeners.push(listener);
       return () => {
