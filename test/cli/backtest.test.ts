@@ -110,6 +110,12 @@ describe('backtest on a simulated capture', () => {
     expect({ ...again, timing: null }).toEqual({ ...first, timing: null });
   }, 120_000);
 
+  it('--seed only labels the run: another seed gives the same results', async () => {
+    const other = await runBacktest({ capturePath: capture, seed: 9, config: cfg });
+    expect(other.seed).toBe(9);
+    expect({ ...other, seed: 3, timing: null }).toEqual({ ...first, timing: null });
+  }, 120_000);
+
   it('pm-arb backtest --json prints one JSON object', async () => {
     const chunks: string[] = [];
     const write = process.stdout.write.bind(process.stdout);
