@@ -16,7 +16,11 @@ export function registerBacktestCommand(program: Command): void {
       'run the whole pipeline on a capture (simulated clock, paper executor) and report P&L per strategy',
     )
     .requiredOption('--capture <file>', 'capture file (.jsonl), recorded or from `pm-arb simulate`')
-    .option('--seed <n>', 'label of the run: its ids are bt<n>-… and the report names it; results do not depend on it (the capture holds the whole market, and nothing in a backtest is random)', '1')
+    .option(
+      '--seed <n>',
+      'label of the run: its ids are bt<n>-… and the report names it; results do not depend on it (the capture holds the whole market, and nothing in a backtest is random)',
+      '1',
+    )
     .option('--json', 'print the report as one JSON object')
     .action(async (o: { capture: string; seed: string; json?: boolean }) => {
       const seed = Number(o.seed);
