@@ -9,6 +9,11 @@ export default defineConfig({
     pool: 'forks',
     reporters: ['default'],
     // `npm run coverage`: line/branch coverage of src/ (v8), text summary + coverage/ (git-ignored)
-    coverage: { provider: 'v8', include: ['src/**'], reporter: ['text-summary', 'html'], reportOnFailure: true },
+    coverage: {
+      provider: 'v8',
+      include: ['src/**'],
+      reporter: ['text-summary', 'html'],
+      reportOnFailure: true,
+    },
   },
 });
