@@ -129,11 +129,8 @@ export function createRedisHaltStore(o: RedisHaltStoreOptions): HaltStore {
   };
 }
 
-/**
- * Answers a Redis server at `url` within `timeoutMs`, or throws a message a person can act on. The URL shown
- * has its password removed.
- */
-export async function pingRedis(url: string, timeoutMs: number): Promise<void> {
+/** A connection for one quick question: no retries, no offline queue, errors surface as rejected commands. */
+function oneShotRedis(url: string, timeoutMs: number): Redis {
   const redis = new Redis(url, {
     lazyConnect: true,
     connectTimeout: timeoutMs,
@@ -142,6 +139,15 @@ export async function pingRedis(url: string, timeoutMs: number): Promise<void> {
     retryStrategy: () => null,
   });
   redis.on('error', () => {});
+  return redis;
+}
+
+/**
+ * Answers a Redis server at `url` within `timeoutMs`, or throws a message a person can act on. The URL shown
+ * has its password removed.
+ */
+export async function pingRedis(url: string, timeoutMs: number): Promise<void> {
+  const redis = oneShotRedis(url, timeoutMs);
   try {
     await withTimeout(
       redis.connect().then(() => redis.ping()),
@@ -265,14 +271,7 @@ export async function confirmCommand(
  * consumer groups vanish with it. Undefined when it persists, or when it will not say (CONFIG disabled).
  */
 export async function redisPersistenceWarning(url: string, timeoutMs = 2_000): Promise<string | undefined> {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: timeoutMs,
-    maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
-    retryStrategy: () => null,
-  });
-  redis.on('error', () => {});
+  const redis = oneShotRedis(url, timeoutMs);
   try {
     await withTimeout(redis.connect(), timeoutMs, 'connect');
     const aof = (await withTimeout(
