@@ -259,12 +259,45 @@ describe('pm-arb run --live', () => {
 
     // the banner comes before the agents subscribe: wait for the executor's first heartbeat
     await waitFor(() => running.has('executor'), 'the executor running', 60_000);
+    // Consumer groups start at the end of their stream when made: publish only once the executor's groups exist
+    // (#12 item 6, groups made before anything publishes, is not done), and send the decision only after it has
+    // taken in both markets' facts (separate streams, no order between them).
+    const admin = new Redis(REDIS);
+    cleanups.push(async () => void (await admin.quit()));
+    const executorGroup = async (channel: string) => {
+      const groups = (await admin
+        .call('XINFO', 'GROUPS', `${prefix}${channel}`)
+        .catch(() => [])) as unknown[][];
+      for (const g of groups) {
+        const f = Object.fromEntries(
+          Array.from({ length: g.length / 2 }, (_, i) => [String(g[2 * i]), g[2 * i + 1]]),
+        );
+        if (String(f.name).includes('executor')) return f;
+      }
+      return undefined;
+    };
+    const marketStreams = [channels.markets('polymarket').name, channels.markets('kalshi').name];
+    const until = async (cond: () => Promise<boolean>, what: string): Promise<void> => {
+      const end = Date.now() + 60_000;
+      while (!(await cond())) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    await until(
+      async () =>
+        (await Promise.all([...marketStreams, channels.riskDecisions.name].map(executorGroup))).every(
+          Boolean,
+        ),
+      "the executor's consumer groups",
+    );
     kernel.bus.publish(channels.markets('polymarket'), market('polymarket', COND, TOKEN, `${TOKEN}9`));
     kernel.bus.publish(channels.markets('kalshi'), market('kalshi', T, `${T}:yes`, `${T}:no`));
     await kernel.bus.flush();
-    // markets and decisions are separate streams: give the executor time to take in both markets' facts before
-    // the decision (3 s: a busy CI machine; waiting on its heartbeat's processed count proved unreliable)
-    await new Promise((r) => setTimeout(r, 3_000));
+    await until(async () => {
+      const gs = await Promise.all(marketStreams.map(executorGroup));
+      return gs.every((g) => g !== undefined && Number(g['entries-read']) >= 1 && Number(g.pending) === 0);
+    }, 'the executor to take in both markets');
     const decision: RiskDecision = {
       type: 'risk_decision',
       id: 'rd-live-1',
