@@ -10,11 +10,9 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { clientOrderId } from '../../src/execution/ids.ts';
-import { createKalshiOrderClient } from '../../src/venues/kalshi/execution/client.ts';
-import { NotionalCaps } from '../../src/venues/live/caps.ts';
-import { createPolymarketOrderClient } from '../../src/venues/polymarket/execution/client.ts';
 import { startKalshiTradingFake } from '../fakes/kalshi-trading-fake.ts';
 import { startPolymarketClobFake } from '../fakes/polymarket-clob-fake.ts';
+import { fakeOrderClients } from '../helpers/order-clients.ts';
 
 const TOKEN = '71321045679252212594626385532706912750332728571942532289631379312455583992563';
 const T = 'KXTEST-1';
@@ -79,26 +77,14 @@ async function venues() {
     await pm.close();
     await ks.close();
   });
-  const caps = new NotionalCaps({ maxOrder: 1e9, maxDaily: 1e10, now: Date.now });
-  const pmc = createPolymarketOrderClient({
-    clobUrl: pm.url,
-    privateKey: key,
-    signatureType: 'eoa',
-    credentials: pm.credentials,
-    now: Date.now,
-    caps,
+  const { pmc, ksc, close } = fakeOrderClients({
+    pm,
+    ks,
+    key,
+    kalshiKeyId: 'kid',
+    kalshiPrivateKeyPem: rsa.privateKey,
   });
-  const ksc = createKalshiOrderClient({
-    restUrl: ks.restUrl,
-    keyId: 'kid',
-    privateKeyPem: rsa.privateKey,
-    now: Date.now,
-    caps,
-  });
-  cleanups.push(async () => {
-    await pmc.close();
-    await ksc.close();
-  });
+  cleanups.push(close);
   const base = {
     requestId: 'r',
     legIndex: 0,

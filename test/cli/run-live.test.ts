@@ -25,12 +25,10 @@ import { createKernel } from '../../src/core/kernel.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import type { Fill, Market, Order, RiskDecision } from '../../src/core/messages.ts';
 import { clientOrderId } from '../../src/execution/ids.ts';
-import { createKalshiOrderClient } from '../../src/venues/kalshi/execution/client.ts';
-import { NotionalCaps } from '../../src/venues/live/caps.ts';
-import { createPolymarketOrderClient } from '../../src/venues/polymarket/execution/client.ts';
 import { waitFor } from '../contract/bus-contract.ts';
 import { startKalshiTradingFake } from '../fakes/kalshi-trading-fake.ts';
 import { startPolymarketClobFake } from '../fakes/polymarket-clob-fake.ts';
+import { fakeOrderClients } from '../helpers/order-clients.ts';
 
 // a node process with every agent, two fakes and Redis: slow on a busy machine
 vi.setConfig({ testTimeout: 120_000 });
@@ -164,26 +162,14 @@ describe('pm-arb run --live', () => {
   it('trades an approved cross-venue decision on both fakes, fills reach the bus; HALT_ALL cancels at every venue', async () => {
     const { key, rsa, pm, ks, env } = await venues();
     // an order resting at each venue from before this process: the kill switch must take it too
-    const caps = new NotionalCaps({ maxOrder: 1e9, maxDaily: 1e10, now: Date.now });
-    const pmc = createPolymarketOrderClient({
-      clobUrl: pm.url,
-      privateKey: key,
-      signatureType: 'eoa',
-      credentials: pm.credentials,
-      now: Date.now,
-      caps,
+    const { pmc, ksc, close } = fakeOrderClients({
+      pm,
+      ks,
+      key,
+      kalshiKeyId: 'kid-live',
+      kalshiPrivateKeyPem: rsa.privateKey,
     });
-    const ksc = createKalshiOrderClient({
-      restUrl: ks.restUrl,
-      keyId: 'kid-live',
-      privateKeyPem: rsa.privateKey,
-      now: Date.now,
-      caps,
-    });
-    cleanups.push(async () => {
-      await pmc.close();
-      await ksc.close();
-    });
+    cleanups.push(close);
     const base = {
       requestId: 'old',
       legIndex: 0,
