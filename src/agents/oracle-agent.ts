@@ -26,6 +26,7 @@ export interface OracleAgentOptions {
 export function createOracleAgent(opts: OracleAgentOptions): FeedAgent {
   return createFeedAgent({
     name: opts.name ?? `oracle-${opts.source}`,
+    feed: opts.source,
     source: opts.feed,
     decoders: opts.decoder,
     ...(opts.heartbeatTimeoutMs !== undefined ? { heartbeatTimeoutMs: opts.heartbeatTimeoutMs } : {}),

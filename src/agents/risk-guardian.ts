@@ -9,6 +9,10 @@
  * what. At the drawdown stop or the daily-loss limit it publishes an alert once, and with DRAWDOWN_ACTION=flatten
  * approved sells of every unhedged position (src/risk/flatten.ts).
  *
+ * Freshness is judged here, never taken from the request: a leg's book must have reached the guardian and not be
+ * flagged stale, and its feed must have been heard from (a book, a tick, or the feed agent's heartbeat on the
+ * health channel) within STALE_AFTER_MS by the guardian's clock — a feed process that died silently flags nothing.
+ *
  * HALT_ALL (rt.halted) rejects everything until RESUME; RESUME also lifts a drawdown stop. A redelivered request
  * is recognised by its id and not decided twice. `initial` restores a RiskState snapshot after a restart.
  */
@@ -147,9 +151,12 @@ export function createRiskGuardian(opts: RiskGuardianOptions = {}): RiskGuardian
           afterUpdate();
         });
       }
-      // only for their staleness flag: a request built on a tick its feed now flags stale is rejected
+      // for their staleness flag (a request built on a tick its feed now flags stale is rejected) and as a sign
+      // of life of their feed
       for (const src of OracleSourceSchema.options)
-        runtime.subscribe(channels.ticks(src), (m) => p.onTick(m.body));
+        runtime.subscribe(channels.ticks(src), (m) => p.onTick(m.body, runtime.clock.now()));
+      // feed agents' heartbeats: a feed whose books do not change is still heard from (freshness, above)
+      runtime.subscribe(channels.health, (m) => p.onFeedHeartbeat(m.body, runtime.clock.now()));
       runtime.subscribe(channels.links, (m) => p.onLink(m.body));
       runtime.subscribe(channels.resolutions, (m) => p.onResolution(m.body));
       runtime.subscribe(channels.fills, (m) => {

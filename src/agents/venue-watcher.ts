@@ -30,6 +30,11 @@ export type SourceOrFactory = FrameSource | (() => FrameSource);
 
 export interface FeedAgentOptions {
   readonly name: string;
+  /**
+   * The feed this agent is (a venue or an oracle source), sent as `feed` in its heartbeats: the risk guardian
+   * hears from it there when no book changes, and judges the feed silent when it hears nothing at all.
+   */
+  readonly feed?: string;
   readonly source: SourceOrFactory;
   readonly decoders: Decoder | DecoderSet;
   /** No frame and no heartbeat for this long → the feed's books are stale (default: config.risk.staleAfterMs). */
@@ -240,6 +245,7 @@ export function createFeedAgent(opts: FeedAgentOptions): FeedAgent {
       for (const t of ticks.values()) if (t.last.stale) staleBooks++;
       const now = rt?.clock.now();
       return {
+        ...(opts.feed !== undefined ? { feed: opts.feed } : {}),
         connected: h.connected === true,
         lastMessageAgeMs: lastFrameAt === undefined || now === undefined ? null : now - lastFrameAt,
         reconnects: typeof h.reconnects === 'number' ? h.reconnects : 0,
@@ -271,6 +277,7 @@ export interface VenueWatcherOptions {
 export function createVenueWatcher(opts: VenueWatcherOptions): FeedAgent {
   return createFeedAgent({
     name: opts.name ?? `venue-watcher-${opts.venue}`,
+    feed: opts.venue,
     source: opts.source,
     decoders: opts.decoder,
     ...(opts.heartbeatTimeoutMs !== undefined ? { heartbeatTimeoutMs: opts.heartbeatTimeoutMs } : {}),

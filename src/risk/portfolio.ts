@@ -20,6 +20,7 @@ import type {
   Allocation,
   ExecutionReport,
   Fill,
+  Heartbeat,
   Leg,
   Market,
   MarketLink,
@@ -116,6 +117,8 @@ export class Portfolio implements PortfolioView {
   private readonly unmarked = new Set<string>();
   /** Instrument/oracle keys whose latest book or tick its feed flagged stale. */
   private readonly staleKeys = new Set<string>();
+  /** feed (venue or oracle source) → when (guardian clock) it was last heard: a book or tick, or its heartbeat */
+  private readonly feedsHeard = new Map<string, number>();
   private open = 0;
   private hwm: Money;
   private ddHalted = false;
@@ -225,6 +228,7 @@ export class Portfolio implements PortfolioView {
   }
 
   onBook(b: OrderBook, now: number): void {
+    this.heard(b.venue, now);
     this.booksSeen.set(instrumentKey(b.venue, b.tokenId), { at: now, stale: b.stale });
     this.noteStale(instrumentKey(b.venue, b.tokenId), b.stale);
     markFromBook(this.ledger, b);
@@ -232,8 +236,28 @@ export class Portfolio implements PortfolioView {
     this.refresh(now);
   }
 
-  onTick(t: OracleTick): void {
+  onTick(t: OracleTick, now?: number): void {
+    if (now !== undefined) this.heard(t.source, now);
     this.noteStale(oracleKey(t.source, t.symbol), t.stale);
+  }
+
+  /**
+   * A heartbeat of a feed agent (`details.feed`): the feed process is alive even when no book changes. One that
+   * is stopping, faulted or reports its feed disconnected does not count (its books go stale by their flag).
+   */
+  onFeedHeartbeat(hb: Heartbeat, now: number): void {
+    const feed = hb.details.feed;
+    if (typeof feed !== 'string' || feed === '') return;
+    if (hb.state === 'stopped' || hb.state === 'faulted' || hb.details.connected === false) return;
+    this.heard(feed, now);
+  }
+
+  private heard(feed: string, now: number): void {
+    if (now > (this.feedsHeard.get(feed) ?? Number.NEGATIVE_INFINITY)) this.feedsHeard.set(feed, now);
+  }
+
+  feedHeardAt(feed: string): number | undefined {
+    return this.feedsHeard.get(feed);
   }
 
   isStale(key: string): boolean {

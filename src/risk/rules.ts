@@ -64,6 +64,12 @@ export interface PortfolioView {
    * stale; undefined when none arrived. A view with it judges freshness itself, whatever a request claims.
    */
   bookState?(venue: Venue, tokenId: string): { readonly at: number; readonly stale: boolean } | undefined;
+  /**
+   * When (the guardian's clock) it last heard from a feed — a venue or an oracle source: one of its books or
+   * ticks, or a heartbeat of its agent; undefined when never. A view with it rejects requests on a feed silent
+   * for `staleAfterMs` (its process died: nobody is left to flag its books stale).
+   */
+  feedHeardAt?(feed: string): number | undefined;
 }
 
 export type RuleName =
@@ -243,17 +249,44 @@ export function dailyWindowStart(now: number, hourUtc: number): number {
  * A request built from a book or tick that its feed now flags stale is rejected. Age alone is not staleness: a
  * quiet book on a live feed is as current as its feed says (the flag is decided in src/feeds/staleness.ts). The
  * guardian judges from its own view: every leg's instrument, not only the keys the request declares, and a leg
- * whose book never reached the guardian is rejected.
+ * whose book never reached the guardian is rejected. A feed the guardian has not heard from at all — no book or
+ * tick and no heartbeat of its agent — for `staleAfterMs` (by the guardian's clock) is stale too: a feed process
+ * that died flags nothing, its last books just stay as they were.
  */
-export function staleDataRule(req: TradeRequest, pf: PortfolioView): RuleOutcome {
+export function staleDataRule(
+  req: TradeRequest,
+  pf: PortfolioView,
+  cfg: RiskConfig,
+  now: number,
+): RuleOutcome {
+  const silent = (feed: string, mustKnow: boolean): RuleOutcome | undefined => {
+    if (!pf.feedHeardAt) return undefined;
+    const at = pf.feedHeardAt(feed);
+    if (at === undefined)
+      return mustKnow ? reject('stale_data', `nothing heard from the ${feed} feed`) : undefined;
+    const quiet = now - at;
+    if (quiet < cfg.staleAfterMs) return undefined;
+    return reject(
+      'stale_data',
+      `the ${feed} feed is silent: no book, tick or heartbeat for ${quiet} ms (limit ${cfg.staleAfterMs} ms)`,
+    );
+  };
   for (const leg of req.legs ?? []) {
     const key = `${leg.venue}:${leg.tokenId}`;
     if (pf.bookState && !pf.bookState(leg.venue, leg.tokenId))
       return reject('stale_data', `no book for ${key} has reached the guardian`);
     if (pf.isStale(key)) return reject('stale_data', `${key} is flagged stale by its feed`);
+    const s = silent(leg.venue, true);
+    if (s) return s;
   }
   for (const d of req.data ?? []) {
     if (pf.isStale(d.key)) return reject('stale_data', `${d.key} is flagged stale by its feed`);
+    // oracle keys are oracle:<source>:<symbol>; a source never heard from is judged by its ticks' flags alone
+    const parts = typeof d.key === 'string' ? d.key.split(':') : [];
+    if (parts[0] === 'oracle' && parts[1]) {
+      const s = silent(parts[1], false);
+      if (s) return s;
+    }
   }
   return PASS;
 }
