@@ -108,6 +108,8 @@ const EnvSchema = z.object({
     .optional()
     .or(z.literal('').transform(() => undefined)),
   REDIS_STREAM_MAXLEN: positiveInt('entries kept per stream').default(100_000),
+  /** A message unacked this long is handed to another consumer of its group (agents' default; the persister sets its own). */
+  REDIS_VISIBILITY_TIMEOUT_MS: positiveInt('milliseconds').default(30_000),
   /** Prepended to every Redis key of the bus (isolates tests and deployments sharing one Redis). */
   REDIS_KEY_PREFIX: z.string().default(''),
   DATABASE_URL: url(['postgres', 'postgresql'])
@@ -270,6 +272,8 @@ export type Env = z.infer<typeof EnvSchema>;
 export interface Config {
   readonly redisUrl: string | undefined;
   readonly redisStreamMaxLen: number;
+  /** Default visibility timeout of the Redis bus's subscriptions (ms). */
+  readonly redisVisibilityTimeoutMs: number;
   readonly redisKeyPrefix: string;
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
@@ -422,6 +426,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return deepFreeze<Config>({
     redisUrl: e.REDIS_URL,
     redisStreamMaxLen: e.REDIS_STREAM_MAXLEN,
+    redisVisibilityTimeoutMs: e.REDIS_VISIBILITY_TIMEOUT_MS,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     databaseUrl: e.DATABASE_URL,
     dataDir: e.DATA_DIR,

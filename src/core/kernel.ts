@@ -38,6 +38,7 @@ export async function createBus(
     url: config.redisUrl,
     name: instance,
     maxLen: config.redisStreamMaxLen,
+    visibilityTimeoutMs: config.redisVisibilityTimeoutMs,
     keyPrefix: config.redisKeyPrefix,
     log,
   });

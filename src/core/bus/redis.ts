@@ -52,6 +52,8 @@ export interface RedisBusOptions {
   readonly readCount?: number;
   /** Longest a read blocks before the subscription checks for stale entries. Default 2,000 ms. */
   readonly blockMs?: number;
+  /** Visibility timeout of subscriptions that set none. Default 30,000 ms. */
+  readonly visibilityTimeoutMs?: number;
   /** close() gives pending writes and acks this long when Redis is unreachable. Default 10,000 ms. */
   readonly closeTimeoutMs?: number;
 }
@@ -102,6 +104,7 @@ export class RedisBus implements Bus {
   readonly log: Logger | undefined;
   readonly readCount: number;
   readonly blockMs: number;
+  readonly visibilityMs: number;
   private readonly closeTimeoutMs: number;
   private readonly url: string;
   private readonly idPrefix: string;
@@ -150,6 +153,7 @@ export class RedisBus implements Bus {
     this.log = opts.log;
     this.readCount = opts.readCount ?? 1_000;
     this.blockMs = opts.blockMs ?? 2_000;
+    this.visibilityMs = opts.visibilityTimeoutMs ?? DEFAULT_VISIBILITY_TIMEOUT_MS;
     this.closeTimeoutMs = opts.closeTimeoutMs ?? 10_000;
     this.instanceName = opts.name ?? 'm';
     this.idPrefix = `${this.instanceName}-${randomBytes(4).toString('hex')}`;
@@ -599,7 +603,7 @@ class RedisSubscription implements Subscription {
     this.consumer = opts.consumer ?? `c-${randomBytes(6).toString('hex')}`;
     this.manual = opts.ack === 'manual';
     this.maxAttempts = opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-    this.visibilityMs = opts.visibilityTimeoutMs ?? DEFAULT_VISIBILITY_TIMEOUT_MS;
+    this.visibilityMs = opts.visibilityTimeoutMs ?? bus.visibilityMs;
     this.count = bus.readCount;
     this.sweepMs = Math.max(20, Math.round(Math.min(this.visibilityMs / 3, bus.blockMs)));
     // sweeps, claims and tidying go on the command connection; reads through the bus's reader (mux)
