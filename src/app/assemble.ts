@@ -226,7 +226,7 @@ export const AGENT_CATALOGUE: readonly AgentSpec[] = [
   {
     name: 'venue-watcher',
     description:
-      'one venue feed (opt venue=polymarket|kalshi, feeds=sim|live, seed=N): markets, books, trades, resolutions',
+      'one venue feed (opt venue=polymarket|kalshi, feeds=sim|live, seed=N, sim: markets=N, mispricingRate=PER_MIN): markets, books, trades, resolutions',
     kind: 'feed',
     build: async (ctx) => {
       const { createVenueWatcher } = await import('../agents/venue-watcher.ts');
@@ -276,15 +276,31 @@ const decoders = (mode: ProcessMode, name: FeedName) =>
   createFeedDecoders(name, mode.depth !== undefined ? { depth: mode.depth } : {});
 
 /**
- * The mode of `pm-arb agent <name> --opt …`: one agent, its own store; a feed agent reads `feeds=sim|live` and
- * `seed=N` from the options.
+ * The mode of `pm-arb agent <name> --opt …`: one agent, its own store; a feed agent reads `feeds=sim|live`,
+ * `seed=N` and the simulator's `markets=N` and `mispricingRate=PER_MINUTE` from the options.
  */
 export function agentProcessMode(name: string, o: Readonly<Record<string, string>>): ProcessMode {
   const feeds = o.feeds ?? 'sim';
   if (feeds !== 'sim' && feeds !== 'live') throw new Error(`feeds must be sim or live, got "${feeds}"`);
   const seed = Number(o.seed ?? '1');
   if (!Number.isInteger(seed) || seed < 0) throw new Error(`seed must be a whole number, got "${o.seed}"`);
-  return { feeds, seed, agents: [name], store: 'own', options: o };
+  // the simulator's world, the same in every feed process given the same options
+  const sim: { markets?: number; mispricingRate?: number } = {};
+  for (const k of ['markets', 'mispricingRate'] as const) {
+    const v = o[k];
+    if (v === undefined) continue;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`${k} must be a positive number, got "${v}"`);
+    sim[k] = k === 'markets' ? Math.floor(n) : n;
+  }
+  return {
+    feeds,
+    seed,
+    agents: [name],
+    store: 'own',
+    options: o,
+    ...(Object.keys(sim).length ? { sim } : {}),
+  };
 }
 
 /** Builds the agents of a process for a mode. */

@@ -81,6 +81,13 @@ describe('assemble', () => {
     expect(await one('loadgen', { count: '1', rate: '1' })).toEqual(['loadgen']);
     await expect(one('venue-watcher')).rejects.toThrow(/--opt venue=polymarket or --opt venue=kalshi/);
     expect(() => agentProcessMode('oracle', { feeds: 'capture' })).toThrow(/feeds must be sim or live/);
+    // the simulator's world, the same in every feed process given the same options
+    expect(agentProcessMode('venue-watcher', { markets: '4', mispricingRate: '30' }).sim).toEqual({
+      markets: 4,
+      mispricingRate: 30,
+    });
+    expect(agentProcessMode('venue-watcher', {}).sim).toBeUndefined();
+    expect(() => agentProcessMode('oracle', { mispricingRate: 'lots' })).toThrow(/mispricingRate must be/);
     await expect(assemble(kernel, { feeds: 'sim', agents: ['nobody'] })).rejects.toThrow(/unknown agent/);
     // catalogue names are unique (they are the `pm-arb agent` names)
     expect(new Set(AGENT_CATALOGUE.map((s) => s.name)).size).toBe(AGENT_CATALOGUE.length);
