@@ -1,0 +1,328 @@
+/**
+ * Chaos: the whole system as separate processes (`pm-arb agent <name>`, simulated feeds) on a private Redis (its
+ * own redis-server, AOF on) and PostgreSQL (its own schema). Mid-stream each trading agent — risk guardian,
+ * executor, strategy runner — is SIGKILLed once and started again; one executor of two in the group is SIGSTOPped
+ * for longer than the visibility timeout and resumed; Redis is killed and restarted once. Then the feeds stop,
+ * the system drains and stops, and `pm-arb audit --json` must find nothing lost or doubled and the limits held:
+ * every published fill stored, ledger = positions = cash, orders = their fills, open orders within the limit, no
+ * decision executed twice and no request approved twice.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Channel, channels } from '../../src/core/channels.ts';
+import { type Db, openDb } from '../../src/store/db.ts';
+import { migrate } from '../../src/store/migrations.ts';
+import {
+  killAll,
+  type Proc,
+  type RedisServer,
+  spawnAgent,
+  spawnPmArb,
+  startRedisServer,
+  until,
+} from '../helpers/procs.ts';
+import { TEST_PG_URL, testSchema } from '../store/pg.ts';
+
+/** Short, so a paused executor's decisions go to the other one within the test. */
+const VISIBILITY_MS = 3_000;
+const MAX_OPEN_ORDERS = 20;
+/** A step of the scenario waits at most this long for its condition (the machine may be loaded). */
+const STEP_MS = 60_000;
+/** A step after a fault waits this long for progress before it is recorded as failed and the scenario goes on. */
+const PROGRESS_MS = 30_000;
+
+interface AuditJson {
+  ok: boolean;
+  checks: { name: string; ok: boolean; skipped?: string; summary: string; problems: string[] }[];
+}
+
+describe('chaos: agent processes on Redis and PostgreSQL, killed, paused and Redis restarted', () => {
+  const schema = testSchema('chaos');
+  const prefix = `chaos:${randomBytes(4).toString('hex')}:`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'pm-arb-chaos-'));
+  const procs: Proc[] = [];
+  let redisServer: RedisServer;
+  let redis: Redis;
+  let db: Db;
+  let env: NodeJS.ProcessEnv;
+  const t0 = Date.now();
+  const events: string[] = [];
+  const note = (what: string): void => {
+    events.push(`${((Date.now() - t0) / 1000).toFixed(1)}s ${what}`);
+  };
+
+  const client = (): Redis => {
+    const c = new Redis(redisServer.url, { maxRetriesPerRequest: null, retryStrategy: () => 100 });
+    c.on('error', () => {}); // down while the test restarts it: commands wait for the reconnect
+    return c;
+  };
+
+  beforeAll(async () => {
+    redisServer = await startRedisServer();
+    db = await openDb({ url: TEST_PG_URL, schema });
+    await migrate(db);
+    redis = client();
+    env = {
+      ...process.env,
+      REDIS_URL: redisServer.url,
+      REDIS_KEY_PREFIX: prefix,
+      REDIS_VISIBILITY_TIMEOUT_MS: String(VISIBILITY_MS),
+      DATABASE_URL: `${TEST_PG_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+      DATA_DIR: dataDir,
+      MAX_OPEN_ORDERS: String(MAX_OPEN_ORDERS),
+      LOG_LEVEL: 'warn',
+      // offline: rules-only matching, no metrics ports
+      ANTHROPIC_API_KEY: '',
+      METRICS_PORT: '',
+    };
+  }, 60_000);
+
+  afterAll(async () => {
+    await killAll(procs);
+    redis?.disconnect();
+    await redisServer?.close();
+    if (db) {
+      await db.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await db.close();
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  }, 60_000);
+
+  const start = (name: string, agent: string, opts: Record<string, string> = {}): Proc => {
+    const p = spawnAgent(name, agent, opts, { env, heartbeatMs: 1000 });
+    procs.push(p);
+    note(`start ${name} (pid ${p.pid})`);
+    return p;
+  };
+  const len = async (ch: Channel<unknown>): Promise<number> => redis.xlen(prefix + ch.name);
+  /** Waits until `ch` has `more` entries beyond what it has now. */
+  const grows = async (ch: Channel<unknown>, more: number, why: string): Promise<void> => {
+    const from = await len(ch);
+    await until(
+      `${more} more on ${ch.name} (${why})`,
+      async () => (await len(ch)) >= from + more,
+      STEP_MS,
+      200,
+    );
+  };
+
+  /** Bodies on a stream after entry `after` (a stream id; '-' for all). */
+  const bodies = async <T>(ch: Channel<T>, after = '-'): Promise<T[]> => {
+    const from = after === '-' ? '-' : `(${after}`;
+    const entries = (await redis.xrange(prefix + ch.name, from, '+')) as [string, string[]][];
+    return entries.map(([, f]) => JSON.parse(f[f.indexOf('d') + 1]!) as T);
+  };
+  const lastId = async (ch: Channel<unknown>): Promise<string> => {
+    const e = (await redis.xrevrange(prefix + ch.name, '+', '-', 'COUNT', 1)) as [string, string[]][];
+    return e[0]?.[0] ?? '0-0';
+  };
+  /** Verdicts and rules of the decisions after `after`, e.g. "reject/unknown_market 12, approve/ok 3". */
+  const verdicts = async (after = '-'): Promise<string> => {
+    const n = new Map<string, number>();
+    for (const d of await bodies(channels.riskDecisions, after))
+      n.set(`${d.verdict}/${d.rule}`, (n.get(`${d.verdict}/${d.rule}`) ?? 0) + 1);
+    return [...n].map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  };
+  /** Waits for `count` approvals (or reductions) decided after `after`. */
+  const approvals = async (count: number, after: string, why: string): Promise<void> => {
+    const ok = async (): Promise<boolean> =>
+      (await bodies(channels.riskDecisions, after)).filter((d) => d.verdict !== 'reject').length >= count;
+    try {
+      await until(`${count} approvals (${why})`, ok, PROGRESS_MS, 250);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; decisions since: ${await verdicts(after)}`);
+    }
+  };
+
+  /** Agent instances that have sent a heartbeat (`name@instance`). */
+  const heartbeats = async (): Promise<Set<string>> => {
+    const entries = (await redis.xrange(prefix + channels.health.name, '-', '+')) as [string, string[]][];
+    const seen = new Set<string>();
+    for (const [, f] of entries) {
+      const hb = JSON.parse(f[f.indexOf('d') + 1]!) as { agent: string; instance: string };
+      seen.add(`${hb.agent}@${hb.instance}`);
+    }
+    return seen;
+  };
+
+  /** Consumer groups of a stream: pending and lag. */
+  const groups = async (key: string): Promise<{ name: string; pending: number; lag: number }[]> => {
+    const rows = (await redis.xinfo('GROUPS', key).catch(() => [])) as unknown[][];
+    return rows.map((row) => {
+      const o: Record<string, unknown> = {};
+      for (let i = 0; i < row.length; i += 2) o[String(row[i])] = row[i + 1];
+      return { name: String(o.name), pending: Number(o.pending), lag: Number(o.lag ?? 0) };
+    });
+  };
+  /** Every durable group (not the per-instance system groups) has taken and acked everything. */
+  const drained = async (only?: (group: string) => boolean): Promise<boolean> => {
+    for (const key of await redis.keys(`${prefix}pmarb.*`)) {
+      if ((await redis.type(key)) !== 'stream') continue;
+      for (const g of await groups(key)) {
+        if (g.name.includes('@') || (only && !only(g.name))) continue;
+        if (g.pending !== 0 || g.lag !== 0) return false;
+      }
+    }
+    return true;
+  };
+
+  /** What went wrong after the faults: each step is recorded and the scenario goes on, to the audit. */
+  const failures: string[] = [];
+  const soft = async (fn: () => Promise<void>): Promise<void> => {
+    try {
+      await fn();
+    } catch (err) {
+      failures.push((err as Error).message);
+      note(`FAILED ${(err as Error).message}`);
+    }
+  };
+
+  /** On failure: the timeline and what each process said. */
+  const dump = async (): Promise<string> => {
+    const up = await heartbeats().catch(() => new Set<string>());
+    return [
+      `timeline:\n  ${events.join('\n  ')}`,
+      `heartbeats from: ${[...up].join(', ')}`,
+      `decisions: ${await verdicts().catch((e: Error) => e.message)}`,
+      ...procs.map(
+        (p) =>
+          `--- ${p.name} (pid ${p.pid}, ${p.alive() ? 'running' : `exited ${p.child.exitCode ?? p.child.signalCode}`})\n${p.err().slice(-2000)}`,
+      ),
+      `--- redis-server\n${redisServer.log().slice(-2000)}`,
+    ].join('\n');
+  };
+
+  it('loses and doubles nothing, and holds the limits', async () => {
+    try {
+      await scenario();
+    } catch (err) {
+      process.stderr.write(`chaos failed:\n${await dump()}\n`);
+      throw err;
+    }
+  }, 240_000);
+
+  async function scenario(): Promise<void> {
+    const exec = { visibilityTimeoutMs: String(VISIBILITY_MS), gtcTtlMs: '3000' };
+    // the persister first: nothing published goes unseen by the store
+    start('persister', 'persister', { visibilityTimeoutMs: '5000', flushIntervalMs: '150' });
+    start('risk-guardian', 'risk-guardian');
+    const execA = start('executor-a', 'executor', exec);
+    const execB = start('executor-b', 'executor', exec);
+    start('capital-allocator', 'capital-allocator', { intervalMs: '1000' });
+    start('strategy-runner', 'strategy-runner');
+    start('opportunity-scanner', 'opportunity-scanner');
+    start('market-matcher', 'market-matcher');
+    // every consumer subscribed (its groups exist) before the first market is published
+    await until('every agent up', async () => (await heartbeats()).size >= procs.length, STEP_MS, 250);
+    // simulated feeds started together see the same world (the simulator starts on the whole minute): not
+    // across a minute's turn
+    await until('not the end of a minute', () => new Date().getSeconds() < 50, 15_000, 250);
+    // a small world with frequent mispricings: trading starts within seconds
+    const sim = { feeds: 'sim', seed: '7', markets: '4', mispricingRate: '30' };
+    const feeds = [
+      start('watcher-polymarket', 'venue-watcher', { venue: 'polymarket', ...sim }),
+      start('watcher-kalshi', 'venue-watcher', { venue: 'kalshi', ...sim }),
+      start('oracle-binance', 'oracle', { source: 'binance', ...sim }),
+      start('oracle-chainlink', 'oracle', { source: 'chainlink', ...sim }),
+    ];
+
+    await grows(channels.fills, 3, 'the system trades');
+    note(`trading: ${await len(channels.fills)} fills; decisions ${await verdicts()}`);
+
+    // ---- SIGKILL each trading agent once, mid-stream, and start it again
+    const guardian = procs.find((p) => p.name === 'risk-guardian')!;
+    await guardian.signal('SIGKILL');
+    note('SIGKILL risk-guardian');
+    const atGuardianKill = await lastId(channels.riskDecisions);
+    start('risk-guardian-2', 'risk-guardian');
+    await soft(() => approvals(2, atGuardianKill, 'the restarted guardian approves again'));
+
+    await execA.signal('SIGKILL');
+    note('SIGKILL executor-a');
+    start('executor-a2', 'executor', exec);
+    await soft(() => grows(channels.fills, 2, 'fills after the executor restart'));
+
+    const runner = procs.find((p) => p.name === 'strategy-runner')!;
+    await runner.signal('SIGKILL');
+    note('SIGKILL strategy-runner');
+    start('strategy-runner-2', 'strategy-runner');
+    await soft(() => grows(channels.tradeRequests, 3, 'the restarted runner requests'));
+
+    // ---- SIGSTOP one executor for longer than the visibility timeout; the other one of the group goes on
+    await execB.signal('SIGSTOP');
+    note('SIGSTOP executor-b');
+    const pausedAt = Date.now();
+    await soft(() => grows(channels.riskDecisions, 2, 'decisions while executor-b is paused'));
+    await until(
+      'the pause to outlast the visibility timeout',
+      () => Date.now() - pausedAt > 2 * VISIBILITY_MS,
+      STEP_MS,
+    );
+    await execB.signal('SIGCONT');
+    note('SIGCONT executor-b');
+    await soft(() => grows(channels.fills, 2, 'fills after executor-b resumed'));
+
+    // ---- Redis killed and started again (AOF): every agent reconnects
+    await redisServer.kill();
+    note('SIGKILL redis-server');
+    await new Promise((r) => setTimeout(r, 1_500)); // the outage itself
+    await redisServer.start();
+    note('redis-server restarted');
+    redis.disconnect();
+    redis = client();
+    await soft(() => grows(channels.fills, 2, 'fills after the Redis restart'));
+    note(`after the faults: ${await len(channels.fills)} fills`);
+
+    // ---- the feeds stop; the pipeline drains; the equity and positions after the last fill are published
+    for (const f of feeds) await f.signal('SIGTERM');
+    note('feeds stopped');
+    await soft(() => until('the pipeline to drain', () => drained((g) => g !== 'persister'), STEP_MS, 250));
+    const lastFills = await len(channels.fills);
+    const equityNow = await len(channels.equity);
+    await until(
+      'an equity snapshot after the last fill',
+      async () => (await len(channels.equity)) > equityNow + 1,
+      STEP_MS,
+    );
+    expect(await len(channels.fills)).toBe(lastFills);
+    for (const p of procs) if (p.alive() && p.name !== 'persister') await p.signal('SIGTERM');
+    note('agents stopped');
+    await soft(() => until('the persister to store everything', () => drained(), STEP_MS, 250));
+    await procs.find((p) => p.name === 'persister')!.signal('SIGTERM');
+    note('persister stopped');
+
+    const audit = spawnPmArb('audit', ['audit', '--json', '--max-items', '50'], { env });
+    procs.push(audit);
+    const code = await audit.exited;
+    note('audit done');
+    process.stderr.write(`chaos timeline:\n  ${events.join('\n  ')}\n`);
+    let report: AuditJson;
+    try {
+      report = JSON.parse(audit.out().trim().split('\n').at(-1) ?? '') as AuditJson;
+    } catch {
+      throw new Error(`audit printed no JSON (exit ${code}):\n${audit.out()}\n${audit.err()}`);
+    }
+    process.stderr.write(
+      `chaos audit:\n${report.checks.map((c) => `  ${c.ok ? 'OK' : 'FAIL'} ${c.name}: ${c.summary}${c.problems.map((p) => `\n      ${p}`).join('')}`).join('\n')}\n`,
+    );
+    // the scenario did trade, and the store has exactly the fill ids published
+    const busFillIds = new Set((await bodies(channels.fills)).map((f) => f.id));
+    const stored = await db.query<{ id: string }>('SELECT id FROM fills');
+    expect(busFillIds.size).toBeGreaterThan(0);
+    expect(stored.rows.length).toBeGreaterThanOrEqual(busFillIds.size);
+    const problems = [
+      ...failures,
+      ...report.checks.flatMap((c) => [
+        ...(c.skipped ? [`${c.name}: skipped (${c.skipped})`] : []),
+        ...c.problems.map((p) => `${c.name}: ${p}`),
+      ]),
+    ];
+    expect(problems).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(code).toBe(0);
+  }
+});

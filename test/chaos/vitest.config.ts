@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+/** `npm run test:chaos`: the fault-injection run of the whole system as processes (test/chaos/*.chaos.ts). */
+export default defineConfig({
+  test: {
+    include: ['test/chaos/**/*.chaos.ts'],
+    testTimeout: 240_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    reporters: ['default'],
+  },
+});
