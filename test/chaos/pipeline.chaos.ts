@@ -29,6 +29,7 @@ import { TEST_PG_URL, testSchema } from '../store/pg.ts';
 
 /** Short, so a paused executor's decisions go to the other one within the test. */
 const VISIBILITY_MS = 3_000;
+const LEASE_MS = 3_000;
 const MAX_OPEN_ORDERS = 20;
 /** A step of the scenario waits at most this long for its condition (the machine may be loaded). */
 const STEP_MS = 60_000;
@@ -74,6 +75,9 @@ describe('chaos: agent processes on Redis and PostgreSQL, killed, paused and Red
       DATABASE_URL: `${TEST_PG_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
       DATA_DIR: dataDir,
       MAX_OPEN_ORDERS: String(MAX_OPEN_ORDERS),
+      // loss budgets wide enough that a short run trades at once; the per-position and open-order limits hold
+      DRAWDOWN_LIMIT_PCT: '90',
+      DAILY_LOSS_LIMIT_PCT: '90',
       LOG_LEVEL: 'warn',
       // offline: rules-only matching, no metrics ports
       ANTHROPIC_API_KEY: '',
@@ -206,7 +210,12 @@ describe('chaos: agent processes on Redis and PostgreSQL, killed, paused and Red
   }, 240_000);
 
   async function scenario(): Promise<void> {
-    const exec = { visibilityTimeoutMs: String(VISIBILITY_MS), gtcTtlMs: '3000' };
+    // one executor holds the lease at a time (when the executor has one): short, so the pause outlasts it too
+    const exec = {
+      visibilityTimeoutMs: String(VISIBILITY_MS),
+      leaseTtlMs: String(LEASE_MS),
+      gtcTtlMs: '3000',
+    };
     // the persister first: nothing published goes unseen by the store
     start('persister', 'persister', { visibilityTimeoutMs: '5000', flushIntervalMs: '150' });
     start('risk-guardian', 'risk-guardian');
@@ -259,7 +268,7 @@ describe('chaos: agent processes on Redis and PostgreSQL, killed, paused and Red
     await soft(() => grows(channels.riskDecisions, 2, 'decisions while executor-b is paused'));
     await until(
       'the pause to outlast the visibility timeout',
-      () => Date.now() - pausedAt > 2 * VISIBILITY_MS,
+      () => Date.now() - pausedAt > 2 * Math.max(VISIBILITY_MS, LEASE_MS),
       STEP_MS,
     );
     await execB.signal('SIGCONT');
