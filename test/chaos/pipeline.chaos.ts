@@ -109,7 +109,7 @@ describe('chaos: agent processes on Redis and PostgreSQL, killed, paused and Red
     await until(
       `${more} more on ${ch.name} (${why})`,
       async () => (await len(ch)) >= from + more,
-      STEP_MS,
+      PROGRESS_MS,
       200,
     );
   };
@@ -207,7 +207,7 @@ describe('chaos: agent processes on Redis and PostgreSQL, killed, paused and Red
       process.stderr.write(`chaos failed:\n${await dump()}\n`);
       throw err;
     }
-  }, 240_000);
+  }, 400_000);
 
   async function scenario(): Promise<void> {
     // one executor holds the lease at a time (when the executor has one): short, so the pause outlasts it too

@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/chaos/**/*.chaos.ts'],
-    testTimeout: 240_000,
+    testTimeout: 420_000,
     hookTimeout: 60_000,
     pool: 'forks',
     reporters: ['default'],
