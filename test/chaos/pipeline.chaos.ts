@@ -106,12 +106,20 @@ describe('chaos: agent processes on Redis and PostgreSQL, killed, paused and Red
   /** Waits until `ch` has `more` entries beyond what it has now. */
   const grows = async (ch: Channel<unknown>, more: number, why: string): Promise<void> => {
     const from = await len(ch);
-    await until(
-      `${more} more on ${ch.name} (${why})`,
-      async () => (await len(ch)) >= from + more,
-      PROGRESS_MS,
-      200,
-    );
+    const decisionsFrom = await lastId(channels.riskDecisions);
+    const requestsFrom = await len(channels.tradeRequests);
+    try {
+      await until(
+        `${more} more on ${ch.name} (${why})`,
+        async () => (await len(ch)) >= from + more,
+        PROGRESS_MS,
+        200,
+      );
+    } catch (err) {
+      throw new Error(
+        `${(err as Error).message}; meanwhile ${(await len(channels.tradeRequests)) - requestsFrom} requests, decisions: ${await verdicts(decisionsFrom)}`,
+      );
+    }
   };
 
   /** Bodies on a stream after entry `after` (a stream id; '-' for all). */
@@ -300,7 +308,9 @@ describe('chaos: agent processes on Redis and PostgreSQL, killed, paused and Red
     expect(await len(channels.fills)).toBe(lastFills);
     for (const p of procs) if (p.alive() && p.name !== 'persister') await p.signal('SIGTERM');
     note('agents stopped');
-    await soft(() => until('the persister to store everything', () => drained(), STEP_MS, 250));
+    await soft(() =>
+      until('the persister to store everything', () => drained((g) => g === 'persister'), STEP_MS, 250),
+    );
     await procs.find((p) => p.name === 'persister')!.signal('SIGTERM');
     note('persister stopped');
 
