@@ -75,9 +75,9 @@ describe('chaos: agent processes on Redis and PostgreSQL, killed, paused and Red
       DATABASE_URL: `${TEST_PG_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
       DATA_DIR: dataDir,
       MAX_OPEN_ORDERS: String(MAX_OPEN_ORDERS),
-      // loss budgets wide enough that a short run trades at once; the per-position and open-order limits hold
-      DRAWDOWN_LIMIT_PCT: '90',
-      DAILY_LOSS_LIMIT_PCT: '90',
+      // a bankroll large against the simulated books' depth: the limits (default percentages) leave room to trade
+      // all through the run, so a step's progress shows the faulted agent back, not a budget used up
+      INITIAL_BANKROLL: '50000',
       LOG_LEVEL: 'warn',
       // offline: rules-only matching, no metrics ports
       ANTHROPIC_API_KEY: '',
@@ -150,9 +150,10 @@ describe('chaos: agent processes on Redis and PostgreSQL, killed, paused and Red
     }
   };
 
-  /** Agent instances that have sent a heartbeat (`name@instance`). */
-  const heartbeats = async (): Promise<Set<string>> => {
-    const entries = (await redis.xrange(prefix + channels.health.name, '-', '+')) as [string, string[]][];
+  /** Agent instances that have sent a heartbeat (`name@instance`), since stream entry `after`. */
+  const heartbeats = async (after = '-'): Promise<Set<string>> => {
+    const from = after === '-' ? '-' : `(${after}`;
+    const entries = (await redis.xrange(prefix + channels.health.name, from, '+')) as [string, string[]][];
     const seen = new Set<string>();
     for (const [, f] of entries) {
       const hb = JSON.parse(f[f.indexOf('d') + 1]!) as { agent: string; instance: string };
@@ -291,6 +292,16 @@ describe('chaos: agent processes on Redis and PostgreSQL, killed, paused and Red
     note('redis-server restarted');
     redis.disconnect();
     redis = client();
+    const atRestart = await lastId(channels.health);
+    const running = procs.filter((p) => p.alive()).length;
+    await soft(() =>
+      until(
+        `every running agent (${running}) to heartbeat after the Redis restart`,
+        async () => (await heartbeats(atRestart)).size >= running,
+        PROGRESS_MS,
+        250,
+      ),
+    );
     await soft(() => grows(channels.fills, 2, 'fills after the Redis restart'));
     note(`after the faults: ${await len(channels.fills)} fills`);
 
