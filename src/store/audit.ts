@@ -9,7 +9,8 @@
  * - open orders vs fills and limits: each order's filled shares against its stored fills, filled never above the
  *   order, open orders within MAX_OPEN_ORDERS (the guardian's reservations live in its memory: an open order is
  *   what it reserves for);
- * - duplicates: a decision executed twice (two orders for one request leg), two approvals of one request.
+ * - duplicates: a decision executed twice (two orders for one request leg; its unwind order excepted), two
+ *   approvals of one request.
  */
 import type { Config } from '../core/config.ts';
 import type { Fill } from '../core/messages.ts';
@@ -182,9 +183,12 @@ export async function runAudit(input: AuditInput): Promise<AuditReport> {
   // ---- duplicates
   {
     const problems: string[] = [];
+    // a leg's unwind (`<request>.<leg>.u`, src/execution/ids.ts) is an order of its own, not a second execution
     const twice = await db.query<{ request_id: string; leg_index: number; n: string; ids: string }>(
       `SELECT request_id, leg_index, count(*)::text AS n, string_agg(id, ', ' ORDER BY id) AS ids
-         FROM orders GROUP BY request_id, leg_index HAVING count(*) > 1 ORDER BY request_id, leg_index`,
+         FROM orders
+        GROUP BY request_id, leg_index, (id = request_id || '.' || leg_index::text || '.u')
+       HAVING count(*) > 1 ORDER BY request_id, leg_index`,
     );
     for (const t of twice.rows)
       problems.push(`request ${t.request_id} leg ${t.leg_index} executed ${t.n} times: orders ${t.ids}`);

@@ -101,6 +101,9 @@ describe('pm-arb audit checks', () => {
         fillRow(f1),
         orderRow(order(1, { status: 'filled', filledShares: 7_000_000, shares: 10_000_000 })),
         orderRow(order(2, { id: 'order-1b', requestId: 'req-1', legIndex: 0 })),
+        // an unwind of a leg's excess is an order of its own (src/execution/ids.ts), no second execution
+        orderRow(order(3, { id: 'req-2.0', requestId: 'req-2', legIndex: 0 })),
+        orderRow(order(4, { id: 'req-2.0.u', requestId: 'req-2', legIndex: 0, side: 'sell' })),
         decisionRow(decision(1, { verdict: 'approve' })),
         decisionRow(decision(1, { id: 'dec-1-again', verdict: 'approve' })),
         positionRow(position({ shares: 12_000_000, strategy: 'cross' })),
