@@ -14,7 +14,8 @@
  * health channel) within STALE_AFTER_MS by the guardian's clock — a feed process that died silently flags nothing.
  *
  * HALT_ALL (rt.halted) rejects everything until RESUME; RESUME also lifts a drawdown stop. A redelivered request
- * is recognised by its id and not decided twice. `initial` restores a RiskState snapshot after a restart.
+ * is recognised by its id and not decided twice. `initial` restores a RiskState snapshot after a restart; the
+ * markets come from the bus's retained history of the markets channels at start.
  */
 
 import type { Agent, AgentRuntime, HealthDetails } from '../core/agent.ts';
@@ -136,7 +137,7 @@ export function createRiskGuardian(opts: RiskGuardianOptions = {}): RiskGuardian
       return pf;
     },
     snapshot: () => pf?.snapshot(),
-    start(runtime) {
+    async start(runtime) {
       rt = runtime;
       pf = new Portfolio({
         risk: runtime.config.risk,
@@ -145,6 +146,13 @@ export function createRiskGuardian(opts: RiskGuardianOptions = {}): RiskGuardian
       });
       const p = pf;
       for (const v of VENUES) {
+        // the markets published before this start (a restart: the group's position is past them), oldest first;
+        // the feeds publish a market once, so a guardian started late would otherwise reject it as unknown
+        for (const m of await runtime.kernel.bus.history(
+          channels.markets(v),
+          runtime.config.redisStreamMaxLen,
+        ))
+          p.onMarket(m.body);
         runtime.subscribe(channels.markets(v), (m) => p.onMarket(m.body));
         runtime.subscribe(channels.books(v), (m) => {
           p.onBook(m.body, runtime.clock.now());

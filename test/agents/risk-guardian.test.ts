@@ -4,6 +4,7 @@ import {
   createRiskGuardian,
   RiskInvariantError,
 } from '../../src/agents/risk-guardian.ts';
+import { startAgents } from '../../src/core/agent.ts';
 import { channels } from '../../src/core/channels.ts';
 import type { Config } from '../../src/core/config.ts';
 import {
@@ -225,5 +226,26 @@ describe('risk guardian invariant', () => {
       [a],
     ])
       expect(() => assertWithinRequest(req, bad)).toThrow(RiskInvariantError);
+  });
+});
+
+describe('a risk guardian started after the markets were published (a restart)', () => {
+  it('knows them from the bus history: its requests are decided on the rules, not rejected as unknown', async () => {
+    h = await harness([], wideLimits);
+    // the feeds publish each market once, before this guardian's subscription exists
+    await h.publish(channels.markets('polymarket'), market('polymarket', 'm1'));
+    const decisions = h.collect(channels.riskDecisions);
+    const guardian = createRiskGuardian();
+    const started = await startAgents(h.kernel, [guardian], { heartbeatMs: 3_600_000 });
+    try {
+      await h.publish(
+        channels.books('polymarket'),
+        book('polymarket', 'm1', 'm1-yes', [[0.39, 100]], [[0.4, 100]]),
+      );
+      await h.publish(channels.tradeRequests, tenDollars());
+      expect(decisions.at(-1)).toMatchObject({ verdict: 'approve', rule: 'ok' });
+    } finally {
+      await started.stop();
+    }
   });
 });
