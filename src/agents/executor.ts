@@ -24,6 +24,7 @@ import {
 import { constantLatency, logNormalLatency, paperMedianMs, seedFrom } from '../execution/latency.ts';
 import { createPaperClients } from '../execution/paper-client.ts';
 import type { ExecutionClient } from '../execution/types.ts';
+import { retainedMarkets } from './market-history.ts';
 
 export { DEFAULT_GTC_TTL_MS, type ExecutorState };
 
@@ -88,6 +89,8 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
         onFault: (err) => rt.fault(errorText(err)),
       });
       engine = e;
+      // the markets published before this start (a restart, a standby taking over)
+      for (const m of await retainedMarkets(rt)) e.onMarketData(m);
       for (const v of VENUES) {
         rt.subscribe(channels.markets(v), (m) => e.onMarketData(m.body));
         rt.subscribe(channels.books(v), (m) => e.onMarketData(m.body));

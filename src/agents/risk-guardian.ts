@@ -28,6 +28,7 @@ import { signDecision } from '../execution/decision-auth.ts';
 import { Flattener, stopInForce } from '../risk/flatten.ts';
 import { Portfolio, type RiskState } from '../risk/portfolio.ts';
 import { evaluateRequest } from '../risk/rules.ts';
+import { retainedMarkets } from './market-history.ts';
 
 export interface RiskGuardianOptions {
   readonly name?: string;
@@ -145,14 +146,9 @@ export function createRiskGuardian(opts: RiskGuardianOptions = {}): RiskGuardian
         initial: opts.initial,
       });
       const p = pf;
+      // the markets published before this start (a restart: the group's position is past them)
+      for (const m of await retainedMarkets(runtime)) p.onMarket(m);
       for (const v of VENUES) {
-        // the markets published before this start (a restart: the group's position is past them), oldest first;
-        // the feeds publish a market once, so a guardian started late would otherwise reject it as unknown
-        for (const m of await runtime.kernel.bus.history(
-          channels.markets(v),
-          runtime.config.redisStreamMaxLen,
-        ))
-          p.onMarket(m.body);
         runtime.subscribe(channels.markets(v), (m) => p.onMarket(m.body));
         runtime.subscribe(channels.books(v), (m) => {
           p.onBook(m.body, runtime.clock.now());
