@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createExecutor } from '../../src/agents/executor.ts';
+import { startAgents } from '../../src/core/agent.ts';
 import { channels } from '../../src/core/channels.ts';
 import type { Leg, RiskDecision, Venue } from '../../src/core/messages.ts';
 import { constantLatency } from '../../src/execution/latency.ts';
@@ -445,5 +446,28 @@ describe('executor: halts', () => {
       { command: 'HALT_ALL', reason: expect.stringContaining('acknowledged to rejected') },
     ]);
     expect(orders.filter((o) => o.venue === 'polymarket').at(-1)).toMatchObject({ status: 'cancelled' });
+  });
+});
+
+describe('an executor started after the markets were published (a restart, a standby taking over)', () => {
+  it('knows them from the bus history and fills', async () => {
+    h = await harness([]);
+    await h.publish(channels.markets('polymarket'), market('polymarket', 'm1'));
+    const fills = h.collect(channels.fills);
+    const started = await startAgents(h.kernel, [createExecutor({ latencyMs: 0 })], {
+      heartbeatMs: 3_600_000,
+    });
+    try {
+      await h.publish(
+        channels.books('polymarket'),
+        book('polymarket', 'm1', 'm1-yes', [[0.4, 100]], [[0.45, 10]]),
+      );
+      await h.publish(channels.riskDecisions, decision([leg('polymarket', 'm1', 'buy', 0.5, 5)]));
+      h.clock.advanceTo(h.clock.now() + 10);
+      await h.settle();
+      expect(fills.map((f) => [f.tokenId, f.shares])).toEqual([['m1-yes', sh(5)]]);
+    } finally {
+      await started.stop();
+    }
   });
 });
