@@ -17,7 +17,7 @@
 import type { FeedAgent } from '../agents/venue-watcher.ts';
 import { probationAmount } from '../allocator/score.ts';
 import type { CaptureHub } from '../capture/source.ts';
-import type { Agent, Kernel } from '../core/agent.ts';
+import type { Agent, AgentRuntime, Kernel } from '../core/agent.ts';
 import type { Venue } from '../core/messages.ts';
 import { instrumentKey } from '../core/messages.ts';
 import type { ExecutionClient } from '../execution/types.ts';
@@ -33,7 +33,12 @@ export type FeedsMode = 'sim' | 'live' | 'capture';
 /** How approved decisions are executed: paper fills, or live orders through the given clients (`run --live`). */
 export type ExecutorKind =
   | 'paper'
-  | { readonly kind: 'live'; readonly clients: ReadonlyMap<Venue, ExecutionClient> };
+  | { readonly kind: 'live'; readonly clients: ReadonlyMap<Venue, ExecutionClient> }
+  /** Shadow (`run --shadow`): the paper clients, wrapped so each order is also built, signed and recorded. */
+  | {
+      readonly kind: 'shadow';
+      readonly wrap: (paper: ReadonlyMap<Venue, ExecutionClient>) => ReadonlyMap<Venue, ExecutionClient>;
+    };
 
 export interface ProcessMode {
   readonly feeds: FeedsMode;
@@ -182,14 +187,23 @@ export const AGENT_CATALOGUE: readonly AgentSpec[] = [
     kind: 'consumer',
     build: async ({ mode, opts }) => {
       const kind = mode.executor ?? 'paper';
-      const { createExecutor } = await import('../agents/executor.ts');
+      const { createExecutor, paperClients } = await import('../agents/executor.ts');
+      const paperOpts = {
+        ...(opts.latencyMs !== undefined ? { latencyMs: num(opts.latencyMs) } : {}),
+        ...(opts.seed !== undefined ? { seed: num(opts.seed) } : {}),
+      };
       return [
         createExecutor({
           ...(mode.restored ? { initial: mode.restored.executor } : {}),
           // live: a HALT_ALL also cancels every open order of the account at each venue
-          ...(kind !== 'paper' ? { clients: () => kind.clients, cancelAllOnHalt: true } : {}),
-          ...(opts.latencyMs !== undefined ? { latencyMs: num(opts.latencyMs) } : {}),
-          ...(opts.seed !== undefined ? { seed: num(opts.seed) } : {}),
+          ...(kind !== 'paper' && kind.kind === 'live'
+            ? { clients: () => kind.clients, cancelAllOnHalt: true }
+            : {}),
+          // shadow: paper fills, each order also built, signed and recorded as live would send it
+          ...(kind !== 'paper' && kind.kind === 'shadow'
+            ? { clients: (rt: AgentRuntime) => kind.wrap(paperClients(rt, paperOpts)) }
+            : {}),
+          ...paperOpts,
           ...(opts.gtcTtlMs !== undefined ? { gtcTtlMs: num(opts.gtcTtlMs) } : {}),
         }),
       ];
