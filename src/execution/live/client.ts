@@ -53,6 +53,9 @@ export interface LiveExecutionClient extends ExecutionClient {
   adopted(): string[];
 }
 
+/** A journalled order the venue does not know this long after it was sent never reached it. */
+const ABANDON_AFTER_MS = 10 * 60_000;
+
 interface Tracked {
   spec: LiveOrderSpec | undefined;
   state: OrderState;
@@ -96,9 +99,22 @@ export function createLiveExecutionClient(opts: LiveExecutionClientOptions): Liv
     }
     for (const [id, t] of orders) {
       if (!t.adopted || !t.spec) continue;
-      // not found (yet): the order may still be on its way (a delayed venue); the report stream keeps asking
-      const found = await client.lookup(t.spec).catch(() => undefined);
-      if (!found) continue;
+      let found: Awaited<ReturnType<VenueOrderClient['lookup']>>;
+      try {
+        found = await client.lookup(t.spec);
+      } catch {
+        continue; // the venue could not be asked: the report stream keeps asking
+      }
+      if (!found) {
+        // not found: still on its way (a slow venue), or it never arrived — after ABANDON_AFTER_MS it cannot
+        // arrive any more (requests time out long before), so it is dropped from tracking and the journal
+        if (now() - t.state.createdAt > ABANDON_AFTER_MS) {
+          orders.delete(id);
+          opts.reports?.untrack(id);
+          opts.journal?.done(id);
+        }
+        continue;
+      }
       const order = { ...found, clientOrderId: id };
       const r = reportFromLive({ kind: 'order', order, ts: now(), source: 'poll' }, t.state.status);
       if (r) emit(r);
