@@ -158,7 +158,12 @@ export const AGENT_CATALOGUE: readonly AgentSpec[] = [
     name: 'strategy-runner',
     description: 'strategy plugins (oracle sniper, cross-venue, rebalancing, combinatorial); trade requests',
     kind: 'consumer',
-    build: async () => [(await import('../agents/strategy-runner.ts')).createStrategyRunnerAgent()],
+    // until an Allocation names a strategy: the probation amount, as the risk guardian assumes
+    build: async ({ kernel }) => [
+      (await import('../agents/strategy-runner.ts')).createStrategyRunnerAgent({
+        defaultAllocation: probationAmount(kernel.config),
+      }),
+    ],
   },
   {
     name: 'risk-guardian',
