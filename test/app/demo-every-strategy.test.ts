@@ -37,7 +37,9 @@ describe('the demo (run --feeds sim) in its first minute', () => {
     expect(report.decisions.byRule.drawdown_budget ?? 0).toBe(0);
   }, 60_000);
 
-  it('a 5-minute seeded simulation (pm-arb simulate defaults) holds every opportunity kind, negRisk groups included', async () => {
+  // negRisk: the simulator injects mispricings into its one negRisk group, but that group is augmented (an "Other"
+  // placeholder, as on Polymarket), so a YES sum under 1 there is no arbitrage and the scanner rightly skips it
+  it('a 5-minute seeded simulation (pm-arb simulate defaults) holds every opportunity kind and injects negRisk mispricings', async () => {
     const path = join(dir, 'five.jsonl');
     const sim = new SimMarket({ seed: 7 });
     const out = createCaptureWriter({ path, flushIntervalMs: 0 });
