@@ -163,7 +163,12 @@ export const AGENT_CATALOGUE: readonly AgentSpec[] = [
     name: 'strategy-runner',
     description: 'strategy plugins (oracle sniper, cross-venue, rebalancing, combinatorial); trade requests',
     kind: 'consumer',
-    build: async () => [(await import('../agents/strategy-runner.ts')).createStrategyRunnerAgent()],
+    // until an Allocation names a strategy: the probation amount, as the risk guardian assumes
+    build: async ({ kernel }) => [
+      (await import('../agents/strategy-runner.ts')).createStrategyRunnerAgent({
+        defaultAllocation: probationAmount(kernel.config),
+      }),
+    ],
   },
   {
     name: 'risk-guardian',
@@ -285,6 +290,23 @@ export const AGENT_CATALOGUE: readonly AgentSpec[] = [
     build: async ({ opts }) => [(await import('../agents/diagnostics.ts')).sinkFromCli(opts)],
   },
 ];
+
+/**
+ * The processes of the distributed mode: `pm-arb agent` arguments for every agent `pm-arb run` would start, one
+ * process each (a feed agent once per venue or price source). The README's distributed example is generated from
+ * this list and test/app/distributed.test.ts runs it, so the example always names every agent it needs.
+ */
+export function distributedAgents(feeds: 'sim' | 'live' = 'sim'): string[][] {
+  const out: string[][] = [];
+  for (const s of AGENT_CATALOGUE) {
+    if (s.kind === 'consumer') out.push([s.name]);
+    else if (s.name === 'venue-watcher')
+      for (const v of venueFeeds) out.push([s.name, '--opt', `venue=${v}`, '--opt', `feeds=${feeds}`]);
+    else if (s.name === 'oracle')
+      for (const o of oracleFeeds) out.push([s.name, '--opt', `source=${o}`, '--opt', `feeds=${feeds}`]);
+  }
+  return out;
+}
 
 const decoders = (mode: ProcessMode, name: FeedName) =>
   createFeedDecoders(name, mode.depth !== undefined ? { depth: mode.depth } : {});
