@@ -10,7 +10,7 @@
  */
 
 import type { ReportStream } from '../../venues/live/reports.ts';
-import type { LiveOrderSpec, VenueOrderClient } from '../../venues/live/types.ts';
+import type { LiveOrderSpec, LiveReport, VenueOrderClient } from '../../venues/live/types.ts';
 import { applyReport, isDone, isTerminal, newOrderState } from '../order-state.ts';
 import type { ExecutionClient, MarketEvent, OrderReport, OrderRequest, OrderState } from '../types.ts';
 import type { OrderJournal } from './order-journal.ts';
@@ -56,6 +56,9 @@ export interface LiveExecutionClient extends ExecutionClient {
 /** A journalled order the venue does not know this long after it was sent never reached it. */
 const ABANDON_AFTER_MS = 10 * 60_000;
 
+/** Early fills kept for orders not known yet, by venue order id (oldest dropped first). */
+const EARLY_LIMIT = 1_000;
+
 interface Tracked {
   spec: LiveOrderSpec | undefined;
   state: OrderState;
@@ -70,11 +73,20 @@ export function createLiveExecutionClient(opts: LiveExecutionClientOptions): Liv
   const byVenueId = new Map<string, string>();
   const listeners: ((r: OrderReport) => void)[] = [];
   const startedAt = opts.startedAt ?? now();
+  /**
+   * Fills naming a venue order id not known yet, by that id. A venue may report an order's first fills before the
+   * submit reply that names the order arrives (the Polymarket user channel knows the order hash only, and an IOC
+   * order that matched at once has its trade events sent ahead of the POST /order reply): they wait here and are
+   * applied as soon as a report maps the id to our order. Bounded; the report stream also leaves them unseen, so
+   * polling delivers them again if they are dropped from here.
+   */
+  const early = new Map<string, LiveReport[]>();
 
   function emit(r: OrderReport): void {
     const t = orders.get(r.clientOrderId);
     if (!t) return;
     t.state = applyReport(t.state, r);
+    const learnt = r.venueOrderId !== undefined && !byVenueId.has(r.venueOrderId);
     if (r.venueOrderId) byVenueId.set(r.venueOrderId, r.clientOrderId);
     if (t.spec && isTerminal(t.state.status)) {
       opts.reports?.untrack(r.clientOrderId);
@@ -84,9 +96,44 @@ export function createLiveExecutionClient(opts: LiveExecutionClientOptions): Liv
     if (t.adopted) {
       t.adopted.push(r);
       opts.onAdopted?.(r, t.state);
-      return;
+    } else for (const l of listeners) l(r);
+    if (learnt) {
+      const waiting = early.get(r.venueOrderId!);
+      early.delete(r.venueOrderId!);
+      for (const f of waiting ?? []) onLive(f);
     }
-    for (const l of listeners) l(r);
+  }
+
+  /** A report from the stream, applied to our order; `false` when it is for no order we know (yet). */
+  function onLive(live: LiveReport): boolean {
+    const vid = live.kind === 'order' ? live.order.venueOrderId : live.fill.venueOrderId;
+    // an empty client id (the Polymarket user channel has none) falls back to the venue order id
+    const id =
+      (live.kind === 'order' ? live.order.clientOrderId : live.fill.clientOrderId) || byVenueId.get(vid);
+    const t = id === undefined ? undefined : orders.get(id);
+    if (id === undefined || !t) {
+      // an order update is superseded by the submit reply that comes after it; a fill is not: it is kept
+      if (live.kind === 'fill' && vid) {
+        const kept = early.get(vid) ?? [];
+        const same = (x: LiveReport): boolean =>
+          x.kind === 'fill' &&
+          x.fill.fillId === live.fill.fillId &&
+          x.fill.settlement === live.fill.settlement;
+        if (!kept.some(same)) {
+          if (!early.has(vid) && early.size >= EARLY_LIMIT) early.delete(early.keys().next().value!);
+          early.set(vid, [...kept, live]);
+        }
+      }
+      return false;
+    }
+    const withId =
+      live.kind === 'order'
+        ? { ...live, order: { ...live.order, clientOrderId: id } }
+        : { ...live, fill: { ...live.fill, clientOrderId: id } };
+    const r = reportFromLive(withId, t.state.status);
+    // a terminal order's late order update says nothing new; its late fills still count
+    if (r && !(live.kind === 'order' && isTerminal(t.state.status) && r.status !== t.state.status)) emit(r);
+    return true;
   }
 
   /** The orders an earlier process sent and never saw end: tracked again, each looked up once now. */
@@ -129,23 +176,7 @@ export function createLiveExecutionClient(opts: LiveExecutionClientOptions): Liv
     venue,
     mode: opts.mode ?? 'live',
     async start() {
-      opts.reports?.start((live) => {
-        const id =
-          live.kind === 'order'
-            ? (live.order.clientOrderId ?? byVenueId.get(live.order.venueOrderId))
-            : (live.fill.clientOrderId ?? byVenueId.get(live.fill.venueOrderId));
-        const t = id === undefined ? undefined : orders.get(id);
-        if (id === undefined || !t) return;
-        if (live.kind === 'order') byVenueId.set(live.order.venueOrderId, id);
-        const withId =
-          live.kind === 'order'
-            ? { ...live, order: { ...live.order, clientOrderId: id } }
-            : { ...live, fill: { ...live.fill, clientOrderId: id } };
-        const r = reportFromLive(withId, t.state.status);
-        // a terminal order's late order update says nothing new; its late fills still count
-        if (r && !(live.kind === 'order' && isTerminal(t.state.status) && r.status !== t.state.status))
-          emit(r);
-      });
+      opts.reports?.start(onLive);
       await adoptFromJournal();
     },
     async stop() {
