@@ -138,10 +138,15 @@ export function createFeedAgent(opts: FeedAgentOptions): FeedAgent {
     set.route(frame, sink);
   };
 
+  /** The staleness version last republished for (see Staleness.version). */
+  let republished = -1;
   /** Republishes every tracked book/tick whose verdict differs from what was last published. */
   const republish = (): void => {
-    const now = rt!.clock.now();
     const s = staleness!;
+    // every published verdict came from update() since: none can differ (a scan of every book each second saved)
+    if (s.version === republished) return;
+    republished = s.version;
+    const now = rt!.clock.now();
     for (const map of [books, ticks] as Map<string, Tracked<OrderBook | OracleTick>>[]) {
       for (const [key, t] of map) {
         const stale = s.isStale(key);
@@ -209,6 +214,7 @@ export function createFeedAgent(opts: FeedAgentOptions): FeedAgent {
       publish = createFeedPublisher({ publish: (ch, body) => runtime.publish(ch, body) });
       const timeout = opts.heartbeatTimeoutMs ?? runtime.config.risk.staleAfterMs;
       staleness = new Staleness({ heartbeatTimeoutMs: timeout });
+      republished = -1;
       const make = opts.source;
       source = createRestartingSource({
         name: typeof make === 'function' ? opts.name : make.name,

@@ -225,10 +225,11 @@ export class Portfolio implements PortfolioView {
   }
 
   onBook(b: OrderBook, now: number): void {
-    this.booksSeen.set(instrumentKey(b.venue, b.tokenId), { at: now, stale: b.stale });
-    this.noteStale(instrumentKey(b.venue, b.tokenId), b.stale);
+    const k = instrumentKey(b.venue, b.tokenId);
+    this.booksSeen.set(k, { at: now, stale: b.stale });
+    this.noteStale(k, b.stale);
     markFromBook(this.ledger, b);
-    if (this.unmarked.size > 0 && b.bids.length > 0) this.unmarked.delete(instrumentKey(b.venue, b.tokenId));
+    if (this.unmarked.size > 0 && b.bids.length > 0) this.unmarked.delete(k);
     this.refresh(now);
   }
 

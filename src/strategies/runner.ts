@@ -131,6 +131,7 @@ export class StrategyRunner {
     }
     const now = this.o.now();
     const out: TradeRequest[] = [];
+    let legsKey: string | undefined; // built once per opportunity, only if a strategy gets that far
     for (const s of this.o.strategies) {
       if (!s.kinds.includes(o.kind)) continue;
       if (!this.isEnabled(s.name)) {
@@ -139,10 +140,8 @@ export class StrategyRunner {
       }
       const capital = this.allocationOf(s.name) - this.exposureOf(s.name);
       if (capital <= 0) continue;
-      const ck = `${s.name}|${o.legs
-        .map((l) => `${l.venue}:${l.tokenId}:${l.side}`)
-        .sort()
-        .join(',')}`;
+      legsKey ??= cooldownLegs(o);
+      const ck = `${s.name}|${legsKey}`;
       const last = this.lastRequest.get(ck);
       if (last !== undefined && now - last < s.settings.cooldownMs) {
         this.stats.skippedCooldown++;
@@ -170,4 +169,14 @@ export class StrategyRunner {
     }
     return out;
   }
+}
+
+/** The legs part of a cooldown key (sorted, so leg order does not matter). */
+function cooldownLegs(o: Opportunity): string {
+  // one leg (most opportunities: oracle_lag) needs no array, sort or join
+  if (o.legs.length === 1) return `${o.legs[0]!.venue}:${o.legs[0]!.tokenId}:${o.legs[0]!.side}`;
+  return o.legs
+    .map((l) => `${l.venue}:${l.tokenId}:${l.side}`)
+    .sort()
+    .join(',');
 }
