@@ -226,7 +226,12 @@ export class Portfolio implements PortfolioView {
 
   onBook(b: OrderBook, now: number): void {
     const k = instrumentKey(b.venue, b.tokenId);
-    this.booksSeen.set(k, { at: now, stale: b.stale });
+    // updated in place: one entry per instrument, not one object per book update
+    const seen = this.booksSeen.get(k);
+    if (seen) {
+      seen.at = now;
+      seen.stale = b.stale;
+    } else this.booksSeen.set(k, { at: now, stale: b.stale });
     this.noteStale(k, b.stale);
     markFromBook(this.ledger, b);
     if (this.unmarked.size > 0 && b.bids.length > 0) this.unmarked.delete(k);
