@@ -6,7 +6,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Fifo } from '../../src/core/bus/fifo.ts';
 
-type Op = { op: 'push' | 'unshift'; v: number } | { op: 'shift' } | { op: 'drain' } | { op: 'has'; v: number };
+type Op =
+  | { op: 'push' | 'unshift'; v: number }
+  | { op: 'shift' }
+  | { op: 'drain' }
+  | { op: 'has'; v: number };
 
 const ops = fc.array(
   fc.oneof(
