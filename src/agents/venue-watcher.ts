@@ -161,22 +161,16 @@ export function createFeedAgent(opts: FeedAgentOptions): FeedAgent {
   const check = (): void => {
     const s = staleness!;
     const now = rt!.clock.now();
-    const h = source!.health();
+    const h = source!.liveness();
     const wasDown: boolean = s.reason === 'down';
-    s.observe(
-      {
-        connected: h.connected !== false,
-        lastAliveAt: typeof h.lastAliveAt === 'number' ? h.lastAliveAt : null,
-      },
-      now,
-    );
+    s.observe(h, now);
     // a feed that went down lost its books: they need the venue's snapshot, not just the next delta
     if (!wasDown && s.reason === 'down') s.lost([...books.keys(), ...ticks.keys()]);
     republish();
     if (typeof opts.source !== 'function') return;
     // only a source that has started counts: a slow start (a long discovery) is not a failure, and a start that
     // fails is retried by the restarting source itself
-    if (!s.feedStale || h.started !== true) {
+    if (!s.feedStale || !h.started) {
       badSince = undefined;
       return;
     }
