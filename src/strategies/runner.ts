@@ -142,6 +142,7 @@ export class StrategyRunner {
     }
     const now = this.o.now();
     const out: TradeRequest[] = [];
+    let legsKey: string | undefined; // built once per opportunity, only if a strategy gets that far
     for (const s of this.o.strategies) {
       if (!s.kinds.includes(o.kind)) continue;
       if (!this.isEnabled(s.name)) {
@@ -154,10 +155,8 @@ export class StrategyRunner {
       if (slices > 1 && !this.proven.has(s.name))
         capital = Math.min(capital, Math.floor(allocation / slices));
       if (capital <= 0) continue;
-      const ck = `${s.name}|${o.legs
-        .map((l) => `${l.venue}:${l.tokenId}:${l.side}`)
-        .sort()
-        .join(',')}`;
+      legsKey ??= cooldownLegs(o);
+      const ck = `${s.name}|${legsKey}`;
       const last = this.lastRequest.get(ck);
       if (last !== undefined && now - last < s.settings.cooldownMs) {
         this.stats.skippedCooldown++;
@@ -185,4 +184,14 @@ export class StrategyRunner {
     }
     return out;
   }
+}
+
+/** The legs part of a cooldown key (sorted, so leg order does not matter). */
+function cooldownLegs(o: Opportunity): string {
+  // one leg (most opportunities: oracle_lag) needs no array, sort or join
+  if (o.legs.length === 1) return `${o.legs[0]!.venue}:${o.legs[0]!.tokenId}:${o.legs[0]!.side}`;
+  return o.legs
+    .map((l) => `${l.venue}:${l.tokenId}:${l.side}`)
+    .sort()
+    .join(',');
 }
