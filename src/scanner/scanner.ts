@@ -313,8 +313,9 @@ export class Scanner {
   private readonly assets = new Map<string, AssetState>();
   /** tick symbol → its asset (assetOf once per symbol, not per tick) */
   private readonly bySymbol = new Map<string, AssetState>();
-  /** last emission per opportunity key (kind + legs), for dedupe */
+  /** last emission per opportunity key (kind + legs), for dedupe; expired ones are dropped every ttl */
   private readonly emitted = new Map<string, Emitted>();
+  private nextPrune = 0;
   /** `now` of the update being processed */
   private t = 0;
   /** counters for the heartbeat */
@@ -882,6 +883,11 @@ export class Scanner {
   }
 
   private unchanged(key: string, f: BundleFill, now: number): boolean {
+    // an expired emission dedupes nothing: forget them, or the map grows with every key ever seen
+    if (now >= this.nextPrune) {
+      this.nextPrune = now + this.o.ttlMs;
+      for (const [k, e] of this.emitted) if (e.expiresAt <= now) this.emitted.delete(k);
+    }
     const last = this.emitted.get(key);
     if (last && now < last.expiresAt && last.shares === f.shares && last.edge === f.edge) {
       let same = true;
