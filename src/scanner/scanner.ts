@@ -280,7 +280,6 @@ const mkey = (venue: string, marketId: string): string => `${venue}|${marketId}`
 export const assetOf = (symbol: string): string => (symbol.split('/')[0] ?? symbol).toUpperCase();
 
 const bestAsk = (b: OrderBook): number => b.asks[0]?.[0] ?? Number.POSITIVE_INFINITY;
-const bestBid = (b: OrderBook): number => b.bids[0]?.[0] ?? Number.NEGATIVE_INFINITY;
 /**
  * A missing, stale or empty side in MarketState's cached tops: far enough out that any sum of asks with it is ≥ 1
  * and any sum of bids with it ≤ 1 (a group sums a handful of asks), small enough to stay a V8 small integer.
