@@ -152,7 +152,13 @@ export class AgentRuntime {
     };
     const sub = this.kernel.bus.subscribe(
       channel,
-      { group, consumer: this.kernel.instance, ...opts },
+      // a group new to a facts channel (listings, links) reads what was published before it existed
+      {
+        group,
+        consumer: this.kernel.instance,
+        ...(channel.facts ? { from: 'start' as const } : {}),
+        ...opts,
+      },
       wrapped,
     );
     if (this.pauseFlag || this.current === 'faulted') sub.pause();

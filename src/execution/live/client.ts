@@ -11,8 +11,9 @@
 
 import type { ReportStream } from '../../venues/live/reports.ts';
 import type { LiveOrderSpec, VenueOrderClient } from '../../venues/live/types.ts';
-import { applyReport, isTerminal, newOrderState } from '../order-state.ts';
+import { applyReport, isDone, isTerminal, newOrderState } from '../order-state.ts';
 import type { ExecutionClient, MarketEvent, OrderReport, OrderRequest, OrderState } from '../types.ts';
+import type { OrderJournal } from './order-journal.ts';
 import { reportFromLive, reportFromSubmit, type SpecFacts, specFromRequest } from './to-execution.ts';
 
 export interface LiveExecutionClientOptions {
@@ -32,14 +33,37 @@ export interface LiveExecutionClientOptions {
   readonly startedAt?: number;
   /** Market data from the bus (where `facts` reads ticks and neg-risk from). */
   readonly onMarketData?: (e: MarketEvent) => void;
+  /**
+   * The journal of orders sent (order-journal.ts): written before each order leaves; at `start()` the orders an
+   * earlier process sent and never saw end are re-adopted (looked up by client order id and tracked again).
+   */
+  readonly journal?: OrderJournal;
+  /**
+   * Reports of re-adopted orders (no executor run waits for them): whoever books them (the reconciler publishes
+   * their Orders and Fills). An order is re-adopted only until a redelivered decision submits it again.
+   */
+  readonly onAdopted?: (r: OrderReport, state: OrderState) => void;
 }
+
+/** The live ExecutionClient, with what reconciliation reads: the order state machine's orders. */
+export interface LiveExecutionClient extends ExecutionClient {
+  /** Every order this client tracks (sent by this process, or re-adopted at start). */
+  orderStates(): OrderState[];
+  /** Client order ids re-adopted at start. */
+  adopted(): string[];
+}
+
+/** A journalled order the venue does not know this long after it was sent never reached it. */
+const ABANDON_AFTER_MS = 10 * 60_000;
 
 interface Tracked {
   spec: LiveOrderSpec | undefined;
   state: OrderState;
+  /** Re-adopted at start: its reports go to `onAdopted` (kept here too, for a redelivered decision). */
+  adopted?: OrderReport[];
 }
 
-export function createLiveExecutionClient(opts: LiveExecutionClientOptions): ExecutionClient {
+export function createLiveExecutionClient(opts: LiveExecutionClientOptions): LiveExecutionClient {
   const { client, now } = opts;
   const venue = client.venue;
   const orders = new Map<string, Tracked>();
@@ -52,8 +76,49 @@ export function createLiveExecutionClient(opts: LiveExecutionClientOptions): Exe
     if (!t) return;
     t.state = applyReport(t.state, r);
     if (r.venueOrderId) byVenueId.set(r.venueOrderId, r.clientOrderId);
-    if (t.spec && isTerminal(t.state.status)) opts.reports?.untrack(r.clientOrderId);
+    if (t.spec && isTerminal(t.state.status)) {
+      opts.reports?.untrack(r.clientOrderId);
+      // ended: a later process need not ask about it (its fills still arrive by the report stream meanwhile)
+      if (isDone(t.state)) opts.journal?.done(r.clientOrderId);
+    }
+    if (t.adopted) {
+      t.adopted.push(r);
+      opts.onAdopted?.(r, t.state);
+      return;
+    }
     for (const l of listeners) l(r);
+  }
+
+  /** The orders an earlier process sent and never saw end: tracked again, each looked up once now. */
+  async function adoptFromJournal(): Promise<void> {
+    for (const e of opts.journal?.pending ?? []) {
+      if (e.spec.venue !== venue || orders.has(e.spec.clientOrderId)) continue;
+      const t: Tracked = { spec: e.spec, state: newOrderState(e.req, e.at), adopted: [] };
+      orders.set(e.spec.clientOrderId, t);
+      opts.reports?.track(e.spec);
+    }
+    for (const [id, t] of orders) {
+      if (!t.adopted || !t.spec) continue;
+      let found: Awaited<ReturnType<VenueOrderClient['lookup']>>;
+      try {
+        found = await client.lookup(t.spec);
+      } catch {
+        continue; // the venue could not be asked: the report stream keeps asking
+      }
+      if (!found) {
+        // not found: still on its way (a slow venue), or it never arrived — after ABANDON_AFTER_MS it cannot
+        // arrive any more (requests time out long before), so it is dropped from tracking and the journal
+        if (now() - t.state.createdAt > ABANDON_AFTER_MS) {
+          orders.delete(id);
+          opts.reports?.untrack(id);
+          opts.journal?.done(id);
+        }
+        continue;
+      }
+      const order = { ...found, clientOrderId: id };
+      const r = reportFromLive({ kind: 'order', order, ts: now(), source: 'poll' }, t.state.status);
+      if (r) emit(r);
+    }
   }
 
   function cancelledReport(clientOrderId: string, venueOrderId: string): OrderReport {
@@ -71,6 +136,7 @@ export function createLiveExecutionClient(opts: LiveExecutionClientOptions): Exe
             : (live.fill.clientOrderId ?? byVenueId.get(live.fill.venueOrderId));
         const t = id === undefined ? undefined : orders.get(id);
         if (id === undefined || !t) return;
+        if (live.kind === 'order') byVenueId.set(live.order.venueOrderId, id);
         const withId =
           live.kind === 'order'
             ? { ...live, order: { ...live.order, clientOrderId: id } }
@@ -80,12 +146,22 @@ export function createLiveExecutionClient(opts: LiveExecutionClientOptions): Exe
         if (r && !(live.kind === 'order' && isTerminal(t.state.status) && r.status !== t.state.status))
           emit(r);
       });
+      await adoptFromJournal();
     },
     async stop() {
       await opts.reports?.stop();
     },
     async submit(req) {
-      if (orders.has(req.clientOrderId)) return;
+      const known = orders.get(req.clientOrderId);
+      if (known?.adopted) {
+        // a redelivered decision for an order re-adopted at start: never sent again; its executor run gets the
+        // order's story so far and follows it from here
+        const history = known.adopted;
+        known.adopted = undefined;
+        for (const r of history) for (const l of listeners) l(r);
+        return;
+      }
+      if (known) return;
       const t: Tracked = { spec: undefined, state: newOrderState(req, now()) };
       orders.set(req.clientOrderId, t);
       const facts = opts.facts(req);
@@ -101,6 +177,7 @@ export function createLiveExecutionClient(opts: LiveExecutionClientOptions): Exe
       }
       t.spec = specFromRequest(req, facts);
       opts.reports?.track(t.spec);
+      opts.journal?.sent({ req, spec: t.spec, at: now() });
       if (req.decidedAt !== undefined && req.decidedAt < startedAt) {
         const found = await client.lookup(t.spec);
         if (found) {
@@ -146,6 +223,8 @@ export function createLiveExecutionClient(opts: LiveExecutionClientOptions): Exe
       }
       return t.state;
     },
+    orderStates: () => [...orders.values()].map((t) => t.state),
+    adopted: () => [...orders.entries()].filter(([, t]) => t.adopted).map(([id]) => id),
     ...(opts.onMarketData ? { onMarketData: opts.onMarketData } : {}),
     onReport(listener) {
       listeners.push(listener);
