@@ -14,12 +14,14 @@ import { createRedisBus } from '../src/core/bus/redis.ts';
 import type { Bus } from '../src/core/bus/types.ts';
 import { channels } from '../src/core/channels.ts';
 import { silentLogger } from '../src/core/log.ts';
-import { type BenchContext, median, nowNs, percentile, repeat } from './harness.ts';
+import { type BenchContext, cpuNow, median, nowNs, percentile, repeat } from './harness.ts';
 
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const Msg = z.object({ n: z.number().int(), t: z.number() });
 const ch = channels.custom('bench.bus', Msg);
 const run$ = promisify(execFile);
+/** msgs per CPU-second of this process, per throughput run (Redis's own CPU is not counted) */
+const cpuRates = { inproc: [] as number[], redis: [] as number[] };
 
 async function inprocThroughput(n: number): Promise<number> {
   const bus = createInProcBus({ maxLen: 1_000 });
@@ -28,10 +30,12 @@ async function inprocThroughput(n: number): Promise<number> {
     got++;
   });
   const body = { n: 0, t: 0 };
+  const c0 = cpuNow();
   const t0 = nowNs();
   for (let i = 0; i < n; i++) bus.publish(ch, body);
   await bus.idle();
   const dt = (nowNs() - t0) / 1e9;
+  cpuRates.inproc.push(n / Math.max(cpuNow() - c0, 1e-6));
   await bus.close();
   if (got !== n) throw new Error(`inproc: got ${got} of ${n}`);
   return n / dt;
@@ -113,6 +117,7 @@ async function redisThroughput(n: number): Promise<number> {
     });
     await bus.flush();
     const body = { n: 0, t: 0 };
+    const c0 = cpuNow();
     const t0 = nowNs();
     const chunk = 2_000;
     for (let i = 0; i < n; i += chunk) {
@@ -121,6 +126,7 @@ async function redisThroughput(n: number): Promise<number> {
     }
     await finished;
     await bus.close(); // every ack written
+    cpuRates.redis.push(n / Math.max(cpuNow() - c0, 1e-6));
     return n / ((nowNs() - t0) / 1e9);
   });
 }
@@ -152,8 +158,13 @@ export async function run(ctx: BenchContext): Promise<void> {
 
   const inN = ctx.quick ? 300_000 : 1_000_000;
   await inprocThroughput(inN / 10);
+  cpuRates.inproc.length = 0;
   const inTp = median(await repeat(runs, () => inprocThroughput(inN)));
-  ctx.record('bus.inproc.throughput_msgs_s', inTp, `median of ${runs} runs, ${inN} msgs, 1 pub → 1 sync sub`);
+  ctx.record(
+    'bus.inproc.throughput_msgs_s',
+    inTp,
+    `median of ${runs} runs, ${inN} msgs, 1 pub → 1 sync sub; per CPU-second ${Math.round(median(cpuRates.inproc))} msgs`,
+  );
   const latN = ctx.quick ? 20_000 : 100_000;
   const inLat = median(await repeat(runs, () => inprocLatency(latN)));
   ctx.record(
@@ -181,11 +192,12 @@ export async function run(ctx: BenchContext): Promise<void> {
 
   const rN = ctx.quick ? 50_000 : 200_000;
   await redisThroughput(rN / 10);
+  cpuRates.redis.length = 0;
   const rTp = median(await repeat(runs, () => redisThroughput(rN)));
   ctx.record(
     'bus.redis.throughput_msgs_s',
     rTp,
-    `median of ${runs} runs, ${rN} msgs publish → consume → ack, one process`,
+    `median of ${runs} runs, ${rN} msgs publish → consume → ack, one process; per CPU-second of that process (Redis not counted) ${Math.round(median(cpuRates.redis))} msgs`,
   );
   ctx.record(
     'bus.redis.ratio',

@@ -33,5 +33,11 @@ export async function repeat(times: number, fn: (i: number) => Promise<number> |
   return out;
 }
 
+/** CPU seconds (user + system) this process has used so far: the denominator of a rate per CPU-second. */
+export function cpuNow(): number {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1e6;
+}
+
 /** High-resolution now in nanoseconds as a number (fine for intervals below ~100 days). */
 export const nowNs = (): number => Number(process.hrtime.bigint());

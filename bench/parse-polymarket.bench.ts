@@ -8,7 +8,7 @@
 
 import type { FeedSink, RawFrame } from '../src/feeds/types.ts';
 import { createPolymarketDecoder } from '../src/venues/polymarket/decoder.ts';
-import { type BenchContext, median, nowNs, repeat } from './harness.ts';
+import { type BenchContext, cpuNow, median, nowNs, repeat } from './harness.ts';
 
 const YES = '52114319501245915516055106046884209969926127482827954674443846427813813222426';
 const NO = '71321045679252212594626385532706912750332728571942532289631379312455583992563';
@@ -99,9 +99,11 @@ export async function run(ctx: BenchContext): Promise<void> {
     },
   };
 
+  const cpuRates: number[] = [];
   const once = (withJson: boolean): number => {
     const dec = createPolymarketDecoder();
     for (const f of seedFrames()) dec.decode(f, sink);
+    const c0 = cpuNow();
     const t0 = nowNs();
     if (withJson) {
       for (let i = 0; i < n; i++)
@@ -110,10 +112,12 @@ export async function run(ctx: BenchContext): Promise<void> {
       for (let i = 0; i < n; i++) dec.decode(frames[i]!, sink);
     }
     const secs = (nowNs() - t0) / 1e9;
+    if (!withJson) cpuRates.push(n / Math.max(cpuNow() - c0, 1e-6));
     return n / secs;
   };
 
   once(false); // warm-up
+  cpuRates.length = 0;
   const rates = await repeat(runs, () => once(false));
   const withJson = await repeat(Math.max(3, runs >> 1), () => once(true));
   if (rejected > 0) throw new Error(`bench frames were rejected (${rejected})`);
@@ -123,6 +127,6 @@ export async function run(ctx: BenchContext): Promise<void> {
   ctx.record(
     'parse.polymarket.price_change_s',
     median(rates),
-    `price_change frames/s decoded + applied to local books (2 entries/frame, top-20 book emitted per token), median of ${runs} runs × ${n} frames, one core`,
+    `price_change frames/s decoded + applied to local books (2 entries/frame, top-20 book emitted per token), median of ${runs} runs × ${n} frames, one core; per CPU-second (process.cpuUsage) ${Math.round(median(cpuRates))} frames/s`,
   );
 }

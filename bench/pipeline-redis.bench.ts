@@ -13,7 +13,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +30,18 @@ const E8 = 100_000_000;
 const MARKETS = 3_000;
 const AGENTS = ['opportunity-scanner', 'strategy-runner', 'risk-guardian'] as const;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const TICKS_PER_S = 100; // USER_HZ: /proc/<pid>/stat counts CPU time in clock ticks
+
+/** CPU seconds (user + system) a process has used so far, from /proc (0 where there is no /proc). */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / TICKS_PER_S;
+  } catch {
+    return 0;
+  }
+}
 
 export async function run(ctx: BenchContext): Promise<void> {
   const rate = 1_000;
@@ -177,6 +189,8 @@ export async function run(ctx: BenchContext): Promise<void> {
     const p50s: number[] = [];
     let ticks = 0;
     let got = 0;
+    // CPU the three agents spend per tick: what the latency costs, whatever else shares the machine
+    const cpu0 = procs.map((p) => cpuSeconds(p.pid));
     for (let w = 0; w < windows; w++) {
       lat = [];
       ticks += await tickWindow(windowS);
@@ -184,12 +198,14 @@ export async function run(ctx: BenchContext): Promise<void> {
       p99s.push(percentile(lat, 99));
       p50s.push(percentile(lat, 50));
     }
+    const cpuUs = procs.map((p, i) => ((cpuSeconds(p.pid) - cpu0[i]!) * 1e6) / Math.max(ticks, 1));
+    const cpuNote = AGENTS.map((a, i) => `${a} ${cpuUs[i]!.toFixed(0)}`).join(', ');
     ctx.log(`pipeline over Redis: ${got}/${ticks} ticks decided, ${decided} decisions in all`);
     if (got < ticks * 0.5) throw new Error(`only ${got} of ${ticks} ticks led to a decision: ${errs}`);
     ctx.record(
       'pipeline.redis.tick_to_decision_p99_us',
       median(p99s),
-      `median of ${windows} windows × ${windowS} s at ${rate} ticks/s of the p99, publish(tick) → risk decision back; scanner, strategy runner, risk guardian each a \`pm-arb agent\` process on Redis; tick published by the bench (stands in for the oracle agent); p50 ${median(p50s).toFixed(0)} µs; ${got}/${ticks} ticks decided`,
+      `median of ${windows} windows × ${windowS} s at ${rate} ticks/s of the p99, publish(tick) → risk decision back; scanner, strategy runner, risk guardian each a \`pm-arb agent\` process on Redis; tick published by the bench (stands in for the oracle agent); p50 ${median(p50s).toFixed(0)} µs; ${got}/${ticks} ticks decided; agents' CPU per tick (µs): ${cpuNote}`,
     );
   } finally {
     for (const p of procs) p.kill('SIGTERM');

@@ -47,7 +47,7 @@ import {
 } from '../core/messages.ts';
 import { MICRO, type Money, type Price, type Qty } from '../core/money.ts';
 import { type BundleFill, bundleLot, edgeBps, type LegInput, resettle, sizeBundle } from './depth.ts';
-import { EwmaVol, fairPrice, type VolEstimatorOptions } from './fair.ts';
+import { EwmaVol, fairPriceOf, type VolEstimatorOptions } from './fair.ts';
 
 export interface ScannerOptions {
   readonly now: () => number;
@@ -93,6 +93,8 @@ interface Emitted {
 
 interface LinkEntry {
   readonly link: MarketLink;
+  /** link.relation, read here without loading the link */
+  readonly relation: MarketLink['relation'];
   /** the other market */
   readonly other: MarketState;
   /** true when this market is `a` of the link */
@@ -107,7 +109,22 @@ interface MarketState {
   /** latest books of the YES and NO tokens (direct slots: no map lookups on the hot path) */
   yesBook: OrderBook | undefined;
   noBook: OrderBook | undefined;
+  /**
+   * Their best ask and bid while usable (present and fresh), else NO_ASK / NO_BID; whether the market is open.
+   * Kept here so that the edge checks of an update read this market's and its partners' states only, not their
+   * books and level arrays: with 100,000 markets those are cache misses, and they made the cost per update grow
+   * with the market count. Small integers (not ±∞) so that V8 keeps them inline in the object (a double field is
+   * a separate heap number: one more miss each).
+   */
+  yesAsk: number;
+  yesBid: number;
+  noAsk: number;
+  noBid: number;
+  open: boolean;
+  placeholder: boolean;
   links: LinkEntry[];
+  /** links[0], inline: most linked markets have one link, read without the array and its elements */
+  link0: LinkEntry | undefined;
   oracle: OracleLink | undefined;
   /** the oracle link's asset state and preferred source, resolved once */
   oracleAsset: AssetState | undefined;
@@ -263,7 +280,21 @@ const mkey = (venue: string, marketId: string): string => `${venue}|${marketId}`
 export const assetOf = (symbol: string): string => (symbol.split('/')[0] ?? symbol).toUpperCase();
 
 const bestAsk = (b: OrderBook): number => b.asks[0]?.[0] ?? Number.POSITIVE_INFINITY;
-const bestBid = (b: OrderBook): number => b.bids[0]?.[0] ?? Number.NEGATIVE_INFINITY;
+/**
+ * A missing, stale or empty side in MarketState's cached tops: far enough out that any sum of asks with it is ≥ 1
+ * and any sum of bids with it ≤ 1 (a group sums a handful of asks), small enough to stay a V8 small integer.
+ */
+const NO_ASK = 1 << 29;
+const NO_BID = -(1 << 29);
+/** An ask or bid as cached: the price when it is a usable small integer, else the sentinel. */
+const topAsk = (b: OrderBook): number => {
+  const p = b.asks[0]?.[0];
+  return p !== undefined && p < NO_ASK ? p : NO_ASK;
+};
+const topBid = (b: OrderBook): number => {
+  const p = b.bids[0]?.[0];
+  return p !== undefined && p > NO_BID ? p : NO_BID;
+};
 
 export class Scanner {
   private readonly o: Required<Omit<ScannerOptions, 'vol' | 'proxy'>> & {
@@ -281,8 +312,9 @@ export class Scanner {
   private readonly assets = new Map<string, AssetState>();
   /** tick symbol → its asset (assetOf once per symbol, not per tick) */
   private readonly bySymbol = new Map<string, AssetState>();
-  /** last emission per opportunity key (kind + legs), for dedupe */
+  /** last emission per opportunity key (kind + legs), for dedupe; expired ones are dropped every ttl */
   private readonly emitted = new Map<string, Emitted>();
+  private nextPrune = 0;
   /** `now` of the update being processed */
   private t = 0;
   /** counters for the heartbeat */
@@ -319,9 +351,11 @@ export class Scanner {
       (m.outcomes.length === 2 ? m.outcomes[1]!.tokenId : undefined);
     const groupKey = m.negRiskGroup ? `${m.venue}|${m.negRiskGroup}` : undefined;
     if (st.group && st.groupKey !== groupKey) st.group.delete(st);
-    if (st.yes !== yes) st.yesBook = undefined;
-    if (st.no !== no) st.noBook = undefined;
+    if (st.yes !== yes) this.unslot(st, true);
+    if (st.no !== no) this.unslot(st, false);
     st.market = m;
+    st.open = m.status === 'open';
+    st.placeholder = m.placeholder === true;
     st.yes = yes;
     st.no = no;
     st.groupKey = groupKey;
@@ -352,9 +386,12 @@ export class Scanner {
     const sb = this.ensure(mkey(link.b.venue, link.b.marketId));
     sa.links = sa.links.filter((e) => e.other !== sb);
     sb.links = sb.links.filter((e) => e.other !== sa);
-    if (!isLinkRelation(link.relation)) return;
-    sa.links.push({ link, other: sb, isA: true });
-    sb.links.push({ link, other: sa, isA: false });
+    if (isLinkRelation(link.relation)) {
+      sa.links.push({ link, relation: link.relation, other: sb, isA: true });
+      sb.links.push({ link, relation: link.relation, other: sa, isA: false });
+    }
+    sa.link0 = sa.links[0];
+    sb.link0 = sb.links[0];
   }
 
   onOracleLink(link: OracleLink): void {
@@ -393,7 +430,10 @@ export class Scanner {
     let out: Opportunity[] | undefined;
     out = this.rebalancing(st, out);
     if (st.group) out = this.group(st.group, st.groupKey!, out);
-    for (let i = 0; i < st.links.length; i++) out = this.linked(st, st.links[i]!, out);
+    if (st.link0) {
+      out = this.linked(st, st.link0, out);
+      for (let i = 1; i < st.links.length; i++) out = this.linked(st, st.links[i]!, out);
+    }
     if (st.oracle) out = this.oracleLag(st, out);
     if (!out) return NONE;
     this.stats.opportunities += out.length;
@@ -435,16 +475,18 @@ export class Scanner {
   // Each detector first checks the top of book (no allocation) and builds legs only when an edge is possible.
 
   private rebalancing(st: MarketState, out: Opportunity[] | undefined): Opportunity[] | undefined {
+    if (!st.open || !st.yes || !st.no) return out;
+    const buy = st.yesAsk + st.noAsk < MICRO;
+    const sell = st.yesBid + st.noBid > MICRO;
+    if (!buy && !sell) return out;
     const m = st.market;
-    if (m.status !== 'open' || !st.yes || !st.no) return out;
-    const by = this.usable(st.yesBook);
-    const bn = this.usable(st.noBook);
-    if (!by || !bn) return out;
-    if (bestAsk(by) + bestAsk(bn) < MICRO) {
+    const by = st.yesBook!;
+    const bn = st.noBook!;
+    if (buy) {
       const legs = [this.leg(m, st.yes, 'buy', by), this.leg(m, st.no, 'buy', bn)];
       out = this.emit('rebalancing', legs, MICRO, [by, bn], out, 'buy YES + NO: one of them pays 1');
     }
-    if (bestBid(by) + bestBid(bn) > MICRO) {
+    if (sell) {
       const legs = [this.leg(m, st.yes, 'sell', by), this.leg(m, st.no, 'sell', bn)];
       out = this.emit(
         'rebalancing',
@@ -466,12 +508,9 @@ export class Scanner {
     if (members.size < 2) return out;
     let top = 0;
     for (const st of members) {
-      const m = st.market;
-      // augmented groups: the listed outcomes are not exhaustive (see header)
-      if (m.placeholder || m.status !== 'open' || !st.yes) return out;
-      const b = this.usable(st.yesBook);
-      if (!b) return out;
-      top += bestAsk(b);
+      // augmented groups: the listed outcomes are not exhaustive (see header); NO_ASK when the book is not usable
+      if (st.placeholder || !st.open || !st.yes) return out;
+      top += st.yesAsk;
     }
     if (top >= MICRO) return out;
     const legs: LegInput[] = [];
@@ -493,8 +532,8 @@ export class Scanner {
   private linked(st: MarketState, e: LinkEntry, out: Opportunity[] | undefined): Opportunity[] | undefined {
     const A = e.isA ? st : e.other;
     const B = e.isA ? e.other : st;
-    if (A.market.status !== 'open' || B.market.status !== 'open') return out;
-    switch (e.link.relation) {
+    if (!A.open || !B.open) return out;
+    switch (e.relation) {
       case 'identical':
         out = this.pair(A, true, B, false, 'cross_venue', e, 'buy YES(A) + NO(B)', out);
         return this.pair(A, false, B, true, 'cross_venue', e, 'buy NO(A) + YES(B)', out);
@@ -541,9 +580,10 @@ export class Scanner {
   ): Opportunity[] | undefined {
     const ta = yesA ? A.yes : A.no;
     const tb = yesB ? B.yes : B.no;
-    const ba = this.usable(yesA ? A.yesBook : A.noBook);
-    const bb = this.usable(yesB ? B.yesBook : B.noBook);
-    if (!ta || !tb || !ba || !bb || bestAsk(ba) + bestAsk(bb) >= MICRO) return out;
+    // NO_ASK when a book is missing or stale
+    if (!ta || !tb || (yesA ? A.yesAsk : A.noAsk) + (yesB ? B.yesAsk : B.noAsk) >= MICRO) return out;
+    const ba = (yesA ? A.yesBook : A.noBook)!;
+    const bb = (yesB ? B.yesBook : B.noBook)!;
     const ma = A.market;
     const mb = B.market;
     const note = `${e.link.relation} ${ma.venue}:${ma.marketId} / ${mb.venue}:${mb.marketId}: ${what}`;
@@ -595,19 +635,31 @@ export class Scanner {
     }
     const tick = src.tick;
     const sigma = src.vol.sigma();
-    const fairAt = (k: number): number | undefined =>
-      fairPrice({
-        kind: link.kind,
-        spot: tick.price * k,
-        strike,
-        upper: link.upper,
-        sigmaAnnual: sigma,
-        tauMs: tau,
-        windowMs: ref.windowMs,
-        ...(observedAvg !== undefined ? { observedAvg: observedAvg * k } : {}),
-      });
-    const f0 = fairAt(1 - basis);
-    const f1 = basis > 0 ? fairAt(1 + basis) : f0;
+    // positional, no closure or input object: this runs for every linked market on every tick
+    const k0 = 1 - basis;
+    const f0 = fairPriceOf(
+      link.kind,
+      tick.price * k0,
+      strike,
+      link.upper,
+      sigma,
+      tau,
+      ref.windowMs,
+      observedAvg !== undefined ? observedAvg * k0 : undefined,
+    );
+    const f1 =
+      basis > 0
+        ? fairPriceOf(
+            link.kind,
+            tick.price * (1 + basis),
+            strike,
+            link.upper,
+            sigma,
+            tau,
+            ref.windowMs,
+            observedAvg !== undefined ? observedAvg * (1 + basis) : undefined,
+          )
+        : f0;
     if (f0 === undefined || f1 === undefined) return this.skip(count, 'model', out);
     count.priced++;
     // with a basis the fair value is a band: each side takes its worse end
@@ -842,6 +894,11 @@ export class Scanner {
   }
 
   private unchanged(key: string, f: BundleFill, now: number): boolean {
+    // an expired emission dedupes nothing: forget them, or the map grows with every key ever seen
+    if (now >= this.nextPrune) {
+      this.nextPrune = now + this.o.ttlMs;
+      for (const [k, e] of this.emitted) if (e.expiresAt <= now) this.emitted.delete(k);
+    }
     const last = this.emitted.get(key);
     if (last && now < last.expiresAt && last.shares === f.shares && last.edge === f.edge) {
       let same = true;
@@ -882,8 +939,29 @@ export class Scanner {
 
   /** Puts a book in its market's YES/NO slot. */
   private slot(st: MarketState, b: OrderBook): void {
-    if (b.tokenId === st.yes) st.yesBook = b;
-    else if (b.tokenId === st.no) st.noBook = b;
+    const usable = this.fresh(b);
+    if (b.tokenId === st.yes) {
+      st.yesBook = b;
+      st.yesAsk = usable ? topAsk(b) : NO_ASK;
+      st.yesBid = usable ? topBid(b) : NO_BID;
+    } else if (b.tokenId === st.no) {
+      st.noBook = b;
+      st.noAsk = usable ? topAsk(b) : NO_ASK;
+      st.noBid = usable ? topBid(b) : NO_BID;
+    }
+  }
+
+  /** Empties a market's YES (or NO) slot. */
+  private unslot(st: MarketState, yes: boolean): void {
+    if (yes) {
+      st.yesBook = undefined;
+      st.yesAsk = NO_ASK;
+      st.yesBid = NO_BID;
+    } else {
+      st.noBook = undefined;
+      st.noAsk = NO_ASK;
+      st.noBid = NO_BID;
+    }
   }
 
   private bookOfToken(st: MarketState, token: string): OrderBook | undefined {
@@ -916,24 +994,32 @@ export class Scanner {
     let st = this.markets.get(key);
     if (!st) {
       // a link or oracle link may arrive before its market: hold a shell (closed) until the market comes
+      // the fields an update reads first, together at the front of the object (one cache line)
       st = {
-        key,
-        market: SHELL,
+        open: false,
         yes: undefined,
         no: undefined,
+        yesAsk: NO_ASK,
+        yesBid: NO_BID,
+        noAsk: NO_ASK,
+        noBid: NO_BID,
+        link0: undefined,
+        group: undefined,
+        oracle: undefined,
+        placeholder: false,
+        key,
+        market: SHELL,
         yesBook: undefined,
         noBook: undefined,
-        links: [],
-        oracle: undefined,
         oracleAsset: undefined,
         oracleSource: undefined,
-        group: undefined,
         groupKey: undefined,
         refOpen: undefined,
         ref: undefined,
         count: undefined,
         lagYes: undefined,
         lagNo: undefined,
+        links: NO_LINKS,
       };
       this.markets.set(key, st);
     }
@@ -952,6 +1038,8 @@ export class Scanner {
 }
 
 const NONE: readonly Opportunity[] = Object.freeze([]);
+/** The links of a market that has none (shared: most markets; onLink gives a market its own array). */
+const NO_LINKS: LinkEntry[] = [];
 
 const basisKey = (a: string, b: string): string => (a < b ? `${a}|${b}` : `${b}|${a}`);
 

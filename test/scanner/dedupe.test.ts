@@ -56,4 +56,23 @@ describe('dedupe: an unchanged opportunity is published once per expiry', () => 
     expect(s.onBook(book(m, noOf(m), [['0.50', '100']]))).toHaveLength(1);
     expect(s.stats.unchanged).toBe(0);
   });
+
+  it('forgets expired emissions: what it keeps for dedupe does not grow with every market that ever had one', () => {
+    const r = scanner(1_000, { ttlMs: 2_000 });
+    const kept = (): number => (r.s as unknown as { emitted: Map<string, unknown> }).emitted.size;
+    for (let i = 0; i < 50; i++) {
+      const m = market('polymarket', `pm${i}`, PM_FEES_4);
+      r.s.onMarket(m);
+      r.s.onBook(book(m, yesOf(m), [['0.45', '100']]));
+      expect(r.s.onBook(book(m, noOf(m), [['0.50', '100']]))).toHaveLength(1);
+    }
+    expect(kept()).toBe(50);
+    // later, one more market: the 50 earlier emissions have expired and are dropped
+    r.clock.t = 1_000 + 2_000;
+    const m = market('polymarket', 'late', PM_FEES_4);
+    r.s.onMarket(m);
+    r.s.onBook(book(m, yesOf(m), [['0.45', '100']], [], { receiveTime: r.clock.t }));
+    expect(r.s.onBook(book(m, noOf(m), [['0.50', '100']], [], { receiveTime: r.clock.t }))).toHaveLength(1);
+    expect(kept()).toBe(1);
+  });
 });

@@ -2,13 +2,21 @@
  * The one blocking reader connection of a Redis bus: every subscription of the process reads through it.
  *
  * Consumer groups differ between subscriptions, and one XREADGROUP names one group, so a single blocking
- * XREADGROUP cannot serve them all. Instead each round pipelines, on this one connection, the tail id of every
- * waiting stream (XREVRANGE … COUNT 1) followed by a non-blocking XREADGROUP per waiting subscription. When
- * none of them got anything, the connection blocks on a plain XREAD of those streams after the tails just read
- * (the doorbell): an entry appended after its stream's tail was read wakes it, and one appended in between is
- * either read by the round's XREADGROUP or rings the doorbell at once, so nothing waits for the block timeout.
- * A subscription that asks to read while the doorbell blocks cuts it short with CLIENT UNBLOCK (on the command
- * connection). With a single subscription waiting, its own XREADGROUP blocks instead (one round trip a wave).
+ * XREADGROUP cannot serve them all. Instead a round pipelines, on this one connection, the tail id of each
+ * stream that needs a look (XREVRANGE … COUNT 1) followed by a non-blocking XREADGROUP per waiting subscription
+ * of those streams. When none of them got anything, the connection blocks on a plain XREAD of every waiting
+ * stream after the tail last read for it (the doorbell): an entry appended after its stream's tail was read wakes
+ * it, and one appended in between is either read by the round's XREADGROUP or rings the doorbell at once, so
+ * nothing waits for the block timeout. A subscription that asks to read while the doorbell blocks cuts it short
+ * with CLIENT UNBLOCK (on the command connection). With a single subscription waiting, its own XREADGROUP blocks
+ * instead (one round trip a wave).
+ *
+ * A wake-up costs what rang, not what waits: only the streams the doorbell named (or a new subscription's) are
+ * polled again, and a subscription whose read came back short of its COUNT asks again already polled — everything
+ * up to what it got was delivered to its group, so the doorbell after that id stands for it. (A process with
+ * twenty subscriptions otherwise pays forty commands per message.) Such a shortcut holds for one read only: a
+ * read that ends at its deadline polls afresh next time, so a stream recreated with smaller ids (a Redis restart
+ * without persistence) is seen within a sweep interval.
  */
 import type { Redis } from 'ioredis';
 import { errorText } from './types.ts';
@@ -27,7 +35,9 @@ export interface ReadRequest {
 interface Waiting {
   readonly req: ReadRequest;
   readonly deadline: number;
+  /** Read with nothing found since `since` (its stream's tail then): the doorbell stands for it. */
   polled: boolean;
+  since: string;
   /** Its owner closed while the read was under way: it ends with whatever that read returns. */
   cancelled: boolean;
   resolve(entries: StreamEntry[]): void;
@@ -36,13 +46,31 @@ interface Waiting {
 
 const noop = (): void => {};
 
+/** Orders two stream ids (`ms-seq`). */
+export function compareIds(a: string, b: string): number {
+  const i = a.indexOf('-');
+  const j = b.indexOf('-');
+  const ma = Number(i < 0 ? a : a.slice(0, i));
+  const mb = Number(j < 0 ? b : b.slice(0, j));
+  if (ma !== mb) return ma < mb ? -1 : 1;
+  const sa = i < 0 ? 0 : Number(a.slice(i + 1));
+  const sb = j < 0 ? 0 : Number(b.slice(j + 1));
+  return sa === sb ? 0 : sa < sb ? -1 : 1;
+}
+
 export class RedisReadMux {
   /** Resolves once the connection is first ready. */
   readonly ready: Promise<void>;
   private readonly waiting = new Map<object, Waiting>();
+  /** Per owner whose last read came back short of its COUNT: the id its next read is polled up to. */
+  private readonly resume = new Map<object, string>();
   private inFlight = new Set<Waiting>();
   private connId: number | undefined;
   private blocked = false;
+  /** While the doorbell blocks: the streams and ids it watches (undefined while a lone XREADGROUP blocks). */
+  private watching: Map<string, string> | undefined;
+  /** When the doorbell's block times out. */
+  private blockUntil = 0;
   private blockGen = 0;
   private unblocking = false;
   private closed = false;
@@ -63,6 +91,8 @@ export class RedisReadMux {
     let everReady = false;
     conn.on('ready', () => {
       // after a reconnect, entries delivered while a reply was in flight sit in the consumers' pending lists
+      this.resume.clear();
+      for (const w of this.waiting.values()) w.polled = false;
       if (everReady) onReconnect();
       everReady = true;
       markReady();
@@ -75,23 +105,32 @@ export class RedisReadMux {
   /** New entries for one subscription (`owner`), or none once `blockMs` passed. One request per owner at a time. */
   read(owner: object, req: ReadRequest): Promise<StreamEntry[]> {
     if (this.closed) return Promise.resolve([]);
+    const since = this.resume.get(owner);
+    this.resume.delete(owner);
     return new Promise<StreamEntry[]>((resolve, reject) => {
       this.waiting.set(owner, {
         req,
         deadline: Date.now() + Math.max(1, Math.min(req.blockMs, this.maxBlockMs)),
-        polled: false,
+        polled: since !== undefined,
+        since: since ?? '0-0',
         cancelled: false,
         resolve,
         reject,
       });
       this.loop ??= this.run();
       this.poke();
-      if (this.blocked) void this.unblock();
+      // the doorbell already watching this stream from no later than `since` serves it as it is
+      if (this.blocked) {
+        const at = since === undefined ? undefined : this.watching?.get(req.key);
+        const deadline = this.waiting.get(owner)!.deadline;
+        if (at === undefined || compareIds(at, since!) > 0 || deadline < this.blockUntil) void this.unblock();
+      }
     });
   }
 
   /** Ends the owner's waiting read with nothing, unless its round is already under way (then it gets its entries). */
   cancel(owner: object): void {
+    this.resume.delete(owner);
     const w = this.waiting.get(owner);
     if (!w) return;
     if (this.inFlight.has(w)) {
@@ -172,13 +211,59 @@ export class RedisReadMux {
   }
 
   private async round(): Promise<void> {
-    const batch = [...this.waiting];
-    if (batch.length === 1) return this.single(batch[0]![0], batch[0]![1]);
-    const keys = [...new Set(batch.map(([, w]) => w.req.key))];
+    if (this.waiting.size === 1) {
+      const [owner, w] = this.waiting.entries().next().value as [object, Waiting];
+      return this.single(owner, w);
+    }
+    // only the streams with a subscription not yet polled: the others are watched by the doorbell
+    const keys: string[] = [];
+    for (const w of this.waiting.values()) if (!w.polled && !keys.includes(w.req.key)) keys.push(w.req.key);
+    if (keys.length > 0) await this.poll(keys);
+    if (this.waiting.size === 0 || this.closed) return;
+    // let handlers that finished in this tick ask again before the connection blocks
+    await new Promise((r) => setImmediate(r));
+    for (const w of this.waiting.values()) if (!w.polled) return;
+    let until = Number.POSITIVE_INFINITY;
+    const watch = new Map<string, string>();
+    for (const w of this.waiting.values()) {
+      until = Math.min(until, w.deadline);
+      const at = watch.get(w.req.key);
+      if (at === undefined || compareIds(w.since, at) < 0) watch.set(w.req.key, w.since);
+    }
+    if (!(await this.readyToBlock())) return;
+    this.blocked = true;
+    this.watching = watch;
+    this.blockUntil = until;
+    this.blockGen++;
+    let rang: [string, unknown][] | null;
+    try {
+      rang = (await this.conn.call(
+        'XREAD',
+        'COUNT',
+        1,
+        'BLOCK',
+        Math.max(1, Math.ceil(until - Date.now())),
+        'STREAMS',
+        ...watch.keys(),
+        ...watch.values(),
+      )) as [string, unknown][] | null;
+    } finally {
+      this.blocked = false;
+      this.watching = undefined;
+    }
+    // the streams that rang are polled again next round; the rest keep waiting on the doorbell
+    for (const [key] of rang ?? [])
+      for (const w of this.waiting.values()) if (w.req.key === key) w.polled = false;
+    this.expire();
+  }
+
+  /** Tails of `keys` then a non-blocking XREADGROUP for every waiting subscription of those streams. */
+  private async poll(keys: readonly string[]): Promise<void> {
+    const batch: [object, Waiting][] = [];
+    for (const e of this.waiting) if (keys.includes(e[1].req.key)) batch.push(e);
     const pipe = this.conn.pipeline();
     for (const k of keys) pipe.call('XREVRANGE', k, '+', '-', 'COUNT', 1);
     for (const [, w] of batch) {
-      w.polled = true;
       this.inFlight.add(w);
       const r = w.req;
       pipe.call('XREADGROUP', 'GROUP', r.group, r.consumer, 'COUNT', r.count, 'STREAMS', r.key, '>');
@@ -194,12 +279,12 @@ export class RedisReadMux {
       this.inFlight = new Set();
     }
     if (!res) throw new Error('pipeline aborted');
-    const tails: string[] = [];
+    const tails = new Map<string, string>();
     for (let i = 0; i < keys.length; i++) {
       const [err, v] = res[i]!;
       if (err) throw err;
       const top = v as [string, string[]][];
-      tails.push(top.length > 0 ? top[0]![0] : '0-0');
+      tails.set(keys[i]!, top.length > 0 ? top[0]![0] : '0-0');
     }
     for (let j = 0; j < batch.length; j++) {
       const [owner, w] = batch[j]!;
@@ -210,38 +295,32 @@ export class RedisReadMux {
       }
       const out: StreamEntry[] = [];
       for (const [, entries] of (v as [string, StreamEntry[]][] | null) ?? []) out.push(...entries);
-      if (out.length > 0 || this.closed || w.cancelled) this.finish(owner, w, out);
+      const tail = tails.get(w.req.key)!;
+      if (out.length > 0 || this.closed || w.cancelled) {
+        this.finish(owner, w, out);
+        this.remember(owner, w, out, tail);
+      } else {
+        w.polled = true;
+        w.since = tail;
+      }
     }
+    this.expire();
+  }
+
+  /**
+   * After a read that came back short of its COUNT, the group had nothing more up to the later of the tail read
+   * before it and the last entry it got: the owner's next read may start polled from there.
+   */
+  private remember(owner: object, w: Waiting, out: readonly StreamEntry[], tail: string): void {
+    if (w.cancelled || this.closed || out.length >= w.req.count) return;
+    const last = out.length > 0 ? out[out.length - 1]![0] : tail;
+    this.resume.set(owner, compareIds(last, tail) > 0 ? last : tail);
+  }
+
+  /** Ends the polled reads whose time is up, with nothing. */
+  private expire(): void {
     const now = Date.now();
     for (const [owner, w] of this.waiting) if (w.polled && w.deadline <= now) this.finish(owner, w, []);
-    if (this.waiting.size === 0 || this.closed) return;
-    // let handlers that finished in this tick ask again before the connection blocks
-    await new Promise((r) => setImmediate(r));
-    for (const w of this.waiting.values()) if (!w.polled) return;
-    let until = Number.POSITIVE_INFINITY;
-    const watch = new Map<string, string>();
-    for (const w of this.waiting.values()) {
-      until = Math.min(until, w.deadline);
-      const i = keys.indexOf(w.req.key);
-      watch.set(w.req.key, tails[i]!);
-    }
-    if (!(await this.readyToBlock())) return;
-    this.blocked = true;
-    this.blockGen++;
-    try {
-      await this.conn.call(
-        'XREAD',
-        'COUNT',
-        1,
-        'BLOCK',
-        Math.max(1, Math.ceil(until - Date.now())),
-        'STREAMS',
-        ...watch.keys(),
-        ...watch.values(),
-      );
-    } finally {
-      this.blocked = false;
-    }
   }
 
   /** The connection's id (for CLIENT UNBLOCK) is known, and nobody asked to read since the last round. */
@@ -254,8 +333,12 @@ export class RedisReadMux {
 
   /** One subscription waiting: its XREADGROUP blocks itself (cut short when another asks to read). */
   private async single(owner: object, w: Waiting): Promise<void> {
+    const before = w.polled;
     w.polled = true;
-    if (!(await this.readyToBlock()) || this.waiting.size !== 1) return;
+    if (!(await this.readyToBlock()) || this.waiting.size !== 1) {
+      w.polled = before;
+      return;
+    }
     const r = w.req;
     this.inFlight.add(w);
     this.blocked = true;
@@ -284,7 +367,11 @@ export class RedisReadMux {
     }
     const out: StreamEntry[] = [];
     for (const [, entries] of (v as [string, StreamEntry[]][] | null) ?? []) out.push(...entries);
-    // nothing and time left: cut short for another reader, the next round takes both
-    if (out.length > 0 || this.closed || w.cancelled || Date.now() >= w.deadline) this.finish(owner, w, out);
+    // nothing and time left: cut short for another reader, the next round polls both
+    if (out.length > 0 || this.closed || w.cancelled || Date.now() >= w.deadline) {
+      this.finish(owner, w, out);
+      // a blocking read returns what the group had at that moment: nothing more up to its last entry
+      if (out.length > 0) this.remember(owner, w, out, out[out.length - 1]![0]);
+    } else w.polled = false;
   }
 }
