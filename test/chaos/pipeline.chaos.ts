@@ -309,6 +309,25 @@ describe('chaos: agent processes on Redis and PostgreSQL, killed, paused and Red
     for (const f of feeds) await f.signal('SIGTERM');
     note('feeds stopped');
     await soft(() => until('the pipeline to drain', () => drained((g) => g !== 'persister'), STEP_MS, 250));
+    // resting orders expire (gtcTtlMs): every approved decision is reported before the agents stop
+    const unreported = async (): Promise<number> => {
+      const reported = new Set((await bodies(channels.executions)).map((r) => r.requestId));
+      return (await bodies(channels.riskDecisions)).filter(
+        (d) => d.verdict !== 'reject' && !reported.has(d.requestId),
+      ).length;
+    };
+    await soft(async () => {
+      try {
+        await until(
+          'every approved decision reported',
+          async () => (await unreported()) === 0,
+          PROGRESS_MS,
+          250,
+        );
+      } catch (err) {
+        throw new Error(`${(err as Error).message}: ${await unreported()} never were`);
+      }
+    });
     const lastFills = await len(channels.fills);
     const equityNow = await len(channels.equity);
     await until(
@@ -344,8 +363,22 @@ describe('chaos: agent processes on Redis and PostgreSQL, killed, paused and Red
     const stored = await db.query<{ id: string }>('SELECT id FROM fills');
     expect(busFillIds.size).toBeGreaterThan(0);
     expect(stored.rows.length).toBeGreaterThanOrEqual(busFillIds.size);
+    // no approved decision lost: each one the guardian approved (or reduced) has its execution report, exactly one
+    const approved = (await bodies(channels.riskDecisions)).filter((d) => d.verdict !== 'reject');
+    const reports = new Map<string, number>();
+    for (const r of await bodies(channels.executions))
+      reports.set(r.requestId, (reports.get(r.requestId) ?? 0) + 1);
+    const lostOrDoubled = approved
+      .filter((d) => reports.get(d.requestId) !== 1)
+      .map(
+        (d) =>
+          `decision ${d.id} (request ${d.requestId}): ${reports.get(d.requestId) ?? 0} execution reports`,
+      );
+    process.stderr.write(`chaos: ${approved.length} decisions approved, ${reports.size} requests reported\n`);
+    expect(approved.length).toBeGreaterThan(0);
     const problems = [
       ...failures,
+      ...lostOrDoubled,
       ...report.checks.flatMap((c) => [
         ...(c.skipped ? [`${c.name}: skipped (${c.skipped})`] : []),
         ...c.problems.map((p) => `${c.name}: ${p}`),
