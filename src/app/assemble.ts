@@ -170,7 +170,13 @@ export const AGENT_CATALOGUE: readonly AgentSpec[] = [
       return [
         createRiskGuardian({
           probationAllocation: probationAmount(kernel.config),
-          ...(mode.restored ? { initial: mode.restored.risk } : {}),
+          ...(mode.restored
+            ? {
+                initial: mode.restored.risk,
+                pending: mode.restored.pendingDecisions,
+                decided: mode.restored.decidedRequests,
+              }
+            : {}),
         }),
       ];
     },
@@ -178,14 +184,39 @@ export const AGENT_CATALOGUE: readonly AgentSpec[] = [
   {
     name: 'executor',
     description:
-      'paper executor: fills approved decisions against the venue books (opt latencyMs=N fixed, seed=N, gtcTtlMs=N)',
+      'paper executor: fills approved decisions against the venue books, exactly once (opt latencyMs=N fixed, seed=N, gtcTtlMs=N, leaseTtlMs=N, visibilityTimeoutMs=N)',
     kind: 'consumer',
-    build: async ({ mode, opts }) => {
+    build: async ({ kernel, mode, opts }) => {
       const kind = mode.executor ?? 'paper';
       const { createExecutor } = await import('../agents/executor.ts');
+      // one venue account: the intents and the lease are per account
+      const account = kind === 'paper' ? 'paper' : `live:${[...kind.clients.keys()].sort().join('+')}`;
+      const db = mode.store && mode.store !== 'own' ? mode.store : undefined;
+      const { createDbIntentStore } = await import('../execution/intents.ts');
+      const redisUrl = kernel.bus.transport === 'redis' ? kernel.config.redisUrl : undefined;
+      const { createRedisLease } = await import('../execution/lease.ts');
       return [
         createExecutor({
           ...(mode.restored ? { initial: mode.restored.executor } : {}),
+          // exactly once across restarts: intents in the store (without one, for the process's life)
+          ...(db ? { intents: createDbIntentStore(db, account) } : {}),
+          // the Redis deployment: one active executor per account
+          ...(redisUrl
+            ? {
+                lease: (rt) =>
+                  createRedisLease({
+                    url: redisUrl,
+                    keyPrefix: kernel.config.redisKeyPrefix,
+                    account,
+                    owner: rt.kernel.instance,
+                    now: () => rt.clock.now(),
+                    ...(opts.leaseTtlMs !== undefined ? { ttlMs: num(opts.leaseTtlMs) } : {}),
+                  }),
+              }
+            : {}),
+          ...(opts.visibilityTimeoutMs !== undefined
+            ? { visibilityTimeoutMs: num(opts.visibilityTimeoutMs) }
+            : {}),
           // live: a HALT_ALL also cancels every open order of the account at each venue
           ...(kind !== 'paper' ? { clients: () => kind.clients, cancelAllOnHalt: true } : {}),
           ...(opts.latencyMs !== undefined ? { latencyMs: num(opts.latencyMs) } : {}),
