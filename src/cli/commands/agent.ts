@@ -8,9 +8,9 @@
  * executed decisions and the execution intents; cash and allocations.
  */
 import type { Command } from 'commander';
-import { AGENT_CATALOGUE, agentProcessMode, assemble } from '../../app/assemble.ts';
+import { AGENT_CATALOGUE, agentProcessMode, assemble, type ProcessMode } from '../../app/assemble.ts';
 import { type Agent, AgentRuntime, onShutdownSignal } from '../../core/agent.ts';
-import { ConfigError, loadConfig, loadDotEnv } from '../../core/config.ts';
+import { type Config, ConfigError, loadConfig, loadDotEnv } from '../../core/config.ts';
 import { combinedHaltSource, createRedisHaltStore, redisPersistenceWarning } from '../../core/halt.ts';
 import { createKernel } from '../../core/kernel.ts';
 import { createProcessOps } from '../../ops/process.ts';
@@ -40,6 +40,26 @@ export function parseOpts(pairs: readonly string[]): Record<string, string> {
     out[p.slice(0, i)] = p.slice(i + 1);
   }
   return out;
+}
+
+/**
+ * The mode of a standalone stateful agent, with its state restored from the store (migrated first): what `pm-arb
+ * run` hands the same agents. The executor also keeps its execution intents in `db`.
+ */
+export async function restoreAgentMode(
+  name: string,
+  mode: ProcessMode,
+  db: Db,
+  config: Config,
+  now: number,
+): Promise<{ mode: ProcessMode; note: string }> {
+  await migrate(db);
+  const rec = await loadRecoveryState(db);
+  const restored = restoreStates(rec, config, now);
+  return {
+    mode: { ...mode, restored, ...(name === 'executor' ? { store: db } : {}) },
+    note: `restored ${rec.fills.length} fills, ${rec.pendingDecisions.length} pending decisions${rec.halted ? ', HALTED' : ''}`,
+  };
 }
 
 export function registerAgentCommand(program: Command): void {
@@ -83,7 +103,7 @@ export function registerAgentCommand(program: Command): void {
       };
       try {
         let agent: Agent;
-        let mode: ReturnType<typeof agentProcessMode>;
+        let mode: ProcessMode;
         try {
           mode = agentProcessMode(name, options);
         } catch (err) {
@@ -93,12 +113,9 @@ export function registerAgentCommand(program: Command): void {
         let restoredNote = '';
         if (STATEFUL_AGENTS.includes(name) && config.databaseUrl) {
           haltDb = await openDbFromConfig(config, { poolSize: 2 });
-          const db: Db = haltDb;
-          await migrate(db);
-          const rec = await loadRecoveryState(db);
-          const restored = restoreStates(rec, config, kernel.clock.now());
-          mode = { ...mode, restored, ...(name === 'executor' ? { store: db } : {}) };
-          restoredNote = `restored ${rec.fills.length} fills, ${rec.pendingDecisions.length} pending decisions${rec.halted ? ', HALTED' : ''}`;
+          const r = await restoreAgentMode(name, mode, haltDb, config, kernel.clock.now());
+          mode = r.mode;
+          restoredNote = r.note;
         } else if (STATEFUL_AGENTS.includes(name)) {
           kernel.log.warn(
             { agent: name },
