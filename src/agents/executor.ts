@@ -67,6 +67,9 @@ export interface ExecutorOptions {
   readonly visibilityTimeoutMs?: number;
 }
 
+/** Deliveries of a decision (or a resolution) before it is dead-lettered: ~10 min at the default 30 s timeout. */
+export const DECISION_ATTEMPTS = 20;
+
 export interface Executor extends Agent {
   snapshot(): ExecutorState;
   /** Orders in flight or resting right now. */
@@ -93,6 +96,8 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
   let fence: number | undefined;
   let active = false;
   let decisions: Subscription | undefined;
+  /** Resolutions are settled by the active executor: paused with the decisions while standing by. */
+  let resolutions: Subscription | undefined;
   let leaseTimer: { cancel(): void } | undefined;
   let stopping = false;
   const counts = { claimed: 0, alreadyTaken: 0, resumed: 0, fenced: 0, leaseLost: 0 };
@@ -177,6 +182,7 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
     active = false;
     counts.leaseLost++;
     decisions?.pause();
+    resolutions?.pause();
     rt.log.error({ why }, 'no longer the active executor: taking no decisions');
     await lease?.release().catch(() => {});
   }
@@ -198,6 +204,7 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
     await resumeAll(rt, e);
     active = true;
     decisions?.resume();
+    resolutions?.resume();
   }
 
   return {
@@ -239,19 +246,21 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
       }
       // the group's stream position keeps resolutions from while no executor ran (settled on restart); settled by
       // the active executor only (settlement fills go out once): a standby leaves them to it
-      rt.subscribe(
+      resolutions = rt.subscribe(
         channels.resolutions,
         (m, ctl) => {
           if (!active) return;
           e.onMarketData(m.body);
           ctl.ack();
         },
-        { ack: 'manual', maxAttempts: 1_000_000 },
+        { ack: 'manual', maxAttempts: DECISION_ATTEMPTS },
       );
       // the group exists from the start (nothing published meanwhile is missed); paused unless we lead
+      // a store that cannot be written leaves the decision unacked: it comes back after the visibility timeout,
+      // DECISION_ATTEMPTS times at most (then the dead-letter channel)
       decisions = rt.subscribe(channels.riskDecisions, (m, ctl) => onDecision(rt, e, m, ctl), {
         ack: 'manual',
-        maxAttempts: 1_000_000,
+        maxAttempts: DECISION_ATTEMPTS,
         ...(opts.visibilityTimeoutMs !== undefined ? { visibilityTimeoutMs: opts.visibilityTimeoutMs } : {}),
       });
       if (!opts.lease) {
@@ -260,6 +269,7 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
         return;
       }
       decisions.pause();
+      resolutions.pause();
       lease = opts.lease(rt);
       await tryLead(rt, e).catch((err: unknown) =>
         rt.log.error({ err: errorText(err) }, 'lease: first attempt failed'),

@@ -146,4 +146,67 @@ describe('two executors in one group on Redis', () => {
       await db.close();
     }
   }, 180_000);
+
+  it('a market that resolved while no executor ran is settled when one starts again', async () => {
+    const buses: Bus[] = [];
+    const mkBus = (name: string) =>
+      createRedisBus({ url: REDIS, name, maxLen: 10_000, keyPrefix: prefix, log: silentLogger() });
+    const inventory = [
+      { strategy: 's1', venue: 'polymarket' as const, marketId: 'm9', tokenId: 'm9-yes', shares: 7_000_000 },
+    ];
+    const start = async (instance: string): Promise<AgentRuntime> => {
+      const bus = mkBus(instance);
+      buses.push(bus);
+      const kernel: Kernel = {
+        config: { ...config, redisKeyPrefix: prefix },
+        bus,
+        clock: wallClock(),
+        log: silentLogger(),
+        ids: createIds(instance),
+        instance,
+      };
+      const rt = new AgentRuntime(
+        kernel,
+        createExecutor({ latencyMs: 0, initial: { version: 1, inventory, requests: [] } }),
+        { heartbeatMs: 3_600_000 },
+      );
+      await rt.start();
+      return rt;
+    };
+    try {
+      const first = await start('settle-a');
+      await first.stop();
+      const out = mkBus('settle-observer');
+      buses.push(out);
+      const fills: { kind: string; tokenId: string; price: number; shares: number }[] = [];
+      out.subscribe(channels.fills, { group: 'settle-observer', from: 'start' }, (m) => {
+        if (m.body.marketId === 'm9') fills.push(m.body);
+      });
+      // while it is down
+      out.publish(channels.resolutions, {
+        type: 'resolution',
+        venue: 'polymarket',
+        marketId: 'm9',
+        winner: 'm9-yes',
+        receiveTime: 0,
+      });
+      await out.flush();
+      const again = await start('settle-b');
+      try {
+        await until('the settlement', () => fills.length > 0, 30_000);
+        expect(fills).toEqual([
+          expect.objectContaining({
+            kind: 'settlement',
+            tokenId: 'm9-yes',
+            price: 1_000_000,
+            shares: 7_000_000,
+          }),
+        ]);
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      for (const bus of buses) await bus.close();
+    }
+  }, 120_000);
 });
