@@ -105,9 +105,9 @@ export interface ExecutionEngine {
   /**
    * An intent an earlier life (or another executor) recorded but did not finish (src/execution/intents.ts):
    * - `resubmit`: the decision again, with the same client order ids and `decidedAt`. Intents whose orders never
-   *   left, and every live intent: a live client looks an order of a decision older than itself up by client
-   *   order id first and tracks it if the venue has it (ExecutionClient.submit: an id sent twice is never a second
-   *   order), so resubmitting is how a live in-flight order is resumed.
+   *   left, and every live intent: the requests carry `resumed: true`, and a live client looks such an order up
+   *   by client order id first and tracks it if the venue has it (ExecutionClient.submit: an id sent twice is
+   *   never a second order), so resubmitting is how a live in-flight order is resumed.
    * - `close`: paper orders that were sent but died with their process (the simulated venue was that process):
    *   every leg ends `cancelled` with `why`, and the request gets its ExecutionReport (the guardian releases its
    *   reservation); fills that happened before stand.
@@ -411,7 +411,7 @@ export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEn
 
   const marketTicks = new Map<string, number>();
 
-  function decide(d: RiskDecision, halted: boolean): void {
+  function decide(d: RiskDecision, halted: boolean, resumed = false): void {
     if (d.verdict === 'reject') return;
     counts.decisions++;
     if (seen.has(d.requestId)) {
@@ -449,6 +449,7 @@ export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEn
         shares,
         type,
         decidedAt: d.decidedAt,
+        ...(resumed ? { resumed: true } : {}),
         ...(type === 'GTD' ? { expiresAt: now + (opts.gtcTtlMs ?? DEFAULT_GTC_TTL_MS) } : {}),
       };
     });
@@ -552,7 +553,7 @@ export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEn
   }
 
   return {
-    decide,
+    decide: (d, halted) => decide(d, halted),
     has: (requestId) => seen.has(requestId),
     resume(d, how, halted, why, known) {
       if (runs.has(clientOrderId(d.requestId, 0)) || [...groups].some((g) => g.d.requestId === d.requestId))
@@ -562,7 +563,7 @@ export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEn
         return;
       }
       seen.delete(d.requestId);
-      decide(d, halted);
+      decide(d, halted, true);
     },
     onMarketData(e) {
       if (e.type === 'market') marketTicks.set(`${e.venue}:${e.marketId}`, e.tickSize > 0 ? e.tickSize : 1);

@@ -19,6 +19,7 @@ import {
   type IntentStore,
 } from '../../src/execution/intents.ts';
 import { createMemoryLease, type ExecutorLease } from '../../src/execution/lease.ts';
+import type { ExecutionClient, OrderReport, OrderRequest } from '../../src/execution/types.ts';
 import { book, config, leg, market } from '../risk/fixtures.ts';
 
 const T0 = 1_700_000_000_000;
@@ -204,6 +205,52 @@ describe('exactly-once execution', () => {
     ]);
     expect(w.reports).toEqual([expect.objectContaining({ requestId: 'req-dead', status: 'partial' })]);
     expect(store.shared.intents.get('req-dead')?.state).toBe('done');
+  });
+
+  it('a live intent left in flight is sent again as `resumed` (the live client looks it up by client order id)', async () => {
+    const w = world();
+    const sent: OrderRequest[] = [];
+    const listeners: ((r: OrderReport) => void)[] = [];
+    const live: ExecutionClient = {
+      venue: 'polymarket',
+      mode: 'live',
+      async submit(q) {
+        sent.push(q);
+        // the venue had it: the lookup finds it, already done
+        for (const l of listeners)
+          l({ clientOrderId: q.clientOrderId, venue: 'polymarket', status: 'cancelled', ts: w.clock.now() });
+      },
+      async cancel() {},
+      async cancelAll() {},
+      async status() {
+        return undefined;
+      },
+      onReport(l) {
+        listeners.push(l);
+        return () => {};
+      },
+    };
+    const d = { ...decision(), requestId: 'req-live' };
+    const store = createMemoryIntentStore('live:polymarket');
+    store.shared.intents.set(d.requestId, {
+      requestId: d.requestId,
+      account: 'live:polymarket',
+      decision: d,
+      state: 'submitted',
+      owner: 'gone',
+      fence: 0,
+      createdAt: T0,
+      updatedAt: T0,
+    });
+    await w.start('b', createExecutor({ intents: store, clients: () => new Map([['polymarket', live]]) }));
+    await w.bus.idle();
+    expect(sent).toEqual([
+      expect.objectContaining({ clientOrderId: 'req-live.0', resumed: true, decidedAt: d.decidedAt }),
+    ]);
+    expect(w.reports).toEqual([expect.objectContaining({ requestId: 'req-live' })]);
+    // a new decision is no resumption
+    await w.send(decision());
+    expect(sent.at(-1)?.resumed).toBeUndefined();
   });
 
   it('two executors of one group: one is active, every decision executed exactly once', async () => {

@@ -101,7 +101,7 @@ export function createLiveExecutionClient(opts: LiveExecutionClientOptions): Exe
       }
       t.spec = specFromRequest(req, facts);
       opts.reports?.track(t.spec);
-      if (req.decidedAt !== undefined && req.decidedAt < startedAt) {
+      if (req.resumed === true || (req.decidedAt !== undefined && req.decidedAt < startedAt)) {
         const found = await client.lookup(t.spec);
         if (found) {
           const order = { ...found, clientOrderId: req.clientOrderId };
