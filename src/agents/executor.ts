@@ -63,6 +63,11 @@ export interface ExecutorOptions {
   readonly intents?: IntentStore | ((rt: AgentRuntime) => IntentStore | Promise<IntentStore>);
   /** One active executor per venue account (the Redis deployment); none: this executor is the only one. */
   readonly lease?: (rt: AgentRuntime) => ExecutorLease;
+  /**
+   * The state as the store has it now, read when a standby becomes the active executor (the holdings the previous
+   * one traded meanwhile); none: the standby keeps what it started with.
+   */
+  readonly reload?: () => Promise<ExecutorState | undefined>;
   /** Redelivered to another executor of the group when not acked within this long (default: the bus's 30 s). */
   readonly visibilityTimeoutMs?: number;
 }
@@ -100,6 +105,8 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
   let resolutions: Subscription | undefined;
   let leaseTimer: { cancel(): void } | undefined;
   let stopping = false;
+  /** Attempts to become the active executor since start: the first one has the state it was given. */
+  let attempts = 0;
   const counts = { claimed: 0, alreadyTaken: 0, resumed: 0, fenced: 0, leaseLost: 0 };
 
   /** Takes an intent an earlier life or another executor left unfinished. */
@@ -193,6 +200,7 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
       if (!(await lease.renew())) await standDown(rt, 'lease lost');
       return;
     }
+    attempts++;
     const token = await lease.acquire();
     if (token === undefined) return;
     fence = token;
@@ -201,6 +209,14 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
       return;
     }
     rt.log.info({ lease: lease.name, token }, 'active executor');
+    if (attempts > 1 || !opts.initial) {
+      // a takeover (or a start without restored state): the holdings as the store has them now
+      const fresh = await opts.reload?.().catch((err: unknown) => {
+        rt.log.error({ err: errorText(err) }, 'could not reload the executor state');
+        return undefined;
+      });
+      if (fresh) e.adopt(fresh);
+    }
     await resumeAll(rt, e);
     active = true;
     decisions?.resume();

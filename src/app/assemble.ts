@@ -192,14 +192,25 @@ export const AGENT_CATALOGUE: readonly AgentSpec[] = [
       // one venue account: the intents and the lease are per account
       const account = kind === 'paper' ? 'paper' : `live:${[...kind.clients.keys()].sort().join('+')}`;
       const db = mode.store && mode.store !== 'own' ? mode.store : undefined;
-      const { createDbIntentStore } = await import('../execution/intents.ts');
+      const { createDbIntentStore } = await import('../store/intents.ts');
       const redisUrl = kernel.bus.transport === 'redis' ? kernel.config.redisUrl : undefined;
       const { createRedisLease } = await import('../execution/lease.ts');
       return [
         createExecutor({
           ...(mode.restored ? { initial: mode.restored.executor } : {}),
           // exactly once across restarts: intents in the store (without one, for the process's life)
-          ...(db ? { intents: createDbIntentStore(db, account) } : {}),
+          ...(db
+            ? {
+                intents: createDbIntentStore(db, account),
+                // a standby taking over reads the holdings the previous executor left in the store
+                reload: async () => {
+                  const { loadRecoveryState } = await import('../store/queries.ts');
+                  const { restoreStates } = await import('../store/restore.ts');
+                  return restoreStates(await loadRecoveryState(db), kernel.config, kernel.clock.now())
+                    .executor;
+                },
+              }
+            : {}),
           // the Redis deployment: one active executor per account
           ...(redisUrl
             ? {

@@ -100,6 +100,11 @@ const invKey = (strategy: string, venue: string, tokenId: string): string =>
 export interface ExecutionEngine {
   /** A decision from the bus; `halted` = HALT_ALL in force. */
   decide(d: RiskDecision, halted: boolean): void;
+  /**
+   * Takes the holdings and executed requests of a fresher state (a standby executor becoming the active one:
+   * what the previous one traded since this one started). Requests are added; holdings replaced.
+   */
+  adopt(state: ExecutorState): void;
   /** Whether this engine took the request already (this life, or restored as executed). */
   has(requestId: string): boolean;
   /**
@@ -555,6 +560,11 @@ export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEn
   return {
     decide: (d, halted) => decide(d, halted),
     has: (requestId) => seen.has(requestId),
+    adopt(state) {
+      inventory.clear();
+      for (const e of state.inventory) inventory.set(invKey(e.strategy, e.venue, e.tokenId), { ...e });
+      for (const id of state.requests) seen.add(id);
+    },
     resume(d, how, halted, why, known) {
       if (runs.has(clientOrderId(d.requestId, 0)) || [...groups].some((g) => g.d.requestId === d.requestId))
         return; // in flight in this life

@@ -277,6 +277,42 @@ describe('exactly-once execution', () => {
     expect((b.agent as Executor).health?.().claimed).toBe(0);
   });
 
+  it('a standby taking over reads the holdings the previous executor left in the store', async () => {
+    const w = world();
+    const shared = { intents: new Map<string, ExecutionIntent>(), fence: 0 };
+    const lease = { holder: undefined as string | undefined, expiresAt: 0, token: 0 };
+    const stored = {
+      version: 1 as const,
+      inventory: [
+        {
+          strategy: 's1',
+          venue: 'polymarket' as const,
+          marketId: 'm1',
+          tokenId: 'm1-yes',
+          shares: 9_000_000,
+        },
+      ],
+      requests: ['req-earlier'],
+    };
+    const mk = (name: string) =>
+      createExecutor({
+        latencyMs: 0,
+        initial: { version: 1, inventory: [], requests: [] },
+        intents: createMemoryIntentStore('paper', shared),
+        lease: (rt) => createMemoryLease(lease, name, () => rt.clock.now(), 3_000),
+        reload: async () => stored,
+      });
+    const a = await w.start('a', mk('a'));
+    const b = await w.start('b', mk('b'));
+    // the first at its start keeps the state it was given; the standby has not taken anything yet
+    expect((a.agent as Executor).snapshot().inventory).toEqual([]);
+    await w.stop(a); // releases the lease
+    await w.pass(2_000);
+    expect((b.agent as Executor).health?.()).toMatchObject({ active: true });
+    expect((b.agent as Executor).snapshot()).toMatchObject({ inventory: stored.inventory });
+    expect((b.agent as Executor).snapshot().requests).toContain('req-earlier');
+  });
+
   it('an executor paused past its lease cannot execute the decision it held once it resumes', async () => {
     const w = world();
     const shared = { intents: new Map<string, ExecutionIntent>(), fence: 0 };

@@ -15,9 +15,9 @@ import { channels } from '../../src/core/channels.ts';
 import { wallClock } from '../../src/core/clock.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import type { Order, RiskDecision } from '../../src/core/messages.ts';
-import { createDbIntentStore } from '../../src/execution/intents.ts';
 import { createRedisLease } from '../../src/execution/lease.ts';
 import { openDb } from '../../src/store/db.ts';
+import { createDbIntentStore } from '../../src/store/intents.ts';
 import { migrate } from '../../src/store/migrations.ts';
 import { book, config, leg, market } from '../risk/fixtures.ts';
 

@@ -6,9 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RiskDecision } from '../../src/core/messages.ts';
-import { createDbIntentStore } from '../../src/execution/intents.ts';
 import { createRedisLease } from '../../src/execution/lease.ts';
 import { type Db, openDb } from '../../src/store/db.ts';
+import { createDbIntentStore } from '../../src/store/intents.ts';
 import { migrate } from '../../src/store/migrations.ts';
 import { TEST_PG_URL, testSchema } from '../store/pg.ts';
 
