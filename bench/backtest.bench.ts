@@ -4,18 +4,17 @@
  * wall second. The capture is written first with the simulator (`pm-arb simulate` steps) and is not timed.
  * A second figure isolates this area: the same capture through the risk guardian, executor and allocator
  * only (no matcher/scanner/strategies), which bounds what the trading side costs per event.
+ * The timed code is the esbuild build a user runs (bench/built.ts), not the sources through tsx.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCapitalAllocator } from '../src/agents/capital-allocator.ts';
-import { createExecutor } from '../src/agents/executor.ts';
-import { createRiskGuardian } from '../src/agents/risk-guardian.ts';
-import { runBacktest } from '../src/app/backtest.ts';
 import { createCaptureWriter } from '../src/capture/writer.ts';
-import { loadConfig } from '../src/core/config.ts';
 import { SimMarket } from '../src/venues/sim/market.ts';
+import { importBuilt } from './built.ts';
 import { type BenchContext, median } from './harness.ts';
+
+type Timed = typeof import('./backtest-entry.ts');
 
 async function simulate(path: string, minutes: number): Promise<void> {
   const sim = new SimMarket({ seed: 11, markets: 12, eventRate: 20, mispricingRate: 2 });
@@ -35,10 +34,13 @@ export async function run(ctx: BenchContext): Promise<void> {
   const capture = join(dir, 'sim.jsonl');
   try {
     await simulate(capture, minutes);
+    // the pipeline as `pm-arb backtest` runs it: the esbuild-compiled code, not the sources through tsx
+    const { runBacktest, loadConfig, createRiskGuardian, createExecutor, createCapitalAllocator } =
+      await importBuilt<Timed>('bench/backtest-entry.ts');
     const config = { ...loadConfig({}), logLevel: 'silent' as const };
     const full: number[] = [];
     const cpu: number[] = [];
-    let last: Awaited<ReturnType<typeof runBacktest>> | undefined;
+    let last: Awaited<ReturnType<Timed['runBacktest']>> | undefined;
     for (let i = 0; i < runs; i++) {
       const c0 = process.cpuUsage();
       last = await runBacktest({ capturePath: capture, seed: 1, config });

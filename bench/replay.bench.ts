@@ -2,19 +2,15 @@
  * replay.frames_s: raw capture frames per second through the real decoders into the in-process bus, on a
  * simulated capture (`pm-arb simulate` output) read from disk line by line. One subscriber per channel stands in
  * for the downstream agents; the engine awaits bus.idle() as it does in a backtest. Median of several runs.
+ * The timed code is the esbuild build a user runs (bench/built.ts), not the sources through tsx.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readCaptureBatches } from '../src/capture/reader.ts';
-import { replay } from '../src/capture/replay.ts';
 import { createCaptureWriter } from '../src/capture/writer.ts';
-import { createInProcBus } from '../src/core/bus/inproc.ts';
-import { channels } from '../src/core/channels.ts';
-import { SimClock } from '../src/core/clock.ts';
 import type { RawFrame } from '../src/feeds/types.ts';
-import { createDecoders } from '../src/venues/registry.ts';
 import { simulateFrames } from '../src/venues/sim/feed.ts';
+import { importBuilt } from './built.ts';
 import { type BenchContext, median, repeat } from './harness.ts';
 
 export async function run(ctx: BenchContext): Promise<void> {
@@ -26,6 +22,9 @@ export async function run(ctx: BenchContext): Promise<void> {
   for (const f of simulateFrames({ seed: 1, minutes, eventRate: 200 })) w.write(f);
   await w.close();
   ctx.log(`capture: ${w.lines} frames, ${(w.bytes / 1e6).toFixed(1)} MB (${minutes} simulated minutes)`);
+  // the code `pm-arb replay` runs: the esbuild build, not the sources through tsx (bench/built.ts)
+  const { readCaptureBatches, replay, createInProcBus, channels, SimClock, createDecoders } =
+    await importBuilt<typeof import('./replay-entry.ts')>('bench/replay-entry.ts');
 
   let events = 0;
   const downstream = () => {

@@ -8,6 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { distributedAgents } from '../src/app/assemble.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(root, 'bin', 'pm-arb.js');
@@ -21,11 +22,15 @@ export interface ExampleStep {
   readonly exitCode?: number;
   /** include stderr in the shown output (default: stdout only) */
   readonly stderr?: boolean;
+  /** run it but show only the command, followed by this shell comment (output shown in another example) */
+  readonly hideOutput?: string;
 }
 
 export interface Example {
   readonly name: string;
   readonly steps: readonly ExampleStep[];
+  /** Instead of steps: text made from the code (not run here; a test runs it), e.g. the distributed commands. */
+  readonly text?: () => string;
 }
 
 /** Timings and other per-run values, replaced by a fixed mark. */
@@ -34,6 +39,24 @@ const MASKS: readonly [RegExp, string][] = [
   [/wall time [\d.]+ ?m?s/g, 'wall time … s'],
   [/ in [\d.]+ s:/g, ' in … s:'],
 ];
+
+/**
+ * The distributed example: every agent `pm-arb run` starts, each as its own process (distributedAgents in
+ * src/app/assemble.ts); test/app/distributed.test.ts runs these processes and waits for a stored fill.
+ */
+export function distributedExample(): string {
+  const agents = distributedAgents('sim').map((a) => `pm-arb agent ${a.join(' ')} &`);
+  return [
+    '# the same REDIS_URL and DATABASE_URL for every process (one terminal or machine each, or `&` as here)',
+    'export REDIS_URL=redis://127.0.0.1:6379 DATABASE_URL=postgres://postgres@127.0.0.1:5432/pmarb',
+    'pm-arb db migrate',
+    ...agents,
+    'pm-arb status                         # every agent running, its heartbeat',
+    'pm-arb trades                         # fills within a minute or two (the sim market, paper trading)',
+    'pm-arb dashboard                      # http://127.0.0.1:8787: the shared store, live over Redis',
+    'pm-arb halt --reason "maintenance"; pm-arb resume',
+  ].join('\n');
+}
 
 /** The examples, in README order. Short seeded runs, so the README test stays quick. */
 export const EXAMPLES: readonly Example[] = [
@@ -44,6 +67,7 @@ export const EXAMPLES: readonly Example[] = [
     ],
   },
   { name: 'help', steps: [{ args: ['--help'] }] },
+  { name: 'distributed', steps: [], text: distributedExample },
   {
     name: 'simulate-replay',
     steps: [
@@ -56,6 +80,18 @@ export const EXAMPLES: readonly Example[] = [
     steps: [
       { args: ['simulate', '--seed', '7', '--minutes', '5', '--out', 'sim-7.jsonl'] },
       { args: ['backtest', '--capture', 'sim-7.jsonl'] },
+    ],
+  },
+  {
+    // the reports on a store the backtest above keeps (deterministic, unlike a wall-clock `npm start`)
+    name: 'decisions',
+    steps: [
+      { args: ['simulate', '--seed', '7', '--minutes', '5', '--out', 'sim-7.jsonl'] },
+      {
+        args: ['backtest', '--capture', 'sim-7.jsonl', '--store-dir', 'bt-7'],
+        hideOutput: 'the report shown under Backtest',
+      },
+      { args: ['decisions', '--limit', '3'], env: { DATA_DIR: 'bt-7' }, stderr: true },
     ],
   },
 ];
@@ -99,6 +135,7 @@ function shown(step: ExampleStep): string {
 
 /** Runs one example and returns its block: each command line, then its (masked) output. */
 export async function renderExample(example: Example): Promise<string> {
+  if (example.text) return example.text();
   const cwd = await mkdtemp(join(tmpdir(), 'pm-arb-example-'));
   try {
     const lines: string[] = [];
@@ -110,8 +147,13 @@ export async function renderExample(example: Example): Promise<string> {
           `example ${example.name}: \`${shown(step)}\` exited ${r.code}, expected ${want}\n${r.stdout}${r.stderr}`,
         );
       }
+      if (step.hideOutput !== undefined) {
+        lines.push(`${shown(step)}   # ${step.hideOutput}`);
+        continue;
+      }
       lines.push(shown(step));
-      const out = mask((r.stdout + (step.stderr ? r.stderr : '')).replace(/\s+$/, ''));
+      // the temporary directory is a per-run value too
+      const out = mask((r.stdout + (step.stderr ? r.stderr : '')).replace(/\s+$/, '')).replaceAll(cwd, '…');
       if (out !== '') lines.push(out);
     }
     return lines.join('\n');

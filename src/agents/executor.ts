@@ -81,7 +81,8 @@ export interface Executor extends Agent {
   restingOrders(): number;
 }
 
-function paperClients(rt: AgentRuntime, opts: ExecutorOptions): ReadonlyMap<Venue, ExecutionClient> {
+/** The paper clients of one venue each (also what shadow mode wraps). */
+export function paperClients(rt: AgentRuntime, opts: ExecutorOptions): ReadonlyMap<Venue, ExecutionClient> {
   const seed = opts.seed ?? seedFrom(rt.kernel.instance);
   return createPaperClients({
     clock: rt.clock,

@@ -18,6 +18,11 @@ export interface StrategyRunnerAgentOptions {
   readonly defaultAllocation?: number;
   readonly disabled?: readonly string[];
   readonly name?: string;
+  /**
+   * While on probation a request uses at most allocation ÷ this (default ALLOCATION_MIN_BUNDLES, the bundles a
+   * strategy must close to leave probation, so its probation allocation holds them all at once; 1: no slicing).
+   */
+  readonly probationBundles?: number;
 }
 
 export function createStrategyRunnerAgent(
@@ -38,6 +43,7 @@ export function createStrategyRunnerAgent(
         now: () => rt.clock.now(),
         ids: rt.kernel.ids,
         disabled: opts.disabled,
+        probationBundles: opts.probationBundles ?? rt.config.allocation.minBundles,
       });
       runner = r;
       rt.subscribe(channels.allocations, (msg) => r.onAllocation(msg.body));

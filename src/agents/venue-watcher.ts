@@ -138,10 +138,15 @@ export function createFeedAgent(opts: FeedAgentOptions): FeedAgent {
     set.route(frame, sink);
   };
 
+  /** The staleness version last republished for (see Staleness.version). */
+  let republished = -1;
   /** Republishes every tracked book/tick whose verdict differs from what was last published. */
   const republish = (): void => {
-    const now = rt!.clock.now();
     const s = staleness!;
+    // every published verdict came from update() since: none can differ (a scan of every book each second saved)
+    if (s.version === republished) return;
+    republished = s.version;
+    const now = rt!.clock.now();
     for (const map of [books, ticks] as Map<string, Tracked<OrderBook | OracleTick>>[]) {
       for (const [key, t] of map) {
         const stale = s.isStale(key);
@@ -156,22 +161,16 @@ export function createFeedAgent(opts: FeedAgentOptions): FeedAgent {
   const check = (): void => {
     const s = staleness!;
     const now = rt!.clock.now();
-    const h = source!.health();
+    const h = source!.liveness();
     const wasDown: boolean = s.reason === 'down';
-    s.observe(
-      {
-        connected: h.connected !== false,
-        lastAliveAt: typeof h.lastAliveAt === 'number' ? h.lastAliveAt : null,
-      },
-      now,
-    );
+    s.observe(h, now);
     // a feed that went down lost its books: they need the venue's snapshot, not just the next delta
     if (!wasDown && s.reason === 'down') s.lost([...books.keys(), ...ticks.keys()]);
     republish();
     if (typeof opts.source !== 'function') return;
     // only a source that has started counts: a slow start (a long discovery) is not a failure, and a start that
     // fails is retried by the restarting source itself
-    if (!s.feedStale || h.started !== true) {
+    if (!s.feedStale || !h.started) {
       badSince = undefined;
       return;
     }
@@ -209,6 +208,7 @@ export function createFeedAgent(opts: FeedAgentOptions): FeedAgent {
       publish = createFeedPublisher({ publish: (ch, body) => runtime.publish(ch, body) });
       const timeout = opts.heartbeatTimeoutMs ?? runtime.config.risk.staleAfterMs;
       staleness = new Staleness({ heartbeatTimeoutMs: timeout });
+      republished = -1;
       const make = opts.source;
       source = createRestartingSource({
         name: typeof make === 'function' ? opts.name : make.name,

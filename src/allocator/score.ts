@@ -47,6 +47,12 @@ export const DEFAULT_ALLOCATOR: AllocatorSettings = Object.freeze({
   minBundles: 5,
   temperature: 1,
   rate: 0.5,
+  // 5% a strategy on probation: the four default strategies together then swing at most 20% of the bankroll
+  // (strategy_loss_budget bounds each one's swing by its allocation), the default DRAWDOWN_LIMIT_PCT, so one
+  // strategy's positions never use up the drawdown budget the others need. More would not make the demo trade
+  // more often, only in larger sizes that starve the others; the runner slices it instead (each probation request
+  // uses at most probation ÷ minBundles, src/strategies/runner.ts), so a strategy can hold the minBundles bundles
+  // it must close at once.
   probationBps: 500,
   minBps: 100,
   maxBps: 5_000,

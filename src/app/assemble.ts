@@ -17,7 +17,7 @@
 import type { FeedAgent } from '../agents/venue-watcher.ts';
 import { probationAmount } from '../allocator/score.ts';
 import type { CaptureHub } from '../capture/source.ts';
-import type { Agent, Kernel } from '../core/agent.ts';
+import type { Agent, AgentRuntime, Kernel } from '../core/agent.ts';
 import type { Venue } from '../core/messages.ts';
 import { instrumentKey } from '../core/messages.ts';
 import type { ExecutionClient } from '../execution/types.ts';
@@ -33,7 +33,12 @@ export type FeedsMode = 'sim' | 'live' | 'capture';
 /** How approved decisions are executed: paper fills, or live orders through the given clients (`run --live`). */
 export type ExecutorKind =
   | 'paper'
-  | { readonly kind: 'live'; readonly clients: ReadonlyMap<Venue, ExecutionClient> };
+  | { readonly kind: 'live'; readonly clients: ReadonlyMap<Venue, ExecutionClient> }
+  /** Shadow (`run --shadow`): the paper clients, wrapped so each order is also built, signed and recorded. */
+  | {
+      readonly kind: 'shadow';
+      readonly wrap: (paper: ReadonlyMap<Venue, ExecutionClient>) => ReadonlyMap<Venue, ExecutionClient>;
+    };
 
 export interface ProcessMode {
   readonly feeds: FeedsMode;
@@ -158,7 +163,12 @@ export const AGENT_CATALOGUE: readonly AgentSpec[] = [
     name: 'strategy-runner',
     description: 'strategy plugins (oracle sniper, cross-venue, rebalancing, combinatorial); trade requests',
     kind: 'consumer',
-    build: async () => [(await import('../agents/strategy-runner.ts')).createStrategyRunnerAgent()],
+    // until an Allocation names a strategy: the probation amount, as the risk guardian assumes
+    build: async ({ kernel }) => [
+      (await import('../agents/strategy-runner.ts')).createStrategyRunnerAgent({
+        defaultAllocation: probationAmount(kernel.config),
+      }),
+    ],
   },
   {
     name: 'risk-guardian',
@@ -188,9 +198,18 @@ export const AGENT_CATALOGUE: readonly AgentSpec[] = [
     kind: 'consumer',
     build: async ({ kernel, mode, opts }) => {
       const kind = mode.executor ?? 'paper';
-      const { createExecutor } = await import('../agents/executor.ts');
+      const { createExecutor, paperClients } = await import('../agents/executor.ts');
+      const paperOpts = {
+        ...(opts.latencyMs !== undefined ? { latencyMs: num(opts.latencyMs) } : {}),
+        ...(opts.seed !== undefined ? { seed: num(opts.seed) } : {}),
+      };
       // one venue account: the intents and the lease are per account
-      const account = kind === 'paper' ? 'paper' : `live:${[...kind.clients.keys()].sort().join('+')}`;
+      const account =
+        kind === 'paper'
+          ? 'paper'
+          : kind.kind === 'live'
+            ? `live:${[...kind.clients.keys()].sort().join('+')}`
+            : 'shadow';
       const db = mode.store && mode.store !== 'own' ? mode.store : undefined;
       const { createDbIntentStore } = await import('../store/intents.ts');
       const redisUrl = kernel.bus.transport === 'redis' ? kernel.config.redisUrl : undefined;
@@ -229,9 +248,14 @@ export const AGENT_CATALOGUE: readonly AgentSpec[] = [
             ? { visibilityTimeoutMs: num(opts.visibilityTimeoutMs) }
             : {}),
           // live: a HALT_ALL also cancels every open order of the account at each venue
-          ...(kind !== 'paper' ? { clients: () => kind.clients, cancelAllOnHalt: true } : {}),
-          ...(opts.latencyMs !== undefined ? { latencyMs: num(opts.latencyMs) } : {}),
-          ...(opts.seed !== undefined ? { seed: num(opts.seed) } : {}),
+          ...(kind !== 'paper' && kind.kind === 'live'
+            ? { clients: () => kind.clients, cancelAllOnHalt: true }
+            : {}),
+          // shadow: paper fills, each order also built, signed and recorded as live would send it
+          ...(kind !== 'paper' && kind.kind === 'shadow'
+            ? { clients: (rt: AgentRuntime) => kind.wrap(paperClients(rt, paperOpts)) }
+            : {}),
+          ...paperOpts,
           ...(opts.gtcTtlMs !== undefined ? { gtcTtlMs: num(opts.gtcTtlMs) } : {}),
         }),
       ];
@@ -313,6 +337,23 @@ export const AGENT_CATALOGUE: readonly AgentSpec[] = [
     build: async ({ opts }) => [(await import('../agents/diagnostics.ts')).sinkFromCli(opts)],
   },
 ];
+
+/**
+ * The processes of the distributed mode: `pm-arb agent` arguments for every agent `pm-arb run` would start, one
+ * process each (a feed agent once per venue or price source). The README's distributed example is generated from
+ * this list and test/app/distributed.test.ts runs it, so the example always names every agent it needs.
+ */
+export function distributedAgents(feeds: 'sim' | 'live' = 'sim'): string[][] {
+  const out: string[][] = [];
+  for (const s of AGENT_CATALOGUE) {
+    if (s.kind === 'consumer') out.push([s.name]);
+    else if (s.name === 'venue-watcher')
+      for (const v of venueFeeds) out.push([s.name, '--opt', `venue=${v}`, '--opt', `feeds=${feeds}`]);
+    else if (s.name === 'oracle')
+      for (const o of oracleFeeds) out.push([s.name, '--opt', `source=${o}`, '--opt', `feeds=${feeds}`]);
+  }
+  return out;
+}
 
 const decoders = (mode: ProcessMode, name: FeedName) =>
   createFeedDecoders(name, mode.depth !== undefined ? { depth: mode.depth } : {});

@@ -29,6 +29,7 @@ import { maxPaperLatencyMs, paperMedianMs } from '../execution/latency.ts';
 import { DrawdownTracker } from '../ledger/drawdown.ts';
 import { Ledger, markFromBook } from '../ledger/ledger.ts';
 import { Portfolio } from '../risk/portfolio.ts';
+import type { Db } from '../store/db.ts';
 import { assemble } from './assemble.ts';
 
 // ------------------------------------------------------------------ live counters
@@ -226,6 +227,11 @@ export interface BacktestOptions {
   readonly config?: Config;
   /** Replaces the agents after the feeds (tests, benchmarks); the feed agents are the assembly's. */
   readonly agents?: (kernel: Kernel) => Agent[] | Promise<Agent[]>;
+  /**
+   * Keep what the run did (fills, orders, decisions, positions, equity …) in a store of its own: the persister
+   * writes it as in `pm-arb run`, so `pm-arb trades|decisions|positions|pnl` can read it. Never the live store.
+   */
+  readonly store?: Db;
 }
 
 export interface StrategyRow {
@@ -352,6 +358,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestReport
     offline: true,
     executor: 'paper',
     agents: opts.agents ? 'feeds' : 'all',
+    ...(opts.store ? { store: opts.store } : {}),
   });
   const agents = opts.agents ? [...(await opts.agents(kernel)), ...assembly.agents] : assembly.agents;
   const running = await startAgents(kernel, agents, { heartbeatMs: 3_600_000 });

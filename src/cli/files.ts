@@ -6,9 +6,19 @@
  *   requireCapture(path, '--capture')   exists, is a file, is readable, holds at least one capture frame
  *   requireWritable(path, '--out')      its directory exists or can be made, and the file can be written
  *   requireDataDir(config)              DATA_DIR is a directory this process can write (made if missing)
+ *   requireNewStoreDir(dir, '--store-dir')  a directory this process can write, without a store in it yet
  */
-import { accessSync, closeSync, constants, mkdirSync, openSync, readSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  statSync,
+} from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { parseCaptureLine } from '../capture/reader.ts';
 import { type Config, ConfigError } from '../core/config.ts';
 import { InputError } from './main.ts';
@@ -131,4 +141,23 @@ export function requireDataDir(config: Config): string {
     );
   }
   return dir;
+}
+
+/**
+ * A directory for a store of its own (`backtest --store-dir`): made if missing, writable, and without a store in it
+ * yet, so one run's rows are never mixed with another's (nor with a live store).
+ */
+export function requireNewStoreDir(dir: string, what: string): string {
+  const abs = resolve(dir);
+  if (existsSync(join(abs, 'pglite')))
+    throw new InputError(
+      `${what} ${dir}: already holds a store (${join(abs, 'pglite')}); give a new directory, or delete that one`,
+    );
+  try {
+    makeDirs(abs);
+    accessSync(abs, constants.W_OK | constants.R_OK);
+  } catch (err) {
+    throw new InputError(`${what} ${dir}: cannot be used: ${why(err)}; choose a directory you can write`);
+  }
+  return abs;
 }

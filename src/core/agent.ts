@@ -152,7 +152,13 @@ export class AgentRuntime {
     };
     const sub = this.kernel.bus.subscribe(
       channel,
-      { group, consumer: this.kernel.instance, ...opts },
+      // a group new to a facts channel (listings, links) reads what was published before it existed
+      {
+        group,
+        consumer: this.kernel.instance,
+        ...(channel.facts ? { from: 'start' as const } : {}),
+        ...opts,
+      },
       wrapped,
     );
     if (this.pauseFlag || this.current === 'faulted') sub.pause();
@@ -440,17 +446,26 @@ function guardClock(clock: Clock, onError: (err: unknown) => void): Clock {
   };
 }
 
-/** Starts agents in order; returns a stopper that stops them in reverse order. */
+/**
+ * Starts agents in order; returns a stopper that stops them in reverse order. The bus holds its writes until every
+ * agent has started (where it can: Redis), so an agent that publishes while starting cannot publish before the
+ * consumer group of an agent started after it exists (a group made later would never see the message).
+ */
 export async function startAgents(
   kernel: Kernel,
   agents: readonly Agent[],
   opts?: AgentRuntimeOptions,
 ): Promise<{ runtimes: AgentRuntime[]; stop: () => Promise<void> }> {
   const runtimes: AgentRuntime[] = [];
-  for (const a of agents) {
-    const rt = new AgentRuntime(kernel, a, opts);
-    await rt.start();
-    runtimes.push(rt);
+  const release = kernel.bus.hold?.();
+  try {
+    for (const a of agents) {
+      const rt = new AgentRuntime(kernel, a, opts);
+      await rt.start();
+      runtimes.push(rt);
+    }
+  } finally {
+    release?.();
   }
   return {
     runtimes,

@@ -36,6 +36,13 @@ export interface Channel<T> {
   readonly name: string;
   /** Validates a message entering from outside the process (Redis). */
   readonly schema: z.ZodType<T>;
+  /**
+   * Facts published once and needed by whoever starts later (market listings, links, resolutions): a consumer
+   * group created after they were published reads the retained history first, so an agent started as its own
+   * process after the venue watchers (`pm-arb agent …`) still knows every market. An existing group resumes
+   * where it was, as on any channel.
+   */
+  readonly facts?: true;
 }
 
 /** What lands on a dead-letter channel: the original message (or raw text) and why it could not be handled. */
@@ -54,8 +61,8 @@ export type DeadLetter = Readonly<z.infer<typeof DeadLetterSchema>>;
 
 const PREFIX = 'pmarb';
 
-function channel<T>(name: string, schema: z.ZodType<T>): Channel<T> {
-  return Object.freeze({ name: `${PREFIX}.${name}`, schema });
+function channel<T>(name: string, schema: z.ZodType<T>, facts = false): Channel<T> {
+  return Object.freeze({ name: `${PREFIX}.${name}`, schema, ...(facts ? { facts: true as const } : {}) });
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: schemas are covariant in their output; the cast keeps readonly types
@@ -76,18 +83,22 @@ function memo<T>(name: string, make: () => Channel<T>): Channel<T> {
 export const channels = {
   /** Normalized markets, per venue. */
   markets: (venue: Venue) =>
-    memo(`markets.${venue}`, () => channel(`markets.${venue}`, typed<M<'market'>>(MarketSchema))),
+    memo(`markets.${venue}`, () => channel(`markets.${venue}`, typed<M<'market'>>(MarketSchema), true)),
   /** Order-book snapshots after each update, per venue. */
   books: (venue: Venue) =>
     memo(`books.${venue}`, () => channel(`books.${venue}`, typed<M<'book'>>(OrderBookSchema))),
   trades: (venue: Venue) =>
     memo(`trades.${venue}`, () => channel(`trades.${venue}`, typed<M<'trade'>>(TradePrintSchema))),
-  resolutions: memo('resolutions', () => channel('resolutions', typed<M<'resolution'>>(ResolutionSchema))),
+  resolutions: memo('resolutions', () =>
+    channel('resolutions', typed<M<'resolution'>>(ResolutionSchema), true),
+  ),
   /** Oracle ticks, per source. */
   ticks: (source: OracleSource) =>
     memo(`ticks.${source}`, () => channel(`ticks.${source}`, typed<M<'tick'>>(OracleTickSchema))),
-  links: memo('links', () => channel('links', typed<M<'link'>>(MarketLinkSchema))),
-  oracleLinks: memo('oracle_links', () => channel('oracle_links', typed<M<'oracle_link'>>(OracleLinkSchema))),
+  links: memo('links', () => channel('links', typed<M<'link'>>(MarketLinkSchema), true)),
+  oracleLinks: memo('oracle_links', () =>
+    channel('oracle_links', typed<M<'oracle_link'>>(OracleLinkSchema), true),
+  ),
   opportunities: memo('opportunities', () =>
     channel('opportunities', typed<M<'opportunity'>>(OpportunitySchema)),
   ),

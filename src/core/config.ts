@@ -39,6 +39,18 @@ const usd = z.string().transform((v, ctx) => {
   }
 });
 
+/** A non-negative decimal quantity (shares) → micro-units. */
+const microAtLeast0 = z.string().transform((v, ctx) => {
+  try {
+    const micro = parseMicro(v.trim());
+    if (micro < 0) throw new Error('negative');
+    return micro;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'a number ≥ 0 such as 0 or 2.5' });
+    return z.NEVER;
+  }
+});
+
 const positiveInt = (what: string) =>
   z.string().transform((v, ctx) => {
     const n = Number(v);
@@ -252,6 +264,10 @@ const EnvSchema = z.object({
   LIVE_MAX_ORDER_USD: usd.default(25_000_000),
   LIVE_MAX_DAILY_USD: usd.default(250_000_000),
   LIVE_REQUEST_TIMEOUT_MS: positiveInt('milliseconds').default(10_000),
+  /** Live reconciliation (venue vs our books): how often, and the differences that halt trading. */
+  RECONCILE_INTERVAL_MS: positiveInt('milliseconds').default(30_000),
+  RECONCILE_HALT_SHARES: microAtLeast0.default(0),
+  RECONCILE_HALT_CASH_USD: usd.default(1_000_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DASHBOARD_HOST: z.string().min(1).default('127.0.0.1'),
   DASHBOARD_PORT: port.default(8787),
@@ -312,6 +328,10 @@ export interface Config {
     readonly maxOrderUsd: number;
     readonly maxDailyUsd: number;
     readonly requestTimeoutMs: number;
+    /** Reconciliation period (ms) and halt thresholds: share difference (micro-shares), cash (micro-dollars). */
+    readonly reconcileIntervalMs: number;
+    readonly reconcileHaltShares: number;
+    readonly reconcileHaltCashUsd: number;
   };
   readonly pushover: {
     readonly userKey: string | undefined;
@@ -457,6 +477,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxOrderUsd: e.LIVE_MAX_ORDER_USD,
       maxDailyUsd: e.LIVE_MAX_DAILY_USD,
       requestTimeoutMs: e.LIVE_REQUEST_TIMEOUT_MS,
+      reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
+      reconcileHaltShares: e.RECONCILE_HALT_SHARES,
+      reconcileHaltCashUsd: e.RECONCILE_HALT_CASH_USD,
     },
     pushover: { userKey: e.PUSHOVER_USER_KEY, apiToken: e.PUSHOVER_API_TOKEN, apiUrl: e.PUSHOVER_API_URL },
     alerts: { webhookUrl: e.ALERT_WEBHOOK_URL },

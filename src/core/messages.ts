@@ -672,6 +672,32 @@ export type Message = DeepReadonly<z.infer<typeof MessageSchema>>;
 export type MessageType = Message['type'];
 export type MessageOf<T extends MessageType> = Extract<Message, { type: T }>;
 
-/** Instrument key used for books, staleness and data stamps. */
-export const instrumentKey = (venue: Venue, tokenId: string): string => `${venue}:${tokenId}`;
-export const oracleKey = (source: OracleSource, symbol: string): string => `oracle:${source}:${symbol}`;
+/**
+ * Interned keys: one string per instrument, so that the several Maps an update goes through (staleness, books
+ * seen, marks, paper books) hash it once instead of building and hashing a fresh `venue:tokenId` each time (a
+ * Polymarket token id is 77 digits). Bounded: a table that grew past KEY_CACHE_MAX entries starts afresh.
+ */
+const KEY_CACHE_MAX = 1 << 20;
+const instrumentKeys = new Map<string, Map<string, string>>();
+const oracleKeys = new Map<string, Map<string, string>>();
+function interned(cache: Map<string, Map<string, string>>, ns: string, id: string, prefix: string): string {
+  let m = cache.get(ns);
+  if (m === undefined) {
+    m = new Map();
+    cache.set(ns, m);
+  }
+  let k = m.get(id);
+  if (k === undefined) {
+    k = `${prefix}${ns}:${id}`;
+    if (m.size >= KEY_CACHE_MAX) m.clear();
+    m.set(id, k);
+  }
+  return k;
+}
+
+/** Instrument key used for books, staleness and data stamps: `venue:tokenId`. */
+export const instrumentKey = (venue: Venue, tokenId: string): string =>
+  interned(instrumentKeys, venue, tokenId, '');
+/** `oracle:source:symbol`. */
+export const oracleKey = (source: OracleSource, symbol: string): string =>
+  interned(oracleKeys, source, symbol, 'oracle:');

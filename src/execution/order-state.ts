@@ -37,9 +37,15 @@ const NEXT: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
 
 export const isTerminal = (s: OrderStatus): boolean => TERMINAL_STATUSES.has(s);
 export const isOpen = (o: OrderState): boolean => !isTerminal(o.status);
-/** Terminal, and every fill the venue said it made has arrived: nothing more will change its size. */
+/**
+ * Terminal, every fill the venue said it made has arrived, and none is still provisional: nothing more will change
+ * its size. A provisional fill (Polymarket MATCHED / MINED) may yet be confirmed — only then is it published as a
+ * Fill — or fail and be taken back out, so the order (and its request, which would forget it) is not done before.
+ */
 export const isDone = (o: OrderState): boolean =>
-  isTerminal(o.status) && o.filledShares >= o.venueFilledShares;
+  isTerminal(o.status) &&
+  o.filledShares >= o.venueFilledShares &&
+  o.fills.every((f) => f.settlement !== 'provisional');
 
 export function newOrderState(request: OrderRequest, ts: number): OrderState {
   return {

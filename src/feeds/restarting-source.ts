@@ -25,6 +25,11 @@ export interface RestartingSourceOptions {
 export interface RestartingSource extends FrameSource {
   /** The source has failed while running (not at start): stop it and start a fresh one after the backoff. */
   fail(err: Error): void;
+  /**
+   * The part of health() a watcher polls every second: whether the current source runs (its start resolved), is
+   * connected, and when its transport last heard from the venue. Built without copying the whole health record.
+   */
+  liveness(): { started: boolean; connected: boolean; lastAliveAt: number | null };
 }
 
 const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 5_000, maxMs: 60_000, minMs: 1_000 };
@@ -115,6 +120,14 @@ export function createRestartingSource(opts: RestartingSourceOptions): Restartin
       current = undefined;
       onFrame = undefined;
       await close(src);
+    },
+    liveness() {
+      const h = current?.health();
+      return {
+        started: started && current !== undefined,
+        connected: h !== undefined && h.connected !== false,
+        lastAliveAt: typeof h?.lastAliveAt === 'number' ? h.lastAliveAt : null,
+      };
     },
     health() {
       const h = current?.health() ?? { connected: false };

@@ -40,6 +40,7 @@ export class Staleness {
   private connected = true;
   private lastAliveAt: number | undefined;
   private lapsed = false;
+  private ver = 0;
 
   constructor(opts: StalenessOptions) {
     if (!(opts.heartbeatTimeoutMs > 0)) throw new Error('heartbeatTimeoutMs must be positive');
@@ -49,7 +50,10 @@ export class Staleness {
   /** A frame arrived: the venue is alive. */
   frame(now: number): void {
     this.lastAliveAt = Math.max(this.lastAliveAt ?? now, now);
-    this.lapsed = false;
+    if (this.lapsed) {
+      this.lapsed = false;
+      this.ver++;
+    }
   }
 
   /**
@@ -79,10 +83,12 @@ export class Staleness {
       const s = this.keys.get(k);
       if (s) s.lost = true;
     }
+    this.ver++;
   }
 
   /** The source's connection state and the transport's last heartbeat, polled on the caller's timer. */
   observe(live: FeedLiveness, now: number): void {
+    const was = this.feedStale;
     this.connected = live.connected;
     const alive = live.lastAliveAt;
     if (typeof alive === 'number' && (this.lastAliveAt === undefined || alive > this.lastAliveAt)) {
@@ -90,6 +96,15 @@ export class Staleness {
     }
     if (this.lastAliveAt === undefined) this.lastAliveAt = now; // the silence counts from the first look
     this.lapsed = now - this.lastAliveAt >= this.timeoutMs;
+    if (this.feedStale !== was) this.ver++;
+  }
+
+  /**
+   * Changes whenever a key's verdict can have changed other than through `update` (the feed went down, lapsed or
+   * came back; keys were lost): a caller holding the verdicts `update` returned need not re-check them otherwise.
+   */
+  get version(): number {
+    return this.ver;
   }
 
   /** The feed as a whole cannot be trusted now: down or silent. */

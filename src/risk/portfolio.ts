@@ -225,10 +225,16 @@ export class Portfolio implements PortfolioView {
   }
 
   onBook(b: OrderBook, now: number): void {
-    this.booksSeen.set(instrumentKey(b.venue, b.tokenId), { at: now, stale: b.stale });
-    this.noteStale(instrumentKey(b.venue, b.tokenId), b.stale);
+    const k = instrumentKey(b.venue, b.tokenId);
+    // updated in place: one entry per instrument, not one object per book update
+    const seen = this.booksSeen.get(k);
+    if (seen) {
+      seen.at = now;
+      seen.stale = b.stale;
+    } else this.booksSeen.set(k, { at: now, stale: b.stale });
+    this.noteStale(k, b.stale);
     markFromBook(this.ledger, b);
-    if (this.unmarked.size > 0 && b.bids.length > 0) this.unmarked.delete(instrumentKey(b.venue, b.tokenId));
+    if (this.unmarked.size > 0 && b.bids.length > 0) this.unmarked.delete(k);
     this.refresh(now);
   }
 

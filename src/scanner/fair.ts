@@ -76,21 +76,46 @@ const CAP = MICRO - 1_000;
 
 /** Fair YES price in micro-dollars, or undefined when the inputs do not determine one. */
 export function fairPrice(inp: FairInput): Price | undefined {
-  const w = inp.windowMs ?? 0;
-  const above = (k: number): number =>
-    probAboveWindow(inp.spot, k, inp.sigmaAnnual, inp.tauMs, w, inp.observedAvg);
+  return fairPriceOf(
+    inp.kind,
+    inp.spot,
+    inp.strike,
+    inp.upper,
+    inp.sigmaAnnual,
+    inp.tauMs,
+    inp.windowMs ?? 0,
+    inp.observedAvg,
+  );
+}
+
+/**
+ * fairPrice with positional arguments: the scanner prices every linked market on every tick, and this form
+ * allocates nothing (no input object, no closure).
+ */
+export function fairPriceOf(
+  kind: FairKind,
+  spot: number,
+  strike: number,
+  upper: number | undefined,
+  sigmaAnnual: number,
+  tauMs: number,
+  windowMs: number,
+  observedAvg: number | undefined,
+): Price | undefined {
   let p: number;
-  switch (inp.kind) {
+  switch (kind) {
     case 'above':
     case 'up_down':
-      p = above(inp.strike);
+      p = probAboveWindow(spot, strike, sigmaAnnual, tauMs, windowMs, observedAvg);
       break;
     case 'below':
-      p = 1 - above(inp.strike);
+      p = 1 - probAboveWindow(spot, strike, sigmaAnnual, tauMs, windowMs, observedAvg);
       break;
     case 'range':
-      if (inp.upper === undefined || !(inp.upper > inp.strike)) return undefined;
-      p = above(inp.strike) - above(inp.upper);
+      if (upper === undefined || !(upper > strike)) return undefined;
+      p =
+        probAboveWindow(spot, strike, sigmaAnnual, tauMs, windowMs, observedAvg) -
+        probAboveWindow(spot, upper, sigmaAnnual, tauMs, windowMs, observedAvg);
       break;
   }
   if (!Number.isFinite(p)) return undefined;

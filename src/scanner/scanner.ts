@@ -47,7 +47,7 @@ import {
 } from '../core/messages.ts';
 import { MICRO, type Money, type Price, type Qty } from '../core/money.ts';
 import { type BundleFill, bundleLot, edgeBps, type LegInput, resettle, sizeBundle } from './depth.ts';
-import { EwmaVol, fairPrice, type VolEstimatorOptions } from './fair.ts';
+import { EwmaVol, fairPriceOf, type VolEstimatorOptions } from './fair.ts';
 
 export interface ScannerOptions {
   readonly now: () => number;
@@ -595,19 +595,31 @@ export class Scanner {
     }
     const tick = src.tick;
     const sigma = src.vol.sigma();
-    const fairAt = (k: number): number | undefined =>
-      fairPrice({
-        kind: link.kind,
-        spot: tick.price * k,
-        strike,
-        upper: link.upper,
-        sigmaAnnual: sigma,
-        tauMs: tau,
-        windowMs: ref.windowMs,
-        ...(observedAvg !== undefined ? { observedAvg: observedAvg * k } : {}),
-      });
-    const f0 = fairAt(1 - basis);
-    const f1 = basis > 0 ? fairAt(1 + basis) : f0;
+    // positional, no closure or input object: this runs for every linked market on every tick
+    const k0 = 1 - basis;
+    const f0 = fairPriceOf(
+      link.kind,
+      tick.price * k0,
+      strike,
+      link.upper,
+      sigma,
+      tau,
+      ref.windowMs,
+      observedAvg !== undefined ? observedAvg * k0 : undefined,
+    );
+    const f1 =
+      basis > 0
+        ? fairPriceOf(
+            link.kind,
+            tick.price * (1 + basis),
+            strike,
+            link.upper,
+            sigma,
+            tau,
+            ref.windowMs,
+            observedAvg !== undefined ? observedAvg * (1 + basis) : undefined,
+          )
+        : f0;
     if (f0 === undefined || f1 === undefined) return this.skip(count, 'model', out);
     count.priced++;
     // with a basis the fair value is a band: each side takes its worse end

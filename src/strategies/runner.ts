@@ -27,11 +27,19 @@ export interface RunnerOptions {
   readonly disabled?: readonly string[];
   /** Longest a reservation is held without news (default 60 s). */
   readonly reservationTtlMs?: number;
+  /**
+   * Bundles a strategy must close to leave probation (ALLOCATION_MIN_BUNDLES). While on probation a request uses
+   * at most its allocation ÷ this, so the probation allocation holds that many bundles at once and a strategy can
+   * prove itself in one settlement round instead of one bundle per round. Default 1 (no slicing).
+   */
+  readonly probationBundles?: number;
 }
 
 export class StrategyRunner {
   private readonly o: RunnerOptions;
   private readonly allocation = new Map<string, Money>();
+  /** Strategies an Allocation has taken off probation. */
+  private readonly proven = new Set<string>();
   private readonly enabledFlags = new Map<string, boolean>();
   private readonly lastRequest = new Map<string, number>();
   /** strategy → instrument → cost basis of its open position (from the ledger's Position messages) */
@@ -74,6 +82,9 @@ export class StrategyRunner {
     for (const s of this.o.strategies) {
       const v = a.allocations[s.name];
       if (v !== undefined) this.allocation.set(s.name, Math.max(0, v));
+      const why = a.explanations?.[s.name];
+      if (why?.probation === false) this.proven.add(s.name);
+      else if (why?.probation === true) this.proven.delete(s.name);
     }
   }
 
@@ -131,18 +142,21 @@ export class StrategyRunner {
     }
     const now = this.o.now();
     const out: TradeRequest[] = [];
+    let legsKey: string | undefined; // built once per opportunity, only if a strategy gets that far
     for (const s of this.o.strategies) {
       if (!s.kinds.includes(o.kind)) continue;
       if (!this.isEnabled(s.name)) {
         this.stats.skippedDisabled++;
         continue;
       }
-      const capital = this.allocationOf(s.name) - this.exposureOf(s.name);
+      const allocation = this.allocationOf(s.name);
+      let capital = allocation - this.exposureOf(s.name);
+      const slices = this.o.probationBundles ?? 1;
+      if (slices > 1 && !this.proven.has(s.name))
+        capital = Math.min(capital, Math.floor(allocation / slices));
       if (capital <= 0) continue;
-      const ck = `${s.name}|${o.legs
-        .map((l) => `${l.venue}:${l.tokenId}:${l.side}`)
-        .sort()
-        .join(',')}`;
+      legsKey ??= cooldownLegs(o);
+      const ck = `${s.name}|${legsKey}`;
       const last = this.lastRequest.get(ck);
       if (last !== undefined && now - last < s.settings.cooldownMs) {
         this.stats.skippedCooldown++;
@@ -170,4 +184,14 @@ export class StrategyRunner {
     }
     return out;
   }
+}
+
+/** The legs part of a cooldown key (sorted, so leg order does not matter). */
+function cooldownLegs(o: Opportunity): string {
+  // one leg (most opportunities: oracle_lag) needs no array, sort or join
+  if (o.legs.length === 1) return `${o.legs[0]!.venue}:${o.legs[0]!.tokenId}:${o.legs[0]!.side}`;
+  return o.legs
+    .map((l) => `${l.venue}:${l.tokenId}:${l.side}`)
+    .sort()
+    .join(',');
 }

@@ -71,12 +71,14 @@ describe('opportunity scanner agent on the in-process bus', () => {
       tif: 'FOK',
       createdAt: 1_000,
     });
+    // on probation (no Allocation yet): a request uses at most $125 (bankroll ÷ 4) ÷ 5 bundles = $25, and the
+    // 100 sets cost $98.42 with fees: 25 of them
     expect(r.legs.map((l) => [l.venue, l.tokenId, l.side, l.limitPrice, l.shares])).toEqual([
-      ['polymarket', 'pm-btc-100k-brti-yes', 'buy', 400_000, 100_000_000],
-      ['kalshi', 'KXBTCD-26DEC3112-T100000:no', 'buy', 550_000, 100_000_000],
+      ['polymarket', 'pm-btc-100k-brti-yes', 'buy', 400_000, 25_000_000],
+      ['kalshi', 'KXBTCD-26DEC3112-T100000:no', 'buy', 550_000, 25_000_000],
     ]);
-    // PM fee 100 × 0.07 × 0.4 × 0.6 = 1.68; Kalshi ceil(1.7325) = 1.74; 5 − 3.42
-    expect(r.expectedEdge).toBe(1_580_000);
+    // for 100 sets: PM fee 100 × 0.07 × 0.4 × 0.6 = 1.68; Kalshi ceil(1.7325) = 1.74; 5 − 3.42 = 1.58; × 25/100
+    expect(r.expectedEdge).toBe(395_000);
     await run.stop();
     await k.bus.close();
   });

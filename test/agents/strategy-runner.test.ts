@@ -42,7 +42,8 @@ const opp = (id: string, extra: Partial<Opportunity> = {}): Opportunity => ({
 async function setup() {
   const k = testKernel();
   const reqs = record(k, channels.tradeRequests);
-  const run = await startAgents(k, [createStrategyRunnerAgent()]);
+  // sizing against the allocation; the probation slices (allocation ÷ bundles needed) are tested in plugins.test.ts
+  const run = await startAgents(k, [createStrategyRunnerAgent({ probationBundles: 1 })]);
   return { k, reqs, run };
 }
 

@@ -3,7 +3,7 @@
  * input errors, 1 for runtime failures; a closed stdout ends the command quietly. One case per mistake.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -74,6 +74,17 @@ describe('an output the command cannot write: exit 2', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
       'pm-arb: --out /proc/pm-arb-nope/x.jsonl: cannot write there: no such file or directory; choose a file in a directory you can write\n',
+    );
+  });
+
+  it('backtest --store-dir that already holds a store (never mixes two runs)', async () => {
+    const capture = file('one.jsonl', `${FRAME}\n`);
+    const store = join(dir, 'kept');
+    mkdirSync(join(store, 'pglite'), { recursive: true });
+    const r = await pmArbHere(['backtest', '--capture', capture, '--store-dir', store]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `pm-arb: --store-dir ${store}: already holds a store (${join(store, 'pglite')}); give a new directory, or delete that one\n`,
     );
   });
 

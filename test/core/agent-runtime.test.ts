@@ -12,6 +12,7 @@ import { loadConfig } from '../../src/core/config.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import type { AgentState, Heartbeat, SystemCommand } from '../../src/core/messages.ts';
 import { waitFor } from '../contract/bus-contract.ts';
+import { book, KALSHI, market } from '../scanner/build.ts';
 
 const Work = z.object({ n: z.number().int() });
 let seq = 0;
@@ -300,6 +301,56 @@ describe('agent runtime', () => {
         const keys = await admin.keys(`${prefix}*`);
         if (keys.length > 0) await admin.del(...keys);
         await admin.quit();
+      }
+    });
+  }
+  for (const transport of ['inproc', 'redis'] as const) {
+    it(`an agent started after the listings were published still gets them (facts channels, ${transport}); not older books`, async () => {
+      const prefix = `rt:${randomUUID()}:`;
+      const bus =
+        transport === 'inproc'
+          ? createInProcBus()
+          : createRedisBus({
+              url: 'redis://127.0.0.1:6379',
+              name: 'rt',
+              keyPrefix: prefix,
+              log: silentLogger(),
+            });
+      const k = kernel(bus);
+      const m1 = market('kalshi', 'm1', KALSHI);
+      expect(channels.markets('kalshi').facts).toBe(true);
+      expect(channels.books('kalshi').facts).toBeUndefined();
+      k.bus.publish(channels.markets('kalshi'), m1);
+      k.bus.publish(channels.books('kalshi'), book(m1, 'm1:yes', [['0.40', '10']]));
+      await k.bus.flush();
+      const markets: string[] = [];
+      const books: string[] = [];
+      const late: Agent = {
+        name: `late-${transport}`,
+        trading: false,
+        start(rt) {
+          rt.subscribe(channels.markets('kalshi'), (m) => {
+            markets.push(m.body.marketId);
+          });
+          rt.subscribe(channels.books('kalshi'), (m) => {
+            books.push(m.body.tokenId);
+          });
+        },
+      };
+      const run = await startAgents(k, [late]);
+      try {
+        k.bus.publish(channels.books('kalshi'), book(m1, 'm1:no', [['0.55', '10']]));
+        await waitFor(() => markets.length === 1 && books.length === 1, 'the listing and the new book');
+        expect(markets).toEqual(['m1']);
+        expect(books).toEqual(['m1:no']);
+      } finally {
+        await run.stop();
+        if (transport === 'redis') {
+          const admin = new Redis('redis://127.0.0.1:6379');
+          const keys = await admin.keys(`${prefix}*`);
+          if (keys.length > 0) await admin.del(...keys);
+          await admin.quit();
+        }
       }
     });
   }

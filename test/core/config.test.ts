@@ -98,7 +98,25 @@ describe('config', () => {
     expect(c.polymarket.signatureType).toBe('eoa');
     expect(c.polymarket.chainId).toBe(137);
     expect(c.kalshi.restUrl).toBe('https://external-api.kalshi.com/trade-api/v2');
-    expect(c.live).toEqual({ maxOrderUsd: 25_000_000, maxDailyUsd: 250_000_000, requestTimeoutMs: 10_000 });
+    expect(c.live).toEqual({
+      maxOrderUsd: 25_000_000,
+      maxDailyUsd: 250_000_000,
+      requestTimeoutMs: 10_000,
+      reconcileIntervalMs: 30_000,
+      reconcileHaltShares: 0,
+      reconcileHaltCashUsd: 1_000_000,
+    });
+    const r = loadConfig({
+      RECONCILE_INTERVAL_MS: '5000',
+      RECONCILE_HALT_SHARES: '2.5',
+      RECONCILE_HALT_CASH_USD: '10',
+    });
+    expect(r.live).toMatchObject({
+      reconcileIntervalMs: 5_000,
+      reconcileHaltShares: 2_500_000,
+      reconcileHaltCashUsd: 10_000_000,
+    });
+    expect(() => loadConfig({ RECONCILE_HALT_SHARES: '-1' })).toThrow(/RECONCILE_HALT_SHARES/);
     const fake = loadConfig({
       POLYMARKET_CLOB_URL: 'http://127.0.0.1:4321',
       POLYMARKET_WS_USER_URL: 'ws://localhost:4322/ws/user',

@@ -8,7 +8,7 @@ describe('README examples (npm run docs:examples)', () => {
     const regenerated = await regenerateReadme(readme);
     // On failure: run `npm run docs:examples` and review the README diff.
     expect(regenerated).toBe(readme);
-  }, 180_000);
+  }, 420_000);
 
   it('a command that ends with another exit code than the example expects fails the generation', async () => {
     await expect(

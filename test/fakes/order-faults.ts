@@ -5,7 +5,8 @@
  * - `drop`: cut the connection without acting;
  * - `error_but_placed`: act (place the order) and still answer an error status ("HTTP error but the order was placed");
  * - `drop_after_place`: act, then cut the connection;
- * - `delay`: wait, then act and answer (a client that timed out meanwhile finds the order placed later).
+ * - `delay`: wait, then act and answer (a client that timed out meanwhile finds the order placed later);
+ * - `slow_reply`: act at once (the user channel reports it), answer only after `ms` (reports overtake the reply).
  */
 import type { FakeReply } from './http-fake.ts';
 
@@ -15,7 +16,8 @@ export type OrderFault =
   | { readonly kind: 'drop' }
   | { readonly kind: 'error_but_placed'; readonly status?: number }
   | { readonly kind: 'drop_after_place' }
-  | { readonly kind: 'delay'; readonly ms: number };
+  | { readonly kind: 'delay'; readonly ms: number }
+  | { readonly kind: 'slow_reply'; readonly ms: number };
 
 export class FaultQueue {
   private readonly queue: OrderFault[] = [];
@@ -55,5 +57,7 @@ export async function underFault(
     case 'delay':
       await wait(fault.ms);
       return act();
+    case 'slow_reply':
+      return { ...(await act()), delayMs: fault.ms };
   }
 }

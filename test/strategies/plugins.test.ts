@@ -126,6 +126,44 @@ describe('StrategyRunner', () => {
     expect(r.stats.skippedHalted).toBe(1);
   });
 
+  it('on probation a request uses at most allocation ÷ probationBundles, so the allocation holds that many bundles; full size once proven', () => {
+    const r = new StrategyRunner({
+      strategies: [rebalancingArb()],
+      defaultAllocation: 100_000_000,
+      now: () => 1_000,
+      ids: createIds('x'),
+      probationBundles: 5,
+    });
+    // $100 ÷ 5 = $20 a request: 20 sets at $0.9849
+    const first = r.onOpportunity(opp(), false);
+    expect(first[0]!.legs.map((l) => l.shares)).toEqual([20_000_000, 20_000_000]);
+    const why = (probation: boolean) => ({
+      pnl: 0,
+      windowPnl: 0,
+      bundles: 5,
+      windowClosed: 5,
+      sharpe: 0,
+      drawdown: 0,
+      probation,
+      evidence: 1,
+      score: 0,
+      weight: 0,
+      target: 100_000_000,
+      allocation: 100_000_000,
+      reason: '',
+    });
+    r.onAllocation({
+      type: 'allocation',
+      allocations: { 'rebalancing-arb': 100_000_000 },
+      scores: {},
+      ts: 0,
+      explanations: { 'rebalancing-arb': why(false) },
+    });
+    // out of probation: what is left of the allocation ($100 − the $20 reserved by the first request)
+    const other = opp({ legs: opp().legs.map((l) => ({ ...l, tokenId: `${l.tokenId}2` })) });
+    expect(r.onOpportunity(other, false)[0]!.legs[0]!.shares).toBe(81_000_000);
+  });
+
   it('ignores controls for strategies it does not host', () => {
     const r = new StrategyRunner({
       strategies: [rebalancingArb()],

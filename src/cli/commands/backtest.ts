@@ -1,12 +1,17 @@
 /**
- * `pm-arb backtest --capture FILE.jsonl [--seed N] [--json]`: the whole pipeline on a capture with a simulated
- * clock and the paper executor. `--json` prints one JSON object (deterministic apart from its `timing` key);
- * otherwise progress goes to stderr while it runs and a readable report to stdout.
+ * `pm-arb backtest --capture FILE.jsonl [--seed N] [--json] [--store-dir DIR]`: the whole pipeline on a capture with
+ * a simulated clock and the paper executor. `--json` prints one JSON object (deterministic apart from its `timing`
+ * key); otherwise progress goes to stderr while it runs and a readable report to stdout. `--store-dir DIR` keeps
+ * what the run did in a PGlite store of its own under DIR (never the live store), for
+ * `DATA_DIR=DIR pm-arb trades|decisions|positions|pnl`.
  */
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { formatBacktestReport, runBacktest } from '../../app/backtest.ts';
 import { loadConfig } from '../../core/config.ts';
-import { requireCapture } from '../files.ts';
+import { type Db, openDb } from '../../store/db.ts';
+import { migrate } from '../../store/migrations.ts';
+import { requireCapture, requireNewStoreDir } from '../files.ts';
 import { UsageError } from '../main.ts';
 
 export function registerBacktestCommand(program: Command): void {
@@ -22,18 +27,29 @@ export function registerBacktestCommand(program: Command): void {
       '1',
     )
     .option('--json', 'print the report as one JSON object')
-    .action(async (o: { capture: string; seed: string; json?: boolean }) => {
+    .option(
+      '--store-dir <dir>',
+      'keep the fills, decisions, positions and equity in a new PGlite store under DIR (not the live one); read them with DATA_DIR=DIR pm-arb trades|decisions|positions|pnl',
+    )
+    .action(async (o: { capture: string; seed: string; json?: boolean; storeDir?: string }) => {
       const seed = Number(o.seed);
       if (!Number.isInteger(seed) || seed < 0)
         throw new UsageError(`--seed must be a whole number ≥ 0, got "${o.seed}"`);
       requireCapture(o.capture, '--capture');
       const config = { ...loadConfig(process.env), logLevel: 'silent' as const };
+      let store: Db | undefined;
+      if (o.storeDir !== undefined) {
+        const dir = requireNewStoreDir(o.storeDir, '--store-dir');
+        store = await openDb({ dataDir: join(dir, 'pglite') });
+        await migrate(store);
+      }
       let lastPrint = 0;
       const tty = process.stderr.isTTY === true;
       const report = await runBacktest({
         capturePath: o.capture,
         seed,
         config,
+        ...(store ? { store } : {}),
         onProgress: o.json
           ? undefined
           : (p) => {
@@ -46,6 +62,7 @@ export function registerBacktestCommand(program: Command): void {
               process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
             },
       });
+      await store?.close();
       if (!o.json && tty) process.stderr.write('\n');
       process.stdout.write(o.json ? `${JSON.stringify(report)}\n` : formatBacktestReport(report));
     });

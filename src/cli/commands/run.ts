@@ -7,6 +7,7 @@
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
+import type { ReconcileRun } from '../../agents/live-reconciler.ts';
 import { assemble } from '../../app/assemble.ts';
 import { createLiveCounters } from '../../app/backtest.ts';
 import { type AgentRuntime, type Kernel, onShutdownSignal, startAgents } from '../../core/agent.ts';
@@ -15,6 +16,7 @@ import { type Config, loadConfig, loadDotEnv } from '../../core/config.ts';
 import { combinedHaltSource, createRedisHaltStore, type HaltSource } from '../../core/halt.ts';
 import { createKernel } from '../../core/kernel.ts';
 import { createLogger } from '../../core/log.ts';
+import { toDecimal } from '../../core/money.ts';
 import { opsRouteGroup } from '../../dashboard/ops-routes.ts';
 import type { DashboardOptions } from '../../dashboard/server.ts';
 import type { LiveExecution } from '../../execution/live/live-execution.ts';
@@ -26,6 +28,7 @@ import { loadRecoveryState } from '../../store/queries.ts';
 import { type RestoredStates, restoreStates } from '../../store/restore.ts';
 import { storeHaltSource } from '../../store/system-state.ts';
 import { defaultStrategies } from '../../strategies/plugins.ts';
+import type { ShadowRecord } from '../../venues/live/shadow.ts';
 import { type FeedName, parseFeedNames } from '../../venues/registry.ts';
 import { requireDataDir } from '../files.ts';
 import { UsageError } from '../main.ts';
@@ -93,6 +96,10 @@ export function registerRunCommand(program: Command): void {
     .option('--live', 'live trading: real orders (also needs PAPER_TRADING=false and --feeds live)')
     .option('--yes', 'with --live: start without the confirmation prompt (services)')
     .option(
+      '--shadow',
+      'shadow mode with --feeds live: orders built and signed as live would send them, recorded, not sent; paper fills',
+    )
+    .option(
       '--only <feeds>',
       'run only these feeds (comma-separated: polymarket,kalshi,binance,chainlink; or none)',
     )
@@ -141,14 +148,35 @@ export function registerRunCommand(program: Command): void {
         if (o.feeds !== 'live')
           throw new UsageError('--live trades on the real venues: it needs --feeds live');
       }
+      if (o.shadow === true) {
+        if (o.live === true)
+          throw new UsageError('--shadow sends no order: it cannot be combined with --live');
+        if (o.feeds !== 'live') throw new UsageError('--shadow shadows live trading: it needs --feeds live');
+      }
       const liveExec = !config.paperTrading ? await startLive(config, o.yes === true) : undefined;
+      const shadowExec = o.shadow === true ? await startShadow(config) : undefined;
       if (o.store !== false || o.dashboard !== false) requireDataDir(config);
       const screen = createSummaryScreen({ stream: process.stderr });
       const say = (line: string): void => screen.note(`pm-arb run: ${line}`);
       // On a terminal the summary redraws in place: the JSON logs go to a file beside the data, not across it.
       const logFile = screen.inPlace ? resolve(config.dataDir, 'run.log') : undefined;
       const log = createLogger(config.logLevel, 'pm-arb', logFile);
-      say(`starting (${liveExec ? 'LIVE trading' : 'paper trading'}, feeds ${o.feeds}); Ctrl-C to stop`);
+      say(
+        `starting (${liveExec ? 'LIVE trading' : shadowExec ? 'SHADOW: paper fills, live orders signed and recorded, not sent' : 'paper trading'}, feeds ${o.feeds}); Ctrl-C to stop`,
+      );
+      shadowExec?.onRecord((r) =>
+        log.info(
+          {
+            shadow: true,
+            venue: r.venue,
+            clientOrderId: r.clientOrderId,
+            requestId: r.requestId,
+            ...(r.prepared ? { path: r.prepared.path, venueOrderId: r.prepared.venueOrderId } : {}),
+            ...(r.refused ? { refused: r.refused.reason, why: r.refused.message } : {}),
+          },
+          'shadow order (not sent)',
+        ),
+      );
       // a signal during start-up (the store migrating, a live feed taking seconds to connect) is kept and honoured
       // once the agents are up, so everything stops in order; a second one exits at once
       let earlySignal: string | undefined;
@@ -193,8 +221,19 @@ export function registerRunCommand(program: Command): void {
         ...(restored ? { restored } : {}),
         ...(db ? { store: db } : {}),
         ...(liveExec ? { executor: { kind: 'live' as const, clients: liveExec.clients } } : {}),
+        ...(shadowExec ? { executor: { kind: 'shadow' as const, wrap: shadowExec.exec.wrap } } : {}),
         matchStore,
       });
+      // live: reconciliation (venue vs our books) at start and every RECONCILE_INTERVAL_MS; it starts first so
+      // no fill is published before it listens, and it books the orders re-adopted from the live journal
+      const reconciler = liveExec
+        ? (await import('../../agents/live-reconciler.ts')).createReconciler({
+            live: liveExec,
+            fills: restoredFills,
+            onRun: reconcileReporter(say),
+          })
+        : undefined;
+      if (reconciler) agents.unshift(reconciler);
       const killSwitch = killSwitchFor(kernel, db, () => runtimes);
       const dashboard =
         o.dashboard === false
@@ -210,6 +249,7 @@ export function registerRunCommand(program: Command): void {
             }).catch(async (err: unknown) => {
               await kernel.bus.close();
               await liveExec?.close();
+              await shadowExec?.exec.close();
               await db?.close();
               throw err;
             });
@@ -219,7 +259,7 @@ export function registerRunCommand(program: Command): void {
           ? 'PostgreSQL (DATABASE_URL)'
           : `PGlite (${config.dataDir})`;
       const banner = [
-        `pm-arb run: mode ${liveExec ? `LIVE (${liveExec.venues.join(', ')})` : 'paper'}, feeds ${o.feeds}${o.feeds === 'sim' ? ` (seed ${seed})` : ''}, bus ${o.bus}`,
+        `pm-arb run: mode ${liveExec ? `LIVE (${liveExec.venues.join(', ')})` : shadowExec ? `SHADOW (signing for ${shadowExec.exec.venues.join(', ')}; records in ${shadowExec.path})` : 'paper'}, feeds ${o.feeds}${o.feeds === 'sim' ? ` (seed ${seed})` : ''}, bus ${o.bus}`,
         `pm-arb run: store ${store}${restored ? ` (restored ${restoredFills.length} fills${restored.halt ? ', HALTED' : ''})` : ''}`,
         ...pack(
           `pm-arb run: ${agents.length} agents:`,
@@ -254,6 +294,8 @@ export function registerRunCommand(program: Command): void {
       const opsServer = await ops.serve(() => runtimes);
       // the runtime starts un-halted: a halt in force before the restart is put back
       if (restored?.halt) kernel.bus.publish(channels.system, restored.halt);
+      // the first reconciliation, once the executor started the live clients (and they re-adopted their orders)
+      void reconciler?.runOnce();
 
       const startedAt = Date.now();
       const meter = createRateMeter();
@@ -301,6 +343,7 @@ export function registerRunCommand(program: Command): void {
           await kernel.bus.close();
           await killSwitch.close();
           await liveExec?.close();
+          await shadowExec?.exec.close();
           await db?.close();
           process.stderr.write('pm-arb run: stopped\n');
           done();
@@ -324,6 +367,55 @@ export function registerRunCommand(program: Command): void {
 }
 
 /**
+ * Shadow mode: the live venue clients sign each order (so credentials are needed, no order is sent); records go to
+ * DATA_DIR/shadow-orders.jsonl. With no venue able to sign it refuses, saying what to set.
+ */
+async function startShadow(config: Config) {
+  const { createShadowExecution } = await import('../../execution/live/shadow-execution.ts');
+  const path = resolve(config.dataDir, 'shadow-orders.jsonl');
+  let sink: ((r: ShadowRecord) => void) | undefined;
+  const exec = createShadowExecution(config, { now: Date.now, path, onRecord: (r) => sink?.(r) });
+  if (exec.venues.length === 0) {
+    await exec.close();
+    throw new UsageError(
+      `--shadow signs orders with the live credentials; none is set:\n  ${exec.problems.join('\n  ')}`,
+    );
+  }
+  return {
+    exec,
+    path,
+    onRecord(l: (r: ShadowRecord) => void): void {
+      sink = l;
+    },
+  };
+}
+
+/**
+ * What the operator sees of reconciliation: each venue's first run, and every change of outcome after it (a
+ * mismatch appearing, changing, or clearing), one line each. The events themselves go on the bus.
+ */
+function reconcileReporter(say: (line: string) => void): (r: ReconcileRun) => void {
+  const last = new Map<string, string>();
+  return (r) => {
+    const what = r.error
+      ? `venue not read (${r.error})`
+      : r.mismatches.length === 0
+        ? 'ok'
+        : `${r.mismatches.length} mismatch${r.mismatches.length === 1 ? '' : 'es'}${r.halting.length > 0 ? ', HALTING' : r.haltWorthy.length > 0 ? ', halts if seen again' : ''}: ${r.mismatches
+            .map(
+              (m) =>
+                `${m.kind} ${m.tokenId ?? m.clientOrderId ?? ''} venue ${m.venueValue} ours ${m.ourValue} (${m.unit})`,
+            )
+            .join('; ')}`;
+    if (last.get(r.venue) === what) return;
+    last.set(r.venue, what);
+    say(
+      `reconciliation ${r.venue}: ${what}${r.error ? '' : ` (positions ${r.positions}, open orders ${r.openOrders}, balance $${toDecimal(r.cash)})`}`,
+    );
+  };
+}
+
+/**
  * Builds the live venue clients and asks for confirmation: on a terminal the venues, masked accounts, balances and
  * caps are shown and "yes" must be typed; `--yes` skips the question (services); with neither it refuses.
  */
@@ -334,7 +426,10 @@ async function startLive(config: Config, yes: boolean): Promise<LiveExecution> {
       'live trading asks for confirmation on a terminal; without one pass --yes (the venues, accounts and caps are printed either way)',
     );
   }
-  const live = createLiveExecution(config, { now: Date.now });
+  const live = createLiveExecution(config, {
+    now: Date.now,
+    journalPath: resolve(config.dataDir, 'live-orders.jsonl'),
+  });
   if (live.venues.length === 0) {
     await live.close();
     throw new UsageError(`no venue is configured for live trading:\n  ${live.problems.join('\n  ')}`);

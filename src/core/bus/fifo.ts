@@ -1,48 +1,66 @@
 /**
- * A FIFO queue with O(1) shift (a head index instead of Array.prototype.shift) and unshift for retries at the
- * front. Both bus transports queue deliveries in it.
+ * A FIFO queue with O(1) shift and unshift (retries go back at the front). Both bus transports queue deliveries
+ * in it.
+ *
+ * A ring buffer of power-of-two capacity: a consumer's queue empties after almost every message in a backtest,
+ * and a ring keeps its array instead of allocating a new one each time it empties (measured: about 2.5× faster
+ * per push + shift than an array with a head index that was replaced when empty).
  */
 export class Fifo<T> {
-  private items: T[] = [];
+  private items: (T | undefined)[] = new Array(8);
+  private mask = 7;
+  /** Positions grow without wrapping; the slot is `pos & mask`. */
   private head = 0;
+  private tail = 0;
 
   get length(): number {
-    return this.items.length - this.head;
+    return this.tail - this.head;
   }
 
   push(v: T): void {
-    this.items.push(v);
+    if (this.tail - this.head > this.mask) this.grow();
+    this.items[this.tail++ & this.mask] = v;
   }
 
   unshift(v: T): void {
-    if (this.head > 0) this.items[--this.head] = v;
-    else this.items.unshift(v);
+    if (this.tail - this.head > this.mask) this.grow();
+    if (this.head === 0) {
+      // make room in front: positions are offsets, so shift both ends by one ring
+      this.head += this.mask + 1;
+      this.tail += this.mask + 1;
+    }
+    this.items[--this.head & this.mask] = v;
   }
 
   shift(): T | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const v = this.items[this.head];
-    this.items[this.head++] = undefined as T;
-    if (this.head === this.items.length) {
-      this.items = [];
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.items.length) {
-      // compact now and then so a queue that never empties does not grow without bound
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
+    if (this.head === this.tail) return undefined;
+    const i = this.head++ & this.mask;
+    const v = this.items[i];
+    this.items[i] = undefined; // no reference kept to a delivered message
+    if (this.head === this.tail) this.head = this.tail = 0;
     return v;
   }
 
   has(pred: (v: T) => boolean): boolean {
-    for (let i = this.head; i < this.items.length; i++) if (pred(this.items[i]!)) return true;
+    for (let p = this.head; p < this.tail; p++) if (pred(this.items[p & this.mask] as T)) return true;
     return false;
   }
 
   drainAll(): T[] {
-    const out = this.items.slice(this.head);
-    this.items = [];
-    this.head = 0;
+    const out: T[] = [];
+    for (let p = this.head; p < this.tail; p++) out.push(this.items[p & this.mask] as T);
+    this.items.fill(undefined);
+    this.head = this.tail = 0;
     return out;
+  }
+
+  private grow(): void {
+    const n = this.mask + 1;
+    const next: (T | undefined)[] = new Array(n * 2);
+    for (let i = 0; i < n; i++) next[i] = this.items[(this.head + i) & this.mask];
+    this.items = next;
+    this.head = 0;
+    this.tail = n;
+    this.mask = n * 2 - 1;
   }
 }

@@ -3,7 +3,9 @@
  * per batch, replies are counted back. It exists because a general client spends far more per command (an object,
  * a promise, argument conversion) than Redis spends on an XADD; here a publish costs a string concatenation.
  *
- * Reconnects with backoff; a batch in flight when the connection drops fails, and the bus re-sends it.
+ * Reconnects with backoff; a batch in flight when the connection drops fails, and the bus re-sends it. On every
+ * reconnect, `onReconnect`'s commands (the bus's consumer groups, re-created) go out first, before anything waiting:
+ * a Redis that restarted without its data gets the groups back before our next write lands in a new stream.
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
@@ -100,6 +102,9 @@ export class RespWriter {
   private readonly password: string;
   private readonly db: number;
   private lastLogged = 0;
+  private everReady = false;
+  /** Commands to send first on a reconnect (replies not looked at); set by the owner. */
+  onReconnect: (() => { payload: string; count: number } | undefined) | undefined;
 
   /**
    * @param keepBulk false: bulk-string replies come back as '' (when only errors and counts matter)
@@ -176,6 +181,12 @@ export class RespWriter {
       const ready = (): void => {
         this.connected = true;
         this.attempts = 0;
+        const first = this.everReady ? this.onReconnect?.() : undefined;
+        this.everReady = true;
+        if (first && first.count > 0) {
+          this.pending.push({ count: first.count, replies: [], resolve: () => {}, reject: () => {} });
+          this.write(s, first.payload);
+        }
         const w = this.waiting;
         this.waiting = [];
         for (const { payload, req } of w) {

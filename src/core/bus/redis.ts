@@ -12,11 +12,19 @@
  * made before it (such as the handler's own outputs) is confirmed written, so a crash never acks a message whose
  * outputs were lost.
  *
+ * Consumer groups: a subscription makes its group (XGROUP CREATE … MKSTREAM) before its first read, at the end of
+ * the stream — a group sees only what is written after it exists. So nothing is written while an agent set starts
+ * (`hold()`, used by startAgents) until every agent's groups are made; and every group this bus made is made again,
+ * from the stream's start, first thing on each reconnect of the write connection (a Redis restarted without
+ * persistence has lost them, and the streams). At start the bus warns when Redis persistence (AOF) is off: a restart
+ * then loses every pending message, and production requires `appendonly yes`.
+ *
  * Redelivery: each subscription periodically lists the group's entries idle past its visibility timeout
  * (XPENDING … IDLE, which also gives their delivery counts, unlike XAUTOCLAIM) and XCLAIMs those of other
  * consumers at once, its own only when long overdue — so a stale message goes to another consumer when there is
  * one. A message delivered more than maxAttempts times is dead-lettered instead.
  */
+
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { type Channel, channels, type DeadLetter } from '../channels.ts';
@@ -54,6 +62,8 @@ export interface RedisBusOptions {
   readonly blockMs?: number;
   /** close() gives pending writes and acks this long when Redis is unreachable. Default 10,000 ms. */
   readonly closeTimeoutMs?: number;
+  /** Warn at start when Redis persistence (AOF) is off. Default true. */
+  readonly checkPersistence?: boolean;
 }
 
 const BULK_D = Buffer.from(bulk('d'));
@@ -131,6 +141,9 @@ export class RedisBus implements Bus {
   private flushWaiters: { seq: number; acks: boolean; resolve: Waiter }[] = [];
   private readonly admin = new Set<Promise<unknown>>();
   private readonly groups = new Map<string, Promise<void>>();
+  /** Every (stream, group) this bus made, re-made on a reconnect of the writer. */
+  private readonly madeGroups = new Map<string, { key: string; group: string }>();
+  private holds = 0;
 
   private readonly subs = new Set<RedisSubscription>();
   private closed = false;
@@ -155,6 +168,50 @@ export class RedisBus implements Bus {
     this.idPrefix = `${this.instanceName}-${randomBytes(4).toString('hex')}`;
     this.cmd = this.connection('cmd');
     this.writer = new RespWriter(this.url, this.log, false);
+    // a Redis that restarted without persistence lost the groups: made again (from the stream's start, so what others
+    // wrote since the restart is not skipped) before this connection writes anything else
+    this.writer.onReconnect = () => {
+      if (this.madeGroups.size === 0) return undefined;
+      let payload = '';
+      for (const { key, group } of this.madeGroups.values())
+        payload += encodeCommand(['XGROUP', 'CREATE', key, group, '0', 'MKSTREAM']);
+      return { payload, count: this.madeGroups.size };
+    };
+    if (opts.checkPersistence !== false)
+      void this.persistence().then((p) => {
+        if (p && !p.aof)
+          this.log?.warn(
+            { appendonly: 'no', save: p.save || '(none)' },
+            'Redis persistence (AOF) is off: a Redis restart loses every stream, consumer group and pending ' +
+              'message; production requires appendonly yes',
+          );
+      });
+  }
+
+  /**
+   * Redis's persistence settings (CONFIG GET appendonly / save); undefined when they cannot be read (CONFIG renamed
+   * or disabled, as managed services do): nothing is assumed then.
+   */
+  async persistence(): Promise<{ aof: boolean; save: string } | undefined> {
+    try {
+      const a = (await this.cmd.call('CONFIG', 'GET', 'appendonly')) as string[];
+      const s = (await this.cmd.call('CONFIG', 'GET', 'save')) as string[];
+      if (a.length < 2) return undefined;
+      return { aof: a[1] === 'yes', save: s[1] ?? '' };
+    } catch {
+      return undefined;
+    }
+  }
+
+  hold(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      if (this.holds === 0) this.kick();
+    };
   }
 
   /** A connection that retries for ever: while Redis is away, commands wait in the offline queue. */
@@ -245,7 +302,7 @@ export class RedisBus implements Bus {
   }
 
   private pump(): void {
-    if (this.retryTimer) return;
+    if (this.retryTimer || this.holds > 0) return;
     // consumer groups are made on the command connection: let them exist before the entries they must see
     if (this.admin.size > 0) {
       this.adminWait ??= this.settleAdmin().then(() => {
@@ -436,12 +493,14 @@ export class RedisBus implements Bus {
         ),
       );
       this.groups.set(k, p);
+      this.madeGroups.set(k, { key, group });
     }
     return p;
   }
 
   forgetGroup(key: string, group: string): void {
     this.groups.delete(`${key}\u0000${group}`);
+    this.madeGroups.delete(`${key}\u0000${group}`);
   }
 
   subscribe<T>(channel: Channel<T>, opts: SubscribeOptions, handler: Handler<T>): Subscription {

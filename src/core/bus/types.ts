@@ -79,6 +79,12 @@ export interface Bus {
   stats(): BusStats;
   /** The most recent retained messages of a channel (at most `limit`), newest last. Attempt is 1. */
   history<T>(channel: Channel<T>, limit: number): Promise<Envelope<T>[]>;
+  /**
+   * Holds every write (publishes, acks) until the returned release is called; what is published meanwhile is kept
+   * in order and written then. Redis: an agent set starting up holds it so that every agent's consumer groups exist
+   * before anything the set publishes reaches Redis (a group made after a write never sees it). flush() waits too.
+   */
+  hold?(): () => void;
   close(): Promise<void>;
 }
 

@@ -20,8 +20,9 @@ import { type ReportSocket, ReportStream } from '../../venues/live/reports.ts';
 import type { VenueOrderClient } from '../../venues/live/types.ts';
 import type { PolymarketOrderClient } from '../../venues/polymarket/execution/client.ts';
 import { createPolymarketUserChannel } from '../../venues/polymarket/execution/user-channel.ts';
-import type { ExecutionClient, MarketEvent, OrderReport, OrderRequest } from '../types.ts';
-import { createLiveExecutionClient } from './client.ts';
+import type { ExecutionClient, MarketEvent, OrderReport, OrderRequest, OrderState } from '../types.ts';
+import { createLiveExecutionClient, type LiveExecutionClient } from './client.ts';
+import { openOrderJournal } from './order-journal.ts';
 import type { SpecFacts } from './to-execution.ts';
 
 export interface LiveExecution {
@@ -33,6 +34,14 @@ export interface LiveExecution {
   readonly problems: readonly string[];
   /** Lines for the start confirmation: venues, masked accounts, balances, caps. */
   summary(): Promise<string[]>;
+  /** The venue order clients that trade for real (reconciliation reads positions, orders, balances there). */
+  readonly venueClients: ReadonlyMap<Venue, VenueOrderClient>;
+  /** The live clients of those venues (their order state machines). */
+  readonly liveClients: ReadonlyMap<Venue, LiveExecutionClient>;
+  /** Polymarket facts of a market seen on the bus (for the per-token position reads); undefined = not seen. */
+  polymarketFacts(marketId: string): { protocol: 'v1' | 'v2'; negRisk: boolean } | undefined;
+  /** Where the reports of orders re-adopted at start go (set before the executor starts the clients). */
+  onAdopted(listener: (r: OrderReport, state: OrderState) => void): void;
   /** Closes the venue clients (after the executor stopped). */
   close(): Promise<void>;
 }
@@ -42,6 +51,11 @@ export interface LiveExecutionOptions {
   /** Report polling period (default 1 s). */
   readonly pollMs?: number;
   readonly onError?: (venue: Venue, err: Error) => void;
+  /**
+   * The journal of orders sent (order-journal.ts, e.g. DATA_DIR/live-orders.jsonl): orders an earlier process
+   * sent and never saw end are re-adopted at start. Absent: no journal, nothing re-adopted.
+   */
+  readonly journalPath?: string;
 }
 
 /** `0x1234…cdef`, `abcd…wxyz`: enough to recognise an account, not enough to be one. */
@@ -50,7 +64,7 @@ export function mask(s: string): string {
 }
 
 /** Tick and neg-risk of the markets seen on the bus, keyed venue:marketId. */
-function marketFacts(now: () => number) {
+export function marketFacts(now: () => number) {
   const markets = new Map<string, { tickSize: number; negRisk: boolean }>();
   return {
     onMarketData(e: MarketEvent): void {
@@ -59,6 +73,10 @@ function marketFacts(now: () => number) {
         tickSize: e.tickSize,
         negRisk: e.negRiskGroup !== undefined,
       });
+    },
+    polymarket(marketId: string): { protocol: 'v1'; negRisk: boolean } | undefined {
+      const m = markets.get(`polymarket:${marketId}`);
+      return m ? { protocol: 'v1', negRisk: m.negRisk } : undefined;
     },
     facts(req: OrderRequest): SpecFacts | undefined {
       const m = markets.get(`${req.venue}:${req.marketId}`);
@@ -147,6 +165,10 @@ export function createLiveExecution(config: Config, o: LiveExecutionOptions): Li
   const built = liveClientsFromConfig(config, { now: o.now, caps });
   const byVenue = new Map<Venue, VenueOrderClient>(built.clients.map((c) => [c.venue, c]));
   const clients = new Map<Venue, ExecutionClient>();
+  const liveClients = new Map<Venue, LiveExecutionClient>();
+  const journal = o.journalPath && built.clients.length > 0 ? openOrderJournal(o.journalPath) : undefined;
+  const adoptedListeners: ((r: OrderReport, state: OrderState) => void)[] = [];
+  let pmFacts: ReturnType<typeof marketFacts> | undefined;
   for (const venue of VENUES) {
     const vc = byVenue.get(venue);
     if (!vc) {
@@ -161,6 +183,7 @@ export function createLiveExecution(config: Config, o: LiveExecutionOptions): Li
       continue;
     }
     const facts = marketFacts(o.now);
+    if (venue === 'polymarket') pmFacts = facts;
     const onError = (err: Error): void => o.onError?.(venue, err);
     const reports = new ReportStream({
       client: vc,
@@ -171,16 +194,19 @@ export function createLiveExecution(config: Config, o: LiveExecutionOptions): Li
       pollConnectedMs: o.pollMs ?? 5_000,
       onError,
     });
-    clients.set(
-      venue,
-      createLiveExecutionClient({
-        client: vc,
-        reports,
-        now: o.now,
-        facts: facts.facts,
-        onMarketData: facts.onMarketData,
-      }),
-    );
+    const lc = createLiveExecutionClient({
+      client: vc,
+      reports,
+      now: o.now,
+      facts: facts.facts,
+      onMarketData: facts.onMarketData,
+      ...(journal ? { journal } : {}),
+      onAdopted: (r, state) => {
+        for (const l of adoptedListeners) l(r, state);
+      },
+    });
+    clients.set(venue, lc);
+    liveClients.set(venue, lc);
   }
 
   const account = (c: VenueOrderClient): string => {
@@ -191,6 +217,12 @@ export function createLiveExecution(config: Config, o: LiveExecutionOptions): Li
 
   return {
     clients,
+    venueClients: byVenue,
+    liveClients,
+    polymarketFacts: (marketId) => pmFacts?.polymarket(marketId),
+    onAdopted(l) {
+      adoptedListeners.push(l);
+    },
     venues: [...byVenue.keys()],
     problems: built.problems,
     async summary() {
@@ -211,6 +243,7 @@ export function createLiveExecution(config: Config, o: LiveExecutionOptions): Li
     },
     async close() {
       await Promise.all(built.clients.map((c) => c.close()));
+      journal?.close();
     },
   };
 }

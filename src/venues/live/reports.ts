@@ -5,6 +5,9 @@
  *   is up, the same poll runs every `pollConnectedMs` to catch anything the socket missed (a dropped frame).
  * - Reports are deduplicated: an order report by (venue order id, status, filled size), a fill by (fill id,
  *   settlement state). So the socket and the poll can both see the same thing and the handler gets it once.
+ *   A report the handler could not place (it returns `false`: an order it does not know yet, e.g. a Polymarket
+ *   trade event that overtook the POST /order reply naming the order) is not remembered, so the next copy of it —
+ *   the poll's, or the socket's again — is delivered instead of being dropped as a duplicate.
  * - Orders are tracked by client order id; reports carry our id, mapped from the venue order id (the Polymarket
  *   user channel knows the order hash only, Kalshi its own client id). An order leaves tracking once a poll
  *   saw it terminal.
@@ -21,6 +24,9 @@ export interface ReportSocket {
   connected(): boolean;
   health(): Record<string, number | string | boolean | null>;
 }
+
+/** Takes a report; `false` = not placed (an order not known yet): the stream does not count it as seen. */
+export type ReportHandler = (r: LiveReport) => unknown;
 
 export interface ReportStreamOptions {
   readonly client: VenueOrderClient;
@@ -42,14 +48,21 @@ export class ReportStream {
   private readonly tracked = new Map<string, LiveOrderSpec>();
   private readonly clientIdByVenueId = new Map<string, string>();
   private readonly seen = new Set<string>();
-  private handler: ((r: LiveReport) => void) | undefined;
+  private handler: ReportHandler | undefined;
   private timer: NodeJS.Timeout | undefined;
   private lastPoll = 0;
   /** Real time of the last poll, for the poll schedule (plumbing, not data). */
   private lastPollWall = 0;
   private polling = false;
   private running = false;
-  private readonly counters = { socketReports: 0, pollReports: 0, duplicates: 0, polls: 0, pollErrors: 0 };
+  private readonly counters = {
+    socketReports: 0,
+    pollReports: 0,
+    duplicates: 0,
+    unplaced: 0,
+    polls: 0,
+    pollErrors: 0,
+  };
 
   constructor(opts: ReportStreamOptions) {
     this.opts = opts;
@@ -69,7 +82,7 @@ export class ReportStream {
     return this.tracked.size;
   }
 
-  start(handler: (r: LiveReport) => void): void {
+  start(handler: ReportHandler): void {
     this.handler = handler;
     this.running = true;
     this.opts.socket?.start((r) => this.deliver(r, 'socket'));
@@ -155,10 +168,14 @@ export class ReportStream {
         if (--n <= 0) break;
       }
     }
-    this.seen.add(key);
     if (via === 'socket') this.counters.socketReports++;
     else this.counters.pollReports++;
-    this.handler?.(report);
+    // remembered only once placed: a report dropped as "not ours yet" must not turn its later copies into duplicates
+    if (this.handler?.(report) === false) {
+      this.counters.unplaced++;
+      return;
+    }
+    this.seen.add(key);
   }
 }
 

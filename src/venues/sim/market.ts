@@ -1305,6 +1305,22 @@ export class SimMarket {
           (m): m is PmMarket => m.venue === 'polymarket' && m.live && !m.negRiskId,
         );
         if (pms.length === 0) break;
+        if (shown) {
+          // the showcase's must be worth trading after fees (a random one often is not: a 1-cent cut on a crypto
+          // market near 50 cents costs more in taker fees than it pays): the market whose YES+NO pair pays the
+          // least in fees, away from the price bounds (where the NO book cannot move down), with the widest cut
+          // of the random range
+          const inside = pms.filter((x) => {
+            const a = minKey(x.yes.asks) ?? 0;
+            return a >= 10 && a <= 90;
+          });
+          const m = (inside.length > 0 ? inside : pms).reduce((best, x) =>
+            pairFeeCents(x) < pairFeeCents(best) ? x : best,
+          );
+          m.dist = { shift: 0, noShift: m.spread + 4, until, kind };
+          touched.push(m);
+          break;
+        }
         const m = r.pick(pms);
         m.dist = { shift: 0, noShift: m.spread + r.int(1, 4), until, kind };
         touched.push(m);
@@ -1408,6 +1424,12 @@ export class SimMarket {
       this.listing(this.markets.slice(before), false);
     }
   }
+}
+
+/** Taker fees of buying one YES+NO set of a Polymarket market at its best asks, in cents (rate × p(1 − p) a leg). */
+function pairFeeCents(m: PmMarket): number {
+  const p = (minKey(m.yes.asks) ?? 50) / 100;
+  return 2 * 100 * m.feeRate * p * (1 - p);
 }
 
 function maxKey(s: Side): number | undefined {
