@@ -203,6 +203,11 @@ export function createCapitalAllocator(opts: CapitalAllocatorOptions = {}): Capi
     },
     stop() {
       for (const t of timers.splice(0)) t.cancel();
+      // the positions table and the equity curve end where the process did (a restart starts from them)
+      if (rt && ledger && perf) {
+        publishPositions(rt.clock.now());
+        publishEquity();
+      }
     },
     health(): HealthDetails {
       return { ...counts, equity: ledger?.equity() ?? 0 };

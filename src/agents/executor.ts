@@ -7,12 +7,23 @@
  *
  * HALT_ALL rejects new decisions and cancels open orders. A broken order invariant throws an
  * ExecutionInvariantError, which faults this agent and halts trading (src/core/agent.ts).
+ *
+ * Exactly once (src/execution/intents.ts): a decision is acked on the bus only after its intent was recorded in
+ * the store and its orders handed to the clients (the client order ids derive from the request id,
+ * src/execution/ids.ts); a decision whose intent exists is never executed again, whoever took it. At start (and on
+ * becoming the lease holder) the intents left unfinished are resumed: paper orders that were never sent are sent,
+ * paper orders that died with their process are closed as cancelled (with their ExecutionReport, so the guardian
+ * releases the reservation); live ones are resubmitted, which the live client turns into a lookup by client order
+ * id. With a lease (src/execution/lease.ts; the Redis deployment) only its holder takes decisions: the others of
+ * the group keep their decisions subscription paused, and the holder checks the lease right before it submits.
+ *
+ * Market data goes to every executor of the group (a consumer group per instance), so a standby is ready.
  */
 
 import type { Agent, AgentRuntime, HealthDetails } from '../core/agent.ts';
-import { errorText } from '../core/bus/types.ts';
+import { type DeliveryControl, type Envelope, errorText, type Subscription } from '../core/bus/types.ts';
 import { channels } from '../core/channels.ts';
-import type { Venue } from '../core/messages.ts';
+import type { RiskDecision, Venue } from '../core/messages.ts';
 import { VENUES } from '../core/messages.ts';
 import { acceptDecision } from '../execution/decision-auth.ts';
 import {
@@ -21,7 +32,9 @@ import {
   type ExecutionEngine,
   type ExecutorState,
 } from '../execution/engine.ts';
+import { createMemoryIntentStore, type ExecutionIntent, type IntentStore } from '../execution/intents.ts';
 import { constantLatency, logNormalLatency, paperMedianMs, seedFrom } from '../execution/latency.ts';
+import type { ExecutorLease } from '../execution/lease.ts';
 import { createPaperClients } from '../execution/paper-client.ts';
 import type { ExecutionClient } from '../execution/types.ts';
 
@@ -43,7 +56,24 @@ export interface ExecutorOptions {
    * track, from before a restart, included), not only the orders of the requests in flight.
    */
   readonly cancelAllOnHalt?: boolean;
+  /**
+   * Where execution intents are recorded before orders go out (default: memory, exactly-once for this process's
+   * life only). A function is called at start (e.g. to open the store).
+   */
+  readonly intents?: IntentStore | ((rt: AgentRuntime) => IntentStore | Promise<IntentStore>);
+  /** One active executor per venue account (the Redis deployment); none: this executor is the only one. */
+  readonly lease?: (rt: AgentRuntime) => ExecutorLease;
+  /**
+   * The state as the store has it now, read when a standby becomes the active executor (the holdings the previous
+   * one traded meanwhile); none: the standby keeps what it started with.
+   */
+  readonly reload?: () => Promise<ExecutorState | undefined>;
+  /** Redelivered to another executor of the group when not acked within this long (default: the bus's 30 s). */
+  readonly visibilityTimeoutMs?: number;
 }
+
+/** Deliveries of a decision (or a resolution) before it is dead-lettered: ~10 min at the default 30 s timeout. */
+export const DECISION_ATTEMPTS = 20;
 
 export interface Executor extends Agent {
   snapshot(): ExecutorState;
@@ -67,13 +97,145 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
   let engine: ExecutionEngine | undefined;
   let clients: ReadonlyMap<Venue, ExecutionClient> = new Map();
   const empty: ExecutorState = { version: 1, inventory: [], requests: [] };
+  let intents: IntentStore | undefined;
+  let lease: ExecutorLease | undefined;
+  let fence: number | undefined;
+  let active = false;
+  let decisions: Subscription | undefined;
+  /** Resolutions are settled by the active executor: paused with the decisions while standing by. */
+  let resolutions: Subscription | undefined;
+  let leaseTimer: { cancel(): void } | undefined;
+  let stopping = false;
+  /** Attempts to become the active executor since start: the first one has the state it was given. */
+  let attempts = 0;
+  const counts = { claimed: 0, alreadyTaken: 0, resumed: 0, fenced: 0, leaseLost: 0 };
+
+  /** Takes an intent an earlier life or another executor left unfinished. */
+  function resumeIntent(rt: AgentRuntime, e: ExecutionEngine, i: ExecutionIntent): void {
+    const d = i.decision;
+    if (e.has(d.requestId) && i.owner === rt.kernel.instance) return; // ours, in flight in this life
+    counts.resumed++;
+    const live = d.legs.some((l) => clients.get(l.venue)?.mode === 'live');
+    const how = i.state === 'claimed' || live ? 'resubmit' : 'close';
+    rt.log.warn(
+      { requestId: d.requestId, state: i.state, owner: i.owner, how },
+      'resuming an unfinished execution intent',
+    );
+    e.resume(d, how, rt.halted, undefined, i.legs);
+    if (how === 'resubmit') void markSafe(rt, d.requestId, 'submitted');
+  }
+
+  async function markSafe(rt: AgentRuntime, requestId: string, state: 'submitted' | 'done'): Promise<void> {
+    try {
+      await intents?.mark(requestId, state, rt.clock.now());
+    } catch (err) {
+      rt.log.error({ requestId, state, err: errorText(err) }, 'could not record an execution intent state');
+    }
+  }
+
+  async function resumeAll(rt: AgentRuntime, e: ExecutionEngine): Promise<void> {
+    for (const i of (await intents?.unfinished()) ?? []) resumeIntent(rt, e, i);
+  }
+
+  /** A decision off the bus: acked only once its intent is recorded and its orders were handed to the clients. */
+  async function onDecision(
+    rt: AgentRuntime,
+    e: ExecutionEngine,
+    m: Envelope<RiskDecision>,
+    ctl: DeliveryControl,
+  ): Promise<void> {
+    // only decisions the guardian signed (when RISK_SIGNING_KEY is set); the rest are dead-lettered
+    if (!acceptDecision(m, rt)) return ctl.ack();
+    const d = m.body;
+    if (d.verdict === 'reject' || e.has(d.requestId)) {
+      e.decide(d, rt.halted); // counts the duplicate
+      return ctl.ack();
+    }
+    if (!active) return; // not the lease holder (any more): left for the holder, redelivered after the timeout
+    let claim: Awaited<ReturnType<IntentStore['claim']>>;
+    try {
+      claim = await intents!.claim(d, { owner: rt.kernel.instance, fence, now: rt.clock.now() });
+    } catch (err) {
+      // not acked: redelivered after the visibility timeout (the store may be back)
+      rt.log.error({ requestId: d.requestId, err: errorText(err) }, 'cannot record the execution intent');
+      return;
+    }
+    if (claim.outcome === 'fenced') {
+      counts.fenced++;
+      rt.log.error(
+        { requestId: d.requestId, newest: claim.newest, mine: fence },
+        'fenced out by a newer executor',
+      );
+      await standDown(rt, 'fenced out by a newer lease holder');
+      return;
+    }
+    if (claim.outcome === 'exists') {
+      counts.alreadyTaken++;
+      if (claim.intent.state !== 'done') resumeIntent(rt, e, claim.intent);
+      return ctl.ack();
+    }
+    counts.claimed++;
+    // right before the orders go: a lease that lapsed meanwhile (a pause) leaves the claimed intent to the holder
+    if (lease && !lease.validAt(rt.clock.now())) {
+      await standDown(rt, 'the lease lapsed before the orders were sent');
+      return;
+    }
+    e.decide(d, rt.halted);
+    await markSafe(rt, d.requestId, 'submitted');
+    ctl.ack();
+  }
+
+  async function standDown(rt: AgentRuntime, why: string): Promise<void> {
+    if (!active) return;
+    active = false;
+    counts.leaseLost++;
+    decisions?.pause();
+    resolutions?.pause();
+    rt.log.error({ why }, 'no longer the active executor: taking no decisions');
+    await lease?.release().catch(() => {});
+  }
+
+  async function tryLead(rt: AgentRuntime, e: ExecutionEngine): Promise<void> {
+    if (!lease || stopping) return;
+    if (active) {
+      if (!(await lease.renew())) await standDown(rt, 'lease lost');
+      return;
+    }
+    attempts++;
+    const token = await lease.acquire();
+    if (token === undefined) return;
+    fence = token;
+    if (!(await intents!.advanceFence(token, rt.kernel.instance, rt.clock.now()))) {
+      await lease.release();
+      return;
+    }
+    rt.log.info({ lease: lease.name, token }, 'active executor');
+    if (attempts > 1 || !opts.initial) {
+      // a takeover (or a start without restored state): the holdings as the store has them now
+      const fresh = await opts.reload?.().catch((err: unknown) => {
+        rt.log.error({ err: errorText(err) }, 'could not reload the executor state');
+        return undefined;
+      });
+      if (fresh) e.adopt(fresh);
+    }
+    await resumeAll(rt, e);
+    active = true;
+    decisions?.resume();
+    resolutions?.resume();
+  }
+
   return {
     name: opts.name ?? 'executor',
     trading: true,
     async start(rt) {
+      stopping = false;
       clients = (opts.clients ?? ((r) => paperClients(r, opts)))(rt);
       // user channels, report polling: connected before the first order can be sent
       await Promise.all([...clients.values()].map((c) => c.start?.()));
+      intents =
+        typeof opts.intents === 'function'
+          ? await opts.intents(rt)
+          : (opts.intents ?? createMemoryIntentStore());
       const e = createExecutionEngine({
         clients,
         clock: rt.clock,
@@ -83,25 +245,67 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
         sink: {
           order: (o) => rt.publish(channels.orders, o),
           fill: (f) => rt.publish(channels.fills, f),
-          report: (r) => rt.publish(channels.executions, r),
+          report: (r) => {
+            rt.publish(channels.executions, r);
+            void markSafe(rt, r.requestId, 'done');
+          },
         },
         onSubmitError: (q, err) => rt.log.warn({ order: q.clientOrderId, err }, 'submit unsettled'),
         onFault: (err) => rt.fault(errorText(err)),
       });
       engine = e;
+      // every executor of the group sees all market data (a standby is ready to take over)
+      const mine = { group: `${rt.agent.name}@${rt.kernel.instance}`, ephemeral: true } as const;
       for (const v of VENUES) {
-        rt.subscribe(channels.markets(v), (m) => e.onMarketData(m.body));
-        rt.subscribe(channels.books(v), (m) => e.onMarketData(m.body));
-        rt.subscribe(channels.trades(v), (m) => e.onMarketData(m.body));
+        rt.subscribe(channels.markets(v), (m) => e.onMarketData(m.body), mine);
+        rt.subscribe(channels.books(v), (m) => e.onMarketData(m.body), mine);
+        rt.subscribe(channels.trades(v), (m) => e.onMarketData(m.body), mine);
       }
-      rt.subscribe(channels.resolutions, (m) => e.onMarketData(m.body));
-      // only decisions the guardian signed (when RISK_SIGNING_KEY is set); the rest are dead-lettered
-      rt.subscribe(channels.riskDecisions, (m) => {
-        if (acceptDecision(m, rt)) e.decide(m.body, rt.halted);
+      // the group's stream position keeps resolutions from while no executor ran (settled on restart); settled by
+      // the active executor only (settlement fills go out once): a standby leaves them to it
+      resolutions = rt.subscribe(
+        channels.resolutions,
+        (m, ctl) => {
+          if (!active) return;
+          e.onMarketData(m.body);
+          ctl.ack();
+        },
+        { ack: 'manual', maxAttempts: DECISION_ATTEMPTS },
+      );
+      // the group exists from the start (nothing published meanwhile is missed); paused unless we lead
+      // a store that cannot be written leaves the decision unacked: it comes back after the visibility timeout,
+      // DECISION_ATTEMPTS times at most (then the dead-letter channel)
+      decisions = rt.subscribe(channels.riskDecisions, (m, ctl) => onDecision(rt, e, m, ctl), {
+        ack: 'manual',
+        maxAttempts: DECISION_ATTEMPTS,
+        ...(opts.visibilityTimeoutMs !== undefined ? { visibilityTimeoutMs: opts.visibilityTimeoutMs } : {}),
+      });
+      if (!opts.lease) {
+        await resumeAll(rt, e);
+        active = true;
+        return;
+      }
+      decisions.pause();
+      resolutions.pause();
+      lease = opts.lease(rt);
+      await tryLead(rt, e).catch((err: unknown) =>
+        rt.log.error({ err: errorText(err) }, 'lease: first attempt failed'),
+      );
+      leaseTimer = rt.clock.every(Math.max(50, Math.floor(lease.ttlMs / 3)), () => {
+        void tryLead(rt, e).catch((err: unknown) =>
+          rt.log.warn({ err: errorText(err) }, 'lease attempt failed'),
+        );
       });
     },
     async stop() {
+      stopping = true;
+      leaseTimer?.cancel();
       await engine?.stop();
+      if (lease) {
+        active = false;
+        await lease.release().catch(() => {});
+        await lease.close();
+      }
     },
     onSystem(cmd, rt) {
       if (cmd.command !== 'HALT_ALL') return;
@@ -115,7 +319,13 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
     snapshot: () => engine?.snapshot() ?? opts.initial ?? empty,
     restingOrders: () => engine?.openOrders() ?? 0,
     health(): HealthDetails {
-      return { ...engine?.counts(), resting: engine?.openOrders() ?? 0 };
+      return {
+        ...engine?.counts(),
+        ...counts,
+        active,
+        ...(fence !== undefined ? { fence } : {}),
+        resting: engine?.openOrders() ?? 0,
+      };
     },
   };
 }

@@ -27,6 +27,10 @@ import { evaluateRequest } from '../risk/rules.ts';
 export interface RiskGuardianOptions {
   readonly name?: string;
   readonly initial?: RiskState;
+  /** Approved requests not yet reported after a restart: reserved again before the first request is decided. */
+  readonly pending?: readonly { requestId: string; strategy: string; legs: readonly Leg[] }[];
+  /** Request ids decided before a restart (a redelivery of one is not decided again). */
+  readonly decided?: readonly string[];
   /** Cap for strategies no Allocation names yet (default: the allocator's probation amount, when given). */
   readonly probationAllocation?: Money;
   /** Remember this many decided request ids for duplicate detection (default 100,000). */
@@ -140,6 +144,16 @@ export function createRiskGuardian(opts: RiskGuardianOptions = {}): RiskGuardian
         initial: opts.initial,
       });
       const p = pf;
+      for (const id of opts.decided ?? []) {
+        if (decided.has(id)) continue;
+        decided.add(id);
+        order.push(id);
+        if (order.length > window) decided.delete(order.shift()!);
+      }
+      for (const r of opts.pending ?? []) {
+        p.reserve(r.requestId, r.strategy, r.legs);
+        decided.add(r.requestId);
+      }
       for (const v of VENUES) {
         runtime.subscribe(channels.markets(v), (m) => p.onMarket(m.body));
         runtime.subscribe(channels.books(v), (m) => {

@@ -180,7 +180,13 @@ export const AGENT_CATALOGUE: readonly AgentSpec[] = [
       return [
         createRiskGuardian({
           probationAllocation: probationAmount(kernel.config),
-          ...(mode.restored ? { initial: mode.restored.risk } : {}),
+          ...(mode.restored
+            ? {
+                initial: mode.restored.risk,
+                pending: mode.restored.pendingDecisions,
+                decided: mode.restored.decidedRequests,
+              }
+            : {}),
         }),
       ];
     },
@@ -188,18 +194,59 @@ export const AGENT_CATALOGUE: readonly AgentSpec[] = [
   {
     name: 'executor',
     description:
-      'paper executor: fills approved decisions against the venue books (opt latencyMs=N fixed, seed=N, gtcTtlMs=N)',
+      'paper executor: fills approved decisions against the venue books, exactly once (opt latencyMs=N fixed, seed=N, gtcTtlMs=N, leaseTtlMs=N, visibilityTimeoutMs=N)',
     kind: 'consumer',
-    build: async ({ mode, opts }) => {
+    build: async ({ kernel, mode, opts }) => {
       const kind = mode.executor ?? 'paper';
       const { createExecutor, paperClients } = await import('../agents/executor.ts');
       const paperOpts = {
         ...(opts.latencyMs !== undefined ? { latencyMs: num(opts.latencyMs) } : {}),
         ...(opts.seed !== undefined ? { seed: num(opts.seed) } : {}),
       };
+      // one venue account: the intents and the lease are per account
+      const account =
+        kind === 'paper'
+          ? 'paper'
+          : kind.kind === 'live'
+            ? `live:${[...kind.clients.keys()].sort().join('+')}`
+            : 'shadow';
+      const db = mode.store && mode.store !== 'own' ? mode.store : undefined;
+      const { createDbIntentStore } = await import('../store/intents.ts');
+      const redisUrl = kernel.bus.transport === 'redis' ? kernel.config.redisUrl : undefined;
+      const { createRedisLease } = await import('../execution/lease.ts');
       return [
         createExecutor({
           ...(mode.restored ? { initial: mode.restored.executor } : {}),
+          // exactly once across restarts: intents in the store (without one, for the process's life)
+          ...(db
+            ? {
+                intents: createDbIntentStore(db, account),
+                // a standby taking over reads the holdings the previous executor left in the store
+                reload: async () => {
+                  const { loadRecoveryState } = await import('../store/queries.ts');
+                  const { restoreStates } = await import('../store/restore.ts');
+                  return restoreStates(await loadRecoveryState(db), kernel.config, kernel.clock.now())
+                    .executor;
+                },
+              }
+            : {}),
+          // the Redis deployment: one active executor per account
+          ...(redisUrl
+            ? {
+                lease: (rt) =>
+                  createRedisLease({
+                    url: redisUrl,
+                    keyPrefix: kernel.config.redisKeyPrefix,
+                    account,
+                    owner: rt.kernel.instance,
+                    now: () => rt.clock.now(),
+                    ...(opts.leaseTtlMs !== undefined ? { ttlMs: num(opts.leaseTtlMs) } : {}),
+                  }),
+              }
+            : {}),
+          ...(opts.visibilityTimeoutMs !== undefined
+            ? { visibilityTimeoutMs: num(opts.visibilityTimeoutMs) }
+            : {}),
           // live: a HALT_ALL also cancels every open order of the account at each venue
           ...(kind !== 'paper' && kind.kind === 'live'
             ? { clients: () => kind.clients, cancelAllOnHalt: true }

@@ -2,6 +2,7 @@
  * Builds the Kernel (config, bus, clock, logger, ids) for one process. The transport is the only thing that
  * differs between one process (in-process bus) and many (Redis Streams on REDIS_URL).
  */
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createIds, type Kernel } from './agent.ts';
 import { createInProcBus } from './bus/inproc.ts';
@@ -16,8 +17,26 @@ export interface KernelOptions {
   readonly transport?: 'inproc' | 'redis';
   readonly clock?: Clock;
   readonly log?: Logger;
-  /** Process-unique instance name; default `<host>-<pid>`. Fix it for deterministic replay. */
+  /**
+   * Process-unique instance name; default `<host>-<pid>-<boot>` (see `defaultInstance`). Fix it for deterministic
+   * replay.
+   */
   readonly instance?: string;
+  /** The host and PID the default instance name is made of (tests simulate a restarted container's PID 1). */
+  readonly host?: string;
+  readonly pid?: number;
+}
+
+/**
+ * `<host>-<pid>-<boot>`: the boot part is random per process start, so a process restarted with the same host and
+ * PID (a container's PID 1) never repeats the ids of its previous life (ids are `<kind>-<instance>-<n>`).
+ */
+export function defaultInstance(
+  host: string = hostname(),
+  pid: number = process.pid,
+  boot: string = randomBytes(4).toString('hex'),
+): string {
+  return `${host}-${pid}-${boot}`;
 }
 
 /**
@@ -53,7 +72,7 @@ export async function createBus(
 }
 
 export async function createKernel(opts: KernelOptions): Promise<Kernel> {
-  const instance = opts.instance ?? `${hostname()}-${process.pid}`;
+  const instance = opts.instance ?? defaultInstance(opts.host, opts.pid);
   const log = opts.log ?? createLogger(opts.config.logLevel);
   const clock = opts.clock ?? wallClock();
   const bus = await createBus(opts.config, opts.transport ?? 'inproc', instance, log, clock);

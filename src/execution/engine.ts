@@ -109,6 +109,30 @@ export const SEEN_REQUESTS = 100_000;
 export interface ExecutionEngine {
   /** A decision from the bus; `halted` = HALT_ALL in force. */
   decide(d: RiskDecision, halted: boolean): void;
+  /**
+   * Takes the holdings and executed requests of a fresher state (a standby executor becoming the active one:
+   * what the previous one traded since this one started). Requests are added; holdings replaced.
+   */
+  adopt(state: ExecutorState): void;
+  /** Whether this engine took the request already (this life, or restored as executed). */
+  has(requestId: string): boolean;
+  /**
+   * An intent an earlier life (or another executor) recorded but did not finish (src/execution/intents.ts):
+   * - `resubmit`: the decision again, with the same client order ids and `decidedAt`. Intents whose orders never
+   *   left, and every live intent: the requests carry `resumed: true`, and a live client looks such an order up
+   *   by client order id first and tracks it if the venue has it (ExecutionClient.submit: an id sent twice is
+   *   never a second order), so resubmitting is how a live in-flight order is resumed.
+   * - `close`: paper orders that were sent but died with their process (the simulated venue was that process):
+   *   every leg ends `cancelled` with `why`, and the request gets its ExecutionReport (the guardian releases its
+   *   reservation); fills that happened before stand.
+   */
+  resume(
+    d: RiskDecision,
+    how: 'resubmit' | 'close',
+    halted: boolean,
+    why?: string,
+    known?: Readonly<Record<number, { readonly status: string; readonly filledShares: Qty }>>,
+  ): void;
   onMarketData(e: MarketEvent): void;
   /** Cancels every open leg order (HALT_ALL); unwinds go on. */
   halt(why: string): void;
@@ -407,7 +431,7 @@ export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEn
 
   const marketTicks = new Map<string, number>();
 
-  function decide(d: RiskDecision, halted: boolean): void {
+  function decide(d: RiskDecision, halted: boolean, resumed = false): void {
     if (d.verdict === 'reject') return;
     counts.decisions++;
     if (seen.has(d.requestId)) {
@@ -445,6 +469,7 @@ export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEn
         shares,
         type,
         decidedAt: d.decidedAt,
+        ...(resumed ? { resumed: true } : {}),
         ...(type === 'GTD' ? { expiresAt: now + (opts.gtcTtlMs ?? DEFAULT_GTC_TTL_MS) } : {}),
       };
     });
@@ -496,8 +521,75 @@ export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEn
     }
   }
 
+  function close(
+    d: RiskDecision,
+    why: string,
+    known: Readonly<Record<number, { readonly status: string; readonly filledShares: Qty }>>,
+  ): void {
+    seen.add(d.requestId);
+    const bad = badLeg(d.legs);
+    if (bad) {
+      report(d, 'rejected', 0, 0, 0, bad);
+      return;
+    }
+    const now = clock.now();
+    const g: Group = { d, tif: d.tif, legs: [], phase: 'done', cancelWhy: why };
+    let filled = 0;
+    d.legs.forEach((leg, i) => {
+      const k = known[i];
+      if (k && k.filledShares > 0) filled++;
+      // an order the store already holds as ended keeps its state; only open or unknown ones are closed
+      if (k && isTerminal(k.status as OrderState['status'])) return;
+      const q: OrderRequest = {
+        clientOrderId: clientOrderId(d.requestId, i),
+        requestId: d.requestId,
+        legIndex: i,
+        strategy: d.strategy,
+        purpose: 'trade',
+        venue: leg.venue,
+        marketId: leg.marketId,
+        tokenId: leg.tokenId,
+        side: leg.side,
+        limitPrice: leg.limitPrice,
+        shares: leg.shares,
+        type: 'FAK',
+        decidedAt: d.decidedAt,
+      };
+      publishOrder({
+        group: g,
+        index: i,
+        unwind: undefined,
+        wanted: leg.shares,
+        state: {
+          ...newOrderState(q, now),
+          status: 'cancelled',
+          detail: why,
+          filledShares: k?.filledShares ?? 0,
+          confirmedShares: k?.filledShares ?? 0,
+        },
+      });
+    });
+    report(d, filled > 0 ? 'partial' : 'failed', 0, 0, 0, why);
+  }
+
   return {
-    decide,
+    decide: (d, halted) => decide(d, halted),
+    has: (requestId) => seen.has(requestId),
+    adopt(state) {
+      inventory.clear();
+      for (const e of state.inventory) inventory.set(invKey(e.strategy, e.venue, e.tokenId), { ...e });
+      for (const id of state.requests) seen.add(id);
+    },
+    resume(d, how, halted, why, known) {
+      if (runs.has(clientOrderId(d.requestId, 0)) || [...groups].some((g) => g.d.requestId === d.requestId))
+        return; // in flight in this life
+      if (how === 'close') {
+        close(d, why ?? 'executor restarted: the paper order ended with its process', known ?? {});
+        return;
+      }
+      seen.delete(d.requestId);
+      decide(d, halted, true);
+    },
     onMarketData(e) {
       if (e.type === 'market') marketTicks.set(`${e.venue}:${e.marketId}`, e.tickSize > 0 ? e.tickSize : 1);
       clients.get(e.venue)?.onMarketData?.(e);

@@ -97,6 +97,12 @@ export interface OrderRequest {
   readonly type: OrderType;
   /** GTD: epoch ms at which the venue cancels it. */
   readonly expiresAt?: number;
+  /**
+   * The order may already be at the venue: an execution intent resumed after a restart or by another executor
+   * (src/execution/intents.ts). A live client looks it up by client order id before sending it, and tracks it
+   * when found (paper clients ignore it: their orders die with their process).
+   */
+  readonly resumed?: boolean;
   /** Closing leg risk: the market's minimum size does not apply (the lot still does). */
   readonly ignoreMinSize?: boolean;
   /**

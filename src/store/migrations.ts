@@ -463,6 +463,33 @@ ALTER TABLE strategy_performance ADD COLUMN open_bundles int, ADD COLUMN leg_win
 ALTER TABLE allocations ADD COLUMN explanation jsonb, ADD COLUMN reason text;
 `,
   },
+  {
+    // 20 and up: numbers kept apart from other branches' migrations (the runner applies them in order, gaps allowed)
+    version: 20,
+    name: 'execution_intents',
+    sql: `
+-- Exactly-once execution (src/execution/intents.ts): the executor's intent to execute a decision, written before any
+-- order is sent; the decision is acked on the bus only after. One row per trade request.
+CREATE TABLE execution_intents (
+  request_id text PRIMARY KEY,
+  account text NOT NULL,
+  decision jsonb NOT NULL,
+  state text NOT NULL,
+  owner text NOT NULL,
+  fence bigint NOT NULL,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL
+);
+CREATE INDEX execution_intents_open_idx ON execution_intents (account, created_at) WHERE state <> 'done';
+-- The newest lease fencing token per venue account: a claim with an older token is refused.
+CREATE TABLE executor_fences (
+  account text PRIMARY KEY,
+  token bigint NOT NULL,
+  owner text NOT NULL,
+  at bigint NOT NULL
+);
+`,
+  },
 ];
 
 export interface MigrationStatus {
@@ -555,5 +582,7 @@ export const TABLES = [
   'book_history',
   'oracle_history',
   'control_actions',
+  'execution_intents',
+  'executor_fences',
 ] as const;
 export type TableName = (typeof TABLES)[number];

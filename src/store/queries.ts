@@ -220,6 +220,12 @@ export interface RecoveryState {
   readonly lastEquity: EquitySnapshot | null;
   /** Trade requests that reached the executor (an order or an execution report exists), newest last. */
   readonly executedRequests: string[];
+  /** The last persisted position rows (their marks value restored positions until fresh books arrive). */
+  readonly positions: Position[];
+  /** Approved or reduced decisions without an ExecutionReport yet: the guardian's reservations. */
+  readonly pendingDecisions: { requestId: string; strategy: string; legs: RiskDecision['legs'] }[];
+  /** The most recently decided request ids (at most 100,000, oldest first): a redelivered request is no new one. */
+  readonly decidedRequests: string[];
 }
 
 /** What the risk guardian, ledger and allocator need to resume exactly where they stopped. One snapshot. */
@@ -240,6 +246,17 @@ export async function loadRecoveryState(db: {
          SELECT request_id, created_at AS t FROM orders UNION ALL SELECT request_id, ts AS t FROM execution_reports
        ) u GROUP BY request_id) r ORDER BY t, request_id`,
     );
+    const positions = await latestPositions(tx);
+    const pending = await tx.query<R>(
+      `SELECT d.request_id, d.strategy, d.legs FROM risk_decisions d
+       WHERE d.verdict IN ('approve', 'reduce')
+         AND NOT EXISTS (SELECT 1 FROM execution_reports e WHERE e.request_id = d.request_id)
+       ORDER BY d.decided_at, d.id`,
+    );
+    const decided = await tx.query<{ request_id: string }>(
+      `SELECT request_id FROM (SELECT request_id, decided_at, id FROM risk_decisions
+         ORDER BY decided_at DESC, id DESC LIMIT 100000) r ORDER BY decided_at, id`,
+    );
     const dailyLoss =
       system.dailyWindowStart !== null && system.dailyStartEquity !== null
         ? {
@@ -259,6 +276,13 @@ export async function loadRecoveryState(db: {
       openOrders: orders,
       lastEquity,
       executedRequests: executed.rows.map((r) => r.request_id),
+      positions,
+      decidedRequests: decided.rows.map((r) => r.request_id),
+      pendingDecisions: pending.rows.map((r) => ({
+        requestId: str(r.request_id),
+        strategy: str(r.strategy),
+        legs: (typeof r.legs === 'string' ? JSON.parse(r.legs) : r.legs) as RiskDecision['legs'],
+      })),
     };
   });
 }

@@ -31,14 +31,24 @@ export interface RestoredStates {
     bundles: BundleSnapshot;
   };
   readonly executor: ExecutorState;
+  /** Approved requests whose ExecutionReport the store does not hold: reserved again by the guardian. */
+  readonly pendingDecisions: RecoveryState['pendingDecisions'];
+  readonly decidedRequests: readonly string[];
   /** A HALT_ALL to publish once the agents run, when the system was halted; undefined otherwise. */
   readonly halt: SystemCommand | undefined;
 }
 
-/** Replays the stored fills into a fresh ledger of the configured bankroll. */
-export function rebuildLedger(rec: Pick<RecoveryState, 'fills'>, config: Config): Ledger {
+/**
+ * Replays the stored fills into a fresh ledger of the configured bankroll, then puts back the last persisted marks
+ * (positions are valued at them until fresh books arrive, not at their last fill price).
+ */
+export function rebuildLedger(
+  rec: Pick<RecoveryState, 'fills'> & Partial<Pick<RecoveryState, 'positions'>>,
+  config: Config,
+): Ledger {
   const ledger = new Ledger({ initialCash: config.risk.initialBankroll });
   for (const f of rec.fills) ledger.applyFill(f);
+  for (const p of rec.positions ?? []) if (p.mark > 0) ledger.mark(p.venue, p.tokenId, p.mark);
   return ledger;
 }
 
@@ -93,6 +103,8 @@ export function restoreStates(rec: RecoveryState, config: Config, now: number): 
       bundles: BundleBook.fromFills(rec.fills).snapshot(),
     },
     executor,
+    pendingDecisions: rec.pendingDecisions ?? [],
+    decidedRequests: rec.decidedRequests ?? [],
     halt,
   };
 }

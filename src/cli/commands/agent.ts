@@ -2,19 +2,29 @@
  * `pm-arb agent <name> [--opt key=value ...]`: runs one agent of the assembly's catalogue (src/app/assemble.ts) as
  * its own process on the Redis bus (REDIS_URL). SIGINT/SIGTERM stop it gracefully: the message in hand finishes
  * and is acked.
+ *
+ * The agents with state (risk guardian, executor, capital allocator) restore it from the store (DATABASE_URL)
+ * before they consume, as `pm-arb run` does: limits, reservations, high-water mark, stops and halt; holdings,
+ * executed decisions and the execution intents; cash and allocations.
  */
 import type { Command } from 'commander';
-import { AGENT_CATALOGUE, agentProcessMode, assemble } from '../../app/assemble.ts';
+import { AGENT_CATALOGUE, agentProcessMode, assemble, type ProcessMode } from '../../app/assemble.ts';
 import { type Agent, AgentRuntime, onShutdownSignal } from '../../core/agent.ts';
-import { ConfigError, loadConfig, loadDotEnv } from '../../core/config.ts';
+import { type Config, ConfigError, loadConfig, loadDotEnv } from '../../core/config.ts';
 import { combinedHaltSource, createRedisHaltStore, redisPersistenceWarning } from '../../core/halt.ts';
 import { createKernel } from '../../core/kernel.ts';
 import { createProcessOps } from '../../ops/process.ts';
-import { openDbFromConfig } from '../../store/db.ts';
+import { type Db, openDbFromConfig } from '../../store/db.ts';
+import { migrate } from '../../store/migrations.ts';
+import { loadRecoveryState } from '../../store/queries.ts';
+import { restoreStates } from '../../store/restore.ts';
 import { storeHaltSource } from '../../store/system-state.ts';
 import { UsageError } from '../main.ts';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+/** The agents that restore their state from the store at start. */
+export const STATEFUL_AGENTS: readonly string[] = ['risk-guardian', 'executor', 'capital-allocator'];
 
 function knownAgents(): string {
   const specs = [...AGENT_CATALOGUE].sort((a, b) => (a.name < b.name ? -1 : 1));
@@ -30,6 +40,26 @@ export function parseOpts(pairs: readonly string[]): Record<string, string> {
     out[p.slice(0, i)] = p.slice(i + 1);
   }
   return out;
+}
+
+/**
+ * The mode of a standalone stateful agent, with its state restored from the store (migrated first): what `pm-arb
+ * run` hands the same agents. The executor also keeps its execution intents in `db`.
+ */
+export async function restoreAgentMode(
+  name: string,
+  mode: ProcessMode,
+  db: Db,
+  config: Config,
+  now: number,
+): Promise<{ mode: ProcessMode; note: string }> {
+  await migrate(db);
+  const rec = await loadRecoveryState(db);
+  const restored = restoreStates(rec, config, now);
+  return {
+    mode: { ...mode, restored, ...(name === 'executor' ? { store: db } : {}) },
+    note: `restored ${rec.fills.length} fills, ${rec.pendingDecisions.length} pending decisions${rec.halted ? ', HALTED' : ''}`,
+  };
 }
 
 export function registerAgentCommand(program: Command): void {
@@ -73,15 +103,35 @@ export function registerAgentCommand(program: Command): void {
       };
       try {
         let agent: Agent;
+        let mode: ProcessMode;
         try {
-          const built = await assemble(kernel, agentProcessMode(name, options));
+          mode = agentProcessMode(name, options);
+        } catch (err) {
+          throw new UsageError(`agent ${name}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        // an agent with state restores it from the store before it consumes (and the executor keeps its intents there)
+        let restoredNote = '';
+        if (STATEFUL_AGENTS.includes(name) && config.databaseUrl) {
+          haltDb = await openDbFromConfig(config, { poolSize: 2 });
+          const r = await restoreAgentMode(name, mode, haltDb, config, kernel.clock.now());
+          mode = r.mode;
+          restoredNote = r.note;
+        } else if (STATEFUL_AGENTS.includes(name)) {
+          kernel.log.warn(
+            { agent: name },
+            'DATABASE_URL is not set: this agent starts empty (nothing restored, exactly-once for this process only)',
+          );
+        }
+        try {
+          const built = await assemble(kernel, mode);
           agent = built.agents[0]!;
         } catch (err) {
           // the factory rejects bad --opt values
           throw new UsageError(`agent ${name}: ${err instanceof Error ? err.message : String(err)}`);
         }
+        if (restoredNote) kernel.log.info({ agent: name }, restoredNote);
         // a trading agent also reads the halt state from the store, when the deployment has one
-        if (agent.trading && config.databaseUrl) haltDb = await openDbFromConfig(config, { poolSize: 1 });
+        if (agent.trading && config.databaseUrl) haltDb ??= await openDbFromConfig(config, { poolSize: 1 });
         const haltSource = combinedHaltSource(haltDb ? [haltKey, storeHaltSource(haltDb)] : [haltKey]);
         rt = new AgentRuntime(kernel, agent, { heartbeatMs, haltSource });
         await rt.start();

@@ -217,8 +217,11 @@ export class InProcBus implements Bus {
   private route(group: Group, item: Item, avoid?: Consumer): void {
     const cs = group.consumers;
     if (cs.length === 0) return; // a group with no consumers left keeps nothing (like a deleted group)
-    let c = cs[group.rr++ % cs.length]!;
-    if (avoid && cs.length > 1 && c === avoid) c = cs[group.rr++ % cs.length]!;
+    // as on Redis, where a paused consumer reads nothing: the group's consumers taking work get it, when any do
+    const taking = cs.filter((x) => !x.paused && !x.closed);
+    const pool = taking.length > 0 ? taking : cs;
+    let c = pool[group.rr++ % pool.length]!;
+    if (avoid && pool.length > 1 && c === avoid) c = pool[group.rr++ % pool.length]!;
     this.enqueue(c, item);
   }
 

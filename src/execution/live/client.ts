@@ -209,7 +209,7 @@ export function createLiveExecutionClient(opts: LiveExecutionClientOptions): Liv
       t.spec = specFromRequest(req, facts);
       opts.reports?.track(t.spec);
       opts.journal?.sent({ req, spec: t.spec, at: now() });
-      if (req.decidedAt !== undefined && req.decidedAt < startedAt) {
+      if (req.resumed === true || (req.decidedAt !== undefined && req.decidedAt < startedAt)) {
         const found = await client.lookup(t.spec);
         if (found) {
           const order = { ...found, clientOrderId: req.clientOrderId };

@@ -178,5 +178,33 @@ describe('live execution from the configuration', () => {
       1,
     );
     expect((await k3.status(fak.clientOrderId))?.confirmedShares).toBe(2_000_000);
+
+    // a decision newer than the process (a standby executor that took over an intent): `resumed` asks for the
+    // lookup all the same, and the order executed by the other one is tracked, not placed again
+    const late = {
+      ...fak,
+      clientOrderId: clientOrderId('restart-req-4', 0),
+      requestId: 'r4',
+      decidedAt: Date.now(),
+    };
+    await k1.submit(late);
+    await waitFor(
+      () => seen1.some((r) => r.clientOrderId === late.clientOrderId && r.fill),
+      5_000,
+      'the late fill',
+    );
+    await k3.submit({ ...late, resumed: true });
+    await waitFor(
+      () => seen3.some((r) => r.clientOrderId === late.clientOrderId && r.status === 'filled'),
+      5_000,
+      'the resumed order, found and tracked',
+    );
+    expect(seen3.find((r) => r.clientOrderId === late.clientOrderId)).toMatchObject({
+      status: 'filled',
+      filledShares: 2_000_000,
+    });
+    expect([...fake.orders.values()].filter((o) => o.ticker === T && o.status === 'executed')).toHaveLength(
+      2,
+    );
   });
 });

@@ -1,0 +1,105 @@
+/**
+ * Exactly-once execution: the executor records its intent to execute a decision in the store BEFORE any order is
+ * sent, and acks the decision on the bus only AFTER (src/agents/executor.ts). The intent row is the one place that
+ * says a decision was taken, so neither a restart nor a second executor of the group executes it again.
+ *
+ *   claimed    recorded, orders maybe not sent yet (a crash here: the next executor sends them)
+ *   submitted  the legs were handed to the venues' clients
+ *   done       the decision's ExecutionReport went out
+ *
+ * Fencing: with a lease (src/execution/lease.ts) each executor holds a fencing token; a claim names it and the
+ * store refuses a claim whose token is older than the newest one it has seen for the account, so an executor that
+ * was paused (SIGSTOP) past its lease and resumes cannot take a decision any more. Without a lease (one process,
+ * in-process bus) no token is given and nothing is fenced.
+ *
+ * Two stores: the database (src/store/intents.ts; migration 20: execution_intents, executor_fences) and memory
+ * (tests; a process with no store, where exactly-once holds for the life of the process only).
+ */
+import type { RiskDecision } from '../core/messages.ts';
+
+export type IntentState = 'claimed' | 'submitted' | 'done';
+
+export interface ExecutionIntent {
+  readonly requestId: string;
+  readonly account: string;
+  readonly decision: RiskDecision;
+  readonly state: IntentState;
+  readonly owner: string;
+  readonly fence: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  /** What the store knows of the intent's leg orders (leg index → status, filled shares), when it knows. */
+  readonly legs?: Readonly<Record<number, { readonly status: string; readonly filledShares: number }>>;
+}
+
+export type ClaimResult =
+  /** Recorded now: this executor executes the decision. */
+  | { readonly outcome: 'new' }
+  /** It was taken before (by this executor in an earlier life, or another one). */
+  | { readonly outcome: 'exists'; readonly intent: ExecutionIntent }
+  /** A newer lease holder exists for the account: this executor must not execute anything. */
+  | { readonly outcome: 'fenced'; readonly newest: number };
+
+export interface ClaimContext {
+  readonly owner: string;
+  /** The lease's fencing token; undefined: no lease (nothing is fenced). */
+  readonly fence: number | undefined;
+  readonly now: number;
+}
+
+export interface IntentStore {
+  readonly account: string;
+  claim(d: RiskDecision, ctx: ClaimContext): Promise<ClaimResult>;
+  /** `submitted` only moves a `claimed` intent on; `done` is final. */
+  mark(requestId: string, state: 'submitted' | 'done', now: number): Promise<void>;
+  /**
+   * Makes `fence` the newest token of the account (a new lease holder, at once: an older holder is fenced before
+   * the new one claims anything). False when a newer one is already there.
+   */
+  advanceFence(fence: number, owner: string, now: number): Promise<boolean>;
+  /** Intents of the account not done (and whose ExecutionReport the store does not hold), oldest first. */
+  unfinished(): Promise<ExecutionIntent[]>;
+}
+
+/** Memory: tests, and two executors of one process sharing `shared`. */
+export function createMemoryIntentStore(
+  account = 'paper',
+  shared: { intents: Map<string, ExecutionIntent>; fence: number } = { intents: new Map(), fence: 0 },
+): IntentStore & { readonly shared: typeof shared } {
+  return {
+    account,
+    shared,
+    async claim(d, ctx) {
+      if (ctx.fence !== undefined) {
+        if (ctx.fence < shared.fence) return { outcome: 'fenced', newest: shared.fence };
+        shared.fence = ctx.fence;
+      }
+      const have = shared.intents.get(d.requestId);
+      if (have) return { outcome: 'exists', intent: have };
+      shared.intents.set(d.requestId, {
+        requestId: d.requestId,
+        account,
+        decision: d,
+        state: 'claimed',
+        owner: ctx.owner,
+        fence: ctx.fence ?? 0,
+        createdAt: ctx.now,
+        updatedAt: ctx.now,
+      });
+      return { outcome: 'new' };
+    },
+    async mark(requestId, state, now) {
+      const i = shared.intents.get(requestId);
+      if (!i || i.state === 'done' || (state === 'submitted' && i.state !== 'claimed')) return;
+      shared.intents.set(requestId, { ...i, state, updatedAt: now });
+    },
+    async advanceFence(fence) {
+      if (fence < shared.fence) return false;
+      shared.fence = fence;
+      return true;
+    },
+    async unfinished() {
+      return [...shared.intents.values()].filter((i) => i.state !== 'done');
+    },
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * The database side of exactly-once execution (src/execution/intents.ts): execution_intents and executor_fences
+ * (migration 20). A claim and its fence check run in one transaction.
+ */
+import type { RiskDecision } from '../core/messages.ts';
+import { parseMicro } from '../core/money.ts';
+import type { ClaimResult, ExecutionIntent, IntentState, IntentStore } from '../execution/intents.ts';
+import type { Db, Queryable } from './db.ts';
+
+type R = Record<string, unknown>;
+
+const parsed = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : v);
+
+function intentFromRow(r: R): ExecutionIntent {
+  const decision = parsed(r.decision) as RiskDecision;
+  const legRows = (parsed(r.leg_orders) ?? []) as { leg: number; status: string; filled: string }[];
+  const legs: Record<number, { status: string; filledShares: number }> = {};
+  for (const l of legRows)
+    legs[Number(l.leg)] = { status: String(l.status), filledShares: parseMicro(String(l.filled)) };
+  return {
+    ...(legRows.length > 0 ? { legs } : {}),
+    requestId: String(r.request_id),
+    account: String(r.account),
+    decision,
+    state: String(r.state) as IntentState,
+    owner: String(r.owner),
+    fence: Number(r.fence),
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+async function bumpFence(q: Queryable, account: string, fence: number, owner: string, now: number) {
+  const r = await q.query<{ token: string }>(
+    `INSERT INTO executor_fences (account, token, owner, at) VALUES ($1, $2::bigint, $3, $4::bigint)
+     ON CONFLICT (account) DO UPDATE SET token = EXCLUDED.token, owner = EXCLUDED.owner, at = EXCLUDED.at
+       WHERE executor_fences.token <= EXCLUDED.token
+     RETURNING token`,
+    [account, String(fence), owner, String(now)],
+  );
+  if (r.rows.length > 0) return { ok: true as const };
+  const cur = await q.query<{ token: string }>('SELECT token FROM executor_fences WHERE account = $1', [
+    account,
+  ]);
+  return { ok: false as const, newest: Number(cur.rows[0]?.token ?? 0) };
+}
+
+/** The database: the claim and the fence check in one transaction. */
+export function createDbIntentStore(db: Db, account = 'paper'): IntentStore {
+  return {
+    account,
+    claim(d, ctx) {
+      return db.transaction(async (tx): Promise<ClaimResult> => {
+        if (ctx.fence !== undefined) {
+          const f = await bumpFence(tx, account, ctx.fence, ctx.owner, ctx.now);
+          if (!f.ok) return { outcome: 'fenced', newest: f.newest };
+        }
+        const ins = await tx.query(
+          `INSERT INTO execution_intents (request_id, account, decision, state, owner, fence, created_at, updated_at)
+           VALUES ($1, $2, $3::jsonb, 'claimed', $4, $5::bigint, $6::bigint, $6::bigint)
+           ON CONFLICT (request_id) DO NOTHING RETURNING request_id`,
+          [d.requestId, account, JSON.stringify(d), ctx.owner, String(ctx.fence ?? 0), String(ctx.now)],
+        );
+        if (ins.rows.length > 0) return { outcome: 'new' };
+        const have = await tx.query<R>('SELECT * FROM execution_intents WHERE request_id = $1', [
+          d.requestId,
+        ]);
+        return { outcome: 'exists', intent: intentFromRow(have.rows[0]!) };
+      });
+    },
+    async mark(requestId, state, now) {
+      await db.query(
+        state === 'done'
+          ? `UPDATE execution_intents SET state = 'done', updated_at = $2::bigint WHERE request_id = $1 AND state <> 'done'`
+          : `UPDATE execution_intents SET state = 'submitted', updated_at = $2::bigint WHERE request_id = $1 AND state = 'claimed'`,
+        [requestId, String(now)],
+      );
+    },
+    async advanceFence(fence, owner, now) {
+      return (await bumpFence(db, account, fence, owner, now)).ok;
+    },
+    async unfinished() {
+      const r = await db.query<R>(
+        `SELECT i.*, (SELECT jsonb_agg(jsonb_build_object('leg', o.leg_index, 'status', o.status,
+             'filled', o.filled_shares::text)) FROM orders o WHERE o.request_id = i.request_id AND o.id NOT LIKE '%.u'
+           ) AS leg_orders
+         FROM execution_intents i
+         WHERE i.account = $1 AND i.state <> 'done'
+           AND NOT EXISTS (SELECT 1 FROM execution_reports e WHERE e.request_id = i.request_id)
+         ORDER BY i.created_at, i.request_id`,
+        [account],
+      );
+      return r.rows.map(intentFromRow);
+    },
+  };
+}

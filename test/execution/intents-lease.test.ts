@@ -1,0 +1,152 @@
+/**
+ * The store side of exactly-once execution (execution_intents, executor_fences; migration 20) on PGlite and on
+ * PostgreSQL (a schema of its own), and the Redis executor lease (a key prefix of its own).
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { RiskDecision } from '../../src/core/messages.ts';
+import { createRedisLease } from '../../src/execution/lease.ts';
+import { type Db, openDb } from '../../src/store/db.ts';
+import { createDbIntentStore } from '../../src/store/intents.ts';
+import { migrate } from '../../src/store/migrations.ts';
+import { TEST_PG_URL, testSchema } from '../store/pg.ts';
+
+const REDIS = 'redis://127.0.0.1:6379';
+
+const decision = (requestId: string): RiskDecision => ({
+  type: 'risk_decision',
+  id: `d-${requestId}`,
+  requestId,
+  strategy: 's1',
+  verdict: 'approve',
+  rule: 'ok',
+  reason: '',
+  legs: [
+    {
+      venue: 'polymarket',
+      marketId: 'm1',
+      tokenId: 'm1-yes',
+      side: 'buy',
+      limitPrice: 450_000,
+      shares: 10_000_000,
+    },
+  ],
+  tif: 'IOC',
+  decidedAt: 1_700_000_000_000,
+});
+
+function intentContract(name: string, open: () => Promise<Db>, cleanup: (db: Db) => Promise<void>): void {
+  describe(`execution intents (${name})`, () => {
+    it('claims once, keeps the decision exactly, fences older lease holders, lists what is unfinished', async () => {
+      const db = await open();
+      try {
+        await migrate(db);
+        const store = createDbIntentStore(db, 'paper');
+        const d = decision('r1');
+        expect(await store.claim(d, { owner: 'a', fence: 1, now: 10 })).toEqual({ outcome: 'new' });
+        // a second executor (or a restarted one) finds it taken, with the decision as it was recorded
+        const again = await store.claim(d, { owner: 'b', fence: 1, now: 11 });
+        expect(again).toMatchObject({
+          outcome: 'exists',
+          intent: { state: 'claimed', owner: 'a', decision: d },
+        });
+        // a newer holder moves the fence; the old one is refused, even for a new decision
+        expect(await store.advanceFence(2, 'b', 12)).toBe(true);
+        expect(await store.claim(decision('r2'), { owner: 'a', fence: 1, now: 13 })).toEqual({
+          outcome: 'fenced',
+          newest: 2,
+        });
+        expect(await store.advanceFence(1, 'a', 14)).toBe(false);
+        // states only move forward
+        await store.mark('r1', 'done', 15);
+        await store.mark('r1', 'submitted', 16);
+        expect((await store.claim(d, { owner: 'b', fence: 2, now: 17 })) as unknown).toMatchObject({
+          intent: { state: 'done' },
+        });
+        expect(await store.claim(decision('r3'), { owner: 'b', fence: 2, now: 18 })).toEqual({
+          outcome: 'new',
+        });
+        await store.mark('r3', 'submitted', 19);
+        await db.query(
+          `INSERT INTO orders (id, request_id, strategy, leg_index, venue, market_id, token_id, side, limit_price, shares,
+             filled_shares, tif, status, created_at, updated_at)
+           VALUES ('r3.0', 'r3', 's1', 0, 'polymarket', 'm1', 'm1-yes', 'buy', 0.45, 10, 2.5, 'IOC', 'partially_filled', 18, 19)`,
+        );
+        const open1 = await store.unfinished();
+        expect(open1.map((i) => [i.requestId, i.state])).toEqual([['r3', 'submitted']]);
+        expect(open1[0]!.legs).toEqual({ 0: { status: 'partially_filled', filledShares: 2_500_000 } });
+        // an intent whose ExecutionReport is stored is finished, whatever its row says
+        await db.query(
+          `INSERT INTO execution_reports (id, request_id, strategy, status, fills, leg_risk_cost, fees, ts)
+           VALUES ('e1', 'r3', 's1', 'partial', 1, 0, 0, 20)`,
+        );
+        expect(await store.unfinished()).toEqual([]);
+        // no lease (one process): nothing is fenced
+        expect(await store.claim(decision('r4'), { owner: 'c', fence: undefined, now: 21 })).toEqual({
+          outcome: 'new',
+        });
+        // another account has its own intents and fence
+        expect(await createDbIntentStore(db, 'live:kalshi').unfinished()).toEqual([]);
+      } finally {
+        await cleanup(db);
+        await db.close();
+      }
+    }, 120_000);
+  });
+}
+
+intentContract(
+  'PGlite',
+  () => openDb({ dataDir: 'memory://' }),
+  async () => {},
+);
+const schema = testSchema('intents');
+intentContract(
+  'PostgreSQL',
+  () => openDb({ url: TEST_PG_URL, schema }),
+  async (db) => {
+    await db.exec(`DROP SCHEMA ${schema} CASCADE`);
+  },
+);
+
+describe('the Redis executor lease', () => {
+  const prefix = `test:lease:${process.pid}:${randomBytes(4).toString('hex')}:`;
+  afterAll(async () => {
+    const r = new Redis(REDIS);
+    const keys = await r.keys(`${prefix}*`);
+    if (keys.length > 0) await r.del(...keys);
+    await r.quit();
+  });
+
+  it('one holder at a time; a lapsed holder cannot renew and the next one has a larger fencing token', async () => {
+    const ttlMs = 300;
+    const mk = (owner: string) =>
+      createRedisLease({ url: REDIS, keyPrefix: prefix, account: 'paper', owner, ttlMs, now: Date.now });
+    const a = mk('a');
+    const b = mk('b');
+    try {
+      const ta = await a.acquire();
+      expect(ta).toBeGreaterThan(0);
+      expect(a.validAt(Date.now())).toBe(true);
+      expect(await b.acquire()).toBeUndefined();
+      expect(await a.renew()).toBe(true);
+      // a stops renewing (SIGSTOP): the key expires, b takes it
+      let tb: number | undefined;
+      const deadline = Date.now() + 10_000;
+      while (tb === undefined && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        tb = await b.acquire();
+      }
+      expect(tb).toBeGreaterThan(ta!);
+      expect(a.validAt(Date.now())).toBe(false); // its own clock says lapsed
+      expect(await a.renew()).toBe(false);
+      // a graceful stop hands it over at once
+      await b.release();
+      expect(await a.acquire()).toBeGreaterThan(tb!);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
