@@ -526,7 +526,7 @@ export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEn
     why: string,
     known: Readonly<Record<number, { readonly status: string; readonly filledShares: Qty }>>,
   ): void {
-    seen.add(d.requestId);
+    remember(d.requestId);
     const bad = badLeg(d.legs);
     if (bad) {
       report(d, 'rejected', 0, 0, 0, bad);
@@ -578,7 +578,7 @@ export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEn
     adopt(state) {
       inventory.clear();
       for (const e of state.inventory) inventory.set(invKey(e.strategy, e.venue, e.tokenId), { ...e });
-      for (const id of state.requests) seen.add(id);
+      for (const id of state.requests) remember(id);
     },
     resume(d, how, halted, why, known) {
       if (runs.has(clientOrderId(d.requestId, 0)) || [...groups].some((g) => g.d.requestId === d.requestId))
