@@ -140,6 +140,12 @@ export const MarketSchema = z.object({
   negRiskGroup: z.string().optional(),
   /** Augmented/placeholder ("Other") outcome of a negRisk group: its YES price does not make the sum reach 1. */
   placeholder: z.boolean().optional(),
+  /**
+   * Polymarket protocol of the market (Gamma `version`): "v2" markets trade on ExchangeV3 (EIP-712 domain version
+   * "3", ids from `positionIds`, CONDITIONAL-V2 balances). Absent = "v1" (every record before the field existed,
+   * Kalshi, and Polymarket sources that do not say it).
+   */
+  protocol: z.enum(['v1', 'v2']).optional(),
   /** Changes whenever the venue's description of the market changes (cache key for match verdicts). */
   version: z.string(),
   eventTime: ms.optional(),

@@ -63,20 +63,22 @@ export function mask(s: string): string {
   return s.length <= 10 ? '…' : `${s.slice(0, 6)}…${s.slice(-4)}`;
 }
 
-/** Tick and neg-risk of the markets seen on the bus, keyed venue:marketId. */
+/** Tick, neg-risk and Polymarket protocol of the markets seen on the bus, keyed venue:marketId. */
 export function marketFacts(now: () => number) {
-  const markets = new Map<string, { tickSize: number; negRisk: boolean }>();
+  const markets = new Map<string, { tickSize: number; negRisk: boolean; protocol: 'v1' | 'v2' }>();
   return {
     onMarketData(e: MarketEvent): void {
       if (e.type !== 'market') return;
       markets.set(`${e.venue}:${e.marketId}`, {
         tickSize: e.tickSize,
         negRisk: e.negRiskGroup !== undefined,
+        // absent on the record = protocol v1 (CTF exchange V2, domain "2"); "v2" = ExchangeV3 (domain "3")
+        protocol: e.protocol ?? 'v1',
       });
     },
-    polymarket(marketId: string): { protocol: 'v1'; negRisk: boolean } | undefined {
+    polymarket(marketId: string): { protocol: 'v1' | 'v2'; negRisk: boolean } | undefined {
       const m = markets.get(`polymarket:${marketId}`);
-      return m ? { protocol: 'v1', negRisk: m.negRisk } : undefined;
+      return m ? { protocol: m.protocol, negRisk: m.negRisk } : undefined;
     },
     facts(req: OrderRequest): SpecFacts | undefined {
       const m = markets.get(`${req.venue}:${req.marketId}`);
@@ -84,10 +86,7 @@ export function marketFacts(now: () => number) {
       return {
         tickSize: m.tickSize,
         createdAt: req.decidedAt ?? now(),
-        // The market record does not say the Gamma protocol version yet: CTF exchange V2 markets ("v1").
-        ...(req.venue === 'polymarket'
-          ? { polymarket: { protocol: 'v1' as const, negRisk: m.negRisk } }
-          : {}),
+        ...(req.venue === 'polymarket' ? { polymarket: { protocol: m.protocol, negRisk: m.negRisk } } : {}),
       };
     },
   };

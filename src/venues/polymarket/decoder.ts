@@ -208,6 +208,8 @@ export function createPolymarketDecoder(opts: PolymarketDecoderOptions = {}): Po
     const before = markets.get(m.marketId);
     if (m.fees.kind === 'unknown' && before && before.fees.kind !== 'unknown')
       m = { ...m, fees: before.fees };
+    // nor does one that does not say the protocol (WS new_market, CLOB) forget a Gamma "v2" already read
+    if (m.protocol === undefined && before?.protocol !== undefined) m = { ...m, protocol: before.protocol };
     markets.set(m.marketId, m);
     for (const o of m.outcomes) {
       const t = tokens.get(o.tokenId);

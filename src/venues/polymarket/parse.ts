@@ -238,6 +238,11 @@ export function marketVersion(
  * used), "v1" → `clobTokenIds`. Without a `version` (every recording before the field existed) a market with
  * `clobTokenIds` and no `positionIds` is read as v1; anything else is rejected with the reason.
  */
+/** The Gamma protocol version of a market: "v2" or "v1" (also when the field is absent). */
+export function protocolOf(m: GammaMarket): 'v1' | 'v2' {
+  return m.version === 'v2' || m.version === 'V2' ? 'v2' : 'v1';
+}
+
 export function outcomeIdsOf(m: GammaMarket, what: string): string[] {
   const v = m.version;
   if (v === 'v2' || v === 'V2') {
@@ -394,6 +399,8 @@ export function parseGammaMarket(m: GammaMarket, receiveTime: number, ctx: Gamma
     ...(winner !== undefined ? { winner } : {}),
     ...(negRiskGroup ? { negRiskGroup } : {}),
     ...(placeholder !== undefined ? { placeholder } : {}),
+    // only v2 is written: absent means v1, so records of v1 markets stay as they were (replay determinism)
+    ...(protocolOf(m) === 'v2' ? { protocol: 'v2' as const } : {}),
     version: marketVersion({ question, rules, outcomes, endTime, negRiskGroup, settlement }),
     ...(parseVenueTime(m.updatedAt) !== null ? { eventTime: parseVenueTime(m.updatedAt)! } : {}),
     receiveTime,

@@ -472,6 +472,23 @@ describe('Polymarket decoder: REST sources, robustness', () => {
     expect(c.rejects[0]!.source).toBe('polymarket.gamma.markets');
   });
 
+  it('a Gamma protocol v2 market stays v2 when a websocket new_market (which does not say) lists it again', () => {
+    const dec = createPolymarketDecoder();
+    const c = collect();
+    const v2 = fx('gamma-market-updown-15m-twap-v2.json');
+    dec.decode(frame(v2, 1, 'polymarket.gamma.markets'), c.sink);
+    const id = v2.conditionId as string;
+    expect(dec.market(id)?.protocol).toBe('v2');
+    dec.decode(frame({ ...fx('ws-new-market.json'), market: id }, 2), c.sink);
+    expect(c.rejects).toEqual([]);
+    expect(dec.market(id)?.receiveTime).toBe(2);
+    expect(dec.market(id)?.protocol).toBe('v2');
+    expect(c.of('market').at(-1)?.protocol).toBe('v2');
+    // a market never read from Gamma has no protocol field: v1
+    dec.decode(frame(fx('ws-new-market.json'), 3), c.sink);
+    expect(dec.market(fx('ws-new-market.json').market as string)?.protocol).toBeUndefined();
+  });
+
   it('clob book frames: one object (GET /book) or an array (POST /books); sim. prefix accepted', () => {
     const dec = createPolymarketDecoder();
     const c = collect();
