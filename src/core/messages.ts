@@ -469,6 +469,13 @@ export const ExecutionReportSchema = z.object({
   legRiskCost: money,
   fees: money,
   reason: z.string().optional(),
+  /**
+   * Multi-leg requests with a fill: per leg (by index), how long it was exposed, ms of the injected clock — from
+   * the leg's first fill to the moment it stopped being unhedged: the last fill of the other legs (the group
+   * matched), or its unwind's last fill (the report's time when the unwind filled nothing). null: the leg filled
+   * nothing, so it held no risk. Absent on single-leg requests and on reports written before the field existed.
+   */
+  legExposureMs: z.array(int.min(0).nullable()).optional(),
   ts: ms,
 });
 export type ExecutionReport = DeepReadonly<z.infer<typeof ExecutionReportSchema>>;

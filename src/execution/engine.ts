@@ -86,6 +86,9 @@ interface Run {
   unwind: Run | undefined;
   /** What the decision asked of this leg (a sell may be sent smaller). */
   readonly wanted: Qty;
+  /** Clock times of its first and latest fill (leg exposure). */
+  firstFillAt: number | undefined;
+  lastFillAt: number | undefined;
 }
 
 interface Group {
@@ -221,6 +224,7 @@ export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEn
     fees: Money,
     legRiskCost: Money,
     reason?: string,
+    legExposureMs?: (number | null)[],
   ): void {
     counts.groups++;
     if (status === 'rejected') counts.rejected++;
@@ -235,6 +239,7 @@ export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEn
       fees,
       ts: clock.now(),
       ...(reason ? { reason } : {}),
+      ...(legExposureMs ? { legExposureMs } : {}),
     });
   }
 
@@ -244,6 +249,11 @@ export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEn
     const prev = run.state;
     const next = applyReport(prev, r);
     run.state = next;
+    if (next.filledShares > prev.filledShares) {
+      const at = clock.now();
+      run.firstFillAt ??= at;
+      run.lastFillAt = at;
+    }
     if (r.fill && r.fill.settlement === 'confirmed' && next.confirmedShares > prev.confirmedShares) {
       const q = next.request;
       const d = run.group.d;
@@ -272,7 +282,15 @@ export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEn
 
   /** Registers a run and its first Order message. */
   function open(group: Group, index: number, req: OrderRequest, wanted: Qty): Run {
-    const run: Run = { group, index, state: newOrderState(req, clock.now()), unwind: undefined, wanted };
+    const run: Run = {
+      group,
+      index,
+      state: newOrderState(req, clock.now()),
+      unwind: undefined,
+      wanted,
+      firstFillAt: undefined,
+      lastFillAt: undefined,
+    };
     runs.set(req.clientOrderId, run);
     publishOrder(run);
     return run;
@@ -400,7 +418,23 @@ export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEn
       : allFull
         ? undefined
         : (g.cancelWhy ?? firstReason);
-    report(g.d, status, fills, fees, legRisk, reason);
+    report(g.d, status, fills, fees, legRisk, reason, exposures(g));
+  }
+
+  /**
+   * Per leg of a multi-leg group with a fill: ms from the leg's first fill until it was hedged (the last trade
+   * fill of the group) or, when its excess was unwound, until the unwind's last fill (now, if it filled nothing).
+   */
+  function exposures(g: Group): (number | null)[] | undefined {
+    if (g.legs.length < 2 || g.legs.every((r) => r.firstFillAt === undefined)) return undefined;
+    let hedgedAt = 0;
+    for (const r of g.legs)
+      if (r.lastFillAt !== undefined && r.lastFillAt > hedgedAt) hedgedAt = r.lastFillAt;
+    return g.legs.map((r) => {
+      if (r.firstFillAt === undefined) return null;
+      const end = r.unwind ? (r.unwind.lastFillAt ?? clock.now()) : hedgedAt;
+      return Math.max(0, end - r.firstFillAt);
+    });
   }
 
   /** Multi-leg FOK: every leg checked against the client's book first; a miss sends nothing. */
@@ -482,6 +516,8 @@ export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEn
           index: q.legIndex,
           unwind: undefined,
           wanted: q.shares,
+          firstFillAt: undefined,
+          lastFillAt: undefined,
           state: { ...newOrderState(q, now), status: 'cancelled', detail: miss },
         };
         publishOrder(run);
@@ -560,6 +596,8 @@ export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEn
         index: i,
         unwind: undefined,
         wanted: leg.shares,
+        firstFillAt: undefined,
+        lastFillAt: undefined,
         state: {
           ...newOrderState(q, now),
           status: 'cancelled',

@@ -490,6 +490,15 @@ CREATE TABLE executor_fences (
 );
 `,
   },
+  {
+    // 24: kept apart from the numbers other branches take from 20 up
+    version: 24,
+    name: 'execution_report_leg_exposure',
+    sql: `
+-- Per leg of a multi-leg request, ms it was exposed (ExecutionReport.legExposureMs); NULL on older rows.
+ALTER TABLE execution_reports ADD COLUMN IF NOT EXISTS leg_exposure_ms jsonb;
+`,
+  },
 ];
 
 export interface MigrationStatus {

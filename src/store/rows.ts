@@ -114,7 +114,8 @@ export const SPECS = {
   ),
   executionReports: spec(
     'execution_reports',
-    'id text, request_id text, strategy text, status text, fills int, leg_risk_cost numeric, fees numeric, reason text, ts bigint',
+    `id text, request_id text, strategy text, status text, fills int, leg_risk_cost numeric, fees numeric, reason text,
+     ts bigint, leg_exposure_ms jsonb`,
     ['id'],
   ),
   positions: spec(
@@ -371,6 +372,7 @@ export const executionRow = (x: ExecutionReport): RowOf => ({
     m(x.fees),
     s(x.reason),
     n(x.ts),
+    x.legExposureMs ? json(x.legExposureMs) : null,
   ],
 });
 

@@ -333,6 +333,66 @@ describe('executor: venues, latency and faults', () => {
     expect(done.every((o) => typeof o.venueOrderId === 'string')).toBe(true);
   });
 
+  it("records per leg how long it was exposed, from the injected clock: to the other leg's fill, or to the unwind fill", async () => {
+    // the seeded latencies put the legs at their venues at different times; Kalshi has 3 of the 5 shares, so the
+    // Polymarket leg's excess of 2 is unwound after both legs are done
+    const hh = await harness([createExecutor({ seed: 3 })]);
+    try {
+      const fills = hh.collect(channels.fills);
+      const reports = hh.collect(channels.executions);
+      const t0 = hh.clock.now();
+      await hh.publish(channels.markets('polymarket'), market('polymarket', 'm1'));
+      await hh.publish(channels.markets('kalshi'), market('kalshi', 'k1'));
+      await hh.publish(
+        channels.books('polymarket'),
+        book('polymarket', 'm1', 'm1-yes', [[0.3, 50]], [[0.45, 50]]),
+      );
+      await hh.publish(channels.books('kalshi'), book('kalshi', 'k1', 'k1-yes', [[0.3, 50]], [[0.46, 3]]));
+      await hh.publish(
+        channels.riskDecisions,
+        decision([leg('polymarket', 'm1', 'buy', 0.5, 5), leg('kalshi', 'k1', 'buy', 0.5, 5)]),
+      );
+      hh.clock.advanceTo(t0 + 2_000);
+      await hh.settle();
+      const at = (venue: Venue, kind: 'trade' | 'unwind') =>
+        fills.find((f) => f.venue === venue && f.kind === kind)!.ts;
+      const [tp, tk, tu] = [at('polymarket', 'trade'), at('kalshi', 'trade'), at('polymarket', 'unwind')];
+      expect(tp).not.toBe(tk);
+      expect(tu).toBeGreaterThan(Math.max(tp, tk));
+      expect(reports).toHaveLength(1);
+      expect(reports[0]).toMatchObject({ status: 'unwound' });
+      // leg 0 (Polymarket) was exposed until its excess was sold back; leg 1 (Kalshi) until both legs had filled
+      expect(reports[0]!.legExposureMs).toEqual([tu - tp, Math.max(tp, tk) - tk]);
+      expect(reports[0]!.legExposureMs![0]).toBeGreaterThan(0);
+
+      // a leg that fills nothing held no risk: null; the other leg was exposed until its unwind filled
+      await hh.publish(channels.books('kalshi'), book('kalshi', 'k1', 'k1-yes', [[0.3, 50]], [[0.9, 50]]));
+      const t1 = hh.clock.now();
+      await hh.publish(
+        channels.riskDecisions,
+        decision([leg('polymarket', 'm1', 'buy', 0.5, 5), leg('kalshi', 'k1', 'buy', 0.5, 5)]),
+      );
+      hh.clock.advanceTo(t1 + 2_000);
+      await hh.settle();
+      expect(reports).toHaveLength(2);
+      const later = fills.filter((f) => f.ts >= t1 && f.venue === 'polymarket');
+      const [bought, sold] = [
+        later.find((f) => f.kind === 'trade')!,
+        later.find((f) => f.kind === 'unwind')!,
+      ];
+      expect(reports[1]).toMatchObject({ status: 'unwound', legExposureMs: [sold.ts - bought.ts, null] });
+
+      // a single leg has no leg risk: no field
+      await hh.publish(channels.riskDecisions, decision([leg('polymarket', 'm1', 'buy', 0.5, 1)]));
+      hh.clock.advanceTo(hh.clock.now() + 2_000);
+      await hh.settle();
+      expect(reports).toHaveLength(3);
+      expect(reports[2]!.legExposureMs).toBeUndefined();
+    } finally {
+      await hh.stop();
+    }
+  });
+
   it('an execution report that breaks the order state machine faults the executor and halts trading', async () => {
     let listener: ((r: OrderReport) => void) | undefined;
     const evil: ExecutionClient = {

@@ -291,6 +291,30 @@ export function storeContract(target: StoreTarget): void {
       expect(row.rows).toEqual([{ reason: why.reason }]);
     });
 
+    it('keeps the leg exposure of an execution report (migration 24); older reports have none', async () => {
+      const base = {
+        type: 'execution_report' as const,
+        requestId: 'req-x',
+        strategy: 's1',
+        status: 'unwound' as const,
+        fills: 3,
+        legRiskCost: 300_000,
+        fees: 0,
+        ts: 1_000,
+      };
+      await write(db, [
+        { id: 'e1', body: { ...base, id: 'exec-1', legExposureMs: [137, null, 0] } },
+        { id: 'e2', body: { ...base, id: 'exec-2' } },
+      ]);
+      const rows = await db.query<{ id: string; leg_exposure_ms: unknown }>(
+        'SELECT id, leg_exposure_ms FROM execution_reports ORDER BY id',
+      );
+      expect(rows.rows).toEqual([
+        { id: 'exec-1', leg_exposure_ms: [137, null, 0] },
+        { id: 'exec-2', leg_exposure_ms: null },
+      ]);
+    });
+
     it('system state follows halts, resumes and equity; stale commands are ignored', async () => {
       const day = 86_400_000;
       const t0 = 1_700_000_000_000;
