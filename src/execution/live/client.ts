@@ -9,6 +9,7 @@
  * settles it meanwhile. Nothing here reads an error's wording.
  */
 
+import { orderNotional } from '../../venues/live/caps.ts';
 import type { ReportStream } from '../../venues/live/reports.ts';
 import type { LiveOrderSpec, LiveReport, VenueOrderClient } from '../../venues/live/types.ts';
 import { applyReport, isDone, isTerminal, newOrderState } from '../order-state.ts';
@@ -229,6 +230,55 @@ export function createLiveExecutionClient(opts: LiveExecutionClientOptions): Liv
       if (!t || !vid || isTerminal(t.state.status)) return;
       const res = await client.cancel({ venueOrderId: vid, marketId: t.state.request.marketId });
       if (res.kind === 'cancelled' && !isTerminal(t.state.status)) emit(cancelledReport(clientOrderId, vid));
+    },
+    /**
+     * Kalshi: new limit and/or new total size (filled + remaining) of a resting order, under the same client order
+     * id. Polymarket has no amend: refused with an error saying so (cancel and place a new order instead). The
+     * notional caps were reserved at submit, so an amend may not raise the order's notional; nor go below what
+     * has filled. A venue refusal is thrown (the order stays as it was); the amended order is reported.
+     */
+    async amend(clientOrderId, change) {
+      const t = orders.get(clientOrderId);
+      const vid = t?.state.venueOrderId;
+      if (!t?.spec || !vid || isTerminal(t.state.status))
+        throw new Error(`${venue}: order ${clientOrderId} is not resting here: nothing to amend`);
+      const q = t.state.request;
+      const limitPrice = change.limitPrice ?? q.limitPrice;
+      const shares = change.shares ?? q.shares;
+      if (shares <= t.state.filledShares)
+        throw new Error(
+          `${venue}: amend of ${clientOrderId} to ${shares} shares, not above the ${t.state.filledShares} filled`,
+        );
+      if (orderNotional({ limitPrice, shares }) > orderNotional(t.spec))
+        throw new Error(
+          `${venue}: amend of ${clientOrderId} would raise its notional above what the caps allowed at submit; cancel and submit a new order`,
+        );
+      const res = await client.amend(
+        {
+          venue,
+          clientOrderId,
+          venueOrderId: vid,
+          marketId: q.marketId,
+          tokenId: t.spec.tokenId,
+          side: q.side,
+          limitPrice: t.spec.limitPrice,
+          shares: t.spec.shares,
+          filledShares: t.state.filledShares,
+          status: t.state.filledShares > 0 ? 'partially_filled' : 'open',
+        },
+        { limitPrice, shares },
+      );
+      if (res.kind === 'rejected')
+        throw new Error(`${venue}: amend of ${clientOrderId} refused (${res.reason}): ${res.message}`);
+      if (res.kind === 'unknown')
+        throw new Error(`${venue}: amend of ${clientOrderId} unresolved: ${res.message} (ask status)`);
+      t.spec = { ...t.spec, limitPrice, shares };
+      t.state = { ...t.state, request: { ...q, limitPrice, shares } };
+      const r = reportFromLive(
+        { kind: 'order', order: { ...res.order, clientOrderId }, ts: now(), source: 'poll' },
+        t.state.status,
+      );
+      if (r) emit(r);
     },
     async cancelAll(scope) {
       if (scope?.marketId) {

@@ -106,6 +106,27 @@ describe('live execution client (Kalshi, fake exchange)', () => {
     await client.cancel(gtc.clientOrderId);
     expect((await client.status(gtc.clientOrderId))?.status).toBe('cancelled');
 
+    // amend (Kalshi): a resting order gets a new limit and size under the same client order id
+    const rest = req({ type: 'GTC', limitPrice: 300_000, shares: 5_000_000 });
+    await client.submit(rest);
+    const restVid = (await client.status(rest.clientOrderId))!.venueOrderId!;
+    await client.amend!(rest.clientOrderId, { limitPrice: 290_000, shares: 4_000_000 });
+    expect([fake.orders.get(restVid)!.price, fake.orders.get(restVid)!.initial]).toEqual([
+      290_000, 4_000_000,
+    ]);
+    expect((await client.status(rest.clientOrderId))!.request).toMatchObject({
+      limitPrice: 290_000,
+      shares: 4_000_000,
+    });
+    // raising the notional would pass the caps reserved at submit: refused here, the venue's order unchanged
+    await expect(client.amend!(rest.clientOrderId, { limitPrice: 400_000 })).rejects.toThrow(
+      /would raise its notional/,
+    );
+    expect(fake.orders.get(restVid)!.price).toBe(290_000);
+    // an order that is not resting has nothing to amend
+    await expect(client.amend!(ioc.clientOrderId, { limitPrice: 410_000 })).rejects.toThrow(/not resting/);
+    await client.cancel(rest.clientOrderId);
+
     const nowhere = req({ marketId: 'NOPE' });
     await client.submit(nowhere);
     expect(seen.filter((r) => r.clientOrderId === nowhere.clientOrderId)).toMatchObject([
@@ -207,6 +228,64 @@ describe('live execution client (Polymarket, fake CLOB): reports that overtake t
     const s = (await client.status(q.clientOrderId))!;
     expect(s).toMatchObject({ status: 'filled', filledShares: 5_000_000, confirmedShares: 5_000_000 });
     expect(isDone(s)).toBe(true);
+  });
+
+  it('amend is refused on Polymarket with a clear unsupported error; the resting order stays', async () => {
+    const key = generatePrivateKey();
+    const address = privateKeyToAccount(key).address;
+    const fake = await startPolymarketClobFake({
+      chainId: 137,
+      signer: address,
+      maker: address,
+      collateral: 1_000_000_000,
+      markets: [
+        {
+          conditionId: '0xc1',
+          tokenId: PM_TOKEN,
+          protocol: 'v1',
+          tickSize: 10_000,
+          minSize: 1_000_000,
+          asks: [[440_000, 20_000_000]],
+        },
+      ],
+    });
+    const venueClient = createPolymarketOrderClient({
+      clobUrl: fake.url,
+      privateKey: key,
+      signatureType: 'eoa',
+      credentials: fake.credentials,
+      now: Date.now,
+      caps: new NotionalCaps({ maxOrder: 100_000_000, maxDaily: 500_000_000, now: Date.now }),
+    });
+    const client = createLiveExecutionClient({
+      client: venueClient,
+      now: Date.now,
+      facts: () => ({
+        tickSize: 10_000,
+        createdAt: Date.now(),
+        polymarket: { protocol: 'v1', negRisk: false },
+      }),
+    });
+    cleanups.push(async () => {
+      await venueClient.close();
+      await fake.close();
+    });
+    const q = req({
+      venue: 'polymarket',
+      marketId: '0xc1',
+      tokenId: PM_TOKEN,
+      type: 'GTC',
+      limitPrice: 300_000,
+      shares: 5_000_000,
+    });
+    await client.submit(q);
+    const s = (await client.status(q.clientOrderId))!;
+    expect(s.status).toBe('acknowledged');
+    await expect(client.amend!(q.clientOrderId, { limitPrice: 290_000 })).rejects.toThrow(
+      /polymarket: amend of .* refused \(unsupported\): Polymarket orders cannot be amended: cancel and place a new one/,
+    );
+    expect(fake.orders.get(s.venueOrderId!)).toMatchObject({ price: 300_000, status: 'ORDER_STATUS_LIVE' });
+    expect((await client.status(q.clientOrderId))!.request.limitPrice).toBe(300_000);
   });
 
   it('a report the client could not place yet is not a duplicate: the poll delivers it again', async () => {
