@@ -50,13 +50,19 @@ export interface ClaimContext {
 export interface IntentStore {
   readonly account: string;
   claim(d: RiskDecision, ctx: ClaimContext): Promise<ClaimResult>;
-  /** `submitted` only moves a `claimed` intent on; `done` is final. */
-  mark(requestId: string, state: 'submitted' | 'done', now: number): Promise<void>;
+  /**
+   * `submitted` only moves a `claimed` intent on; `done` is final and happens once: true when this call made the
+   * intent done (or there is no intent: a decision never claimed, e.g. a rejection), false when it already was
+   * (another executor closed it: its ExecutionReport went out, this one must not).
+   */
+  mark(requestId: string, state: 'submitted' | 'done', now: number): Promise<boolean>;
   /**
    * Makes `fence` the newest token of the account (a new lease holder, at once: an older holder is fenced before
    * the new one claims anything). False when a newer one is already there.
    */
   advanceFence(fence: number, owner: string, now: number): Promise<boolean>;
+  /** The newest fencing token the store has seen for the account (0: none). */
+  newestFence(): Promise<number>;
   /** Intents of the account not done (and whose ExecutionReport the store does not hold), oldest first. */
   unfinished(): Promise<ExecutionIntent[]>;
 }
@@ -90,8 +96,13 @@ export function createMemoryIntentStore(
     },
     async mark(requestId, state, now) {
       const i = shared.intents.get(requestId);
-      if (!i || i.state === 'done' || (state === 'submitted' && i.state !== 'claimed')) return;
+      if (!i) return true;
+      if (i.state === 'done' || (state === 'submitted' && i.state !== 'claimed')) return false;
       shared.intents.set(requestId, { ...i, state, updatedAt: now });
+      return true;
+    },
+    async newestFence() {
+      return shared.fence;
     },
     async advanceFence(fence) {
       if (fence < shared.fence) return false;

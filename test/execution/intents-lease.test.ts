@@ -58,9 +58,13 @@ function intentContract(name: string, open: () => Promise<Db>, cleanup: (db: Db)
           newest: 2,
         });
         expect(await store.advanceFence(1, 'a', 14)).toBe(false);
-        // states only move forward
-        await store.mark('r1', 'done', 15);
-        await store.mark('r1', 'submitted', 16);
+        expect(await store.newestFence()).toBe(2);
+        // states only move forward; done happens once: the second executor to finish the intent loses
+        expect(await store.mark('r1', 'done', 15)).toBe(true);
+        expect(await store.mark('r1', 'done', 15)).toBe(false);
+        expect(await store.mark('r1', 'submitted', 16)).toBe(false);
+        // no intent (a decision never claimed): nobody else can have reported it
+        expect(await store.mark('r-none', 'done', 16)).toBe(true);
         expect((await store.claim(d, { owner: 'b', fence: 2, now: 17 })) as unknown).toMatchObject({
           intent: { state: 'done' },
         });
