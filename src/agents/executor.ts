@@ -109,6 +109,8 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
   let stopping = false;
   /** Attempts to become the active executor since start: the first one has the state it was given. */
   let attempts = 0;
+  /** Done intents whose report never reached the store: their report, made again, goes out without the check. */
+  const republish = new Set<string>();
   const counts = { claimed: 0, alreadyTaken: 0, resumed: 0, fenced: 0, leaseLost: 0, reportsDropped: 0 };
 
   /** Takes an intent an earlier life or another executor left unfinished. */
@@ -117,7 +119,11 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
     if (e.has(d.requestId) && i.owner === rt.kernel.instance) return; // ours, in flight in this life
     counts.resumed++;
     const live = d.legs.some((l) => clients.get(l.venue)?.mode === 'live');
-    const how = i.state === 'claimed' || live ? 'resubmit' : 'close';
+    // done, but its report is not in the store: its executor died between the store update and the publish. The
+    // report is made again from the orders the store holds and published under the same id (derived from the
+    // request: if the first one did get out, consumers see the same report twice and keep one)
+    if (i.state === 'done') republish.add(d.requestId);
+    const how = i.state === 'claimed' || (live && i.state !== 'done') ? 'resubmit' : 'close';
     rt.log.warn(
       { requestId: d.requestId, state: i.state, owner: i.owner, how },
       'resuming an unfinished execution intent',
@@ -141,6 +147,10 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
    * is the same report downstream) rather than lost.
    */
   async function finish(rt: AgentRuntime, r: ExecutionReport): Promise<void> {
+    if (republish.delete(r.requestId)) {
+      rt.publish(channels.executions, r);
+      return;
+    }
     let won = true;
     try {
       won = (await intents?.mark(r.requestId, 'done', rt.clock.now())) ?? true;

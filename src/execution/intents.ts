@@ -63,7 +63,10 @@ export interface IntentStore {
   advanceFence(fence: number, owner: string, now: number): Promise<boolean>;
   /** The newest fencing token the store has seen for the account (0: none). */
   newestFence(): Promise<number>;
-  /** Intents of the account not done (and whose ExecutionReport the store does not hold), oldest first. */
+  /**
+   * Intents of the account whose ExecutionReport the store does not hold, oldest first: not done, or done by an
+   * executor that died before its report reached the bus (the database store; memory: the ones not done).
+   */
   unfinished(): Promise<ExecutionIntent[]>;
 }
 

@@ -96,7 +96,7 @@ export function createDbIntentStore(db: Db, account = 'paper'): IntentStore {
              'filled', o.filled_shares::text)) FROM orders o WHERE o.request_id = i.request_id AND o.id NOT LIKE '%.u'
            ) AS leg_orders
          FROM execution_intents i
-         WHERE i.account = $1 AND i.state <> 'done'
+         WHERE i.account = $1
            AND NOT EXISTS (SELECT 1 FROM execution_reports e WHERE e.request_id = i.request_id)
          ORDER BY i.created_at, i.request_id`,
         [account],

@@ -420,4 +420,29 @@ describe('exactly-once execution', () => {
     await w.pass(1_000);
     expect(w.reports.map((r) => r.id)).toEqual([`${d.requestId}.exec`]);
   });
+
+  it('a done intent whose report never reached the store (its executor died first) has it published again', async () => {
+    const w = world();
+    const d = { ...decision(), requestId: 'req-lost' };
+    const store = createMemoryIntentStore();
+    const intent: ExecutionIntent = {
+      requestId: d.requestId,
+      account: 'paper',
+      decision: d,
+      state: 'done',
+      owner: 'gone',
+      fence: 0,
+      createdAt: T0,
+      updatedAt: T0,
+      legs: { 0: { status: 'cancelled', filledShares: 0 } },
+    };
+    store.shared.intents.set(d.requestId, intent);
+    // the database store lists it (done, no stored report); memory lists only what is not done
+    const lists: IntentStore = { ...store, unfinished: async () => [intent] };
+    await w.start('b', createExecutor({ latencyMs: 0, intents: lists }));
+    await w.bus.idle();
+    await w.pass(500);
+    expect(w.reports).toEqual([expect.objectContaining({ id: 'req-lost.exec', requestId: 'req-lost' })]);
+    expect(w.orders).toEqual([]); // its order had ended: nothing sent, nothing closed again
+  });
 });
