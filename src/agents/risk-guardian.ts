@@ -19,6 +19,7 @@
  */
 
 import type { Agent, AgentRuntime, HealthDetails } from '../core/agent.ts';
+import { Fifo } from '../core/bus/fifo.ts';
 import { channels } from '../core/channels.ts';
 import { InvariantError } from '../core/invariant.ts';
 import type { Leg, RiskDecision, SystemCommand, TradeRequest } from '../core/messages.ts';
@@ -53,7 +54,8 @@ export function createRiskGuardian(opts: RiskGuardianOptions = {}): RiskGuardian
   let pf: Portfolio | undefined;
   let rt: AgentRuntime | undefined;
   const decided = new Set<string>();
-  const order: string[] = [];
+  // a ring buffer: dropping the oldest id is O(1) (an array's shift copies up to `window` ids per decision)
+  const order = new Fifo<string>();
   const window = opts.dedupeWindow ?? 100_000;
   const counts = { requests: 0, approved: 0, reduced: 0, rejected: 0, duplicates: 0 };
   const byRule: Record<string, number> = {};

@@ -39,6 +39,15 @@ export function defaultInstance(
   return `${host}-${pid}-${boot}`;
 }
 
+/**
+ * Messages the in-process bus of a kernel keeps per channel (for late subscribers and `history`). Why not the
+ * bus default of 10,000: a `pm-arb run` has ~30 channels, and the slow ones (equity, health, decisions, fills)
+ * take hours to reach 10,000, so the process kept growing for hours (the live heap's growth between two heap
+ * snapshots of a run, two minutes apart, was almost all retained envelopes). In one process every agent subscribes before flow starts; the readers
+ * of retained history ask for at most 2,000 (halt.ts health beats) or 1,000 (dashboard dead letters).
+ */
+export const IN_PROC_RETENTION = 2_000;
+
 export async function createBus(
   config: Config,
   transport: 'inproc' | 'redis',
@@ -46,7 +55,7 @@ export async function createBus(
   log: Logger,
   clock: Clock = wallClock(),
 ): Promise<Bus> {
-  if (transport === 'inproc') return createInProcBus({ name: instance, clock });
+  if (transport === 'inproc') return createInProcBus({ name: instance, clock, maxLen: IN_PROC_RETENTION });
   if (!config.redisUrl) {
     throw new Error(
       'REDIS_URL is not set: the Redis transport needs it (e.g. REDIS_URL=redis://127.0.0.1:6379)',

@@ -75,6 +75,8 @@ export interface ExecutionEngineOptions {
   readonly onSubmitError?: (order: OrderRequest, err: unknown) => void;
   /** An invariant broke outside a handler's call stack (an async submit or cancel): the owner faults. */
   readonly onFault?: (err: unknown) => void;
+  /** Executed request ids remembered against redelivery (default SEEN_REQUESTS). */
+  readonly seenWindow?: number;
 }
 
 interface Run {
@@ -96,6 +98,13 @@ interface Group {
 
 const invKey = (strategy: string, venue: string, tokenId: string): string =>
   `${strategy}|${venue}:${tokenId}`;
+
+/**
+ * Why bounded: every executed request id was kept for ever, in memory and in every state snapshot (`requests`),
+ * so a long run grew without end. A duplicate is a redelivery, which comes within the bus's visibility timeout
+ * (minutes), long before 100,000 newer requests were executed; the risk guardian keeps the same window.
+ */
+export const SEEN_REQUESTS = 100_000;
 
 export interface ExecutionEngine {
   /** A decision from the bus; `halted` = HALT_ALL in force. */
@@ -151,7 +160,13 @@ export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEn
   };
   for (const e of opts.initial?.inventory ?? [])
     inventory.set(invKey(e.strategy, e.venue, e.tokenId), { ...e });
-  for (const id of opts.initial?.requests ?? []) seen.add(id);
+  const seenWindow = opts.seenWindow ?? SEEN_REQUESTS;
+  /** Remembers an executed request id, forgetting the oldest beyond the window (a Set iterates in insertion order). */
+  const remember = (id: string): void => {
+    seen.add(id);
+    if (seen.size > seenWindow) seen.delete(seen.values().next().value as string);
+  };
+  for (const id of opts.initial?.requests ?? []) remember(id);
   const unsubscribe = [...clients.values()].map((c) => c.onReport(onReport));
 
   const held = (s: string, v: string, t: string): Qty => inventory.get(invKey(s, v, t))?.shares ?? 0;
@@ -424,7 +439,7 @@ export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEn
       counts.duplicates++;
       return;
     }
-    seen.add(d.requestId);
+    remember(d.requestId);
     const bad = badLeg(d.legs);
     if (bad) {
       report(d, 'rejected', 0, 0, 0, bad);
@@ -512,7 +527,7 @@ export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEn
     why: string,
     known: Readonly<Record<number, { readonly status: string; readonly filledShares: Qty }>>,
   ): void {
-    seen.add(d.requestId);
+    remember(d.requestId);
     const bad = badLeg(d.legs);
     if (bad) {
       report(d, 'rejected', 0, 0, 0, bad);
@@ -564,7 +579,7 @@ export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEn
     adopt(state) {
       inventory.clear();
       for (const e of state.inventory) inventory.set(invKey(e.strategy, e.venue, e.tokenId), { ...e });
-      for (const id of state.requests) seen.add(id);
+      for (const id of state.requests) remember(id);
     },
     resume(d, how, halted, why, known) {
       if (runs.has(clientOrderId(d.requestId, 0)) || [...groups].some((g) => g.d.requestId === d.requestId))

@@ -55,6 +55,13 @@ interface PaperOrder {
   fillSeq: number;
 }
 
+/**
+ * Terminal orders kept for `status` and duplicate submits. Why bounded: every order ever sent used to stay in
+ * memory for the whole run. A late status query or a redelivered submit comes within minutes, long before
+ * 10,000 newer orders have ended (the engine also remembers executed requests).
+ */
+export const PAPER_CLOSED_ORDERS = 10_000;
+
 export interface PaperExecutionClient extends ExecutionClient {
   /** Orders in flight or resting. */
   openOrders(): number;
@@ -66,6 +73,8 @@ export function createPaperClient(opts: PaperClientOptions): PaperExecutionClien
   const markets = new Map<string, Market>();
   const orders = new Map<string, PaperOrder>();
   const open = new Set<PaperOrder>();
+  /** Ids of terminal orders, oldest first (a Set iterates in insertion order). */
+  const closed = new Set<string>();
   const resting = new Map<string, PaperOrder[]>();
   const listeners: ((r: OrderReport) => void)[] = [];
   let venueSeq = 0;
@@ -91,6 +100,12 @@ export function createPaperClient(opts: PaperClientOptions): PaperExecutionClien
 
   function close(o: PaperOrder): void {
     open.delete(o);
+    closed.add(o.req.clientOrderId);
+    if (closed.size > PAPER_CLOSED_ORDERS) {
+      const oldest = closed.values().next().value as string;
+      closed.delete(oldest);
+      orders.delete(oldest);
+    }
     o.arrival?.cancel();
     o.expiry?.cancel();
     o.arrival = o.expiry = undefined;

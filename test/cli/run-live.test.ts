@@ -260,7 +260,8 @@ describe('pm-arb run --live', () => {
         const f = Object.fromEntries(
           Array.from({ length: g.length / 2 }, (_, i) => [String(g[2 * i]), g[2 * i + 1]]),
         );
-        if (f.name === 'executor') return f;
+        // the executor's market groups are its own (`executor@<instance>`: a standby keeps its market data)
+        if (String(f.name).startsWith('executor')) return f;
       }
       return undefined;
     };

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { SimClock } from '../../src/core/clock.ts';
 import type { TradePrint } from '../../src/core/messages.ts';
 import { constantLatency, logNormalLatency } from '../../src/execution/latency.ts';
-import { createPaperClient } from '../../src/execution/paper-client.ts';
+import { createPaperClient, PAPER_CLOSED_ORDERS } from '../../src/execution/paper-client.ts';
 import type { OrderReport, OrderRequest } from '../../src/execution/types.ts';
 import { $, book, market, sh } from '../risk/fixtures.ts';
 
@@ -114,6 +114,23 @@ describe('paper execution client', () => {
     reports.length = 0;
     await client.submit(order({ type: 'FAK', marketId: 'nope' }));
     expect(reports.map((r) => [r.status, r.reason])).toEqual([['rejected', 'unknown_market']]);
+  });
+
+  it('forgets the oldest terminal orders beyond PAPER_CLOSED_ORDERS, keeps the newest and the open ones', async () => {
+    const { client } = setup();
+    const resting = order(); // GTC below the ask: rests, never terminal here
+    await client.submit(resting);
+    const ids: string[] = [];
+    for (let i = 0; i < PAPER_CLOSED_ORDERS + 5; i++) {
+      const o = order({ type: 'FAK', marketId: 'nope' }); // rejected at once: terminal
+      ids.push(o.clientOrderId);
+      await client.submit(o);
+    }
+    for (const id of ids.slice(0, 5)) expect(await client.status(id)).toBeUndefined();
+    expect(await client.status(ids[5]!)).toMatchObject({ status: 'rejected' });
+    expect(await client.status(ids.at(-1)!)).toMatchObject({ status: 'rejected' });
+    expect(await client.status(resting.clientOrderId)).toMatchObject({ status: 'acknowledged' });
+    expect(client.openOrders()).toBe(1);
   });
 
   it('arrives after its latency against the book as it is then; a second submit of an id is no second order', async () => {
