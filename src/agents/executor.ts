@@ -146,20 +146,29 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
    * its report. A store that cannot be reached: published anyway (its id derives from the request, so a second one
    * is the same report downstream) rather than lost.
    */
-  async function finish(rt: AgentRuntime, r: ExecutionReport): Promise<void> {
+  function finish(rt: AgentRuntime, r: ExecutionReport): void {
     if (republish.delete(r.requestId)) {
       rt.publish(channels.executions, r);
       return;
     }
-    let won = true;
-    try {
-      won = (await intents?.mark(r.requestId, 'done', rt.clock.now())) ?? true;
-    } catch (err) {
+    const failed = (err: unknown): boolean => {
       rt.log.error(
         { requestId: r.requestId, err: errorText(err) },
         'could not record an execution intent state',
       );
+      return true;
+    };
+    let marked: Promise<boolean> | boolean;
+    try {
+      marked = intents?.mark(r.requestId, 'done', rt.clock.now()) ?? true;
+    } catch (err) {
+      marked = failed(err);
     }
+    if (typeof marked === 'boolean') publishIfWon(rt, r, marked);
+    else void marked.catch(failed).then((won) => publishIfWon(rt, r, won));
+  }
+
+  function publishIfWon(rt: AgentRuntime, r: ExecutionReport, won: boolean): void {
     if (!won) {
       counts.reportsDropped++;
       rt.log.warn(
@@ -288,7 +297,7 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
         sink: {
           order: (o) => rt.publish(channels.orders, o),
           fill: (f) => rt.publish(channels.fills, f),
-          report: (r) => void finish(rt, r),
+          report: (r) => finish(rt, r),
         },
         onSubmitError: (q, err) => rt.log.warn({ order: q.clientOrderId, err }, 'submit unsettled'),
         onFault: (err) => rt.fault(errorText(err)),

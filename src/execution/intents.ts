@@ -53,9 +53,10 @@ export interface IntentStore {
   /**
    * `submitted` only moves a `claimed` intent on; `done` is final and happens once: true when this call made the
    * intent done (or there is no intent: a decision never claimed, e.g. a rejection), false when it already was
-   * (another executor closed it: its ExecutionReport went out, this one must not).
+   * (another executor closed it: its ExecutionReport went out, this one must not). Memory answers at once (the
+   * report of a process without a store goes out in the same turn as the fill that ended it).
    */
-  mark(requestId: string, state: 'submitted' | 'done', now: number): Promise<boolean>;
+  mark(requestId: string, state: 'submitted' | 'done', now: number): Promise<boolean> | boolean;
   /**
    * Makes `fence` the newest token of the account (a new lease holder, at once: an older holder is fenced before
    * the new one claims anything). False when a newer one is already there.
@@ -97,7 +98,7 @@ export function createMemoryIntentStore(
       });
       return { outcome: 'new' };
     },
-    async mark(requestId, state, now) {
+    mark(requestId, state, now) {
       const i = shared.intents.get(requestId);
       if (!i) return true;
       if (i.state === 'done' || (state === 'submitted' && i.state !== 'claimed')) return false;
