@@ -23,7 +23,7 @@
 import type { Agent, AgentRuntime, HealthDetails } from '../core/agent.ts';
 import { type DeliveryControl, type Envelope, errorText, type Subscription } from '../core/bus/types.ts';
 import { channels } from '../core/channels.ts';
-import type { RiskDecision, Venue } from '../core/messages.ts';
+import type { ExecutionReport, RiskDecision, Venue } from '../core/messages.ts';
 import { VENUES } from '../core/messages.ts';
 import { acceptDecision } from '../execution/decision-auth.ts';
 import {
@@ -109,7 +109,9 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
   let stopping = false;
   /** Attempts to become the active executor since start: the first one has the state it was given. */
   let attempts = 0;
-  const counts = { claimed: 0, alreadyTaken: 0, resumed: 0, fenced: 0, leaseLost: 0 };
+  /** Done intents whose report never reached the store: their report, made again, goes out without the check. */
+  const republish = new Set<string>();
+  const counts = { claimed: 0, alreadyTaken: 0, resumed: 0, fenced: 0, leaseLost: 0, reportsDropped: 0 };
 
   /** Takes an intent an earlier life or another executor left unfinished. */
   function resumeIntent(rt: AgentRuntime, e: ExecutionEngine, i: ExecutionIntent): void {
@@ -117,7 +119,11 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
     if (e.has(d.requestId) && i.owner === rt.kernel.instance) return; // ours, in flight in this life
     counts.resumed++;
     const live = d.legs.some((l) => clients.get(l.venue)?.mode === 'live');
-    const how = i.state === 'claimed' || live ? 'resubmit' : 'close';
+    // done, but its report is not in the store: its executor died between the store update and the publish. The
+    // report is made again from the orders the store holds and published under the same id (derived from the
+    // request: if the first one did get out, consumers see the same report twice and keep one)
+    if (i.state === 'done') republish.add(d.requestId);
+    const how = i.state === 'claimed' || (live && i.state !== 'done') ? 'resubmit' : 'close';
     rt.log.warn(
       { requestId: d.requestId, state: i.state, owner: i.owner, how },
       'resuming an unfinished execution intent',
@@ -132,6 +138,46 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
     } catch (err) {
       rt.log.error({ requestId, state, err: errorText(err) }, 'could not record an execution intent state');
     }
+  }
+
+  /**
+   * A request's ExecutionReport goes out only from the executor whose store update made its intent done: a
+   * fenced-out executor (paused past its lease) finishing an order whose intent the holder closed meanwhile drops
+   * its report. A store that cannot be reached: published anyway (its id derives from the request, so a second one
+   * is the same report downstream) rather than lost.
+   */
+  function finish(rt: AgentRuntime, r: ExecutionReport): void {
+    if (republish.delete(r.requestId)) {
+      rt.publish(channels.executions, r);
+      return;
+    }
+    const failed = (err: unknown): boolean => {
+      rt.log.error(
+        { requestId: r.requestId, err: errorText(err) },
+        'could not record an execution intent state',
+      );
+      return true;
+    };
+    let marked: Promise<boolean> | boolean;
+    try {
+      marked = intents?.mark(r.requestId, 'done', rt.clock.now()) ?? true;
+    } catch (err) {
+      marked = failed(err);
+    }
+    if (typeof marked === 'boolean') publishIfWon(rt, r, marked);
+    else void marked.catch(failed).then((won) => publishIfWon(rt, r, won));
+  }
+
+  function publishIfWon(rt: AgentRuntime, r: ExecutionReport, won: boolean): void {
+    if (!won) {
+      counts.reportsDropped++;
+      rt.log.warn(
+        { requestId: r.requestId, status: r.status, fence },
+        'execution report dropped: the intent was already closed by another executor',
+      );
+      return;
+    }
+    rt.publish(channels.executions, r);
   }
 
   async function resumeAll(rt: AgentRuntime, e: ExecutionEngine): Promise<void> {
@@ -207,6 +253,11 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
     if (token === undefined) return;
     fence = token;
     if (!(await intents!.advanceFence(token, rt.kernel.instance, rt.clock.now()))) {
+      // the store has seen a newer token than the lease's counter gives (Redis lost its last writes in a restart):
+      // the counter is raised past it, so the next attempt can pass the fence
+      const newest = await intents!.newestFence();
+      rt.log.warn({ token, newest }, 'lease token older than the store fence: raising the lease counter');
+      await lease.floor(newest);
       await lease.release();
       return;
     }
@@ -246,10 +297,7 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
         sink: {
           order: (o) => rt.publish(channels.orders, o),
           fill: (f) => rt.publish(channels.fills, f),
-          report: (r) => {
-            rt.publish(channels.executions, r);
-            void markSafe(rt, r.requestId, 'done');
-          },
+          report: (r) => finish(rt, r),
         },
         onSubmitError: (q, err) => rt.log.warn({ order: q.clientOrderId, err }, 'submit unsettled'),
         onFault: (err) => rt.fault(errorText(err)),

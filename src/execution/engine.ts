@@ -146,7 +146,7 @@ export interface ExecutionEngine {
 }
 
 export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEngine {
-  const { clients, clock, ids, sink } = opts;
+  const { clients, clock, sink } = opts;
   const inventory = new Map<string, InventoryEntry>();
   const seen = new Set<string>();
   const runs = new Map<string, Run>();
@@ -230,7 +230,8 @@ export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEn
     if (status === 'rejected') counts.rejected++;
     sink.report({
       type: 'execution_report',
-      id: ids.next('exec'),
+      // derived from the request (one report per request): a republished report is the same report downstream
+      id: `${d.requestId}.exec`,
       requestId: d.requestId,
       strategy: d.strategy,
       status,

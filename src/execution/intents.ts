@@ -50,14 +50,24 @@ export interface ClaimContext {
 export interface IntentStore {
   readonly account: string;
   claim(d: RiskDecision, ctx: ClaimContext): Promise<ClaimResult>;
-  /** `submitted` only moves a `claimed` intent on; `done` is final. */
-  mark(requestId: string, state: 'submitted' | 'done', now: number): Promise<void>;
+  /**
+   * `submitted` only moves a `claimed` intent on; `done` is final and happens once: true when this call made the
+   * intent done (or there is no intent: a decision never claimed, e.g. a rejection), false when it already was
+   * (another executor closed it: its ExecutionReport went out, this one must not). Memory answers at once (the
+   * report of a process without a store goes out in the same turn as the fill that ended it).
+   */
+  mark(requestId: string, state: 'submitted' | 'done', now: number): Promise<boolean> | boolean;
   /**
    * Makes `fence` the newest token of the account (a new lease holder, at once: an older holder is fenced before
    * the new one claims anything). False when a newer one is already there.
    */
   advanceFence(fence: number, owner: string, now: number): Promise<boolean>;
-  /** Intents of the account not done (and whose ExecutionReport the store does not hold), oldest first. */
+  /** The newest fencing token the store has seen for the account (0: none). */
+  newestFence(): Promise<number>;
+  /**
+   * Intents of the account whose ExecutionReport the store does not hold, oldest first: not done, or done by an
+   * executor that died before its report reached the bus (the database store; memory: the ones not done).
+   */
   unfinished(): Promise<ExecutionIntent[]>;
 }
 
@@ -88,10 +98,15 @@ export function createMemoryIntentStore(
       });
       return { outcome: 'new' };
     },
-    async mark(requestId, state, now) {
+    mark(requestId, state, now) {
       const i = shared.intents.get(requestId);
-      if (!i || i.state === 'done' || (state === 'submitted' && i.state !== 'claimed')) return;
+      if (!i) return true;
+      if (i.state === 'done' || (state === 'submitted' && i.state !== 'claimed')) return false;
       shared.intents.set(requestId, { ...i, state, updatedAt: now });
+      return true;
+    },
+    async newestFence() {
+      return shared.fence;
     },
     async advanceFence(fence) {
       if (fence < shared.fence) return false;

@@ -20,6 +20,11 @@ export interface ExecutorLease {
   acquire(): Promise<number | undefined>;
   /** Extends the lease while it is still ours; false when it was lost (expired and taken, or deleted). */
   renew(): Promise<boolean>;
+  /**
+   * Makes the next token larger than `token`: the store saw a newer token than this lease's counter gave (a Redis
+   * that lost its last writes, or its data, in a restart), so without this no holder could ever pass the fence.
+   */
+  floor(token: number): Promise<void>;
   /** Gives it up (a graceful stop: the next executor need not wait for the expiry). */
   release(): Promise<void>;
   /** True while the lease held and not yet due to expire at `now` (this process's clock, with a safety margin). */
@@ -45,26 +50,48 @@ export interface RedisLeaseOptions {
 }
 
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
+const FLOOR = `local c = tonumber(redis.call('GET', KEYS[1]) or '0') if c < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end return 1`;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 
 export function createRedisLease(o: RedisLeaseOptions): ExecutorLease {
   const ttlMs = o.ttlMs ?? DEFAULT_LEASE_TTL_MS;
   const key = `${o.keyPrefix ?? ''}pmarb.lease.executor.${o.account}`;
   const counter = `${key}.fence`;
-  const redis = new Redis(o.url, {
-    lazyConnect: true,
-    connectTimeout: Math.max(500, Math.floor(ttlMs / 3)),
-    maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
-    retryStrategy: (times) => Math.min(100 * times, 1_000),
-    connectionName: 'pm-arb:lease',
-  });
-  redis.on('error', () => {
-    // a lease that cannot be renewed lapses; the executor logs that
-  });
+  // no offline queue (a lease command must fail fast, not run late); reconnects forever (retryStrategy). A client
+  // that still is not ready long after it was last (ended, or stuck connecting) is replaced by a fresh one, so a
+  // Redis restart can never leave the lease without a working connection.
+  const open = (): Redis => {
+    const r = new Redis(o.url, {
+      lazyConnect: true,
+      connectTimeout: Math.max(500, Math.floor(ttlMs / 3)),
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      retryStrategy: (times) => Math.min(100 * times, 1_000),
+      connectionName: 'pm-arb:lease',
+    });
+    r.on('error', () => {
+      // a lease that cannot be renewed lapses; the executor logs that
+    });
+    r.on('ready', () => {
+      readyAt = Date.now();
+    });
+    return r;
+  };
+  /** Wall time (not the injected clock: this is about sockets) the client was last ready, or was created. */
+  let readyAt = Date.now();
+  let redis = open();
+  const stuckMs = Math.max(2_000, 2 * ttlMs);
   let value: string | undefined;
   let until = 0;
   const connect = async (): Promise<void> => {
+    if (
+      redis.status === 'end' ||
+      (redis.status !== 'ready' && redis.status !== 'wait' && Date.now() - readyAt > stuckMs)
+    ) {
+      redis.disconnect();
+      readyAt = Date.now();
+      redis = open();
+    }
     if (redis.status === 'wait') await redis.connect();
   };
   const expiry = (sentAt: number): number => sentAt + Math.floor(ttlMs * (1 - MARGIN));
@@ -100,6 +127,10 @@ export function createRedisLease(o: RedisLeaseOptions): ExecutorLease {
       value = undefined;
       until = 0;
       return false;
+    },
+    async floor(token) {
+      await connect();
+      await redis.eval(FLOOR, 1, counter, String(token));
     },
     async release() {
       const v = value;
@@ -147,6 +178,9 @@ export function createMemoryLease(
       shared.expiresAt = now() + ttlMs;
       until = now() + Math.floor(ttlMs * (1 - MARGIN));
       return true;
+    },
+    async floor(token) {
+      shared.token = Math.max(shared.token, token);
     },
     async release() {
       if (mine && shared.holder === owner) shared.holder = undefined;

@@ -69,12 +69,23 @@ export function createDbIntentStore(db: Db, account = 'paper'): IntentStore {
       });
     },
     async mark(requestId, state, now) {
-      await db.query(
+      // conditional: of two executors finishing one intent (a fenced-out one resuming after a pause, and the holder
+      // that closed it meanwhile), exactly one moves it to done
+      const r = await db.query(
         state === 'done'
-          ? `UPDATE execution_intents SET state = 'done', updated_at = $2::bigint WHERE request_id = $1 AND state <> 'done'`
-          : `UPDATE execution_intents SET state = 'submitted', updated_at = $2::bigint WHERE request_id = $1 AND state = 'claimed'`,
+          ? `UPDATE execution_intents SET state = 'done', updated_at = $2::bigint WHERE request_id = $1 AND state <> 'done' RETURNING request_id`
+          : `UPDATE execution_intents SET state = 'submitted', updated_at = $2::bigint WHERE request_id = $1 AND state = 'claimed' RETURNING request_id`,
         [requestId, String(now)],
       );
+      if (r.rows.length > 0) return true;
+      const have = await db.query('SELECT 1 FROM execution_intents WHERE request_id = $1', [requestId]);
+      return have.rows.length === 0;
+    },
+    async newestFence() {
+      const r = await db.query<{ token: string }>('SELECT token FROM executor_fences WHERE account = $1', [
+        account,
+      ]);
+      return Number(r.rows[0]?.token ?? 0);
     },
     async advanceFence(fence, owner, now) {
       return (await bumpFence(db, account, fence, owner, now)).ok;
@@ -85,7 +96,7 @@ export function createDbIntentStore(db: Db, account = 'paper'): IntentStore {
              'filled', o.filled_shares::text)) FROM orders o WHERE o.request_id = i.request_id AND o.id NOT LIKE '%.u'
            ) AS leg_orders
          FROM execution_intents i
-         WHERE i.account = $1 AND i.state <> 'done'
+         WHERE i.account = $1
            AND NOT EXISTS (SELECT 1 FROM execution_reports e WHERE e.request_id = i.request_id)
          ORDER BY i.created_at, i.request_id`,
         [account],

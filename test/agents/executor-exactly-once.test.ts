@@ -362,4 +362,87 @@ describe('exactly-once execution', () => {
     expect(w.fills).toHaveLength(1);
     expect(w.reports).toHaveLength(1);
   });
+
+  it('a fenced-out executor finishing an order the holder already closed publishes no second report', async () => {
+    const w = world();
+    const shared = { intents: new Map<string, ExecutionIntent>(), fence: 0 };
+    // b's venue: takes the order and answers only when told (b is SIGSTOPped with the order submitted)
+    const held: OrderRequest[] = [];
+    const listeners: ((r: OrderReport) => void)[] = [];
+    const slow: ExecutionClient = {
+      venue: 'polymarket',
+      mode: 'paper',
+      async submit(q) {
+        held.push(q);
+      },
+      async cancel() {},
+      async cancelAll() {},
+      async status() {
+        return undefined;
+      },
+      onReport(l) {
+        listeners.push(l);
+        return () => {};
+      },
+    };
+    const b = await w.start(
+      'b',
+      createExecutor({
+        intents: createMemoryIntentStore('paper', shared),
+        clients: () => new Map([['polymarket', slow]]),
+      }),
+    );
+    await w.feed();
+    const d = decision();
+    await w.send(d);
+    expect(held.map((q) => q.clientOrderId)).toEqual([`${d.requestId}.0`]);
+    expect(shared.intents.get(d.requestId)?.state).toBe('submitted');
+    // the next holder (a2) takes over and closes the paper intent it finds unfinished, with its report
+    await w.start('a2', createExecutor({ latencyMs: 0, intents: createMemoryIntentStore('paper', shared) }));
+    await w.bus.idle();
+    expect(w.reports).toEqual([expect.objectContaining({ requestId: d.requestId, status: 'failed' })]);
+    expect(shared.intents.get(d.requestId)?.state).toBe('done');
+    // b resumes (SIGCONT): its order ends; its report must not go out, the intent being closed already
+    for (const l of listeners)
+      l({ clientOrderId: `${d.requestId}.0`, venue: 'polymarket', status: 'cancelled', ts: w.clock.now() });
+    await w.pass(1_000);
+    await w.bus.idle();
+    expect(w.reports).toHaveLength(1);
+    expect((b.agent as Executor).health?.()).toMatchObject({ reportsDropped: 1 });
+  });
+
+  it('execution report ids derive from the request: a republished report is the same report', async () => {
+    const w = world();
+    await w.start('a', createExecutor({ latencyMs: 0, intents: createMemoryIntentStore() }));
+    await w.feed();
+    const d = decision();
+    await w.send(d);
+    await w.pass(1_000);
+    expect(w.reports.map((r) => r.id)).toEqual([`${d.requestId}.exec`]);
+  });
+
+  it('a done intent whose report never reached the store (its executor died first) has it published again', async () => {
+    const w = world();
+    const d = { ...decision(), requestId: 'req-lost' };
+    const store = createMemoryIntentStore();
+    const intent: ExecutionIntent = {
+      requestId: d.requestId,
+      account: 'paper',
+      decision: d,
+      state: 'done',
+      owner: 'gone',
+      fence: 0,
+      createdAt: T0,
+      updatedAt: T0,
+      legs: { 0: { status: 'cancelled', filledShares: 0 } },
+    };
+    store.shared.intents.set(d.requestId, intent);
+    // the database store lists it (done, no stored report); memory lists only what is not done
+    const lists: IntentStore = { ...store, unfinished: async () => [intent] };
+    await w.start('b', createExecutor({ latencyMs: 0, intents: lists }));
+    await w.bus.idle();
+    await w.pass(500);
+    expect(w.reports).toEqual([expect.objectContaining({ id: 'req-lost.exec', requestId: 'req-lost' })]);
+    expect(w.orders).toEqual([]); // its order had ended: nothing sent, nothing closed again
+  });
 });

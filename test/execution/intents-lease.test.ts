@@ -58,9 +58,13 @@ function intentContract(name: string, open: () => Promise<Db>, cleanup: (db: Db)
           newest: 2,
         });
         expect(await store.advanceFence(1, 'a', 14)).toBe(false);
-        // states only move forward
-        await store.mark('r1', 'done', 15);
-        await store.mark('r1', 'submitted', 16);
+        expect(await store.newestFence()).toBe(2);
+        // states only move forward; done happens once: the second executor to finish the intent loses
+        expect(await store.mark('r1', 'done', 15)).toBe(true);
+        expect(await store.mark('r1', 'done', 15)).toBe(false);
+        expect(await store.mark('r1', 'submitted', 16)).toBe(false);
+        // no intent (a decision never claimed): nobody else can have reported it
+        expect(await store.mark('r-none', 'done', 16)).toBe(true);
         expect((await store.claim(d, { owner: 'b', fence: 2, now: 17 })) as unknown).toMatchObject({
           intent: { state: 'done' },
         });
@@ -73,13 +77,17 @@ function intentContract(name: string, open: () => Promise<Db>, cleanup: (db: Db)
              filled_shares, tif, status, created_at, updated_at)
            VALUES ('r3.0', 'r3', 's1', 0, 'polymarket', 'm1', 'm1-yes', 'buy', 0.45, 10, 2.5, 'IOC', 'partially_filled', 18, 19)`,
         );
+        // r1 is done but its report never reached the store (its executor died before the publish): listed too
         const open1 = await store.unfinished();
-        expect(open1.map((i) => [i.requestId, i.state])).toEqual([['r3', 'submitted']]);
-        expect(open1[0]!.legs).toEqual({ 0: { status: 'partially_filled', filledShares: 2_500_000 } });
+        expect(open1.map((i) => [i.requestId, i.state])).toEqual([
+          ['r1', 'done'],
+          ['r3', 'submitted'],
+        ]);
+        expect(open1[1]!.legs).toEqual({ 0: { status: 'partially_filled', filledShares: 2_500_000 } });
         // an intent whose ExecutionReport is stored is finished, whatever its row says
         await db.query(
           `INSERT INTO execution_reports (id, request_id, strategy, status, fills, leg_risk_cost, fees, ts)
-           VALUES ('e1', 'r3', 's1', 'partial', 1, 0, 0, 20)`,
+           VALUES ('e1', 'r3', 's1', 'partial', 1, 0, 0, 20), ('r1.exec', 'r1', 's1', 'failed', 0, 0, 0, 20)`,
         );
         expect(await store.unfinished()).toEqual([]);
         // no lease (one process): nothing is fenced

@@ -325,7 +325,20 @@ describe('chaos: agent processes on Redis and PostgreSQL, killed, paused and Red
           250,
         );
       } catch (err) {
-        throw new Error(`${(err as Error).message}: ${await unreported()} never were`);
+        // what the store knows of each one (its intent: state, owner, fence; its orders), for the failure message
+        const reported = new Set((await bodies(channels.executions)).map((r) => r.requestId));
+        const missing = (await bodies(channels.riskDecisions))
+          .filter((d) => d.verdict !== 'reject' && !reported.has(d.requestId))
+          .map((d) => d.requestId);
+        const rows = await db.query<Record<string, unknown>>(
+          `SELECT i.request_id, i.state, i.owner, i.fence,
+             (SELECT string_agg(o.id || ':' || o.status, ',') FROM orders o WHERE o.request_id = i.request_id) AS orders
+           FROM execution_intents i WHERE i.request_id = ANY($1)`,
+          [missing],
+        );
+        throw new Error(
+          `${(err as Error).message}: ${missing.length} never were (${missing.join(', ')}); intents: ${JSON.stringify(rows.rows)}`,
+        );
       }
     });
     const lastFills = await len(channels.fills);
