@@ -30,6 +30,7 @@ import {
   reconcile,
   type VenueView,
 } from '../execution/reconcile.ts';
+import { fillRecord, orderRecord } from '../execution/records.ts';
 import type { OrderReport, OrderState } from '../execution/types.ts';
 import type { PositionQuery } from '../venues/live/types.ts';
 
@@ -105,45 +106,10 @@ export function createReconciler(opts: ReconcilerOptions): Reconciler {
   /** An order re-adopted at start: its Order update, and its fill once confirmed, as the executor would. */
   function onAdopted(rt: AgentRuntime, r: OrderReport, s: OrderState): void {
     const q = s.request;
-    rt.publish(channels.orders, {
-      type: 'order',
-      id: q.clientOrderId,
-      requestId: q.requestId,
-      strategy: q.strategy,
-      legIndex: q.legIndex,
-      venue: q.venue,
-      marketId: q.marketId,
-      tokenId: q.tokenId,
-      side: q.side,
-      limitPrice: q.limitPrice,
-      shares: q.shares,
-      filledShares: s.filledShares,
-      tif: TIF[q.type] ?? 'IOC',
-      status: s.status,
-      ...(s.detail && s.status !== 'filled' ? { reason: s.detail } : {}),
-      ...(s.venueOrderId ? { venueOrderId: s.venueOrderId } : {}),
-      createdAt: s.createdAt,
-      updatedAt: s.updatedAt,
-    });
+    rt.publish(channels.orders, orderRecord(s, TIF[q.type] ?? 'IOC'));
     if (r.fill?.settlement !== 'confirmed') return;
     counts.adoptedFills++;
-    const fill: Fill = {
-      type: 'fill',
-      id: `${q.venue}:${r.fill.fillId}`,
-      orderId: q.clientOrderId,
-      requestId: q.requestId,
-      strategy: q.strategy,
-      venue: q.venue,
-      marketId: q.marketId,
-      tokenId: q.tokenId,
-      side: q.side,
-      price: r.fill.price,
-      shares: r.fill.shares,
-      fee: r.fill.fee,
-      liquidity: r.fill.liquidity,
-      kind: q.purpose === 'unwind' ? 'unwind' : 'trade',
-      ts: rt.clock.now(),
-    };
+    const fill = fillRecord(q, r.fill, rt.clock.now());
     rt.publish(channels.fills, fill);
   }
 

@@ -31,6 +31,7 @@ import { type Money, mulDiv, ONE, type Qty } from '../core/money.ts';
 import { lotSize } from '../risk/rules.ts';
 import { clientOrderId } from './ids.ts';
 import { applyReport, isDone, isTerminal, newOrderState } from './order-state.ts';
+import { fillRecord, orderRecord } from './records.ts';
 import type {
   ExecutionClient,
   MarketEvent,
@@ -192,29 +193,8 @@ export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEn
   }
 
   function publishOrder(run: Run): void {
-    const s = run.state;
-    const q = s.request;
     counts.orders++;
-    sink.order({
-      type: 'order',
-      id: q.clientOrderId,
-      requestId: q.requestId,
-      strategy: q.strategy,
-      legIndex: q.legIndex,
-      venue: q.venue,
-      marketId: q.marketId,
-      tokenId: q.tokenId,
-      side: q.side,
-      limitPrice: q.limitPrice,
-      shares: q.shares,
-      filledShares: s.filledShares,
-      tif: run.group.tif,
-      status: s.status,
-      ...(s.detail && s.status !== 'filled' ? { reason: s.detail } : {}),
-      ...(s.venueOrderId ? { venueOrderId: s.venueOrderId } : {}),
-      createdAt: s.createdAt,
-      updatedAt: s.updatedAt,
-    });
+    sink.order(orderRecord(run.state, run.group.tif));
   }
 
   function report(
@@ -256,26 +236,7 @@ export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEn
       run.lastFillAt = at;
     }
     if (r.fill && r.fill.settlement === 'confirmed' && next.confirmedShares > prev.confirmedShares) {
-      const q = next.request;
-      const d = run.group.d;
-      publishFill({
-        type: 'fill',
-        id: `${q.venue}:${r.fill.fillId}`,
-        orderId: q.clientOrderId,
-        requestId: q.requestId,
-        strategy: q.strategy,
-        venue: q.venue,
-        marketId: q.marketId,
-        tokenId: q.tokenId,
-        side: q.side,
-        price: r.fill.price,
-        shares: r.fill.shares,
-        fee: r.fill.fee,
-        liquidity: r.fill.liquidity,
-        kind: q.purpose === 'unwind' ? 'unwind' : 'trade',
-        ts: clock.now(),
-        ...(d.bundleId !== undefined ? { bundleId: d.bundleId } : {}),
-      });
+      publishFill(fillRecord(next.request, r.fill, clock.now(), run.group.d.bundleId));
     }
     if (next !== prev) publishOrder(run);
     if (isDone(next) && !isDone(prev)) progress(run.group);
