@@ -23,7 +23,7 @@
 import type { Agent, AgentRuntime, HealthDetails } from '../core/agent.ts';
 import { type DeliveryControl, type Envelope, errorText, type Subscription } from '../core/bus/types.ts';
 import { channels } from '../core/channels.ts';
-import type { ExecutionReport, RiskDecision, Venue } from '../core/messages.ts';
+import type { ExecutionReport, Resolution, RiskDecision, Venue } from '../core/messages.ts';
 import { VENUES } from '../core/messages.ts';
 import { acceptDecision } from '../execution/decision-auth.ts';
 import {
@@ -36,7 +36,7 @@ import { createMemoryIntentStore, type ExecutionIntent, type IntentStore } from 
 import { constantLatency, logNormalLatency, paperMedianMs, seedFrom } from '../execution/latency.ts';
 import type { ExecutorLease } from '../execution/lease.ts';
 import { createPaperClients } from '../execution/paper-client.ts';
-import type { ExecutionClient } from '../execution/types.ts';
+import type { ExecutionClient, MarketEvent } from '../execution/types.ts';
 import { retainedMarkets } from './market-history.ts';
 
 export { DEFAULT_GTC_TTL_MS, type ExecutorState };
@@ -111,6 +111,8 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
   let attempts = 0;
   /** Done intents whose report never reached the store: their report, made again, goes out without the check. */
   const republish = new Set<string>();
+  /** Resolutions the store had for markets held at start: settled with the first market data once active. */
+  let toSettle: Resolution[] = [];
   const counts = { claimed: 0, alreadyTaken: 0, resumed: 0, fenced: 0, leaseLost: 0, reportsDropped: 0 };
 
   /** Takes an intent an earlier life or another executor left unfinished. */
@@ -182,6 +184,35 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
 
   async function resumeAll(rt: AgentRuntime, e: ExecutionEngine): Promise<void> {
     for (const i of (await intents?.unfinished()) ?? []) resumeIntent(rt, e, i);
+  }
+
+  /**
+   * Markets that resolved while no executor ran (the store has the resolution): settled now, as on the resolution
+   * itself. Settlement fills have ids of their own (market, strategy, token), so one redelivered from the bus too
+   * finds the holdings gone and settles nothing twice.
+   */
+  function settleResolved(state: ExecutorState | undefined): void {
+    toSettle = [...(state?.resolved ?? [])];
+  }
+
+  /**
+   * Market data, once this executor is active: first the settlements queued at start. Not at start itself: on the
+   * in-process bus the agents started after the executor (the capital allocator) would miss the fills; market data
+   * flows only once every agent has started (the feeds start last).
+   */
+  function onData(rt: AgentRuntime, e: ExecutionEngine, m: MarketEvent): void {
+    if (active && toSettle.length > 0) {
+      const list = toSettle;
+      toSettle = [];
+      for (const r of list) {
+        rt.log.info(
+          { venue: r.venue, marketId: r.marketId, winner: r.winner },
+          'settling a market that resolved while the executor was down',
+        );
+        e.onMarketData(r);
+      }
+    }
+    e.onMarketData(m);
   }
 
   /** A decision off the bus: acked only once its intent is recorded and its orders were handed to the clients. */
@@ -269,7 +300,8 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
         return undefined;
       });
       if (fresh) e.adopt(fresh);
-    }
+      settleResolved(fresh);
+    } else settleResolved(opts.initial);
     await resumeAll(rt, e);
     active = true;
     decisions?.resume();
@@ -308,9 +340,9 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
       // the markets published before this start (a restart, a standby taking over)
       for (const m of await retainedMarkets(rt)) e.onMarketData(m);
       for (const v of VENUES) {
-        rt.subscribe(channels.markets(v), (m) => e.onMarketData(m.body), mine);
-        rt.subscribe(channels.books(v), (m) => e.onMarketData(m.body), mine);
-        rt.subscribe(channels.trades(v), (m) => e.onMarketData(m.body), mine);
+        rt.subscribe(channels.markets(v), (m) => onData(rt, e, m.body), mine);
+        rt.subscribe(channels.books(v), (m) => onData(rt, e, m.body), mine);
+        rt.subscribe(channels.trades(v), (m) => onData(rt, e, m.body), mine);
       }
       // the group's stream position keeps resolutions from while no executor ran (settled on restart); settled by
       // the active executor only (settlement fills go out once): a standby leaves them to it
@@ -318,7 +350,7 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
         channels.resolutions,
         (m, ctl) => {
           if (!active) return;
-          e.onMarketData(m.body);
+          onData(rt, e, m.body);
           ctl.ack();
         },
         { ack: 'manual', maxAttempts: DECISION_ATTEMPTS },
@@ -332,6 +364,7 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
         ...(opts.visibilityTimeoutMs !== undefined ? { visibilityTimeoutMs: opts.visibilityTimeoutMs } : {}),
       });
       if (!opts.lease) {
+        settleResolved(opts.initial);
         await resumeAll(rt, e);
         active = true;
         return;

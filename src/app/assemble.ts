@@ -62,7 +62,10 @@ export interface ProcessMode {
    * process of its own); absent: none.
    */
   readonly store?: Db | 'own';
-  /** State restored from the store after a restart (risk guardian, executor, capital allocator start from it). */
+  /**
+   * State restored from the store after a restart (risk guardian, executor, capital allocator and strategy runner
+   * start from it).
+   */
   readonly restored?: RestoredStates;
   /** The matcher's verdicts and manual overrides (default: the JSON file under DATA_DIR). */
   readonly matchStore?: MatchStore;
@@ -164,9 +167,10 @@ export const AGENT_CATALOGUE: readonly AgentSpec[] = [
     description: 'strategy plugins (oracle sniper, cross-venue, rebalancing, combinatorial); trade requests',
     kind: 'consumer',
     // until an Allocation names a strategy: the probation amount, as the risk guardian assumes
-    build: async ({ kernel }) => [
+    build: async ({ kernel, mode }) => [
       (await import('../agents/strategy-runner.ts')).createStrategyRunnerAgent({
         defaultAllocation: probationAmount(kernel.config),
+        ...(mode.restored ? { initial: mode.restored.strategies } : {}),
       }),
     ],
   },

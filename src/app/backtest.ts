@@ -80,6 +80,8 @@ export function createLiveCounters(
     dailyResetHourUtc?: number;
     /** Also track the risk equity's drawdown (the guardian's valuation under these limits). */
     risk?: Config['risk'];
+    /** Start from this ledger (restart recovery) rather than an empty one of `initialCash`. */
+    ledger?: Ledger;
   },
 ): { counters: LiveCounters; close: () => Promise<void> } {
   const group = opts.group ?? 'live-summary';
@@ -95,7 +97,7 @@ export function createLiveCounters(
     legRiskCost: 0,
     fills: 0,
     fillsByKind: {},
-    ledger: new Ledger({ initialCash: opts.initialCash }),
+    ledger: opts.ledger ?? new Ledger({ initialCash: opts.initialCash }),
     highWaterMark: opts.initialCash,
     maxDrawdown: 0,
     drawdown: new DrawdownTracker(opts.initialCash, opts.dailyResetHourUtc ?? 0),

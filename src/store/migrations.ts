@@ -499,6 +499,35 @@ CREATE TABLE executor_fences (
 ALTER TABLE execution_reports ADD COLUMN IF NOT EXISTS leg_exposure_ms jsonb;
 `,
   },
+  {
+    version: 26,
+    name: 'ledger_snapshots_and_resolutions',
+    sql: `
+-- Restart cost independent of history (src/store/snapshots.ts): the ledger and bundles the stored fills make, up to
+-- fill_seq (every fill with seq <= fill_seq, replayed in (ts, seq) order; (last_ts, last_seq) is the last of them).
+-- Restore = the newest snapshot + the fills after it. Written by the persister periodically and when it stops.
+CREATE TABLE ledger_snapshots (
+  fill_seq bigint PRIMARY KEY,
+  last_ts bigint NOT NULL,
+  last_seq bigint NOT NULL,
+  fills bigint NOT NULL,
+  ledger jsonb NOT NULL,
+  bundles jsonb NOT NULL,
+  created_at bigint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS fills_seq_idx ON fills (seq);
+-- Market resolutions as published (channels.resolutions): positions in a market resolved while the executor was
+-- down are settled on restart, on the in-process bus too (where nothing is retained across a restart).
+CREATE TABLE resolutions (
+  venue text NOT NULL,
+  market_id text NOT NULL,
+  winner text NOT NULL,
+  event_time bigint,
+  receive_time bigint NOT NULL,
+  PRIMARY KEY (venue, market_id)
+);
+`,
+  },
 ];
 
 export interface MigrationStatus {
@@ -593,5 +622,7 @@ export const TABLES = [
   'control_actions',
   'execution_intents',
   'executor_fences',
+  'ledger_snapshots',
+  'resolutions',
 ] as const;
 export type TableName = (typeof TABLES)[number];
