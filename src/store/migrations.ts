@@ -528,6 +528,16 @@ CREATE TABLE resolutions (
 );
 `,
   },
+  {
+    version: 27,
+    name: 'restore_windows',
+    sql: `
+-- Restart reads bounded windows of history (the newest orders; the orders still open), not whole tables.
+CREATE INDEX IF NOT EXISTS orders_created_idx ON orders (created_at DESC);
+CREATE INDEX IF NOT EXISTS orders_live_idx ON orders (created_at, id)
+  WHERE status IN ('new', 'acknowledged', 'partially_filled');
+`,
+  },
 ];
 
 export interface MigrationStatus {

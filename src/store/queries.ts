@@ -185,6 +185,13 @@ export async function leaderboard(q: Queryable): Promise<StrategyPerformance[]> 
   }));
 }
 
+/**
+ * Restart reads at most this many of the newest requests executed and decisions made: what the executor
+ * (SEEN_REQUESTS) and the risk guardian remember against a redelivered request, so restart cost does not grow
+ * with history past it.
+ */
+export const RESTORE_WINDOW = 100_000;
+
 export interface RecoveryState {
   /**
    * The newest ledger snapshot (src/store/snapshots.ts), or null: replay `fills` from an empty ledger. Restore =
@@ -219,11 +226,17 @@ export interface RecoveryState {
   readonly allocations: LatestAllocation | null;
   readonly openOrders: Order[];
   readonly lastEquity: EquitySnapshot | null;
-  /** Trade requests that reached the executor (an order or an execution report exists), newest last. */
+  /**
+   * Trade requests that reached the executor (an order or an execution report exists), the newest
+   * RESTORE_WINDOW of them, newest last.
+   */
   readonly executedRequests: string[];
   /** The last persisted position rows (their marks value restored positions until fresh books arrive). */
   readonly positions: Position[];
-  /** Approved or reduced decisions without an ExecutionReport yet: the guardian's reservations. */
+  /**
+   * Approved or reduced decisions without an ExecutionReport yet, among the newest RESTORE_WINDOW decisions: the
+   * guardian's reservations.
+   */
   readonly pendingDecisions: { requestId: string; strategy: string; legs: RiskDecision['legs'] }[];
   /** The most recently decided request ids (at most 100,000, oldest first): a redelivered request is no new one. */
   readonly decidedRequests: string[];
@@ -248,21 +261,27 @@ export async function loadRecoveryState(
       await latestAllocation(tx),
       await latestEquity(tx),
     ];
+    // the executor remembers the newest SEEN_REQUESTS (100,000) executed requests: read no more than that
     const executed = await tx.query<{ request_id: string }>(
       `SELECT request_id FROM (SELECT request_id, max(t) AS t FROM (
-         SELECT request_id, created_at AS t FROM orders UNION ALL SELECT request_id, ts AS t FROM execution_reports
-       ) u GROUP BY request_id) r ORDER BY t, request_id`,
+         (SELECT request_id, created_at AS t FROM orders ORDER BY created_at DESC LIMIT ${RESTORE_WINDOW})
+         UNION ALL
+         (SELECT request_id, ts AS t FROM execution_reports ORDER BY ts DESC LIMIT ${RESTORE_WINDOW})
+       ) u GROUP BY request_id ORDER BY max(t) DESC, request_id DESC LIMIT ${RESTORE_WINDOW}) r
+       ORDER BY t, request_id`,
     );
     const positions = await latestPositions(tx);
+    // among the newest decisions (the window the guardian remembers as decided)
     const pending = await tx.query<R>(
-      `SELECT d.request_id, d.strategy, d.legs FROM risk_decisions d
+      `SELECT d.request_id, d.strategy, d.legs FROM (SELECT * FROM risk_decisions
+         ORDER BY decided_at DESC, id DESC LIMIT ${RESTORE_WINDOW}) d
        WHERE d.verdict IN ('approve', 'reduce')
          AND NOT EXISTS (SELECT 1 FROM execution_reports e WHERE e.request_id = d.request_id)
        ORDER BY d.decided_at, d.id`,
     );
     const decided = await tx.query<{ request_id: string }>(
       `SELECT request_id FROM (SELECT request_id, decided_at, id FROM risk_decisions
-         ORDER BY decided_at DESC, id DESC LIMIT 100000) r ORDER BY decided_at, id`,
+         ORDER BY decided_at DESC, id DESC LIMIT ${RESTORE_WINDOW}) r ORDER BY decided_at, id`,
     );
     const dailyLoss =
       system.dailyWindowStart !== null && system.dailyStartEquity !== null
