@@ -766,6 +766,9 @@ describe('read API', () => {
       expect(String(r.json)).toContain('<script type="module" src="/assets/app.js">');
       expect(String(r.json)).not.toMatch(/https?:\/\//);
     }
+    // positions come from the allocator's rounds (every minute), equity every second: the pages say so
+    expect(String((await get('/positions')).json)).toContain('published at each allocation round');
+    expect(String((await get('/')).json)).toContain('as of the last allocation round');
     const u = await get('/assets/vendor/uplot.js');
     expect(u.status).toBe(200);
     expect(u.res.headers.get('content-type')).toContain('javascript');
