@@ -350,4 +350,33 @@ describe('pm-arb run --live', () => {
     expect(await exited, stderr).toBe('0');
     expect(stderr).toContain('pm-arb run: stopped');
   });
+
+  it("logs the live clients' errors with their venue (a user channel that cannot connect)", async () => {
+    const { env } = await venues();
+    // nothing listens on port 9: Kalshi's user channel fails and retries; polling keeps the venue usable
+    const child = spawn(
+      process.execPath,
+      [BIN, 'run', '--feeds', 'live', '--live', '--yes', '--bus', 'redis', '--only', 'none'],
+      {
+        env: baseEnv({ ...env, KALSHI_WS_URL: 'ws://127.0.0.1:9/trade-api/ws/v2', DASHBOARD_PORT: '0' }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const exited = new Promise<string>((r) => child.on('close', (code, signal) => r(`${code ?? signal}`)));
+    cleanups.push(async () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+    });
+    await waitFor(
+      () => stderr.split('\n').some((l) => l.includes('live execution error') && l.includes('kalshi')),
+      `a logged Kalshi user-channel error (stderr: ${stderr})`,
+      60_000,
+    );
+    child.kill('SIGINT');
+    expect(await exited, stderr).toBe('0');
+  });
 });
