@@ -64,7 +64,7 @@ export async function restoreAgentMode(
   const restored = restoreStates(rec, config, now);
   return {
     mode: { ...mode, restored, ...(name === 'executor' ? { store: db } : {}) },
-    note: `restored ${rec.fillCount} fills (${rec.base ? `snapshot of ${rec.base.fills} + ${rec.fills.length} after it` : 'replayed'}), ${rec.pendingDecisions.length} pending decisions${rec.halted ? ', HALTED' : ''}${rec.snapshotFallback ? ` (${rec.snapshotFallback})` : ''}`,
+    note: `restored ${rec.fillCount} fills, ${rec.pendingDecisions.length} pending decisions${rec.halted ? ', HALTED' : ''} (${rec.base ? `ledger snapshot of ${rec.base.fills} fills + ${rec.fills.length} after it` : 'every fill replayed'}${rec.snapshotFallback ? `: ${rec.snapshotFallback}` : ''})`,
   };
 }
 
