@@ -128,6 +128,13 @@ interface MarketState {
   links: LinkEntry[];
   /** links[0], inline: most linked markets have one link, read without the array and its elements */
   link0: LinkEntry | undefined;
+  /**
+   * link0's other market, side and relation, inline: the top-of-book check of an update reads them here, not in
+   * the LinkEntry (one cache miss fewer per update of a linked market at 100,000 markets)
+   */
+  link0Other: MarketState | undefined;
+  link0IsA: boolean;
+  link0Rel: MarketLink['relation'];
   oracle: OracleLink | undefined;
   /** the oracle link's asset state and preferred source, resolved once */
   oracleAsset: AssetState | undefined;
@@ -404,8 +411,16 @@ export class Scanner {
       sa.links.push({ link, relation: link.relation, other: sb, isA: true });
       sb.links.push({ link, relation: link.relation, other: sa, isA: false });
     }
-    sa.link0 = sa.links[0];
-    sb.link0 = sb.links[0];
+    this.setLink0(sa);
+    this.setLink0(sb);
+  }
+
+  private setLink0(st: MarketState): void {
+    const e = st.links[0];
+    st.link0 = e;
+    st.link0Other = e?.other;
+    st.link0IsA = e?.isA ?? false;
+    st.link0Rel = e?.relation ?? 'different';
   }
 
   onOracleLink(link: OracleLink): void {
@@ -444,9 +459,13 @@ export class Scanner {
     let out: Opportunity[] | undefined;
     out = this.rebalancing(st, out);
     if (st.group) out = this.group(st.group, st.groupKey!, out);
-    if (st.link0) {
-      out = this.linked(st, st.link0, out);
-      for (let i = 1; i < st.links.length; i++) out = this.linked(st, st.links[i]!, out);
+    const other = st.link0Other;
+    if (other !== undefined) {
+      out = this.linked(st, other, st.link0IsA, st.link0Rel, st.link0!, out);
+      for (let i = 1; i < st.links.length; i++) {
+        const e = st.links[i]!;
+        out = this.linked(st, e.other, e.isA, e.relation, e, out);
+      }
     }
     if (st.oracle) out = this.oracleLag(st, out);
     if (!out) return NONE;
@@ -555,11 +574,19 @@ export class Scanner {
     );
   }
 
-  private linked(st: MarketState, e: LinkEntry, out: Opportunity[] | undefined): Opportunity[] | undefined {
-    const A = e.isA ? st : e.other;
-    const B = e.isA ? e.other : st;
+  /** `e` is only read when an opportunity is emitted (its link's relation goes in the note). */
+  private linked(
+    st: MarketState,
+    other: MarketState,
+    isA: boolean,
+    relation: MarketLink['relation'],
+    e: LinkEntry,
+    out: Opportunity[] | undefined,
+  ): Opportunity[] | undefined {
+    const A = isA ? st : other;
+    const B = isA ? other : st;
     if (!A.open || !B.open) return out;
-    switch (e.relation) {
+    switch (relation) {
       case 'identical':
         out = this.pair(A, true, B, false, 'cross_venue', e, 'buy YES(A) + NO(B)', out);
         return this.pair(A, false, B, true, 'cross_venue', e, 'buy NO(A) + YES(B)', out);
@@ -1031,6 +1058,9 @@ export class Scanner {
         noAsk: NO_ASK,
         noBid: NO_BID,
         link0: undefined,
+        link0Other: undefined,
+        link0IsA: false,
+        link0Rel: 'different',
         group: undefined,
         oracle: undefined,
         yesBook: undefined,
