@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Market, OrderBook } from '../../src/core/messages.ts';
+import { type Market, type OrderBook, OrderBookSchema } from '../../src/core/messages.ts';
 import { tokenSlot } from '../../src/core/token-slots.ts';
 import { book, KALSHI, market, noOf, PM_FEES_4, scanner, yesOf } from './build.ts';
 
@@ -72,6 +72,14 @@ describe('scanner: books stamped with token slots', () => {
     const out = s.onBook({ ...book(m, noOf(m), [['0.50', '100']]), slot: tokenSlot('polymarket', noOf(m)) });
     expect(out).toHaveLength(1);
     expect(out[0]!.legs.map((l) => l.tokenId)).toEqual([yesOf(m), noOf(m)]);
+  });
+
+  it('a slot is not part of the message: validation at the Redis edge drops it', () => {
+    const m = market('kalshi', 'SLZ', KALSHI);
+    const b = slotted(book(m, yesOf(m), [['0.45', '100']]));
+    expect(b.slot).toBeTypeOf('number');
+    const read = OrderBookSchema.parse(JSON.parse(JSON.stringify(b)));
+    expect('slot' in read).toBe(false);
   });
 
   it('numbers a venue token once, densely', () => {
