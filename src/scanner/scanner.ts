@@ -713,8 +713,8 @@ export class Scanner {
 
   /**
    * The up/down strike from the settlement source itself (never another source): its TWAP/average over the
-   * window before the start, its value at the start (a point), or the first print of the candle (a candle
-   * open). Undefined until it can be known; once known it is kept.
+   * window before the start, its value at the start (a point), the first print of the candle (a candle open) or
+   * the close of the candle ending at the start (a candle close). Undefined until it can be known; once known it is kept.
    */
   private strikeOf(
     st: MarketState,
@@ -742,6 +742,13 @@ export class Scanner {
           const next = own.hist.firstFrom(start);
           if (next && next.time - start <= this.o.pointToleranceMs) v = next.price;
         }
+        break;
+      }
+      case 'candle_close': {
+        // the close of the candle ending at the start (a daily up/down: the day before's candle): the last print
+        // before the start, known only when the history reaches back to it
+        const at = own.hist.valueAt(start - 1);
+        if (at) v = at.price;
         break;
       }
       default:
