@@ -796,12 +796,6 @@ export class Scanner {
     }
   }
 
-  /** Sets the reference open price of an up/down market (1e-8 units). */
-  setReferenceOpen(venue: string, marketId: string, price: number): void {
-    const st = this.markets.get(mkey(venue, marketId));
-    if (st) st.refOpen = price;
-  }
-
   // ---------------------------------------------------------------- helpers
 
   private emit(
