@@ -88,7 +88,7 @@ export interface MarketFacts {
   /** crypto markets: the settlement reference, when the source and its window were read */
   readonly reference: SettlementRef | undefined;
   readonly econ: EconSpec | undefined;
-  /** normalized settlement source: chainlink, cf_brti, binance:BTC/USDT, coinbase … */
+  /** normalized settlement source: chainlink, cf_brti, cf_ethusd_rti, binance:BTC/USDT, coinbase … */
   readonly source: string | undefined;
   /** averaging window / fixing: stream (a point of a data stream), avg60s, candle1m_close, candle1h_close */
   readonly window: string | undefined;
@@ -288,7 +288,15 @@ export function sourceIn(text: string, asset: string | undefined): { source?: st
     source = 'chainlink';
     window = 'stream';
   } else if (/cf benchmarks|\bbrti\b|real-time index/.test(t)) {
-    source = 'cf_brti';
+    // the index named (BRTI for bitcoin, ETHUSD_RTI for ether …), else the asset's: two assets' indices differ
+    const named =
+      /\b([a-z]{2,6})usd_rti\b/.exec(t)?.[1] ??
+      (/\bether(eum)? real-time index\b/.test(t)
+        ? 'eth'
+        : /\bbrti\b|bitcoin real-time index/.test(t)
+          ? 'btc'
+          : asset?.toLowerCase());
+    source = !named || named === 'btc' ? 'cf_brti' : `cf_${named}usd_rti`;
   } else if (/binance/.test(t)) {
     const pair = /\b([A-Z]{2,6})\/(USDT|USDC|USD)\b/.exec(text);
     source = `binance:${pair ? `${pair[1]}/${pair[2]}` : `${asset ?? '?'}/USDT`}`;
@@ -686,7 +694,7 @@ export function referenceOf(
     if (twap) return { source, feed: 'chainlink', window: 'twap', seconds: Number(twap[1]) };
     return { source, feed: 'chainlink', window: 'point', seconds: 0 };
   }
-  if (source === 'cf_brti') {
+  if (source.startsWith('cf_')) {
     // CF Benchmarks real-time indices: Kalshi settles on the simple average of the 60 s before the instant
     return window === 'avg60s' || window === undefined
       ? { source, feed: undefined, window: 'average', seconds: 60 }

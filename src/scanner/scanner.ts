@@ -263,6 +263,8 @@ function legacyRef(settlementSource: string): ResolvedRef {
     case 'cf_brti':
       return { source: head, feed: undefined, window: 'average', windowMs: 60_000 };
     default:
+      if (name.startsWith('cf_'))
+        return { source: head, feed: undefined, window: 'average', windowMs: 60_000 };
       return { source: head || 'unknown', feed: undefined, window: 'point', windowMs: 0 };
   }
 }

@@ -185,7 +185,7 @@ describe('Kalshi crypto families', () => {
     expect(link.reference!.feed).toBeUndefined();
   });
 
-  it('KXETH range: floor and cap strikes from the venue', () => {
+  it('KXETH range: floor and cap strikes from the venue, on the Ether index (not BRTI)', () => {
     const m = kalshi('rest-market-kxeth-range.json');
     const link = oracleLinkOf(m)!;
     expect(link).toMatchObject({
@@ -194,7 +194,7 @@ describe('Kalshi crypto families', () => {
       strike: 4_250 * E8,
       upper: 429_999_000_000,
       expiry: utc('2026-08-19T21:00:00Z'),
-      reference: { source: 'cf_brti', window: 'average', seconds: 60 },
+      reference: { source: 'cf_ethusd_rti', window: 'average', seconds: 60 },
     });
   });
 
@@ -218,7 +218,7 @@ describe('Kalshi crypto families', () => {
       symbol: 'ETH/USD',
       strike: 189_999_000_000,
       expiry: utc('2026-08-19T14:00:00Z'),
-      reference: { source: 'cf_brti', window: 'average', seconds: 60, op: '>', strikeFrom: 'venue' },
+      reference: { source: 'cf_ethusd_rti', window: 'average', seconds: 60, op: '>', strikeFrom: 'venue' },
     });
     expect(link.reference!.feed).toBeUndefined();
   });
@@ -253,7 +253,7 @@ describe('Kalshi crypto families', () => {
       asset: 'ETH',
       strike: 427_155_000_000,
       expiry: utc('2026-08-19T18:30:00Z'),
-      reference: { source: 'cf_brti', window: 'average', seconds: 60, op: '>=', strikeFrom: 'venue' },
+      reference: { source: 'cf_ethusd_rti', window: 'average', seconds: 60, op: '>=', strikeFrom: 'venue' },
     });
   });
 
