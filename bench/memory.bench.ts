@@ -3,8 +3,8 @@
  * temporary DATA_DIR, no dashboard) on the simulated market with 50,000 crypto threshold markets per venue
  * (100,000 markets with books), after 5 minutes of simulated flow (real time: `run` trades on the wall clock).
  * RSS is read from /proc every second; memory.rss_growth_pct_2_to_5_min compares minute 5 with minute 2
- * (the process must be stable, not growing). Quick mode: 5,000 markets per venue and 10 s (sampled at 4 s and
- * 10 s): the same figures at a smaller size, not the target's.
+ * (the process must be stable, not growing). Quick mode: 5,000 markets per venue and 12 s (sampled at 6 s and
+ * 12 s): the same figures at a smaller size, not the target's.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -27,7 +27,7 @@ function rssMb(pid: number): number | undefined {
 
 export async function run(ctx: BenchContext): Promise<void> {
   const perVenue = ctx.quick ? 5_000 : 50_000;
-  const [earlyS, endS] = ctx.quick ? [4, 10] : [120, 300];
+  const [earlyS, endS] = ctx.quick ? [6, 12] : [120, 300];
   // the figure is read before the stop: quick mode does not wait out a slow graceful shutdown (it took ~13 s)
   const graceMs = ctx.quick ? 2_000 : 15_000;
   const dir = mkdtempSync(join(tmpdir(), 'pm-arb-bench-mem-'));
