@@ -187,7 +187,22 @@ export function sizeBundle(
   before.fill(0, 0, k);
   doneNot.fill(0, 0, k);
   doneFee.fill(0, 0, k);
-  let best: BundleFill | undefined;
+  // the best boundary so far, kept in scalars and scratch arrays: the result objects are built once, at the end
+  // (this runs for every priced market on every tick; one object per boundary tried was a fifth of all allocation)
+  if (scratchBestLimit.length < 2 * k) {
+    scratchBestLimit = new Float64Array(k * 4);
+    scratchBestNot = new Float64Array(k * 4);
+    scratchBestFee = new Float64Array(k * 4);
+  }
+  const bestLimit = scratchBestLimit;
+  const bestNot = scratchBestNot;
+  const bestFee = scratchBestFee;
+  let found = false;
+  let bestShares = 0;
+  let bestCost = 0;
+  let bestFees = 0;
+  let bestProceeds = 0;
+  let bestCapital = 0;
   let prevEdge = 0;
   let prev = 0;
   for (const b of bounds) {
@@ -207,7 +222,6 @@ export function sizeBundle(
       marginal += leg.side === 'buy' ? -p : p;
     }
     if (marginal <= 0) break;
-    const fills: LegFill[] = [];
     let buy = 0;
     let sell = 0;
     let fees = 0;
@@ -229,7 +243,10 @@ export function sizeBundle(
       const q = b - nb;
       not += mulDiv(l[0]!, q, MICRO, 'round');
       fee += tradeFee(leg.fees, l[0]!, q, 'taker', leg.side);
-      fills.push({ limit: l[0]!, notional: not, fee });
+      // this boundary's leg figures, in the candidate slots (k..2k) until it is known to add profit
+      bestLimit[k + j] = l[0]!;
+      bestNot[k + j] = not;
+      bestFee[k + j] = fee;
       if (leg.side === 'buy') buy += not;
       else sell += not;
       fees += fee;
@@ -238,19 +255,30 @@ export function sizeBundle(
     const cost = buy + fees;
     const edge = sell - buy - fees + settle;
     if (edge - prevEdge <= 0) break;
-    best = {
-      shares: b,
-      legs: fills,
-      cost,
-      fees,
-      proceeds: sell,
-      capital: cost + (settle < 0 ? -settle : 0),
-      edge,
-    };
+    bestLimit.copyWithin(0, k, 2 * k);
+    bestNot.copyWithin(0, k, 2 * k);
+    bestFee.copyWithin(0, k, 2 * k);
+    found = true;
+    bestShares = b;
+    bestCost = cost;
+    bestFees = fees;
+    bestProceeds = sell;
+    bestCapital = cost + (settle < 0 ? -settle : 0);
     prevEdge = edge;
     prev = b;
   }
-  return best;
+  if (!found) return undefined;
+  const fills: LegFill[] = [];
+  for (let j = 0; j < k; j++) fills.push({ limit: bestLimit[j]!, notional: bestNot[j]!, fee: bestFee[j]! });
+  return {
+    shares: bestShares,
+    legs: fills,
+    cost: bestCost,
+    fees: bestFees,
+    proceeds: bestProceeds,
+    capital: bestCapital,
+    edge: prevEdge,
+  };
 }
 
 /**
@@ -275,6 +303,10 @@ let scratchLvl = new Int32Array(8);
 let scratchBefore = new Float64Array(8);
 let scratchNot = new Float64Array(8);
 let scratchFee = new Float64Array(8);
+/** The best boundary's leg limit, notional and fee (0..k), and the boundary being tried (k..2k). */
+let scratchBestLimit = new Float64Array(16);
+let scratchBestNot = new Float64Array(16);
+let scratchBestFee = new Float64Array(16);
 const scratchBounds: number[] = [];
 
 /** Edge in basis points of the capital committed (BundleFill.capital). */
