@@ -47,7 +47,17 @@ import {
 } from '../core/messages.ts';
 import { MICRO, type Money, type Price, type Qty } from '../core/money.ts';
 import { tokenSlot } from '../core/token-slots.ts';
-import { type BundleFill, bundleLot, edgeBps, type LegInput, resettle, sizeBundle } from './depth.ts';
+import {
+  type BundleFill,
+  bundleLot,
+  edgeBps,
+  type LegInput,
+  type OneLegSizing,
+  prepareOneLeg,
+  resettle,
+  sizeBundle,
+  sizeOneLeg,
+} from './depth.ts';
 import { EwmaVol, fairPriceOf, type VolEstimatorOptions } from './fair.ts';
 
 export interface ScannerOptions {
@@ -158,6 +168,8 @@ interface LagLeg {
   readonly token: string;
   readonly legs: LegInput[];
   readonly key: string;
+  /** the book walk of its one leg, prepared on first use: every tick re-sizes the same book at a new fair value */
+  sizing: OneLegSizing | undefined;
 }
 
 interface SourceState {
@@ -731,12 +743,13 @@ export class Scanner {
       let lag = side === 0 ? st.lagYes : st.lagNo;
       if (!lag || lag.book !== book || lag.market !== m || lag.token !== token) {
         const legs = [this.leg(m, token, 'buy', book)];
-        lag = { book, market: m, token, legs, key: this.keyOf('oracle_lag', legs) };
+        lag = { book, market: m, token, legs, key: this.keyOf('oracle_lag', legs), sizing: undefined };
         if (side === 0) st.lagYes = lag;
         else st.lagNo = lag;
       }
       const legs = lag.legs;
-      const sized = sizeBundle(legs, value - margin, this.o.maxShares);
+      lag.sizing ??= prepareOneLeg(legs[0]!, this.o.maxShares);
+      const sized = sizeOneLeg(lag.sizing, value - margin);
       if (!sized) continue;
       // the same fills valued at fair (evaluateBundle at sized.shares, without walking the book again)
       const atFair = resettle(sized, value);
