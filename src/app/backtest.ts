@@ -130,7 +130,9 @@ export function createLiveCounters(
       }) => {
         if (countEvents) c.events++;
         markFromBook(c.ledger, b);
-        valuation?.onBook(b as Parameters<Portfolio['onBook']>[0], b.receiveTime);
+        // only the valuation's equity is read here: its ledger's mark is all a book changes in it (the freshness
+        // bookkeeping and the drawdown stop of Portfolio.onBook are the guardian's, not the collector's)
+        if (valuation) markFromBook(valuation.ledger, b);
         track(b.receiveTime);
       },
     );

@@ -126,6 +126,10 @@ export class Portfolio implements PortfolioView {
   private windowEnd = Number.NEGATIVE_INFINITY;
   private dayStart: Money;
   killSwitch = false;
+  /** `equity` as last computed, and the ledger revision and settlement version it was computed at */
+  private eqValue: Money = 0;
+  private eqRev = -1;
+  private eqVersion = -1;
 
   constructor(opts: PortfolioOptions) {
     this.risk = opts.risk;
@@ -173,7 +177,15 @@ export class Portfolio implements PortfolioView {
    * high-water mark, the drawdown stop, the daily loss and the loss budgets all use it.
    */
   get equity(): Money {
-    return this.ledger.equity() + this.settlementAdjustment();
+    // cached: it is read on every book (refresh) and several times per decision, but changes only with the
+    // ledger (a fill, a mark that moves a held position: its revision) or the settlement graph (its version)
+    const rev = this.ledger.revision;
+    if (rev !== this.eqRev || this.settlement.version !== this.eqVersion || this.heldDirty) {
+      this.eqValue = this.ledger.equity() + this.settlementAdjustment();
+      this.eqRev = rev;
+      this.eqVersion = this.settlement.version;
+    }
+    return this.eqValue;
   }
   get highWaterMark(): Money {
     return this.hwm;

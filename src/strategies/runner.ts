@@ -145,13 +145,16 @@ export class StrategyRunner {
 
   exposureOf(name: string): Money {
     let sum = 0;
-    for (const v of this.exposure.get(name)?.values() ?? []) sum += v;
+    this.exposure.get(name)?.forEach((v) => {
+      sum += v;
+    });
     const now = this.o.now();
     const ttl = this.o.reservationTtlMs ?? 60_000;
-    for (const [id, r] of this.reserved) {
+    // forEach, not for…of: no iterator and [id, r] entry per reservation (this runs per strategy per opportunity)
+    this.reserved.forEach((r, id) => {
       if (now - r.at > ttl) this.reserved.delete(id);
       else if (r.strategy === name) sum += r.amount;
-    }
+    });
     return sum;
   }
 

@@ -34,7 +34,18 @@ export interface InProcBusOptions {
    * never after a real wait. The timer is set only while manual-ack messages are unacked, for the earliest deadline.
    */
   readonly clock?: Clock;
+  /**
+   * A running system's bus: after draining one consumer for this many wall-clock ms, the rest of its queue waits
+   * for the next turn of the event loop (setImmediate), so timers, sockets and signals run between (a burst of
+   * 100k market listings otherwise keeps everything else — the dashboard, Ctrl-C — waiting for seconds). Unset
+   * (the default, and always in a backtest): a consumer drains its whole queue in microtasks, so the interleaving
+   * of consumers never depends on timing and replays stay exact.
+   */
+  readonly yieldAfterMs?: number;
 }
+
+/** How many messages a drain handles between two looks at the wall clock (it costs ~30 ns; messages ~1 µs). */
+const YIELD_CHECK_EVERY = 32;
 
 interface Item {
   env: Envelope<unknown>;
@@ -63,6 +74,10 @@ interface Consumer {
   active: boolean;
   /** the async handler in hand, so close() can let it finish */
   inflight: Promise<void> | undefined;
+  /** `drain` bound to this consumer once (scheduling allocates no closure per message) */
+  drainFn: () => void;
+  /** with yieldAfterMs: when this consumer's current slice of the event loop ends (performance.now()) */
+  sliceEnd: number | undefined;
 }
 
 interface Group {
@@ -84,10 +99,12 @@ export class InProcBus implements Bus {
   private readonly name: string;
   private readonly maxLen: number;
   private readonly clock: Clock;
+  private readonly yieldAfterMs: number | undefined;
   private readonly chans = new Map<string, ChannelState>();
   private seq = 0;
   private busy = 0; // consumers with queued or running work
-  private idleWaiters: (() => void)[] = [];
+  /** One promise for everyone waiting on the same idle moment (a backtest awaits idle() before every frame). */
+  private idleWait: { promise: Promise<void>; resolve: () => void } | undefined;
   /** The one-shot timer due at the earliest visibility deadline, and that deadline. */
   private sweeper: TimerHandle | undefined;
   private sweepAt = Number.POSITIVE_INFINITY;
@@ -105,6 +122,7 @@ export class InProcBus implements Bus {
     this.name = opts.name ?? 'm';
     this.maxLen = opts.maxLen ?? 10_000;
     this.clock = opts.clock ?? wallClock();
+    this.yieldAfterMs = opts.yieldAfterMs;
   }
 
   private now(): number {
@@ -123,7 +141,9 @@ export class InProcBus implements Bus {
       if (ch.retained.length > this.maxLen * 1.1 + 16)
         ch.retained.splice(0, ch.retained.length - this.maxLen);
     }
-    for (const g of ch.groups.values()) this.route(g, { env, attempt: 1 });
+    // one Item for every group: items are never mutated (a retry or redelivery makes a new one)
+    const item: Item = { env, attempt: 1 };
+    for (const g of ch.groups.values()) this.route(g, item);
     return id;
   }
 
@@ -150,6 +170,8 @@ export class InProcBus implements Bus {
       closed: false,
       active: false,
       inflight: undefined,
+      drainFn: () => this.drain(consumer),
+      sliceEnd: undefined,
     };
     group.consumers.push(consumer);
     if (isNewGroup && opts.from === 'start') {
@@ -179,7 +201,14 @@ export class InProcBus implements Bus {
 
   idle(): Promise<void> {
     if (this.busy === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    if (!this.idleWait) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => {
+        resolve = r;
+      });
+      this.idleWait = { promise, resolve };
+    }
+    return this.idleWait.promise;
   }
 
   stats(): BusStats {
@@ -218,8 +247,10 @@ export class InProcBus implements Bus {
     const cs = group.consumers;
     if (cs.length === 0) return; // a group with no consumers left keeps nothing (like a deleted group)
     // as on Redis, where a paused consumer reads nothing: the group's consumers taking work get it, when any do
-    const taking = cs.filter((x) => !x.paused && !x.closed);
-    const pool = taking.length > 0 ? taking : cs;
+    let takers = 0;
+    for (let i = 0; i < cs.length; i++) if (!cs[i]!.paused && !cs[i]!.closed) takers++;
+    // the usual case (every consumer taking, mostly one) reads the group's array: no filtered copy per message
+    const pool = takers === cs.length || takers === 0 ? cs : cs.filter((x) => !x.paused && !x.closed);
     let c = pool[group.rr++ % pool.length]!;
     if (avoid && pool.length > 1 && c === avoid) c = pool[group.rr++ % pool.length]!;
     this.enqueue(c, item);
@@ -237,26 +268,47 @@ export class InProcBus implements Bus {
     if (active === c.active) return;
     c.active = active;
     this.busy += active ? 1 : -1;
-    if (this.busy === 0 && this.idleWaiters.length > 0) {
-      const ws = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const w of ws) w();
+    if (this.busy === 0 && this.idleWait) {
+      const w = this.idleWait;
+      this.idleWait = undefined;
+      w.resolve();
     }
   }
 
   private schedule(c: Consumer): void {
     if (c.scheduled || c.running || c.paused || c.closed || c.queue.length === 0) return;
     c.scheduled = true;
-    queueMicrotask(() => this.drain(c));
+    // a reaction on a settled promise is the same FIFO microtask as queueMicrotask, without the AsyncResource
+    // (async_hooks bookkeeping and a bound function) Node's queueMicrotask makes per call
+    RESOLVED.then(c.drainFn);
   }
 
   private drain(c: Consumer): void {
     c.scheduled = false;
     if (c.running) return;
+    if (this.yieldAfterMs !== undefined) {
+      // The slice spans drains: an async handler ends each drain after one message, and its continuation is a
+      // microtask, so only a deadline kept on the consumer ever lets the event loop in.
+      const t = performance.now();
+      if (c.sliceEnd === undefined) c.sliceEnd = t + this.yieldAfterMs;
+      else if (t >= c.sliceEnd) {
+        this.yieldTurn(c);
+        return;
+      }
+    }
     c.running = true;
+    let n = 0;
     while (!c.paused && !c.closed) {
+      if (c.sliceEnd !== undefined && ++n % YIELD_CHECK_EVERY === 0 && performance.now() >= c.sliceEnd) {
+        c.running = false;
+        this.yieldTurn(c);
+        return;
+      }
       const item = c.queue.shift();
-      if (!item) break;
+      if (!item) {
+        c.sliceEnd = undefined; // caught up: the next message starts a new slice
+        break;
+      }
       const result = this.deliver(c, item);
       if (result) {
         // async handler: continue after it settles, keeping per-consumer order
@@ -272,6 +324,13 @@ export class InProcBus implements Bus {
     }
     c.running = false;
     this.track(c);
+  }
+
+  /** The rest of `c`'s queue on the next turn of the event loop; `scheduled` keeps a publish from draining first. */
+  private yieldTurn(c: Consumer): void {
+    c.scheduled = true;
+    c.sliceEnd = undefined;
+    setImmediate(() => this.drain(c));
   }
 
   /** Runs the handler; returns a promise only when the handler is async. */
@@ -399,6 +458,7 @@ export class InProcBus implements Bus {
 }
 
 const NOOP_CTL: DeliveryControl = { ack() {} };
+const RESOLVED: Promise<void> = Promise.resolve();
 
 export function createInProcBus(opts?: InProcBusOptions): Bus {
   return new InProcBus(opts);
