@@ -50,8 +50,11 @@ export interface ExecutorOptions {
   /** Resting GTC orders expire after this long (default 60 s). */
   readonly gtcTtlMs?: number;
   readonly initial?: ExecutorState;
-  /** The venues' execution clients (default: paper clients). */
-  readonly clients?: (rt: AgentRuntime) => ReadonlyMap<Venue, ExecutionClient>;
+  /**
+   * The venues' execution clients (default: paper clients). `mayTrade` is false once this executor is fenced out
+   * (its lease lapsed or lost): paper clients end their orders then instead of filling them.
+   */
+  readonly clients?: (rt: AgentRuntime, mayTrade: () => boolean) => ReadonlyMap<Venue, ExecutionClient>;
   /**
    * HALT_ALL also asks every client to cancel all open orders of its account (live: orders this process does not
    * track, from before a restart, included), not only the orders of the requests in flight.
@@ -82,11 +85,19 @@ export interface Executor extends Agent {
   restingOrders(): number;
 }
 
-/** The paper clients of one venue each (also what shadow mode wraps). */
-export function paperClients(rt: AgentRuntime, opts: ExecutorOptions): ReadonlyMap<Venue, ExecutionClient> {
+/**
+ * The paper clients of one venue each (also what shadow mode wraps). `mayTrade`: the executor's fence (no fill once
+ * it says no).
+ */
+export function paperClients(
+  rt: AgentRuntime,
+  opts: ExecutorOptions,
+  mayTrade?: () => boolean,
+): ReadonlyMap<Venue, ExecutionClient> {
   const seed = opts.seed ?? seedFrom(rt.kernel.instance);
   return createPaperClients({
     clock: rt.clock,
+    ...(mayTrade ? { mayTrade } : {}),
     latency: (venue) =>
       opts.latencyMs !== undefined
         ? constantLatency(opts.latencyMs)
@@ -240,6 +251,13 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
     resolutions?.pause();
     rt.log.error({ why }, 'no longer the active executor: taking no decisions');
     await lease?.release().catch(() => {});
+    // its paper orders end now (they could not fill anyway: mayTrade); the new holder closes their intents. Live
+    // orders stay: they are real at the venue, and the new holder looks them up by client order id
+    for (const c of clients.values())
+      if (c.mode === 'paper')
+        c.cancelAll().catch((err: unknown) =>
+          rt.log.warn({ venue: c.venue, err: errorText(err) }, 'could not cancel paper orders'),
+        );
   }
 
   async function tryLead(rt: AgentRuntime, e: ExecutionEngine): Promise<void> {
@@ -281,7 +299,9 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
     trading: true,
     async start(rt) {
       stopping = false;
-      clients = (opts.clients ?? ((r) => paperClients(r, opts)))(rt);
+      // with a lease, only while it holds (a paused executor resuming past its lease sees it lapsed on its own clock)
+      const mayTrade = (): boolean => !opts.lease || lease?.validAt(rt.clock.now()) === true;
+      clients = (opts.clients ?? ((r, may) => paperClients(r, opts, may)))(rt, mayTrade);
       // user channels, report polling: connected before the first order can be sent
       await Promise.all([...clients.values()].map((c) => c.start?.()));
       intents =

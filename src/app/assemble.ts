@@ -253,7 +253,10 @@ export const AGENT_CATALOGUE: readonly AgentSpec[] = [
             : {}),
           // shadow: paper fills, each order also built, signed and recorded as live would send it
           ...(kind !== 'paper' && kind.kind === 'shadow'
-            ? { clients: (rt: AgentRuntime) => kind.wrap(paperClients(rt, paperOpts)) }
+            ? {
+                clients: (rt: AgentRuntime, mayTrade: () => boolean) =>
+                  kind.wrap(paperClients(rt, paperOpts, mayTrade)),
+              }
             : {}),
           ...paperOpts,
           ...(opts.gtcTtlMs !== undefined ? { gtcTtlMs: num(opts.gtcTtlMs) } : {}),
