@@ -16,6 +16,8 @@
  * releases the reservation); live ones are resubmitted, which the live client turns into a lookup by client order
  * id. With a lease (src/execution/lease.ts; the Redis deployment) only its holder takes decisions: the others of
  * the group keep their decisions subscription paused, and the holder checks the lease right before it submits.
+ * A decision carrying an older guardian fencing token than the newest guardian's (src/execution/intents.ts) is
+ * refused: the guardian that made it was fenced out. A paper client fills nothing once the lease has lapsed.
  *
  * Market data goes to every executor of the group (a consumer group per instance), so a standby is ready.
  */
@@ -122,7 +124,15 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
   let attempts = 0;
   /** Done intents whose report never reached the store: their report, made again, goes out without the check. */
   const republish = new Set<string>();
-  const counts = { claimed: 0, alreadyTaken: 0, resumed: 0, fenced: 0, leaseLost: 0, reportsDropped: 0 };
+  const counts = {
+    claimed: 0,
+    alreadyTaken: 0,
+    resumed: 0,
+    fenced: 0,
+    leaseLost: 0,
+    reportsDropped: 0,
+    staleDecisions: 0,
+  };
 
   /** Takes an intent an earlier life or another executor left unfinished. */
   function resumeIntent(rt: AgentRuntime, e: ExecutionEngine, i: ExecutionIntent): void {
@@ -217,6 +227,16 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
       // not acked: redelivered after the visibility timeout (the store may be back)
       rt.log.error({ requestId: d.requestId, err: errorText(err) }, 'cannot record the execution intent');
       return;
+    }
+    if (claim.outcome === 'staleDecision') {
+      // a guardian paused past its lease published it late: the newer guardian decides the request (it comes back
+      // to it, unacked by the old one) and reserved nothing for this decision
+      counts.staleDecisions++;
+      rt.log.error(
+        { requestId: d.requestId, decision: d.id, fence: d.fence, newest: claim.newest },
+        'refused a decision of a fenced-out risk guardian',
+      );
+      return ctl.ack();
     }
     if (claim.outcome === 'fenced') {
       counts.fenced++;
