@@ -399,6 +399,11 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
       }
     },
     onSystem(cmd, rt) {
+      // a RESUME lifts a PAUSE of every subscription: a standby's decisions and resolutions stay paused
+      if (cmd.command === 'RESUME' && lease !== undefined && !active) {
+        decisions?.pause();
+        resolutions?.pause();
+      }
       if (cmd.command !== 'HALT_ALL') return;
       engine?.halt('HALT_ALL');
       if (opts.cancelAllOnHalt)

@@ -349,6 +349,8 @@ export function createRiskGuardian(opts: RiskGuardianOptions = {}): RiskGuardian
       }
     },
     onSystem(cmd: SystemCommand, runtime: AgentRuntime) {
+      // a RESUME lifts a PAUSE of every subscription: a standby's shared ones stay paused
+      if (cmd.command === 'RESUME' && !active) for (const sub of shared) sub.pause();
       if (!pf) return;
       if (cmd.command === 'HALT_ALL') pf.killSwitch = true;
       if (cmd.command === 'RESUME' && (cmd.target === undefined || cmd.target === runtime.agent.name))

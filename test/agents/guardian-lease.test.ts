@@ -84,6 +84,17 @@ describe('one active risk guardian', () => {
     const a = await w.start('a', mk('a'));
     const b = await w.start('b', mk('b'));
     await w.feed();
+    // a PAUSE then RESUME (which resumes every subscription) leaves the standby's shared group paused
+    for (const command of ['PAUSE', 'RESUME'] as const) {
+      w.bus.publish(channels.system, {
+        type: 'system',
+        command,
+        reason: 'test',
+        issuedBy: 'test',
+        issuedAt: T0,
+      });
+      await w.bus.idle();
+    }
     const first = Array.from({ length: 6 }, tenDollars);
     for (const r of first) w.bus.publish(channels.tradeRequests, r);
     await w.bus.idle();
