@@ -197,7 +197,15 @@ export function createRiskGuardian(opts: RiskGuardianOptions = {}): RiskGuardian
     fence = token;
     if (attempts > 1 || !opts.initial) {
       // a takeover (or a start without restored state): the account state as the store has it now
-      const fresh = await opts.reload?.();
+      let fresh: GuardianRestore | undefined;
+      try {
+        fresh = await opts.reload?.();
+      } catch (err) {
+        // never active on a state it could not read: the lease goes back (this one or another tries again)
+        runtime.log.error({ err: errorText(err) }, 'could not read the guardian state: not taking over');
+        await lease.release().catch(() => {});
+        return;
+      }
       if (fresh) {
         pf!.adopt(fresh.risk);
         for (const id of fresh.decided ?? []) remember(id);

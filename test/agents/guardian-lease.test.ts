@@ -116,6 +116,27 @@ describe('one active risk guardian', () => {
     expect(decisions.find((d) => d.requestId === next.id)).toMatchObject({ fence: 2 });
   });
 
+  it('a guardian that cannot read the stored state does not take over until it can', async () => {
+    const w = world();
+    const lease = { holder: undefined as string | undefined, expiresAt: 0, token: 0 };
+    let storeUp = false;
+    const g = await w.start(
+      'g',
+      createRiskGuardian({
+        lease: (rt) => createMemoryLease(lease, 'g', () => rt.clock.now(), 3_000),
+        reload: async () => {
+          if (!storeUp) throw new Error('store unreachable');
+          return undefined;
+        },
+      }),
+    );
+    expect(health(g)).toMatchObject({ active: false });
+    expect(lease.holder).toBeUndefined(); // given back, not held while inactive
+    storeUp = true;
+    await w.pass(1_500);
+    expect(health(g)).toMatchObject({ active: true });
+  });
+
   it('a guardian paused past its lease decides nothing when it resumes; the holder decides the request', async () => {
     const w = world();
     const decisions = w.collect(channels.riskDecisions) as RiskDecision[];
