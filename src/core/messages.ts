@@ -174,7 +174,13 @@ export const OrderBookSchema = z.object({
   eventTime: ms.optional(),
   receiveTime: ms,
 });
-export type OrderBook = DeepReadonly<z.infer<typeof OrderBookSchema>>;
+export type OrderBook = DeepReadonly<z.infer<typeof OrderBookSchema>> & {
+  /**
+   * This process's slot of the token (src/core/token-slots.ts), stamped by the venue decoders: a lookup hint for
+   * consumers, not part of the message (not in the schema, so validation at the Redis edge drops it).
+   */
+  readonly slot?: number;
+};
 
 export const OracleSourceSchema = z.enum(['binance', 'chainlink', 'sim']);
 export type OracleSource = z.infer<typeof OracleSourceSchema>;

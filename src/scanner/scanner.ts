@@ -46,6 +46,7 @@ import {
   oracleKey,
 } from '../core/messages.ts';
 import { MICRO, type Money, type Price, type Qty } from '../core/money.ts';
+import { tokenSlot } from '../core/token-slots.ts';
 import { type BundleFill, bundleLot, edgeBps, type LegInput, resettle, sizeBundle } from './depth.ts';
 import { EwmaVol, fairPriceOf, type VolEstimatorOptions } from './fair.ts';
 
@@ -104,6 +105,8 @@ interface LinkEntry {
 interface MarketState {
   readonly key: string;
   market: Market;
+  /** market.venue, read here without loading the market (a book's slot hint is checked against it) */
+  venue: string;
   yes: string | undefined;
   no: string | undefined;
   /** latest books of the YES and NO tokens (direct slots: no map lookups on the hot path) */
@@ -125,6 +128,13 @@ interface MarketState {
   links: LinkEntry[];
   /** links[0], inline: most linked markets have one link, read without the array and its elements */
   link0: LinkEntry | undefined;
+  /**
+   * link0's other market, side and relation, inline: the top-of-book check of an update reads them here, not in
+   * the LinkEntry (one cache miss fewer per update of a linked market at 100,000 markets)
+   */
+  link0Other: MarketState | undefined;
+  link0IsA: boolean;
+  link0Rel: MarketLink['relation'];
   oracle: OracleLink | undefined;
   /** the oracle link's asset state and preferred source, resolved once */
   oracleAsset: AssetState | undefined;
@@ -263,6 +273,8 @@ function legacyRef(settlementSource: string): ResolvedRef {
     case 'cf_brti':
       return { source: head, feed: undefined, window: 'average', windowMs: 60_000 };
     default:
+      if (name.startsWith('cf_'))
+        return { source: head, feed: undefined, window: 'average', windowMs: 60_000 };
       return { source: head || 'unknown', feed: undefined, window: 'point', windowMs: 0 };
   }
 }
@@ -304,6 +316,12 @@ export class Scanner {
   private readonly markets = new Map<string, MarketState>();
   /** venue → tokenId → market state (any venue: created on first sight) */
   private readonly tokens = new Map<string, Map<string, MarketState>>();
+  /**
+   * Token slot (src/core/token-slots.ts) → market state: a book stamped with its slot by the decoder finds its
+   * market by an array index. The same lookup through `tokens` hashes the token id in a map of every token: at
+   * 100,000 markets that was a few cache misses per update, more than the rest of the update's work.
+   */
+  private readonly bySlot: (MarketState | undefined)[] = [];
   /** books that arrived before their market, venue → tokenId → book */
   private readonly early = new Map<string, Map<string, OrderBook>>();
   /** oracle_lag evaluations per `kind|settlement source`: priced, or skipped with the reason */
@@ -354,6 +372,7 @@ export class Scanner {
     if (st.yes !== yes) this.unslot(st, true);
     if (st.no !== no) this.unslot(st, false);
     st.market = m;
+    st.venue = m.venue;
     st.open = m.status === 'open';
     st.placeholder = m.placeholder === true;
     st.yes = yes;
@@ -363,6 +382,10 @@ export class Scanner {
     const early = this.venueMap(this.early, m.venue);
     for (const o of m.outcomes) {
       toks.set(o.tokenId, st);
+      const slot = tokenSlot(m.venue, o.tokenId);
+      // filled densely: a holey array far past its length would turn into a dictionary
+      while (this.bySlot.length <= slot) this.bySlot.push(undefined);
+      this.bySlot[slot] = st;
       const b = early.get(o.tokenId);
       if (b) {
         early.delete(o.tokenId);
@@ -390,8 +413,16 @@ export class Scanner {
       sa.links.push({ link, relation: link.relation, other: sb, isA: true });
       sb.links.push({ link, relation: link.relation, other: sa, isA: false });
     }
-    sa.link0 = sa.links[0];
-    sb.link0 = sb.links[0];
+    this.setLink0(sa);
+    this.setLink0(sb);
+  }
+
+  private setLink0(st: MarketState): void {
+    const e = st.links[0];
+    st.link0 = e;
+    st.link0Other = e?.other;
+    st.link0IsA = e?.isA ?? false;
+    st.link0Rel = e?.relation ?? 'different';
   }
 
   onOracleLink(link: OracleLink): void {
@@ -416,7 +447,7 @@ export class Scanner {
 
   onBook(book: OrderBook): readonly Opportunity[] {
     this.stats.books++;
-    const st = this.tokens.get(book.venue)?.get(book.tokenId);
+    const st = this.stateOf(book);
     if (!st) {
       this.venueMap(this.early, book.venue).set(book.tokenId, book);
       return NONE;
@@ -430,14 +461,30 @@ export class Scanner {
     let out: Opportunity[] | undefined;
     out = this.rebalancing(st, out);
     if (st.group) out = this.group(st.group, st.groupKey!, out);
-    if (st.link0) {
-      out = this.linked(st, st.link0, out);
-      for (let i = 1; i < st.links.length; i++) out = this.linked(st, st.links[i]!, out);
+    const other = st.link0Other;
+    if (other !== undefined) {
+      out = this.linked(st, other, st.link0IsA, st.link0Rel, st.link0!, out);
+      for (let i = 1; i < st.links.length; i++) {
+        const e = st.links[i]!;
+        out = this.linked(st, e.other, e.isA, e.relation, e, out);
+      }
     }
     if (st.oracle) out = this.oracleLag(st, out);
     if (!out) return NONE;
     this.stats.opportunities += out.length;
     return out;
+  }
+
+  /** The market state of a book's token: through the book's slot when it has one (checked), else by token id. */
+  private stateOf(book: OrderBook): MarketState | undefined {
+    const slot = book.slot;
+    if (slot !== undefined) {
+      const st = this.bySlot[slot];
+      // a hint only: it must lead to this book's token (a copy of a book made for another token keeps the slot)
+      if (st !== undefined && st.venue === book.venue && (book.tokenId === st.yes || book.tokenId === st.no))
+        return st;
+    }
+    return this.tokens.get(book.venue)?.get(book.tokenId);
   }
 
   onTick(tick: OracleTick): readonly Opportunity[] {
@@ -529,11 +576,19 @@ export class Scanner {
     );
   }
 
-  private linked(st: MarketState, e: LinkEntry, out: Opportunity[] | undefined): Opportunity[] | undefined {
-    const A = e.isA ? st : e.other;
-    const B = e.isA ? e.other : st;
+  /** `e` is only read when an opportunity is emitted (its link's relation goes in the note). */
+  private linked(
+    st: MarketState,
+    other: MarketState,
+    isA: boolean,
+    relation: MarketLink['relation'],
+    e: LinkEntry,
+    out: Opportunity[] | undefined,
+  ): Opportunity[] | undefined {
+    const A = isA ? st : other;
+    const B = isA ? other : st;
     if (!A.open || !B.open) return out;
-    switch (e.relation) {
+    switch (relation) {
       case 'identical':
         out = this.pair(A, true, B, false, 'cross_venue', e, 'buy YES(A) + NO(B)', out);
         return this.pair(A, false, B, true, 'cross_venue', e, 'buy NO(A) + YES(B)', out);
@@ -713,8 +768,8 @@ export class Scanner {
 
   /**
    * The up/down strike from the settlement source itself (never another source): its TWAP/average over the
-   * window before the start, its value at the start (a point), or the first print of the candle (a candle
-   * open). Undefined until it can be known; once known it is kept.
+   * window before the start, its value at the start (a point), the first print of the candle (a candle open) or
+   * the close of the candle ending at the start (a candle close). Undefined until it can be known; once known it is kept.
    */
   private strikeOf(
     st: MarketState,
@@ -742,6 +797,13 @@ export class Scanner {
           const next = own.hist.firstFrom(start);
           if (next && next.time - start <= this.o.pointToleranceMs) v = next.price;
         }
+        break;
+      }
+      case 'candle_close': {
+        // the close of the candle ending at the start (a daily up/down: the day before's candle): the last print
+        // before the start, known only when the history reaches back to it
+        const at = own.hist.valueAt(start - 1);
+        if (at) v = at.price;
         break;
       }
       default:
@@ -787,12 +849,6 @@ export class Scanner {
       // an EWMA that rises at once and decays slowly: the band errs wide
       a.basis.set(k, prev === undefined || rel > prev ? rel : 0.95 * prev + 0.05 * rel);
     }
-  }
-
-  /** Sets the reference open price of an up/down market (1e-8 units). */
-  setReferenceOpen(venue: string, marketId: string, price: number): void {
-    const st = this.markets.get(mkey(venue, marketId));
-    if (st) st.refOpen = price;
   }
 
   // ---------------------------------------------------------------- helpers
@@ -996,6 +1052,7 @@ export class Scanner {
       // a link or oracle link may arrive before its market: hold a shell (closed) until the market comes
       // the fields an update reads first, together at the front of the object (one cache line)
       st = {
+        venue: '',
         open: false,
         yes: undefined,
         no: undefined,
@@ -1004,13 +1061,16 @@ export class Scanner {
         noAsk: NO_ASK,
         noBid: NO_BID,
         link0: undefined,
+        link0Other: undefined,
+        link0IsA: false,
+        link0Rel: 'different',
         group: undefined,
         oracle: undefined,
+        yesBook: undefined,
+        noBook: undefined,
         placeholder: false,
         key,
         market: SHELL,
-        yesBook: undefined,
-        noBook: undefined,
         oracleAsset: undefined,
         oracleSource: undefined,
         groupKey: undefined,
