@@ -177,10 +177,14 @@ export const AGENT_CATALOGUE: readonly AgentSpec[] = [
   {
     name: 'risk-guardian',
     description:
-      'decides every trade request (approve/reduce/reject) against the risk rules; RiskDecisions out',
+      'decides every trade request (approve/reduce/reject) against the risk rules; RiskDecisions out (opt leaseTtlMs=N)',
     kind: 'consumer',
-    build: async ({ kernel, mode }) => {
+    build: async ({ kernel, mode, opts }) => {
       const { createRiskGuardian } = await import('../agents/risk-guardian.ts');
+      const db = mode.store && mode.store !== 'own' ? mode.store : undefined;
+      const redisUrl = kernel.bus.transport === 'redis' ? kernel.config.redisUrl : undefined;
+      const { createRedisLease } = await import('../execution/lease.ts');
+      const { createDbFenceStore } = await import('../store/intents.ts');
       return [
         createRiskGuardian({
           probationAllocation: probationAmount(kernel.config),
@@ -189,6 +193,33 @@ export const AGENT_CATALOGUE: readonly AgentSpec[] = [
                 initial: mode.restored.risk,
                 pending: mode.restored.pendingDecisions,
                 decided: mode.restored.decidedRequests,
+              }
+            : {}),
+          // the Redis deployment: one active guardian (a second one stands by)
+          ...(redisUrl
+            ? {
+                lease: (rt) =>
+                  createRedisLease({
+                    url: redisUrl,
+                    keyPrefix: kernel.config.redisKeyPrefix,
+                    role: 'risk-guardian',
+                    account: 'all',
+                    owner: rt.kernel.instance,
+                    now: () => rt.clock.now(),
+                    ...(opts.leaseTtlMs !== undefined ? { ttlMs: num(opts.leaseTtlMs) } : {}),
+                  }),
+              }
+            : {}),
+          // with a store: the token where the executors check it; a standby taking over reads the account state
+          ...(db
+            ? {
+                fences: createDbFenceStore(db),
+                reload: async () => {
+                  const { loadRecoveryState } = await import('../store/queries.ts');
+                  const { restoreStates } = await import('../store/restore.ts');
+                  const r = restoreStates(await loadRecoveryState(db), kernel.config, kernel.clock.now());
+                  return { risk: r.risk, pending: r.pendingDecisions, decided: r.decidedRequests };
+                },
               }
             : {}),
         }),
@@ -257,7 +288,10 @@ export const AGENT_CATALOGUE: readonly AgentSpec[] = [
             : {}),
           // shadow: paper fills, each order also built, signed and recorded as live would send it
           ...(kind !== 'paper' && kind.kind === 'shadow'
-            ? { clients: (rt: AgentRuntime) => kind.wrap(paperClients(rt, paperOpts)) }
+            ? {
+                clients: (rt: AgentRuntime, mayTrade: () => boolean) =>
+                  kind.wrap(paperClients(rt, paperOpts, mayTrade)),
+              }
             : {}),
           ...paperOpts,
           ...(opts.gtcTtlMs !== undefined ? { gtcTtlMs: num(opts.gtcTtlMs) } : {}),

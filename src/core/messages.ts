@@ -402,6 +402,11 @@ export const RiskDecisionSchema = z.object({
   decidedAt: ms,
   /** The request's bundle (absent = the request id). */
   bundleId: z.string().optional(),
+  /**
+   * The deciding guardian's lease fencing token (the Redis deployment, src/execution/lease.ts): the executor refuses
+   * a decision whose token is older than the newest guardian's, so a guardian paused past its lease cannot trade.
+   */
+  fence: z.number().int().nonnegative().optional(),
   /** HMAC of the decision under the guardian's key (src/core/signing.ts), when one is configured. */
   sig: z.string().optional(),
 });

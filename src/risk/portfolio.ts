@@ -94,7 +94,8 @@ export interface PortfolioOptions {
 }
 
 export class Portfolio implements PortfolioView {
-  readonly ledger: Ledger;
+  /** Replaced only by `adopt` (a standby guardian taking over). */
+  ledger: Ledger;
   private readonly risk: Config['risk'];
   private readonly probation: Money | undefined;
   private readonly markets = new Map<string, Market>();
@@ -149,6 +150,34 @@ export class Portfolio implements PortfolioView {
       if (s.allocations) this.allocs = new Map(Object.entries(s.allocations));
       for (const r of s.reservations) this.addReservation(structuredClone(r));
     }
+  }
+
+  /**
+   * Takes the account state of `s` (ledger, high-water mark, stops, kill switch, allocations, reservations) in place
+   * of its own, keeping what it has seen of the markets (markets, books, feeds, links, resolutions): a standby
+   * guardian taking over with the state the store holds, its view of the markets current.
+   */
+  adopt(s: RiskState): void {
+    this.ledger = Ledger.restore(s.ledger);
+    this.unmarked.clear();
+    for (const p of this.ledger.positions())
+      if (this.ledger.markOf(p.venue, p.tokenId) === undefined)
+        this.unmarked.add(instrumentKey(p.venue, p.tokenId));
+    this.hwm = s.highWaterMark;
+    this.dayStart = s.dailyStartEquity;
+    this.ddHalted = s.drawdownHalted;
+    this.windowStart = s.dailyWindowStart;
+    this.windowEnd = s.dailyWindowStart + 86_400_000;
+    this.killSwitch = s.killSwitch;
+    this.allocs = s.allocations ? new Map(Object.entries(s.allocations)) : undefined;
+    this.reservations.clear();
+    this.resMarket.clear();
+    this.resVenue.clear();
+    this.resStrategy.clear();
+    this.resSells.clear();
+    this.open = 0;
+    for (const r of s.reservations) this.addReservation(structuredClone(r));
+    this.heldDirty = true;
   }
 
   snapshot(): RiskState {

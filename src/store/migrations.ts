@@ -500,6 +500,14 @@ ALTER TABLE execution_reports ADD COLUMN IF NOT EXISTS leg_exposure_ms jsonb;
 `,
   },
   {
+    version: 25,
+    name: 'execution_intents_prune',
+    sql: `
+-- Closed intents are pruned by age (RETENTION_INTENTS_DAYS, src/store/maintenance.ts).
+CREATE INDEX IF NOT EXISTS execution_intents_done_idx ON execution_intents (updated_at) WHERE state = 'done';
+`,
+  },
+  {
     version: 26,
     name: 'ledger_snapshots_and_resolutions',
     sql: `

@@ -50,7 +50,8 @@ export function parseOpts(pairs: readonly string[]): Record<string, string> {
 
 /**
  * The mode of a standalone stateful agent, with its state restored from the store (migrated first): what `pm-arb
- * run` hands the same agents. The executor also keeps its execution intents in `db`.
+ * run` hands the same agents. The executor also keeps its execution intents in `db`; the executor and the risk
+ * guardian read their state there again when they take over from another instance (their leases).
  */
 export async function restoreAgentMode(
   name: string,
@@ -63,7 +64,7 @@ export async function restoreAgentMode(
   const rec = await loadRecoveryState(db);
   const restored = restoreStates(rec, config, now);
   return {
-    mode: { ...mode, restored, ...(name === 'executor' ? { store: db } : {}) },
+    mode: { ...mode, restored, ...(name === 'executor' || name === 'risk-guardian' ? { store: db } : {}) },
     note: `restored ${rec.fillCount} fills, ${rec.pendingDecisions.length} pending decisions${rec.halted ? ', HALTED' : ''} (${rec.base ? `ledger snapshot of ${rec.base.fills} fills + ${rec.fills.length} after it` : 'every fill replayed'}${rec.snapshotFallback ? `: ${rec.snapshotFallback}` : ''})`,
   };
 }
