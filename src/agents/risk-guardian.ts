@@ -199,6 +199,9 @@ export function createRiskGuardian(opts: RiskGuardianOptions = {}): RiskGuardian
         openOrders: pf?.openOrders ?? 0,
         drawdownHalted: pf?.drawdownHalted ?? false,
         equity: pf?.equity ?? 0,
+        // the guardian's own view of the drawdown and daily-loss limits (the dashboard's Risk page shows it)
+        highWaterMark: pf?.highWaterMark ?? 0,
+        dailyStartEquity: pf?.dailyStartEquity ?? 0,
         ...Object.fromEntries(Object.entries(byRule).map(([k, v]) => [`rule.${k}`, v])),
       };
     },

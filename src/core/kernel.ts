@@ -40,6 +40,12 @@ export function defaultInstance(
 }
 
 /**
+ * A kernel's in-process bus drains one consumer at most this long before letting timers, sockets and signals in
+ * (see InProcBusOptions.yieldAfterMs); backtests build their own bus without it.
+ */
+export const IN_PROC_YIELD_MS = 10;
+
+/**
  * Messages the in-process bus of a kernel keeps per channel (for late subscribers and `history`). Why not the
  * bus default of 10,000: a `pm-arb run` has ~30 channels, and the slow ones (equity, health, decisions, fills)
  * take hours to reach 10,000, so the process kept growing for hours (the live heap's growth between two heap
@@ -55,7 +61,13 @@ export async function createBus(
   log: Logger,
   clock: Clock = wallClock(),
 ): Promise<Bus> {
-  if (transport === 'inproc') return createInProcBus({ name: instance, clock, maxLen: IN_PROC_RETENTION });
+  if (transport === 'inproc')
+    return createInProcBus({
+      name: instance,
+      clock,
+      maxLen: IN_PROC_RETENTION,
+      yieldAfterMs: IN_PROC_YIELD_MS,
+    });
   if (!config.redisUrl) {
     throw new Error(
       'REDIS_URL is not set: the Redis transport needs it (e.g. REDIS_URL=redis://127.0.0.1:6379)',

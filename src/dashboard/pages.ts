@@ -37,7 +37,7 @@ export const PAGES: readonly PageDef[] = [
 <section><h2>Equity <small>with high-water mark and the drawdown stop</small></h2><div class="chart" id="equity-chart"></div></section>
 <section><h2>Drawdown <small>% below the high-water mark, against the limit</small></h2><div class="chart small" id="drawdown-chart"></div></section>
 <section class="two">
-  <div><h2>Exposure per venue</h2>${table('venues', ['Venue', 'Positions', 'Cost', 'Value at mark', 'Unrealized', 'Platform limit'])}</div>
+  <div><h2>Exposure per venue <small>as of the last allocation round (every minute)</small></h2>${table('venues', ['Venue', 'Positions', 'Cost', 'Value at mark', 'Unrealized', 'Platform limit'])}</div>
   <div><h2>Per day</h2>${table('days', ['Day (UTC)', 'Equity at close', 'P&amp;L', 'Fills', 'Fees'])}</div>
 </section>`,
   },
@@ -50,6 +50,7 @@ ${filters('positions-filters', [
   ['strategy', 'Strategy'],
   ['venue', 'Venue'],
 ])}
+<p class="hint">Positions, their marks and unrealized P&amp;L are published at each allocation round (every minute; the first within a minute of the start), the equity in the header every second.</p>
 <section><h2>Open <small id="open-count"></small></h2>${table('open-positions', ['Venue', 'Market', 'Outcome', 'Shares', 'Avg price', 'Mark', 'Value', 'Unrealized', 'Resolves in', 'Strategy'])}${pager('open-pager')}</section>
 <section><h2>Closed <small id="closed-count"></small></h2>${table('closed-positions', ['Venue', 'Market', 'Outcome', 'Realized', 'Strategy', 'Closed'])}${pager('closed-pager')}</section>`,
   },

@@ -31,10 +31,11 @@ import type { Context, Hono } from 'hono';
 import { z } from 'zod';
 import { channels, type DeadLetter } from '../core/channels.ts';
 import { OracleSourceSchema, VENUES } from '../core/messages.ts';
-import { MICRO, mulDiv, notional, toDecimal } from '../core/money.ts';
+import { formatUsd, MICRO, mulDiv, notional, toDecimal } from '../core/money.ts';
 import { reviewQueue } from '../matcher/review.ts';
 import { pairKey } from '../matcher/store.ts';
 import { dailyLossLimit, drawdownLimit, platformLimit, positionLimit } from '../risk/rules.ts';
+import type { Db } from '../store/db.ts';
 import { decisionsByRule, latestAllocation, latestEquity, leaderboard } from '../store/queries.ts';
 import {
   agentRows,
@@ -51,6 +52,7 @@ import {
   exposure,
   fillsPage,
   firstDecisionAt,
+  latestHeartbeatOf,
   linkByPair,
   linksPage,
   marketDetail,
@@ -73,6 +75,19 @@ const bpsOf = (used: number, limit: number): number => (limit > 0 ? mulDiv(used,
 
 /** Heartbeats older than this mark an agent stale. */
 const AGENT_STALE_MS = 15_000;
+
+/** The risk guardian's equity, high-water mark and day-start equity from its last heartbeat, if fresh. */
+async function guardianView(
+  db: Db,
+  t: number,
+): Promise<{ equity: number; highWaterMark: number; dailyStartEquity: number } | null> {
+  const hb = await latestHeartbeatOf(db, 'risk-guardian');
+  if (hb === null || hb.state !== 'running' || t - hb.ts > AGENT_STALE_MS) return null;
+  const { equity, highWaterMark, dailyStartEquity } = hb.details;
+  const ok = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
+  if (!ok(equity) || !ok(highWaterMark) || !ok(dailyStartEquity) || highWaterMark <= 0) return null;
+  return { equity, highWaterMark, dailyStartEquity };
+}
 
 export class NoStoreError extends Error {
   override name = 'NoStoreError';
@@ -501,6 +516,14 @@ export const readApi: RouteGroup = {
       const equity = eq?.equity ?? r.initialBankroll;
       const hwm = Math.max(state.highWaterMark ?? equity, eq?.highWaterMark ?? equity);
       const startEquity = dayStartEquity(state, equity, now(), r.dailyLossResetHourUtc);
+      // The drawdown and daily-loss limits as the risk guardian enforces them: its risk equity (positions at the
+      // best bid, bounded by what settlement pays) with its own high-water mark and day start, from its last
+      // heartbeat while that is fresh; otherwise the ledger's equity above.
+      const g = await guardianView(db, now());
+      const ddHwm = g?.highWaterMark ?? hwm;
+      const ddEquity = g?.equity ?? equity;
+      const dayStart = g?.dailyStartEquity ?? startEquity;
+      const guardianNote = g ? `the risk guardian's: risk equity ${formatUsd(g.equity)}` : null;
       const worstMarket = exp.markets.reduce<(typeof exp.markets)[number] | undefined>(
         (w, m) => (!w || m.cost > w.cost ? m : w),
         undefined,
@@ -534,16 +557,16 @@ export const readApi: RouteGroup = {
         money(
           'drawdown',
           'Drawdown from the high-water mark',
-          Math.max(0, hwm - equity),
-          drawdownLimit(hwm, r),
-          null,
+          Math.max(0, ddHwm - ddEquity),
+          drawdownLimit(ddHwm, r),
+          guardianNote && `${guardianNote}, high-water mark ${formatUsd(ddHwm)}`,
         ),
         money(
           'daily_loss',
           'Loss today',
-          Math.max(0, startEquity - equity),
-          dailyLossLimit(startEquity, r),
-          null,
+          Math.max(0, dayStart - ddEquity),
+          dailyLossLimit(dayStart, r),
+          guardianNote && `${guardianNote}, at the day's start ${formatUsd(dayStart)}`,
         ),
         {
           key: 'open_orders',

@@ -41,11 +41,17 @@ export const isOpen = (o: OrderState): boolean => !isTerminal(o.status);
  * Terminal, every fill the venue said it made has arrived, and none is still provisional: nothing more will change
  * its size. A provisional fill (Polymarket MATCHED / MINED) may yet be confirmed — only then is it published as a
  * Fill — or fail and be taken back out, so the order (and its request, which would forget it) is not done before.
+ * The venue's matched size still counts a fill that failed on chain: it has arrived, as a failure.
  */
-export const isDone = (o: OrderState): boolean =>
-  isTerminal(o.status) &&
-  o.filledShares >= o.venueFilledShares &&
-  o.fills.every((f) => f.settlement !== 'provisional');
+export function isDone(o: OrderState): boolean {
+  if (!isTerminal(o.status)) return false;
+  let failed = 0;
+  for (const f of o.fills) {
+    if (f.settlement === 'provisional') return false;
+    if (f.settlement === 'failed') failed += f.shares;
+  }
+  return o.filledShares + failed >= o.venueFilledShares;
+}
 
 export function newOrderState(request: OrderRequest, ts: number): OrderState {
   return {

@@ -8,7 +8,8 @@
  * Shapes handled (see test/matcher/facts.test.ts):
  * - Polymarket: "Bitcoin Up or Down - March 12, 5:20AM-5:25AM ET"; "Will the price of Bitcoin be above $100,000
  *   on December 31?" with rules naming "Binance 1 minute candle for BTC/USDT 12:00 in the ET timezone";
- *   "… between $96,000 and $98,000 …".
+ *   "… between $96,000 and $98,000 …"; "Bitcoin Up or Down on September 22?" (the 12:00 ET candle against the day
+ *   before's); "Ethereum Up or Down - September 22, 12PM-4PM ET".
  * - Kalshi: tickers KXBTCD-26DEC3112-T100000 (threshold, date 2026-12-31, hour 12 ET; a minute may follow) and
  *   KXBTC-26DEC3112-B99750 (range bucket), with titles/rules such as "If the CF Benchmarks Real-Time Index (BRTI)
  *   … average of the 60 seconds prior to 12 PM EST … is above $100,000.00".
@@ -87,7 +88,7 @@ export interface MarketFacts {
   /** crypto markets: the settlement reference, when the source and its window were read */
   readonly reference: SettlementRef | undefined;
   readonly econ: EconSpec | undefined;
-  /** normalized settlement source: chainlink, cf_brti, binance:BTC/USDT, coinbase … */
+  /** normalized settlement source: chainlink, cf_brti, cf_ethusd_rti, binance:BTC/USDT, coinbase … */
   readonly source: string | undefined;
   /** averaging window / fixing: stream (a point of a data stream), avg60s, candle1m_close, candle1h_close */
   readonly window: string | undefined;
@@ -263,6 +264,21 @@ function instantIn(text: string, endTime: number | null): number | undefined {
   return zonedTime(date[0], date[1], date[2], clock[0], clock[1], zone);
 }
 
+/**
+ * Length of a Binance 1-minute candle the rules name by its time (Polymarket's daily markets: "the Binance 1
+ * minute candle for BTC/USDT 12:00 in the ET timezone", "… titled 2022/12/30 12:00"): Binance titles a candle by
+ * its open time, so it closes one minute after the time named. Undefined for a candle named by where it ends or
+ * begins ("the 1 hour candle that ends on the time …") and for hour candles named by a time (no venue text of
+ * that form is known; the time is read as the instant).
+ */
+export function titledCandleMs(rules: string): number | undefined {
+  return /\b(1|one)[- ]?minute candle for [A-Z0-9]{2,10}\/[A-Z]{3,5}\s+(?:titled\s+)?(?:\d{4}\/\d{1,2}\/\d{1,2}\s+)?\d{1,2}:\d{2}\b/i.test(
+    rules,
+  )
+    ? 60_000
+    : undefined;
+}
+
 /** Settlement source and window from the rules text. */
 export function sourceIn(text: string, asset: string | undefined): { source?: string; window?: string } {
   const t = text.toLowerCase();
@@ -272,7 +288,15 @@ export function sourceIn(text: string, asset: string | undefined): { source?: st
     source = 'chainlink';
     window = 'stream';
   } else if (/cf benchmarks|\bbrti\b|real-time index/.test(t)) {
-    source = 'cf_brti';
+    // the index named (BRTI for bitcoin, ETHUSD_RTI for ether …), else the asset's: two assets' indices differ
+    const named =
+      /\b([a-z]{2,6})usd_rti\b/.exec(t)?.[1] ??
+      (/\bether(eum)? real-time index\b/.test(t)
+        ? 'eth'
+        : /\bbrti\b|bitcoin real-time index/.test(t)
+          ? 'btc'
+          : asset?.toLowerCase());
+    source = !named || named === 'btc' ? 'cf_brti' : `cf_${named}usd_rti`;
   } else if (/binance/.test(t)) {
     const pair = /\b([A-Z]{2,6})\/(USDT|USDC|USD)\b/.exec(text);
     source = `binance:${pair ? `${pair[1]}/${pair[2]}` : `${asset ?? '?'}/USDT`}`;
@@ -306,7 +330,12 @@ export function cryptoSpec(m: Market): CryptoSpec | undefined {
   if (!asset) return undefined;
   // touch/barrier markets ("reach", "hit", "dip to") are not digitals at expiry
   if (/\b(reach|hit|dip to|touch|all[- ]time high)\b/i.test(q)) return undefined;
-  const textInstant = instantIn(q, m.endTime) ?? instantIn(m.rules, m.endTime);
+  // a candle the rules name by its time ("the Binance 1 minute candle for BTC/USDT 12:00") is Binance's title of
+  // the candle, its open time: it settles on the close, one candle later (12:01)
+  const candle = titledCandleMs(m.rules);
+  const qInstant = instantIn(q, m.endTime);
+  const rulesInstant = qInstant === undefined ? instantIn(m.rules, m.endTime) : undefined;
+  const textInstant = qInstant ?? (rulesInstant === undefined ? undefined : rulesInstant + (candle ?? 0));
   // Kalshi: strikes and comparison from floor_strike / cap_strike / strike_type, the expiry from the ticker
   // (hourly/daily series) or the close time (15-minute series)
   const ks = m.venue === 'kalshi' ? kalshiStrike(m) : undefined;
@@ -359,6 +388,20 @@ export function cryptoSpec(m: Market): CryptoSpec | undefined {
         end = zonedTime(date[0], date[1], date[2], c2[0], c2[1], zone);
         if (end <= start) end += 86_400_000;
       }
+    } else if (
+      !w &&
+      date &&
+      candle !== undefined &&
+      /\b(day before|previous day|prior day)\b/i.test(m.rules)
+    ) {
+      // "Bitcoin Up or Down on September 22?": the close of the candle titled 12:00 ET on that day against the
+      // close of the one titled 12:00 ET the day before (each a calendar day in ET, so DST is kept)
+      const clock = parseClock(m.rules);
+      const zone = zoneIn(m.rules) ?? 'ET';
+      if (clock) {
+        end = zonedTime(date[0], date[1], date[2], clock[0], clock[1], zone) + candle;
+        start = zonedTime(date[0], date[1], date[2] - 1, clock[0], clock[1], zone) + candle;
+      }
     }
     // the venue's window start (Gamma eventStartTime) and published strike (priceToBeat) win over the title
     if (m.settlement?.windowStart !== undefined) start = m.settlement.windowStart;
@@ -367,7 +410,11 @@ export function cryptoSpec(m: Market): CryptoSpec | undefined {
     return {
       asset,
       kind: 'up_down',
-      op: /greater than or equal/i.test(m.rules) ? '>=' : undefined,
+      op: /greater than or equal|or equal to/i.test(m.rules)
+        ? '>='
+        : /\b(higher|greater) than\b/i.test(m.rules)
+          ? '>'
+          : undefined,
       strike: ptb,
       upper: undefined,
       expiry,
@@ -647,7 +694,7 @@ export function referenceOf(
     if (twap) return { source, feed: 'chainlink', window: 'twap', seconds: Number(twap[1]) };
     return { source, feed: 'chainlink', window: 'point', seconds: 0 };
   }
-  if (source === 'cf_brti') {
+  if (source.startsWith('cf_')) {
     // CF Benchmarks real-time indices: Kalshi settles on the simple average of the 60 s before the instant
     return window === 'avg60s' || window === undefined
       ? { source, feed: undefined, window: 'average', seconds: 60 }

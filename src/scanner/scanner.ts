@@ -263,6 +263,8 @@ function legacyRef(settlementSource: string): ResolvedRef {
     case 'cf_brti':
       return { source: head, feed: undefined, window: 'average', windowMs: 60_000 };
     default:
+      if (name.startsWith('cf_'))
+        return { source: head, feed: undefined, window: 'average', windowMs: 60_000 };
       return { source: head || 'unknown', feed: undefined, window: 'point', windowMs: 0 };
   }
 }
@@ -713,8 +715,8 @@ export class Scanner {
 
   /**
    * The up/down strike from the settlement source itself (never another source): its TWAP/average over the
-   * window before the start, its value at the start (a point), or the first print of the candle (a candle
-   * open). Undefined until it can be known; once known it is kept.
+   * window before the start, its value at the start (a point), the first print of the candle (a candle open) or
+   * the close of the candle ending at the start (a candle close). Undefined until it can be known; once known it is kept.
    */
   private strikeOf(
     st: MarketState,
@@ -742,6 +744,13 @@ export class Scanner {
           const next = own.hist.firstFrom(start);
           if (next && next.time - start <= this.o.pointToleranceMs) v = next.price;
         }
+        break;
+      }
+      case 'candle_close': {
+        // the close of the candle ending at the start (a daily up/down: the day before's candle): the last print
+        // before the start, known only when the history reaches back to it
+        const at = own.hist.valueAt(start - 1);
+        if (at) v = at.price;
         break;
       }
       default:
@@ -787,12 +796,6 @@ export class Scanner {
       // an EWMA that rises at once and decays slowly: the band errs wide
       a.basis.set(k, prev === undefined || rel > prev ? rel : 0.95 * prev + 0.05 * rel);
     }
-  }
-
-  /** Sets the reference open price of an up/down market (1e-8 units). */
-  setReferenceOpen(venue: string, marketId: string, price: number): void {
-    const st = this.markets.get(mkey(venue, marketId));
-    if (st) st.refOpen = price;
   }
 
   // ---------------------------------------------------------------- helpers

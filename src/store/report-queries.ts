@@ -724,6 +724,25 @@ export interface AgentRow {
   readonly previous: { ts: number; details: Record<string, number | string | boolean | null> } | null;
 }
 
+/** The most recent heartbeat of any instance of `agent` (state, time, details), or null when it never sent one. */
+export async function latestHeartbeatOf(
+  q: Queryable,
+  agent: string,
+): Promise<Pick<AgentRow, 'instance' | 'state' | 'ts' | 'details'> | null> {
+  const r = await q.query<R>(
+    'SELECT instance, state, ts, details FROM agent_status WHERE agent = $1 ORDER BY ts DESC, instance LIMIT 1',
+    [agent],
+  );
+  const x = r.rows[0];
+  if (!x) return null;
+  return {
+    instance: str(x.instance),
+    state: str(x.state),
+    ts: int(x.ts),
+    details: json<AgentRow['details']>(x.details),
+  };
+}
+
 /** The latest heartbeat of every agent instance, with the one before it when it is recent (for rates). */
 export async function agentRows(q: Queryable, now: number, recentMs = 120_000): Promise<AgentRow[]> {
   const latest = await q.query<R>('SELECT * FROM agent_status ORDER BY agent, instance');

@@ -91,6 +91,29 @@ describe('backtest on a simulated capture', () => {
     expect(formatBacktestReport(r)).toContain('max drawdown');
   });
 
+  it('lists per opportunity kind and settlement source what was priced and what was skipped, and why', () => {
+    const r = first;
+    // the simulator's BTC markets settle on Binance BTC/USDT, its ETH markets on Chainlink (README)
+    expect(Object.keys(r.pricing).sort()).toEqual(['oracle_lag|binance:BTC/USDT', 'oracle_lag|chainlink']);
+    const text = formatBacktestReport(r);
+    for (const [k, v] of Object.entries(r.pricing)) {
+      expect(v.priced).toBeGreaterThan(0);
+      for (const [why, n] of Object.entries(v.skipped)) {
+        expect([
+          'source_stale',
+          'no_feed',
+          'basis_unmeasured',
+          'strike_pending',
+          'window_unobserved',
+          'model',
+          'fees_unknown',
+        ]).toContain(why);
+        expect(n).toBeGreaterThan(0);
+      }
+      expect(text).toContain(`  priced on   ${k}: ${v.priced} priced, skipped `);
+    }
+  });
+
   it('keeps both limits, counts bundles, and explains every allocation', () => {
     const r = first;
     expect(r.pnl.maxDrawdownPct).toBeLessThanOrEqual(cfg.risk.drawdownLimitBps / 100);

@@ -9,109 +9,63 @@
  * leaves 127.0.0.1) and the test publishes the Market records and the approved RiskDecision on the bus, as the
  * venue watchers and the risk guardian would.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import type { Kernel } from '../../src/core/agent.ts';
 import { channels } from '../../src/core/channels.ts';
-import { loadConfig } from '../../src/core/config.ts';
 import { uuidFromId } from '../../src/core/hash.ts';
-import { createKernel } from '../../src/core/kernel.ts';
-import { silentLogger } from '../../src/core/log.ts';
-import type { Fill, Market, Order, RiskDecision } from '../../src/core/messages.ts';
+import type { Fill, Order } from '../../src/core/messages.ts';
 import { clientOrderId } from '../../src/execution/ids.ts';
 import { waitFor } from '../contract/bus-contract.ts';
-import { startKalshiTradingFake } from '../fakes/kalshi-trading-fake.ts';
-import { startPolymarketClobFake } from '../fakes/polymarket-clob-fake.ts';
+import {
+  crossVenueDecision,
+  executorTookIn,
+  OUTSIDE_ENV,
+  ownedMarkets,
+  REDIS,
+  redisPrefix,
+  startLiveVenues,
+  testKernel,
+} from '../helpers/live-venues.ts';
 import { fakeOrderClients } from '../helpers/order-clients.ts';
+import { killAll, spawnPmArb, until } from '../helpers/procs.ts';
 
 // a node process with every agent, two fakes and Redis: slow on a busy machine
 vi.setConfig({ testTimeout: 120_000 });
 
 const BIN = resolve('bin/pm-arb.js');
-const REDIS = 'redis://127.0.0.1:6379';
-const prefix = `run-live:${randomUUID()}:`;
-const TOKEN = '48151623420000000000000000000000000000000000000000000000000000000000000000';
-const COND = '0x00000000000000000000000000000000000000000000000000000000000000c1';
-const T = 'KXOWNLIVE-26DEC31-T1';
+/** No feed runs (nothing leaves 127.0.0.1): the test publishes what the watchers and the guardian would. */
+const RUN_LIVE = ['run', '--feeds', 'live', '--live', '--yes', '--bus', 'redis', '--only', 'none'];
+const { prefix, drop } = redisPrefix('run-live');
+const OWNED = {
+  conditionId: '0x00000000000000000000000000000000000000000000000000000000000000c1',
+  tokenId: '48151623420000000000000000000000000000000000000000000000000000000000000000',
+  ticker: 'KXOWNLIVE-26DEC31-T1',
+  kalshiKeyId: 'kid-live',
+};
+const { conditionId: COND, tokenId: TOKEN, ticker: T } = OWNED;
 const dir = mkdtempSync(join(tmpdir(), 'pmarb-live-'));
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
-afterAll(async () => {
-  const admin = new Redis(REDIS);
-  const keys = await admin.keys(`${prefix}*`);
-  if (keys.length > 0) await admin.del(...keys);
-  await admin.quit();
-});
+afterAll(drop);
 
 async function venues() {
-  const key = generatePrivateKey();
-  const address = privateKeyToAccount(key).address;
-  const pm = await startPolymarketClobFake({
-    chainId: 137,
-    signer: address,
-    maker: address,
-    collateral: 1_000_000_000,
-    markets: [
-      {
-        conditionId: COND,
-        tokenId: TOKEN,
-        protocol: 'v1',
-        tickSize: 10_000,
-        minSize: 1_000_000,
-        asks: [[440_000, 20_000_000]],
-      },
-    ],
-  });
-  const rsa = generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  });
-  const ks = await startKalshiTradingFake({
-    keyId: 'kid-live',
-    publicKeyPem: rsa.publicKey,
-    balance: 1_000_000_000,
-    markets: [{ ticker: T, yesAsks: [[500_000, 20_000_000]], yesBids: [[480_000, 20_000_000]] }],
-  });
-  const pem = join(dir, `kalshi-${randomUUID()}.pem`);
-  writeFileSync(pem, rsa.privateKey, { mode: 0o600 });
-  cleanups.push(async () => {
-    await pm.close();
-    await ks.close();
-  });
-  const env = {
-    PAPER_TRADING: 'false',
-    POLYMARKET_CLOB_URL: pm.url,
-    POLYMARKET_WS_USER_URL: pm.wsUrl,
-    POLYMARKET_PRIVATE_KEY: key,
-    POLYMARKET_API_KEY: pm.credentials.key,
-    POLYMARKET_API_SECRET: pm.credentials.secret,
-    POLYMARKET_API_PASSPHRASE: pm.credentials.passphrase,
-    KALSHI_REST_URL: ks.restUrl,
-    KALSHI_WS_URL: ks.wsUrl,
-    KALSHI_API_KEY_ID: 'kid-live',
-    KALSHI_PRIVATE_KEY_PATH: pem,
-    REDIS_URL: REDIS,
-    REDIS_KEY_PREFIX: prefix,
-    // the two orders placed before the process are unknown to it: reconciliation would halt on its second run
-    // (30 s by default), which a slow machine can reach before the trade; this test is about the trade
-    RECONCILE_INTERVAL_MS: '600000',
-  };
-  return { key, rsa, pm, ks, env };
+  const v = await startLiveVenues({ ...OWNED, dir, prefix });
+  cleanups.push(() => v.close());
+  // the two orders placed before the process are unknown to it: reconciliation would halt on its second run
+  // (30 s by default), which a slow machine can reach before the trade; this test is about the trade
+  return { ...v, env: { ...v.env, RECONCILE_INTERVAL_MS: '600000' } };
 }
 
 function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', DATA_DIR: join(dir, 'data'), ...extra };
-  for (const k of ['ANTHROPIC_API_KEY', 'PUSHOVER_USER_KEY', 'ALERT_WEBHOOK_URL']) delete env[k];
+  for (const k of OUTSIDE_ENV) delete env[k];
   return env;
 }
 
@@ -124,27 +78,6 @@ function pmArb(
       done({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, out, err }),
     );
   });
-}
-
-function market(venue: 'polymarket' | 'kalshi', marketId: string, yes: string, no: string): Market {
-  return {
-    type: 'market',
-    venue,
-    marketId,
-    question: 'Will the owned test event happen?',
-    rules: 'Owned test market.',
-    outcomes: [
-      { tokenId: yes, label: 'Yes', side: 'yes' },
-      { tokenId: no, label: 'No', side: 'no' },
-    ],
-    tickSize: 10_000,
-    minSize: 1_000_000,
-    fees: { kind: 'none' },
-    endTime: null,
-    status: 'open',
-    version: 'v1',
-    receiveTime: Date.now(),
-  };
 }
 
 describe('pm-arb run --live', () => {
@@ -163,14 +96,14 @@ describe('pm-arb run --live', () => {
   });
 
   it('trades an approved cross-venue decision on both fakes, fills reach the bus; HALT_ALL cancels at every venue', async () => {
-    const { key, rsa, pm, ks, env } = await venues();
+    const { key, kalshiPrivateKeyPem, pm, ks, env } = await venues();
     // an order resting at each venue from before this process: the kill switch must take it too
     const { pmc, ksc, close } = fakeOrderClients({
       pm,
       ks,
       key,
       kalshiKeyId: 'kid-live',
-      kalshiPrivateKeyPem: rsa.privateKey,
+      kalshiPrivateKeyPem,
     });
     cleanups.push(close);
     const base = {
@@ -204,12 +137,7 @@ describe('pm-arb run --live', () => {
     expect((await pmc.openOrders()).length + (await ksc.openOrders()).length).toBe(2);
 
     // the test's own view of the bus
-    const kernel: Kernel = await createKernel({
-      config: loadConfig({ ...process.env, REDIS_URL: REDIS, REDIS_KEY_PREFIX: prefix }),
-      transport: 'redis',
-      instance: `run-live-test-${process.pid}`,
-      log: silentLogger(),
-    });
+    const kernel = await testKernel(prefix, 'run-live-test');
     cleanups.push(() => kernel.bus.close());
     const fills: Fill[] = [];
     const orders: Order[] = [];
@@ -224,21 +152,14 @@ describe('pm-arb run --live', () => {
       orders.push(m.body);
     });
 
-    const child: ChildProcess = spawn(
-      process.execPath,
-      [BIN, 'run', '--feeds', 'live', '--live', '--yes', '--bus', 'redis', '--only', 'none'],
-      { env: baseEnv({ ...env, DASHBOARD_PORT: '0' }), stdio: ['ignore', 'pipe', 'pipe'] },
+    const run = spawnPmArb('run', RUN_LIVE, { env: baseEnv({ ...env, DASHBOARD_PORT: '0' }) });
+    cleanups.push(() => killAll([run]));
+    await until(
+      () => `the live banner (stderr: ${run.err()})`,
+      () => /pm-arb run: mode LIVE/.test(run.err()),
+      60_000,
     );
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const exited = new Promise<string>((r) => child.on('close', (code, signal) => r(`${code ?? signal}`)));
-    cleanups.push(async () => {
-      if (child.exitCode === null) child.kill('SIGKILL');
-      await exited;
-    });
-    await waitFor(() => /pm-arb run: mode LIVE/.test(stderr), `the live banner (stderr: ${stderr})`, 60_000);
+    const stderr = run.err();
     expect(stderr).toContain('LIVE TRADING with real money');
     expect(stderr).toMatch(/polymarket: LIVE, wallet 0x[0-9a-fA-F]{4}…[0-9a-fA-F]{4}, balance \$1000/);
     expect(stderr).toMatch(/kalshi: LIVE, API key …, balance \$1000/);
@@ -252,66 +173,18 @@ describe('pm-arb run --live', () => {
     await waitFor(() => running.has('executor'), 'the executor running', 60_000);
     const admin = new Redis(REDIS);
     cleanups.push(async () => void (await admin.quit()));
-    const executorGroup = async (channel: string) => {
-      const groups = (await admin
-        .call('XINFO', 'GROUPS', `${prefix}${channel}`)
-        .catch(() => [])) as unknown[][];
-      for (const g of groups) {
-        const f = Object.fromEntries(
-          Array.from({ length: g.length / 2 }, (_, i) => [String(g[2 * i]), g[2 * i + 1]]),
-        );
-        // the executor's market groups are its own (`executor@<instance>`: a standby keeps its market data)
-        if (String(f.name).startsWith('executor')) return f;
-      }
-      return undefined;
-    };
     const marketStreams = [channels.markets('polymarket').name, channels.markets('kalshi').name];
-    const until = async (cond: () => Promise<boolean>, what: string): Promise<void> => {
-      const end = Date.now() + 60_000;
-      while (!(await cond())) {
-        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    };
-    kernel.bus.publish(channels.markets('polymarket'), market('polymarket', COND, TOKEN, `${TOKEN}9`));
-    kernel.bus.publish(channels.markets('kalshi'), market('kalshi', T, `${T}:yes`, `${T}:no`));
+    for (const m of ownedMarkets(OWNED)) kernel.bus.publish(channels.markets(m.venue), m);
     await kernel.bus.flush();
     // Needed by design, not a workaround: an order takes its tick and neg-risk from the market's record, and the
     // markets and the decisions are separate streams with no order between them; a decision read before its
     // markets is rejected (unknown_market), never traded blind. The guardian only approves markets it has seen.
-    await until(async () => {
-      const gs = await Promise.all(marketStreams.map(executorGroup));
-      return gs.every((g) => g !== undefined && Number(g['entries-read']) >= 1 && Number(g.pending) === 0);
-    }, 'the executor to take in both markets');
-    const decision: RiskDecision = {
-      type: 'risk_decision',
-      id: 'rd-live-1',
-      requestId: 'req-live-1',
-      strategy: 'cross-venue',
-      verdict: 'approve',
-      rule: 'ok',
-      reason: 'test',
-      legs: [
-        {
-          venue: 'polymarket',
-          marketId: COND,
-          tokenId: TOKEN,
-          side: 'buy',
-          limitPrice: 450_000,
-          shares: 5_000_000,
-        },
-        {
-          venue: 'kalshi',
-          marketId: T,
-          tokenId: `${T}:no`,
-          side: 'buy',
-          limitPrice: 530_000,
-          shares: 5_000_000,
-        },
-      ],
-      tif: 'IOC',
-      decidedAt: Date.now(),
-    };
+    await until(
+      'the executor to take in both markets',
+      () => executorTookIn(admin, prefix, marketStreams),
+      60_000,
+    );
+    const decision = crossVenueDecision(OWNED, 'req-live-1');
     // sent once: a delivered decision is acted on (or rejected with a reason), never dropped
     kernel.bus.publish(channels.riskDecisions, decision);
     await kernel.bus.flush();
@@ -320,7 +193,7 @@ describe('pm-arb run --live', () => {
     await waitFor(fillsSeen, 'a confirmed fill on each venue', 20_000).catch((e: Error) => {
       throw new Error(
         `${e.message} (fills: ${JSON.stringify(fills)}, orders: ${JSON.stringify(orders)}, ` +
-          `at the fakes: ${pm.orders.size} + ${ks.orders.size}, stderr: ${stderr})`,
+          `at the fakes: ${pm.orders.size} + ${ks.orders.size}, stderr: ${run.err()})`,
       );
     });
     const byVenue = Object.fromEntries(fills.map((f) => [f.venue, f]));
@@ -346,8 +219,28 @@ describe('pm-arb run --live', () => {
     expect(await pmc.openOrders()).toEqual([]);
     expect(await ksc.openOrders()).toEqual([]);
 
-    child.kill('SIGINT');
-    expect(await exited, stderr).toBe('0');
-    expect(stderr).toContain('pm-arb run: stopped');
+    await run.signal('SIGINT');
+    expect(await run.exited, run.err()).toBe(0);
+    expect(run.err()).toContain('pm-arb run: stopped');
+  });
+
+  it("logs the live clients' errors with their venue (a user channel that cannot connect)", async () => {
+    const { env } = await venues();
+    // nothing listens on port 9: Kalshi's user channel fails and retries; polling keeps the venue usable
+    const run = spawnPmArb('run', RUN_LIVE, {
+      env: baseEnv({ ...env, KALSHI_WS_URL: 'ws://127.0.0.1:9/trade-api/ws/v2', DASHBOARD_PORT: '0' }),
+    });
+    cleanups.push(() => killAll([run]));
+    await until(
+      () => `a logged Kalshi user-channel error (stderr: ${run.err()})`,
+      () =>
+        run
+          .err()
+          .split('\n')
+          .some((l) => l.includes('live execution error') && l.includes('kalshi')),
+      60_000,
+    );
+    await run.signal('SIGINT');
+    expect(await run.exited, run.err()).toBe(0);
   });
 });

@@ -11,6 +11,60 @@ busContract('inproc', async (o) => createInProcBus({ maxLen: o?.maxLen ?? 10_000
   retentionSlack: 0,
 });
 
+// the running system's bus, which lets the event loop in during long drains: the same contract holds
+busContract(
+  'inproc, yielding',
+  async (o) => createInProcBus({ maxLen: o?.maxLen ?? 10_000, yieldAfterMs: 0 }),
+  {
+    visibilityMs: 200,
+    shared: false,
+    retentionSlack: 0,
+  },
+);
+
+describe('in-process bus: long drains', () => {
+  const Body = z.object({ n: z.number() });
+  const ch = channels.custom('long-drain', Body);
+  const burst = async (yieldAfterMs: number | undefined, asyncHandler = false) => {
+    const bus = createInProcBus(yieldAfterMs === undefined ? {} : { yieldAfterMs });
+    const seen: number[] = [];
+    let seenWhenTimerRan = -1;
+    const work = (n: number): void => {
+      seen.push(n);
+      const end = performance.now() + 0.05; // a handler with some work in it
+      while (performance.now() < end);
+    };
+    bus.subscribe(ch, { group: 'g' }, asyncHandler ? async (m) => work(m.body.n) : (m) => work(m.body.n));
+    setTimeout(() => {
+      seenWhenTimerRan = seen.length;
+    }, 0);
+    for (let n = 0; n < 2_000; n++) bus.publish(ch, { n });
+    await bus.idle();
+    await bus.close();
+    return { seen, seenWhenTimerRan };
+  };
+
+  it('with yieldAfterMs, a timer runs in the middle of a burst, and every message still arrives once, in order', async () => {
+    const { seen, seenWhenTimerRan } = await burst(5);
+    expect(seen).toEqual(Array.from({ length: 2_000 }, (_, i) => i));
+    expect(seenWhenTimerRan).toBeGreaterThan(0);
+    expect(seenWhenTimerRan).toBeLessThan(2_000);
+  });
+
+  it('with yieldAfterMs and an async handler (one message per drain), a timer still gets in', async () => {
+    const { seen, seenWhenTimerRan } = await burst(5, true);
+    expect(seen).toEqual(Array.from({ length: 2_000 }, (_, i) => i));
+    expect(seenWhenTimerRan).toBeGreaterThan(0);
+    expect(seenWhenTimerRan).toBeLessThan(2_000);
+  });
+
+  it('without it (backtests), a burst drains in microtasks before any timer', async () => {
+    const { seen, seenWhenTimerRan } = await burst(undefined);
+    expect(seen).toHaveLength(2_000);
+    expect(seenWhenTimerRan).toBe(-1); // the timer had not run when the burst was over
+  });
+});
+
 describe('in-process bus on a simulated clock', () => {
   const Body = z.object({ n: z.number() });
   const ch = channels.custom('sim-visibility', Body);

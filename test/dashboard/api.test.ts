@@ -672,6 +672,47 @@ describe('read API', () => {
     expect(r.json.halt).toEqual({ halted: false, reason: null, by: null, at: null });
   });
 
+  it('risk: drawdown and daily loss as the guardian enforces them (its risk equity), from its fresh heartbeat', async () => {
+    const limits = async () =>
+      new Map((await get('/api/risk')).json.limits.map((l: { key: string }) => [l.key, l])) as Map<
+        string,
+        unknown
+      >;
+    const guardian = (ts: number) =>
+      heartbeat('risk-guardian', ts, {
+        processed: 1,
+        failed: 0,
+        equity: 900_000_000,
+        highWaterMark: 1_050_000_000,
+        dailyStartEquity: 1_000_000_000,
+        drawdownHalted: false,
+      });
+    try {
+      // the guardian values positions at the best bid: its equity is $900 where the ledger's is $1,020.50
+      await seed(db, [guardian(NOW - 2_000)], 'rg-fresh');
+      const by = await limits();
+      expect(by.get('drawdown')).toMatchObject({
+        used: '150',
+        limit: '210',
+        usedBps: 7142,
+        detail: "the risk guardian's: risk equity $900.00, high-water mark $1,050.00",
+      });
+      expect(by.get('daily_loss')).toMatchObject({
+        used: '100',
+        limit: '100',
+        usedBps: 10_000,
+        detail: "the risk guardian's: risk equity $900.00, at the day's start $1,000.00",
+      });
+      // a guardian not heard from lately: the ledger's figures again
+      await db.exec("DELETE FROM agent_status WHERE agent = 'risk-guardian'");
+      await seed(db, [guardian(NOW - 60_000)], 'rg-stale');
+      expect((await limits()).get('drawdown')).toMatchObject({ used: '29.5', limit: '210', detail: null });
+    } finally {
+      await db.exec("DELETE FROM agent_status WHERE agent = 'risk-guardian'");
+      await db.exec("DELETE FROM agent_heartbeats WHERE agent = 'risk-guardian'");
+    }
+  });
+
   it('matches: links with both questions, the review queue, and a pair side by side', async () => {
     const links = await get('/api/matches');
     expect(links.json.rows).toEqual([
@@ -766,6 +807,9 @@ describe('read API', () => {
       expect(String(r.json)).toContain('<script type="module" src="/assets/app.js">');
       expect(String(r.json)).not.toMatch(/https?:\/\//);
     }
+    // positions come from the allocator's rounds (every minute), equity every second: the pages say so
+    expect(String((await get('/positions')).json)).toContain('published at each allocation round');
+    expect(String((await get('/')).json)).toContain('as of the last allocation round');
     const u = await get('/assets/vendor/uplot.js');
     expect(u.status).toBe(200);
     expect(u.res.headers.get('content-type')).toContain('javascript');

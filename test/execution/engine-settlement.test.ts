@@ -95,6 +95,28 @@ describe('execution engine: provisional fills', () => {
     expect(orders.at(-1)).toMatchObject({ status: 'filled', filledShares: 5_000_000 });
   });
 
+  it('a provisional fill that fails on chain: the request is reported failed with no fill, nothing left open', () => {
+    const s = scripted();
+    const fills: Fill[] = [];
+    const reports: ExecutionReport[] = [];
+    const engine = createExecutionEngine({
+      clients: new Map([['polymarket', s.client]]),
+      clock: wallClock(),
+      ids: createIds('t'),
+      sink: { fill: (f) => fills.push(f), order: () => {}, report: (r) => reports.push(r) },
+    });
+    engine.decide(decision, false);
+    const q = s.sent[0]!;
+    // the venue matched the whole order (its size_matched stays 5), then the trade failed on chain
+    s.report(q, { venueOrderId: '0xhash', filledShares: 5_000_000 });
+    s.report(q, { venueOrderId: '0xhash', fill: fill('provisional') });
+    expect(reports).toEqual([]);
+    s.report(q, { venueOrderId: '0xhash', fill: fill('failed') });
+    expect(fills).toEqual([]);
+    expect(reports).toMatchObject([{ requestId: 'req-1', status: 'failed', fills: 0 }]);
+    expect(engine.openOrders()).toBe(0);
+  });
+
   it('an order with a provisional fill is not done; confirmed, it is', () => {
     const req: OrderRequest = {
       clientOrderId: 'r.0',

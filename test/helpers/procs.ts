@@ -14,16 +14,22 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `cond` every `everyMs` until it holds; throws naming `what` after `timeoutMs`. */
+/**
+ * Polls `cond` every `everyMs` until it holds; throws naming `what` after `timeoutMs` (a function: as it reads at
+ * the deadline, e.g. with the output so far).
+ */
 export async function until(
-  what: string,
+  what: string | (() => string),
   cond: () => boolean | Promise<boolean>,
   timeoutMs: number,
   everyMs = 100,
 ): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > end)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`,
+      );
     await sleep(everyMs);
   }
 }

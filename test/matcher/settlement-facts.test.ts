@@ -88,7 +88,7 @@ describe('Polymarket crypto families', () => {
     });
   });
 
-  it('daily range on the Binance 1-minute candle at noon ET', () => {
+  it('daily range on the Binance 1-minute candle titled noon ET, which closes at 12:01 ET', () => {
     const m = gamma('gamma-market-eth-range-daily.json');
     const link = oracleLinkOf(m)!;
     expect(link).toMatchObject({
@@ -96,8 +96,66 @@ describe('Polymarket crypto families', () => {
       asset: 'ETH',
       strike: 4_200 * E8,
       upper: 4_300 * E8,
-      expiry: utc('2026-09-25T16:00:00Z'),
+      // Binance titles a candle by its open time: the "12:00" candle's close is at 12:01 EDT, 16:01 UTC
+      expiry: utc('2026-09-25T16:01:00Z'),
       reference: { source: 'binance:ETH/USDT', window: 'candle_close', seconds: 60, strikeFrom: 'text' },
+    });
+  });
+
+  it('4-hour up/down on the Chainlink ETH/USD stream: a point at each end of the window in the title', () => {
+    const m = gamma('gamma-market-updown-4h.json');
+    const link = oracleLinkOf(m)!;
+    expect(link).toMatchObject({
+      kind: 'up_down',
+      asset: 'ETH',
+      symbol: 'ETH/USD',
+      // "September 22, 12PM-4PM ET" in daylight saving time: 16:00–20:00 UTC
+      start: utc('2026-09-22T16:00:00Z'),
+      expiry: utc('2026-09-22T20:00:00Z'),
+      reference: { source: 'chainlink', feed: 'chainlink', window: 'point', op: '>=', strikeFrom: 'window' },
+    });
+    expect(link.strike).toBeUndefined();
+  });
+
+  it("daily up/down: the close of the Binance 1-minute candle titled noon ET against the day before's", () => {
+    const m = gamma('gamma-market-updown-daily.json');
+    const link = oracleLinkOf(m)!;
+    expect(link).toMatchObject({
+      kind: 'up_down',
+      asset: 'BTC',
+      symbol: 'BTC/USDT',
+      // the strike is the close of September 21's 12:00 EDT candle, the settlement September 22's: 12:01 EDT each
+      start: utc('2026-09-21T16:01:00Z'),
+      expiry: utc('2026-09-22T16:01:00Z'),
+      // "higher than": a tie is Down
+      reference: {
+        source: 'binance:BTC/USDT',
+        feed: 'binance',
+        window: 'candle_close',
+        seconds: 60,
+        op: '>',
+      },
+    });
+    expect(link.reference!.strikeFrom).toBe('window');
+  });
+
+  it('daily "above" on the Binance 1-minute candle titled noon ET, in winter time (EST)', () => {
+    const m = gamma('gamma-market-btc-above-daily.json');
+    const link = oracleLinkOf(m)!;
+    expect(link).toMatchObject({
+      kind: 'above',
+      asset: 'BTC',
+      strike: 110_000 * E8,
+      // 12:00 EST is 17:00 UTC; the candle titled 12:00 closes at 17:01 UTC
+      expiry: utc('2026-12-15T17:01:00Z'),
+      symbol: 'BTC/USDT',
+      reference: {
+        source: 'binance:BTC/USDT',
+        feed: 'binance',
+        window: 'candle_close',
+        seconds: 60,
+        op: '>',
+      },
     });
   });
 
@@ -127,7 +185,7 @@ describe('Kalshi crypto families', () => {
     expect(link.reference!.feed).toBeUndefined();
   });
 
-  it('KXETH range: floor and cap strikes from the venue', () => {
+  it('KXETH range: floor and cap strikes from the venue, on the Ether index (not BRTI)', () => {
     const m = kalshi('rest-market-kxeth-range.json');
     const link = oracleLinkOf(m)!;
     expect(link).toMatchObject({
@@ -136,7 +194,7 @@ describe('Kalshi crypto families', () => {
       strike: 4_250 * E8,
       upper: 429_999_000_000,
       expiry: utc('2026-08-19T21:00:00Z'),
-      reference: { source: 'cf_brti', window: 'average', seconds: 60 },
+      reference: { source: 'cf_ethusd_rti', window: 'average', seconds: 60 },
     });
   });
 
@@ -149,6 +207,53 @@ describe('Kalshi crypto families', () => {
       strike: 10_006_025_000_000,
       expiry: utc('2026-08-19T18:15:00Z'),
       reference: { op: '>=', strikeFrom: 'venue', window: 'average' },
+    });
+  });
+
+  it('KXETHD hourly above: the Ether index (ETHUSD_RTI) 60 s average, 10 AM EDT', () => {
+    const link = oracleLinkOf(kalshi('rest-market-kxethd-above.json'))!;
+    expect(link).toMatchObject({
+      kind: 'above',
+      asset: 'ETH',
+      symbol: 'ETH/USD',
+      strike: 189_999_000_000,
+      expiry: utc('2026-08-19T14:00:00Z'),
+      reference: { source: 'cf_ethusd_rti', window: 'average', seconds: 60, op: '>', strikeFrom: 'venue' },
+    });
+    expect(link.reference!.feed).toBeUndefined();
+  });
+
+  it('KXBTC hourly range: floor and cap strikes from the venue', () => {
+    const link = oracleLinkOf(kalshi('rest-market-kxbtc-range.json'))!;
+    expect(link).toMatchObject({
+      kind: 'range',
+      asset: 'BTC',
+      strike: 66_000 * E8,
+      upper: 6_649_999_000_000,
+      expiry: utc('2026-08-19T14:00:00Z'),
+      reference: { source: 'cf_brti', window: 'average', seconds: 60, strikeFrom: 'venue' },
+    });
+  });
+
+  it('KXBTCD daily (5 PM) above in winter time: 5 PM EST is 22:00 UTC', () => {
+    const link = oracleLinkOf(kalshi('rest-market-kxbtcd-daily.json'))!;
+    expect(link).toMatchObject({
+      kind: 'above',
+      asset: 'BTC',
+      strike: 10_999_999_000_000,
+      expiry: utc('2026-12-15T22:00:00Z'),
+      reference: { source: 'cf_brti', window: 'average', seconds: 60, op: '>' },
+    });
+  });
+
+  it('KXETH15M: ETH from the series, target from floor_strike, at least the target', () => {
+    const link = oracleLinkOf(kalshi('rest-market-kxeth15m.json'))!;
+    expect(link).toMatchObject({
+      kind: 'above',
+      asset: 'ETH',
+      strike: 427_155_000_000,
+      expiry: utc('2026-08-19T18:30:00Z'),
+      reference: { source: 'cf_ethusd_rti', window: 'average', seconds: 60, op: '>=', strikeFrom: 'venue' },
     });
   });
 

@@ -208,6 +208,59 @@ describe('candle up/down (Binance 1-hour)', () => {
   });
 });
 
+describe('candle-close up/down (Binance daily)', () => {
+  const daily = (start: number): OracleLink => ({
+    ...updown(false, start),
+    symbol: 'BTC/USDT',
+    expiry: start + 24 * 60 * MIN,
+    settlementSource: 'binance:BTC/USDT candle1m_close',
+    reference: {
+      source: 'binance:BTC/USDT',
+      feed: 'binance',
+      window: 'candle_close',
+      seconds: 60,
+      op: '>',
+      strikeFrom: 'window',
+    },
+  });
+
+  it("the strike is the close of the candle ending at the start (Binance's last print before it)", () => {
+    const start = 60 * MIN;
+    const { s, clock } = scanner(start - MIN);
+    const tick = ticker(s);
+    const m = udMarket();
+    s.onMarket(m);
+    s.onOracleLink(daily(start));
+    tick('binance', 99_000, start - 30_000);
+    tick('binance', 99_400, start - 1_000); // the candle's close
+    tick('chainlink', 99_800, start - 500);
+    tick('binance', 100_000, start); // the next candle's first print
+    clock.t = start + 2_000;
+    tick('binance', 101_500, clock.t);
+    const out = s.onBook(book(m, 'up', [['0.05', '10']], [], { receiveTime: clock.t }));
+    expect(out).toHaveLength(1);
+    expect(out[0]!.pricing).toMatchObject({
+      source: 'binance:BTC/USDT',
+      feed: 'binance',
+      window: 'candle_close',
+      reference: 99_400 * E8,
+    });
+  });
+
+  it('joined after the start: the close before it is unknown, nothing is priced', () => {
+    const start = 60 * MIN;
+    const { s, clock } = scanner(start + 5 * MIN);
+    const tick = ticker(s);
+    const m = udMarket();
+    s.onMarket(m);
+    s.onOracleLink(daily(start));
+    tick('binance', 101_500, clock.t - 1_000);
+    tick('binance', 101_500, clock.t);
+    expect(s.onBook(book(m, 'up', [['0.05', '10']], [], { receiveTime: clock.t }))).toEqual([]);
+    expect(s.pricingReport()['oracle_lag|binance:BTC/USDT']!.skipped.strike_pending).toBeGreaterThan(0);
+  });
+});
+
 describe('no feed, no price', () => {
   it('skips a CF Benchmarks (BRTI) market: no feed of ours quotes the index', () => {
     const { s } = scanner();

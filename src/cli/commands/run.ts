@@ -15,8 +15,10 @@ import { channels } from '../../core/channels.ts';
 import { type Config, loadConfig, loadDotEnv } from '../../core/config.ts';
 import { combinedHaltSource, createRedisHaltStore, type HaltSource } from '../../core/halt.ts';
 import { createKernel } from '../../core/kernel.ts';
-import { createLogger } from '../../core/log.ts';
+import { createLogger, type Logger } from '../../core/log.ts';
+import type { Venue } from '../../core/messages.ts';
 import { toDecimal } from '../../core/money.ts';
+import { redactSecrets } from '../../core/redact.ts';
 import { opsRouteGroup } from '../../dashboard/ops-routes.ts';
 import type { DashboardOptions } from '../../dashboard/server.ts';
 import type { LiveExecution } from '../../execution/live/live-execution.ts';
@@ -153,7 +155,16 @@ export function registerRunCommand(program: Command): void {
           throw new UsageError('--shadow sends no order: it cannot be combined with --live');
         if (o.feeds !== 'live') throw new UsageError('--shadow shadows live trading: it needs --feeds live');
       }
-      const liveExec = !config.paperTrading ? await startLive(config, o.yes === true) : undefined;
+      // The logger starts after the confirmation; errors of the live clients before then go to stderr.
+      let liveLog: Logger | undefined;
+      const onLiveError = (venue: Venue, err: Error): void => {
+        const why = redactSecrets(err.message);
+        if (liveLog) liveLog.warn({ venue, err: why }, 'live execution error');
+        else process.stderr.write(`pm-arb run: ${venue} live execution error: ${why}\n`);
+      };
+      const liveExec = !config.paperTrading
+        ? await startLive(config, o.yes === true, onLiveError)
+        : undefined;
       const shadowExec = o.shadow === true ? await startShadow(config) : undefined;
       if (o.store !== false || o.dashboard !== false) requireDataDir(config);
       const screen = createSummaryScreen({ stream: process.stderr });
@@ -161,6 +172,7 @@ export function registerRunCommand(program: Command): void {
       // On a terminal the summary redraws in place: the JSON logs go to a file beside the data, not across it.
       const logFile = screen.inPlace ? resolve(config.dataDir, 'run.log') : undefined;
       const log = createLogger(config.logLevel, 'pm-arb', logFile);
+      liveLog = log;
       say(
         `starting (${liveExec ? 'LIVE trading' : shadowExec ? 'SHADOW: paper fills, live orders signed and recorded, not sent' : 'paper trading'}, feeds ${o.feeds}); Ctrl-C to stop`,
       );
@@ -419,7 +431,11 @@ function reconcileReporter(say: (line: string) => void): (r: ReconcileRun) => vo
  * Builds the live venue clients and asks for confirmation: on a terminal the venues, masked accounts, balances and
  * caps are shown and "yes" must be typed; `--yes` skips the question (services); with neither it refuses.
  */
-async function startLive(config: Config, yes: boolean): Promise<LiveExecution> {
+async function startLive(
+  config: Config,
+  yes: boolean,
+  onError: (venue: Venue, err: Error) => void,
+): Promise<LiveExecution> {
   const { createLiveExecution } = await import('../../execution/live/live-execution.ts');
   if (!yes && !(process.stdin.isTTY && process.stderr.isTTY)) {
     throw new UsageError(
@@ -429,6 +445,8 @@ async function startLive(config: Config, yes: boolean): Promise<LiveExecution> {
   const live = createLiveExecution(config, {
     now: Date.now,
     journalPath: resolve(config.dataDir, 'live-orders.jsonl'),
+    // user-channel and polling errors: counted in health, and logged here so an operator sees why
+    onError,
   });
   if (live.venues.length === 0) {
     await live.close();

@@ -45,14 +45,20 @@ export function summarise(beats: readonly Heartbeat[], now: number, staleMs: num
     .sort((a, b) => a.agent.localeCompare(b.agent) || a.instance.localeCompare(b.instance));
 }
 
+/** Money fields of an allocation explanation: micro-dollars on the bus, dollar decimal strings in status. */
+type MoneyKey = 'allocation' | 'pnl' | 'windowPnl' | 'drawdown' | 'target';
+
 export interface AllocationStatus {
   readonly ts: number;
   readonly ageMs: number;
-  /** One row per strategy: its capital (dollars) and, once a round has scored it, why. */
+  /**
+   * One row per strategy: its capital and, once a round has scored it, the inputs and why. Money (allocation,
+   * pnl, windowPnl, drawdown, target) in dollars as exact decimal strings, like the allocation itself.
+   */
   readonly strategies: readonly ({
     readonly strategy: string;
     readonly allocation: string;
-  } & Partial<Omit<AllocationExplanation, 'allocation'>>)[];
+  } & Partial<Omit<AllocationExplanation, MoneyKey> & Record<Exclude<MoneyKey, 'allocation'>, string>>)[];
 }
 
 /** The latest allocation round, as status shows it. */
@@ -65,8 +71,18 @@ export function allocationStatus(a: Allocation | undefined, now: number): Alloca
       .sort()
       .map((strategy) => {
         const why = a.explanations?.[strategy];
-        const { allocation: _, ...rest } = why ?? { allocation: 0 };
-        return { strategy, allocation: toDecimal(a.allocations[strategy]!), ...rest };
+        const allocation = toDecimal(a.allocations[strategy]!);
+        if (!why) return { strategy, allocation };
+        const { allocation: _, pnl, windowPnl, drawdown, target, ...rest } = why;
+        return {
+          strategy,
+          allocation,
+          pnl: toDecimal(pnl),
+          windowPnl: toDecimal(windowPnl),
+          drawdown: toDecimal(drawdown),
+          target: toDecimal(target),
+          ...rest,
+        };
       }),
   };
 }

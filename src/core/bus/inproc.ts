@@ -34,7 +34,18 @@ export interface InProcBusOptions {
    * never after a real wait. The timer is set only while manual-ack messages are unacked, for the earliest deadline.
    */
   readonly clock?: Clock;
+  /**
+   * A running system's bus: after draining one consumer for this many wall-clock ms, the rest of its queue waits
+   * for the next turn of the event loop (setImmediate), so timers, sockets and signals run between (a burst of
+   * 100k market listings otherwise keeps everything else — the dashboard, Ctrl-C — waiting for seconds). Unset
+   * (the default, and always in a backtest): a consumer drains its whole queue in microtasks, so the interleaving
+   * of consumers never depends on timing and replays stay exact.
+   */
+  readonly yieldAfterMs?: number;
 }
+
+/** How many messages a drain handles between two looks at the wall clock (it costs ~30 ns; messages ~1 µs). */
+const YIELD_CHECK_EVERY = 32;
 
 interface Item {
   env: Envelope<unknown>;
@@ -63,6 +74,8 @@ interface Consumer {
   active: boolean;
   /** the async handler in hand, so close() can let it finish */
   inflight: Promise<void> | undefined;
+  /** with yieldAfterMs: when this consumer's current slice of the event loop ends (performance.now()) */
+  sliceEnd: number | undefined;
 }
 
 interface Group {
@@ -84,6 +97,7 @@ export class InProcBus implements Bus {
   private readonly name: string;
   private readonly maxLen: number;
   private readonly clock: Clock;
+  private readonly yieldAfterMs: number | undefined;
   private readonly chans = new Map<string, ChannelState>();
   private seq = 0;
   private busy = 0; // consumers with queued or running work
@@ -105,6 +119,7 @@ export class InProcBus implements Bus {
     this.name = opts.name ?? 'm';
     this.maxLen = opts.maxLen ?? 10_000;
     this.clock = opts.clock ?? wallClock();
+    this.yieldAfterMs = opts.yieldAfterMs;
   }
 
   private now(): number {
@@ -150,6 +165,7 @@ export class InProcBus implements Bus {
       closed: false,
       active: false,
       inflight: undefined,
+      sliceEnd: undefined,
     };
     group.consumers.push(consumer);
     if (isNewGroup && opts.from === 'start') {
@@ -253,10 +269,29 @@ export class InProcBus implements Bus {
   private drain(c: Consumer): void {
     c.scheduled = false;
     if (c.running) return;
+    if (this.yieldAfterMs !== undefined) {
+      // The slice spans drains: an async handler ends each drain after one message, and its continuation is a
+      // microtask, so only a deadline kept on the consumer ever lets the event loop in.
+      const t = performance.now();
+      if (c.sliceEnd === undefined) c.sliceEnd = t + this.yieldAfterMs;
+      else if (t >= c.sliceEnd) {
+        this.yieldTurn(c);
+        return;
+      }
+    }
     c.running = true;
+    let n = 0;
     while (!c.paused && !c.closed) {
+      if (c.sliceEnd !== undefined && ++n % YIELD_CHECK_EVERY === 0 && performance.now() >= c.sliceEnd) {
+        c.running = false;
+        this.yieldTurn(c);
+        return;
+      }
       const item = c.queue.shift();
-      if (!item) break;
+      if (!item) {
+        c.sliceEnd = undefined; // caught up: the next message starts a new slice
+        break;
+      }
       const result = this.deliver(c, item);
       if (result) {
         // async handler: continue after it settles, keeping per-consumer order
@@ -272,6 +307,13 @@ export class InProcBus implements Bus {
     }
     c.running = false;
     this.track(c);
+  }
+
+  /** The rest of `c`'s queue on the next turn of the event loop; `scheduled` keeps a publish from draining first. */
+  private yieldTurn(c: Consumer): void {
+    c.scheduled = true;
+    c.sliceEnd = undefined;
+    setImmediate(() => this.drain(c));
   }
 
   /** Runs the handler; returns a promise only when the handler is async. */

@@ -268,9 +268,11 @@ function kalshiDate(t: number): string {
   return p.minute === '00' ? base : `${base}${p.minute}`;
 }
 const iso = (t: number): string => new Date(t).toISOString().replace('.000Z', 'Z');
-const usd = (n: number): string => `$${n.toLocaleString('en-US')}`;
-const usd2 = (n: number): string =>
-  `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+// formatters made once: toLocaleString builds one per call, slow across tens of thousands of simulated markets
+const USD = new Intl.NumberFormat('en-US');
+const USD2 = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const usd = (n: number): string => `$${USD.format(n)}`;
+const usd2 = (n: number): string => `$${USD2.format(n)}`;
 /** cents → Polymarket price string ("0.45") */
 const pmPrice = (c: number): string => toDecimal(c * 10_000);
 /** centi-shares → Polymarket size string ("250", "26.66") */

@@ -42,7 +42,7 @@ export async function mount(ui) {
               : fmt.duration(r.timeToResolutionMs),
           r.strategy ?? '—',
         ],
-        'no open position',
+        'no open position (as of the last allocation round, every minute)',
       );
     },
   );
