@@ -145,8 +145,9 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
     // done, but its report is not in the store: its executor died between the store update and the publish. The
     // report is made again from the orders the store holds and published under the same id (derived from the
     // request: if the first one did get out, consumers see the same report twice and keep one)
+    // (only the report: its orders ended before it was marked done, and the store may not hold them yet)
     if (i.state === 'done') republish.add(d.requestId);
-    const how = i.state === 'claimed' || (live && i.state !== 'done') ? 'resubmit' : 'close';
+    const how = i.state === 'done' ? 'report' : i.state === 'claimed' || live ? 'resubmit' : 'close';
     rt.log.warn(
       { requestId: d.requestId, state: i.state, owner: i.owner, how },
       'resuming an unfinished execution intent',

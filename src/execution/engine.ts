@@ -135,10 +135,14 @@ export interface ExecutionEngine {
    * - `close`: paper orders that were sent but died with their process (the simulated venue was that process):
    *   every leg ends `cancelled` with `why`, and the request gets its ExecutionReport (the guardian releases its
    *   reservation); fills that happened before stand.
+   * - `report`: an intent already done (its executor finished every leg and published its orders before marking
+   *   it done) whose report the store does not hold: only the report is made again (same id). Its orders are not
+   *   published again: the store may simply not have caught up with them yet (the persister behind), and a
+   *   record made from it would move a filled order back to cancelled.
    */
   resume(
     d: RiskDecision,
-    how: 'resubmit' | 'close',
+    how: 'resubmit' | 'close' | 'report',
     halted: boolean,
     why?: string,
     known?: Readonly<Record<number, { readonly status: string; readonly filledShares: Qty }>>,
@@ -529,6 +533,7 @@ export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEn
     d: RiskDecision,
     why: string,
     known: Readonly<Record<number, { readonly status: string; readonly filledShares: Qty }>>,
+    orders = true,
   ): void {
     remember(d.requestId);
     const bad = badLeg(d.legs);
@@ -543,7 +548,7 @@ export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEn
       const k = known[i];
       if (k && k.filledShares > 0) filled++;
       // an order the store already holds as ended keeps its state; only open or unknown ones are closed
-      if (k && isTerminal(k.status as OrderState['status'])) return;
+      if (!orders || (k && isTerminal(k.status as OrderState['status']))) return;
       const q: OrderRequest = {
         clientOrderId: clientOrderId(d.requestId, i),
         requestId: d.requestId,
@@ -589,8 +594,13 @@ export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEn
     resume(d, how, halted, why, known) {
       if (runs.has(clientOrderId(d.requestId, 0)) || [...groups].some((g) => g.d.requestId === d.requestId))
         return; // in flight in this life
-      if (how === 'close') {
-        close(d, why ?? 'executor restarted: the paper order ended with its process', known ?? {});
+      if (how !== 'resubmit') {
+        close(
+          d,
+          why ?? 'executor restarted: the paper order ended with its process',
+          known ?? {},
+          how === 'close',
+        );
         return;
       }
       seen.delete(d.requestId);

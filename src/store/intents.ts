@@ -71,12 +71,24 @@ export function createDbFenceStore(db: Db, key: string = GUARDIAN_FENCE): FenceS
   };
 }
 
+/**
+ * Longest a claim's transaction may sit idle between its statements before PostgreSQL ends the session. The claim
+ * locks the account's fence row (and the intent's key) until it commits: an executor paused (SIGSTOP) or frozen
+ * in the middle of one would hold them until it resumes, and every other executor's claim and takeover
+ * (advanceFence) would wait on it meanwhile — the group stalled by its paused member. Cut off, the paused claim
+ * fails when it resumes (its decision is not acked, so it is redelivered) and nothing of it was written.
+ */
+export const CLAIM_IDLE_TIMEOUT_MS = 5_000;
+
 /** The database: the claim and the fence check in one transaction. */
 export function createDbIntentStore(db: Db, account = 'paper'): IntentStore {
   return {
     account,
     claim(d, ctx) {
       return db.transaction(async (tx): Promise<ClaimResult> => {
+        // (PGlite: one connection in this process, nobody else to block)
+        if (db.backend === 'postgres')
+          await tx.query(`SET LOCAL idle_in_transaction_session_timeout = ${CLAIM_IDLE_TIMEOUT_MS}`);
         // a decision of a guardian that a newer one fenced out (a pause past its lease) is not executed
         if (d.fence !== undefined) {
           const g = await tx.query<{ token: string }>(

@@ -38,11 +38,19 @@ export interface TableSpec {
   /**
    * Absent: insert once, a duplicate is ignored (events). Present: the row is the latest state; it replaces the
    * stored one when `newer` (a column of both) is not older — so a stale redelivery never moves state back.
+   * `grows`: a column that only ever grows (an order's filled shares): a row with less than the stored one is stale
+   * whatever its `newer` says, one with more replaces it even when older — e.g. an executor that took over closing
+   * an order as cancelled from a store behind, while the paused one it took over from filled it.
    */
-  readonly upsert?: { readonly newer: string };
+  readonly upsert?: { readonly newer: string; readonly grows?: string };
 }
 
-const spec = (table: string, columns: string, key: string[], upsert?: { newer: string }): TableSpec => ({
+const spec = (
+  table: string,
+  columns: string,
+  key: string[],
+  upsert?: { newer: string; grows?: string },
+): TableSpec => ({
   table,
   columns: columns
     .trim()
@@ -105,7 +113,7 @@ export const SPECS = {
      limit_price numeric, shares numeric, filled_shares numeric, tif text, status text, reason text, created_at bigint,
      updated_at bigint`,
     ['id'],
-    { newer: 'updated_at' },
+    { newer: 'updated_at', grows: 'filled_shares' },
   ),
   fills: spec(
     'fills',

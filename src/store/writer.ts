@@ -87,7 +87,12 @@ export function insertSql(spec: TableSpec): string {
   let sql = `INSERT INTO ${spec.table} (${cols.join(', ')}) SELECT * FROM unnest(${params.join(', ')})`;
   if (spec.upsert) {
     const set = cols.filter((c) => !spec.key.includes(c)).map((c) => `${c} = EXCLUDED.${c}`);
-    sql += ` ON CONFLICT (${spec.key.join(', ')}) DO UPDATE SET ${set.join(', ')} WHERE EXCLUDED.${spec.upsert.newer} >= ${spec.table}.${spec.upsert.newer}`;
+    const { newer, grows } = spec.upsert;
+    const notOlder = `EXCLUDED.${newer} >= ${spec.table}.${newer}`;
+    const where = grows
+      ? `(${notOlder} AND coalesce(EXCLUDED.${grows}, 0) >= coalesce(${spec.table}.${grows}, 0)) OR coalesce(EXCLUDED.${grows}, 0) > coalesce(${spec.table}.${grows}, 0)`
+      : notOlder;
+    sql += ` ON CONFLICT (${spec.key.join(', ')}) DO UPDATE SET ${set.join(', ')} WHERE ${where}`;
   } else {
     sql += ` ON CONFLICT (${spec.key.join(', ')}) DO NOTHING`;
   }
@@ -104,11 +109,19 @@ export async function writeRows(q: Queryable, name: SpecName, rows: readonly Row
   if (spec.upsert) {
     const keyIdx = spec.key.map((k) => spec.columns.findIndex(([c]) => c === k));
     const newerIdx = spec.columns.findIndex(([c]) => c === spec.upsert?.newer);
+    const growsIdx = spec.columns.findIndex(([c]) => c === spec.upsert?.grows);
+    // (numeric text compared as numbers: shares to the micro-share, within a double's exact integers)
+    const grown = (r: Row): number => (growsIdx < 0 ? 0 : Number(r[growsIdx] ?? 0));
     const latest = new Map<string, Row>();
     for (const r of rows) {
       const key = keyIdx.map((i) => r[i]).join('\u0000');
       const prev = latest.get(key);
-      if (!prev || Number(r[newerIdx]) >= Number(prev[newerIdx])) latest.set(key, r);
+      if (
+        !prev ||
+        grown(r) > grown(prev) ||
+        (grown(r) === grown(prev) && Number(r[newerIdx]) >= Number(prev[newerIdx]))
+      )
+        latest.set(key, r);
     }
     use = [...latest.values()];
   }

@@ -529,4 +529,30 @@ describe('exactly-once execution', () => {
     expect(w.reports).toEqual([expect.objectContaining({ id: 'req-lost.exec', requestId: 'req-lost' })]);
     expect(w.orders).toEqual([]); // its order had ended: nothing sent, nothing closed again
   });
+
+  it('a done intent whose orders the store does not hold yet (the persister behind) gets its report, no order record', async () => {
+    const w = world();
+    const d = { ...decision(), requestId: 'req-behind' };
+    // done by another executor, which published its order (filled) and report; neither is stored yet
+    const intent: ExecutionIntent = {
+      requestId: d.requestId,
+      account: 'paper',
+      decision: d,
+      state: 'done',
+      owner: 'other',
+      fence: 0,
+      createdAt: T0,
+      updatedAt: T0,
+    };
+    const store = createMemoryIntentStore();
+    store.shared.intents.set(d.requestId, intent);
+    const lists: IntentStore = { ...store, unfinished: async () => [intent] };
+    await w.start('b', createExecutor({ latencyMs: 0, intents: lists }));
+    await w.bus.idle();
+    await w.pass(500);
+    // the report again, under the same id (a duplicate downstream when the first one got out)
+    expect(w.reports.map((r) => r.id)).toEqual(['req-behind.exec']);
+    // no record closing its order as cancelled with nothing filled: that would overwrite the filled one
+    expect(w.orders).toEqual([]);
+  });
 });

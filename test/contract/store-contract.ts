@@ -173,6 +173,28 @@ export function storeContract(target: StoreTarget): void {
       expect(back.find((f) => f.id === 'fill-17')).toEqual(fills[17]);
     });
 
+    it('an order record with fewer filled shares never replaces one with more, newer or not', async () => {
+      // an executor that took over closes the order as cancelled from a store behind; the paused one it took over
+      // from had filled it (its record older): in either order of arrival, and within one batch, the fill stands
+      const filled = S.order(1, { status: 'filled', filledShares: 10_000_000 });
+      const closed = S.order(1, { status: 'cancelled', filledShares: 0, updatedAt: filled.updatedAt + 5 });
+      await write(db, [{ id: 'a', body: closed }]);
+      await write(db, [{ id: 'b', body: filled }]);
+      const filled2 = S.order(2, { status: 'filled', filledShares: 10_000_000 });
+      const closed2 = S.order(2, { status: 'cancelled', filledShares: 0, updatedAt: filled2.updatedAt + 5 });
+      await write(db, [
+        { id: 'c', body: filled2 },
+        { id: 'd', body: closed2 },
+      ]);
+      const rows = await db.query<{ id: string; status: string; filled_shares: string }>(
+        'SELECT id, status, filled_shares::text FROM orders ORDER BY id',
+      );
+      expect(rows.rows.map((r) => [r.id, r.status, Number(r.filled_shares)])).toEqual([
+        ['order-1', 'filled', 10],
+        ['order-2', 'filled', 10],
+      ]);
+    });
+
     it('state rows keep the newest version: orders and positions do not go back on a stale redelivery', async () => {
       const o1 = S.order(1);
       const o1filled = S.order(1, {

@@ -135,6 +135,64 @@ intentContract(
   },
 );
 
+describe('execution intents (PostgreSQL): an executor paused inside a claim', () => {
+  const pausedSchema = testSchema('intents_paused');
+  it('does not stall the others: PostgreSQL ends its idle transaction, and nothing of its claim is written', async () => {
+    const db = await openDb({ url: TEST_PG_URL, schema: pausedSchema });
+    const other = await openDb({ url: TEST_PG_URL, schema: pausedSchema });
+    let resume!: () => void;
+    const resumed = new Promise<void>((r) => {
+      resume = r;
+    });
+    let stopped!: () => void;
+    const atStop = new Promise<void>((r) => {
+      stopped = r;
+    });
+    try {
+      await migrate(db);
+      // its transactions stop, as a SIGSTOPped process does, after the fence check (its row locked) and before the
+      // intent is written
+      const pausing: Db = {
+        ...db,
+        transaction: (fn) =>
+          db.transaction((tx) =>
+            fn({
+              ...tx,
+              async query(sql, params) {
+                if (sql.includes('INSERT INTO execution_intents')) {
+                  stopped();
+                  await resumed;
+                }
+                return tx.query(sql, params);
+              },
+            }),
+          ),
+      };
+      const claim = createDbIntentStore(pausing, 'paper').claim(decision('p1'), {
+        owner: 'a',
+        fence: 1,
+        now: 1,
+      });
+      claim.catch(() => {}); // awaited below
+      await atStop;
+      // the next lease holder takes over and claims while the paused one still has its transaction open
+      const store = createDbIntentStore(other, 'paper');
+      expect(await store.advanceFence(2, 'b', 2)).toBe(true);
+      expect(await store.claim(decision('p2'), { owner: 'b', fence: 2, now: 3 })).toEqual({ outcome: 'new' });
+      // resumed: its session is gone, so its claim fails (the decision stays unacked) and wrote nothing
+      resume();
+      await expect(claim).rejects.toThrow();
+      expect(await store.claim(decision('p1'), { owner: 'b', fence: 2, now: 4 })).toEqual({ outcome: 'new' });
+      expect(await store.newestFence()).toBe(2);
+    } finally {
+      resume();
+      await other.exec(`DROP SCHEMA IF EXISTS ${pausedSchema} CASCADE`);
+      await other.close();
+      await db.close();
+    }
+  }, 60_000);
+});
+
 describe('the Redis executor lease', () => {
   const prefix = `test:lease:${process.pid}:${randomBytes(4).toString('hex')}:`;
   afterAll(async () => {

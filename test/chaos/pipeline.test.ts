@@ -2,13 +2,15 @@
  * Chaos: the whole system as separate processes (`pm-arb agent <name>`, simulated feeds) on a private Redis (its
  * own redis-server, AOF on) and PostgreSQL (its own schema). Mid-stream each trading agent — risk guardian,
  * executor, strategy runner — is SIGKILLed once and started again; one executor of two in the group is SIGSTOPped
- * for longer than the visibility timeout and resumed; Redis is killed and restarted once. Then the feeds stop,
+ * for longer than the visibility timeout and resumed; Redis is killed and restarted once. After each fault, trade
+ * requests made after it must be approved and filled (the pipeline runs again end to end: the bankroll is large
+ * enough that no loss budget runs out within the run). Then the feeds stop,
  * the system drains and stops, and `pm-arb audit --json` must find nothing lost or doubled and the limits held:
  * every published fill stored, ledger = positions = cash, orders = their fills, open orders within the limit, no
  * decision executed twice and no request approved twice.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -31,10 +33,35 @@ import { TEST_PG_URL, testSchema } from '../store/pg.ts';
 const VISIBILITY_MS = 3_000;
 const LEASE_MS = 3_000;
 const MAX_OPEN_ORDERS = 20;
-/** A step of the scenario waits at most this long for its condition (the machine may be loaded). */
-const STEP_MS = 60_000;
+/**
+ * A step of the scenario waits at most this long for its condition. Generous: in `npm test` this file runs beside
+ * ~145 others on two cores, and every agent is a Node process of its own.
+ */
+const STEP_MS = 120_000;
 /** A step after a fault waits this long for progress before it is recorded as failed and the scenario goes on. */
-const PROGRESS_MS = 30_000;
+const PROGRESS_MS = 90_000;
+/** Once a step has failed the test fails anyway: later steps wait only this long, to reach the audit soon. */
+const AFTER_FAILURE_MS = 15_000;
+/**
+ * The bankroll, in dollars. Positions do not settle within the run, so each strategy's swing only grows, and the
+ * guardian bounds it by the strategy's allocation (strategy_loss_budget): 5% of the bankroll on probation, which
+ * no strategy leaves here. A request is at most 1,000 shares (the strategies' maxShares, under $1,000), so at
+ * $5,000,000 a strategy's $250,000 holds hundreds of full requests — far more than the run makes — and the
+ * drawdown, daily-loss, position and platform limits (percentages of it) are as far away. At $50,000 the
+ * $2,500 allocations were spent a few requests in, and a loaded run saw nearly every request after the Redis
+ * restart rejected: what a step waits for must be the faulted agent, never a budget used up.
+ */
+const BANKROLL_USD = 5_000_000;
+/** When set, every process's output (its last 8 MiB) is written there at the end, passed or failed. */
+const LOG_DIR = process.env.PMARB_CHAOS_LOG_DIR;
+
+/** A process's log for a failure message: Redis write retries (one a line while it is down) counted, not shown. */
+function logTail(text: string, chars: number): string {
+  const lines = text.split('\n');
+  const retries = lines.filter((l) => l.includes('redis write failed; retrying')).length;
+  const kept = lines.filter((l) => !l.includes('redis write failed; retrying')).join('\n');
+  return `${retries > 0 ? `(${retries} "redis write failed; retrying" lines left out)\n` : ''}${kept.slice(-chars)}`;
+}
 
 interface AuditJson {
   ok: boolean;
@@ -75,18 +102,23 @@ describe('chaos: agent processes on Redis and PostgreSQL, killed, paused and Red
       DATABASE_URL: `${TEST_PG_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
       DATA_DIR: dataDir,
       MAX_OPEN_ORDERS: String(MAX_OPEN_ORDERS),
-      // a bankroll large against the simulated books' depth: the limits (default percentages) leave room to trade
-      // all through the run, so a step's progress shows the faulted agent back, not a budget used up
-      INITIAL_BANKROLL: '50000',
+      // large against what the run trades (see BANKROLL_USD): a step's progress shows the faulted agent back
+      INITIAL_BANKROLL: String(BANKROLL_USD),
       LOG_LEVEL: 'warn',
       // offline: rules-only matching, no metrics ports
       ANTHROPIC_API_KEY: '',
       METRICS_PORT: '',
     };
-  }, 60_000);
+  }, STEP_MS);
 
   afterAll(async () => {
     await killAll(procs);
+    if (LOG_DIR) {
+      mkdirSync(LOG_DIR, { recursive: true });
+      for (const p of procs) writeFileSync(join(LOG_DIR, `${p.name}.log`), p.out() + p.err());
+      writeFileSync(join(LOG_DIR, 'redis-server.log'), redisServer?.log() ?? '');
+      writeFileSync(join(LOG_DIR, 'timeline.log'), events.join('\n'));
+    }
     redis?.disconnect();
     await redisServer?.close();
     if (db) {
@@ -97,31 +129,18 @@ describe('chaos: agent processes on Redis and PostgreSQL, killed, paused and Red
   }, 60_000);
 
   const start = (name: string, agent: string, opts: Record<string, string> = {}): Proc => {
-    const p = spawnAgent(name, agent, opts, { env, heartbeatMs: 1000 });
+    // the executors say when they take or lose the lease (info)
+    const own = agent === 'executor' ? { ...env, LOG_LEVEL: 'info' } : env;
+    const p = spawnAgent(name, agent, opts, {
+      env: own,
+      heartbeatMs: 1000,
+      keep: LOG_DIR ? 8 << 20 : undefined,
+    });
     procs.push(p);
     note(`start ${name} (pid ${p.pid})`);
     return p;
   };
   const len = async (ch: Channel<unknown>): Promise<number> => redis.xlen(prefix + ch.name);
-  /** Waits until `ch` has `more` entries beyond what it has now. */
-  const grows = async (ch: Channel<unknown>, more: number, why: string): Promise<void> => {
-    const from = await len(ch);
-    const decisionsFrom = await lastId(channels.riskDecisions);
-    const requestsFrom = await len(channels.tradeRequests);
-    try {
-      await until(
-        `${more} more on ${ch.name} (${why})`,
-        async () => (await len(ch)) >= from + more,
-        PROGRESS_MS,
-        200,
-      );
-    } catch (err) {
-      throw new Error(
-        `${(err as Error).message}; meanwhile ${(await len(channels.tradeRequests)) - requestsFrom} requests, decisions: ${await verdicts(decisionsFrom)}`,
-      );
-    }
-  };
-
   /** Bodies on a stream after entry `after` (a stream id; '-' for all). */
   const bodies = async <T>(ch: Channel<T>, after = '-'): Promise<T[]> => {
     const from = after === '-' ? '-' : `(${after}`;
@@ -139,14 +158,90 @@ describe('chaos: agent processes on Redis and PostgreSQL, killed, paused and Red
       n.set(`${d.verdict}/${d.rule}`, (n.get(`${d.verdict}/${d.rule}`) ?? 0) + 1);
     return [...n].map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
   };
-  /** Waits for `count` approvals (or reductions) decided after `after`. */
-  const approvals = async (count: number, after: string, why: string): Promise<void> => {
-    const ok = async (): Promise<boolean> =>
-      (await bodies(channels.riskDecisions, after)).filter((d) => d.verdict !== 'reject').length >= count;
+  /** What went wrong after the faults: each step is recorded and the scenario goes on, to the audit. */
+  const failures: string[] = [];
+  const soft = async (fn: () => Promise<void>): Promise<void> => {
     try {
-      await until(`${count} approvals (${why})`, ok, PROGRESS_MS, 250);
+      await fn();
     } catch (err) {
-      throw new Error(`${(err as Error).message}; decisions since: ${await verdicts(after)}`);
+      failures.push((err as Error).message);
+      note(`FAILED ${(err as Error).message}`);
+    }
+  };
+
+  /** How long a step after a fault waits: `ms`, or less once an earlier step failed (the test fails anyway). */
+  const patience = (ms: number): number => (failures.length > 0 ? Math.min(ms, AFTER_FAILURE_MS) : ms);
+
+  /** Statuses of the execution reports after `after`, e.g. "filled 12, rejected 1" (with reasons: "rejected (…) 1"). */
+  const statuses = async (after = '-', reasons = false): Promise<string> => {
+    const n = new Map<string, number>();
+    for (const r of await bodies(channels.executions, after)) {
+      const k = reasons && r.reason ? `${r.status} (${r.reason.slice(0, 80)})` : r.status;
+      n.set(k, (n.get(k) ?? 0) + 1);
+    }
+    return [...n].map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  };
+
+  /**
+   * Where the pipeline stood at a moment (the last entry of each stream), taken downstream first: a request
+   * published after `requests` has its decision after `decisions` and its report after `executions`.
+   */
+  interface Mark {
+    readonly executions: string;
+    readonly decisions: string;
+    readonly requests: string;
+  }
+  const mark = async (): Promise<Mark> => {
+    const executions = await lastId(channels.executions);
+    const decisions = await lastId(channels.riskDecisions);
+    const requests = await lastId(channels.tradeRequests);
+    return { executions, decisions, requests };
+  };
+  /**
+   * Requests made after `m`: how many, how many the guardian approved, how many an executor reported (it sent
+   * their orders and the venue answered), and how many of those traded (a fill).
+   */
+  const flowSince = async (
+    m: Mark,
+  ): Promise<{ requests: number; approved: number; reported: number; traded: number }> => {
+    const requests = new Set((await bodies(channels.tradeRequests, m.requests)).map((r) => r.id));
+    const approved = new Set(
+      (await bodies(channels.riskDecisions, m.decisions))
+        .filter((d) => d.verdict !== 'reject' && requests.has(d.requestId))
+        .map((d) => d.requestId),
+    );
+    const reports = (await bodies(channels.executions, m.executions)).filter((r) =>
+      approved.has(r.requestId),
+    );
+    const reported = new Set(reports.map((r) => r.requestId));
+    const traded = new Set(reports.filter((r) => r.fills > 0).map((r) => r.requestId));
+    return { requests: requests.size, approved: approved.size, reported: reported.size, traded: traded.size };
+  };
+  /**
+   * Progress after a fault: `count` trade requests made after `m` were approved by the guardian and executed
+   * (their report out), one at least with a fill — each request, decision and report published after the fault:
+   * the whole pipeline (feeds, scanner, strategy runner, guardian, an executor with live books) runs again. Fills
+   * alone could be earlier decisions draining. Not every execution fills (a FOK order finds the book moved, more so
+   * on a loaded machine), so one fill is asked for, not `count`.
+   */
+  const flows = async (count: number, m: Mark, why: string, timeoutMs = PROGRESS_MS): Promise<void> => {
+    try {
+      await until(
+        `${count} requests made ${why} approved and executed, one filled`,
+        async () => {
+          const f = await flowSince(m);
+          return f.reported >= count && f.traded >= 1;
+        },
+        patience(timeoutMs),
+        250,
+      );
+    } catch (err) {
+      const f = await flowSince(m);
+      throw new Error(
+        `${(err as Error).message}; since: ${f.requests} requests, ${f.approved} approved, ${f.reported} executed, ` +
+          `${f.traded} filled; ` +
+          `decisions: ${await verdicts(m.decisions)}; reports: ${await statuses(m.executions)}`,
+      );
     }
   };
 
@@ -183,17 +278,6 @@ describe('chaos: agent processes on Redis and PostgreSQL, killed, paused and Red
     return true;
   };
 
-  /** What went wrong after the faults: each step is recorded and the scenario goes on, to the audit. */
-  const failures: string[] = [];
-  const soft = async (fn: () => Promise<void>): Promise<void> => {
-    try {
-      await fn();
-    } catch (err) {
-      failures.push((err as Error).message);
-      note(`FAILED ${(err as Error).message}`);
-    }
-  };
-
   /** On failure: the timeline and what each process said. */
   const dump = async (): Promise<string> => {
     const up = await heartbeats().catch(() => new Set<string>());
@@ -203,7 +287,7 @@ describe('chaos: agent processes on Redis and PostgreSQL, killed, paused and Red
       `decisions: ${await verdicts().catch((e: Error) => e.message)}`,
       ...procs.map(
         (p) =>
-          `--- ${p.name} (pid ${p.pid}, ${p.alive() ? 'running' : `exited ${p.child.exitCode ?? p.child.signalCode}`})\n${p.err().slice(-2000)}`,
+          `--- ${p.name} (pid ${p.pid}, ${p.alive() ? 'running' : `exited ${p.child.exitCode ?? p.child.signalCode}`})\n${logTail(p.err(), 3000)}`,
       ),
       `--- redis-server\n${redisServer.log().slice(-2000)}`,
     ].join('\n');
@@ -216,7 +300,7 @@ describe('chaos: agent processes on Redis and PostgreSQL, killed, paused and Red
       process.stderr.write(`chaos failed:\n${await dump()}\n`);
       throw err;
     }
-  }, 400_000);
+  }, 720_000);
 
   async function scenario(): Promise<void> {
     // one executor holds the lease at a time (when the executor has one): short, so the pause outlasts it too
@@ -238,9 +322,11 @@ describe('chaos: agent processes on Redis and PostgreSQL, killed, paused and Red
     await until('every agent up', async () => (await heartbeats()).size >= procs.length, STEP_MS, 250);
     // simulated feeds started together see the same world (the simulator starts on the whole minute): not
     // across a minute's turn
-    await until('not the end of a minute', () => new Date().getSeconds() < 50, 15_000, 250);
+    // (a loaded machine may take seconds to start a process)
+    await until('the first half of a minute', () => new Date().getSeconds() < 35, 30_000, 250);
     // a small world with frequent mispricings: trading starts within seconds
     const sim = { feeds: 'sim', seed: '7', markets: '4', mispricingRate: '30' };
+    const atFeeds = await mark();
     const feeds = [
       start('watcher-polymarket', 'venue-watcher', { venue: 'polymarket', ...sim }),
       start('watcher-kalshi', 'venue-watcher', { venue: 'kalshi', ...sim }),
@@ -248,41 +334,51 @@ describe('chaos: agent processes on Redis and PostgreSQL, killed, paused and Red
       start('oracle-chainlink', 'oracle', { source: 'chainlink', ...sim }),
     ];
 
-    await grows(channels.fills, 3, 'the system trades');
+    await flows(3, atFeeds, 'once the feeds start', STEP_MS);
     note(`trading: ${await len(channels.fills)} fills; decisions ${await verdicts()}`);
 
-    // ---- SIGKILL each trading agent once, mid-stream, and start it again
+    // ---- SIGKILL each trading agent once, mid-stream, and start it again; after each, requests made after the
+    // fault are approved and filled (the restarted agent is back and trading goes on)
     const guardian = procs.find((p) => p.name === 'risk-guardian')!;
     await guardian.signal('SIGKILL');
     note('SIGKILL risk-guardian');
-    const atGuardianKill = await lastId(channels.riskDecisions);
+    const atGuardianKill = await mark();
     start('risk-guardian-2', 'risk-guardian');
-    await soft(() => approvals(2, atGuardianKill, 'the restarted guardian approves again'));
+    await soft(() => flows(2, atGuardianKill, 'after the guardian restart (it decides them)'));
+    note(`${await len(channels.fills)} fills`);
 
     await execA.signal('SIGKILL');
     note('SIGKILL executor-a');
+    const atExecutorKill = await mark();
     start('executor-a2', 'executor', exec);
-    await soft(() => grows(channels.fills, 2, 'fills after the executor restart'));
+    await soft(() => flows(2, atExecutorKill, 'after the executor restart'));
+    note(`${await len(channels.fills)} fills`);
 
     const runner = procs.find((p) => p.name === 'strategy-runner')!;
     await runner.signal('SIGKILL');
     note('SIGKILL strategy-runner');
+    const atRunnerKill = await mark();
     start('strategy-runner-2', 'strategy-runner');
-    await soft(() => grows(channels.tradeRequests, 3, 'the restarted runner requests'));
+    await soft(() => flows(2, atRunnerKill, 'by the restarted runner'));
+    note(`${await len(channels.fills)} fills`);
 
-    // ---- SIGSTOP one executor for longer than the visibility timeout; the other one of the group goes on
+    // ---- SIGSTOP one executor for longer than the visibility timeout and its lease: the other one of the group
+    // (the restarted executor-a2) takes over and executes what comes meanwhile
     await execB.signal('SIGSTOP');
     note('SIGSTOP executor-b');
     const pausedAt = Date.now();
-    await soft(() => grows(channels.riskDecisions, 2, 'decisions while executor-b is paused'));
+    const atPause = await mark();
+    await soft(() => flows(2, atPause, 'while executor-b is paused'));
     await until(
       'the pause to outlast the visibility timeout',
       () => Date.now() - pausedAt > 2 * Math.max(VISIBILITY_MS, LEASE_MS),
       STEP_MS,
     );
     await execB.signal('SIGCONT');
-    note('SIGCONT executor-b');
-    await soft(() => grows(channels.fills, 2, 'fills after executor-b resumed'));
+    note(`SIGCONT executor-b; ${await len(channels.fills)} fills`);
+    const atResume = await mark();
+    await soft(() => flows(2, atResume, 'after executor-b resumed'));
+    note(`${await len(channels.fills)} fills`);
 
     // ---- Redis killed and started again (AOF): every agent reconnects
     await redisServer.kill();
@@ -293,22 +389,25 @@ describe('chaos: agent processes on Redis and PostgreSQL, killed, paused and Red
     redis.disconnect();
     redis = client();
     const atRestart = await lastId(channels.health);
+    const atRedis = await mark();
     const running = procs.filter((p) => p.alive()).length;
     await soft(() =>
       until(
         `every running agent (${running}) to heartbeat after the Redis restart`,
         async () => (await heartbeats(atRestart)).size >= running,
-        PROGRESS_MS,
+        patience(PROGRESS_MS),
         250,
       ),
     );
-    await soft(() => grows(channels.fills, 2, 'fills after the Redis restart'));
+    await soft(() => flows(2, atRedis, 'after the Redis restart'));
     note(`after the faults: ${await len(channels.fills)} fills`);
 
     // ---- the feeds stop; the pipeline drains; the equity and positions after the last fill are published
     for (const f of feeds) await f.signal('SIGTERM');
     note('feeds stopped');
-    await soft(() => until('the pipeline to drain', () => drained((g) => g !== 'persister'), STEP_MS, 250));
+    await soft(() =>
+      until('the pipeline to drain', () => drained((g) => g !== 'persister'), patience(STEP_MS), 250),
+    );
     // resting orders expire (gtcTtlMs): every approved decision is reported before the agents stop
     const unreported = async (): Promise<number> => {
       const reported = new Set((await bodies(channels.executions)).map((r) => r.requestId));
@@ -321,7 +420,7 @@ describe('chaos: agent processes on Redis and PostgreSQL, killed, paused and Red
         await until(
           'every approved decision reported',
           async () => (await unreported()) === 0,
-          PROGRESS_MS,
+          patience(PROGRESS_MS),
           250,
         );
       } catch (err) {
@@ -352,7 +451,12 @@ describe('chaos: agent processes on Redis and PostgreSQL, killed, paused and Red
     for (const p of procs) if (p.alive() && p.name !== 'persister') await p.signal('SIGTERM');
     note('agents stopped');
     await soft(() =>
-      until('the persister to store everything', () => drained((g) => g === 'persister'), STEP_MS, 250),
+      until(
+        'the persister to store everything',
+        () => drained((g) => g === 'persister'),
+        patience(STEP_MS),
+        250,
+      ),
     );
     await procs.find((p) => p.name === 'persister')!.signal('SIGTERM');
     note('persister stopped');
@@ -391,7 +495,9 @@ describe('chaos: agent processes on Redis and PostgreSQL, killed, paused and Red
         (d) =>
           `decision ${d.id} (request ${d.requestId}): ${reports.get(d.requestId)?.size ?? 0} execution reports (${[...(reports.get(d.requestId) ?? [])].join(', ')})`,
       );
-    process.stderr.write(`chaos: ${approved.length} decisions approved, ${reports.size} requests reported\n`);
+    process.stderr.write(
+      `chaos: ${approved.length} decisions approved, ${reports.size} requests reported; decisions ${await verdicts()}; reports ${await statuses('-', true)}\n`,
+    );
     expect(approved.length).toBeGreaterThan(0);
     const problems = [
       ...failures,
