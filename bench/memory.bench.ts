@@ -3,8 +3,8 @@
  * temporary DATA_DIR, no dashboard) on the simulated market with 50,000 crypto threshold markets per venue
  * (100,000 markets with books), after 5 minutes of simulated flow (real time: `run` trades on the wall clock).
  * RSS is read from /proc every second; memory.rss_growth_pct_2_to_5_min compares minute 5 with minute 2
- * (the process must be stable, not growing). Quick mode: 5,000 markets per venue and 15 s (sampled at 6 s and
- * 15 s): the same figures at a smaller size, not the target's.
+ * (the process must be stable, not growing). Quick mode: 5,000 markets per venue and 12 s (sampled at 6 s and
+ * 12 s): the same figures at a smaller size, not the target's.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -27,7 +27,9 @@ function rssMb(pid: number): number | undefined {
 
 export async function run(ctx: BenchContext): Promise<void> {
   const perVenue = ctx.quick ? 5_000 : 50_000;
-  const [earlyS, endS] = ctx.quick ? [6, 15] : [120, 300];
+  const [earlyS, endS] = ctx.quick ? [6, 12] : [120, 300];
+  // the figure is read before the stop: quick mode does not wait out a slow graceful shutdown (it took ~13 s)
+  const graceMs = ctx.quick ? 2_000 : 15_000;
   const dir = mkdtempSync(join(tmpdir(), 'pm-arb-bench-mem-'));
   const child = spawn(
     process.execPath,
@@ -65,7 +67,7 @@ export async function run(ctx: BenchContext): Promise<void> {
     }
   } finally {
     child.kill('SIGINT');
-    const code = await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000, 'timeout'))]);
+    const code = await Promise.race([exited, new Promise((r) => setTimeout(r, graceMs, 'timeout'))]);
     if (code === 'timeout') child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }

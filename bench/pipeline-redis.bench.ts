@@ -10,6 +10,9 @@
  * has passed; the bench releases each decision's reservation with a failed ExecutionReport. Latency: wall time
  * from publish(tick) to the decision for that market arriving in the bench process, p99 per window, median of
  * the windows. Needs Redis at REDIS_URL (default 127.0.0.1:6379); keys under a random prefix, deleted after.
+ * The seed is taken in when every consumer group of the seeded streams has read and acked it (no fixed wait).
+ * BENCH_HOPS=1 also logs, per window, each hop as this process sees the messages arrive: tick → opportunity →
+ * trade request → decision (where a tail comes from).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -30,6 +33,28 @@ const E8 = 100_000_000;
 const MARKETS = 3_000;
 const AGENTS = ['opportunity-scanner', 'strategy-runner', 'risk-guardian'] as const;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Waits until every consumer group of `keys` has read and acked everything in its stream (XINFO GROUPS: lag 0,
+ * nothing pending): the agents took in what was published. At most `maxMs`; false when that ran out.
+ */
+async function drained(admin: Redis, keys: readonly string[], maxMs: number): Promise<boolean> {
+  for (const t0 = Date.now(); Date.now() - t0 < maxMs; await sleep(50)) {
+    let done = true;
+    for (const key of keys) {
+      const groups = (await admin.call('XINFO', 'GROUPS', key).catch(() => [])) as unknown[][];
+      if (groups.length === 0) done = false;
+      for (const g of groups) {
+        const f = new Map<string, unknown>();
+        for (let i = 0; i + 1 < g.length; i += 2) f.set(String(g[i]), g[i + 1]);
+        if (Number(f.get('pending')) !== 0 || Number(f.get('lag')) !== 0) done = false;
+      }
+      if (!done) break;
+    }
+    if (done) return true;
+  }
+  return false;
+}
 const TICKS_PER_S = 100; // USER_HZ: /proc/<pid>/stat counts CPU time in clock ticks
 
 /** CPU seconds (user + system) a process has used so far, from /proc (0 where there is no /proc). */
@@ -45,6 +70,11 @@ function cpuSeconds(pid: number | undefined): number {
 
 export async function run(ctx: BenchContext): Promise<void> {
   const rate = 1_000;
+  // BENCH_HOPS=1: also time each hop (this process reads the opportunities too) and log them per window
+  const hopsOn = process.env.BENCH_HOPS === '1';
+  const began = performance.now();
+  const phase = (what: string): void =>
+    ctx.log(`${what} at ${((performance.now() - began) / 1000).toFixed(1)} s`);
   const windows = ctx.quick ? 2 : 5;
   const windowS = ctx.quick ? 2 : 6;
   const prefix = `bench:${randomUUID()}:`;
@@ -82,6 +112,7 @@ export async function run(ctx: BenchContext): Promise<void> {
       if (Date.now() - t0 > 60_000) throw new Error(`agents not up after 60 s (seen ${[...seen]}): ${errs}`);
       if (procs.some((p) => p.exitCode !== null)) throw new Error(`an agent exited: ${errs}`);
     }
+    phase('agents up');
     const now = Date.now();
     for (let k = 0; k < MARKETS; k++) {
       const market: Market = {
@@ -128,23 +159,68 @@ export async function run(ctx: BenchContext): Promise<void> {
         });
       }
     }
-    await sleep(3_000); // the agents take in the seed
+    // the agents take in the seed (every group of the seeded streams has read and acked it all), then settle
+    const admin = new Redis(REDIS_URL, { lazyConnect: false });
+    const seeded = [channels.markets('polymarket'), channels.oracleLinks, channels.books('polymarket')];
+    const took = await drained(
+      admin,
+      seeded.map((c) => prefix + c.name),
+      10_000,
+    ).finally(() => admin.quit());
+    if (!took) ctx.log('pipeline over Redis: the agents had not taken in the seed after 10 s; going on');
+    phase('seed taken in');
+    await sleep(ctx.quick ? 200 : 1_000);
     const sentAt = new Float64Array(MARKETS);
     const visits = new Uint32Array(MARKETS);
     let lat: number[] = [];
     let decided = 0;
-    // a decision names its request; the request names the market (a rejection carries no legs)
+    // per hop, as this process sees each message arrive (µs): tick → opportunity, → trade request, → decision
+    const oppAt = new Float64Array(MARKETS);
+    const reqAt = new Float64Array(MARKETS);
+    let hops: [number[], number[], number[]] = [[], [], []];
+    const marketOfToken = (tokenId: string | undefined): number =>
+      Number(/^m(\d+)[yn]$/.exec(tokenId ?? '')?.[1] ?? -1);
+    if (hopsOn) {
+      bus.subscribe(channels.opportunities, { group: 'bench' }, (m) => {
+        const k = marketOfToken(m.body.legs[0]?.tokenId);
+        if (k >= 0 && sentAt[k]! > 0 && oppAt[k] === 0) oppAt[k] = performance.now();
+      });
+    }
+    /** A decision of this tick arrived at `at`: its latency, and the hops when they were seen. */
+    const decide = (k: number, at: number): void => {
+      if (k < 0 || !(sentAt[k]! > 0)) return;
+      lat.push((at - sentAt[k]!) * 1000);
+      if (hopsOn && oppAt[k]! > 0 && reqAt[k]! > 0) {
+        hops[0].push((oppAt[k]! - sentAt[k]!) * 1000);
+        hops[1].push((reqAt[k]! - oppAt[k]!) * 1000);
+        hops[2].push((at - reqAt[k]!) * 1000);
+      }
+      sentAt[k] = 0;
+      oppAt[k] = 0;
+      reqAt[k] = 0;
+    };
+    // a decision names its request; the request names the market (a rejection carries no legs). The two arrive on
+    // different streams in either order: a decision read before its request waits for it here (it was lost before)
     const marketOf = new Map<string, number>();
+    const early = new Map<string, number>();
     bus.subscribe(channels.tradeRequests, { group: 'bench' }, (m) => {
-      const k = Number(/^m(\d+)[yn]$/.exec(m.body.legs[0]?.tokenId ?? '')?.[1] ?? -1);
-      marketOf.set(m.body.id, k);
+      const k = marketOfToken(m.body.legs[0]?.tokenId);
+      const now = performance.now();
+      if (k >= 0 && sentAt[k]! > 0 && reqAt[k] === 0) reqAt[k] = now;
+      const at = early.get(m.body.id);
+      if (at === undefined) marketOf.set(m.body.id, k);
+      else {
+        early.delete(m.body.id);
+        decide(k, at);
+      }
     });
     bus.subscribe(channels.riskDecisions, { group: 'bench' }, (m) => {
-      const k = marketOf.get(m.body.requestId) ?? -1;
-      marketOf.delete(m.body.requestId);
-      if (k >= 0 && sentAt[k]! > 0) {
-        lat.push((performance.now() - sentAt[k]!) * 1000);
-        sentAt[k] = 0;
+      const now = performance.now();
+      const k = marketOf.get(m.body.requestId);
+      if (k === undefined) early.set(m.body.requestId, now);
+      else {
+        marketOf.delete(m.body.requestId);
+        decide(k, now);
       }
       decided++;
       bus.publish(channels.executions, {
@@ -181,7 +257,10 @@ export async function run(ctx: BenchContext): Promise<void> {
         }
         await sleep(1);
       }
-      await sleep(500); // the last decisions
+      // the last decisions: until none is outstanding (a tick that leads to none waits out the 500 ms)
+      for (const t1 = performance.now(); performance.now() - t1 < 500; await sleep(5)) {
+        if (!sentAt.some((t) => t > 0)) break;
+      }
       return sent;
     };
     await tickWindow(ctx.quick ? 1 : 2); // warm-up: JIT, connections
@@ -193,10 +272,18 @@ export async function run(ctx: BenchContext): Promise<void> {
     const cpu0 = procs.map((p) => cpuSeconds(p.pid));
     for (let w = 0; w < windows; w++) {
       lat = [];
+      hops = [[], [], []];
       ticks += await tickWindow(windowS);
       got += lat.length;
       p99s.push(percentile(lat, 99));
       p50s.push(percentile(lat, 50));
+      if (hopsOn) {
+        const q = (xs: number[]): string =>
+          `p50 ${percentile(xs, 50).toFixed(0)} p99 ${percentile(xs, 99).toFixed(0)} max ${percentile(xs, 100).toFixed(0)}`;
+        ctx.log(
+          `window ${w}: tick→decision ${q(lat)}; tick→opp ${q(hops[0])}; opp→request ${q(hops[1])}; request→decision ${q(hops[2])} (µs, ${hops[0].length} with every hop seen)`,
+        );
+      }
     }
     const cpuUs = procs.map((p, i) => ((cpuSeconds(p.pid) - cpu0[i]!) * 1e6) / Math.max(ticks, 1));
     const cpuNote = AGENTS.map((a, i) => `${a} ${cpuUs[i]!.toFixed(0)}`).join(', ');

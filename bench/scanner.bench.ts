@@ -4,13 +4,15 @@
  * N binary markets (half Polymarket, half Kalshi, with their venues' fee schedules), every second pair linked
  * cross-venue, one in ten in a 4-outcome negRisk group, one in twenty with an oracle link; two 5-level books
  * per market. Then a stream of book updates on random tokens (prices re-drawn around a no-arbitrage quote, about
- * 1% crossing into an opportunity) is fed to Scanner.onBook and timed. The figure is the median over runs of
+ * 1% crossing into an opportunity) is fed to Scanner.onBook and timed. The books carry their token slot, as the
+ * venue decoders' books do (src/core/token-slots.ts). The figure is the median over runs of
  * (CPU time ÷ updates) — CPU, not wall time, so that other processes sharing the cores do not inflate it (the
  * wall figure is logged too); it must stay flat in N because each update only touches its market, group, links.
  */
 import { createIds } from '../src/core/agent.ts';
 import type { FeeSchedule, Market, MarketLink, OracleLink, OrderBook, Venue } from '../src/core/messages.ts';
 import { mulberry32 } from '../src/core/prng.ts';
+import { tokenSlot } from '../src/core/token-slots.ts';
 import { Scanner } from '../src/scanner/scanner.ts';
 import { type BenchContext, median, nowNs, repeat } from './harness.ts';
 
@@ -61,6 +63,8 @@ function bookFor(m: Market, token: string, cents: number): OrderBook {
     venue: m.venue,
     marketId: m.marketId,
     tokenId: token,
+    // stamped as the venue decoders stamp theirs (from the per-token state they look up anyway)
+    slot: tokenSlot(m.venue, token),
     asks: levels(cents * 10_000, 10_000),
     bids: levels((cents - 2) * 10_000, -10_000),
     stale: false,

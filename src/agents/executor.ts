@@ -16,6 +16,8 @@
  * releases the reservation); live ones are resubmitted, which the live client turns into a lookup by client order
  * id. With a lease (src/execution/lease.ts; the Redis deployment) only its holder takes decisions: the others of
  * the group keep their decisions subscription paused, and the holder checks the lease right before it submits.
+ * A decision carrying an older guardian fencing token than the newest guardian's (src/execution/intents.ts) is
+ * refused: the guardian that made it was fenced out. A paper client fills nothing once the lease has lapsed.
  *
  * Market data goes to every executor of the group (a consumer group per instance), so a standby is ready.
  */
@@ -23,7 +25,7 @@
 import type { Agent, AgentRuntime, HealthDetails } from '../core/agent.ts';
 import { type DeliveryControl, type Envelope, errorText, type Subscription } from '../core/bus/types.ts';
 import { channels } from '../core/channels.ts';
-import type { ExecutionReport, RiskDecision, Venue } from '../core/messages.ts';
+import type { ExecutionReport, Resolution, RiskDecision, Venue } from '../core/messages.ts';
 import { VENUES } from '../core/messages.ts';
 import { acceptDecision } from '../execution/decision-auth.ts';
 import {
@@ -36,7 +38,7 @@ import { createMemoryIntentStore, type ExecutionIntent, type IntentStore } from 
 import { constantLatency, logNormalLatency, paperMedianMs, seedFrom } from '../execution/latency.ts';
 import type { ExecutorLease } from '../execution/lease.ts';
 import { createPaperClients } from '../execution/paper-client.ts';
-import type { ExecutionClient } from '../execution/types.ts';
+import type { ExecutionClient, MarketEvent } from '../execution/types.ts';
 import { retainedMarkets } from './market-history.ts';
 
 export { DEFAULT_GTC_TTL_MS, type ExecutorState };
@@ -50,8 +52,11 @@ export interface ExecutorOptions {
   /** Resting GTC orders expire after this long (default 60 s). */
   readonly gtcTtlMs?: number;
   readonly initial?: ExecutorState;
-  /** The venues' execution clients (default: paper clients). */
-  readonly clients?: (rt: AgentRuntime) => ReadonlyMap<Venue, ExecutionClient>;
+  /**
+   * The venues' execution clients (default: paper clients). `mayTrade` is false once this executor is fenced out
+   * (its lease lapsed or lost): paper clients end their orders then instead of filling them.
+   */
+  readonly clients?: (rt: AgentRuntime, mayTrade: () => boolean) => ReadonlyMap<Venue, ExecutionClient>;
   /**
    * HALT_ALL also asks every client to cancel all open orders of its account (live: orders this process does not
    * track, from before a restart, included), not only the orders of the requests in flight.
@@ -82,11 +87,19 @@ export interface Executor extends Agent {
   restingOrders(): number;
 }
 
-/** The paper clients of one venue each (also what shadow mode wraps). */
-export function paperClients(rt: AgentRuntime, opts: ExecutorOptions): ReadonlyMap<Venue, ExecutionClient> {
+/**
+ * The paper clients of one venue each (also what shadow mode wraps). `mayTrade`: the executor's fence (no fill once
+ * it says no).
+ */
+export function paperClients(
+  rt: AgentRuntime,
+  opts: ExecutorOptions,
+  mayTrade?: () => boolean,
+): ReadonlyMap<Venue, ExecutionClient> {
   const seed = opts.seed ?? seedFrom(rt.kernel.instance);
   return createPaperClients({
     clock: rt.clock,
+    ...(mayTrade ? { mayTrade } : {}),
     latency: (venue) =>
       opts.latencyMs !== undefined
         ? constantLatency(opts.latencyMs)
@@ -111,7 +124,17 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
   let attempts = 0;
   /** Done intents whose report never reached the store: their report, made again, goes out without the check. */
   const republish = new Set<string>();
-  const counts = { claimed: 0, alreadyTaken: 0, resumed: 0, fenced: 0, leaseLost: 0, reportsDropped: 0 };
+  /** Resolutions the store had for markets held at start: settled with the first market data once active. */
+  let toSettle: Resolution[] = [];
+  const counts = {
+    claimed: 0,
+    alreadyTaken: 0,
+    resumed: 0,
+    fenced: 0,
+    leaseLost: 0,
+    reportsDropped: 0,
+    staleDecisions: 0,
+  };
 
   /** Takes an intent an earlier life or another executor left unfinished. */
   function resumeIntent(rt: AgentRuntime, e: ExecutionEngine, i: ExecutionIntent): void {
@@ -184,6 +207,35 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
     for (const i of (await intents?.unfinished()) ?? []) resumeIntent(rt, e, i);
   }
 
+  /**
+   * Markets that resolved while no executor ran (the store has the resolution): settled now, as on the resolution
+   * itself. Settlement fills have ids of their own (market, strategy, token), so one redelivered from the bus too
+   * finds the holdings gone and settles nothing twice.
+   */
+  function settleResolved(state: ExecutorState | undefined): void {
+    toSettle = [...(state?.resolved ?? [])];
+  }
+
+  /**
+   * Market data, once this executor is active: first the settlements queued at start. Not at start itself: on the
+   * in-process bus the agents started after the executor (the capital allocator) would miss the fills; market data
+   * flows only once every agent has started (the feeds start last).
+   */
+  function onData(rt: AgentRuntime, e: ExecutionEngine, m: MarketEvent): void {
+    if (active && toSettle.length > 0) {
+      const list = toSettle;
+      toSettle = [];
+      for (const r of list) {
+        rt.log.info(
+          { venue: r.venue, marketId: r.marketId, winner: r.winner },
+          'settling a market that resolved while the executor was down',
+        );
+        e.onMarketData(r);
+      }
+    }
+    e.onMarketData(m);
+  }
+
   /** A decision off the bus: acked only once its intent is recorded and its orders were handed to the clients. */
   async function onDecision(
     rt: AgentRuntime,
@@ -206,6 +258,16 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
       // not acked: redelivered after the visibility timeout (the store may be back)
       rt.log.error({ requestId: d.requestId, err: errorText(err) }, 'cannot record the execution intent');
       return;
+    }
+    if (claim.outcome === 'staleDecision') {
+      // a guardian paused past its lease published it late: the newer guardian decides the request (it comes back
+      // to it, unacked by the old one) and reserved nothing for this decision
+      counts.staleDecisions++;
+      rt.log.error(
+        { requestId: d.requestId, decision: d.id, fence: d.fence, newest: claim.newest },
+        'refused a decision of a fenced-out risk guardian',
+      );
+      return ctl.ack();
     }
     if (claim.outcome === 'fenced') {
       counts.fenced++;
@@ -240,6 +302,13 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
     resolutions?.pause();
     rt.log.error({ why }, 'no longer the active executor: taking no decisions');
     await lease?.release().catch(() => {});
+    // its paper orders end now (they could not fill anyway: mayTrade); the new holder closes their intents. Live
+    // orders stay: they are real at the venue, and the new holder looks them up by client order id
+    for (const c of clients.values())
+      if (c.mode === 'paper')
+        c.cancelAll().catch((err: unknown) =>
+          rt.log.warn({ venue: c.venue, err: errorText(err) }, 'could not cancel paper orders'),
+        );
   }
 
   async function tryLead(rt: AgentRuntime, e: ExecutionEngine): Promise<void> {
@@ -269,7 +338,8 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
         return undefined;
       });
       if (fresh) e.adopt(fresh);
-    }
+      settleResolved(fresh);
+    } else settleResolved(opts.initial);
     await resumeAll(rt, e);
     active = true;
     decisions?.resume();
@@ -281,7 +351,9 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
     trading: true,
     async start(rt) {
       stopping = false;
-      clients = (opts.clients ?? ((r) => paperClients(r, opts)))(rt);
+      // with a lease, only while it holds (a paused executor resuming past its lease sees it lapsed on its own clock)
+      const mayTrade = (): boolean => !opts.lease || lease?.validAt(rt.clock.now()) === true;
+      clients = (opts.clients ?? ((r, may) => paperClients(r, opts, may)))(rt, mayTrade);
       // user channels, report polling: connected before the first order can be sent
       await Promise.all([...clients.values()].map((c) => c.start?.()));
       intents =
@@ -308,9 +380,9 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
       // the markets published before this start (a restart, a standby taking over)
       for (const m of await retainedMarkets(rt)) e.onMarketData(m);
       for (const v of VENUES) {
-        rt.subscribe(channels.markets(v), (m) => e.onMarketData(m.body), mine);
-        rt.subscribe(channels.books(v), (m) => e.onMarketData(m.body), mine);
-        rt.subscribe(channels.trades(v), (m) => e.onMarketData(m.body), mine);
+        rt.subscribe(channels.markets(v), (m) => onData(rt, e, m.body), mine);
+        rt.subscribe(channels.books(v), (m) => onData(rt, e, m.body), mine);
+        rt.subscribe(channels.trades(v), (m) => onData(rt, e, m.body), mine);
       }
       // the group's stream position keeps resolutions from while no executor ran (settled on restart); settled by
       // the active executor only (settlement fills go out once): a standby leaves them to it
@@ -318,7 +390,7 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
         channels.resolutions,
         (m, ctl) => {
           if (!active) return;
-          e.onMarketData(m.body);
+          onData(rt, e, m.body);
           ctl.ack();
         },
         { ack: 'manual', maxAttempts: DECISION_ATTEMPTS },
@@ -332,6 +404,7 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
         ...(opts.visibilityTimeoutMs !== undefined ? { visibilityTimeoutMs: opts.visibilityTimeoutMs } : {}),
       });
       if (!opts.lease) {
+        settleResolved(opts.initial);
         await resumeAll(rt, e);
         active = true;
         return;
@@ -359,6 +432,11 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
       }
     },
     onSystem(cmd, rt) {
+      // a RESUME lifts a PAUSE of every subscription: a standby's decisions and resolutions stay paused
+      if (cmd.command === 'RESUME' && lease !== undefined && !active) {
+        decisions?.pause();
+        resolutions?.pause();
+      }
       if (cmd.command !== 'HALT_ALL') return;
       engine?.halt('HALT_ALL');
       if (opts.cancelAllOnHalt)

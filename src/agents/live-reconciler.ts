@@ -41,6 +41,14 @@ export interface ReconcilerOptions {
   >;
   /** Fills already booked before this process (the store's), so positions start where the ledger is. */
   readonly fills?: readonly Fill[];
+  /**
+   * Restart recovery from a ledger snapshot: the holdings the store's fills made (all strategies) and the ids of
+   * the fills they include (not booked again when seen on the bus); `fills` then adds nothing already in them.
+   */
+  readonly restored?: {
+    readonly positions: readonly { venue: Venue; marketId: string; tokenId: string; shares: Qty }[];
+    readonly fillIds: readonly string[];
+  };
   /** Default config.live.reconcileIntervalMs. */
   readonly intervalMs?: number;
   /** Each run's outcome, for the operator (run prints it). */
@@ -101,6 +109,14 @@ export function createReconciler(opts: ReconcilerOptions): Reconciler {
     positions.set(k, p);
     if (baseline.has(f.venue)) flow.set(f.venue, (flow.get(f.venue) ?? 0) + cashFlow(f));
   }
+  for (const p of opts.restored?.positions ?? []) {
+    if (p.shares === 0) continue;
+    const k = `${p.venue}|${p.tokenId}`;
+    const have = positions.get(k);
+    if (have) have.shares += p.shares;
+    else positions.set(k, { venue: p.venue, marketId: p.marketId, tokenId: p.tokenId, shares: p.shares });
+  }
+  for (const id of opts.restored?.fillIds ?? []) booked.add(id);
   for (const f of opts.fills ?? []) book(f);
 
   /** An order re-adopted at start: its Order update, and its fill once confirmed, as the executor would. */

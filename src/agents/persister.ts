@@ -18,6 +18,7 @@ import { type Db, errText, openDbFromConfig } from '../store/db.ts';
 import { prune, type Retention, retentionFromConfig } from '../store/maintenance.ts';
 import { migrate } from '../store/migrations.ts';
 import { bookRow, mapMessage, tickRow } from '../store/rows.ts';
+import { SNAPSHOT_EVERY_FILLS, SNAPSHOT_EVERY_MS, writeLedgerSnapshot } from '../store/snapshots.ts';
 import { BatchWriter } from '../store/writer.ts';
 
 export interface PersisterOptions {
@@ -43,6 +44,15 @@ export interface PersisterOptions {
   readonly group?: string;
   /** Also persist books and ticks history (default true). */
   readonly history?: boolean;
+  /**
+   * A ledger snapshot (restart cost independent of history, src/store/snapshots.ts) once this many fills were
+   * received since the last one (default SNAPSHOT_EVERY_FILLS; 0 = only on the timer and at start and stop).
+   */
+  readonly snapshotEveryFills?: number;
+  /** And every this long when fills came meanwhile (default SNAPSHOT_EVERY_MS; 0 = never on a timer). */
+  readonly snapshotEveryMs?: number;
+  /** Write ledger snapshots at all (default true). */
+  readonly snapshots?: boolean;
 }
 
 type AnyChannel = Channel<Message>;
@@ -58,6 +68,7 @@ export function persistedChannels(): AnyChannel[] {
     channels.riskDecisions,
     channels.orders,
     channels.fills,
+    channels.resolutions,
     channels.executions,
     channels.positions,
     channels.equity,
@@ -86,6 +97,12 @@ export class PersisterAgent implements Agent {
   private sampled = 0;
   private pruned = 0;
   private clock: Clock | undefined;
+  private snapshotTimer: TimerHandle | undefined;
+  /** Fills received since the last snapshot started. */
+  private fillsSince = 0;
+  private snapshotting: Promise<void> | undefined;
+  private snapshotsWritten = 0;
+  private stopping = false;
 
   constructor(opts: PersisterOptions = {}) {
     this.opts = opts;
@@ -95,6 +112,7 @@ export class PersisterAgent implements Agent {
 
   async start(rt: AgentRuntime): Promise<void> {
     this.rt = rt;
+    this.stopping = false;
     const cfg = rt.config;
     this.clock = rt.clock;
     this.sampleMs = this.opts.historySampleMs ?? cfg.store.historySampleMs;
@@ -136,6 +154,16 @@ export class PersisterAgent implements Agent {
         this.subs.push(rt.subscribe(channels.ticks(s), (msg, ctl) => this.onTick(msg.body, ctl), subOpts));
       }
     }
+    if (this.opts.snapshots ?? true) {
+      // at start: what the last life stored since its last snapshot (a SIGKILL leaves a tail)
+      this.snapshot();
+      const ms = this.opts.snapshotEveryMs ?? SNAPSHOT_EVERY_MS;
+      if (ms > 0) {
+        this.snapshotTimer = rt.clock.every(ms, () => {
+          if (this.fillsSince > 0) this.snapshot();
+        });
+      }
+    }
     const every = this.opts.pruneEveryMs ?? 3_600_000;
     if (every > 0) {
       const retention = this.opts.retention ?? retentionFromConfig(cfg);
@@ -150,8 +178,38 @@ export class PersisterAgent implements Agent {
     }
   }
 
+  private fillsDue(): boolean {
+    const n = this.opts.snapshotEveryFills ?? SNAPSHOT_EVERY_FILLS;
+    return n > 0 && this.fillsSince >= n;
+  }
+
+  /** Rolls the ledger snapshot forward over the fills committed since (one at a time; a failure only logs). */
+  private snapshot(final = false): Promise<void> {
+    if (this.stopping && !final) return Promise.resolve();
+    if (this.snapshotting || !this.db || !this.rt) return this.snapshotting ?? Promise.resolve();
+    const rt = this.rt;
+    this.fillsSince = 0;
+    const run = writeLedgerSnapshot(this.db, rt.clock.now()).then(
+      (r) => {
+        if (r.written) this.snapshotsWritten++;
+        if (r.fallback) rt.log.warn({ why: r.fallback }, 'ledger snapshot rebuilt from every fill');
+      },
+      (err: unknown) => rt.log.warn({ err: errText(err) }, 'ledger snapshot failed'),
+    );
+    this.snapshotting = run.finally(() => {
+      this.snapshotting = undefined;
+      // fills that passed the threshold meanwhile: the next one now
+      if (this.fillsDue() && !this.stopping) void this.writer?.flush().then(() => this.snapshot());
+    });
+    return this.snapshotting;
+  }
+
   private onState(msg: Envelope<Message>, ctl: DeliveryControl): void {
     this.received++;
+    if (msg.body.type === 'fill' && (this.opts.snapshots ?? true)) {
+      this.fillsSince++;
+      if (this.fillsDue() && !this.snapshotting) void this.writer?.flush().then(() => this.snapshot());
+    }
     const { rows, state } = mapMessage(msg.id, msg.body);
     if (rows.length === 0 && state.length === 0) {
       ctl.ack();
@@ -232,12 +290,23 @@ export class PersisterAgent implements Agent {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     this.pruneTimer?.cancel();
+    this.snapshotTimer?.cancel();
     // Subscriptions are closed by the runtime first; write what is buffered (bounded: unacked is redelivered anyway).
     if (this.writer) {
       const w = this.writer;
       await Promise.race([w.flush(), new Promise<void>((r) => this.clock?.after(5_000, r) ?? r())]);
       w.close();
+    }
+    // and a ledger snapshot of everything stored, so the next start replays nothing (bounded: a tail replays anyway)
+    if (this.opts.snapshots ?? true) {
+      await this.snapshotting;
+      if (this.fillsSince > 0)
+        await Promise.race([
+          this.snapshot(true),
+          new Promise<void>((r) => this.clock?.after(5_000, r) ?? r()),
+        ]);
     }
     if (this.ownsDb) await this.db?.close();
   }
@@ -253,6 +322,7 @@ export class PersisterAgent implements Agent {
       buffered: w?.buffered ?? 0,
       lastError: w?.lastError ?? null,
       pruned: this.pruned,
+      snapshots: this.snapshotsWritten,
       backend: this.db?.backend ?? null,
     };
   }
@@ -279,6 +349,8 @@ export function persisterOptionsFromCli(o: Readonly<Record<string, string>>): Pe
     'historySampleMs',
     'pruneEveryMs',
     'maxBuffered',
+    'snapshotEveryFills',
+    'snapshotEveryMs',
   ]) {
     const v = int(k);
     if (v !== undefined) out[k] = v;

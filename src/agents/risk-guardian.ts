@@ -16,16 +16,30 @@
  * HALT_ALL (rt.halted) rejects everything until RESUME; RESUME also lifts a drawdown stop. A redelivered request
  * is recognised by its id and not decided twice. `initial` restores a RiskState snapshot after a restart; the
  * markets come from the bus's retained history of the markets channels at start.
+ *
+ * One active guardian at a time (the Redis deployment; `lease`, src/execution/lease.ts, role `risk-guardian`): two
+ * guardians of one consumer group would each see half the requests, so each would judge the limits on half the
+ * approvals. Only the lease holder consumes the shared group (requests, fills, execution reports, allocations,
+ * resolutions); a standby keeps those subscriptions paused and follows only the market view (markets, books, ticks,
+ * feed heartbeats, links, resolutions) in a group of its own, so it is ready. On becoming the holder it takes the
+ * account state as the store has it then (`reload`: ledger, high-water mark, stops, pending reservations, decided
+ * requests), records its fencing token where the executors check it (`fences`), and resumes the shared group where
+ * the previous holder left it. Every decision carries the token (`fence`, signed with the rest): the executor
+ * refuses one older than the newest guardian's. The lease is checked right before each decision: a guardian paused
+ * past its lease (SIGSTOP) decides nothing on resume, and leaves the request unacked for the holder.
  */
 
 import type { Agent, AgentRuntime, HealthDetails } from '../core/agent.ts';
 import { Fifo } from '../core/bus/fifo.ts';
-import { channels } from '../core/channels.ts';
+import { type Envelope, errorText, type Subscription } from '../core/bus/types.ts';
+import { type Channel, channels } from '../core/channels.ts';
 import { InvariantError } from '../core/invariant.ts';
 import type { Leg, RiskDecision, SystemCommand, TradeRequest } from '../core/messages.ts';
 import { OracleSourceSchema, VENUES } from '../core/messages.ts';
 import type { Money } from '../core/money.ts';
 import { signDecision } from '../execution/decision-auth.ts';
+import type { FenceStore } from '../execution/intents.ts';
+import type { Lease } from '../execution/lease.ts';
 import { Flattener, stopInForce } from '../risk/flatten.ts';
 import { Portfolio, type RiskState } from '../risk/portfolio.ts';
 import { evaluateRequest } from '../risk/rules.ts';
@@ -42,6 +56,22 @@ export interface RiskGuardianOptions {
   readonly probationAllocation?: Money;
   /** Remember this many decided request ids for duplicate detection (default 100,000). */
   readonly dedupeWindow?: number;
+  /** One active guardian (the Redis deployment); none: this guardian is the only one. */
+  readonly lease?: (rt: AgentRuntime) => Lease;
+  /** Where the active guardian records its fencing token for the executors (the store); none: not recorded. */
+  readonly fences?: FenceStore;
+  /**
+   * The account state as the store has it now, read when a standby becomes the active guardian (and at a start
+   * without `initial`); none: it keeps what it has.
+   */
+  readonly reload?: () => Promise<GuardianRestore | undefined>;
+}
+
+/** What a guardian restores: its state, the approvals not yet reported, and the requests already decided. */
+export interface GuardianRestore {
+  readonly risk: RiskState;
+  readonly pending?: RiskGuardianOptions['pending'];
+  readonly decided?: readonly string[];
 }
 
 export interface RiskGuardian extends Agent {
@@ -57,17 +87,45 @@ export function createRiskGuardian(opts: RiskGuardianOptions = {}): RiskGuardian
   // a ring buffer: dropping the oldest id is O(1) (an array's shift copies up to `window` ids per decision)
   const order = new Fifo<string>();
   const window = opts.dedupeWindow ?? 100_000;
-  const counts = { requests: 0, approved: 0, reduced: 0, rejected: 0, duplicates: 0 };
+  const counts = { requests: 0, approved: 0, reduced: 0, rejected: 0, duplicates: 0, leaseLost: 0 };
   const byRule: Record<string, number> = {};
+  let lease: Lease | undefined;
+  let fence: number | undefined;
+  /** Holds the lease (or has none to hold): consumes the shared group and decides. */
+  let active = false;
+  let attempts = 0;
+  let stopping = false;
+  let leaseTimer: { cancel(): void } | undefined;
+  /** The subscriptions of the shared group: paused while standing by. */
+  const shared: Subscription[] = [];
 
-  function decide(req: TradeRequest): void {
+  function remember(id: string): void {
+    if (decided.has(id)) return;
+    decided.add(id);
+    order.push(id);
+    if (order.length > window) decided.delete(order.shift()!);
+  }
+
+  /** False when this guardian may not decide (not the holder, or its lease lapsed: it stands down). */
+  function mayDecide(runtime: AgentRuntime): boolean {
+    if (!active) return false;
+    if (lease && !lease.validAt(runtime.clock.now())) {
+      void standDown(runtime, 'the lease lapsed before the decision');
+      return false;
+    }
+    return true;
+  }
+
+  /** Decides a request; false when it was left undecided for the active guardian (not acked). */
+  function decide(req: TradeRequest): boolean {
     const runtime = rt!;
     const p = pf!;
     const id = typeof req?.id === 'string' ? req.id : '';
     if (id !== '' && decided.has(id)) {
       counts.duplicates++;
-      return;
+      return true;
     }
+    if (!mayDecide(runtime)) return false;
     const now = runtime.clock.now();
     // a halt restored from state holds until RESUME even if this runtime never saw the HALT_ALL
     if (runtime.halted) p.killSwitch = true;
@@ -81,11 +139,7 @@ export function createRiskGuardian(opts: RiskGuardianOptions = {}): RiskGuardian
     }
     // checked before anything is recorded: a broken approval faults the guardian and its redelivery is no duplicate
     if (ev.verdict !== 'reject') assertWithinRequest(req, ev.legs);
-    if (id !== '') {
-      decided.add(id);
-      order.push(id);
-      if (order.length > window) decided.delete(order.shift()!);
-    }
+    if (id !== '') remember(id);
     counts.requests++;
     if (ev.verdict !== 'reject') p.reserve(id, req.strategy, ev.legs);
     if (ev.verdict === 'approve') counts.approved++;
@@ -104,8 +158,66 @@ export function createRiskGuardian(opts: RiskGuardianOptions = {}): RiskGuardian
       tif: req?.tif === 'IOC' || req?.tif === 'FOK' || req?.tif === 'GTC' ? req.tif : 'IOC',
       decidedAt: now,
       bundleId: typeof req?.bundleId === 'string' && req.bundleId !== '' ? req.bundleId : id,
+      ...(fence !== undefined ? { fence } : {}),
     };
     runtime.publish(channels.riskDecisions, signDecision(decision, runtime));
+    return true;
+  }
+
+  async function standDown(runtime: AgentRuntime, why: string): Promise<void> {
+    if (!active || !lease) return;
+    active = false;
+    counts.leaseLost++;
+    for (const sub of shared) sub.pause();
+    runtime.log.error({ why }, 'no longer the active risk guardian: deciding nothing');
+    await lease.release().catch(() => {});
+  }
+
+  /** Renews the lease while active; otherwise tries to take it, and takes over with the stored state. */
+  async function tryLead(runtime: AgentRuntime): Promise<void> {
+    if (!lease || stopping) return;
+    if (active) {
+      if (!(await lease.renew())) await standDown(runtime, 'lease lost');
+      return;
+    }
+    attempts++;
+    const token = await lease.acquire();
+    if (token === undefined) return;
+    if (opts.fences && !(await opts.fences.advance(token, runtime.kernel.instance, runtime.clock.now()))) {
+      // the store has seen a newer token than the lease's counter gives (Redis lost its last writes in a restart)
+      const newest = await opts.fences.newest();
+      runtime.log.warn(
+        { token, newest },
+        'guardian lease token older than the store fence: raising the counter',
+      );
+      await lease.floor(newest);
+      await lease.release();
+      return;
+    }
+    fence = token;
+    if (attempts > 1 || !opts.initial) {
+      // a takeover (or a start without restored state): the account state as the store has it now
+      let fresh: GuardianRestore | undefined;
+      try {
+        fresh = await opts.reload?.();
+      } catch (err) {
+        // never active on a state it could not read: the lease goes back (this one or another tries again)
+        runtime.log.error({ err: errorText(err) }, 'could not read the guardian state: not taking over');
+        await lease.release().catch(() => {});
+        return;
+      }
+      if (fresh) {
+        pf!.adopt(fresh.risk);
+        for (const id of fresh.decided ?? []) remember(id);
+        for (const r of fresh.pending ?? []) {
+          pf!.reserve(r.requestId, r.strategy, r.legs);
+          remember(r.requestId);
+        }
+      }
+    }
+    runtime.log.info({ lease: lease.name, token }, 'active risk guardian');
+    active = true;
+    for (const sub of shared) sub.resume();
   }
 
   /** At a stop: an alert once, and with DRAWDOWN_ACTION=flatten the sells that close unhedged positions. */
@@ -113,6 +225,7 @@ export function createRiskGuardian(opts: RiskGuardianOptions = {}): RiskGuardian
   const flattener = new Flattener();
   function afterUpdate(): void {
     const runtime = rt!;
+    if (!active) return; // the active guardian alerts and flattens
     const stop = stopInForce(pf!, runtime.config.risk);
     if (!stop) {
       stopped = false;
@@ -130,10 +243,12 @@ export function createRiskGuardian(opts: RiskGuardianOptions = {}): RiskGuardian
       });
     }
     if (runtime.config.risk.drawdownAction !== 'flatten' || runtime.halted) return;
+    if (!mayDecide(runtime)) return; // the active guardian flattens
     const ids = (kind: string): string => runtime.kernel.ids.next(kind);
     for (const d of flattener.plan(pf!, now, ids, `${stop.rule}_flatten`, stop.reason)) {
       byRule[d.rule] = (byRule[d.rule] ?? 0) + 1;
-      runtime.publish(channels.riskDecisions, signDecision(d, runtime));
+      const fenced = fence !== undefined ? { ...d, fence } : d;
+      runtime.publish(channels.riskDecisions, signDecision(fenced, runtime));
     }
   }
 
@@ -146,48 +261,104 @@ export function createRiskGuardian(opts: RiskGuardianOptions = {}): RiskGuardian
     snapshot: () => pf?.snapshot(),
     async start(runtime) {
       rt = runtime;
+      stopping = false;
+      active = !opts.lease;
       pf = new Portfolio({
         risk: runtime.config.risk,
         probationAllocation: opts.probationAllocation,
         initial: opts.initial,
       });
       const p = pf;
-      for (const id of opts.decided ?? []) {
-        if (decided.has(id)) continue;
-        decided.add(id);
-        order.push(id);
-        if (order.length > window) decided.delete(order.shift()!);
-      }
+      for (const id of opts.decided ?? []) remember(id);
       for (const r of opts.pending ?? []) {
         p.reserve(r.requestId, r.strategy, r.legs);
         decided.add(r.requestId);
       }
+      // the market view: with a lease, every guardian of the group follows all of it (a group of its own), so a
+      // standby is ready; without one, the agent's group (it is the only consumer)
+      const view = opts.lease
+        ? ({ group: `${runtime.agent.name}@${runtime.kernel.instance}`, ephemeral: true } as const)
+        : {};
+      // the account: the shared group, consumed by the active guardian only (a standby leaves it to the holder; a
+      // message it took anyway, after a RESUME, goes back to the group unacked)
+      const account = <T>(channel: Channel<T>, fn: (m: Envelope<T>) => boolean | undefined): void => {
+        shared.push(
+          runtime.subscribe(
+            channel,
+            (m, ctl) => {
+              if (!active) return;
+              if (fn(m) !== false) ctl.ack();
+            },
+            { ack: 'manual' },
+          ),
+        );
+      };
       // the markets published before this start (a restart: the group's position is past them)
       for (const m of await retainedMarkets(runtime)) p.onMarket(m);
       for (const v of VENUES) {
-        runtime.subscribe(channels.markets(v), (m) => p.onMarket(m.body));
-        runtime.subscribe(channels.books(v), (m) => {
-          p.onBook(m.body, runtime.clock.now());
-          afterUpdate();
-        });
+        runtime.subscribe(channels.markets(v), (m) => p.onMarket(m.body), view);
+        runtime.subscribe(
+          channels.books(v),
+          (m) => {
+            p.onBook(m.body, runtime.clock.now());
+            afterUpdate();
+          },
+          view,
+        );
       }
       // for their staleness flag (a request built on a tick its feed now flags stale is rejected) and as a sign
       // of life of their feed
       for (const src of OracleSourceSchema.options)
-        runtime.subscribe(channels.ticks(src), (m) => p.onTick(m.body, runtime.clock.now()));
+        runtime.subscribe(channels.ticks(src), (m) => p.onTick(m.body, runtime.clock.now()), view);
       // feed agents' heartbeats: a feed whose books do not change is still heard from (freshness, above)
-      runtime.subscribe(channels.health, (m) => p.onFeedHeartbeat(m.body, runtime.clock.now()));
-      runtime.subscribe(channels.links, (m) => p.onLink(m.body));
-      runtime.subscribe(channels.resolutions, (m) => p.onResolution(m.body));
-      runtime.subscribe(channels.fills, (m) => {
+      runtime.subscribe(channels.health, (m) => p.onFeedHeartbeat(m.body, runtime.clock.now()), view);
+      runtime.subscribe(channels.links, (m) => p.onLink(m.body), view);
+      // resolutions: in the view (a standby's settlement graph stays current) and in the shared group (the ones
+      // published while no guardian ran); applying one twice changes nothing
+      if (opts.lease) runtime.subscribe(channels.resolutions, (m) => p.onResolution(m.body), view);
+      account(channels.resolutions, (m) => {
+        p.onResolution(m.body);
+        return undefined;
+      });
+      account(channels.fills, (m) => {
         p.onFill(m.body, runtime.clock.now());
         afterUpdate();
+        return undefined;
       });
-      runtime.subscribe(channels.executions, (m) => p.onReport(m.body));
-      runtime.subscribe(channels.allocations, (m) => p.onAllocation(m.body));
-      runtime.subscribe(channels.tradeRequests, (m) => decide(m.body));
+      account(channels.executions, (m) => {
+        p.onReport(m.body);
+        return undefined;
+      });
+      account(channels.allocations, (m) => {
+        p.onAllocation(m.body);
+        return undefined;
+      });
+      account(channels.tradeRequests, (m) => decide(m.body));
+      if (!opts.lease) return;
+      for (const sub of shared) sub.pause();
+      lease = opts.lease(runtime);
+      await tryLead(runtime).catch((err: unknown) =>
+        runtime.log.error({ err: errorText(err) }, 'guardian lease: first attempt failed'),
+      );
+      const l = lease;
+      leaseTimer = runtime.clock.every(Math.max(50, Math.floor(l.ttlMs / 3)), () => {
+        void tryLead(runtime).catch((err: unknown) =>
+          runtime.log.warn({ err: errorText(err) }, 'guardian lease attempt failed'),
+        );
+      });
+    },
+    async stop() {
+      stopping = true;
+      leaseTimer?.cancel();
+      if (lease) {
+        active = false;
+        await lease.release().catch(() => {});
+        await lease.close();
+      }
     },
     onSystem(cmd: SystemCommand, runtime: AgentRuntime) {
+      // a RESUME lifts a PAUSE of every subscription: a standby's shared ones stay paused
+      if (cmd.command === 'RESUME' && !active) for (const sub of shared) sub.pause();
       if (!pf) return;
       if (cmd.command === 'HALT_ALL') pf.killSwitch = true;
       if (cmd.command === 'RESUME' && (cmd.target === undefined || cmd.target === runtime.agent.name))
@@ -196,6 +367,8 @@ export function createRiskGuardian(opts: RiskGuardianOptions = {}): RiskGuardian
     health(): HealthDetails {
       return {
         ...counts,
+        active,
+        ...(fence !== undefined ? { fence } : {}),
         openOrders: pf?.openOrders ?? 0,
         drawdownHalted: pf?.drawdownHalted ?? false,
         equity: pf?.equity ?? 0,

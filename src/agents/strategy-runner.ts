@@ -4,12 +4,13 @@
  * then) and each request uses at most the allocation less the strategy's open positions (channels.positions)
  * and the requests still in flight (released on a risk rejection or failed execution, channels.riskDecisions
  * and channels.executions);
- * StrategyControl messages enable/disable strategies at run time, and nothing is requested while halted.
+ * StrategyControl messages enable/disable strategies at run time, and nothing is requested while halted. After a
+ * restart it starts from the state the store kept (`initial`: see RunnerState for what is and is not restored).
  */
 import type { Agent, AgentRuntime } from '../core/agent.ts';
 import { channels } from '../core/channels.ts';
 import { defaultStrategies } from '../strategies/plugins.ts';
-import { StrategyRunner } from '../strategies/runner.ts';
+import { type RunnerState, StrategyRunner } from '../strategies/runner.ts';
 import type { Strategy } from '../strategies/types.ts';
 
 export interface StrategyRunnerAgentOptions {
@@ -23,6 +24,8 @@ export interface StrategyRunnerAgentOptions {
    * strategy must close to leave probation, so its probation allocation holds them all at once; 1: no slicing).
    */
   readonly probationBundles?: number;
+  /** State restored from the store after a restart (allocations, probation, open positions, on/off switches). */
+  readonly initial?: RunnerState;
 }
 
 export function createStrategyRunnerAgent(
@@ -45,6 +48,7 @@ export function createStrategyRunnerAgent(
         disabled: opts.disabled,
         probationBundles: opts.probationBundles ?? rt.config.allocation.minBundles,
       });
+      if (opts.initial) r.restore(opts.initial);
       runner = r;
       rt.subscribe(channels.allocations, (msg) => r.onAllocation(msg.body));
       rt.subscribe(channels.positions, (msg) => r.onPosition(msg.body));

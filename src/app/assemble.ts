@@ -62,7 +62,10 @@ export interface ProcessMode {
    * process of its own); absent: none.
    */
   readonly store?: Db | 'own';
-  /** State restored from the store after a restart (risk guardian, executor, capital allocator start from it). */
+  /**
+   * State restored from the store after a restart (risk guardian, executor, capital allocator and strategy runner
+   * start from it).
+   */
   readonly restored?: RestoredStates;
   /** The matcher's verdicts and manual overrides (default: the JSON file under DATA_DIR). */
   readonly matchStore?: MatchStore;
@@ -164,19 +167,24 @@ export const AGENT_CATALOGUE: readonly AgentSpec[] = [
     description: 'strategy plugins (oracle sniper, cross-venue, rebalancing, combinatorial); trade requests',
     kind: 'consumer',
     // until an Allocation names a strategy: the probation amount, as the risk guardian assumes
-    build: async ({ kernel }) => [
+    build: async ({ kernel, mode }) => [
       (await import('../agents/strategy-runner.ts')).createStrategyRunnerAgent({
         defaultAllocation: probationAmount(kernel.config),
+        ...(mode.restored ? { initial: mode.restored.strategies } : {}),
       }),
     ],
   },
   {
     name: 'risk-guardian',
     description:
-      'decides every trade request (approve/reduce/reject) against the risk rules; RiskDecisions out',
+      'decides every trade request (approve/reduce/reject) against the risk rules; RiskDecisions out (opt leaseTtlMs=N)',
     kind: 'consumer',
-    build: async ({ kernel, mode }) => {
+    build: async ({ kernel, mode, opts }) => {
       const { createRiskGuardian } = await import('../agents/risk-guardian.ts');
+      const db = mode.store && mode.store !== 'own' ? mode.store : undefined;
+      const redisUrl = kernel.bus.transport === 'redis' ? kernel.config.redisUrl : undefined;
+      const { createRedisLease } = await import('../execution/lease.ts');
+      const { createDbFenceStore } = await import('../store/intents.ts');
       return [
         createRiskGuardian({
           probationAllocation: probationAmount(kernel.config),
@@ -185,6 +193,33 @@ export const AGENT_CATALOGUE: readonly AgentSpec[] = [
                 initial: mode.restored.risk,
                 pending: mode.restored.pendingDecisions,
                 decided: mode.restored.decidedRequests,
+              }
+            : {}),
+          // the Redis deployment: one active guardian (a second one stands by)
+          ...(redisUrl
+            ? {
+                lease: (rt) =>
+                  createRedisLease({
+                    url: redisUrl,
+                    keyPrefix: kernel.config.redisKeyPrefix,
+                    role: 'risk-guardian',
+                    account: 'all',
+                    owner: rt.kernel.instance,
+                    now: () => rt.clock.now(),
+                    ...(opts.leaseTtlMs !== undefined ? { ttlMs: num(opts.leaseTtlMs) } : {}),
+                  }),
+              }
+            : {}),
+          // with a store: the token where the executors check it; a standby taking over reads the account state
+          ...(db
+            ? {
+                fences: createDbFenceStore(db),
+                reload: async () => {
+                  const { loadRecoveryState } = await import('../store/queries.ts');
+                  const { restoreStates } = await import('../store/restore.ts');
+                  const r = restoreStates(await loadRecoveryState(db), kernel.config, kernel.clock.now());
+                  return { risk: r.risk, pending: r.pendingDecisions, decided: r.decidedRequests };
+                },
               }
             : {}),
         }),
@@ -253,7 +288,10 @@ export const AGENT_CATALOGUE: readonly AgentSpec[] = [
             : {}),
           // shadow: paper fills, each order also built, signed and recorded as live would send it
           ...(kind !== 'paper' && kind.kind === 'shadow'
-            ? { clients: (rt: AgentRuntime) => kind.wrap(paperClients(rt, paperOpts)) }
+            ? {
+                clients: (rt: AgentRuntime, mayTrade: () => boolean) =>
+                  kind.wrap(paperClients(rt, paperOpts, mayTrade)),
+              }
             : {}),
           ...paperOpts,
           ...(opts.gtcTtlMs !== undefined ? { gtcTtlMs: num(opts.gtcTtlMs) } : {}),

@@ -80,6 +80,8 @@ export function createLiveCounters(
     dailyResetHourUtc?: number;
     /** Also track the risk equity's drawdown (the guardian's valuation under these limits). */
     risk?: Config['risk'];
+    /** Start from this ledger (restart recovery) rather than an empty one of `initialCash`. */
+    ledger?: Ledger;
   },
 ): { counters: LiveCounters; close: () => Promise<void> } {
   const group = opts.group ?? 'live-summary';
@@ -95,7 +97,7 @@ export function createLiveCounters(
     legRiskCost: 0,
     fills: 0,
     fillsByKind: {},
-    ledger: new Ledger({ initialCash: opts.initialCash }),
+    ledger: opts.ledger ?? new Ledger({ initialCash: opts.initialCash }),
     highWaterMark: opts.initialCash,
     maxDrawdown: 0,
     drawdown: new DrawdownTracker(opts.initialCash, opts.dailyResetHourUtc ?? 0),
@@ -128,7 +130,9 @@ export function createLiveCounters(
       }) => {
         if (countEvents) c.events++;
         markFromBook(c.ledger, b);
-        valuation?.onBook(b as Parameters<Portfolio['onBook']>[0], b.receiveTime);
+        // only the valuation's equity is read here: its ledger's mark is all a book changes in it (the freshness
+        // bookkeeping and the drawdown stop of Portfolio.onBook are the guardian's, not the collector's)
+        if (valuation) markFromBook(valuation.ledger, b);
         track(b.receiveTime);
       },
     );

@@ -131,6 +131,7 @@ const EnvSchema = z.object({
   RETENTION_OPPORTUNITIES_DAYS: positiveInt('days').default(30),
   RETENTION_HEARTBEATS_DAYS: positiveInt('days').default(7),
   RETENTION_HISTORY_DAYS: positiveInt('days').default(30),
+  RETENTION_INTENTS_DAYS: positiveInt('days').default(7),
   HISTORY_SAMPLE_MS: positiveInt('milliseconds').default(1_000),
   ANTHROPIC_API_KEY: optionalSecret,
   ANTHROPIC_BASE_URL: venueUrl('https')
@@ -298,6 +299,8 @@ export interface Config {
     readonly retentionOpportunitiesDays: number;
     readonly retentionHeartbeatsDays: number;
     readonly retentionHistoryDays: number;
+    /** Closed execution intents (done, their report stored) are kept this long (the exactly-once window). */
+    readonly retentionIntentsDays: number;
     readonly historySampleMs: number;
   };
   readonly anthropic: {
@@ -454,6 +457,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retentionOpportunitiesDays: e.RETENTION_OPPORTUNITIES_DAYS,
       retentionHeartbeatsDays: e.RETENTION_HEARTBEATS_DAYS,
       retentionHistoryDays: e.RETENTION_HISTORY_DAYS,
+      retentionIntentsDays: e.RETENTION_INTENTS_DAYS,
       historySampleMs: e.HISTORY_SAMPLE_MS,
     },
     anthropic: { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL, model: e.ANTHROPIC_MODEL },

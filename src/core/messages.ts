@@ -174,7 +174,13 @@ export const OrderBookSchema = z.object({
   eventTime: ms.optional(),
   receiveTime: ms,
 });
-export type OrderBook = DeepReadonly<z.infer<typeof OrderBookSchema>>;
+export type OrderBook = DeepReadonly<z.infer<typeof OrderBookSchema>> & {
+  /**
+   * This process's slot of the token (src/core/token-slots.ts), stamped by the venue decoders: a lookup hint for
+   * consumers, not part of the message (not in the schema, so validation at the Redis edge drops it).
+   */
+  readonly slot?: number;
+};
 
 export const OracleSourceSchema = z.enum(['binance', 'chainlink', 'sim']);
 export type OracleSource = z.infer<typeof OracleSourceSchema>;
@@ -396,6 +402,11 @@ export const RiskDecisionSchema = z.object({
   decidedAt: ms,
   /** The request's bundle (absent = the request id). */
   bundleId: z.string().optional(),
+  /**
+   * The deciding guardian's lease fencing token (the Redis deployment, src/execution/lease.ts): the executor refuses
+   * a decision whose token is older than the newest guardian's, so a guardian paused past its lease cannot trade.
+   */
+  fence: z.number().int().nonnegative().optional(),
   /** HMAC of the decision under the guardian's key (src/core/signing.ts), when one is configured. */
   sig: z.string().optional(),
 });

@@ -23,6 +23,7 @@ import type {
   Fill,
   Leg,
   Order,
+  Resolution,
   RiskDecision,
   TimeInForce,
   Venue,
@@ -56,6 +57,11 @@ export interface ExecutorState {
   readonly version: 1;
   readonly inventory: readonly InventoryEntry[];
   readonly requests: readonly string[];
+  /**
+   * Markets the store has as resolved while `inventory` holds shares in them (restart recovery): the executor
+   * settles them once it is the active one, as it would have on the resolution itself.
+   */
+  readonly resolved?: readonly Resolution[];
 }
 
 /** Where the engine's output goes (the executor agent publishes it on the bus). */

@@ -12,6 +12,11 @@
  * was paused (SIGSTOP) past its lease and resumes cannot take a decision any more. Without a lease (one process,
  * in-process bus) no token is given and nothing is fenced.
  *
+ * The guardian's fence: a decision carries the token of the guardian's lease (`fence`, the Redis deployment); a
+ * claim of a decision whose token is older than the newest guardian token the store knows (the database: the
+ * `risk-guardian` row a guardian writes when it becomes active; memory: the newest token seen in a decision) is
+ * refused, so a guardian paused past its lease cannot have its late decisions executed.
+ *
  * Two stores: the database (src/store/intents.ts; migration 20: execution_intents, executor_fences) and memory
  * (tests; a process with no store, where exactly-once holds for the life of the process only).
  */
@@ -38,7 +43,33 @@ export type ClaimResult =
   /** It was taken before (by this executor in an earlier life, or another one). */
   | { readonly outcome: 'exists'; readonly intent: ExecutionIntent }
   /** A newer lease holder exists for the account: this executor must not execute anything. */
-  | { readonly outcome: 'fenced'; readonly newest: number };
+  | { readonly outcome: 'fenced'; readonly newest: number }
+  /** The decision comes from a guardian a newer one has fenced out: it is not executed (nothing recorded). */
+  | { readonly outcome: 'staleDecision'; readonly newest: number };
+
+/** The fences row of the risk guardian's lease (one guardian for the system, src/agents/risk-guardian.ts). */
+export const GUARDIAN_FENCE = 'risk-guardian';
+
+/** The newest fencing token of one lease, kept where the executors can check it (the store). */
+export interface FenceStore {
+  /** Makes `token` the newest; false when a newer one is there already. */
+  advance(token: number, owner: string, now: number): Promise<boolean>;
+  newest(): Promise<number>;
+}
+
+/** Memory (tests). */
+export function createMemoryFenceStore(shared: { token: number } = { token: 0 }): FenceStore {
+  return {
+    async advance(token) {
+      if (token < shared.token) return false;
+      shared.token = token;
+      return true;
+    },
+    async newest() {
+      return shared.token;
+    },
+  };
+}
 
 export interface ClaimContext {
   readonly owner: string;
@@ -74,12 +105,20 @@ export interface IntentStore {
 /** Memory: tests, and two executors of one process sharing `shared`. */
 export function createMemoryIntentStore(
   account = 'paper',
-  shared: { intents: Map<string, ExecutionIntent>; fence: number } = { intents: new Map(), fence: 0 },
+  shared: { intents: Map<string, ExecutionIntent>; fence: number; guardianFence?: number } = {
+    intents: new Map(),
+    fence: 0,
+  },
 ): IntentStore & { readonly shared: typeof shared } {
   return {
     account,
     shared,
     async claim(d, ctx) {
+      if (d.fence !== undefined) {
+        const newest = shared.guardianFence ?? 0;
+        if (d.fence < newest) return { outcome: 'staleDecision', newest };
+        shared.guardianFence = d.fence;
+      }
       if (ctx.fence !== undefined) {
         if (ctx.fence < shared.fence) return { outcome: 'fenced', newest: shared.fence };
         shared.fence = ctx.fence;

@@ -1,7 +1,9 @@
 /**
- * One active executor per venue account: a lease with a fencing token.
+ * One active agent per role (and venue account): a lease with a fencing token. Two roles hold one: the executor
+ * (one per venue account) and the risk guardian (one for the system: two guardians would each judge the limits on
+ * half the requests).
  *
- * Redis (the distributed deployment): `SET <prefix>pmarb.lease.executor.<account> <owner>:<token> NX PX ttl`, the
+ * Redis (the distributed deployment): `SET <prefix>pmarb.lease.<role>.<account> <owner>:<token> NX PX ttl`, the
  * token from `INCR` of a counter beside it, so every holder's token is larger than every earlier holder's. The
  * holder renews it every ttl/3 (only while the value is still its own); a holder that cannot renew it in time
  * stops taking decisions. The token goes into every intent claim (src/execution/intents.ts), where the store
@@ -14,7 +16,7 @@
  */
 import { Redis } from 'ioredis';
 
-export interface ExecutorLease {
+export interface Lease {
   readonly name: string;
   /** Tries to become the holder; the fencing token when it did, undefined when another holds it. */
   acquire(): Promise<number | undefined>;
@@ -33,6 +35,9 @@ export interface ExecutorLease {
   close(): Promise<void>;
 }
 
+/** The executor's lease (the first role that had one). */
+export type ExecutorLease = Lease;
+
 export const DEFAULT_LEASE_TTL_MS = 10_000;
 
 /** Expiry measured from before the command was sent, less this share of the ttl (clock drift, slow replies). */
@@ -41,7 +46,9 @@ const MARGIN = 0.2;
 export interface RedisLeaseOptions {
   readonly url: string;
   readonly keyPrefix?: string;
-  /** The venue account the lease is for (one executor per account). */
+  /** Whose lease: `executor` (default) or `risk-guardian`. */
+  readonly role?: string;
+  /** The venue account the lease is for (one executor per account; the guardian: `all`). */
   readonly account: string;
   /** Who holds it (the kernel's instance). */
   readonly owner: string;
@@ -53,9 +60,9 @@ const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('
 const FLOOR = `local c = tonumber(redis.call('GET', KEYS[1]) or '0') if c < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end return 1`;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 
-export function createRedisLease(o: RedisLeaseOptions): ExecutorLease {
+export function createRedisLease(o: RedisLeaseOptions): Lease {
   const ttlMs = o.ttlMs ?? DEFAULT_LEASE_TTL_MS;
-  const key = `${o.keyPrefix ?? ''}pmarb.lease.executor.${o.account}`;
+  const key = `${o.keyPrefix ?? ''}pmarb.lease.${o.role ?? 'executor'}.${o.account}`;
   const counter = `${key}.fence`;
   // no offline queue (a lease command must fail fast, not run late); reconnects forever (retryStrategy). A client
   // that still is not ready long after it was last (ended, or stuck connecting) is replaced by a fresh one, so a
@@ -148,13 +155,13 @@ export function createRedisLease(o: RedisLeaseOptions): ExecutorLease {
   };
 }
 
-/** A lease shared by the executors of one process (tests): `shared` is the "server". */
+/** A lease shared by the agents of one process (tests): `shared` is the "server". */
 export function createMemoryLease(
   shared: { holder: string | undefined; expiresAt: number; token: number },
   owner: string,
   now: () => number,
   ttlMs = DEFAULT_LEASE_TTL_MS,
-): ExecutorLease {
+): Lease {
   let mine = false;
   let until = 0;
   const held = (): boolean => shared.holder === owner && now() < shared.expiresAt;

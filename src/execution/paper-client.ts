@@ -12,6 +12,9 @@
  * - Every outcome is a typed report (status + reason code) to the listeners, applied to the client's own record
  *   of the order by the order state machine (order-state.ts). Submitting a client order id twice changes nothing.
  * - A cancel reaches a paper order at once, even while it travels (a simplification: a real cancel races it).
+ * - `mayTrade` (the executor's lease, src/execution/lease.ts) is asked right before an order would take from the
+ *   book or fill: when it says no (the executor was paused past its lease, SIGSTOP, and another took over), the
+ *   order is cancelled (`fenced_out`) instead, so a fenced-out executor produces no fill.
  */
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { Market, TradePrint, Venue } from '../core/messages.ts';
@@ -38,6 +41,8 @@ export interface PaperClientOptions {
   readonly venue: Venue;
   readonly clock: Clock;
   readonly latency: LatencyModel;
+  /** False: this client's executor is fenced out; its orders end (`fenced_out`) instead of trading. Default: yes. */
+  readonly mayTrade?: () => boolean;
 }
 
 interface PaperOrder {
@@ -118,6 +123,13 @@ export function createPaperClient(opts: PaperClientOptions): PaperExecutionClien
     }
   }
 
+  /** True (and the order ended `fenced_out`) when the executor may no longer trade. */
+  function fencedOut(o: PaperOrder): boolean {
+    if (!opts.mayTrade || opts.mayTrade()) return false;
+    end(o, 'cancelled', 'fenced_out', 'the executor lost its lease: a newer executor holds the account');
+    return true;
+  }
+
   function fills(o: PaperOrder, res: MatchResult): void {
     for (const p of res.pieces) {
       o.remaining -= p.shares;
@@ -136,6 +148,7 @@ export function createPaperClient(opts: PaperClientOptions): PaperExecutionClien
 
   function arrive(o: PaperOrder): void {
     o.arrival = undefined;
+    if (fencedOut(o)) return;
     const req = o.req;
     o.state = { ...o.state, venueOrderId: `${venue}-paper-${++venueSeq}` };
     const market = markets.get(req.marketId);
@@ -194,6 +207,8 @@ export function createPaperClient(opts: PaperClientOptions): PaperExecutionClien
     for (const o of [...list]) {
       const level = books.levelSize(venue, tokenId, o.req.side, o.limit);
       if (level < o.queueAhead) o.queueAhead = level;
+      // a fenced-out executor's resting orders end at the next book of their instrument
+      if (fencedOut(o)) continue;
       const res = books.crossResting(o.market!, tokenId, o.req.side, o.limit, o.remaining);
       if (res.filled === 0) continue;
       o.queueAhead = 0;
@@ -220,7 +235,7 @@ export function createPaperClient(opts: PaperClientOptions): PaperExecutionClien
       }
       let q = Math.min(volume, o.remaining);
       q -= q % lot;
-      if (q > 0) fills(o, books.maker(o.market!, o.limit, q));
+      if (q > 0 && !fencedOut(o)) fills(o, books.maker(o.market!, o.limit, q));
     }
   }
 
@@ -322,8 +337,17 @@ export function createPaperClient(opts: PaperClientOptions): PaperExecutionClien
 export function createPaperClients(opts: {
   readonly clock: Clock;
   readonly latency: (venue: Venue) => LatencyModel;
+  readonly mayTrade?: () => boolean;
 }): Map<Venue, PaperExecutionClient> {
   return new Map(
-    VENUES.map((v) => [v, createPaperClient({ venue: v, clock: opts.clock, latency: opts.latency(v) })]),
+    VENUES.map((v) => [
+      v,
+      createPaperClient({
+        venue: v,
+        clock: opts.clock,
+        latency: opts.latency(v),
+        ...(opts.mayTrade ? { mayTrade: opts.mayTrade } : {}),
+      }),
+    ]),
   );
 }

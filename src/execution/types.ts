@@ -58,7 +58,9 @@ export type ReasonCode =
   | 'cancel_requested'
   | 'expired'
   | 'market_resolved'
-  | 'venue_cancelled';
+  | 'venue_cancelled'
+  // a paper executor that lost its lease (fenced out) trades nothing more: its orders end instead of filling
+  | 'fenced_out';
 
 /** Where an order is. `new`: submitted, not yet acknowledged; the last four are terminal. */
 export type OrderStatus =

@@ -54,6 +54,11 @@ export interface BundleSnapshot {
     legs: { venue: Venue; marketId: string; tokenId: string; shares: Qty; basis: Money }[];
   }[];
   readonly fillIds: readonly string[];
+  /**
+   * strategy|instrument → ids of the bundles holding it, in the order later sales take from them (a bundle that
+   * reopened holds from its new buy on, not from where it first opened). Absent in older snapshots: bundle order.
+   */
+  readonly holders?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** What a closed bundle made, and its return on the capital it committed. */
@@ -94,11 +99,12 @@ export class BundleBook {
       };
       for (const l of x.legs) {
         bundle.legs.set(instrumentKey(l.venue, l.tokenId), { ...l });
-        if (l.shares > 0) b.holdersOf(x.strategy, l.venue, l.tokenId).push(x.id);
+        if (l.shares > 0 && !s.holders) b.holdersOf(x.strategy, l.venue, l.tokenId).push(x.id);
       }
       b.bundles.set(x.id, bundle);
       if (bundle.closedAt !== undefined) b.recordClosed(bundle);
     }
+    for (const [k, ids] of Object.entries(s.holders ?? {})) if (ids.length > 0) b.holders.set(k, [...ids]);
     for (const id of s.fillIds) b.seen.add(id);
     return b;
   }
@@ -117,6 +123,9 @@ export class BundleBook {
         legs: [...b.legs.values()].map((l) => ({ ...l })),
       })),
       fillIds: [...this.seen],
+      holders: Object.fromEntries(
+        [...this.holders].filter(([, ids]) => ids.length > 0).map(([k, ids]) => [k, [...ids]]),
+      ),
     };
   }
 

@@ -103,6 +103,7 @@ export class Ledger {
   private totalFees = 0;
   private initialTotal = 0;
   private fillCount = 0;
+  private rev = 0;
 
   constructor(opts: LedgerOptions) {
     const split = Math.floor(opts.initialCash / VENUES.length);
@@ -210,6 +211,7 @@ export class Ledger {
     }
     this.seen?.add(f.id);
     this.fillCount++;
+    this.rev++;
     const pos = this.position(f.strategy, f.venue, f.marketId, f.tokenId);
     const gross = notional(f.price, f.shares, 'round');
     this.totalFees += f.fee;
@@ -247,6 +249,13 @@ export class Ledger {
 
   get fills(): number {
     return this.fillCount;
+  }
+  /**
+   * Changes whenever a fill or a mark changes what the ledger is worth (cash, basis, a position's value): readers
+   * that derive figures from it (the risk equity) recompute only then, not on every book.
+   */
+  get revision(): number {
+    return this.rev;
   }
   cash(): Money {
     let c = 0;
@@ -369,6 +378,7 @@ export class Ledger {
   private revalue(p: LedgerPosition): void {
     const mark = this.insts.get(p.venue)?.get(p.tokenId)?.mark ?? 0;
     const v = p.shares === 0 ? 0 : notional(mark, p.shares, 'floor');
+    if (v !== p.value) this.rev++;
     this.totalValue += v - p.value;
     p.value = v;
   }

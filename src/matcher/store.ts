@@ -8,7 +8,7 @@
  * never judged (or paid for) twice, and a changed description is judged afresh. Overrides and review items are
  * keyed on the pair alone.
  */
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Market, MarketLink, MarketRef, MatchRelation } from '../core/messages.ts';
 
@@ -253,10 +253,59 @@ export interface FileMatchStore extends MatchStore {
   flush(): void;
 }
 
+/** Bytes of file per ms of extra delay before the next write (see createJsonMatchStore). */
+export const WRITE_BYTES_PER_MS = 10_000;
+
+/**
+ * Writes `${JSON.stringify({ version: 1, ...state }, null, 1)}\n` to `fd`, byte for byte, one entry at a time: at
+ * 100,000 markets the links alone are ~300 MB of JSON, and one string of it (plus its copies) was the largest
+ * transient in the process. Returns the bytes written.
+ */
+export function writeStateJson(fd: number, state: State): number {
+  let buf = '';
+  let bytes = 0;
+  const put = (x: string): void => {
+    buf += x;
+    if (buf.length >= 1 << 20) {
+      bytes += writeSync(fd, buf);
+      buf = '';
+    }
+  };
+  // nested under `depth` levels of indent-1 JSON: continuation lines get `depth` more spaces (a JSON text has no
+  // raw newline inside a string, so every newline is layout)
+  const nested = (v: unknown, depth: number): string =>
+    JSON.stringify(v, null, 1).replaceAll('\n', `\n${' '.repeat(depth)}`);
+  put('{\n "version": 1');
+  for (const [k, v] of Object.entries(state) as [string, unknown][]) {
+    put(`,\n ${JSON.stringify(k)}: `);
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+      put(nested(v, 1));
+      continue;
+    }
+    const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);
+    if (entries.length === 0) {
+      put('{}');
+      continue;
+    }
+    put('{');
+    let first = true;
+    for (const [ek, ev] of entries) {
+      put(`${first ? '' : ','}\n  ${JSON.stringify(ek)}: ${nested(ev, 2)}`);
+      first = false;
+    }
+    put('\n }');
+  }
+  put('\n}\n');
+  if (buf.length > 0) bytes += writeSync(fd, buf);
+  return bytes;
+}
+
 /**
  * A JSON file, rewritten atomically (temp file + rename), so a crash never leaves a half-written file. Changes
  * are applied in memory at once and written together at most every `writeDelayMs` (default 200 ms; a listing
- * of thousands of markets must not rewrite the file once per pair). The file is read again whenever another
+ * of thousands of markets must not rewrite the file once per pair), plus 1 ms per WRITE_BYTES_PER_MS bytes of the
+ * last write (a 300 MB file is rewritten every 30 s at most, not every 200 ms while a large listing is matched);
+ * `flush()` writes at once. The file is streamed entry by entry, never held as one string. The file is read again whenever another
  * process has replaced it (the CLI approves a pair while the matcher agent runs): the changes not yet written are
  * applied again on top of what was read, so neither writer loses the other's.
  */
@@ -265,6 +314,7 @@ export function createJsonMatchStore(path: string, o: { writeDelayMs?: number } 
   let seen = '';
   let pending: ((s: State) => void)[] = [];
   let timer: NodeJS.Timeout | undefined;
+  let lastBytes = 0;
   const stamp = (): string => {
     try {
       const st = statSync(path);
@@ -308,7 +358,12 @@ export function createJsonMatchStore(path: string, o: { writeDelayMs?: number } 
     const s = get();
     mkdirSync(dirname(path), { recursive: true });
     const tmp = `${path}.tmp-${process.pid}`;
-    writeFileSync(tmp, `${JSON.stringify({ version: 1, ...s }, null, 1)}\n`);
+    const fd = openSync(tmp, 'w');
+    try {
+      lastBytes = writeStateJson(fd, s);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, path);
     pending = [];
     seen = stamp();
@@ -316,7 +371,7 @@ export function createJsonMatchStore(path: string, o: { writeDelayMs?: number } 
   const change = (op: (s: State) => void): void => {
     op(get());
     pending.push(op);
-    timer ??= setTimeout(flush, o.writeDelayMs ?? 200);
+    timer ??= setTimeout(flush, (o.writeDelayMs ?? 200) + Math.floor(lastBytes / WRITE_BYTES_PER_MS));
   };
   return { ...stateStore(get, change), path, flush };
 }

@@ -94,7 +94,8 @@ export interface PortfolioOptions {
 }
 
 export class Portfolio implements PortfolioView {
-  readonly ledger: Ledger;
+  /** Replaced only by `adopt` (a standby guardian taking over). */
+  ledger: Ledger;
   private readonly risk: Config['risk'];
   private readonly probation: Money | undefined;
   private readonly markets = new Map<string, Market>();
@@ -126,6 +127,10 @@ export class Portfolio implements PortfolioView {
   private windowEnd = Number.NEGATIVE_INFINITY;
   private dayStart: Money;
   killSwitch = false;
+  /** `equity` as last computed, and the ledger revision and settlement version it was computed at */
+  private eqValue: Money = 0;
+  private eqRev = -1;
+  private eqVersion = -1;
 
   constructor(opts: PortfolioOptions) {
     this.risk = opts.risk;
@@ -145,6 +150,34 @@ export class Portfolio implements PortfolioView {
       if (s.allocations) this.allocs = new Map(Object.entries(s.allocations));
       for (const r of s.reservations) this.addReservation(structuredClone(r));
     }
+  }
+
+  /**
+   * Takes the account state of `s` (ledger, high-water mark, stops, kill switch, allocations, reservations) in place
+   * of its own, keeping what it has seen of the markets (markets, books, feeds, links, resolutions): a standby
+   * guardian taking over with the state the store holds, its view of the markets current.
+   */
+  adopt(s: RiskState): void {
+    this.ledger = Ledger.restore(s.ledger);
+    this.unmarked.clear();
+    for (const p of this.ledger.positions())
+      if (this.ledger.markOf(p.venue, p.tokenId) === undefined)
+        this.unmarked.add(instrumentKey(p.venue, p.tokenId));
+    this.hwm = s.highWaterMark;
+    this.dayStart = s.dailyStartEquity;
+    this.ddHalted = s.drawdownHalted;
+    this.windowStart = s.dailyWindowStart;
+    this.windowEnd = s.dailyWindowStart + 86_400_000;
+    this.killSwitch = s.killSwitch;
+    this.allocs = s.allocations ? new Map(Object.entries(s.allocations)) : undefined;
+    this.reservations.clear();
+    this.resMarket.clear();
+    this.resVenue.clear();
+    this.resStrategy.clear();
+    this.resSells.clear();
+    this.open = 0;
+    for (const r of s.reservations) this.addReservation(structuredClone(r));
+    this.heldDirty = true;
   }
 
   snapshot(): RiskState {
@@ -173,7 +206,15 @@ export class Portfolio implements PortfolioView {
    * high-water mark, the drawdown stop, the daily loss and the loss budgets all use it.
    */
   get equity(): Money {
-    return this.ledger.equity() + this.settlementAdjustment();
+    // cached: it is read on every book (refresh) and several times per decision, but changes only with the
+    // ledger (a fill, a mark that moves a held position: its revision) or the settlement graph (its version)
+    const rev = this.ledger.revision;
+    if (rev !== this.eqRev || this.settlement.version !== this.eqVersion || this.heldDirty) {
+      this.eqValue = this.ledger.equity() + this.settlementAdjustment();
+      this.eqRev = rev;
+      this.eqVersion = this.settlement.version;
+    }
+    return this.eqValue;
   }
   get highWaterMark(): Money {
     return this.hwm;

@@ -187,7 +187,22 @@ export function sizeBundle(
   before.fill(0, 0, k);
   doneNot.fill(0, 0, k);
   doneFee.fill(0, 0, k);
-  let best: BundleFill | undefined;
+  // the best boundary so far, kept in scalars and scratch arrays: the result objects are built once, at the end
+  // (this runs for every priced market on every tick; one object per boundary tried was a fifth of all allocation)
+  if (scratchBestLimit.length < 2 * k) {
+    scratchBestLimit = new Float64Array(k * 4);
+    scratchBestNot = new Float64Array(k * 4);
+    scratchBestFee = new Float64Array(k * 4);
+  }
+  const bestLimit = scratchBestLimit;
+  const bestNot = scratchBestNot;
+  const bestFee = scratchBestFee;
+  let found = false;
+  let bestShares = 0;
+  let bestCost = 0;
+  let bestFees = 0;
+  let bestProceeds = 0;
+  let bestCapital = 0;
   let prevEdge = 0;
   let prev = 0;
   for (const b of bounds) {
@@ -207,7 +222,6 @@ export function sizeBundle(
       marginal += leg.side === 'buy' ? -p : p;
     }
     if (marginal <= 0) break;
-    const fills: LegFill[] = [];
     let buy = 0;
     let sell = 0;
     let fees = 0;
@@ -229,7 +243,10 @@ export function sizeBundle(
       const q = b - nb;
       not += mulDiv(l[0]!, q, MICRO, 'round');
       fee += tradeFee(leg.fees, l[0]!, q, 'taker', leg.side);
-      fills.push({ limit: l[0]!, notional: not, fee });
+      // this boundary's leg figures, in the candidate slots (k..2k) until it is known to add profit
+      bestLimit[k + j] = l[0]!;
+      bestNot[k + j] = not;
+      bestFee[k + j] = fee;
       if (leg.side === 'buy') buy += not;
       else sell += not;
       fees += fee;
@@ -238,20 +255,174 @@ export function sizeBundle(
     const cost = buy + fees;
     const edge = sell - buy - fees + settle;
     if (edge - prevEdge <= 0) break;
-    best = {
-      shares: b,
-      legs: fills,
-      cost,
-      fees,
-      proceeds: sell,
-      capital: cost + (settle < 0 ? -settle : 0),
-      edge,
-    };
+    bestLimit.copyWithin(0, k, 2 * k);
+    bestNot.copyWithin(0, k, 2 * k);
+    bestFee.copyWithin(0, k, 2 * k);
+    found = true;
+    bestShares = b;
+    bestCost = cost;
+    bestFees = fees;
+    bestProceeds = sell;
+    bestCapital = cost + (settle < 0 ? -settle : 0);
     prevEdge = edge;
     prev = b;
   }
-  return best;
+  if (!found) return undefined;
+  const fills: LegFill[] = [];
+  for (let j = 0; j < k; j++) fills.push({ limit: bestLimit[j]!, notional: bestNot[j]!, fee: bestFee[j]! });
+  return {
+    shares: bestShares,
+    legs: fills,
+    cost: bestCost,
+    fees: bestFees,
+    proceeds: bestProceeds,
+    capital: bestCapital,
+    edge: prevEdge,
+  };
 }
+
+/**
+ * sizeBundle of one leg, split in two: what depends on the book only (the boundaries, and at each the marginal
+ * price, limit, notional and fee) is prepared once per book, and `sizeOneLeg` then only compares edges for a
+ * settlement. oracle_lag sizes the same book again on every tick with a new fair value: the book walk (mulDiv and
+ * tradeFee per level) ran each time. The result is exactly sizeBundle([leg], settlePerShare, maxShares).
+ */
+export interface OneLegSizing {
+  readonly buy: boolean;
+  /** best price (sizeBundle's top-of-book pre-check); NaN when the side is empty */
+  readonly top: number;
+  readonly n: number;
+  readonly shares: Float64Array;
+  /** the price of the first share after the previous boundary (the segment's marginal price) */
+  readonly marginal: Float64Array;
+  readonly limit: Float64Array;
+  readonly notional: Float64Array;
+  readonly fee: Float64Array;
+}
+
+export function prepareOneLeg(leg: LegInput, maxShares: Qty = Number.MAX_SAFE_INTEGER): OneLegSizing {
+  const levels = leg.levels;
+  const buy = leg.side === 'buy';
+  const best = levels[0];
+  const empty = (top: number): OneLegSizing => ({
+    buy,
+    top,
+    n: 0,
+    shares: NO_F64,
+    marginal: NO_F64,
+    limit: NO_F64,
+    notional: NO_F64,
+    fee: NO_F64,
+  });
+  if (!best) return empty(Number.NaN);
+  // the same steps as sizeBundle with one leg, without the settlement
+  let depth = maxShares;
+  const m = Math.min(levels.length, MAX_LEVELS);
+  let d = 0;
+  for (let i = 0; i < m; i++) d += levels[i]![1]!;
+  if (d < depth) depth = d;
+  const LOT = bundleLot([leg]);
+  depth -= depth % LOT;
+  if (depth <= 0) return empty(best[0]!);
+  const bounds: number[] = [];
+  let c = 0;
+  for (let i = 0; i < m; i++) {
+    c += levels[i]![1]!;
+    const b = c - (c % LOT);
+    if (b > 0 && b < depth) bounds.push(b);
+    if (c >= depth) break;
+  }
+  bounds.push(depth);
+  const out = {
+    buy,
+    top: best[0]!,
+    n: 0,
+    shares: new Float64Array(bounds.length),
+    marginal: new Float64Array(bounds.length),
+    limit: new Float64Array(bounds.length),
+    notional: new Float64Array(bounds.length),
+    fee: new Float64Array(bounds.length),
+  };
+  let lvl = 0;
+  let before = 0;
+  let doneNot = 0;
+  let doneFee = 0;
+  let prev = 0;
+  for (const b of bounds) {
+    if (b === prev) continue;
+    while (before + levels[lvl]![1]! <= prev) {
+      const l = levels[lvl]!;
+      doneNot += mulDiv(l[0]!, l[1]!, MICRO, 'round');
+      doneFee += tradeFee(leg.fees, l[0]!, l[1]!, 'taker', leg.side);
+      before += l[1]!;
+      lvl++;
+    }
+    let i = lvl;
+    let nb = before;
+    let not = doneNot;
+    let fee = doneFee;
+    while (nb + levels[i]![1]! < b) {
+      const l = levels[i]!;
+      not += mulDiv(l[0]!, l[1]!, MICRO, 'round');
+      fee += tradeFee(leg.fees, l[0]!, l[1]!, 'taker', leg.side);
+      nb += l[1]!;
+      i++;
+    }
+    const l = levels[i]!;
+    const q = b - nb;
+    not += mulDiv(l[0]!, q, MICRO, 'round');
+    fee += tradeFee(leg.fees, l[0]!, q, 'taker', leg.side);
+    out.shares[out.n] = b;
+    out.marginal[out.n] = levels[lvl]![0]!;
+    out.limit[out.n] = l[0]!;
+    out.notional[out.n] = not;
+    out.fee[out.n] = fee;
+    out.n++;
+    // sizeBundle moves on from a boundary only once it was taken (any other outcome ends the walk)
+    prev = b;
+  }
+  return out;
+}
+
+/** sizeBundle([leg], settlePerShare, maxShares) from the leg's prepared sizing (prepareOneLeg). */
+export function sizeOneLeg(t: OneLegSizing, settlePerShare: Price): BundleFill | undefined {
+  if (Number.isNaN(t.top)) return undefined;
+  if (settlePerShare + (t.buy ? -t.top : t.top) <= 0) return undefined;
+  let best = -1;
+  let prevEdge = 0;
+  let bestCost = 0;
+  let bestProceeds = 0;
+  let bestCapital = 0;
+  for (let i = 0; i < t.n; i++) {
+    const p = t.marginal[i]!;
+    if (settlePerShare + (t.buy ? -p : p) <= 0) break;
+    const not = t.notional[i]!;
+    const buy = t.buy ? not : 0;
+    const sell = t.buy ? 0 : not;
+    const fees = t.fee[i]!;
+    const settle = mulDiv(settlePerShare, t.shares[i]!, MICRO, 'floor');
+    const cost = buy + fees;
+    const edge = sell - buy - fees + settle;
+    if (edge - prevEdge <= 0) break;
+    best = i;
+    prevEdge = edge;
+    bestCost = cost;
+    bestProceeds = sell;
+    bestCapital = cost + (settle < 0 ? -settle : 0);
+  }
+  if (best < 0) return undefined;
+  return {
+    shares: t.shares[best]!,
+    legs: [{ limit: t.limit[best]!, notional: t.notional[best]!, fee: t.fee[best]! }],
+    cost: bestCost,
+    fees: t.fee[best]!,
+    proceeds: bestProceeds,
+    capital: bestCapital,
+    edge: prevEdge,
+  };
+}
+
+const NO_F64 = new Float64Array(0);
 
 /**
  * The same fill valued at another settlement per share: exactly evaluateBundle(legs, settlePerShare, f.shares)
@@ -275,6 +446,10 @@ let scratchLvl = new Int32Array(8);
 let scratchBefore = new Float64Array(8);
 let scratchNot = new Float64Array(8);
 let scratchFee = new Float64Array(8);
+/** The best boundary's leg limit, notional and fee (0..k), and the boundary being tried (k..2k). */
+let scratchBestLimit = new Float64Array(16);
+let scratchBestNot = new Float64Array(16);
+let scratchBestFee = new Float64Array(16);
 const scratchBounds: number[] = [];
 
 /** Edge in basis points of the capital committed (BundleFill.capital). */

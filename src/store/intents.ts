@@ -1,10 +1,18 @@
 /**
  * The database side of exactly-once execution (src/execution/intents.ts): execution_intents and executor_fences
- * (migration 20). A claim and its fence check run in one transaction.
+ * (migration 20; its rows: one per venue account, and `risk-guardian` for the guardian's lease). A claim and its
+ * fence checks run in one transaction.
  */
 import type { RiskDecision } from '../core/messages.ts';
 import { parseMicro } from '../core/money.ts';
-import type { ClaimResult, ExecutionIntent, IntentState, IntentStore } from '../execution/intents.ts';
+import {
+  type ClaimResult,
+  type ExecutionIntent,
+  type FenceStore,
+  GUARDIAN_FENCE,
+  type IntentState,
+  type IntentStore,
+} from '../execution/intents.ts';
 import type { Db, Queryable } from './db.ts';
 
 type R = Record<string, unknown>;
@@ -45,12 +53,39 @@ async function bumpFence(q: Queryable, account: string, fence: number, owner: st
   return { ok: false as const, newest: Number(cur.rows[0]?.token ?? 0) };
 }
 
+/**
+ * The newest fencing token of a lease that is not a venue account's (the risk guardian's, `GUARDIAN_FENCE`), in the
+ * same table: the executors' claims read it.
+ */
+export function createDbFenceStore(db: Db, key: string = GUARDIAN_FENCE): FenceStore {
+  return {
+    async advance(token, owner, now) {
+      return (await bumpFence(db, key, token, owner, now)).ok;
+    },
+    async newest() {
+      const r = await db.query<{ token: string }>('SELECT token FROM executor_fences WHERE account = $1', [
+        key,
+      ]);
+      return Number(r.rows[0]?.token ?? 0);
+    },
+  };
+}
+
 /** The database: the claim and the fence check in one transaction. */
 export function createDbIntentStore(db: Db, account = 'paper'): IntentStore {
   return {
     account,
     claim(d, ctx) {
       return db.transaction(async (tx): Promise<ClaimResult> => {
+        // a decision of a guardian that a newer one fenced out (a pause past its lease) is not executed
+        if (d.fence !== undefined) {
+          const g = await tx.query<{ token: string }>(
+            'SELECT token FROM executor_fences WHERE account = $1',
+            [GUARDIAN_FENCE],
+          );
+          const newest = Number(g.rows[0]?.token ?? 0);
+          if (d.fence < newest) return { outcome: 'staleDecision', newest };
+        }
         if (ctx.fence !== undefined) {
           const f = await bumpFence(tx, account, ctx.fence, ctx.owner, ctx.now);
           if (!f.ok) return { outcome: 'fenced', newest: f.newest };

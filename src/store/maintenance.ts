@@ -9,17 +9,29 @@ export interface Retention {
   readonly opportunitiesDays: number;
   readonly heartbeatsDays: number;
   readonly historyDays: number;
+  /**
+   * Closed execution intents (done, with their ExecutionReport stored) older than this (by their last update) are
+   * deleted (default 7). An intent is what keeps a redelivered decision from executing twice; a decision is
+   * redelivered for minutes at most (then dead-lettered), so days are ample. Open intents are never pruned.
+   */
+  readonly intentsDays?: number;
 }
 
 export const retentionFromConfig = (c: Config): Retention => ({
   opportunitiesDays: c.store.retentionOpportunitiesDays,
   heartbeatsDays: c.store.retentionHeartbeatsDays,
   historyDays: c.store.retentionHistoryDays,
+  intentsDays: c.store.retentionIntentsDays,
 });
+
+export const DEFAULT_INTENTS_RETENTION_DAYS = 7;
 
 const DAY_MS = 86_400_000;
 
-/** Deletes opportunities, heartbeat history and sampled history older than their retention. Returns rows deleted. */
+/**
+ * Deletes opportunities, heartbeat history, sampled history and closed execution intents older than their
+ * retention (by `now`, the caller's clock). Returns rows deleted per table.
+ */
 export async function prune(
   q: Queryable,
   retention: Retention,
@@ -37,6 +49,14 @@ export async function prune(
     const r = await q.query(`DELETE FROM ${table} WHERE ${col} < $1::bigint`, [cut(days)]);
     out[table] = r.rowCount;
   }
+  // closed: done, and its report is in the store (a done intent without one is still resumed: its report is
+  // published again by the next executor)
+  const intents = await q.query(
+    `DELETE FROM execution_intents i WHERE i.state = 'done' AND i.updated_at < $1::bigint
+       AND EXISTS (SELECT 1 FROM execution_reports e WHERE e.request_id = i.request_id)`,
+    [cut(retention.intentsDays ?? DEFAULT_INTENTS_RETENTION_DAYS)],
+  );
+  out.execution_intents = intents.rowCount;
   return out;
 }
 

@@ -499,6 +499,53 @@ CREATE TABLE executor_fences (
 ALTER TABLE execution_reports ADD COLUMN IF NOT EXISTS leg_exposure_ms jsonb;
 `,
   },
+  {
+    version: 25,
+    name: 'execution_intents_prune',
+    sql: `
+-- Closed intents are pruned by age (RETENTION_INTENTS_DAYS, src/store/maintenance.ts).
+CREATE INDEX IF NOT EXISTS execution_intents_done_idx ON execution_intents (updated_at) WHERE state = 'done';
+`,
+  },
+  {
+    version: 26,
+    name: 'ledger_snapshots_and_resolutions',
+    sql: `
+-- Restart cost independent of history (src/store/snapshots.ts): the ledger and bundles the stored fills make, up to
+-- fill_seq (every fill with seq <= fill_seq, replayed in (ts, seq) order; (last_ts, last_seq) is the last of them).
+-- Restore = the newest snapshot + the fills after it. Written by the persister periodically and when it stops.
+CREATE TABLE ledger_snapshots (
+  fill_seq bigint PRIMARY KEY,
+  last_ts bigint NOT NULL,
+  last_seq bigint NOT NULL,
+  fills bigint NOT NULL,
+  ledger jsonb NOT NULL,
+  bundles jsonb NOT NULL,
+  created_at bigint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS fills_seq_idx ON fills (seq);
+-- Market resolutions as published (channels.resolutions): positions in a market resolved while the executor was
+-- down are settled on restart, on the in-process bus too (where nothing is retained across a restart).
+CREATE TABLE resolutions (
+  venue text NOT NULL,
+  market_id text NOT NULL,
+  winner text NOT NULL,
+  event_time bigint,
+  receive_time bigint NOT NULL,
+  PRIMARY KEY (venue, market_id)
+);
+`,
+  },
+  {
+    version: 27,
+    name: 'restore_windows',
+    sql: `
+-- Restart reads bounded windows of history (the newest orders; the orders still open), not whole tables.
+CREATE INDEX IF NOT EXISTS orders_created_idx ON orders (created_at DESC);
+CREATE INDEX IF NOT EXISTS orders_live_idx ON orders (created_at, id)
+  WHERE status IN ('new', 'acknowledged', 'partially_filled');
+`,
+  },
 ];
 
 export interface MigrationStatus {
@@ -593,5 +640,7 @@ export const TABLES = [
   'control_actions',
   'execution_intents',
   'executor_fences',
+  'ledger_snapshots',
+  'resolutions',
 ] as const;
 export type TableName = (typeof TABLES)[number];

@@ -8,39 +8,22 @@ import type {
   Fill,
   Order,
   Position,
+  Resolution,
   RiskDecision,
   StrategyPerformance,
 } from '../core/messages.ts';
 import { parseMicro } from '../core/money.ts';
 import type { Queryable } from './db.ts';
+import { fillFromRow, type LedgerBase, loadFillHistory } from './snapshots.ts';
 import { readSystemState, type SystemState } from './system-state.ts';
+
+export { fillFromRow };
 
 type R = Record<string, unknown>;
 const str = (v: unknown): string => String(v);
 const int = (v: unknown): number => Number(v);
 const mic = (v: unknown): number => parseMicro(String(v));
 const optStr = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
-
-export function fillFromRow(r: R): Fill {
-  return {
-    type: 'fill',
-    id: str(r.id),
-    orderId: str(r.order_id),
-    requestId: str(r.request_id),
-    strategy: str(r.strategy),
-    venue: str(r.venue) as Fill['venue'],
-    marketId: str(r.market_id),
-    tokenId: str(r.token_id),
-    side: str(r.side) as Fill['side'],
-    price: mic(r.price),
-    shares: mic(r.shares),
-    fee: mic(r.fee),
-    liquidity: str(r.liquidity) as Fill['liquidity'],
-    kind: str(r.kind) as Fill['kind'],
-    ts: int(r.ts),
-    ...(r.bundle_id !== null && r.bundle_id !== undefined ? { bundleId: str(r.bundle_id) } : {}),
-  };
-}
 
 export function orderFromRow(r: R): Order {
   const reason = optStr(r.reason);
@@ -202,9 +185,34 @@ export async function leaderboard(q: Queryable): Promise<StrategyPerformance[]> 
   }));
 }
 
+/**
+ * Restart reads at most this many of the newest requests executed and decisions made: what the executor
+ * (SEEN_REQUESTS) and the risk guardian remember against a redelivered request, so restart cost does not grow
+ * with history past it.
+ */
+export const RESTORE_WINDOW = 100_000;
+
 export interface RecoveryState {
-  /** Every fill, in the order it happened: replay these into the ledger to rebuild positions, cash and P&L. */
+  /**
+   * The newest ledger snapshot (src/store/snapshots.ts), or null: replay `fills` from an empty ledger. Restore =
+   * `base` + `fills`, exactly what replaying every stored fill gives.
+   */
+  readonly base: LedgerBase | null;
+  /** The fills after `base`, in the order they happened (every fill when there is no base). */
   readonly fills: Fill[];
+  /** Ids of the newest fills in `base` (at most FILL_ID_WINDOW), remembered against a redelivered fill. */
+  readonly baseFillIds: string[];
+  /** Fills in the store (base + tail). */
+  readonly fillCount: number;
+  /** Why the newest snapshot was not used (a fill stored after it sorts before it), when it was not. */
+  readonly snapshotFallback?: string;
+  /**
+   * Stored resolutions (and markets stored as resolved with a winner) of the markets the restored fills hold
+   * shares in: settled at start by the executor (a market that resolved while it was down).
+   */
+  readonly resolutions: Resolution[];
+  /** strategy → enabled, the latest strategy on/off control action that succeeded (none: as configured). */
+  readonly strategyControls: Record<string, boolean>;
   readonly highWaterMark: number | null;
   /** The daily-loss window in force: its start, the equity then, and the loss since (≥ 0), micro-dollars. */
   readonly dailyLoss: {
@@ -218,44 +226,62 @@ export interface RecoveryState {
   readonly allocations: LatestAllocation | null;
   readonly openOrders: Order[];
   readonly lastEquity: EquitySnapshot | null;
-  /** Trade requests that reached the executor (an order or an execution report exists), newest last. */
+  /**
+   * Trade requests that reached the executor (an order or an execution report exists), the newest
+   * RESTORE_WINDOW of them, newest last.
+   */
   readonly executedRequests: string[];
   /** The last persisted position rows (their marks value restored positions until fresh books arrive). */
   readonly positions: Position[];
-  /** Approved or reduced decisions without an ExecutionReport yet: the guardian's reservations. */
+  /**
+   * Approved or reduced decisions without an ExecutionReport yet, among the newest RESTORE_WINDOW decisions: the
+   * guardian's reservations.
+   */
   readonly pendingDecisions: { requestId: string; strategy: string; legs: RiskDecision['legs'] }[];
   /** The most recently decided request ids (at most 100,000, oldest first): a redelivered request is no new one. */
   readonly decidedRequests: string[];
 }
 
-/** What the risk guardian, ledger and allocator need to resume exactly where they stopped. One snapshot. */
-export async function loadRecoveryState(db: {
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
-}): Promise<RecoveryState> {
+/**
+ * What the risk guardian, ledger and allocator need to resume exactly where they stopped. One snapshot.
+ * `snapshot: false` replays every fill instead of starting from the newest ledger snapshot (same result, slower).
+ */
+export async function loadRecoveryState(
+  db: {
+    transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  },
+  opts: { snapshot?: boolean } = {},
+): Promise<RecoveryState> {
   return db.transaction(async (tx) => {
     // REPEATABLE READ would be ideal; reading inside one transaction is enough with the persister as sole writer.
     const system = await readSystemState(tx);
-    const [fills, orders, allocations, lastEquity] = [
-      await loadFills(tx),
+    const [history, orders, allocations, lastEquity] = [
+      await loadFillHistory(tx, opts.snapshot === false ? { snapshot: false } : {}),
       await openOrders(tx),
       await latestAllocation(tx),
       await latestEquity(tx),
     ];
+    // the executor remembers the newest SEEN_REQUESTS (100,000) executed requests: read no more than that
     const executed = await tx.query<{ request_id: string }>(
       `SELECT request_id FROM (SELECT request_id, max(t) AS t FROM (
-         SELECT request_id, created_at AS t FROM orders UNION ALL SELECT request_id, ts AS t FROM execution_reports
-       ) u GROUP BY request_id) r ORDER BY t, request_id`,
+         (SELECT request_id, created_at AS t FROM orders ORDER BY created_at DESC LIMIT ${RESTORE_WINDOW})
+         UNION ALL
+         (SELECT request_id, ts AS t FROM execution_reports ORDER BY ts DESC LIMIT ${RESTORE_WINDOW})
+       ) u GROUP BY request_id ORDER BY max(t) DESC, request_id DESC LIMIT ${RESTORE_WINDOW}) r
+       ORDER BY t, request_id`,
     );
     const positions = await latestPositions(tx);
+    // among the newest decisions (the window the guardian remembers as decided)
     const pending = await tx.query<R>(
-      `SELECT d.request_id, d.strategy, d.legs FROM risk_decisions d
+      `SELECT d.request_id, d.strategy, d.legs FROM (SELECT * FROM risk_decisions
+         ORDER BY decided_at DESC, id DESC LIMIT ${RESTORE_WINDOW}) d
        WHERE d.verdict IN ('approve', 'reduce')
          AND NOT EXISTS (SELECT 1 FROM execution_reports e WHERE e.request_id = d.request_id)
        ORDER BY d.decided_at, d.id`,
     );
     const decided = await tx.query<{ request_id: string }>(
       `SELECT request_id FROM (SELECT request_id, decided_at, id FROM risk_decisions
-         ORDER BY decided_at DESC, id DESC LIMIT 100000) r ORDER BY decided_at, id`,
+         ORDER BY decided_at DESC, id DESC LIMIT ${RESTORE_WINDOW}) r ORDER BY decided_at, id`,
     );
     const dailyLoss =
       system.dailyWindowStart !== null && system.dailyStartEquity !== null
@@ -265,8 +291,31 @@ export async function loadRecoveryState(db: {
             loss: Math.max(0, system.dailyStartEquity - (system.lastEquity ?? system.dailyStartEquity)),
           }
         : null;
+    // the markets the restored fills may hold shares in: the base's open positions and every market of the tail
+    const held = new Set<string>();
+    for (const p of history.base?.ledger.positions ?? [])
+      if (p.shares > 0) held.add(`${p.venue}:${p.marketId}`);
+    for (const f of history.tail) held.add(`${f.venue}:${f.marketId}`);
+    const resolutions = await resolutionsOf(tx, [...held]);
+    const controls = await tx.query<R>(
+      `SELECT DISTINCT ON (target) target, params FROM control_actions
+       WHERE action = 'strategy' AND outcome = 'ok' AND target IS NOT NULL ORDER BY target, at DESC, id DESC`,
+    );
+    const strategyControls: Record<string, boolean> = {};
+    for (const c of controls.rows) {
+      const params = (typeof c.params === 'string' ? JSON.parse(c.params) : c.params) as {
+        enabled?: unknown;
+      };
+      if (typeof params?.enabled === 'boolean') strategyControls[str(c.target)] = params.enabled;
+    }
     return {
-      fills,
+      base: history.base,
+      fills: history.tail,
+      baseFillIds: history.baseIds,
+      fillCount: history.total,
+      ...(history.fallback ? { snapshotFallback: history.fallback } : {}),
+      resolutions,
+      strategyControls,
       highWaterMark: system.highWaterMark,
       dailyLoss,
       halted: system.halted,
@@ -285,6 +334,40 @@ export async function loadRecoveryState(db: {
       })),
     };
   });
+}
+
+/**
+ * The resolutions of these markets ("venue:marketId"): the resolutions channel's, else a market stored as resolved
+ * with its winner (a venue listing that showed it resolved).
+ */
+export async function resolutionsOf(q: Queryable, markets: readonly string[]): Promise<Resolution[]> {
+  if (markets.length === 0) return [];
+  const r = await q.query<R>(
+    `SELECT venue, market_id, winner, event_time, receive_time FROM (
+       SELECT venue, market_id, winner, event_time, receive_time, 0 AS pref FROM resolutions
+       UNION ALL
+       SELECT venue, market_id, winner, NULL AS event_time, updated_at AS receive_time, 1 AS pref FROM markets
+       WHERE status = 'resolved' AND winner IS NOT NULL
+     ) u WHERE venue || ':' || market_id = ANY($1::text[])
+     ORDER BY venue, market_id, pref`,
+    [markets],
+  );
+  const out: Resolution[] = [];
+  const seen = new Set<string>();
+  for (const x of r.rows) {
+    const k = `${str(x.venue)}:${str(x.market_id)}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push({
+      type: 'resolution',
+      venue: str(x.venue) as Resolution['venue'],
+      marketId: str(x.market_id),
+      winner: str(x.winner),
+      ...(x.event_time !== null && x.event_time !== undefined ? { eventTime: int(x.event_time) } : {}),
+      receiveTime: int(x.receive_time),
+    });
+  }
+  return out;
 }
 
 /** Alert settings (e.g. which levels reach the phone, quiet hours), one JSON value per key. */

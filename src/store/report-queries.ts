@@ -724,13 +724,19 @@ export interface AgentRow {
   readonly previous: { ts: number; details: Record<string, number | string | boolean | null> } | null;
 }
 
-/** The most recent heartbeat of any instance of `agent` (state, time, details), or null when it never sent one. */
+/**
+ * The most recent heartbeat of any instance of `agent` (state, time, details), or null when it never sent one. An
+ * instance standing by for a lease (`details.active` false: a second guardian or executor) is passed over: its
+ * view of the account is not the one in force.
+ */
 export async function latestHeartbeatOf(
   q: Queryable,
   agent: string,
 ): Promise<Pick<AgentRow, 'instance' | 'state' | 'ts' | 'details'> | null> {
   const r = await q.query<R>(
-    'SELECT instance, state, ts, details FROM agent_status WHERE agent = $1 ORDER BY ts DESC, instance LIMIT 1',
+    `SELECT instance, state, ts, details FROM agent_status
+     WHERE agent = $1 AND COALESCE(details->>'active', 'true') <> 'false'
+     ORDER BY ts DESC, instance LIMIT 1`,
     [agent],
   );
   const x = r.rows[0];

@@ -1,8 +1,9 @@
 /**
  * From what the store kept to the `initial` states the trading agents take after a restart: the risk guardian's
  * RiskState, the capital allocator's ledger/allocations/high-water mark, the executor's inventory and executed
- * requests — all rebuilt from the stored fills (the ledger's own replay), plus the HALT_ALL to republish when the
- * system was halted (the agent runtime starts un-halted).
+ * requests — all rebuilt from the stored fills (the newest ledger snapshot and the fills after it, or every fill),
+ * the markets to settle, the strategy runner's allocations, holdings and on/off switches, plus the HALT_ALL to
+ * republish when the system was halted (the agent runtime starts un-halted).
  *
  * Usage at start (e.g. in `pm-arb run`):
  *   const rec = await loadRecoveryState(db);
@@ -15,10 +16,12 @@ import type { Config } from '../core/config.ts';
 import type { SystemCommand } from '../core/messages.ts';
 import type { Money } from '../core/money.ts';
 import type { ExecutorState } from '../execution/engine.ts';
-import { BundleBook, type BundleSnapshot } from '../ledger/bundles.ts';
-import { Ledger, type LedgerSnapshot } from '../ledger/ledger.ts';
+import type { BundleBook, BundleSnapshot } from '../ledger/bundles.ts';
+import type { Ledger, LedgerSnapshot } from '../ledger/ledger.ts';
 import type { RiskState } from '../risk/portfolio.ts';
+import type { RunnerState } from '../strategies/runner.ts';
 import type { RecoveryState } from './queries.ts';
+import { replayHistory } from './snapshots.ts';
 import { dailyWindowStart } from './system-state.ts';
 
 export interface RestoredStates {
@@ -34,26 +37,35 @@ export interface RestoredStates {
   /** Approved requests whose ExecutionReport the store does not hold: reserved again by the guardian. */
   readonly pendingDecisions: RecoveryState['pendingDecisions'];
   readonly decidedRequests: readonly string[];
+  /** The strategy runner's allocations, probation, open positions and on/off switches. */
+  readonly strategies: RunnerState;
   /** A HALT_ALL to publish once the agents run, when the system was halted; undefined otherwise. */
   readonly halt: SystemCommand | undefined;
 }
 
+type LedgerInputs = Pick<RecoveryState, 'fills'> &
+  Partial<Pick<RecoveryState, 'positions' | 'base' | 'baseFillIds'>>;
+
+function replay(rec: LedgerInputs, config: Config): { ledger: Ledger; bundles: BundleBook } {
+  const out = replayHistory(
+    { base: rec.base ?? null, tail: rec.fills, baseIds: rec.baseFillIds ?? [] },
+    config.risk.initialBankroll,
+  );
+  for (const p of rec.positions ?? []) if (p.mark > 0) out.ledger.mark(p.venue, p.tokenId, p.mark);
+  return out;
+}
+
 /**
- * Replays the stored fills into a fresh ledger of the configured bankroll, then puts back the last persisted marks
- * (positions are valued at them until fresh books arrive, not at their last fill price).
+ * The ledger of the configured bankroll after every stored fill (the newest snapshot and the fills after it, or
+ * the fills alone), then the last persisted marks put back (positions are valued at them until fresh books
+ * arrive, not at their last fill price).
  */
-export function rebuildLedger(
-  rec: Pick<RecoveryState, 'fills'> & Partial<Pick<RecoveryState, 'positions'>>,
-  config: Config,
-): Ledger {
-  const ledger = new Ledger({ initialCash: config.risk.initialBankroll });
-  for (const f of rec.fills) ledger.applyFill(f);
-  for (const p of rec.positions ?? []) if (p.mark > 0) ledger.mark(p.venue, p.tokenId, p.mark);
-  return ledger;
+export function rebuildLedger(rec: LedgerInputs, config: Config): Ledger {
+  return replay(rec, config).ledger;
 }
 
 export function restoreStates(rec: RecoveryState, config: Config, now: number): RestoredStates {
-  const ledger = rebuildLedger(rec, config);
+  const { ledger, bundles } = replay(rec, config);
   const snap = ledger.snapshot();
   const equity = ledger.equity();
   const hwm = Math.max(rec.highWaterMark ?? equity, equity);
@@ -71,7 +83,7 @@ export function restoreStates(rec: RecoveryState, config: Config, now: number): 
     allocations: rec.allocations ? { ...rec.allocations.allocations } : null,
     reservations: [],
   };
-  const executor: ExecutorState = {
+  let executor: ExecutorState = {
     version: 1,
     inventory: snap.positions
       .filter((p) => p.shares > 0)
@@ -84,6 +96,10 @@ export function restoreStates(rec: RecoveryState, config: Config, now: number): 
       })),
     requests: [...rec.executedRequests],
   };
+  // markets that resolved while their shares were held: settled by the executor once it is active
+  const heldMarkets = new Set(executor.inventory.map((e) => `${e.venue}:${e.marketId}`));
+  const resolved = (rec.resolutions ?? []).filter((r) => heldMarkets.has(`${r.venue}:${r.marketId}`));
+  if (resolved.length > 0) executor = { ...executor, resolved };
   const halt: SystemCommand | undefined = rec.halted
     ? {
         type: 'system',
@@ -100,9 +116,20 @@ export function restoreStates(rec: RecoveryState, config: Config, now: number): 
       ledger: snap,
       ...(rec.allocations ? { allocations: { ...rec.allocations.allocations } } : {}),
       highWaterMark: hwm,
-      bundles: BundleBook.fromFills(rec.fills).snapshot(),
+      bundles: bundles.snapshot(),
     },
     executor,
+    strategies: {
+      ...(rec.allocations ? { allocations: { ...rec.allocations.allocations } } : {}),
+      proven: Object.entries(rec.allocations?.explanations ?? {})
+        .filter(([, why]) => why.probation === false)
+        .map(([name]) => name)
+        .sort(),
+      exposure: snap.positions
+        .filter((p) => p.shares > 0)
+        .map((p) => ({ strategy: p.strategy, venue: p.venue, tokenId: p.tokenId, costBasis: p.costBasis })),
+      enabled: { ...(rec.strategyControls ?? {}) },
+    },
     pendingDecisions: rec.pendingDecisions ?? [],
     decidedRequests: rec.decidedRequests ?? [],
     halt,

@@ -19,6 +19,7 @@ import type {
   Order,
   OrderBook,
   Position,
+  Resolution,
   RiskDecision,
   StrategyPerformance,
   SystemCommand,
@@ -169,6 +170,11 @@ export const SPECS = {
     'oracle_history',
     'source text, symbol text, ts bigint, price numeric, bid numeric, ask numeric, stale boolean',
     ['source', 'symbol', 'ts'],
+  ),
+  resolutions: spec(
+    'resolutions',
+    'venue text, market_id text, winner text, event_time bigint, receive_time bigint',
+    ['venue', 'market_id'],
   ),
 } as const satisfies Record<string, TableSpec>;
 
@@ -360,6 +366,12 @@ export const fillRow = (x: Fill): RowOf => ({
   ],
 });
 
+/** A market's resolution: the first one kept (a venue resolves a market once). */
+export const resolutionRow = (x: Resolution): RowOf => ({
+  spec: 'resolutions',
+  row: [x.venue, x.marketId, x.winner, opt(x.eventTime, n), n(x.receiveTime)],
+});
+
 export const executionRow = (x: ExecutionReport): RowOf => ({
   spec: 'executionReports',
   row: [
@@ -506,6 +518,8 @@ export function mapMessage(id: string, msg: Message): Mapped {
       return { rows: [orderRow(msg)], state: [] };
     case 'fill':
       return { rows: [fillRow(msg)], state: [] };
+    case 'resolution':
+      return { rows: [resolutionRow(msg)], state: [] };
     case 'execution_report':
       return { rows: [executionRow(msg)], state: [] };
     case 'position':

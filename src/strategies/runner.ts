@@ -35,6 +35,27 @@ export interface RunnerOptions {
   readonly probationBundles?: number;
 }
 
+/**
+ * What a restarted runner takes from the store (restart recovery): what decides how much it may request. The
+ * reservations of requests in flight (at most `reservationTtlMs`; the risk guardian keeps its own, restored) and
+ * the cooldowns (a second or two) are not restored: a restart outlasts them.
+ */
+export interface RunnerState {
+  /** The latest Allocation's capital per strategy (absent: none yet, the default allocation). */
+  readonly allocations?: Readonly<Record<string, Money>>;
+  /** Strategies the latest Allocation took off probation. */
+  readonly proven: readonly string[];
+  /** Open positions' cost basis, per strategy and instrument. */
+  readonly exposure: readonly {
+    readonly strategy: string;
+    readonly venue: string;
+    readonly tokenId: string;
+    readonly costBasis: Money;
+  }[];
+  /** The latest on/off switch per strategy (a strategy absent keeps its configured state). */
+  readonly enabled: Readonly<Record<string, boolean>>;
+}
+
 export class StrategyRunner {
   private readonly o: RunnerOptions;
   private readonly allocation = new Map<string, Money>();
@@ -64,6 +85,23 @@ export class StrategyRunner {
   constructor(o: RunnerOptions) {
     this.o = o;
     for (const s of o.strategies) this.enabledFlags.set(s.name, !(o.disabled ?? []).includes(s.name));
+  }
+
+  /** Takes the state a restart recovered from the store (before the first message). */
+  restore(st: RunnerState): void {
+    for (const [name, v] of Object.entries(st.allocations ?? {})) this.allocation.set(name, Math.max(0, v));
+    for (const name of st.proven) this.proven.add(name);
+    for (const e of st.exposure) {
+      if (e.costBasis <= 0) continue;
+      let m = this.exposure.get(e.strategy);
+      if (!m) {
+        m = new Map();
+        this.exposure.set(e.strategy, m);
+      }
+      m.set(`${e.venue}:${e.tokenId}`, e.costBasis);
+    }
+    for (const [name, on] of Object.entries(st.enabled))
+      if (this.enabledFlags.has(name)) this.enabledFlags.set(name, on);
   }
 
   get strategies(): readonly Strategy[] {
@@ -107,13 +145,16 @@ export class StrategyRunner {
 
   exposureOf(name: string): Money {
     let sum = 0;
-    for (const v of this.exposure.get(name)?.values() ?? []) sum += v;
+    this.exposure.get(name)?.forEach((v) => {
+      sum += v;
+    });
     const now = this.o.now();
     const ttl = this.o.reservationTtlMs ?? 60_000;
-    for (const [id, r] of this.reserved) {
+    // forEach, not for…of: no iterator and [id, r] entry per reservation (this runs per strategy per opportunity)
+    this.reserved.forEach((r, id) => {
       if (now - r.at > ttl) this.reserved.delete(id);
       else if (r.strategy === name) sum += r.amount;
-    }
+    });
     return sum;
   }
 

@@ -49,6 +49,16 @@ export interface DecoderSet {
   books(): OrderBook[];
 }
 
+/** Where the checking sink of a decoder set points between frames: nothing decodes then. */
+const NO_SINK: FeedSink = {
+  emit() {
+    throw new Error('a decoder emitted outside decode()');
+  },
+  reject() {
+    throw new Error('a decoder rejected outside decode()');
+  },
+};
+
 /** Builds the routing table of a set of decoders. Two decoders may not claim the same source. */
 export function createDecoderSet(decoders: readonly Decoder[]): DecoderSet {
   const bySource = new Map<string, Decoder>();
@@ -59,6 +69,19 @@ export function createDecoderSet(decoders: readonly Decoder[]): DecoderSet {
       bySource.set(`sim.${s}`, d);
     }
   }
+  // One checking sink for every frame, pointed at the frame's source and sink while its decoder runs (decoders
+  // call the sink synchronously inside decode): no object and two closures allocated per frame.
+  let curSource = '';
+  let curSink: FeedSink = NO_SINK;
+  const checked: FeedSink = {
+    emit(event) {
+      // a stale book (waiting for its snapshot) may be crossed meanwhile: nothing trades on it, marks skip it
+      const bad = event.type === 'book' && !event.stale ? impossibleBook(event) : undefined;
+      if (bad) curSink.reject(curSource, `${bad} (${event.type === 'book' ? event.tokenId : ''})`);
+      else curSink.emit(event);
+    },
+    reject: (source, reason) => curSink.reject(source, reason),
+  };
   return {
     decoders,
     route(frame, sink) {
@@ -69,15 +92,17 @@ export function createDecoderSet(decoders: readonly Decoder[]): DecoderSet {
       }
       // The lookup strips `sim.`; the frame goes on unchanged (every decoder reads its source through baseSource,
       // and rejections keep the name as written in the capture). Impossible books are rejected here, for all.
-      d.decode(frame, {
-        emit(event) {
-          // a stale book (waiting for its snapshot) may be crossed meanwhile: nothing trades on it, marks skip it
-          const bad = event.type === 'book' && !event.stale ? impossibleBook(event) : undefined;
-          if (bad) sink.reject(frame.source, `${bad} (${event.type === 'book' ? event.tokenId : ''})`);
-          else sink.emit(event);
-        },
-        reject: (source, reason) => sink.reject(source, reason),
-      });
+      // (saved and restored: a route from inside a sink, if any, finds its caller's frame again)
+      const prevSource = curSource;
+      const prevSink = curSink;
+      curSource = frame.source;
+      curSink = sink;
+      try {
+        d.decode(frame, checked);
+      } finally {
+        curSource = prevSource;
+        curSink = prevSink;
+      }
     },
     decoderFor: (source) => bySource.get(source),
     books() {

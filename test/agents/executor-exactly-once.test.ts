@@ -363,6 +363,90 @@ describe('exactly-once execution', () => {
     expect(w.reports).toHaveLength(1);
   });
 
+  it('a paper executor paused past its lease produces no fill for the orders it had sent', async () => {
+    const w = world();
+    const shared = { intents: new Map<string, ExecutionIntent>(), fence: 0 };
+    const lease = { holder: undefined as string | undefined, expiresAt: 0, token: 0 };
+    let paused = false;
+    let wake: (v: boolean) => void = () => {};
+    const frozen = new Promise<boolean>((r) => {
+      wake = r;
+    });
+    // a's renewals while it is stopped never get an answer (the process is not running); its own clock goes on
+    const pausable = (l: ExecutorLease): ExecutorLease => ({
+      ...l,
+      renew: () => (paused ? frozen : l.renew()),
+    });
+    const a = await w.start(
+      'a',
+      createExecutor({
+        latencyMs: 8_000, // the order is on its way to the venue when a stops
+        intents: createMemoryIntentStore('paper', shared),
+        lease: (rt) => pausable(createMemoryLease(lease, 'a', () => rt.clock.now(), 3_000)),
+      }),
+    );
+    const b = await w.start(
+      'b',
+      createExecutor({
+        latencyMs: 0,
+        intents: createMemoryIntentStore('paper', shared),
+        lease: (rt) => createMemoryLease(lease, 'b', () => rt.clock.now(), 3_000),
+      }),
+    );
+    await w.feed();
+    expect((a.agent as Executor).health?.()).toMatchObject({ active: true, fence: 1 });
+    const d = decision();
+    await w.send(d);
+    expect(shared.intents.get(d.requestId)?.state).toBe('submitted');
+    paused = true; // SIGSTOP with the order in flight
+    // the lease lapses, b takes over and closes the intent a left (its report releases the reservation); then a's
+    // order reaches the paper venue, whose book would fill it
+    await w.pass(20_000);
+    expect((b.agent as Executor).health?.()).toMatchObject({ active: true, fence: 2 });
+    paused = false;
+    wake(false); // SIGCONT: its renewal is answered, the lease is b's
+    await w.pass(2_000);
+    await w.bus.idle();
+    expect(w.fills).toEqual([]);
+    expect(w.reports).toEqual([expect.objectContaining({ requestId: d.requestId, status: 'failed' })]);
+    const mine = w.orders.filter((o) => o.id === `${d.requestId}.0` && o.status === 'cancelled');
+    expect(mine.length).toBeGreaterThan(0);
+    expect((a.agent as Executor).health?.()).toMatchObject({ active: false, reportsDropped: 1 });
+  });
+
+  it('a paper executor that lost its lease ends its resting orders: none fills later', async () => {
+    const w = world();
+    const shared = { intents: new Map<string, ExecutionIntent>(), fence: 0 };
+    const lease = { holder: undefined as string | undefined, expiresAt: 0, token: 0 };
+    const a = await w.start(
+      'a',
+      createExecutor({
+        latencyMs: 0,
+        intents: createMemoryIntentStore('paper', shared),
+        lease: (rt) => createMemoryLease(lease, 'a', () => rt.clock.now(), 3_000),
+      }),
+    );
+    await w.feed();
+    // a GTC buy below the ask rests on the paper book
+    const d = { ...decision(), tif: 'GTC' as const, legs: [leg('polymarket', 'm1', 'buy', 0.42, 10)] };
+    await w.send(d);
+    expect((a.agent as Executor).restingOrders()).toBe(1);
+    // the lease is taken from under it (expired and acquired elsewhere while a could not renew)
+    lease.holder = 'other';
+    lease.expiresAt = w.clock.now() + 60_000;
+    lease.token++;
+    await w.pass(2_000);
+    expect((a.agent as Executor).health?.()).toMatchObject({ active: false, leaseLost: 1 });
+    expect((a.agent as Executor).restingOrders()).toBe(0);
+    // the ask comes down through its price: nothing fills
+    w.bus.publish(
+      channels.books('polymarket'),
+      book('polymarket', 'm1', 'm1-yes', [[0.38, 1000]], [[0.4, 1000]]),
+    );
+    await w.bus.idle();
+    expect(w.fills).toEqual([]);
+  });
+
   it('a fenced-out executor finishing an order the holder already closed publishes no second report', async () => {
     const w = world();
     const shared = { intents: new Map<string, ExecutionIntent>(), fence: 0 };

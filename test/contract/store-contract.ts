@@ -409,6 +409,45 @@ export function storeContract(target: StoreTarget): void {
       expect(await count(db, 'fills')).toBe(1);
     });
 
+    it('prunes closed execution intents past their retention, never open ones or ones whose report is missing', async () => {
+      const day = 86_400_000;
+      const now = 100 * day;
+      const intent = async (id: string, state: string, updatedAt: number) => {
+        await db.query(
+          `INSERT INTO execution_intents (request_id, account, decision, state, owner, fence, created_at, updated_at)
+           VALUES ($1, 'paper', '{}'::jsonb, $2, 'x', 1, $3::bigint, $3::bigint)`,
+          [id, state, String(updatedAt)],
+        );
+      };
+      const report = async (id: string) => {
+        await db.query(
+          `INSERT INTO execution_reports (id, request_id, strategy, status, fills, leg_risk_cost, fees, ts)
+           VALUES ($1, $2, 's1', 'filled', 1, 0, 0, 1)`,
+          [`${id}.exec`, id],
+        );
+      };
+      await intent('ri-old', 'done', now - 8 * day);
+      await report('ri-old');
+      await intent('ri-new', 'done', now - 6 * day);
+      await report('ri-new');
+      await intent('ri-noreport', 'done', now - 30 * day); // its report is published again on the next takeover
+      await intent('ri-open', 'submitted', now - 30 * day);
+      await report('ri-open');
+      const n = await prune(db, { opportunitiesDays: 30, heartbeatsDays: 7, historyDays: 30 }, now);
+      expect(n.execution_intents).toBe(1); // the default retention: 7 days
+      const left = await db.query<{ request_id: string }>(
+        'SELECT request_id FROM execution_intents ORDER BY request_id',
+      );
+      expect(left.rows.map((r) => r.request_id)).toEqual(['ri-new', 'ri-noreport', 'ri-open']);
+      const m = await prune(
+        db,
+        { opportunitiesDays: 30, heartbeatsDays: 7, historyDays: 30, intentsDays: 5 },
+        now,
+      );
+      expect(m.execution_intents).toBe(1);
+      expect(await count(db, 'execution_intents')).toBe(2);
+    });
+
     it('backs the matcher: verdicts by pair and versions, overrides by pair in either order, latest link per pair', async () => {
       const ms = createSqlMatchStore(db);
       const a = { venue: 'polymarket' as const, marketId: '0xabc' };

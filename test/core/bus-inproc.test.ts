@@ -110,3 +110,42 @@ describe('in-process bus on a simulated clock', () => {
     await bus.close();
   });
 });
+
+describe('in-process bus: idle and delivery order', () => {
+  const Body = z.object({ n: z.number() });
+  const ch = channels.custom('idle-waiters', Body);
+
+  it('wakes every idle() waiter in the order they asked once the work is done, and a later one waits anew', async () => {
+    const bus = createInProcBus({ name: 'idle' });
+    const seen: string[] = [];
+    bus.subscribe(ch, { group: 'g' }, async (m) => {
+      seen.push(`handled ${m.body.n}`);
+    });
+    bus.publish(ch, { n: 1 });
+    const waits = [1, 2, 3].map((w) => bus.idle().then(() => seen.push(`woke ${w}`)));
+    await Promise.all(waits);
+    expect(seen).toEqual(['handled 1', 'woke 1', 'woke 2', 'woke 3']);
+    bus.publish(ch, { n: 2 });
+    await bus.idle();
+    expect(seen.at(-1)).toBe('handled 2');
+  });
+
+  it('delivers in publish order to each group, with one consumer paused (the others take its share)', async () => {
+    const bus = createInProcBus({ name: 'order' });
+    const got: Record<string, number[]> = { a: [], b: [], c: [] };
+    const subs = ['a', 'b'].map((c) =>
+      bus.subscribe(ch, { group: 'g', consumer: c }, (m) => {
+        got[c]!.push(m.body.n);
+      }),
+    );
+    bus.subscribe(ch, { group: 'h', consumer: 'c' }, (m) => {
+      got.c!.push(m.body.n);
+    });
+    subs[1]!.pause();
+    for (let n = 1; n <= 4; n++) bus.publish(ch, { n });
+    await bus.idle();
+    expect(got.a).toEqual([1, 2, 3, 4]);
+    expect(got.b).toEqual([]);
+    expect(got.c).toEqual([1, 2, 3, 4]);
+  });
+});

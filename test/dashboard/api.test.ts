@@ -703,6 +703,20 @@ describe('read API', () => {
         usedBps: 10_000,
         detail: "the risk guardian's: risk equity $900.00, at the day's start $1,000.00",
       });
+      // a second guardian standing by for the lease, heard from later: its view is not the one in force
+      const standby = guardian(NOW - 1_000);
+      await seed(
+        db,
+        [
+          {
+            ...standby,
+            instance: 'i-2',
+            details: { ...standby.details, active: false, equity: 500_000_000 },
+          },
+        ],
+        'rg-standby',
+      );
+      expect((await limits()).get('drawdown')).toMatchObject({ used: '150' });
       // a guardian not heard from lately: the ledger's figures again
       await db.exec("DELETE FROM agent_status WHERE agent = 'risk-guardian'");
       await seed(db, [guardian(NOW - 60_000)], 'rg-stale');

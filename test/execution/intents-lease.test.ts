@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { RiskDecision } from '../../src/core/messages.ts';
 import { createRedisLease } from '../../src/execution/lease.ts';
 import { type Db, openDb } from '../../src/store/db.ts';
-import { createDbIntentStore } from '../../src/store/intents.ts';
+import { createDbFenceStore, createDbIntentStore } from '../../src/store/intents.ts';
 import { migrate } from '../../src/store/migrations.ts';
 import { TEST_PG_URL, testSchema } from '../store/pg.ts';
 
@@ -96,6 +96,23 @@ function intentContract(name: string, open: () => Promise<Db>, cleanup: (db: Db)
         });
         // another account has its own intents and fence
         expect(await createDbIntentStore(db, 'live:kalshi').unfinished()).toEqual([]);
+        // the guardian's fence: a decision older than the newest guardian's token is not executed (nothing recorded)
+        const guardians = createDbFenceStore(db);
+        expect(await guardians.advance(3, 'g2', 22)).toBe(true);
+        expect(await guardians.advance(2, 'g1', 23)).toBe(false);
+        expect(await guardians.newest()).toBe(3);
+        expect(await store.claim({ ...decision('r5'), fence: 2 }, { owner: 'b', fence: 2, now: 24 })).toEqual(
+          {
+            outcome: 'staleDecision',
+            newest: 3,
+          },
+        );
+        expect(await store.claim({ ...decision('r5'), fence: 3 }, { owner: 'b', fence: 2, now: 25 })).toEqual(
+          {
+            outcome: 'new',
+          },
+        );
+        expect(await store.newestFence()).toBe(2); // the executor's own fence is apart from the guardian's
       } finally {
         await cleanup(db);
         await db.close();
@@ -125,6 +142,33 @@ describe('the Redis executor lease', () => {
     const keys = await r.keys(`${prefix}*`);
     if (keys.length > 0) await r.del(...keys);
     await r.quit();
+  });
+
+  it('one lease per role: the guardian lease is apart from the executor lease', async () => {
+    const mk = (role: string | undefined, owner: string) =>
+      createRedisLease({
+        url: REDIS,
+        keyPrefix: prefix,
+        role,
+        account: 'x',
+        owner,
+        ttlMs: 5_000,
+        now: Date.now,
+      });
+    const ex = mk(undefined, 'e');
+    const g1 = mk('risk-guardian', 'g1');
+    const g2 = mk('risk-guardian', 'g2');
+    try {
+      expect(await ex.acquire()).toBe(1);
+      expect(await g1.acquire()).toBe(1);
+      expect(await g2.acquire()).toBeUndefined();
+      expect(g1.name).toContain('pmarb.lease.risk-guardian.x');
+    } finally {
+      for (const l of [ex, g1, g2]) {
+        await l.release();
+        await l.close();
+      }
+    }
   });
 
   it('one holder at a time; a lapsed holder cannot renew and the next one has a larger fencing token', async () => {

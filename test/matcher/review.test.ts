@@ -2,10 +2,10 @@
  * The review queue functions and the match stores behind them: the same suite on memory, the JSON file, PGlite
  * and PostgreSQL (migration 3: review queue, LLM spending, quotes and costs per verdict).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../src/core/log.ts';
 import type { Market } from '../../src/core/messages.ts';
 import { Matcher } from '../../src/matcher/matcher.ts';
@@ -23,9 +23,12 @@ import {
   createJsonMatchStore,
   createMemoryMatchStore,
   type MatchStore,
+  NO_SPEND,
   overlayMatchStore,
   pairKey,
   type StoredVerdict,
+  WRITE_BYTES_PER_MS,
+  writeStateJson,
 } from '../../src/matcher/store.ts';
 import { type Db, openDb } from '../../src/store/db.ts';
 import { createSqlMatchStore } from '../../src/store/match-store.ts';
@@ -290,6 +293,94 @@ describe('the JSON match store across processes', () => {
       expect(onDisk.overrides).toHaveLength(1);
       expect(Object.keys(onDisk.links)).toEqual([pairKey(a, b)]);
     } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it('streams the file entry by entry, byte for byte what one JSON.stringify of the state wrote', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'pmarb-json-'));
+    const path = join(d, 'matches.json');
+    try {
+      const s = createJsonMatchStore(path, { writeDelayMs: 60_000 });
+      const [a, b] = nominee('Zoë "Quoted" Lin\nsecond line', 5);
+      const [c, e] = nominee('Ana Ruiz', 6);
+      for (const [x, y, rel] of [
+        [a, b, 'identical'],
+        [c, e, 'implies'],
+      ] as const) {
+        await s.putLink({
+          type: 'link',
+          a: x,
+          b: y,
+          relation: rel,
+          confidence: 0.95,
+          stage: 'rules',
+          reasons: ['same asset', 'strike ≥ — ünïcode'],
+          decidedAt: 7,
+        } as never);
+      }
+      await s.setOverride({
+        a,
+        b,
+        decision: 'approve',
+        relation: 'identical',
+        at: 9,
+        note: 'checked\tby hand',
+      });
+      await s.addLlmSpend('2026-12-03', { ...NO_SPEND, requests: 2, costMicro: 1234 });
+      s.flush();
+      const text = readFileSync(path, 'utf8');
+      const state = JSON.parse(text) as Record<string, unknown>;
+      expect(Object.keys(state.links as object)).toHaveLength(2);
+      expect(text).toBe(`${JSON.stringify(state, null, 1)}\n`);
+      // an empty state too
+      const empty = join(d, 'empty.json');
+      const fd = openSync(empty, 'w');
+      writeStateJson(fd, { verdicts: {}, overrides: [], links: {}, review: {}, spend: {} } as never);
+      closeSync(fd);
+      const t2 = readFileSync(empty, 'utf8');
+      expect(t2).toBe(`${JSON.stringify(JSON.parse(t2), null, 1)}\n`);
+      expect(JSON.parse(t2)).toEqual({
+        version: 1,
+        verdicts: {},
+        overrides: [],
+        links: {},
+        review: {},
+        spend: {},
+      });
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it('waits longer between writes as the file grows (1 ms per WRITE_BYTES_PER_MS bytes of the last write)', async () => {
+    vi.useFakeTimers();
+    const d = mkdtempSync(join(tmpdir(), 'pmarb-json-'));
+    const path = join(d, 'matches.json');
+    try {
+      const s = createJsonMatchStore(path, { writeDelayMs: 100 });
+      const link = (i: number) =>
+        ({
+          type: 'link',
+          ...Object.fromEntries(nominee(`Person ${i}`, i).map((r, k) => [k ? 'b' : 'a', r])),
+          relation: 'identical',
+          confidence: 1,
+          stage: 'rules',
+          reasons: ['x'.repeat(500)],
+          decidedAt: i,
+        }) as never;
+      for (let i = 0; i < 200; i++) await s.putLink(link(i));
+      vi.advanceTimersByTime(100);
+      const size = statSync(path).size;
+      expect(size).toBeGreaterThan(100_000);
+      await s.putLink(link(999));
+      const extra = Math.floor(size / WRITE_BYTES_PER_MS);
+      vi.advanceTimersByTime(100 + extra - 1);
+      expect(Object.keys(JSON.parse(readFileSync(path, 'utf8')).links)).toHaveLength(200);
+      vi.advanceTimersByTime(1);
+      expect(Object.keys(JSON.parse(readFileSync(path, 'utf8')).links)).toHaveLength(201);
+    } finally {
+      vi.useRealTimers();
       rmSync(d, { recursive: true, force: true });
     }
   });

@@ -286,3 +286,71 @@ describe('portfolio: properties', () => {
     );
   });
 });
+
+describe('portfolio: cached equity', () => {
+  // the equity is cached between changes of the ledger (revision) and the settlement graph (version); after any
+  // sequence of books, fills, links and resolutions it must equal the figure computed afresh
+  it('equals the equity computed afresh after any sequence of books, fills, links and resolutions', () => {
+    const tokens = ['m1-yes', 'm1-no', 'm2-yes', 'm2-no', 'm3-yes'];
+    const op = fc.oneof(
+      fc.record({
+        k: fc.constant('book' as const),
+        t: fc.integer({ min: 0, max: tokens.length - 1 }),
+        bid: fc.integer({ min: 1, max: 98 }),
+      }),
+      fc.record({
+        k: fc.constant('fill' as const),
+        t: fc.integer({ min: 0, max: tokens.length - 1 }),
+        price: fc.integer({ min: 1, max: 99 }),
+        shares: fc.integer({ min: 1, max: 50 }),
+      }),
+      fc.record({
+        k: fc.constant('link' as const),
+        rel: fc.constantFrom('identical', 'inverted', 'different'),
+      }),
+      fc.record({ k: fc.constant('resolve' as const), yes: fc.boolean() }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
+        const pf = portfolio();
+        const fresh = (): number =>
+          pf.ledger.equity() + (pf as unknown as { settlementAdjustment(): number }).settlementAdjustment();
+        for (const o of ops) {
+          if (o.k === 'book') {
+            const tok = tokens[o.t]!;
+            const m = tok.split('-')[0]!;
+            pf.onBook(book('polymarket', m, tok, [[o.bid / 100, 100]], [[(o.bid + 1) / 100, 100]]), NOW);
+          } else if (o.k === 'fill') {
+            const tok = tokens[o.t]!;
+            const m = tok.split('-')[0]!;
+            pf.onFill(
+              fill({ side: 'buy', marketId: m, tokenId: tok, price: $(o.price / 100), shares: sh(o.shares) }),
+              NOW,
+            );
+          } else if (o.k === 'link') {
+            pf.onLink({
+              type: 'link',
+              a: { venue: 'polymarket', marketId: 'm1' },
+              b: { venue: 'polymarket', marketId: 'm2' },
+              relation: o.rel,
+              confidence: 1,
+              stage: 'manual',
+              reasons: [],
+              decidedAt: 0,
+            });
+          } else {
+            pf.onResolution({
+              type: 'resolution',
+              venue: 'polymarket',
+              marketId: 'm3',
+              winner: o.yes ? 'm3-yes' : 'm3-no',
+              receiveTime: NOW,
+            });
+          }
+          expect(pf.equity).toBe(fresh());
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+});

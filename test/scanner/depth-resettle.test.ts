@@ -2,7 +2,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { FeeSchedule } from '../../src/core/messages.ts';
-import { evaluateBundle, type LegInput, resettle, sizeBundle } from '../../src/scanner/depth.ts';
+import {
+  evaluateBundle,
+  type LegInput,
+  prepareOneLeg,
+  resettle,
+  sizeBundle,
+  sizeOneLeg,
+} from '../../src/scanner/depth.ts';
 
 const fees = fc.constantFrom<FeeSchedule>(
   { kind: 'none' },
@@ -49,5 +56,41 @@ describe('resettle', () => {
       ),
       { numRuns: 3_000 },
     );
+  });
+});
+
+describe('sizeOneLeg', () => {
+  it('equals sizeBundle of the one leg for any book, lot, share cap and settlement', () => {
+    const lotted = fc
+      .tuple(leg, fc.constantFrom(undefined, 10_000, 1_000_000))
+      .map(([l, lot]): LegInput => (lot === undefined ? l : { ...l, lot }));
+    fc.assert(
+      fc.property(
+        lotted,
+        fc.option(fc.integer({ min: 1, max: 600_000_000 }), { nil: undefined }),
+        fc.array(fc.integer({ min: -1_000_000, max: 1_000_000 }), { minLength: 1, maxLength: 5 }),
+        (l, cap, settles) => {
+          // prepared once, sized at several settlements (as a book is at each tick)
+          const prepared = prepareOneLeg(l, cap);
+          for (const settle of settles)
+            expect(sizeOneLeg(prepared, settle)).toEqual(sizeBundle([l], settle, cap));
+        },
+      ),
+      { numRuns: 3_000 },
+    );
+  });
+
+  it('gives nothing for an empty side, as sizeBundle does', () => {
+    const empty: LegInput = {
+      venue: 'kalshi',
+      marketId: 'm',
+      tokenId: 't',
+      side: 'buy',
+      levels: [],
+      fees: { kind: 'none' },
+      minSize: 0,
+    };
+    expect(sizeOneLeg(prepareOneLeg(empty), 900_000)).toBeUndefined();
+    expect(sizeBundle([empty], 900_000)).toBeUndefined();
   });
 });

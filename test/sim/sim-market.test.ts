@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { replay } from '../../src/capture/replay.ts';
 import { formatCaptureLine } from '../../src/capture/writer.ts';
@@ -37,6 +38,23 @@ describe('simulated market', () => {
     expect(text({ seed: 8, minutes: 2 })).not.toBe(a);
     // the step used to drive the generator does not change the output
     expect(text({ seed: 7, minutes: 2, stepMs: 137 })).toBe(a);
+  });
+
+  it('frames are those of the scan-based scheduler and strike probing (golden hash across roll-overs)', () => {
+    // the event heap, the strike probe's jumps and the group index replaced linear scans (O(N²) at 100k markets):
+    // the frames must stay byte for byte those of the original code, through the 15- and 30-minute roll-overs
+    const sim = new SimMarket({ seed: 5, markets: 300, start: Date.UTC(2026, 10, 26, 14, 7, 0) });
+    const h = createHash('sha256');
+    let n = 0;
+    for (let t = sim.start; t <= sim.start + 40 * 60_000; t += 1000) {
+      for (const f of sim.advance(t)) {
+        h.update(JSON.stringify(f));
+        n++;
+      }
+    }
+    expect(sim.stats.resolutions).toBeGreaterThan(0);
+    expect(n).toBe(89_253);
+    expect(h.digest('hex')).toBe('23d6e067bebd5c1e7a0f9ab735a3d14858f1dc9fc2bd7a554df2a012e422a52e');
   });
 
   it('emits the real wire formats under sim. sources', () => {

@@ -62,6 +62,7 @@ describe('pm-arb db', () => {
       agent_heartbeats: 0,
       book_history: 0,
       oracle_history: 0,
+      execution_intents: 0,
     });
   }, 180_000);
 

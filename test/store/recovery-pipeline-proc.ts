@@ -35,7 +35,7 @@ const { runtimes, stop } = await startAgents(kernel, agents);
 if (st.halt) kernel.bus.publish(channels.system, st.halt);
 const snap = guardian.snapshot()!;
 writeJsonAtomic(join(process.env.STATE_DIR ?? '.', `restored-${process.pid}.json`), {
-  fills: rec.fills.length,
+  fills: rec.fillCount,
   ledger: {
     positions: snap.ledger.positions,
     cashFlow: snap.ledger.cashFlow,

@@ -256,8 +256,8 @@ describe('pm-arb run + pm-arb agent persister, SIGKILL and restart', () => {
     const config = loadConfig({});
     const busFills = (await onBus(channels.fills)).map((e) => e.body as Fill);
     // the fills alone (rebuildLedger also puts back the stored marks, which the bus's fills do not carry)
-    expect(rebuildLedger({ fills: rec.fills }, config).snapshot()).toEqual(
-      rebuildLedger({ fills: busFills }, config).snapshot(),
-    );
+    expect(
+      rebuildLedger({ fills: rec.fills, base: rec.base, baseFillIds: rec.baseFillIds }, config).snapshot(),
+    ).toEqual(rebuildLedger({ fills: busFills }, config).snapshot());
   }, 480_000);
 });

@@ -33,7 +33,8 @@ const dir = process.env.STATE_DIR ?? '.';
 
 const db = await openDbFromConfig(config);
 await migrate(db);
-const rec = await loadRecoveryState(db);
+// every fill: this trader keeps a ledger of its own (not the project's, which starts from a snapshot)
+const rec = await loadRecoveryState(db, { snapshot: false });
 await db.close();
 
 const s = newState();

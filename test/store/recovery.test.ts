@@ -207,7 +207,8 @@ describe('kill -9 and restart on PostgreSQL + Redis', () => {
     // --- run 2: the persister comes back and drains what the dead one left, then the trader restores
     const p2 = await startPersister();
     await until('persister drained', drained);
-    const stored = await loadRecoveryState(db);
+    // every stored fill (the persister may have written a ledger snapshot meanwhile)
+    const stored = await loadRecoveryState(db, { snapshot: false });
     expect(stored.fills.map((f) => f.id)).toEqual(publishedAtKill); // nothing lost at the kill, nothing doubled
     const t2 = start('recovery-trader.ts');
     await until('trader 2 halted', () => filesOf('done', t2.pid!) !== undefined);
@@ -229,7 +230,7 @@ describe('kill -9 and restart on PostgreSQL + Redis', () => {
     await until('persister drained after restart', drained);
 
     // --- the store against the uninterrupted run
-    const rec = await loadRecoveryState(db);
+    const rec = await loadRecoveryState(db, { snapshot: false });
     const expectedFills = expected.out.filter((o) => o.channel === 'fills').map((o) => o.body);
     expect(rec.fills).toEqual(expectedFills);
     expect(await count('fills')).toBe(HALT_AT);

@@ -3,9 +3,10 @@
  * its own process on the Redis bus (REDIS_URL). SIGINT/SIGTERM stop it gracefully: the message in hand finishes
  * and is acked.
  *
- * The agents with state (risk guardian, executor, capital allocator) restore it from the store (DATABASE_URL)
- * before they consume, as `pm-arb run` does: limits, reservations, high-water mark, stops and halt; holdings,
- * executed decisions and the execution intents; cash and allocations.
+ * The agents with state (risk guardian, executor, capital allocator, strategy runner) restore it from the store
+ * (DATABASE_URL) before they consume, as `pm-arb run` does: limits, reservations, high-water mark, stops and halt;
+ * holdings, executed decisions, the execution intents and the markets to settle; cash and allocations; the
+ * runner's allocations, open positions and strategy switches. The opportunity scanner restores nothing: see README.
  */
 import type { Command } from 'commander';
 import { AGENT_CATALOGUE, agentProcessMode, assemble, type ProcessMode } from '../../app/assemble.ts';
@@ -24,7 +25,12 @@ import { UsageError } from '../main.ts';
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 /** The agents that restore their state from the store at start. */
-export const STATEFUL_AGENTS: readonly string[] = ['risk-guardian', 'executor', 'capital-allocator'];
+export const STATEFUL_AGENTS: readonly string[] = [
+  'risk-guardian',
+  'executor',
+  'capital-allocator',
+  'strategy-runner',
+];
 
 function knownAgents(): string {
   const specs = [...AGENT_CATALOGUE].sort((a, b) => (a.name < b.name ? -1 : 1));
@@ -44,7 +50,8 @@ export function parseOpts(pairs: readonly string[]): Record<string, string> {
 
 /**
  * The mode of a standalone stateful agent, with its state restored from the store (migrated first): what `pm-arb
- * run` hands the same agents. The executor also keeps its execution intents in `db`.
+ * run` hands the same agents. The executor also keeps its execution intents in `db`; the executor and the risk
+ * guardian read their state there again when they take over from another instance (their leases).
  */
 export async function restoreAgentMode(
   name: string,
@@ -57,8 +64,8 @@ export async function restoreAgentMode(
   const rec = await loadRecoveryState(db);
   const restored = restoreStates(rec, config, now);
   return {
-    mode: { ...mode, restored, ...(name === 'executor' ? { store: db } : {}) },
-    note: `restored ${rec.fills.length} fills, ${rec.pendingDecisions.length} pending decisions${rec.halted ? ', HALTED' : ''}`,
+    mode: { ...mode, restored, ...(name === 'executor' || name === 'risk-guardian' ? { store: db } : {}) },
+    note: `restored ${rec.fillCount} fills, ${rec.pendingDecisions.length} pending decisions${rec.halted ? ', HALTED' : ''} (${rec.base ? `ledger snapshot of ${rec.base.fills} fills + ${rec.fills.length} after it` : 'every fill replayed'}${rec.snapshotFallback ? `: ${rec.snapshotFallback}` : ''})`,
   };
 }
 

@@ -22,6 +22,7 @@ import { redactSecrets } from '../../core/redact.ts';
 import { opsRouteGroup } from '../../dashboard/ops-routes.ts';
 import type { DashboardOptions } from '../../dashboard/server.ts';
 import type { LiveExecution } from '../../execution/live/live-execution.ts';
+import { Ledger } from '../../ledger/ledger.ts';
 import { createJsonMatchStore, matchFilePath } from '../../matcher/store.ts';
 import { createProcessOps } from '../../ops/process.ts';
 import { type Db, openDbFromConfig } from '../../store/db.ts';
@@ -205,7 +206,7 @@ export function registerRunCommand(program: Command): void {
 
       let db: Db | undefined;
       let restored: RestoredStates | undefined;
-      let restoredFills: Parameters<typeof restoreStates>[0]['fills'] = [];
+      let restoredFills = 0;
       if (o.store !== false) {
         say(
           `opening the store: ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${resolve(config.dataDir)} (DATA_DIR)`}`,
@@ -213,9 +214,10 @@ export function registerRunCommand(program: Command): void {
         db = await openDbFromConfig(config);
         await migrate(db);
         const rec = await loadRecoveryState(db);
-        if (rec.fills.length > 0 || rec.halted || rec.allocations || rec.highWaterMark !== null) {
+        if (rec.fillCount > 0 || rec.halted || rec.allocations || rec.highWaterMark !== null) {
           restored = restoreStates(rec, config, kernel.clock.now());
-          restoredFills = rec.fills;
+          restoredFills = rec.fillCount;
+          if (rec.snapshotFallback) say(`store: ${rec.snapshotFallback}`);
         }
       }
       let runtimes: readonly AgentRuntime[] = []; // filled once the agents started; health reads it
@@ -241,7 +243,9 @@ export function registerRunCommand(program: Command): void {
       const reconciler = liveExec
         ? (await import('../../agents/live-reconciler.ts')).createReconciler({
             live: liveExec,
-            fills: restoredFills,
+            ...(restored
+              ? { restored: { positions: restored.ledger.positions, fillIds: restored.ledger.fillIds } }
+              : {}),
             onRun: reconcileReporter(say),
           })
         : undefined;
@@ -272,7 +276,7 @@ export function registerRunCommand(program: Command): void {
           : `PGlite (${config.dataDir})`;
       const banner = [
         `pm-arb run: mode ${liveExec ? `LIVE (${liveExec.venues.join(', ')})` : shadowExec ? `SHADOW (signing for ${shadowExec.exec.venues.join(', ')}; records in ${shadowExec.path})` : 'paper'}, feeds ${o.feeds}${o.feeds === 'sim' ? ` (seed ${seed})` : ''}, bus ${o.bus}`,
-        `pm-arb run: store ${store}${restored ? ` (restored ${restoredFills.length} fills${restored.halt ? ', HALTED' : ''})` : ''}`,
+        `pm-arb run: store ${store}${restored ? ` (restored ${restoredFills} fills${restored.halt ? ', HALTED' : ''})` : ''}`,
         ...pack(
           `pm-arb run: ${agents.length} agents:`,
           agents.map((a) => a.name),
@@ -285,9 +289,9 @@ export function registerRunCommand(program: Command): void {
       screen.note(banner.join('\n'));
       const live = createLiveCounters(kernel.bus, {
         initialCash: config.risk.initialBankroll,
+        ...(restored ? { ledger: Ledger.restore(restored.ledger) } : {}),
         group: `live-summary@${kernel.instance}`,
       });
-      for (const f of restoredFills) live.counters.ledger.applyFill(f);
       const feed = createSummaryFeed(kernel.bus, {
         group: `run-summary@${kernel.instance}`,
         ...(restored?.halt

@@ -74,6 +74,8 @@ interface Consumer {
   active: boolean;
   /** the async handler in hand, so close() can let it finish */
   inflight: Promise<void> | undefined;
+  /** `drain` bound to this consumer once (scheduling allocates no closure per message) */
+  drainFn: () => void;
   /** with yieldAfterMs: when this consumer's current slice of the event loop ends (performance.now()) */
   sliceEnd: number | undefined;
 }
@@ -101,7 +103,8 @@ export class InProcBus implements Bus {
   private readonly chans = new Map<string, ChannelState>();
   private seq = 0;
   private busy = 0; // consumers with queued or running work
-  private idleWaiters: (() => void)[] = [];
+  /** One promise for everyone waiting on the same idle moment (a backtest awaits idle() before every frame). */
+  private idleWait: { promise: Promise<void>; resolve: () => void } | undefined;
   /** The one-shot timer due at the earliest visibility deadline, and that deadline. */
   private sweeper: TimerHandle | undefined;
   private sweepAt = Number.POSITIVE_INFINITY;
@@ -138,7 +141,9 @@ export class InProcBus implements Bus {
       if (ch.retained.length > this.maxLen * 1.1 + 16)
         ch.retained.splice(0, ch.retained.length - this.maxLen);
     }
-    for (const g of ch.groups.values()) this.route(g, { env, attempt: 1 });
+    // one Item for every group: items are never mutated (a retry or redelivery makes a new one)
+    const item: Item = { env, attempt: 1 };
+    for (const g of ch.groups.values()) this.route(g, item);
     return id;
   }
 
@@ -165,6 +170,7 @@ export class InProcBus implements Bus {
       closed: false,
       active: false,
       inflight: undefined,
+      drainFn: () => this.drain(consumer),
       sliceEnd: undefined,
     };
     group.consumers.push(consumer);
@@ -195,7 +201,14 @@ export class InProcBus implements Bus {
 
   idle(): Promise<void> {
     if (this.busy === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    if (!this.idleWait) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => {
+        resolve = r;
+      });
+      this.idleWait = { promise, resolve };
+    }
+    return this.idleWait.promise;
   }
 
   stats(): BusStats {
@@ -234,8 +247,10 @@ export class InProcBus implements Bus {
     const cs = group.consumers;
     if (cs.length === 0) return; // a group with no consumers left keeps nothing (like a deleted group)
     // as on Redis, where a paused consumer reads nothing: the group's consumers taking work get it, when any do
-    const taking = cs.filter((x) => !x.paused && !x.closed);
-    const pool = taking.length > 0 ? taking : cs;
+    let takers = 0;
+    for (let i = 0; i < cs.length; i++) if (!cs[i]!.paused && !cs[i]!.closed) takers++;
+    // the usual case (every consumer taking, mostly one) reads the group's array: no filtered copy per message
+    const pool = takers === cs.length || takers === 0 ? cs : cs.filter((x) => !x.paused && !x.closed);
     let c = pool[group.rr++ % pool.length]!;
     if (avoid && pool.length > 1 && c === avoid) c = pool[group.rr++ % pool.length]!;
     this.enqueue(c, item);
@@ -253,17 +268,19 @@ export class InProcBus implements Bus {
     if (active === c.active) return;
     c.active = active;
     this.busy += active ? 1 : -1;
-    if (this.busy === 0 && this.idleWaiters.length > 0) {
-      const ws = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const w of ws) w();
+    if (this.busy === 0 && this.idleWait) {
+      const w = this.idleWait;
+      this.idleWait = undefined;
+      w.resolve();
     }
   }
 
   private schedule(c: Consumer): void {
     if (c.scheduled || c.running || c.paused || c.closed || c.queue.length === 0) return;
     c.scheduled = true;
-    queueMicrotask(() => this.drain(c));
+    // a reaction on a settled promise is the same FIFO microtask as queueMicrotask, without the AsyncResource
+    // (async_hooks bookkeeping and a bound function) Node's queueMicrotask makes per call
+    RESOLVED.then(c.drainFn);
   }
 
   private drain(c: Consumer): void {
@@ -441,6 +458,7 @@ export class InProcBus implements Bus {
 }
 
 const NOOP_CTL: DeliveryControl = { ack() {} };
+const RESOLVED: Promise<void> = Promise.resolve();
 
 export function createInProcBus(opts?: InProcBusOptions): Bus {
   return new InProcBus(opts);

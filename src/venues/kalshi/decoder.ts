@@ -10,6 +10,7 @@
  */
 import type { FeeSchedule, Level, Market, OrderBook } from '../../core/messages.ts';
 import { ONE } from '../../core/money.ts';
+import { tokenSlot } from '../../core/token-slots.ts';
 import {
   baseSource,
   type Decoder,
@@ -81,6 +82,9 @@ interface LocalBook {
   readonly ticker: string;
   readonly yesTok: string;
   readonly noTok: string;
+  /** the tokens' slots (src/core/token-slots.ts), stamped on every book emitted */
+  readonly yesSlot: number;
+  readonly noSlot: number;
   readonly yes: BookSide;
   readonly no: BookSide;
   /** Websocket subscription id feeding this book; -1 for a REST snapshot. */
@@ -162,6 +166,8 @@ export function createKalshiDecoder(opts: KalshiDecoderOptions = {}): KalshiDeco
         ticker,
         yesTok: yesToken(ticker),
         noTok: noToken(ticker),
+        yesSlot: tokenSlot(KALSHI, yesToken(ticker)),
+        noSlot: tokenSlot(KALSHI, noToken(ticker)),
         yes: new BookSide('bid'),
         no: new BookSide('bid'),
         sid: -1,
@@ -202,6 +208,7 @@ export function createKalshiDecoder(opts: KalshiDecoderOptions = {}): KalshiDeco
       asks: (yesSide ? b.noMirror : b.yesMirror)!,
       stale: b.stale,
       receiveTime,
+      slot: yesSide ? b.yesSlot : b.noSlot,
     };
     if (b.seq !== undefined) out.seq = b.seq;
     if (b.eventTime !== undefined) out.eventTime = b.eventTime;

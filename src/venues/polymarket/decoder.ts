@@ -18,6 +18,7 @@
  * The price_change path is hand-written (no zod, no regex): it is the hot path (bench/parse-polymarket.bench.ts).
  */
 import type { Level, Market, OrderBook } from '../../core/messages.ts';
+import { tokenSlot } from '../../core/token-slots.ts';
 import {
   baseSource,
   type Decoder,
@@ -64,6 +65,8 @@ export interface PolymarketDecoderOptions {
 
 interface TokenBook {
   readonly tokenId: string;
+  /** its slot (src/core/token-slots.ts), stamped on every book emitted */
+  readonly slot: number;
   marketId: string;
   readonly bids: BookSide;
   readonly asks: BookSide;
@@ -137,6 +140,7 @@ export function createPolymarketDecoder(opts: PolymarketDecoderOptions = {}): Po
     if (!t) {
       t = {
         tokenId,
+        slot: tokenSlot('polymarket', tokenId),
         marketId,
         bids: new BookSide('bid'),
         asks: new BookSide('ask'),
@@ -176,6 +180,7 @@ export function createPolymarketDecoder(opts: PolymarketDecoderOptions = {}): Po
         stale: !t.snapshot,
         eventTime: t.eventTime,
         receiveTime,
+        slot: t.slot,
       };
     }
     return {
@@ -187,6 +192,7 @@ export function createPolymarketDecoder(opts: PolymarketDecoderOptions = {}): Po
       asks,
       stale: !t.snapshot,
       receiveTime,
+      slot: t.slot,
     };
   };
 

@@ -315,7 +315,8 @@ export class SimMarket {
   private now: number;
   private out: RawFrame[] = [];
   private seq = 0;
-  private sched: Scheduled[] = [];
+  /** A binary min-heap on (at, seq): the next event in O(log n), not a scan of every scheduled one. */
+  private readonly sched: Scheduled[] = [];
   private readonly assets: Asset[];
   private readonly pairs: Pair[] = [];
   private readonly markets: AnyMarket[] = [];
@@ -323,7 +324,16 @@ export class SimMarket {
   private kxSeq = { book: 0, trade: 0 };
   private gammaId = 700_000;
   private groupSeq = 0;
-  private readonly listed = new Set<string>();
+  /** Strikes listed per `asset|expiry` (one market each), and per `asset|expiry|stride` where a probe from a taken
+   * strike may jump to (every strike it skips stays taken), so listing N groups on one expiry is not O(N²). */
+  private readonly listed = new Map<string, Set<number>>();
+  private readonly probeJumps = new Map<string, Map<number, number>>();
+  /** The crypto pairs of each group, in listing order (a roll-over looks its group up). */
+  private readonly groupPairs = new Map<number, Pair[]>();
+  /** `markets` filtered on `live`, rebuilt when a market is listed or expires (a re-quote picks among them). */
+  private liveCache: AnyMarket[] | undefined;
+  /** `markets.length` when liveCache was built (a listing appends). */
+  private liveLen = 0;
   /** Kalshi series whose fee schedule was published. */
   private readonly seriesListed = new Set<string>();
   private started = false;
@@ -413,16 +423,9 @@ export class SimMarket {
     this.out = [];
     if (!this.started) this.init();
     for (;;) {
-      let best = -1;
-      for (let i = 0; i < this.sched.length; i++) {
-        const s = this.sched[i]!;
-        const b = best >= 0 ? this.sched[best]! : undefined;
-        if (s.at <= t && (!b || s.at < b.at || (s.at === b.at && s.seq < b.seq))) best = i;
-      }
-      if (best < 0) break;
-      const s = this.sched[best]!;
-      this.sched[best] = this.sched[this.sched.length - 1]!;
-      this.sched.pop();
+      const top = this.sched[0];
+      if (!top || top.at > t) break;
+      const s = this.popSched();
       if (s.at > this.now) this.now = s.at;
       s.run();
     }
@@ -436,7 +439,60 @@ export class SimMarket {
   // -------------------------------------------------------------------------------------------- set-up
 
   private at(at: number, run: () => void): void {
-    this.sched.push({ at, seq: this.seq++, run });
+    const h = this.sched;
+    const item: Scheduled = { at, seq: this.seq++, run };
+    let i = h.length;
+    h.push(item);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(item, h[parent]!)) break;
+      h[i] = h[parent]!;
+      i = parent;
+    }
+    h[i] = item;
+  }
+
+  private popSched(): Scheduled {
+    const h = this.sched;
+    const top = h[0]!;
+    const last = h.pop()!;
+    if (h.length > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= h.length) break;
+        const c = l + 1 < h.length && before(h[l + 1]!, h[l]!) ? l + 1 : l;
+        if (!before(h[c]!, last)) break;
+        h[i] = h[c]!;
+        i = c;
+      }
+      h[i] = last;
+    }
+    return top;
+  }
+
+  /** The first strike from `strike` on, in steps of `stride`, not yet listed for `key`; taken for the caller. */
+  private takeStrike(key: string, strike: number, stride: number): number {
+    let taken = this.listed.get(key);
+    if (!taken) {
+      taken = new Set();
+      this.listed.set(key, taken);
+    }
+    const jk = `${key}|${stride}`;
+    let jumps = this.probeJumps.get(jk);
+    if (!jumps) {
+      jumps = new Map();
+      this.probeJumps.set(jk, jumps);
+    }
+    let s = strike;
+    const path: number[] = [];
+    while (taken.has(s)) {
+      path.push(s);
+      s = jumps.get(s) ?? s + stride;
+    }
+    for (const p of path) jumps.set(p, s);
+    taken.add(s);
+    return s;
   }
 
   private emit(source: string, data: unknown, req?: RawFrame['req']): void {
@@ -515,10 +571,12 @@ export class SimMarket {
         ? `the Binance ${pair} price (the close of the 1 minute candle ending at that time)`
         : `the Chainlink ${pair} data stream price at that time`;
     for (let j = 0; j < offsets.length; j++) {
-      let strike = atm + offsets[j]! * asset.step;
       // one market per (asset, expiry, strike): a rolled-over group can land on another group's expiry
-      while (this.listed.has(`${asset.sym}|${expiry}|${strike}`)) strike += offsets.length * asset.step;
-      this.listed.add(`${asset.sym}|${expiry}|${strike}`);
+      const strike = this.takeStrike(
+        `${asset.sym}|${expiry}`,
+        atm + offsets[j]! * asset.step,
+        offsets.length * asset.step,
+      );
       const topic: CryptoTopic = { kind: 'crypto', asset, strike, expiry, tenorMin, group };
       const inverted = (group + j) % 4 === 3;
       const word = inverted ? 'below' : 'above';
@@ -562,7 +620,11 @@ export class SimMarket {
         noBids: new Map(),
       };
       this.markets.push(pm, kx);
-      this.pairs.push({ pm, kx });
+      const listedPair = { pm, kx };
+      this.pairs.push(listedPair);
+      const members = this.groupPairs.get(group);
+      if (members) members.push(listedPair);
+      else this.groupPairs.set(group, [listedPair]);
       this.at(expiry, () => this.expire(pm, kx));
     }
   }
@@ -1230,7 +1292,12 @@ export class SimMarket {
 
   private requoteEvent(): void {
     const r = this.rng;
-    const live = this.markets.filter((m) => m.live);
+    // rebuilt only after a listing or an expiry (the filter over every market, 20 times a second, was the cost)
+    if (!this.liveCache || this.liveLen !== this.markets.length) {
+      this.liveCache = this.markets.filter((m) => m.live);
+      this.liveLen = this.markets.length;
+    }
+    const live = this.liveCache;
     if (live.length > 0) {
       const m = r.pick(live);
       // non-crypto fair values drift a little on each of their re-quotes
@@ -1398,6 +1465,7 @@ export class SimMarket {
     const pmYes = pm.inverted ? settle < t.strike : above;
     pm.live = false;
     kx.live = false;
+    this.liveCache = undefined;
     this.stats.resolutions += 2;
     this.emit('polymarket.ws.market', {
       event_type: 'market_resolved',
@@ -1415,9 +1483,7 @@ export class SimMarket {
       { method: 'GET', path: '/trade-api/v2/markets', query: { tickers: kx.ticker } },
     );
     // roll over: list the next market of the same tenor once per group (on its first strike)
-    const groupMarkets = this.pairs.filter(
-      (p) => p.pm.topic.kind === 'crypto' && (p.pm.topic as CryptoTopic).group === t.group,
-    );
+    const groupMarkets = this.groupPairs.get(t.group) ?? [];
     if (groupMarkets[0]?.pm === pm) {
       const n = groupMarkets.length;
       const next = t.expiry + t.tenorMin * 60_000;
@@ -1433,6 +1499,9 @@ function pairFeeCents(m: PmMarket): number {
   const p = (minKey(m.yes.asks) ?? 50) / 100;
   return 2 * 100 * m.feeRate * p * (1 - p);
 }
+
+/** Heap order of scheduled events: by time, then by the order they were scheduled. */
+const before = (a: Scheduled, b: Scheduled): boolean => a.at < b.at || (a.at === b.at && a.seq < b.seq);
 
 function maxKey(s: Side): number | undefined {
   let m: number | undefined;
