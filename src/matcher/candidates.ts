@@ -42,6 +42,43 @@ export interface CandidateOptions {
   readonly maxStructural?: number;
 }
 
+interface VenueIndex {
+  readonly venue: string;
+  readonly postings: (number[] | undefined)[];
+  df: Int32Array;
+}
+
+/** The markets of one asset at one settlement instant, sorted so the nearest strikes are found by binary search
+ * (a ladder lists hundreds of strikes per instant: a scan of the bucket per new market is quadratic). */
+interface Bucket {
+  /** entries with a strike, by strike then key */
+  readonly byStrike: Entry[];
+  /** entries without a strike, by key */
+  readonly unstruck: Entry[];
+  /** every entry, by key (a query without a strike ranks the whole bucket by key alone) */
+  readonly byKey: Entry[];
+}
+
+/** Strike-then-key order. */
+const strikeBefore = (a: Entry, b: Entry): boolean =>
+  a.strike! < b.strike! || (a.strike === b.strike && a.key < b.key);
+const keyBefore = (a: Entry, b: Entry): boolean => a.key < b.key;
+
+/** First index of a sorted array whose element is not before e. */
+function lowerBound(xs: readonly Entry[], e: Entry, before: (a: Entry, b: Entry) => boolean): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (before(xs[mid]!, e)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** A token id's bit in the 64-bit signatures (multiplicative hash: consecutive ids spread over the bits). */
+const sigBit = (t: number): number => Math.imul(t, 0x9e3779b1) >>> 26;
+
 interface Entry {
   /** dense integer id: postings and the score buffer are indexed by it */
   readonly id: number;
@@ -136,18 +173,23 @@ export class CandidateIndex {
   private readonly entries = new Map<string, Entry>();
   /** entries by id; a removed or replaced market leaves undefined (its ids in postings are skipped) */
   private readonly byId: (Entry | undefined)[] = [];
-  /** venue → token id → entry ids (append-only; dead ids skipped, compacted when they pile up) */
-  private readonly postings = new Map<string, Map<number, number[]>>();
-  /** venue → token id → live markets with the token */
-  private readonly df = new Map<string, Map<number, number>>();
-  private readonly structural = new Map<string, Set<Entry>>();
-  private readonly venues: { venue: string; postings: Map<number, number[]>; df: Map<number, number> }[] = [];
+  /** per venue: token id → entry ids (append-only; dead ids skipped, compacted when they pile up), and token id →
+   * live markets with the token (arrays indexed by the dense token id: no hashing per token per query) */
+  private readonly venues: VenueIndex[] = [];
+  /** capacity of every venue's df array and of tokMark (grown together as tokens are interned) */
+  private tokCap = 1_024;
+  /** token id → 1-based slot of the tokens being tested on the markets met (0: not tested) */
+  private tokMark = new Uint8Array(1_024);
+  private readonly structural = new Map<string, Bucket>();
   /** partial scores by entry id, and the ids touched by the current query (reset after it) */
   private scoreBuf = new Float64Array(1_024);
   /** by entry id: alive, and where its token ids sit in tokFlat (flat arrays: one cache line, not two objects) */
   private alive = new Uint8Array(1_024);
   private tokStart = new Int32Array(1_024);
   private tokLen = new Int32Array(1_024);
+  /** by entry id: a 64-bit signature of its token ids (two words, bit = token id hashed mod 64): a test of a token
+   * the entry lacks is mostly answered by one read here, without scanning its token ids */
+  private sig = new Uint32Array(2 * 1_024);
   private tokFlat = new Int32Array(16_384);
   private tokUsed = 0;
   private readonly touched: number[] = [];
@@ -204,23 +246,23 @@ export class CandidateIndex {
     this.entries.set(key, entry);
     this.byId.push(entry);
     this.place(entry);
-    const vp = this.venueMap(this.postings, m.venue);
-    const vd = this.venueMap(this.df, m.venue);
-    if (!this.venues.some((x) => x.venue === m.venue))
-      this.venues.push({ venue: m.venue, postings: vp, df: vd });
+    const v = this.venueIndex(m.venue);
+    const vp = v.postings;
     for (const t of entry.tokIds) {
-      const list = vp.get(t);
+      const list = vp[t];
       if (list) list.push(entry.id);
-      else vp.set(t, [entry.id]);
-      vd.set(t, (vd.get(t) ?? 0) + 1);
+      else vp[t] = [entry.id];
+      v.df[t]!++;
     }
     if (structKey) {
-      let s = this.structural.get(structKey);
-      if (!s) {
-        s = new Set();
-        this.structural.set(structKey, s);
+      let b = this.structural.get(structKey);
+      if (!b) {
+        b = { byStrike: [], unstruck: [], byKey: [] };
+        this.structural.set(structKey, b);
       }
-      s.add(entry);
+      if (entry.strike === undefined) b.unstruck.splice(lowerBound(b.unstruck, entry, keyBefore), 0, entry);
+      else b.byStrike.splice(lowerBound(b.byStrike, entry, strikeBefore), 0, entry);
+      b.byKey.splice(lowerBound(b.byKey, entry, keyBefore), 0, entry);
     }
     return found;
   }
@@ -231,9 +273,18 @@ export class CandidateIndex {
     this.entries.delete(key);
     this.byId[e.id] = undefined;
     this.alive[e.id] = 0;
-    const vd = this.df.get(e.venue);
-    for (const t of e.tokIds) vd?.set(t, (vd.get(t) ?? 1) - 1);
-    if (e.structKey) this.structural.get(e.structKey)?.delete(e);
+    const v = this.venues.find((x) => x.venue === e.venue);
+    if (v) for (const t of e.tokIds) v.df[t]!--;
+    const b = e.structKey ? this.structural.get(e.structKey) : undefined;
+    if (b) {
+      const drop = (xs: Entry[], before: (a: Entry, b: Entry) => boolean) => {
+        const at = lowerBound(xs, e, before);
+        if (xs[at] === e) xs.splice(at, 1);
+      };
+      if (e.strike === undefined) drop(b.unstruck, keyBefore);
+      else drop(b.byStrike, strikeBefore);
+      drop(b.byKey, keyBefore);
+    }
   }
 
   /** Sizes the id-indexed arrays for a new entry and writes its token ids into the flat array. */
@@ -253,6 +304,9 @@ export class CandidateIndex {
       const ln = new Int32Array(cap);
       ln.set(this.tokLen);
       this.tokLen = ln;
+      const sg = new Uint32Array(2 * cap);
+      sg.set(this.sig);
+      this.sig = sg;
     }
     if (this.tokUsed + e.tokIds.length > this.tokFlat.length) {
       const t = new Int32Array(Math.max(this.tokFlat.length * 2, this.tokUsed + e.tokIds.length));
@@ -262,23 +316,24 @@ export class CandidateIndex {
     this.tokFlat.set(e.tokIds, this.tokUsed);
     this.tokStart[e.id] = this.tokUsed;
     this.tokLen[e.id] = e.tokIds.length;
+    let s0 = 0;
+    let s1 = 0;
+    for (const t of e.tokIds) {
+      const h = sigBit(t);
+      if (h < 32) s0 |= 1 << h;
+      else s1 |= 1 << (h - 32);
+    }
+    this.sig[2 * e.id] = s0;
+    this.sig[2 * e.id + 1] = s1;
     this.tokUsed += e.tokIds.length;
     this.alive[e.id] = 1;
   }
 
-  /** Whether entry `id` has token `t`. */
-  private hasTok(id: number, t: number): boolean {
-    const flat = this.tokFlat;
-    const end = this.tokStart[id]! + this.tokLen[id]!;
-    for (let k = this.tokStart[id]!; k < end; k++) if (flat[k] === t) return true;
-    return false;
-  }
-
-  private venueMap<V>(m: Map<string, Map<number, V>>, venue: string): Map<number, V> {
-    let x = m.get(venue);
+  private venueIndex(venue: string): VenueIndex {
+    let x = this.venues.find((v) => v.venue === venue);
     if (!x) {
-      x = new Map();
-      m.set(venue, x);
+      x = { venue, postings: [], df: new Int32Array(this.tokCap) };
+      this.venues.push(x);
     }
     return x;
   }
@@ -288,8 +343,54 @@ export class CandidateIndex {
     if (id === undefined) {
       id = this.tokenIds.size;
       this.tokenIds.set(t, id);
+      if (id >= this.tokCap) {
+        this.tokCap *= 2;
+        for (const v of this.venues) {
+          const df = new Int32Array(this.tokCap);
+          df.set(v.df);
+          v.df = df;
+        }
+        this.tokMark = new Uint8Array(this.tokCap);
+      }
     }
     return id;
+  }
+
+  /** Adds to the score of each of `ids` the weights of the tested tokens it has, in token order: one scan of its
+   * token ids for all of them (not one per token), the sums identical to testing them one by one. */
+  private scoreTokens(
+    ids: readonly number[],
+    tested: readonly { w2: number; id: number }[],
+    score: (id: number, w: number) => void,
+  ): void {
+    if (tested.length > 31) {
+      // one bit per tested token in the mask below
+      for (let k = 0; k < tested.length; k += 31) this.scoreTokens(ids, tested.slice(k, k + 31), score);
+      return;
+    }
+    const mark = this.tokMark;
+    for (let s = 0; s < tested.length; s++) mark[tested[s]!.id] = s + 1;
+    let q0 = 0;
+    let q1 = 0;
+    for (const t of tested) {
+      const h = sigBit(t.id);
+      if (h < 32) q0 |= 1 << h;
+      else q1 |= 1 << (h - 32);
+    }
+    const flat = this.tokFlat;
+    const sig = this.sig;
+    for (const id of ids) {
+      // none of the tested tokens' bits in its signature: it has none of them
+      if (((sig[2 * id]! & q0) | (sig[2 * id + 1]! & q1)) === 0) continue;
+      let bits = 0;
+      const end = this.tokStart[id]! + this.tokLen[id]!;
+      for (let k = this.tokStart[id]!; k < end; k++) {
+        const s = mark[flat[k]!]!;
+        if (s !== 0) bits |= 1 << (s - 1);
+      }
+      for (let s = 0; bits !== 0; s++, bits >>>= 1) if (bits & 1) score(id, tested[s]!.w2);
+    }
+    for (const t of tested) mark[t.id] = 0;
   }
 
   private idf(df: number): number {
@@ -298,7 +399,7 @@ export class CandidateIndex {
 
   private dfAll(t: number): number {
     let n = 0;
-    for (const x of this.venues) n += x.df.get(t) ?? 0;
+    for (const x of this.venues) n += x.df[t]!;
     return n;
   }
 
@@ -345,24 +446,36 @@ export class CandidateIndex {
   }
 
   private structuralCandidates(q: Entry, out: Map<string, Market>): void {
-    const s = q.structKey ? this.structural.get(q.structKey) : undefined;
-    if (!s) return;
+    const b = q.structKey ? this.structural.get(q.structKey) : undefined;
+    if (!b) return;
     // an instant of one asset can list a hundred strikes: keep the nearest ones (implies/exclusive arbitrage lives
-    // between neighbours; the same strike on the other venue is distance 0), by insertion
+    // between neighbours; the same strike on the other venue is distance 0), ties by key
     const n = this.o.maxStructural;
-    const near: [number, Entry][] = [];
-    for (const e of s) {
-      const d =
-        q.strike === undefined || e.strike === undefined
-          ? Number.MAX_SAFE_INTEGER
-          : Math.abs(e.strike - q.strike);
-      if (near.length === n && !closer(d, e, near[n - 1]!)) continue;
-      let at = near.length;
-      while (at > 0 && closer(d, e, near[at - 1]!)) at--;
-      near.splice(at, 0, [d, e]);
-      if (near.length > n) near.pop();
+    if (q.strike === undefined) {
+      // no distance to rank by: the first keys
+      for (const e of b.byKey.slice(0, n)) out.set(e.key, e.market);
+      return;
     }
-    for (const [, e] of near) out.set(e.key, e.market);
+    const qs = q.strike;
+    const xs = b.byStrike;
+    // walk outwards from the query's strike, nearest first; past the n-th, only what ties with it in distance
+    const near: [number, Entry][] = [];
+    let lo = lowerBound(xs, q, strikeBefore) - 1;
+    let hi = lo + 1;
+    let last = -1;
+    while (lo >= 0 || hi < xs.length) {
+      const dl = lo >= 0 ? qs - xs[lo]!.strike! : Number.POSITIVE_INFINITY;
+      const dh = hi < xs.length ? xs[hi]!.strike! - qs : Number.POSITIVE_INFINITY;
+      const d = Math.min(dl, dh);
+      if (near.length >= n && d > last) break;
+      const e = dl <= dh ? xs[lo--]! : xs[hi++]!;
+      near.push([d, e]);
+      last = d;
+    }
+    near.sort((x, y) => (closer(x[0], x[1], y) ? -1 : 1));
+    for (const [, e] of near.slice(0, n)) out.set(e.key, e.market);
+    // markets without a strike rank last (as far as can be), by key
+    for (const e of b.unstruck.slice(0, n - Math.min(n, near.length))) out.set(e.key, e.market);
   }
 
   private query(q: Entry): Market[] {
@@ -380,11 +493,11 @@ export class CandidateIndex {
       let df = 0;
       let size = 0;
       for (const x of this.venues) {
-        const n = x.df.get(t) ?? 0;
+        const n = x.df[t]!;
         if (n === 0) continue;
         df += n;
         if (x.venue !== venue) {
-          lists.push(this.live(x.postings.get(t)!, n));
+          lists.push(this.live(x.postings[t]!, n));
           size += n;
         }
       }
@@ -418,18 +531,20 @@ export class CandidateIndex {
     // posting list), so markets that tie on the rare tokens (every "GDP above 2.5%") are told apart; the
     // remaining ones only on the best of them
     if (touched.length > this.o.pool) {
-      for (let d = 0; d < this.o.deepen && i < toks.length; d++, i++) {
-        const t = toks[i]!;
-        for (const id of touched) if (this.hasTok(id, t.id)) buf[id]! += t.w2;
-      }
+      const deep = toks.slice(i, i + this.o.deepen);
+      i += deep.length;
+      this.scoreTokens(touched, deep, (id, w) => {
+        buf[id]! += w;
+      });
     }
     let pool = this.topTouched(this.o.pool);
     // the commonest tokens (the lowest weights) would move every score alike: only the next few are tested
-    const last = Math.min(toks.length, i + this.o.refineTokens);
-    for (; i < last; i++) {
-      const t = toks[i]!;
-      for (const b of pool) if (this.hasTok(b[0].id, t.id)) b[1] += t.w2;
-    }
+    const refine = toks.slice(i, i + this.o.refineTokens);
+    i += refine.length;
+    const slot = new Map<number, [Entry, number]>(pool.map((b) => [b[0].id, b]));
+    this.scoreTokens([...slot.keys()], refine, (id, w) => {
+      slot.get(id)![1] += w;
+    });
     pool = topOf(pool, this.o.refine);
     for (const id of touched) buf[id] = 0;
     touched.length = 0;

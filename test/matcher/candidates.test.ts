@@ -174,4 +174,36 @@ describe('candidate index', () => {
       expect.arrayContaining(['KXBTCD-26DEC3112-T99500', 'KXBTCD-26DEC3112-T100500']),
     );
   });
+
+  it('ranks a ladder by strike distance then key, after out-of-order adds, removals and replacements', () => {
+    const idx = new CandidateIndex({ maxStructural: 4 });
+    const rules = (k: number) =>
+      `If the simple average of the sixty seconds of CF Benchmarks' BRTI before 12 PM EST on Dec 31, 2026 is above $${k.toLocaleString('en-US')}.00, then the market resolves to Yes.`;
+    const ladder = (id: string, k: number) =>
+      kalshi(id, 'Bitcoin price on Dec 31, 2026?', rules(k), '2026-12-31T17:00:00Z');
+    // strikes added in a scrambled order, two markets per strike (ties broken by key)
+    const live = new Map<string, number>();
+    for (let j = 0; j < 40; j++) {
+      const k = 90_000 + ((j * 17) % 40) * 500;
+      for (const id of [`KXA-T${k}`, `KXB-T${k}`]) {
+        idx.add(ladder(id, k), extractFacts(ladder(id, k)));
+        live.set(id, k);
+      }
+    }
+    // the nearest ones removed, one moved to another strike
+    for (const id of ['KXA-T100000', 'KXB-T100000', 'KXA-T100500']) {
+      idx.remove(`kalshi:${id}`);
+      live.delete(id);
+    }
+    idx.add(ladder('KXB-T100500', 99_500), extractFacts(ladder('KXB-T100500', 99_500)));
+    live.set('KXB-T100500', 99_500);
+    const found = idx.add(pmBrti100k, extractFacts(pmBrti100k)).map((m) => m.marketId);
+    const expected = [...live]
+      .map(([id, k]) => [Math.abs(k - 100_000), `kalshi:${id}`, id] as const)
+      .sort((x, y) => x[0] - y[0] || (x[1] < y[1] ? -1 : 1))
+      .slice(0, 4)
+      .map((x) => x[2]);
+    expect(found).toEqual(expected);
+    expect(expected).toEqual(['KXA-T99500', 'KXB-T100500', 'KXB-T99500', 'KXA-T101000']);
+  });
 });
