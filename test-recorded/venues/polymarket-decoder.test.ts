@@ -31,6 +31,8 @@ describe('Polymarket decoder: book', () => {
       stale: false,
       eventTime: 1_757_908_892_351,
       receiveTime: 7_777,
+      // the token's slot in this process (src/core/token-slots.ts): a lookup hint for consumers
+      slot: expect.any(Number),
     });
   });
 
