@@ -144,6 +144,8 @@ export class EwmaVol {
   private n = 0;
   private lastT = Number.NaN;
   private lastP = Number.NaN;
+  /** sigma() as of the last update: read for every linked market on every tick, changed only by update() */
+  private s: number;
 
   constructor(o: VolEstimatorOptions = {}) {
     this.lambda = o.lambda ?? 0.94;
@@ -151,6 +153,7 @@ export class EwmaVol {
     this.minSamples = o.minSamples ?? 20;
     this.floor = o.floorSigma ?? 0.1;
     this.cap = o.capSigma ?? 3;
+    this.s = this.defaultSigma;
   }
 
   update(t: number, price: number): void {
@@ -160,6 +163,10 @@ export class EwmaVol {
       const v = (r * r) / (t - this.lastT);
       this.varPerMs = this.n === 0 ? v : this.lambda * this.varPerMs + (1 - this.lambda) * v;
       this.n++;
+      this.s =
+        this.n < this.minSamples
+          ? this.defaultSigma
+          : Math.min(this.cap, Math.max(this.floor, Math.sqrt(this.varPerMs * MS_PER_YEAR)));
     }
     if (!Number.isFinite(this.lastT) || t >= this.lastT) {
       this.lastT = t;
@@ -169,9 +176,7 @@ export class EwmaVol {
 
   /** Annualized sigma. */
   sigma(): number {
-    if (this.n < this.minSamples) return this.defaultSigma;
-    const s = Math.sqrt(this.varPerMs * MS_PER_YEAR);
-    return Math.min(this.cap, Math.max(this.floor, s));
+    return this.s;
   }
 
   get samples(): number {

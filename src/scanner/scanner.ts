@@ -100,6 +100,8 @@ interface Emitted {
   shares: Qty;
   edge: Money;
   limits: Price[];
+  /** dropped from the map by the prune (a LagLeg holding it looks the key up again) */
+  gone: boolean;
 }
 
 interface LinkEntry {
@@ -160,6 +162,22 @@ interface MarketState {
   /** oracle_lag's legs (and dedupe key) per side, reused while the book and market objects stay the same */
   lagYes: LagLeg | undefined;
   lagNo: LagLeg | undefined;
+  /**
+   * The oracle link's YES token and its NO token (link.noToken, else the market's other token), and which of this
+   * market's slots each is in (SLOT_YES, SLOT_NO, or SLOT_NONE): resolved when the market or the link changes,
+   * so that pricing compares no token ids (long strings, equal but rarely the same object) per evaluation.
+   */
+  oYesSlot: number;
+  oNoToken: string | undefined;
+  oNoSlot: number;
+  /** the oracle link's settlement source state (ref.feed), resolved on first use: sources are never replaced */
+  own: SourceState | undefined;
+  /** the start of oracle_lag's note (`<kind> <asset> strike <strike> fair `) and the strike it was built for */
+  notePrefix: string;
+  noteStrike: number;
+  /** the settlement window as stated (`point`, `twap 60s` …) and the note's middle (` on <source> <window> (spot `) */
+  refLabel: string;
+  noteMid: string;
 }
 
 interface LagLeg {
@@ -167,15 +185,33 @@ interface LagLeg {
   readonly market: Market;
   readonly token: string;
   readonly legs: LegInput[];
+  /** the dedupe key and the book's stamp key: per token, carried over to the next LagLeg of the same token */
   readonly key: string;
+  readonly stampKey: string;
   /** the book walk of its one leg, prepared on first use: every tick re-sizes the same book at a new fair value */
   sizing: OneLegSizing | undefined;
+  /**
+   * The last sizing's inputs and result (the fill valued at fair, or undefined when nothing was sized): most
+   * ticks leave a market's fair value where it was (clamped, or another source ticked), and the same book at
+   * the same value sizes to the same fill.
+   */
+  value: number;
+  limit: number;
+  fill: BundleFill | undefined;
+  /** this key's dedupe record, held so that the check needs no map lookup (re-read once `gone`) */
+  rec: Emitted | undefined;
 }
 
 interface SourceState {
   tick: OracleTick;
   vol: EwmaVol;
   hist: TickHistory;
+  /** oracle_lag's note and stamp parts for the latest tick and sigma, formatted once rather than per market */
+  noteTick: OracleTick | undefined;
+  noteSpot: string;
+  noteSigma: number;
+  noteSigmaStr: string;
+  stampKey: string;
 }
 
 interface AssetState {
@@ -195,6 +231,10 @@ interface ResolvedRef {
   readonly window: 'point' | 'twap' | 'average' | 'candle_open' | 'candle_close';
   readonly windowMs: number;
 }
+
+/** The window as oracle_lag's note and pricing state it (`point`, `twap 60s` …). */
+const windowLabel = (ref: ResolvedRef): string =>
+  ref.windowMs > 0 ? `${ref.window} ${ref.windowMs / 1000}s` : ref.window;
 
 /** Per settlement source and kind: evaluations priced, and skipped by reason. */
 export interface PricingCount {
@@ -303,12 +343,15 @@ const mkey = (venue: string, marketId: string): string => `${venue}|${marketId}`
 /** Base asset of a symbol: "BTC/USDT" → "BTC". */
 export const assetOf = (symbol: string): string => (symbol.split('/')[0] ?? symbol).toUpperCase();
 
-const bestAsk = (b: OrderBook): number => b.asks[0]?.[0] ?? Number.POSITIVE_INFINITY;
 /**
  * A missing, stale or empty side in MarketState's cached tops: far enough out that any sum of asks with it is ≥ 1
  * and any sum of bids with it ≤ 1 (a group sums a handful of asks), small enough to stay a V8 small integer.
  */
 const NO_ASK = 1 << 29;
+/** Which of a market's two token slots a token is in (MarketState.oYesSlot …). */
+const SLOT_NONE = 0;
+const SLOT_YES = 1;
+const SLOT_NO = 2;
 const NO_BID = -(1 << 29);
 /** An ask or bid as cached: the price when it is a usable small integer, else the sentinel. */
 const topAsk = (b: OrderBook): number => {
@@ -413,6 +456,7 @@ export class Scanner {
       g.add(st);
       st.group = g;
     } else st.group = undefined;
+    this.resolveOracleSlots(st);
     return NONE;
   }
 
@@ -446,8 +490,24 @@ export class Scanner {
     st.oracleAsset = this.asset(link.asset);
     st.oracleAsset.markets.add(st);
     st.ref = resolveRef(link);
+    st.refLabel = windowLabel(st.ref);
+    st.noteMid = ` on ${st.ref.source} ${st.refLabel} (spot `;
     st.count = this.count(st.ref.source);
     st.oracleSource = st.ref.feed;
+    st.own = undefined;
+    st.noteStrike = Number.NaN;
+    this.resolveOracleSlots(st);
+  }
+
+  /** MarketState.oYesSlot / oNoToken / oNoSlot from the market's tokens and its oracle link. */
+  private resolveOracleSlots(st: MarketState): void {
+    const link = st.oracle;
+    if (!link) return;
+    const slotOf = (token: string | undefined): number =>
+      !token ? SLOT_NONE : token === st.yes ? SLOT_YES : token === st.no ? SLOT_NO : SLOT_NONE;
+    st.oYesSlot = slotOf(link.yesToken);
+    st.oNoToken = link.noToken ?? (link.yesToken === st.yes ? st.no : st.yes);
+    st.oNoSlot = slotOf(st.oNoToken);
   }
 
   /** Priced/skipped counts of oracle_lag per settlement source, e.g. `oracle_lag|chainlink`. */
@@ -510,7 +570,16 @@ export class Scanner {
     const t = tick.eventTime ?? tick.receiveTime;
     let src = a.sources.get(tick.source);
     if (!src) {
-      src = { tick, vol: new EwmaVol(this.o.vol), hist: new TickHistory(this.o.historyMs) };
+      src = {
+        tick,
+        vol: new EwmaVol(this.o.vol),
+        hist: new TickHistory(this.o.historyMs),
+        noteTick: undefined,
+        noteSpot: '',
+        noteSigma: Number.NaN,
+        noteSigmaStr: '',
+        stampKey: '',
+      };
       a.sources.set(tick.source, src);
     }
     if (!tick.stale) {
@@ -666,20 +735,27 @@ export class Scanner {
 
   private oracleLag(st: MarketState, out: Opportunity[] | undefined): Opportunity[] | undefined {
     const link = st.oracle!;
-    const m = st.market;
-    if (m.status !== 'open') return out;
+    if (!st.open) return out;
     const tau = link.expiry - this.t;
     if (tau <= 0) return out;
-    const ref = st.ref ?? resolveRef(link);
-    const count = st.count ?? this.count(ref.source);
+    const m = st.market;
+    const ref = st.ref!;
+    const count = st.count!;
     if (m.fees.kind === 'unknown') return this.skip(count, 'fees_unknown', out);
-    const yesBook = this.usable(this.bookOfToken(st, link.yesToken));
-    const noToken = link.noToken ?? (link.yesToken === st.yes ? st.no : st.yes);
-    const noBook = noToken ? this.usable(this.bookOfToken(st, noToken)) : undefined;
+    const yesSlot = st.oYesSlot;
+    const noSlot = st.oNoSlot;
+    const yesBook = this.usable(
+      yesSlot === SLOT_YES ? st.yesBook : yesSlot === SLOT_NO ? st.noBook : undefined,
+    );
+    const noBook = this.usable(noSlot === SLOT_YES ? st.yesBook : noSlot === SLOT_NO ? st.noBook : undefined);
     if (!yesBook && !noBook) return out;
     const a = st.oracleAsset!;
     // the settlement source itself, or (proxy mode only) another source with a measured basis
-    const own = ref.feed ? a.sources.get(ref.feed) : undefined;
+    let own = st.own;
+    if (own === undefined && ref.feed) {
+      own = a.sources.get(ref.feed);
+      st.own = own;
+    }
     let src: SourceState | undefined;
     let basis = 0;
     if (own && this.freshTick(own.tick)) src = own;
@@ -732,51 +808,128 @@ export class Scanner {
     // with a basis the fair value is a band: each side takes its worse end
     const fairLo = Math.min(f0, f1);
     const fairHi = Math.max(f0, f1);
-    const basisTerm = fairHi - fairLo;
     const margin = this.o.oracleMargin + (basis > 0 ? (this.o.proxy?.extraMargin ?? 0) : 0);
     for (let side = 0; side < 2; side++) {
-      const token = side === 0 ? link.yesToken : noToken;
       const book = side === 0 ? yesBook : noBook;
       const value = side === 0 ? fairLo : MICRO - fairHi;
-      if (!token || !book || bestAsk(book) >= value - margin) continue;
-      // ticks re-price the same books: their legs are built once per book
-      let lag = side === 0 ? st.lagYes : st.lagNo;
-      if (!lag || lag.book !== book || lag.market !== m || lag.token !== token) {
-        const legs = [this.leg(m, token, 'buy', book)];
-        lag = { book, market: m, token, legs, key: this.keyOf('oracle_lag', legs), sizing: undefined };
-        if (side === 0) st.lagYes = lag;
-        else st.lagNo = lag;
+      // the token's cached best ask (NO_ASK when its book is missing, stale or empty): the book is not read
+      const slot = side === 0 ? yesSlot : noSlot;
+      const ask = slot === SLOT_YES ? st.yesAsk : slot === SLOT_NO ? st.noAsk : NO_ASK;
+      if (!book || ask >= value - margin) continue;
+      const token = side === 0 ? link.yesToken : st.oNoToken!;
+      const lag = this.lagLeg(st, side === 0, m, token, book);
+      let atFair: BundleFill | undefined;
+      if (lag.value === value && lag.limit === value - margin) atFair = lag.fill;
+      else {
+        lag.sizing ??= prepareOneLeg(lag.legs[0]!, this.o.maxShares);
+        const sized = sizeOneLeg(lag.sizing, value - margin);
+        // the same fills valued at fair (evaluateBundle at sized.shares, without walking the book again)
+        atFair = sized && resettle(sized, value);
+        lag.value = value;
+        lag.limit = value - margin;
+        lag.fill = atFair;
       }
-      const legs = lag.legs;
-      lag.sizing ??= prepareOneLeg(legs[0]!, this.o.maxShares);
-      const sized = sizeOneLeg(lag.sizing, value - margin);
-      if (!sized) continue;
-      // the same fills valued at fair (evaluateBundle at sized.shares, without walking the book again)
-      const atFair = resettle(sized, value);
-      if (!this.accept('oracle_lag', legs, atFair, lag.key)) continue;
-      const stamps = [
-        this.stamp(book),
-        {
-          key: oracleKey(tick.source, tick.symbol),
-          eventTime: tick.eventTime,
-          receiveTime: tick.receiveTime,
-        },
-      ];
-      const window = ref.windowMs > 0 ? `${ref.window} ${ref.windowMs / 1000}s` : ref.window;
-      const note = `${link.kind} ${link.asset} strike ${strike} fair ${value} on ${ref.source} ${window} (spot ${tick.price} ${tick.source}${basis > 0 ? ` proxy, basis ${basis.toExponential(2)}` : ''}, sigma ${sigma.toFixed(3)}, tau ${tau} ms)`;
-      const strength = Math.min(1, (value - atFair.legs[0]!.limit) / 200_000);
-      const pricing = {
-        source: ref.source,
-        feed: tick.source,
-        window,
-        reference: strike,
-        spot: tick.price,
-        fair: fairLo,
-        basis: basisTerm,
-      };
-      out = this.push('oracle_lag', legs, atFair, stamps, out, note, strength, pricing);
+      if (!atFair || !this.accept('oracle_lag', lag.legs, atFair, lag.key, lag)) continue;
+      out = this.pushLag(
+        st,
+        lag,
+        atFair,
+        src,
+        strike,
+        value,
+        fairLo,
+        fairHi - fairLo,
+        basis,
+        sigma,
+        tau,
+        out,
+      );
     }
     return out;
+  }
+
+  /** oracle_lag's leg for one side of a market: built once per book (ticks re-price the same books). */
+  private lagLeg(st: MarketState, yes: boolean, m: Market, token: string, book: OrderBook): LagLeg {
+    const prev = yes ? st.lagYes : st.lagNo;
+    if (prev && prev.book === book && prev.market === m && prev.token === token) return prev;
+    const legs = [this.leg(m, token, 'buy', book)];
+    // the keys depend on the token only (a market state's venue never changes): kept from the previous leg
+    const same = prev !== undefined && prev.token === token;
+    const lag: LagLeg = {
+      book,
+      market: m,
+      token,
+      legs,
+      key: same ? prev.key : this.keyOf('oracle_lag', legs),
+      stampKey: same ? prev.stampKey : instrumentKey(book.venue, book.tokenId),
+      sizing: undefined,
+      value: Number.NaN,
+      limit: Number.NaN,
+      fill: undefined,
+      rec: same ? prev.rec : undefined,
+    };
+    if (yes) st.lagYes = lag;
+    else st.lagNo = lag;
+    return lag;
+  }
+
+  /** Publishes an oracle_lag opportunity (the note's parts are formatted once per market, tick and sigma). */
+  private pushLag(
+    st: MarketState,
+    lag: LagLeg,
+    atFair: BundleFill,
+    src: SourceState,
+    strike: number,
+    value: Price,
+    fairLo: Price,
+    basisTerm: number,
+    basis: number,
+    sigma: number,
+    tau: number,
+    out: Opportunity[] | undefined,
+  ): Opportunity[] | undefined {
+    const link = st.oracle!;
+    const tick = src.tick;
+    const book = lag.book;
+    if (src.noteTick !== tick) {
+      src.noteTick = tick;
+      src.noteSpot = `${tick.price} ${tick.source}`;
+      src.stampKey = oracleKey(tick.source, tick.symbol);
+    }
+    if (src.noteSigma !== sigma) {
+      src.noteSigma = sigma;
+      src.noteSigmaStr = `, sigma ${sigma.toFixed(3)}, tau `;
+    }
+    if (st.noteStrike !== strike) {
+      st.noteStrike = strike;
+      st.notePrefix = `${link.kind} ${link.asset} strike ${strike} fair `;
+    }
+    const stamps = [
+      { key: lag.stampKey, eventTime: book.eventTime, receiveTime: book.receiveTime },
+      { key: src.stampKey, eventTime: tick.eventTime, receiveTime: tick.receiveTime },
+    ];
+    // the same text as `${kind} ${asset} strike ${strike} fair ${value} on ${source} ${window} (spot ${price}
+    // ${feed}[ proxy, basis …], sigma ${sigma.toFixed(3)}, tau ${tau} ms)`
+    const note =
+      st.notePrefix +
+      value +
+      st.noteMid +
+      src.noteSpot +
+      (basis > 0 ? ` proxy, basis ${basis.toExponential(2)}` : '') +
+      src.noteSigmaStr +
+      tau +
+      ' ms)';
+    const strength = Math.min(1, (value - atFair.legs[0]!.limit) / 200_000);
+    const pricing = {
+      source: st.ref!.source,
+      feed: tick.source,
+      window: st.refLabel,
+      reference: strike,
+      spot: tick.price,
+      fair: fairLo,
+      basis: basisTerm,
+    };
+    return this.push('oracle_lag', lag.legs, atFair, stamps, out, note, strength, pricing);
   }
 
   /**
@@ -888,7 +1041,13 @@ export class Scanner {
   }
 
   /** Whether a sized bundle is published: edge and minimum sizes met, and not an unchanged repeat (dedupe). */
-  private accept(kind: OpportunityType, legs: readonly LegInput[], f: BundleFill, key?: string): boolean {
+  private accept(
+    kind: OpportunityType,
+    legs: readonly LegInput[],
+    f: BundleFill,
+    key?: string,
+    lag?: LagLeg,
+  ): boolean {
     if (f.edge < this.o.minEdge) return false;
     // a market whose fee schedule is not known yet is never priced (its fee would be a guess)
     for (const l of legs) {
@@ -899,7 +1058,7 @@ export class Scanner {
     }
     // every leg must meet its market's minimum order size
     for (const l of legs) if (f.shares < l.minSize) return false;
-    if (this.o.dedupe && this.unchanged(key ?? this.keyOf(kind, legs), f, this.t)) {
+    if (this.o.dedupe && this.unchanged(key ?? this.keyOf(kind, legs), f, this.t, lag)) {
       this.stats.unchanged++;
       return false;
     }
@@ -923,18 +1082,23 @@ export class Scanner {
     const now = this.t;
     const bps = edgeBps(f.edge, f.capital);
     const list = out ?? [];
-    list.push({
-      type: 'opportunity',
-      id: this.o.ids.next('opp'),
-      kind,
-      legs: legs.map((l, i) => ({
+    const oppLegs: Opportunity['legs'][number][] = [];
+    for (let i = 0; i < legs.length; i++) {
+      const l = legs[i]!;
+      oppLegs.push({
         venue: l.venue,
         marketId: l.marketId,
         tokenId: l.tokenId,
         side: l.side,
         limitPrice: f.legs[i]!.limit,
         shares: f.shares,
-      })),
+      });
+    }
+    const o: { -readonly [K in keyof Opportunity]: Opportunity[K] } = {
+      type: 'opportunity',
+      id: this.o.ids.next('opp'),
+      kind,
+      legs: oppLegs,
       edge: f.edge,
       edgeBps: bps,
       cost: f.cost,
@@ -947,12 +1111,14 @@ export class Scanner {
       note,
       minShares,
       lotShares,
-      ...(pricing ? { pricing } : {}),
-    });
+    };
+    // assigned rather than spread in: the spread copied the object (pricing stays the last key)
+    if (pricing) o.pricing = pricing;
+    list.push(o);
     return list;
   }
 
-  /** True when the same opportunity was published unchanged and has not expired; else records this one. */
+  /** The dedupe key of an opportunity: its kind and legs. */
   private keyOf(kind: OpportunityType, legs: readonly LegInput[]): string {
     let key: string = kind;
     for (let i = 0; i < legs.length; i++) {
@@ -962,13 +1128,21 @@ export class Scanner {
     return key;
   }
 
-  private unchanged(key: string, f: BundleFill, now: number): boolean {
+  /** True when the same opportunity was published unchanged and has not expired; else records this one. */
+  private unchanged(key: string, f: BundleFill, now: number, lag?: LagLeg): boolean {
     // an expired emission dedupes nothing: forget them, or the map grows with every key ever seen
     if (now >= this.nextPrune) {
       this.nextPrune = now + this.o.ttlMs;
-      for (const [k, e] of this.emitted) if (e.expiresAt <= now) this.emitted.delete(k);
+      for (const [k, e] of this.emitted) {
+        if (e.expiresAt <= now) {
+          e.gone = true;
+          this.emitted.delete(k);
+        }
+      }
     }
-    const last = this.emitted.get(key);
+    // an oracle_lag leg holds its key's record (no lookup) until the prune drops it
+    let last = lag?.rec;
+    if (last === undefined || last.gone) last = this.emitted.get(key);
     if (last && now < last.expiresAt && last.shares === f.shares && last.edge === f.edge) {
       let same = true;
       for (let i = 0; i < f.legs.length; i++) {
@@ -977,15 +1151,26 @@ export class Scanner {
           break;
         }
       }
-      if (same) return true;
+      if (same) {
+        if (lag) lag.rec = last;
+        return true;
+      }
     }
-    const limits = f.legs.map((x) => x.limit);
     if (last) {
       last.expiresAt = now + this.o.ttlMs;
       last.shares = f.shares;
       last.edge = f.edge;
-      last.limits = limits;
-    } else this.emitted.set(key, { expiresAt: now + this.o.ttlMs, shares: f.shares, edge: f.edge, limits });
+      // the record's own array, refilled: nothing else holds it
+      const limits = last.limits;
+      limits.length = f.legs.length;
+      for (let i = 0; i < f.legs.length; i++) limits[i] = f.legs[i]!.limit;
+    } else {
+      const limits: Price[] = [];
+      for (let i = 0; i < f.legs.length; i++) limits.push(f.legs[i]!.limit);
+      last = { expiresAt: now + this.o.ttlMs, shares: f.shares, edge: f.edge, limits, gone: false };
+      this.emitted.set(key, last);
+    }
+    if (lag) lag.rec = last;
     return false;
   }
 
@@ -1031,10 +1216,6 @@ export class Scanner {
       st.noAsk = NO_ASK;
       st.noBid = NO_BID;
     }
-  }
-
-  private bookOfToken(st: MarketState, token: string): OrderBook | undefined {
-    return token === st.yes ? st.yesBook : token === st.no ? st.noBook : undefined;
   }
 
   /** The book when it is fresh, else undefined. */
@@ -1092,6 +1273,14 @@ export class Scanner {
         count: undefined,
         lagYes: undefined,
         lagNo: undefined,
+        oYesSlot: SLOT_NONE,
+        oNoToken: undefined,
+        oNoSlot: SLOT_NONE,
+        own: undefined,
+        notePrefix: '',
+        noteStrike: Number.NaN,
+        refLabel: '',
+        noteMid: '',
         links: NO_LINKS,
       };
       this.markets.set(key, st);
