@@ -133,4 +133,45 @@ describe('redis read mux', () => {
     for (const r of readers) expect(r.got).toEqual(Array.from({ length: N }, (_, n) => String(n)));
     for (const r of readers) await r.stop();
   });
+  it('a read of several streams that fails (a group gone) fails only its own subscription, and the others read on', async () => {
+    const [a, b, c] = ['a', 'b', 'c'].map((x) => `${prefix}${x}`) as [string, string, string];
+    for (const k of [a, b, c]) await admin.xgroup('CREATE', k, 'g', '$', 'MKSTREAM');
+    await admin.xgroup('CREATE', a, 'h', '$', 'MKSTREAM'); // a second group on one stream
+    const ra = reader(a);
+    const rb = reader(b);
+    const other = { got: [] as string[], owner: {} };
+    const loopH = (async () => {
+      for (;;) {
+        const es = await mux.read(other.owner, {
+          key: a,
+          group: 'h',
+          consumer: 'c',
+          count: 100,
+          blockMs: 10_000,
+        });
+        if (es.length === 0 && other.got.length >= 3) return;
+        for (const [, f] of es) other.got.push(f![1]!);
+      }
+    })();
+    const owner = {};
+    const failing = mux.read(owner, { key: c, group: 'g', consumer: 'c', count: 100, blockMs: 10_000 });
+    await waitFor(() => (polls.get(c) ?? 0) >= 1, 'c polled');
+    // the doorbell is up, with every read behind it: c's group goes away, then b rings
+    await new Promise((r) => setTimeout(r, 100));
+    await admin.xgroup('DESTROY', c, 'g');
+    await admin.xadd(c, '*', 'v', 'x');
+    await expect(failing).rejects.toThrow(/NOGROUP/);
+    for (let n = 0; n < 3; n++) {
+      await admin.xadd(a, '*', 'v', String(n));
+      await admin.xadd(b, '*', 'v', String(n));
+    }
+    await waitFor(() => ra.got.length === 3 && rb.got.length === 3 && other.got.length === 3, 'a and b read');
+    expect(ra.got).toEqual(['0', '1', '2']);
+    expect(other.got).toEqual(['0', '1', '2']);
+    expect(rb.got).toEqual(['0', '1', '2']);
+    await ra.stop();
+    await rb.stop();
+    mux.cancel(other.owner);
+    await loopH;
+  });
 });
