@@ -131,6 +131,12 @@ export class Portfolio implements PortfolioView {
   private eqValue: Money = 0;
   private eqRev = -1;
   private eqVersion = -1;
+  /** drawdownLimit(ddLimitHwm): refresh runs on every book, the high-water mark seldom moves */
+  private ddLimitHwm = Number.NaN;
+  private ddLimit: Money = 0;
+  /** dailyLossLimit(dayLimitStart): read on every book (the guardian's stop check) */
+  private dayLimitStart = Number.NaN;
+  private dayLimit: Money = 0;
 
   constructor(opts: PortfolioOptions) {
     this.risk = opts.risk;
@@ -367,15 +373,22 @@ export class Portfolio implements PortfolioView {
     }
     if (eq > this.hwm) this.hwm = eq;
     // a restored position without a mark yet is not worth zero: no stop on a drawdown that may not exist
-    if (!this.ddHalted && this.unmarked.size === 0 && this.hwm - eq >= drawdownLimit(this.hwm, this.risk))
-      this.ddHalted = true;
+    if (this.ddHalted || this.unmarked.size > 0) return;
+    if (this.hwm !== this.ddLimitHwm) {
+      this.ddLimitHwm = this.hwm;
+      this.ddLimit = drawdownLimit(this.hwm, this.risk);
+    }
+    if (this.hwm - eq >= this.ddLimit) this.ddHalted = true;
   }
 
   /** The daily-loss limit is reached (today's loss from the day-start equity). */
   get dailyLossReached(): boolean {
-    return (
-      this.unmarked.size === 0 && this.dayStart - this.equity >= dailyLossLimit(this.dayStart, this.risk)
-    );
+    if (this.unmarked.size > 0) return false;
+    if (this.dayStart !== this.dayLimitStart) {
+      this.dayLimitStart = this.dayStart;
+      this.dayLimit = dailyLossLimit(this.dayStart, this.risk);
+    }
+    return this.dayStart - this.equity >= this.dayLimit;
   }
 
   /** Start of the next daily-loss window (epoch ms). */
