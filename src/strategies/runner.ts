@@ -90,6 +90,8 @@ export class StrategyRunner {
    */
   private reservedInOrder = true;
   private lastReservedAt = Number.NEGATIVE_INFINITY;
+  /** At most the `at` of the first entry (entries only leave after it is set): nothing expired while within TTL. */
+  private firstReservedAt = Number.POSITIVE_INFINITY;
   readonly stats = {
     opportunities: 0,
     requests: 0,
@@ -169,6 +171,7 @@ export class StrategyRunner {
   private reserve(id: string, strategy: string, amount: Money, at: number): void {
     if (at < this.lastReservedAt) this.reservedInOrder = false;
     this.lastReservedAt = at;
+    if (this.reserved.size === 0) this.firstReservedAt = at;
     this.reserved.set(id, { strategy, amount, at });
     this.reservedSum.set(strategy, (this.reservedSum.get(strategy) ?? 0) + amount);
   }
@@ -185,9 +188,15 @@ export class StrategyRunner {
     const ttl = this.o.reservationTtlMs ?? 60_000;
     // reservations older than the TTL go, whoever they belong to; in time order they are the first entries
     if (this.reservedInOrder) {
-      for (const [id, r] of this.reserved) {
-        if (now - r.at <= ttl) break;
-        this.unreserve(id);
+      if (now - this.firstReservedAt > ttl) {
+        this.firstReservedAt = Number.POSITIVE_INFINITY;
+        for (const [id, r] of this.reserved) {
+          if (now - r.at <= ttl) {
+            this.firstReservedAt = r.at;
+            break;
+          }
+          this.unreserve(id);
+        }
       }
     } else {
       for (const [id, r] of this.reserved) if (now - r.at > ttl) this.unreserve(id);
