@@ -15,7 +15,7 @@
  */
 import type { Market } from '../core/messages.ts';
 import type { MarketFacts } from './facts.ts';
-import { idDateTokens, normalizeTokens } from './normalize.ts';
+import { idDateTokens, normalizeInto } from './normalize.ts';
 
 export interface CandidateOptions {
   /** Posting lists longer than this are never walked, only tested (default 500). */
@@ -119,7 +119,7 @@ function idDates(m: Market): string[] {
 
 /** Normalized tokens of a market. */
 export function marketTokens(m: Market): string[] {
-  const toks = new Set(normalizeTokens(marketText(m)));
+  const toks = normalizeInto(marketText(m), new Set<string>());
   for (const t of idDates(m)) toks.add(t);
   return [...toks];
 }
@@ -151,10 +151,11 @@ function kthLargest(xs: Float64Array, k: number): number {
   return xs[want]!;
 }
 
-/** The n pairs with the highest scores, best first. */
-function topOf(xs: [Entry, number][], n: number): [Entry, number][] {
-  if (xs.length <= n) return xs;
-  return xs.sort((x, y) => y[1] - x[1] || x[0].id - y[0].id).slice(0, n);
+/** Keeps in ids the n with the highest scores (ties by id). */
+function topOf(ids: number[], scores: Float64Array, n: number): void {
+  if (ids.length <= n) return;
+  ids.sort((x, y) => scores[y]! - scores[x]! || x - y);
+  ids.length = n;
 }
 
 /** Strike order: nearer first, then by key. */
@@ -441,8 +442,9 @@ export class CandidateIndex {
     return list;
   }
 
-  /** The touched entries with the n highest partial scores (and any tied with the n-th), without sorting them. */
-  private topTouched(n: number): [Entry, number][] {
+  /** The touched entries with the n highest partial scores (and any tied with the n-th), without sorting them,
+   * into `out` as ids (the entries' objects, scattered in the heap, are read only for the few ranked at the end). */
+  private topTouched(n: number, out: number[]): void {
     const buf = this.scoreBuf;
     const ids = this.touched;
     let floor = Number.NEGATIVE_INFINITY;
@@ -453,10 +455,9 @@ export class CandidateIndex {
       floor = kthLargest(sc, n);
     }
     // above the n-th score, then as many tied with it as fit (ties beyond n are dropped in id order)
-    const out: [Entry, number][] = [];
-    for (const id of ids) if (buf[id]! > floor) out.push([this.byId[id]!, buf[id]!]);
-    for (const id of ids) if (out.length < n && buf[id]! === floor) out.push([this.byId[id]!, buf[id]!]);
-    return out;
+    out.length = 0;
+    for (const id of ids) if (buf[id]! > floor) out.push(id);
+    for (const id of ids) if (out.length < n && buf[id]! === floor) out.push(id);
   }
 
   private structuralCandidates(q: Entry, out: Map<string, Market>): void {
@@ -493,12 +494,14 @@ export class CandidateIndex {
   }
 
   private query(q: Entry): Market[] {
-    const out = new Map<string, Market>();
-    this.structuralCandidates(q, out);
     this.ranked = [];
     // a crypto market whose settlement instant was read meets its twins and neighbours by that instant; its
     // title would only add markets that settle at another time (different, whatever the wording)
-    if (q.structKey) return [...out.values()];
+    if (q.structKey) {
+      const out = new Map<string, Market>();
+      this.structuralCandidates(q, out);
+      return [...out.values()];
+    }
     const venue = q.venue;
     const toks: { w2: number; lists: number[][]; size: number; id: number }[] = [];
     let qNorm2 = 0;
@@ -520,7 +523,7 @@ export class CandidateIndex {
       qNorm2 += w * w;
       if (size > 0) toks.push({ w2: w * w, lists, size, id: t });
     }
-    if (toks.length === 0) return [...out.values()];
+    if (toks.length === 0) return [];
     toks.sort((x, y) => y.w2 - x.w2);
     const buf = this.scoreBuf;
     const touched = this.touched;
@@ -550,24 +553,21 @@ export class CandidateIndex {
       i += deep.length;
       this.scoreTokens(touched, deep, buf);
     }
-    let pool = this.topTouched(this.o.pool);
+    const pool = this.poolIds;
+    this.topTouched(this.o.pool, pool);
     // the commonest tokens (the lowest weights) would move every score alike: only the next few are tested, on
-    // the pool alone (added in the score buffer, then copied to the pool's pairs: the same sums, no map)
+    // the pool alone
     const refine = toks.slice(i, i + this.o.refineTokens);
     i += refine.length;
-    const poolIds = this.poolIds;
-    poolIds.length = 0;
-    for (const b of pool) poolIds.push(b[0].id);
-    this.scoreTokens(poolIds, refine, buf);
-    for (const b of pool) b[1] = buf[b[0].id]!;
-    pool = topOf(pool, this.o.refine);
-    for (const id of touched) buf[id] = 0;
-    touched.length = 0;
-    // the best few by cosine, kept by insertion
+    this.scoreTokens(pool, refine, buf);
+    topOf(pool, buf, this.o.refine);
+    // the best few by cosine, kept by insertion (a total order: the pool's order does not matter)
     const keep = Math.max(this.o.maxCandidates, 20);
     const ranked: [Entry, number][] = [];
     const qn = Math.sqrt(qNorm2);
-    for (const [e, sc] of pool) {
+    for (const id of pool) {
+      const e = this.byId[id]!;
+      const sc = buf[id]!;
       const cos = (sc / (qn * Math.sqrt(this.norm2(e)))) * endWeight(q.end, e.end);
       if (ranked.length === keep && !better(e, cos, ranked[keep - 1]!)) continue;
       let at = ranked.length;
@@ -575,11 +575,16 @@ export class CandidateIndex {
       ranked.splice(at, 0, [e, cos]);
       if (ranked.length > keep) ranked.pop();
     }
+    for (const id of touched) buf[id] = 0;
+    touched.length = 0;
     this.ranked = ranked;
     // an absolute floor, and a share of the best score: a market with one clear twin does not also get the noise
     const floor = Math.max(this.o.minScore, (ranked[0]?.[1] ?? 0) * this.o.relativeScore);
-    for (const [e, sc] of ranked.slice(0, this.o.maxCandidates)) if (sc >= floor) out.set(e.key, e.market);
-    return [...out.values()];
+    // no structural candidates on this path (no settlement instant): the text ones, distinct, are the answer
+    const found: Market[] = [];
+    const n = Math.min(ranked.length, this.o.maxCandidates);
+    for (let k = 0; k < n; k++) if (ranked[k]![1] >= floor) found.push(ranked[k]![0].market);
+    return found;
   }
 
   private ranked: [Entry, number][] = [];
