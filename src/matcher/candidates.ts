@@ -163,8 +163,8 @@ const closer = (d: number, e: Entry, than: readonly [number, Entry]): boolean =>
   d < than[0] || (d === than[0] && e.key < than[1].key);
 
 /** Ranking order: higher score first, then by key (deterministic). */
-const better = (e: Entry, score: number, than: readonly [Entry, number]): boolean =>
-  score > than[1] || (score === than[1] && e.key < than[0].key);
+const better = (e: Entry, score: number, than: Entry, thanScore: number): boolean =>
+  score > thanScore || (score === thanScore && e.key < than.key);
 
 /** Keeps end dates close: a weight in (0, 1] for how far apart two markets end. */
 function endWeight(a: number, b: number): number {
@@ -494,7 +494,10 @@ export class CandidateIndex {
   }
 
   private query(q: Entry): Market[] {
-    this.ranked = [];
+    const rankE = this.rankE;
+    const rankCos = this.rankCos;
+    rankE.length = 0;
+    rankCos.length = 0;
     // a crypto market whose settlement instant was read meets its twins and neighbours by that instant; its
     // title would only add markets that settle at another time (different, whatever the wording)
     if (q.structKey) {
@@ -503,11 +506,11 @@ export class CandidateIndex {
       return [...out.values()];
     }
     const venue = q.venue;
-    const toks: { w2: number; lists: number[][]; size: number; id: number }[] = [];
+    // per token: its weight, and how many other-venue postings it has (walked below from the venues' lists)
+    const toks: { w2: number; size: number; id: number }[] = [];
     let qNorm2 = 0;
     for (let k = q.tokStart; k < q.tokStart + q.tokLen; k++) {
       const t = this.tokFlat[k]!;
-      const lists: number[][] = [];
       let df = 0;
       let size = 0;
       for (const x of this.venues) {
@@ -515,13 +518,13 @@ export class CandidateIndex {
         if (n === 0) continue;
         df += n;
         if (x.venue !== venue) {
-          lists.push(this.live(x.postings[t]!, n));
+          this.live(x.postings[t]!, n);
           size += n;
         }
       }
       const w = this.idf(df + 1);
       qNorm2 += w * w;
-      if (size > 0) toks.push({ w2: w * w, lists, size, id: t });
+      if (size > 0) toks.push({ w2: w * w, size, id: t });
     }
     if (toks.length === 0) return [];
     toks.sort((x, y) => y.w2 - x.w2);
@@ -537,8 +540,9 @@ export class CandidateIndex {
       const first = visited === 0 && t.size <= this.o.firstWalk;
       if (!first && (t.size > this.o.maxPosting || visited + t.size > this.o.visitBudget)) break;
       visited += t.size;
-      for (const list of t.lists) {
-        for (const id of list) {
+      for (const x of this.venues) {
+        if (x.venue === venue || x.df[t.id] === 0) continue;
+        for (const id of x.postings[t.id]!) {
           if (alive[id] === 0) continue;
           if (buf[id] === 0) touched.push(id);
           buf[id]! += t.w2;
@@ -563,34 +567,45 @@ export class CandidateIndex {
     topOf(pool, buf, this.o.refine);
     // the best few by cosine, kept by insertion (a total order: the pool's order does not matter)
     const keep = Math.max(this.o.maxCandidates, 20);
-    const ranked: [Entry, number][] = [];
     const qn = Math.sqrt(qNorm2);
     for (const id of pool) {
       const e = this.byId[id]!;
       const sc = buf[id]!;
       const cos = (sc / (qn * Math.sqrt(this.norm2(e)))) * endWeight(q.end, e.end);
-      if (ranked.length === keep && !better(e, cos, ranked[keep - 1]!)) continue;
-      let at = ranked.length;
-      while (at > 0 && better(e, cos, ranked[at - 1]!)) at--;
-      ranked.splice(at, 0, [e, cos]);
-      if (ranked.length > keep) ranked.pop();
+      if (rankE.length === keep && !better(e, cos, rankE[keep - 1]!, rankCos[keep - 1]!)) continue;
+      // insertion in two parallel arrays reused across queries (no pair per market scored)
+      let at = rankE.length;
+      rankE.push(e);
+      rankCos.push(cos);
+      while (at > 0 && better(e, cos, rankE[at - 1]!, rankCos[at - 1]!)) {
+        rankE[at] = rankE[at - 1]!;
+        rankCos[at] = rankCos[at - 1]!;
+        at--;
+      }
+      rankE[at] = e;
+      rankCos[at] = cos;
+      if (rankE.length > keep) {
+        rankE.pop();
+        rankCos.pop();
+      }
     }
     for (const id of touched) buf[id] = 0;
     touched.length = 0;
-    this.ranked = ranked;
     // an absolute floor, and a share of the best score: a market with one clear twin does not also get the noise
-    const floor = Math.max(this.o.minScore, (ranked[0]?.[1] ?? 0) * this.o.relativeScore);
+    const floor = Math.max(this.o.minScore, (rankCos[0] ?? 0) * this.o.relativeScore);
     // no structural candidates on this path (no settlement instant): the text ones, distinct, are the answer
     const found: Market[] = [];
-    const n = Math.min(ranked.length, this.o.maxCandidates);
-    for (let k = 0; k < n; k++) if (ranked[k]![1] >= floor) found.push(ranked[k]![0].market);
+    const n = Math.min(rankE.length, this.o.maxCandidates);
+    for (let k = 0; k < n; k++) if (rankCos[k]! >= floor) found.push(rankE[k]!.market);
     return found;
   }
 
-  private ranked: [Entry, number][] = [];
+  /** the text ranking of the last market added, best first: entries and their scores */
+  private readonly rankE: Entry[] = [];
+  private readonly rankCos: number[] = [];
 
   /** Text scores of the last market added, best first (for tests and tuning). */
   get lastRanked(): [string, number][] {
-    return this.ranked.map(([e, sc]) => [e.key, sc]);
+    return this.rankE.map((e, k) => [e.key, this.rankCos[k]!]);
   }
 }
