@@ -61,7 +61,15 @@ export const TARGETS: Readonly<Record<string, Target>> = {
   'matcher.candidates_ms_100k': atMost('ms', 10_000),
 };
 
-/** Figures whose size BENCH_QUICK=1 shrinks below the target's (fewer markets): no verdict in a quick run. */
+/** A rate per second (a `/s` unit): its note must also give the rate per CPU-second (bench/harness.ts). */
+export function isThroughput(name: string): boolean {
+  return TARGETS[name]?.unit.endsWith('/s') ?? false;
+}
+
+/**
+ * Figures whose size BENCH_QUICK=1 shrinks below the size their target is defined at (fewer markets, a shorter
+ * capture): no verdict in a quick run.
+ */
 export const QUICK_SIZED: ReadonlySet<string> = new Set([
   'matcher.candidates_ms_100k',
   'memory.rss_mb_100k_markets',
