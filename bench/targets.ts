@@ -71,6 +71,7 @@ export function isThroughput(name: string): boolean {
  * capture): no verdict in a quick run.
  */
 export const QUICK_SIZED: ReadonlySet<string> = new Set([
+  'backtest.events_s', // defined on the 30-minute seed-11 capture; quick runs a 2-minute one
   'matcher.candidates_ms_100k',
   'memory.rss_mb_100k_markets',
   'memory.rss_growth_pct_2_to_5_min',
