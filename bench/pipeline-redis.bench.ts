@@ -82,7 +82,7 @@ export async function run(ctx: BenchContext): Promise<void> {
   const began = performance.now();
   const phase = (what: string): void =>
     ctx.log(`${what} at ${((performance.now() - began) / 1000).toFixed(1)} s`);
-  const windows = ctx.quick ? 2 : 5;
+  const windows = ctx.quick ? 1 : 5;
   const windowS = ctx.quick ? 2 : 6;
   const prefix = `bench:${randomUUID()}:`;
   const dir = mkdtempSync(join(tmpdir(), 'pm-arb-bench-pr-'));
