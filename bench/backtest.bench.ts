@@ -28,7 +28,7 @@ async function simulate(path: string, minutes: number): Promise<void> {
 }
 
 export async function run(ctx: BenchContext): Promise<void> {
-  const minutes = ctx.quick ? 5 : 30;
+  const minutes = ctx.quick ? 2 : 30;
   const runs = ctx.quick ? 2 : 3;
   const dir = mkdtempSync(join(tmpdir(), 'pm-arb-bench-bt-'));
   const capture = join(dir, 'sim.jsonl');
@@ -50,7 +50,7 @@ export async function run(ctx: BenchContext): Promise<void> {
       cpu.push(last.events.total / ((c.user + c.system) / 1e6));
     }
     const trading: number[] = [];
-    for (let i = 0; i < runs; i++) {
+    for (let i = 0; i < (ctx.quick ? 1 : runs); i++) {
       const r = await runBacktest({
         capturePath: capture,
         seed: 1,

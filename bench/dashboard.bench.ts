@@ -10,13 +10,14 @@ import { openDb } from '../src/store/db.ts';
 import { migrate } from '../src/store/migrations.ts';
 import { seedVolume } from '../test/dashboard/volume.ts';
 import { type BenchContext, median } from './harness.ts';
+import { pgliteTemplate } from './pglite-template.ts';
 
 const T0 = 1_790_000_000_000;
 
 export async function run(ctx: BenchContext): Promise<void> {
-  const opportunities = ctx.quick ? 10_000 : 100_000;
-  const fills = ctx.quick ? 1_000 : 10_000;
-  const db = await openDb({ dataDir: 'memory://' });
+  const opportunities = ctx.quick ? 5_000 : 100_000;
+  const fills = ctx.quick ? 500 : 10_000;
+  const db = await openDb({ dataDir: 'memory://', template: await pgliteTemplate() }); // initdb is not the bench
   await migrate(db);
   const seeded = performance.now();
   await seedVolume(db, { opportunities, fills, t0: T0 });
@@ -43,7 +44,7 @@ export async function run(ctx: BenchContext): Promise<void> {
     return median(ms);
   };
   try {
-    const n = ctx.quick ? 5 : 15;
+    const n = ctx.quick ? 3 : 15;
     const page = async (path: string): Promise<{ next: string }> =>
       (await (await dash.app.request(path)).json()) as { next: string };
     let deep = await page('/api/opportunities?limit=50');

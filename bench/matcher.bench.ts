@@ -301,7 +301,7 @@ export function listing(perVenue: number, seed: number): { pm: Market[]; kx: Mar
 }
 
 export async function run(ctx: BenchContext): Promise<void> {
-  const perVenue = ctx.quick ? 10_000 : 100_000;
+  const perVenue = ctx.quick ? 4_000 : 100_000;
   const { pm, kx } = listing(perVenue, 15);
   let twinCount = 0;
   for (let i = 0; i < perVenue; i++) if (hasTwin(i)) twinCount++;

@@ -26,8 +26,8 @@ function rssMb(pid: number): number | undefined {
 }
 
 export async function run(ctx: BenchContext): Promise<void> {
-  const perVenue = ctx.quick ? 5_000 : 50_000;
-  const [earlyS, endS] = ctx.quick ? [6, 12] : [120, 300];
+  const perVenue = ctx.quick ? 2_000 : 50_000;
+  const [earlyS, endS] = ctx.quick ? [4, 8] : [120, 300];
   // the figure is read before the stop: quick mode does not wait out a slow graceful shutdown (it took ~13 s)
   const graceMs = ctx.quick ? 2_000 : 15_000;
   const dir = mkdtempSync(join(tmpdir(), 'pm-arb-bench-mem-'));

@@ -55,6 +55,13 @@ async function drained(admin: Redis, keys: readonly string[], maxMs: number): Pr
   }
   return false;
 }
+/** Calls per command so far (INFO commandstats; counts every client of the Redis, so use a Redis of your own). */
+async function commandCalls(r: Redis): Promise<Map<string, number>> {
+  const info = (await r.call('INFO', 'commandstats')) as string;
+  const out = new Map<string, number>();
+  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out.set(m[1]!, Number(m[2]));
+  return out;
+}
 const TICKS_PER_S = 100; // USER_HZ: /proc/<pid>/stat counts CPU time in clock ticks
 
 /** CPU seconds (user + system) a process has used so far, from /proc (0 where there is no /proc). */
@@ -75,7 +82,7 @@ export async function run(ctx: BenchContext): Promise<void> {
   const began = performance.now();
   const phase = (what: string): void =>
     ctx.log(`${what} at ${((performance.now() - began) / 1000).toFixed(1)} s`);
-  const windows = ctx.quick ? 2 : 5;
+  const windows = ctx.quick ? 1 : 5;
   const windowS = ctx.quick ? 2 : 6;
   const prefix = `bench:${randomUUID()}:`;
   const dir = mkdtempSync(join(tmpdir(), 'pm-arb-bench-pr-'));
@@ -98,7 +105,10 @@ export async function run(ctx: BenchContext): Promise<void> {
       seen.add(m.body.agent);
     });
     for (const a of AGENTS) {
-      const p = spawn(process.execPath, [join(root, 'bin/pm-arb.js'), 'agent', a, '--heartbeat-ms', '250'], {
+      // BENCH_AGENT_NODE_ARGS: node flags for the agents (e.g. --cpu-prof, which NODE_OPTIONS does not take)
+      const nodeArgs = process.env.BENCH_AGENT_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+      const args = [...nodeArgs, join(root, 'bin/pm-arb.js'), 'agent', a, '--heartbeat-ms', '250'];
+      const p = spawn(process.execPath, args, {
         cwd: dir,
         env,
         stdio: ['ignore', 'ignore', 'pipe'],
@@ -270,6 +280,11 @@ export async function run(ctx: BenchContext): Promise<void> {
     let got = 0;
     // CPU the three agents spend per tick: what the latency costs, whatever else shares the machine
     const cpu0 = procs.map((p) => cpuSeconds(p.pid));
+    // this process (the oracle stand-in, and the one that times) shares the 2 cores with them: its CPU too
+    const own0 = process.cpuUsage();
+    // BENCH_HOPS: Redis commands per tick over the windows (every round trip wakes Redis and a process)
+    const stats = hopsOn ? new Redis(REDIS_URL) : undefined;
+    const calls0 = stats ? await commandCalls(stats) : undefined;
     for (let w = 0; w < windows; w++) {
       lat = [];
       hops = [[], [], []];
@@ -286,13 +301,26 @@ export async function run(ctx: BenchContext): Promise<void> {
       }
     }
     const cpuUs = procs.map((p, i) => ((cpuSeconds(p.pid) - cpu0[i]!) * 1e6) / Math.max(ticks, 1));
-    const cpuNote = AGENTS.map((a, i) => `${a} ${cpuUs[i]!.toFixed(0)}`).join(', ');
-    ctx.log(`pipeline over Redis: ${got}/${ticks} ticks decided, ${decided} decisions in all`);
+    if (stats && calls0) {
+      const calls1 = await commandCalls(stats);
+      await stats.quit();
+      const per = [...calls1]
+        .map(([c, n]) => [c, (n - (calls0.get(c) ?? 0)) / Math.max(ticks, 1)] as const)
+        .filter(([, n]) => n >= 0.05)
+        .sort((a, b) => b[1] - a[1]);
+      ctx.log(`Redis commands per tick: ${per.map(([c, n]) => `${c} ${n.toFixed(2)}`).join(', ')}`);
+    }
+    const own = process.cpuUsage(own0);
+    const ownUs = (own.user + own.system) / Math.max(ticks, 1);
+    const cpuNote = `${AGENTS.map((a, i) => `${a} ${cpuUs[i]!.toFixed(0)}`).join(', ')}, bench ${ownUs.toFixed(0)}`;
+    ctx.log(
+      `pipeline over Redis: ${got}/${ticks} ticks decided, ${decided} decisions in all; CPU per tick (µs): ${cpuNote}`,
+    );
     if (got < ticks * 0.5) throw new Error(`only ${got} of ${ticks} ticks led to a decision: ${errs}`);
     ctx.record(
       'pipeline.redis.tick_to_decision_p99_us',
       median(p99s),
-      `median of ${windows} windows × ${windowS} s at ${rate} ticks/s of the p99, publish(tick) → risk decision back; scanner, strategy runner, risk guardian each a \`pm-arb agent\` process on Redis; tick published by the bench (stands in for the oracle agent); p50 ${median(p50s).toFixed(0)} µs; ${got}/${ticks} ticks decided; agents' CPU per tick (µs): ${cpuNote}`,
+      `median of ${windows} windows × ${windowS} s at ${rate} ticks/s of the p99, publish(tick) → risk decision back; scanner, strategy runner, risk guardian each a \`pm-arb agent\` process on Redis; tick published by the bench (stands in for the oracle agent); p50 ${median(p50s).toFixed(0)} µs; ${got}/${ticks} ticks decided; CPU per tick (µs): ${cpuNote}`,
     );
   } finally {
     for (const p of procs) p.kill('SIGTERM');

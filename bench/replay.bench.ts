@@ -14,7 +14,7 @@ import { importBuilt } from './built.ts';
 import { type BenchContext, median, repeat } from './harness.ts';
 
 export async function run(ctx: BenchContext): Promise<void> {
-  const minutes = ctx.quick ? 3 : 10;
+  const minutes = ctx.quick ? 1 : 10;
   const runs = ctx.quick ? 3 : 5;
   const dir = mkdtempSync(join(tmpdir(), 'pmarb-bench-replay-'));
   const path = join(dir, 'sim.jsonl');

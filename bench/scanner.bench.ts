@@ -144,7 +144,7 @@ export async function run(ctx: BenchContext): Promise<void> {
   ];
   // many short runs: the median filters out runs disturbed by GC or other processes
   const perRun = ctx.quick ? 10_000 : 50_000;
-  const runs = ctx.quick ? 5 : 15;
+  const runs = ctx.quick ? 3 : 15;
   for (const [label, n] of sizes) {
     const { s, markets } = load(n);
     const ups = updates(markets, perRun, n);

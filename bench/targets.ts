@@ -61,8 +61,17 @@ export const TARGETS: Readonly<Record<string, Target>> = {
   'matcher.candidates_ms_100k': atMost('ms', 10_000),
 };
 
-/** Figures whose size BENCH_QUICK=1 shrinks below the target's (fewer markets): no verdict in a quick run. */
+/** A rate per second (a `/s` unit): its note must also give the rate per CPU-second (bench/harness.ts). */
+export function isThroughput(name: string): boolean {
+  return TARGETS[name]?.unit.endsWith('/s') ?? false;
+}
+
+/**
+ * Figures whose size BENCH_QUICK=1 shrinks below the size their target is defined at (fewer markets, a shorter
+ * capture): no verdict in a quick run.
+ */
 export const QUICK_SIZED: ReadonlySet<string> = new Set([
+  'backtest.events_s', // defined on the 30-minute seed-11 capture; quick runs a 2-minute one
   'matcher.candidates_ms_100k',
   'memory.rss_mb_100k_markets',
   'memory.rss_growth_pct_2_to_5_min',

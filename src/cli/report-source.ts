@@ -14,7 +14,7 @@ import { resolve } from 'node:path';
 import { wallClock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
 import { connectProcess, ProcessCallError } from '../dashboard/client.ts';
-import { type Db, openDbFromConfig } from '../store/db.ts';
+import { type Db, openDbFromConfig, redactUrl } from '../store/db.ts';
 import { migrationStatus } from '../store/migrations.ts';
 import { requireDataDir } from './files.ts';
 
@@ -36,11 +36,20 @@ function query(params: Record<string, string | number | undefined>): string {
   return q.size > 0 ? `?${q}` : '';
 }
 
-export async function openReportSource(config: Config): Promise<ReportSource> {
+/**
+ * `announce` hears where the figures will come from before the store is opened (opening PGlite takes a second or
+ * two of CPU): a report command says so at once.
+ */
+export async function openReportSource(
+  config: Config,
+  announce?: (via: string) => void,
+): Promise<ReportSource> {
   const proc = connectProcess(config);
   if (proc) {
+    const via = `the running pm-arb (pid ${proc.pid ?? '?'}, ${proc.url})`;
+    announce?.(via);
     return {
-      via: `the running pm-arb (pid ${proc.pid ?? '?'}, ${proc.url})`,
+      via,
       async get(path, params = {}) {
         try {
           return await proc.get(path, params);
@@ -59,6 +68,11 @@ export async function openReportSource(config: Config): Promise<ReportSource> {
         'run `npm start` (pm-arb run) first, or set DATA_DIR to the directory a run used',
     );
   }
+  announce?.(
+    config.databaseUrl
+      ? `PostgreSQL ${redactUrl(config.databaseUrl)}`
+      : `PGlite in ${resolve(dataDir, 'pglite')}`,
+  );
   const db: Db = await openDbFromConfig(config);
   try {
     const st = await migrationStatus(db);

@@ -69,7 +69,8 @@ export class Staleness {
     s.decoderStale = decoderStale;
     // the decoder vouches for the book again (after a snapshot): a lost key is back
     if (!decoderStale) s.lost = false;
-    return this.isStale(key);
+    // isStale(key) without its second lookup of the key: this runs on every book and tick
+    return this.feedStale || s.decoderStale || s.lost;
   }
 
   /** The instrument no longer trades (resolved): forget it. */

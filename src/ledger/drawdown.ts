@@ -23,6 +23,8 @@ export class DrawdownTracker {
   private dayEnd = Number.NEGATIVE_INFINITY;
   private dayStart: Money;
   private readonly resetHourUtc: number;
+  /** The equity last observed: the same equity again within the same day changes nothing (most book updates). */
+  private lastEquity: Money | undefined;
 
   constructor(initialEquity: Money, resetHourUtc = 0) {
     this.highWaterMark = initialEquity;
@@ -31,6 +33,8 @@ export class DrawdownTracker {
   }
 
   observe(equity: Money, ts: number): void {
+    if (equity === this.lastEquity && ts < this.dayEnd) return;
+    this.lastEquity = equity;
     if (ts >= this.dayEnd) {
       const off = this.resetHourUtc * 3_600_000;
       const start = Math.floor((ts - off) / DAY) * DAY + off;

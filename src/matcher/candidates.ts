@@ -15,7 +15,7 @@
  */
 import type { Market } from '../core/messages.ts';
 import type { MarketFacts } from './facts.ts';
-import { idDateTokens, normalizeTokens } from './normalize.ts';
+import { idDateTokens, normalizeInto } from './normalize.ts';
 
 export interface CandidateOptions {
   /** Posting lists longer than this are never walked, only tested (default 500). */
@@ -85,8 +85,10 @@ interface Entry {
   readonly key: string;
   readonly venue: string;
   readonly market: Market;
-  /** the tokens as interned numbers: membership tests scan this short array, not a long posting set */
-  readonly tokIds: Int32Array;
+  /** the tokens as interned numbers: tokFlat[tokStart, tokStart + tokLen) (one flat array, not a small typed
+   * array per market: those cost an ArrayBuffer each and slow the GC) */
+  readonly tokStart: number;
+  readonly tokLen: number;
   readonly structKey: string | undefined;
   readonly strike: number | undefined;
   /** end time, NaN when none (kept here: reading it off the market objects of many shapes is slow) */
@@ -97,6 +99,8 @@ interface Entry {
 }
 
 const mk = (m: Market): string => `${m.venue}:${m.marketId}`;
+/** Words per entry in CandidateIndex.rec: signature low, signature high, token start, token count. */
+const REC = 4;
 const DAY = 86_400_000;
 
 /** Everything a market says about what it is, for the text index. */
@@ -115,7 +119,7 @@ function idDates(m: Market): string[] {
 
 /** Normalized tokens of a market. */
 export function marketTokens(m: Market): string[] {
-  const toks = new Set(normalizeTokens(marketText(m)));
+  const toks = normalizeInto(marketText(m), new Set<string>());
   for (const t of idDates(m)) toks.add(t);
   return [...toks];
 }
@@ -147,10 +151,11 @@ function kthLargest(xs: Float64Array, k: number): number {
   return xs[want]!;
 }
 
-/** The n pairs with the highest scores, best first. */
-function topOf(xs: [Entry, number][], n: number): [Entry, number][] {
-  if (xs.length <= n) return xs;
-  return xs.sort((x, y) => y[1] - x[1] || x[0].id - y[0].id).slice(0, n);
+/** Keeps in ids the n with the highest scores (ties by id). */
+function topOf(ids: number[], scores: Float64Array, n: number): void {
+  if (ids.length <= n) return;
+  ids.sort((x, y) => scores[y]! - scores[x]! || x - y);
+  ids.length = n;
 }
 
 /** Strike order: nearer first, then by key. */
@@ -158,8 +163,8 @@ const closer = (d: number, e: Entry, than: readonly [number, Entry]): boolean =>
   d < than[0] || (d === than[0] && e.key < than[1].key);
 
 /** Ranking order: higher score first, then by key (deterministic). */
-const better = (e: Entry, score: number, than: readonly [Entry, number]): boolean =>
-  score > than[1] || (score === than[1] && e.key < than[0].key);
+const better = (e: Entry, score: number, than: Entry, thanScore: number): boolean =>
+  score > thanScore || (score === thanScore && e.key < than.key);
 
 /** Keeps end dates close: a weight in (0, 1] for how far apart two markets end. */
 function endWeight(a: number, b: number): number {
@@ -183,16 +188,17 @@ export class CandidateIndex {
   private readonly structural = new Map<string, Bucket>();
   /** partial scores by entry id, and the ids touched by the current query (reset after it) */
   private scoreBuf = new Float64Array(1_024);
-  /** by entry id: alive, and where its token ids sit in tokFlat (flat arrays: one cache line, not two objects) */
+  /** by entry id: alive */
   private alive = new Uint8Array(1_024);
-  private tokStart = new Int32Array(1_024);
-  private tokLen = new Int32Array(1_024);
-  /** by entry id: a 64-bit signature of its token ids (two words, bit = token id hashed mod 64): a test of a token
-   * the entry lacks is mostly answered by one read here, without scanning its token ids */
-  private sig = new Uint32Array(2 * 1_024);
+  /** by entry id, REC words each: a 64-bit signature of its token ids (two words, bit = token id hashed mod 64; a
+   * test of a token the entry lacks is mostly answered by one read here, without scanning its token ids), then
+   * where its token ids sit in tokFlat (start, length). Interleaved: a test of a random entry reads one cache
+   * line, not three (on 200k markets these reads miss the cache; they were most of the scan's time) */
+  private rec = new Int32Array(REC * 1_024);
   private tokFlat = new Int32Array(16_384);
   private tokUsed = 0;
   private readonly touched: number[] = [];
+  private readonly poolIds: number[] = [];
   private selectBuf = new Float64Array(1_024);
   private readonly tokenIds = new Map<string, number>();
 
@@ -226,29 +232,35 @@ export class CandidateIndex {
     const key = mk(m);
     this.remove(key);
     const toks = marketTokens(m);
+    const id = this.byId.length;
+    const tokStart = this.intern(toks);
     const c = facts.crypto;
     // one asset at one settlement instant (and window start for up/down): the markets that can be identical,
     // inverted, implied or exclusive; another instant is a different settlement anyway
     const structKey = c && c.expiry !== undefined ? `${c.asset}|${c.start ?? ''}|${c.expiry}` : undefined;
     const entry: Entry = {
-      id: this.byId.length,
+      id,
       key,
       venue: m.venue,
       market: m,
-      tokIds: Int32Array.from(toks, (t) => this.tokenId(t)),
+      tokStart,
+      tokLen: toks.length,
       structKey,
       strike: c?.strike,
       end: m.endTime ?? Number.NaN,
       norm2: 0,
       normAt: 0,
     };
+    // placed before the query (its id is in no posting list yet, so the query never meets it)
+    this.place(entry);
     const found = this.query(entry);
     this.entries.set(key, entry);
     this.byId.push(entry);
-    this.place(entry);
     const v = this.venueIndex(m.venue);
     const vp = v.postings;
-    for (const t of entry.tokIds) {
+    const flat = this.tokFlat;
+    for (let k = tokStart; k < tokStart + entry.tokLen; k++) {
+      const t = flat[k]!;
       const list = vp[t];
       if (list) list.push(entry.id);
       else vp[t] = [entry.id];
@@ -274,7 +286,7 @@ export class CandidateIndex {
     this.byId[e.id] = undefined;
     this.alive[e.id] = 0;
     const v = this.venues.find((x) => x.venue === e.venue);
-    if (v) for (const t of e.tokIds) v.df[t]!--;
+    if (v) for (let k = e.tokStart; k < e.tokStart + e.tokLen; k++) v.df[this.tokFlat[k]!]!--;
     const b = e.structKey ? this.structural.get(e.structKey) : undefined;
     if (b) {
       const drop = (xs: Entry[], before: (a: Entry, b: Entry) => boolean) => {
@@ -287,9 +299,23 @@ export class CandidateIndex {
     }
   }
 
-  /** Sizes the id-indexed arrays for a new entry and writes its token ids into the flat array. */
+  /** Interns a new entry's tokens into the end of the flat array; returns where they start. */
+  private intern(toks: readonly string[]): number {
+    // ids first: interning may grow the per-token arrays, never tokFlat
+    const start = this.tokUsed;
+    if (start + toks.length > this.tokFlat.length) {
+      const t = new Int32Array(Math.max(this.tokFlat.length * 2, start + toks.length));
+      t.set(this.tokFlat.subarray(0, start));
+      this.tokFlat = t;
+    }
+    for (let k = 0; k < toks.length; k++) this.tokFlat[start + k] = this.tokenId(toks[k]!);
+    this.tokUsed += toks.length;
+    return start;
+  }
+
+  /** Sizes the id-indexed arrays for a new entry and writes its record (signature, token range). */
   private place(e: Entry): void {
-    const need = this.byId.length;
+    const need = e.id + 1;
     if (this.scoreBuf.length < need) {
       const cap = this.scoreBuf.length * 2;
       const f = new Float64Array(cap);
@@ -298,34 +324,22 @@ export class CandidateIndex {
       const a = new Uint8Array(cap);
       a.set(this.alive);
       this.alive = a;
-      const st = new Int32Array(cap);
-      st.set(this.tokStart);
-      this.tokStart = st;
-      const ln = new Int32Array(cap);
-      ln.set(this.tokLen);
-      this.tokLen = ln;
-      const sg = new Uint32Array(2 * cap);
-      sg.set(this.sig);
-      this.sig = sg;
+      const r = new Int32Array(REC * cap);
+      r.set(this.rec);
+      this.rec = r;
     }
-    if (this.tokUsed + e.tokIds.length > this.tokFlat.length) {
-      const t = new Int32Array(Math.max(this.tokFlat.length * 2, this.tokUsed + e.tokIds.length));
-      t.set(this.tokFlat.subarray(0, this.tokUsed));
-      this.tokFlat = t;
-    }
-    this.tokFlat.set(e.tokIds, this.tokUsed);
-    this.tokStart[e.id] = this.tokUsed;
-    this.tokLen[e.id] = e.tokIds.length;
     let s0 = 0;
     let s1 = 0;
-    for (const t of e.tokIds) {
-      const h = sigBit(t);
+    for (let k = e.tokStart; k < e.tokStart + e.tokLen; k++) {
+      const h = sigBit(this.tokFlat[k]!);
       if (h < 32) s0 |= 1 << h;
       else s1 |= 1 << (h - 32);
     }
-    this.sig[2 * e.id] = s0;
-    this.sig[2 * e.id + 1] = s1;
-    this.tokUsed += e.tokIds.length;
+    const at = REC * e.id;
+    this.rec[at] = s0;
+    this.rec[at + 1] = s1;
+    this.rec[at + 2] = e.tokStart;
+    this.rec[at + 3] = e.tokLen;
     this.alive[e.id] = 1;
   }
 
@@ -356,16 +370,16 @@ export class CandidateIndex {
     return id;
   }
 
-  /** Adds to the score of each of `ids` the weights of the tested tokens it has, in token order: one scan of its
+  /** Adds to scores[id] of each of `ids` the weights of the tested tokens it has, in token order: one scan of its
    * token ids for all of them (not one per token), the sums identical to testing them one by one. */
   private scoreTokens(
     ids: readonly number[],
     tested: readonly { w2: number; id: number }[],
-    score: (id: number, w: number) => void,
+    scores: Float64Array,
   ): void {
     if (tested.length > 31) {
       // one bit per tested token in the mask below
-      for (let k = 0; k < tested.length; k += 31) this.scoreTokens(ids, tested.slice(k, k + 31), score);
+      for (let k = 0; k < tested.length; k += 31) this.scoreTokens(ids, tested.slice(k, k + 31), scores);
       return;
     }
     const mark = this.tokMark;
@@ -378,17 +392,18 @@ export class CandidateIndex {
       else q1 |= 1 << (h - 32);
     }
     const flat = this.tokFlat;
-    const sig = this.sig;
+    const rec = this.rec;
     for (const id of ids) {
+      const at = REC * id;
       // none of the tested tokens' bits in its signature: it has none of them
-      if (((sig[2 * id]! & q0) | (sig[2 * id + 1]! & q1)) === 0) continue;
+      if (((rec[at]! & q0) | (rec[at + 1]! & q1)) === 0) continue;
       let bits = 0;
-      const end = this.tokStart[id]! + this.tokLen[id]!;
-      for (let k = this.tokStart[id]!; k < end; k++) {
+      const end = rec[at + 2]! + rec[at + 3]!;
+      for (let k = rec[at + 2]!; k < end; k++) {
         const s = mark[flat[k]!]!;
         if (s !== 0) bits |= 1 << (s - 1);
       }
-      for (let s = 0; bits !== 0; s++, bits >>>= 1) if (bits & 1) score(id, tested[s]!.w2);
+      for (let s = 0; bits !== 0; s++, bits >>>= 1) if (bits & 1) scores[id]! += tested[s]!.w2;
     }
     for (const t of tested) mark[t.id] = 0;
   }
@@ -408,8 +423,8 @@ export class CandidateIndex {
     const n = this.entries.size;
     if (e.normAt > 0 && n < 4 * e.normAt) return e.norm2;
     let s = 0;
-    for (const t of e.tokIds) {
-      const w = this.idf(this.dfAll(t));
+    for (let k = e.tokStart; k < e.tokStart + e.tokLen; k++) {
+      const w = this.idf(this.dfAll(this.tokFlat[k]!));
       s += w * w;
     }
     e.norm2 = s;
@@ -427,8 +442,9 @@ export class CandidateIndex {
     return list;
   }
 
-  /** The touched entries with the n highest partial scores (and any tied with the n-th), without sorting them. */
-  private topTouched(n: number): [Entry, number][] {
+  /** The touched entries with the n highest partial scores (and any tied with the n-th), without sorting them,
+   * into `out` as ids (the entries' objects, scattered in the heap, are read only for the few ranked at the end). */
+  private topTouched(n: number, out: number[]): void {
     const buf = this.scoreBuf;
     const ids = this.touched;
     let floor = Number.NEGATIVE_INFINITY;
@@ -439,10 +455,9 @@ export class CandidateIndex {
       floor = kthLargest(sc, n);
     }
     // above the n-th score, then as many tied with it as fit (ties beyond n are dropped in id order)
-    const out: [Entry, number][] = [];
-    for (const id of ids) if (buf[id]! > floor) out.push([this.byId[id]!, buf[id]!]);
-    for (const id of ids) if (out.length < n && buf[id]! === floor) out.push([this.byId[id]!, buf[id]!]);
-    return out;
+    out.length = 0;
+    for (const id of ids) if (buf[id]! > floor) out.push(id);
+    for (const id of ids) if (out.length < n && buf[id]! === floor) out.push(id);
   }
 
   private structuralCandidates(q: Entry, out: Map<string, Market>): void {
@@ -479,17 +494,23 @@ export class CandidateIndex {
   }
 
   private query(q: Entry): Market[] {
-    const out = new Map<string, Market>();
-    this.structuralCandidates(q, out);
-    this.ranked = [];
+    const rankE = this.rankE;
+    const rankCos = this.rankCos;
+    rankE.length = 0;
+    rankCos.length = 0;
     // a crypto market whose settlement instant was read meets its twins and neighbours by that instant; its
     // title would only add markets that settle at another time (different, whatever the wording)
-    if (q.structKey) return [...out.values()];
+    if (q.structKey) {
+      const out = new Map<string, Market>();
+      this.structuralCandidates(q, out);
+      return [...out.values()];
+    }
     const venue = q.venue;
-    const toks: { w2: number; lists: number[][]; size: number; id: number }[] = [];
+    // per token: its weight, and how many other-venue postings it has (walked below from the venues' lists)
+    const toks: { w2: number; size: number; id: number }[] = [];
     let qNorm2 = 0;
-    for (const t of q.tokIds) {
-      const lists: number[][] = [];
+    for (let k = q.tokStart; k < q.tokStart + q.tokLen; k++) {
+      const t = this.tokFlat[k]!;
       let df = 0;
       let size = 0;
       for (const x of this.venues) {
@@ -497,15 +518,15 @@ export class CandidateIndex {
         if (n === 0) continue;
         df += n;
         if (x.venue !== venue) {
-          lists.push(this.live(x.postings[t]!, n));
+          this.live(x.postings[t]!, n);
           size += n;
         }
       }
       const w = this.idf(df + 1);
       qNorm2 += w * w;
-      if (size > 0) toks.push({ w2: w * w, lists, size, id: t });
+      if (size > 0) toks.push({ w2: w * w, size, id: t });
     }
-    if (toks.length === 0) return [...out.values()];
+    if (toks.length === 0) return [];
     toks.sort((x, y) => y.w2 - x.w2);
     const buf = this.scoreBuf;
     const touched = this.touched;
@@ -519,8 +540,9 @@ export class CandidateIndex {
       const first = visited === 0 && t.size <= this.o.firstWalk;
       if (!first && (t.size > this.o.maxPosting || visited + t.size > this.o.visitBudget)) break;
       visited += t.size;
-      for (const list of t.lists) {
-        for (const id of list) {
+      for (const x of this.venues) {
+        if (x.venue === venue || x.df[t.id] === 0) continue;
+        for (const id of x.postings[t.id]!) {
           if (alive[id] === 0) continue;
           if (buf[id] === 0) touched.push(id);
           buf[id]! += t.w2;
@@ -533,44 +555,57 @@ export class CandidateIndex {
     if (touched.length > this.o.pool) {
       const deep = toks.slice(i, i + this.o.deepen);
       i += deep.length;
-      this.scoreTokens(touched, deep, (id, w) => {
-        buf[id]! += w;
-      });
+      this.scoreTokens(touched, deep, buf);
     }
-    let pool = this.topTouched(this.o.pool);
-    // the commonest tokens (the lowest weights) would move every score alike: only the next few are tested
+    const pool = this.poolIds;
+    this.topTouched(this.o.pool, pool);
+    // the commonest tokens (the lowest weights) would move every score alike: only the next few are tested, on
+    // the pool alone
     const refine = toks.slice(i, i + this.o.refineTokens);
     i += refine.length;
-    const slot = new Map<number, [Entry, number]>(pool.map((b) => [b[0].id, b]));
-    this.scoreTokens([...slot.keys()], refine, (id, w) => {
-      slot.get(id)![1] += w;
-    });
-    pool = topOf(pool, this.o.refine);
+    this.scoreTokens(pool, refine, buf);
+    topOf(pool, buf, this.o.refine);
+    // the best few by cosine, kept by insertion (a total order: the pool's order does not matter)
+    const keep = Math.max(this.o.maxCandidates, 20);
+    const qn = Math.sqrt(qNorm2);
+    for (const id of pool) {
+      const e = this.byId[id]!;
+      const sc = buf[id]!;
+      const cos = (sc / (qn * Math.sqrt(this.norm2(e)))) * endWeight(q.end, e.end);
+      if (rankE.length === keep && !better(e, cos, rankE[keep - 1]!, rankCos[keep - 1]!)) continue;
+      // insertion in two parallel arrays reused across queries (no pair per market scored)
+      let at = rankE.length;
+      rankE.push(e);
+      rankCos.push(cos);
+      while (at > 0 && better(e, cos, rankE[at - 1]!, rankCos[at - 1]!)) {
+        rankE[at] = rankE[at - 1]!;
+        rankCos[at] = rankCos[at - 1]!;
+        at--;
+      }
+      rankE[at] = e;
+      rankCos[at] = cos;
+      if (rankE.length > keep) {
+        rankE.pop();
+        rankCos.pop();
+      }
+    }
     for (const id of touched) buf[id] = 0;
     touched.length = 0;
-    // the best few by cosine, kept by insertion
-    const keep = Math.max(this.o.maxCandidates, 20);
-    const ranked: [Entry, number][] = [];
-    const qn = Math.sqrt(qNorm2);
-    for (const [e, sc] of pool) {
-      const cos = (sc / (qn * Math.sqrt(this.norm2(e)))) * endWeight(q.end, e.end);
-      if (ranked.length === keep && !better(e, cos, ranked[keep - 1]!)) continue;
-      let at = ranked.length;
-      while (at > 0 && better(e, cos, ranked[at - 1]!)) at--;
-      ranked.splice(at, 0, [e, cos]);
-      if (ranked.length > keep) ranked.pop();
-    }
-    this.ranked = ranked;
     // an absolute floor, and a share of the best score: a market with one clear twin does not also get the noise
-    const floor = Math.max(this.o.minScore, (ranked[0]?.[1] ?? 0) * this.o.relativeScore);
-    for (const [e, sc] of ranked.slice(0, this.o.maxCandidates)) if (sc >= floor) out.set(e.key, e.market);
-    return [...out.values()];
+    const floor = Math.max(this.o.minScore, (rankCos[0] ?? 0) * this.o.relativeScore);
+    // no structural candidates on this path (no settlement instant): the text ones, distinct, are the answer
+    const found: Market[] = [];
+    const n = Math.min(rankE.length, this.o.maxCandidates);
+    for (let k = 0; k < n; k++) if (rankCos[k]! >= floor) found.push(rankE[k]!.market);
+    return found;
   }
 
-  private ranked: [Entry, number][] = [];
+  /** the text ranking of the last market added, best first: entries and their scores */
+  private readonly rankE: Entry[] = [];
+  private readonly rankCos: number[] = [];
 
   /** Text scores of the last market added, best first (for tests and tuning). */
   get lastRanked(): [string, number][] {
-    return this.ranked.map(([e, sc]) => [e.key, sc]);
+    return this.rankE.map((e, k) => [e.key, this.rankCos[k]!]);
   }
 }

@@ -57,8 +57,10 @@ const MONTH_RE =
 export function fold(text: string): string {
   // accents: only texts with non-ASCII letters pay for the Unicode decomposition
   const plain = /[^\t\n\r -~]/.test(text) ? text.normalize('NFKD').replace(/[\u0300-\u036f]/g, '') : text;
-  return plain
-    .toLowerCase()
+  const lower = plain.toLowerCase();
+  // each pass below needs one of these characters: most titles have none, and skip all four
+  if (!/[’'`*_]/.test(lower)) return lower;
+  return lower
     .replace(/[’'`](\d\d)\b/g, " '$1") // keep "'28" recognizable
     .replace(/(\w)[’'`]s\b/g, '$1') // possessives
     .replace(/[’`]/g, '')
@@ -274,7 +276,11 @@ function digitForms(text: string, out: Set<string>): string {
  * Ordered by first appearance, so short strings can be compared in tests.
  */
 export function normalizeTokens(text: string): string[] {
-  const out = new Set<string>();
+  return [...normalizeInto(text, new Set<string>())];
+}
+
+/** normalizeTokens, added to `out` (callers that add more tokens build one set, not two). */
+export function normalizeInto(text: string, out: Set<string>): Set<string> {
   let t = aliased(text);
 
   // dates, counts and codes all have digits: most of a title's passes are skipped without one
@@ -293,5 +299,5 @@ export function normalizeTokens(text: string): string[] {
       out.add(WORD_ALIASES[st] ?? st);
     }
   }
-  return [...out];
+  return out;
 }

@@ -122,18 +122,21 @@ export function sellProceedsBound(leg: Pick<PendingLeg, 'limitPrice' | 'shares' 
  * whole cost whatever the world. An unwind never beats the leg's own limit (it trades into the other side of the
  * book the leg just traded with), so at best a group's leg adds what a single order would.
  */
-function legTerm(leg: PendingLeg, wins: boolean, best: boolean): Money {
+function legTerm(leg: PendingLeg, wins: boolean, best: boolean, bound: Money): Money {
   const payout = wins ? leg.shares : 0;
   if (leg.side === 'buy') {
-    const cost = buyCostBound(leg);
+    const cost = bound;
     if (best) return Math.max(0, payout - cost);
     return leg.grouped ? -cost : Math.min(0, payout - cost);
   }
-  const proceeds = sellProceedsBound(leg);
+  const proceeds = bound;
   // best: sold at up to $1 a token that then pays nothing
   if (best) return leg.shares - payout;
   return leg.grouped ? Math.min(0, proceeds - leg.shares) : Math.min(0, proceeds - payout);
 }
+
+/** A leg's buyCostBound (buy) or sellProceedsBound (sell): the same in every world, so computed once per leg. */
+const boundOf = (leg: PendingLeg): Money => (leg.side === 'buy' ? buyCostBound(leg) : sellProceedsBound(leg));
 
 export interface ComponentValue {
   readonly root: MarketKey;
@@ -161,7 +164,15 @@ export function valueComponent(
   const touched = new Map<MarketKey, Set<string>>();
   const heldKeys = held.map((x) => touch(touched, x));
   const legKeys = pending.map((x) => touch(touched, x));
-  const c: Book = { held, heldKeys, pending, legKeys };
+  const c: Book = {
+    held,
+    heldKeys,
+    pending,
+    legKeys,
+    heldAt: [],
+    legAt: [],
+    bounds: new Array(pending.length),
+  };
   let extra: Map<MarketKey, readonly string[]> | undefined;
   for (const [k, toks] of touched) {
     if (graph.hasMarket(k)) continue;
@@ -183,10 +194,13 @@ export function valueComponent(
   let max = 0;
   if (worlds.worlds.length > 0) {
     const index = new Map(worlds.markets.map((k, i) => [k, i]));
+    // each holding's and leg's market as a position in a world (-1: not in it, OTHER wins), looked up once
+    c.heldAt = heldKeys.map((k) => index.get(k) ?? -1);
+    c.legAt = legKeys.map((k) => index.get(k) ?? -1);
     floor = Number.POSITIVE_INFINITY;
     max = Number.NEGATIVE_INFINITY;
     for (const w of worlds.worlds) {
-      valueIn(c, w, index, undefined, '');
+      valueIn(c, w, undefined, '');
       if (acc.lo < floor) floor = acc.lo;
       if (acc.hi > max) max = acc.hi;
     }
@@ -196,7 +210,7 @@ export function valueComponent(
       let worst = Number.POSITIVE_INFINITY;
       let best = Number.NEGATIVE_INFINITY;
       for (const t of graph.domain(k, [...toks])) {
-        valueIn(c, undefined, undefined, k, t);
+        valueIn(c, undefined, k, t);
         if (acc.lo < worst) worst = acc.lo;
         if (acc.hi > best) best = acc.hi;
       }
@@ -213,6 +227,11 @@ interface Book {
   readonly heldKeys: readonly MarketKey[];
   readonly pending: readonly PendingLeg[];
   readonly legKeys: readonly MarketKey[];
+  /** With worlds: the index of each holding's / leg's market in a world (-1 when it is not one of them). */
+  heldAt: readonly number[];
+  legAt: readonly number[];
+  /** boundOf each pending leg, once it was needed */
+  readonly bounds: (Money | undefined)[];
 }
 
 function touch(touched: Map<MarketKey, Set<string>>, x: HeldShares): MarketKey {
@@ -226,47 +245,43 @@ function touch(touched: Map<MarketKey, Set<string>>, x: HeldShares): MarketKey {
   return k;
 }
 
-function winnerOf(
-  k: MarketKey,
-  world: readonly string[] | undefined,
-  index: ReadonlyMap<MarketKey, number> | undefined,
-  only: MarketKey | undefined,
-  token: string,
-): string {
-  return only !== undefined ? token : (world![index!.get(k) ?? -1] ?? OTHER);
+function winnerOf(world: readonly string[] | undefined, at: number, token: string): string {
+  return world === undefined ? token : (world[at] ?? OTHER);
 }
 
 /** valueIn's result: worst and best value (reused, so the hot loop allocates nothing). */
 const acc = { lo: 0, hi: 0 };
 
 /**
- * Worst and best value of a book in one world — `world[index(market)]` wins each market — or, with `only`, of
- * market `only` alone when `token` wins it. The result is left in `acc`.
+ * Worst and best value of a book in one world — `world[c.heldAt[i]]` / `world[c.legAt[i]]` wins each market — or,
+ * with `only` (and no world), of market `only` alone when `token` wins it. The result is left in `acc`.
  */
 function valueIn(
   c: Book,
   world: readonly string[] | undefined,
-  index: ReadonlyMap<MarketKey, number> | undefined,
   only: MarketKey | undefined,
   token: string,
 ): void {
   let lo = 0;
   let hi = 0;
   for (let i = 0; i < c.held.length; i++) {
-    const k = c.heldKeys[i]!;
-    if (only !== undefined && k !== only) continue;
-    if (winnerOf(k, world, index, only, token) === c.held[i]!.tokenId) {
+    if (only !== undefined && c.heldKeys[i]! !== only) continue;
+    if (winnerOf(world, c.heldAt[i]!, token) === c.held[i]!.tokenId) {
       lo += c.held[i]!.shares;
       hi += c.held[i]!.shares;
     }
   }
   for (let i = 0; i < c.pending.length; i++) {
-    const k = c.legKeys[i]!;
-    if (only !== undefined && k !== only) continue;
+    if (only !== undefined && c.legKeys[i]! !== only) continue;
     const l = c.pending[i]!;
-    const wins = winnerOf(k, world, index, only, token) === l.tokenId;
-    lo += legTerm(l, wins, false);
-    hi += legTerm(l, wins, true);
+    const wins = winnerOf(world, c.legAt[i]!, token) === l.tokenId;
+    let bound = c.bounds[i];
+    if (bound === undefined) {
+      bound = boundOf(l);
+      c.bounds[i] = bound;
+    }
+    lo += legTerm(l, wins, false, bound);
+    hi += legTerm(l, wins, true, bound);
   }
   acc.lo = lo;
   acc.hi = hi;

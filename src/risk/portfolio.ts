@@ -99,6 +99,33 @@ export class Portfolio implements PortfolioView {
   private readonly risk: Config['risk'];
   private readonly probation: Money | undefined;
   private readonly markets = new Map<string, Market>();
+  /** Changes with every market message (what `carried` reads). */
+  private marketsVersion = 0;
+  /** heldSwingOf's answer per strategy, with the ledger and `fills#settlement version` it was computed at */
+  private readonly heldSwing = new Map<
+    string,
+    {
+      ledger: Ledger;
+      key: string;
+      heldBy: Map<MarketKey, HeldShares[]>;
+      byRoot: Map<MarketKey, Money>;
+      total: Money;
+    }
+  >();
+  /**
+   * Σ floor, Σ max and Σ carried swing over every held component, for `exposure`: it runs several times per
+   * decision (the loss budget's bisection), and only the components a request touches change between the runs.
+   */
+  private heldTotals:
+    | {
+        held: Map<MarketKey, HeldComponent>;
+        reset: number;
+        mv: number;
+        floor: Money;
+        max: Money;
+        swing: Money;
+      }
+    | undefined;
   /** instrument key → when (guardian clock) its last book arrived, and whether the feed marked it stale */
   private readonly booksSeen = new Map<string, { at: number; stale: boolean }>();
   private readonly reservations = new Map<string, Reservation>();
@@ -131,6 +158,12 @@ export class Portfolio implements PortfolioView {
   private eqValue: Money = 0;
   private eqRev = -1;
   private eqVersion = -1;
+  /** drawdownLimit(ddLimitHwm): refresh runs on every book, the high-water mark seldom moves */
+  private ddLimitHwm = Number.NaN;
+  private ddLimit: Money = 0;
+  /** dailyLossLimit(dayLimitStart): read on every book (the guardian's stop check) */
+  private dayLimitStart = Number.NaN;
+  private dayLimit: Money = 0;
 
   constructor(opts: PortfolioOptions) {
     this.risk = opts.risk;
@@ -257,6 +290,7 @@ export class Portfolio implements PortfolioView {
 
   onMarket(m: Market): void {
     this.markets.set(`${m.venue}:${m.marketId}`, m);
+    this.marketsVersion++;
     this.settlement.onMarket(m);
   }
 
@@ -367,15 +401,22 @@ export class Portfolio implements PortfolioView {
     }
     if (eq > this.hwm) this.hwm = eq;
     // a restored position without a mark yet is not worth zero: no stop on a drawdown that may not exist
-    if (!this.ddHalted && this.unmarked.size === 0 && this.hwm - eq >= drawdownLimit(this.hwm, this.risk))
-      this.ddHalted = true;
+    if (this.ddHalted || this.unmarked.size > 0) return;
+    if (this.hwm !== this.ddLimitHwm) {
+      this.ddLimitHwm = this.hwm;
+      this.ddLimit = drawdownLimit(this.hwm, this.risk);
+    }
+    if (this.hwm - eq >= this.ddLimit) this.ddHalted = true;
   }
 
   /** The daily-loss limit is reached (today's loss from the day-start equity). */
   get dailyLossReached(): boolean {
-    return (
-      this.unmarked.size === 0 && this.dayStart - this.equity >= dailyLossLimit(this.dayStart, this.risk)
-    );
+    if (this.unmarked.size > 0) return false;
+    if (this.dayStart !== this.dayLimitStart) {
+      this.dayLimitStart = this.dayStart;
+      this.dayLimit = dailyLossLimit(this.dayStart, this.risk);
+    }
+    return this.dayStart - this.equity >= this.dayLimit;
   }
 
   /** Start of the next daily-loss window (epoch ms). */
@@ -418,18 +459,30 @@ export class Portfolio implements PortfolioView {
     const pending = this.reservedLegs(undefined);
     for (const l of extra) pending.push(l);
     const byComp = byComponent(this.settlement, pending);
-    let worst = this.ledger.cash();
-    let peak = worst;
-    let swing = 0;
     const reset = this.windowEnd;
-    for (const [root, c] of this.held) {
-      if (byComp.has(root)) continue;
-      worst += c.value.floor;
-      peak += c.value.max;
-      if (this.carried(c.markets, reset)) swing += c.value.max - c.value.floor;
+    let t = this.heldTotals;
+    if (!t || t.held !== this.held || t.reset !== reset || t.mv !== this.marketsVersion) {
+      t = { held: this.held, reset, mv: this.marketsVersion, floor: 0, max: 0, swing: 0 };
+      for (const c of this.held.values()) {
+        t.floor += c.value.floor;
+        t.max += c.value.max;
+        if (this.carried(c.markets, reset)) t.swing += c.value.max - c.value.floor;
+      }
+      this.heldTotals = t;
     }
+    // every held component as it stands, then those with pending legs replaced by their value with the legs
+    // (exact: integer sums)
+    const cash = this.ledger.cash();
+    let worst = cash + t.floor;
+    let peak = cash + t.max;
+    let swing = t.swing;
     for (const [root, legs] of byComp) {
       const c = this.held.get(root);
+      if (c) {
+        worst -= c.value.floor;
+        peak -= c.value.max;
+        if (this.carried(c.markets, reset)) swing -= c.value.max - c.value.floor;
+      }
       const v = valueComponent(this.settlement, root, c?.held ?? [], legs);
       worst += v.floor;
       peak += v.max;
@@ -471,20 +524,48 @@ export class Portfolio implements PortfolioView {
    * a naked binary swings its whole share count, a filled hedge almost nothing.
    */
   strategySwing(strategy: string, extra: readonly PendingLeg[] = []): Money {
+    const h = this.heldSwingOf(strategy);
+    const pending = this.reservedLegs(strategy);
+    for (const l of extra) pending.push(l);
+    const pendBy = byComponent(this.settlement, pending);
+    // the components of its holdings alone as they stand, then those with pending legs valued with the legs
+    let swing = h.total;
+    for (const [root, legs] of pendBy) {
+      swing -= h.byRoot.get(root) ?? 0;
+      const v = valueComponent(this.settlement, root, h.heldBy.get(root) ?? [], legs);
+      swing += v.max - v.floor;
+    }
+    return swing;
+  }
+
+  /**
+   * A strategy's holdings by component, each component's swing on the holdings alone, and their sum: the loss
+   * budget asks for the strategy's swing several times per decision with only the request's size changing. Kept
+   * until a fill (shares change only with fills), a restored ledger or a settlement change.
+   */
+  private heldSwingOf(strategy: string): {
+    heldBy: Map<MarketKey, HeldShares[]>;
+    byRoot: Map<MarketKey, Money>;
+    total: Money;
+  } {
+    const key = `${this.ledger.fills}#${this.settlement.version}`;
+    let h = this.heldSwing.get(strategy);
+    if (h && h.ledger === this.ledger && h.key === key) return h;
     const held = this.ledger
       .allPositions()
       .filter((p) => p.strategy === strategy && p.shares > 0)
       .map((p) => ({ venue: p.venue, marketId: p.marketId, tokenId: p.tokenId, shares: p.shares }));
-    const pending = this.reservedLegs(strategy);
-    for (const l of extra) pending.push(l);
     const heldBy = byComponent(this.settlement, held);
-    const pendBy = byComponent(this.settlement, pending);
-    let swing = 0;
-    for (const root of new Set([...heldBy.keys(), ...pendBy.keys()])) {
-      const v = valueComponent(this.settlement, root, heldBy.get(root) ?? [], pendBy.get(root) ?? []);
-      swing += v.max - v.floor;
+    const byRoot = new Map<MarketKey, Money>();
+    let total = 0;
+    for (const [root, hs] of heldBy) {
+      const v = valueComponent(this.settlement, root, hs, []);
+      byRoot.set(root, v.max - v.floor);
+      total += v.max - v.floor;
     }
-    return swing;
+    h = { ledger: this.ledger, key, heldBy, byRoot, total };
+    this.heldSwing.set(strategy, h);
+    return h;
   }
 
   /** Open positions (per strategy) outside any hedge: what DRAWDOWN_ACTION=flatten sells. */

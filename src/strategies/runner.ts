@@ -62,18 +62,36 @@ export class StrategyRunner {
   /** Strategies an Allocation has taken off probation. */
   private readonly proven = new Set<string>();
   private readonly enabledFlags = new Map<string, boolean>();
-  private readonly lastRequest = new Map<string, number>();
+  /**
+   * Last request time per strategy and set of legs (the cooldown). A one-leg set is looked up as token → venue and
+   * side, without building a key string: a fresh ~90-character string per opportunity was hashed twice, and an
+   * oracle_lag opportunity (almost all of them) has one leg.
+   */
+  private readonly lastOne = new Map<string, Map<string, Map<string, number>>>();
+  private readonly lastMany = new Map<string, Map<string, number>>();
   /** strategy → instrument → cost basis of its open position (from the ledger's Position messages) */
   private readonly exposure = new Map<string, Map<string, Money>>();
+  /** strategy → Σ of `exposure` (kept as it changes: exposureOf runs per strategy per opportunity) */
+  private readonly exposureSum = new Map<string, Money>();
   /**
    * Capital of requests sent but not yet in the positions: released when risk rejects the request or the
    * execution fails, or once a Position of the strategy newer than the execution arrives; dropped after
-   * `reservationTtlMs` in any case.
+   * `reservationTtlMs` in any case. Changed only through `reserve` / `unreserve`, which keep `reservedSum`.
    */
   private readonly reserved = new Map<
     string,
     { strategy: string; amount: Money; at: number; doneAt?: number }
   >();
+  /** strategy → Σ amount of its entries in `reserved` */
+  private readonly reservedSum = new Map<string, Money>();
+  /**
+   * `reserved` in the order of `at` (entries are added at the clock's now): the expired ones are then a prefix,
+   * dropped from the front. False after a clock that went backwards: every entry is checked instead.
+   */
+  private reservedInOrder = true;
+  private lastReservedAt = Number.NEGATIVE_INFINITY;
+  /** At most the `at` of the first entry (entries only leave after it is set): nothing expired while within TTL. */
+  private firstReservedAt = Number.POSITIVE_INFINITY;
   readonly stats = {
     opportunities: 0,
     requests: 0,
@@ -98,7 +116,7 @@ export class StrategyRunner {
         m = new Map();
         this.exposure.set(e.strategy, m);
       }
-      m.set(`${e.venue}:${e.tokenId}`, e.costBasis);
+      this.setExposure(e.strategy, m, `${e.venue}:${e.tokenId}`, e.costBasis);
     }
     for (const [name, on] of Object.entries(st.enabled))
       if (this.enabledFlags.has(name)) this.enabledFlags.set(name, on);
@@ -131,7 +149,7 @@ export class StrategyRunner {
     if (!p.strategy) return;
     // fills up to this position's time are in the ledger now
     for (const [id, r] of this.reserved) {
-      if (r.strategy === p.strategy && r.doneAt !== undefined && r.doneAt <= p.ts) this.reserved.delete(id);
+      if (r.strategy === p.strategy && r.doneAt !== undefined && r.doneAt <= p.ts) this.unreserve(id);
     }
     let m = this.exposure.get(p.strategy);
     if (!m) {
@@ -139,33 +157,61 @@ export class StrategyRunner {
       this.exposure.set(p.strategy, m);
     }
     const k = `${p.venue}:${p.tokenId}`;
-    if (p.shares === 0) m.delete(k);
-    else m.set(k, Math.max(0, p.costBasis));
+    this.setExposure(p.strategy, m, k, p.shares === 0 ? undefined : Math.max(0, p.costBasis));
+  }
+
+  /** Sets (or with undefined removes) one instrument's exposure of a strategy, keeping the strategy's sum. */
+  private setExposure(strategy: string, m: Map<string, Money>, k: string, v: Money | undefined): void {
+    const delta = (v ?? 0) - (m.get(k) ?? 0);
+    if (v === undefined) m.delete(k);
+    else m.set(k, v);
+    this.exposureSum.set(strategy, (this.exposureSum.get(strategy) ?? 0) + delta);
+  }
+
+  private reserve(id: string, strategy: string, amount: Money, at: number): void {
+    if (at < this.lastReservedAt) this.reservedInOrder = false;
+    this.lastReservedAt = at;
+    if (this.reserved.size === 0) this.firstReservedAt = at;
+    this.reserved.set(id, { strategy, amount, at });
+    this.reservedSum.set(strategy, (this.reservedSum.get(strategy) ?? 0) + amount);
+  }
+
+  private unreserve(id: string): void {
+    const r = this.reserved.get(id);
+    if (!r) return;
+    this.reserved.delete(id);
+    this.reservedSum.set(r.strategy, this.reservedSum.get(r.strategy)! - r.amount);
   }
 
   exposureOf(name: string): Money {
-    let sum = 0;
-    this.exposure.get(name)?.forEach((v) => {
-      sum += v;
-    });
     const now = this.o.now();
     const ttl = this.o.reservationTtlMs ?? 60_000;
-    // forEach, not for…of: no iterator and [id, r] entry per reservation (this runs per strategy per opportunity)
-    this.reserved.forEach((r, id) => {
-      if (now - r.at > ttl) this.reserved.delete(id);
-      else if (r.strategy === name) sum += r.amount;
-    });
-    return sum;
+    // reservations older than the TTL go, whoever they belong to; in time order they are the first entries
+    if (this.reservedInOrder) {
+      if (now - this.firstReservedAt > ttl) {
+        this.firstReservedAt = Number.POSITIVE_INFINITY;
+        for (const [id, r] of this.reserved) {
+          if (now - r.at <= ttl) {
+            this.firstReservedAt = r.at;
+            break;
+          }
+          this.unreserve(id);
+        }
+      }
+    } else {
+      for (const [id, r] of this.reserved) if (now - r.at > ttl) this.unreserve(id);
+    }
+    return (this.exposureSum.get(name) ?? 0) + (this.reservedSum.get(name) ?? 0);
   }
 
   onRiskDecision(d: RiskDecision): void {
-    if (d.verdict === 'reject') this.reserved.delete(d.requestId);
+    if (d.verdict === 'reject') this.unreserve(d.requestId);
   }
 
   onExecution(e: ExecutionReport): void {
     const r = this.reserved.get(e.requestId);
     if (!r) return;
-    if (e.status === 'rejected' || e.status === 'failed') this.reserved.delete(e.requestId);
+    if (e.status === 'rejected' || e.status === 'failed') this.unreserve(e.requestId);
     else r.doneAt = e.ts;
   }
 
@@ -183,7 +229,8 @@ export class StrategyRunner {
     }
     const now = this.o.now();
     const out: TradeRequest[] = [];
-    let legsKey: string | undefined; // built once per opportunity, only if a strategy gets that far
+    let legsKey: string | undefined; // several legs: built once per opportunity, only if a strategy gets that far
+    const one = o.legs.length === 1 ? o.legs[0]! : undefined;
     for (const s of this.o.strategies) {
       if (!s.kinds.includes(o.kind)) continue;
       if (!this.isEnabled(s.name)) {
@@ -196,20 +243,27 @@ export class StrategyRunner {
       if (slices > 1 && !this.proven.has(s.name))
         capital = Math.min(capital, Math.floor(allocation / slices));
       if (capital <= 0) continue;
-      legsKey ??= cooldownLegs(o);
-      const ck = `${s.name}|${legsKey}`;
-      const last = this.lastRequest.get(ck);
+      let times: Map<string, number>;
+      let tk: string;
+      if (one) {
+        times = inner(inner(this.lastOne, s.name), one.tokenId);
+        tk = `${one.venue}:${one.side}`;
+      } else {
+        times = inner(this.lastMany, s.name);
+        tk = legsKey ??= cooldownLegs(o);
+      }
+      const last = times.get(tk);
       if (last !== undefined && now - last < s.settings.cooldownMs) {
         this.stats.skippedCooldown++;
         continue;
       }
       const p = s.propose(o, { now, capital });
       if (!p) continue;
-      this.lastRequest.set(ck, now);
+      times.set(tk, now);
       this.stats.requests++;
       const id = this.o.ids.next('req');
       const shares = p.legs[0]!.shares;
-      this.reserved.set(id, { strategy: s.name, amount: mulDiv(o.cost, shares, o.shares, 'ceil'), at: now });
+      this.reserve(id, s.name, mulDiv(o.cost, shares, o.shares, 'ceil'), now);
       out.push({
         type: 'trade_request',
         id,
@@ -227,10 +281,18 @@ export class StrategyRunner {
   }
 }
 
-/** The legs part of a cooldown key (sorted, so leg order does not matter). */
+/** The map under `k` in `m`, made when missing. */
+function inner<K, V>(m: Map<K, Map<string, V>>, k: K): Map<string, V> {
+  let x = m.get(k);
+  if (!x) {
+    x = new Map();
+    m.set(k, x);
+  }
+  return x;
+}
+
+/** The cooldown key of an opportunity of several legs (sorted, so leg order does not matter). */
 function cooldownLegs(o: Opportunity): string {
-  // one leg (most opportunities: oracle_lag) needs no array, sort or join
-  if (o.legs.length === 1) return `${o.legs[0]!.venue}:${o.legs[0]!.tokenId}:${o.legs[0]!.side}`;
   return o.legs
     .map((l) => `${l.venue}:${l.tokenId}:${l.side}`)
     .sort()

@@ -109,3 +109,47 @@ export class BookSide {
     return out;
   }
 }
+
+/**
+ * The top-`depth` levels (best first) after the size at `price` became `size` (≤ 0: the level went), given `top`,
+ * the top before the change (BookSide.levels(depth)): the same array when the top is unchanged, else a new array
+ * that shares the untouched levels (emitted books are readonly), or undefined when the new top needs a level the
+ * old one does not hold (a level left a full top; rebuild from the BookSide). Rebuilding copied every level of
+ * the top on every update inside it; this allocates one array and at most one level.
+ * `desc`: descending prices (bids); ascending for asks and mirrored asks.
+ */
+export function patchTop(
+  top: readonly Level[],
+  price: number,
+  size: number,
+  depth: number,
+  desc: boolean,
+): Level[] | undefined {
+  const n = top.length;
+  let j = 0;
+  for (; j < n; j++) {
+    const p = top[j]![0];
+    if (p === price) {
+      if (size > 0) {
+        const out = top.slice();
+        out[j] = [price, size];
+        return out;
+      }
+      // removed: a full top would need the next level from the book
+      if (n >= depth) return undefined;
+      const out: Level[] = [];
+      for (let i = 0; i < n; i++) if (i !== j) out.push(top[i]!);
+      return out;
+    }
+    if (desc ? p < price : p > price) break; // `price` would sit at j
+  }
+  // not in the top: below a full top, or a removal of a level the book does not have, changes nothing shown
+  if ((j === n && n >= depth) || size <= 0) return top as Level[];
+  // (copy loops, not splice: splice's generic path cost more than the copy on these short arrays)
+  const m = n < depth ? n + 1 : depth;
+  const out: Level[] = [];
+  for (let i = 0; i < j; i++) out.push(top[i]!);
+  out.push([price, size]);
+  for (let i = j; out.length < m; i++) out.push(top[i]!);
+  return out;
+}

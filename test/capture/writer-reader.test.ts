@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { newReadStats, parseCaptureLine, readCapture } from '../../src/capture/reader.ts';
+import { newReadStats, parseCaptureLine, readCapture, readCaptureBatches } from '../../src/capture/reader.ts';
 import { createCaptureWriter, formatCaptureLine } from '../../src/capture/writer.ts';
 import type { RawFrame } from '../../src/feeds/types.ts';
 
@@ -73,6 +73,23 @@ describe('capture writer and reader', () => {
     expect(got[199]).toEqual({ ts: 199, source: 'x', data: { s: '€€ 199 ✓' } });
     expect(stats.frames).toBe(200);
     expect(stats.bad).toBe(0);
+  });
+
+  it('yields batches of about batchBytes of lines from larger reads, every frame once and in order', async () => {
+    const path = join(dir, 'batches.jsonl');
+    const w = createCaptureWriter({ path });
+    for (let i = 0; i < 500; i++) w.write({ ts: i, source: 'x', data: { s: `line ${i} ✓` } });
+    await w.close();
+    const sizes: number[] = [];
+    const got: RawFrame[] = [];
+    for await (const b of readCaptureBatches(path, { highWaterMark: 4096, batchBytes: 512 })) {
+      sizes.push(b.length);
+      got.push(...b);
+    }
+    expect(got.map((f) => f.ts)).toEqual([...Array(500).keys()]);
+    // ~45-byte lines: a 512-byte batch holds about a dozen, not a whole 4 KiB read
+    expect(Math.max(...sizes)).toBeLessThan(20);
+    expect(sizes.length).toBeGreaterThan(500 / 20);
   });
 
   it('counts bad lines with reasons and line numbers, and keeps going', async () => {

@@ -10,8 +10,11 @@ let admin: Redis;
 let conn: Redis;
 let cmd: Redis;
 let mux: RedisReadMux;
-/** XREADGROUPs the mux sent, per stream */
+/** Streams the mux's XREADGROUPs named, each time (a read of several streams counts for each) */
 let polls: Map<string, number>;
+/** XREADGROUP commands the mux sent, and tails (XREVRANGE) it read per stream */
+let reads = 0;
+let tails: Map<string, number>;
 
 beforeEach(() => {
   prefix = `test:${randomUUID()}:`;
@@ -19,11 +22,17 @@ beforeEach(() => {
   conn = new Redis(REDIS);
   cmd = new Redis(REDIS);
   polls = new Map();
-  // count the mux's polls: every XREADGROUP goes through a pipeline or a call on its connection
+  reads = 0;
+  tails = new Map();
+  // count the mux's reads: every command goes through a pipeline or a call on its connection
   const count = (args: unknown[]): void => {
-    if (String(args[0]).toUpperCase() !== 'XREADGROUP') return;
-    const key = String(args[args.indexOf('STREAMS') + 1]);
-    polls.set(key, (polls.get(key) ?? 0) + 1);
+    const name = String(args[0]).toUpperCase();
+    if (name === 'XREVRANGE') tails.set(String(args[1]), (tails.get(String(args[1])) ?? 0) + 1);
+    if (name !== 'XREADGROUP') return;
+    reads++;
+    const at = args.indexOf('STREAMS') + 1;
+    const keys = args.slice(at, at + (args.length - at) / 2).map(String);
+    for (const key of keys) polls.set(key, (polls.get(key) ?? 0) + 1);
   };
   const pipeline = conn.pipeline.bind(conn);
   conn.pipeline = ((...a: Parameters<Redis['pipeline']>) => {
@@ -85,24 +94,25 @@ describe('redis read mux', () => {
     expect(compareIds('0-0', '0-0')).toBe(0);
   });
 
-  it('polls only the stream that rang: a wake-up does not cost every waiting subscription a read', async () => {
+  it('a wake-up costs one read per group and no tail of a quiet stream, however many subscriptions wait', async () => {
     const keys = Array.from({ length: 10 }, (_, i) => `${prefix}s${i}`);
     for (const k of keys) await admin.xgroup('CREATE', k, 'g', '$', 'MKSTREAM');
     const readers = keys.map((k) => reader(k));
     // every reader polled once and the doorbell is up
     await waitFor(() => keys.every((k) => (polls.get(k) ?? 0) >= 1), 'first polls');
     await new Promise((r) => setTimeout(r, 100));
-    const before = new Map(polls);
+    const readsBefore = reads;
+    const tailsBefore = new Map(tails);
     for (let n = 0; n < 20; n++) {
       await admin.xadd(keys[3]!, '*', 'v', String(n));
       await waitFor(() => readers[3]!.got.length === n + 1, `entry ${n} read`);
     }
-    const extra = (k: string): number => (polls.get(k) ?? 0) - (before.get(k) ?? 0);
-    // the stream that rang: about one poll per entry; the nine quiet ones: none beyond a rare deadline re-poll
-    expect(extra(keys[3]!)).toBeGreaterThanOrEqual(1);
-    expect(extra(keys[3]!)).toBeLessThanOrEqual(40);
-    const quiet = keys.filter((_, i) => i !== 3).reduce((s, k) => s + extra(k), 0);
-    expect(quiet).toBeLessThanOrEqual(9);
+    // about one XREADGROUP (all ten streams, one group) per entry, not one per waiting subscription
+    expect(reads - readsBefore).toBeGreaterThanOrEqual(1);
+    expect(reads - readsBefore).toBeLessThanOrEqual(40);
+    // no stream's tail is read again (the group got what rang) beyond a rare deadline re-poll
+    const extraTails = keys.reduce((s, k) => s + (tails.get(k) ?? 0) - (tailsBefore.get(k) ?? 0), 0);
+    expect(extraTails).toBeLessThanOrEqual(10);
     expect(readers[3]!.got).toEqual(Array.from({ length: 20 }, (_, n) => String(n)));
     for (const r of readers) await r.stop();
   });
@@ -122,5 +132,46 @@ describe('redis read mux', () => {
     await waitFor(() => readers.every((r) => r.got.length === N), 'every entry read');
     for (const r of readers) expect(r.got).toEqual(Array.from({ length: N }, (_, n) => String(n)));
     for (const r of readers) await r.stop();
+  });
+  it('a read of several streams that fails (a group gone) fails only its own subscription, and the others read on', async () => {
+    const [a, b, c] = ['a', 'b', 'c'].map((x) => `${prefix}${x}`) as [string, string, string];
+    for (const k of [a, b, c]) await admin.xgroup('CREATE', k, 'g', '$', 'MKSTREAM');
+    await admin.xgroup('CREATE', a, 'h', '$', 'MKSTREAM'); // a second group on one stream
+    const ra = reader(a);
+    const rb = reader(b);
+    const other = { got: [] as string[], owner: {} };
+    const loopH = (async () => {
+      for (;;) {
+        const es = await mux.read(other.owner, {
+          key: a,
+          group: 'h',
+          consumer: 'c',
+          count: 100,
+          blockMs: 10_000,
+        });
+        if (es.length === 0 && other.got.length >= 3) return;
+        for (const [, f] of es) other.got.push(f![1]!);
+      }
+    })();
+    const owner = {};
+    const failing = mux.read(owner, { key: c, group: 'g', consumer: 'c', count: 100, blockMs: 10_000 });
+    await waitFor(() => (polls.get(c) ?? 0) >= 1, 'c polled');
+    // the doorbell is up, with every read behind it: c's group goes away, then b rings
+    await new Promise((r) => setTimeout(r, 100));
+    await admin.xgroup('DESTROY', c, 'g');
+    await admin.xadd(c, '*', 'v', 'x');
+    await expect(failing).rejects.toThrow(/NOGROUP/);
+    for (let n = 0; n < 3; n++) {
+      await admin.xadd(a, '*', 'v', String(n));
+      await admin.xadd(b, '*', 'v', String(n));
+    }
+    await waitFor(() => ra.got.length === 3 && rb.got.length === 3 && other.got.length === 3, 'a and b read');
+    expect(ra.got).toEqual(['0', '1', '2']);
+    expect(other.got).toEqual(['0', '1', '2']);
+    expect(rb.got).toEqual(['0', '1', '2']);
+    await ra.stop();
+    await rb.stop();
+    mux.cancel(other.owner);
+    await loopH;
   });
 });

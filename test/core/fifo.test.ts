@@ -59,4 +59,18 @@ describe('Fifo', () => {
     expect(expected).toBe(next);
     expect(q.shift()).toBeUndefined();
   });
+
+  it('stays a queue after a burst past the shrink size is drained (the ring goes back to small)', () => {
+    const q = new Fifo<number>();
+    for (let burst = 0; burst < 3; burst++) {
+      for (let i = 0; i < 40_000; i++) q.push(i);
+      q.unshift(-1);
+      expect(q.shift()).toBe(-1);
+      for (let i = 0; i < 40_000; i++) expect(q.shift()).toBe(i);
+      expect(q.length).toBe(0);
+      q.push(7);
+      q.unshift(6);
+      expect(q.drainAll()).toEqual([6, 7]);
+    }
+  });
 });

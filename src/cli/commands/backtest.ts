@@ -5,12 +5,10 @@
  * what the run did in a PGlite store of its own under DIR (never the live store), for
  * `DATA_DIR=DIR pm-arb trades|decisions|positions|pnl`.
  */
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { formatBacktestReport, runBacktest } from '../../app/backtest.ts';
-import { loadConfig } from '../../core/config.ts';
-import { type Db, openDb } from '../../store/db.ts';
-import { migrate } from '../../store/migrations.ts';
+import type { Db } from '../../store/db.ts';
 import { requireCapture, requireNewStoreDir } from '../files.ts';
 import { UsageError } from '../main.ts';
 
@@ -36,10 +34,21 @@ export function registerBacktestCommand(program: Command): void {
       if (!Number.isInteger(seed) || seed < 0)
         throw new UsageError(`--seed must be a whole number ≥ 0, got "${o.seed}"`);
       requireCapture(o.capture, '--capture');
+      const dir = o.storeDir === undefined ? undefined : requireNewStoreDir(o.storeDir, '--store-dir');
+      // the first line at once; the pipeline (the whole assembly, zod schemas) loads after it
+      if (!o.json)
+        process.stderr.write(`backtest: ${o.capture} (${(statSync(o.capture).size / 1e6).toFixed(1)} MB)\n`);
+      const [{ formatBacktestReport, runBacktest }, { loadConfig }] = await Promise.all([
+        import('../../app/backtest.ts'),
+        import('../../core/config.ts'),
+      ]);
       const config = { ...loadConfig(process.env), logLevel: 'silent' as const };
       let store: Db | undefined;
-      if (o.storeDir !== undefined) {
-        const dir = requireNewStoreDir(o.storeDir, '--store-dir');
+      if (dir !== undefined) {
+        const [{ openDb }, { migrate }] = await Promise.all([
+          import('../../store/db.ts'),
+          import('../../store/migrations.ts'),
+        ]);
         store = await openDb({ dataDir: join(dir, 'pglite') });
         await migrate(store);
       }

@@ -4,15 +4,9 @@
  * then reports what came out.
  */
 
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { assemble } from '../../app/assemble.ts';
-import { newReadStats } from '../../capture/reader.ts';
-import { openCapture } from '../../capture/source.ts';
-import { createIds, type Kernel, startAgents } from '../../core/agent.ts';
-import { createInProcBus } from '../../core/bus/inproc.ts';
-import { loadConfig } from '../../core/config.ts';
-import { silentLogger } from '../../core/log.ts';
+import type { Kernel } from '../../core/agent.ts';
 import { instrumentKey, type OrderBook } from '../../core/messages.ts';
 import { toDecimal } from '../../core/money.ts';
 import { requireCapture, requireWritable } from '../files.ts';
@@ -43,6 +37,21 @@ export function registerReplayCommand(program: Command): void {
     .action(async (file: string, o: { booksOut?: string; json?: boolean }) => {
       requireCapture(file, 'capture');
       if (o.booksOut) requireWritable(o.booksOut, '--books-out');
+      // the first line at once; the feed agents (the venues' parse code, zod schemas) load after it
+      if (!o.json) process.stderr.write(`replay: ${file} (${(statSync(file).size / 1e6).toFixed(1)} MB)\n`);
+      const [{ assemble }, { newReadStats }, { openCapture }, { createIds, startAgents }, inproc, cfg, log] =
+        await Promise.all([
+          import('../../app/assemble.ts'),
+          import('../../capture/reader.ts'),
+          import('../../capture/source.ts'),
+          import('../../core/agent.ts'),
+          import('../../core/bus/inproc.ts'),
+          import('../../core/config.ts'),
+          import('../../core/log.ts'),
+        ]);
+      const { createInProcBus } = inproc;
+      const { loadConfig } = cfg;
+      const { silentLogger } = log;
       const stats = newReadStats();
       const { hub, clock } = await openCapture(file, {
         stats,

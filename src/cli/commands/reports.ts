@@ -65,8 +65,8 @@ interface Common {
 async function withSource<T>(fn: (src: ReportSource) => Promise<T>): Promise<T> {
   loadDotEnv();
   const config = loadConfig();
-  const src = await openReportSource(config);
-  process.stderr.write(`(from ${src.via})\n`);
+  // said before the store opens, so the first line comes at once
+  const src = await openReportSource(config, (via) => process.stderr.write(`(from ${via})\n`));
   try {
     return await fn(src);
   } finally {

@@ -57,6 +57,7 @@ export function registerSimulateCommand(program: Command): void {
         ...(stress ? { stress } : {}),
       });
       requireWritable(String(o.out), '--out');
+      process.stderr.write(`simulate: ${minutes} min of the seed-${o.seed} market → ${o.out}\n`);
       const out = createCaptureWriter({ path: String(o.out), flushIntervalMs: 0 });
       const end = sim.start + Math.round(minutes * 60_000);
       for (let t = sim.start; ; t = Math.min(end, t + 1000)) {

@@ -47,10 +47,11 @@ export interface InProcBusOptions {
 /** How many messages a drain handles between two looks at the wall clock (it costs ~30 ns; messages ~1 µs). */
 const YIELD_CHECK_EVERY = 32;
 
-interface Item {
-  env: Envelope<unknown>;
-  attempt: number;
-}
+/**
+ * A delivery: the envelope itself, its `attempt` the delivery's. A publish queues the one envelope for every group
+ * (no wrapper object per message); a retry or redelivery queues a copy with the next attempt, never a mutation.
+ */
+type Item = Envelope<unknown>;
 
 interface PendingEntry {
   item: Item;
@@ -91,6 +92,8 @@ interface Group {
 interface ChannelState {
   name: string;
   groups: Map<string, Group>;
+  /** `groups` in creation order, as an array: a publish walks it without a Map iterator */
+  groupList: Group[];
   retained: Envelope<unknown>[];
 }
 
@@ -141,9 +144,8 @@ export class InProcBus implements Bus {
       if (ch.retained.length > this.maxLen * 1.1 + 16)
         ch.retained.splice(0, ch.retained.length - this.maxLen);
     }
-    // one Item for every group: items are never mutated (a retry or redelivery makes a new one)
-    const item: Item = { env, attempt: 1 };
-    for (const g of ch.groups.values()) this.route(g, item);
+    const gs = ch.groupList;
+    for (let i = 0; i < gs.length; i++) this.route(gs[i]!, env);
     return id;
   }
 
@@ -155,6 +157,7 @@ export class InProcBus implements Bus {
     if (!group) {
       group = { name: opts.group, channel: ch, consumers: [], rr: 0, pending: new Map() };
       ch.groups.set(opts.group, group);
+      ch.groupList.push(group);
     }
     const consumer: Consumer = {
       name: opts.consumer ?? `c${++this.seq}`,
@@ -175,7 +178,7 @@ export class InProcBus implements Bus {
     };
     group.consumers.push(consumer);
     if (isNewGroup && opts.from === 'start') {
-      for (const env of ch.retained) this.enqueue(consumer, { env, attempt: 1 });
+      for (const env of ch.retained) this.enqueue(consumer, env);
     }
     return {
       close: async () => {
@@ -237,7 +240,7 @@ export class InProcBus implements Bus {
   private chan(name: string): ChannelState {
     let ch = this.chans.get(name);
     if (!ch) {
-      ch = { name, groups: new Map(), retained: [] };
+      ch = { name, groups: new Map(), groupList: [], retained: [] };
       this.chans.set(name, ch);
     }
     return ch;
@@ -246,6 +249,12 @@ export class InProcBus implements Bus {
   private route(group: Group, item: Item, avoid?: Consumer): void {
     const cs = group.consumers;
     if (cs.length === 0) return; // a group with no consumers left keeps nothing (like a deleted group)
+    if (cs.length === 1) {
+      // the usual case: one consumer (`rr` still counts, as below, for when a second one joins)
+      group.rr++;
+      this.enqueue(cs[0]!, item);
+      return;
+    }
     // as on Redis, where a paused consumer reads nothing: the group's consumers taking work get it, when any do
     let takers = 0;
     for (let i = 0; i < cs.length; i++) if (!cs[i]!.paused && !cs[i]!.closed) takers++;
@@ -336,7 +345,7 @@ export class InProcBus implements Bus {
   /** Runs the handler; returns a promise only when the handler is async. */
   private deliver(c: Consumer, item: Item): Promise<void> | undefined {
     this.counters.delivered++;
-    const env = item.attempt === item.env.attempt ? item.env : { ...item.env, attempt: item.attempt };
+    const env = item;
     let acked = false;
     const ctl: DeliveryControl = c.manual
       ? {
@@ -383,7 +392,7 @@ export class InProcBus implements Bus {
       return;
     }
     // retry at the front of this consumer's queue so per-consumer order is kept
-    c.queue.unshift({ env: item.env, attempt: item.attempt + 1 });
+    c.queue.unshift({ ...item, attempt: item.attempt + 1 });
   }
 
   private deadLetter(group: Group, item: Item, error: string): void {
@@ -392,10 +401,10 @@ export class InProcBus implements Bus {
       type: 'dead_letter',
       channel: group.channel.name,
       group: group.name,
-      messageId: item.env.id,
+      messageId: item.id,
       attempts: item.attempt,
       error,
-      body: item.env.body,
+      body: item.body,
       ts: this.now(),
     };
     this.publish(channels.deadLetter(group.channel.name), dl);
@@ -427,7 +436,7 @@ export class InProcBus implements Bus {
           }
           g.pending.delete(id);
           this.counters.redelivered++;
-          const again: Item = { env: p.item.env, attempt: p.item.attempt + 1 };
+          const again: Item = { ...p.item, attempt: p.item.attempt + 1 };
           if (again.attempt > p.consumer.maxAttempts) {
             this.deadLetter(g, p.item, `not acknowledged within ${p.consumer.visibilityMs} ms`);
           } else {
@@ -452,7 +461,7 @@ export class InProcBus implements Bus {
       if (p.consumer !== c) continue;
       g.pending.delete(id);
       this.counters.redelivered++;
-      this.route(g, { env: p.item.env, attempt: p.item.attempt + 1 });
+      this.route(g, { ...p.item, attempt: p.item.attempt + 1 });
     }
   }
 }

@@ -11,12 +11,16 @@
  * with CLIENT UNBLOCK (on the command connection). With a single subscription waiting, its own XREADGROUP blocks
  * instead (one round trip a wave).
  *
- * A wake-up costs what rang, not what waits: only the streams the doorbell named (or a new subscription's) are
- * polled again, and a subscription whose read came back short of its COUNT asks again already polled — everything
- * up to what it got was delivered to its group, so the doorbell after that id stands for it. (A process with
- * twenty subscriptions otherwise pays forty commands per message.) Such a shortcut holds for one read only: a
- * read that ends at its deadline polls afresh next time, so a stream recreated with smaller ids (a Redis restart
- * without persistence) is seen within a sweep interval.
+ * Behind the doorbell, in the same write, go the reads it is for: one non-blocking XREADGROUP per group (all of
+ * that group's waiting streams in one command; per consumer and COUNT). Redis runs them the moment the doorbell
+ * rings (or times out, or is cut short), so a wake-up is one round trip, not a ring and then a read.
+ *
+ * A wake-up costs what rang, not what waits: one read per group, and a subscription whose read came back short of
+ * its COUNT asks again already polled — everything up to what it got was delivered to its group, so the doorbell
+ * after that id stands for it. Only a subscription whose stream rang and whose read found nothing (another consumer
+ * of its group took the entry) has its tail read again. Such a shortcut holds for one read only: a read that ends
+ * at its deadline polls afresh next time, so a stream recreated with smaller ids (a Redis restart without
+ * persistence) is seen within a sweep interval.
  */
 import type { Redis } from 'ioredis';
 import { errorText } from './types.ts';
@@ -45,6 +49,33 @@ interface Waiting {
 }
 
 const noop = (): void => {};
+
+interface Part {
+  readonly group: string;
+  readonly consumer: string;
+  readonly count: number;
+  readonly keys: string[];
+  readonly subs: [object, Waiting][];
+}
+
+/** The waiting reads as few XREADGROUPs as can serve them: one per group, consumer and COUNT, streams distinct. */
+function partition(batch: readonly [object, Waiting][]): Part[] {
+  const parts: Part[] = [];
+  const open = new Map<string, Part>();
+  for (const e of batch) {
+    const r = e[1].req;
+    const id = `${r.group}\u0000${r.consumer}\u0000${r.count}`;
+    let p = open.get(id);
+    if (p === undefined || p.keys.includes(r.key)) {
+      p = { group: r.group, consumer: r.consumer, count: r.count, keys: [], subs: [] };
+      open.set(id, p);
+      parts.push(p);
+    }
+    p.keys.push(r.key);
+    p.subs.push(e);
+  }
+  return parts;
+}
 
 /** Orders two stream ids (`ms-seq`). */
 export function compareIds(a: string, b: string): number {
@@ -185,7 +216,8 @@ export class RedisReadMux {
       while (this.blocked && this.blockGen === gen && this.connId !== undefined) {
         const n = await (this.cmd.call('CLIENT', 'UNBLOCK', this.connId) as Promise<number>).catch(() => 0);
         if (n === 1) break;
-        await new Promise((r) => setTimeout(r, 5));
+        // not blocking yet (the doorbell is on its way to Redis): ask again at once; the round trip paces it
+        await new Promise((r) => setImmediate(r));
       }
     } finally {
       this.unblocking = false;
@@ -223,6 +255,8 @@ export class RedisReadMux {
     // let handlers that finished in this tick ask again before the connection blocks
     await new Promise((r) => setImmediate(r));
     for (const w of this.waiting.values()) if (!w.polled) return;
+    if (!(await this.readyToBlock())) return;
+    // from here to the send, synchronous: every waiting read is both watched and read behind the doorbell
     let until = Number.POSITIVE_INFINITY;
     const watch = new Map<string, string>();
     for (const w of this.waiting.values()) {
@@ -230,30 +264,72 @@ export class RedisReadMux {
       const at = watch.get(w.req.key);
       if (at === undefined || compareIds(w.since, at) < 0) watch.set(w.req.key, w.since);
     }
-    if (!(await this.readyToBlock())) return;
+    // the doorbell and, queued behind it on the same connection, the reads it is for: Redis runs them the moment it
+    // rings, so a wake-up costs one round trip instead of two (ring, then read)
+    const batch = [...this.waiting];
+    const parts = partition(batch);
+    const pipe = this.conn.pipeline();
+    pipe.call(
+      'XREAD',
+      'COUNT',
+      1,
+      'BLOCK',
+      Math.max(1, Math.ceil(until - Date.now())),
+      'STREAMS',
+      ...watch.keys(),
+      ...watch.values(),
+    );
+    for (const p of parts) {
+      const ids = p.keys.map(() => '>');
+      pipe.call('XREADGROUP', 'GROUP', p.group, p.consumer, 'COUNT', p.count, 'STREAMS', ...p.keys, ...ids);
+    }
+    for (const [, w] of batch) this.inFlight.add(w);
     this.blocked = true;
     this.watching = watch;
     this.blockUntil = until;
     this.blockGen++;
-    let rang: [string, unknown][] | null;
+    let res: [Error | null, unknown][] | null;
     try {
-      rang = (await this.conn.call(
-        'XREAD',
-        'COUNT',
-        1,
-        'BLOCK',
-        Math.max(1, Math.ceil(until - Date.now())),
-        'STREAMS',
-        ...watch.keys(),
-        ...watch.values(),
-      )) as [string, unknown][] | null;
+      res = await pipe.exec();
+    } catch (err) {
+      for (const [owner, w] of batch)
+        this.finish(owner, w, err instanceof Error ? err : new Error(String(err)));
+      return;
     } finally {
       this.blocked = false;
       this.watching = undefined;
+      this.inFlight = new Set();
     }
-    // the streams that rang are polled again next round; the rest keep waiting on the doorbell
-    for (const [key] of rang ?? [])
-      for (const w of this.waiting.values()) if (w.req.key === key) w.polled = false;
+    if (!res) throw new Error('pipeline aborted');
+    const [ringErr, rang] = res[0]!;
+    const rung = new Set<string>();
+    for (const [key] of (rang as [string, unknown][] | null) ?? []) rung.add(key);
+    for (let j = 0; j < parts.length; j++) {
+      const p = parts[j]!;
+      const [err, v] = res[1 + j]!;
+      if (err) {
+        // one read for several subscriptions: each reads on its own next round, so an error reaches its owner
+        if (p.subs.length === 1) this.finish(p.subs[0]![0], p.subs[0]![1], err);
+        else for (const [, w] of p.subs) w.polled = false;
+        continue;
+      }
+      const got = new Map<string, StreamEntry[]>();
+      for (const [key, entries] of (v as [string, StreamEntry[]][] | null) ?? []) got.set(key, entries);
+      for (const [owner, w] of p.subs) {
+        const out = got.get(w.req.key) ?? [];
+        if (out.length > 0 || this.closed || w.cancelled) {
+          this.finish(owner, w, out);
+          // read after the ring: the group had nothing beyond what it got (unless it got a full COUNT)
+          if (out.length > 0) this.remember(owner, w, out, out[out.length - 1]![0]);
+        } else if (rung.has(w.req.key)) {
+          // it rang and the group had nothing for us (another consumer took it): read the tail afresh
+          w.polled = false;
+        }
+      }
+    }
+    // a subscription that asked while the doorbell was up keeps its place: if its stream rang, the next doorbell
+    // rings at once and the read behind it is its
+    if (ringErr) throw ringErr;
     this.expire();
   }
 

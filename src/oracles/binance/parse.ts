@@ -39,8 +39,28 @@ const QUOTES = [
   'BNB',
 ];
 
+/**
+ * Remembered answers of a pure string function, for the few distinct names a feed repeats on every frame (symbols,
+ * stream names): a Map lookup instead of upper-casing, slicing and concatenating per frame. Emptied when it grows
+ * past `cap` (a feed of ever-new names costs what it did without the cache).
+ */
+function memo<T>(fn: (s: string) => T, cap = 1024): (s: string) => T {
+  const seen = new Map<string, T>();
+  return (s) => {
+    let v = seen.get(s);
+    if (v === undefined) {
+      if (seen.size >= cap) seen.clear();
+      v = fn(s);
+      seen.set(s, v);
+    }
+    return v;
+  };
+}
+
 /** "BTCUSDT" / "btcusdt" → "BTC/USDT"; unknown quotes are returned upper-cased as they are. */
-export function normalizeSymbol(raw: string): string {
+export const normalizeSymbol: (raw: string) => string = memo(normalizeSymbolOnce);
+
+function normalizeSymbolOnce(raw: string): string {
   const s = raw.toUpperCase();
   for (const q of QUOTES) {
     if (s.length > q.length && s.endsWith(q)) return `${s.slice(0, -q.length)}/${q}`;
@@ -63,8 +83,14 @@ export function e8(v: unknown): number {
 
 const ok = (n: number): boolean => Number.isSafeInteger(n) && n >= 0;
 
-/** `btcusdt@bookTicker` → { symbol: "BTCUSDT", kind: "bookTicker" }; `!serverShutdown` → kind "serverShutdown". */
-export function splitStream(stream: string): { symbol?: string; kind: string } {
+/**
+ * `btcusdt@bookTicker` → { symbol: "BTCUSDT", kind: "bookTicker" }; `!serverShutdown` → kind "serverShutdown".
+ * The answer is shared between calls with the same stream name: read it, do not change it.
+ */
+export const splitStream: (stream: string) => { readonly symbol?: string; readonly kind: string } =
+  memo(splitStreamOnce);
+
+function splitStreamOnce(stream: string): { symbol?: string; kind: string } {
   if (stream.startsWith('!')) return { kind: stream.slice(1) };
   const at = stream.indexOf('@');
   if (at < 0) return { kind: stream };
@@ -88,6 +114,16 @@ function trade(s: unknown, p: unknown, q: unknown, T: unknown, E: unknown, m: un
   const price = e8(p);
   const qty = e8(q);
   if (!ok(price) || !ok(qty)) return 'trade has a malformed price or quantity';
+  // the usual shape (T and E both there) as one literal: spreads of conditional objects cost more than the parse
+  if (typeof T === 'number' && typeof E === 'number')
+    return {
+      symbol: normalizeSymbol(s),
+      price,
+      qty,
+      time: T,
+      eventTime: E,
+      aggressor: m === true ? 'sell' : 'buy',
+    };
   return {
     symbol: normalizeSymbol(s),
     price,
@@ -121,6 +157,8 @@ function quote(s: unknown, b: unknown, B: unknown, a: unknown, A: unknown, time:
   const bidQty = e8(B);
   const askQty = e8(A);
   if (!ok(bid) || !ok(ask) || !ok(bidQty) || !ok(askQty)) return 'quote has a malformed price or quantity';
+  // spot bookTicker has no time (B5): one literal, no spread
+  if (time === undefined) return { symbol: normalizeSymbol(s), bid, bidQty, ask, askQty };
   return {
     symbol: normalizeSymbol(s),
     bid,

@@ -18,7 +18,7 @@ import {
   type RawFrame,
   type SourceName,
 } from '../../feeds/types.ts';
-import { BookSide } from '../local-book.ts';
+import { BookSide, patchTop } from '../local-book.ts';
 import { seriesFees, seriesOf } from './fees.ts';
 import {
   eventsOf,
@@ -112,11 +112,7 @@ const SOURCES: readonly SourceName[] = [
 ];
 const ORDERBOOK_PATH = /\/markets\/([^/?#]+)\/orderbook\/?$/;
 
-/**
- * The emitted top-`depth` levels after the size at `price` became `size`, reusing the previous array where it
- * can: unchanged when the level lies below the top `depth`, a copy with one level replaced when only its size
- * changed, undefined (rebuild) when a level enters or leaves the top. `asc`: ascending prices (mirrored asks).
- */
+/** The emitted top-`depth` levels after a change (local-book.ts patchTop); undefined: rebuild when emitted. */
 function patchLevels(
   levels: Level[] | undefined,
   price: number,
@@ -124,20 +120,7 @@ function patchLevels(
   depth: number,
   asc: boolean,
 ): Level[] | undefined {
-  if (levels === undefined) return undefined;
-  const n = levels.length;
-  for (let i = 0; i < n; i++) {
-    const p = levels[i]![0];
-    if (p === price) {
-      if (size <= 0) return undefined;
-      const out = levels.slice();
-      out[i] = [price, size];
-      return out;
-    }
-    if (asc ? p > price : p < price) return size > 0 ? undefined : levels; // would sit inside the top
-  }
-  // worse than every level shown: only a full top stays unchanged
-  return n >= depth || size <= 0 ? levels : undefined;
+  return levels === undefined ? undefined : patchTop(levels, price, size, depth, !asc);
 }
 
 export function createKalshiDecoder(opts: KalshiDecoderOptions = {}): KalshiDecoder {

@@ -26,7 +26,7 @@ import {
   type RawFrame,
   type SourceName,
 } from '../../feeds/types.ts';
-import { BookSide } from '../local-book.ts';
+import { BookSide, patchTop } from '../local-book.ts';
 import {
   checkBook,
   levelsOf,
@@ -196,16 +196,14 @@ export function createPolymarketDecoder(opts: PolymarketDecoderOptions = {}): Po
     };
   };
 
-  /** Sets a level and drops the cached top-N unless the level lies strictly below it. */
+  /** Sets a level and patches the cached top-N (null: rebuild it when next emitted). */
   const setLevel = (t: TokenBook, bid: boolean, price: number, size: number): void => {
     if (bid) {
       t.bids.set(price, size);
-      const top = t.bidsTop;
-      if (top !== null && !(top.length === depth && price < top[depth - 1]![0])) t.bidsTop = null;
+      if (t.bidsTop !== null) t.bidsTop = patchTop(t.bidsTop, price, size, depth, true) ?? null;
     } else {
       t.asks.set(price, size);
-      const top = t.asksTop;
-      if (top !== null && !(top.length === depth && price > top[depth - 1]![0])) t.asksTop = null;
+      if (t.asksTop !== null) t.asksTop = patchTop(t.asksTop, price, size, depth, false) ?? null;
     }
   };
 

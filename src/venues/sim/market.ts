@@ -184,15 +184,12 @@ interface PmMarket extends BaseMarket {
   conditionId: string;
   yesToken: string;
   noToken: string;
-  question: string;
-  description: string;
-  slug: string;
-  resolutionSource: string;
+  /** Absent on crypto markets: built from the topic when a frame needs it (see pmText). */
+  text?: PmText;
   feeRate: number;
   feeType: string;
   negRiskId?: string;
   eventId: string;
-  eventTitle: string;
   groupItemTitle?: string;
   other?: boolean;
   yes: { bids: Side; asks: Side };
@@ -205,18 +202,34 @@ interface KxMarket extends BaseMarket {
   eventTicker: string;
   seriesTicker: string;
   marketId: string;
-  title: string;
-  yesSub: string;
-  rulesPrimary: string;
-  rulesSecondary: string;
-  settlementName: string;
-  settlementUrl: string;
+  /** Absent on crypto markets: built from the topic when a frame needs it (see kxText). */
+  text?: KxText;
   floorStrike?: number;
   yesBids: Side;
   noBids: Side;
 }
 
 type AnyMarket = PmMarket | KxMarket;
+
+/**
+ * The texts of a listing. A crypto market keeps none: they are built from its topic whenever a frame needs them
+ * (listing, resolution), so 100,000 simulated markets do not hold ~100 MB of prose the venue frames already carry.
+ */
+interface PmText {
+  question: string;
+  description: string;
+  slug: string;
+  resolutionSource: string;
+  eventTitle: string;
+}
+interface KxText {
+  title: string;
+  yesSub: string;
+  rulesPrimary: string;
+  rulesSecondary: string;
+  settlementName: string;
+  settlementUrl: string;
+}
 
 interface Pair {
   pm: PmMarket;
@@ -287,6 +300,58 @@ const e8 = (x: number): string => `${x.toFixed(2)}000000`;
 const YEAR_MS = 365 * 24 * 3600 * 1000;
 const LEVELS = 5;
 const clampC = (c: number): number => Math.min(99, Math.max(1, c));
+
+/** Where a crypto market settles, in the words of its listing. */
+function cryptoSource(asset: Asset): { pair: string; srcName: string; srcUrl: string; srcText: string } {
+  const pair = asset.sym === 'BTC' ? 'BTC/USDT' : 'ETH/USD';
+  return {
+    pair,
+    srcName: asset.oracle === 'binance' ? 'Binance' : 'Chainlink',
+    srcUrl:
+      asset.oracle === 'binance'
+        ? `https://www.binance.com/en/trade/${asset.sym}_USDT`
+        : `https://data.chain.link/streams/${asset.sym.toLowerCase()}-usd`,
+    srcText:
+      asset.oracle === 'binance'
+        ? `the Binance ${pair} price (the close of the 1 minute candle ending at that time)`
+        : `the Chainlink ${pair} data stream price at that time`,
+  };
+}
+
+/** A Polymarket market's texts: stored ones, or a crypto market's built from its topic. */
+function pmText(m: PmMarket): PmText {
+  if (m.text) return m.text;
+  const t = m.topic as CryptoTopic;
+  const { asset, strike, expiry } = t;
+  const { pair, srcName, srcUrl, srcText } = cryptoSource(asset);
+  const dateText = etLong(expiry);
+  const word = m.inverted ? 'below' : 'above';
+  return {
+    question: `Will the price of ${asset.name} be ${word} ${usd(strike)} on ${dateText}?`,
+    description:
+      `This market will resolve to "Yes" if the price of ${asset.name} (${asset.sym}) is ${word} ${usd(strike)} on ${dateText}, ` +
+      `according to ${srcText}. Otherwise, this market will resolve to "No".\n` +
+      `The resolution source for this market is ${srcName}, specifically the ${pair} price available at ${srcUrl}.`,
+    slug: `${asset.name.toLowerCase()}-${word}-${strike}-on-${expiry}`,
+    resolutionSource: srcUrl,
+    eventTitle: `${asset.name} above ___ on ${dateText}?`,
+  };
+}
+
+/** A Kalshi market's texts: stored ones, or a crypto market's built from its topic. */
+function kxText(k: KxMarket): KxText {
+  if (k.text) return k.text;
+  const { asset, strike, expiry } = k.topic as CryptoTopic;
+  const { pair, srcName, srcUrl, srcText } = cryptoSource(asset);
+  return {
+    title: `${asset.name} price on ${etShort(expiry)}?`,
+    yesSub: `${usd(strike)} or above`,
+    rulesPrimary: `If the price of ${asset.name} is above ${usd2(strike)} on ${etShort(expiry)} according to ${srcText}, then the market resolves to Yes.`,
+    rulesSecondary: `The settlement source is ${srcName} ${pair} (${srcUrl}). If the source is unavailable at expiry, the last price published before expiry is used.`,
+    settlementName: srcName,
+    settlementUrl: srcUrl,
+  };
+}
 
 // ------------------------------------------------------------------------------------------------ the simulator
 
@@ -556,20 +621,9 @@ export class SimMarket {
     const group = this.groupSeq++;
     const atm = Math.round(asset.spot / asset.step) * asset.step;
     const offsets = n === 1 ? [0] : n === 2 ? [0, 1] : [-1, 0, 1];
-    const dateText = etLong(expiry);
     const kDate = kalshiDate(expiry);
     const series = asset.sym === 'BTC' ? 'KXBTCD' : 'KXETHD';
     const eventTicker = `${series}-${kDate}`;
-    const pair = asset.sym === 'BTC' ? 'BTC/USDT' : 'ETH/USD';
-    const srcName = asset.oracle === 'binance' ? 'Binance' : 'Chainlink';
-    const srcUrl =
-      asset.oracle === 'binance'
-        ? `https://www.binance.com/en/trade/${asset.sym}_USDT`
-        : `https://data.chain.link/streams/${asset.sym.toLowerCase()}-usd`;
-    const srcText =
-      asset.oracle === 'binance'
-        ? `the Binance ${pair} price (the close of the 1 minute candle ending at that time)`
-        : `the Chainlink ${pair} data stream price at that time`;
     for (let j = 0; j < offsets.length; j++) {
       // one market per (asset, expiry, strike): a rolled-over group can land on another group's expiry
       const strike = this.takeStrike(
@@ -579,20 +633,9 @@ export class SimMarket {
       );
       const topic: CryptoTopic = { kind: 'crypto', asset, strike, expiry, tenorMin, group };
       const inverted = (group + j) % 4 === 3;
-      const word = inverted ? 'below' : 'above';
-      const question = `Will the price of ${asset.name} be ${word} ${usd(strike)} on ${dateText}?`;
-      const description =
-        `This market will resolve to "Yes" if the price of ${asset.name} (${asset.sym}) is ${word} ${usd(strike)} on ${dateText}, ` +
-        `according to ${srcText}. Otherwise, this market will resolve to "No".\n` +
-        `The resolution source for this market is ${srcName}, specifically the ${pair} price available at ${srcUrl}.`;
       const pm = this.newPm(topic, inverted, {
-        question,
-        description,
-        slug: `${asset.name.toLowerCase()}-${word}-${strike}-on-${expiry}`,
-        resolutionSource: srcUrl,
         feeRate: 0.07,
         feeType: 'crypto_fees',
-        eventTitle: `${asset.name} above ___ on ${dateText}?`,
         endMs: expiry,
       });
       const ticker = `${eventTicker}-T${strike}`;
@@ -609,12 +652,6 @@ export class SimMarket {
         eventTicker,
         seriesTicker: series,
         marketId: this.uuid(),
-        title: `${asset.name} price on ${etShort(expiry)}?`,
-        yesSub: `${usd(strike)} or above`,
-        rulesPrimary: `If the price of ${asset.name} is above ${usd2(strike)} on ${etShort(expiry)} according to ${srcText}, then the market resolves to Yes.`,
-        rulesSecondary: `The settlement source is ${srcName} ${pair} (${srcUrl}). If the source is unavailable at expiry, the last price published before expiry is used.`,
-        settlementName: srcName,
-        settlementUrl: srcUrl,
         floorStrike: strike,
         yesBids: new Map(),
         noBids: new Map(),
@@ -633,13 +670,9 @@ export class SimMarket {
     topic: Topic,
     inverted: boolean,
     f: {
-      question: string;
-      description: string;
-      slug: string;
-      resolutionSource: string;
+      text?: PmText;
       feeRate: number;
       feeType: string;
-      eventTitle: string;
       endMs: number;
       negRiskId?: string;
       eventId?: string;
@@ -662,15 +695,11 @@ export class SimMarket {
       conditionId: `0x${r.hex(64)}`,
       yesToken: r.digits(77),
       noToken: r.digits(77),
-      question: f.question,
-      description: f.description,
-      slug: f.slug,
-      resolutionSource: f.resolutionSource,
+      ...(f.text ? { text: f.text } : {}),
       feeRate: f.feeRate,
       feeType: f.feeType,
       ...(f.negRiskId ? { negRiskId: f.negRiskId } : {}),
       eventId: f.eventId ?? String(300_000 + Number(gammaId)),
-      eventTitle: f.eventTitle,
       ...(f.groupItemTitle ? { groupItemTitle: f.groupItemTitle } : {}),
       ...(f.other ? { other: true } : {}),
       yes: { bids: new Map(), asks: new Map() },
@@ -730,16 +759,18 @@ export class SimMarket {
       let pm: PmMarket | undefined;
       if (d.pm) {
         pm = this.newPm(topic, false, {
-          question: d.pm[0],
-          description: d.pm[1],
-          slug: d.pm[0]
-            .toLowerCase()
-            .replace(/[^a-z0-9]+/g, '-')
-            .replace(/^-|-$/g, ''),
-          resolutionSource: '',
+          text: {
+            question: d.pm[0],
+            description: d.pm[1],
+            slug: d.pm[0]
+              .toLowerCase()
+              .replace(/[^a-z0-9]+/g, '-')
+              .replace(/^-|-$/g, ''),
+            resolutionSource: '',
+            eventTitle: d.pm[0],
+          },
           feeRate: 0.04,
           feeType: 'politics_fees',
-          eventTitle: d.pm[0],
           endMs: far,
         });
         this.markets.push(pm);
@@ -758,12 +789,14 @@ export class SimMarket {
           eventTicker: d.kx[1],
           seriesTicker: d.kx[0],
           marketId: this.uuid(),
-          title: d.kx[2],
-          yesSub: 'Yes',
-          rulesPrimary: d.kx[3],
-          rulesSecondary: '',
-          settlementName: 'Official source',
-          settlementUrl: '',
+          text: {
+            title: d.kx[2],
+            yesSub: 'Yes',
+            rulesPrimary: d.kx[3],
+            rulesSecondary: '',
+            settlementName: 'Official source',
+            settlementUrl: '',
+          },
           yesBids: new Map(),
           noBids: new Map(),
         };
@@ -786,13 +819,15 @@ export class SimMarket {
         ? 'Will another person win the 2028 Democratic presidential nomination?'
         : `Will ${name} win the 2028 Democratic presidential nomination?`;
       const pm = this.newPm({ kind: 'negrisk', weights, index: i }, false, {
-        question,
-        description: `This market will resolve to "Yes" if ${other ? 'a person not listed in this event' : name} wins and accepts the 2028 nomination of the Democratic Party for U.S. president. Otherwise "No".`,
-        slug: `democratic-nominee-2028-${name.toLowerCase().replace(/[^a-z]+/g, '-')}`,
-        resolutionSource: '',
+        text: {
+          question,
+          description: `This market will resolve to "Yes" if ${other ? 'a person not listed in this event' : name} wins and accepts the 2028 nomination of the Democratic Party for U.S. president. Otherwise "No".`,
+          slug: `democratic-nominee-2028-${name.toLowerCase().replace(/[^a-z]+/g, '-')}`,
+          resolutionSource: '',
+          eventTitle: 'Democratic Presidential Nominee 2028',
+        },
         feeRate: 0.04,
         feeType: 'politics_fees',
-        eventTitle: 'Democratic Presidential Nominee 2028',
         endMs: end,
         negRiskId,
         eventId,
@@ -1088,16 +1123,17 @@ export class SimMarket {
     const mid = (bb + ba) / 2;
     const yesP = toDecimal(Math.round(mid * 5000) * 2);
     const noP = toDecimal(1_000_000 - Math.round(mid * 5000) * 2);
+    const t = pmText(m);
     const out: Record<string, unknown> = {
       id: m.gammaId,
-      question: m.question,
+      question: t.question,
       conditionId: m.conditionId,
-      slug: m.slug,
-      resolutionSource: m.resolutionSource,
+      slug: t.slug,
+      resolutionSource: t.resolutionSource,
       endDate: iso(m.endMs),
       liquidity: '25000.5',
       startDate: iso(this.start - 86_400_000),
-      description: m.description,
+      description: t.description,
       outcomes: '["Yes", "No"]',
       outcomePrices: JSON.stringify([yesP, noP]),
       volume: '10250.25',
@@ -1125,8 +1161,8 @@ export class SimMarket {
       events: [
         {
           id: m.eventId,
-          slug: m.slug,
-          title: m.eventTitle,
+          slug: t.slug,
+          title: t.eventTitle,
           negRisk: m.negRiskId !== undefined,
           ...(m.negRiskId ? { negRiskMarketID: m.negRiskId, negRiskAugmented: true } : {}),
         },
@@ -1140,7 +1176,7 @@ export class SimMarket {
       id: e.eventId,
       ticker: 'democratic-presidential-nominee-2028',
       slug: 'democratic-presidential-nominee-2028',
-      title: e.eventTitle,
+      title: pmText(e).eventTitle,
       description: 'Who will win the 2028 Democratic presidential nomination?',
       endDate: iso(e.endMs),
       active: true,
@@ -1160,6 +1196,7 @@ export class SimMarket {
   private kalshiMarket(k: KxMarket, result?: 'yes' | 'no'): Record<string, unknown> {
     const yb = maxKey(k.yesBids);
     const nb = maxKey(k.noBids);
+    const t = kxText(k);
     const out: Record<string, unknown> = {
       can_close_early: false,
       close_time: iso(k.endMs),
@@ -1175,7 +1212,7 @@ export class SimMarket {
       market_type: 'binary',
       no_ask_dollars: kxPrice(yb === undefined ? 100 : 100 - yb),
       no_bid_dollars: kxPrice(nb ?? 0),
-      no_sub_title: k.yesSub,
+      no_sub_title: t.yesSub,
       notional_value_dollars: '1.0000',
       open_interest_fp: '1500.00',
       open_time: iso(this.start - 86_400_000),
@@ -1183,13 +1220,13 @@ export class SimMarket {
       price_ranges: [{ end: '1.0000', start: '0.0000', step: '0.0100' }],
       response_price_units: 'usd_cent',
       result: result ?? '',
-      rules_primary: k.rulesPrimary,
-      rules_secondary: k.rulesSecondary,
+      rules_primary: t.rulesPrimary,
+      rules_secondary: t.rulesSecondary,
       settlement_timer_seconds: 60,
       status: result ? 'finalized' : 'active',
       ...(k.floorStrike !== undefined ? { strike_type: 'greater', floor_strike: k.floorStrike } : {}),
       ticker: k.ticker,
-      title: k.title,
+      title: t.title,
       updated_time: iso(this.now),
       volume_24h_fp: '3200.00',
       volume_fp: '5400.00',
@@ -1197,23 +1234,24 @@ export class SimMarket {
       yes_ask_size_fp: kxCount(nb === undefined ? 0 : (k.noBids.get(nb) ?? 0)),
       yes_bid_dollars: kxPrice(yb ?? 0),
       yes_bid_size_fp: kxCount(yb === undefined ? 0 : (k.yesBids.get(yb) ?? 0)),
-      yes_sub_title: k.yesSub,
+      yes_sub_title: t.yesSub,
     };
     return out;
   }
 
   private kalshiEvent(k: KxMarket): Record<string, unknown> {
     const crypto = k.topic.kind === 'crypto';
+    const t = kxText(k);
     return {
       category: crypto ? 'Crypto' : 'Economics',
       collateral_return_type: crypto ? 'DIRECNET' : 'MECNET',
       event_ticker: k.eventTicker,
       mutually_exclusive: false,
       series_ticker: k.seriesTicker,
-      settlement_sources: k.settlementUrl ? [{ name: k.settlementName, url: k.settlementUrl }] : [],
+      settlement_sources: t.settlementUrl ? [{ name: t.settlementName, url: t.settlementUrl }] : [],
       strike_date: iso(k.endMs),
       sub_title: crypto ? `On ${etShort(k.endMs)}` : '',
-      title: k.title,
+      title: t.title,
     };
   }
 
