@@ -851,6 +851,7 @@ export class Scanner {
   /** oracle_lag's leg for one side of a market: built once per book (ticks re-price the same books). */
   private lagLeg(st: MarketState, yes: boolean, m: Market, token: string, book: OrderBook): LagLeg {
     const prev = yes ? st.lagYes : st.lagNo;
+    // keyed on the book object: a published book is never changed in place (decoders emit new level arrays)
     if (prev && prev.book === book && prev.market === m && prev.token === token) return prev;
     const legs = [this.leg(m, token, 'buy', book)];
     // the keys depend on the token only (a market state's venue never changes): kept from the previous leg
