@@ -69,8 +69,8 @@ export class Staleness {
     s.decoderStale = decoderStale;
     // the decoder vouches for the book again (after a snapshot): a lost key is back
     if (!decoderStale) s.lost = false;
-    // isStale(key) without its second lookup of the key: this runs on every book and tick
-    return this.feedStale || s.decoderStale || s.lost;
+    // from the state just looked up (this runs on every book and tick), by the same rule as isStale
+    return this.staleAt(s);
   }
 
   /** The instrument no longer trades (resolved): forget it. */
@@ -121,9 +121,12 @@ export class Staleness {
   }
 
   isStale(key: string): boolean {
-    if (this.feedStale) return true;
-    const s = this.keys.get(key);
-    return s !== undefined && (s.decoderStale || s.lost);
+    return this.staleAt(this.keys.get(key));
+  }
+
+  /** The one rule: the feed is down, or the key's decoder says stale, or the key was lost since its snapshot. */
+  private staleAt(s: { decoderStale: boolean; lost: boolean } | undefined): boolean {
+    return this.feedStale || (s !== undefined && (s.decoderStale || s.lost));
   }
 }
 
