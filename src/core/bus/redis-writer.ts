@@ -1,7 +1,8 @@
 /**
- * A minimal pipelining Redis connection for the bus's write path: commands go out pre-encoded as one RESP string
- * per batch, replies are counted back. It exists because a general client spends far more per command (an object,
- * a promise, argument conversion) than Redis spends on an XADD; here a publish costs a string concatenation.
+ * A minimal pipelining Redis connection for the bus's write path and its reader: commands go out pre-encoded as one
+ * RESP string per batch, replies are counted back. It exists because a general client spends far more per command
+ * (an object, a promise, argument conversion, a reply transformer) than Redis spends on an XADD or a small
+ * XREADGROUP; here a publish costs a string concatenation, and a read round one write and one promise.
  *
  * Reconnects with backoff; a batch in flight when the connection drops fails, and the bus re-sends it. On every
  * reconnect, `onReconnect`'s commands (the bus's consumer groups, re-created) go out first, before anything waiting:
@@ -105,14 +106,20 @@ export class RespWriter {
   private everReady = false;
   /** Commands to send first on a reconnect (replies not looked at); set by the owner. */
   onReconnect: (() => { payload: string; count: number } | undefined) | undefined;
+  /** Called each time the connection is ready for commands (`first`: the first time); set by the owner. */
+  onReady: ((first: boolean) => void) | undefined;
+  /** Called when the connection dropped (the requests in flight have failed); set by the owner. */
+  onClose: (() => void) | undefined;
 
   /**
    * @param keepBulk false: bulk-string replies come back as '' (when only errors and counts matter)
+   * @param name the connection's name (CLIENT SETNAME), so CLIENT LIST tells processes apart
    */
   constructor(
     url: string,
     private readonly log?: Logger,
     private readonly keepBulk = true,
+    private readonly name?: string,
   ) {
     const u = new URL(url);
     this.host = u.hostname || '127.0.0.1';
@@ -139,6 +146,13 @@ export class RespWriter {
       this.pending.push(req);
       this.write(this.socket!, payload);
     });
+  }
+
+  /** Sends commands given as argument lists in one write; resolves with their replies (errors as Error values). */
+  exec(commands: readonly (readonly (string | number)[])[]): Promise<Reply[]> {
+    let payload = '';
+    for (const c of commands) payload += encodeCommand(c.map(String));
+    return this.send(payload, commands.length);
   }
 
   private write(s: Socket, payload: Payload): void {
@@ -178,10 +192,12 @@ export class RespWriter {
         hello.push(encodeCommand(this.user ? ['AUTH', this.user, this.password] : ['AUTH', this.password]));
       }
       if (this.db) hello.push(encodeCommand(['SELECT', String(this.db)]));
+      if (this.name) hello.push(encodeCommand(['CLIENT', 'SETNAME', this.name]));
       const ready = (): void => {
         this.connected = true;
         this.attempts = 0;
-        const first = this.everReady ? this.onReconnect?.() : undefined;
+        const again = this.everReady;
+        const first = again ? this.onReconnect?.() : undefined;
         this.everReady = true;
         if (first && first.count > 0) {
           this.pending.push({ count: first.count, replies: [], resolve: () => {}, reject: () => {} });
@@ -193,6 +209,7 @@ export class RespWriter {
           this.pending.push(req);
           this.write(s, payload);
         }
+        this.onReady?.(!again);
       };
       if (hello.length === 0) {
         ready();
@@ -217,6 +234,7 @@ export class RespWriter {
     s.on('close', () => {
       this.connected = false;
       this.fail(new Error('connection to Redis lost'));
+      this.onClose?.();
       if (this.closed) return;
       const delay = Math.min(50 * ++this.attempts, 500);
       setTimeout(() => this.connect(), delay);
@@ -227,7 +245,10 @@ export class RespWriter {
     const now = Date.now();
     if (now - this.lastLogged < 5_000) return;
     this.lastLogged = now;
-    this.log?.warn({ err: `${err.name}: ${err.message}` }, 'redis writer connection error (retrying)');
+    this.log?.warn(
+      { connection: this.name ?? 'writer', err: `${err.name}: ${err.message}` },
+      'redis connection error (retrying)',
+    );
   }
 
   /** Fails every request in flight (their outcome is unknown; the caller re-sends). */
@@ -247,6 +268,8 @@ export class RespWriter {
     for (;;) {
       let r: { value: Reply; end: number } | undefined;
       try {
+        // a large reply arrives over many reads: its strings are made once, when all of it is here
+        if (skip(this.buf, pos) < 0) break;
         r = parse(this.buf, pos, this.keepBulk);
       } catch (err) {
         this.warn(err as Error);
@@ -267,7 +290,6 @@ export class RespWriter {
   }
 }
 
-/** Parses one RESP2 reply at `pos`; undefined when the buffer does not hold all of it yet. */
 /** Index of the CR of the next CRLF from `from`, or -1; numbers and short lines are scanned by hand. */
 function lineEnd(buf: Buffer, from: number): number {
   for (let i = from; i < buf.length - 1; i++) if (buf[i] === 13 && buf[i + 1] === 10) return i;
@@ -287,6 +309,28 @@ function int(buf: Buffer, from: number, to: number): number {
   return neg ? -n : n;
 }
 
+/** The end of the RESP2 reply at `pos`, or -1 when the buffer does not hold all of it yet (allocates nothing). */
+function skip(buf: Buffer, pos: number): number {
+  if (pos >= buf.length) return -1;
+  const nl = lineEnd(buf, pos);
+  if (nl < 0) return -1;
+  const next = nl + 2;
+  const type = buf[pos];
+  if (type === 0x24) {
+    const len = int(buf, pos + 1, nl);
+    if (len < 0) return next;
+    return buf.length < next + len + 2 ? -1 : next + len + 2;
+  }
+  if (type === 0x2a) {
+    const n = int(buf, pos + 1, nl);
+    let p = next;
+    for (let i = 0; i < n && p >= 0; i++) p = skip(buf, p);
+    return p;
+  }
+  return next;
+}
+
+/** Parses one RESP2 reply at `pos`; undefined when the buffer does not hold all of it yet. */
 function parse(buf: Buffer, pos: number, keepBulk = true): { value: Reply; end: number } | undefined {
   if (pos >= buf.length) return undefined;
   const type = buf[pos];
