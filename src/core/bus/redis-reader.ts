@@ -306,7 +306,8 @@ export class RedisReadMux {
     }
     const rang = res[0];
     const rung = new Set<string>();
-    if (!(rang instanceof Error)) for (const [key] of (rang as [string, unknown][] | null) ?? []) rung.add(key);
+    if (!(rang instanceof Error))
+      for (const [key] of (rang as [string, unknown][] | null) ?? []) rung.add(key);
     for (let j = 0; j < parts.length; j++) {
       const p = parts[j]!;
       const v = res[1 + j];

@@ -17,6 +17,9 @@ export type Reply = string | number | null | Error | Reply[];
 /** Pre-encoded commands: a string, a buffer, or several of them written back to back. */
 export type Payload = string | Buffer | readonly (string | Buffer)[];
 
+/** Bursts up to this size are copied out of a RespBuffer (Node's buffer pool serves them) rather than handed over. */
+const SMALL_TAKE = 4 * 1024;
+
 /**
  * A growing byte buffer that RESP-encodes arguments in place: no intermediate strings to flatten and re-encode,
  * which is most of the cost of a publish otherwise.
@@ -60,8 +63,23 @@ export class RespBuffer {
     this.buf[this.len++] = 10;
   }
 
+  /** Appends the header of a command of `n` arguments (its arguments follow as bulk strings). */
+  command(n: number): void {
+    const head = `*${n}\r\n`;
+    this.ensure(head.length);
+    this.len += this.buf.write(head, this.len, 'latin1');
+  }
+
   /** Hands over what was written and starts afresh. */
   take(): Buffer {
+    // a small burst (one message's worth, the steady state) is copied out and the buffer kept: a fresh buffer of
+    // `initial` bytes per burst is an allocation outside the heap per message, which drives the GC
+    if (this.len <= SMALL_TAKE) {
+      const out = Buffer.allocUnsafe(this.len);
+      this.buf.copy(out, 0, 0, this.len);
+      this.len = 0;
+      return out;
+    }
     const out = this.buf.subarray(0, this.len);
     this.buf = Buffer.allocUnsafe(Math.max(this.initial, Math.min(this.len, 16 * 1024 * 1024)));
     this.len = 0;
@@ -104,6 +122,7 @@ export class RespWriter {
   private readonly db: number;
   private lastLogged = 0;
   private everReady = false;
+  private readonly execBuf = new RespBuffer(4 * 1024);
   /** Commands to send first on a reconnect (replies not looked at); set by the owner. */
   onReconnect: (() => { payload: string; count: number } | undefined) | undefined;
   /** Called each time the connection is ready for commands (`first`: the first time); set by the owner. */
@@ -150,9 +169,13 @@ export class RespWriter {
 
   /** Sends commands given as argument lists in one write; resolves with their replies (errors as Error values). */
   exec(commands: readonly (readonly (string | number)[])[]): Promise<Reply[]> {
-    let payload = '';
-    for (const c of commands) payload += encodeCommand(c.map(String));
-    return this.send(payload, commands.length);
+    // encoded straight into bytes: no string per argument to concatenate and then encode again for the socket
+    const b = this.execBuf;
+    for (const c of commands) {
+      b.command(c.length);
+      for (const a of c) b.bulk(typeof a === 'string' ? a : String(a));
+    }
+    return this.send(b.take(), commands.length);
   }
 
   private write(s: Socket, payload: Payload): void {
