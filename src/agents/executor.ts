@@ -17,7 +17,9 @@
  * id. With a lease (src/execution/lease.ts; the Redis deployment) only its holder takes decisions: the others of
  * the group keep their decisions subscription paused, and the holder checks the lease right before it submits.
  * A decision carrying an older guardian fencing token than the newest guardian's (src/execution/intents.ts) is
- * refused: the guardian that made it was fenced out. A paper client fills nothing once the lease has lapsed.
+ * refused: the guardian that made it was fenced out; unless another decision of the request was taken, the refusal
+ * ends the request with a `rejected` ExecutionReport (the reservation of the approval is released). A paper client
+ * fills nothing once the lease has lapsed.
  *
  * Market data goes to every executor of the group (a consumer group per instance), so a standby is ready.
  */
@@ -261,13 +263,25 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
       return;
     }
     if (claim.outcome === 'staleDecision') {
-      // a guardian paused past its lease published it late: the newer guardian decides the request (it comes back
-      // to it, unacked by the old one) and reserved nothing for this decision
+      // a guardian paused past its lease published it late. Its approval reserved exposure — in the store, and so in
+      // the guardian that took over from it — and it will never execute: the refusal is the request's end, with its
+      // report (recorded done by the claim, so the report goes out without the store check). When another decision
+      // of the request was taken first, that one's report ends it
       counts.staleDecisions++;
       rt.log.error(
-        { requestId: d.requestId, decision: d.id, fence: d.fence, newest: claim.newest },
+        {
+          requestId: d.requestId,
+          decision: d.id,
+          fence: d.fence,
+          newest: claim.newest,
+          refused: claim.refused,
+        },
         'refused a decision of a fenced-out risk guardian',
       );
+      if (claim.refused) {
+        republish.add(d.requestId);
+        e.refuse(d, `decided by a fenced-out risk guardian (token ${d.fence} < ${claim.newest})`);
+      }
       return ctl.ack();
     }
     if (claim.outcome === 'fenced') {

@@ -147,6 +147,11 @@ export interface ExecutionEngine {
     why?: string,
     known?: Readonly<Record<number, { readonly status: string; readonly filledShares: Qty }>>,
   ): void;
+  /**
+   * Refuses a decision without executing any of it (a fenced-out guardian's, src/execution/intents.ts): the request
+   * is remembered as taken and gets its `rejected` ExecutionReport (the guardian releases its reservation).
+   */
+  refuse(d: RiskDecision, why: string): void;
   onMarketData(e: MarketEvent): void;
   /** Cancels every open leg order (HALT_ALL); unwinds go on. */
   halt(why: string): void;
@@ -605,6 +610,10 @@ export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEn
       }
       seen.delete(d.requestId);
       decide(d, halted, true);
+    },
+    refuse(d, why) {
+      remember(d.requestId);
+      report(d, 'rejected', 0, 0, 0, why);
     },
     onMarketData(e) {
       if (e.type === 'market') marketTicks.set(`${e.venue}:${e.marketId}`, e.tickSize > 0 ? e.tickSize : 1);
