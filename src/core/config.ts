@@ -137,7 +137,8 @@ const EnvSchema = z.object({
   ANTHROPIC_BASE_URL: venueUrl('https')
     .optional()
     .or(z.literal('').transform(() => undefined)),
-  ANTHROPIC_MODEL: z.string().min(1).default('claude-sonnet-4-5'),
+  // Claude Sonnet 4.5 retired on 2026-11-30; Anthropic's recommended replacement (its model pages, see the README)
+  ANTHROPIC_MODEL: z.string().min(1).default('claude-sonnet-5-5'),
   MATCH_MIN_CONFIDENCE: z
     .string()
     .transform((v, ctx) => {
