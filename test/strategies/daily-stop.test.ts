@@ -7,12 +7,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRiskGuardian } from '../../src/agents/risk-guardian.ts';
 import { createStrategyRunnerAgent } from '../../src/agents/strategy-runner.ts';
+import { createIds } from '../../src/core/agent.ts';
 import { channels } from '../../src/core/channels.ts';
 import type { Opportunity, RiskDecision, TradeRequest } from '../../src/core/messages.ts';
 import { Portfolio } from '../../src/risk/portfolio.ts';
 import { dailyWindowStart } from '../../src/risk/rules.ts';
 import { oracleSniper } from '../../src/strategies/plugins.ts';
-import { spentUntil } from '../../src/strategies/runner.ts';
+import { StrategyRunner, spentUntil } from '../../src/strategies/runner.ts';
 import { $, book, config, type Harness, harness, market, sh } from '../risk/fixtures.ts';
 
 let h: Harness | undefined;
@@ -96,6 +97,50 @@ describe('the daily-loss limit and the strategies', () => {
     await h.publish(channels.opportunities, opp('o-next', h.clock.now()));
     expect(requests).toHaveLength(2);
     expect(decisions.at(-1)).toMatchObject({ requestId: requests[1]!.id, verdict: 'approve' });
+  });
+
+  it('the drawdown stop pauses a strategy until RESUME or an approval of one of its requests', () => {
+    let now = T0;
+    const r = new StrategyRunner({
+      strategies: [oracleSniper()],
+      defaultAllocation: $(100),
+      now: () => now,
+      ids: createIds('x'),
+    });
+    const reject = (req: TradeRequest, rule: string): RiskDecision => ({
+      type: 'risk_decision',
+      id: `d-${req.id}`,
+      requestId: req.id,
+      strategy: req.strategy,
+      verdict: 'reject',
+      rule,
+      reason: '',
+      legs: [],
+      tif: 'IOC',
+      decidedAt: now,
+    });
+    const ask = (i: number): TradeRequest[] => {
+      now = T0 + i * 3_000;
+      return r.onOpportunity(opp(`o${i}`, now), false);
+    };
+    // a budget refusal is about that request: the next opportunity is asked for
+    r.onRiskDecision(reject(ask(0)[0]!, 'drawdown_budget'));
+    const second = ask(1);
+    expect(second).toHaveLength(1);
+    // the drawdown stop refuses everything until an operator RESUME: nothing is asked, a day later either
+    r.onRiskDecision(reject(second[0]!, 'drawdown_stop'));
+    expect(ask(2)).toEqual([]);
+    expect(ask(30_000)).toEqual([]);
+    expect(r.stats.skippedStop).toBe(2);
+    r.budgetMayHaveRoom(); // the agent calls it on RESUME
+    const third = ask(30_001);
+    expect(third).toHaveLength(1);
+    // an approval of one of its requests in flight also says no stop is in force (the marks came back)
+    const fourth = ask(30_002);
+    r.onRiskDecision(reject(fourth[0]!, 'drawdown_stop'));
+    expect(ask(30_003)).toEqual([]);
+    r.onRiskDecision({ ...reject(third[0]!, 'ok'), verdict: 'approve' });
+    expect(ask(30_004)).toHaveLength(1);
   });
 
   it('only the stops that refuse every request pause a strategy', () => {
