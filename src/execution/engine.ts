@@ -151,7 +151,7 @@ export interface ExecutionEngine {
    * Refuses a decision without executing any of it (a fenced-out guardian's, src/execution/intents.ts): the request
    * is remembered as taken and gets its `rejected` ExecutionReport (the guardian releases its reservation).
    */
-  refuse(d: RiskDecision, why: string): void;
+  refuse(d: Pick<RiskDecision, 'requestId' | 'strategy'>, why: string): void;
   onMarketData(e: MarketEvent): void;
   /** Cancels every open leg order (HALT_ALL); unwinds go on. */
   halt(why: string): void;
@@ -613,7 +613,20 @@ export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEn
     },
     refuse(d, why) {
       remember(d.requestId);
-      report(d, 'rejected', 0, 0, 0, why);
+      sink.report({
+        type: 'execution_report',
+        id: `${d.requestId}.exec`,
+        requestId: d.requestId,
+        strategy: d.strategy,
+        status: 'rejected',
+        fills: 0,
+        legRiskCost: 0,
+        fees: 0,
+        ts: clock.now(),
+        reason: why,
+      });
+      counts.groups++;
+      counts.rejected++;
     },
     onMarketData(e) {
       if (e.type === 'market') marketTicks.set(`${e.venue}:${e.marketId}`, e.tickSize > 0 ? e.tickSize : 1);
