@@ -82,6 +82,8 @@ export interface AnthropicJudgeOptions {
   readonly apiKey: string;
   readonly baseUrl?: string;
   readonly model: string;
+  /** output_config.effort (undefined: the model's default, which on Sonnet 5.5 thinks at length) */
+  readonly effort?: 'low' | 'medium' | 'high';
   readonly log: Logger;
   readonly budget?: LlmBudget;
   /** pairs per request (default 5) */
@@ -390,6 +392,7 @@ export function createAnthropicJudge(o: AnthropicJudgeOptions): LlmJudge {
         // auto, not forced: Claude Sonnet 5.5 (the default) rejects a forced tool choice with HTTP 400; the one tool
         // and the instructions ask for the verdicts, and a verdict list given as text is read as well
         tool_choice: { type: 'auto' },
+        ...(o.effort ? { output_config: { effort: o.effort } } : {}),
         messages: [{ role: 'user', content: prompt }],
       });
     } catch (err) {
@@ -475,6 +478,7 @@ export function judgeFromConfig(
     apiKey: config.anthropic.apiKey,
     ...(config.anthropic.baseUrl ? { baseUrl: config.anthropic.baseUrl } : {}),
     model: config.anthropic.model,
+    ...(config.anthropic.effort ? { effort: config.anthropic.effort } : {}),
     log,
     budget: storeBudget(store, config.matcherDailyBudget, now),
   });

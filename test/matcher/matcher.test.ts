@@ -273,6 +273,7 @@ describe('matcher with the LLM (real SDK against a local fake Messages API)', ()
       apiKey: 'test-key',
       baseUrl: fake.url,
       model: MODEL,
+      effort: 'low',
       log: silentLogger(),
       maxRetries: o.maxRetries ?? 0,
       ...(o.batchSize ? { batchSize: o.batchSize } : {}),
@@ -311,6 +312,8 @@ describe('matcher with the LLM (real SDK against a local fake Messages API)', ()
     ]);
     // not forced: Claude Sonnet 5.5 (the default model) answers a forced tool choice with HTTP 400
     expect(req.body.tool_choice).toEqual({ type: 'auto' });
+    // adaptive thinking at the default effort would spend the small max_tokens before the verdicts
+    expect(req.body.output_config).toEqual({ effort: 'low' });
     expect(req.body.tools[0].input_schema.properties.verdicts.items.required).toEqual(
       expect.arrayContaining(['pair', 'relation', 'confidence', 'quotes_a', 'quotes_b']),
     );
