@@ -242,7 +242,8 @@ export class RespWriter {
         count: hello.length,
         replies: [],
         resolve: (rs) => {
-          const err = rs.find((r) => r instanceof Error);
+          // AUTH or SELECT refused: no use going on; a refused CLIENT SETNAME (last, if any) only loses the name
+          const err = rs.slice(0, this.name ? -1 : undefined).find((r) => r instanceof Error);
           if (err) {
             this.warn(err as Error);
             s.destroy();
