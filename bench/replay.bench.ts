@@ -49,7 +49,7 @@ export async function run(ctx: BenchContext): Promise<void> {
     const t0 = performance.now();
     const c0 = process.cpuUsage();
     const r = await replay({
-      frames: readCaptureBatches(path),
+      frames: readCaptureBatches(path, { worker: true }),
       clock: new SimClock(),
       decoders: createDecoders(),
       publish: bus,

@@ -41,6 +41,7 @@ import {
   parseWsTrade,
   priceOf,
 } from './parse.ts';
+import { PreparedPriceChange } from './prepared.ts';
 import type {
   ClobBook,
   WsBestBidAsk,
@@ -282,12 +283,43 @@ export function createPolymarketDecoder(opts: PolymarketDecoderOptions = {}): Po
       checkEntry(f.asset_id, f.side, f.price, f.size, 0);
       scratchBooks[0] = tokenBook(f.asset_id, market);
     } else throw new Reject('price_change: neither price_changes nor asset_id');
+    applyScratch(n, ts);
+  };
+
+  /** Applies the `n` checked levels in the scratch arrays (venue time `ts`). */
+  const applyScratch = (n: number, ts: number): void => {
     for (let i = 0; i < n; i++) {
       const t = scratchBooks[i]!;
       setLevel(t, scratchBid[i]!, scratchPrice[i]!, scratchSize[i]!);
       if (ts > t.eventTime) t.eventTime = ts;
       touch(t);
     }
+  };
+
+  /** A price_change checked and read by the capture read worker (prepared.ts): applied as applyPriceChange would. */
+  const applyPrepared = (f: PreparedPriceChange): void => {
+    const n = f.count;
+    if (n > scratchPrice.length) {
+      scratchBooks = new Array(n);
+      scratchBid = new Array(n);
+      scratchPrice = new Array(n);
+      scratchSize = new Array(n);
+    }
+    const nums = f.nums;
+    let lastAsset = '';
+    let lastBook: TokenBook | undefined;
+    for (let i = 0, at = f.off; i < n; i++, at += 4) {
+      const asset = f.strings[nums[at]!]!;
+      if (lastBook === undefined || asset !== lastAsset) {
+        lastAsset = asset;
+        lastBook = tokenBook(asset, f.market);
+      }
+      scratchBooks[i] = lastBook;
+      scratchBid[i] = nums[at + 1] === 1;
+      scratchPrice[i] = nums[at + 2]!;
+      scratchSize[i] = nums[at + 3]!;
+    }
+    applyScratch(n, f.eventTime);
   };
 
   function checkEntry(asset: unknown, side: unknown, price: unknown, size: unknown, i: number): void {
@@ -383,6 +415,10 @@ export function createPolymarketDecoder(opts: PolymarketDecoderOptions = {}): Po
 
   const decodeWs = (frame: RawFrame, sink: FeedSink): void => {
     let data = frame.data;
+    if (data instanceof PreparedPriceChange) {
+      applyPrepared(data);
+      return;
+    }
     if (typeof data === 'string') {
       const s = data.trim();
       if (s === 'PONG' || s === 'PING' || s === '') return;
