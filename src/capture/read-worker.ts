@@ -46,6 +46,17 @@ class BatchWriter {
   }
 }
 
+/**
+ * A text search before JSON.parse, so that lines that cannot be prepared are not parsed twice (here and on the
+ * main thread). Only a hint: a line it lets through may still go as text; one it stops goes as text too.
+ */
+function mayPrepare(line: string): boolean {
+  return (
+    (line.includes('"event_type":"price_change"') && line.includes('polymarket.ws.market"')) ||
+    (line.includes('"type":"orderbook_delta"') && line.includes('kalshi.ws"'))
+  );
+}
+
 async function main(input: WorkerInput): Promise<void> {
   const port = parentPort!;
   const inFlight = new Int32Array(input.inFlight);
@@ -69,7 +80,8 @@ async function main(input: WorkerInput): Promise<void> {
       if (
         line.charCodeAt(0) === 123 &&
         line.charCodeAt(line.length - 1) === 125 &&
-        line.length * 3 <= maxLine
+        line.length * 3 <= maxLine &&
+        mayPrepare(line)
       ) {
         const f = parseCaptureLine(line);
         if (!('error' in f) && f.req === undefined) {
