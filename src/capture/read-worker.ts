@@ -17,6 +17,8 @@ class BatchWriter {
   strings: string[] = [];
   lines: string[] = [];
   private readonly ids = new Map<string, number>();
+  private lastStr = '';
+  private lastId = 0;
 
   num(x: number): void {
     if (this.k === this.nums.length) {
@@ -28,12 +30,19 @@ class BatchWriter {
   }
 
   str(s: string): void {
+    // consecutive entries of a frame mostly repeat the asset id: a compare, not a hash of 77 digits
+    if (s === this.lastStr) {
+      this.num(this.lastId);
+      return;
+    }
     let id = this.ids.get(s);
     if (id === undefined) {
       id = this.ids.size;
       this.ids.set(s, id);
       this.strings.push(s);
     }
+    this.lastStr = s;
+    this.lastId = id;
     this.num(id);
   }
 
@@ -51,10 +60,15 @@ class BatchWriter {
  * main thread). Only a hint: a line it lets through may still go as text; one it stops goes as text too.
  */
 function mayPrepare(line: string): boolean {
-  return (
-    (line.includes('"event_type":"price_change"') && line.includes('polymarket.ws.market"')) ||
-    (line.includes('"type":"orderbook_delta"') && line.includes('kalshi.ws"'))
-  );
+  // the capture writer puts the source first, after ts (writer.ts formatCaptureLine)
+  const at = line.indexOf('"source":"');
+  if (at < 0 || at > 40) return false;
+  const p = line.startsWith('sim.', at + 10) ? at + 14 : at + 10;
+  if (line.startsWith('kalshi.ws"', p)) return line.startsWith('"type":"orderbook_delta"', p + 19);
+  if (!line.startsWith('polymarket.ws.market"', p)) return false;
+  // a price_change names its type after its entries: searched from the end
+  const e = line.lastIndexOf('"event_type":"');
+  return e > 0 && line.startsWith('price_change"', e + 14);
 }
 
 async function main(input: WorkerInput): Promise<void> {
