@@ -76,6 +76,9 @@ export async function* fromWorker(
     ...(opts.maxLineBytes !== undefined ? { maxLineBytes: opts.maxLineBytes } : {}),
   };
   const worker = new Worker(url, { workerData: input });
+  // it keeps the process alive only while a batch is awaited: a reader abandoned mid-file (never finished, never
+  // returned) leaves a worker waiting for credit, which must not hold the process open
+  worker.unref();
   const queue: WorkerMessage[] = [];
   let wake: (() => void) | undefined;
   let failed: Error | undefined;
@@ -89,7 +92,11 @@ export async function* fromWorker(
   const strings: string[] = [];
   try {
     for (;;) {
-      while (queue.length === 0) await new Promise<void>((r) => (wake = r));
+      if (queue.length === 0) {
+        worker.ref();
+        while (queue.length === 0) await new Promise<void>((r) => (wake = r));
+        worker.unref();
+      }
       wake = undefined;
       const m = queue.shift()!;
       if ('done' in m) return;
