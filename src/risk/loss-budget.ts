@@ -225,7 +225,7 @@ export function valueComponent(
   let floor = 0;
   let max = 0;
   if (worlds.worlds.length > 0) {
-    const index = new Map(worlds.markets.map((k, i) => [k, i]));
+    const index = worlds.index;
     // each holding's and leg's market as a position in a world (-1: not in it, OTHER wins), looked up once
     c.heldAt = heldKeys.map((k) => index.get(k) ?? -1);
     c.legAt = legKeys.map((k) => index.get(k) ?? -1);

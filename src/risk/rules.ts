@@ -298,7 +298,8 @@ function feedSilent(
 ): RuleOutcome | undefined {
   if (!pf.feedHeardAt) return undefined;
   const at = pf.feedHeardAt(feed);
-  if (at === undefined) return mustKnow ? reject('stale_data', `nothing heard from the ${feed} feed`) : undefined;
+  if (at === undefined)
+    return mustKnow ? reject('stale_data', `nothing heard from the ${feed} feed`) : undefined;
   const quiet = now - at;
   if (quiet < cfg.staleAfterMs) return undefined;
   return reject(
@@ -573,7 +574,6 @@ export function withinLossBudget(
   const allocation = pf.allocation(req.strategy);
   const budget: Budget = {
     pf,
-    cfg,
     limits: pf.budgetLimits(),
     strategy: req.strategy,
     allocation: pf.strategySwing ? allocation : undefined,
@@ -587,7 +587,7 @@ export function withinLossBudget(
   const noSize: RiskEvaluation = {
     verdict: 'reject',
     rule: b.rule,
-    reason: `${b.why}; no size fits`,
+    reason: `${whyOf(b, cfg)}; no size fits`,
     legs: [],
     expectedEdge: 0,
   };
@@ -619,21 +619,33 @@ export function withinLossBudget(
   return {
     verdict: 'reduce',
     rule: binding.rule,
-    reason: `${binding.why}; reduced ${toDecimal(req.legs[0]!.shares)} → ${toDecimal(legs[0]!.shares)} shares`,
+    reason: `${whyOf(binding, cfg)}; reduced ${toDecimal(req.legs[0]!.shares)} → ${toDecimal(legs[0]!.shares)} shares`,
     legs,
     expectedEdge: edge,
   };
 }
 
+/** A limit a size breaks: the book's loss budget (`book`) or the strategy's share of it (its swing past `allocation`). */
 interface Breach {
   readonly rule: RuleName;
-  readonly why: string;
+  readonly book: BudgetBreach | undefined;
+  readonly strategy: string;
+  readonly swing: Money;
+  readonly allocation: Money;
+}
+
+/** What a person reads about a breach: formatted only for the one the decision names (a search tries many sizes). */
+function whyOf(b: Breach, cfg: RiskConfig): string {
+  if (b.book) return describeBreach(b.book, cfg);
+  return (
+    `strategy loss budget: ${b.strategy}'s positions, orders and this request could swing ${fmt(b.swing)} ` +
+    `between settling the best and the worst way; its allocation ${fmt(b.allocation)} bounds that swing`
+  );
 }
 
 /** What withinLossBudget checks sizes of one request against (a plain record: no closure per decision). */
 interface Budget {
   readonly pf: PortfolioView;
-  readonly cfg: RiskConfig;
   readonly limits: BudgetLimits;
   readonly strategy: string;
   /** The strategy's allocation, when it has one (and the view knows its swing): its share of the budget. */
@@ -644,10 +656,10 @@ interface Budget {
 
 /** The first limit `legs` break: the book's loss budget, then the strategy's share of it (its allocation). */
 function breachOf(budget: Budget, legs: readonly Leg[], before: Exposure | undefined): Breach | undefined {
-  const { pf, cfg, allocation, strategy } = budget;
+  const { pf, allocation, strategy } = budget;
   const pending = pf.pendingLegs!(legs);
   const b = budgetBreach(pf, pending, budget.limits, before);
-  if (b) return { rule: breachRule(b), why: describeBreach(b, cfg) };
+  if (b) return { rule: breachRule(b), book: b, strategy, swing: 0, allocation: 0 };
   if (allocation === undefined) return undefined;
   // within the allocation on a bound no lower than the swing: within it exactly
   if (pf.strategySwingBound && pf.strategySwingBound(strategy, pending) <= allocation) return undefined;
@@ -656,12 +668,7 @@ function breachOf(budget: Budget, legs: readonly Leg[], before: Exposure | undef
   if (swing <= allocation) return undefined;
   budget.swingBefore ??= pf.strategySwing!(strategy);
   if (swing <= budget.swingBefore) return undefined;
-  return {
-    rule: 'strategy_loss_budget',
-    why:
-      `strategy loss budget: ${strategy}'s positions, orders and this request could swing ${fmt(swing)} ` +
-      `between settling the best and the worst way; its allocation ${fmt(allocation)} bounds that swing`,
-  };
+  return { rule: 'strategy_loss_budget', book: undefined, strategy, swing, allocation };
 }
 
 /** The limit the book would break with `pending` added, unless they make no measure worse than `before`. */
