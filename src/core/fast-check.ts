@@ -105,7 +105,8 @@ function levels(v: unknown): [number, number][] | undefined {
 export function checkOracleTick(v: unknown): OracleTick | undefined {
   if (!isObj(v)) return undefined;
   const { type, source, symbol, price, bid, ask, stale, eventTime, receiveTime } = v;
-  if (type !== 'tick' || (source !== 'binance' && source !== 'chainlink' && source !== 'sim')) return undefined;
+  if (type !== 'tick' || (source !== 'binance' && source !== 'chainlink' && source !== 'sim'))
+    return undefined;
   if (!isStr(symbol) || !isNat(price) || !opt(bid, isNat) || !opt(ask, isNat)) return undefined;
   if (typeof stale !== 'boolean' || !opt(eventTime, isInt) || !isInt(receiveTime)) return undefined;
   const out: Out = { type, source, symbol, price };
@@ -163,7 +164,21 @@ export function checkOpportunity(v: unknown): Opportunity | undefined {
     p = pricing(v.pricing);
     if (p === undefined) return undefined;
   }
-  const out: Out = { type, id, kind, legs: ls, edge, edgeBps, cost, fees, shares, signal, detectedAt, expiresAt, data };
+  const out: Out = {
+    type,
+    id,
+    kind,
+    legs: ls,
+    edge,
+    edgeBps,
+    cost,
+    fees,
+    shares,
+    signal,
+    detectedAt,
+    expiresAt,
+    data,
+  };
   putOpt(out, v, 'note', note);
   putOpt(out, v, 'minShares', minShares);
   putOpt(out, v, 'lotShares', lotShares);
@@ -226,7 +241,8 @@ export function checkExecutionReport(v: unknown): ExecutionReport | undefined {
   ) {
     return undefined;
   }
-  if (!isNat(fills) || !isInt(legRiskCost) || !isInt(fees) || !opt(reason, isStr) || !isInt(ts)) return undefined;
+  if (!isNat(fills) || !isInt(legRiskCost) || !isInt(fees) || !opt(reason, isStr) || !isInt(ts))
+    return undefined;
   let exposure: unknown[] | undefined;
   if (legExposureMs !== undefined) {
     if (!Array.isArray(legExposureMs)) return undefined;

@@ -83,7 +83,16 @@ const cases: Case[] = [
         receiveTime: 10,
         slot: 3,
       },
-      { type: 'book', venue: 'polymarket', marketId: '', tokenId: '', bids: [], asks: [], stale: true, receiveTime: 1 },
+      {
+        type: 'book',
+        venue: 'polymarket',
+        marketId: '',
+        tokenId: '',
+        bids: [],
+        asks: [],
+        stale: true,
+        receiveTime: 1,
+      },
     ],
   },
   {
@@ -234,40 +243,40 @@ const cases: Case[] = [
 
 /** Values a mutation puts in a field: near misses of every rule in these schemas, and valid values of each kind. */
 const specials: unknown[] = [
-    undefined,
-    null,
-    true,
-    false,
-    0,
-    -0,
-    1,
-    -1,
-    0.5,
-    1.5,
-    1_000_000,
-    1_000_001,
-    2 ** 53 - 1,
-    2 ** 53,
-    -(2 ** 53 - 1),
-    -(2 ** 53),
-    Number.NaN,
-    Number.POSITIVE_INFINITY,
-    Number.NEGATIVE_INFINITY,
-    '',
-    'x',
-    '1',
-    [],
-    {},
-    [1],
-    [1, 2],
-    [1, 2, 3],
-    [410_000, 1_000_000],
-    [[1, 2]],
-    [null],
-    ...['polymarket', 'kalshi', 'buy', 'sell', 'IOC', 'FOK', 'GTC', 'approve', 'reduce', 'reject'],
-    ...['binance', 'chainlink', 'sim', 'oracle_lag', 'cross_venue', 'rebalancing', 'combinatorial'],
-    ...['filled', 'partial', 'unwound', 'rejected', 'failed', 'tick', 'book', 'opportunity', 'trade_request'],
-    ...['risk_decision', 'execution_report'],
+  undefined,
+  null,
+  true,
+  false,
+  0,
+  -0,
+  1,
+  -1,
+  0.5,
+  1.5,
+  1_000_000,
+  1_000_001,
+  2 ** 53 - 1,
+  2 ** 53,
+  -(2 ** 53 - 1),
+  -(2 ** 53),
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+  Number.NEGATIVE_INFINITY,
+  '',
+  'x',
+  '1',
+  [],
+  {},
+  [1],
+  [1, 2],
+  [1, 2, 3],
+  [410_000, 1_000_000],
+  [[1, 2]],
+  [null],
+  ...['polymarket', 'kalshi', 'buy', 'sell', 'IOC', 'FOK', 'GTC', 'approve', 'reduce', 'reject'],
+  ...['binance', 'chainlink', 'sim', 'oracle_lag', 'cross_venue', 'rebalancing', 'combinatorial'],
+  ...['filled', 'partial', 'unwound', 'rejected', 'failed', 'tick', 'book', 'opportunity', 'trade_request'],
+  ...['risk_decision', 'execution_report'],
 ];
 const pool = fc.oneof(
   fc.constantFrom<unknown>(...specials),
@@ -284,7 +293,10 @@ const mutation: fc.Arbitrary<Mutation> = fc.record({
 });
 
 /** Every container in the tree (objects and arrays), root first. */
-function containers(v: unknown, out: (Record<string, unknown> | unknown[])[] = []): (Record<string, unknown> | unknown[])[] {
+function containers(
+  v: unknown,
+  out: (Record<string, unknown> | unknown[])[] = [],
+): (Record<string, unknown> | unknown[])[] {
   if (typeof v === 'object' && v !== null) {
     out.push(v as Record<string, unknown> | unknown[]);
     for (const x of Object.values(v)) containers(x, out);
@@ -337,14 +349,18 @@ describe('fast-check validators agree with the zod schemas', () => {
       let accepted = 0;
       let refused = 0;
       fc.assert(
-        fc.property(fc.nat({ max: c.seeds.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 3 }), (s, ms) => {
-          const input = mutate(c.seeds[s], ms);
-          if (agree(c, input)) accepted++;
-          else refused++;
-          // and after a JSON round trip (undefined keys dropped, -0 → 0, NaN → null)
-          const json = JSON.stringify(input);
-          if (json !== undefined) agree(c, JSON.parse(json));
-        }),
+        fc.property(
+          fc.nat({ max: c.seeds.length - 1 }),
+          fc.array(mutation, { minLength: 1, maxLength: 3 }),
+          (s, ms) => {
+            const input = mutate(c.seeds[s], ms);
+            if (agree(c, input)) accepted++;
+            else refused++;
+            // and after a JSON round trip (undefined keys dropped, -0 → 0, NaN → null)
+            const json = JSON.stringify(input);
+            if (json !== undefined) agree(c, JSON.parse(json));
+          },
+        ),
         { numRuns: 3_000, seed: 19 },
       );
       // both sides were exercised
