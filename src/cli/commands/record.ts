@@ -15,17 +15,9 @@ import { createFeedDecoders, createLiveFeed, FEED_NAMES, parseFeedNames } from '
 import { createSimHub } from '../../venues/sim/feed.ts';
 import { requireWritable } from '../files.ts';
 import { UsageError } from '../main.ts';
-import { parseIntOpt } from './simulate.ts';
+import { parseDuration, parseIntOpt } from '../options.ts';
 
-/** "90s", "10m", "1h", "500ms", or bare seconds → milliseconds. */
-export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new UsageError(`--duration must look like 30s, 10m, 1h or 500ms, got "${text}"`);
-  const n = Number(m[1]);
-  const unit = m[2] ?? 's';
-  const mult = unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000;
-  return Math.round(n * mult);
-}
+export { parseDuration };
 
 export function registerRecordCommand(program: Command): void {
   program
