@@ -25,8 +25,9 @@ import type { FrameSource } from '../feeds/types.ts';
 import type { MatchStore } from '../matcher/store.ts';
 import type { Db } from '../store/db.ts';
 import type { RestoredStates } from '../store/restore.ts';
-import { createFeedDecoders, createLiveFeed, FEED_PREFIXES, type FeedName } from '../venues/registry.ts';
-import { createSimHub, type SimHub } from '../venues/sim/feed.ts';
+import { FEED_PREFIXES, type FeedName } from '../venues/feed-names.ts';
+import type { DecoderSet } from '../venues/registry.ts';
+import type { SimHub } from '../venues/sim/feed.ts';
 import type { SimOptions } from '../venues/sim/market.ts';
 
 export type FeedsMode = 'sim' | 'live' | 'capture';
@@ -95,6 +96,8 @@ interface BuildContext {
   /** Whether this agent was asked for by name (its --opt options apply, a feed agent must be told which feed). */
   readonly named: boolean;
   feedSource(name: FeedName, onDisconnect?: (tokenIds: readonly string[]) => void): FrameSource;
+  /** A feed's own decoder set (at the mode's book depth). */
+  decoders(name: FeedName): DecoderSet;
 }
 
 export interface AgentSpec {
@@ -340,7 +343,7 @@ export const AGENT_CATALOGUE: readonly AgentSpec[] = [
         // a factory: a feed that fails is replaced by a fresh one (a stopped source's transports stay closed)
         const source = () =>
           ctx.feedSource(venue, (tokens) => watcher?.markStale(tokens.map((t) => instrumentKey(venue, t))));
-        watcher = createVenueWatcher({ venue, source, decoder: decoders(ctx.mode, venue) });
+        watcher = createVenueWatcher({ venue, source, decoder: ctx.decoders(venue) });
         return watcher;
       });
     },
@@ -355,7 +358,7 @@ export const AGENT_CATALOGUE: readonly AgentSpec[] = [
         createOracleAgent({
           source,
           feed: () => ctx.feedSource(source),
-          decoder: decoders(ctx.mode, source),
+          decoder: ctx.decoders(source),
         }),
       );
     },
@@ -393,9 +396,6 @@ export function distributedAgents(feeds: 'sim' | 'live' = 'sim'): string[][] {
   return out;
 }
 
-const decoders = (mode: ProcessMode, name: FeedName) =>
-  createFeedDecoders(name, mode.depth !== undefined ? { depth: mode.depth } : {});
-
 /**
  * The mode of `pm-arb agent <name> --opt …`: one agent, its own store; a feed agent reads `feeds=sim|live`,
  * `seed=N` and the simulator's `markets=N` and `mispricingRate=PER_MINUTE` from the options.
@@ -424,6 +424,11 @@ export function agentProcessMode(name: string, o: Readonly<Record<string, string
   };
 }
 
+/** Stands in for the feed modules in a process without feeds (feedSource is only called by feed agents). */
+const unloaded = (): never => {
+  throw new Error('no feed agent in this process: the feed modules are not loaded');
+};
+
 /** Builds the agents of a process for a mode. */
 export async function assemble(kernel: Kernel, mode: ProcessMode): Promise<Assembly> {
   const select = mode.agents ?? 'all';
@@ -437,6 +442,13 @@ export async function assemble(kernel: Kernel, mode: ProcessMode): Promise<Assem
       ? (select as readonly string[]).includes(s.name)
       : s.kind === 'feed' || (select === 'all' && s.kind === 'consumer' && (s.inAll?.(mode) ?? true)),
   );
+  // every venue's decoder and transport and the simulator: loaded only by a process that runs a feed (a
+  // `pm-arb agent` of a consumer starts without them)
+  const [{ createFeedDecoders, createLiveFeed }, { createSimHub }] = specs.some((s) => s.kind === 'feed')
+    ? await Promise.all([import('../venues/registry.ts'), import('../venues/sim/feed.ts')])
+    : [{ createFeedDecoders: unloaded, createLiveFeed: unloaded }, { createSimHub: unloaded }];
+  const decoders = (name: FeedName) =>
+    createFeedDecoders(name, mode.depth !== undefined ? { depth: mode.depth } : {});
   let simHub: SimHub | undefined;
   const feedSource = (name: FeedName, onDisconnect?: (tokenIds: readonly string[]) => void): FrameSource => {
     switch (mode.feeds) {
@@ -451,12 +463,12 @@ export async function assemble(kernel: Kernel, mode: ProcessMode): Promise<Assem
           config: kernel.config,
           clock: kernel.clock,
           log: kernel.log,
-          decoders: decoders(mode, name),
+          decoders: decoders(name),
           ...(onDisconnect ? { onDisconnect } : {}),
         });
     }
   };
-  const ctx: BuildContext = { kernel, mode, opts: mode.options ?? {}, named, feedSource };
+  const ctx: BuildContext = { kernel, mode, opts: mode.options ?? {}, named, feedSource, decoders };
   const consumers: Agent[] = [];
   const feeds: FeedAgent[] = [];
   for (const s of specs) {
