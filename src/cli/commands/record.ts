@@ -118,6 +118,8 @@ export function registerRecordCommand(program: Command): void {
           ),
       });
       recording = await starting;
+      // the first line said what is recorded before anything loaded; this one, that frames now flow to the file
+      if (!stopping) process.stderr.write(`record: recording (${names.length} feeds started)\n`);
       const keepAlive = setInterval(() => {}, 1 << 30);
       const timer =
         duration !== undefined
