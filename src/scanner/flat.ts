@@ -100,6 +100,17 @@ export class FlatBooks {
     return s >= 0 && s * RECORD < this.rec.length ? this.rec[s * RECORD + BIND]! : -1;
   }
 
+  /**
+   * The binding of slot `s` when its token is `tokenId` (a book's slot hint checked), else −1. Both loads are
+   * issued before either is used, so that their cache misses overlap.
+   */
+  bindingIf(s: number, tokenId: string): number {
+    if (s < 0 || s * RECORD >= this.rec.length) return -1;
+    const token = this.obj[2 * s];
+    const b = this.rec[s * RECORD + BIND]!;
+    return token === tokenId ? b : -1;
+  }
+
   tokenAt(s: number): string | undefined {
     return s >= 0 && 2 * s < this.obj.length ? (this.obj[2 * s] as string | undefined) : undefined;
   }

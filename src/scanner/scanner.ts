@@ -647,14 +647,9 @@ export class Scanner {
   private slotOf(book: OrderBook): number {
     const s = book.slot;
     if (s !== undefined) {
-      const b = this.flat.binding(s);
       // a hint only: it must be this book's token and venue (a copy of a book made for another token keeps the slot)
-      if (
-        b >= 0 &&
-        this.flat.tokenAt(s) === book.tokenId &&
-        this.venueCodes[(b >> SIDE_BITS) & VENUE_MASK] === book.venue
-      )
-        return s;
+      const b = this.flat.bindingIf(s, book.tokenId);
+      if (b >= 0 && this.venueCodes[(b >> SIDE_BITS) & VENUE_MASK] === book.venue) return s;
     }
     return this.tokens.get(book.venue)?.get(book.tokenId) ?? -1;
   }
