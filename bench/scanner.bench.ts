@@ -12,10 +12,11 @@
  * The stream asks the same work of every size; only the number of markets differs:
  * - a crossing is undone by the next update (the same token back to its quote), so whether an update finds its
  *   partner crossed does not depend on N (left in place, a crossed token stayed crossed for a few updates at 1k
- *   but for several runs at 100k, where most tokens are never updated: 1k did twice the sizing work of 100k);
+ *   but for several runs at 100k, where most tokens are never updated);
  * - the clock advances 1 ms per reading and each crossing has its own depth, so dedupe never hides a crossing's
  *   work (with a frozen clock, repeats of the same replayed crossing were suppressed more at some sizes than at
  *   others; live, the clock moves and depth differs).
+ * Before, a run published 453 opportunities at 1k, 339 at 10k and 41 at 100k; now about 600 at each size.
  */
 import { createIds } from '../src/core/agent.ts';
 import type { FeeSchedule, Market, MarketLink, OracleLink, OrderBook, Venue } from '../src/core/messages.ts';
