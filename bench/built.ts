@@ -15,12 +15,24 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Bundles `entry` (a path from the repository root) as scripts/build.mjs does and imports the result. */
 export async function importBuilt<T>(entry: string): Promise<T> {
-  const dir = join(root, 'node_modules', '.cache', 'pm-arb-bench');
+  // a folder per run: the capture read worker is bundled next to the entry, where src/capture/worker-client.ts
+  // looks for it (`capture-read-worker.mjs`), and stays until the process exits (a replay starts it)
+  const dir = join(
+    root,
+    'node_modules',
+    '.cache',
+    'pm-arb-bench',
+    `${entry.replace(/[^A-Za-z0-9]+/g, '_')}-${process.pid}`,
+  );
   mkdirSync(dir, { recursive: true });
-  const out = join(dir, `${entry.replace(/[^A-Za-z0-9]+/g, '_')}-${process.pid}.mjs`);
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   await build({
-    entryPoints: [join(root, entry)],
-    outfile: out,
+    entryPoints: {
+      entry: join(root, entry),
+      'capture-read-worker': join(root, 'src/capture/read-worker.ts'),
+    },
+    outdir: dir,
+    outExtension: { '.js': '.mjs' },
     bundle: true,
     format: 'esm',
     platform: 'node',
@@ -28,9 +40,5 @@ export async function importBuilt<T>(entry: string): Promise<T> {
     packages: 'external',
     logLevel: 'warning',
   });
-  try {
-    return (await import(pathToFileURL(out).href)) as T;
-  } finally {
-    rmSync(out, { force: true }); // loaded: the file is not needed any more
-  }
+  return (await import(pathToFileURL(join(dir, 'entry.mjs')).href)) as T;
 }

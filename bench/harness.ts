@@ -59,6 +59,21 @@ export function cpuNow(): number {
 }
 
 /**
+ * CPU seconds (user + system) the main thread alone has used so far (Linux: /proc/self/task/<pid>/stat, 10 ms
+ * ticks): what bounds the wall clock when helper threads (a worker, GC) have a core of their own. NaN where there
+ * is no /proc.
+ */
+export function mainThreadCpuNow(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime (fields 14, 15) in USER_HZ
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
  * CPU seconds (user + system) used so far by this process's children that have exited and been reaped
  * (spawnSync, or a spawned child after its 'exit'): Linux's cutime + cstime from /proc/self/stat. NaN where
  * there is no /proc.

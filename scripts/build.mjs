@@ -19,7 +19,8 @@ const { build } = await import('esbuild');
 const started = Date.now();
 rmSync(out, { recursive: true, force: true });
 await build({
-  entryPoints: { main: join(src, 'cli/main.ts') },
+  // the capture read worker is its own entry: src/capture/worker-client.ts starts it from next to its chunk
+  entryPoints: { main: join(src, 'cli/main.ts'), 'capture-read-worker': join(src, 'capture/read-worker.ts') },
   outdir: out,
   bundle: true,
   splitting: true,

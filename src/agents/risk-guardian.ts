@@ -280,17 +280,23 @@ export function createRiskGuardian(opts: RiskGuardianOptions = {}): RiskGuardian
         ? ({ group: `${runtime.agent.name}@${runtime.kernel.instance}`, ephemeral: true } as const)
         : {};
       // the account: the shared group, consumed by the active guardian only (a standby leaves it to the holder; a
-      // message it took anyway, after a RESUME, goes back to the group unacked)
+      // message it took anyway, after a RESUME, goes back to the group unacked). Without a lease this guardian is
+      // always the active one and acks everything it handles: the bus acks on return (no ack closure and pending
+      // entry per message, on the path of every request)
       const account = <T>(channel: Channel<T>, fn: (m: Envelope<T>) => boolean | undefined): void => {
         shared.push(
-          runtime.subscribe(
-            channel,
-            (m, ctl) => {
-              if (!active) return;
-              if (fn(m) !== false) ctl.ack();
-            },
-            { ack: 'manual' },
-          ),
+          opts.lease
+            ? runtime.subscribe(
+                channel,
+                (m, ctl) => {
+                  if (!active) return;
+                  if (fn(m) !== false) ctl.ack();
+                },
+                { ack: 'manual' },
+              )
+            : runtime.subscribe(channel, (m) => {
+                fn(m);
+              }),
         );
       };
       // the markets published before this start (a restart: the group's position is past them)

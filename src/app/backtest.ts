@@ -337,6 +337,8 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestReport
   // first frame, so clock timers do not replay the years before it
   const { hub, clock, empty } = await openCapture(opts.capturePath, {
     stats,
+    // reading and JSON-parsing in a worker thread: the hot frames come in as numbers (capture/worker-client.ts)
+    worker: true,
     ...(config.captureMaxLineBytes ? { maxLineBytes: config.captureMaxLineBytes } : {}),
   });
   const bus = new InProcBus({ name: `bt${seed}`, maxLen: 0, clock });

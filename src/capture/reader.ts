@@ -4,6 +4,7 @@
  */
 import { open } from 'node:fs/promises';
 import type { RawFrame } from '../feeds/types.ts';
+import { fromWorker, readWorkerUrl } from './worker-client.ts';
 
 export interface BadLine {
   readonly line: number;
@@ -34,6 +35,12 @@ export interface ReadCaptureOptions {
   readonly batchBytes?: number;
   /** A longer line is rejected (and skipped without being held in memory); default 16 MiB (CAPTURE_MAX_LINE_BYTES). */
   readonly maxLineBytes?: number;
+  /**
+   * Read and parse in a worker thread (read-worker.ts) when the running build has one (dist/, the benches'
+   * bundles; not the sources through tsx): the main thread gets the hot websocket frames already checked and read
+   * into numbers. The frames are the same to the decoders; replay and backtest use it.
+   */
+  readonly worker?: boolean;
 }
 
 export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
@@ -111,8 +118,43 @@ export async function* readCaptureBatches(
     stats.frames++;
     out.push(f);
   };
+  const worker = opts.worker ? readWorkerUrl() : undefined;
+  if (worker) {
+    yield* fromWorker(worker, path, opts, stats, {
+      line: handle,
+      tooLong() {
+        stats.lines++;
+        bad(tooLong);
+      },
+    });
+    return;
+  }
+  for await (const lines of readLineBatches(path, opts, stats)) {
+    const out: RawFrame[] = [];
+    for (const l of lines) {
+      if (l === null) {
+        stats.lines++;
+        bad(tooLong);
+      } else handle(l, out);
+    }
+    if (out.length > 0) yield out;
+  }
+}
+
+/**
+ * The lines of a capture file, in batches of about `batchBytes`; `null` stands for a line over `maxLineBytes`
+ * (skipped without being held in memory). Adds the bytes read to `stats.bytes`.
+ */
+export async function* readLineBatches(
+  path: string,
+  opts: ReadCaptureOptions,
+  stats: CaptureReadStats,
+): AsyncGenerator<(string | null)[]> {
+  const maxLine = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   // Lines cut at '\n' bytes and each decoded straight from the read buffer: no read stream, no chunk-sized string
   // concatenated and sliced, no copy of a line (a '\n' byte never occurs inside a multi-byte UTF-8 character).
+  // (Decoding a whole chunk once and slicing the string was measured slower: String indexOf and JSON.parse of a
+  // sliced string cost more than the per-line decode saved.)
   // Two buffers: the next chunk is read (thread pool) while this one is parsed, so reading overlaps the work.
   // Batches of ~64 KiB of lines (~100 frames): the frames of a batch die young, in the scavenger, where 1 MiB
   // batches of parsed objects outlived it and were promoted (measured: fewer CPU-seconds per frame, mostly GC).
@@ -140,7 +182,7 @@ export async function* readCaptureBatches(
       which ^= 1;
       next = fh.read(bufs[which]!, 0, size, pos);
       stats.bytes += n;
-      let out: RawFrame[] = [];
+      let out: (string | null)[] = [];
       let start = 0;
       let batchStart = 0;
       for (;;) {
@@ -154,14 +196,13 @@ export async function* readCaptureBatches(
         }
         if (skipping) {
           skipping = false;
-          stats.lines++;
-          bad(tooLong);
+          out.push(null);
         } else if (carried > 0) {
           carry.push(buf.subarray(start, nl));
-          handle(Buffer.concat(carry).toString('utf8'), out);
+          out.push(Buffer.concat(carry).toString('utf8'));
           carry = [];
           carried = 0;
-        } else handle(buf.toString('utf8', start, nl), out);
+        } else out.push(buf.toString('utf8', start, nl));
         start = nl + 1;
       }
       if (start < n && !skipping) {
@@ -180,12 +221,6 @@ export async function* readCaptureBatches(
     await next?.catch(() => undefined);
     await fh.close();
   }
-  if (skipping) {
-    stats.lines++;
-    bad(tooLong);
-  } else if (carried > 0) {
-    const out: RawFrame[] = [];
-    handle(Buffer.concat(carry).toString('utf8'), out);
-    if (out.length > 0) yield out;
-  }
+  if (skipping) yield [null];
+  else if (carried > 0) yield [Buffer.concat(carry).toString('utf8')];
 }

@@ -138,6 +138,38 @@ function legTerm(leg: PendingLeg, wins: boolean, best: boolean, bound: Money): M
 /** A leg's buyCostBound (buy) or sellProceedsBound (sell): the same in every world, so computed once per leg. */
 const boundOf = (leg: PendingLeg): Money => (leg.side === 'buy' ? buyCostBound(leg) : sellProceedsBound(leg));
 
+/**
+ * The least and most a pending leg can add to any component it is valued in, whichever way its market settles
+ * and whatever settles with it: legTerm's worst over both outcomes, and its best over both (a buy loses its cost
+ * at worst; a sell gives up at most the shares it may buy back less its proceeds; a won buy pays its shares).
+ */
+export function legRange(leg: PendingLeg): { readonly lo: Money; readonly hi: Money } {
+  const bound = boundOf(leg);
+  return leg.side === 'buy'
+    ? { lo: -bound, hi: Math.max(0, leg.shares - bound) }
+    : { lo: Math.min(0, bound - leg.shares), hi: leg.shares };
+}
+
+/**
+ * A bound on `Portfolio.exposure` that needs no settlement worlds: every held share is paid between 0 and 1 and
+ * every pending leg adds between its legRange's lo and hi. A component's least payout over its worlds (or over
+ * its markets settled independently) is at least the sum of its parts' least, and its largest at most the sum of
+ * their largest, so worstEquity ≤ the exact one, peakEquity ≥ it, and carriedSwing ≥ it (the swing of every
+ * component, carried or not). `breach` only gets worse as the worst equity falls and the peak and swing grow, so
+ * an exposure within this bound's limits is within them exactly: the loss budget enumerates worlds only near a
+ * limit.
+ */
+export function exposureBound(cash: Money, heldShares: Qty, pending: readonly PendingLeg[]): Exposure {
+  let lo = 0;
+  let hi = heldShares;
+  for (const l of pending) {
+    const r = legRange(l);
+    lo += r.lo;
+    hi += r.hi;
+  }
+  return { worstEquity: cash + lo, peakEquity: cash + hi, carriedSwing: hi - lo };
+}
+
 export interface ComponentValue {
   readonly root: MarketKey;
   /** Least the component's holdings (and pending legs) are paid over every way it can settle. */
@@ -193,7 +225,7 @@ export function valueComponent(
   let floor = 0;
   let max = 0;
   if (worlds.worlds.length > 0) {
-    const index = new Map(worlds.markets.map((k, i) => [k, i]));
+    const index = worlds.index;
     // each holding's and leg's market as a position in a world (-1: not in it, OTHER wins), looked up once
     c.heldAt = heldKeys.map((k) => index.get(k) ?? -1);
     c.legAt = legKeys.map((k) => index.get(k) ?? -1);

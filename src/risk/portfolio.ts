@@ -38,7 +38,9 @@ import {
   byComponent,
   type ComponentValue,
   type Exposure,
+  exposureBound,
   type HeldShares,
+  legRange,
   type PendingLeg,
   SETTLEMENT_GRACE_MS,
   valueComponent,
@@ -99,6 +101,13 @@ export class Portfolio implements PortfolioView {
   private readonly risk: Config['risk'];
   private readonly probation: Money | undefined;
   private readonly markets = new Map<string, Market>();
+  /**
+   * The last `market()` asked for and its answer: one decision looks the same market up a dozen times (rules, costs,
+   * reservation), and this spares building and hashing its `venue:marketId` key each time. Reset by `onMarket`.
+   */
+  private lastVenue: Venue | undefined;
+  private lastMarketId: string | undefined;
+  private lastMarket: Market | undefined;
   /** Changes with every market message (what `carried` reads). */
   private marketsVersion = 0;
   /** heldSwingOf's answer per strategy, with the ledger and `fills#settlement version` it was computed at */
@@ -110,6 +119,7 @@ export class Portfolio implements PortfolioView {
       heldBy: Map<MarketKey, HeldShares[]>;
       byRoot: Map<MarketKey, Money>;
       total: Money;
+      shares: Qty;
     }
   >();
   /**
@@ -139,6 +149,8 @@ export class Portfolio implements PortfolioView {
   private heldDirty = true;
   private heldVersion = -1;
   private held = new Map<MarketKey, HeldComponent>();
+  /** Σ shares of `held` (every strategy): what they can be paid at most, for `exposureBound` */
+  private heldShares: Qty = 0;
   /** Components whose marked value can leave [floor, max]: hedges, resolved markets, several outcomes held. */
   private bounded: HeldComponent[] = [];
   /** Restored positions without a mark yet: their value is unknown, not zero (no drawdown stop on it). */
@@ -259,7 +271,12 @@ export class Portfolio implements PortfolioView {
     return this.open;
   }
   market(venue: Venue, marketId: string): Market | undefined {
-    return this.markets.get(`${venue}:${marketId}`);
+    if (marketId !== this.lastMarketId || venue !== this.lastVenue) {
+      this.lastVenue = venue;
+      this.lastMarketId = marketId;
+      this.lastMarket = this.markets.get(`${venue}:${marketId}`);
+    }
+    return this.lastMarket;
   }
   marketExposure(venue: Venue, marketId: string): Money {
     const k = `${venue}:${marketId}`;
@@ -290,6 +307,7 @@ export class Portfolio implements PortfolioView {
 
   onMarket(m: Market): void {
     this.markets.set(`${m.venue}:${m.marketId}`, m);
+    this.lastMarketId = undefined;
     this.marketsVersion++;
     this.settlement.onMarket(m);
   }
@@ -494,6 +512,31 @@ export class Portfolio implements PortfolioView {
     return { worstEquity: worst, peakEquity: peak, carriedSwing: swing };
   }
 
+  /**
+   * A bound on `exposure(extra)` that enumerates no settlement worlds (loss-budget.ts, exposureBound): worst equity
+   * no higher, peak and swing no lower. A request within the limits on it is within them on the exact exposure.
+   */
+  exposureBound(extra: readonly PendingLeg[] = []): Exposure {
+    this.refreshHeld();
+    const pending = this.reservedLegs(undefined);
+    for (const l of extra) pending.push(l);
+    return exposureBound(this.ledger.cash(), this.heldShares, pending);
+  }
+
+  /** A bound on `strategySwing(strategy, extra)` on the same terms: its held shares plus each pending leg's range. */
+  strategySwingBound(strategy: string, extra: readonly PendingLeg[] = []): Money {
+    let swing = this.heldSwingOf(strategy).shares;
+    for (const l of this.reservedLegs(strategy)) {
+      const r = legRange(l);
+      swing += r.hi - r.lo;
+    }
+    for (const l of extra) {
+      const r = legRange(l);
+      swing += r.hi - r.lo;
+    }
+    return swing;
+  }
+
   /** The unfinished legs of every reservation (of `strategy` only, when given), as the loss budget sees them. */
   private reservedLegs(strategy: string | undefined): PendingLeg[] {
     const pending: PendingLeg[] = [];
@@ -547,6 +590,7 @@ export class Portfolio implements PortfolioView {
     heldBy: Map<MarketKey, HeldShares[]>;
     byRoot: Map<MarketKey, Money>;
     total: Money;
+    shares: Qty;
   } {
     const key = `${this.ledger.fills}#${this.settlement.version}`;
     let h = this.heldSwing.get(strategy);
@@ -558,12 +602,14 @@ export class Portfolio implements PortfolioView {
     const heldBy = byComponent(this.settlement, held);
     const byRoot = new Map<MarketKey, Money>();
     let total = 0;
+    let shares = 0;
+    for (const x of held) shares += x.shares;
     for (const [root, hs] of heldBy) {
       const v = valueComponent(this.settlement, root, hs, []);
       byRoot.set(root, v.max - v.floor);
       total += v.max - v.floor;
     }
-    h = { ledger: this.ledger, key, heldBy, byRoot, total };
+    h = { ledger: this.ledger, key, heldBy, byRoot, total, shares };
     this.heldSwing.set(strategy, h);
     return h;
   }
@@ -614,6 +660,7 @@ export class Portfolio implements PortfolioView {
     const posBy = byComponent(this.settlement, positions);
     this.held = new Map();
     this.bounded = [];
+    this.heldShares = 0;
     for (const [root, held] of heldBy) {
       const c: HeldComponent = {
         held,
@@ -625,6 +672,7 @@ export class Portfolio implements PortfolioView {
       // a lone unresolved token (floor 0, max = its shares) is always within bounds: marks are ≤ $1
       let shares = 0;
       for (const h of held) shares += h.shares;
+      this.heldShares += shares;
       if (c.value.floor > 0 || c.value.max < shares) this.bounded.push(c);
     }
     this.heldDirty = false;

@@ -13,7 +13,7 @@
 import type { Config } from '../core/config.ts';
 import { tradeFee } from '../core/fees.ts';
 import type { Leg, Market, TradeRequest, Venue } from '../core/messages.ts';
-import { VENUES } from '../core/messages.ts';
+import { instrumentKey, VENUES } from '../core/messages.ts';
 import { type Money, mulDiv, notional, ONE, type Qty, toDecimal } from '../core/money.ts';
 import { lotOf } from '../venues/defaults.ts';
 import {
@@ -56,9 +56,17 @@ export interface PortfolioView {
   /** Loss budget (src/risk/loss-budget.ts); a view without these is not checked against it. */
   budgetLimits?(): BudgetLimits;
   exposure?(extra?: readonly PendingLeg[]): Exposure;
+  /**
+   * A cheap bound on `exposure(extra)`: worst equity no higher, peak and swing no lower (loss-budget.ts,
+   * exposureBound). A request within the limits on the bound is within them exactly; a view without it always
+   * computes the exact exposure.
+   */
+  exposureBound?(extra?: readonly PendingLeg[]): Exposure;
   pendingLegs?(legs: readonly Leg[]): PendingLeg[];
   /** The strategy's own swing (most − least its positions, reservations and `extra` can be worth at settlement). */
   strategySwing?(strategy: string, extra?: readonly PendingLeg[]): Money;
+  /** A cheap bound on `strategySwing(strategy, extra)`, no lower than it. */
+  strategySwingBound?(strategy: string, extra?: readonly PendingLeg[]): Money;
   /**
    * The guardian's own view of a book: when (its clock) the last one arrived and whether the feed marked it
    * stale; undefined when none arrived. A view with it judges freshness itself, whatever a request claims.
@@ -259,36 +267,45 @@ export function staleDataRule(
   cfg: RiskConfig,
   now: number,
 ): RuleOutcome {
-  const silent = (feed: string, mustKnow: boolean): RuleOutcome | undefined => {
-    if (!pf.feedHeardAt) return undefined;
-    const at = pf.feedHeardAt(feed);
-    if (at === undefined)
-      return mustKnow ? reject('stale_data', `nothing heard from the ${feed} feed`) : undefined;
-    const quiet = now - at;
-    if (quiet < cfg.staleAfterMs) return undefined;
-    return reject(
-      'stale_data',
-      `the ${feed} feed is silent: no book, tick or heartbeat for ${quiet} ms (limit ${cfg.staleAfterMs} ms)`,
-    );
-  };
   for (const leg of req.legs ?? []) {
-    const key = `${leg.venue}:${leg.tokenId}`;
+    const key = instrumentKey(leg.venue, leg.tokenId);
     if (pf.bookState && !pf.bookState(leg.venue, leg.tokenId))
       return reject('stale_data', `no book for ${key} has reached the guardian`);
     if (pf.isStale(key)) return reject('stale_data', `${key} is flagged stale by its feed`);
-    const s = silent(leg.venue, true);
+    const s = feedSilent(pf, cfg, now, leg.venue, true);
     if (s) return s;
   }
   for (const d of req.data ?? []) {
     if (pf.isStale(d.key)) return reject('stale_data', `${d.key} is flagged stale by its feed`);
     // oracle keys are oracle:<source>:<symbol>; a source never heard from is judged by its ticks' flags alone
-    const parts = typeof d.key === 'string' ? d.key.split(':') : [];
-    if (parts[0] === 'oracle' && parts[1]) {
-      const s = silent(parts[1], false);
+    if (typeof d.key === 'string' && d.key.startsWith('oracle:')) {
+      const end = d.key.indexOf(':', 7);
+      const source = end < 0 ? d.key.slice(7) : d.key.slice(7, end);
+      const s = source === '' ? undefined : feedSilent(pf, cfg, now, source, false);
       if (s) return s;
     }
   }
   return PASS;
+}
+
+/** The rejection for a feed the guardian has not heard from for staleAfterMs (or at all, when `mustKnow`). */
+function feedSilent(
+  pf: PortfolioView,
+  cfg: RiskConfig,
+  now: number,
+  feed: string,
+  mustKnow: boolean,
+): RuleOutcome | undefined {
+  if (!pf.feedHeardAt) return undefined;
+  const at = pf.feedHeardAt(feed);
+  if (at === undefined)
+    return mustKnow ? reject('stale_data', `nothing heard from the ${feed} feed`) : undefined;
+  const quiet = now - at;
+  if (quiet < cfg.staleAfterMs) return undefined;
+  return reject(
+    'stale_data',
+    `the ${feed} feed is silent: no book, tick or heartbeat for ${quiet} ms (limit ${cfg.staleAfterMs} ms)`,
+  );
 }
 
 /** Expected edge after fees, relative to the capital committed, must reach minEdgeBps. Pure exits skip it. */
@@ -554,34 +571,23 @@ export function withinLossBudget(
   cfg: RiskConfig,
 ): RiskEvaluation {
   if (ev.verdict === 'reject' || !pf.exposure || !pf.pendingLegs || !pf.budgetLimits) return ev;
-  const limits = pf.budgetLimits();
   const allocation = pf.allocation(req.strategy);
-  const swingBefore =
-    pf.strategySwing && allocation !== undefined ? pf.strategySwing(req.strategy) : undefined;
-  // the first limit `legs` break: the book's loss budget, then the strategy's share of it (its allocation)
-  const breachOf = (legs: readonly Leg[], before: Exposure | undefined): Breach | undefined => {
-    const b = budgetBreach(pf, legs, limits, before);
-    if (b) return { rule: breachRule(b), why: describeBreach(b, cfg) };
-    if (swingBefore === undefined || allocation === undefined) return undefined;
-    const swing = pf.strategySwing!(req.strategy, pf.pendingLegs!(legs));
-    // within its allocation, or no worse than before (an exit)
-    if (swing <= allocation || swing <= swingBefore) return undefined;
-    return {
-      rule: 'strategy_loss_budget',
-      why:
-        `strategy loss budget: ${req.strategy}'s positions, orders and this request could swing ${fmt(swing)} ` +
-        `between settling the best and the worst way; its allocation ${fmt(allocation)} bounds that swing`,
-    };
+  const budget: Budget = {
+    pf,
+    limits: pf.budgetLimits(),
+    strategy: req.strategy,
+    allocation: pf.strategySwing ? allocation : undefined,
+    swingBefore: undefined,
   };
-  const b = breachOf(ev.legs, undefined);
+  const b = breachOf(budget, ev.legs, undefined);
   if (!b) return ev;
   // a request that makes no measure worse (an exit) goes ahead even when the budget is spent
   const before = pf.exposure();
-  if (breachOf(ev.legs, before) === undefined) return ev;
+  if (breachOf(budget, ev.legs, before) === undefined) return ev;
   const noSize: RiskEvaluation = {
     verdict: 'reject',
     rule: b.rule,
-    reason: `${b.why}; no size fits`,
+    reason: `${whyOf(b, cfg)}; no size fits`,
     legs: [],
     expectedEdge: 0,
   };
@@ -594,11 +600,11 @@ export function withinLossBudget(
     if (m && m.minSize > 0) least = Math.max(least, mulDiv(m.minSize, first, l.shares, 'ceil'));
   }
   least = Math.ceil(least / unit) * unit;
-  if (least >= first || breachOf(scaledTo(ev.legs, least), before) !== undefined) return noSize;
+  if (least >= first || breachOf(budget, scaledTo(ev.legs, least), before) !== undefined) return noSize;
   const best = largestFitting(
     first - 1,
     unit,
-    (sh) => breachOf(scaledTo(ev.legs, sh), before) === undefined,
+    (sh) => breachOf(budget, scaledTo(ev.legs, sh), before) === undefined,
     least,
   );
   const legs = scaledTo(ev.legs, best);
@@ -608,30 +614,73 @@ export function withinLossBudget(
   if (e.verdict === 'reject')
     return { verdict: 'reject', rule: e.rule, reason: e.reason, legs: [], expectedEdge: 0 };
   // named after the book's budget the full size broke, unless the strategy's own share is what binds at this size
-  const next = breachOf(scaledTo(ev.legs, best + unit), before);
+  const next = breachOf(budget, scaledTo(ev.legs, best + unit), before);
   const binding = next?.rule === 'strategy_loss_budget' ? next : b;
   return {
     verdict: 'reduce',
     rule: binding.rule,
-    reason: `${binding.why}; reduced ${toDecimal(req.legs[0]!.shares)} → ${toDecimal(legs[0]!.shares)} shares`,
+    reason: `${whyOf(binding, cfg)}; reduced ${toDecimal(req.legs[0]!.shares)} → ${toDecimal(legs[0]!.shares)} shares`,
     legs,
     expectedEdge: edge,
   };
 }
 
+/** A limit a size breaks: the book's loss budget (`book`) or the strategy's share of it (its swing past `allocation`). */
 interface Breach {
   readonly rule: RuleName;
-  readonly why: string;
+  readonly book: BudgetBreach | undefined;
+  readonly strategy: string;
+  readonly swing: Money;
+  readonly allocation: Money;
 }
 
-/** The limit the book would break with `legs` added, unless they make no measure worse than `before`. */
+/** What a person reads about a breach: formatted only for the one the decision names (a search tries many sizes). */
+function whyOf(b: Breach, cfg: RiskConfig): string {
+  if (b.book) return describeBreach(b.book, cfg);
+  return (
+    `strategy loss budget: ${b.strategy}'s positions, orders and this request could swing ${fmt(b.swing)} ` +
+    `between settling the best and the worst way; its allocation ${fmt(b.allocation)} bounds that swing`
+  );
+}
+
+/** What withinLossBudget checks sizes of one request against (a plain record: no closure per decision). */
+interface Budget {
+  readonly pf: PortfolioView;
+  readonly limits: BudgetLimits;
+  readonly strategy: string;
+  /** The strategy's allocation, when it has one (and the view knows its swing): its share of the budget. */
+  readonly allocation: Money | undefined;
+  /** The strategy's swing without the request: computed once, the first time a size goes past the allocation. */
+  swingBefore: Money | undefined;
+}
+
+/** The first limit `legs` break: the book's loss budget, then the strategy's share of it (its allocation). */
+function breachOf(budget: Budget, legs: readonly Leg[], before: Exposure | undefined): Breach | undefined {
+  const { pf, allocation, strategy } = budget;
+  const pending = pf.pendingLegs!(legs);
+  const b = budgetBreach(pf, pending, budget.limits, before);
+  if (b) return { rule: breachRule(b), book: b, strategy, swing: 0, allocation: 0 };
+  if (allocation === undefined) return undefined;
+  // within the allocation on a bound no lower than the swing: within it exactly
+  if (pf.strategySwingBound && pf.strategySwingBound(strategy, pending) <= allocation) return undefined;
+  const swing = pf.strategySwing!(strategy, pending);
+  // within its allocation, or no worse than before (an exit)
+  if (swing <= allocation) return undefined;
+  budget.swingBefore ??= pf.strategySwing!(strategy);
+  if (swing <= budget.swingBefore) return undefined;
+  return { rule: 'strategy_loss_budget', book: undefined, strategy, swing, allocation };
+}
+
+/** The limit the book would break with `pending` added, unless they make no measure worse than `before`. */
 function budgetBreach(
   pf: PortfolioView,
-  legs: readonly Leg[],
+  pending: readonly PendingLeg[],
   limits: BudgetLimits,
   before: Exposure | undefined,
 ): BudgetBreach | undefined {
-  const after = pf.exposure!(pf.pendingLegs!(legs));
+  // within the limits on a bound of the exposure (no settlement worlds to enumerate): within them exactly
+  if (pf.exposureBound && breach(pf.exposureBound(pending), limits) === undefined) return undefined;
+  const after = pf.exposure!(pending);
   const b = breach(after, limits);
   return b === undefined || (before !== undefined && noRiskier(after, before)) ? undefined : b;
 }

@@ -21,7 +21,28 @@ import { ONE } from '../core/money.ts';
 
 /** `venue:marketId` */
 export type MarketKey = string;
-export const marketKey = (venue: Venue, marketId: string): MarketKey => `${venue}:${marketId}`;
+
+/**
+ * Interned keys: one string per market, so the Maps a loss-budget valuation goes through (components, touched
+ * markets, worlds, the graph's nodes) hash it once instead of building, flattening and hashing a fresh
+ * `venue:marketId` at every lookup. Bounded like instrumentKey's: a table past KEYS_MAX entries starts afresh.
+ */
+const KEYS_MAX = 1 << 20;
+const marketKeys = new Map<string, Map<string, MarketKey>>();
+export const marketKey = (venue: Venue, marketId: string): MarketKey => {
+  let byId = marketKeys.get(venue);
+  if (byId === undefined) {
+    byId = new Map();
+    marketKeys.set(venue, byId);
+  }
+  let k = byId.get(marketId);
+  if (k === undefined) {
+    k = `${venue}:${marketId}`;
+    if (byId.size >= KEYS_MAX) byId.clear();
+    byId.set(marketId, k);
+  }
+  return k;
+};
 
 interface Node {
   readonly key: MarketKey;
@@ -43,6 +64,8 @@ interface Tie {
 export interface Worlds {
   readonly markets: readonly MarketKey[];
   readonly worlds: readonly (readonly string[])[];
+  /** market → its position in `markets` (and in each world) */
+  readonly index: ReadonlyMap<MarketKey, number>;
 }
 
 /** Above this many combinations a component is treated as independent markets (conservative). */
@@ -55,6 +78,11 @@ export class SettlementGraph {
   private parent: Map<MarketKey, MarketKey> | undefined;
   private members: Map<MarketKey, MarketKey[]> | undefined;
   private readonly worldCache = new Map<string, Worlds>();
+  /**
+   * worlds() of a component's own members array (what valueComponent asks for most, several times per decision),
+   * found by the array itself: no cache key joined from every market's key. Replaced whenever the graph changes.
+   */
+  private memberWorlds = new WeakMap<readonly MarketKey[], Worlds>();
   /** Changes whenever a market, link or resolution changes what can win together. */
   version = 0;
 
@@ -159,20 +187,29 @@ export class SettlementGraph {
    * held tokens allow: the caller lists those tokens in `extraTokens`, so "some other token wins" is a world too.
    */
   worlds(markets: readonly MarketKey[], extraTokens?: ReadonlyMap<MarketKey, readonly string[]>): Worlds {
+    if (extraTokens === undefined) {
+      const known = this.memberWorlds.get(markets);
+      if (known) return known;
+    }
     const cacheKey = `${this.version}#${markets.join(',')}#${
       extraTokens ? [...extraTokens].map(([k, v]) => `${k}=${v.join('+')}`).join(';') : ''
     }`;
     const hit = this.worldCache.get(cacheKey);
-    if (hit) return hit;
+    if (hit) {
+      if (extraTokens === undefined) this.memberWorlds.set(markets, hit);
+      return hit;
+    }
     const domains = markets.map((k) => this.domain(k, extraTokens?.get(k)));
     let size = 1;
     for (const d of domains) size *= d.length;
+    const index = new Map(markets.map((k, i) => [k, i]));
     const out: Worlds =
       size > MAX_WORLDS
-        ? { markets, worlds: [] } // caller falls back to independent markets
-        : { markets, worlds: this.enumerate(markets, domains) };
+        ? { markets, worlds: [], index } // caller falls back to independent markets
+        : { markets, worlds: this.enumerate(markets, domains), index };
     if (this.worldCache.size > 10_000) this.worldCache.clear();
     this.worldCache.set(cacheKey, out);
+    if (extraTokens === undefined) this.memberWorlds.set(markets, out);
     return out;
   }
 
@@ -183,6 +220,7 @@ export class SettlementGraph {
     this.parent = undefined;
     this.members = undefined;
     this.worldCache.clear();
+    this.memberWorlds = new WeakMap();
   }
 
   /**

@@ -1,5 +1,9 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { replay } from '../../src/capture/replay.ts';
+import { formatCaptureLine } from '../../src/capture/writer.ts';
 import { createInProcBus } from '../../src/core/bus/inproc.ts';
 import { channels } from '../../src/core/channels.ts';
 import { SimClock } from '../../src/core/clock.ts';
@@ -7,6 +11,7 @@ import type { OrderBook } from '../../src/core/messages.ts';
 import type { RawFrame } from '../../src/feeds/types.ts';
 import { createDecoders } from '../../src/venues/registry.ts';
 import { handMadeCapture, lv } from '../../test/capture/hand-made.ts';
+import { replayBothWays } from '../../test/capture/worker-equivalence.ts';
 import { recordedJson, recordedJsonl } from '../shared.ts';
 
 const PM_BOOK = recordedJson<{ asset_id: string; market: string }>('polymarket/ws-book.doc-example.json');
@@ -24,6 +29,18 @@ const capture = (): RawFrame[] =>
   });
 
 describe('replay', () => {
+  it('decodes the recorded frames the same when the capture read worker prepares them', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'pmarb-rec-worker-')), 'rec.jsonl');
+    const frames = [
+      ...capture(),
+      ...KALSHI.map((data, i) => ({ ts: T0 + 100 + i, source: 'kalshi.ws', data })),
+    ];
+    writeFileSync(path, `${frames.map(formatCaptureLine).join('\n')}\n`);
+    const [main, worker] = await replayBothWays(path);
+    expect(main.events.length).toBeGreaterThan(4);
+    expect(worker).toEqual(main);
+  }, 60_000);
+
   it('replays a hand-made capture into the expected books, counting events and rejections', async () => {
     const decoders = createDecoders();
     const bus = createInProcBus({ name: 't' });

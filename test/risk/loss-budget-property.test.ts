@@ -17,7 +17,7 @@ import type { Fill, Leg, Market, MarketLink, TradeRequest, Venue } from '../../s
 import { CENT, ONE } from '../../src/core/money.ts';
 import { breach, limitOf, SETTLEMENT_GRACE_MS } from '../../src/risk/loss-budget.ts';
 import { Portfolio } from '../../src/risk/portfolio.ts';
-import { evaluateRequest, lotSize } from '../../src/risk/rules.ts';
+import { evaluateRequest, lotSize, type PortfolioView } from '../../src/risk/rules.ts';
 import { KALSHI_STANDARD_FEES } from '../../src/venues/kalshi/fees.ts';
 import { config, market } from './fixtures.ts';
 
@@ -342,7 +342,19 @@ function run(ops: readonly Op[]): void {
           data: [],
         };
         pf.refresh(now);
+        // the cheap bounds the guardian decides on when it can are never tighter than the exact figures
+        const extra = pf.pendingLegs(legs);
+        const exact = pf.exposure(extra);
+        const bound = pf.exposureBound(extra);
+        expect(bound.worstEquity).toBeLessThanOrEqual(exact.worstEquity);
+        expect(bound.peakEquity).toBeGreaterThanOrEqual(exact.peakEquity);
+        expect(bound.carriedSwing).toBeGreaterThanOrEqual(exact.carriedSwing);
+        expect(pf.strategySwingBound(req.strategy, extra)).toBeGreaterThanOrEqual(
+          pf.strategySwing(req.strategy, extra),
+        );
         const ev = evaluateRequest(req, pf, cfg, now);
+        // and deciding on them changes no decision: the same verdict, rule, reason and sizes as on the exact ones
+        expect(evaluateRequest(req, exactOnly(pf), cfg, now)).toEqual(ev);
         if (ev.verdict === 'reject') break;
         pf.reserve(req.id, req.strategy, ev.legs);
         inflight.push({ req, legs: ev.legs, left: ev.legs.map((l) => l.shares) });
@@ -460,6 +472,17 @@ const bid = (cents: number | null): Op => ({ kind: 'price', held: true, token: 0
 const bidOn = (token: number, cents: number | null): Op => ({ kind: 'price', held: true, token, bid: cents });
 const settleHeld = (outcome: number, market = 0): Op => ({ kind: 'settle', held: true, market, outcome });
 const later = (minutes: number): Op => ({ kind: 'time', minutes });
+
+/** The portfolio without its cheap bounds: the loss budget on the exact exposure alone. */
+function exactOnly(pf: Portfolio): PortfolioView {
+  return new Proxy(pf, {
+    get(target, key) {
+      if (key === 'exposureBound' || key === 'strategySwingBound') return undefined;
+      const v = Reflect.get(target, key, target);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+}
 
 describe('loss budgets', () => {
   // each scenario breaks a limit when one part of the model is left out (checked by removing it)

@@ -55,6 +55,7 @@ export function registerReplayCommand(program: Command): void {
       const stats = newReadStats();
       const { hub, clock } = await openCapture(file, {
         stats,
+        worker: true,
         maxLineBytes: loadConfig().captureMaxLineBytes,
       });
       const bus = createInProcBus({ name: 'replay', maxLen: 1000, clock });

@@ -35,6 +35,7 @@ import {
   toMarket,
   yesToken,
 } from './parse.ts';
+import { PreparedKalshiDelta } from './prepared.ts';
 import type {
   WireMarket,
   WireOrderbookDelta,
@@ -273,7 +274,11 @@ export function createKalshiDecoder(opts: KalshiDecoderOptions = {}): KalshiDeco
   };
 
   /** Checks seq; on a gap marks the sid's books stale. Returns false when the frame must not be applied. */
-  const sequenced = (sink: FeedSink, env: WireWsEnvelope, receiveTime: number): boolean => {
+  const sequenced = (
+    sink: FeedSink,
+    env: { readonly sid?: unknown; readonly seq?: unknown },
+    receiveTime: number,
+  ): boolean => {
     if (typeof env.sid !== 'number' || typeof env.seq !== 'number') return true;
     if (seqs.check(env.sid, env.seq) === 'gap') {
       markGap(sink, env.sid, (seqs.previous ?? 0) + 1, env.seq, receiveTime);
@@ -282,7 +287,47 @@ export function createKalshiDecoder(opts: KalshiDecoderOptions = {}): KalshiDeco
     return true;
   };
 
+  /** A checked orderbook_delta (from its JSON, or prepared by the capture read worker): sequence, apply, emit. */
+  const applyDelta = (
+    sink: FeedSink,
+    source: string,
+    env: { readonly sid?: unknown; readonly seq?: unknown },
+    ticker: string,
+    price: number,
+    delta: number,
+    yes: boolean,
+    eventTime: number | undefined,
+    ts: number,
+  ): void => {
+    if (!sequenced(sink, env, ts)) return;
+    const b = local.get(ticker);
+    if (!b) {
+      reject(sink, source, `orderbook_delta before any snapshot for ${ticker}`);
+      return;
+    }
+    if (b.stale || b.sid !== env.sid) return; // waiting for a fresh snapshot
+    if (yes) {
+      const size = b.yes.add(price, delta);
+      b.yesLevels = patchLevels(b.yesLevels, price, size, depth, false);
+      b.yesMirror =
+        b.yesLevels === undefined ? undefined : patchLevels(b.yesMirror, ONE - price, size, depth, true);
+    } else {
+      const size = b.no.add(price, delta);
+      b.noLevels = patchLevels(b.noLevels, price, size, depth, false);
+      b.noMirror =
+        b.noLevels === undefined ? undefined : patchLevels(b.noMirror, ONE - price, size, depth, true);
+    }
+    b.seq = env.seq as number | undefined;
+    b.eventTime = eventTime;
+    emitBook(sink, b, ts);
+  };
+
   function decodeWs(frame: RawFrame, sink: FeedSink): void {
+    if (frame.data instanceof PreparedKalshiDelta) {
+      const p = frame.data;
+      applyDelta(sink, frame.source, p, p.ticker, p.price, p.delta, p.yes, p.eventTime, frame.ts);
+      return;
+    }
     const env = frame.data as WireWsEnvelope;
     if (!env || typeof env !== 'object' || typeof env.type !== 'string') {
       reject(
@@ -306,27 +351,8 @@ export function createKalshiDecoder(opts: KalshiDecoderOptions = {}): KalshiDeco
           reject(sink, frame.source, 'orderbook_delta has a malformed price, delta or side');
           return;
         }
-        if (!sequenced(sink, env, ts)) return;
-        const b = local.get(d.market_ticker);
-        if (!b) {
-          reject(sink, frame.source, `orderbook_delta before any snapshot for ${d.market_ticker}`);
-          return;
-        }
-        if (b.stale || b.sid !== env.sid) return; // waiting for a fresh snapshot
-        if (d.side === 'yes') {
-          const size = b.yes.add(price, delta);
-          b.yesLevels = patchLevels(b.yesLevels, price, size, depth, false);
-          b.yesMirror =
-            b.yesLevels === undefined ? undefined : patchLevels(b.yesMirror, ONE - price, size, depth, true);
-        } else {
-          const size = b.no.add(price, delta);
-          b.noLevels = patchLevels(b.noLevels, price, size, depth, false);
-          b.noMirror =
-            b.noLevels === undefined ? undefined : patchLevels(b.noMirror, ONE - price, size, depth, true);
-        }
-        b.seq = env.seq;
-        b.eventTime = typeof d.ts_ms === 'number' ? d.ts_ms : isoMs(d.ts);
-        emitBook(sink, b, ts);
+        const eventTime = typeof d.ts_ms === 'number' ? d.ts_ms : isoMs(d.ts);
+        applyDelta(sink, frame.source, env, d.market_ticker, price, delta, d.side === 'yes', eventTime, ts);
         return;
       }
       case 'orderbook_snapshot': {

@@ -1,0 +1,137 @@
+/**
+ * The capture read worker (started by worker-client.ts, built as `capture-read-worker.js`): reads the capture's
+ * lines, and sends the hot websocket frames (Polymarket price_change, Kalshi orderbook_delta) JSON-parsed, checked
+ * and read into numbers by the venues' own prepare functions; every other line goes as its text, to be parsed on
+ * the main thread exactly as without the worker (bad lines included, with their reasons and line numbers).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { baseSource } from '../feeds/types.ts';
+import { prepareKalshiDelta } from '../venues/kalshi/prepared.ts';
+import { preparePriceChange } from '../venues/polymarket/prepared.ts';
+import { DEFAULT_MAX_LINE_BYTES, newReadStats, parseCaptureLine, readLineBatches } from './reader.ts';
+import { MAX_IN_FLIGHT, REC, type WorkerInput, type WorkerMessage } from './worker-client.ts';
+
+class BatchWriter {
+  nums = new Float64Array(1 << 14);
+  k = 0;
+  strings: string[] = [];
+  lines: string[] = [];
+  private readonly ids = new Map<string, number>();
+  private lastStr = '';
+  private lastId = 0;
+
+  num(x: number): void {
+    if (this.k === this.nums.length) {
+      const grown = new Float64Array(this.nums.length * 2);
+      grown.set(this.nums);
+      this.nums = grown;
+    }
+    this.nums[this.k++] = x;
+  }
+
+  str(s: string): void {
+    // consecutive entries of a frame mostly repeat the asset id: a compare, not a hash of 77 digits
+    if (s === this.lastStr) {
+      this.num(this.lastId);
+      return;
+    }
+    let id = this.ids.get(s);
+    if (id === undefined) {
+      id = this.ids.size;
+      this.ids.set(s, id);
+      this.strings.push(s);
+    }
+    this.lastStr = s;
+    this.lastId = id;
+    this.num(id);
+  }
+
+  take(bytes: number): WorkerMessage & { nums: ArrayBuffer } {
+    const m = { nums: this.nums.slice(0, this.k).buffer, strings: this.strings, lines: this.lines, bytes };
+    this.k = 0;
+    this.strings = [];
+    this.lines = [];
+    return m;
+  }
+}
+
+/**
+ * A text search before JSON.parse, so that lines that cannot be prepared are not parsed twice (here and on the
+ * main thread). Only a hint: a line it lets through may still go as text; one it stops goes as text too.
+ */
+function mayPrepare(line: string): boolean {
+  // the capture writer puts the source first, after ts (writer.ts formatCaptureLine)
+  const at = line.indexOf('"source":"');
+  if (at < 0 || at > 40) return false;
+  const p = line.startsWith('sim.', at + 10) ? at + 14 : at + 10;
+  if (line.startsWith('kalshi.ws"', p)) return line.startsWith('"type":"orderbook_delta"', p + 19);
+  if (!line.startsWith('polymarket.ws.market"', p)) return false;
+  // a price_change names its type after its entries: searched from the end
+  const e = line.lastIndexOf('"event_type":"');
+  return e > 0 && line.startsWith('price_change"', e + 14);
+}
+
+async function main(input: WorkerInput): Promise<void> {
+  const port = parentPort!;
+  const inFlight = new Int32Array(input.inFlight);
+  const maxLine = input.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  const stats = newReadStats();
+  const w = new BatchWriter();
+  const scratch: number[] = [];
+  let sent = 0;
+  const opts = {
+    ...(input.highWaterMark !== undefined ? { highWaterMark: input.highWaterMark } : {}),
+    ...(input.batchBytes !== undefined ? { batchBytes: input.batchBytes } : {}),
+    maxLineBytes: maxLine,
+  };
+  for await (const lines of readLineBatches(input.path, opts, stats)) {
+    for (const line of lines) {
+      if (line === null) {
+        w.num(REC.TOO_LONG);
+        continue;
+      }
+      // only a plain frame line well within the limit is prepared; the main thread judges every other
+      if (
+        line.charCodeAt(0) === 123 &&
+        line.charCodeAt(line.length - 1) === 125 &&
+        line.length * 3 <= maxLine &&
+        mayPrepare(line)
+      ) {
+        const f = parseCaptureLine(line);
+        if (!('error' in f) && f.req === undefined) {
+          const base = baseSource(f.source);
+          const at = w.k;
+          if (base === 'polymarket.ws.market') {
+            w.num(REC.POLY_PC);
+            w.num(f.ts);
+            w.str(f.source);
+            if (preparePriceChange(f.data, w, scratch)) continue;
+          } else if (base === 'kalshi.ws') {
+            w.num(REC.KALSHI_D);
+            w.num(f.ts);
+            w.str(f.source);
+            if (prepareKalshiDelta(f.data, w)) continue;
+          }
+          w.k = at; // not prepared (strings it added stay in the table, unused)
+        }
+      }
+      w.num(REC.LINE);
+      w.lines.push(line);
+    }
+    // at most MAX_IN_FLIGHT batches ahead of the consumer
+    while (Atomics.load(inFlight, 0) >= MAX_IN_FLIGHT) Atomics.wait(inFlight, 0, MAX_IN_FLIGHT);
+    Atomics.add(inFlight, 0, 1);
+    const m = w.take(stats.bytes - sent);
+    sent = stats.bytes;
+    port.postMessage(m, [m.nums]);
+  }
+  port.postMessage({ done: true } satisfies WorkerMessage);
+}
+
+if (parentPort && workerData && typeof (workerData as WorkerInput).path === 'string') {
+  main(workerData as WorkerInput).catch((err: unknown) => {
+    parentPort!.postMessage({
+      error: err instanceof Error ? err.message : String(err),
+    } satisfies WorkerMessage);
+  });
+}

@@ -1,0 +1,159 @@
+/**
+ * The main-thread side of the capture read worker (read-worker.ts): starts it, takes its batches, and turns them
+ * back into RawFrames in file order. A batch is one transferred Float64Array of records, the strings first seen
+ * in it (ids, sources: a table that grows, each string sent once) and the lines sent as text:
+ *
+ *   LINE      → the next text line, handled here as the in-thread reader does (parse, bad-line stats)
+ *   TOO_LONG  → a line over maxLineBytes
+ *   POLY_PC   → ts, source, then a prepared Polymarket price_change (venues/polymarket/prepared.ts)
+ *   KALSHI_D  → ts, source, then a prepared Kalshi orderbook_delta (venues/kalshi/prepared.ts)
+ *
+ * Why: JSON.parse of each line was ~40% of a replay's main thread; a structured clone of parsed frames costs as
+ * much as the parse (measured), a typed array and a few strings almost nothing. At most MAX_IN_FLIGHT batches
+ * are ahead of the consumer (a shared counter the worker waits on), so memory stays bounded on any file size.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { RawFrame } from '../feeds/types.ts';
+import { PreparedKalshiDelta } from '../venues/kalshi/prepared.ts';
+import { PreparedPriceChange } from '../venues/polymarket/prepared.ts';
+import type { CaptureReadStats, ReadCaptureOptions } from './reader.ts';
+
+export const REC = { LINE: 0, TOO_LONG: 1, POLY_PC: 2, KALSHI_D: 3 } as const;
+export const MAX_IN_FLIGHT = 8;
+
+export interface WorkerInput {
+  readonly path: string;
+  readonly highWaterMark?: number;
+  readonly batchBytes?: number;
+  readonly maxLineBytes?: number;
+  /** Int32 [0]: batches posted and not yet taken. */
+  readonly inFlight: SharedArrayBuffer;
+}
+
+export type WorkerMessage =
+  | {
+      readonly nums: ArrayBuffer;
+      readonly strings: string[];
+      readonly lines: string[];
+      readonly bytes: number;
+    }
+  | { readonly done: true }
+  | { readonly error: string };
+
+/**
+ * The worker's file next to this module in a build (dist/ has `capture-read-worker.js` beside its chunks, the
+ * benches' bundles `.mjs`); undefined when running the TypeScript sources, which a worker could not load.
+ */
+export function readWorkerUrl(): URL | undefined {
+  const here = import.meta.url;
+  const ext = here.endsWith('.mjs') ? '.mjs' : here.endsWith('.js') ? '.js' : undefined;
+  if (!ext) return undefined;
+  const url = new URL(`./capture-read-worker${ext}`, here);
+  return existsSync(fileURLToPath(url)) ? url : undefined;
+}
+
+interface LineHandler {
+  line(text: string, out: RawFrame[]): void;
+  tooLong(): void;
+}
+
+export async function* fromWorker(
+  url: URL,
+  path: string,
+  opts: ReadCaptureOptions,
+  stats: CaptureReadStats,
+  handler: LineHandler,
+): AsyncGenerator<RawFrame[]> {
+  const inFlight = new SharedArrayBuffer(4);
+  const counter = new Int32Array(inFlight);
+  const input: WorkerInput = {
+    path,
+    inFlight,
+    ...(opts.highWaterMark !== undefined ? { highWaterMark: opts.highWaterMark } : {}),
+    ...(opts.batchBytes !== undefined ? { batchBytes: opts.batchBytes } : {}),
+    ...(opts.maxLineBytes !== undefined ? { maxLineBytes: opts.maxLineBytes } : {}),
+  };
+  const worker = new Worker(url, { workerData: input });
+  // it keeps the process alive only while a batch is awaited: a reader abandoned mid-file (never finished, never
+  // returned) leaves a worker waiting for credit, which must not hold the process open
+  worker.unref();
+  const queue: WorkerMessage[] = [];
+  let wake: (() => void) | undefined;
+  let failed: Error | undefined;
+  const push = (m: WorkerMessage): void => {
+    queue.push(m);
+    wake?.();
+  };
+  worker.on('message', push);
+  worker.on('error', (err) => push({ error: err instanceof Error ? err.message : String(err) }));
+  worker.on('exit', () => push({ error: 'capture read worker exited' }));
+  const strings: string[] = [];
+  try {
+    for (;;) {
+      if (queue.length === 0) {
+        worker.ref();
+        while (queue.length === 0) await new Promise<void>((r) => (wake = r));
+        worker.unref();
+      }
+      wake = undefined;
+      const m = queue.shift()!;
+      if ('done' in m) return;
+      if ('error' in m) {
+        failed = new Error(`capture read worker: ${m.error}`);
+        throw failed;
+      }
+      // one batch taken: the worker may read another
+      Atomics.sub(counter, 0, 1);
+      Atomics.notify(counter, 0);
+      for (const s of m.strings) strings.push(s);
+      stats.bytes += m.bytes;
+      const nums = new Float64Array(m.nums);
+      const out: RawFrame[] = [];
+      let li = 0;
+      for (let i = 0; i < nums.length; ) {
+        const kind = nums[i]!;
+        if (kind === REC.LINE) {
+          handler.line(m.lines[li++]!, out);
+          i += 1;
+        } else if (kind === REC.TOO_LONG) {
+          handler.tooLong();
+          i += 1;
+        } else if (kind === REC.POLY_PC) {
+          const count = nums[i + 5]!;
+          const data = new PreparedPriceChange(
+            strings[nums[i + 3]!]!,
+            nums[i + 4]!,
+            count,
+            nums,
+            i + 6,
+            strings,
+          );
+          out.push({ ts: nums[i + 1]!, source: strings[nums[i + 2]!]!, data });
+          i += 6 + 4 * count;
+        } else {
+          const data = new PreparedKalshiDelta(
+            strings[nums[i + 3]!]!,
+            nums[i + 4]!,
+            nums[i + 5]!,
+            nums[i + 6] === 1,
+            nums[i + 7]!,
+            nums[i + 8]!,
+            nums[i + 9]!,
+          );
+          out.push({ ts: nums[i + 1]!, source: strings[nums[i + 2]!]!, data });
+          i += 10;
+        }
+        if (kind !== REC.LINE && kind !== REC.TOO_LONG) {
+          stats.lines++;
+          stats.frames++;
+        }
+      }
+      if (out.length > 0) yield out;
+    }
+  } finally {
+    worker.removeAllListeners('exit');
+    await worker.terminate();
+  }
+}

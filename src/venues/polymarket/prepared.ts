@@ -1,0 +1,63 @@
+/**
+ * A websocket `price_change` frame checked and read into numbers off the main thread (the capture read worker,
+ * src/capture/read-worker.ts), so that replay and backtest do not pay for JSON.parse of its ~1.7 KB (most of it
+ * hashes and best-bid/ask strings the decoder never reads). Only a frame the decoder would apply whole is
+ * prepared: the checks here are those of decoder.ts (checkEntry), with the same parse helpers, so a prepared frame
+ * changes the books exactly as its JSON would; any other frame reaches the decoder as JSON.
+ */
+import { microOf, msOf } from './parse.ts';
+
+/** What the decoder reads: entry i is `nums[off + 4i …]` = asset (index into `strings`), bid (1/0), price, size. */
+export class PreparedPriceChange {
+  constructor(
+    readonly market: string,
+    /** msOf(timestamp) ?? 0, as the decoder reads it */
+    readonly eventTime: number,
+    readonly count: number,
+    readonly nums: Float64Array,
+    readonly off: number,
+    readonly strings: readonly string[],
+  ) {}
+}
+
+/** Where a prepared frame is written (the worker's batch encoder). */
+export interface PreparedWriter {
+  num(x: number): void;
+  str(s: string): void;
+}
+
+/**
+ * Writes `data` as market, eventTime, count, then 4 numbers per entry, if it is a current-schema price_change
+ * that the decoder would apply without a rejection; otherwise writes nothing and returns false.
+ */
+export function preparePriceChange(data: unknown, w: PreparedWriter, scratch: number[]): boolean {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return false;
+  const f = data as { event_type?: unknown; market?: unknown; timestamp?: unknown; price_changes?: unknown };
+  if (f.event_type !== 'price_change') return false;
+  const changes = f.price_changes;
+  if (!Array.isArray(changes)) return false;
+  // checked whole first, as the decoder does, so nothing is written for a frame it would reject
+  scratch.length = 0;
+  for (let i = 0; i < changes.length; i++) {
+    const c = changes[i] as { asset_id?: unknown; side?: unknown; price?: unknown; size?: unknown } | null;
+    if (c === null || typeof c !== 'object') return false;
+    if (typeof c.asset_id !== 'string' || c.asset_id === '') return false;
+    if (c.side !== 'BUY' && c.side !== 'SELL') return false;
+    const p = typeof c.price === 'string' ? microOf(c.price, true) : Number.NaN;
+    if (!(p >= 0 && p <= 1_000_000)) return false;
+    const s = typeof c.size === 'string' ? microOf(c.size, false) : Number.NaN;
+    if (!(s >= 0)) return false;
+    scratch.push(p, s);
+  }
+  w.str(typeof f.market === 'string' ? f.market : '');
+  w.num(msOf(f.timestamp) ?? 0);
+  w.num(changes.length);
+  for (let i = 0; i < changes.length; i++) {
+    const c = changes[i] as { asset_id: string; side: string };
+    w.str(c.asset_id);
+    w.num(c.side === 'BUY' ? 1 : 0);
+    w.num(scratch[2 * i]!);
+    w.num(scratch[2 * i + 1]!);
+  }
+  return true;
+}
