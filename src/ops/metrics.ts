@@ -42,11 +42,13 @@ const dollars = (micro: number): number => micro / MICRO;
 /** Books not updated for this long are left out of the age (a resolved or unsubscribed market). */
 const FORGET_AFTER_MS = 3_600_000;
 
+const TIME_FIELDS = ['receiveTime', 'ts', 'decidedAt', 'createdAt', 'issuedAt', 'detectedAt'] as const;
+
 /** The time a message says it was made: receive time for market data, else its event/decision time. */
 function messageTime(body: unknown): number | undefined {
   if (!body || typeof body !== 'object') return undefined;
   const b = body as Record<string, unknown>;
-  for (const k of ['receiveTime', 'ts', 'decidedAt', 'createdAt', 'issuedAt', 'detectedAt']) {
+  for (const k of TIME_FIELDS) {
     const v = b[k];
     if (typeof v === 'number' && Number.isFinite(v)) return v;
   }
@@ -288,33 +290,49 @@ export function createOpsMetrics(opts: OpsMetricsOptions): OpsMetrics {
 
   function instrument(bus: Bus): Bus {
     buses.push(bus);
+    // each channel's series, looked up once: a label lookup hashes its label object on every call
+    const publishedBy = new Map<string, { inc(): void }>();
     return {
       transport: bus.transport,
       publish(channel, body, o) {
-        published.inc({ channel: short(channel.name) });
+        let counter = publishedBy.get(channel.name);
+        if (counter === undefined) {
+          counter = published.labels({ channel: short(channel.name) });
+          publishedBy.set(channel.name, counter);
+        }
+        counter.inc();
         observe(body);
         return bus.publish(channel, body, o);
       },
       subscribe<T>(channel: Channel<T>, o: SubscribeOptions, handler: Handler<T>) {
         const ch = short(channel.name);
         const labels = { channel: ch, group: o.group };
+        // this subscription's series, bound once (see publishedBy)
+        const deliveredHere = delivered.labels(labels);
+        const lagHere = lag.labels({ channel: ch });
+        const handlerHere = handlerSeconds.labels({ channel: ch });
         const wrapped: Handler<T> = (msg, ctl) => {
-          delivered.inc(labels);
+          deliveredHere.inc();
           const t = messageTime(msg.body);
-          if (t !== undefined) lag.observe({ channel: ch }, Math.max(0, clock.now() - t) / 1000);
-          const end = handlerSeconds.startTimer({ channel: ch });
-          const failed = (err: unknown): never => {
-            end();
-            failures.inc(labels);
-            throw err;
-          };
+          if (t !== undefined) lagHere.observe(Math.max(0, clock.now() - t) / 1000);
+          const end = handlerHere.startTimer();
           let out: void | Promise<void>;
           try {
             out = handler(msg, ctl);
           } catch (err) {
-            return failed(err);
+            end();
+            failures.inc(labels);
+            throw err;
           }
-          if (out && typeof out.then === 'function') return out.then(() => void end(), failed);
+          if (out && typeof out.then === 'function')
+            return out.then(
+              () => void end(),
+              (err: unknown) => {
+                end();
+                failures.inc(labels);
+                throw err;
+              },
+            );
           end();
           return out;
         };
