@@ -26,7 +26,7 @@ import type { MatchStore } from '../matcher/store.ts';
 import type { Db } from '../store/db.ts';
 import type { RestoredStates } from '../store/restore.ts';
 import { createFeedDecoders, createLiveFeed, FEED_PREFIXES, type FeedName } from '../venues/registry.ts';
-import { createSimHub, type SimHub } from '../venues/sim/feed.ts';
+import { createSimHub, type SimHub, type SimHubOptions } from '../venues/sim/feed.ts';
 import type { SimOptions } from '../venues/sim/market.ts';
 
 export type FeedsMode = 'sim' | 'live' | 'capture';
@@ -45,7 +45,7 @@ export interface ProcessMode {
   /** Simulator seed (feeds=sim; default 1). */
   readonly seed?: number;
   /** Further simulator settings (feeds=sim). */
-  readonly sim?: Omit<SimOptions, 'seed' | 'start'>;
+  readonly sim?: Omit<SimOptions, 'seed' | 'start'> & Pick<SimHubOptions, 'yieldAfterMs'>;
   /** The capture the feeds read (feeds=capture): its `play()` drives the clock once the agents have started. */
   readonly capture?: CaptureHub;
   /** Which feeds to run (default all four). */

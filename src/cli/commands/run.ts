@@ -14,7 +14,7 @@ import { type AgentRuntime, type Kernel, onShutdownSignal, startAgents } from '.
 import { channels } from '../../core/channels.ts';
 import { type Config, loadConfig, loadDotEnv } from '../../core/config.ts';
 import { combinedHaltSource, createRedisHaltStore, type HaltSource } from '../../core/halt.ts';
-import { createKernel } from '../../core/kernel.ts';
+import { createKernel, IN_PROC_YIELD_MS } from '../../core/kernel.ts';
 import { createLogger, type Logger } from '../../core/log.ts';
 import type { Venue } from '../../core/messages.ts';
 import { toDecimal } from '../../core/money.ts';
@@ -229,6 +229,8 @@ export function registerRunCommand(program: Command): void {
         // the demo shows every kind of mispricing in its first minute (then the seeded random ones)
         sim: {
           showcaseFrom: kernel.clock.now() + 8_000,
+          // the listing of a large simulated market is handed out in slices, as the bus drains its consumers
+          yieldAfterMs: IN_PROC_YIELD_MS,
           ...(simMarkets === undefined ? {} : { markets: simMarkets }),
         },
         ...(only ? { only } : {}),

@@ -32,6 +32,13 @@ export interface SimHubOptions extends Omit<SimOptions, 'start'> {
   readonly clock: Clock;
   /** How often the generator catches up with the clock (default 100 ms). */
   readonly intervalMs?: number;
+  /**
+   * A running system's hub (wall clock): after handing out frames for this many ms, the rest wait for the next
+   * turn of the event loop (setImmediate), so a listing of 100,000 markets does not hold timers, signals and the
+   * bus's consumers off for a minute, and the consumers keep up with it instead of queueing all of it at once.
+   * Unset (the default, and on a simulated clock): every frame is handed out within the timer tick.
+   */
+  readonly yieldAfterMs?: number;
 }
 
 export interface SimHub {
@@ -48,17 +55,45 @@ export function createSimHub(opts: SimHubOptions): SimHub {
   const every = opts.intervalMs ?? 100;
   const subs = new Set<{ prefixes: readonly string[]; onFrame: (f: RawFrame) => void; count: () => void }>();
   let timer: TimerHandle | undefined;
-  const pump = (): void => {
-    const frames = market.advance(clock.now());
-    for (const f of frames) {
-      const base = f.source.slice(4);
-      for (const s of subs) {
-        if (s.prefixes.some((p) => base.startsWith(p))) {
-          s.count();
-          s.onFrame(f);
-        }
+  const deliver = (f: RawFrame): void => {
+    const base = f.source.slice(4);
+    for (const s of subs) {
+      if (s.prefixes.some((p) => base.startsWith(p))) {
+        s.count();
+        s.onFrame(f);
       }
     }
+  };
+  const yieldAfterMs = opts.yieldAfterMs;
+  /** With yieldAfterMs: frames generated but not handed out yet (in order), and where the next one is. */
+  let backlog: RawFrame[] = [];
+  let next = 0;
+  let resuming = false;
+  const drain = (): void => {
+    resuming = false;
+    const end = performance.now() + yieldAfterMs!;
+    while (next < backlog.length) {
+      deliver(backlog[next]!);
+      backlog[next++] = undefined as unknown as RawFrame; // handed out: not kept until the whole batch is
+      if (next < backlog.length && performance.now() >= end) {
+        resuming = true;
+        setImmediate(drain);
+        return;
+      }
+    }
+    backlog = [];
+    next = 0;
+  };
+  const pump = (): void => {
+    const frames = market.advance(clock.now());
+    if (yieldAfterMs === undefined) {
+      for (const f of frames) deliver(f);
+      return;
+    }
+    // frames of a tick that comes while a backlog is handed out queue behind it (order is kept)
+    if (backlog.length === 0) backlog = frames;
+    else for (const f of frames) backlog.push(f);
+    if (!resuming) drain();
   };
   return {
     market,
@@ -92,6 +127,8 @@ export function createSimHub(opts: SimHubOptions): SimHub {
           if (subs.size === 0) {
             timer?.cancel();
             timer = undefined;
+            backlog = []; // nobody left to hand it to
+            next = 0;
           }
         },
         health() {

@@ -299,6 +299,10 @@ const e8 = (x: number): string => `${x.toFixed(2)}000000`;
 
 const YEAR_MS = 365 * 24 * 3600 * 1000;
 const LEVELS = 5;
+/** Page sizes of the REST listings, the venues' own: Gamma `limit` 500, Kalshi events 200, markets 1000. */
+const GAMMA_PAGE = 500;
+const KALSHI_EVENTS_PAGE = 200;
+const KALSHI_MARKETS_PAGE = 1000;
 const clampC = (c: number): number => Math.min(99, Math.max(1, c));
 
 /** Where a crypto market settles, in the words of its listing. */
@@ -841,7 +845,8 @@ export class SimMarket {
 
   private uuid(): string {
     const h = this.rng.hex(32);
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+    // joined, not a template: one flat string instead of a tree of slices and cons strings (~750 B per id)
+    return [h.slice(0, 8), h.slice(8, 12), h.slice(12, 16), h.slice(16, 20), h.slice(20)].join('-');
   }
 
   // -------------------------------------------------------------------------------------------- fair value
@@ -1040,15 +1045,16 @@ export class SimMarket {
     const kxs = ms.filter((m): m is KxMarket => m.venue === 'kalshi');
     for (const m of ms) this.requote(m, true);
     if (pms.length > 0) {
-      this.emit(
-        'polymarket.gamma.markets',
-        pms.map((m) => this.gammaMarket(m)),
-        {
+      // in pages, as the venue serves them: a listing of 50,000 markets is 100 frames, not one, so the feed can
+      // hand the event loop back between them (one page at the sizes of the default market: frames unchanged)
+      const gamma = pms.map((m) => this.gammaMarket(m));
+      for (let i = 0; i < gamma.length; i += GAMMA_PAGE) {
+        this.emit('polymarket.gamma.markets', gamma.slice(i, i + GAMMA_PAGE), {
           method: 'GET',
           path: '/markets',
-          query: { active: 'true', closed: 'false', limit: '500', offset: '0' },
-        },
-      );
+          query: { active: 'true', closed: 'false', limit: String(GAMMA_PAGE), offset: String(i) },
+        });
+      }
       const nr = pms.filter((m) => m.negRiskId);
       if (first && nr.length > 0) {
         const e = nr[0]!;
@@ -1072,23 +1078,41 @@ export class SimMarket {
       }
       const events = new Map<string, KxMarket>();
       for (const k of kxs) if (!events.has(k.eventTicker)) events.set(k.eventTicker, k);
-      this.emit(
-        'kalshi.rest.events',
-        { events: [...events.values()].map((k) => this.kalshiEvent(k)), cursor: '' },
-        { method: 'GET', path: '/trade-api/v2/events', query: { status: 'open', limit: '200' } },
-      );
-      this.emit(
-        'kalshi.rest.markets',
-        { markets: kxs.map((k) => this.kalshiMarket(k)), cursor: '' },
-        { method: 'GET', path: '/trade-api/v2/markets', query: { status: 'open', limit: '1000' } },
-      );
+      const evs = [...events.values()].map((k) => this.kalshiEvent(k));
+      // paged with a cursor, as the venue does (every event page before the first market page)
+      for (let i = 0; i < evs.length; i += KALSHI_EVENTS_PAGE) {
+        const more = i + KALSHI_EVENTS_PAGE < evs.length;
+        this.emit(
+          'kalshi.rest.events',
+          { events: evs.slice(i, i + KALSHI_EVENTS_PAGE), cursor: more ? `e${i + KALSHI_EVENTS_PAGE}` : '' },
+          {
+            method: 'GET',
+            path: '/trade-api/v2/events',
+            query: { status: 'open', limit: String(KALSHI_EVENTS_PAGE), ...(i > 0 ? { cursor: `e${i}` } : {}) },
+          },
+        );
+      }
+      const kms = kxs.map((k) => this.kalshiMarket(k));
+      for (let i = 0; i < kms.length; i += KALSHI_MARKETS_PAGE) {
+        const more = i + KALSHI_MARKETS_PAGE < kms.length;
+        this.emit(
+          'kalshi.rest.markets',
+          { markets: kms.slice(i, i + KALSHI_MARKETS_PAGE), cursor: more ? `m${i + KALSHI_MARKETS_PAGE}` : '' },
+          {
+            method: 'GET',
+            path: '/trade-api/v2/markets',
+            query: { status: 'open', limit: String(KALSHI_MARKETS_PAGE), ...(i > 0 ? { cursor: `m${i}` } : {}) },
+          },
+        );
+      }
     }
     if (pms.length > 0) {
       const books: unknown[] = [];
       for (const m of pms) {
         books.push(this.pmBook(m, m.yesToken, m.yes), this.pmBook(m, m.noToken, m.no));
       }
-      this.emit('polymarket.ws.market', books);
+      // the first snapshots come in batches too (one frame per subscription message of up to GAMMA_PAGE assets)
+      for (let i = 0; i < books.length; i += GAMMA_PAGE) this.emit('polymarket.ws.market', books.slice(i, i + GAMMA_PAGE));
     }
     for (const k of kxs) {
       const msg: Record<string, unknown> = { market_ticker: k.ticker, market_id: k.marketId };
