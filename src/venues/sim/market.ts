@@ -257,9 +257,22 @@ const ET24 = new Intl.DateTimeFormat('en-US', {
   hour12: false,
 });
 
+/**
+ * The parts of `t` in `fmt`, remembered per (formatter, time): a market's texts are built from its expiry, which
+ * thousands of markets share (a roll-over lists a quarter of 100,000 markets at once), and formatToParts was the
+ * largest cost of a listing. Bounded: cleared past PARTS_CACHE_MAX entries.
+ */
+const partsCache = new Map<Intl.DateTimeFormat, Map<number, Record<string, string>>>();
+const PARTS_CACHE_MAX = 4096;
 function parts(fmt: Intl.DateTimeFormat, t: number): Record<string, string> {
-  const out: Record<string, string> = {};
+  let byTime = partsCache.get(fmt);
+  if (!byTime) partsCache.set(fmt, (byTime = new Map()));
+  let out = byTime.get(t);
+  if (out) return out;
+  out = {};
   for (const p of fmt.formatToParts(new Date(t))) out[p.type] = p.value;
+  if (byTime.size >= PARTS_CACHE_MAX) byTime.clear();
+  byTime.set(t, out);
   return out;
 }
 
@@ -280,7 +293,17 @@ function kalshiDate(t: number): string {
   const base = `${p.year}${p.month!.toUpperCase()}${p.day}${hour}`;
   return p.minute === '00' ? base : `${base}${p.minute}`;
 }
-const iso = (t: number): string => new Date(t).toISOString().replace('.000Z', 'Z');
+/** ISO time without milliseconds, remembered per time like `parts` (every listed market carries a few). */
+const isoCache = new Map<number, string>();
+function iso(t: number): string {
+  let s = isoCache.get(t);
+  if (s === undefined) {
+    s = new Date(t).toISOString().replace('.000Z', 'Z');
+    if (isoCache.size >= PARTS_CACHE_MAX) isoCache.clear();
+    isoCache.set(t, s);
+  }
+  return s;
+}
 // formatters made once: toLocaleString builds one per call, slow across tens of thousands of simulated markets
 const USD = new Intl.NumberFormat('en-US');
 const USD2 = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
