@@ -154,7 +154,13 @@ export function createOpsMetrics(opts: OpsMetricsOptions): OpsMetrics {
     });
   };
   freshness('books', 'Order books this process published', 'venue', () => books.values() as never, 'venue');
-  freshness('oracle_ticks', 'Oracle symbols this process published', 'source', () => [ticks] as never, 'source');
+  freshness(
+    'oracle_ticks',
+    'Oracle symbols this process published',
+    'source',
+    () => [ticks] as never,
+    'source',
+  );
 
   const decisions = new Counter({
     name: `${PREFIX}risk_decisions_total`,
@@ -249,7 +255,10 @@ export function createOpsMetrics(opts: OpsMetricsOptions): OpsMetrics {
       case 'book': {
         // updated in place, keyed by the message's own token id: no key string or entry per published book
         let byToken = books.get(m.venue);
-        if (!byToken) books.set(m.venue, (byToken = new Map()));
+        if (!byToken) {
+          byToken = new Map();
+          books.set(m.venue, byToken);
+        }
         const b = byToken.get(m.tokenId);
         if (b) {
           b.at = m.receiveTime;

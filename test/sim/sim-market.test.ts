@@ -40,6 +40,27 @@ describe('simulated market', () => {
     expect(text({ seed: 7, minutes: 2, stepMs: 137 })).toBe(a);
   });
 
+  it('gives the same frames when advance stops after a budget of frames and goes on in the next call', () => {
+    const opts = { seed: 5, markets: 300, start: Date.UTC(2026, 10, 26, 14, 7, 0) };
+    const whole = new SimMarket(opts);
+    const sliced = new SimMarket(opts);
+    const a: string[] = [];
+    const b: string[] = [];
+    let calls = 0;
+    for (let t = whole.start; t <= whole.start + 20 * 60_000; t += 5_000) {
+      for (const f of whole.advance(t)) a.push(JSON.stringify(f));
+      do {
+        for (const f of sliced.advance(t, 7)) b.push(JSON.stringify(f));
+        calls++;
+      } while (sliced.due(t));
+      expect(sliced.time).toBe(whole.time);
+    }
+    // the 15-minute roll-over relists dozens of markets: many calls at one time
+    expect(calls).toBeGreaterThan(240 + 50);
+    expect(b.length).toBe(a.length);
+    expect(b.join('\n')).toBe(a.join('\n'));
+  });
+
   it('frames are those of the scan-based scheduler and strike probing (golden hash across roll-overs)', () => {
     // the event heap, the strike probe's jumps and the group index replaced linear scans (O(N²) at 100k markets):
     // the frames must stay byte for byte those of the original code, through the 15- and 30-minute roll-overs

@@ -28,6 +28,9 @@ export function* simulateFrames(opts: SimulateOptions): Generator<RawFrame> {
   }
 }
 
+/** Frames the generator makes per call when the hub hands them out in slices (bounds a roll-over's batch). */
+const SLICE_FRAMES = 500;
+
 export interface SimHubOptions extends Omit<SimOptions, 'start'> {
   readonly clock: Clock;
   /** How often the generator catches up with the clock (default 100 ms). */
@@ -65,35 +68,45 @@ export function createSimHub(opts: SimHubOptions): SimHub {
     }
   };
   const yieldAfterMs = opts.yieldAfterMs;
-  /** With yieldAfterMs: frames generated but not handed out yet (in order), and where the next one is. */
+  /**
+   * With yieldAfterMs: the frames made but not handed out yet (in order), where the next one is, and the time the
+   * generator is catching up with (it makes at most SLICE_FRAMES frames per call, then hands them out).
+   */
   let backlog: RawFrame[] = [];
   let next = 0;
+  let target = 0;
   let resuming = false;
   const drain = (): void => {
     resuming = false;
     const end = performance.now() + yieldAfterMs!;
-    while (next < backlog.length) {
+    for (;;) {
+      if (next >= backlog.length) {
+        backlog = [];
+        next = 0;
+        if (subs.size === 0 || !market.due(target)) return;
+        backlog = market.advance(target, SLICE_FRAMES);
+        continue;
+      }
       deliver(backlog[next]!);
       backlog[next++] = undefined as unknown as RawFrame; // handed out: not kept until the whole batch is
-      if (next < backlog.length && performance.now() >= end) {
+      if (performance.now() >= end && (next < backlog.length || market.due(target))) {
         resuming = true;
         setImmediate(drain);
         return;
       }
     }
-    backlog = [];
-    next = 0;
   };
   const pump = (): void => {
-    const frames = market.advance(clock.now());
     if (yieldAfterMs === undefined) {
-      for (const f of frames) deliver(f);
+      for (const f of market.advance(clock.now())) deliver(f);
       return;
     }
-    // frames of a tick that comes while a backlog is handed out queue behind it (order is kept)
-    if (backlog.length === 0) backlog = frames;
-    else for (const f of frames) backlog.push(f);
-    if (!resuming) drain();
+    target = clock.now();
+    // a tick while a backlog is being handed out: that drain goes on to the new time (order is kept)
+    if (resuming) return;
+    backlog = market.advance(target, SLICE_FRAMES);
+    next = 0;
+    drain();
   };
   return {
     market,

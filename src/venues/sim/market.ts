@@ -266,7 +266,10 @@ const partsCache = new Map<Intl.DateTimeFormat, Map<number, Record<string, strin
 const PARTS_CACHE_MAX = 4096;
 function parts(fmt: Intl.DateTimeFormat, t: number): Record<string, string> {
   let byTime = partsCache.get(fmt);
-  if (!byTime) partsCache.set(fmt, (byTime = new Map()));
+  if (!byTime) {
+    byTime = new Map();
+    partsCache.set(fmt, byTime);
+  }
   let out = byTime.get(t);
   if (out) return out;
   out = {};
@@ -510,22 +513,39 @@ export class SimMarket {
     };
   }
 
-  /** Every frame with ts ≤ t (the listing and first snapshots come first, at the start time). */
-  advance(t: number): RawFrame[] {
+  /**
+   * Every frame with ts ≤ t (the listing and first snapshots come first, at the start time). With `maxFrames`,
+   * stops after the event that brought the frames out to that many: the rest comes with the next call (see
+   * `due`), and the frames, in sequence, are the same whatever the batches (a roll-over relisting a quarter of
+   * 100,000 markets need not be made in one go).
+   */
+  advance(t: number, maxFrames = Number.POSITIVE_INFINITY): RawFrame[] {
     this.out = [];
     if (!this.started) this.init();
+    let done = true;
     for (;;) {
       const top = this.sched[0];
       if (!top || top.at > t) break;
+      if (this.out.length >= maxFrames) {
+        done = false;
+        break;
+      }
       const s = this.popSched();
       if (s.at > this.now) this.now = s.at;
       s.run();
     }
-    if (t > this.now) this.now = t;
+    // only once every event up to t has run: an event left for the next call runs at its own time
+    if (done && t > this.now) this.now = t;
     const frames = this.out;
     this.out = [];
     this.stats.frames += frames.length;
     return frames;
+  }
+
+  /** Whether events up to `t` are still to run (an advance(t, maxFrames) stopped early). */
+  due(t: number): boolean {
+    const top = this.sched[0];
+    return top !== undefined && top.at <= t;
   }
 
   // -------------------------------------------------------------------------------------------- set-up
@@ -1111,7 +1131,11 @@ export class SimMarket {
           {
             method: 'GET',
             path: '/trade-api/v2/events',
-            query: { status: 'open', limit: String(KALSHI_EVENTS_PAGE), ...(i > 0 ? { cursor: `e${i}` } : {}) },
+            query: {
+              status: 'open',
+              limit: String(KALSHI_EVENTS_PAGE),
+              ...(i > 0 ? { cursor: `e${i}` } : {}),
+            },
           },
         );
       }
@@ -1120,11 +1144,18 @@ export class SimMarket {
         const more = i + KALSHI_MARKETS_PAGE < kms.length;
         this.emit(
           'kalshi.rest.markets',
-          { markets: kms.slice(i, i + KALSHI_MARKETS_PAGE), cursor: more ? `m${i + KALSHI_MARKETS_PAGE}` : '' },
+          {
+            markets: kms.slice(i, i + KALSHI_MARKETS_PAGE),
+            cursor: more ? `m${i + KALSHI_MARKETS_PAGE}` : '',
+          },
           {
             method: 'GET',
             path: '/trade-api/v2/markets',
-            query: { status: 'open', limit: String(KALSHI_MARKETS_PAGE), ...(i > 0 ? { cursor: `m${i}` } : {}) },
+            query: {
+              status: 'open',
+              limit: String(KALSHI_MARKETS_PAGE),
+              ...(i > 0 ? { cursor: `m${i}` } : {}),
+            },
           },
         );
       }
@@ -1135,7 +1166,8 @@ export class SimMarket {
         books.push(this.pmBook(m, m.yesToken, m.yes), this.pmBook(m, m.noToken, m.no));
       }
       // the first snapshots come in batches too (one frame per subscription message of up to GAMMA_PAGE assets)
-      for (let i = 0; i < books.length; i += GAMMA_PAGE) this.emit('polymarket.ws.market', books.slice(i, i + GAMMA_PAGE));
+      for (let i = 0; i < books.length; i += GAMMA_PAGE)
+        this.emit('polymarket.ws.market', books.slice(i, i + GAMMA_PAGE));
     }
     for (const k of kxs) {
       const msg: Record<string, unknown> = { market_ticker: k.ticker, market_id: k.marketId };
