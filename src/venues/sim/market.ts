@@ -348,7 +348,17 @@ function cryptoSource(asset: Asset): { pair: string; srcName: string; srcUrl: st
   };
 }
 
-/** A Polymarket market's texts: stored ones, or a crypto market's built from its topic. */
+/**
+ * `s` in one piece. A text built by concatenation is a tree of its pieces in V8 (2–3× the flat size) until
+ * something reads it by index, which flattens it in place: the listing texts of 100,000 markets are kept by the
+ * decoders and in every Market message for as long as the market is known.
+ */
+function flat(s: string): string {
+  s.charCodeAt(0);
+  return s;
+}
+
+/** A Polymarket market's texts: stored ones, or a crypto market's built from its topic (flat, see `flat`). */
 function pmText(m: PmMarket): PmText {
   if (m.text) return m.text;
   const t = m.topic as CryptoTopic;
@@ -357,14 +367,15 @@ function pmText(m: PmMarket): PmText {
   const dateText = etLong(expiry);
   const word = m.inverted ? 'below' : 'above';
   return {
-    question: `Will the price of ${asset.name} be ${word} ${usd(strike)} on ${dateText}?`,
-    description:
+    question: flat(`Will the price of ${asset.name} be ${word} ${usd(strike)} on ${dateText}?`),
+    description: flat(
       `This market will resolve to "Yes" if the price of ${asset.name} (${asset.sym}) is ${word} ${usd(strike)} on ${dateText}, ` +
-      `according to ${srcText}. Otherwise, this market will resolve to "No".\n` +
-      `The resolution source for this market is ${srcName}, specifically the ${pair} price available at ${srcUrl}.`,
-    slug: `${asset.name.toLowerCase()}-${word}-${strike}-on-${expiry}`,
+        `according to ${srcText}. Otherwise, this market will resolve to "No".\n` +
+        `The resolution source for this market is ${srcName}, specifically the ${pair} price available at ${srcUrl}.`,
+    ),
+    slug: flat(`${asset.name.toLowerCase()}-${word}-${strike}-on-${expiry}`),
     resolutionSource: srcUrl,
-    eventTitle: `${asset.name} above ___ on ${dateText}?`,
+    eventTitle: flat(`${asset.name} above ___ on ${dateText}?`),
   };
 }
 
@@ -374,10 +385,14 @@ function kxText(k: KxMarket): KxText {
   const { asset, strike, expiry } = k.topic as CryptoTopic;
   const { pair, srcName, srcUrl, srcText } = cryptoSource(asset);
   return {
-    title: `${asset.name} price on ${etShort(expiry)}?`,
-    yesSub: `${usd(strike)} or above`,
-    rulesPrimary: `If the price of ${asset.name} is above ${usd2(strike)} on ${etShort(expiry)} according to ${srcText}, then the market resolves to Yes.`,
-    rulesSecondary: `The settlement source is ${srcName} ${pair} (${srcUrl}). If the source is unavailable at expiry, the last price published before expiry is used.`,
+    title: flat(`${asset.name} price on ${etShort(expiry)}?`),
+    yesSub: flat(`${usd(strike)} or above`),
+    rulesPrimary: flat(
+      `If the price of ${asset.name} is above ${usd2(strike)} on ${etShort(expiry)} according to ${srcText}, then the market resolves to Yes.`,
+    ),
+    rulesSecondary: flat(
+      `The settlement source is ${srcName} ${pair} (${srcUrl}). If the source is unavailable at expiry, the last price published before expiry is used.`,
+    ),
     settlementName: srcName,
     settlementUrl: srcUrl,
   };
