@@ -17,7 +17,9 @@
  * id. With a lease (src/execution/lease.ts; the Redis deployment) only its holder takes decisions: the others of
  * the group keep their decisions subscription paused, and the holder checks the lease right before it submits.
  * A decision carrying an older guardian fencing token than the newest guardian's (src/execution/intents.ts) is
- * refused: the guardian that made it was fenced out. A paper client fills nothing once the lease has lapsed.
+ * refused: the guardian that made it was fenced out; unless another decision of the request was taken, the refusal
+ * ends the request with a `rejected` ExecutionReport (the reservation of the approval is released). A paper client
+ * fills nothing once the lease has lapsed.
  *
  * Market data goes to every executor of the group (a consumer group per instance), so a standby is ready.
  */
@@ -76,6 +78,14 @@ export interface ExecutorOptions {
   readonly reload?: () => Promise<ExecutorState | undefined>;
   /** Redelivered to another executor of the group when not acked within this long (default: the bus's 30 s). */
   readonly visibilityTimeoutMs?: number;
+  /**
+   * Approved decisions the store holds without an ExecutionReport, after a restart of a process whose bus did not
+   * survive it (the in-process bus: `pm-arb run`). Those whose intent the store has are resumed as usual; the others
+   * never reached an executor and never will (their message is gone), yet the guardian reserves them again
+   * (RecoveryState.pendingDecisions): each gets a `rejected` report, its one release. Never on Redis, where the
+   * stream still holds them for the executor group.
+   */
+  readonly lost?: readonly { readonly requestId: string; readonly strategy: string }[];
 }
 
 /** Deliveries of a decision (or a resolution) before it is dead-lettered: ~10 min at the default 30 s timeout. */
@@ -124,6 +134,8 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
   let attempts = 0;
   /** Done intents whose report never reached the store: their report, made again, goes out without the check. */
   const republish = new Set<string>();
+  /** `opts.lost`, until the first resumeAll has refused those never taken. */
+  let lostLeft = opts.lost;
   /** Resolutions the store had for markets held at start: settled with the first market data once active. */
   let toSettle: Resolution[] = [];
   const counts = {
@@ -205,7 +217,18 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
   }
 
   async function resumeAll(rt: AgentRuntime, e: ExecutionEngine): Promise<void> {
-    for (const i of (await intents?.unfinished()) ?? []) resumeIntent(rt, e, i);
+    const open = (await intents?.unfinished()) ?? [];
+    for (const i of open) resumeIntent(rt, e, i);
+    // an approval without a report and without an intent was never taken (see `lost`); one with an intent is listed
+    // in `open` (no report) and was resumed just now
+    const taken = new Set(open.map((i) => i.requestId));
+    const lost = lostLeft;
+    lostLeft = undefined; // once, at the first start: later takeovers hold no lost decisions
+    for (const d of lost ?? []) {
+      if (taken.has(d.requestId) || e.has(d.requestId)) continue;
+      rt.log.warn({ requestId: d.requestId }, 'an approved decision lost with the bus in a restart: refused');
+      e.refuse(d, 'approved before a restart, never reached an executor: its message was lost with the bus');
+    }
   }
 
   /**
@@ -261,13 +284,25 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
       return;
     }
     if (claim.outcome === 'staleDecision') {
-      // a guardian paused past its lease published it late: the newer guardian decides the request (it comes back
-      // to it, unacked by the old one) and reserved nothing for this decision
+      // a guardian paused past its lease published it late. Its approval reserved exposure — in the store, and so in
+      // the guardian that took over from it — and it will never execute: the refusal is the request's end, with its
+      // report (recorded done by the claim, so the report goes out without the store check). When another decision
+      // of the request was taken first, that one's report ends it
       counts.staleDecisions++;
       rt.log.error(
-        { requestId: d.requestId, decision: d.id, fence: d.fence, newest: claim.newest },
+        {
+          requestId: d.requestId,
+          decision: d.id,
+          fence: d.fence,
+          newest: claim.newest,
+          refused: claim.refused,
+        },
         'refused a decision of a fenced-out risk guardian',
       );
+      if (claim.refused) {
+        republish.add(d.requestId);
+        e.refuse(d, `decided by a fenced-out risk guardian (token ${d.fence} < ${claim.newest})`);
+      }
       return ctl.ack();
     }
     if (claim.outcome === 'fenced') {

@@ -327,6 +327,9 @@ export function createRiskGuardian(opts: RiskGuardianOptions = {}): RiskGuardian
       });
       account(channels.executions, (m) => {
         p.onReport(m.body);
+        // a request with a report is finished (also one refused as a fenced-out guardian's decision): a redelivery of
+        // it decided now would reserve for a decision no executor takes any more
+        if (typeof m.body.requestId === 'string') remember(m.body.requestId);
         return undefined;
       });
       account(channels.allocations, (m) => {

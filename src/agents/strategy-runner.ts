@@ -4,7 +4,10 @@
  * then) and each request uses at most the allocation less the strategy's open positions (channels.positions)
  * and the requests still in flight (released on a risk rejection or failed execution, channels.riskDecisions
  * and channels.executions);
- * StrategyControl messages enable/disable strategies at run time, and nothing is requested while halted. After a
+ * StrategyControl messages enable/disable strategies at run time, and nothing is requested while halted, nor by a
+ * strategy whose last request the guardian refused at the daily-loss limit (until the next daily window) or the
+ * drawdown stop (until RESUME) — the guardian stays the authority: this only spares the bus requests it would
+ * refuse (StrategyRunner.spent). After a
  * restart it starts from the state the store kept (`initial`: see RunnerState for what is and is not restored).
  */
 import type { Agent, AgentRuntime } from '../core/agent.ts';
@@ -47,6 +50,7 @@ export function createStrategyRunnerAgent(
         ids: rt.kernel.ids,
         disabled: opts.disabled,
         probationBundles: opts.probationBundles ?? rt.config.allocation.minBundles,
+        dailyResetHourUtc: rt.config.risk.dailyLossResetHourUtc,
       });
       if (opts.initial) r.restore(opts.initial);
       runner = r;
@@ -63,6 +67,10 @@ export function createStrategyRunnerAgent(
         for (const req of r.onOpportunity(msg.body, rt.halted)) rt.publish(channels.tradeRequests, req);
       });
       rt.log.info({ strategies: strategies.map((s) => s.name) }, 'strategy runner started');
+    },
+    onSystem(cmd) {
+      // RESUME lifts the drawdown stop and re-bases the high-water mark: the guardian may have room again
+      if (cmd.command === 'RESUME') runner?.budgetMayHaveRoom();
     },
     health() {
       if (!runner) return {};

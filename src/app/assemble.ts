@@ -252,6 +252,10 @@ export const AGENT_CATALOGUE: readonly AgentSpec[] = [
       return [
         createExecutor({
           ...(mode.restored ? { initial: mode.restored.executor } : {}),
+          // an in-process bus did not survive the restart: approvals the store holds that no executor took are gone
+          ...(mode.restored && db && kernel.bus.transport !== 'redis'
+            ? { lost: mode.restored.pendingDecisions }
+            : {}),
           // exactly once across restarts: intents in the store (without one, for the process's life)
           ...(db
             ? {

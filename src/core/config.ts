@@ -137,7 +137,11 @@ const EnvSchema = z.object({
   ANTHROPIC_BASE_URL: venueUrl('https')
     .optional()
     .or(z.literal('').transform(() => undefined)),
-  ANTHROPIC_MODEL: z.string().min(1).default('claude-sonnet-4-5'),
+  // Claude Sonnet 4.5 retired on 2026-11-30; Anthropic's recommended replacement (its model pages, see the README)
+  ANTHROPIC_MODEL: z.string().min(1).default('claude-sonnet-5-5'),
+  // Sonnet 5.5 thinks adaptively at effort "high" by default, and thinking tokens count against the matcher's
+  // small max_tokens: a verdict is a short classification, so ask for little thinking. 'default' sends nothing.
+  ANTHROPIC_EFFORT: z.enum(['low', 'medium', 'high', 'default']).default('low'),
   MATCH_MIN_CONFIDENCE: z
     .string()
     .transform((v, ctx) => {
@@ -307,6 +311,8 @@ export interface Config {
     readonly apiKey: string | undefined;
     readonly baseUrl: string | undefined;
     readonly model: string;
+    /** output_config.effort sent with each matcher request; undefined = the model's default */
+    readonly effort: 'low' | 'medium' | 'high' | undefined;
   };
   readonly matchMinConfidence: number;
   /** MATCHER_DAILY_BUDGET_USD in micro-dollars: the LLM stage's spending limit per UTC day. */
@@ -460,7 +466,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retentionIntentsDays: e.RETENTION_INTENTS_DAYS,
       historySampleMs: e.HISTORY_SAMPLE_MS,
     },
-    anthropic: { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL, model: e.ANTHROPIC_MODEL },
+    anthropic: {
+      apiKey: e.ANTHROPIC_API_KEY,
+      baseUrl: e.ANTHROPIC_BASE_URL,
+      model: e.ANTHROPIC_MODEL,
+      effort: e.ANTHROPIC_EFFORT === 'default' ? undefined : e.ANTHROPIC_EFFORT,
+    },
     matchMinConfidence: e.MATCH_MIN_CONFIDENCE,
     matcherDailyBudget: e.MATCHER_DAILY_BUDGET_USD,
     polymarket: {

@@ -147,6 +147,11 @@ export interface ExecutionEngine {
     why?: string,
     known?: Readonly<Record<number, { readonly status: string; readonly filledShares: Qty }>>,
   ): void;
+  /**
+   * Refuses a decision without executing any of it (a fenced-out guardian's, src/execution/intents.ts): the request
+   * is remembered as taken and gets its `rejected` ExecutionReport (the guardian releases its reservation).
+   */
+  refuse(d: Pick<RiskDecision, 'requestId' | 'strategy'>, why: string): void;
   onMarketData(e: MarketEvent): void;
   /** Cancels every open leg order (HALT_ALL); unwinds go on. */
   halt(why: string): void;
@@ -605,6 +610,23 @@ export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEn
       }
       seen.delete(d.requestId);
       decide(d, halted, true);
+    },
+    refuse(d, why) {
+      remember(d.requestId);
+      sink.report({
+        type: 'execution_report',
+        id: `${d.requestId}.exec`,
+        requestId: d.requestId,
+        strategy: d.strategy,
+        status: 'rejected',
+        fills: 0,
+        legRiskCost: 0,
+        fees: 0,
+        ts: clock.now(),
+        reason: why,
+      });
+      counts.groups++;
+      counts.rejected++;
     },
     onMarketData(e) {
       if (e.type === 'market') marketTicks.set(`${e.venue}:${e.marketId}`, e.tickSize > 0 ? e.tickSize : 1);

@@ -15,7 +15,9 @@
  * The guardian's fence: a decision carries the token of the guardian's lease (`fence`, the Redis deployment); a
  * claim of a decision whose token is older than the newest guardian token the store knows (the database: the
  * `risk-guardian` row a guardian writes when it becomes active; memory: the newest token seen in a decision) is
- * refused, so a guardian paused past its lease cannot have its late decisions executed.
+ * refused, so a guardian paused past its lease cannot have its late decisions executed. The refusal finishes the
+ * request (an intent recorded as done, and a `rejected` ExecutionReport): nobody may be left holding the reservation
+ * of an approval that will never execute (the newer guardian may have taken it over from the store).
  *
  * Two stores: the database (src/store/intents.ts; migration 20: execution_intents, executor_fences) and memory
  * (tests; a process with no store, where exactly-once holds for the life of the process only).
@@ -44,8 +46,14 @@ export type ClaimResult =
   | { readonly outcome: 'exists'; readonly intent: ExecutionIntent }
   /** A newer lease holder exists for the account: this executor must not execute anything. */
   | { readonly outcome: 'fenced'; readonly newest: number }
-  /** The decision comes from a guardian a newer one has fenced out: it is not executed (nothing recorded). */
-  | { readonly outcome: 'staleDecision'; readonly newest: number };
+  /**
+   * The decision comes from a guardian a newer one has fenced out: it is not executed. `refused`: no decision of the
+   * request had been taken, so the refusal is recorded as the request's intent, already done (a later decision of
+   * it, by the newer guardian, finds it taken), and this executor publishes the request's ExecutionReport — the one
+   * release of the reservation its approval made (the store and a guardian that took over hold it). False: another
+   * decision of the request was taken; its report ends the request.
+   */
+  | { readonly outcome: 'staleDecision'; readonly newest: number; readonly refused: boolean };
 
 /** The fences row of the risk guardian's lease (one guardian for the system, src/agents/risk-guardian.ts). */
 export const GUARDIAN_FENCE = 'risk-guardian';
@@ -116,7 +124,20 @@ export function createMemoryIntentStore(
     async claim(d, ctx) {
       if (d.fence !== undefined) {
         const newest = shared.guardianFence ?? 0;
-        if (d.fence < newest) return { outcome: 'staleDecision', newest };
+        if (d.fence < newest) {
+          if (shared.intents.has(d.requestId)) return { outcome: 'staleDecision', newest, refused: false };
+          shared.intents.set(d.requestId, {
+            requestId: d.requestId,
+            account,
+            decision: d,
+            state: 'done',
+            owner: ctx.owner,
+            fence: ctx.fence ?? 0,
+            createdAt: ctx.now,
+            updatedAt: ctx.now,
+          });
+          return { outcome: 'staleDecision', newest, refused: true };
+        }
         shared.guardianFence = d.fence;
       }
       if (ctx.fence !== undefined) {

@@ -4,8 +4,9 @@
  * - Batches: several pairs per request, numbered; one structured verdict per pair comes back.
  * - Prompt caching: the instructions (system prompt, after the tool definition) carry `cache_control`, so every
  *   request after the first reads them from the cache at a tenth of the price.
- * - Structured output: a forced tool call whose input schema is the verdict list; each verdict quotes the rule
- *   sentences of both markets that justify it, and a quote that is not in the market's text voids the verdict.
+ * - Structured output: a tool call (asked for, not forced: Claude Sonnet 5.5 refuses a forced tool choice) whose
+ *   input schema is the verdict list; each verdict quotes the rule sentences of both markets that justify it, and a
+ *   quote that is not in the market's text voids the verdict.
  * - Budget: a daily limit in micro-dollars (MATCHER_DAILY_BUDGET_USD), spent per UTC day of the injected clock and
  *   kept in the match store; a request whose worst-case cost does not fit is not sent.
  * - Tokens and cost of each request are recorded, and split over the verdicts of its batch.
@@ -81,6 +82,8 @@ export interface AnthropicJudgeOptions {
   readonly apiKey: string;
   readonly baseUrl?: string;
   readonly model: string;
+  /** output_config.effort (undefined: the model's default, which on Sonnet 5.5 thinks at length) */
+  readonly effort?: 'low' | 'medium' | 'high';
   readonly log: Logger;
   readonly budget?: LlmBudget;
   /** pairs per request (default 5) */
@@ -282,6 +285,7 @@ const PRICES: readonly [string, Price][] = [
   ['claude-opus-4-6', { input: 5_000_000, output: 25_000_000 }],
   ['claude-opus-4', { input: 15_000_000, output: 75_000_000 }],
   ['claude-3-opus', { input: 15_000_000, output: 75_000_000 }],
+  ['claude-sonnet-5', { input: 2_000_000, output: 10_000_000 }],
   ['claude-sonnet', { input: 3_000_000, output: 15_000_000 }],
   ['claude-3-7-sonnet', { input: 3_000_000, output: 15_000_000 }],
   ['claude-3-5-sonnet', { input: 3_000_000, output: 15_000_000 }],
@@ -385,7 +389,10 @@ export function createAnthropicJudge(o: AnthropicJudgeOptions): LlmJudge {
             input_schema: INPUT_SCHEMA,
           },
         ],
-        tool_choice: { type: 'tool', name: TOOL },
+        // auto, not forced: Claude Sonnet 5.5 (the default) rejects a forced tool choice with HTTP 400; the one tool
+        // and the instructions ask for the verdicts, and a verdict list given as text is read as well
+        tool_choice: { type: 'auto' },
+        ...(o.effort ? { output_config: { effort: o.effort } } : {}),
         messages: [{ role: 'user', content: prompt }],
       });
     } catch (err) {
@@ -471,6 +478,7 @@ export function judgeFromConfig(
     apiKey: config.anthropic.apiKey,
     ...(config.anthropic.baseUrl ? { baseUrl: config.anthropic.baseUrl } : {}),
     model: config.anthropic.model,
+    ...(config.anthropic.effort ? { effort: config.anthropic.effort } : {}),
     log,
     budget: storeBudget(store, config.matcherDailyBudget, now),
   });

@@ -96,7 +96,16 @@ export function createDbIntentStore(db: Db, account = 'paper'): IntentStore {
             [GUARDIAN_FENCE],
           );
           const newest = Number(g.rows[0]?.token ?? 0);
-          if (d.fence < newest) return { outcome: 'staleDecision', newest };
+          if (d.fence < newest) {
+            // the refusal finishes the request, unless another decision of it was taken (its report ends it)
+            const refused = await tx.query(
+              `INSERT INTO execution_intents (request_id, account, decision, state, owner, fence, created_at, updated_at)
+               VALUES ($1, $2, $3::jsonb, 'done', $4, $5::bigint, $6::bigint, $6::bigint)
+               ON CONFLICT (request_id) DO NOTHING RETURNING request_id`,
+              [d.requestId, account, JSON.stringify(d), ctx.owner, String(ctx.fence ?? 0), String(ctx.now)],
+            );
+            return { outcome: 'staleDecision', newest, refused: refused.rows.length > 0 };
+          }
         }
         if (ctx.fence !== undefined) {
           const f = await bumpFence(tx, account, ctx.fence, ctx.owner, ctx.now);

@@ -15,6 +15,7 @@ import type {
 } from '../core/messages.ts';
 import type { Money } from '../core/money.ts';
 import { mulDiv } from '../core/money.ts';
+import { dailyWindowStart } from '../risk/rules.ts';
 import type { Strategy } from './types.ts';
 
 export interface RunnerOptions {
@@ -27,6 +28,11 @@ export interface RunnerOptions {
   readonly disabled?: readonly string[];
   /** Longest a reservation is held without news (default 60 s). */
   readonly reservationTtlMs?: number;
+  /**
+   * Hour (UTC) the guardian's daily-loss window starts (DAILY_LOSS_RESET_HOUR_UTC): a strategy the daily-loss limit
+   * stopped asks again from then. Default 0.
+   */
+  readonly dailyResetHourUtc?: number;
   /**
    * Bundles a strategy must close to leave probation (ALLOCATION_MIN_BUNDLES). While on probation a request uses
    * at most its allocation ÷ this, so the probation allocation holds that many bundles at once and a strategy can
@@ -92,12 +98,20 @@ export class StrategyRunner {
   private lastReservedAt = Number.NEGATIVE_INFINITY;
   /** At most the `at` of the first entry (entries only leave after it is set): nothing expired while within TTL. */
   private firstReservedAt = Number.POSITIVE_INFINITY;
+  /**
+   * strategy → until when (clock ms) it asks for nothing: the guardian refused its last request at a stop that
+   * refuses every request (the daily-loss limit, the drawdown stop; `spentUntil`). Hygiene only — the guardian
+   * decides every request whatever this says — so a spent daily budget does not turn every opportunity into a
+   * request refused for the same reason (a flood on the bus and in the decision log).
+   */
+  private readonly spent = new Map<string, number>();
   readonly stats = {
     opportunities: 0,
     requests: 0,
     skippedCooldown: 0,
     skippedDisabled: 0,
     skippedHalted: 0,
+    skippedStop: 0,
   };
 
   constructor(o: RunnerOptions) {
@@ -205,7 +219,31 @@ export class StrategyRunner {
   }
 
   onRiskDecision(d: RiskDecision): void {
-    if (d.verdict === 'reject') this.unreserve(d.requestId);
+    if (d.verdict !== 'reject') {
+      // one of our requests went through: no stop is in force (the stops refuse every request)
+      if (this.spent.size > 0 && this.reserved.has(d.requestId)) this.budgetMayHaveRoom();
+      return;
+    }
+    this.unreserve(d.requestId);
+    const until = spentUntil(d, this.o.dailyResetHourUtc ?? 0);
+    if (until !== undefined) this.spent.set(d.strategy, Math.max(until, this.spent.get(d.strategy) ?? 0));
+  }
+
+  /**
+   * The guardian may take requests again: an operator RESUME (lifts the drawdown stop), or an approval of one of
+   * this runner's requests. The next daily-loss window is the deadline `spent` holds for the daily limit.
+   */
+  budgetMayHaveRoom(): void {
+    if (this.spent.size > 0) this.spent.clear();
+  }
+
+  /** The strategy asks for nothing now: the guardian's last answer was a stop in force. */
+  isSpent(name: string, now: number): boolean {
+    const until = this.spent.get(name);
+    if (until === undefined) return false;
+    if (now < until) return true;
+    this.spent.delete(name);
+    return false;
   }
 
   onExecution(e: ExecutionReport): void {
@@ -235,6 +273,10 @@ export class StrategyRunner {
       if (!s.kinds.includes(o.kind)) continue;
       if (!this.isEnabled(s.name)) {
         this.stats.skippedDisabled++;
+        continue;
+      }
+      if (this.spent.size > 0 && this.isSpent(s.name, now)) {
+        this.stats.skippedStop++;
         continue;
       }
       const allocation = this.allocationOf(s.name);
@@ -280,6 +322,21 @@ export class StrategyRunner {
     return out;
   }
 }
+
+/**
+ * Until when a rejection says the guardian refuses every new request, whatever its size or market: the daily-loss
+ * limit reached (until the next daily-loss window; sooner if one of the runner's requests is approved, a rebound of
+ * the marks) and the drawdown stop (a ratchet: until an operator RESUME). Undefined for every other rule: those are
+ * about this request (its market, its size, its edge, the room a loss budget leaves for it), and another request
+ * may well pass — pausing on them was tried and cost approvals (see the README, loss budgets).
+ */
+export function spentUntil(d: RiskDecision, resetHourUtc: number): number | undefined {
+  if (d.rule === 'daily_loss') return dailyWindowStart(d.decidedAt, resetHourUtc) + DAY_MS;
+  if (d.rule === 'drawdown_stop') return Number.POSITIVE_INFINITY;
+  return undefined;
+}
+
+const DAY_MS = 86_400_000;
 
 /** The map under `k` in `m`, made when missing. */
 function inner<K, V>(m: Map<K, Map<string, V>>, k: K): Map<string, V> {

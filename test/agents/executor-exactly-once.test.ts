@@ -7,6 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createExecutor, type Executor } from '../../src/agents/executor.ts';
+import { createRiskGuardian } from '../../src/agents/risk-guardian.ts';
 import { type Agent, AgentRuntime, createIds, type Kernel } from '../../src/core/agent.ts';
 import { InProcBus } from '../../src/core/bus/inproc.ts';
 import { type Channel, channels } from '../../src/core/channels.ts';
@@ -205,6 +206,44 @@ describe('exactly-once execution', () => {
     ]);
     expect(w.reports).toEqual([expect.objectContaining({ requestId: 'req-dead', status: 'partial' })]);
     expect(store.shared.intents.get('req-dead')?.state).toBe('done');
+  });
+
+  it('an approval the in-process bus lost in a restart (never claimed) ends with a rejected report; one claimed is resumed', async () => {
+    // `pm-arb run` (in-process bus, a store): the guardian approved two requests and the store has both decisions
+    // without a report; the executor had claimed one, the other was still on the bus when the process stopped.
+    // After the restart the guardian reserves both again (RecoveryState.pendingDecisions); nothing will ever
+    // execute the lost one, so without its report that reservation is held for ever.
+    const w = world();
+    const lost = { ...decision(), requestId: 'req-lost' };
+    const claimed = { ...decision(), requestId: 'req-claimed' };
+    const store = createMemoryIntentStore();
+    store.shared.intents.set('req-claimed', {
+      requestId: 'req-claimed',
+      account: 'paper',
+      decision: claimed,
+      state: 'submitted',
+      owner: 'gone',
+      fence: 0,
+      createdAt: T0,
+      updatedAt: T0,
+    });
+    const pending = [lost, claimed].map((d) => ({
+      requestId: d.requestId,
+      strategy: d.strategy,
+      legs: d.legs,
+    }));
+    const guardian = createRiskGuardian({ pending, decided: pending.map((p) => p.requestId) });
+    await w.start('g', guardian);
+    expect(guardian.portfolio!.reservedRequests()).toBe(2);
+    await w.start('b', createExecutor({ latencyMs: 0, intents: store, lost: pending }));
+    await w.bus.idle();
+    expect(w.fills).toHaveLength(0);
+    expect(w.reports.map((r) => [r.requestId, r.status])).toEqual([
+      ['req-claimed', 'failed'],
+      ['req-lost', 'rejected'],
+    ]);
+    expect(guardian.portfolio!.reservedRequests()).toBe(0);
+    expect(guardian.portfolio!.openOrders).toBe(0);
   });
 
   it('a live intent left in flight is sent again as `resumed` (the live client looks it up by client order id)', async () => {

@@ -12,8 +12,12 @@ import { InProcBus } from '../../src/core/bus/inproc.ts';
 import { type Channel, channels } from '../../src/core/channels.ts';
 import { SimClock } from '../../src/core/clock.ts';
 import { silentLogger } from '../../src/core/log.ts';
-import type { Order, RiskDecision } from '../../src/core/messages.ts';
-import { createMemoryFenceStore, createMemoryIntentStore } from '../../src/execution/intents.ts';
+import type { ExecutionReport, Order, RiskDecision } from '../../src/core/messages.ts';
+import {
+  createMemoryFenceStore,
+  createMemoryIntentStore,
+  type FenceStore,
+} from '../../src/execution/intents.ts';
 import { createMemoryLease, type Lease } from '../../src/execution/lease.ts';
 import { $, book, leg, market, request, wideLimits } from '../risk/fixtures.ts';
 
@@ -199,5 +203,144 @@ describe('one active risk guardian', () => {
     await w.bus.idle();
     expect([...new Set(orders.map((o) => o.requestId))]).toEqual(['new-guardian']);
     expect(health(ex)).toMatchObject({ claimed: 1, staleDecisions: 1 });
+  });
+  it('a decision the executor refuses as stale releases its reservation at the guardian that took over', async () => {
+    // The handover race: guardian a approves r (reserving it), its decision is persisted, then a loses the lease
+    // before its decision reaches the executor. b takes over with the stored state (r decided, r's reservation
+    // pending) and a newer fence; a's late decision is refused as stale. Nobody executes r: the refusal must end
+    // it, or b holds r's reservation (and every later takeover restores it) for ever.
+    const w = world();
+    const decisions = w.collect(channels.riskDecisions) as RiskDecision[];
+    const reports = w.collect(channels.executions) as ExecutionReport[];
+    const lease = { holder: undefined as string | undefined, expiresAt: 0, token: 0 };
+    const intents = createMemoryIntentStore();
+    // the guardian fence where the executors check it (the database: one row for both)
+    const fences: FenceStore = {
+      async advance(token) {
+        if (token < (intents.shared.guardianFence ?? 0)) return false;
+        intents.shared.guardianFence = token;
+        return true;
+      },
+      async newest() {
+        return intents.shared.guardianFence ?? 0;
+      },
+    };
+    const a = await w.start(
+      'a',
+      createRiskGuardian({
+        lease: (rt) => createMemoryLease(lease, 'a', () => rt.clock.now(), 3_000),
+        fences,
+      }),
+    );
+    await w.feed();
+    const r = tenDollars();
+    w.bus.publish(channels.tradeRequests, r);
+    await w.bus.idle();
+    const late = decisions.find((d) => d.requestId === r.id)!;
+    expect(late).toMatchObject({ verdict: 'approve', fence: 1 });
+    // what the store holds at the handover: a's account state, r decided and its approval without a report
+    const stored = (a.agent as RiskGuardian).snapshot()!;
+    const b = await w.start(
+      'b',
+      createRiskGuardian({
+        lease: (rt) => createMemoryLease(lease, 'b', () => rt.clock.now(), 3_000),
+        fences,
+        reload: async () => ({
+          risk: { ...stored, reservations: [] },
+          pending: [{ requestId: r.id, strategy: r.strategy, legs: late.legs }],
+          decided: [r.id],
+        }),
+      }),
+    );
+    running.splice(running.indexOf(a), 1);
+    await a.stop();
+    await w.pass(2_000);
+    expect(health(b)).toMatchObject({ active: true, fence: 2 });
+    const pf = (b.agent as RiskGuardian).portfolio!;
+    expect(pf.reservedRequests()).toBe(1);
+    // a's decision reaches the executor only now
+    const ex = await w.start('x', createExecutor({ latencyMs: 0, intents }));
+    await w.feed();
+    w.bus.publish(channels.riskDecisions, late);
+    await w.bus.idle();
+    expect(health(ex)).toMatchObject({ staleDecisions: 1, claimed: 0 });
+    expect(reports.filter((x) => x.requestId === r.id)).toEqual([
+      expect.objectContaining({ status: 'rejected', fills: 0 }),
+    ]);
+    expect(pf.reservedRequests()).toBe(0);
+    expect(pf.strategyExposure(r.strategy)).toBe(0);
+    expect(pf.openOrders).toBe(0);
+    // a redelivery of r is no new request: b does not approve (and reserve) it again
+    const before = decisions.length;
+    w.bus.publish(channels.tradeRequests, r);
+    await w.bus.idle();
+    expect(decisions).toHaveLength(before);
+    expect(pf.reservedRequests()).toBe(0);
+  });
+
+  it('after a stale refusal the request is finished: a newer decision of it is not executed, and released', async () => {
+    const w = world();
+    const orders = w.collect(channels.orders) as Order[];
+    const reports = w.collect(channels.executions) as ExecutionReport[];
+    const intents = createMemoryIntentStore();
+    intents.shared.guardianFence = 2;
+    const ex = await w.start('x', createExecutor({ latencyMs: 0, intents }));
+    // b (fence 2) decides r too, reserving it, before the refusal of a's decision reaches it
+    const g = await w.start('g', createRiskGuardian({}));
+    await w.feed();
+    const pf = (g.agent as RiskGuardian).portfolio!;
+    const r = tenDollars();
+    const decision = (fence: number): RiskDecision => ({
+      type: 'risk_decision',
+      id: `d-${fence}`,
+      requestId: r.id,
+      strategy: r.strategy,
+      verdict: 'approve',
+      rule: 'ok',
+      reason: '',
+      legs: r.legs,
+      tif: 'IOC',
+      decidedAt: T0,
+      fence,
+    });
+    pf.reserve(r.id, r.strategy, r.legs);
+    w.bus.publish(channels.riskDecisions, decision(1));
+    await w.bus.idle();
+    w.bus.publish(channels.riskDecisions, decision(2));
+    await w.bus.idle();
+    expect(orders).toEqual([]);
+    expect(reports).toEqual([expect.objectContaining({ requestId: r.id, status: 'rejected' })]);
+    expect(health(ex)).toMatchObject({ staleDecisions: 1, claimed: 0, duplicates: 1 });
+    expect(pf.reservedRequests()).toBe(0);
+  });
+
+  it('a stale decision of a request a newer decision already executes adds no second report', async () => {
+    const w = world();
+    const orders = w.collect(channels.orders) as Order[];
+    const reports = w.collect(channels.executions) as ExecutionReport[];
+    const intents = createMemoryIntentStore();
+    const ex = await w.start('x', createExecutor({ latencyMs: 0, intents }));
+    await w.feed();
+    const base: RiskDecision = {
+      type: 'risk_decision',
+      id: 'd-new',
+      requestId: 'r1',
+      strategy: 's1',
+      verdict: 'approve',
+      rule: 'ok',
+      reason: '',
+      legs: [leg('polymarket', 'm1', 'buy', 0.5, 5)],
+      tif: 'IOC',
+      decidedAt: T0,
+      fence: 2,
+    };
+    w.bus.publish(channels.riskDecisions, base);
+    await w.bus.idle();
+    w.bus.publish(channels.riskDecisions, { ...base, id: 'd-old', fence: 1 });
+    await w.bus.idle();
+    expect([...new Set(orders.map((o) => o.requestId))]).toEqual(['r1']);
+    // (the executor knows r1 as taken: the late one is a duplicate, never claimed or reported)
+    expect(reports).toEqual([expect.objectContaining({ requestId: 'r1', status: 'filled' })]);
+    expect(health(ex)).toMatchObject({ claimed: 1, duplicates: 1 });
   });
 });

@@ -88,7 +88,7 @@ describe('pm-arb doctor', () => {
       },
     });
     binance = await startBinanceFake();
-    anthropic = await startFakeAnthropic(undefined, { apiKey: 'sk-ant-test', models: ['claude-sonnet-4-5'] });
+    anthropic = await startFakeAnthropic(undefined, { apiKey: 'sk-ant-test', models: ['claude-sonnet-5-5'] });
     pushover = await startFakePushover({ token: 'p'.repeat(30), user: 'u'.repeat(30) });
     hook = await startFakeWebhook();
 

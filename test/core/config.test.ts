@@ -25,6 +25,9 @@ describe('config', () => {
     expect(c.dashboard.host).toBe('127.0.0.1');
     expect(c.dashboard.controlToken).toBeUndefined();
     expect(c.anthropic.apiKey).toBeUndefined();
+    expect(c.anthropic.model).toBe('claude-sonnet-5-5');
+    expect(c.anthropic.effort).toBe('low');
+    expect(loadConfig({ ANTHROPIC_EFFORT: 'default' }).anthropic.effort).toBeUndefined();
     expect(c.risk.initialBankroll).toBe(500_000_000);
     expect(c.risk.drawdownLimitBps).toBe(2_000);
     expect(c.redisStreamMaxLen).toBe(100_000);

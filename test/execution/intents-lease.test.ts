@@ -96,22 +96,33 @@ function intentContract(name: string, open: () => Promise<Db>, cleanup: (db: Db)
         });
         // another account has its own intents and fence
         expect(await createDbIntentStore(db, 'live:kalshi').unfinished()).toEqual([]);
-        // the guardian's fence: a decision older than the newest guardian's token is not executed (nothing recorded)
+        // the guardian's fence: a decision older than the newest guardian's token is not executed; the refusal is the
+        // request's end (a done intent: its report is this executor's to publish), unless another decision of the
+        // request was taken first (its report ends it)
         const guardians = createDbFenceStore(db);
         expect(await guardians.advance(3, 'g2', 22)).toBe(true);
         expect(await guardians.advance(2, 'g1', 23)).toBe(false);
         expect(await guardians.newest()).toBe(3);
         expect(await store.claim({ ...decision('r5'), fence: 2 }, { owner: 'b', fence: 2, now: 24 })).toEqual(
-          {
-            outcome: 'staleDecision',
-            newest: 3,
-          },
+          { outcome: 'staleDecision', newest: 3, refused: true },
         );
-        expect(await store.claim({ ...decision('r5'), fence: 3 }, { owner: 'b', fence: 2, now: 25 })).toEqual(
+        expect(
+          await store.claim({ ...decision('r5'), fence: 3 }, { owner: 'b', fence: 2, now: 25 }),
+        ).toMatchObject({ outcome: 'exists', intent: { state: 'done', decision: { fence: 2 } } });
+        expect(await store.claim({ ...decision('r6'), fence: 3 }, { owner: 'b', fence: 2, now: 26 })).toEqual(
           {
             outcome: 'new',
           },
         );
+        expect(await store.claim({ ...decision('r6'), fence: 2 }, { owner: 'b', fence: 2, now: 27 })).toEqual(
+          { outcome: 'staleDecision', newest: 3, refused: false },
+        );
+        // a refusal whose report never reached the store is listed, so the next executor publishes it
+        expect((await store.unfinished()).map((i) => [i.requestId, i.state])).toEqual([
+          ['r4', 'claimed'],
+          ['r5', 'done'],
+          ['r6', 'claimed'],
+        ]);
         expect(await store.newestFence()).toBe(2); // the executor's own fence is apart from the guardian's
       } finally {
         await cleanup(db);

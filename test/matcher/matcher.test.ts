@@ -257,7 +257,7 @@ describe('rules-only matcher', () => {
 describe('matcher with the LLM (real SDK against a local fake Messages API)', () => {
   let fake: FakeAnthropic;
   let dir: string;
-  const MODEL = 'claude-sonnet-4-5';
+  const MODEL = 'claude-sonnet-5-5';
   beforeAll(async () => {
     fake = await startFakeAnthropic();
     dir = mkdtempSync(join(tmpdir(), 'pmarb-match-'));
@@ -273,6 +273,7 @@ describe('matcher with the LLM (real SDK against a local fake Messages API)', ()
       apiKey: 'test-key',
       baseUrl: fake.url,
       model: MODEL,
+      effort: 'low',
       log: silentLogger(),
       maxRetries: o.maxRetries ?? 0,
       ...(o.batchSize ? { batchSize: o.batchSize } : {}),
@@ -309,7 +310,10 @@ describe('matcher with the LLM (real SDK against a local fake Messages API)', ()
     expect(req.body.system).toEqual([
       { type: 'text', text: INSTRUCTIONS, cache_control: { type: 'ephemeral' } },
     ]);
-    expect(req.body.tool_choice).toEqual({ type: 'tool', name: 'report_match_verdicts' });
+    // not forced: Claude Sonnet 5.5 (the default model) answers a forced tool choice with HTTP 400
+    expect(req.body.tool_choice).toEqual({ type: 'auto' });
+    // adaptive thinking at the default effort would spend the small max_tokens before the verdicts
+    expect(req.body.output_config).toEqual({ effort: 'low' });
     expect(req.body.tools[0].input_schema.properties.verdicts.items.required).toEqual(
       expect.arrayContaining(['pair', 'relation', 'confidence', 'quotes_a', 'quotes_b']),
     );
