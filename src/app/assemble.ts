@@ -27,7 +27,7 @@ import type { Db } from '../store/db.ts';
 import type { RestoredStates } from '../store/restore.ts';
 import { FEED_PREFIXES, type FeedName } from '../venues/feed-names.ts';
 import type { DecoderSet } from '../venues/registry.ts';
-import type { SimHub } from '../venues/sim/feed.ts';
+import type { SimHub, SimHubOptions } from '../venues/sim/feed.ts';
 import type { SimOptions } from '../venues/sim/market.ts';
 
 export type FeedsMode = 'sim' | 'live' | 'capture';
@@ -46,7 +46,7 @@ export interface ProcessMode {
   /** Simulator seed (feeds=sim; default 1). */
   readonly seed?: number;
   /** Further simulator settings (feeds=sim). */
-  readonly sim?: Omit<SimOptions, 'seed' | 'start'>;
+  readonly sim?: Omit<SimOptions, 'seed' | 'start'> & Pick<SimHubOptions, 'yieldAfterMs'>;
   /** The capture the feeds read (feeds=capture): its `play()` drives the clock once the agents have started. */
   readonly capture?: CaptureHub;
   /** Which feeds to run (default all four). */

@@ -160,7 +160,7 @@ export function registerRunCommand(program: Command): void {
         { createLiveCounters },
         { onShutdownSignal, startAgents },
         { channels },
-        { createKernel },
+        { createKernel, IN_PROC_YIELD_MS },
         { createLogger },
         { opsRouteGroup },
         { Ledger },
@@ -249,6 +249,8 @@ export function registerRunCommand(program: Command): void {
         // the demo shows every kind of mispricing in its first minute (then the seeded random ones)
         sim: {
           showcaseFrom: kernel.clock.now() + 8_000,
+          // the listing of a large simulated market is handed out in slices, as the bus drains its consumers
+          yieldAfterMs: IN_PROC_YIELD_MS,
           ...(simMarkets === undefined ? {} : { markets: simMarkets }),
         },
         ...(only ? { only } : {}),
