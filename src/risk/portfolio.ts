@@ -93,6 +93,11 @@ export interface PortfolioOptions {
   /** Allocation assumed for a strategy an Allocation message does not (yet) name; default none (no cap). */
   readonly probationAllocation?: Money;
   readonly initial?: RiskState;
+  /**
+   * Value this ledger (not a copy): its owner applies the fills through `onFill` and marks it itself. The
+   * backtest's collector shares its own ledger this way, so each book marks one ledger, not two alike.
+   */
+  readonly ledger?: Ledger;
 }
 
 export class Portfolio implements PortfolioView {
@@ -181,7 +186,8 @@ export class Portfolio implements PortfolioView {
     this.risk = opts.risk;
     this.probation = opts.probationAllocation;
     const s = opts.initial;
-    this.ledger = s ? Ledger.restore(s.ledger) : new Ledger({ initialCash: opts.risk.initialBankroll });
+    this.ledger =
+      opts.ledger ?? (s ? Ledger.restore(s.ledger) : new Ledger({ initialCash: opts.risk.initialBankroll }));
     for (const p of this.ledger.positions())
       if (this.ledger.markOf(p.venue, p.tokenId) === undefined)
         this.unmarked.add(instrumentKey(p.venue, p.tokenId));
