@@ -12,7 +12,7 @@
  * the windows. Needs Redis at REDIS_URL (default 127.0.0.1:6379); keys under a random prefix, deleted after.
  * The seed is taken in when every consumer group of the seeded streams has read and acked it (no fixed wait).
  * BENCH_HOPS=1 also logs, per window, each hop as this process sees the messages arrive: tick → opportunity →
- * trade request → decision (where a tail comes from).
+ * trade request → decision (where a tail comes from). BENCH_SERIAL=1 sends one tick at a time (see `serial`).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -79,6 +79,11 @@ export async function run(ctx: BenchContext): Promise<void> {
   const rate = 1_000;
   // BENCH_HOPS=1: also time each hop (this process reads the opportunities too) and log them per window
   const hopsOn = process.env.BENCH_HOPS === '1';
+  // BENCH_SERIAL=1: one tick in flight at a time (the next one once its decision is back, or after 100 ms) instead
+  // of 1,000/s: the CPU per tick of each process without the batching a backlog brings, which on a busy machine
+  // lowers it as the latency grows (for comparing builds; its latency is not the metric's)
+  const serial = process.env.BENCH_SERIAL === '1';
+  let onDecided: (() => void) | undefined;
   const began = performance.now();
   const phase = (what: string): void =>
     ctx.log(`${what} at ${((performance.now() - began) / 1000).toFixed(1)} s`);
@@ -208,6 +213,7 @@ export async function run(ctx: BenchContext): Promise<void> {
       sentAt[k] = 0;
       oppAt[k] = 0;
       reqAt[k] = 0;
+      onDecided?.();
     };
     // a decision names its request; the request names the market (a rejection carries no legs). The two arrive on
     // different streams in either order: a decision read before its request waits for it here (it was lost before)
@@ -246,25 +252,39 @@ export async function run(ctx: BenchContext): Promise<void> {
       });
     });
     let next = 0;
+    const sendTick = (): void => {
+      const k = next++ % MARKETS;
+      const spot = (visits[k]!++ % 2 === 0 ? 104_000 : 96_000) * E8;
+      sentAt[k] = performance.now();
+      bus.publish(channels.ticks('binance'), {
+        type: 'tick',
+        source: 'binance',
+        symbol: `A${k}/USDT`,
+        price: spot,
+        stale: false,
+        receiveTime: Date.now(),
+      });
+    };
     const tickWindow = async (seconds: number): Promise<number> => {
       const t0 = performance.now();
       let sent = 0;
       for (;;) {
         const elapsed = (performance.now() - t0) / 1000;
         if (elapsed >= seconds) break;
-        for (const due = Math.floor(elapsed * rate); sent < due; sent++) {
-          const k = next++ % MARKETS;
-          const spot = (visits[k]!++ % 2 === 0 ? 104_000 : 96_000) * E8;
-          sentAt[k] = performance.now();
-          bus.publish(channels.ticks('binance'), {
-            type: 'tick',
-            source: 'binance',
-            symbol: `A${k}/USDT`,
-            price: spot,
-            stale: false,
-            receiveTime: Date.now(),
+        if (serial) {
+          sendTick();
+          sent++;
+          await new Promise<void>((resolve) => {
+            const t = setTimeout(resolve, 100);
+            onDecided = () => {
+              clearTimeout(t);
+              resolve();
+            };
           });
+          onDecided = undefined;
+          continue;
         }
+        for (const due = Math.floor(elapsed * rate); sent < due; sent++) sendTick();
         await sleep(1);
       }
       // the last decisions: until none is outstanding (a tick that leads to none waits out the 500 ms)
@@ -314,9 +334,10 @@ export async function run(ctx: BenchContext): Promise<void> {
     const ownUs = (own.user + own.system) / Math.max(ticks, 1);
     const cpuNote = `${AGENTS.map((a, i) => `${a} ${cpuUs[i]!.toFixed(0)}`).join(', ')}, bench ${ownUs.toFixed(0)}`;
     ctx.log(
-      `pipeline over Redis: ${got}/${ticks} ticks decided, ${decided} decisions in all; CPU per tick (µs): ${cpuNote}`,
+      `pipeline over Redis${serial ? ' (serial: one tick at a time)' : ''}: p50 ${median(p50s).toFixed(0)} µs, p99 ${median(p99s).toFixed(0)} µs; ${got}/${ticks} ticks decided, ${decided} decisions in all; CPU per tick (µs): ${cpuNote}`,
     );
     if (got < ticks * 0.5) throw new Error(`only ${got} of ${ticks} ticks led to a decision: ${errs}`);
+    if (serial) return; // not the metric's load
     ctx.record(
       'pipeline.redis.tick_to_decision_p99_us',
       median(p99s),

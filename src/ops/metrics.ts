@@ -42,11 +42,13 @@ const dollars = (micro: number): number => micro / MICRO;
 /** Books not updated for this long are left out of the age (a resolved or unsubscribed market). */
 const FORGET_AFTER_MS = 3_600_000;
 
+const TIME_FIELDS = ['receiveTime', 'ts', 'decidedAt', 'createdAt', 'issuedAt', 'detectedAt'] as const;
+
 /** The time a message says it was made: receive time for market data, else its event/decision time. */
 function messageTime(body: unknown): number | undefined {
   if (!body || typeof body !== 'object') return undefined;
   const b = body as Record<string, unknown>;
-  for (const k of ['receiveTime', 'ts', 'decidedAt', 'createdAt', 'issuedAt', 'detectedAt']) {
+  for (const k of TIME_FIELDS) {
     const v = b[k];
     if (typeof v === 'number' && Number.isFinite(v)) return v;
   }
@@ -106,13 +108,15 @@ export function createOpsMetrics(opts: OpsMetricsOptions): OpsMetrics {
   });
 
   // ---- books and ticks: last update per instrument, reduced per venue/source when scraped
-  const books = new Map<string, { venue: string; at: number; stale: boolean }>();
+  /** venue → token id → last update (100,000 markets: one entry per token, no composite key strings) */
+  const books = new Map<string, Map<string, { venue: string; at: number; stale: boolean }>>();
   const ticks = new Map<string, { source: string; at: number; stale: boolean }>();
   const freshness = (
     name: string,
     help: string,
     label: string,
-    map: Map<string, { at: number; stale: boolean } & Record<string, unknown>>,
+    /** the maps of last updates (books: one per venue) */
+    maps: () => Iterable<Map<string, { at: number; stale: boolean } & Record<string, unknown>>>,
     field: string,
   ) => {
     new Gauge({
@@ -123,13 +127,14 @@ export function createOpsMetrics(opts: OpsMetricsOptions): OpsMetrics {
       collect() {
         this.reset();
         const now = clock.now();
-        for (const [k, b] of map) {
-          if (now - b.at > FORGET_AFTER_MS) {
-            map.delete(k);
-            continue;
+        for (const map of maps())
+          for (const [k, b] of map) {
+            if (now - b.at > FORGET_AFTER_MS) {
+              map.delete(k);
+              continue;
+            }
+            this.inc({ [label]: String(b[field]), state: b.stale ? 'stale' : 'fresh' });
           }
-          this.inc({ [label]: String(b[field]), state: b.stale ? 'stale' : 'fresh' });
-        }
       },
     });
     new Gauge({
@@ -141,16 +146,23 @@ export function createOpsMetrics(opts: OpsMetricsOptions): OpsMetrics {
         this.reset();
         const now = clock.now();
         const max = new Map<string, number>();
-        for (const b of map.values()) {
-          const key = String(b[field]);
-          max.set(key, Math.max(max.get(key) ?? 0, (now - b.at) / 1000));
-        }
+        for (const map of maps())
+          for (const b of map.values()) {
+            const key = String(b[field]);
+            max.set(key, Math.max(max.get(key) ?? 0, (now - b.at) / 1000));
+          }
         for (const [k, v] of max) this.set({ [label]: k }, v);
       },
     });
   };
-  freshness('books', 'Order books this process published', 'venue', books as never, 'venue');
-  freshness('oracle_ticks', 'Oracle symbols this process published', 'source', ticks as never, 'source');
+  freshness('books', 'Order books this process published', 'venue', () => books.values() as never, 'venue');
+  freshness(
+    'oracle_ticks',
+    'Oracle symbols this process published',
+    'source',
+    () => [ticks] as never,
+    'source',
+  );
 
   const decisions = new Counter({
     name: `${PREFIX}risk_decisions_total`,
@@ -242,9 +254,20 @@ export function createOpsMetrics(opts: OpsMetricsOptions): OpsMetrics {
   function observe(body: unknown): void {
     const m = body as Message;
     switch (m?.type) {
-      case 'book':
-        books.set(`${m.venue}:${m.tokenId}`, { venue: m.venue, at: m.receiveTime, stale: m.stale });
+      case 'book': {
+        // updated in place, keyed by the message's own token id: no key string or entry per published book
+        let byToken = books.get(m.venue);
+        if (!byToken) {
+          byToken = new Map();
+          books.set(m.venue, byToken);
+        }
+        const b = byToken.get(m.tokenId);
+        if (b) {
+          b.at = m.receiveTime;
+          b.stale = m.stale;
+        } else byToken.set(m.tokenId, { venue: m.venue, at: m.receiveTime, stale: m.stale });
         return;
+      }
       case 'tick':
         ticks.set(`${m.source}:${m.symbol}`, { source: m.source, at: m.receiveTime, stale: m.stale });
         return;
@@ -288,33 +311,49 @@ export function createOpsMetrics(opts: OpsMetricsOptions): OpsMetrics {
 
   function instrument(bus: Bus): Bus {
     buses.push(bus);
+    // each channel's series, looked up once: a label lookup hashes its label object on every call
+    const publishedBy = new Map<string, { inc(): void }>();
     return {
       transport: bus.transport,
       publish(channel, body, o) {
-        published.inc({ channel: short(channel.name) });
+        let counter = publishedBy.get(channel.name);
+        if (counter === undefined) {
+          counter = published.labels({ channel: short(channel.name) });
+          publishedBy.set(channel.name, counter);
+        }
+        counter.inc();
         observe(body);
         return bus.publish(channel, body, o);
       },
       subscribe<T>(channel: Channel<T>, o: SubscribeOptions, handler: Handler<T>) {
         const ch = short(channel.name);
         const labels = { channel: ch, group: o.group };
+        // this subscription's series, bound once (see publishedBy)
+        const deliveredHere = delivered.labels(labels);
+        const lagHere = lag.labels({ channel: ch });
+        const handlerHere = handlerSeconds.labels({ channel: ch });
         const wrapped: Handler<T> = (msg, ctl) => {
-          delivered.inc(labels);
+          deliveredHere.inc();
           const t = messageTime(msg.body);
-          if (t !== undefined) lag.observe({ channel: ch }, Math.max(0, clock.now() - t) / 1000);
-          const end = handlerSeconds.startTimer({ channel: ch });
-          const failed = (err: unknown): never => {
-            end();
-            failures.inc(labels);
-            throw err;
-          };
+          if (t !== undefined) lagHere.observe(Math.max(0, clock.now() - t) / 1000);
+          const end = handlerHere.startTimer();
           let out: void | Promise<void>;
           try {
             out = handler(msg, ctl);
           } catch (err) {
-            return failed(err);
+            end();
+            failures.inc(labels);
+            throw err;
           }
-          if (out && typeof out.then === 'function') return out.then(() => void end(), failed);
+          if (out && typeof out.then === 'function')
+            return out.then(
+              () => void end(),
+              (err: unknown) => {
+                end();
+                failures.inc(labels);
+                throw err;
+              },
+            );
           end();
           return out;
         };

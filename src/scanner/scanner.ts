@@ -59,6 +59,20 @@ import {
   sizeOneLeg,
 } from './depth.ts';
 import { EwmaVol, fairPriceOf, type VolEstimatorOptions } from './fair.ts';
+import {
+  F_MORE_LINKS,
+  F_OPEN,
+  F_ORACLE,
+  FlatBooks,
+  meta,
+  NO_ASK,
+  NO_BID,
+  relCode,
+  SIDE_MASK,
+  SIDE_NO,
+  SIDE_OTHER,
+  SIDE_YES,
+} from './flat.ts';
 
 export interface ScannerOptions {
   readonly now: () => number;
@@ -114,44 +128,29 @@ interface LinkEntry {
   readonly isA: boolean;
 }
 
+/**
+ * A market as the detectors see it. Its YES and NO books and their cached tops live in the flat hot state
+ * (flat.ts), in the records of its tokens' slots, with a copy of what a book update checks first (open, first
+ * link, group).
+ */
 interface MarketState {
   readonly key: string;
+  /** its index in Scanner.states (a token's binding names its market by it) */
+  readonly idx: number;
   market: Market;
-  /** market.venue, read here without loading the market (a book's slot hint is checked against it) */
-  venue: string;
   yes: string | undefined;
   no: string | undefined;
-  /** latest books of the YES and NO tokens (direct slots: no map lookups on the hot path) */
-  yesBook: OrderBook | undefined;
-  noBook: OrderBook | undefined;
-  /**
-   * Their best ask and bid while usable (present and fresh), else NO_ASK / NO_BID; whether the market is open.
-   * Kept here so that the edge checks of an update read this market's and its partners' states only, not their
-   * books and level arrays: with 100,000 markets those are cache misses, and they made the cost per update grow
-   * with the market count. Small integers (not ±∞) so that V8 keeps them inline in the object (a double field is
-   * a separate heap number: one more miss each).
-   */
-  yesAsk: number;
-  yesBid: number;
-  noAsk: number;
-  noBid: number;
+  /** the token slots (src/core/token-slots.ts) of `yes` and `no`, −1 for none */
+  yesSlot: number;
+  noSlot: number;
   open: boolean;
   placeholder: boolean;
   links: LinkEntry[];
-  /** links[0], inline: most linked markets have one link, read without the array and its elements */
-  link0: LinkEntry | undefined;
-  /**
-   * link0's other market, side and relation, inline: the top-of-book check of an update reads them here, not in
-   * the LinkEntry (one cache miss fewer per update of a linked market at 100,000 markets)
-   */
-  link0Other: MarketState | undefined;
-  link0IsA: boolean;
-  link0Rel: MarketLink['relation'];
   oracle: OracleLink | undefined;
   /** the oracle link's asset state and preferred source, resolved once */
   oracleAsset: AssetState | undefined;
   oracleSource: string | undefined;
-  group: Set<MarketState> | undefined;
+  group: Group | undefined;
   groupKey: string | undefined;
   /** up/down reference (strike) sampled from the settlement source over its strike window (1e-8) */
   refOpen: number | undefined;
@@ -178,6 +177,14 @@ interface MarketState {
   /** the settlement window as stated (`point`, `twap 60s` …) and the note's middle (` on <source> <window> (spot `) */
   refLabel: string;
   noteMid: string;
+}
+
+/** A negRisk group: its members in the order they joined (the order of a group opportunity's legs). */
+interface Group {
+  readonly key: string;
+  /** its index in the flat hot state */
+  readonly idx: number;
+  readonly members: Set<MarketState>;
 }
 
 interface LagLeg {
@@ -343,17 +350,21 @@ const mkey = (venue: string, marketId: string): string => `${venue}|${marketId}`
 /** Base asset of a symbol: "BTC/USDT" → "BTC". */
 export const assetOf = (symbol: string): string => (symbol.split('/')[0] ?? symbol).toUpperCase();
 
-/**
- * A missing, stale or empty side in MarketState's cached tops: far enough out that any sum of asks with it is ≥ 1
- * and any sum of bids with it ≤ 1 (a group sums a handful of asks), small enough to stay a V8 small integer.
- */
-const NO_ASK = 1 << 29;
 /** Which of a market's two token slots a token is in (MarketState.oYesSlot …). */
 const SLOT_NONE = 0;
 const SLOT_YES = 1;
 const SLOT_NO = 2;
-const NO_BID = -(1 << 29);
 /** An ask or bid as cached: the price when it is a usable small integer, else the sentinel. */
+/**
+ * A token's binding in its slot's record (flat.ts): its market's index, its venue's code and its side (SIDE_*),
+ * packed in one small integer.
+ */
+const SIDE_BITS = 2;
+const VENUE_MASK = 15;
+const BINDING_SHIFT = 6;
+const binding = (idx: number, venue: number, side: number): number =>
+  idx * (1 << BINDING_SHIFT) + (venue << SIDE_BITS) + side;
+
 const topAsk = (b: OrderBook): number => {
   const p = b.asks[0]?.[0];
   return p !== undefined && p < NO_ASK ? p : NO_ASK;
@@ -369,19 +380,24 @@ export class Scanner {
     proxy: ScannerOptions['proxy'];
   };
   private readonly markets = new Map<string, MarketState>();
-  /** venue → tokenId → market state (any venue: created on first sight) */
-  private readonly tokens = new Map<string, Map<string, MarketState>>();
+  /** market states by MarketState.idx */
+  private readonly states: MarketState[] = [];
   /**
-   * Token slot (src/core/token-slots.ts) → market state: a book stamped with its slot by the decoder finds its
-   * market by an array index. The same lookup through `tokens` hashes the token id in a map of every token: at
-   * 100,000 markets that was a few cache misses per update, more than the rest of the update's work.
+   * The hot state (see flat.ts), indexed by token slot (src/core/token-slots.ts): a book stamped with its slot by
+   * the decoder finds its market's tops by an array index, and the token id beside its book checks the hint.
+   * Looking the token id up in a map of every token instead was a few cache misses per update at 100,000 markets,
+   * more than the rest of the update's work.
    */
-  private readonly bySlot: (MarketState | undefined)[] = [];
+  private readonly flat = new FlatBooks();
+  /** venue → tokenId → token slot, for every outcome token of a known market (any venue: created on first sight) */
+  private readonly tokens = new Map<string, Map<string, number>>();
+  /** venue names by the code a binding carries */
+  private readonly venueCodes: string[] = [];
   /** books that arrived before their market, venue → tokenId → book */
   private readonly early = new Map<string, Map<string, OrderBook>>();
   /** oracle_lag evaluations per `kind|settlement source`: priced, or skipped with the reason */
   private readonly pricing = new Map<string, PricingCount>();
-  private readonly groups = new Map<string, Set<MarketState>>();
+  private readonly groups = new Map<string, Group>();
   private readonly assets = new Map<string, AssetState>();
   /** tick symbol → its asset (assetOf once per symbol, not per tick) */
   private readonly bySymbol = new Map<string, AssetState>();
@@ -422,40 +438,39 @@ export class Scanner {
     const no =
       m.outcomes.find((x) => x.side === 'no')?.tokenId ??
       (m.outcomes.length === 2 ? m.outcomes[1]!.tokenId : undefined);
-    const groupKey = m.negRiskGroup ? `${m.venue}|${m.negRiskGroup}` : undefined;
-    if (st.group && st.groupKey !== groupKey) st.group.delete(st);
-    if (st.yes !== yes) this.unslot(st, true);
-    if (st.no !== no) this.unslot(st, false);
+    // a token that changes side (or is no longer listed) loses its book
+    if (st.yes !== yes) this.unslot(st, SIDE_YES);
+    if (st.no !== no) this.unslot(st, SIDE_NO);
     st.market = m;
-    st.venue = m.venue;
     st.open = m.status === 'open';
     st.placeholder = m.placeholder === true;
     st.yes = yes;
     st.no = no;
-    st.groupKey = groupKey;
     const toks = this.venueMap(this.tokens, m.venue);
     const early = this.venueMap(this.early, m.venue);
+    const venue = this.venueCode(m.venue);
     for (const o of m.outcomes) {
-      toks.set(o.tokenId, st);
       const slot = tokenSlot(m.venue, o.tokenId);
-      // filled densely: a holey array far past its length would turn into a dictionary
-      while (this.bySlot.length <= slot) this.bySlot.push(undefined);
-      this.bySlot[slot] = st;
+      toks.set(o.tokenId, slot);
+      // YES before NO, as a book was put before (a market listing one token as both has it as YES)
+      const side = o.tokenId === yes ? SIDE_YES : o.tokenId === no ? SIDE_NO : SIDE_OTHER;
+      this.bindToken(slot, o.tokenId, binding(st.idx, venue, side));
+      if (side === SIDE_YES) st.yesSlot = slot;
+      else if (side === SIDE_NO) st.noSlot = slot;
+    }
+    this.flat.pair(st.yesSlot, st.noSlot);
+    for (const o of m.outcomes) {
       const b = early.get(o.tokenId);
       if (b) {
         early.delete(o.tokenId);
-        this.slot(st, b);
+        const slot = o.tokenId === yes ? st.yesSlot : o.tokenId === no ? st.noSlot : -1;
+        if (slot >= 0) this.put(slot, b);
       }
     }
-    if (groupKey) {
-      let g = this.groups.get(groupKey);
-      if (!g) {
-        g = new Set();
-        this.groups.set(groupKey, g);
-      }
-      g.add(st);
-      st.group = g;
-    } else st.group = undefined;
+    this.joinGroup(st, m.negRiskGroup ? `${m.venue}|${m.negRiskGroup}` : undefined);
+    this.sync(st);
+    // the markets linked to this one hold one of its slots (and its open flag) in their records
+    for (const e of st.links) this.sync(e.other);
     this.resolveOracleSlots(st);
     return NONE;
   }
@@ -469,16 +484,69 @@ export class Scanner {
       sa.links.push({ link, relation: link.relation, other: sb, isA: true });
       sb.links.push({ link, relation: link.relation, other: sa, isA: false });
     }
-    this.setLink0(sa);
-    this.setLink0(sb);
+    this.sync(sa);
+    this.sync(sb);
   }
 
-  private setLink0(st: MarketState): void {
+  /**
+   * Binds a token's slot to its market and side. A token that moves to another market (it should not) leaves the
+   * old one: that market no longer has a book for it.
+   */
+  private bindToken(slot: number, tokenId: string, b: number): void {
+    const old = this.flat.binding(slot);
+    if (old >= 0 && old >> BINDING_SHIFT !== b >> BINDING_SHIFT) {
+      const prev = this.states[old >> BINDING_SHIFT]!;
+      if (prev.yesSlot === slot) prev.yesSlot = -1;
+      if (prev.noSlot === slot) prev.noSlot = -1;
+      this.flat.bind(slot, tokenId, b);
+      this.flat.pair(prev.yesSlot, prev.noSlot);
+      this.sync(prev);
+      for (const e of prev.links) this.sync(e.other);
+    } else this.flat.bind(slot, tokenId, b);
+  }
+
+  /**
+   * Writes what a book update checks first about a market (open, oracle link, more than one link, its first link,
+   * its group) into its YES and NO slots' records, and recounts its group.
+   */
+  private sync(st: MarketState): void {
     const e = st.links[0];
-    st.link0 = e;
-    st.link0Other = e?.other;
-    st.link0IsA = e?.isA ?? false;
-    st.link0Rel = e?.relation ?? 'different';
+    const rel = e ? relCode(e.relation) : -1;
+    const flags =
+      (st.open ? F_OPEN : 0) | (st.oracle ? F_ORACLE : 0) | (st.links.length > 1 ? F_MORE_LINKS : 0);
+    const word = meta(flags, Math.max(rel, 0), e?.isA ?? false, st.group ? st.group.idx : -1);
+    // any slot of the linked market: its record holds both its tops
+    const partner = e && rel >= 0 ? (e.other.yesSlot >= 0 ? e.other.yesSlot : e.other.noSlot) : -1;
+    if (st.yesSlot >= 0) this.flat.setMeta(st.yesSlot, word, partner);
+    if (st.noSlot >= 0) this.flat.setMeta(st.noSlot, word, partner);
+    if (st.group) this.recount(st.group);
+  }
+
+  /** Moves a market to the negRisk group `key` (undefined: none); a new member goes last. The caller syncs it. */
+  private joinGroup(st: MarketState, key: string | undefined): void {
+    const old = st.group;
+    if (old && old.key !== key) {
+      old.members.delete(st);
+      st.group = undefined;
+      this.sync(st);
+      this.recount(old);
+    }
+    st.groupKey = key;
+    if (!key) return;
+    let g = this.groups.get(key);
+    if (!g) {
+      g = { key, idx: this.flat.addGroup(), members: new Set() };
+      this.groups.set(key, g);
+    }
+    g.members.add(st);
+    st.group = g;
+  }
+
+  /** A group's size and members that cannot be priced, in the flat state (its YES-ask sum is kept as asks change). */
+  private recount(g: Group): void {
+    let bad = 0;
+    for (const st of g.members) if (st.placeholder || !st.open || !st.yes) bad++;
+    this.flat.setGroupCounts(g.idx, g.members.size, bad);
   }
 
   onOracleLink(link: OracleLink): void {
@@ -497,6 +565,7 @@ export class Scanner {
     st.own = undefined;
     st.noteStrike = Number.NaN;
     this.resolveOracleSlots(st);
+    this.sync(st);
   }
 
   /** MarketState.oYesSlot / oNoToken / oNoSlot from the market's tokens and its oracle link. */
@@ -519,44 +588,80 @@ export class Scanner {
 
   onBook(book: OrderBook): readonly Opportunity[] {
     this.stats.books++;
-    const st = this.stateOf(book);
-    if (!st) {
+    const s = this.slotOf(book);
+    if (s < 0) {
       this.venueMap(this.early, book.venue).set(book.tokenId, book);
       return NONE;
     }
-    this.slot(st, book);
+    const flat = this.flat;
+    const bound = flat.binding(s);
+    const other = (bound & SIDE_MASK) === SIDE_OTHER;
+    // another outcome's book is not kept (the detectors price YES and NO only)
+    if (!other) this.put(s, book);
     this.t = this.o.now();
     if (!this.fresh(book)) {
       this.stats.skippedStale++;
       return NONE;
     }
+    const states = this.states;
     let out: Opportunity[] | undefined;
-    out = this.rebalancing(st, out);
-    if (st.group) out = this.group(st.group, st.groupKey!, out);
-    const other = st.link0Other;
-    if (other !== undefined) {
-      out = this.linked(st, other, st.link0IsA, st.link0Rel, st.link0!, out);
-      for (let i = 1; i < st.links.length; i++) {
-        const e = st.links[i]!;
+    if (other) out = this.evaluate(states[bound >> BINDING_SHIFT]!, out);
+    else {
+      // each detector runs only when its check on the slot's record passes (a necessary condition of its edge):
+      // an update that crosses nothing reads that record and the linked market's, not the market objects
+      if (flat.mayRebalance(s)) out = this.rebalancing(states[bound >> BINDING_SHIFT]!, out);
+      if (flat.mayGroup(s)) out = this.group(states[bound >> BINDING_SHIFT]!.group!, out);
+      if (flat.linkMayCross(s)) {
+        const st = states[bound >> BINDING_SHIFT]!;
+        const e = st.links[0]!;
         out = this.linked(st, e.other, e.isA, e.relation, e, out);
       }
+      const flags = flat.meta(s);
+      if ((flags & F_MORE_LINKS) !== 0) {
+        const st = states[bound >> BINDING_SHIFT]!;
+        for (let k = 1; k < st.links.length; k++) {
+          const e = st.links[k]!;
+          out = this.linked(st, e.other, e.isA, e.relation, e, out);
+        }
+      }
+      if ((flags & F_ORACLE) !== 0) out = this.oracleLag(states[bound >> BINDING_SHIFT]!, out);
     }
-    if (st.oracle) out = this.oracleLag(st, out);
     if (!out) return NONE;
     this.stats.opportunities += out.length;
     return out;
   }
 
-  /** The market state of a book's token: through the book's slot when it has one (checked), else by token id. */
-  private stateOf(book: OrderBook): MarketState | undefined {
-    const slot = book.slot;
-    if (slot !== undefined) {
-      const st = this.bySlot[slot];
-      // a hint only: it must lead to this book's token (a copy of a book made for another token keeps the slot)
-      if (st !== undefined && st.venue === book.venue && (book.tokenId === st.yes || book.tokenId === st.no))
-        return st;
+  /** Every detector of a market, unchecked (a book of one of its other outcomes). */
+  private evaluate(st: MarketState, out: Opportunity[] | undefined): Opportunity[] | undefined {
+    out = this.rebalancing(st, out);
+    if (st.group) out = this.group(st.group, out);
+    for (const e of st.links) out = this.linked(st, e.other, e.isA, e.relation, e, out);
+    if (st.oracle) out = this.oracleLag(st, out);
+    return out;
+  }
+
+  /**
+   * A book's token slot: the book's own slot when it has one (checked), else by token id; −1 when no market lists
+   * the token.
+   */
+  private slotOf(book: OrderBook): number {
+    const s = book.slot;
+    if (s !== undefined) {
+      // a hint only: it must be this book's token and venue (a copy of a book made for another token keeps the slot)
+      const b = this.flat.bindingIf(s, book.tokenId);
+      if (b >= 0 && this.venueCodes[(b >> SIDE_BITS) & VENUE_MASK] === book.venue) return s;
     }
-    return this.tokens.get(book.venue)?.get(book.tokenId);
+    return this.tokens.get(book.venue)?.get(book.tokenId) ?? -1;
+  }
+
+  private venueCode(venue: string): number {
+    let c = this.venueCodes.indexOf(venue);
+    if (c < 0) {
+      c = this.venueCodes.length;
+      if (c > VENUE_MASK) throw new Error(`scanner: more than ${VENUE_MASK + 1} venues`);
+      this.venueCodes.push(venue);
+    }
+    return c;
   }
 
   onTick(tick: OracleTick): readonly Opportunity[] {
@@ -604,12 +709,13 @@ export class Scanner {
 
   private rebalancing(st: MarketState, out: Opportunity[] | undefined): Opportunity[] | undefined {
     if (!st.open || !st.yes || !st.no) return out;
-    const buy = st.yesAsk + st.noAsk < MICRO;
-    const sell = st.yesBid + st.noBid > MICRO;
+    const f = this.flat;
+    const buy = f.ask(st.yesSlot) + f.ask(st.noSlot) < MICRO;
+    const sell = f.bid(st.yesSlot) + f.bid(st.noSlot) > MICRO;
     if (!buy && !sell) return out;
     const m = st.market;
-    const by = st.yesBook!;
-    const bn = st.noBook!;
+    const by = f.book(st.yesSlot)!;
+    const bn = f.book(st.noSlot)!;
     if (buy) {
       const legs = [this.leg(m, st.yes, 'buy', by), this.leg(m, st.no, 'buy', bn)];
       out = this.emit('rebalancing', legs, MICRO, [by, bn], out, 'buy YES + NO: one of them pays 1');
@@ -628,24 +734,23 @@ export class Scanner {
     return out;
   }
 
-  private group(
-    members: Set<MarketState>,
-    groupKey: string,
-    out: Opportunity[] | undefined,
-  ): Opportunity[] | undefined {
+  private group(g: Group, out: Opportunity[] | undefined): Opportunity[] | undefined {
+    const members = g.members;
+    const groupKey = g.key;
     if (members.size < 2) return out;
     let top = 0;
     for (const st of members) {
       // augmented groups: the listed outcomes are not exhaustive (see header); NO_ASK when the book is not usable
       if (st.placeholder || !st.open || !st.yes) return out;
-      top += st.yesAsk;
+      top += this.flat.ask(st.yesSlot);
     }
     if (top >= MICRO) return out;
     const legs: LegInput[] = [];
     const books: OrderBook[] = [];
     for (const st of members) {
-      legs.push(this.leg(st.market, st.yes!, 'buy', st.yesBook!));
-      books.push(st.yesBook!);
+      const b = this.flat.book(st.yesSlot)!;
+      legs.push(this.leg(st.market, st.yes!, 'buy', b));
+      books.push(b);
     }
     return this.emit(
       'rebalancing',
@@ -717,9 +822,12 @@ export class Scanner {
     const ta = yesA ? A.yes : A.no;
     const tb = yesB ? B.yes : B.no;
     // NO_ASK when a book is missing or stale
-    if (!ta || !tb || (yesA ? A.yesAsk : A.noAsk) + (yesB ? B.yesAsk : B.noAsk) >= MICRO) return out;
-    const ba = (yesA ? A.yesBook : A.noBook)!;
-    const bb = (yesB ? B.yesBook : B.noBook)!;
+    const f = this.flat;
+    const sa = yesA ? A.yesSlot : A.noSlot;
+    const sb = yesB ? B.yesSlot : B.noSlot;
+    if (!ta || !tb || f.ask(sa) + f.ask(sb) >= MICRO) return out;
+    const ba = f.book(sa)!;
+    const bb = f.book(sb)!;
     const ma = A.market;
     const mb = B.market;
     const note = `${e.link.relation} ${ma.venue}:${ma.marketId} / ${mb.venue}:${mb.marketId}: ${what}`;
@@ -744,10 +852,8 @@ export class Scanner {
     if (m.fees.kind === 'unknown') return this.skip(count, 'fees_unknown', out);
     const yesSlot = st.oYesSlot;
     const noSlot = st.oNoSlot;
-    const yesBook = this.usable(
-      yesSlot === SLOT_YES ? st.yesBook : yesSlot === SLOT_NO ? st.noBook : undefined,
-    );
-    const noBook = this.usable(noSlot === SLOT_YES ? st.yesBook : noSlot === SLOT_NO ? st.noBook : undefined);
+    const yesBook = this.usable(this.oracleBook(st, yesSlot));
+    const noBook = this.usable(this.oracleBook(st, noSlot));
     if (!yesBook && !noBook) return out;
     const a = st.oracleAsset!;
     // the settlement source itself, or (proxy mode only) another source with a measured basis
@@ -814,7 +920,8 @@ export class Scanner {
       const value = side === 0 ? fairLo : MICRO - fairHi;
       // the token's cached best ask (NO_ASK when its book is missing, stale or empty): the book is not read
       const slot = side === 0 ? yesSlot : noSlot;
-      const ask = slot === SLOT_YES ? st.yesAsk : slot === SLOT_NO ? st.noAsk : NO_ASK;
+      const ask =
+        slot === SLOT_YES ? this.flat.ask(st.yesSlot) : slot === SLOT_NO ? this.flat.ask(st.noSlot) : NO_ASK;
       if (!book || ask >= value - margin) continue;
       const token = side === 0 ? link.yesToken : st.oNoToken!;
       const lag = this.lagLeg(st, side === 0, m, token, book);
@@ -846,6 +953,15 @@ export class Scanner {
       );
     }
     return out;
+  }
+
+  /** The book in one of a market's slots as oracle_lag names them (SLOT_YES, SLOT_NO, SLOT_NONE). */
+  private oracleBook(st: MarketState, slot: number): OrderBook | undefined {
+    return slot === SLOT_YES
+      ? this.flat.book(st.yesSlot)
+      : slot === SLOT_NO
+        ? this.flat.book(st.noSlot)
+        : undefined;
   }
 
   /** oracle_lag's leg for one side of a market: built once per book (ticks re-price the same books). */
@@ -1192,31 +1308,22 @@ export class Scanner {
     return { key: instrumentKey(b.venue, b.tokenId), eventTime: b.eventTime, receiveTime: b.receiveTime };
   }
 
-  /** Puts a book in its market's YES/NO slot. */
-  private slot(st: MarketState, b: OrderBook): void {
+  /** Puts a book in its slot, with its tops (NO_ASK / NO_BID unless usable). */
+  private put(s: number, b: OrderBook): void {
     const usable = this.fresh(b);
-    if (b.tokenId === st.yes) {
-      st.yesBook = b;
-      st.yesAsk = usable ? topAsk(b) : NO_ASK;
-      st.yesBid = usable ? topBid(b) : NO_BID;
-    } else if (b.tokenId === st.no) {
-      st.noBook = b;
-      st.noAsk = usable ? topAsk(b) : NO_ASK;
-      st.noBid = usable ? topBid(b) : NO_BID;
-    }
+    this.flat.setBook(s, b, usable ? topAsk(b) : NO_ASK, usable ? topBid(b) : NO_BID);
   }
 
-  /** Empties a market's YES (or NO) slot. */
-  private unslot(st: MarketState, yes: boolean): void {
-    if (yes) {
-      st.yesBook = undefined;
-      st.yesAsk = NO_ASK;
-      st.yesBid = NO_BID;
-    } else {
-      st.noBook = undefined;
-      st.noAsk = NO_ASK;
-      st.noBid = NO_BID;
-    }
+  /** Empties a market's YES (or NO) slot: its token is no longer that side (it stays bound to the market). */
+  private unslot(st: MarketState, side: number): void {
+    const slot = side === SIDE_YES ? st.yesSlot : st.noSlot;
+    if (slot < 0) return;
+    const b = this.flat.binding(slot);
+    // unless the token has moved to another market since
+    if (b >> BINDING_SHIFT === st.idx && (b & SIDE_MASK) === side)
+      this.flat.bind(slot, this.flat.tokenAt(slot)!, b - side + SIDE_OTHER);
+    if (side === SIDE_YES) st.yesSlot = -1;
+    else st.noSlot = -1;
   }
 
   /** The book when it is fresh, else undefined. */
@@ -1245,45 +1352,38 @@ export class Scanner {
     let st = this.markets.get(key);
     if (!st) {
       // a link or oracle link may arrive before its market: hold a shell (closed) until the market comes
-      // the fields an update reads first, together at the front of the object (one cache line)
       st = {
-        venue: '',
-        open: false,
-        yes: undefined,
-        no: undefined,
-        yesAsk: NO_ASK,
-        yesBid: NO_BID,
-        noAsk: NO_ASK,
-        noBid: NO_BID,
-        link0: undefined,
-        link0Other: undefined,
-        link0IsA: false,
-        link0Rel: 'different',
-        group: undefined,
+        // what oracle_lag reads on every update of an oracle-linked market first, together (fewer cache lines)
         oracle: undefined,
-        yesBook: undefined,
-        noBook: undefined,
-        placeholder: false,
-        key,
+        open: false,
         market: SHELL,
-        oracleAsset: undefined,
-        oracleSource: undefined,
-        groupKey: undefined,
-        refOpen: undefined,
         ref: undefined,
         count: undefined,
+        oYesSlot: SLOT_NONE,
+        oNoSlot: SLOT_NONE,
+        yesSlot: -1,
+        noSlot: -1,
+        oracleAsset: undefined,
+        own: undefined,
+        refOpen: undefined,
+        idx: this.states.length,
+        yes: undefined,
+        no: undefined,
+        group: undefined,
+        placeholder: false,
+        key,
+        oracleSource: undefined,
+        groupKey: undefined,
         lagYes: undefined,
         lagNo: undefined,
-        oYesSlot: SLOT_NONE,
         oNoToken: undefined,
-        oNoSlot: SLOT_NONE,
-        own: undefined,
         notePrefix: '',
         noteStrike: Number.NaN,
         refLabel: '',
         noteMid: '',
         links: NO_LINKS,
       };
+      this.states.push(st);
       this.markets.set(key, st);
     }
     return st;

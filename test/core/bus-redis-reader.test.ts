@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { compareIds, RedisReadMux, type StreamEntry } from '../../src/core/bus/redis-reader.ts';
+import { RespWriter } from '../../src/core/bus/redis-writer.ts';
 import { waitFor } from '../contract/bus-contract.ts';
 
 const REDIS = 'redis://127.0.0.1:6379';
 let prefix = '';
 let admin: Redis;
-let conn: Redis;
+let conn: RespWriter;
 let cmd: Redis;
 let mux: RedisReadMux;
 /** Streams the mux's XREADGROUPs named, each time (a read of several streams counts for each) */
@@ -19,13 +20,13 @@ let tails: Map<string, number>;
 beforeEach(() => {
   prefix = `test:${randomUUID()}:`;
   admin = new Redis(REDIS);
-  conn = new Redis(REDIS);
+  conn = new RespWriter(REDIS);
   cmd = new Redis(REDIS);
   polls = new Map();
   reads = 0;
   tails = new Map();
-  // count the mux's reads: every command goes through a pipeline or a call on its connection
-  const count = (args: unknown[]): void => {
+  // count the mux's reads: every command goes through exec on its connection
+  const count = (args: readonly unknown[]): void => {
     const name = String(args[0]).toUpperCase();
     if (name === 'XREVRANGE') tails.set(String(args[1]), (tails.get(String(args[1])) ?? 0) + 1);
     if (name !== 'XREADGROUP') return;
@@ -34,21 +35,11 @@ beforeEach(() => {
     const keys = args.slice(at, at + (args.length - at) / 2).map(String);
     for (const key of keys) polls.set(key, (polls.get(key) ?? 0) + 1);
   };
-  const pipeline = conn.pipeline.bind(conn);
-  conn.pipeline = ((...a: Parameters<Redis['pipeline']>) => {
-    const p = pipeline(...a);
-    const call = p.call.bind(p);
-    p.call = ((...args: unknown[]) => {
-      count(args);
-      return (call as (...x: unknown[]) => unknown)(...args);
-    }) as typeof p.call;
-    return p;
-  }) as Redis['pipeline'];
-  const call = conn.call.bind(conn);
-  conn.call = ((...args: unknown[]) => {
-    count(args);
-    return (call as (...x: unknown[]) => unknown)(...args);
-  }) as Redis['call'];
+  const exec = conn.exec.bind(conn);
+  conn.exec = (cmds) => {
+    for (const c of cmds) count(c);
+    return exec(cmds);
+  };
   mux = new RedisReadMux(conn, cmd, 10_000, () => {});
 });
 

@@ -62,4 +62,21 @@ describe('RESP buffer', () => {
     b.bulk('');
     expect(b.take().toString()).toBe('$0\r\n\r\n');
   });
+
+  it('hands over bursts that stay as they were while the buffer is written again, small and large', () => {
+    const b = new RespBuffer(64);
+    b.command(1);
+    b.bulk('first');
+    const small = b.take();
+    b.command(1);
+    b.bulk('second');
+    const next = b.take();
+    b.bulk('y'.repeat(10_000));
+    const large = b.take();
+    b.bulk('after');
+    expect(small.toString()).toBe(encodeCommand(['first']));
+    expect(next.toString()).toBe(encodeCommand(['second']));
+    expect(large.toString()).toBe(`$10000\r\n${'y'.repeat(10_000)}\r\n`);
+    expect(b.take().toString()).toBe('$5\r\nafter\r\n');
+  });
 });

@@ -21,8 +21,14 @@
  * of its group took the entry) has its tail read again. Such a shortcut holds for one read only: a read that ends
  * at its deadline polls afresh next time, so a stream recreated with smaller ids (a Redis restart without
  * persistence) is seen within a sweep interval.
+ *
+ * The connection is the bus's lean RESP client (redis-writer.ts), not ioredis: a round is one write and one
+ * promise, where a general client made an object, a promise and a reply transform per command (most of a reading
+ * process's CPU per message at a steady rate). A round in flight when the connection drops fails; its reads are
+ * asked again once it is back, and what Redis delivered meanwhile sits in the consumers' pending lists (recovered).
  */
 import type { Redis } from 'ioredis';
+import type { Reply, RespWriter } from './redis-writer.ts';
 import { errorText } from './types.ts';
 
 export type StreamEntry = [sid: string, fields: string[] | null];
@@ -109,7 +115,7 @@ export class RedisReadMux {
   private loop: Promise<void> | undefined;
 
   constructor(
-    private readonly conn: Redis,
+    private readonly conn: RespWriter,
     private readonly cmd: Redis,
     private readonly maxBlockMs: number,
     onReconnect: () => void,
@@ -119,18 +125,16 @@ export class RedisReadMux {
     this.ready = new Promise<void>((r) => {
       markReady = r;
     });
-    let everReady = false;
-    conn.on('ready', () => {
+    conn.onReady = (first) => {
       // after a reconnect, entries delivered while a reply was in flight sit in the consumers' pending lists
       this.resume.clear();
       for (const w of this.waiting.values()) w.polled = false;
-      if (everReady) onReconnect();
-      everReady = true;
+      if (!first) onReconnect();
       markReady();
-    });
-    conn.on('close', () => {
+    };
+    conn.onClose = () => {
       this.connId = undefined;
-    });
+    };
   }
 
   /** New entries for one subscription (`owner`), or none once `blockMs` passed. One request per owner at a time. */
@@ -183,8 +187,7 @@ export class RedisReadMux {
     this.poke();
     if (this.blocked) await this.unblock();
     await this.loop;
-    await this.conn.quit().catch(noop);
-    this.conn.disconnect();
+    await this.conn.close();
   }
 
   /** Drops the connection at once (the bus gave up waiting for Redis). */
@@ -192,7 +195,7 @@ export class RedisReadMux {
     this.closed = true;
     for (const [owner, w] of this.waiting) this.finish(owner, w, []);
     this.poke();
-    this.conn.disconnect();
+    void this.conn.close();
   }
 
   private poke(): void {
@@ -268,29 +271,30 @@ export class RedisReadMux {
     // rings, so a wake-up costs one round trip instead of two (ring, then read)
     const batch = [...this.waiting];
     const parts = partition(batch);
-    const pipe = this.conn.pipeline();
-    pipe.call(
-      'XREAD',
-      'COUNT',
-      1,
-      'BLOCK',
-      Math.max(1, Math.ceil(until - Date.now())),
-      'STREAMS',
-      ...watch.keys(),
-      ...watch.values(),
-    );
+    const cmds: (string | number)[][] = [
+      [
+        'XREAD',
+        'COUNT',
+        1,
+        'BLOCK',
+        Math.max(1, Math.ceil(until - Date.now())),
+        'STREAMS',
+        ...watch.keys(),
+        ...watch.values(),
+      ],
+    ];
     for (const p of parts) {
       const ids = p.keys.map(() => '>');
-      pipe.call('XREADGROUP', 'GROUP', p.group, p.consumer, 'COUNT', p.count, 'STREAMS', ...p.keys, ...ids);
+      cmds.push(['XREADGROUP', 'GROUP', p.group, p.consumer, 'COUNT', p.count, 'STREAMS', ...p.keys, ...ids]);
     }
     for (const [, w] of batch) this.inFlight.add(w);
     this.blocked = true;
     this.watching = watch;
     this.blockUntil = until;
     this.blockGen++;
-    let res: [Error | null, unknown][] | null;
+    let res: Reply[];
     try {
-      res = await pipe.exec();
+      res = await this.conn.exec(cmds);
     } catch (err) {
       for (const [owner, w] of batch)
         this.finish(owner, w, err instanceof Error ? err : new Error(String(err)));
@@ -300,14 +304,15 @@ export class RedisReadMux {
       this.watching = undefined;
       this.inFlight = new Set();
     }
-    if (!res) throw new Error('pipeline aborted');
-    const [ringErr, rang] = res[0]!;
+    const rang = res[0];
     const rung = new Set<string>();
-    for (const [key] of (rang as [string, unknown][] | null) ?? []) rung.add(key);
+    if (!(rang instanceof Error))
+      for (const [key] of (rang as [string, unknown][] | null) ?? []) rung.add(key);
     for (let j = 0; j < parts.length; j++) {
       const p = parts[j]!;
-      const [err, v] = res[1 + j]!;
-      if (err) {
+      const v = res[1 + j];
+      if (v instanceof Error) {
+        const err = v;
         // one read for several subscriptions: each reads on its own next round, so an error reaches its owner
         if (p.subs.length === 1) this.finish(p.subs[0]![0], p.subs[0]![1], err);
         else for (const [, w] of p.subs) w.polled = false;
@@ -329,7 +334,7 @@ export class RedisReadMux {
     }
     // a subscription that asked while the doorbell was up keeps its place: if its stream rang, the next doorbell
     // rings at once and the read behind it is its
-    if (ringErr) throw ringErr;
+    if (rang instanceof Error) throw rang;
     this.expire();
   }
 
@@ -337,16 +342,16 @@ export class RedisReadMux {
   private async poll(keys: readonly string[]): Promise<void> {
     const batch: [object, Waiting][] = [];
     for (const e of this.waiting) if (keys.includes(e[1].req.key)) batch.push(e);
-    const pipe = this.conn.pipeline();
-    for (const k of keys) pipe.call('XREVRANGE', k, '+', '-', 'COUNT', 1);
+    const cmds: (string | number)[][] = [];
+    for (const k of keys) cmds.push(['XREVRANGE', k, '+', '-', 'COUNT', 1]);
     for (const [, w] of batch) {
       this.inFlight.add(w);
       const r = w.req;
-      pipe.call('XREADGROUP', 'GROUP', r.group, r.consumer, 'COUNT', r.count, 'STREAMS', r.key, '>');
+      cmds.push(['XREADGROUP', 'GROUP', r.group, r.consumer, 'COUNT', r.count, 'STREAMS', r.key, '>']);
     }
-    let res: [Error | null, unknown][] | null;
+    let res: Reply[];
     try {
-      res = await pipe.exec();
+      res = await this.conn.exec(cmds);
     } catch (err) {
       for (const [owner, w] of batch)
         this.finish(owner, w, err instanceof Error ? err : new Error(String(err)));
@@ -354,19 +359,18 @@ export class RedisReadMux {
     } finally {
       this.inFlight = new Set();
     }
-    if (!res) throw new Error('pipeline aborted');
     const tails = new Map<string, string>();
     for (let i = 0; i < keys.length; i++) {
-      const [err, v] = res[i]!;
-      if (err) throw err;
+      const v = res[i];
+      if (v instanceof Error) throw v;
       const top = v as [string, string[]][];
       tails.set(keys[i]!, top.length > 0 ? top[0]![0] : '0-0');
     }
     for (let j = 0; j < batch.length; j++) {
       const [owner, w] = batch[j]!;
-      const [err, v] = res[keys.length + j]!;
-      if (err) {
-        this.finish(owner, w, err);
+      const v = res[keys.length + j];
+      if (v instanceof Error) {
+        this.finish(owner, w, v);
         continue;
       }
       const out: StreamEntry[] = [];
@@ -401,7 +405,11 @@ export class RedisReadMux {
 
   /** The connection's id (for CLIENT UNBLOCK) is known, and nobody asked to read since the last round. */
   private async readyToBlock(): Promise<boolean> {
-    if (this.connId === undefined) this.connId = (await this.conn.call('CLIENT', 'ID')) as number;
+    if (this.connId === undefined) {
+      const [id] = await this.conn.exec([['CLIENT', 'ID']]);
+      if (id instanceof Error) throw id;
+      this.connId = id as number;
+    }
     if (this.closed) return false;
     for (const w of this.waiting.values()) if (!w.polled || w.cancelled) return false;
     return true;
@@ -419,21 +427,24 @@ export class RedisReadMux {
     this.inFlight.add(w);
     this.blocked = true;
     this.blockGen++;
-    let v: unknown;
+    let v: Reply;
     try {
-      v = await this.conn.call(
-        'XREADGROUP',
-        'GROUP',
-        r.group,
-        r.consumer,
-        'COUNT',
-        r.count,
-        'BLOCK',
-        Math.max(1, Math.ceil(w.deadline - Date.now())),
-        'STREAMS',
-        r.key,
-        '>',
-      );
+      [v] = (await this.conn.exec([
+        [
+          'XREADGROUP',
+          'GROUP',
+          r.group,
+          r.consumer,
+          'COUNT',
+          r.count,
+          'BLOCK',
+          Math.max(1, Math.ceil(w.deadline - Date.now())),
+          'STREAMS',
+          r.key,
+          '>',
+        ],
+      ])) as [Reply];
+      if (v instanceof Error) throw v;
     } catch (err) {
       this.finish(owner, w, err instanceof Error ? err : new Error(String(err)));
       return;

@@ -1,7 +1,8 @@
 /**
- * A minimal pipelining Redis connection for the bus's write path: commands go out pre-encoded as one RESP string
- * per batch, replies are counted back. It exists because a general client spends far more per command (an object,
- * a promise, argument conversion) than Redis spends on an XADD; here a publish costs a string concatenation.
+ * A minimal pipelining Redis connection for the bus's write path and its reader: commands go out pre-encoded as one
+ * RESP string per batch, replies are counted back. It exists because a general client spends far more per command
+ * (an object, a promise, argument conversion, a reply transformer) than Redis spends on an XADD or a small
+ * XREADGROUP; here a publish costs a string concatenation, and a read round one write and one promise.
  *
  * Reconnects with backoff; a batch in flight when the connection drops fails, and the bus re-sends it. On every
  * reconnect, `onReconnect`'s commands (the bus's consumer groups, re-created) go out first, before anything waiting:
@@ -15,6 +16,9 @@ export type Reply = string | number | null | Error | Reply[];
 
 /** Pre-encoded commands: a string, a buffer, or several of them written back to back. */
 export type Payload = string | Buffer | readonly (string | Buffer)[];
+
+/** Bursts up to this size are copied out of a RespBuffer (Node's buffer pool serves them) rather than handed over. */
+const SMALL_TAKE = 4 * 1024;
 
 /**
  * A growing byte buffer that RESP-encodes arguments in place: no intermediate strings to flatten and re-encode,
@@ -59,8 +63,23 @@ export class RespBuffer {
     this.buf[this.len++] = 10;
   }
 
+  /** Appends the header of a command of `n` arguments (its arguments follow as bulk strings). */
+  command(n: number): void {
+    const head = `*${n}\r\n`;
+    this.ensure(head.length);
+    this.len += this.buf.write(head, this.len, 'latin1');
+  }
+
   /** Hands over what was written and starts afresh. */
   take(): Buffer {
+    // a small burst (one message's worth, the steady state) is copied out and the buffer kept: a fresh buffer of
+    // `initial` bytes per burst is an allocation outside the heap per message, which drives the GC
+    if (this.len <= SMALL_TAKE) {
+      const out = Buffer.allocUnsafe(this.len);
+      this.buf.copy(out, 0, 0, this.len);
+      this.len = 0;
+      return out;
+    }
     const out = this.buf.subarray(0, this.len);
     this.buf = Buffer.allocUnsafe(Math.max(this.initial, Math.min(this.len, 16 * 1024 * 1024)));
     this.len = 0;
@@ -103,16 +122,23 @@ export class RespWriter {
   private readonly db: number;
   private lastLogged = 0;
   private everReady = false;
+  private readonly execBuf = new RespBuffer(4 * 1024);
   /** Commands to send first on a reconnect (replies not looked at); set by the owner. */
   onReconnect: (() => { payload: string; count: number } | undefined) | undefined;
+  /** Called each time the connection is ready for commands (`first`: the first time); set by the owner. */
+  onReady: ((first: boolean) => void) | undefined;
+  /** Called when the connection dropped (the requests in flight have failed); set by the owner. */
+  onClose: (() => void) | undefined;
 
   /**
    * @param keepBulk false: bulk-string replies come back as '' (when only errors and counts matter)
+   * @param name the connection's name (CLIENT SETNAME), so CLIENT LIST tells processes apart
    */
   constructor(
     url: string,
     private readonly log?: Logger,
     private readonly keepBulk = true,
+    private readonly name?: string,
   ) {
     const u = new URL(url);
     this.host = u.hostname || '127.0.0.1';
@@ -139,6 +165,17 @@ export class RespWriter {
       this.pending.push(req);
       this.write(this.socket!, payload);
     });
+  }
+
+  /** Sends commands given as argument lists in one write; resolves with their replies (errors as Error values). */
+  exec(commands: readonly (readonly (string | number)[])[]): Promise<Reply[]> {
+    // encoded straight into bytes: no string per argument to concatenate and then encode again for the socket
+    const b = this.execBuf;
+    for (const c of commands) {
+      b.command(c.length);
+      for (const a of c) b.bulk(typeof a === 'string' ? a : String(a));
+    }
+    return this.send(b.take(), commands.length);
   }
 
   private write(s: Socket, payload: Payload): void {
@@ -178,10 +215,12 @@ export class RespWriter {
         hello.push(encodeCommand(this.user ? ['AUTH', this.user, this.password] : ['AUTH', this.password]));
       }
       if (this.db) hello.push(encodeCommand(['SELECT', String(this.db)]));
+      if (this.name) hello.push(encodeCommand(['CLIENT', 'SETNAME', this.name]));
       const ready = (): void => {
         this.connected = true;
         this.attempts = 0;
-        const first = this.everReady ? this.onReconnect?.() : undefined;
+        const again = this.everReady;
+        const first = again ? this.onReconnect?.() : undefined;
         this.everReady = true;
         if (first && first.count > 0) {
           this.pending.push({ count: first.count, replies: [], resolve: () => {}, reject: () => {} });
@@ -193,6 +232,7 @@ export class RespWriter {
           this.pending.push(req);
           this.write(s, payload);
         }
+        this.onReady?.(!again);
       };
       if (hello.length === 0) {
         ready();
@@ -202,7 +242,8 @@ export class RespWriter {
         count: hello.length,
         replies: [],
         resolve: (rs) => {
-          const err = rs.find((r) => r instanceof Error);
+          // AUTH or SELECT refused: no use going on; a refused CLIENT SETNAME (last, if any) only loses the name
+          const err = rs.slice(0, this.name ? -1 : undefined).find((r) => r instanceof Error);
           if (err) {
             this.warn(err as Error);
             s.destroy();
@@ -217,6 +258,7 @@ export class RespWriter {
     s.on('close', () => {
       this.connected = false;
       this.fail(new Error('connection to Redis lost'));
+      this.onClose?.();
       if (this.closed) return;
       const delay = Math.min(50 * ++this.attempts, 500);
       setTimeout(() => this.connect(), delay);
@@ -227,7 +269,10 @@ export class RespWriter {
     const now = Date.now();
     if (now - this.lastLogged < 5_000) return;
     this.lastLogged = now;
-    this.log?.warn({ err: `${err.name}: ${err.message}` }, 'redis writer connection error (retrying)');
+    this.log?.warn(
+      { connection: this.name ?? 'writer', err: `${err.name}: ${err.message}` },
+      'redis connection error (retrying)',
+    );
   }
 
   /** Fails every request in flight (their outcome is unknown; the caller re-sends). */
@@ -247,6 +292,8 @@ export class RespWriter {
     for (;;) {
       let r: { value: Reply; end: number } | undefined;
       try {
+        // a large reply arrives over many reads: its strings are made once, when all of it is here
+        if (skip(this.buf, pos) < 0) break;
         r = parse(this.buf, pos, this.keepBulk);
       } catch (err) {
         this.warn(err as Error);
@@ -267,7 +314,6 @@ export class RespWriter {
   }
 }
 
-/** Parses one RESP2 reply at `pos`; undefined when the buffer does not hold all of it yet. */
 /** Index of the CR of the next CRLF from `from`, or -1; numbers and short lines are scanned by hand. */
 function lineEnd(buf: Buffer, from: number): number {
   for (let i = from; i < buf.length - 1; i++) if (buf[i] === 13 && buf[i + 1] === 10) return i;
@@ -287,6 +333,28 @@ function int(buf: Buffer, from: number, to: number): number {
   return neg ? -n : n;
 }
 
+/** The end of the RESP2 reply at `pos`, or -1 when the buffer does not hold all of it yet (allocates nothing). */
+function skip(buf: Buffer, pos: number): number {
+  if (pos >= buf.length) return -1;
+  const nl = lineEnd(buf, pos);
+  if (nl < 0) return -1;
+  const next = nl + 2;
+  const type = buf[pos];
+  if (type === 0x24) {
+    const len = int(buf, pos + 1, nl);
+    if (len < 0) return next;
+    return buf.length < next + len + 2 ? -1 : next + len + 2;
+  }
+  if (type === 0x2a) {
+    const n = int(buf, pos + 1, nl);
+    let p = next;
+    for (let i = 0; i < n && p >= 0; i++) p = skip(buf, p);
+    return p;
+  }
+  return next;
+}
+
+/** Parses one RESP2 reply at `pos`; undefined when the buffer does not hold all of it yet. */
 function parse(buf: Buffer, pos: number, keepBulk = true): { value: Reply; end: number } | undefined {
   if (pos >= buf.length) return undefined;
   const type = buf[pos];

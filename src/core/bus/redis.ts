@@ -244,7 +244,7 @@ export class RedisBus implements Bus {
 
   get mux(): RedisReadMux {
     this.muxInstance ??= new RedisReadMux(
-      this.connection('reader'),
+      new RespWriter(this.url, this.log, true, `pm-arb:${this.instanceName}:reader`),
       this.cmd,
       this.blockMs,
       () => {
