@@ -111,7 +111,8 @@ export function createLiveCounters(
   const sub = <T>(ch: Parameters<Bus['subscribe']>[0], fn: (body: T) => void): void => {
     subs.push(bus.subscribe(ch as never, { group }, (m) => fn(m.body as T)));
   };
-  const valuation = opts.risk ? new Portfolio({ risk: opts.risk }) : undefined;
+  // the risk valuation values the collector's own ledger (the same fills and marks): one ledger to mark per book
+  const valuation = opts.risk ? new Portfolio({ risk: opts.risk, ledger: c.ledger }) : undefined;
   const track = (ts: number): void => {
     c.drawdown.observe(c.ledger.equity(), ts);
     c.highWaterMark = c.drawdown.highWaterMark;
@@ -129,10 +130,9 @@ export function createLiveCounters(
         receiveTime: number;
       }) => {
         if (countEvents) c.events++;
+        // this marks the valuation's ledger too (the same one): only its equity is read here, and the mark is all
+        // a book changes in it (the freshness bookkeeping and the drawdown stop of Portfolio.onBook are the guardian's)
         markFromBook(c.ledger, b);
-        // only the valuation's equity is read here: its ledger's mark is all a book changes in it (the freshness
-        // bookkeeping and the drawdown stop of Portfolio.onBook are the guardian's, not the collector's)
-        if (valuation) markFromBook(valuation.ledger, b);
         track(b.receiveTime);
       },
     );
@@ -168,8 +168,9 @@ export function createLiveCounters(
   sub(channels.fills, (f: Parameters<Ledger['applyFill']>[0]) => {
     c.fills++;
     bump(c.fillsByKind, f.kind);
-    c.ledger.applyFill(f);
-    valuation?.onFill(f, f.ts);
+    // the valuation applies the fill to the ledger it shares with the collector (and regroups its holdings)
+    if (valuation) valuation.onFill(f, f.ts);
+    else c.ledger.applyFill(f);
     track(f.ts);
   });
   sub(channels.performance, (p: StrategyPerformance) => c.performance.set(p.strategy, p));

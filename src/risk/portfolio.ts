@@ -93,6 +93,11 @@ export interface PortfolioOptions {
   /** Allocation assumed for a strategy an Allocation message does not (yet) name; default none (no cap). */
   readonly probationAllocation?: Money;
   readonly initial?: RiskState;
+  /**
+   * Value this ledger (not a copy): its owner applies the fills through `onFill` and marks it itself. The
+   * backtest's collector shares its own ledger this way, so each book marks one ledger, not two alike.
+   */
+  readonly ledger?: Ledger;
 }
 
 export class Portfolio implements PortfolioView {
@@ -146,7 +151,13 @@ export class Portfolio implements PortfolioView {
   private allocs: Map<string, Money> | undefined;
   /** What settles with what: markets, links, resolutions (for the worst case at settlement). */
   readonly settlement = new SettlementGraph();
+  /** `held` must be regrouped from scratch (a new or adopted ledger); fills alone mark `heldChanged` instead */
   private heldDirty = true;
+  /**
+   * Markets a fill changed the holdings of since the last regroup: only their components are valued again (a fill
+   * touches one component; valuing every held component after each fill made fills the guardian's costliest message).
+   */
+  private readonly heldChanged = new Set<MarketKey>();
   private heldVersion = -1;
   private held = new Map<MarketKey, HeldComponent>();
   /** Σ shares of `held` (every strategy): what they can be paid at most, for `exposureBound` */
@@ -181,7 +192,8 @@ export class Portfolio implements PortfolioView {
     this.risk = opts.risk;
     this.probation = opts.probationAllocation;
     const s = opts.initial;
-    this.ledger = s ? Ledger.restore(s.ledger) : new Ledger({ initialCash: opts.risk.initialBankroll });
+    this.ledger =
+      opts.ledger ?? (s ? Ledger.restore(s.ledger) : new Ledger({ initialCash: opts.risk.initialBankroll }));
     for (const p of this.ledger.positions())
       if (this.ledger.markOf(p.venue, p.tokenId) === undefined)
         this.unmarked.add(instrumentKey(p.venue, p.tokenId));
@@ -254,7 +266,12 @@ export class Portfolio implements PortfolioView {
     // cached: it is read on every book (refresh) and several times per decision, but changes only with the
     // ledger (a fill, a mark that moves a held position: its revision) or the settlement graph (its version)
     const rev = this.ledger.revision;
-    if (rev !== this.eqRev || this.settlement.version !== this.eqVersion || this.heldDirty) {
+    if (
+      rev !== this.eqRev ||
+      this.settlement.version !== this.eqVersion ||
+      this.heldDirty ||
+      this.heldChanged.size > 0
+    ) {
       this.eqValue = this.ledger.equity() + this.settlementAdjustment();
       this.eqRev = rev;
       this.eqVersion = this.settlement.version;
@@ -274,13 +291,15 @@ export class Portfolio implements PortfolioView {
     if (marketId !== this.lastMarketId || venue !== this.lastVenue) {
       this.lastVenue = venue;
       this.lastMarketId = marketId;
-      this.lastMarket = this.markets.get(`${venue}:${marketId}`);
+      // the interned key (its hash kept with the string): no `venue:marketId` built and hashed per lookup
+      this.lastMarket = this.markets.get(marketKey(venue, marketId));
     }
     return this.lastMarket;
   }
   marketExposure(venue: Venue, marketId: string): Money {
-    const k = `${venue}:${marketId}`;
-    return this.ledger.marketExposure(venue, marketId) + (this.resMarket.get(k) ?? 0);
+    return (
+      this.ledger.marketExposure(venue, marketId) + (this.resMarket.get(marketKey(venue, marketId)) ?? 0)
+    );
   }
   venueExposure(venue: Venue): Money {
     return this.ledger.venueExposure(venue) + (this.resVenue.get(venue) ?? 0);
@@ -306,7 +325,7 @@ export class Portfolio implements PortfolioView {
   // ------------------------------------------------------------------ updates
 
   onMarket(m: Market): void {
-    this.markets.set(`${m.venue}:${m.marketId}`, m);
+    this.markets.set(marketKey(m.venue, m.marketId), m);
     this.lastMarketId = undefined;
     this.marketsVersion++;
     this.settlement.onMarket(m);
@@ -372,7 +391,7 @@ export class Portfolio implements PortfolioView {
     if (f.kind === 'settlement') this.settlement.onSettlementFill(f);
     const eff = this.ledger.applyFill(f);
     if (!eff.duplicate) {
-      this.heldDirty = true;
+      this.heldChanged.add(marketKey(f.venue, f.marketId));
       if (f.kind !== 'settlement') this.consume(f);
     }
     this.refresh(now);
@@ -634,7 +653,8 @@ export class Portfolio implements PortfolioView {
 
   /** Σ over components of (marked value held to [floor, max]) − marked value. */
   private settlementAdjustment(): Money {
-    if (this.heldDirty || this.heldVersion !== this.settlement.version) this.refreshHeld();
+    if (this.heldDirty || this.heldChanged.size > 0 || this.heldVersion !== this.settlement.version)
+      this.refreshHeld();
     let adj = 0;
     for (const c of this.bounded) {
       let marked = 0;
@@ -645,9 +665,17 @@ export class Portfolio implements PortfolioView {
     return adj;
   }
 
-  /** Regroups holdings (all strategies) by component and values each, after a fill or a settlement change. */
+  /**
+   * Regroups holdings (all strategies) by component and values each, after a fill or a settlement change. After
+   * fills alone (the same graph) a component none of them touched keeps its value: the same shares in the same
+   * markets, valued on the same graph, value the same.
+   */
   private refreshHeld(): void {
-    if (!this.heldDirty && this.heldVersion === this.settlement.version) return;
+    const full = this.heldDirty || this.heldVersion !== this.settlement.version;
+    if (!full && this.heldChanged.size === 0) return;
+    const changedRoots = new Set<MarketKey>();
+    if (!full) for (const k of this.heldChanged) changedRoots.add(this.settlement.componentOf(k));
+    const before = this.held;
     const agg = new Map<string, { venue: Venue; marketId: string; tokenId: string; shares: Qty }>();
     const positions = this.ledger.allPositions().filter((p) => p.shares > 0);
     for (const p of positions) {
@@ -662,11 +690,12 @@ export class Portfolio implements PortfolioView {
     this.bounded = [];
     this.heldShares = 0;
     for (const [root, held] of heldBy) {
+      const kept = full || changedRoots.has(root) ? undefined : before.get(root);
       const c: HeldComponent = {
         held,
-        value: valueComponent(this.settlement, root, held, []),
+        value: kept?.value ?? valueComponent(this.settlement, root, held, []),
         positions: posBy.get(root) ?? [],
-        markets: [...new Set(held.map((h) => marketKey(h.venue, h.marketId)))],
+        markets: kept?.markets ?? [...new Set(held.map((h) => marketKey(h.venue, h.marketId)))],
       };
       this.held.set(root, c);
       // a lone unresolved token (floor 0, max = its shares) is always within bounds: marks are ≤ $1
@@ -676,6 +705,7 @@ export class Portfolio implements PortfolioView {
       if (c.value.floor > 0 || c.value.max < shares) this.bounded.push(c);
     }
     this.heldDirty = false;
+    this.heldChanged.clear();
     this.heldVersion = this.settlement.version;
   }
 
@@ -700,7 +730,7 @@ export class Portfolio implements PortfolioView {
 
   private adjust(r: Reservation, leg: ReservedLeg, cost: Money, sells: Qty): void {
     if (cost !== 0) {
-      const mk = `${leg.venue}:${leg.marketId}`;
+      const mk = marketKey(leg.venue, leg.marketId);
       this.resMarket.set(mk, (this.resMarket.get(mk) ?? 0) + cost);
       this.resVenue.set(leg.venue, (this.resVenue.get(leg.venue) ?? 0) + cost);
       this.resStrategy.set(r.strategy, (this.resStrategy.get(r.strategy) ?? 0) + cost);

@@ -104,19 +104,18 @@ export class SettlementGraph {
       placeholder: m.placeholder === true,
       winner: m.status === 'resolved' && m.winner ? m.winner : prev?.winner,
     };
-    if (
-      prev &&
+    const sameShape =
+      prev !== undefined &&
       prev.group === node.group &&
       prev.placeholder === node.placeholder &&
-      prev.winner === node.winner &&
       prev.yes === node.yes &&
       prev.no === node.no &&
       prev.tokens.length === node.tokens.length &&
-      prev.tokens.every((t, i) => t === node.tokens[i])
-    )
-      return;
+      prev.tokens.every((t, i) => t === node.tokens[i]);
+    if (sameShape && prev.winner === node.winner) return;
     this.nodes.set(key, node);
-    this.changed();
+    if (sameShape) this.winnerChanged(node.key);
+    else this.changed();
   }
 
   onResolution(r: Resolution): void {
@@ -124,7 +123,7 @@ export class SettlementGraph {
     const node = this.nodes.get(key);
     if (!node || node.winner === r.winner) return;
     node.winner = r.winner;
-    this.changed();
+    this.winnerChanged(node.key);
   }
 
   /**
@@ -143,7 +142,7 @@ export class SettlementGraph {
           : undefined;
     if (winner === undefined) return;
     node.winner = winner;
-    this.changed();
+    this.winnerChanged(node.key);
   }
 
   onLink(l: MarketLink): void {
@@ -221,6 +220,19 @@ export class SettlementGraph {
     this.members = undefined;
     this.worldCache.clear();
     this.memberWorlds = new WeakMap();
+  }
+
+  /**
+   * A market's winner changed (a resolution, a settlement fill), nothing else: what is joined to what stays (the
+   * unions read groups, ties and outcomes, never winners), and so do the worlds of every other component — only
+   * that market's component is enumerated again. Each resolution otherwise re-enumerated every held component.
+   */
+  private winnerChanged(key: MarketKey): void {
+    this.version++;
+    this.worldCache.clear();
+    const members = this.parent ? this.members!.get(this.parent.get(key) ?? key) : undefined;
+    if (members) this.memberWorlds.delete(members);
+    else this.memberWorlds = new WeakMap();
   }
 
   /**

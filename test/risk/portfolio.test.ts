@@ -290,7 +290,7 @@ describe('portfolio: properties', () => {
 describe('portfolio: cached equity', () => {
   // the equity is cached between changes of the ledger (revision) and the settlement graph (version); after any
   // sequence of books, fills, links and resolutions it must equal the figure computed afresh
-  it('equals the equity computed afresh after any sequence of books, fills, links and resolutions', () => {
+  it('equals the equity (and exposure) computed afresh after any sequence of books, fills, links and resolutions', () => {
     const tokens = ['m1-yes', 'm1-no', 'm2-yes', 'm2-no', 'm3-yes'];
     const op = fc.oneof(
       fc.record({
@@ -348,6 +348,15 @@ describe('portfolio: cached equity', () => {
             });
           }
           expect(pf.equity).toBe(fresh());
+          // after fills alone only the touched components are valued again: the same figures as a regroup of
+          // every holding from scratch
+          const equity = pf.equity;
+          const exposure = pf.exposure();
+          const unhedged = pf.unhedgedPositions().map((p) => p.tokenId);
+          (pf as unknown as { heldDirty: boolean }).heldDirty = true;
+          expect(pf.exposure()).toEqual(exposure);
+          expect(pf.unhedgedPositions().map((p) => p.tokenId)).toEqual(unhedged);
+          expect(pf.equity).toBe(equity);
         }
       }),
       { numRuns: 150 },
