@@ -293,8 +293,12 @@ export class FlatBooks {
     if ((s + 1) * RECORD <= this.rec.length) return;
     const bigger = new Int32Array(Math.max(RECORD * 1024, 2 * (s + 1) * RECORD));
     bigger.set(this.rec);
-    // fresh records are unbound
-    for (let r = this.rec.length; r < bigger.length; r += RECORD) bigger[r + BIND] = -1;
+    // fresh records are unbound, without a sibling (a zero there named slot 0: binding a fresh slot, which empties
+    // its book first, wrote NO_ASK over slot 0's copy of its sibling's ask)
+    for (let r = this.rec.length; r < bigger.length; r += RECORD) {
+      bigger[r + BIND] = -1;
+      bigger[r + SIB] = -1;
+    }
     this.rec = bigger;
     // filled densely: a holey array far past its length would turn into a dictionary
     while (this.obj.length < (2 * bigger.length) / RECORD) this.obj.push(undefined);
