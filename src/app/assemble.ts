@@ -25,8 +25,9 @@ import type { FrameSource } from '../feeds/types.ts';
 import type { MatchStore } from '../matcher/store.ts';
 import type { Db } from '../store/db.ts';
 import type { RestoredStates } from '../store/restore.ts';
-import { createFeedDecoders, createLiveFeed, FEED_PREFIXES, type FeedName } from '../venues/registry.ts';
-import { createSimHub, type SimHub } from '../venues/sim/feed.ts';
+import { FEED_PREFIXES, type FeedName } from '../venues/feed-names.ts';
+import type { DecoderSet } from '../venues/registry.ts';
+import type { SimHub, SimHubOptions } from '../venues/sim/feed.ts';
 import type { SimOptions } from '../venues/sim/market.ts';
 
 export type FeedsMode = 'sim' | 'live' | 'capture';
@@ -45,7 +46,7 @@ export interface ProcessMode {
   /** Simulator seed (feeds=sim; default 1). */
   readonly seed?: number;
   /** Further simulator settings (feeds=sim). */
-  readonly sim?: Omit<SimOptions, 'seed' | 'start'>;
+  readonly sim?: Omit<SimOptions, 'seed' | 'start'> & Pick<SimHubOptions, 'yieldAfterMs'>;
   /** The capture the feeds read (feeds=capture): its `play()` drives the clock once the agents have started. */
   readonly capture?: CaptureHub;
   /** Which feeds to run (default all four). */
@@ -95,6 +96,8 @@ interface BuildContext {
   /** Whether this agent was asked for by name (its --opt options apply, a feed agent must be told which feed). */
   readonly named: boolean;
   feedSource(name: FeedName, onDisconnect?: (tokenIds: readonly string[]) => void): FrameSource;
+  /** A feed's own decoder set (at the mode's book depth). */
+  decoders(name: FeedName): DecoderSet;
 }
 
 export interface AgentSpec {
@@ -344,7 +347,7 @@ export const AGENT_CATALOGUE: readonly AgentSpec[] = [
         // a factory: a feed that fails is replaced by a fresh one (a stopped source's transports stay closed)
         const source = () =>
           ctx.feedSource(venue, (tokens) => watcher?.markStale(tokens.map((t) => instrumentKey(venue, t))));
-        watcher = createVenueWatcher({ venue, source, decoder: decoders(ctx.mode, venue) });
+        watcher = createVenueWatcher({ venue, source, decoder: ctx.decoders(venue) });
         return watcher;
       });
     },
@@ -359,7 +362,7 @@ export const AGENT_CATALOGUE: readonly AgentSpec[] = [
         createOracleAgent({
           source,
           feed: () => ctx.feedSource(source),
-          decoder: decoders(ctx.mode, source),
+          decoder: ctx.decoders(source),
         }),
       );
     },
@@ -397,9 +400,6 @@ export function distributedAgents(feeds: 'sim' | 'live' = 'sim'): string[][] {
   return out;
 }
 
-const decoders = (mode: ProcessMode, name: FeedName) =>
-  createFeedDecoders(name, mode.depth !== undefined ? { depth: mode.depth } : {});
-
 /**
  * The mode of `pm-arb agent <name> --opt …`: one agent, its own store; a feed agent reads `feeds=sim|live`,
  * `seed=N` and the simulator's `markets=N` and `mispricingRate=PER_MINUTE` from the options.
@@ -428,6 +428,11 @@ export function agentProcessMode(name: string, o: Readonly<Record<string, string
   };
 }
 
+/** Stands in for the feed modules in a process without feeds (feedSource is only called by feed agents). */
+const unloaded = (): never => {
+  throw new Error('no feed agent in this process: the feed modules are not loaded');
+};
+
 /** Builds the agents of a process for a mode. */
 export async function assemble(kernel: Kernel, mode: ProcessMode): Promise<Assembly> {
   const select = mode.agents ?? 'all';
@@ -441,6 +446,13 @@ export async function assemble(kernel: Kernel, mode: ProcessMode): Promise<Assem
       ? (select as readonly string[]).includes(s.name)
       : s.kind === 'feed' || (select === 'all' && s.kind === 'consumer' && (s.inAll?.(mode) ?? true)),
   );
+  // every venue's decoder and transport and the simulator: loaded only by a process that runs a feed (a
+  // `pm-arb agent` of a consumer starts without them)
+  const [{ createFeedDecoders, createLiveFeed }, { createSimHub }] = specs.some((s) => s.kind === 'feed')
+    ? await Promise.all([import('../venues/registry.ts'), import('../venues/sim/feed.ts')])
+    : [{ createFeedDecoders: unloaded, createLiveFeed: unloaded }, { createSimHub: unloaded }];
+  const decoders = (name: FeedName) =>
+    createFeedDecoders(name, mode.depth !== undefined ? { depth: mode.depth } : {});
   let simHub: SimHub | undefined;
   const feedSource = (name: FeedName, onDisconnect?: (tokenIds: readonly string[]) => void): FrameSource => {
     switch (mode.feeds) {
@@ -455,12 +467,12 @@ export async function assemble(kernel: Kernel, mode: ProcessMode): Promise<Assem
           config: kernel.config,
           clock: kernel.clock,
           log: kernel.log,
-          decoders: decoders(mode, name),
+          decoders: decoders(name),
           ...(onDisconnect ? { onDisconnect } : {}),
         });
     }
   };
-  const ctx: BuildContext = { kernel, mode, opts: mode.options ?? {}, named, feedSource };
+  const ctx: BuildContext = { kernel, mode, opts: mode.options ?? {}, named, feedSource, decoders };
   const consumers: Agent[] = [];
   const feeds: FeedAgent[] = [];
   for (const s of specs) {

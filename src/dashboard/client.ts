@@ -12,7 +12,12 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Config } from '../core/config.ts';
 import { readControlToken } from './security.ts';
-import { ENDPOINT_FILE } from './server.ts';
+
+/**
+ * Where a running process says its control endpoint is, for the CLI (`pm-arb halt` and the reports). Kept here,
+ * not in server.ts, so that a report command does not load the server (hono, the bus) to find it.
+ */
+export const ENDPOINT_FILE = 'control-endpoint.json';
 
 export interface ProcessClient {
   /** The process's base URL, e.g. http://127.0.0.1:8787 */

@@ -23,6 +23,7 @@ import { leaderboard } from '../store/queries.ts';
 import { BadCursorError } from '../store/report-queries.ts';
 import { defaultStrategies } from '../strategies/plugins.ts';
 import { type AlertCatalogEntry, DEFAULT_ALERT_CATALOG } from './alert-catalog.ts';
+import { ENDPOINT_FILE } from './client.ts';
 import type { DashboardContext, ProcessInfo, RouteGroup } from './context.ts';
 import { type BusControlOptions, type ControlHandlers, createBusControl } from './control.ts';
 import { controlApi } from './control-api.ts';
@@ -260,8 +261,7 @@ function removeIfOurs(path: string): void {
   }
 }
 
-/** Where a running process says its control endpoint is, for the CLI (`pm-arb halt` and the reports). */
-export const ENDPOINT_FILE = 'control-endpoint.json';
+export { ENDPOINT_FILE };
 
 export interface StartedDashboard {
   readonly url: string;

@@ -15,7 +15,7 @@
  * Anything malformed, refused, failing or over budget is a `failure` for that pair: the matcher makes it
  * `undetermined`, never a link, and never crashes.
  */
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import { z } from 'zod';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
@@ -339,12 +339,18 @@ export function shareOf(model: string, u: TokenUsage, cost: number, n: number, i
 // ---------------------------------------------------------------- the judge
 
 export function createAnthropicJudge(o: AnthropicJudgeOptions): LlmJudge {
-  const client = new Anthropic({
-    apiKey: o.apiKey,
-    baseURL: o.baseUrl ?? 'https://api.anthropic.com',
-    timeout: o.timeoutMs ?? 60_000,
-    maxRetries: o.maxRetries ?? 3,
-  });
+  // the SDK is loaded on the first request (≈ 170 ms of CPU): a process that never asks does not pay for it
+  let client: Promise<Anthropic> | undefined;
+  const sdk = (): Promise<Anthropic> =>
+    (client ??= import('@anthropic-ai/sdk').then(
+      ({ default: Sdk }) =>
+        new Sdk({
+          apiKey: o.apiKey,
+          baseURL: o.baseUrl ?? 'https://api.anthropic.com',
+          timeout: o.timeoutMs ?? 60_000,
+          maxRetries: o.maxRetries ?? 3,
+        }),
+    ));
   const batchSize = Math.max(1, o.batchSize ?? 5);
   const perPair = o.maxTokensPerPair ?? 600;
   const price = priceOf(o.model);
@@ -378,7 +384,7 @@ export function createAnthropicJudge(o: AnthropicJudgeOptions): LlmJudge {
     const ids = pairs.map((p) => `${p.a.venue}:${p.a.marketId}|${p.b.venue}:${p.b.marketId}`);
     let res: Anthropic.Message;
     try {
-      res = await client.messages.create({
+      res = await (await sdk()).messages.create({
         model: o.model,
         max_tokens: maxTokens,
         system: [{ type: 'text', text: INSTRUCTIONS, cache_control: { type: 'ephemeral' } }],

@@ -108,13 +108,15 @@ export function createOpsMetrics(opts: OpsMetricsOptions): OpsMetrics {
   });
 
   // ---- books and ticks: last update per instrument, reduced per venue/source when scraped
-  const books = new Map<string, { venue: string; at: number; stale: boolean }>();
+  /** venue → token id → last update (100,000 markets: one entry per token, no composite key strings) */
+  const books = new Map<string, Map<string, { venue: string; at: number; stale: boolean }>>();
   const ticks = new Map<string, { source: string; at: number; stale: boolean }>();
   const freshness = (
     name: string,
     help: string,
     label: string,
-    map: Map<string, { at: number; stale: boolean } & Record<string, unknown>>,
+    /** the maps of last updates (books: one per venue) */
+    maps: () => Iterable<Map<string, { at: number; stale: boolean } & Record<string, unknown>>>,
     field: string,
   ) => {
     new Gauge({
@@ -125,13 +127,14 @@ export function createOpsMetrics(opts: OpsMetricsOptions): OpsMetrics {
       collect() {
         this.reset();
         const now = clock.now();
-        for (const [k, b] of map) {
-          if (now - b.at > FORGET_AFTER_MS) {
-            map.delete(k);
-            continue;
+        for (const map of maps())
+          for (const [k, b] of map) {
+            if (now - b.at > FORGET_AFTER_MS) {
+              map.delete(k);
+              continue;
+            }
+            this.inc({ [label]: String(b[field]), state: b.stale ? 'stale' : 'fresh' });
           }
-          this.inc({ [label]: String(b[field]), state: b.stale ? 'stale' : 'fresh' });
-        }
       },
     });
     new Gauge({
@@ -143,16 +146,23 @@ export function createOpsMetrics(opts: OpsMetricsOptions): OpsMetrics {
         this.reset();
         const now = clock.now();
         const max = new Map<string, number>();
-        for (const b of map.values()) {
-          const key = String(b[field]);
-          max.set(key, Math.max(max.get(key) ?? 0, (now - b.at) / 1000));
-        }
+        for (const map of maps())
+          for (const b of map.values()) {
+            const key = String(b[field]);
+            max.set(key, Math.max(max.get(key) ?? 0, (now - b.at) / 1000));
+          }
         for (const [k, v] of max) this.set({ [label]: k }, v);
       },
     });
   };
-  freshness('books', 'Order books this process published', 'venue', books as never, 'venue');
-  freshness('oracle_ticks', 'Oracle symbols this process published', 'source', ticks as never, 'source');
+  freshness('books', 'Order books this process published', 'venue', () => books.values() as never, 'venue');
+  freshness(
+    'oracle_ticks',
+    'Oracle symbols this process published',
+    'source',
+    () => [ticks] as never,
+    'source',
+  );
 
   const decisions = new Counter({
     name: `${PREFIX}risk_decisions_total`,
@@ -244,9 +254,20 @@ export function createOpsMetrics(opts: OpsMetricsOptions): OpsMetrics {
   function observe(body: unknown): void {
     const m = body as Message;
     switch (m?.type) {
-      case 'book':
-        books.set(`${m.venue}:${m.tokenId}`, { venue: m.venue, at: m.receiveTime, stale: m.stale });
+      case 'book': {
+        // updated in place, keyed by the message's own token id: no key string or entry per published book
+        let byToken = books.get(m.venue);
+        if (!byToken) {
+          byToken = new Map();
+          books.set(m.venue, byToken);
+        }
+        const b = byToken.get(m.tokenId);
+        if (b) {
+          b.at = m.receiveTime;
+          b.stale = m.stale;
+        } else byToken.set(m.tokenId, { venue: m.venue, at: m.receiveTime, stale: m.stale });
         return;
+      }
       case 'tick':
         ticks.set(`${m.source}:${m.symbol}`, { source: m.source, at: m.receiveTime, stale: m.stale });
         return;

@@ -8,6 +8,8 @@
  */
 import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Config } from '../core/config.ts';
 import { redactSecrets } from '../core/redact.ts';
 
@@ -21,6 +23,11 @@ export interface Queryable {
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
   /** Runs one or more statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
+  /**
+   * `COPY <table> (<columns>) FROM …` with `text` in COPY's text format (src/store/writer.ts builds it): from
+   * STDIN on PostgreSQL (inside a transaction only), from a blob on PGlite. Absent where there is no such path.
+   */
+  copyFrom?(table: string, columns: readonly string[], text: string): Promise<void>;
 }
 
 export interface Db extends Queryable {
@@ -66,6 +73,13 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
   return openPglite(opts.dataDir ?? resolve('data', 'pglite'), opts.template);
 }
 
+/** Where `openDbFromConfig` will open the store, for people: "PGlite in /abs/data/pglite" or "PostgreSQL <url>". */
+export function storeWhere(config: Pick<Config, 'databaseUrl' | 'dataDir'>): string {
+  return config.databaseUrl
+    ? `PostgreSQL ${redactUrl(config.databaseUrl)}`
+    : `PGlite in ${resolve(config.dataDir, 'pglite')}`;
+}
+
 /** postgres://user:secret@host/db?password=x → postgres://user@host/db?password=*** */
 export function redactUrl(url: string): string {
   try {
@@ -81,6 +95,7 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 async function openPostgres(url: string, opts: OpenDbOptions): Promise<Db> {
   const pg = (await import('pg')).default;
+  const { from: copyFromStdin } = await import('pg-copy-streams');
   if (opts.schema !== undefined && !SCHEMA_NAME.test(opts.schema)) {
     throw new Error(`schema name must be lower-case letters, digits and _: ${JSON.stringify(opts.schema)}`);
   }
@@ -137,7 +152,15 @@ async function openPostgres(url: string, opts: OpenDbOptions): Promise<Db> {
       client.on('error', onError);
       try {
         await client.query('BEGIN');
-        const out = await fn(wrap((sql, params) => client.query(sql, params)));
+        const tx: Queryable = {
+          ...wrap((sql, params) => client.query(sql, params)),
+          async copyFrom(table, columns, text): Promise<void> {
+            const stream = client.query(copyFromStdin(`COPY ${table} (${columns.join(', ')}) FROM STDIN`));
+            // resolves once the server has taken every row (pg-copy-streams finishes on CommandComplete)
+            await pipeline(Readable.from([text]), stream);
+          },
+        };
+        const out = await fn(tx);
         await client.query('COMMIT');
         return out;
       } catch (err) {
@@ -230,7 +253,11 @@ async function openPglite(dataDir: string, template?: Blob): Promise<Db> {
     );
   }
   const wrap = (q: {
-    query: (sql: string, params?: unknown[]) => Promise<{ rows: unknown[]; affectedRows?: number }>;
+    query: (
+      sql: string,
+      params?: unknown[],
+      options?: { blob?: Blob },
+    ) => Promise<{ rows: unknown[]; affectedRows?: number }>;
     exec: (sql: string) => Promise<unknown>;
   }) =>
     ({
@@ -240,6 +267,12 @@ async function openPglite(dataDir: string, template?: Blob): Promise<Db> {
       },
       async exec(sql: string): Promise<void> {
         await q.exec(sql);
+      },
+      async copyFrom(table: string, columns: readonly string[], text: string): Promise<void> {
+        // PGlite reads COPY's input from the blob handed to the query, under the name /dev/blob
+        await q.query(`COPY ${table} (${columns.join(', ')}) FROM '/dev/blob'`, [], {
+          blob: new Blob([text]),
+        });
       },
     }) satisfies Queryable;
   const base = wrap(db);

@@ -1,11 +1,12 @@
 /**
  * The batched writer: callers hand it rows (synchronously, off the hot path) with a callback to run once those
- * rows are committed; it writes them in one transaction per batch — one multi-row INSERT … SELECT FROM unnest(…)
- * ON CONFLICT per table — and then runs the callbacks (the persister acks the bus messages there).
+ * rows are committed; it writes them in one transaction per batch — one COPY per insert-only table, one multi-row
+ * INSERT … SELECT FROM unnest(…) ON CONFLICT per upserted table, and the whole batch again through ON CONFLICT
+ * statements when a COPY meets a key already stored — and then runs the callbacks (the persister acks there).
  *
  * When the database fails, the batch is kept and retried with exponential backoff; nothing is acked meanwhile,
  * so a crash during an outage loses nothing (the bus redelivers). Duplicate keys are harmless: events are
- * INSERT … ON CONFLICT DO NOTHING, state rows replace the stored row only when they are not older.
+ * ignored (ON CONFLICT DO NOTHING, after a COPY that met one), state rows replace the stored row only when they are not older.
  */
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
@@ -130,6 +131,90 @@ export async function writeRows(q: Queryable, name: SpecName, rows: readonly Row
     params[c] = spec.columns[c]![1] === 'jsonb' ? jsonArray(use, c) : arrayLiteral(use, c);
   }
   await q.query(SQL.get(name)!, params);
+}
+
+/**
+ * Thrown inside a batch's transaction when a COPY hit a key already stored (23505): the transaction is rolled back
+ * and `writeBatch` writes the batch again through the ON CONFLICT statements, which skip the duplicates.
+ */
+class CopyConflict extends Error {
+  override name = 'CopyConflict';
+}
+
+/**
+ * Rows of one table: insert-only rows (events) through COPY where the backend has it, since COPY costs the server
+ * about a third less per row than INSERT … SELECT FROM unnest … ON CONFLICT (no array parsing, no speculative
+ * insertion: 12.5 → 8.5 µs of PostgreSQL CPU per row, 25 → 16 µs for PGlite); upserts, and every row when `copy`
+ * is false, through `writeRows`.
+ */
+async function writeTable(q: Queryable, name: SpecName, rows: readonly Row[], copy: boolean): Promise<void> {
+  const spec: TableSpec = SPECS[name];
+  if (!copy || spec.upsert || !q.copyFrom || rows.length === 0) return writeRows(q, name, rows);
+  try {
+    await q.copyFrom(spec.table, COLUMNS.get(name)!, copyText(spec, rows));
+  } catch (err) {
+    // a redelivered row (or one repeated within the batch): COPY cannot skip it, the ON CONFLICT path can
+    if ((err as { code?: unknown }).code === '23505') throw new CopyConflict(errText(err));
+    throw err;
+  }
+}
+
+const COLUMNS = new Map<SpecName, string[]>(
+  Object.entries(SPECS).map(([k, v]) => [k as SpecName, v.columns.map(([c]) => c)]),
+);
+
+/**
+ * One batch in one transaction: the rows of each table, then the system-state changes. Insert-only tables go
+ * through COPY; a batch holding a key that is already stored is written again, whole, through the
+ * ON CONFLICT statements (duplicates ignored as ever), so a redelivery costs one more round of that batch only.
+ * The persister's path (BatchWriter) and the store bench both write through here.
+ */
+export async function writeBatch(
+  db: Db,
+  rows: ReadonlyMap<SpecName, readonly Row[]>,
+  state: readonly StateOp[] = [],
+  dailyLossResetHourUtc = 0,
+): Promise<void> {
+  const once = (copy: boolean): Promise<void> =>
+    db.transaction(async (tx) => {
+      for (const [name, list] of rows) await writeTable(tx, name, list, copy);
+      if (state.length > 0) await applyStateOps(tx, state, dailyLossResetHourUtc);
+    });
+  try {
+    await once(true);
+  } catch (err) {
+    if (!(err instanceof CopyConflict)) throw err;
+    await once(false);
+  }
+}
+
+const COPY_SPECIAL = /[\\\t\n\r]/;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/**
+ * Rows in COPY's text format: tab between columns, a newline after each row, \N for NULL, backslash, tab, newline
+ * and carriage return escaped. Text is cleaned as for the array literals (NUL is refused by text and jsonb).
+ */
+export function copyText(spec: TableSpec, rows: readonly Row[]): string {
+  const json = spec.columns.map(([, t]) => t === 'jsonb');
+  const lines: string[] = new Array(rows.length);
+  const cells: string[] = new Array(spec.columns.length);
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r]!;
+    for (let c = 0; c < cells.length; c++) {
+      const raw = row[c];
+      if (raw === null || raw === undefined) {
+        cells[c] = '\\N';
+        continue;
+      }
+      // jsonb refuses the \u0000 escape (22P05); text refuses NUL itself (22021)
+      let v = json[c] ? (raw.includes('\\u0000') ? raw.replaceAll('\\u0000', '') : raw) : raw;
+      if (v.includes('\u0000')) v = cleanText(v);
+      cells[c] = COPY_SPECIAL.test(v) ? v.replace(/[\\\t\n\r]/g, (ch) => COPY_ESCAPES[ch]!) : v;
+    }
+    lines[r] = cells.join('\t');
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 /** Column `c` (JSON texts) as one JSON array; SQL NULL travels as JSON null. */
@@ -278,10 +363,7 @@ export class BatchWriter {
 
   private async write(batch: Batch): Promise<void> {
     try {
-      await this.db.transaction(async (tx) => {
-        for (const [name, rows] of batch.rows) await writeRows(tx, name, rows);
-        if (batch.state.length > 0) await applyStateOps(tx, batch.state, this.resetHour);
-      });
+      await writeBatch(this.db, batch.rows, batch.state, this.resetHour);
     } catch (err) {
       if (isDataError(err) && batch.entries.length > 0) {
         await this.isolate(batch, errText(err));

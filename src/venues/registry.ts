@@ -18,6 +18,7 @@ import { type BinanceFeedOptions, createBinanceFeed } from '../oracles/binance/f
 import { createChainlinkDecoder } from '../oracles/chainlink/decoder.ts';
 import { type ChainlinkFeedOptions, createChainlinkFeed } from '../oracles/chainlink/feed.ts';
 import { impossibleBook } from './book-sanity.ts';
+import type { FeedName } from './feed-names.ts';
 import { createKalshiDecoder } from './kalshi/decoder.ts';
 import { createKalshiFeed, type KalshiFeedOptions } from './kalshi/feed.ts';
 import { createPolymarketDecoder } from './polymarket/decoder.ts';
@@ -183,31 +184,7 @@ export function createFeedPublisher(bus: Pick<Bus, 'publish'>): (event: FeedEven
 
 // ------------------------------------------------------------------------------------------------ feeds
 
-/** Every feed a process can run: the two venues and the two oracle sources. */
-export const FEED_NAMES = ['polymarket', 'kalshi', 'binance', 'chainlink'] as const;
-export type FeedName = (typeof FEED_NAMES)[number];
-
-/** Source-name prefixes of each feed (what a simulator hub routes to it). */
-export const FEED_PREFIXES: Readonly<Record<FeedName, readonly string[]>> = {
-  polymarket: ['polymarket.'],
-  kalshi: ['kalshi.'],
-  binance: ['binance.'],
-  chainlink: ['chainlink.'],
-};
-
-export function parseFeedNames(list: string): FeedName[] {
-  const out: FeedName[] = [];
-  for (const raw of list.split(',')) {
-    const n = raw.trim().toLowerCase();
-    if (n === '') continue;
-    if (!(FEED_NAMES as readonly string[]).includes(n)) {
-      throw new Error(`unknown feed "${raw}": expected a comma-separated list of ${FEED_NAMES.join(', ')}`);
-    }
-    if (!out.includes(n as FeedName)) out.push(n as FeedName);
-  }
-  if (out.length === 0) throw new Error(`no feeds given: expected some of ${FEED_NAMES.join(', ')}`);
-  return out;
-}
+export { FEED_NAMES, FEED_PREFIXES, type FeedName, parseFeedNames } from './feed-names.ts';
 
 /** The decoder of one feed (its own set, so a watcher holds only its venue's books). */
 export function createFeedDecoders(name: FeedName, opts: CreateDecodersOptions = {}): DecoderSet {

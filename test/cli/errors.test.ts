@@ -135,8 +135,10 @@ describe('DATA_DIR and the database', () => {
         'postgres://postgres@127.0.0.1:5432/test?options=-c%20search_path%3Dpm_arb_no_such_schema',
     });
     expect(r.code).toBe(1);
+    // the line saying what it opens, then the error on a line of its own
+    expect(r.stderr).toMatch(/^pm-arb db: opening PostgreSQL postgres:\/\/postgres@127\.0\.0\.1:5432\/test/);
     expect(r.stderr).toMatch(
-      /^pm-arb: the database has no schema to create tables in \(.*\): create the schema/,
+      /^pm-arb: the database has no schema to create tables in \(.*\): create the schema/m,
     );
   });
 });

@@ -173,6 +173,25 @@ export function storeContract(target: StoreTarget): void {
       expect(back.find((f) => f.id === 'fill-17')).toEqual(fills[17]);
     });
 
+    it('a batch holding stored keys, new keys and a key twice (COPY meets a duplicate) keeps the first of each', async () => {
+      await write(db, [{ id: 'fill-1', body: S.fill(1) }]);
+      // one batch: fill-1 again with other contents (a redelivery), fill-2 twice, fill-3 with NUL, tab and newline
+      const again = { ...S.fill(1), strategy: 'changed' };
+      const odd = { ...S.fill(3), marketId: 'm\u0000\tx\ny\\' };
+      const w = new BatchWriter({ db, clock: wallClock(), flushIntervalMs: 1 });
+      for (const f of [again, S.fill(2), S.fill(2), odd]) w.add(mapMessage(f.id, f).rows);
+      await w.flush();
+      w.close();
+      const back = await db.query<{ id: string; strategy: string; market_id: string }>(
+        'SELECT id, strategy, market_id FROM fills ORDER BY id',
+      );
+      expect(back.rows).toEqual([
+        { id: 'fill-1', strategy: S.fill(1).strategy, market_id: S.fill(1).marketId },
+        { id: 'fill-2', strategy: S.fill(2).strategy, market_id: S.fill(2).marketId },
+        { id: 'fill-3', strategy: S.fill(3).strategy, market_id: 'm\tx\ny\\' },
+      ]);
+    });
+
     it('an order record with fewer filled shares never replaces one with more, newer or not', async () => {
       // an executor that took over closes the order as cancelled from a store behind; the paused one it took over
       // from had filled it (its record older): in either order of arrival, and within one batch, the fill stands

@@ -45,4 +45,40 @@ describe('sim hub', () => {
     expect(late.length).toBeGreaterThan(100);
     expect(JSON.stringify(late)).toBe(JSON.stringify(early));
   });
+
+  it('hands out the same frames in slices of the event loop with yieldAfterMs, the loop turning between them', async () => {
+    const frames = async (yieldAfterMs?: number): Promise<{ frames: RawFrame[]; turns: number }> => {
+      const clock = new SimClock(MINUTE);
+      // 3,000 markets a venue: a listing of several pages and a roll-over of hundreds at the 15-minute mark
+      const hub = createSimHub({
+        seed: 6,
+        clock,
+        markets: 3_000,
+        ...(yieldAfterMs !== undefined ? { yieldAfterMs } : {}),
+      });
+      const out: RawFrame[] = [];
+      const src = hub.source('all', ['polymarket.', 'kalshi.', 'binance.', 'chainlink.']);
+      await src.start((f) => out.push(f));
+      let turns = 0;
+      for (let t = MINUTE; t <= MINUTE + 16 * 60_000; t += 1_000) {
+        clock.advanceTo(t);
+        // what a slice left for later is handed out on the next turns of the loop
+        for (;;) {
+          const before = out.length;
+          await new Promise((r) => setImmediate(r));
+          turns++;
+          if (out.length === before && !hub.market.due(t)) break;
+        }
+      }
+      await src.stop();
+      return { frames: out, turns };
+    };
+    const whole = await frames();
+    const sliced = await frames(0);
+    expect(whole.frames.length).toBeGreaterThan(10_000);
+    expect(sliced.frames.length).toBe(whole.frames.length);
+    expect(JSON.stringify(sliced.frames)).toBe(JSON.stringify(whole.frames));
+    // handed out one frame a turn (yieldAfterMs 0): far more turns of the loop than the 961 clock steps
+    expect(sliced.turns).toBeGreaterThan(whole.turns + 10_000);
+  });
 });

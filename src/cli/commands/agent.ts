@@ -10,16 +10,10 @@
  */
 import type { Command } from 'commander';
 import { AGENT_CATALOGUE, agentProcessMode, assemble, type ProcessMode } from '../../app/assemble.ts';
-import { type Agent, AgentRuntime, onShutdownSignal } from '../../core/agent.ts';
+import type { Agent, AgentRuntime } from '../../core/agent.ts';
 import { type Config, ConfigError, loadConfig, loadDotEnv } from '../../core/config.ts';
-import { combinedHaltSource, createRedisHaltStore, redisPersistenceWarning } from '../../core/halt.ts';
-import { createKernel } from '../../core/kernel.ts';
-import { createProcessOps } from '../../ops/process.ts';
-import { type Db, openDbFromConfig } from '../../store/db.ts';
-import { migrate } from '../../store/migrations.ts';
-import { loadRecoveryState } from '../../store/queries.ts';
-import { restoreStates } from '../../store/restore.ts';
-import { storeHaltSource } from '../../store/system-state.ts';
+import { createLogger } from '../../core/log.ts';
+import { type Db, redactUrl } from '../../store/db.ts';
 import { UsageError } from '../main.ts';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -60,6 +54,11 @@ export async function restoreAgentMode(
   config: Config,
   now: number,
 ): Promise<{ mode: ProcessMode; note: string }> {
+  const [{ migrate }, { loadRecoveryState }, { restoreStates }] = await Promise.all([
+    import('../../store/migrations.ts'),
+    import('../../store/queries.ts'),
+    import('../../store/restore.ts'),
+  ]);
   await migrate(db);
   const rec = await loadRecoveryState(db);
   const restored = restoreStates(rec, config, now);
@@ -97,13 +96,33 @@ export function registerAgentCommand(program: Command): void {
             '(or run everything in one process with `pm-arb run`).',
         );
       }
-      const ops = createProcessOps(await createKernel({ config, transport: 'redis' }), { service: name });
+      // the first line before the runtime, the Redis client, the metrics and the store load
+      const log = createLogger(config.logLevel);
+      log.info({ agent: name, redis: redactUrl(config.redisUrl) }, 'agent starting');
+      const [
+        { AgentRuntime, onShutdownSignal },
+        { combinedHaltSource, createRedisHaltStore, redisPersistenceWarning },
+        { createKernel },
+        { createProcessOps },
+        { openDbFromConfig },
+        { storeHaltSource },
+      ] = await Promise.all([
+        import('../../core/agent.ts'),
+        import('../../core/halt.ts'),
+        import('../../core/kernel.ts'),
+        import('../../ops/process.ts'),
+        import('../../store/db.ts'),
+        import('../../store/system-state.ts'),
+      ]);
+      const ops = createProcessOps(await createKernel({ config, transport: 'redis', log }), {
+        service: name,
+      });
       const kernel = ops.kernel;
       let rt: AgentRuntime;
       let server: Awaited<ReturnType<typeof ops.serve>>;
       // the durable halt state: the Redis key, and the store when the deployment has one (DATABASE_URL)
       const haltKey = createRedisHaltStore({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix });
-      let haltDb: Awaited<ReturnType<typeof openDbFromConfig>> | undefined;
+      let haltDb: Db | undefined;
       const closeHalt = async (): Promise<void> => {
         await haltKey.close();
         await haltDb?.close();

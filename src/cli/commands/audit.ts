@@ -4,15 +4,10 @@
  * open-order limit, decisions executed or approved twice. Exit 1 on any inconsistency.
  */
 import type { Command } from 'commander';
-import { channels } from '../../core/channels.ts';
 import { loadConfig, loadDotEnv } from '../../core/config.ts';
-import { pingRedis } from '../../core/halt.ts';
-import { createBus } from '../../core/kernel.ts';
-import { createLogger } from '../../core/log.ts';
 import type { Fill } from '../../core/messages.ts';
-import { type AuditCheck, renderAudit, runAudit } from '../../store/audit.ts';
-import { openDbFromConfig } from '../../store/db.ts';
-import { migrate } from '../../store/migrations.ts';
+import type { AuditCheck } from '../../store/audit.ts';
+import { redactUrl, storeWhere } from '../../store/db.ts';
 
 export function registerAuditCommand(program: Command): void {
   program
@@ -25,6 +20,27 @@ export function registerAuditCommand(program: Command): void {
     .action(async (opts: { json?: boolean; maxItems: string }) => {
       loadDotEnv();
       const config = loadConfig();
+      // said at once, on stderr (stdout is the report): the bus, the store and their drivers load after it
+      process.stderr.write(
+        `(from ${config.redisUrl ? `Redis ${redactUrl(config.redisUrl)} and ` : ''}${storeWhere(config)})\n`,
+      );
+      const [
+        { channels },
+        { pingRedis },
+        { createBus },
+        { createLogger },
+        { renderAudit, runAudit },
+        { openDbFromConfig },
+        { migrate },
+      ] = await Promise.all([
+        import('../../core/channels.ts'),
+        import('../../core/halt.ts'),
+        import('../../core/kernel.ts'),
+        import('../../core/log.ts'),
+        import('../../store/audit.ts'),
+        import('../../store/db.ts'),
+        import('../../store/migrations.ts'),
+      ]);
       let published: { id: string; body: Fill }[] | undefined;
       let busProblem: AuditCheck | undefined;
       if (config.redisUrl) {

@@ -11,17 +11,13 @@ import { hostname, userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Kernel } from '../../core/agent.ts';
-import { wallClock } from '../../core/clock.ts';
 import { type Config, ConfigError, loadConfig, loadDotEnv } from '../../core/config.ts';
-import { pingRedis, redisKillSwitch } from '../../core/halt.ts';
-import { createBus, createKernel } from '../../core/kernel.ts';
-import { createLogger } from '../../core/log.ts';
 import type { SystemCommand } from '../../core/messages.ts';
 import { redactSecrets } from '../../core/redact.ts';
-import { createBusControl } from '../../dashboard/control.ts';
-import { type Db, openDbFromConfig } from '../../store/db.ts';
-import { migrate } from '../../store/migrations.ts';
-import { writeSystemState } from '../../store/system-state.ts';
+import { type Db, redactUrl } from '../../store/db.ts';
+
+// The Redis client, the bus, the logger and the store are loaded by the functions that use them, after the command
+// has said what it does: loading them costs more CPU than the 0.5 s a command may take to its first line.
 
 /** A kernel on the Redis bus for a short-lived CLI command; closes the bus when `fn` is done. */
 export async function withRedisKernel<T>(what: string, fn: (k: Kernel) => Promise<T>): Promise<T> {
@@ -33,6 +29,9 @@ export async function withRedisKernel<T>(what: string, fn: (k: Kernel) => Promis
         'Set it in the environment or .env, e.g. REDIS_URL=redis://127.0.0.1:6379',
     );
   }
+  // said at once, on stderr (stdout is the report)
+  process.stderr.write(`(from Redis ${redactUrl(config.redisUrl)})\n`);
+  const { createKernel } = await import('../../core/kernel.ts');
   const kernel = await createKernel({
     config,
     transport: 'redis',
@@ -82,6 +81,20 @@ async function send(command: SystemCommand['command'], reason: string): Promise<
   }
   const meta = { actor: issuer(), source: 'api' as const, remote: null, reason };
   if (config.redisUrl) {
+    process.stderr.write(`${verb}: ${command} over Redis ${redactUrl(config.redisUrl)}\n`);
+    const [
+      { wallClock },
+      { pingRedis, redisKillSwitch },
+      { createBus },
+      { createLogger },
+      { createBusControl },
+    ] = await Promise.all([
+      import('../../core/clock.ts'),
+      import('../../core/halt.ts'),
+      import('../../core/kernel.ts'),
+      import('../../core/log.ts'),
+      import('../../dashboard/control.ts'),
+    ]);
     try {
       await pingRedis(config.redisUrl, REDIS_DEADLINE_MS);
     } catch (err) {
@@ -130,6 +143,10 @@ const REDIS_DEADLINE_MS = 5_000;
 
 async function openStore(config: Config, say: (l: string) => void): Promise<Db | undefined> {
   try {
+    const [{ openDbFromConfig }, { migrate }] = await Promise.all([
+      import('../../store/db.ts'),
+      import('../../store/migrations.ts'),
+    ]);
     const db = await openDbFromConfig(config, { poolSize: 1, connectTimeoutMs: 3_000 });
     await migrate(db);
     return db;
@@ -148,6 +165,7 @@ async function recordOnly(
 ): Promise<void> {
   const db = await openStore(config, say);
   if (!db) return;
+  const { writeSystemState } = await import('../../store/system-state.ts');
   try {
     const halted = command === 'HALT_ALL';
     await db.transaction((tx) =>

@@ -6,17 +6,11 @@
  */
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
-import { onShutdownSignal } from '../../core/agent.ts';
 import type { Bus } from '../../core/bus/types.ts';
-import { wallClock } from '../../core/clock.ts';
 import { loadConfig, loadDotEnv } from '../../core/config.ts';
-import { redisKillSwitch } from '../../core/halt.ts';
-import { createBus } from '../../core/kernel.ts';
-import { createLogger } from '../../core/log.ts';
+import type { redisKillSwitch } from '../../core/halt.ts';
 import type { StartedDashboard } from '../../dashboard/server.ts';
-import { createJsonMatchStore, matchFilePath } from '../../matcher/store.ts';
-import { openDbFromConfig } from '../../store/db.ts';
-import { migrate } from '../../store/migrations.ts';
+import { storeWhere } from '../../store/db.ts';
 import { UsageError } from '../main.ts';
 
 function portOpt(v: string | undefined): number | undefined {
@@ -41,15 +35,40 @@ export function registerDashboardCommand(program: Command): void {
         throw new UsageError('--host needs an address, e.g. 127.0.0.1');
       loadDotEnv();
       const config = loadConfig();
-      const log = createLogger(process.env.LOG_LEVEL === undefined ? 'warn' : config.logLevel);
       const instance = `dashboard-${hostname()}-${process.pid}`;
       // an exposed address without DASHBOARD_TOKEN is refused before anything is opened
       const { checkBind } = await import('../../dashboard/security.ts');
       checkBind(o.host ?? config.dashboard.host, config.dashboard.readToken);
-      const { startDashboard } = await import('../../dashboard/server.ts');
-      const { opsRouteGroup } = await import('../../dashboard/ops-routes.ts');
-      const { createOpsMetrics } = await import('../../ops/metrics.ts');
-      const { opsRoutes } = await import('../../ops/health.ts');
+      // the first line at once: the server, the drivers and the store take a second or more to load and open
+      process.stderr.write(`pm-arb dashboard: opening the store (${storeWhere(config)})\n`);
+      const [
+        { onShutdownSignal },
+        { wallClock },
+        { redisKillSwitch },
+        { createBus },
+        { createLogger },
+        { startDashboard },
+        { opsRouteGroup },
+        { createOpsMetrics },
+        { opsRoutes },
+        { createJsonMatchStore, matchFilePath },
+        { openDbFromConfig },
+        { migrate },
+      ] = await Promise.all([
+        import('../../core/agent.ts'),
+        import('../../core/clock.ts'),
+        import('../../core/halt.ts'),
+        import('../../core/kernel.ts'),
+        import('../../core/log.ts'),
+        import('../../dashboard/server.ts'),
+        import('../../dashboard/ops-routes.ts'),
+        import('../../ops/metrics.ts'),
+        import('../../ops/health.ts'),
+        import('../../matcher/store.ts'),
+        import('../../store/db.ts'),
+        import('../../store/migrations.ts'),
+      ]);
+      const log = createLogger(process.env.LOG_LEVEL === undefined ? 'warn' : config.logLevel);
       const db = await openDbFromConfig(config);
       let bus: Bus | undefined;
       let killSwitch: ReturnType<typeof redisKillSwitch> | undefined;

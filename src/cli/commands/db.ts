@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig, loadDotEnv } from '../../core/config.ts';
-import { type Db, openDbFromConfig } from '../../store/db.ts';
+import { type Db, openDbFromConfig, storeWhere } from '../../store/db.ts';
 import { prune, retentionFromConfig, storeStatus } from '../../store/maintenance.ts';
 import { migrate } from '../../store/migrations.ts';
 import { requireDataDir } from '../files.ts';
@@ -26,6 +26,8 @@ async function withDb<T>(fn: (db: Db) => Promise<T>, create = false): Promise<T>
       );
     }
   }
+  // said at once: opening PGlite takes a second or more of CPU
+  process.stderr.write(`pm-arb db: opening ${storeWhere(config)}\n`);
   const db = await openDbFromConfig(config);
   try {
     return await fn(db);

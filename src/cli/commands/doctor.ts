@@ -4,8 +4,10 @@
  */
 import type { Command } from 'commander';
 import { loadDotEnv } from '../../core/config.ts';
-import { formatDoctorReport, runDoctor } from '../../ops/doctor/run.ts';
 import { UsageError } from '../main.ts';
+
+/** The first line of the report (formatDoctorReport's, written before the checks start). */
+const DOCTOR_TITLE = 'pm-arb doctor';
 
 export function registerDoctorCommand(program: Command): void {
   program
@@ -22,8 +24,11 @@ export function registerDoctorCommand(program: Command): void {
       if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
         throw new UsageError(`--timeout-ms ${JSON.stringify(o.timeoutMs)}: expected a positive whole number`);
       loadDotEnv();
+      // the title at once: the checks load the SDKs and drivers, then wait on the network
+      if (!o.json) process.stdout.write(`${DOCTOR_TITLE}\n`);
+      const { formatDoctorReport, runDoctor } = await import('../../ops/doctor/run.ts');
       const r = await runDoctor({ sendTestAlert: o.sendTestAlert === true, timeoutMs });
-      process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : formatDoctorReport(r));
+      process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : formatDoctorReport(r, { title: false }));
       if (!r.ok) process.exitCode = 1;
     });
 }

@@ -14,13 +14,11 @@
  *   pm-arb matches --eval PAIRS.jsonl [--json]   runs the matcher on labelled pairs and scores it
  *   pm-arb matches approve|reject <a> [b]   (a, b as venue:id, or one review id) a manual override
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { readCapture } from '../../capture/reader.ts';
 import { type Config, loadConfig, loadDotEnv } from '../../core/config.ts';
-import { createLogger } from '../../core/log.ts';
 import {
   isLinkRelation,
   type Market,
@@ -32,9 +30,8 @@ import {
   VenueSchema,
 } from '../../core/messages.ts';
 import { baseSource } from '../../feeds/types.ts';
-import { type EvalReport, evaluatePairs, formatEvalReport, parsePairs } from '../../matcher/eval.ts';
-import { judgeFromConfig } from '../../matcher/llm.ts';
-import { type MatchDecision, Matcher } from '../../matcher/matcher.ts';
+import type { EvalReport } from '../../matcher/eval.ts';
+import type { MatchDecision } from '../../matcher/matcher.ts';
 import {
   approvePair,
   approveReview,
@@ -52,7 +49,6 @@ import {
   matchFilePath,
   overlayMatchStore,
 } from '../../matcher/store.ts';
-import { createDecoders } from '../../venues/registry.ts';
 import { requireCapture } from '../files.ts';
 import { UsageError } from '../main.ts';
 
@@ -78,6 +74,10 @@ export interface JsonLink {
 
 /** The latest listing of every market in a capture, through the venue decoders. */
 export async function marketsFromCapture(path: string): Promise<{ markets: Market[]; rejected: number }> {
+  const [{ readCapture }, { createDecoders }] = await Promise.all([
+    import('../../capture/reader.ts'),
+    import('../../venues/registry.ts'), // every venue's decoder and transport: only the modes that decode load it
+  ]);
   const set = createDecoders();
   const latest = new Map<string, Market>();
   let rejected = 0;
@@ -108,7 +108,20 @@ export interface CaptureMatchResult {
   readonly rulesOnly: boolean;
 }
 
-const quietLog = (config: Config) => createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+/**
+ * What running the matcher needs (the matcher, the LLM judge, the logger), loaded by the modes that run it: the
+ * listing and review modes answer without them.
+ */
+async function matcherModules() {
+  const [{ createLogger }, { judgeFromConfig }, { Matcher }, evalModule] = await Promise.all([
+    import('../../core/log.ts'),
+    import('../../matcher/llm.ts'),
+    import('../../matcher/matcher.ts'),
+    import('../../matcher/eval.ts'),
+  ]);
+  const quietLog = (config: Config) => createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+  return { quietLog, judgeFromConfig, Matcher, ...evalModule };
+}
 
 /** Runs the matcher over markets as the agent would; `store` keeps the cache and overrides. */
 export async function matchMarkets(
@@ -117,6 +130,7 @@ export async function matchMarkets(
   store: MatchStore,
   minConfidence = config.matchMinConfidence,
 ): Promise<CaptureMatchResult> {
+  const { quietLog, judgeFromConfig, Matcher } = await matcherModules();
   const log = quietLog(config);
   const now = () => Date.now();
   const llm = judgeFromConfig(config, store, now, log);
@@ -265,6 +279,9 @@ async function listRunning(config: Config, json: boolean): Promise<void> {
 }
 
 async function runCapture(config: Config, path: string, json: boolean, minConfidence: number): Promise<void> {
+  // the first line at once, on stderr: decoding the listings and matching them take a while on a big capture
+  if (!json)
+    process.stderr.write(`matches: the listings in ${path} (${(statSync(path).size / 1e6).toFixed(1)} MB)\n`);
   const { markets, rejected } = await marketsFromCapture(path);
   const audit = auditStore(config);
   const res = await matchMarkets(markets, config, audit.store, minConfidence);
@@ -346,6 +363,8 @@ async function runEval(config: Config, path: string, json: boolean, minConfidenc
   } catch (err) {
     throw new UsageError(`cannot read the pairs file ${path}: ${(err as Error).message}`);
   }
+  const { quietLog, judgeFromConfig, Matcher, parsePairs, evaluatePairs, formatEvalReport } =
+    await matcherModules();
   const { pairs, errors } = parsePairs(text);
   if (errors.length > 0) {
     throw new UsageError(

@@ -4,28 +4,15 @@
  * SIGINT/SIGTERM with every line written. `--feeds sim` records the simulated market on the wall clock instead.
  */
 import type { Command } from 'commander';
-import { type Recording, startRecording } from '../../capture/record.ts';
-import { createCaptureWriter } from '../../capture/writer.ts';
-import { onShutdownSignal } from '../../core/agent.ts';
-import { wallClock } from '../../core/clock.ts';
+import type { Recording } from '../../capture/record.ts';
 import { loadConfig, loadDotEnv } from '../../core/config.ts';
-import { createLogger } from '../../core/log.ts';
 import type { FrameSource } from '../../feeds/types.ts';
-import { createFeedDecoders, createLiveFeed, FEED_NAMES, parseFeedNames } from '../../venues/registry.ts';
-import { createSimHub } from '../../venues/sim/feed.ts';
+import { FEED_NAMES, parseFeedNames } from '../../venues/feed-names.ts';
 import { requireWritable } from '../files.ts';
 import { UsageError } from '../main.ts';
-import { parseIntOpt } from './simulate.ts';
+import { parseDuration, parseIntOpt } from '../options.ts';
 
-/** "90s", "10m", "1h", "500ms", or bare seconds → milliseconds. */
-export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new UsageError(`--duration must look like 30s, 10m, 1h or 500ms, got "${text}"`);
-  const n = Number(m[1]);
-  const unit = m[2] ?? 's';
-  const mult = unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000;
-  return Math.round(n * mult);
-}
+export { parseDuration };
 
 export function registerRecordCommand(program: Command): void {
   program
@@ -48,6 +35,28 @@ export function registerRecordCommand(program: Command): void {
       const duration = o.duration === undefined ? undefined : parseDuration(o.duration);
       loadDotEnv();
       const config = loadConfig();
+      requireWritable(o.out!, '--out');
+      // the first line before the feeds' modules load (decoders, websocket and HTTP clients, the simulator)
+      process.stderr.write(
+        `record: ${names.join(', ')} (${o.feeds}) → ${o.out}${duration ? ` for ${o.duration}` : ' until Ctrl-C'}\n`,
+      );
+      const [
+        { startRecording },
+        { createCaptureWriter },
+        { onShutdownSignal },
+        { wallClock },
+        { createLogger },
+        { createFeedDecoders, createLiveFeed },
+        { createSimHub },
+      ] = await Promise.all([
+        import('../../capture/record.ts'),
+        import('../../capture/writer.ts'),
+        import('../../core/agent.ts'),
+        import('../../core/clock.ts'),
+        import('../../core/log.ts'),
+        import('../../venues/registry.ts'),
+        import('../../venues/sim/feed.ts'),
+      ]);
       const log = createLogger(config.logLevel);
       const clock = wallClock();
       const hub =
@@ -66,7 +75,6 @@ export function registerRecordCommand(program: Command): void {
                 recording?.disconnected(n === 'polymarket' ? 'polymarket.ws.market' : `${n}.ws`, tokenIds),
             }),
       );
-      requireWritable(o.out!, '--out');
       const out = createCaptureWriter({ path: o.out! });
       // frames from a venue or an oracle, not the connection-state markers a live feed inserts while it is down
       let real = 0;
@@ -97,9 +105,6 @@ export function registerRecordCommand(program: Command): void {
         return stopping;
       };
       const offSignal = onShutdownSignal((sig) => stop(`stopped by ${sig}`));
-      process.stderr.write(
-        `record: ${names.join(', ')} (${o.feeds}) → ${o.out}${duration ? ` for ${o.duration}` : ' until Ctrl-C'}\n`,
-      );
       starting = startRecording({
         sources,
         writer: out,
@@ -113,6 +118,8 @@ export function registerRecordCommand(program: Command): void {
           ),
       });
       recording = await starting;
+      // the first line said what is recorded before anything loaded; this one, that frames now flow to the file
+      if (!stopping) process.stderr.write(`record: recording (${names.length} feeds started)\n`);
       const keepAlive = setInterval(() => {}, 1 << 30);
       const timer =
         duration !== undefined

@@ -4,19 +4,9 @@ import { createCaptureWriter } from '../../capture/writer.ts';
 import { SimMarket, type SimStress, stressPreset } from '../../venues/sim/market.ts';
 import { requireWritable } from '../files.ts';
 import { UsageError } from '../main.ts';
+import { parseIntOpt, parseNumOpt } from '../options.ts';
 
-export function parseIntOpt(name: string, v: string, min = 0): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min)
-    throw new UsageError(`${name} must be a whole number ≥ ${min}, got "${v}"`);
-  return n;
-}
-
-export function parseNumOpt(name: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${name} must be a number ≥ 0, got "${v}"`);
-  return n;
-}
+export { parseIntOpt, parseNumOpt };
 
 export function registerSimulateCommand(program: Command): void {
   program

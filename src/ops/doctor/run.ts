@@ -72,9 +72,10 @@ function report(checks: CheckResult[]): DoctorReport {
   return { ok: counts.fail === 0, counts, checks };
 }
 
-export function formatDoctorReport(r: DoctorReport): string {
+/** The report as lines; `title: false` leaves out its first line (`pm-arb doctor` prints that before the checks). */
+export function formatDoctorReport(r: DoctorReport, { title = true }: { title?: boolean } = {}): string {
   const w = Math.max(...r.checks.map((c) => c.name.length), 6);
-  const lines = ['pm-arb doctor'];
+  const lines = title ? ['pm-arb doctor'] : [];
   for (const c of r.checks) {
     const pad = ' '.repeat(2 + 4 + 2 + w + 2);
     const detail = c.detail.split('\n').join(`\n${pad}`);

@@ -28,10 +28,20 @@ export function* simulateFrames(opts: SimulateOptions): Generator<RawFrame> {
   }
 }
 
+/** Frames the generator makes per call when the hub hands them out in slices (bounds a roll-over's batch). */
+const SLICE_FRAMES = 500;
+
 export interface SimHubOptions extends Omit<SimOptions, 'start'> {
   readonly clock: Clock;
   /** How often the generator catches up with the clock (default 100 ms). */
   readonly intervalMs?: number;
+  /**
+   * A running system's hub (wall clock): after handing out frames for this many ms, the rest wait for the next
+   * turn of the event loop (setImmediate), so a listing of 100,000 markets does not hold timers, signals and the
+   * bus's consumers off for a minute, and the consumers keep up with it instead of queueing all of it at once.
+   * Unset (the default, and on a simulated clock): every frame is handed out within the timer tick.
+   */
+  readonly yieldAfterMs?: number;
 }
 
 export interface SimHub {
@@ -48,17 +58,55 @@ export function createSimHub(opts: SimHubOptions): SimHub {
   const every = opts.intervalMs ?? 100;
   const subs = new Set<{ prefixes: readonly string[]; onFrame: (f: RawFrame) => void; count: () => void }>();
   let timer: TimerHandle | undefined;
-  const pump = (): void => {
-    const frames = market.advance(clock.now());
-    for (const f of frames) {
-      const base = f.source.slice(4);
-      for (const s of subs) {
-        if (s.prefixes.some((p) => base.startsWith(p))) {
-          s.count();
-          s.onFrame(f);
-        }
+  const deliver = (f: RawFrame): void => {
+    const base = f.source.slice(4);
+    for (const s of subs) {
+      if (s.prefixes.some((p) => base.startsWith(p))) {
+        s.count();
+        s.onFrame(f);
       }
     }
+  };
+  const yieldAfterMs = opts.yieldAfterMs;
+  /**
+   * With yieldAfterMs: the frames made but not handed out yet (in order), where the next one is, and the time the
+   * generator is catching up with (it makes at most SLICE_FRAMES frames per call, then hands them out).
+   */
+  let backlog: RawFrame[] = [];
+  let next = 0;
+  let target = 0;
+  let resuming = false;
+  const drain = (): void => {
+    resuming = false;
+    const end = performance.now() + yieldAfterMs!;
+    for (;;) {
+      if (next >= backlog.length) {
+        backlog = [];
+        next = 0;
+        if (subs.size === 0 || !market.due(target)) return;
+        backlog = market.advance(target, SLICE_FRAMES);
+        continue;
+      }
+      deliver(backlog[next]!);
+      backlog[next++] = undefined as unknown as RawFrame; // handed out: not kept until the whole batch is
+      if (performance.now() >= end && (next < backlog.length || market.due(target))) {
+        resuming = true;
+        setImmediate(drain);
+        return;
+      }
+    }
+  };
+  const pump = (): void => {
+    if (yieldAfterMs === undefined) {
+      for (const f of market.advance(clock.now())) deliver(f);
+      return;
+    }
+    target = clock.now();
+    // a tick while a backlog is being handed out: that drain goes on to the new time (order is kept)
+    if (resuming) return;
+    backlog = market.advance(target, SLICE_FRAMES);
+    next = 0;
+    drain();
   };
   return {
     market,
@@ -92,6 +140,8 @@ export function createSimHub(opts: SimHubOptions): SimHub {
           if (subs.size === 0) {
             timer?.cancel();
             timer = undefined;
+            backlog = []; // nobody left to hand it to
+            next = 0;
           }
         },
         health() {

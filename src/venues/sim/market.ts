@@ -257,9 +257,25 @@ const ET24 = new Intl.DateTimeFormat('en-US', {
   hour12: false,
 });
 
+/**
+ * The parts of `t` in `fmt`, remembered per (formatter, time): a market's texts are built from its expiry, which
+ * thousands of markets share (a roll-over lists a quarter of 100,000 markets at once), and formatToParts was the
+ * largest cost of a listing. Bounded: cleared past PARTS_CACHE_MAX entries.
+ */
+const partsCache = new Map<Intl.DateTimeFormat, Map<number, Record<string, string>>>();
+const PARTS_CACHE_MAX = 4096;
 function parts(fmt: Intl.DateTimeFormat, t: number): Record<string, string> {
-  const out: Record<string, string> = {};
+  let byTime = partsCache.get(fmt);
+  if (!byTime) {
+    byTime = new Map();
+    partsCache.set(fmt, byTime);
+  }
+  let out = byTime.get(t);
+  if (out) return out;
+  out = {};
   for (const p of fmt.formatToParts(new Date(t))) out[p.type] = p.value;
+  if (byTime.size >= PARTS_CACHE_MAX) byTime.clear();
+  byTime.set(t, out);
   return out;
 }
 
@@ -280,7 +296,17 @@ function kalshiDate(t: number): string {
   const base = `${p.year}${p.month!.toUpperCase()}${p.day}${hour}`;
   return p.minute === '00' ? base : `${base}${p.minute}`;
 }
-const iso = (t: number): string => new Date(t).toISOString().replace('.000Z', 'Z');
+/** ISO time without milliseconds, remembered per time like `parts` (every listed market carries a few). */
+const isoCache = new Map<number, string>();
+function iso(t: number): string {
+  let s = isoCache.get(t);
+  if (s === undefined) {
+    s = new Date(t).toISOString().replace('.000Z', 'Z');
+    if (isoCache.size >= PARTS_CACHE_MAX) isoCache.clear();
+    isoCache.set(t, s);
+  }
+  return s;
+}
 // formatters made once: toLocaleString builds one per call, slow across tens of thousands of simulated markets
 const USD = new Intl.NumberFormat('en-US');
 const USD2 = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
@@ -299,6 +325,10 @@ const e8 = (x: number): string => `${x.toFixed(2)}000000`;
 
 const YEAR_MS = 365 * 24 * 3600 * 1000;
 const LEVELS = 5;
+/** Page sizes of the REST listings, the venues' own: Gamma `limit` 500, Kalshi events 200, markets 1000. */
+const GAMMA_PAGE = 500;
+const KALSHI_EVENTS_PAGE = 200;
+const KALSHI_MARKETS_PAGE = 1000;
 const clampC = (c: number): number => Math.min(99, Math.max(1, c));
 
 /** Where a crypto market settles, in the words of its listing. */
@@ -318,7 +348,17 @@ function cryptoSource(asset: Asset): { pair: string; srcName: string; srcUrl: st
   };
 }
 
-/** A Polymarket market's texts: stored ones, or a crypto market's built from its topic. */
+/**
+ * `s` in one piece. A text built by concatenation is a tree of its pieces in V8 (2–3× the flat size) until
+ * something reads it by index, which flattens it in place: the listing texts of 100,000 markets are kept by the
+ * decoders and in every Market message for as long as the market is known.
+ */
+function flat(s: string): string {
+  s.charCodeAt(0);
+  return s;
+}
+
+/** A Polymarket market's texts: stored ones, or a crypto market's built from its topic (flat, see `flat`). */
 function pmText(m: PmMarket): PmText {
   if (m.text) return m.text;
   const t = m.topic as CryptoTopic;
@@ -327,14 +367,15 @@ function pmText(m: PmMarket): PmText {
   const dateText = etLong(expiry);
   const word = m.inverted ? 'below' : 'above';
   return {
-    question: `Will the price of ${asset.name} be ${word} ${usd(strike)} on ${dateText}?`,
-    description:
+    question: flat(`Will the price of ${asset.name} be ${word} ${usd(strike)} on ${dateText}?`),
+    description: flat(
       `This market will resolve to "Yes" if the price of ${asset.name} (${asset.sym}) is ${word} ${usd(strike)} on ${dateText}, ` +
-      `according to ${srcText}. Otherwise, this market will resolve to "No".\n` +
-      `The resolution source for this market is ${srcName}, specifically the ${pair} price available at ${srcUrl}.`,
-    slug: `${asset.name.toLowerCase()}-${word}-${strike}-on-${expiry}`,
+        `according to ${srcText}. Otherwise, this market will resolve to "No".\n` +
+        `The resolution source for this market is ${srcName}, specifically the ${pair} price available at ${srcUrl}.`,
+    ),
+    slug: flat(`${asset.name.toLowerCase()}-${word}-${strike}-on-${expiry}`),
     resolutionSource: srcUrl,
-    eventTitle: `${asset.name} above ___ on ${dateText}?`,
+    eventTitle: flat(`${asset.name} above ___ on ${dateText}?`),
   };
 }
 
@@ -344,10 +385,14 @@ function kxText(k: KxMarket): KxText {
   const { asset, strike, expiry } = k.topic as CryptoTopic;
   const { pair, srcName, srcUrl, srcText } = cryptoSource(asset);
   return {
-    title: `${asset.name} price on ${etShort(expiry)}?`,
-    yesSub: `${usd(strike)} or above`,
-    rulesPrimary: `If the price of ${asset.name} is above ${usd2(strike)} on ${etShort(expiry)} according to ${srcText}, then the market resolves to Yes.`,
-    rulesSecondary: `The settlement source is ${srcName} ${pair} (${srcUrl}). If the source is unavailable at expiry, the last price published before expiry is used.`,
+    title: flat(`${asset.name} price on ${etShort(expiry)}?`),
+    yesSub: flat(`${usd(strike)} or above`),
+    rulesPrimary: flat(
+      `If the price of ${asset.name} is above ${usd2(strike)} on ${etShort(expiry)} according to ${srcText}, then the market resolves to Yes.`,
+    ),
+    rulesSecondary: flat(
+      `The settlement source is ${srcName} ${pair} (${srcUrl}). If the source is unavailable at expiry, the last price published before expiry is used.`,
+    ),
     settlementName: srcName,
     settlementUrl: srcUrl,
   };
@@ -483,22 +528,39 @@ export class SimMarket {
     };
   }
 
-  /** Every frame with ts ≤ t (the listing and first snapshots come first, at the start time). */
-  advance(t: number): RawFrame[] {
+  /**
+   * Every frame with ts ≤ t (the listing and first snapshots come first, at the start time). With `maxFrames`,
+   * stops after the event that brought the frames out to that many: the rest comes with the next call (see
+   * `due`), and the frames, in sequence, are the same whatever the batches (a roll-over relisting a quarter of
+   * 100,000 markets need not be made in one go).
+   */
+  advance(t: number, maxFrames = Number.POSITIVE_INFINITY): RawFrame[] {
     this.out = [];
     if (!this.started) this.init();
+    let done = true;
     for (;;) {
       const top = this.sched[0];
       if (!top || top.at > t) break;
+      if (this.out.length >= maxFrames) {
+        done = false;
+        break;
+      }
       const s = this.popSched();
       if (s.at > this.now) this.now = s.at;
       s.run();
     }
-    if (t > this.now) this.now = t;
+    // only once every event up to t has run: an event left for the next call runs at its own time
+    if (done && t > this.now) this.now = t;
     const frames = this.out;
     this.out = [];
     this.stats.frames += frames.length;
     return frames;
+  }
+
+  /** Whether events up to `t` are still to run (an advance(t, maxFrames) stopped early). */
+  due(t: number): boolean {
+    const top = this.sched[0];
+    return top !== undefined && top.at <= t;
   }
 
   // -------------------------------------------------------------------------------------------- set-up
@@ -841,7 +903,8 @@ export class SimMarket {
 
   private uuid(): string {
     const h = this.rng.hex(32);
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+    // joined, not a template: one flat string instead of a tree of slices and cons strings (~750 B per id)
+    return [h.slice(0, 8), h.slice(8, 12), h.slice(12, 16), h.slice(16, 20), h.slice(20)].join('-');
   }
 
   // -------------------------------------------------------------------------------------------- fair value
@@ -1040,15 +1103,16 @@ export class SimMarket {
     const kxs = ms.filter((m): m is KxMarket => m.venue === 'kalshi');
     for (const m of ms) this.requote(m, true);
     if (pms.length > 0) {
-      this.emit(
-        'polymarket.gamma.markets',
-        pms.map((m) => this.gammaMarket(m)),
-        {
+      // in pages, as the venue serves them: a listing of 50,000 markets is 100 frames, not one, so the feed can
+      // hand the event loop back between them (one page at the sizes of the default market: frames unchanged)
+      const gamma = pms.map((m) => this.gammaMarket(m));
+      for (let i = 0; i < gamma.length; i += GAMMA_PAGE) {
+        this.emit('polymarket.gamma.markets', gamma.slice(i, i + GAMMA_PAGE), {
           method: 'GET',
           path: '/markets',
-          query: { active: 'true', closed: 'false', limit: '500', offset: '0' },
-        },
-      );
+          query: { active: 'true', closed: 'false', limit: String(GAMMA_PAGE), offset: String(i) },
+        });
+      }
       const nr = pms.filter((m) => m.negRiskId);
       if (first && nr.length > 0) {
         const e = nr[0]!;
@@ -1072,23 +1136,53 @@ export class SimMarket {
       }
       const events = new Map<string, KxMarket>();
       for (const k of kxs) if (!events.has(k.eventTicker)) events.set(k.eventTicker, k);
-      this.emit(
-        'kalshi.rest.events',
-        { events: [...events.values()].map((k) => this.kalshiEvent(k)), cursor: '' },
-        { method: 'GET', path: '/trade-api/v2/events', query: { status: 'open', limit: '200' } },
-      );
-      this.emit(
-        'kalshi.rest.markets',
-        { markets: kxs.map((k) => this.kalshiMarket(k)), cursor: '' },
-        { method: 'GET', path: '/trade-api/v2/markets', query: { status: 'open', limit: '1000' } },
-      );
+      const evs = [...events.values()].map((k) => this.kalshiEvent(k));
+      // paged with a cursor, as the venue does (every event page before the first market page)
+      for (let i = 0; i < evs.length; i += KALSHI_EVENTS_PAGE) {
+        const more = i + KALSHI_EVENTS_PAGE < evs.length;
+        this.emit(
+          'kalshi.rest.events',
+          { events: evs.slice(i, i + KALSHI_EVENTS_PAGE), cursor: more ? `e${i + KALSHI_EVENTS_PAGE}` : '' },
+          {
+            method: 'GET',
+            path: '/trade-api/v2/events',
+            query: {
+              status: 'open',
+              limit: String(KALSHI_EVENTS_PAGE),
+              ...(i > 0 ? { cursor: `e${i}` } : {}),
+            },
+          },
+        );
+      }
+      const kms = kxs.map((k) => this.kalshiMarket(k));
+      for (let i = 0; i < kms.length; i += KALSHI_MARKETS_PAGE) {
+        const more = i + KALSHI_MARKETS_PAGE < kms.length;
+        this.emit(
+          'kalshi.rest.markets',
+          {
+            markets: kms.slice(i, i + KALSHI_MARKETS_PAGE),
+            cursor: more ? `m${i + KALSHI_MARKETS_PAGE}` : '',
+          },
+          {
+            method: 'GET',
+            path: '/trade-api/v2/markets',
+            query: {
+              status: 'open',
+              limit: String(KALSHI_MARKETS_PAGE),
+              ...(i > 0 ? { cursor: `m${i}` } : {}),
+            },
+          },
+        );
+      }
     }
     if (pms.length > 0) {
       const books: unknown[] = [];
       for (const m of pms) {
         books.push(this.pmBook(m, m.yesToken, m.yes), this.pmBook(m, m.noToken, m.no));
       }
-      this.emit('polymarket.ws.market', books);
+      // the first snapshots come in batches too (one frame per subscription message of up to GAMMA_PAGE assets)
+      for (let i = 0; i < books.length; i += GAMMA_PAGE)
+        this.emit('polymarket.ws.market', books.slice(i, i + GAMMA_PAGE));
     }
     for (const k of kxs) {
       const msg: Record<string, unknown> = { market_ticker: k.ticker, market_id: k.marketId };
