@@ -198,7 +198,7 @@ describe('scanner: the flat hot state', () => {
     let found = 0;
     let lagFound = 0;
     let priced = 0;
-    for (let seed = 1; seed <= 12; seed++) {
+    for (let seed = 1; seed <= 40; seed++) {
       const got = run(seed);
       found += got.found;
       lagFound += got.lagFound;
