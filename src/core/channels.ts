@@ -4,6 +4,14 @@
  */
 import { z } from 'zod';
 import {
+  checkExecutionReport,
+  checkOpportunity,
+  checkOracleTick,
+  checkOrderBook,
+  checkRiskDecision,
+  checkTradeRequest,
+} from './fast-check.ts';
+import {
   AlertSchema,
   AllocationSchema,
   EquitySnapshotSchema,
@@ -37,6 +45,11 @@ export interface Channel<T> {
   /** Validates a message entering from outside the process (Redis). */
   readonly schema: z.ZodType<T>;
   /**
+   * The same validation as `schema`, hand-written for a message type that flows on every tick (fast-check.ts):
+   * the message as zod would return it, or undefined where zod would refuse it (then zod is asked for the error).
+   */
+  readonly check?: (input: unknown) => T | undefined;
+  /**
    * Facts published once and needed by whoever starts later (market listings, links, resolutions): a consumer
    * group created after they were published reads the retained history first, so an agent started as its own
    * process after the venue watchers (`pm-arb agent …`) still knows every market. An existing group resumes
@@ -61,8 +74,18 @@ export type DeadLetter = Readonly<z.infer<typeof DeadLetterSchema>>;
 
 const PREFIX = 'pmarb';
 
-function channel<T>(name: string, schema: z.ZodType<T>, facts = false): Channel<T> {
-  return Object.freeze({ name: `${PREFIX}.${name}`, schema, ...(facts ? { facts: true as const } : {}) });
+function channel<T>(
+  name: string,
+  schema: z.ZodType<T>,
+  facts = false,
+  check?: (input: unknown) => T | undefined,
+): Channel<T> {
+  return Object.freeze({
+    name: `${PREFIX}.${name}`,
+    schema,
+    ...(facts ? { facts: true as const } : {}),
+    ...(check ? { check } : {}),
+  });
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: schemas are covariant in their output; the cast keeps readonly types
@@ -86,7 +109,9 @@ export const channels = {
     memo(`markets.${venue}`, () => channel(`markets.${venue}`, typed<M<'market'>>(MarketSchema), true)),
   /** Order-book snapshots after each update, per venue. */
   books: (venue: Venue) =>
-    memo(`books.${venue}`, () => channel(`books.${venue}`, typed<M<'book'>>(OrderBookSchema))),
+    memo(`books.${venue}`, () =>
+      channel(`books.${venue}`, typed<M<'book'>>(OrderBookSchema), false, checkOrderBook),
+    ),
   trades: (venue: Venue) =>
     memo(`trades.${venue}`, () => channel(`trades.${venue}`, typed<M<'trade'>>(TradePrintSchema))),
   resolutions: memo('resolutions', () =>
@@ -94,24 +119,26 @@ export const channels = {
   ),
   /** Oracle ticks, per source. */
   ticks: (source: OracleSource) =>
-    memo(`ticks.${source}`, () => channel(`ticks.${source}`, typed<M<'tick'>>(OracleTickSchema))),
+    memo(`ticks.${source}`, () =>
+      channel(`ticks.${source}`, typed<M<'tick'>>(OracleTickSchema), false, checkOracleTick),
+    ),
   links: memo('links', () => channel('links', typed<M<'link'>>(MarketLinkSchema), true)),
   oracleLinks: memo('oracle_links', () =>
     channel('oracle_links', typed<M<'oracle_link'>>(OracleLinkSchema), true),
   ),
   opportunities: memo('opportunities', () =>
-    channel('opportunities', typed<M<'opportunity'>>(OpportunitySchema)),
+    channel('opportunities', typed<M<'opportunity'>>(OpportunitySchema), false, checkOpportunity),
   ),
   tradeRequests: memo('trade_requests', () =>
-    channel('trade_requests', typed<M<'trade_request'>>(TradeRequestSchema)),
+    channel('trade_requests', typed<M<'trade_request'>>(TradeRequestSchema), false, checkTradeRequest),
   ),
   riskDecisions: memo('risk_decisions', () =>
-    channel('risk_decisions', typed<M<'risk_decision'>>(RiskDecisionSchema)),
+    channel('risk_decisions', typed<M<'risk_decision'>>(RiskDecisionSchema), false, checkRiskDecision),
   ),
   orders: memo('orders', () => channel('orders', typed<M<'order'>>(OrderSchema))),
   fills: memo('fills', () => channel('fills', typed<M<'fill'>>(FillSchema))),
   executions: memo('executions', () =>
-    channel('executions', typed<M<'execution_report'>>(ExecutionReportSchema)),
+    channel('executions', typed<M<'execution_report'>>(ExecutionReportSchema), false, checkExecutionReport),
   ),
   positions: memo('positions', () => channel('positions', typed<M<'position'>>(PositionSchema))),
   equity: memo('equity', () => channel('equity', typed<M<'equity'>>(EquitySnapshotSchema))),
