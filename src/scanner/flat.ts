@@ -9,10 +9,12 @@
  * Per token slot, a record of RECORD int32s: the token's binding (its market's index, venue and side, or −1), its
  * cached best ask and bid (NO_ASK / NO_BID when its book is missing, stale or empty), the same for the other token
  * of its market (its sibling: YES ↔ NO, copied in whenever it changes, so that YES + NO is checked in one record),
- * the sibling's slot, a slot of the market's first linked market (whose record holds that market's YES and NO
- * tops) and a word of flags, link relation and negRisk group, the same in both tokens' records. Beside it, per
- * slot, the token id (to check a book's slot hint) and the book. Per negRisk group: the sum of its members' YES
- * asks, its size and how many members cannot be priced, so that a group is checked in one record too.
+ * the sibling's slot, a word of flags, link relation and negRisk group, the YES and NO asks of the market's first
+ * linked market (copied in whenever they change, NO_ASK while that market is closed, so that a link is checked in
+ * one record too), and the markets whose first link is this market (their slots: where its asks are copied to).
+ * The market-wide fields are the same in both tokens' records. Beside it, per slot, the token id (to check a
+ * book's slot hint) and the book. Per negRisk group: the sum of its members' YES asks, its size and how many
+ * members cannot be priced, so that a group is checked in one record too.
  */
 import type { OrderBook } from '../core/messages.ts';
 import { MICRO } from '../core/money.ts';
@@ -53,16 +55,27 @@ export function meta(flags: number, rel: number, isA: boolean, group: number): n
 
 const groupOf = (m: number): number => (m >>> GROUP_SHIFT) - 1;
 
-// the fields of a slot's record: 8 int32s = 32 bytes, half a cache line
-const RECORD = 8;
+// the fields of a slot's record: 16 int32s = 64 bytes, a cache line (the next power of two above the 15 used)
+const RECORD = 16;
 const BIND = 0;
 const ASK = 1;
 const BID = 2;
 const SIB_ASK = 3;
 const SIB_BID = 4;
 const SIB = 5;
-const PARTNER = 6;
-const META = 7;
+const META = 6;
+/** the first linked market's YES and NO asks */
+const L_YES = 7;
+const L_NO = 8;
+/** how many markets have this one as their first link; the first one's YES and NO slots (the rest: FlatBooks.deps) */
+const DEPS = 9;
+const DEP_YES = 10;
+const DEP_NO = 11;
+/** 1 when the slot's book is there and fresh (oracle_lag prices only such books), and the same for its sibling */
+const FRESH = 12;
+const SIB_FRESH = 13;
+/** the market's oracle record (FlatBooks.setMeta), −1 for none */
+const ORACLE = 14;
 
 // the fields of a group's record (float64s): sum of YES asks, members, members that cannot be priced
 const GROUP_RECORD = 4;
@@ -81,6 +94,11 @@ export class FlatBooks {
   /** per group: GROUP_RECORD float64s */
   private grp = new Float64Array(GROUP_RECORD * 64);
   private groups = 0;
+  /**
+   * The YES and NO slots (in pairs) of every market whose first link is the market of a slot, for the slots whose
+   * DEPS field is over 1 (rare: most markets are the first link of one market at most, kept in the record itself).
+   */
+  private readonly deps = new Map<number, number[]>();
 
   /** A new negRisk group, empty. */
   addGroup(): number {
@@ -137,14 +155,21 @@ export class FlatBooks {
     const r = s * RECORD;
     this.obj[2 * s] = tokenId;
     if (this.rec[r + BIND] === b) return;
-    this.setBook(s, undefined, NO_ASK, NO_BID);
+    this.setBook(s, undefined, NO_ASK, NO_BID, false);
     this.leaveGroup(s);
     this.rec[r + BIND] = b;
     this.rec[r + SIB] = -1;
     this.rec[r + SIB_ASK] = NO_ASK;
     this.rec[r + SIB_BID] = NO_BID;
-    this.rec[r + PARTNER] = -1;
     this.rec[r + META] = 0;
+    this.rec[r + L_YES] = NO_ASK;
+    this.rec[r + L_NO] = NO_ASK;
+    this.rec[r + DEPS] = 0;
+    this.rec[r + DEP_YES] = -1;
+    this.rec[r + DEP_NO] = -1;
+    this.rec[r + SIB_FRESH] = 0;
+    this.rec[r + ORACLE] = -1;
+    this.deps.delete(s);
   }
 
   /** A market's YES and NO slots (−1 for none): each record carries the other's tops. */
@@ -158,32 +183,79 @@ export class FlatBooks {
     this.rec[r + SIB] = sib;
     this.rec[r + SIB_ASK] = this.ask(sib);
     this.rec[r + SIB_BID] = this.bid(sib);
+    this.rec[r + SIB_FRESH] = sib >= 0 ? this.rec[sib * RECORD + FRESH]! : 0;
   }
 
-  /** The market-wide part of a slot's record: meta word (see meta()) and a slot of the first linked market. */
-  setMeta(s: number, m: number, partner: number): void {
+  /** The market-wide part of a slot's record: its meta word (see meta()) and its oracle record (−1: none). */
+  setMeta(s: number, m: number, oracle: number): void {
     const r = s * RECORD;
     this.leaveGroup(s);
     this.rec[r + META] = m;
-    this.rec[r + PARTNER] = partner;
+    this.rec[r + ORACLE] = oracle;
     this.enterGroup(s);
   }
 
-  /** Puts a book (or none) in a slot with its tops, copied to its sibling (and counted in its group's sum). */
-  setBook(s: number, book: OrderBook | undefined, ask: number, bid: number): void {
+  /**
+   * The link part of a market's records (its YES and NO slots, −1 for none): its first linked market's YES and NO
+   * asks (NO_ASK when there is none or it is closed), and the YES and NO slots, in pairs, of the markets whose
+   * first link it is (where its own asks are copied whenever they change).
+   */
+  setLinks(yes: number, no: number, linkedYes: number, linkedNo: number, deps: readonly number[]): void {
+    for (const s of [yes, no]) {
+      if (s < 0) continue;
+      const r = s * RECORD;
+      this.rec[r + L_YES] = linkedYes;
+      this.rec[r + L_NO] = linkedNo;
+      this.rec[r + DEPS] = deps.length / 2;
+      this.rec[r + DEP_YES] = deps.length > 0 ? deps[0]! : -1;
+      this.rec[r + DEP_NO] = deps.length > 0 ? deps[1]! : -1;
+      if (deps.length > 2) this.deps.set(s, [...deps]);
+      else this.deps.delete(s);
+    }
+  }
+
+  /**
+   * Puts a book (or none) in a slot with its tops and whether it is fresh, copied to its sibling (and counted in
+   * its group's sum, and copied to the markets whose first link is its market).
+   */
+  setBook(s: number, book: OrderBook | undefined, ask: number, bid: number, fresh: boolean): void {
     this.obj[2 * s + 1] = book;
     const rec = this.rec;
     const r = s * RECORD;
+    const old = rec[r + ASK]!;
     const g = this.sumGroup(r);
     // the group's sum follows its members' YES asks (an exact integer in a float64)
-    if (g >= 0) this.addToSum(g, ask - rec[r + ASK]!);
+    if (g >= 0) this.addToSum(g, ask - old);
+    const f = fresh ? 1 : 0;
     rec[r + ASK] = ask;
     rec[r + BID] = bid;
+    rec[r + FRESH] = f;
     const sib = rec[r + SIB]!;
     if (sib >= 0) {
       rec[sib * RECORD + SIB_ASK] = ask;
       rec[sib * RECORD + SIB_BID] = bid;
+      rec[sib * RECORD + SIB_FRESH] = f;
     }
+    // the copies already hold an unchanged ask (most updates change depth, not the top): no store to their lines
+    const n = rec[r + DEPS]!;
+    if (n > 0 && ask !== old) this.copyToLinked(s, r, n, ask);
+  }
+
+  /** Copies a slot's new ask to the records of the markets whose first link is its market (see setLinks). */
+  private copyToLinked(s: number, r: number, n: number, ask: number): void {
+    const rec = this.rec;
+    const side = rec[r + BIND]! & SIDE_MASK;
+    if (side > SIDE_NO) return;
+    const field = side === SIDE_YES ? L_YES : L_NO;
+    const v = (rec[r + META]! & F_OPEN) !== 0 ? ask : NO_ASK;
+    if (n === 1) {
+      const y = rec[r + DEP_YES]!;
+      const no = rec[r + DEP_NO]!;
+      if (y >= 0) rec[y * RECORD + field] = v;
+      if (no >= 0) rec[no * RECORD + field] = v;
+      return;
+    }
+    for (const d of this.deps.get(s)!) if (d >= 0) rec[d * RECORD + field] = v;
   }
 
   /** The group whose sum counts this slot's ask: a YES token's market's group, else −1. */
@@ -221,19 +293,43 @@ export class FlatBooks {
     if ((s + 1) * RECORD <= this.rec.length) return;
     const bigger = new Int32Array(Math.max(RECORD * 1024, 2 * (s + 1) * RECORD));
     bigger.set(this.rec);
-    // fresh records are unbound
-    for (let r = this.rec.length; r < bigger.length; r += RECORD) bigger[r + BIND] = -1;
+    // fresh records are unbound, without a sibling (a zero there named slot 0: binding a fresh slot, which empties
+    // its book first, wrote NO_ASK over slot 0's copy of its sibling's ask)
+    for (let r = this.rec.length; r < bigger.length; r += RECORD) {
+      bigger[r + BIND] = -1;
+      bigger[r + SIB] = -1;
+    }
     this.rec = bigger;
     // filled densely: a holey array far past its length would turn into a dictionary
-    while (this.obj.length < bigger.length / 4) this.obj.push(undefined);
+    while (this.obj.length < (2 * bigger.length) / RECORD) this.obj.push(undefined);
   }
 
   // ---------------------------------------------------------------- the checks of an update
-  // Each reads the record of the updated slot (and one of the linked market's) and is a necessary condition of
+  // Each reads the record of the updated slot (and a group's record) and is a necessary condition of
   // its detector in scanner.ts, which decides on the full state. They are for YES and NO slots only.
 
   meta(s: number): number {
     return this.rec[s * RECORD + META]!;
+  }
+
+  /** The market's oracle record (−1: none). */
+  oracle(s: number): number {
+    return this.rec[s * RECORD + ORACLE]!;
+  }
+
+  /** The slot's book is there and fresh. */
+  fresh(s: number): boolean {
+    return this.rec[s * RECORD + FRESH] === 1;
+  }
+
+  /** The sibling's book is there and fresh. */
+  sibFresh(s: number): boolean {
+    return this.rec[s * RECORD + SIB_FRESH] === 1;
+  }
+
+  /** The sibling's cached best ask. */
+  sibAsk(s: number): number {
+    return this.rec[s * RECORD + SIB_ASK]!;
   }
 
   /** Buying YES + NO costs under 1 at the top, or selling both pays over 1, on an open market. */
@@ -258,18 +354,15 @@ export class FlatBooks {
   linkMayCross(s: number): boolean {
     const rec = this.rec;
     const r = s * RECORD;
-    const p = rec[r + PARTNER]!;
-    if (p < 0) return false;
-    const q = p * RECORD;
     const m = rec[r + META]!;
-    if ((m & rec[q + META]! & F_OPEN) === 0) return false;
-    // this market's YES and NO asks, and the linked market's, from the two records
+    // the linked market's asks are NO_ASK when it is closed (or there is none): no pair with them crosses
+    if ((m & F_OPEN) === 0) return false;
+    // this market's YES and NO asks, and the linked market's, all from this record
     const yes = (rec[r + BIND]! & SIDE_MASK) === SIDE_YES;
     const ownYes = yes ? rec[r + ASK]! : rec[r + SIB_ASK]!;
     const ownNo = yes ? rec[r + SIB_ASK]! : rec[r + ASK]!;
-    const pYes = (rec[q + BIND]! & SIDE_MASK) === SIDE_YES;
-    const otherYes = pYes ? rec[q + ASK]! : rec[q + SIB_ASK]!;
-    const otherNo = pYes ? rec[q + SIB_ASK]! : rec[q + ASK]!;
+    const otherYes = rec[r + L_YES]!;
+    const otherNo = rec[r + L_NO]!;
     const link = (m >>> LINK_SHIFT) & 7;
     const isA = (link & 1) !== 0;
     const aYes = isA ? ownYes : otherYes;

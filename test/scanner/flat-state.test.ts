@@ -2,11 +2,20 @@
  * The scanner keeps what a book update checks first (tops, sibling tops, open flags, first link, group sums) in
  * flat records that it updates incrementally (src/scanner/flat.ts). Whatever the order of market, link and book
  * messages — markets re-listed with new tokens, closed and reopened, moved between negRisk groups, placeholders,
- * links arriving before or after their markets, slotted and unslotted books — a scanner built that way must
- * price exactly like a fresh scanner fed only the final markets, links and latest books.
+ * links arriving before or after their markets, oracle links (replaced, expired, on either token, with ticks
+ * fresh and stale), slotted and unslotted books — a scanner built that way must price exactly like a fresh scanner
+ * fed only the final markets, links, oracle links, the ticks and the latest books, and count oracle_lag's pricing
+ * (priced, skipped) the same per update.
  */
 import { describe, expect, it } from 'vitest';
-import type { Market, MarketLink, OrderBook, Venue } from '../../src/core/messages.ts';
+import type {
+  Market,
+  MarketLink,
+  OracleLink,
+  OracleTick,
+  OrderBook,
+  Venue,
+} from '../../src/core/messages.ts';
 import { mulberry32 } from '../../src/core/prng.ts';
 import { tokenSlot } from '../../src/core/token-slots.ts';
 import type { Scanner } from '../../src/scanner/scanner.ts';
@@ -26,8 +35,37 @@ const shape = (s: Scanner, b: OrderBook) =>
     data: [...data].sort((x, y) => x.key.localeCompare(y.key)),
   }));
 
-/** Runs one random scenario; returns how many probes found an opportunity. */
-function run(seed: number): number {
+type Pricing = ReturnType<Scanner['pricingReport']>;
+
+/** What one update added to oracle_lag's pricing counts. */
+function pricingDelta(before: Pricing, after: Pricing): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(after)) {
+    const b = before[k];
+    const priced = v.priced - (b?.priced ?? 0);
+    if (priced !== 0) out[`${k} priced`] = priced;
+    for (const [reason, n] of Object.entries(v.skipped)) {
+      const d = n - (b?.skipped[reason] ?? 0);
+      if (d !== 0) out[`${k} ${reason}`] = d;
+    }
+  }
+  return out;
+}
+
+/** A probe: its opportunities and what it added to the pricing counts. */
+const probe = (s: Scanner, b: OrderBook) => {
+  const before = s.pricingReport();
+  const opportunities = shape(s, b);
+  return { opportunities, pricing: pricingDelta(before, s.pricingReport()) };
+};
+
+const SPOT = 100_000 * 100_000_000;
+
+/**
+ * Runs one random scenario; returns how many probes found an opportunity, an oracle_lag one, and priced
+ * oracle_lag.
+ */
+function run(seed: number): { found: number; lagFound: number; priced: number } {
   const r = mulberry32(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const ids = Array.from({ length: 10 }, (_, i) => `f${seed}m${i}`);
@@ -36,8 +74,12 @@ function run(seed: number): number {
   const markets = new Map<string, Market>();
   const links: MarketLink[] = [];
   const books = new Map<string, OrderBook>();
+  const oracleLinks = new Map<string, OracleLink>();
+  const ticks: OracleTick[] = [];
   let issue = 0;
   let found = 0;
+  let lagFound = 0;
+  let priced = 0;
   const { s } = scanner(1_000, { dedupe: false });
   const listMarket = (i: number, fresh: boolean): void => {
     const prev = markets.get(ids[i]!);
@@ -96,6 +138,39 @@ function run(seed: number): number {
       };
       links.push(link);
       s.onLink(link);
+    } else if (x < 0.27) {
+      const m = markets.get(ids[i]!) ?? markets.get(ids[0]!);
+      if (!m) continue;
+      // its YES token as the link's YES, or its NO token (a link stated the other way round); noToken or not
+      const swap = r() < 0.2;
+      const kind = pick(['above', 'below', 'range'] as const);
+      const strike = Math.round(SPOT * (0.995 + r() * 0.01));
+      const link: OracleLink = {
+        type: 'oracle_link',
+        market: { venue: m.venue, marketId: m.marketId },
+        symbol: 'BTC/USD',
+        asset: 'BTC',
+        kind,
+        strike,
+        ...(kind === 'range' ? { upper: strike + Math.round(SPOT * 0.01) } : {}),
+        expiry: r() < 0.1 ? 500 : 1_000 + 3_600_000,
+        settlementSource: pick(['chainlink', 'binance:BTC/USDT candle1m_close']),
+        yesToken: m.outcomes[swap ? 1 : 0]!.tokenId,
+        ...(r() < 0.7 ? { noToken: m.outcomes[swap ? 0 : 1]!.tokenId } : {}),
+      };
+      oracleLinks.set(m.marketId, link);
+      s.onOracleLink(link);
+    } else if (x < 0.3) {
+      const tick: OracleTick = {
+        type: 'tick',
+        source: pick(['chainlink', 'binance']),
+        symbol: pick(['BTC/USD', 'BTC/USDT']),
+        price: Math.round(SPOT * (0.995 + r() * 0.01)),
+        stale: r() < 0.1,
+        receiveTime: 500 + step,
+      };
+      ticks.push(tick);
+      s.onTick(tick);
     } else sendBook();
 
     if (step % 50 !== 49) continue;
@@ -103,22 +178,36 @@ function run(seed: number): number {
     const { s: fresh } = scanner(1_000, { dedupe: false });
     for (const link of links) fresh.onLink(link);
     for (const m of markets.values()) fresh.onMarket(m);
+    for (const link of oracleLinks.values()) fresh.onOracleLink(link);
+    for (const tick of ticks) fresh.onTick(tick);
     for (const b of books.values()) fresh.onBook(b);
     // every latest book again, to both: the same opportunities (or none) from the same state
     for (const b of books.values()) {
-      const got = shape(s, b);
-      expect(got).toEqual(shape(fresh, b));
-      if (got.length > 0) found++;
+      const got = probe(s, b);
+      expect(got).toEqual(probe(fresh, b));
+      if (got.opportunities.length > 0) found++;
+      if (got.opportunities.some((o) => o.kind === 'oracle_lag')) lagFound++;
+      if (Object.keys(got.pricing).some((k) => k.endsWith('priced'))) priced++;
     }
   }
-  return found;
+  return { found, lagFound, priced };
 }
 
 describe('scanner: the flat hot state', () => {
   it('prices like a scanner built from the final state, whatever the order of updates', () => {
     let found = 0;
-    for (let seed = 1; seed <= 12; seed++) found += run(seed);
+    let lagFound = 0;
+    let priced = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const got = run(seed);
+      found += got.found;
+      lagFound += got.lagFound;
+      priced += got.priced;
+    }
     // the scenarios do cross edges: the comparisons are not all of empty lists
     expect(found).toBeGreaterThan(20);
+    // and oracle_lag is priced, and found, on updates of oracle-linked markets
+    expect(priced).toBeGreaterThan(20);
+    expect(lagFound).toBeGreaterThan(0);
   });
 });
