@@ -30,9 +30,9 @@ import { BookSide, patchTop } from '../local-book.ts';
 import {
   checkBook,
   levelsOf,
-  microOf,
   msOf,
   PolymarketParseError,
+  type PriceChangeLevel,
   parseClobBook,
   parseGammaEvents,
   parseGammaMarkets,
@@ -40,6 +40,7 @@ import {
   parseWsResolved,
   parseWsTrade,
   priceOf,
+  readPriceChangeLevel,
 } from './parse.ts';
 import { PreparedPriceChange } from './prepared.ts';
 import type {
@@ -322,18 +323,21 @@ export function createPolymarketDecoder(opts: PolymarketDecoderOptions = {}): Po
     applyScratch(n, f.eventTime);
   };
 
+  const level: PriceChangeLevel = { bid: false, price: 0, size: 0 };
   function checkEntry(asset: unknown, side: unknown, price: unknown, size: unknown, i: number): void {
-    if (typeof asset !== 'string' || asset === '') throw new Reject(`price_change[${i}]: no asset_id`);
-    if (side === 'BUY') scratchBid[i] = true;
-    else if (side === 'SELL') scratchBid[i] = false;
-    else throw new Reject(`price_change[${i}]: side ${JSON.stringify(side)} is not BUY or SELL`);
-    const p = typeof price === 'string' ? microOf(price, true) : Number.NaN;
-    if (!(p >= 0 && p <= 1_000_000))
-      throw new Reject(`price_change[${i}]: bad price ${JSON.stringify(price)}`);
-    const s = typeof size === 'string' ? microOf(size, false) : Number.NaN;
-    if (!(s >= 0)) throw new Reject(`price_change[${i}]: bad size ${JSON.stringify(size)}`);
-    scratchPrice[i] = p;
-    scratchSize[i] = s;
+    switch (readPriceChangeLevel(asset, side, price, size, level)) {
+      case 'asset':
+        throw new Reject(`price_change[${i}]: no asset_id`);
+      case 'side':
+        throw new Reject(`price_change[${i}]: side ${JSON.stringify(side)} is not BUY or SELL`);
+      case 'price':
+        throw new Reject(`price_change[${i}]: bad price ${JSON.stringify(price)}`);
+      case 'size':
+        throw new Reject(`price_change[${i}]: bad size ${JSON.stringify(size)}`);
+    }
+    scratchBid[i] = level.bid;
+    scratchPrice[i] = level.price;
+    scratchSize[i] = level.size;
   }
 
   const applyTick = (f: WsTickSizeChange, receiveTime: number, sink: FeedSink): void => {

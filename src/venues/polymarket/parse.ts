@@ -125,6 +125,37 @@ function safeMicro(v: number, r: 'exact' | 'round'): number {
   }
 }
 
+/** One `price_change` level as read: side, and price and size in micro units (the caller's object, reused). */
+export interface PriceChangeLevel {
+  bid: boolean;
+  price: number;
+  size: number;
+}
+
+/**
+ * Reads one `price_change` level into `out`, or names what makes it unusable. The one rule for both the decoder and
+ * the capture read worker's prepared path (prepared.ts), so the two accept exactly the same levels.
+ */
+export function readPriceChangeLevel(
+  asset: unknown,
+  side: unknown,
+  price: unknown,
+  size: unknown,
+  out: PriceChangeLevel,
+): 'asset' | 'side' | 'price' | 'size' | undefined {
+  if (typeof asset !== 'string' || asset === '') return 'asset';
+  if (side === 'BUY') out.bid = true;
+  else if (side === 'SELL') out.bid = false;
+  else return 'side';
+  const p = typeof price === 'string' ? microOf(price, true) : Number.NaN;
+  if (!(p >= 0 && p <= 1_000_000)) return 'price';
+  const s = typeof size === 'string' ? microOf(size, false) : Number.NaN;
+  if (!(s >= 0)) return 'size';
+  out.price = p;
+  out.size = s;
+  return undefined;
+}
+
 /** Epoch-ms string (or number) → number; undefined when absent or not an integer. */
 export function msOf(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isSafeInteger(v) ? v : undefined;

@@ -2,10 +2,10 @@
  * A websocket `price_change` frame checked and read into numbers off the main thread (the capture read worker,
  * src/capture/read-worker.ts), so that replay and backtest do not pay for JSON.parse of its ~1.7 KB (most of it
  * hashes and best-bid/ask strings the decoder never reads). Only a frame the decoder would apply whole is
- * prepared: the checks here are those of decoder.ts (checkEntry), with the same parse helpers, so a prepared frame
+ * prepared: each level passes the decoder's own rule (readPriceChangeLevel in parse.ts), so a prepared frame
  * changes the books exactly as its JSON would; any other frame reaches the decoder as JSON.
  */
-import { microOf, msOf } from './parse.ts';
+import { msOf, type PriceChangeLevel, readPriceChangeLevel } from './parse.ts';
 
 /** What the decoder reads: entry i is `nums[off + 4i …]` = asset (index into `strings`), bid (1/0), price, size. */
 export class PreparedPriceChange {
@@ -26,6 +26,9 @@ export interface PreparedWriter {
   str(s: string): void;
 }
 
+/** The level being read (reused: no allocation per level). */
+const level: PriceChangeLevel = { bid: false, price: 0, size: 0 };
+
 /**
  * Writes `data` as market, eventTime, count, then 4 numbers per entry, if it is a current-schema price_change
  * that the decoder would apply without a rejection; otherwise writes nothing and returns false.
@@ -41,13 +44,8 @@ export function preparePriceChange(data: unknown, w: PreparedWriter, scratch: nu
   for (let i = 0; i < changes.length; i++) {
     const c = changes[i] as { asset_id?: unknown; side?: unknown; price?: unknown; size?: unknown } | null;
     if (c === null || typeof c !== 'object') return false;
-    if (typeof c.asset_id !== 'string' || c.asset_id === '') return false;
-    if (c.side !== 'BUY' && c.side !== 'SELL') return false;
-    const p = typeof c.price === 'string' ? microOf(c.price, true) : Number.NaN;
-    if (!(p >= 0 && p <= 1_000_000)) return false;
-    const s = typeof c.size === 'string' ? microOf(c.size, false) : Number.NaN;
-    if (!(s >= 0)) return false;
-    scratch.push(p, s);
+    if (readPriceChangeLevel(c.asset_id, c.side, c.price, c.size, level) !== undefined) return false;
+    scratch.push(level.price, level.size);
   }
   w.str(typeof f.market === 'string' ? f.market : '');
   w.num(msOf(f.timestamp) ?? 0);
