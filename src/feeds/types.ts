@@ -73,3 +73,12 @@ export interface FrameSource {
   /** Connected, last message age, reconnects, frames rejected … for the heartbeat. */
   health(): Record<string, number | string | boolean | null>;
 }
+
+/**
+ * Where a venue's prepared path (prepared.ts in a venue folder) writes a frame it read off the main thread: numbers and
+ * strings, in the order its decoder reads them back (the capture read worker's batch encoder).
+ */
+export interface PreparedWriter {
+  num(x: number): void;
+  str(s: string): void;
+}

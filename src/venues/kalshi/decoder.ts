@@ -21,6 +21,7 @@ import {
 import { BookSide, patchTop } from '../local-book.ts';
 import { seriesFees, seriesOf } from './fees.ts';
 import {
+  deltaUsable,
   eventsOf,
   fixedMicro,
   isoMs,
@@ -347,7 +348,7 @@ export function createKalshiDecoder(opts: KalshiDecoderOptions = {}): KalshiDeco
         }
         const price = fixedMicro(d.price_dollars);
         const delta = fixedMicro(d.delta_fp);
-        if (!(price >= 0 && price <= ONE) || Number.isNaN(delta) || (d.side !== 'yes' && d.side !== 'no')) {
+        if (!deltaUsable(price, delta, d.side)) {
           reject(sink, frame.source, 'orderbook_delta has a malformed price, delta or side');
           return;
         }

@@ -498,3 +498,11 @@ export function updateSubscriptionCmd(
 ): WireWsCommand {
   return { id, cmd: 'update_subscription', params: { sids: [sid], action, market_tickers: [...tickers] } };
 }
+
+/**
+ * An `orderbook_delta`'s price (micro, 0..1), signed size change and side are usable: the decoder's rule, and the
+ * capture worker's (prepared.ts).
+ */
+export function deltaUsable(price: number, delta: number, side: unknown): boolean {
+  return isPriceMicro(price) && !Number.isNaN(delta) && (side === 'yes' || side === 'no');
+}

@@ -3,8 +3,8 @@
  * src/capture/read-worker.ts): replay and backtest skip its JSON.parse. Only a frame the decoder would apply (or
  * check against its sequence) is prepared, with the decoder's own parse helpers; any other reaches it as JSON.
  */
-import { ONE } from '../../core/money.ts';
-import { fixedMicro } from './parse.ts';
+import type { PreparedWriter } from '../../feeds/types.ts';
+import { deltaUsable, fixedMicro } from './parse.ts';
 
 export class PreparedKalshiDelta {
   constructor(
@@ -17,12 +17,6 @@ export class PreparedKalshiDelta {
     /** ts_ms */
     readonly eventTime: number,
   ) {}
-}
-
-/** Where a prepared frame is written (the worker's batch encoder). */
-export interface PreparedWriter {
-  num(x: number): void;
-  str(s: string): void;
 }
 
 /** Writes ticker, price, delta, yes, sid, seq, ts_ms if `data` is a delta the decoder takes as it is; else false. */
@@ -43,8 +37,7 @@ export function prepareKalshiDelta(data: unknown, w: PreparedWriter): boolean {
   if (typeof d.ts_ms !== 'number') return false;
   const price = fixedMicro(d.price_dollars);
   const delta = fixedMicro(d.delta_fp);
-  if (!(price >= 0 && price <= ONE) || Number.isNaN(delta) || (d.side !== 'yes' && d.side !== 'no'))
-    return false;
+  if (!deltaUsable(price, delta, d.side)) return false;
   w.str(d.market_ticker);
   w.num(price);
   w.num(delta);

@@ -5,6 +5,7 @@
  * prepared: each level passes the decoder's own rule (readPriceChangeLevel in parse.ts), so a prepared frame
  * changes the books exactly as its JSON would; any other frame reaches the decoder as JSON.
  */
+import type { PreparedWriter } from '../../feeds/types.ts';
 import { msOf, type PriceChangeLevel, readPriceChangeLevel } from './parse.ts';
 
 /** What the decoder reads: entry i is `nums[off + 4i …]` = asset (index into `strings`), bid (1/0), price, size. */
@@ -18,12 +19,6 @@ export class PreparedPriceChange {
     readonly off: number,
     readonly strings: readonly string[],
   ) {}
-}
-
-/** Where a prepared frame is written (the worker's batch encoder). */
-export interface PreparedWriter {
-  num(x: number): void;
-  str(s: string): void;
 }
 
 /** The level being read (reused: no allocation per level). */
