@@ -172,6 +172,26 @@ export class FlatBooks {
     this.deps.delete(s);
   }
 
+  /**
+   * Unbinds a slot whose market is gone (resolved): no token, no book, no group, like a slot never bound, so that
+   * the token id and the last book are not held for the life of the process.
+   */
+  unbind(s: number): void {
+    if (this.binding(s) < 0) return;
+    this.setBook(s, undefined, NO_ASK, NO_BID, false);
+    this.leaveGroup(s);
+    this.setLinks(s, -1, NO_ASK, NO_ASK, []);
+    const r = s * RECORD;
+    this.rec[r + BIND] = -1;
+    this.rec[r + SIB] = -1;
+    this.rec[r + SIB_ASK] = NO_ASK;
+    this.rec[r + SIB_BID] = NO_BID;
+    this.rec[r + SIB_FRESH] = 0;
+    this.rec[r + META] = 0;
+    this.rec[r + ORACLE] = -1;
+    this.obj[2 * s] = undefined;
+  }
+
   /** A market's YES and NO slots (−1 for none): each record carries the other's tops. */
   pair(yes: number, no: number): void {
     if (yes >= 0) this.copySibling(yes, no);

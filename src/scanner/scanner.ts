@@ -118,9 +118,8 @@ interface Emitted {
   gone: boolean;
 }
 
+/** What the detectors read of a MarketLink (not the link itself: its reasons and refs cost ~600 B a link). */
 interface LinkEntry {
-  readonly link: MarketLink;
-  /** link.relation, read here without loading the link */
   readonly relation: MarketLink['relation'];
   /** the other market */
   readonly other: MarketState;
@@ -187,6 +186,8 @@ interface Group {
   /** its index in the flat hot state */
   readonly idx: number;
   readonly members: Set<MarketState>;
+  /** members dropped once resolved: the group stays unpriceable, as it was while they were closed members */
+  resolved: number;
 }
 
 interface LagLeg {
@@ -397,8 +398,8 @@ export class Scanner {
     proxy: ScannerOptions['proxy'];
   };
   private readonly markets = new Map<string, MarketState>();
-  /** market states by MarketState.idx */
-  private readonly states: MarketState[] = [];
+  /** market states by MarketState.idx (undefined once resolved: no slot is bound to it any more) */
+  private readonly states: (MarketState | undefined)[] = [];
   /**
    * The hot state (see flat.ts), indexed by token slot (src/core/token-slots.ts): a book stamped with its slot by
    * the decoder finds its market's tops by an array index, and the token id beside its book checks the hint.
@@ -413,6 +414,8 @@ export class Scanner {
   private orc = new Float64Array(ORC * 64);
   private readonly orcOwn: (SourceState | undefined)[] = [];
   private readonly orcCount: PricingCount[] = [];
+  /** oracle records of resolved markets, reused by the next oracle-linked market */
+  private readonly orcFree: number[] = [];
   /** venue → tokenId → token slot, for every outcome token of a known market (any venue: created on first sight) */
   private readonly tokens = new Map<string, Map<string, number>>();
   /** venue names by the code a binding carries */
@@ -455,6 +458,13 @@ export class Scanner {
   // ---------------------------------------------------------------- state updates
 
   onMarket(m: Market): readonly Opportunity[] {
+    // a resolved market trades no more: its state is dropped (a relisting roll-over would otherwise keep every
+    // market ever listed), and a repeat of its resolution finds nothing to drop
+    if (m.status === 'resolved') {
+      const gone = this.markets.get(mkey(m.venue, m.marketId));
+      if (gone) this.forget(gone, m);
+      return NONE;
+    }
     const st = this.ensure(mkey(m.venue, m.marketId));
     const yes =
       m.outcomes.find((x) => x.side === 'yes')?.tokenId ??
@@ -499,14 +509,60 @@ export class Scanner {
     return NONE;
   }
 
+  /**
+   * Drops a resolved market: its slots (token and book), its links (on both sides), its group, its oracle record
+   * (reused by the next oracle-linked market) and its index entry. The markets linked to it are synced as if the
+   * link had never been: a closed market was never priced, so what they evaluate does not change.
+   */
+  private forget(st: MarketState, m: Market): void {
+    for (const side of [SIDE_YES, SIDE_NO]) {
+      const slot = side === SIDE_YES ? st.yesSlot : st.noSlot;
+      const b = this.flat.binding(slot);
+      if (slot >= 0 && b >> BINDING_SHIFT === st.idx) this.flat.unbind(slot);
+    }
+    st.yesSlot = -1;
+    st.noSlot = -1;
+    st.open = false;
+    const links = st.links;
+    st.links = NO_LINKS;
+    for (const e of links) {
+      const o = e.other;
+      o.links = o.links.filter((x) => x.other !== st);
+      if (o.links.length === 0) o.links = NO_LINKS;
+      this.sync(o);
+    }
+    const g = st.group;
+    if (g) {
+      g.members.delete(st);
+      g.resolved++;
+      st.group = undefined;
+      this.recount(g);
+    }
+    if (st.oracleAsset) st.oracleAsset.markets.delete(st);
+    if (st.oracleIdx >= 0) {
+      this.orcOwn[st.oracleIdx] = undefined;
+      this.orcFree.push(st.oracleIdx);
+    }
+    const toks = this.tokens.get(m.venue);
+    const early = this.early.get(m.venue);
+    for (const o of st.market.outcomes) {
+      // unless the token has moved to another market since
+      if (toks?.get(o.tokenId) !== undefined && this.flat.binding(toks.get(o.tokenId)!) < 0)
+        toks.delete(o.tokenId);
+      early?.delete(o.tokenId);
+    }
+    this.markets.delete(st.key);
+    this.states[st.idx] = undefined;
+  }
+
   onLink(link: MarketLink): void {
     const sa = this.ensure(mkey(link.a.venue, link.a.marketId));
     const sb = this.ensure(mkey(link.b.venue, link.b.marketId));
     sa.links = sa.links.filter((e) => e.other !== sb);
     sb.links = sb.links.filter((e) => e.other !== sa);
     if (isLinkRelation(link.relation)) {
-      sa.links.push({ link, relation: link.relation, other: sb, isA: true });
-      sb.links.push({ link, relation: link.relation, other: sa, isA: false });
+      sa.links.push({ relation: link.relation, other: sb, isA: true });
+      sb.links.push({ relation: link.relation, other: sa, isA: false });
     }
     this.sync(sa);
     this.sync(sb);
@@ -589,7 +645,7 @@ export class Scanner {
     if (!key) return;
     let g = this.groups.get(key);
     if (!g) {
-      g = { key, idx: this.flat.addGroup(), members: new Set() };
+      g = { key, idx: this.flat.addGroup(), members: new Set(), resolved: 0 };
       this.groups.set(key, g);
     }
     g.members.add(st);
@@ -598,7 +654,7 @@ export class Scanner {
 
   /** A group's size and members that cannot be priced, in the flat state (its YES-ask sum is kept as asks change). */
   private recount(g: Group): void {
-    let bad = 0;
+    let bad = g.resolved;
     for (const st of g.members) if (st.placeholder || !st.open || !st.yes) bad++;
     this.flat.setGroupCounts(g.idx, g.members.size, bad);
   }
@@ -639,7 +695,10 @@ export class Scanner {
    * reference, fees and slots. Rewritten whenever any of them changes (a new link, a re-listed market).
    */
   private writeOracle(st: MarketState, link: OracleLink): void {
-    if (st.oracleIdx < 0) {
+    if (st.oracleIdx < 0 && this.orcFree.length > 0) {
+      st.oracleIdx = this.orcFree.pop()!;
+      this.orcCount[st.oracleIdx] = st.count!;
+    } else if (st.oracleIdx < 0) {
       st.oracleIdx = this.orcOwn.length;
       this.orcOwn.push(undefined);
       this.orcCount.push(st.count!);
@@ -856,7 +915,7 @@ export class Scanner {
     );
   }
 
-  /** `e` is only read when an opportunity is emitted (its link's relation goes in the note). */
+  /** `e` is only read when an opportunity is emitted (its relation goes in the note). */
   private linked(
     st: MarketState,
     other: MarketState,
@@ -924,7 +983,7 @@ export class Scanner {
     const bb = f.book(sb)!;
     const ma = A.market;
     const mb = B.market;
-    const note = `${e.link.relation} ${ma.venue}:${ma.marketId} / ${mb.venue}:${mb.marketId}: ${what}`;
+    const note = `${e.relation} ${ma.venue}:${ma.marketId} / ${mb.venue}:${mb.marketId}: ${what}`;
     return this.emit(
       kind,
       [this.leg(ma, ta, 'buy', ba), this.leg(mb, tb, 'buy', bb)],
