@@ -206,6 +206,20 @@ export function createKalshiDecoder(opts: KalshiDecoderOptions = {}): KalshiDeco
     sink.emit(tokenBook(b, false, receiveTime));
   };
 
+  const forget = (ticker: string, series: string | undefined, eventId: string | undefined): void => {
+    local.delete(ticker);
+    wireMarkets.delete(ticker);
+    lastMarkets.delete(ticker);
+    const drop = (index: Map<string, Set<string>>, key: string | undefined): void => {
+      const set = key === undefined ? undefined : index.get(key);
+      if (!set) return;
+      set.delete(ticker);
+      if (set.size === 0) index.delete(key!);
+    };
+    drop(bySeries, series);
+    drop(byEvent, eventId);
+  };
+
   const emitMarket = (sink: FeedSink, source: string, wm: WireMarket, receiveTime: number): void => {
     const ev = typeof wm?.event_ticker === 'string' ? exclusive.get(wm.event_ticker) : undefined;
     const series = typeof wm?.ticker === 'string' ? seriesOf(wm.event_ticker, wm.ticker) : undefined;
@@ -238,6 +252,9 @@ export function createKalshiDecoder(opts: KalshiDecoderOptions = {}): KalshiDeco
     }
     lastMarkets.set(m.marketId, m);
     sink.emit(m);
+    // a resolved market trades no more: its book and listing are dropped (a roll-over relists markets all day);
+    // `resolved` keeps its ticker, so that a later listing of it does not resolve it again
+    if (m.status === 'resolved') forget(m.marketId, series, m.eventId);
     if (m.status === 'resolved' && m.winner && !resolved.has(m.marketId)) {
       resolved.add(m.marketId);
       sink.emit({

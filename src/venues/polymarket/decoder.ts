@@ -376,6 +376,11 @@ export function createPolymarketDecoder(opts: PolymarketDecoderOptions = {}): Po
       );
     }
     sink.emit(r);
+    // a resolved market trades no more: its tokens' books and its listing are dropped (a roll-over relists
+    // markets all day); a repeated resolution then emits the Resolution alone
+    markets.delete(r.marketId);
+    for (const o of m?.outcomes ?? []) tokens.delete(o.tokenId);
+    for (const id of f.assets_ids ?? []) tokens.delete(id);
   };
 
   const wsEvent = (e: unknown, receiveTime: number, sink: FeedSink): void => {

@@ -136,6 +136,8 @@ describe('kalshi decoder: REST', () => {
         receiveTime: 5,
       },
     ]);
+    // a resolved market's listing is dropped; `resolved` keeps the resolution to once
+    expect(dec.markets().has(ARS)).toBe(false);
   });
 
   it('emits every market of a list page (rest-markets-list.json)', () => {

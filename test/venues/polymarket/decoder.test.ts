@@ -368,6 +368,12 @@ describe('Polymarket decoder: trades, ticks, markets, resolutions', () => {
       { tokenId: NO, label: 'No', side: 'no' },
     ]);
 
+    const level = { asset_id: YES, side: 'BUY', price: '0.5', size: '10' };
+    dec.decode(
+      frame({ event_type: 'price_change', market: m!.marketId, price_changes: [level] }, 21),
+      c.sink,
+    );
+    expect(dec.book(YES)?.bids).toEqual([[500_000, 10_000_000]]);
     dec.decode(frame(fx('ws-market-resolved.json'), 22), c.sink);
     const [r] = c.of('resolution') as Resolution[];
     expect(r).toEqual({
@@ -381,6 +387,14 @@ describe('Polymarket decoder: trades, ticks, markets, resolutions', () => {
     const updated = c.of('market').at(-1)!;
     expect(updated.status).toBe('resolved');
     expect(updated.winner).toBe(NO);
+    // the resolved market's listing and its tokens' books are dropped; a repeat emits the Resolution alone
+    expect(dec.market(m!.marketId)).toBeUndefined();
+    expect(dec.book(YES)).toBeUndefined();
+    expect(dec.book(NO)).toBeUndefined();
+    const markets = c.of('market').length;
+    dec.decode(frame(fx('ws-market-resolved.json'), 23), c.sink);
+    expect(c.of('market')).toHaveLength(markets);
+    expect(c.of('resolution')).toHaveLength(2);
   });
 
   it('new_market with the snake_case string fee_schedule (P14)', () => {
