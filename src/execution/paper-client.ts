@@ -307,6 +307,8 @@ export function createPaperClient(opts: PaperClientOptions): PaperExecutionClien
         case 'resolution': {
           const m = markets.get(e.marketId);
           if (m) markets.set(e.marketId, { ...m, status: 'resolved', winner: e.winner });
+          // the market stays known (an order for it is refused as not open), its books go
+          for (const o of m?.outcomes ?? []) books.forget(venue, o.tokenId);
           for (const o of [...open])
             if (o.req.marketId === e.marketId && !o.arrival)
               cancelOne(o, 'market_resolved', 'market resolved');

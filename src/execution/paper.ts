@@ -119,6 +119,11 @@ export class PaperBooks {
     } else this.books.set(k, { book, takenAsks: undefined, takenBids: undefined });
   }
 
+  /** Drops an instrument's book (its market resolved: nothing trades on it any more). */
+  forget(venue: string, tokenId: string): void {
+    this.books.delete(`${venue}:${tokenId}`);
+  }
+
   get(venue: string, tokenId: string): OrderBook | undefined {
     return this.books.get(`${venue}:${tokenId}`)?.book;
   }

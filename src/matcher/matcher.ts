@@ -138,7 +138,9 @@ export class Matcher {
     }
     this.stats.markets++;
     const facts = extractFacts(m);
-    this.markets.set(k, { market: m, facts });
+    // a resolved market is matched no more: dropped (a roll-over relists markets all day), not kept as seen
+    if (m.status === 'resolved') this.markets.delete(k);
+    else this.markets.set(k, { market: m, facts });
     const oracleLink = m.status === 'open' ? oracleLinkOf(m, facts) : undefined;
     if (m.status === 'open' && facts.crypto && !oracleLink) {
       // unread settlement facts mean no link, never a guess: say which and why

@@ -225,3 +225,12 @@ describe('paper fill model: properties', () => {
     );
   });
 });
+
+describe('paper books of a resolved market', () => {
+  it('forget drops one instrument and leaves the others', () => {
+    const b = books();
+    b.forget('polymarket', 'm1-yes');
+    expect(b.get('polymarket', 'm1-yes')).toBeUndefined();
+    expect(b.best('kalshi', 'k1-yes', 'ask')).toBe($(0.4));
+  });
+});
