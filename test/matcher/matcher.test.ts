@@ -225,6 +225,25 @@ describe('rules-only matcher', () => {
     expect(withdrawn).toMatchObject({ relation: 'different', stage: 'manual' });
   });
 
+  it('forgets a resolved market: an override naming it re-judges nothing', async () => {
+    const m = matcher();
+    await m.onMarket(pmBrti100k);
+    await m.onMarket(kxT100k12);
+    const resolved = await m.onMarket({
+      ...kxT100k12,
+      status: 'resolved',
+      winner: kxT100k12.outcomes[0]!.tokenId,
+    });
+    expect(resolved.links).toEqual([]);
+    const after = await m.setOverride({
+      a: { venue: 'polymarket', marketId: pmBrti100k.marketId },
+      b: { venue: 'kalshi', marketId: kxT100k12.marketId },
+      decision: 'reject',
+      at: 1,
+    });
+    expect(after).toBeUndefined();
+  });
+
   it('a manual approve overrides an undetermined pair and takes it off the review queue', async () => {
     const store = createMemoryMatchStore();
     const m = matcher(store);
