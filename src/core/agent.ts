@@ -28,12 +28,16 @@ export interface IdGen {
 }
 
 export function createIds(prefix: string): IdGen {
-  const counters = new Map<string, number>();
+  // per kind its counter and `<kind>-<prefix>-` (one lookup, no map write nor head string per id: one per opportunity)
+  const counters = new Map<string, { n: number; readonly head: string }>();
   return {
     next(kind) {
-      const n = (counters.get(kind) ?? 0) + 1;
-      counters.set(kind, n);
-      return `${kind}-${prefix}-${n}`;
+      let c = counters.get(kind);
+      if (c === undefined) {
+        c = { n: 0, head: `${kind}-${prefix}-` };
+        counters.set(kind, c);
+      }
+      return c.head + ++c.n;
     },
   };
 }
