@@ -168,7 +168,7 @@ export function sizeBundle(
   }
   bounds.push(depth);
   // one leg's boundaries are already in order (cumulative sums, then the depth above them all)
-  if (legs.length > 1) bounds.sort((x, y) => x - y);
+  if (legs.length > 1) sortNumbers(bounds);
   // Walk the boundaries with one cursor per leg: fully taken levels are priced once, only the level in
   // progress is re-priced at each boundary (the same per-level fills as fillLeg, so results are identical).
   const k = legs.length;
@@ -379,7 +379,11 @@ export function prepareOneLeg(leg: LegInput, maxShares: Qty = Number.MAX_SAFE_IN
 }
 
 /** sizeBundle([leg], settlePerShare, maxShares) from the leg's prepared sizing (prepareOneLeg). */
-export function sizeOneLeg(t: OneLegSizing, settlePerShare: Price): BundleFill | undefined {
+export function sizeOneLeg(
+  t: OneLegSizing,
+  settlePerShare: Price,
+  valueAt?: Price,
+): BundleFill | undefined {
   if (Number.isNaN(t.top)) return undefined;
   if (settlePerShare + (t.buy ? -t.top : t.top) <= 0) return undefined;
   const at = t.at;
@@ -408,9 +412,13 @@ export function sizeOneLeg(t: OneLegSizing, settlePerShare: Price): BundleFill |
   }
   if (best < 0) return undefined;
   const o = best * ONE_LEG_STRIDE;
+  const legs = [{ limit: at[o + OL_LIMIT]!, notional: at[o + OL_NOTIONAL]!, fee: at[o + OL_FEE]! }];
+  // = resettle(sizeOneLeg(t, settlePerShare), valueAt), without the fill in between (oracle_lag: every priced side)
+  if (valueAt !== undefined)
+    return valuedAt(at[o + OL_SHARES]!, legs, bestCost, at[o + OL_FEE]!, bestProceeds, valueAt);
   return {
     shares: at[o + OL_SHARES]!,
-    legs: [{ limit: at[o + OL_LIMIT]!, notional: at[o + OL_NOTIONAL]!, fee: at[o + OL_FEE]! }],
+    legs,
     cost: bestCost,
     fees: at[o + OL_FEE]!,
     proceeds: bestProceeds,
@@ -426,16 +434,28 @@ const NO_F64 = new Float64Array(0);
  * for the legs `f` was sized on (the fills do not depend on the settlement), without walking the book again.
  */
 export function resettle(f: BundleFill, settlePerShare: Price): BundleFill {
-  const settle = mulDiv(settlePerShare, f.shares, MICRO, 'floor');
-  const buy = f.cost - f.fees;
+  return valuedAt(f.shares, f.legs, f.cost, f.fees, f.proceeds, settlePerShare);
+}
+
+/** A fill's figures with its edge and capital at `settlePerShare` (resettle's rule, for sizeOneLeg's `valueAt` too). */
+function valuedAt(
+  shares: Qty,
+  legs: readonly LegFill[],
+  cost: Money,
+  fees: Money,
+  proceeds: Money,
+  settlePerShare: Price,
+): BundleFill {
+  const settle = mulDiv(settlePerShare, shares, MICRO, 'floor');
+  const buy = cost - fees;
   return {
-    shares: f.shares,
-    legs: f.legs,
-    cost: f.cost,
-    fees: f.fees,
-    proceeds: f.proceeds,
-    capital: f.cost + (settle < 0 ? -settle : 0),
-    edge: f.proceeds - buy - f.fees + settle,
+    shares,
+    legs,
+    cost,
+    fees,
+    proceeds,
+    capital: cost + (settle < 0 ? -settle : 0),
+    edge: proceeds - buy - fees + settle,
   };
 }
 
@@ -448,6 +468,22 @@ let scratchBestLimit = new Float64Array(16);
 let scratchBestNot = new Float64Array(16);
 let scratchBestFee = new Float64Array(16);
 const scratchBounds: number[] = [];
+
+/**
+ * Sorts a short array of numbers ascending in place (insertion sort): Array.prototype.sort copied the array into a
+ * work array on every call, and sizeBundle sorts the boundaries of every crossing pair on every book update.
+ */
+function sortNumbers(a: number[]): void {
+  for (let i = 1; i < a.length; i++) {
+    const x = a[i]!;
+    let j = i - 1;
+    while (j >= 0 && a[j]! > x) {
+      a[j + 1] = a[j]!;
+      j--;
+    }
+    a[j + 1] = x;
+  }
+}
 
 /** Edge in basis points of the capital committed (BundleFill.capital). */
 export function edgeBps(edge: Money, capital: Money): number {

@@ -54,7 +54,6 @@ import {
   type LegInput,
   type OneLegSizing,
   prepareOneLeg,
-  resettle,
   sizeBundle,
   sizeOneLeg,
 } from './depth.ts';
@@ -1024,9 +1023,8 @@ export class Scanner {
       if (lag.value === value && lag.limit === value - margin) atFair = lag.fill;
       else {
         lag.sizing ??= prepareOneLeg(lag.legs[0]!, this.o.maxShares);
-        const sized = sizeOneLeg(lag.sizing, value - margin);
-        // the same fills valued at fair (evaluateBundle at sized.shares, without walking the book again)
-        atFair = sized && resettle(sized, value);
+        // sized at the limit, the same fills valued at fair (evaluateBundle at those shares, no second walk)
+        atFair = sizeOneLeg(lag.sizing, value - margin, value);
         lag.value = value;
         lag.limit = value - margin;
         lag.fill = atFair;
@@ -1343,19 +1341,17 @@ export class Scanner {
     const lotShares = bundleLot(legs);
     const now = this.t;
     const bps = edgeBps(f.edge, f.capital);
-    const list = out ?? [];
-    const oppLegs: Opportunity['legs'][number][] = [];
-    for (let i = 0; i < legs.length; i++) {
-      const l = legs[i]!;
-      oppLegs.push({
+    // the legs by map (an array of their exact length: a push()ed empty array reserves 17 slots, per opportunity)
+    const oppLegs = legs.map(
+      (l, i): Opportunity['legs'][number] => ({
         venue: l.venue,
         marketId: l.marketId,
         tokenId: l.tokenId,
         side: l.side,
         limitPrice: f.legs[i]!.limit,
         shares: f.shares,
-      });
-    }
+      }),
+    );
     const o: { -readonly [K in keyof Opportunity]: Opportunity[K] } = {
       type: 'opportunity',
       id: this.o.ids.next('opp'),
@@ -1376,8 +1372,10 @@ export class Scanner {
     };
     // assigned rather than spread in: the spread copied the object (pricing stays the last key)
     if (pricing) o.pricing = pricing;
-    list.push(o);
-    return list;
+    // most updates find one opportunity: a one-element list (an empty one that is pushed to reserves 17 slots)
+    if (!out) return [o];
+    out.push(o);
+    return out;
   }
 
   /** The dedupe key of an opportunity: its kind and legs. */
@@ -1445,7 +1443,8 @@ export class Scanner {
       levels: side === 'buy' ? b.asks : b.bids,
       fees: m.fees,
       minSize: m.minSize,
-      ...(m.lotSize !== undefined ? { lot: m.lotSize } : {}),
+      // always present (undefined: DEFAULT_LOT), so every leg has one shape and no spread copies an object in
+      lot: m.lotSize,
     };
   }
 
