@@ -923,15 +923,12 @@ export class Scanner {
     const bb = f.book(sb)!;
     const ma = A.market;
     const mb = B.market;
+    const legs = [this.leg(ma, ta, 'buy', ba), this.leg(mb, tb, 'buy', bb)];
+    const sized = this.sized(kind, legs, MICRO);
+    if (!sized) return out;
+    // the note only for a pair that is published: most crossing updates are unchanged repeats (dedupe)
     const note = `${e.link.relation} ${ma.venue}:${ma.marketId} / ${mb.venue}:${mb.marketId}: ${what}`;
-    return this.emit(
-      kind,
-      [this.leg(ma, ta, 'buy', ba), this.leg(mb, tb, 'buy', bb)],
-      MICRO,
-      [ba, bb],
-      out,
-      note,
-    );
+    return this.push(kind, legs, sized, [this.stamp(ba), this.stamp(bb)], out, note, undefined);
   }
 
   private oracleLag(st: MarketState, out: Opportunity[] | undefined): Opportunity[] | undefined {
@@ -1287,8 +1284,8 @@ export class Scanner {
     out: Opportunity[] | undefined,
     note: string,
   ): Opportunity[] | undefined {
-    const sized = sizeBundle(legs, settle, this.o.maxShares);
-    if (!sized || !this.accept(kind, legs, sized)) return out;
+    const sized = this.sized(kind, legs, settle);
+    if (!sized) return out;
     return this.push(
       kind,
       legs,
@@ -1298,6 +1295,12 @@ export class Scanner {
       note,
       undefined,
     );
+  }
+
+  /** The bundle of `legs` sized by depth, when it is published (accept); undefined when not. */
+  private sized(kind: OpportunityType, legs: LegInput[], settle: Price): BundleFill | undefined {
+    const sized = sizeBundle(legs, settle, this.o.maxShares);
+    return sized && this.accept(kind, legs, sized) ? sized : undefined;
   }
 
   /** Whether a sized bundle is published: edge and minimum sizes met, and not an unchanged repeat (dedupe). */
