@@ -379,11 +379,7 @@ export function prepareOneLeg(leg: LegInput, maxShares: Qty = Number.MAX_SAFE_IN
 }
 
 /** sizeBundle([leg], settlePerShare, maxShares) from the leg's prepared sizing (prepareOneLeg). */
-export function sizeOneLeg(
-  t: OneLegSizing,
-  settlePerShare: Price,
-  valueAt?: Price,
-): BundleFill | undefined {
+export function sizeOneLeg(t: OneLegSizing, settlePerShare: Price, valueAt?: Price): BundleFill | undefined {
   if (Number.isNaN(t.top)) return undefined;
   if (settlePerShare + (t.buy ? -t.top : t.top) <= 0) return undefined;
   const at = t.at;

@@ -1345,16 +1345,14 @@ export class Scanner {
     const now = this.t;
     const bps = edgeBps(f.edge, f.capital);
     // the legs by map (an array of their exact length: a push()ed empty array reserves 17 slots, per opportunity)
-    const oppLegs = legs.map(
-      (l, i): Opportunity['legs'][number] => ({
-        venue: l.venue,
-        marketId: l.marketId,
-        tokenId: l.tokenId,
-        side: l.side,
-        limitPrice: f.legs[i]!.limit,
-        shares: f.shares,
-      }),
-    );
+    const oppLegs = legs.map((l, i): Opportunity['legs'][number] => ({
+      venue: l.venue,
+      marketId: l.marketId,
+      tokenId: l.tokenId,
+      side: l.side,
+      limitPrice: f.legs[i]!.limit,
+      shares: f.shares,
+    }));
     const o: { -readonly [K in keyof Opportunity]: Opportunity[K] } = {
       type: 'opportunity',
       id: this.o.ids.next('opp'),
