@@ -27,8 +27,9 @@ export function createOpportunityScannerAgent(
         ids: rt.kernel.ids,
       });
       scanner = s;
+      // indexed: for-of over the shared empty list (frozen, another array map) and fresh lists made an iterator
       const emit = (out: readonly Opportunity[]): void => {
-        for (const o of out) rt.publish(channels.opportunities, o);
+        for (let i = 0; i < out.length; i++) rt.publish(channels.opportunities, out[i]!);
       };
       for (const v of VENUES) {
         rt.subscribe(channels.markets(v), (msg) => emit(s.onMarket(msg.body)));

@@ -64,7 +64,9 @@ export function createStrategyRunnerAgent(
         }
       });
       rt.subscribe(channels.opportunities, (msg) => {
-        for (const req of r.onOpportunity(msg.body, rt.halted)) rt.publish(channels.tradeRequests, req);
+        // indexed: no iterator per opportunity (almost all give the shared empty list)
+        const reqs = r.onOpportunity(msg.body, rt.halted);
+        for (let i = 0; i < reqs.length; i++) rt.publish(channels.tradeRequests, reqs[i]!);
       });
       rt.log.info({ strategies: strategies.map((s) => s.name) }, 'strategy runner started');
     },

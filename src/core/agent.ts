@@ -12,7 +12,15 @@
  * out with the reason, and a critical alert is published.
  */
 import { hostname } from 'node:os';
-import { type Bus, errorText, type Handler, type SubscribeOptions, type Subscription } from './bus/types.ts';
+import {
+  type Bus,
+  type DeliveryControl,
+  type Envelope,
+  errorText,
+  type Handler,
+  type SubscribeOptions,
+  type Subscription,
+} from './bus/types.ts';
 import { type Channel, channels } from './channels.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import type { Config } from './config.ts';
@@ -28,12 +36,16 @@ export interface IdGen {
 }
 
 export function createIds(prefix: string): IdGen {
-  const counters = new Map<string, number>();
+  // per kind its counter and `<kind>-<prefix>-` (one lookup, no map write nor head string per id: one per opportunity)
+  const counters = new Map<string, { n: number; readonly head: string }>();
   return {
     next(kind) {
-      const n = (counters.get(kind) ?? 0) + 1;
-      counters.set(kind, n);
-      return `${kind}-${prefix}-${n}`;
+      let c = counters.get(kind);
+      if (c === undefined) {
+        c = { n: 0, head: `${kind}-${prefix}-` };
+        counters.set(kind, c);
+      }
+      return c.head + ++c.n;
     },
   };
 }
@@ -126,21 +138,13 @@ export class AgentRuntime {
   /** Subscribes in this agent's consumer group (or `opts.group`), counting outcomes for the heartbeat. */
   subscribe<T>(channel: Channel<T>, handler: Handler<T>, opts: Partial<SubscribeOptions> = {}): Subscription {
     const group = opts.group ?? this.agent.name;
+    // the async outcome is a method (afterAsync): a closure here over msg and ctl made V8 allocate a context on
+    // every message, synchronous ones too
     const wrapped: Handler<T> = (msg, ctl) => {
       try {
         const out = handler(msg, ctl);
-        if (out && typeof (out as Promise<void>).then === 'function') {
-          return (out as Promise<void>).then(
-            () => {
-              this.processed++;
-            },
-            (err: unknown) => {
-              this.onHandlerError(channel.name, msg.id, err);
-              if (!isInvariantError(err)) throw err;
-              this.onInvariant(channel.name, group, msg, err, ctl);
-            },
-          );
-        }
+        if (out && typeof (out as Promise<void>).then === 'function')
+          return this.afterAsync(out as Promise<void>, channel.name, group, msg, ctl);
         this.processed++;
         return undefined;
       } catch (err) {
@@ -168,6 +172,26 @@ export class AgentRuntime {
 
   publish<T>(channel: Channel<T>, body: T): string {
     return this.kernel.bus.publish(channel, body);
+  }
+
+  /** An async handler's outcome: counted when it resolves; an error is handled as a synchronous one is. */
+  private afterAsync(
+    out: Promise<void>,
+    channel: string,
+    group: string,
+    msg: Envelope<unknown>,
+    ctl: DeliveryControl,
+  ): Promise<void> {
+    return out.then(
+      () => {
+        this.processed++;
+      },
+      (err: unknown) => {
+        this.onHandlerError(channel, msg.id, err);
+        if (!isInvariantError(err)) throw err;
+        this.onInvariant(channel, group, msg, err, ctl);
+      },
+    );
   }
 
   async start(): Promise<void> {

@@ -346,9 +346,15 @@ export class Portfolio implements PortfolioView {
     const seen = this.booksSeen.get(k);
     if (seen) {
       seen.at = now;
-      seen.stale = b.stale;
-    } else this.booksSeen.set(k, { at: now, stale: b.stale });
-    this.noteStale(k, b.stale);
+      // only books write instrument keys into staleKeys: an unchanged flag leaves the set as it is (no hash per book)
+      if (seen.stale !== b.stale) {
+        seen.stale = b.stale;
+        this.noteStale(k, b.stale);
+      }
+    } else {
+      this.booksSeen.set(k, { at: now, stale: b.stale });
+      this.noteStale(k, b.stale);
+    }
     markFromBook(this.ledger, b);
     if (this.unmarked.size > 0 && b.bids.length > 0) this.unmarked.delete(k);
     this.refresh(now);

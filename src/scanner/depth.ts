@@ -168,7 +168,7 @@ export function sizeBundle(
   }
   bounds.push(depth);
   // one leg's boundaries are already in order (cumulative sums, then the depth above them all)
-  if (legs.length > 1) bounds.sort((x, y) => x - y);
+  if (legs.length > 1) sortNumbers(bounds);
   // Walk the boundaries with one cursor per leg: fully taken levels are priced once, only the level in
   // progress is re-priced at each boundary (the same per-level fills as fillLeg, so results are identical).
   const k = legs.length;
@@ -292,29 +292,27 @@ export interface OneLegSizing {
   /** best price (sizeBundle's top-of-book pre-check); NaN when the side is empty */
   readonly top: number;
   readonly n: number;
-  readonly shares: Float64Array;
-  /** the price of the first share after the previous boundary (the segment's marginal price) */
-  readonly marginal: Float64Array;
-  readonly limit: Float64Array;
-  readonly notional: Float64Array;
-  readonly fee: Float64Array;
+  /**
+   * Per boundary i, ONE_LEG_STRIDE float64s from i × ONE_LEG_STRIDE: shares, marginal (the price of the first share
+   * after the previous boundary), limit, notional, fee. One array rather than five: a sizing is prepared for every
+   * new book of a crossing oracle market, and each typed array is an allocation of its own.
+   */
+  readonly at: Float64Array;
 }
+
+/** The fields of a boundary in OneLegSizing.at, at these offsets from i × ONE_LEG_STRIDE. */
+export const ONE_LEG_STRIDE = 5;
+const OL_SHARES = 0;
+const OL_MARGINAL = 1;
+const OL_LIMIT = 2;
+const OL_NOTIONAL = 3;
+const OL_FEE = 4;
 
 export function prepareOneLeg(leg: LegInput, maxShares: Qty = Number.MAX_SAFE_INTEGER): OneLegSizing {
   const levels = leg.levels;
   const buy = leg.side === 'buy';
   const best = levels[0];
-  const empty = (top: number): OneLegSizing => ({
-    buy,
-    top,
-    n: 0,
-    shares: NO_F64,
-    marginal: NO_F64,
-    limit: NO_F64,
-    notional: NO_F64,
-    fee: NO_F64,
-  });
-  if (!best) return empty(Number.NaN);
+  if (!best) return { buy, top: Number.NaN, n: 0, at: NO_F64 };
   // the same steps as sizeBundle with one leg, without the settlement
   let depth = maxShares;
   const m = Math.min(levels.length, MAX_LEVELS);
@@ -323,8 +321,10 @@ export function prepareOneLeg(leg: LegInput, maxShares: Qty = Number.MAX_SAFE_IN
   if (d < depth) depth = d;
   const LOT = bundleLot([leg]);
   depth -= depth % LOT;
-  if (depth <= 0) return empty(best[0]!);
-  const bounds: number[] = [];
+  if (depth <= 0) return { buy, top: best[0]!, n: 0, at: NO_F64 };
+  // the boundaries into the (reused) scratch array first: their count sizes the one result array
+  const bounds = scratchBounds;
+  bounds.length = 0;
   let c = 0;
   for (let i = 0; i < m; i++) {
     c += levels[i]![1]!;
@@ -333,22 +333,15 @@ export function prepareOneLeg(leg: LegInput, maxShares: Qty = Number.MAX_SAFE_IN
     if (c >= depth) break;
   }
   bounds.push(depth);
-  const out = {
-    buy,
-    top: best[0]!,
-    n: 0,
-    shares: new Float64Array(bounds.length),
-    marginal: new Float64Array(bounds.length),
-    limit: new Float64Array(bounds.length),
-    notional: new Float64Array(bounds.length),
-    fee: new Float64Array(bounds.length),
-  };
+  const at = new Float64Array(bounds.length * ONE_LEG_STRIDE);
+  let n = 0;
   let lvl = 0;
   let before = 0;
   let doneNot = 0;
   let doneFee = 0;
   let prev = 0;
-  for (const b of bounds) {
+  for (let k = 0; k < bounds.length; k++) {
+    const b = bounds[k]!;
     if (b === prev) continue;
     while (before + levels[lvl]![1]! <= prev) {
       const l = levels[lvl]!;
@@ -372,35 +365,38 @@ export function prepareOneLeg(leg: LegInput, maxShares: Qty = Number.MAX_SAFE_IN
     const q = b - nb;
     not += mulDiv(l[0]!, q, MICRO, 'round');
     fee += tradeFee(leg.fees, l[0]!, q, 'taker', leg.side);
-    out.shares[out.n] = b;
-    out.marginal[out.n] = levels[lvl]![0]!;
-    out.limit[out.n] = l[0]!;
-    out.notional[out.n] = not;
-    out.fee[out.n] = fee;
-    out.n++;
+    const o = n * ONE_LEG_STRIDE;
+    at[o + OL_SHARES] = b;
+    at[o + OL_MARGINAL] = levels[lvl]![0]!;
+    at[o + OL_LIMIT] = l[0]!;
+    at[o + OL_NOTIONAL] = not;
+    at[o + OL_FEE] = fee;
+    n++;
     // sizeBundle moves on from a boundary only once it was taken (any other outcome ends the walk)
     prev = b;
   }
-  return out;
+  return { buy, top: best[0]!, n, at };
 }
 
 /** sizeBundle([leg], settlePerShare, maxShares) from the leg's prepared sizing (prepareOneLeg). */
-export function sizeOneLeg(t: OneLegSizing, settlePerShare: Price): BundleFill | undefined {
+export function sizeOneLeg(t: OneLegSizing, settlePerShare: Price, valueAt?: Price): BundleFill | undefined {
   if (Number.isNaN(t.top)) return undefined;
   if (settlePerShare + (t.buy ? -t.top : t.top) <= 0) return undefined;
+  const at = t.at;
   let best = -1;
   let prevEdge = 0;
   let bestCost = 0;
   let bestProceeds = 0;
   let bestCapital = 0;
   for (let i = 0; i < t.n; i++) {
-    const p = t.marginal[i]!;
+    const o = i * ONE_LEG_STRIDE;
+    const p = at[o + OL_MARGINAL]!;
     if (settlePerShare + (t.buy ? -p : p) <= 0) break;
-    const not = t.notional[i]!;
+    const not = at[o + OL_NOTIONAL]!;
     const buy = t.buy ? not : 0;
     const sell = t.buy ? 0 : not;
-    const fees = t.fee[i]!;
-    const settle = mulDiv(settlePerShare, t.shares[i]!, MICRO, 'floor');
+    const fees = at[o + OL_FEE]!;
+    const settle = mulDiv(settlePerShare, at[o + OL_SHARES]!, MICRO, 'floor');
     const cost = buy + fees;
     const edge = sell - buy - fees + settle;
     if (edge - prevEdge <= 0) break;
@@ -411,11 +407,16 @@ export function sizeOneLeg(t: OneLegSizing, settlePerShare: Price): BundleFill |
     bestCapital = cost + (settle < 0 ? -settle : 0);
   }
   if (best < 0) return undefined;
+  const o = best * ONE_LEG_STRIDE;
+  const legs = [{ limit: at[o + OL_LIMIT]!, notional: at[o + OL_NOTIONAL]!, fee: at[o + OL_FEE]! }];
+  // = resettle(sizeOneLeg(t, settlePerShare), valueAt), without the fill in between (oracle_lag: every priced side)
+  if (valueAt !== undefined)
+    return valuedAt(at[o + OL_SHARES]!, legs, bestCost, at[o + OL_FEE]!, bestProceeds, valueAt);
   return {
-    shares: t.shares[best]!,
-    legs: [{ limit: t.limit[best]!, notional: t.notional[best]!, fee: t.fee[best]! }],
+    shares: at[o + OL_SHARES]!,
+    legs,
     cost: bestCost,
-    fees: t.fee[best]!,
+    fees: at[o + OL_FEE]!,
     proceeds: bestProceeds,
     capital: bestCapital,
     edge: prevEdge,
@@ -429,16 +430,28 @@ const NO_F64 = new Float64Array(0);
  * for the legs `f` was sized on (the fills do not depend on the settlement), without walking the book again.
  */
 export function resettle(f: BundleFill, settlePerShare: Price): BundleFill {
-  const settle = mulDiv(settlePerShare, f.shares, MICRO, 'floor');
-  const buy = f.cost - f.fees;
+  return valuedAt(f.shares, f.legs, f.cost, f.fees, f.proceeds, settlePerShare);
+}
+
+/** A fill's figures with its edge and capital at `settlePerShare` (resettle's rule, for sizeOneLeg's `valueAt` too). */
+function valuedAt(
+  shares: Qty,
+  legs: readonly LegFill[],
+  cost: Money,
+  fees: Money,
+  proceeds: Money,
+  settlePerShare: Price,
+): BundleFill {
+  const settle = mulDiv(settlePerShare, shares, MICRO, 'floor');
+  const buy = cost - fees;
   return {
-    shares: f.shares,
-    legs: f.legs,
-    cost: f.cost,
-    fees: f.fees,
-    proceeds: f.proceeds,
-    capital: f.cost + (settle < 0 ? -settle : 0),
-    edge: f.proceeds - buy - f.fees + settle,
+    shares,
+    legs,
+    cost,
+    fees,
+    proceeds,
+    capital: cost + (settle < 0 ? -settle : 0),
+    edge: proceeds - buy - fees + settle,
   };
 }
 
@@ -451,6 +464,22 @@ let scratchBestLimit = new Float64Array(16);
 let scratchBestNot = new Float64Array(16);
 let scratchBestFee = new Float64Array(16);
 const scratchBounds: number[] = [];
+
+/**
+ * Sorts a short array of numbers ascending in place (insertion sort): Array.prototype.sort copied the array into a
+ * work array on every call, and sizeBundle sorts the boundaries of every crossing pair on every book update.
+ */
+function sortNumbers(a: number[]): void {
+  for (let i = 1; i < a.length; i++) {
+    const x = a[i]!;
+    let j = i - 1;
+    while (j >= 0 && a[j]! > x) {
+      a[j + 1] = a[j]!;
+      j--;
+    }
+    a[j + 1] = x;
+  }
+}
 
 /** Edge in basis points of the capital committed (BundleFill.capital). */
 export function edgeBps(edge: Money, capital: Money): number {

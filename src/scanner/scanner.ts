@@ -54,7 +54,6 @@ import {
   type LegInput,
   type OneLegSizing,
   prepareOneLeg,
-  resettle,
   sizeBundle,
   sizeOneLeg,
 } from './depth.ts';
@@ -924,15 +923,12 @@ export class Scanner {
     const bb = f.book(sb)!;
     const ma = A.market;
     const mb = B.market;
+    const legs = [this.leg(ma, ta, 'buy', ba), this.leg(mb, tb, 'buy', bb)];
+    const sized = this.sized(kind, legs, MICRO);
+    if (!sized) return out;
+    // the note only for a pair that is published: most crossing updates are unchanged repeats (dedupe)
     const note = `${e.link.relation} ${ma.venue}:${ma.marketId} / ${mb.venue}:${mb.marketId}: ${what}`;
-    return this.emit(
-      kind,
-      [this.leg(ma, ta, 'buy', ba), this.leg(mb, tb, 'buy', bb)],
-      MICRO,
-      [ba, bb],
-      out,
-      note,
-    );
+    return this.push(kind, legs, sized, [this.stamp(ba), this.stamp(bb)], out, note, undefined);
   }
 
   private oracleLag(st: MarketState, out: Opportunity[] | undefined): Opportunity[] | undefined {
@@ -1024,9 +1020,8 @@ export class Scanner {
       if (lag.value === value && lag.limit === value - margin) atFair = lag.fill;
       else {
         lag.sizing ??= prepareOneLeg(lag.legs[0]!, this.o.maxShares);
-        const sized = sizeOneLeg(lag.sizing, value - margin);
-        // the same fills valued at fair (evaluateBundle at sized.shares, without walking the book again)
-        atFair = sized && resettle(sized, value);
+        // sized at the limit, the same fills valued at fair (evaluateBundle at those shares, no second walk)
+        atFair = sizeOneLeg(lag.sizing, value - margin, value);
         lag.value = value;
         lag.limit = value - margin;
         lag.fill = atFair;
@@ -1289,8 +1284,8 @@ export class Scanner {
     out: Opportunity[] | undefined,
     note: string,
   ): Opportunity[] | undefined {
-    const sized = sizeBundle(legs, settle, this.o.maxShares);
-    if (!sized || !this.accept(kind, legs, sized)) return out;
+    const sized = this.sized(kind, legs, settle);
+    if (!sized) return out;
     return this.push(
       kind,
       legs,
@@ -1300,6 +1295,12 @@ export class Scanner {
       note,
       undefined,
     );
+  }
+
+  /** The bundle of `legs` sized by depth, when it is published (accept); undefined when not. */
+  private sized(kind: OpportunityType, legs: LegInput[], settle: Price): BundleFill | undefined {
+    const sized = sizeBundle(legs, settle, this.o.maxShares);
+    return sized && this.accept(kind, legs, sized) ? sized : undefined;
   }
 
   /** Whether a sized bundle is published: edge and minimum sizes met, and not an unchanged repeat (dedupe). */
@@ -1343,19 +1344,15 @@ export class Scanner {
     const lotShares = bundleLot(legs);
     const now = this.t;
     const bps = edgeBps(f.edge, f.capital);
-    const list = out ?? [];
-    const oppLegs: Opportunity['legs'][number][] = [];
-    for (let i = 0; i < legs.length; i++) {
-      const l = legs[i]!;
-      oppLegs.push({
-        venue: l.venue,
-        marketId: l.marketId,
-        tokenId: l.tokenId,
-        side: l.side,
-        limitPrice: f.legs[i]!.limit,
-        shares: f.shares,
-      });
-    }
+    // the legs by map (an array of their exact length: a push()ed empty array reserves 17 slots, per opportunity)
+    const oppLegs = legs.map((l, i): Opportunity['legs'][number] => ({
+      venue: l.venue,
+      marketId: l.marketId,
+      tokenId: l.tokenId,
+      side: l.side,
+      limitPrice: f.legs[i]!.limit,
+      shares: f.shares,
+    }));
     const o: { -readonly [K in keyof Opportunity]: Opportunity[K] } = {
       type: 'opportunity',
       id: this.o.ids.next('opp'),
@@ -1376,8 +1373,10 @@ export class Scanner {
     };
     // assigned rather than spread in: the spread copied the object (pricing stays the last key)
     if (pricing) o.pricing = pricing;
-    list.push(o);
-    return list;
+    // most updates find one opportunity: a one-element list (an empty one that is pushed to reserves 17 slots)
+    if (!out) return [o];
+    out.push(o);
+    return out;
   }
 
   /** The dedupe key of an opportunity: its kind and legs. */
@@ -1445,7 +1444,8 @@ export class Scanner {
       levels: side === 'buy' ? b.asks : b.bids,
       fees: m.fees,
       minSize: m.minSize,
-      ...(m.lotSize !== undefined ? { lot: m.lotSize } : {}),
+      // always present (undefined: DEFAULT_LOT), so every leg has one shape and no spread copies an object in
+      lot: m.lotSize,
     };
   }
 

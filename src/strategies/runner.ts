@@ -105,6 +105,11 @@ export class StrategyRunner {
    * request refused for the same reason (a flood on the bus and in the decision log).
    */
   private readonly spent = new Map<string, number>();
+  /** kind → the strategies trading it (tradersOf) */
+  private readonly traders = new Map<string, readonly Strategy[]>();
+  /** venue → `venue:buy` / `venue:sell` (sideKey) */
+  private readonly buyKeys = new Map<string, string>();
+  private readonly sellKeys = new Map<string, string>();
   readonly stats = {
     opportunities: 0,
     requests: 0,
@@ -259,18 +264,41 @@ export class StrategyRunner {
     return true;
   }
 
-  onOpportunity(o: Opportunity, halted: boolean): TradeRequest[] {
+  /** The strategies trading a kind, in their configured order: an opportunity visits only those. */
+  private tradersOf(kind: Opportunity['kind']): readonly Strategy[] {
+    let list = this.traders.get(kind);
+    if (list === undefined) {
+      list = this.o.strategies.filter((s) => s.kinds.includes(kind));
+      this.traders.set(kind, list);
+    }
+    return list;
+  }
+
+  /** `venue:side`, the one-leg cooldown key under its token, made once per pair (not a new string per opportunity). */
+  private sideKey(venue: string, side: string): string {
+    const byVenue = side === 'buy' ? this.buyKeys : this.sellKeys;
+    let k = byVenue.get(venue);
+    if (k === undefined) {
+      k = `${venue}:${side}`;
+      byVenue.set(venue, k);
+    }
+    return k;
+  }
+
+  onOpportunity(o: Opportunity, halted: boolean): readonly TradeRequest[] {
     this.stats.opportunities++;
     if (halted) {
       this.stats.skippedHalted++;
-      return [];
+      return NO_REQUESTS;
     }
+    const traders = this.tradersOf(o.kind);
+    if (traders.length === 0) return NO_REQUESTS;
     const now = this.o.now();
-    const out: TradeRequest[] = [];
+    // made on the first request: almost every opportunity ends in none (cooldown, capital, edge)
+    let out: TradeRequest[] | undefined;
     let legsKey: string | undefined; // several legs: built once per opportunity, only if a strategy gets that far
     const one = o.legs.length === 1 ? o.legs[0]! : undefined;
-    for (const s of this.o.strategies) {
-      if (!s.kinds.includes(o.kind)) continue;
+    for (const s of traders) {
       if (!this.isEnabled(s.name)) {
         this.stats.skippedDisabled++;
         continue;
@@ -289,7 +317,7 @@ export class StrategyRunner {
       let tk: string;
       if (one) {
         times = inner(inner(this.lastOne, s.name), one.tokenId);
-        tk = `${one.venue}:${one.side}`;
+        tk = this.sideKey(one.venue, one.side);
       } else {
         times = inner(this.lastMany, s.name);
         tk = legsKey ??= cooldownLegs(o);
@@ -306,6 +334,7 @@ export class StrategyRunner {
       const id = this.o.ids.next('req');
       const shares = p.legs[0]!.shares;
       this.reserve(id, s.name, mulDiv(o.cost, shares, o.shares, 'ceil'), now);
+      out ??= [];
       out.push({
         type: 'trade_request',
         id,
@@ -319,9 +348,11 @@ export class StrategyRunner {
         data: o.data,
       });
     }
-    return out;
+    return out ?? NO_REQUESTS;
   }
 }
+
+const NO_REQUESTS: readonly TradeRequest[] = Object.freeze([]);
 
 /**
  * Until when a rejection says the guardian refuses every new request, whatever its size or market: the daily-loss

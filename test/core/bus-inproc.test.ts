@@ -149,3 +149,31 @@ describe('in-process bus: idle and delivery order', () => {
     expect(got.c).toEqual([1, 2, 3, 4]);
   });
 });
+
+describe('in-process bus: drain order', () => {
+  const Body = z.object({ n: z.number() });
+  it('runs the groups one publish wakes, then what they published and the promise reactions they queued, in turn', async () => {
+    // as if each group's drain were its own microtask: A's reaction (F) and the drain of C it woke both come after
+    // B, the other group of the same message; C before F, as C was woken first
+    const bus = createInProcBus();
+    const x = channels.custom('order-x', Body);
+    const y = channels.custom('order-y', Body);
+    const log: string[] = [];
+    bus.subscribe(x, { group: 'A' }, () => {
+      log.push('A');
+      bus.publish(y, { n: 1 });
+      void Promise.resolve().then(() => log.push('F'));
+    });
+    bus.subscribe(x, { group: 'B' }, () => {
+      log.push('B');
+    });
+    bus.subscribe(y, { group: 'C' }, () => {
+      log.push('C');
+    });
+    bus.publish(x, { n: 0 });
+    void Promise.resolve().then(() => log.push('G')); // queued by the publisher after its publish
+    await bus.idle();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(log).toEqual(['A', 'B', 'G', 'C', 'F']);
+  });
+});

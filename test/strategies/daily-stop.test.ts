@@ -119,7 +119,7 @@ describe('the daily-loss limit and the strategies', () => {
       tif: 'IOC',
       decidedAt: now,
     });
-    const ask = (i: number): TradeRequest[] => {
+    const ask = (i: number): readonly TradeRequest[] => {
       now = T0 + i * 3_000;
       return r.onOpportunity(opp(`o${i}`, now), false);
     };

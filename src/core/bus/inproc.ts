@@ -75,8 +75,6 @@ interface Consumer {
   active: boolean;
   /** the async handler in hand, so close() can let it finish */
   inflight: Promise<void> | undefined;
-  /** `drain` bound to this consumer once (scheduling allocates no closure per message) */
-  drainFn: () => void;
   /** with yieldAfterMs: when this consumer's current slice of the event loop ends (performance.now()) */
   sliceEnd: number | undefined;
 }
@@ -112,6 +110,16 @@ export class InProcBus implements Bus {
   private sweeper: TimerHandle | undefined;
   private sweepAt = Number.POSITIVE_INFINITY;
   private closed = false;
+  /**
+   * Scheduled drains, in the order they were scheduled, and how many each microtask runs (see schedule): the
+   * consumers one publish wakes share one microtask, run one after the other as their own microtasks would run.
+   */
+  private readonly ready = new Fifo<Consumer>();
+  private readonly batches = new Fifo<number>();
+  /** While publish() routes: drains scheduled now join one batch (one microtask for every group of the message). */
+  private batching = false;
+  private batchSize = 0;
+  private readonly runBatchFn = (): void => this.runBatch();
   private readonly counters: BusStats = {
     published: 0,
     delivered: 0,
@@ -145,7 +153,14 @@ export class InProcBus implements Bus {
         ch.retained.splice(0, ch.retained.length - this.maxLen);
     }
     const gs = ch.groupList;
+    // routing runs no handler, so nothing can queue a microtask between these groups' drains: one microtask for
+    // them all runs them in the same order as a microtask each (3 allocations per drain, 5 drains per book)
+    // (route runs no code of ours or a handler's: no publish can start inside this loop)
+    this.batching = true;
+    this.batchSize = 0;
     for (let i = 0; i < gs.length; i++) this.route(gs[i]!, env);
+    this.batching = false;
+    if (this.batchSize > 0) this.queueBatch(this.batchSize);
     return id;
   }
 
@@ -173,7 +188,6 @@ export class InProcBus implements Bus {
       closed: false,
       active: false,
       inflight: undefined,
-      drainFn: () => this.drain(consumer),
       sliceEnd: undefined,
     };
     group.consumers.push(consumer);
@@ -287,9 +301,38 @@ export class InProcBus implements Bus {
   private schedule(c: Consumer): void {
     if (c.scheduled || c.running || c.paused || c.closed || c.queue.length === 0) return;
     c.scheduled = true;
+    this.ready.push(c);
+    if (this.batching) this.batchSize++;
+    else this.queueBatch(1);
+  }
+
+  /** One microtask for the next `n` drains of `ready`. */
+  private queueBatch(n: number): void {
+    this.batches.push(n);
     // a reaction on a settled promise is the same FIFO microtask as queueMicrotask, without the AsyncResource
     // (async_hooks bookkeeping and a bound function) Node's queueMicrotask makes per call
-    RESOLVED.then(c.drainFn);
+    RESOLVED.then(this.runBatchFn);
+  }
+
+  /**
+   * A microtask: drains its batch's consumers in order. Microtasks run in the order they were queued, so the
+   * batch is the front of `ready`. An error in one drain does not keep the others from running (as separate
+   * microtasks would); the first is rethrown after them.
+   */
+  private runBatch(): void {
+    const n = this.batches.shift()!;
+    let failed = false;
+    let error: unknown;
+    for (let i = 0; i < n; i++) {
+      const c = this.ready.shift()!;
+      try {
+        this.drain(c);
+      } catch (err) {
+        if (!failed) error = err;
+        failed = true;
+      }
+    }
+    if (failed) throw error;
   }
 
   private drain(c: Consumer): void {
@@ -342,47 +385,66 @@ export class InProcBus implements Bus {
     setImmediate(() => this.drain(c));
   }
 
-  /** Runs the handler; returns a promise only when the handler is async. */
+  /**
+   * Runs the handler; returns a promise only when the handler is async. The usual delivery (automatic ack, a
+   * synchronous handler) makes no closure: the manual-ack and async paths are methods of their own, so this frame
+   * captures nothing and V8 allocates no context per message.
+   */
   private deliver(c: Consumer, item: Item): Promise<void> | undefined {
     this.counters.delivered++;
+    if (c.manual) return this.deliverManual(c, item);
+    let out: void | Promise<void>;
+    try {
+      out = c.handler(item, NOOP_CTL);
+    } catch (err) {
+      this.onFailure(c, item, err);
+      return undefined;
+    }
+    if (out && typeof (out as Promise<void>).then === 'function')
+      return this.settled(c, item, out as Promise<void>);
+    this.counters.acked++;
+    return undefined;
+  }
+
+  /** deliver() for a manual-ack consumer: pending until acked, redelivered after its visibility timeout. */
+  private deliverManual(c: Consumer, item: Item): Promise<void> | undefined {
     const env = item;
     let acked = false;
-    const ctl: DeliveryControl = c.manual
-      ? {
-          ack: () => {
-            if (acked) return;
-            acked = true;
-            c.group.pending.delete(env.id);
-            this.counters.acked++;
-          },
-        }
-      : NOOP_CTL;
-    if (c.manual) {
-      const deadline = this.now() + c.visibilityMs;
-      c.group.pending.set(env.id, { item, consumer: c, deadline });
-      this.armSweep(deadline);
-    }
+    const ctl: DeliveryControl = {
+      ack: () => {
+        if (acked) return;
+        acked = true;
+        c.group.pending.delete(env.id);
+        this.counters.acked++;
+      },
+    };
+    const deadline = this.now() + c.visibilityMs;
+    c.group.pending.set(env.id, { item, consumer: c, deadline });
+    this.armSweep(deadline);
     let out: void | Promise<void>;
     try {
       out = c.handler(env, ctl);
     } catch (err) {
-      if (c.manual) c.group.pending.delete(env.id);
+      c.group.pending.delete(env.id);
       this.onFailure(c, item, err);
       return undefined;
     }
-    if (out && typeof (out as Promise<void>).then === 'function') {
-      return (out as Promise<void>).then(
-        () => {
-          if (!c.manual) this.counters.acked++;
-        },
-        (err: unknown) => {
-          if (c.manual) c.group.pending.delete(env.id);
-          this.onFailure(c, item, err);
-        },
-      );
-    }
-    if (!c.manual) this.counters.acked++;
+    if (out && typeof (out as Promise<void>).then === 'function')
+      return this.settled(c, item, out as Promise<void>);
     return undefined;
+  }
+
+  /** An async handler's outcome: acked (automatic ack) when it resolves, a failure when it rejects. */
+  private settled(c: Consumer, item: Item, out: Promise<void>): Promise<void> {
+    return out.then(
+      () => {
+        if (!c.manual) this.counters.acked++;
+      },
+      (err: unknown) => {
+        if (c.manual) c.group.pending.delete(item.id);
+        this.onFailure(c, item, err);
+      },
+    );
   }
 
   private onFailure(c: Consumer, item: Item, err: unknown): void {
