@@ -256,6 +256,9 @@ export interface FileMatchStore extends MatchStore {
 /** Bytes of file per ms of extra delay before the next write (see createJsonMatchStore). */
 export const WRITE_BYTES_PER_MS = 10_000;
 
+/** Characters per write of the match file (≤ 64 KB even as two-byte text: see writeStateJson). */
+const WRITE_PIECE_CHARS = 1 << 15;
+
 /**
  * Writes `${JSON.stringify({ version: 1, ...state }, null, 1)}\n` to `fd`, byte for byte, one entry at a time: at
  * 100,000 markets the links alone are ~300 MB of JSON, and one string of it (plus its copies) was the largest
@@ -266,7 +269,9 @@ export function writeStateJson(fd: number, state: State): number {
   let bytes = 0;
   const put = (x: string): void => {
     buf += x;
-    if (buf.length >= 1 << 20) {
+    // written in pieces of ≤ 64 KB, each flattened in the young generation: a piece over 128 KB is a large object,
+    // allocated in the old generation, and a 44 MB rewrite every few seconds grew the heap by GBs between full GCs
+    if (buf.length >= WRITE_PIECE_CHARS) {
       bytes += writeSync(fd, buf);
       buf = '';
     }

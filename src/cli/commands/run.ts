@@ -6,6 +6,7 @@
 
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
+import { setFlagsFromString } from 'node:v8';
 import type { Command } from 'commander';
 import type { ReconcileRun } from '../../agents/live-reconciler.ts';
 import type { AgentRuntime, Kernel } from '../../core/agent.ts';
@@ -95,6 +96,7 @@ export function registerRunCommand(program: Command): void {
       'do not serve the dashboard and control endpoint (DASHBOARD_HOST:DASHBOARD_PORT)',
     )
     .action(async (o: Record<string, string | boolean>) => {
+      limitHeapGrowth();
       if (o.feeds !== 'sim' && o.feeds !== 'live')
         throw new UsageError(`--feeds must be sim or live, got "${o.feeds}"`);
       if (o.bus !== 'inproc' && o.bus !== 'redis')
@@ -402,6 +404,20 @@ export function registerRunCommand(program: Command): void {
       clearInterval(keepAlive);
       offSignal();
     });
+}
+
+/** Heap growth per full GC of a `run` process, percent (see limitHeapGrowth). */
+const RUN_HEAP_GROWING_PERCENT = 20;
+
+/**
+ * A long-running process holding every market's state: V8 would let its heap grow to ~3× the live data before
+ * the next full GC (at 100,000 markets ~1 GB live, ~3 GB resident). Growth capped at RUN_HEAP_GROWING_PERCENT per
+ * GC: more frequent full GCs (+11% CPU, medians of 8 interleaved backtests of a 4,000-market capture), a heap near
+ * its live size. Only `run` (paced by the clock, not by throughput); a node flag given by the user wins.
+ */
+function limitHeapGrowth(): void {
+  if (process.execArgv.some((a) => a.startsWith('--heap-growing-percent'))) return;
+  setFlagsFromString(`--heap-growing-percent=${RUN_HEAP_GROWING_PERCENT}`);
 }
 
 /**

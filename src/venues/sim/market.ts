@@ -20,6 +20,7 @@
 import { formatFixed, toDecimal } from '../../core/money.ts';
 import { normCdf } from '../../core/normal.ts';
 import type { RawFrame } from '../../feeds/types.ts';
+import { LEVELS, Levels } from './levels.ts';
 import { createRng, type Rng } from './prng.ts';
 
 export type MispricingKind = 'cross_venue' | 'rebalancing' | 'negrisk' | 'oracle_lag' | 'combinatorial';
@@ -165,7 +166,8 @@ interface Dist {
   kind: MispricingKind | '';
 }
 
-type Side = Map<number, number>; // price cents → size in centi-shares
+/** price cents → size in centi-shares, best level first (see Levels) */
+type Side = Levels;
 
 interface BaseMarket {
   topic: Topic;
@@ -324,7 +326,6 @@ const kxCount = (cs: number): string => formatFixed(cs, 2);
 const e8 = (x: number): string => `${x.toFixed(2)}000000`;
 
 const YEAR_MS = 365 * 24 * 3600 * 1000;
-const LEVELS = 5;
 /** Page sizes of the REST listings, the venues' own: Gamma `limit` 500, Kalshi events 200, markets 1000. */
 const GAMMA_PAGE = 500;
 const KALSHI_EVENTS_PAGE = 200;
@@ -428,22 +429,26 @@ export class SimMarket {
   /** A binary min-heap on (at, seq): the next event in O(log n), not a scan of every scheduled one. */
   private readonly sched: Scheduled[] = [];
   private readonly assets: Asset[];
-  private readonly pairs: Pair[] = [];
-  private readonly markets: AnyMarket[] = [];
+  /** The listed pairs and markets not resolved yet: a resolved one leaves them at the next re-quote (dropResolved). */
+  private pairs: Pair[] = [];
+  private markets: AnyMarket[] = [];
   private readonly negRisk: PmMarket[] = [];
   private kxSeq = { book: 0, trade: 0 };
   private gammaId = 700_000;
   private groupSeq = 0;
-  /** Strikes listed per `asset|expiry` (one market each), and per `asset|expiry|stride` where a probe from a taken
-   * strike may jump to (every strike it skips stays taken), so listing N groups on one expiry is not O(N²). */
-  private readonly listed = new Map<string, Set<number>>();
-  private readonly probeJumps = new Map<string, Map<number, number>>();
-  /** The crypto pairs of each group, in listing order (a roll-over looks its group up). */
+  /**
+   * Strikes listed per `asset|expiry` (one market each), and per stride where a probe from a taken strike may jump
+   * to (every strike it skips stays taken), so listing N groups on one expiry is not O(N²). Forgotten once the
+   * expiry is past: nothing is listed on a past expiry.
+   */
+  private readonly listed = new Map<
+    string,
+    { taken: Set<number>; jumps: Map<number, Map<number, number>> }
+  >();
+  /** The crypto pairs of each group, in listing order (a roll-over looks its group up; forgotten once it did). */
   private readonly groupPairs = new Map<number, Pair[]>();
-  /** `markets` filtered on `live`, rebuilt when a market is listed or expires (a re-quote picks among them). */
-  private liveCache: AnyMarket[] | undefined;
-  /** `markets.length` when liveCache was built (a listing appends). */
-  private liveLen = 0;
+  /** A market resolved since `markets` and `pairs` were last filtered on `live`. */
+  private resolvedListed = false;
   /** Kalshi series whose fee schedule was published. */
   private readonly seriesListed = new Set<string>();
   private started = false;
@@ -498,7 +503,8 @@ export class SimMarket {
   }
 
   /**
-   * What the simulator listed, for tests and demos: the crypto pairs (same asset, strike and expiry on both
+   * What the simulator listed and has not resolved yet (a resolved market is dropped at the next re-quote), for
+   * tests and demos: the crypto pairs (same asset, strike and expiry on both
    * venues; `inverted` when Polymarket words it "below") and the negRisk group's YES tokens.
    */
   describe(): SimDescription {
@@ -600,16 +606,16 @@ export class SimMarket {
 
   /** The first strike from `strike` on, in steps of `stride`, not yet listed for `key`; taken for the caller. */
   private takeStrike(key: string, strike: number, stride: number): number {
-    let taken = this.listed.get(key);
-    if (!taken) {
-      taken = new Set();
-      this.listed.set(key, taken);
+    let at = this.listed.get(key);
+    if (!at) {
+      at = { taken: new Set(), jumps: new Map() };
+      this.listed.set(key, at);
     }
-    const jk = `${key}|${stride}`;
-    let jumps = this.probeJumps.get(jk);
+    const taken = at.taken;
+    let jumps = at.jumps.get(stride);
     if (!jumps) {
       jumps = new Map();
-      this.probeJumps.set(jk, jumps);
+      at.jumps.set(stride, jumps);
     }
     let s = strike;
     const path: number[] = [];
@@ -715,8 +721,8 @@ export class SimMarket {
         seriesTicker: series,
         marketId: this.uuid(),
         floorStrike: strike,
-        yesBids: new Map(),
-        noBids: new Map(),
+        yesBids: new Levels(-1),
+        noBids: new Levels(-1),
       };
       this.markets.push(pm, kx);
       const listedPair = { pm, kx };
@@ -764,8 +770,8 @@ export class SimMarket {
       eventId: f.eventId ?? String(300_000 + Number(gammaId)),
       ...(f.groupItemTitle ? { groupItemTitle: f.groupItemTitle } : {}),
       ...(f.other ? { other: true } : {}),
-      yes: { bids: new Map(), asks: new Map() },
-      no: { bids: new Map(), asks: new Map() },
+      yes: { bids: new Levels(-1), asks: new Levels(1) },
+      no: { bids: new Levels(-1), asks: new Levels(1) },
     };
   }
 
@@ -859,8 +865,8 @@ export class SimMarket {
             settlementName: 'Official source',
             settlementUrl: '',
           },
-          yesBids: new Map(),
-          noBids: new Map(),
+          yesBids: new Levels(-1),
+          noBids: new Levels(-1),
         };
         this.markets.push(kx);
         if (pm) this.pairs.push({ pm, kx });
@@ -961,13 +967,13 @@ export class SimMarket {
     // never crossed or locked: 1 ≤ best bid < best ask ≤ 99
     const bb = Math.min(98, clampC(Math.round(mid - spread / 2)));
     const ba = Math.min(99, bb + spread);
-    const bids: Side = new Map();
-    const asks: Side = new Map();
+    const bids = new Levels(-1);
+    const asks = new Levels(1);
     for (let k = 0; k < LEVELS; k++) {
       const pb = bb - k;
-      if (pb >= 1) bids.set(pb, this.sizeFor(prev.bids.get(pb)));
+      if (pb >= 1) bids.push(pb, this.sizeFor(prev.bids.get(pb)));
       const pa = ba + k;
-      if (pa <= 99) asks.set(pa, this.sizeFor(prev.asks.get(pa)));
+      if (pa <= 99) asks.push(pa, this.sizeFor(prev.asks.get(pa)));
     }
     return { bids, asks };
   }
@@ -992,10 +998,15 @@ export class SimMarket {
     const yes = this.target(m, m.yes);
     const cut = m.dist.until > this.now ? m.dist.noShift : 0;
     // the NO book mirrors YES through 1 (complementary orders), shifted down in a rebalancing mispricing
-    const no: { bids: Side; asks: Side } = { bids: new Map(), asks: new Map() };
-    for (const [p, s] of yes.asks) if (100 - p - cut >= 1) no.bids.set(100 - p - cut, s);
-    for (const [p, s] of yes.bids)
-      if (100 - p - cut <= 99 && 100 - p - cut >= 1) no.asks.set(100 - p - cut, s);
+    const no: { bids: Side; asks: Side } = { bids: new Levels(-1), asks: new Levels(1) };
+    for (let i = 0; i < yes.asks.size; i++) {
+      const p = 100 - yes.asks.priceAt(i) - cut;
+      if (p >= 1) no.bids.push(p, yes.asks.sizeAt(i));
+    }
+    for (let i = 0; i < yes.bids.size; i++) {
+      const p = 100 - yes.bids.priceAt(i) - cut;
+      if (p <= 99 && p >= 1) no.asks.push(p, yes.bids.sizeAt(i));
+    }
     if (snapshot) {
       m.yes = yes;
       m.no = no;
@@ -1025,11 +1036,17 @@ export class SimMarket {
     const bestAsk = minKey(after.asks);
     const bb = bestBid === undefined ? '0' : pmPrice(bestBid);
     const ba = bestAsk === undefined ? '1' : pmPrice(bestAsk);
+    // levels best first, then the levels gone (the order of the venue's price_change)
     const side = (b: Side, a: Side, name: 'BUY' | 'SELL'): void => {
-      for (const [p, s] of a) {
+      for (let i = 0; i < a.size; i++) {
+        const p = a.priceAt(i);
+        const s = a.sizeAt(i);
         if (b.get(p) !== s) out.push(this.change(asset, p, s, name, bb, ba));
       }
-      for (const p of b.keys()) if (!a.has(p)) out.push(this.change(asset, p, 0, name, bb, ba));
+      for (let i = 0; i < b.size; i++) {
+        const p = b.priceAt(i);
+        if (!a.has(p)) out.push(this.change(asset, p, 0, name, bb, ba));
+      }
     };
     side(before.bids, after.bids, 'BUY');
     side(before.asks, after.asks, 'SELL');
@@ -1048,8 +1065,8 @@ export class SimMarket {
   }
 
   private requoteKx(m: KxMarket, snapshot: boolean): void {
-    const yes = this.target(m, { bids: m.yesBids, asks: mirror(m.noBids) });
-    const noBids = mirror(yes.asks);
+    const yes = this.target(m, { bids: m.yesBids, asks: m.noBids.mirror() });
+    const noBids = yes.asks.mirror();
     if (snapshot) {
       m.yesBids = yes.bids;
       m.noBids = noBids;
@@ -1069,7 +1086,9 @@ export class SimMarket {
     before: Side,
     after: Side,
   ): { side: 'yes' | 'no'; price: number; delta: number }[] {
-    const prices = new Set<number>([...before.keys(), ...after.keys()]);
+    const prices = new Set<number>();
+    for (let i = 0; i < before.size; i++) prices.add(before.priceAt(i));
+    for (let i = 0; i < after.size; i++) prices.add(after.priceAt(i));
     const out: { side: 'yes' | 'no'; price: number; delta: number }[] = [];
     for (const p of [...prices].sort((a, b) => a - b)) {
       const d = (after.get(p) ?? 0) - (before.get(p) ?? 0);
@@ -1425,11 +1444,8 @@ export class SimMarket {
   private requoteEvent(): void {
     const r = this.rng;
     // rebuilt only after a listing or an expiry (the filter over every market, 20 times a second, was the cost)
-    if (!this.liveCache || this.liveLen !== this.markets.length) {
-      this.liveCache = this.markets.filter((m) => m.live);
-      this.liveLen = this.markets.length;
-    }
-    const live = this.liveCache;
+    if (this.resolvedListed) this.dropResolved();
+    const live = this.markets;
     if (live.length > 0) {
       const m = r.pick(live);
       // non-crypto fair values drift a little on each of their re-quotes
@@ -1443,6 +1459,17 @@ export class SimMarket {
       if (r.next() < 0.15) this.trade(m);
     }
     this.at(this.now + Math.max(1, Math.ceil(r.exp(this.o.eventRate) * 1000)), () => this.requoteEvent());
+  }
+
+  /**
+   * Resolved markets out of `markets` and `pairs`, so their books and ids are not kept for the run's life (a
+   * roll-over lists a quarter of 100,000 markets anew every 15 minutes). Lazily, at the next re-quote: once per
+   * batch of expiries, not a scan per expiry. The order of the others is kept (a re-quote picks among them).
+   */
+  private dropResolved(): void {
+    this.markets = this.markets.filter((m) => m.live);
+    this.pairs = this.pairs.filter((p) => p.pm.live);
+    this.resolvedListed = false;
   }
 
   private trade(m: AnyMarket): void {
@@ -1466,7 +1493,7 @@ export class SimMarket {
       return;
     }
     const yesTaker = r.next() < 0.5;
-    const yesPrice = yesTaker ? (minKey(mirror(m.noBids)) ?? undefined) : maxKey(m.yesBids);
+    const yesPrice = yesTaker ? minKey(m.noBids.mirror()) : maxKey(m.yesBids);
     if (yesPrice === undefined) return;
     this.emit('kalshi.ws', {
       type: 'trade',
@@ -1597,7 +1624,7 @@ export class SimMarket {
     const pmYes = pm.inverted ? settle < t.strike : above;
     pm.live = false;
     kx.live = false;
-    this.liveCache = undefined;
+    this.resolvedListed = true;
     this.stats.resolutions += 2;
     this.emit('polymarket.ws.market', {
       event_type: 'market_resolved',
@@ -1617,6 +1644,9 @@ export class SimMarket {
     // roll over: list the next market of the same tenor once per group (on its first strike)
     const groupMarkets = this.groupPairs.get(t.group) ?? [];
     if (groupMarkets[0]?.pm === pm) {
+      // the group's other strikes expire now too and roll over with this one: the group is not looked up again
+      this.groupPairs.delete(t.group);
+      this.listed.delete(`${a.sym}|${t.expiry}`);
       const n = groupMarkets.length;
       const next = t.expiry + t.tenorMin * 60_000;
       const before = this.markets.length;
@@ -1635,23 +1665,18 @@ function pairFeeCents(m: PmMarket): number {
 /** Heap order of scheduled events: by time, then by the order they were scheduled. */
 const before = (a: Scheduled, b: Scheduled): boolean => a.at < b.at || (a.at === b.at && a.seq < b.seq);
 
+/** The highest price of a side (a bid side's best, an ask side's farthest level). */
 function maxKey(s: Side): number | undefined {
-  let m: number | undefined;
-  for (const k of s.keys()) if (m === undefined || k > m) m = k;
-  return m;
+  if (s.size === 0) return undefined;
+  return s.dir === -1 ? s.priceAt(0) : s.priceAt(s.size - 1);
 }
+/** The lowest price of a side. */
 function minKey(s: Side): number | undefined {
-  let m: number | undefined;
-  for (const k of s.keys()) if (m === undefined || k < m) m = k;
-  return m;
-}
-function mirror(s: Side): Side {
-  const out: Side = new Map();
-  for (const [p, q] of s) out.set(100 - p, q);
-  return out;
+  if (s.size === 0) return undefined;
+  return s.dir === 1 ? s.priceAt(0) : s.priceAt(s.size - 1);
 }
 function ascLevels(s: Side): [number, number][] {
-  return [...s.entries()].sort((a, b) => a[0] - b[0]);
+  return s.ascending();
 }
 
 /** A Chainlink price report as the Polymarket RTDS relays it (topic crypto_prices_chainlink). */
