@@ -78,11 +78,20 @@ export function parseFixed(
   scale: number,
   rounding: Rounding | 'exact' = 'exact',
 ): number {
-  if (typeof input === 'string') {
-    const v = plainDecimal(input, scale);
-    if (v !== undefined) return v;
-  }
-  const text = typeof input === 'number' ? numberToPlain(input) : input.trim();
+  // a JSON number (oracle prices) takes the same fast path through its shortest decimal text
+  const text = typeof input === 'number' ? numberToPlain(input) : input;
+  const v = plainDecimal(text, scale);
+  if (v !== undefined) return v;
+  return parseFixedText(input, text.trim(), scale, rounding);
+}
+
+/** parseFixed's general path: `text` is the input as a decimal string (signs, rounding, errors). */
+function parseFixedText(
+  input: string | number,
+  text: string,
+  scale: number,
+  rounding: Rounding | 'exact',
+): number {
   const m = DIGITS.exec(text);
   if (!m || (m[2] === '' && (m[3] === undefined || m[3] === ''))) {
     throw new MoneyInvariantError(`not a decimal number: ${JSON.stringify(input)}`);
@@ -128,7 +137,8 @@ export function parseFixed(
 function numberToPlain(n: number): string {
   if (!Number.isFinite(n)) throw new MoneyInvariantError(`not a finite number: ${n}`);
   const s = String(n);
-  if (!/e/i.test(s)) return s;
+  // (String(n) writes an exponent only as 'e': no regex for the common case)
+  if (!s.includes('e')) return s;
   return n.toFixed(20).replace(/0+$/, '').replace(/\.$/, '');
 }
 

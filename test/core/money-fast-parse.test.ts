@@ -33,6 +33,29 @@ describe('parseFixed fast path', () => {
     );
   });
 
+  it('reads a JSON number as its shortest decimal text (oracle prices), fast path or not', () => {
+    const num = fc.oneof(
+      fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e12, max: 1e12 }),
+      fc.integer({ min: 0, max: 10_000_000 }).map((c) => c / 100), // prices with cents, as the feeds send them
+    );
+    fc.assert(
+      fc.property(num, fc.integer({ min: 0, max: 9 }), (n, scale) => {
+        for (const r of ['exact', 'round', 'floor'] as const) {
+          const text = String(n);
+          const fast = outcome(() => parseFixed(n, scale, r));
+          // the general path on the same text (a leading space skips the fast path); exponents have no such text
+          if (text.includes('e')) continue;
+          const general = outcome(() => parseFixed(` ${text}`, scale, r));
+          expect(typeof fast).toBe(typeof general);
+          if (typeof fast === 'number') expect(fast).toBe(general);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+    expect(parseFixed(99028.74, 8, 'round')).toBe(9_902_874_000_000);
+    expect(parseFixed(0.089912345678, 8, 'round')).toBe(8_991_235);
+  });
+
   it('reads the frames’ usual prices and sizes', () => {
     expect(parseFixed('0.9400', 6)).toBe(940_000);
     expect(parseFixed('148', 6)).toBe(148_000_000);
