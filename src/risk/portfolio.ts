@@ -68,6 +68,8 @@ interface Reservation {
 
 /** A component of held positions, valued for the loss budget and the hedge credit. */
 interface HeldComponent {
+  /** the settlement graph's stamp of the component when it was valued (src/risk/settlement.ts, stampOf) */
+  readonly stamp: number;
   readonly held: HeldShares[];
   readonly value: ComponentValue;
   /** the ledger's live positions in it (their `value` follows the marks) */
@@ -659,8 +661,7 @@ export class Portfolio implements PortfolioView {
 
   /** Σ over components of (marked value held to [floor, max]) − marked value. */
   private settlementAdjustment(): Money {
-    if (this.heldDirty || this.heldChanged.size > 0 || this.heldVersion !== this.settlement.version)
-      this.refreshHeld();
+    this.refreshHeld();
     let adj = 0;
     for (const c of this.bounded) {
       let marked = 0;
@@ -677,8 +678,13 @@ export class Portfolio implements PortfolioView {
    * markets, valued on the same graph, value the same.
    */
   private refreshHeld(): void {
-    const full = this.heldDirty || this.heldVersion !== this.settlement.version;
-    if (!full && this.heldChanged.size === 0) return;
+    const full = this.heldDirty;
+    // a listing or a link elsewhere changes the graph's version, not a held component: nothing to regroup
+    if (!full && this.heldChanged.size === 0 && this.heldVersion === this.settlement.version) return;
+    if (!full && this.heldChanged.size === 0 && this.heldStands()) {
+      this.heldVersion = this.settlement.version;
+      return;
+    }
     const changedRoots = new Set<MarketKey>();
     if (!full) for (const k of this.heldChanged) changedRoots.add(this.settlement.componentOf(k));
     const before = this.held;
@@ -696,8 +702,11 @@ export class Portfolio implements PortfolioView {
     this.bounded = [];
     this.heldShares = 0;
     for (const [root, held] of heldBy) {
-      const kept = full || changedRoots.has(root) ? undefined : before.get(root);
+      const stamp = this.settlement.stampOf(root);
+      let kept = full || changedRoots.has(root) ? undefined : before.get(root);
+      if (kept?.stamp !== stamp) kept = undefined;
       const c: HeldComponent = {
+        stamp,
         held,
         value: kept?.value ?? valueComponent(this.settlement, root, held, []),
         positions: posBy.get(root) ?? [],
@@ -713,6 +722,14 @@ export class Portfolio implements PortfolioView {
     this.heldDirty = false;
     this.heldChanged.clear();
     this.heldVersion = this.settlement.version;
+  }
+
+  /** Is every held component still a component, unchanged since it was valued? (then so is the grouping) */
+  private heldStands(): boolean {
+    for (const [root, c] of this.held)
+      if (this.settlement.componentOf(root) !== root || this.settlement.stampOf(root) !== c.stamp)
+        return false;
+    return true;
   }
 
   /** Operator RESUME: lifts the drawdown stop and re-bases the high-water mark on today's equity. */

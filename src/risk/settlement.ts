@@ -71,12 +71,27 @@ export interface Worlds {
 /** Above this many combinations a component is treated as independent markets (conservative). */
 export const MAX_WORLDS = 4096;
 
+interface Unions {
+  readonly parent: Map<MarketKey, MarketKey>;
+  readonly members: Map<MarketKey, MarketKey[]>;
+  readonly groups: Map<string, MarketKey>;
+  readonly stamps: Map<MarketKey, number>;
+  /** the stamp of a component unchanged since the rebuild */
+  readonly builtAt: number;
+}
+
 export class SettlementGraph {
   private readonly nodes = new Map<MarketKey, Node>();
   private readonly ties = new Map<string, Tie>();
-  /** market → its component's representative (every node settled onto its root) */
-  private parent: Map<MarketKey, MarketKey> | undefined;
-  private members: Map<MarketKey, MarketKey[]> | undefined;
+  /**
+   * The unions: market → its component's representative (the smallest key; every node points at it directly),
+   * root → its members sorted, negRisk group → one member, root → the version it last changed at. Kept up to date
+   * in place as markets and ties are added (a rebuild walks every market and tie: at 100k markets, each listing
+   * and each link rebuilt it); dropped, and rebuilt on the next read, only when something can come apart.
+   */
+  private uf: Unions | undefined;
+  /** ties with an end not yet a known market, by that end: joined in place once it arrives */
+  private readonly waiting = new Map<MarketKey, Tie[]>();
   private readonly worldCache = new Map<string, Worlds>();
   /**
    * worlds() of a component's own members array (what valueComponent asks for most, several times per decision),
@@ -115,7 +130,12 @@ export class SettlementGraph {
     if (sameShape && prev.winner === node.winner) return;
     this.nodes.set(key, node);
     if (sameShape) this.winnerChanged(node.key);
-    else this.changed();
+    else if (prev !== undefined)
+      this.changed(true); // a new shape can leave a group or stop a tie counting
+    else {
+      this.changed(false);
+      this.added(node);
+    }
   }
 
   onResolution(r: Resolution): void {
@@ -151,19 +171,27 @@ export class SettlementGraph {
     const b0 = marketKey(l.b.venue, l.b.marketId);
     const a = this.nodes.get(a0)?.key ?? a0;
     const b = this.nodes.get(b0)?.key ?? b0;
-    const k = a < b ? `${a}|${b}` : `${b}|${a}`;
+    const k = pairKey(a, b);
     const prev = this.ties.get(k);
     // an undetermined pair ties nothing: only a decided relation may count as a hedge
     if (l.relation === 'different' || l.relation === 'undetermined') {
       if (prev) {
         this.ties.delete(k);
-        this.changed();
+        this.changed(true);
       }
       return;
     }
     if (prev && prev.a === a && prev.b === b && prev.relation === l.relation) return;
-    this.ties.set(k, { a, b, relation: l.relation });
-    this.changed();
+    const tie: Tie = { a, b, relation: l.relation };
+    this.ties.set(k, tie);
+    this.changed(prev !== undefined && (prev.a !== a || prev.b !== b));
+    for (const end of [a, b]) {
+      if (this.nodes.has(end)) continue;
+      const list = this.waiting.get(end);
+      if (list) list.push(tie);
+      else this.waiting.set(end, [tie]);
+    }
+    this.tied(tie);
   }
 
   hasMarket(key: MarketKey): boolean {
@@ -172,13 +200,22 @@ export class SettlementGraph {
 
   /** The component (its representative) a market belongs to; a market never seen is a component of its own. */
   componentOf(key: MarketKey): MarketKey {
-    return this.unions().get(key) ?? key;
+    return this.unions().parent.get(key) ?? key;
   }
 
   /** Every known market of a component, sorted (just the key for a market never seen). */
   membersOf(root: MarketKey): readonly MarketKey[] {
-    this.unions();
-    return this.members!.get(root) ?? [root];
+    return this.unions().members.get(root) ?? [root];
+  }
+
+  /**
+   * A number that changes whenever anything about the component rooted at `root` changes (its members, their
+   * outcomes and winners, the ties among them): what is computed from a component alone can be kept while it
+   * stands. Ask it of a current root (componentOf): a market joined into another component stops being one.
+   */
+  stampOf(root: MarketKey): number {
+    const u = this.unions();
+    return u.stamps.get(root) ?? u.builtAt;
   }
 
   /**
@@ -214,12 +251,56 @@ export class SettlementGraph {
 
   // ------------------------------------------------------------------ internals
 
-  private changed(): void {
+  /** Something changed what can win together; `apart`: it may have split a component (the unions are rebuilt). */
+  private changed(apart: boolean): void {
     this.version++;
-    this.parent = undefined;
-    this.members = undefined;
     this.worldCache.clear();
+    if (!apart) return;
+    this.uf = undefined;
     this.memberWorlds = new WeakMap();
+  }
+
+  /** A new market: its own component, joined to its negRisk group and to the ties that waited for it. */
+  private added(node: Node): void {
+    const u = this.uf;
+    const ties = this.waiting.get(node.key);
+    this.waiting.delete(node.key);
+    if (!u) return;
+    u.parent.set(node.key, node.key);
+    u.members.set(node.key, [node.key]);
+    u.stamps.set(node.key, this.version);
+    if (node.group) {
+      const first = u.groups.get(node.group);
+      if (first === undefined) u.groups.set(node.group, node.key);
+      else this.join(u, first, node.key);
+    }
+    for (const t of ties ?? []) if (this.ties.get(pairKey(t.a, t.b)) === t) this.tied(t);
+  }
+
+  /** A tie added or its relation changed: it joins two binary markets, and their component's worlds change. */
+  private tied(t: Tie): void {
+    const u = this.uf;
+    if (!u || !this.binary(t.a) || !this.binary(t.b)) return;
+    const r = this.join(u, t.a, t.b);
+    // joined or not, the tie constrains the worlds: a fresh members array drops those cached under the old one
+    u.members.set(r, [...u.members.get(r)!]);
+    u.stamps.set(r, this.version);
+  }
+
+  /** Joins the components of a and b (both known markets) in place; returns the root. */
+  private join(u: Unions, a: MarketKey, b: MarketKey): MarketKey {
+    const ra = u.parent.get(a)!;
+    const rb = u.parent.get(b)!;
+    if (ra === rb) return ra;
+    // the smaller key is the root, as in a rebuild: the representative does not depend on the order of events
+    const [root, other] = ra < rb ? [ra, rb] : [rb, ra];
+    const moved = u.members.get(other)!;
+    for (const k of moved) u.parent.set(k, root);
+    u.members.set(root, mergeSorted(u.members.get(root)!, moved));
+    u.members.delete(other);
+    u.stamps.delete(other);
+    u.stamps.set(root, this.version);
+    return root;
   }
 
   /**
@@ -230,9 +311,13 @@ export class SettlementGraph {
   private winnerChanged(key: MarketKey): void {
     this.version++;
     this.worldCache.clear();
-    const members = this.parent ? this.members!.get(this.parent.get(key) ?? key) : undefined;
-    if (members) this.memberWorlds.delete(members);
-    else this.memberWorlds = new WeakMap();
+    const u = this.uf;
+    const root = u?.parent.get(key);
+    const members = root === undefined ? undefined : u!.members.get(root);
+    if (members) {
+      this.memberWorlds.delete(members);
+      u!.stamps.set(root!, this.version);
+    } else this.memberWorlds = new WeakMap();
   }
 
   /**
@@ -247,8 +332,8 @@ export class SettlementGraph {
     return [...(held ?? []), OTHER];
   }
 
-  private unions(): Map<MarketKey, MarketKey> {
-    if (this.parent) return this.parent;
+  private unions(): Unions {
+    if (this.uf) return this.uf;
     const parent = new Map<MarketKey, MarketKey>();
     const find = (k: MarketKey): MarketKey => {
       let r = k;
@@ -294,9 +379,20 @@ export class SettlementGraph {
       list.push(k);
     }
     for (const list of members.values()) list.sort();
-    this.parent = parent;
-    this.members = members;
-    return parent;
+    this.uf = { parent, members, groups, stamps: new Map(), builtAt: this.version };
+    return this.uf;
+  }
+
+  /** The ties between markets of a set: looked up pair by pair when that is fewer lookups than every tie. */
+  private tiesAmong(markets: readonly MarketKey[]): Iterable<Tie> {
+    if ((markets.length * (markets.length - 1)) / 2 >= this.ties.size) return this.ties.values();
+    const out: Tie[] = [];
+    for (let x = 0; x < markets.length; x++)
+      for (let y = x + 1; y < markets.length; y++) {
+        const t = this.ties.get(pairKey(markets[x]!, markets[y]!));
+        if (t) out.push(t);
+      }
+    return out;
   }
 
   private binary(key: MarketKey): boolean {
@@ -309,7 +405,7 @@ export class SettlementGraph {
     const nodes = markets.map((k) => this.nodes.get(k));
     // pairwise constraints between markets of this set, checked once both are assigned
     const checks: { i: number; j: number; ok: (wi: string, wj: string) => boolean }[] = [];
-    for (const t of this.ties.values()) {
+    for (const t of this.tiesAmong(markets)) {
       const i = index.get(t.a);
       const j = index.get(t.b);
       if (i === undefined || j === undefined || !this.binary(t.a) || !this.binary(t.b)) continue;
@@ -339,7 +435,9 @@ export class SettlementGraph {
     });
     // a group is complete only if every member we know of is in this set (they are: groups join components)
     for (const [name, g] of groups) {
-      for (const n of this.nodes.values()) {
+      // every market of the group is in its first member's component: no walk over every market
+      for (const k of this.membersOf(this.componentOf(markets[g.members[0]!]!))) {
+        const n = this.nodes.get(k)!;
         if (n.group === name && (!index.has(n.key) || n.placeholder)) g.complete = false;
       }
     }
@@ -372,6 +470,20 @@ export class SettlementGraph {
     step(0);
     return out;
   }
+}
+
+/** The ties map's key of a pair of markets. */
+const pairKey = (a: MarketKey, b: MarketKey): string => (a < b ? `${a}|${b}` : `${b}|${a}`);
+
+/** Two sorted arrays merged into a new sorted one. */
+function mergeSorted(x: readonly MarketKey[], y: readonly MarketKey[]): MarketKey[] {
+  const out: MarketKey[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < x.length && j < y.length) out.push(x[i]! < y[j]! ? x[i++]! : y[j++]!);
+  while (i < x.length) out.push(x[i++]!);
+  while (j < y.length) out.push(y[j++]!);
+  return out;
 }
 
 /** Stands for "a token we hold none of wins" in a market we know nothing about. */

@@ -101,3 +101,80 @@ describe('SettlementGraph caches', () => {
     );
   });
 });
+
+describe('SettlementGraph incremental unions', () => {
+  // markets and ties join components in place; a tie withdrawn or a market reshaped rebuilds them. After any
+  // sequence the components, their members and worlds must be a fresh graph's, and a component whose stamp
+  // (and root) stayed must have kept its worlds
+  it('matches a graph built afresh after random markets, groups, links, withdrawals and resolutions', () => {
+    const ids = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const shaped = (id: string, shape: number): Market => {
+      const m = market(id) as unknown as Record<string, unknown>;
+      if (shape === 1) m.negRiskGroup = 'g1';
+      if (shape === 2) m.negRiskGroup = 'g2';
+      if (shape === 3) Object.assign(m, { negRiskGroup: 'g1', placeholder: true });
+      if (shape === 4)
+        m.outcomes = ['x', 'y', 'z'].map((t) => ({ tokenId: `${id}-${t}`, label: t, side: undefined }));
+      return m as unknown as Market;
+    };
+    const relation = fc.constantFrom(
+      'identical',
+      'inverted',
+      'implies',
+      'exclusive',
+      'different',
+      'undetermined',
+    );
+    const op = fc.oneof(
+      fc.record({ k: fc.constant('market' as const), m: fc.constantFrom(...ids), shape: fc.nat(4) }),
+      fc.record({
+        k: fc.constant('link' as const),
+        a: fc.constantFrom(...ids),
+        b: fc.constantFrom(...ids),
+        rel: relation,
+      }),
+      fc.record({ k: fc.constant('resolve' as const), m: fc.constantFrom(...ids), yes: fc.boolean() }),
+    );
+    type Op = typeof op extends fc.Arbitrary<infer T> ? T : never;
+    const apply = (g: SettlementGraph, o: Op): void => {
+      if (o.k === 'market') g.onMarket(shaped(o.m, o.shape));
+      else if (o.k === 'link') {
+        if (o.a !== o.b) g.onLink({ ...link(o.a, o.b), relation: o.rel } as MarketLink);
+      } else
+        g.onResolution({
+          type: 'resolution',
+          venue: 'polymarket',
+          marketId: o.m,
+          winner: `${o.m}-${o.yes ? 'y' : 'n'}`,
+          receiveTime: 0,
+        } as never);
+    };
+    const view = (g: SettlementGraph) =>
+      ids.map((id) => {
+        const root = g.componentOf(`polymarket:${id}`);
+        const members = g.membersOf(root);
+        return { root, members: [...members], worlds: g.worlds(members).worlds, stamp: g.stampOf(root) };
+      });
+    const unstamped = (v: ReturnType<typeof view>) => v.map((c) => ({ ...c, stamp: 0 }));
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
+        // g is read after every event (its unions then change in place), the fresh graph only at the end (a rebuild)
+        const g = new SettlementGraph();
+        let last: ReturnType<typeof view> | undefined;
+        for (let i = 0; i < ops.length; i++) {
+          apply(g, ops[i]!);
+          const fresh = new SettlementGraph();
+          for (const o of ops.slice(0, i + 1)) apply(fresh, o);
+          const now = view(g);
+          expect(unstamped(now)).toEqual(unstamped(view(fresh)));
+          if (last)
+            now.forEach((c, j) => {
+              if (c.root === last![j]!.root && c.stamp === last![j]!.stamp) expect(c).toEqual(last![j]);
+            });
+          last = now;
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
