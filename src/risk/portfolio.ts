@@ -329,6 +329,15 @@ export class Portfolio implements PortfolioView {
     this.lastMarketId = undefined;
     this.marketsVersion++;
     this.settlement.onMarket(m);
+    // a resolved market's books stop, and validateRequest refuses any leg on it before staleDataRule reads them:
+    // their book state goes (a roll-over relisting markets would keep every token ever listed)
+    if (m.status === 'resolved') {
+      for (const o of m.outcomes) {
+        const k = instrumentKey(m.venue, o.tokenId);
+        this.booksSeen.delete(k);
+        this.staleKeys.delete(k);
+      }
+    }
   }
 
   onLink(l: MarketLink): void {
