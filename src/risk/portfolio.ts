@@ -360,7 +360,8 @@ export class Portfolio implements PortfolioView {
         seen.stale = b.stale;
         this.noteStale(k, b.stale);
       }
-    } else {
+    } else if (this.market(b.venue, b.marketId)?.status !== 'resolved') {
+      // (a first book only) one that reaches the guardian after its market's resolution is not kept either
       this.booksSeen.set(k, { at: now, stale: b.stale });
       this.noteStale(k, b.stale);
     }

@@ -378,6 +378,10 @@ describe('portfolio: resolved markets', () => {
     expect(pf.isStale('polymarket:m1-no')).toBe(false);
     expect(pf.bookState('polymarket', 'm2-yes')).toEqual({ at: NOW, stale: true });
     expect(pf.isStale('polymarket:m2-yes')).toBe(true);
+    // a late book (delivered after the resolution on another channel) is not kept again
+    pf.onBook({ ...book('polymarket', 'm1', 'm1-no', [[0.5, 100]], [[0.55, 100]]), stale: true }, NOW);
+    expect(pf.bookState('polymarket', 'm1-no')).toBeUndefined();
+    expect(pf.isStale('polymarket:m1-no')).toBe(false);
     // the held position and its mark stay until the settlement fill
     expect(pf.ledger.markOf('polymarket', 'm1-yes')).toBe(mark);
     expect(pf.ledger.holding('s1', 'polymarket', 'm1-yes')).toBe(sh(20));
