@@ -3,9 +3,11 @@
  * opportunity scanner, the strategy runner and the risk guardian each its own `pm-arb agent` process on Redis
  * (the built CLI, as deployed), at 1,000 ticks/s.
  *
- * The bench process stands in for the oracle agent: it publishes the ticks on the oracle channel itself (the
- * oracle agent's input is a venue websocket with no local endpoint here), and it seeds the markets, oracle links
- * and books. Every tick is for its own asset (one market per asset, 3,000 of them, visited in turn) and moves spot
+ * The oracle agent is a process too (`pm-arb agent oracle --opt source=binance --opt feeds=live`), reading a fake
+ * Binance websocket this process serves on 127.0.0.1 (BINANCE_WS_URL): a tick is a trade frame sent to it, and its
+ * latency runs from that send. BENCH_DIRECT_TICKS=1 publishes the ticks on the oracle channel from here instead (no
+ * oracle process: the figure of the runs before it had one). This process seeds the markets, oracle links and
+ * books. Every tick is for its own asset (one market per asset, 3,000 of them, visited in turn) and moves spot
  * 4% across that market's strike, so each tick is an oracle-lag opportunity for a market whose strategy cooldown
  * has passed; the bench releases each decision's reservation with a failed ExecutionReport. Latency: wall time
  * from publish(tick) to the decision for that market arriving in the bench process, p99 per window, median of
@@ -17,10 +19,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { WebSocketServer } from 'ws';
 import { createRedisBus } from '../src/core/bus/redis.ts';
 import { channels } from '../src/core/channels.ts';
 import { silentLogger } from '../src/core/log.ts';
@@ -32,6 +36,8 @@ const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const E8 = 100_000_000;
 const MARKETS = 3_000;
 const AGENTS = ['opportunity-scanner', 'strategy-runner', 'risk-guardian'] as const;
+/** `pm-arb agent` arguments of the oracle agent on the fake Binance websocket. */
+const ORACLE = ['oracle', '--opt', 'source=binance', '--opt', 'feeds=live'] as const;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -83,6 +89,12 @@ export async function run(ctx: BenchContext): Promise<void> {
   // of 1,000/s: the CPU per tick of each process without the batching a backlog brings, which on a busy machine
   // lowers it as the latency grows (for comparing builds; its latency is not the metric's)
   const serial = process.env.BENCH_SERIAL === '1';
+  const direct = process.env.BENCH_DIRECT_TICKS === '1';
+  // the fake Binance: the oracle agent connects to it; ticks go out to every socket it has
+  const wss = direct ? undefined : new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  if (wss) await new Promise<void>((r) => wss.once('listening', () => r()));
+  const wsPort = wss ? (wss.address() as AddressInfo).port : 0;
+  const agents: readonly (readonly string[])[] = [...(direct ? [] : [ORACLE]), ...AGENTS.map((a) => [a])];
   let onDecided: (() => void) | undefined;
   const began = performance.now();
   const phase = (what: string): void =>
@@ -100,6 +112,8 @@ export async function run(ctx: BenchContext): Promise<void> {
     INITIAL_BANKROLL: '100000000',
     STALE_AFTER_MS: '3600000', // the books are seeded once; they must not go stale during the run
     DATABASE_URL: '',
+    BINANCE_WS_URL: `ws://127.0.0.1:${wsPort}`,
+    BINANCE_API_URL: 'http://127.0.0.1:9', // REST is polled only while the websocket is down: it never is here
   };
   const bus = createRedisBus({ url: REDIS_URL, name: 'bench', keyPrefix: prefix, log: silentLogger() });
   const procs: ChildProcess[] = [];
@@ -109,10 +123,10 @@ export async function run(ctx: BenchContext): Promise<void> {
     bus.subscribe(channels.health, { group: 'bench' }, (m) => {
       seen.add(m.body.agent);
     });
-    for (const a of AGENTS) {
+    for (const a of agents) {
       // BENCH_AGENT_NODE_ARGS: node flags for the agents (e.g. --cpu-prof, which NODE_OPTIONS does not take)
       const nodeArgs = process.env.BENCH_AGENT_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-      const args = [...nodeArgs, join(root, 'bin/pm-arb.js'), 'agent', a, '--heartbeat-ms', '250'];
+      const args = [...nodeArgs, join(root, 'bin/pm-arb.js'), 'agent', ...a, '--heartbeat-ms', '250'];
       const p = spawn(process.execPath, args, {
         cwd: dir,
         env,
@@ -123,7 +137,12 @@ export async function run(ctx: BenchContext): Promise<void> {
       });
       procs.push(p);
     }
-    for (const t0 = Date.now(); AGENTS.some((a) => !seen.has(a)); await sleep(100)) {
+    const names = [...(direct ? [] : ['oracle-binance']), ...AGENTS];
+    for (
+      const t0 = Date.now();
+      names.some((a) => !seen.has(a)) || wss?.clients.size === 0;
+      await sleep(100)
+    ) {
       if (Date.now() - t0 > 60_000) throw new Error(`agents not up after 60 s (seen ${[...seen]}): ${errs}`);
       if (procs.some((p) => p.exitCode !== null)) throw new Error(`an agent exited: ${errs}`);
     }
@@ -256,6 +275,24 @@ export async function run(ctx: BenchContext): Promise<void> {
       const k = next++ % MARKETS;
       const spot = (visits[k]!++ % 2 === 0 ? 104_000 : 96_000) * E8;
       sentAt[k] = performance.now();
+      if (wss) {
+        const now = Date.now();
+        const frame = JSON.stringify({
+          stream: `a${k}usdt@trade`,
+          data: {
+            e: 'trade',
+            E: now,
+            s: `A${k}USDT`,
+            t: next,
+            p: (spot / E8).toFixed(2),
+            q: '0.001',
+            T: now,
+            m: false,
+          },
+        });
+        for (const c of wss.clients) c.send(frame);
+        return;
+      }
       bus.publish(channels.ticks('binance'), {
         type: 'tick',
         source: 'binance',
@@ -332,7 +369,7 @@ export async function run(ctx: BenchContext): Promise<void> {
     }
     const own = process.cpuUsage(own0);
     const ownUs = (own.user + own.system) / Math.max(ticks, 1);
-    const cpuNote = `${AGENTS.map((a, i) => `${a} ${cpuUs[i]!.toFixed(0)}`).join(', ')}, bench ${ownUs.toFixed(0)}`;
+    const cpuNote = `${names.map((a, i) => `${a} ${cpuUs[i]!.toFixed(0)}`).join(', ')}, bench ${ownUs.toFixed(0)}`;
     ctx.log(
       `pipeline over Redis${serial ? ' (serial: one tick at a time)' : ''}: p50 ${median(p50s).toFixed(0)} µs, p99 ${median(p99s).toFixed(0)} µs; ${got}/${ticks} ticks decided, ${decided} decisions in all; CPU per tick (µs): ${cpuNote}`,
     );
@@ -341,7 +378,7 @@ export async function run(ctx: BenchContext): Promise<void> {
     ctx.record(
       'pipeline.redis.tick_to_decision_p99_us',
       median(p99s),
-      `median of ${windows} windows × ${windowS} s at ${rate} ticks/s of the p99, publish(tick) → risk decision back; scanner, strategy runner, risk guardian each a \`pm-arb agent\` process on Redis; tick published by the bench (stands in for the oracle agent); p50 ${median(p50s).toFixed(0)} µs; ${got}/${ticks} ticks decided; CPU per tick (µs): ${cpuNote}`,
+      `median of ${windows} windows × ${windowS} s at ${rate} ticks/s of the p99, ${direct ? 'publish(tick)' : 'trade frame sent to the oracle agent'} → risk decision back; ${direct ? '' : 'oracle agent (on a local fake Binance websocket), '}scanner, strategy runner, risk guardian each a \`pm-arb agent\` process on Redis${direct ? '; tick published by the bench (BENCH_DIRECT_TICKS)' : ''}; p50 ${median(p50s).toFixed(0)} µs; ${got}/${ticks} ticks decided; CPU per tick (µs): ${cpuNote}`,
     );
   } finally {
     for (const p of procs) p.kill('SIGTERM');
@@ -349,6 +386,10 @@ export async function run(ctx: BenchContext): Promise<void> {
       procs.map((p) => (p.exitCode === null ? new Promise((r) => p.on('exit', r)) : undefined)),
     );
     await bus.close();
+    if (wss) {
+      for (const c of wss.clients) c.terminate();
+      await new Promise((r) => wss.close(r));
+    }
     const admin = new Redis(REDIS_URL);
     const keys = await admin.keys(`${prefix}*`);
     if (keys.length > 0) await admin.del(...keys);

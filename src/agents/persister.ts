@@ -211,6 +211,12 @@ export class PersisterAgent implements Agent {
 
   private onState(msg: Envelope<Message>, ctl: DeliveryControl): void {
     this.received++;
+    const body = msg.body;
+    // a resolved market's books stop: their sampling times go (a roll-over relisting markets would keep them all)
+    if (body.type === 'market' && body.status === 'resolved') {
+      const byToken = this.lastBook.get(body.venue);
+      if (byToken) for (const o of body.outcomes) byToken.delete(o.tokenId);
+    }
     if (msg.body.type === 'fill' && (this.opts.snapshots ?? true)) {
       this.fillsSince++;
       if (this.fillsDue() && !this.snapshotting) void this.writer?.flush().then(() => this.snapshot());

@@ -77,6 +77,8 @@ export function createFeedAgent(opts: FeedAgentOptions): FeedAgent {
   const set: DecoderSet = 'route' in opts.decoders ? opts.decoders : createDecoderSet([opts.decoders]);
   const books = new Map<string, Tracked<OrderBook>>();
   const ticks = new Map<string, Tracked<OracleTick>>();
+  /** Book keys by market: a resolution forgets its own books without a scan of every book (100k at scale). */
+  const bookKeysOf = new Map<string, string[]>();
   let rt: AgentRuntime | undefined;
   let publish: ((e: FeedEvent) => void) | undefined;
   let timer: TimerHandle | undefined;
@@ -101,7 +103,14 @@ export function createFeedAgent(opts: FeedAgentOptions): FeedAgent {
     const out = stale === event.stale ? event : { ...event, stale };
     const t = map.get(key);
     if (t) t.last = out;
-    else map.set(key, { last: out, ...(marketId !== undefined ? { marketId } : {}) });
+    else {
+      map.set(key, { last: out, ...(marketId !== undefined ? { marketId } : {}) });
+      if (marketId !== undefined) {
+        const keys = bookKeysOf.get(marketId);
+        if (keys) keys.push(key);
+        else bookKeysOf.set(marketId, [key]);
+      }
+    }
     return out;
   };
 
@@ -118,11 +127,11 @@ export function createFeedAgent(opts: FeedAgentOptions): FeedAgent {
       }
       if (event.type === 'resolution') {
         // a resolved market's books stop trading: no more staleness for them
-        for (const [k, t] of books)
-          if (t.marketId === event.marketId) {
-            books.delete(k);
-            staleness!.forget(k);
-          }
+        for (const k of bookKeysOf.get(event.marketId) ?? []) {
+          books.delete(k);
+          staleness!.forget(k);
+        }
+        bookKeysOf.delete(event.marketId);
       }
       publish!(event);
     },

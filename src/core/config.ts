@@ -207,6 +207,8 @@ const EnvSchema = z.object({
   METRICS_PORT: port.optional(),
   /** Binance REST base URL (doctor's server-time check; tests point it at a fake). */
   BINANCE_API_URL: venueUrl('https').default('https://api.binance.com'),
+  /** Binance market-data websocket base (the oracle agent's live feed; benches point it at a local fake). */
+  BINANCE_WS_URL: venueUrl('wss').default('wss://stream.binance.com:9443'),
   INITIAL_BANKROLL: usd.default(500_000_000),
   DRAWDOWN_LIMIT_PCT: pct.default(2_000),
   DAILY_LOSS_LIMIT_PCT: pct.default(1_000),
@@ -354,7 +356,7 @@ export interface Config {
   readonly alerts: { readonly webhookUrl: string | undefined };
   /** The ops server of one process (/metrics, /healthz, /readyz); port undefined = off. */
   readonly metrics: { readonly host: string; readonly port: number | undefined };
-  readonly binance: { readonly restUrl: string };
+  readonly binance: { readonly restUrl: string; readonly wsUrl: string };
   readonly risk: {
     /** micro-dollars */
     readonly initialBankroll: number;
@@ -504,7 +506,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     pushover: { userKey: e.PUSHOVER_USER_KEY, apiToken: e.PUSHOVER_API_TOKEN, apiUrl: e.PUSHOVER_API_URL },
     alerts: { webhookUrl: e.ALERT_WEBHOOK_URL },
     metrics: { host: e.METRICS_HOST, port: e.METRICS_PORT },
-    binance: { restUrl: e.BINANCE_API_URL },
+    binance: { restUrl: e.BINANCE_API_URL, wsUrl: e.BINANCE_WS_URL },
     risk: {
       initialBankroll: e.INITIAL_BANKROLL,
       drawdownLimitBps: e.DRAWDOWN_LIMIT_PCT,

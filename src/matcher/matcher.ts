@@ -28,6 +28,7 @@ import {
   type MatchOverride,
   type MatchStore,
   pairKey,
+  refKey,
   type StoredVerdict,
   type VerdictUsage,
   verdictKey,
@@ -102,6 +103,8 @@ export class Matcher {
   private readonly published = new Map<string, MatchRelation>();
   private overrides = new Map<string, MatchOverride>();
   private queued = new Set<string>();
+  /** market key → pairKeys it has in `published`/`queued`/the store, so a resolved market's pairs are no scan */
+  private readonly pairsOf = new Map<string, Set<string>>();
   readonly stats = {
     markets: 0,
     pairs: 0,
@@ -126,7 +129,11 @@ export class Matcher {
   /** Loads the manual overrides and the review queue. */
   async init(): Promise<void> {
     this.overrides = new Map((await this.o.store.listOverrides()).map((x) => [pairKey(x.a, x.b), x]));
-    this.queued = new Set((await this.o.store.listReview()).map((r) => r.key));
+    const review = await this.o.store.listReview();
+    this.queued = new Set(review.map((r) => r.key));
+    // what earlier runs stored is dropped too when its market resolves
+    for (const r of review) this.indexPair(r.a, r.b, r.key);
+    for (const l of await this.o.store.listLinks()) this.indexPair(l.a, l.b);
   }
 
   /** A market arrived or changed. A market already seen at the same version costs a map lookup. */
@@ -152,6 +159,7 @@ export class Matcher {
     }
     if (m.status !== 'open') {
       this.index.remove(k);
+      if (m.status === 'resolved') await this.forget(k);
       return { oracleLink, decisions: [], links: [] };
     }
     const cands = this.index.add(m, facts);
@@ -265,6 +273,37 @@ export class Matcher {
   }
 
   // ---------------------------------------------------------------- internals
+
+  /** Records that a pair has state (a published relation, a review item or a stored link) under both markets. */
+  private indexPair(a: MarketRef, b: MarketRef, pk = pairKey(a, b)): void {
+    for (const r of [a, b]) {
+      const mk = refKey(r);
+      const set = this.pairsOf.get(mk);
+      if (set) set.add(pk);
+      else this.pairsOf.set(mk, new Set([pk]));
+    }
+  }
+
+  /**
+   * A market resolved: its pairs' published relations, review items and stored links go (the scanner drops its
+   * links on the market message itself). Overrides and cached verdicts stay: see MatchStore.forgetPairs.
+   */
+  private async forget(mk: string): Promise<void> {
+    const pairs = this.pairsOf.get(mk);
+    if (!pairs) return;
+    this.pairsOf.delete(mk);
+    for (const pk of pairs) {
+      this.published.delete(pk);
+      this.queued.delete(pk);
+      // pairKey is "x|y" with this market as x or y
+      const other = pk.startsWith(`${mk}|`)
+        ? pk.slice(mk.length + 1)
+        : pk.slice(0, pk.length - mk.length - 1);
+      const set = this.pairsOf.get(other);
+      if (set?.delete(pk) && set.size === 0) this.pairsOf.delete(other);
+    }
+    await this.o.store.forgetPairs([...pairs]);
+  }
 
   private facts(m: Market): MarketFacts {
     const e = this.markets.get(key(m));
@@ -385,6 +424,7 @@ export class Matcher {
     if (d.relation === 'undetermined') this.stats.undetermined++;
     if (needsReview(d, this.o.reviewBelow ?? DEFAULT_REVIEW_BELOW)) {
       this.queued.add(k);
+      this.indexPair(d.a, d.b, k);
       await this.o.store.putReview({
         key: k,
         a: briefOf(d.a),
@@ -413,6 +453,7 @@ export class Matcher {
       return this.linkOf(d);
     }
     this.published.set(pk, d.relation);
+    this.indexPair(d.a, d.b, pk);
     if (linked) this.stats.links++;
     const link = this.linkOf(d);
     await this.o.store.putLink(link);

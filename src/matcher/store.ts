@@ -144,6 +144,11 @@ export interface MatchStore {
   putReview(item: ReviewItem): Promise<void>;
   removeReview(key: string): Promise<void>;
   listReview(): Promise<ReviewItem[]>;
+  /**
+   * Drops the links and review items of these pairs (pairKey): one of their markets resolved, so no one trades or
+   * reviews them again. Overrides (a person's verdict) and the verdict cache (paid-for LLM answers) are kept.
+   */
+  forgetPairs(keys: readonly string[]): Promise<void>;
   /** Adds one request's spending to a UTC day ("2026-08-19"). */
   addLlmSpend(day: string, spend: LlmSpend): Promise<void>;
   llmSpend(day: string): Promise<LlmSpend>;
@@ -216,6 +221,17 @@ function stateStore(get: () => State, change: (op: (s: State) => void) => void):
       if (!(key in get().review)) return;
       change((s) => {
         delete s.review[key];
+      });
+    },
+    async forgetPairs(keys) {
+      const s0 = get();
+      // no change, no rewrite of the file: most resolved markets had nothing stored
+      if (!keys.some((k) => k in s0.links || k in s0.review)) return;
+      change((s) => {
+        for (const k of keys) {
+          delete s.links[k];
+          delete s.review[k];
+        }
       });
     },
     async listReview() {
@@ -407,6 +423,7 @@ export function overlayMatchStore(base: MatchStore, top: MatchStore): MatchStore
     putReview: (r) => top.putReview(r),
     removeReview: (k) => top.removeReview(k),
     listReview: () => top.listReview(),
+    forgetPairs: (k) => top.forgetPairs(k),
     addLlmSpend: (d, s) => top.addLlmSpend(d, s),
     async llmSpend(day) {
       return addSpend(await base.llmSpend(day), await top.llmSpend(day));

@@ -39,7 +39,7 @@ export interface OpsMetricsOptions {
 const PREFIX = 'pmarb_';
 const short = (channel: string): string => channel.replace(/^pmarb\./, '');
 const dollars = (micro: number): number => micro / MICRO;
-/** Books not updated for this long are left out of the age (a resolved or unsubscribed market). */
+/** Books not updated for this long are left out of the age (an unsubscribed market; a resolved one leaves at once). */
 const FORGET_AFTER_MS = 3_600_000;
 
 const TIME_FIELDS = ['receiveTime', 'ts', 'decidedAt', 'createdAt', 'issuedAt', 'detectedAt'] as const;
@@ -268,6 +268,14 @@ export function createOpsMetrics(opts: OpsMetricsOptions): OpsMetrics {
         } else byToken.set(m.tokenId, { venue: m.venue, at: m.receiveTime, stale: m.stale });
         return;
       }
+      case 'market':
+        // a resolved market's books stop: they leave the counts and the age now, not FORGET_AFTER_MS later (an
+        // unscraped process would otherwise keep every token a roll-over ever listed)
+        if (m.status === 'resolved') {
+          const byToken = books.get(m.venue);
+          if (byToken) for (const o of m.outcomes) byToken.delete(o.tokenId);
+        }
+        return;
       case 'tick':
         ticks.set(`${m.source}:${m.symbol}`, { source: m.source, at: m.receiveTime, stale: m.stale });
         return;

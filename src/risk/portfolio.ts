@@ -331,6 +331,15 @@ export class Portfolio implements PortfolioView {
     this.lastMarketId = undefined;
     this.marketsVersion++;
     this.settlement.onMarket(m);
+    // a resolved market's books stop, and validateRequest refuses any leg on it before staleDataRule reads them:
+    // their book state goes (a roll-over relisting markets would keep every token ever listed)
+    if (m.status === 'resolved') {
+      for (const o of m.outcomes) {
+        const k = instrumentKey(m.venue, o.tokenId);
+        this.booksSeen.delete(k);
+        this.staleKeys.delete(k);
+      }
+    }
   }
 
   onLink(l: MarketLink): void {
@@ -353,7 +362,8 @@ export class Portfolio implements PortfolioView {
         seen.stale = b.stale;
         this.noteStale(k, b.stale);
       }
-    } else {
+    } else if (this.market(b.venue, b.marketId)?.status !== 'resolved') {
+      // (a first book only) one that reaches the guardian after its market's resolution is not kept either
       this.booksSeen.set(k, { at: now, stale: b.stale });
       this.noteStale(k, b.stale);
     }

@@ -419,8 +419,8 @@ export class Scanner {
   private readonly tokens = new Map<string, Map<string, number>>();
   /** venue names by the code a binding carries */
   private readonly venueCodes: string[] = [];
-  /** books that arrived before their market, venue → tokenId → book */
-  private readonly early = new Map<string, Map<string, OrderBook>>();
+  /** books that arrived before their market, venue → tokenId → the book and when (scanner clock) it arrived */
+  private readonly early = new Map<string, Map<string, { book: OrderBook; at: number }>>();
   /** oracle_lag evaluations per `kind|settlement source`: priced, or skipped with the reason */
   private readonly pricing = new Map<string, PricingCount>();
   private readonly groups = new Map<string, Group>();
@@ -430,6 +430,8 @@ export class Scanner {
   /** last emission per opportunity key (kind + legs), for dedupe; expired ones are dropped every ttl */
   private readonly emitted = new Map<string, Emitted>();
   private nextPrune = 0;
+  /** when `early` is next swept for books that waited longer than `historyMs` */
+  private nextEarlyPrune = 0;
   /** `now` of the update being processed */
   private t = 0;
   /** counters for the heartbeat */
@@ -493,7 +495,7 @@ export class Scanner {
     }
     this.flat.pair(st.yesSlot, st.noSlot);
     for (const o of m.outcomes) {
-      const b = early.get(o.tokenId);
+      const b = early.get(o.tokenId)?.book;
       if (b) {
         early.delete(o.tokenId);
         const slot = o.tokenId === yes ? st.yesSlot : o.tokenId === no ? st.noSlot : -1;
@@ -730,6 +732,28 @@ export class Scanner {
     this.orcCount[k] = st.count!;
   }
 
+  /**
+   * Keeps a book whose market has not been listed (yet). A book that waited longer than `historyMs` is dropped on
+   * the next one kept: a late book of a resolved market's token has no market coming (the roll-over resolves a
+   * quarter of the markets every 15 minutes), and a listing arrives moments after its first books, not minutes.
+   */
+  private keepEarly(book: OrderBook): void {
+    const now = this.o.now();
+    if (now >= this.nextEarlyPrune) {
+      this.nextEarlyPrune = now + this.o.historyMs;
+      for (const byToken of this.early.values())
+        for (const [tok, e] of byToken) if (now - e.at > this.o.historyMs) byToken.delete(tok);
+    }
+    this.venueMap(this.early, book.venue).set(book.tokenId, { book, at: now });
+  }
+
+  /** Books waiting for their market (for tests and health). */
+  get earlyCount(): number {
+    let n = 0;
+    for (const byToken of this.early.values()) n += byToken.size;
+    return n;
+  }
+
   /** Priced/skipped counts of oracle_lag per settlement source, e.g. `oracle_lag|chainlink`. */
   pricingReport(): Record<string, PricingCount> {
     const out: Record<string, PricingCount> = {};
@@ -741,7 +765,7 @@ export class Scanner {
     this.stats.books++;
     const s = this.slotOf(book);
     if (s < 0) {
-      this.venueMap(this.early, book.venue).set(book.tokenId, book);
+      this.keepEarly(book);
       return NONE;
     }
     const flat = this.flat;

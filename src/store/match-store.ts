@@ -231,6 +231,12 @@ export function createSqlMatchStore(db: Queryable): MatchStore {
     async removeReview(key) {
       await db.query('DELETE FROM match_review WHERE pair_key = $1', [key]);
     },
+    async forgetPairs(keys) {
+      if (keys.length === 0) return;
+      // market_matches stays: in the database it is the history of links (the persister writes every link message
+      // there too, and reports and the dashboard join trades to it); only the review queue is live-only
+      await db.query('DELETE FROM match_review WHERE pair_key = ANY($1::text[])', [keys]);
+    },
     async listReview() {
       const r = await db.query<R>('SELECT * FROM match_review ORDER BY queued_at, pair_key');
       return r.rows.map(reviewFromRow);

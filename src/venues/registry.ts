@@ -265,6 +265,7 @@ export function createLiveFeed(name: FeedName, ctx: LiveFeedContext): FrameSourc
       return createBinanceFeed({
         now,
         restUrl: ctx.config.binance.restUrl,
+        wsUrl: ctx.config.binance.wsUrl,
         symbols: ORACLE_SYMBOLS,
         onError,
         ...ctx.overrides?.binance,

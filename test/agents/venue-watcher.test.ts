@@ -261,3 +261,42 @@ describe('venue watcher', () => {
     await rt.stop();
   });
 });
+
+describe('venue watcher: roll-overs', () => {
+  it("forgets a resolved market's books (and their staleness): what it tracks stays within the live markets", async () => {
+    const start = Date.UTC(2026, 10, 26, 14, 0, 0);
+    const sk = simKernel(start);
+    kernel = sk.kernel;
+    const { clock } = sk;
+    const out = collect(kernel);
+    const hub = createSimHub({ seed: 3, clock, intervalMs: 1000 });
+    const pm = createVenueWatcher({
+      venue: 'polymarket',
+      source: hub.source('sim-pm', ['polymarket.']),
+      decoder: createPolymarketDecoder(),
+    });
+    const rt = new AgentRuntime(kernel, pm);
+    await rt.start();
+    const sizes: number[] = [];
+    for (let t = start; t <= start + 40 * 60_000; t += 1000) {
+      clock.advanceTo(t);
+      await kernel.bus.idle();
+      if ((t - start) % (10 * 60_000) === 0) {
+        const last = new Map<string, Market>();
+        for (const m of out.markets) last.set(m.marketId, m);
+        const live = new Set<string>();
+        for (const m of last.values())
+          if (m.status !== 'resolved') for (const o of m.outcomes) live.add(o.tokenId);
+        const tracked = pm.health!().books as number;
+        // every tracked book is a live market's token
+        expect(tracked).toBeLessThanOrEqual(live.size);
+        sizes.push(tracked);
+      }
+    }
+    // markets did resolve (and relist) meanwhile
+    expect(out.markets.some((m) => m.status === 'resolved')).toBe(true);
+    const everListed = new Set(out.markets.flatMap((m) => m.outcomes.map((o) => o.tokenId))).size;
+    expect(sizes.at(-1)!).toBeLessThan(everListed);
+    await rt.stop();
+  }, 120_000);
+});

@@ -10,6 +10,7 @@ import { channels } from '../../src/core/channels.ts';
 import { wallClock } from '../../src/core/clock.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import { createLogger } from '../../src/core/log.ts';
+import type { MarketRef } from '../../src/core/messages.ts';
 import type { Db } from '../../src/store/db.ts';
 import { prune, storeStatus } from '../../src/store/maintenance.ts';
 import { createSqlMatchStore } from '../../src/store/match-store.ts';
@@ -26,7 +27,7 @@ import {
   recentAlerts,
   setAlertSetting,
 } from '../../src/store/queries.ts';
-import { mapMessage } from '../../src/store/rows.ts';
+import { mapMessage, pairKeyOf } from '../../src/store/rows.ts';
 import { dailyWindowStart, readSystemState, writeSystemState } from '../../src/store/system-state.ts';
 import { BatchWriter } from '../../src/store/writer.ts';
 import * as S from '../store/samples.ts';
@@ -554,6 +555,29 @@ export function storeContract(target: StoreTarget): void {
       expect(await ms.listLinks()).toEqual([link]);
       await write(db, [{ id: 'l2', body: { ...link, a: b, b: a, decidedAt: 21, stage: 'manual' } }]);
       expect(await ms.listLinks()).toEqual([{ ...link, a: b, b: a, decidedAt: 21, stage: 'manual' }]);
+      // a resolved market's pairs: the review item goes, the link stays as history (the persister writes it too)
+      const brief = (r: MarketRef) => ({
+        ...r,
+        version: 'v1',
+        question: 'q',
+        rules: 'r',
+        endTime: null,
+        outcomes: [],
+      });
+      await ms.putReview({
+        key: pairKeyOf(a, b),
+        a: brief(a),
+        b: brief(b),
+        relation: 'undetermined',
+        confidence: 0,
+        stage: 'rules',
+        reasons: [],
+        queuedAt: 30,
+      });
+      expect(await ms.listReview()).toHaveLength(1);
+      await ms.forgetPairs([pairKeyOf(a, b), 'polymarket:gone|kalshi:gone']);
+      expect(await ms.listReview()).toEqual([]);
+      expect(await ms.listLinks()).toHaveLength(1);
     });
 
     it('the persister writes what the bus carries, acks only after commit, samples books, ignores duplicates', async () => {

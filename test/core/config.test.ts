@@ -101,6 +101,7 @@ describe('config', () => {
     expect(c.polymarket.signatureType).toBe('eoa');
     expect(c.polymarket.chainId).toBe(137);
     expect(c.kalshi.restUrl).toBe('https://external-api.kalshi.com/trade-api/v2');
+    expect(c.binance).toEqual({ restUrl: 'https://api.binance.com', wsUrl: 'wss://stream.binance.com:9443' });
     expect(c.live).toEqual({
       maxOrderUsd: 25_000_000,
       maxDailyUsd: 250_000_000,
@@ -124,15 +125,18 @@ describe('config', () => {
       POLYMARKET_CLOB_URL: 'http://127.0.0.1:4321',
       POLYMARKET_WS_USER_URL: 'ws://localhost:4322/ws/user',
       KALSHI_REST_URL: 'http://127.0.0.1:4323/trade-api/v2',
+      BINANCE_WS_URL: 'ws://127.0.0.1:4324',
       LIVE_MAX_ORDER_USD: '12.5',
       POLYMARKET_SIGNATURE_TYPE: 'gnosis-safe',
     });
     expect(fake.polymarket.clobUrl).toBe('http://127.0.0.1:4321');
+    expect(fake.binance.wsUrl).toBe('ws://127.0.0.1:4324');
     expect(fake.live.maxOrderUsd).toBe(12_500_000);
     expect(fake.polymarket.signatureType).toBe('gnosis-safe');
     const msg = configError({
       POLYMARKET_CLOB_URL: 'http://clob.example.com',
       KALSHI_WS_URL: 'ws://kalshi.example.com/trade-api/ws/v2',
+      BINANCE_WS_URL: 'ws://stream.example.com',
       LIVE_MAX_DAILY_USD: '0',
       POLYMARKET_SIGNATURE_TYPE: 'magic',
     });
@@ -140,6 +144,7 @@ describe('config', () => {
       'POLYMARKET_CLOB_URL="http://clob.example.com": expected a URL starting with https://',
     );
     expect(msg).toContain('KALSHI_WS_URL');
+    expect(msg).toContain('BINANCE_WS_URL');
     expect(msg).toContain('LIVE_MAX_DAILY_USD="0": expected a positive dollar amount');
     expect(msg).toContain('POLYMARKET_SIGNATURE_TYPE');
   });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -242,6 +242,78 @@ describe('rules-only matcher', () => {
       at: 1,
     });
     expect(after).toBeUndefined();
+  });
+
+  it("a resolved market's links and review items leave the matcher, the store and the file; a human verdict stays", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pm-arb-forget-'));
+    try {
+      const path = join(dir, 'matches.json');
+      const store = createJsonMatchStore(path, { writeDelayMs: 0 });
+      const m = matcher(store);
+      await m.init();
+      // a link (BRTI $100k identical) and a review item (Fed: undetermined), plus a person's verdict on the Fed pair
+      await m.onMarket(pmBrti100k);
+      expect((await m.onMarket(kxT100k12)).links).toHaveLength(1);
+      await m.onMarket(pmFed);
+      await m.onMarket(kxFed);
+      const fedOverride = {
+        a: { venue: 'polymarket' as const, marketId: pmFed.marketId },
+        b: { venue: 'kalshi' as const, marketId: kxFed.marketId },
+        decision: 'reject' as const,
+        at: 7,
+        note: 'different meetings',
+      };
+      await store.setOverride(fedOverride);
+      store.flush();
+      const fileOf = () => JSON.parse(readFileSync(path, 'utf8'));
+      expect(Object.keys(fileOf().links)).toHaveLength(1);
+      expect(Object.keys(fileOf().review)).toHaveLength(1);
+
+      await m.onMarket({ ...kxT100k12, status: 'resolved', winner: kxT100k12.outcomes[0]!.tokenId });
+      await m.onMarket({ ...kxFed, status: 'resolved', winner: kxFed.outcomes[0]!.tokenId });
+      store.flush();
+      expect(await store.listLinks()).toEqual([]);
+      expect(await store.listReview()).toEqual([]);
+      expect(fileOf().links).toEqual({});
+      expect(fileOf().review).toEqual({});
+      expect(await store.listOverrides()).toEqual([fedOverride]);
+      expect(fileOf().overrides).toEqual([fedOverride]);
+
+      // the market relisted open: judged afresh and published again (its old relation was forgotten, not kept)
+      const again = await m.onMarket({ ...kxT100k12, marketId: `${kxT100k12.marketId}-R` });
+      expect(again.links.map((l) => l.relation)).toEqual(['identical']);
+      expect(await store.listLinks()).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a resolved market drops the links stored by an earlier run (indexed at init)', async () => {
+    const store = createMemoryMatchStore();
+    const first = matcher(store);
+    await first.init();
+    await first.onMarket(pmBrti100k);
+    await first.onMarket(kxT100k12);
+    await first.onMarket(pmFed);
+    await first.onMarket(kxFed);
+    expect(await store.listLinks()).toHaveLength(1);
+    expect(await store.listReview()).toHaveLength(1);
+    const second = matcher(store);
+    await second.init();
+    await second.onMarket({ ...pmBrti100k, status: 'resolved', winner: pmBrti100k.outcomes[0]!.tokenId });
+    expect(await store.listLinks()).toEqual([]);
+    expect(await store.listReview()).toHaveLength(1);
+    await second.onMarket({ ...pmFed, status: 'resolved', winner: pmFed.outcomes[0]!.tokenId });
+    expect(await store.listReview()).toEqual([]);
+  });
+
+  it('a closed market keeps its links: only resolution forgets', async () => {
+    const store = createMemoryMatchStore();
+    const m = matcher(store);
+    await m.onMarket(pmBrti100k);
+    await m.onMarket(kxT100k12);
+    await m.onMarket({ ...kxT100k12, status: 'closed' });
+    expect(await store.listLinks()).toHaveLength(1);
   });
 
   it('a manual approve overrides an undetermined pair and takes it off the review queue', async () => {

@@ -10,6 +10,7 @@ import { SimClock } from '../../src/core/clock.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import { createKernel } from '../../src/core/kernel.ts';
 import { silentLogger } from '../../src/core/log.ts';
+import { createOpsMetrics } from '../../src/ops/metrics.ts';
 import { createProcessOps } from '../../src/ops/process.ts';
 import { type OpsServer, startOpsServer } from '../../src/ops/server.ts';
 
@@ -174,5 +175,41 @@ describe('ops metrics and health', () => {
     await expect(startOpsServer({ host: '127.0.0.1', port: a.port, routes: {} })).rejects.toThrow(
       /port is in use.*METRICS_PORT/,
     );
+  });
+});
+
+describe('ops metrics: resolved markets', () => {
+  it("a resolved market's books leave the book counts at once; a live market's stay", async () => {
+    const clock = new SimClock(T0);
+    const metrics = createOpsMetrics({ clock, processMetrics: false });
+    const outcomes = (id: string) => [
+      { tokenId: `${id}-yes`, label: 'Yes', side: 'yes' as const },
+      { tokenId: `${id}-no`, label: 'No', side: 'no' as const },
+    ];
+    for (const id of ['m1', 'm2'])
+      for (const o of outcomes(id))
+        metrics.observe({ type: 'book', venue: 'kalshi', tokenId: o.tokenId, stale: false, receiveTime: T0 });
+    const count = async () =>
+      (await metrics.text())
+        .split('\n')
+        .find((l) => l.startsWith('pmarb_books_count{venue="kalshi",state="fresh"'));
+    expect(await count()).toBe('pmarb_books_count{venue="kalshi",state="fresh"} 4');
+    metrics.observe({
+      type: 'market',
+      venue: 'kalshi',
+      marketId: 'm1',
+      status: 'resolved',
+      outcomes: outcomes('m1'),
+    });
+    expect(await count()).toBe('pmarb_books_count{venue="kalshi",state="fresh"} 2');
+    // a market message that is not a resolution changes nothing
+    metrics.observe({
+      type: 'market',
+      venue: 'kalshi',
+      marketId: 'm2',
+      status: 'closed',
+      outcomes: outcomes('m2'),
+    });
+    expect(await count()).toBe('pmarb_books_count{venue="kalshi",state="fresh"} 2');
   });
 });

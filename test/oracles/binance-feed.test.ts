@@ -1,4 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { wallClock } from '../../src/core/clock.ts';
+import { loadConfig } from '../../src/core/config.ts';
+import { silentLogger } from '../../src/core/log.ts';
 import type { RawFrame } from '../../src/feeds/types.ts';
 import { createBinanceDecoder } from '../../src/oracles/binance/decoder.ts';
 import {
@@ -6,6 +9,7 @@ import {
   type BinanceFeedOptions,
   createBinanceFeed,
 } from '../../src/oracles/binance/feed.ts';
+import { createLiveFeed } from '../../src/venues/registry.ts';
 import { type BinanceFake, startBinanceFake } from '../fakes/binance-server.ts';
 import { waitFor } from '../fakes/ws-fake.ts';
 import { collect } from '../venues/kalshi/collect.ts';
@@ -190,5 +194,21 @@ describe('binance feed against a fake Binance', () => {
     fake.trade('BTCUSDT', '61000.00000000', '1.00000000', 2);
     await waitFor(() => sink.ticks().length === 1, 5_000, 'tick after junk');
     expect(sink.rejects).toEqual([{ source: 'binance.ws', reason: 'websocket frame is not JSON' }]);
+  });
+});
+
+describe('the live binance feed of the registry', () => {
+  it('connects to BINANCE_WS_URL (a local fake here) and streams its trades', async () => {
+    fake = await startBinanceFake();
+    const config = loadConfig({ BINANCE_WS_URL: fake.wsUrl, BINANCE_API_URL: fake.restUrl });
+    const source = createLiveFeed('binance', { config, clock: wallClock(), log: silentLogger() });
+    feed = source as BinanceFeed;
+    const dec = createBinanceDecoder();
+    const sink = collect();
+    await source.start((f) => dec.decode(f, sink));
+    await fake.ws.waitForConnection(1);
+    fake.trade('BTCUSDT', '60741.68000000', '0.01000000', 1_700_000_000_000);
+    await waitFor(() => sink.ticks().length === 1, 5_000, 'a tick');
+    expect(sink.ticks()[0]).toMatchObject({ symbol: 'BTC/USDT', price: 6_074_168_000_000 });
   });
 });

@@ -363,3 +363,40 @@ describe('portfolio: cached equity', () => {
     );
   });
 });
+
+describe('portfolio: resolved markets', () => {
+  it("forgets a resolved market's book state (seen, stale) and keeps the live ones; its position and mark stay", () => {
+    const pf = portfolio();
+    pf.onBook(book('polymarket', 'm1', 'm1-yes', [[0.45, 100]], [[0.5, 100]]), NOW);
+    pf.onBook({ ...book('polymarket', 'm1', 'm1-no', [[0.5, 100]], [[0.55, 100]]), stale: true }, NOW);
+    pf.onBook({ ...book('polymarket', 'm2', 'm2-yes', [[0.3, 100]], [[0.35, 100]]), stale: true }, NOW);
+    pf.onFill(fill({ side: 'buy', price: $(0.5), shares: sh(20) }), NOW);
+    const mark = pf.ledger.markOf('polymarket', 'm1-yes');
+    pf.onMarket(market('polymarket', 'm1', { status: 'resolved', winner: 'm1-yes' }));
+    expect(pf.bookState('polymarket', 'm1-yes')).toBeUndefined();
+    expect(pf.bookState('polymarket', 'm1-no')).toBeUndefined();
+    expect(pf.isStale('polymarket:m1-no')).toBe(false);
+    expect(pf.bookState('polymarket', 'm2-yes')).toEqual({ at: NOW, stale: true });
+    expect(pf.isStale('polymarket:m2-yes')).toBe(true);
+    // a late book (delivered after the resolution on another channel) is not kept again
+    pf.onBook({ ...book('polymarket', 'm1', 'm1-no', [[0.5, 100]], [[0.55, 100]]), stale: true }, NOW);
+    expect(pf.bookState('polymarket', 'm1-no')).toBeUndefined();
+    expect(pf.isStale('polymarket:m1-no')).toBe(false);
+    // the held position and its mark stay until the settlement fill
+    expect(pf.ledger.markOf('polymarket', 'm1-yes')).toBe(mark);
+    expect(pf.ledger.holding('s1', 'polymarket', 'm1-yes')).toBe(sh(20));
+    // a leg on the resolved market is still refused as not open, before any stale-data check
+    const req = request([
+      {
+        venue: 'polymarket',
+        marketId: 'm1',
+        tokenId: 'm1-yes',
+        side: 'buy',
+        limitPrice: $(0.4),
+        shares: sh(10),
+      },
+    ]);
+    const d = evaluateRequest(req, pf, config.risk, NOW);
+    expect([d.verdict, d.rule]).toEqual(['reject', 'unknown_market']);
+  });
+});

@@ -58,4 +58,22 @@ describe('scanner: resolved markets', () => {
     const out = s.onBook(book(ms[1]!, yesOf(ms[1]!), [['0.30', '100']]));
     expect(out.filter((o) => o.legs.length === 2 && o.kind === 'rebalancing')).toEqual([]);
   });
+
+  it('a late book of a resolved token waits at most historyMs for a market; a book before its listing is still used', () => {
+    const { s, clock } = scanner(1_000, { historyMs: 60_000 });
+    const a = market('polymarket', 'pmA', NO_FEES);
+    const b = market('polymarket', 'pmB', NO_FEES);
+    s.onMarket(a);
+    s.onMarket(resolved(a));
+    s.onBook(book(a, yesOf(a), [['0.30', '100']]));
+    expect(s.earlyCount).toBe(1);
+    // a book of a market not listed yet, past the horizon: the late one is dropped, the new one kept
+    clock.t += 60_001;
+    s.onBook(book(b, yesOf(b), [['0.30', '100']]));
+    expect(s.earlyCount).toBe(1);
+    s.onMarket(b);
+    expect(s.earlyCount).toBe(0);
+    // its early book is in place: the NO book completes the rebalancing pair
+    expect(s.onBook(book(b, noOf(b), [['0.30', '100']])).map((o) => o.kind)).toEqual(['rebalancing']);
+  });
 });
