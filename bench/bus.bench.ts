@@ -192,7 +192,7 @@ export async function run(ctx: BenchContext): Promise<void> {
     'bus.redis.latency_p99_us',
     rLat,
     // tail latency on a shared 2-core machine follows its load: the harness adds it to the note
-    `median of ${runs} runs of p99, ${secs} s at 5,000 msgs/s, publish → handler, each run a fresh process`,
+    `median of ${runs} runs of p99, ${secs} s at 5,000 msgs/s, publish → handler, each run a fresh process after a warm-up of the same length`,
   );
 
   const xaddRuns = ctx.quick ? 1 : 3;
