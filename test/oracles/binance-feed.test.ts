@@ -121,6 +121,34 @@ describe('binance feed against a fake Binance', () => {
     expect(feed.health().restPolls).toBeGreaterThan(0);
   });
 
+  it('drops a REST answer that lands after the socket came back (older than what the socket sends)', async () => {
+    const { fake, feed, sink } = await setup();
+    // the next poll answers late, with a price the socket never sends
+    fake.http.script('GET', '/api/v3/ticker/price', [
+      {
+        delayMs: 2_500,
+        body: [
+          { symbol: 'BTCUSDT', price: '60000.00000000' },
+          { symbol: 'ETHUSDT', price: '4000.00000000' },
+        ],
+      },
+    ]);
+    fake.ws.setRefusing(true);
+    fake.ws.dropAll();
+    await waitFor(() => Number(feed.health().restPolls) > 0, 5_000, 'a poll in flight');
+    const reconnectFrom = Date.now();
+    fake.ws.setRefusing(false);
+    await waitFor(() => feed.health().connected && fake.ws.connections.length >= 2, 5_000, 'reconnected');
+    const reconnectMs = Date.now() - reconnectFrom;
+    fake.trade('ETHUSDT', '4150.00000000', '1.00000000', 9);
+    await waitFor(() => sink.ticks().some((t) => t.price === 415_000_000_000), 5_000, 'ws tick');
+    await new Promise((r) => setTimeout(r, 2_700)); // past the late answer
+    // the check means something only if the socket was back before the late answer (2.5 s)
+    expect(reconnectMs).toBeLessThan(2_500);
+    expect(sink.ticks().some((t) => t.price === 400_000_000_000)).toBe(false);
+    expect(sink.ticks().at(-1)?.price).toBe(415_000_000_000);
+  });
+
   it('pauses polling after 429 and 418 answers', async () => {
     const { fake, feed } = await setup({ symbols: ['BTCUSDT'] });
     fake.http.script('GET', '/api/v3/ticker/price', [

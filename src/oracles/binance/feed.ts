@@ -126,6 +126,9 @@ export function createBinanceFeed(opts: BinanceFeedOptions): BinanceFeed {
     try {
       const res = await http.get('/api/v3/ticker/price', query, { cost: restSymbols.length === 1 ? 2 : 4 });
       pause.reset();
+      // the socket came back while this poll was in flight: its price is older than what the socket now sends,
+      // and stamped now it would overwrite a fresher trade
+      if (ws?.isOpen) return;
       emit({ ts: opts.now(), source: 'binance.rest.ticker', data: res.data, req: res.req });
     } catch (e) {
       h.restFailures++;
