@@ -103,8 +103,11 @@ export class Matcher {
   private readonly published = new Map<string, MatchRelation>();
   private overrides = new Map<string, MatchOverride>();
   private queued = new Set<string>();
-  /** market key → pairKeys it has in `published`/`queued`/the store, so a resolved market's pairs are no scan */
-  private readonly pairsOf = new Map<string, Set<string>>();
+  /**
+   * market key → (pairKey → the other market's key) of its pairs in `published`/`queued`/the store, so a resolved
+   * market's pairs are no scan
+   */
+  private readonly pairsOf = new Map<string, Map<string, string>>();
   readonly stats = {
     markets: 0,
     pairs: 0,
@@ -276,11 +279,15 @@ export class Matcher {
 
   /** Records that a pair has state (a published relation, a review item or a stored link) under both markets. */
   private indexPair(a: MarketRef, b: MarketRef, pk = pairKey(a, b)): void {
-    for (const r of [a, b]) {
-      const mk = refKey(r);
-      const set = this.pairsOf.get(mk);
-      if (set) set.add(pk);
-      else this.pairsOf.set(mk, new Set([pk]));
+    const ka = refKey(a);
+    const kb = refKey(b);
+    for (const [mk, other] of [
+      [ka, kb],
+      [kb, ka],
+    ] as const) {
+      const pairs = this.pairsOf.get(mk);
+      if (pairs) pairs.set(pk, other);
+      else this.pairsOf.set(mk, new Map([[pk, other]]));
     }
   }
 
@@ -292,17 +299,13 @@ export class Matcher {
     const pairs = this.pairsOf.get(mk);
     if (!pairs) return;
     this.pairsOf.delete(mk);
-    for (const pk of pairs) {
+    for (const [pk, other] of pairs) {
       this.published.delete(pk);
       this.queued.delete(pk);
-      // pairKey is "x|y" with this market as x or y
-      const other = pk.startsWith(`${mk}|`)
-        ? pk.slice(mk.length + 1)
-        : pk.slice(0, pk.length - mk.length - 1);
-      const set = this.pairsOf.get(other);
-      if (set?.delete(pk) && set.size === 0) this.pairsOf.delete(other);
+      const theirs = this.pairsOf.get(other);
+      if (theirs?.delete(pk) && theirs.size === 0) this.pairsOf.delete(other);
     }
-    await this.o.store.forgetPairs([...pairs]);
+    await this.o.store.forgetPairs([...pairs.keys()]);
   }
 
   private facts(m: Market): MarketFacts {

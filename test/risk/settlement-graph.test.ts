@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Market, MarketLink } from '../../src/core/messages.ts';
+import { type Market, type MarketLink, MatchRelationSchema } from '../../src/core/messages.ts';
 import { SettlementGraph } from '../../src/risk/settlement.ts';
 
 const market = (id: string): Market =>
@@ -117,14 +117,7 @@ describe('SettlementGraph incremental unions', () => {
         m.outcomes = ['x', 'y', 'z'].map((t) => ({ tokenId: `${id}-${t}`, label: t, side: undefined }));
       return m as unknown as Market;
     };
-    const relation = fc.constantFrom(
-      'identical',
-      'inverted',
-      'implies',
-      'exclusive',
-      'different',
-      'undetermined',
-    );
+    const relation = fc.constantFrom(...MatchRelationSchema.options);
     const op = fc.oneof(
       fc.record({ k: fc.constant('market' as const), m: fc.constantFrom(...ids), shape: fc.nat(4) }),
       fc.record({
