@@ -153,13 +153,36 @@ export async function redisLatency(seconds: number, rate: number): Promise<numbe
   });
 }
 
+/** What each child run of redisLatencyAlone saw besides its p99 (see bench/bus-latency-child.ts). */
+interface LatencyRun {
+  p99: number;
+  /** % of the window this process / the Redis server was runnable but waiting for a core (null: unknown) */
+  waitPct: number | null;
+  redisWaitPct: number | null;
+  gcMaxMs: number;
+}
+const latencyRuns: LatencyRun[] = [];
+
 /** redisLatency in a child process (bench/bus-latency-child.ts). */
 async function redisLatencyAlone(seconds: number, rate: number): Promise<number> {
   const child = fileURLToPath(new URL('./bus-latency-child.ts', import.meta.url));
   const { stdout } = await run$(process.execPath, ['--import', 'tsx', child, String(seconds), String(rate)], {
     env: { ...process.env, REDIS_URL },
   });
-  return (JSON.parse(stdout) as { p99: number }).p99;
+  const r = JSON.parse(stdout) as LatencyRun;
+  latencyRuns.push(r);
+  return r.p99;
+}
+
+/** Each run's p99 with its run-queue waits and longest GC pause: whether a tail was the machine or the process. */
+function latencyRunsNote(): string {
+  const pct = (v: number | null) => (v === null ? '?' : `${v}%`);
+  return latencyRuns
+    .map(
+      (r) =>
+        `${Math.round(r.p99)} µs (waited ${pct(r.waitPct)}, Redis ${pct(r.redisWaitPct)}, GC max ${r.gcMaxMs} ms)`,
+    )
+    .join('; ');
 }
 
 export async function run(ctx: BenchContext): Promise<void> {
@@ -187,12 +210,14 @@ export async function run(ctx: BenchContext): Promise<void> {
   // million messages), and a heap left behind brings a burst of garbage-collection pauses over 1 ms into the window
   // that follows (p99 1.2 ms inside a full bench run, 0.7 ms alone)
   const secs = ctx.quick ? 1 : 3;
+  latencyRuns.length = 0;
   const rLat = median(await repeat(runs, () => redisLatencyAlone(secs, 5_000)));
   ctx.record(
     'bus.redis.latency_p99_us',
     rLat,
-    // tail latency on a shared 2-core machine follows its load: the harness adds it to the note
-    `median of ${runs} runs of p99, ${secs} s at 5,000 msgs/s, publish → handler, each run a fresh process after a warm-up of the same length`,
+    // tail latency on a shared 2-core machine follows its load: the harness adds it to the note, and each run says
+    // how long its process and Redis waited for a core (the tail is the machine when they waited) and its longest GC
+    `median of ${runs} runs of p99, ${secs} s at 5,000 msgs/s, publish → handler, each run a fresh process after a warm-up of the same length; runs: ${latencyRunsNote()}`,
   );
 
   const xaddRuns = ctx.quick ? 1 : 3;
