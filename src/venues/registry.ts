@@ -7,11 +7,8 @@
 
 import type { Bus } from '../core/bus/types.ts';
 import { type Channel, channels } from '../core/channels.ts';
-import type { Clock } from '../core/clock.ts';
-import type { Config } from '../core/config.ts';
-import type { Logger } from '../core/log.ts';
 import type { OracleSource, OrderBook, Venue } from '../core/messages.ts';
-import type { Decoder, FeedEvent, FeedSink, FrameSource, RawFrame } from '../feeds/types.ts';
+import type { Decoder, FeedEvent, FeedSink, RawFrame } from '../feeds/types.ts';
 import { createBinanceDecoder } from '../oracles/binance/decoder.ts';
 import { createChainlinkDecoder } from '../oracles/chainlink/decoder.ts';
 import { impossibleBook } from './book-sanity.ts';
