@@ -4,3 +4,4 @@ export { createExecutor } from '../src/agents/executor.ts';
 export { createRiskGuardian } from '../src/agents/risk-guardian.ts';
 export { runBacktest } from '../src/app/backtest.ts';
 export { loadConfig } from '../src/core/config.ts';
+export { tuneV8ForThroughput } from '../src/core/v8-tuning.ts';

@@ -31,12 +31,21 @@ export async function run(ctx: BenchContext): Promise<void> {
   const minutes = ctx.quick ? 2 : 30;
   const runs = ctx.quick ? 2 : 3;
   const dir = mkdtempSync(join(tmpdir(), 'pm-arb-bench-bt-'));
+  let untune: (() => void) | undefined;
   const capture = join(dir, 'sim.jsonl');
   try {
     await simulate(capture, minutes);
     // the pipeline as `pm-arb backtest` runs it: the esbuild-compiled code, not the sources through tsx
-    const { runBacktest, loadConfig, createRiskGuardian, createExecutor, createCapitalAllocator } =
-      await importBuilt<Timed>('bench/backtest-entry.ts');
+    const {
+      runBacktest,
+      loadConfig,
+      createRiskGuardian,
+      createExecutor,
+      createCapitalAllocator,
+      tuneV8ForThroughput,
+    } = await importBuilt<Timed>('bench/backtest-entry.ts');
+    // with the V8 tuning `pm-arb backtest` applies (src/core/v8-tuning.ts), undone for the benches after this one
+    untune = tuneV8ForThroughput();
     const config = { ...loadConfig({}), logLevel: 'silent' as const };
     const full: number[] = [];
     const cpu: number[] = [];
@@ -73,6 +82,7 @@ export async function run(ctx: BenchContext): Promise<void> {
         `capture parsing; trading side alone (guardian+executor+allocator+collector): ${Math.round(median(trading))} events/s`,
     );
   } finally {
+    untune?.();
     rmSync(dir, { recursive: true, force: true });
   }
 }

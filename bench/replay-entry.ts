@@ -4,4 +4,5 @@ export { replay } from '../src/capture/replay.ts';
 export { createInProcBus } from '../src/core/bus/inproc.ts';
 export { channels } from '../src/core/channels.ts';
 export { SimClock } from '../src/core/clock.ts';
+export { tuneV8ForThroughput } from '../src/core/v8-tuning.ts';
 export { createDecoders } from '../src/venues/registry.ts';

@@ -24,8 +24,17 @@ export async function run(ctx: BenchContext): Promise<void> {
   await w.close();
   ctx.log(`capture: ${w.lines} frames, ${(w.bytes / 1e6).toFixed(1)} MB (${minutes} simulated minutes)`);
   // the code `pm-arb replay` runs: the esbuild build, not the sources through tsx (bench/built.ts)
-  const { readCaptureBatches, replay, createInProcBus, channels, SimClock, createDecoders } =
-    await importBuilt<typeof import('./replay-entry.ts')>('bench/replay-entry.ts');
+  const {
+    readCaptureBatches,
+    replay,
+    createInProcBus,
+    channels,
+    SimClock,
+    createDecoders,
+    tuneV8ForThroughput,
+  } = await importBuilt<typeof import('./replay-entry.ts')>('bench/replay-entry.ts');
+  // with the V8 tuning `pm-arb replay` applies (src/core/v8-tuning.ts), undone for the benches after this one
+  const untune = tuneV8ForThroughput();
 
   let events = 0;
   const downstream = () => {
@@ -71,6 +80,7 @@ export async function run(ctx: BenchContext): Promise<void> {
   const frames: RawFrame[] = [];
   for await (const batch of readCaptureBatches(path)) for (const f of batch) frames.push(f);
   rmSync(dir, { recursive: true, force: true });
+  untune();
   const memRates = await repeat(runs, async () => {
     const { bus } = downstream();
     const c0 = process.cpuUsage();

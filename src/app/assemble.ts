@@ -448,9 +448,14 @@ export async function assemble(kernel: Kernel, mode: ProcessMode): Promise<Assem
   );
   // every venue's decoder and transport and the simulator: loaded only by a process that runs a feed (a
   // `pm-arb agent` of a consumer starts without them)
-  const [{ createFeedDecoders, createLiveFeed }, { createSimHub }] = specs.some((s) => s.kind === 'feed')
-    ? await Promise.all([import('../venues/registry.ts'), import('../venues/sim/feed.ts')])
-    : [{ createFeedDecoders: unloaded, createLiveFeed: unloaded }, { createSimHub: unloaded }];
+  // (the live transports — undici, ws — only for live feeds, the simulator only for simulated ones: a backtest
+  // loads neither)
+  const hasFeeds = specs.some((s) => s.kind === 'feed');
+  const [{ createFeedDecoders }, { createLiveFeed }, { createSimHub }] = await Promise.all([
+    hasFeeds ? import('../venues/registry.ts') : { createFeedDecoders: unloaded },
+    hasFeeds && mode.feeds === 'live' ? import('../venues/live-feeds.ts') : { createLiveFeed: unloaded },
+    hasFeeds && mode.feeds === 'sim' ? import('../venues/sim/feed.ts') : { createSimHub: unloaded },
+  ]);
   const decoders = (name: FeedName) =>
     createFeedDecoders(name, mode.depth !== undefined ? { depth: mode.depth } : {});
   let simHub: SimHub | undefined;

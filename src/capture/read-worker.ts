@@ -118,7 +118,8 @@ async function main(input: WorkerInput): Promise<void> {
       w.num(REC.LINE);
       w.lines.push(line);
     }
-    // at most MAX_IN_FLIGHT batches ahead of the consumer
+    // at most MAX_IN_FLIGHT batches ahead of the consumer; it wakes this thread when RESUME_AT are left (a wait
+    // that starts after the count fell returns at once: the value is no longer MAX_IN_FLIGHT)
     while (Atomics.load(inFlight, 0) >= MAX_IN_FLIGHT) Atomics.wait(inFlight, 0, MAX_IN_FLIGHT);
     Atomics.add(inFlight, 0, 1);
     const m = w.take(stats.bytes - sent);

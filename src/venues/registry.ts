@@ -1,28 +1,20 @@
 /**
- * Source → decoder routing, FeedEvent → channel publishing, and the live FrameSource factories per venue/oracle.
+ * Source → decoder routing and FeedEvent → channel publishing (the live FrameSource factories are in live-feeds.ts).
  *
  * Every raw frame carries a source name (SOURCES in types.ts); simulated frames carry `sim.` + that name and go
  * to the same decoders, so the simulator, a capture and the live feeds all run the same parse code.
  */
 
-import { readFileSync } from 'node:fs';
 import type { Bus } from '../core/bus/types.ts';
 import { type Channel, channels } from '../core/channels.ts';
-import type { Clock } from '../core/clock.ts';
-import type { Config } from '../core/config.ts';
-import type { Logger } from '../core/log.ts';
 import type { OracleSource, OrderBook, Venue } from '../core/messages.ts';
-import type { Decoder, FeedEvent, FeedSink, FrameSource, RawFrame } from '../feeds/types.ts';
+import type { Decoder, FeedEvent, FeedSink, RawFrame } from '../feeds/types.ts';
 import { createBinanceDecoder } from '../oracles/binance/decoder.ts';
-import { type BinanceFeedOptions, createBinanceFeed } from '../oracles/binance/feed.ts';
 import { createChainlinkDecoder } from '../oracles/chainlink/decoder.ts';
-import { type ChainlinkFeedOptions, createChainlinkFeed } from '../oracles/chainlink/feed.ts';
 import { impossibleBook } from './book-sanity.ts';
 import type { FeedName } from './feed-names.ts';
 import { createKalshiDecoder } from './kalshi/decoder.ts';
-import { createKalshiFeed, type KalshiFeedOptions } from './kalshi/feed.ts';
 import { createPolymarketDecoder } from './polymarket/decoder.ts';
-import { createPolymarketFeed, type PolymarketFeedOptions } from './polymarket/feed.ts';
 
 export interface CreateDecodersOptions {
   /** Levels per side in emitted books (default: each decoder's own, 20). */
@@ -207,70 +199,5 @@ function oracleDecoders(name: 'binance' | 'chainlink'): Decoder[] {
       return [createBinanceDecoder()];
     case 'chainlink':
       return [createChainlinkDecoder()];
-  }
-}
-
-export interface LiveFeedContext {
-  readonly config: Config;
-  readonly clock: Clock;
-  readonly log: Logger;
-  /** The feed's decoders, when the feed needs them. */
-  readonly decoders?: DecoderSet;
-  /** Instruments (token ids) a transport lost while the rest of it stays up (a Polymarket websocket shard). */
-  readonly onDisconnect?: (tokenIds: readonly string[]) => void;
-  /** Per-feed option overrides (endpoints for fake servers in tests, market filters, symbols). */
-  readonly overrides?: {
-    readonly polymarket?: Partial<PolymarketFeedOptions>;
-    readonly kalshi?: Partial<KalshiFeedOptions>;
-    readonly binance?: Partial<BinanceFeedOptions>;
-    readonly chainlink?: Partial<ChainlinkFeedOptions>;
-  };
-}
-
-/** Spot symbols the oracle feeds follow (the assets of the crypto markets). */
-export const ORACLE_SYMBOLS = ['BTCUSDT', 'ETHUSDT'] as const;
-export const CHAINLINK_SYMBOLS = ['BTC/USD', 'ETH/USD'] as const;
-
-/** The live FrameSource of one feed (real venue/oracle endpoints, public market data). */
-export function createLiveFeed(name: FeedName, ctx: LiveFeedContext): FrameSource {
-  const now = (): number => ctx.clock.now();
-  const onError = (err: Error): void => ctx.log.warn({ feed: name, err: err.message }, 'feed error');
-  switch (name) {
-    case 'polymarket':
-      return createPolymarketFeed({
-        now,
-        gammaUrl: ctx.config.polymarket.gammaUrl,
-        clobUrl: ctx.config.polymarket.clobUrl,
-        wsUrl: ctx.config.polymarket.wsMarketUrl,
-        refreshMs: 300_000,
-        onError,
-        ...(ctx.onDisconnect
-          ? { onConnection: (e) => (e.connected ? undefined : ctx.onDisconnect?.(e.assets)) }
-          : {}),
-        ...ctx.overrides?.polymarket,
-      });
-    case 'kalshi': {
-      const path = ctx.config.kalshi.privateKeyPath;
-      return createKalshiFeed({
-        now,
-        restUrl: ctx.config.kalshi.restUrl,
-        wsUrl: ctx.config.kalshi.wsUrl,
-        onError,
-        ...(ctx.config.kalshi.apiKeyId ? { keyId: ctx.config.kalshi.apiKeyId } : {}),
-        ...(path ? { privateKeyPem: readFileSync(path, 'utf8') } : {}),
-        ...ctx.overrides?.kalshi,
-      });
-    }
-    case 'binance':
-      return createBinanceFeed({
-        now,
-        restUrl: ctx.config.binance.restUrl,
-        wsUrl: ctx.config.binance.wsUrl,
-        symbols: ORACLE_SYMBOLS,
-        onError,
-        ...ctx.overrides?.binance,
-      });
-    case 'chainlink':
-      return createChainlinkFeed({ now, symbols: CHAINLINK_SYMBOLS, onError, ...ctx.overrides?.chainlink });
   }
 }

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { importBuilt } from '../../bench/built.ts';
 import { formatCaptureLine } from '../../src/capture/writer.ts';
 import { simulateFrames } from '../../src/venues/sim/feed.ts';
 import { preparedCounts, replayBothWays } from './worker-equivalence.ts';
@@ -68,5 +69,23 @@ describe('capture read worker', () => {
     // the main-thread run parsed every line; the worker run got the hot frames prepared
     expect(preparedCounts[0]).toBe(0);
     expect(preparedCounts[1]).toBeGreaterThan(500);
+  }, 60_000);
+
+  it('hands over every frame in order to a consumer slower than the worker (the window fills and refills)', async () => {
+    const lines = [...simulateFrames({ seed: 5, minutes: 1, eventRate: 50 })].map(formatCaptureLine);
+    const path = join(dir, 'slow.jsonl');
+    writeFileSync(path, `${lines.join('\n')}\n`);
+    const { readCaptureBatches } =
+      await importBuilt<typeof import('../../bench/replay-entry.ts')>('bench/replay-entry.ts');
+    // batches of a line or two: hundreds of them, so the worker waits on the window and is woken many times
+    const seen: number[] = [];
+    let batches = 0;
+    for await (const batch of readCaptureBatches(path, { worker: true, batchBytes: 512 })) {
+      for (const f of batch) seen.push(f.ts);
+      // slow now and then: the worker runs ahead until MAX_IN_FLIGHT and must be woken to go on
+      if (++batches % 25 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(batches).toBeGreaterThan(200);
+    expect(seen).toEqual(lines.map((l) => (JSON.parse(l) as { ts: number }).ts));
   }, 60_000);
 });

@@ -9,7 +9,7 @@ import {
   type BinanceFeedOptions,
   createBinanceFeed,
 } from '../../src/oracles/binance/feed.ts';
-import { createLiveFeed } from '../../src/venues/registry.ts';
+import { createLiveFeed } from '../../src/venues/live-feeds.ts';
 import { type BinanceFake, startBinanceFake } from '../fakes/binance-server.ts';
 import { waitFor } from '../fakes/ws-fake.ts';
 import { collect } from '../venues/kalshi/collect.ts';

@@ -8,6 +8,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { tuneV8ForThroughput } from '../../core/v8-tuning.ts';
 import type { Db } from '../../store/db.ts';
 import { requireCapture, requireNewStoreDir } from '../files.ts';
 import { UsageError } from '../main.ts';
@@ -38,6 +39,8 @@ export function registerBacktestCommand(program: Command): void {
       // the first line at once; the pipeline (the whole assembly, zod schemas) loads after it
       if (!o.json)
         process.stderr.write(`backtest: ${o.capture} (${(statSync(o.capture).size / 1e6).toFixed(1)} MB)\n`);
+      // a few seconds of one hot pipeline: less optimizing-compiler work (core/v8-tuning.ts)
+      tuneV8ForThroughput();
       const [{ formatBacktestReport, runBacktest }, { loadConfig }] = await Promise.all([
         import('../../app/backtest.ts'),
         import('../../core/config.ts'),

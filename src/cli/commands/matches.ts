@@ -76,7 +76,7 @@ export interface JsonLink {
 export async function marketsFromCapture(path: string): Promise<{ markets: Market[]; rejected: number }> {
   const [{ readCapture }, { createDecoders }] = await Promise.all([
     import('../../capture/reader.ts'),
-    import('../../venues/registry.ts'), // every venue's decoder and transport: only the modes that decode load it
+    import('../../venues/registry.ts'), // every venue's decoder: only the modes that decode load it
   ]);
   const set = createDecoders();
   const latest = new Map<string, Market>();

@@ -46,7 +46,8 @@ export function registerRecordCommand(program: Command): void {
         { onShutdownSignal },
         { wallClock },
         { createLogger },
-        { createFeedDecoders, createLiveFeed },
+        { createFeedDecoders },
+        { createLiveFeed },
         { createSimHub },
       ] = await Promise.all([
         import('../../capture/record.ts'),
@@ -55,6 +56,7 @@ export function registerRecordCommand(program: Command): void {
         import('../../core/clock.ts'),
         import('../../core/log.ts'),
         import('../../venues/registry.ts'),
+        import('../../venues/live-feeds.ts'),
         import('../../venues/sim/feed.ts'),
       ]);
       const log = createLogger(config.logLevel);

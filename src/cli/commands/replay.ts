@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import type { Kernel } from '../../core/agent.ts';
 import { instrumentKey, type OrderBook } from '../../core/messages.ts';
 import { toDecimal } from '../../core/money.ts';
+import { tuneV8ForThroughput } from '../../core/v8-tuning.ts';
 import { requireCapture, requireWritable } from '../files.ts';
 
 /** Final books as `{"venue:tokenId": {"bids": [["price","size"], …best first], "asks": […]}}`, keys sorted. */
@@ -39,6 +40,8 @@ export function registerReplayCommand(program: Command): void {
       if (o.booksOut) requireWritable(o.booksOut, '--books-out');
       // the first line at once; the feed agents (the venues' parse code, zod schemas) load after it
       if (!o.json) process.stderr.write(`replay: ${file} (${(statSync(file).size / 1e6).toFixed(1)} MB)\n`);
+      // a few seconds of one hot pipeline: less optimizing-compiler work (core/v8-tuning.ts)
+      tuneV8ForThroughput();
       const [{ assemble }, { newReadStats }, { openCapture }, { createIds, startAgents }, inproc, cfg, log] =
         await Promise.all([
           import('../../app/assemble.ts'),
