@@ -712,14 +712,19 @@ function interned(cache: Map<string, Map<string, string>>, ns: string, id: strin
   }
   let k = m.get(id);
   if (k === undefined) {
-    k = `${prefix}${ns}:${id}`;
+    // joined, not a template: a flat string; a template makes a cons string that the first Map lookup flattens
+    // into a second string while the cons stays (~32 B more per key, for every token and market of the process)
+    k = [prefix, ns, ':', id].join('');
     if (m.size >= KEY_CACHE_MAX) m.clear();
     m.set(id, k);
   }
   return k;
 }
 
-/** Instrument key used for books, staleness and data stamps: `venue:tokenId`. */
+/**
+ * Instrument key used for books, staleness and data stamps: `venue:tokenId`; also a market's `venue:marketId`
+ * (marketKey in risk/settlement.ts, the matcher's keys): the same string for the same text, one per process.
+ */
 export const instrumentKey = (venue: Venue, tokenId: string): string =>
   interned(instrumentKeys, venue, tokenId, '');
 /** `oracle:source:symbol`. */

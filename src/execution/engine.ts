@@ -18,15 +18,16 @@
 import type { IdGen } from '../core/agent.ts';
 import type { Clock } from '../core/clock.ts';
 import { isInvariantError } from '../core/invariant.ts';
-import type {
-  ExecutionReport,
-  Fill,
-  Leg,
-  Order,
-  Resolution,
-  RiskDecision,
-  TimeInForce,
-  Venue,
+import {
+  type ExecutionReport,
+  type Fill,
+  instrumentKey,
+  type Leg,
+  type Order,
+  type Resolution,
+  type RiskDecision,
+  type TimeInForce,
+  type Venue,
 } from '../core/messages.ts';
 import { type Money, mulDiv, ONE, type Qty } from '../core/money.ts';
 import { lotSize } from '../risk/rules.ts';
@@ -325,7 +326,7 @@ export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEn
       target = Math.min(run.state.filledShares, target - (target % lot));
       const excess = run.state.filledShares - target;
       if (excess <= 0) continue;
-      const tick = marketTicks.get(`${q.venue}:${q.marketId}`) ?? 1;
+      const tick = marketTicks.get(instrumentKey(q.venue, q.marketId)) ?? 1;
       const back = q.side === 'buy' ? 'sell' : 'buy';
       run.unwind = open(
         g,
@@ -629,7 +630,8 @@ export function createExecutionEngine(opts: ExecutionEngineOptions): ExecutionEn
       counts.rejected++;
     },
     onMarketData(e) {
-      if (e.type === 'market') marketTicks.set(`${e.venue}:${e.marketId}`, e.tickSize > 0 ? e.tickSize : 1);
+      if (e.type === 'market')
+        marketTicks.set(instrumentKey(e.venue, e.marketId), e.tickSize > 0 ? e.tickSize : 1);
       clients.get(e.venue)?.onMarketData?.(e);
       if (e.type === 'resolution') settle(e.venue, e.marketId, e.winner);
     },

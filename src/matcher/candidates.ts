@@ -13,7 +13,7 @@
  * same-asset markets settling together meet whatever their wording (cross-venue and same-venue, for
  * implies/exclusive links), nearest strikes first.
  */
-import type { Market } from '../core/messages.ts';
+import { instrumentKey, type Market } from '../core/messages.ts';
 import type { MarketFacts } from './facts.ts';
 import { idDateTokens, normalizeInto } from './normalize.ts';
 
@@ -98,7 +98,8 @@ interface Entry {
   normAt: number;
 }
 
-const mk = (m: Market): string => `${m.venue}:${m.marketId}`;
+// interned: one key string per market in the process (instrumentKey's table)
+const mk = (m: Market): string => instrumentKey(m.venue, m.marketId);
 /** Words per entry in CandidateIndex.rec: signature low, signature high, token start, token count. */
 const REC = 4;
 const DAY = 86_400_000;

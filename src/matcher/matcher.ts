@@ -12,6 +12,7 @@
  */
 import type { Logger } from '../core/log.ts';
 import {
+  instrumentKey,
   isLinkRelation,
   type Market,
   type MarketLink,
@@ -73,7 +74,8 @@ export interface MarketOutcome {
 export const DEFAULT_REVIEW_BELOW = 0.9;
 
 const ref = (m: Market): MarketRef => ({ venue: m.venue, marketId: m.marketId });
-const key = (m: Market): string => `${m.venue}:${m.marketId}`;
+// interned: one key string per market in the process (instrumentKey's table), not one per agent and use
+const key = (m: Market): string => instrumentKey(m.venue, m.marketId);
 
 /** Canonical order of a pair (Polymarket first, then by id), so it reads the same whichever came first. */
 export const canonicalPair = (x: Market, y: Market): [Market, Market] =>
@@ -88,6 +90,14 @@ export function needsReview(
   return (d.stage === 'llm' || d.stage === 'cache') && isLinkRelation(d.relation) && d.confidence < below;
 }
 
+/** A pair with state, under both its markets' keys in Matcher.pairsOf. */
+interface PairState {
+  readonly a: string;
+  readonly b: string;
+  /** the relation last published for the pair (undefined: none) */
+  published: MatchRelation | undefined;
+}
+
 interface Pending {
   readonly i: number;
   readonly a: Market;
@@ -100,14 +110,15 @@ export class Matcher {
   private readonly o: MatcherOptions;
   private readonly index: CandidateIndex;
   private readonly markets = new Map<string, { market: Market; facts: MarketFacts }>();
-  private readonly published = new Map<string, MatchRelation>();
   private overrides = new Map<string, MatchOverride>();
   private queued = new Set<string>();
   /**
-   * market key → (pairKey → the other market's key) of its pairs in `published`/`queued`/the store, so a resolved
-   * market's pairs are no scan
+   * market key → its pairs with state (a published relation, a review item or a stored link), each pair one object
+   * in both markets' arrays, so a resolved market's pairs are no scan. The published relation lives here too: a
+   * Map per market and a Map of published relations, both keyed by pair-key strings (two market keys joined),
+   * were ~0.7 KB a market at 100,000 markets; a pair's key is built only when it is forgotten.
    */
-  private readonly pairsOf = new Map<string, Map<string, string>>();
+  private readonly pairsOf = new Map<string, PairState[]>();
   readonly stats = {
     markets: 0,
     pairs: 0,
@@ -135,7 +146,7 @@ export class Matcher {
     const review = await this.o.store.listReview();
     this.queued = new Set(review.map((r) => r.key));
     // what earlier runs stored is dropped too when its market resolves
-    for (const r of review) this.indexPair(r.a, r.b, r.key);
+    for (const r of review) this.indexPair(r.a, r.b);
     for (const l of await this.o.store.listLinks()) this.indexPair(l.a, l.b);
   }
 
@@ -278,17 +289,26 @@ export class Matcher {
   // ---------------------------------------------------------------- internals
 
   /** Records that a pair has state (a published relation, a review item or a stored link) under both markets. */
-  private indexPair(a: MarketRef, b: MarketRef, pk = pairKey(a, b)): void {
+  private indexPair(a: MarketRef, b: MarketRef): PairState {
     const ka = refKey(a);
     const kb = refKey(b);
-    for (const [mk, other] of [
-      [ka, kb],
-      [kb, ka],
-    ] as const) {
+    const found = this.pairState(ka, kb);
+    if (found) return found;
+    const p: PairState = { a: ka, b: kb, published: undefined };
+    for (const mk of [ka, kb]) {
       const pairs = this.pairsOf.get(mk);
-      if (pairs) pairs.set(pk, other);
-      else this.pairsOf.set(mk, new Map([[pk, other]]));
+      if (pairs) pairs.push(p);
+      else this.pairsOf.set(mk, [p]);
     }
+    return p;
+  }
+
+  /** The state of the pair of the markets keyed `ka` and `kb` (either order), if it has any. */
+  private pairState(ka: string, kb: string): PairState | undefined {
+    const pairs = this.pairsOf.get(ka);
+    if (!pairs) return undefined;
+    for (const p of pairs) if ((p.a === ka && p.b === kb) || (p.a === kb && p.b === ka)) return p;
+    return undefined;
   }
 
   /**
@@ -299,13 +319,21 @@ export class Matcher {
     const pairs = this.pairsOf.get(mk);
     if (!pairs) return;
     this.pairsOf.delete(mk);
-    for (const [pk, other] of pairs) {
-      this.published.delete(pk);
+    const pks: string[] = [];
+    for (const p of pairs) {
+      const other = p.a === mk ? p.b : p.a;
+      // pairKey of the two market keys (refKey of each side)
+      const pk = mk < other ? `${mk}|${other}` : `${other}|${mk}`;
+      pks.push(pk);
       this.queued.delete(pk);
       const theirs = this.pairsOf.get(other);
-      if (theirs?.delete(pk) && theirs.size === 0) this.pairsOf.delete(other);
+      const at = theirs ? theirs.indexOf(p) : -1;
+      if (at >= 0) {
+        theirs!.splice(at, 1);
+        if (theirs!.length === 0) this.pairsOf.delete(other);
+      }
     }
-    await this.o.store.forgetPairs([...pairs.keys()]);
+    await this.o.store.forgetPairs(pks);
   }
 
   private facts(m: Market): MarketFacts {
@@ -427,7 +455,7 @@ export class Matcher {
     if (d.relation === 'undetermined') this.stats.undetermined++;
     if (needsReview(d, this.o.reviewBelow ?? DEFAULT_REVIEW_BELOW)) {
       this.queued.add(k);
-      this.indexPair(d.a, d.b, k);
+      this.indexPair(d.a, d.b);
       await this.o.store.putReview({
         key: k,
         a: briefOf(d.a),
@@ -447,16 +475,14 @@ export class Matcher {
 
   /** Confirmed links, and a `different`/`undetermined` that withdraws an earlier one; recorded in the store. */
   private async publishable(d: MatchDecision): Promise<MarketLink | undefined> {
-    const pk = pairKey(ref(d.a), ref(d.b));
-    const prior = this.published.get(pk);
+    const prior = this.pairState(key(d.a), key(d.b))?.published;
     const linked = isLinkRelation(d.relation);
     if (!linked && (prior === undefined || !isLinkRelation(prior))) return undefined;
     if (prior === d.relation && linked) {
       // unchanged relation: publish again (a market update) but do not rewrite the store
       return this.linkOf(d);
     }
-    this.published.set(pk, d.relation);
-    this.indexPair(d.a, d.b, pk);
+    this.indexPair(d.a, d.b).published = d.relation;
     if (linked) this.stats.links++;
     const link = this.linkOf(d);
     await this.o.store.putLink(link);

@@ -10,7 +10,13 @@
  */
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Market, MarketLink, MarketRef, MatchRelation } from '../core/messages.ts';
+import {
+  instrumentKey,
+  type Market,
+  type MarketLink,
+  type MarketRef,
+  type MatchRelation,
+} from '../core/messages.ts';
 
 /** Tokens and cost of one verdict: its share of the request that produced it. */
 export interface VerdictUsage {
@@ -154,7 +160,8 @@ export interface MatchStore {
   llmSpend(day: string): Promise<LlmSpend>;
 }
 
-export const refKey = (r: MarketRef): string => `${r.venue}:${r.marketId}`;
+// interned: one key string per market in the process (instrumentKey's table)
+export const refKey = (r: MarketRef): string => instrumentKey(r.venue, r.marketId);
 
 /** Order-independent key of a pair of markets. */
 export function pairKey(a: MarketRef, b: MarketRef): string {

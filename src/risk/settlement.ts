@@ -16,7 +16,15 @@
  * binary is ignored, and a component too large to enumerate is treated as independent markets. Hedges are only
  * as good as the links: a wrong match is a naked position that the guardian believes hedged.
  */
-import type { Fill, Market, MarketLink, MatchRelation, Resolution, Venue } from '../core/messages.ts';
+import {
+  type Fill,
+  instrumentKey,
+  type Market,
+  type MarketLink,
+  type MatchRelation,
+  type Resolution,
+  type Venue,
+} from '../core/messages.ts';
 import { ONE } from '../core/money.ts';
 
 /** `venue:marketId` */
@@ -25,24 +33,9 @@ export type MarketKey = string;
 /**
  * Interned keys: one string per market, so the Maps a loss-budget valuation goes through (components, touched
  * markets, worlds, the graph's nodes) hash it once instead of building, flattening and hashing a fresh
- * `venue:marketId` at every lookup. Bounded like instrumentKey's: a table past KEYS_MAX entries starts afresh.
+ * `venue:marketId` at every lookup. The instrument-key table (bounded), shared with the matcher and others.
  */
-const KEYS_MAX = 1 << 20;
-const marketKeys = new Map<string, Map<string, MarketKey>>();
-export const marketKey = (venue: Venue, marketId: string): MarketKey => {
-  let byId = marketKeys.get(venue);
-  if (byId === undefined) {
-    byId = new Map();
-    marketKeys.set(venue, byId);
-  }
-  let k = byId.get(marketId);
-  if (k === undefined) {
-    k = `${venue}:${marketId}`;
-    if (byId.size >= KEYS_MAX) byId.clear();
-    byId.set(marketId, k);
-  }
-  return k;
-};
+export const marketKey = (venue: Venue, marketId: string): MarketKey => instrumentKey(venue, marketId);
 
 interface Node {
   readonly key: MarketKey;

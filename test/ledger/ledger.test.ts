@@ -33,6 +33,36 @@ describe('ledger (hand-computed)', () => {
     expect(l.strategyPnl('s1')).toBe($(39.4));
   });
 
+  it('keeps marks of tokens nobody holds, in the order first seen, and values a position opened after its mark', () => {
+    const l = new Ledger({ initialCash: $(1000) });
+    l.mark('polymarket', 'm1-yes', $(0.3));
+    l.mark('kalshi', 'k1:yes', $(0.6));
+    l.mark('polymarket', 'm2-yes', $(0.2));
+    l.mark('polymarket', 'm1-yes', $(0.45)); // a new mark, same place
+    expect(l.markOf('polymarket', 'm1-yes')).toBe($(0.45));
+    expect(l.markOf('polymarket', 'nope')).toBeUndefined();
+    // a position in a token already marked is valued at that mark at once
+    l.applyFill(fill({ side: 'buy', price: $(0.4), shares: sh(100) }));
+    expect(l.positionsValue()).toBe($(45));
+    l.mark('polymarket', 'm1-yes', $(0.5));
+    expect(l.positionsValue()).toBe($(50));
+    // a position in a token never marked, then marked
+    l.applyFill(fill({ side: 'buy', price: $(0.1), shares: sh(10), marketId: 'm3', tokenId: 'm3-yes' }));
+    expect(l.markOf('polymarket', 'm3-yes')).toBeUndefined();
+    l.mark('polymarket', 'm3-yes', $(0.2));
+    expect(l.positionsValue()).toBe($(52));
+    expect(Object.entries(l.snapshot().marks)).toEqual([
+      ['polymarket:m1-yes', $(0.5)],
+      ['polymarket:m2-yes', $(0.2)],
+      ['polymarket:m3-yes', $(0.2)],
+      ['kalshi:k1:yes', $(0.6)],
+    ]);
+    const back = Ledger.restore(l.snapshot());
+    expect(back.snapshot()).toEqual(l.snapshot());
+    expect(back.positionsValue()).toBe($(52));
+    expect(recomputeEquity(back)).toBe(back.equity());
+  });
+
   it('ignores a duplicate fill', () => {
     const l = new Ledger({ initialCash: $(100) });
     const f = fill({ side: 'buy', price: $(0.4), shares: sh(10) });

@@ -26,6 +26,7 @@ import {
   fixedMicro,
   isoMs,
   KALSHI,
+  marketFieldsRead,
   marketsOf,
   noToken,
   parseLevels,
@@ -233,7 +234,7 @@ export function createKalshiDecoder(opts: KalshiDecoderOptions = {}): KalshiDeco
       reject(sink, source, m);
       return;
     }
-    wireMarkets.set(m.marketId, wm);
+    wireMarkets.set(m.marketId, wm === wireMarkets.get(m.marketId) ? wm : marketFieldsRead(wm));
     if (series) {
       let set = bySeries.get(series);
       if (!set) {

@@ -33,8 +33,10 @@ import type {
 
 export const KALSHI = 'kalshi' as const;
 
-export const yesToken = (ticker: string): string => `${ticker}:yes`;
-export const noToken = (ticker: string): string => `${ticker}:no`;
+// joined, not templates: a flat string, not a cons string over the ticker (32 B more, and every consumer of a
+// book or a market keeps the token ids)
+export const yesToken = (ticker: string): string => [ticker, ':yes'].join('');
+export const noToken = (ticker: string): string => [ticker, ':no'].join('');
 
 /**
  * A decimal string → integer micro-units, exactly; NaN when it is not a plain decimal or has a nonzero digit
@@ -242,6 +244,38 @@ export interface MarketContext {
   mutuallyExclusive?: boolean;
   /** The series' fee schedule once read (`GET /series/{ticker}`); until then the fees are unknown. */
   fees?: FeeSchedule;
+}
+
+/** The WireMarket fields toMarket (with tickSizeOf, minSizeOf, lotSizeOf, settlementOf, statusOf) reads. */
+const MARKET_FIELDS_READ = [
+  'ticker',
+  'event_ticker',
+  'title',
+  'yes_sub_title',
+  'no_sub_title',
+  'status',
+  'result',
+  'close_time',
+  'updated_time',
+  'rules_primary',
+  'rules_secondary',
+  'price_level_structure',
+  'price_ranges',
+  'fractional_trading_enabled',
+  'floor_strike',
+  'cap_strike',
+  'strike_type',
+] as const satisfies readonly (keyof WireMarket)[];
+
+/**
+ * A copy of a market object holding only what toMarket reads (toMarket of it is the same Market): the decoder
+ * keeps one per listed market to publish it again when its series or event arrives, and the venue's ~35 fields
+ * (times, prices, volumes) cost ~0.5 KB a market at 100,000 markets.
+ */
+export function marketFieldsRead(m: WireMarket): WireMarket {
+  const out: Record<string, unknown> = {};
+  for (const k of MARKET_FIELDS_READ) if (m[k] !== undefined) out[k] = m[k];
+  return out as WireMarket;
 }
 
 /** A market object → domain Market, or a reason why it cannot be used. */

@@ -691,7 +691,8 @@ export class SimMarket {
     const offsets = n === 1 ? [0] : n === 2 ? [0, 1] : [-1, 0, 1];
     const kDate = kalshiDate(expiry);
     const series = asset.sym === 'BTC' ? 'KXBTCD' : 'KXETHD';
-    const eventTicker = `${series}-${kDate}`;
+    // ids joined, not templates: flat strings, not cons strings (32 B more each, and every agent keeps them)
+    const eventTicker = [series, kDate].join('-');
     for (let j = 0; j < offsets.length; j++) {
       // one market per (asset, expiry, strike): a rolled-over group can land on another group's expiry
       const strike = this.takeStrike(
@@ -706,7 +707,7 @@ export class SimMarket {
         feeType: 'crypto_fees',
         endMs: expiry,
       });
-      const ticker = `${eventTicker}-T${strike}`;
+      const ticker = [eventTicker, '-T', strike].join('');
       const kx: KxMarket = {
         venue: 'kalshi',
         topic,
@@ -760,7 +761,7 @@ export class SimMarket {
       live: true,
       endMs: f.endMs,
       gammaId,
-      conditionId: `0x${r.hex(64)}`,
+      conditionId: ['0x', r.hex(64)].join(''),
       yesToken: r.digits(77),
       noToken: r.digits(77),
       ...(f.text ? { text: f.text } : {}),

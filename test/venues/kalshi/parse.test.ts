@@ -4,6 +4,7 @@ import { MarketSchema } from '../../../src/core/messages.ts';
 import { KALSHI_STANDARD_FEES } from '../../../src/venues/kalshi/fees.ts';
 import {
   fixedMicro,
+  marketFieldsRead,
   marketsOf,
   parseRestOrderbook,
   parseRestTrade,
@@ -132,6 +133,33 @@ describe('REST orderbook (K5, K6)', () => {
 });
 
 describe('markets (K2, K3, K7)', () => {
+  it('marketFieldsRead keeps what toMarket reads: the same Market, whatever the other fields hold', () => {
+    const wires: WireMarket[] = [
+      fixtureJson<{ market: WireMarket }>(K('rest-market-single.json')).market,
+      ...(marketsOf(fixtureJson(K('rest-markets-list.json'))) as { markets: WireMarket[] }).markets,
+      ...['active', 'kxbtcd-above', 'kxbtc-range', 'kxeth15m'].map((f) => {
+        const j = fixtureJson<WireMarket & { market?: WireMarket }>(K(`rest-market-${f}.json`));
+        return j.market ?? j;
+      }),
+    ];
+    const ctxs = [
+      { receiveTime: 5 },
+      { receiveTime: 6, mutuallyExclusive: true, fees: KALSHI_STANDARD_FEES },
+      { receiveTime: 7, mutuallyExclusive: false },
+    ];
+    for (const w of wires) {
+      const kept = marketFieldsRead(w);
+      expect(Object.keys(kept).length).toBeLessThan(Object.keys(w).length);
+      // every field it drops changed: toMarket must not see the difference
+      const scrambled: Record<string, unknown> = { ...w };
+      for (const k of Object.keys(w)) if (!(k in kept)) scrambled[k] = 'scrambled';
+      for (const ctx of ctxs) {
+        expect(toMarket(kept, ctx)).toEqual(toMarket(w, ctx));
+        expect(toMarket(scrambled as WireMarket, ctx)).toEqual(toMarket(w, ctx));
+      }
+    }
+  });
+
   it('normalizes a single market response (rest-market-single.json)', () => {
     const r = marketsOf(fixtureJson(K('rest-market-single.json')));
     if (typeof r === 'string') throw new Error(r);
