@@ -177,15 +177,71 @@ export function verdictKey(a: MarketRef, aVersion: string, b: MarketRef, bVersio
   return ka < kb ? `${ka}|${kb}` : `${kb}|${ka}`;
 }
 
+/**
+ * A published link as the store keeps it: the markets as their interned refKey strings (shared with the rest of
+ * the process) instead of two ref objects, no `type`, one reason without an array. At 100,000 markets the store
+ * holds ~10^6 links, and the full MarketLink objects cost ~2 KB per market.
+ */
+class LinkRec {
+  constructor(
+    readonly a: string,
+    readonly b: string,
+    readonly relation: MatchRelation,
+    readonly confidence: number,
+    readonly stage: MarketLink['stage'],
+    readonly reasons: string | readonly string[],
+    readonly decidedAt: number,
+  ) {}
+}
+
+const keyRef = (k: string): MarketRef => {
+  const i = k.indexOf(':');
+  return { venue: k.slice(0, i) as MarketRef['venue'], marketId: k.slice(i + 1) };
+};
+
+const toRec = (l: MarketLink): LinkRec =>
+  new LinkRec(
+    refKey(l.a),
+    refKey(l.b),
+    l.relation,
+    l.confidence,
+    l.stage,
+    l.reasons.length === 1 ? l.reasons[0]! : [...l.reasons],
+    l.decidedAt,
+  );
+
+const fromRec = (r: LinkRec): MarketLink => ({
+  type: 'link',
+  a: keyRef(r.a),
+  b: keyRef(r.b),
+  relation: r.relation,
+  confidence: r.confidence,
+  stage: r.stage,
+  reasons: typeof r.reasons === 'string' ? [r.reasons] : [...r.reasons],
+  decidedAt: r.decidedAt,
+});
+
+const sameRec = (x: LinkRec, y: LinkRec): boolean =>
+  x.a === y.a &&
+  x.b === y.b &&
+  x.relation === y.relation &&
+  x.confidence === y.confidence &&
+  x.stage === y.stage &&
+  x.decidedAt === y.decidedAt &&
+  (typeof x.reasons === 'string' || typeof y.reasons === 'string'
+    ? x.reasons === y.reasons
+    : x.reasons.length === y.reasons.length && x.reasons.every((r, i) => r === y.reasons[i]));
+
 interface State {
   verdicts: Record<string, StoredVerdict>;
   overrides: MatchOverride[];
-  links: Record<string, MarketLink>;
+  /** pairKey → link */
+  links: Map<string, LinkRec>;
   review: Record<string, ReviewItem>;
   spend: Record<string, LlmSpend>;
 }
 
-const emptyState = (): State => ({ verdicts: {}, overrides: [], links: {}, review: {}, spend: {} });
+const emptyState = (): State => ({ verdicts: {}, overrides: [], links: new Map(), review: {}, spend: {} });
 
 /** The operations of a store over a State: `get` reads it, `change` applies (and records) a mutation. */
 function stateStore(get: () => State, change: (op: (s: State) => void) => void): MatchStore {
@@ -212,12 +268,20 @@ function stateStore(get: () => State, change: (op: (s: State) => void) => void):
       });
     },
     async putLink(l) {
+      const rec = toRec(l);
+      const ka = rec.a;
+      const kb = rec.b;
+      // joined, not a template: a flat map key (see interned in core/messages.ts)
+      const k = ka < kb ? [ka, '|', kb].join('') : [kb, '|', ka].join('');
+      const old = get().links.get(k);
+      // the same link again: nothing to write
+      if (old && sameRec(old, rec)) return;
       change((s) => {
-        s.links[pairKey(l.a, l.b)] = l;
+        s.links.set(k, rec);
       });
     },
     async listLinks() {
-      return Object.values(get().links);
+      return [...get().links.values()].map(fromRec);
     },
     async putReview(item) {
       change((s) => {
@@ -233,10 +297,10 @@ function stateStore(get: () => State, change: (op: (s: State) => void) => void):
     async forgetPairs(keys) {
       const s0 = get();
       // no change, no rewrite of the file: most resolved markets had nothing stored
-      if (!keys.some((k) => k in s0.links || k in s0.review)) return;
+      if (!keys.some((k) => s0.links.has(k) || k in s0.review)) return;
       change((s) => {
         for (const k of keys) {
-          delete s.links[k];
+          s.links.delete(k);
           delete s.review[k];
         }
       });
@@ -282,6 +346,22 @@ export const WRITE_BYTES_PER_MS = 10_000;
 /** Characters per write of the match file (≤ 64 KB even as two-byte text: see writeStateJson). */
 const WRITE_PIECE_CHARS = 1 << 15;
 
+const refJson = (k: string): string => {
+  const i = k.indexOf(':');
+  return `{\n    "venue": ${JSON.stringify(k.slice(0, i))},\n    "marketId": ${JSON.stringify(k.slice(i + 1))}\n   }`;
+};
+
+/**
+ * `JSON.stringify(fromRec(r), null, 1)` nested two levels deep, written out by hand: the generic stringify with
+ * indent plus the re-indenting replaceAll was most of the CPU of a rewrite (~9% of `run` at 40k markets).
+ */
+function linkJson(r: LinkRec): string {
+  const reasons = typeof r.reasons === 'string' ? [r.reasons] : r.reasons;
+  const rs =
+    reasons.length === 0 ? '[]' : `[\n    ${reasons.map((x) => JSON.stringify(x)).join(',\n    ')}\n   ]`;
+  return `{\n   "type": "link",\n   "a": ${refJson(r.a)},\n   "b": ${refJson(r.b)},\n   "relation": ${JSON.stringify(r.relation)},\n   "confidence": ${JSON.stringify(r.confidence)},\n   "stage": ${JSON.stringify(r.stage)},\n   "reasons": ${rs},\n   "decidedAt": ${JSON.stringify(r.decidedAt)}\n  }`;
+}
+
 /**
  * Writes `${JSON.stringify({ version: 1, ...state }, null, 1)}\n` to `fd`, byte for byte, one entry at a time: at
  * 100,000 markets the links alone are ~300 MB of JSON, and one string of it (plus its copies) was the largest
@@ -306,6 +386,20 @@ export function writeStateJson(fd: number, state: State): number {
   put('{\n "version": 1');
   for (const [k, v] of Object.entries(state) as [string, unknown][]) {
     put(`,\n ${JSON.stringify(k)}: `);
+    if (v instanceof Map) {
+      if (v.size === 0) {
+        put('{}');
+        continue;
+      }
+      put('{');
+      let first = true;
+      for (const [ek, ev] of v as Map<string, LinkRec>) {
+        put(`${first ? '' : ','}\n  ${JSON.stringify(ek)}: ${linkJson(ev)}`);
+        first = false;
+      }
+      put('\n }');
+      continue;
+    }
     if (v === null || typeof v !== 'object' || Array.isArray(v)) {
       put(nested(v, 1));
       continue;
@@ -337,9 +431,14 @@ export function writeStateJson(fd: number, state: State): number {
  * process has replaced it (the CLI approves a pair while the matcher agent runs): the changes not yet written are
  * applied again on top of what was read, so neither writer loses the other's.
  */
-export function createJsonMatchStore(path: string, o: { writeDelayMs?: number } = {}): FileMatchStore {
+export function createJsonMatchStore(
+  path: string,
+  o: { writeDelayMs?: number; recheckMs?: number } = {},
+): FileMatchStore {
   let state: State | undefined;
   let seen = '';
+  let checkedAt = Number.NEGATIVE_INFINITY;
+  const recheckMs = o.recheckMs ?? 0;
   let pending: ((s: State) => void)[] = [];
   let timer: NodeJS.Timeout | undefined;
   let lastBytes = 0;
@@ -357,7 +456,12 @@ export function createJsonMatchStore(path: string, o: { writeDelayMs?: number } 
       return {
         verdicts: parsed.verdicts ?? {},
         overrides: parsed.overrides ?? [],
-        links: parsed.links ?? {},
+        links: new Map(
+          Object.entries((parsed.links ?? {}) as unknown as Record<string, MarketLink>).map(([k, l]) => [
+            k,
+            toRec(l),
+          ]),
+        ),
         review: parsed.review ?? {},
         spend: parsed.spend ?? {},
       };
@@ -370,7 +474,11 @@ export function createJsonMatchStore(path: string, o: { writeDelayMs?: number } 
       return emptyState();
     }
   };
-  const get = (): State => {
+  const get = (force = false): State => {
+    // a stat per read was ~1.5% of `run` at 40k markets (several reads per market message): `recheckMs` bounds
+    // how stale another process's write may look (never lost: pending changes are applied again on a re-read)
+    if (state && !force && recheckMs > 0 && performance.now() - checkedAt < recheckMs) return state;
+    checkedAt = performance.now();
     const now = stamp();
     if (state && now === seen) return state;
     const fresh = read();
@@ -383,7 +491,8 @@ export function createJsonMatchStore(path: string, o: { writeDelayMs?: number } 
     if (timer) clearTimeout(timer);
     timer = undefined;
     if (pending.length === 0) return;
-    const s = get();
+    // always looks: a write over another process's newer file would lose its changes
+    const s = get(true);
     mkdirSync(dirname(path), { recursive: true });
     const tmp = `${path}.tmp-${process.pid}`;
     const fd = openSync(tmp, 'w');
@@ -395,13 +504,14 @@ export function createJsonMatchStore(path: string, o: { writeDelayMs?: number } 
     renameSync(tmp, path);
     pending = [];
     seen = stamp();
+    checkedAt = performance.now();
   };
   const change = (op: (s: State) => void): void => {
     op(get());
     pending.push(op);
     timer ??= setTimeout(flush, (o.writeDelayMs ?? 200) + Math.floor(lastBytes / WRITE_BYTES_PER_MS));
   };
-  return { ...stateStore(get, change), path, flush };
+  return { ...stateStore(() => get(), change), path, flush };
 }
 
 /**

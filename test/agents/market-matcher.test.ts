@@ -114,3 +114,32 @@ describe('market matcher agent on the in-process bus', () => {
     await k.bus.close();
   });
 });
+
+describe('market matcher agent with the JSON match file', () => {
+  it('writes the links it holds back (long write delay) when it stops: nothing lost on a clean stop', async () => {
+    const { mkdtempSync, readFileSync, rmSync, existsSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { createJsonMatchStore } = await import('../../src/matcher/store.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'pmarb-agent-json-'));
+    const path = join(dir, 'matches.json');
+    try {
+      const k = testKernel();
+      const store = createJsonMatchStore(path, { writeDelayMs: 600_000, recheckMs: 1_000 });
+      const run = await startAgents(k, [createMarketMatcherAgent({ store, llm: null })]);
+      k.bus.publish(channels.markets('polymarket'), pmBrti100k);
+      k.bus.publish(channels.markets('kalshi'), kxT100k12);
+      await k.bus.idle();
+      // held back by the write delay
+      expect(existsSync(path)).toBe(false);
+      await run.stop();
+      await k.bus.close();
+      const links = Object.values(JSON.parse(readFileSync(path, 'utf8')).links) as { relation: string }[];
+      expect(links.map((l) => l.relation)).toEqual(['identical']);
+      // and a restart reads it back
+      expect((await createJsonMatchStore(path).listLinks()).map((l) => l.relation)).toEqual(['identical']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

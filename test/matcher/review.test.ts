@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../src/core/log.ts';
-import type { Market } from '../../src/core/messages.ts';
+import type { Market, MarketLink } from '../../src/core/messages.ts';
 import { Matcher } from '../../src/matcher/matcher.ts';
 import {
   approvePair,
@@ -348,6 +348,85 @@ describe('the JSON match store across processes', () => {
         review: {},
         spend: {},
       });
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps everything across a restart: links (any number of reasons), verdicts, overrides, review, spending', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'pmarb-json-'));
+    const path = join(d, 'matches.json');
+    try {
+      const s = createJsonMatchStore(path, { writeDelayMs: 60_000, recheckMs: 1_000 });
+      const put: MarketLink[] = [];
+      for (const [i, reasons] of [[], ['one'], ['one', 'two "quoted"\n']].entries()) {
+        const [a, b] = nominee(`Restart ${i}`, 10 + i).map((m) => ({ venue: m.venue, marketId: m.marketId }));
+        const l: MarketLink = {
+          type: 'link',
+          a: a!,
+          b: b!,
+          relation: i === 1 ? 'inverted' : 'identical',
+          confidence: 0.875,
+          stage: 'rules',
+          reasons,
+          decidedAt: 1_000 + i,
+        };
+        put.push(l);
+        await s.putLink(l);
+      }
+      const [a, b] = nominee('Restart 0', 10);
+      await s.setOverride({ a: a!, b: b!, decision: 'approve', at: 5 });
+      await s.addLlmSpend('2026-12-04', { ...NO_SPEND, requests: 1, costMicro: 77 });
+      await s.forgetPairs([pairKey(put[1]!.a, put[1]!.b)]);
+      s.flush();
+      // the links written out by hand are what the generic stringify wrote (0, 1 and 2 reasons)
+      const text = readFileSync(path, 'utf8');
+      expect(text).toBe(`${JSON.stringify(JSON.parse(text), null, 1)}\n`);
+      const r = createJsonMatchStore(path);
+      expect(await r.listLinks()).toEqual([put[0], put[2]]);
+      expect(await r.listOverrides()).toEqual(await s.listOverrides());
+      expect((await r.llmSpend('2026-12-04')).costMicro).toBe(77);
+      // a restart that changes one link writes the others back unchanged
+      await r.putLink({ ...put[0]!, decidedAt: 9_999 });
+      r.flush();
+      expect(await createJsonMatchStore(path).listLinks()).toEqual([
+        { ...put[0]!, decidedAt: 9_999 },
+        put[2],
+      ]);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it('does not rewrite the file when nothing changed (the same link again, or a flush with nothing pending)', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'pmarb-json-'));
+    const path = join(d, 'matches.json');
+    try {
+      const s = createJsonMatchStore(path, { writeDelayMs: 60_000 });
+      const [a, b] = nominee('Same Again', 3).map((m) => ({ venue: m.venue, marketId: m.marketId }));
+      const l: MarketLink = {
+        type: 'link',
+        a: a!,
+        b: b!,
+        relation: 'identical',
+        confidence: 1,
+        stage: 'rules',
+        reasons: ['same'],
+        decidedAt: 1,
+      };
+      await s.putLink(l);
+      s.flush();
+      const first = statSync(path);
+      s.flush();
+      // a new copy of the same link: no write
+      await s.putLink({ ...l, a: { ...l.a }, b: { ...l.b }, reasons: [...l.reasons] });
+      s.flush();
+      const again = statSync(path);
+      // every write is a new file renamed over the old one: the same inode and mtime mean no write
+      expect([again.ino, again.mtimeMs]).toEqual([first.ino, first.mtimeMs]);
+      await s.putLink({ ...l, decidedAt: 2 });
+      s.flush();
+      expect(statSync(path).ino).not.toBe(first.ino);
     } finally {
       rmSync(d, { recursive: true, force: true });
     }

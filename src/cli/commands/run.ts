@@ -244,7 +244,9 @@ export function registerRunCommand(program: Command): void {
         }
       }
       let runtimes: readonly AgentRuntime[] = []; // filled once the agents started; health reads it
-      const matchStore = createJsonMatchStore(matchFilePath(config.dataDir));
+      // looks for another process's write (a `pm-arb matches --approve`) at most once a second, not on every read:
+      // the overrides are re-read every 10 s anyway, and a flush always looks first
+      const matchStore = createJsonMatchStore(matchFilePath(config.dataDir), { recheckMs: 1_000 });
       const { agents } = await assemble(kernel, {
         feeds: o.feeds,
         seed,
