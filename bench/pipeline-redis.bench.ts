@@ -26,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { WebSocketServer } from 'ws';
 import { createRedisBus } from '../src/core/bus/redis.ts';
+import { ioredisUrl } from '../src/core/bus/redis-url.ts';
 import { channels } from '../src/core/channels.ts';
 import { silentLogger } from '../src/core/log.ts';
 import type { Market } from '../src/core/messages.ts';
@@ -194,7 +195,7 @@ export async function run(ctx: BenchContext): Promise<void> {
       }
     }
     // the agents take in the seed (every group of the seeded streams has read and acked it all), then settle
-    const admin = new Redis(REDIS_URL, { lazyConnect: false });
+    const admin = new Redis(ioredisUrl(REDIS_URL), { lazyConnect: false });
     const seeded = [channels.markets('polymarket'), channels.oracleLinks, channels.books('polymarket')];
     const took = await drained(
       admin,
@@ -340,7 +341,7 @@ export async function run(ctx: BenchContext): Promise<void> {
     // this process (the oracle stand-in, and the one that times) shares the 2 cores with them: its CPU too
     const own0 = process.cpuUsage();
     // BENCH_HOPS: Redis commands per tick over the windows (every round trip wakes Redis and a process)
-    const stats = hopsOn ? new Redis(REDIS_URL) : undefined;
+    const stats = hopsOn ? new Redis(ioredisUrl(REDIS_URL)) : undefined;
     const calls0 = stats ? await commandCalls(stats) : undefined;
     for (let w = 0; w < windows; w++) {
       lat = [];
@@ -390,7 +391,7 @@ export async function run(ctx: BenchContext): Promise<void> {
       for (const c of wss.clients) c.terminate();
       await new Promise((r) => wss.close(r));
     }
-    const admin = new Redis(REDIS_URL);
+    const admin = new Redis(ioredisUrl(REDIS_URL));
     const keys = await admin.keys(`${prefix}*`);
     if (keys.length > 0) await admin.del(...keys);
     await admin.quit();

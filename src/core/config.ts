@@ -116,7 +116,7 @@ const optionalSecret = z
 
 /** Every setting, with its default. Keep .env.example in step with this list (a test checks). */
 const EnvSchema = z.object({
-  REDIS_URL: url(['redis', 'rediss'])
+  REDIS_URL: url(['redis', 'rediss', 'unix'])
     .optional()
     .or(z.literal('').transform(() => undefined)),
   REDIS_STREAM_MAXLEN: positiveInt('entries kept per stream').default(100_000),

@@ -8,6 +8,7 @@
  * did not. Nobody expected is never a success.
  */
 import { Redis } from 'ioredis';
+import { ioredisUrl } from './bus/redis-url.ts';
 import type { Bus } from './bus/types.ts';
 import { channels } from './channels.ts';
 import type { Heartbeat, SystemAck, SystemCommand } from './messages.ts';
@@ -85,7 +86,7 @@ const withTimeout = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
 export function createRedisHaltStore(o: RedisHaltStoreOptions): HaltStore {
   const key = `${o.keyPrefix ?? ''}${HALT_KEY}`;
   const timeoutMs = o.timeoutMs ?? 2_000;
-  const redis = new Redis(o.url, {
+  const redis = new Redis(ioredisUrl(o.url), {
     lazyConnect: true,
     connectTimeout: timeoutMs,
     maxRetriesPerRequest: 0,
@@ -131,7 +132,7 @@ export function createRedisHaltStore(o: RedisHaltStoreOptions): HaltStore {
 
 /** A connection for one quick question: no retries, no offline queue, errors surface as rejected commands. */
 function oneShotRedis(url: string, timeoutMs: number): Redis {
-  const redis = new Redis(url, {
+  const redis = new Redis(ioredisUrl(url), {
     lazyConnect: true,
     connectTimeout: timeoutMs,
     maxRetriesPerRequest: 0,

@@ -15,6 +15,7 @@
  * Memory: two executors of one process share one (tests).
  */
 import { Redis } from 'ioredis';
+import { ioredisUrl } from '../core/bus/redis-url.ts';
 
 export interface Lease {
   readonly name: string;
@@ -68,7 +69,7 @@ export function createRedisLease(o: RedisLeaseOptions): Lease {
   // that still is not ready long after it was last (ended, or stuck connecting) is replaced by a fresh one, so a
   // Redis restart can never leave the lease without a working connection.
   const open = (): Redis => {
-    const r = new Redis(o.url, {
+    const r = new Redis(ioredisUrl(o.url), {
       lazyConnect: true,
       connectTimeout: Math.max(500, Math.floor(ttlMs / 3)),
       maxRetriesPerRequest: 0,

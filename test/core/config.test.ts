@@ -62,7 +62,7 @@ describe('config', () => {
     expect(msg).toContain('DASHBOARD_PORT="70000": expected a TCP port, 0 to 65535');
     expect(msg).not.toMatch(/expected expected/);
     expect(configError({ REDIS_URL: 'http://127.0.0.1:6379' })).toContain(
-      'REDIS_URL="http://127.0.0.1:6379": expected a URL starting with redis:// or rediss://',
+      'REDIS_URL="http://127.0.0.1:6379": expected a URL starting with redis:// or rediss:// or unix://',
     );
     expect(configError({ KALSHI_PRIVATE_KEY_PATH: '/nonexistent/key.pem' })).toContain(
       'the path of an existing PEM private-key file',

@@ -116,6 +116,8 @@ export class RespWriter {
   private buf: Buffer = Buffer.alloc(0);
   private readonly host: string;
   private readonly port: number;
+  /** unix:// URL: the socket's path (no TCP). */
+  private readonly path: string | undefined;
   private readonly tls: boolean;
   private readonly user: string;
   private readonly password: string;
@@ -141,12 +143,16 @@ export class RespWriter {
     private readonly name?: string,
   ) {
     const u = new URL(url);
+    this.path = u.protocol === 'unix:' ? decodeURIComponent(u.pathname) : undefined;
     this.host = u.hostname || '127.0.0.1';
     this.port = Number(u.port || 6379);
     this.tls = u.protocol === 'rediss:';
-    this.user = decodeURIComponent(u.username);
-    this.password = decodeURIComponent(u.password);
-    this.db = Number(u.pathname.slice(1) || 0);
+    this.user =
+      this.path !== undefined ? (u.searchParams.get('username') ?? '') : decodeURIComponent(u.username);
+    this.password =
+      this.path !== undefined ? (u.searchParams.get('password') ?? '') : decodeURIComponent(u.password);
+    this.db =
+      this.path !== undefined ? Number(u.searchParams.get('db') || 0) : Number(u.pathname.slice(1) || 0);
     this.connect();
   }
 
@@ -205,8 +211,10 @@ export class RespWriter {
     if (this.closed) return;
     const s = this.tls
       ? tlsConnect({ host: this.host, port: this.port, servername: this.host })
-      : netConnect({ host: this.host, port: this.port });
-    s.setNoDelay(true);
+      : this.path !== undefined
+        ? netConnect({ path: this.path })
+        : netConnect({ host: this.host, port: this.port });
+    if (this.path === undefined) s.setNoDelay(true);
     this.socket = s;
     this.buf = Buffer.alloc(0);
     s.once(this.tls ? 'secureConnect' : 'connect', () => {

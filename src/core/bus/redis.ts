@@ -31,6 +31,7 @@ import { type Channel, channels, type DeadLetter } from '../channels.ts';
 import type { Logger } from '../log.ts';
 import { Fifo } from './fifo.ts';
 import { RedisReadMux } from './redis-reader.ts';
+import { ioredisUrl } from './redis-url.ts';
 import { bulk, encodeCommand, RespBuffer, RespWriter } from './redis-writer.ts';
 import {
   type Bus,
@@ -226,7 +227,7 @@ export class RedisBus implements Bus {
 
   /** A connection that retries for ever: while Redis is away, commands wait in the offline queue. */
   connection(role: string): Redis {
-    const r = new Redis(this.url, {
+    const r = new Redis(ioredisUrl(this.url), {
       maxRetriesPerRequest: null,
       retryStrategy: (times) => Math.min(50 * times, 500),
       // the instance name lets CLIENT LIST tell processes apart

@@ -10,6 +10,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { Redis } from 'ioredis';
 import type { AlertCandidate } from '../../alerts/engine.ts';
 import { channelsFromConfig } from '../../alerts/notifier.ts';
+import { ioredisUrl } from '../../core/bus/redis-url.ts';
 import { type Db, errText, openDbFromConfig, redactUrl } from '../../store/db.ts';
 import { migrationStatus } from '../../store/migrations.ts';
 import { type Check, type CheckResult, fail, http, ok, parseJson, skip, warn } from './types.ts';
@@ -50,7 +51,7 @@ export const redisCheck: Check = async (ctx) => {
   const url = ctx.config.redisUrl;
   if (!url) return [skip('redis', 'REDIS_URL not set: single-process mode (pm-arb run, in-process bus)')];
   const shown = redactUrl(url);
-  const redis = new Redis(url, {
+  const redis = new Redis(ioredisUrl(url), {
     lazyConnect: true,
     connectTimeout: ctx.timeoutMs,
     maxRetriesPerRequest: 0,
