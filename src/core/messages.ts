@@ -7,6 +7,7 @@
  * `receiveTime` the local clock when the data arrived.
  */
 import { z } from 'zod';
+import { flat } from './flat.ts';
 
 export type DeepReadonly<T> = T extends (infer U)[]
   ? readonly DeepReadonly<U>[]
@@ -712,9 +713,7 @@ function interned(cache: Map<string, Map<string, string>>, ns: string, id: strin
   }
   let k = m.get(id);
   if (k === undefined) {
-    // joined, not a template: a flat string; a template makes a cons string that the first Map lookup flattens
-    // into a second string while the cons stays (~32 B more per key, for every token and market of the process)
-    k = [prefix, ns, ':', id].join('');
+    k = flat(prefix, ns, ':', id);
     if (m.size >= KEY_CACHE_MAX) m.clear();
     m.set(id, k);
   }

@@ -29,6 +29,7 @@ import {
   type MatchOverride,
   type MatchStore,
   pairKey,
+  pairKeyOfKeys,
   refKey,
   type StoredVerdict,
   type VerdictUsage,
@@ -322,8 +323,7 @@ export class Matcher {
     const pks: string[] = [];
     for (const p of pairs) {
       const other = p.a === mk ? p.b : p.a;
-      // pairKey of the two market keys (refKey of each side)
-      const pk = mk < other ? `${mk}|${other}` : `${other}|${mk}`;
+      const pk = pairKeyOfKeys(mk, other);
       pks.push(pk);
       this.queued.delete(pk);
       const theirs = this.pairsOf.get(other);

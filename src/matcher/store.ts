@@ -10,6 +10,7 @@
  */
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { flat } from '../core/flat.ts';
 import {
   instrumentKey,
   type Market,
@@ -163,12 +164,12 @@ export interface MatchStore {
 // interned: one key string per market in the process (instrumentKey's table)
 export const refKey = (r: MarketRef): string => instrumentKey(r.venue, r.marketId);
 
+/** Order-independent key of a pair of markets given their refKeys (a map key for the life of the process). */
+export const pairKeyOfKeys = (ka: string, kb: string): string =>
+  ka < kb ? flat(ka, '|', kb) : flat(kb, '|', ka);
+
 /** Order-independent key of a pair of markets. */
-export function pairKey(a: MarketRef, b: MarketRef): string {
-  const ka = refKey(a);
-  const kb = refKey(b);
-  return ka < kb ? `${ka}|${kb}` : `${kb}|${ka}`;
-}
+export const pairKey = (a: MarketRef, b: MarketRef): string => pairKeyOfKeys(refKey(a), refKey(b));
 
 /** Cache key: the pair and both versions, order-independent. */
 export function verdictKey(a: MarketRef, aVersion: string, b: MarketRef, bVersion: string): string {
@@ -269,10 +270,7 @@ function stateStore(get: () => State, change: (op: (s: State) => void) => void):
     },
     async putLink(l) {
       const rec = toRec(l);
-      const ka = rec.a;
-      const kb = rec.b;
-      // joined, not a template: a flat map key (see interned in core/messages.ts)
-      const k = ka < kb ? [ka, '|', kb].join('') : [kb, '|', ka].join('');
+      const k = pairKeyOfKeys(rec.a, rec.b);
       const old = get().links.get(k);
       // the same link again: nothing to write
       if (old && sameRec(old, rec)) return;

@@ -33,6 +33,7 @@
  * update that changes none of them publishes nothing: downstream still holds the same opportunity.
  */
 import type { IdGen } from '../core/agent.ts';
+import { flat } from '../core/flat.ts';
 import {
   instrumentKey,
   isLinkRelation,
@@ -347,8 +348,7 @@ function resolveRef(link: OracleLink): ResolvedRef {
   return { source: r.source, feed: r.feed, window: r.window, windowMs: averaged ? r.seconds * 1000 : 0 };
 }
 
-// joined, not a template: the key a market's state is kept under is a flat string, not a cons string (32 B more)
-const mkey = (venue: string, marketId: string): string => [venue, '|', marketId].join('');
+const mkey = (venue: string, marketId: string): string => flat(venue, '|', marketId);
 
 /** Base asset of a symbol: "BTC/USDT" → "BTC". */
 export const assetOf = (symbol: string): string => (symbol.split('/')[0] ?? symbol).toUpperCase();

@@ -8,6 +8,7 @@
  * bid's size (K6), which in micro-units is an exact integer subtraction.
  */
 
+import { flat } from '../../core/flat.ts';
 import { contentVersion } from '../../core/hash.ts';
 import type {
   FeeSchedule,
@@ -33,10 +34,8 @@ import type {
 
 export const KALSHI = 'kalshi' as const;
 
-// joined, not templates: a flat string, not a cons string over the ticker (32 B more, and every consumer of a
-// book or a market keeps the token ids)
-export const yesToken = (ticker: string): string => [ticker, ':yes'].join('');
-export const noToken = (ticker: string): string => [ticker, ':no'].join('');
+export const yesToken = (ticker: string): string => flat(ticker, ':yes');
+export const noToken = (ticker: string): string => flat(ticker, ':no');
 
 /**
  * A decimal string → integer micro-units, exactly; NaN when it is not a plain decimal or has a nonzero digit

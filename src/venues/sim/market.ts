@@ -17,6 +17,8 @@
  *
  * Same options and seed → the same frames, byte for byte. `advance(t)` returns every frame up to time t.
  */
+
+import { flat, flatten } from '../../core/flat.ts';
 import { formatFixed, toDecimal } from '../../core/money.ts';
 import { normCdf } from '../../core/normal.ts';
 import type { RawFrame } from '../../feeds/types.ts';
@@ -349,17 +351,7 @@ function cryptoSource(asset: Asset): { pair: string; srcName: string; srcUrl: st
   };
 }
 
-/**
- * `s` in one piece. A text built by concatenation is a tree of its pieces in V8 (2–3× the flat size) until
- * something reads it by index, which flattens it in place: the listing texts of 100,000 markets are kept by the
- * decoders and in every Market message for as long as the market is known.
- */
-function flat(s: string): string {
-  s.charCodeAt(0);
-  return s;
-}
-
-/** A Polymarket market's texts: stored ones, or a crypto market's built from its topic (flat, see `flat`). */
+/** A Polymarket market's texts: stored ones, or a crypto market's built from its topic (flat, see `flatten`). */
 function pmText(m: PmMarket): PmText {
   if (m.text) return m.text;
   const t = m.topic as CryptoTopic;
@@ -368,15 +360,15 @@ function pmText(m: PmMarket): PmText {
   const dateText = etLong(expiry);
   const word = m.inverted ? 'below' : 'above';
   return {
-    question: flat(`Will the price of ${asset.name} be ${word} ${usd(strike)} on ${dateText}?`),
-    description: flat(
+    question: flatten(`Will the price of ${asset.name} be ${word} ${usd(strike)} on ${dateText}?`),
+    description: flatten(
       `This market will resolve to "Yes" if the price of ${asset.name} (${asset.sym}) is ${word} ${usd(strike)} on ${dateText}, ` +
         `according to ${srcText}. Otherwise, this market will resolve to "No".\n` +
         `The resolution source for this market is ${srcName}, specifically the ${pair} price available at ${srcUrl}.`,
     ),
-    slug: flat(`${asset.name.toLowerCase()}-${word}-${strike}-on-${expiry}`),
+    slug: flatten(`${asset.name.toLowerCase()}-${word}-${strike}-on-${expiry}`),
     resolutionSource: srcUrl,
-    eventTitle: flat(`${asset.name} above ___ on ${dateText}?`),
+    eventTitle: flatten(`${asset.name} above ___ on ${dateText}?`),
   };
 }
 
@@ -386,12 +378,12 @@ function kxText(k: KxMarket): KxText {
   const { asset, strike, expiry } = k.topic as CryptoTopic;
   const { pair, srcName, srcUrl, srcText } = cryptoSource(asset);
   return {
-    title: flat(`${asset.name} price on ${etShort(expiry)}?`),
-    yesSub: flat(`${usd(strike)} or above`),
-    rulesPrimary: flat(
+    title: flatten(`${asset.name} price on ${etShort(expiry)}?`),
+    yesSub: flatten(`${usd(strike)} or above`),
+    rulesPrimary: flatten(
       `If the price of ${asset.name} is above ${usd2(strike)} on ${etShort(expiry)} according to ${srcText}, then the market resolves to Yes.`,
     ),
-    rulesSecondary: flat(
+    rulesSecondary: flatten(
       `The settlement source is ${srcName} ${pair} (${srcUrl}). If the source is unavailable at expiry, the last price published before expiry is used.`,
     ),
     settlementName: srcName,
@@ -691,8 +683,7 @@ export class SimMarket {
     const offsets = n === 1 ? [0] : n === 2 ? [0, 1] : [-1, 0, 1];
     const kDate = kalshiDate(expiry);
     const series = asset.sym === 'BTC' ? 'KXBTCD' : 'KXETHD';
-    // ids joined, not templates: flat strings, not cons strings (32 B more each, and every agent keeps them)
-    const eventTicker = [series, kDate].join('-');
+    const eventTicker = flat(series, '-', kDate);
     for (let j = 0; j < offsets.length; j++) {
       // one market per (asset, expiry, strike): a rolled-over group can land on another group's expiry
       const strike = this.takeStrike(
@@ -707,7 +698,7 @@ export class SimMarket {
         feeType: 'crypto_fees',
         endMs: expiry,
       });
-      const ticker = [eventTicker, '-T', strike].join('');
+      const ticker = flat(eventTicker, '-T', strike);
       const kx: KxMarket = {
         venue: 'kalshi',
         topic,
@@ -761,7 +752,7 @@ export class SimMarket {
       live: true,
       endMs: f.endMs,
       gammaId,
-      conditionId: ['0x', r.hex(64)].join(''),
+      conditionId: flat('0x', r.hex(64)),
       yesToken: r.digits(77),
       noToken: r.digits(77),
       ...(f.text ? { text: f.text } : {}),
