@@ -82,6 +82,16 @@ function cpuSeconds(pid: number | undefined): number {
   }
 }
 
+/** Read and write system calls a process has made so far (/proc/<pid>/io; zeros where there is none). */
+function syscalls(pid: number | undefined): { r: number; w: number } {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    return { r: Number(/^syscr: (\d+)/m.exec(io)?.[1]), w: Number(/^syscw: (\d+)/m.exec(io)?.[1]) };
+  } catch {
+    return { r: 0, w: 0 };
+  }
+}
+
 export async function run(ctx: BenchContext): Promise<void> {
   const rate = 1_000;
   // BENCH_HOPS=1: also time each hop (this process reads the opportunities too) and log them per window
@@ -338,6 +348,8 @@ export async function run(ctx: BenchContext): Promise<void> {
     let got = 0;
     // CPU the three agents spend per tick: what the latency costs, whatever else shares the machine
     const cpu0 = procs.map((p) => cpuSeconds(p.pid));
+    // BENCH_HOPS: socket reads and writes per tick of each agent (each a system call, most of an agent's CPU)
+    const io0 = procs.map((p) => syscalls(p.pid));
     // this process (the oracle stand-in, and the one that times) shares the 2 cores with them: its CPU too
     const own0 = process.cpuUsage();
     // BENCH_HOPS: Redis commands per tick over the windows (every round trip wakes Redis and a process)
@@ -359,6 +371,14 @@ export async function run(ctx: BenchContext): Promise<void> {
       }
     }
     const cpuUs = procs.map((p, i) => ((cpuSeconds(p.pid) - cpu0[i]!) * 1e6) / Math.max(ticks, 1));
+    if (hopsOn) {
+      const per = procs.map((p, i) => {
+        const io = syscalls(p.pid);
+        const t = Math.max(ticks, 1);
+        return `${names[i]} ${((io.r - io0[i]!.r) / t).toFixed(2)}/${((io.w - io0[i]!.w) / t).toFixed(2)}`;
+      });
+      ctx.log(`read/write system calls per tick: ${per.join(', ')}`);
+    }
     if (stats && calls0) {
       const calls1 = await commandCalls(stats);
       await stats.quit();
