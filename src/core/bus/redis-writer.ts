@@ -184,6 +184,25 @@ export class RespWriter {
     return this.send(b.take(), commands.length);
   }
 
+  /** Connected and ready for commands (a send now is written now, not queued for a reconnect). */
+  get isReady(): boolean {
+    return this.connected;
+  }
+
+  /**
+   * Runs `fn`; what it sends goes out in one socket write (the socket is corked around it): a second request
+   * riding a write that happens anyway costs no system call of its own.
+   */
+  corked<T>(fn: () => T): T {
+    const s = this.connected ? this.socket : undefined;
+    s?.cork();
+    try {
+      return fn();
+    } finally {
+      s?.uncork();
+    }
+  }
+
   private write(s: Socket, payload: Payload): void {
     if (typeof payload === 'string' || Buffer.isBuffer(payload)) {
       s.write(payload as Buffer);
