@@ -253,4 +253,20 @@ describe('redis read mux', () => {
     await lazy.stop();
     await quiet.stop();
   });
+
+  it('a lazy read rides a poll too: a first read finds its entries after the lazy ones written before them', async () => {
+    const [lazyKey, newKey] = [`${prefix}lazy`, `${prefix}new`];
+    for (const k of [lazyKey, newKey]) await admin.xgroup('CREATE', k, 'g', '$', 'MKSTREAM');
+    const log: string[] = [];
+    const lazy = reader(lazyKey, 100, { lazy: true, log });
+    await new Promise((r) => setTimeout(r, 50));
+    await admin.xadd(lazyKey, '*', 'v', '1');
+    await admin.xadd(newKey, '*', 'v', 'a');
+    // its first read polls the new stream, and the lazy read goes with it
+    const fresh = reader(newKey, 100, { log });
+    await waitFor(() => fresh.got.length === 1 && lazy.got.length === 1, 'both read');
+    expect(log).toEqual(['lazy:1', 'new:a']);
+    await lazy.stop();
+    await fresh.stop();
+  });
 });

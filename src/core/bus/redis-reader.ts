@@ -422,7 +422,9 @@ export class RedisReadMux {
   /** Tails of `keys` then a non-blocking XREADGROUP for every waiting subscription of those streams. */
   private async poll(keys: readonly string[]): Promise<void> {
     const batch: [object, Waiting][] = [];
-    for (const e of this.waiting) if (keys.includes(e[1].req.key)) batch.push(e);
+    // the lazy reads ride every poll too, first (so handed over first), as they ride the doorbell's reads
+    for (const e of this.waiting) if (e[1].lazy) batch.push(e);
+    for (const e of this.waiting) if (!e[1].lazy && keys.includes(e[1].req.key)) batch.push(e);
     const cmds: (string | number)[][] = [];
     for (const k of keys) cmds.push(['XREVRANGE', k, '+', '-', 'COUNT', 1]);
     for (const [, w] of batch) {
@@ -456,11 +458,12 @@ export class RedisReadMux {
       }
       const out: StreamEntry[] = [];
       for (const [, entries] of (v as [string, StreamEntry[]][] | null) ?? []) out.push(...entries);
-      const tail = tails.get(w.req.key)!;
+      // (none for a lazy read of a stream not polled: it needs none)
+      const tail = tails.get(w.req.key) ?? '0-0';
       if (out.length > 0 || this.closed || w.cancelled) {
         this.finish(owner, w, out);
         this.remember(owner, w, out, tail);
-      } else {
+      } else if (!w.lazy) {
         w.polled = true;
         w.since = tail;
       }
