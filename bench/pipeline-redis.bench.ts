@@ -69,6 +69,12 @@ async function commandCalls(r: Redis): Promise<Map<string, number>> {
   for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out.set(m[1]!, Number(m[2]));
   return out;
 }
+/** CPU seconds (user + system) the Redis server has used so far (INFO cpu; all its clients). */
+async function redisCpu(r: Redis): Promise<number> {
+  const info = (await r.call('INFO', 'cpu')) as string;
+  const f = (name: string): number => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+  return f('used_cpu_user') + f('used_cpu_sys');
+}
 const TICKS_PER_S = 100; // USER_HZ: /proc/<pid>/stat counts CPU time in clock ticks
 
 /** CPU seconds (user + system) a process has used so far, from /proc (0 where there is no /proc). */
@@ -355,6 +361,7 @@ export async function run(ctx: BenchContext): Promise<void> {
     // BENCH_HOPS: Redis commands per tick over the windows (every round trip wakes Redis and a process)
     const stats = hopsOn ? new Redis(ioredisUrl(REDIS_URL)) : undefined;
     const calls0 = stats ? await commandCalls(stats) : undefined;
+    const redis0 = stats ? await redisCpu(stats) : 0;
     for (let w = 0; w < windows; w++) {
       lat = [];
       hops = [[], [], []];
@@ -381,6 +388,10 @@ export async function run(ctx: BenchContext): Promise<void> {
     }
     if (stats && calls0) {
       const calls1 = await commandCalls(stats);
+      // Redis shares the machine too: its CPU per tick (every client's commands; a Redis of your own)
+      ctx.log(
+        `Redis CPU per tick: ${((((await redisCpu(stats)) - redis0) * 1e6) / Math.max(ticks, 1)).toFixed(0)} µs`,
+      );
       await stats.quit();
       const per = [...calls1]
         .map(([c, n]) => [c, (n - (calls0.get(c) ?? 0)) / Math.max(ticks, 1)] as const)
