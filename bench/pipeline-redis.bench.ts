@@ -356,6 +356,7 @@ export async function run(ctx: BenchContext): Promise<void> {
     const cpu0 = procs.map((p) => cpuSeconds(p.pid));
     // BENCH_HOPS: socket reads and writes per tick of each agent (each a system call, most of an agent's CPU)
     const io0 = procs.map((p) => syscalls(p.pid));
+    const ownIo0 = syscalls(process.pid);
     // this process (the oracle stand-in, and the one that times) shares the 2 cores with them: its CPU too
     const own0 = process.cpuUsage();
     // BENCH_HOPS: Redis commands per tick over the windows (every round trip wakes Redis and a process)
@@ -384,6 +385,9 @@ export async function run(ctx: BenchContext): Promise<void> {
         const t = Math.max(ticks, 1);
         return `${names[i]} ${((io.r - io0[i]!.r) / t).toFixed(2)}/${((io.w - io0[i]!.w) / t).toFixed(2)}`;
       });
+      const own = syscalls(process.pid);
+      const t = Math.max(ticks, 1);
+      per.push(`bench ${((own.r - ownIo0.r) / t).toFixed(2)}/${((own.w - ownIo0.w) / t).toFixed(2)}`);
       ctx.log(`read/write system calls per tick: ${per.join(', ')}`);
     }
     if (stats && calls0) {
