@@ -399,14 +399,7 @@ export class RedisReadMux {
   private exec(commands: readonly (readonly (string | number)[])[]): Promise<Reply[]> {
     const r = this.conn.isReady ? this.riders?.() : undefined;
     if (r === undefined) return this.conn.exec(commands);
-    return this.conn.corked(() => {
-      const read = this.conn.exec(commands);
-      this.conn.send(r.payload, r.count).then(
-        () => r.done(true),
-        () => r.done(false),
-      );
-      return read;
-    });
+    return this.conn.execWithTail(commands, r);
   }
 
   /** Reads are waiting: a round (and with it any riders) goes out within the longest read's wait. */
