@@ -551,10 +551,7 @@ export function scopeFacts(m: Market): ScopeFacts {
   const countries = COUNTRIES.filter(([re]) => re.test(t)).map(([, c]) => c);
   // most markets (every crypto one) name none of these: they share one frozen scope (the matcher keeps the facts
   // of every open market, and six arrays each cost ~150 bytes a market at 100,000 markets)
-  if (
-    !stage &&
-    banks.length + states.length + districts.size + offices.length + countries.length === 0
-  )
+  if (!stage && banks.length + states.length + districts.size + offices.length + countries.length === 0)
     return NO_SCOPE;
   return {
     banks: orNone(banks),

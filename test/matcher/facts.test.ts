@@ -90,13 +90,25 @@ describe('settlement facts', () => {
     const a = extractFacts(kxT100k12);
     const b = extractFacts(kxT100k13);
     expect(a.scope).toBe(NO_SCOPE);
-    expect(a.scope).toEqual({ banks: [], states: [], districts: [], offices: [], stage: false, countries: [] });
+    expect(a.scope).toEqual({
+      banks: [],
+      states: [],
+      districts: [],
+      offices: [],
+      stage: false,
+      countries: [],
+    });
     expect(a.unread).toBe(b.unread);
     expect(a.reference).toBeDefined();
     expect(a.reference).toBe(b.reference);
     expect(Object.isFrozen(a.reference)).toBe(true);
     // a title that names something still gets its own lists (and shares only the empty ones)
-    const s = scopeFacts({ ...kxT100k12, question: 'Will the Fed cut rates?', subtitle: undefined, eventTitle: undefined });
+    const s = scopeFacts({
+      ...kxT100k12,
+      question: 'Will the Fed cut rates?',
+      subtitle: undefined,
+      eventTitle: undefined,
+    });
     expect(s.banks).toEqual(['fed']);
     expect(s.states).toBe(NO_SCOPE.states);
   });
