@@ -1,11 +1,14 @@
 /**
  * The capture read worker (started by worker-client.ts, built as `capture-read-worker.js`): reads the capture's
- * lines, and sends the hot websocket frames (Polymarket price_change, Kalshi orderbook_delta) JSON-parsed, checked
- * and read into numbers by the venues' own prepare functions; every other line goes as its text, to be parsed on
- * the main thread exactly as without the worker (bad lines included, with their reasons and line numbers).
+ * lines, and sends the hot websocket frames (Polymarket price_change, Kalshi orderbook_delta, Binance trades and
+ * bookTickers, Chainlink updates) JSON-parsed, checked and read into numbers by the venues' and oracles' own
+ * prepare functions; every other line goes as its text, to be parsed on the main thread exactly as without the
+ * worker (bad lines included, with their reasons and line numbers).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { baseSource } from '../feeds/types.ts';
+import { baseSource, type RawFrame } from '../feeds/types.ts';
+import { prepareBinanceWs } from '../oracles/binance/prepared.ts';
+import { prepareChainlink } from '../oracles/chainlink/prepared.ts';
 import { prepareKalshiDelta } from '../venues/kalshi/prepared.ts';
 import { preparePriceChange } from '../venues/polymarket/prepared.ts';
 import { DEFAULT_MAX_LINE_BYTES, newReadStats, parseCaptureLine, readLineBatches } from './reader.ts';
@@ -55,20 +58,56 @@ class BatchWriter {
   }
 }
 
+/** What a line may be prepared as (a PREP value), from a text search before JSON.parse. */
+const PREP = { NONE: 0, POLY: 1, KALSHI: 2, BINANCE: 3, CHAINLINK: 4 } as const;
+
 /**
  * A text search before JSON.parse, so that lines that cannot be prepared are not parsed twice (here and on the
  * main thread). Only a hint: a line it lets through may still go as text; one it stops goes as text too.
  */
-function mayPrepare(line: string): boolean {
-  // the capture writer puts the source first, after ts (writer.ts formatCaptureLine)
+function mayPrepare(line: string): number {
+  // the capture writer puts the source first, after ts, then data (writer.ts formatCaptureLine)
   const at = line.indexOf('"source":"');
-  if (at < 0 || at > 40) return false;
+  if (at < 0 || at > 40) return PREP.NONE;
   const p = line.startsWith('sim.', at + 10) ? at + 14 : at + 10;
-  if (line.startsWith('kalshi.ws"', p)) return line.startsWith('"type":"orderbook_delta"', p + 19);
-  if (!line.startsWith('polymarket.ws.market"', p)) return false;
+  if (line.startsWith('kalshi.ws"', p))
+    return line.startsWith('"type":"orderbook_delta"', p + 19) ? PREP.KALSHI : PREP.NONE;
+  // a combined-stream frame: `binance.ws","data":{"stream":"…`
+  if (line.startsWith('binance.ws"', p))
+    return line.startsWith('{"stream":"', p + 19) ? PREP.BINANCE : PREP.NONE;
+  // one message (an object), not an array of them or a text heartbeat
+  if (line.startsWith('chainlink.ws"', p)) return line.startsWith('{', p + 21) ? PREP.CHAINLINK : PREP.NONE;
+  if (!line.startsWith('polymarket.ws.market"', p)) return PREP.NONE;
   // a price_change names its type after its entries: searched from the end
   const e = line.lastIndexOf('"event_type":"');
-  return e > 0 && line.startsWith('price_change"', e + 14);
+  return e > 0 && line.startsWith('price_change"', e + 14) ? PREP.POLY : PREP.NONE;
+}
+
+/** Writes the record of a frame of kind `prep` (REC, ts, source, the venue's prepared numbers) if it can. */
+function prepare(prep: number, f: RawFrame, w: BatchWriter, scratch: number[]): boolean {
+  const rec =
+    prep === PREP.POLY
+      ? REC.POLY_PC
+      : prep === PREP.KALSHI
+        ? REC.KALSHI_D
+        : prep === PREP.BINANCE
+          ? REC.BINANCE
+          : REC.CHAINLINK;
+  w.num(rec);
+  w.num(f.ts);
+  w.str(f.source);
+  // the text search looked at the source name: the frame's own must agree (`sim.` or not)
+  const base = baseSource(f.source);
+  switch (prep) {
+    case PREP.POLY:
+      return base === 'polymarket.ws.market' && preparePriceChange(f.data, w, scratch);
+    case PREP.KALSHI:
+      return base === 'kalshi.ws' && prepareKalshiDelta(f.data, w);
+    case PREP.BINANCE:
+      return base === 'binance.ws' && prepareBinanceWs(f.data, w);
+    default:
+      return base === 'chainlink.ws' && prepareChainlink(f.data, w);
+  }
 }
 
 async function main(input: WorkerInput): Promise<void> {
@@ -91,27 +130,15 @@ async function main(input: WorkerInput): Promise<void> {
         continue;
       }
       // only a plain frame line well within the limit is prepared; the main thread judges every other
-      if (
-        line.charCodeAt(0) === 123 &&
-        line.charCodeAt(line.length - 1) === 125 &&
-        line.length * 3 <= maxLine &&
-        mayPrepare(line)
-      ) {
+      const prep =
+        line.charCodeAt(0) === 123 && line.charCodeAt(line.length - 1) === 125 && line.length * 3 <= maxLine
+          ? mayPrepare(line)
+          : PREP.NONE;
+      if (prep !== PREP.NONE) {
         const f = parseCaptureLine(line);
         if (!('error' in f) && f.req === undefined) {
-          const base = baseSource(f.source);
           const at = w.k;
-          if (base === 'polymarket.ws.market') {
-            w.num(REC.POLY_PC);
-            w.num(f.ts);
-            w.str(f.source);
-            if (preparePriceChange(f.data, w, scratch)) continue;
-          } else if (base === 'kalshi.ws') {
-            w.num(REC.KALSHI_D);
-            w.num(f.ts);
-            w.str(f.source);
-            if (prepareKalshiDelta(f.data, w)) continue;
-          }
+          if (prepare(prep, f, w, scratch)) continue;
           w.k = at; // not prepared (strings it added stay in the table, unused)
         }
       }

@@ -7,6 +7,8 @@
  *   TOO_LONG  → a line over maxLineBytes
  *   POLY_PC   → ts, source, then a prepared Polymarket price_change (venues/polymarket/prepared.ts)
  *   KALSHI_D  → ts, source, then a prepared Kalshi orderbook_delta (venues/kalshi/prepared.ts)
+ *   BINANCE   → ts, source, then a prepared Binance trade or bookTicker (oracles/binance/prepared.ts)
+ *   CHAINLINK → ts, source, then a prepared Chainlink point (oracles/chainlink/prepared.ts)
  *
  * Why: JSON.parse of each line was ~40% of a replay's main thread; a structured clone of parsed frames costs as
  * much as the parse (measured), a typed array and a few strings almost nothing. At most MAX_IN_FLIGHT batches
@@ -17,11 +19,13 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { RawFrame } from '../feeds/types.ts';
+import { BINANCE_TRADE, PreparedBinanceQuote, PreparedBinanceTrade } from '../oracles/binance/prepared.ts';
+import { PreparedChainlinkPoint } from '../oracles/chainlink/prepared.ts';
 import { PreparedKalshiDelta } from '../venues/kalshi/prepared.ts';
 import { PreparedPriceChange } from '../venues/polymarket/prepared.ts';
 import type { CaptureReadStats, ReadCaptureOptions } from './reader.ts';
 
-export const REC = { LINE: 0, TOO_LONG: 1, POLY_PC: 2, KALSHI_D: 3 } as const;
+export const REC = { LINE: 0, TOO_LONG: 1, POLY_PC: 2, KALSHI_D: 3, BINANCE: 4, CHAINLINK: 5 } as const;
 export const MAX_IN_FLIGHT = 8;
 /** In flight when the consumer wakes a worker waiting at MAX_IN_FLIGHT (it then reads until the window is full). */
 export const RESUME_AT = MAX_IN_FLIGHT / 2;
@@ -56,6 +60,9 @@ export function readWorkerUrl(): URL | undefined {
   const url = new URL(`./capture-read-worker${ext}`, here);
   return existsSync(fileURLToPath(url)) ? url : undefined;
 }
+
+/** NaN in a record stands for an absent number (a JSON number is never NaN). */
+const orNone = (x: number): number | undefined => (Number.isNaN(x) ? undefined : x);
 
 interface LineHandler {
   line(text: string, out: RawFrame[]): void;
@@ -117,6 +124,7 @@ export async function* fromWorker(
       const out: RawFrame[] = [];
       let li = 0;
       for (let i = 0; i < nums.length; ) {
+        const at = i;
         const kind = nums[i]!;
         if (kind === REC.LINE) {
           handler.line(m.lines[li++]!, out);
@@ -136,7 +144,7 @@ export async function* fromWorker(
           );
           out.push({ ts: nums[i + 1]!, source: strings[nums[i + 2]!]!, data });
           i += 6 + 4 * count;
-        } else {
+        } else if (kind === REC.KALSHI_D) {
           const data = new PreparedKalshiDelta(
             strings[nums[i + 3]!]!,
             nums[i + 4]!,
@@ -148,6 +156,21 @@ export async function* fromWorker(
           );
           out.push({ ts: nums[i + 1]!, source: strings[nums[i + 2]!]!, data });
           i += 10;
+        } else if (kind === REC.BINANCE) {
+          const symbol = strings[nums[i + 4]!]!;
+          let data: PreparedBinanceTrade | PreparedBinanceQuote;
+          if (nums[i + 3] === BINANCE_TRADE) {
+            data = new PreparedBinanceTrade(symbol, nums[i + 5]!, orNone(nums[i + 6]!));
+            i += 7;
+          } else {
+            data = new PreparedBinanceQuote(symbol, nums[i + 5]!, nums[i + 6]!, orNone(nums[i + 7]!));
+            i += 8;
+          }
+          out.push({ ts: nums[at + 1]!, source: strings[nums[at + 2]!]!, data });
+        } else {
+          const data = new PreparedChainlinkPoint(strings[nums[i + 3]!]!, nums[i + 4]!, nums[i + 5]!);
+          out.push({ ts: nums[i + 1]!, source: strings[nums[i + 2]!]!, data });
+          i += 6;
         }
         if (kind !== REC.LINE && kind !== REC.TOO_LONG) {
           stats.lines++;

@@ -17,6 +17,8 @@ export interface ReplayTrace {
 
 /** Frames that reached the decoders prepared by the worker (not as JSON), per run. */
 export const preparedCounts: number[] = [];
+/** The same by prepared class name (PreparedBinanceTrade …), per run. */
+export const preparedKinds: Record<string, number>[] = [];
 
 let built: Promise<Entry> | undefined;
 
@@ -32,9 +34,15 @@ export async function replayBothWays(
     const stats = { lines: 0, frames: 0, bad: 0, reasons: {}, samples: [], bytes: 0 };
     const decoders = createDecoders();
     let prepared = 0;
+    const kinds: Record<string, number> = {};
     async function* counted<T extends { data: unknown }>(it: AsyncIterable<T[]>): AsyncGenerator<T[]> {
       for await (const batch of it) {
-        for (const f of batch) if (f.data?.constructor?.name.startsWith('Prepared')) prepared++;
+        for (const f of batch) {
+          const name = f.data?.constructor?.name;
+          if (!name?.startsWith('Prepared')) continue;
+          prepared++;
+          kinds[name] = (kinds[name] ?? 0) + 1;
+        }
         yield batch;
       }
     }
@@ -52,6 +60,7 @@ export async function replayBothWays(
       publish: (e) => events.push(JSON.stringify(e)),
     });
     preparedCounts.push(prepared);
+    preparedKinds.push(kinds);
     return { events, rejected: r.rejected, stats, books: JSON.stringify(decoders.books()), badLines };
   };
   return [await run(false), await run(true)];
