@@ -1,7 +1,7 @@
 /**
  * The capture read worker (started by worker-client.ts, built as `capture-read-worker.js`): reads the capture's
  * lines, and sends the hot websocket frames (Polymarket price_change, Kalshi orderbook_delta, Binance trades and
- * bookTickers, Chainlink updates) JSON-parsed, checked and read into numbers by the venues' and oracles' own
+ * bookTickers, Chainlink updates, Polymarket last_trade_price) JSON-parsed, checked and read into numbers by the venues' and oracles' own
  * prepare functions; every other line goes as its text, to be parsed on the main thread exactly as without the
  * worker (bad lines included, with their reasons and line numbers).
  */
@@ -10,7 +10,7 @@ import { baseSource, type RawFrame } from '../feeds/types.ts';
 import { prepareBinanceWs } from '../oracles/binance/prepared.ts';
 import { prepareChainlink } from '../oracles/chainlink/prepared.ts';
 import { prepareKalshiDelta } from '../venues/kalshi/prepared.ts';
-import { preparePriceChange } from '../venues/polymarket/prepared.ts';
+import { prepareLastTrade, preparePriceChange } from '../venues/polymarket/prepared.ts';
 import { DEFAULT_MAX_LINE_BYTES, newReadStats, parseCaptureLine, readLineBatches } from './reader.ts';
 import { MAX_IN_FLIGHT, REC, type WorkerInput, type WorkerMessage } from './worker-client.ts';
 
@@ -59,7 +59,7 @@ class BatchWriter {
 }
 
 /** What a line may be prepared as (a PREP value), from a text search before JSON.parse. */
-const PREP = { NONE: 0, POLY: 1, KALSHI: 2, BINANCE: 3, CHAINLINK: 4 } as const;
+const PREP = { NONE: 0, POLY_PC: 1, KALSHI: 2, BINANCE: 3, CHAINLINK: 4, POLY_TRADE: 5 } as const;
 
 /**
  * A text search before JSON.parse, so that lines that cannot be prepared are not parsed twice (here and on the
@@ -80,27 +80,26 @@ function mayPrepare(line: string): number {
   if (!line.startsWith('polymarket.ws.market"', p)) return PREP.NONE;
   // a price_change names its type after its entries: searched from the end
   const e = line.lastIndexOf('"event_type":"');
-  return e > 0 && line.startsWith('price_change"', e + 14) ? PREP.POLY : PREP.NONE;
+  if (e < 0) return PREP.NONE;
+  if (line.startsWith('price_change"', e + 14)) return PREP.POLY_PC;
+  return line.startsWith('last_trade_price"', e + 14) ? PREP.POLY_TRADE : PREP.NONE;
 }
 
 /** Writes the record of a frame of kind `prep` (REC, ts, source, the venue's prepared numbers) if it can. */
 function prepare(prep: number, f: RawFrame, w: BatchWriter, scratch: number[]): boolean {
-  const rec =
-    prep === PREP.POLY
-      ? REC.POLY_PC
-      : prep === PREP.KALSHI
-        ? REC.KALSHI_D
-        : prep === PREP.BINANCE
-          ? REC.BINANCE
-          : REC.CHAINLINK;
+  const rec = ([REC.LINE, REC.POLY_PC, REC.KALSHI_D, REC.BINANCE, REC.CHAINLINK, REC.POLY_TRADE] as const)[
+    prep
+  ]!;
   w.num(rec);
   w.num(f.ts);
   w.str(f.source);
   // the text search looked at the source name: the frame's own must agree (`sim.` or not)
   const base = baseSource(f.source);
   switch (prep) {
-    case PREP.POLY:
+    case PREP.POLY_PC:
       return base === 'polymarket.ws.market' && preparePriceChange(f.data, w, scratch);
+    case PREP.POLY_TRADE:
+      return base === 'polymarket.ws.market' && prepareLastTrade(f.data, w);
     case PREP.KALSHI:
       return base === 'kalshi.ws' && prepareKalshiDelta(f.data, w);
     case PREP.BINANCE:

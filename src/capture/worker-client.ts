@@ -9,6 +9,7 @@
  *   KALSHI_D  → ts, source, then a prepared Kalshi orderbook_delta (venues/kalshi/prepared.ts)
  *   BINANCE   → ts, source, then a prepared Binance trade or bookTicker (oracles/binance/prepared.ts)
  *   CHAINLINK → ts, source, then a prepared Chainlink point (oracles/chainlink/prepared.ts)
+ *   POLY_TRADE → ts, source, then a prepared Polymarket last_trade_price (venues/polymarket/prepared.ts)
  *
  * Why: JSON.parse of each line was ~40% of a replay's main thread; a structured clone of parsed frames costs as
  * much as the parse (measured), a typed array and a few strings almost nothing. At most MAX_IN_FLIGHT batches
@@ -22,10 +23,18 @@ import type { RawFrame } from '../feeds/types.ts';
 import { BINANCE_TRADE, PreparedBinanceQuote, PreparedBinanceTrade } from '../oracles/binance/prepared.ts';
 import { PreparedChainlinkPoint } from '../oracles/chainlink/prepared.ts';
 import { PreparedKalshiDelta } from '../venues/kalshi/prepared.ts';
-import { PreparedPriceChange } from '../venues/polymarket/prepared.ts';
+import { PreparedLastTrade, PreparedPriceChange, TRADE_SIDES } from '../venues/polymarket/prepared.ts';
 import type { CaptureReadStats, ReadCaptureOptions } from './reader.ts';
 
-export const REC = { LINE: 0, TOO_LONG: 1, POLY_PC: 2, KALSHI_D: 3, BINANCE: 4, CHAINLINK: 5 } as const;
+export const REC = {
+  LINE: 0,
+  TOO_LONG: 1,
+  POLY_PC: 2,
+  KALSHI_D: 3,
+  BINANCE: 4,
+  CHAINLINK: 5,
+  POLY_TRADE: 6,
+} as const;
 export const MAX_IN_FLIGHT = 8;
 /** In flight when the consumer wakes a worker waiting at MAX_IN_FLIGHT (it then reads until the window is full). */
 export const RESUME_AT = MAX_IN_FLIGHT / 2;
@@ -167,6 +176,17 @@ export async function* fromWorker(
             i += 8;
           }
           out.push({ ts: nums[at + 1]!, source: strings[nums[at + 2]!]!, data });
+        } else if (kind === REC.POLY_TRADE) {
+          const data = new PreparedLastTrade(
+            strings[nums[i + 3]!]!,
+            strings[nums[i + 4]!]!,
+            nums[i + 5]!,
+            nums[i + 6]!,
+            TRADE_SIDES[nums[i + 7]!],
+            orNone(nums[i + 8]!),
+          );
+          out.push({ ts: nums[i + 1]!, source: strings[nums[i + 2]!]!, data });
+          i += 9;
         } else {
           const data = new PreparedChainlinkPoint(strings[nums[i + 3]!]!, nums[i + 4]!, nums[i + 5]!);
           out.push({ ts: nums[i + 1]!, source: strings[nums[i + 2]!]!, data });

@@ -32,6 +32,17 @@ describe('capture read worker', () => {
         },
       });
     const entry = { asset_id: '123', price: '0.5', size: '10', side: 'BUY' };
+    const ltp = (trade: Record<string, unknown> | unknown[]) =>
+      formatCaptureLine({ ts: T + 7, source: 'sim.polymarket.ws.market', data: trade });
+    const trade = {
+      asset_id: '123',
+      event_type: 'last_trade_price',
+      market: '0xm',
+      price: '0.41',
+      side: 'SELL',
+      size: '12.5',
+      timestamp: '1795701600007',
+    };
     // frames the worker must not prepare, each handled by the decoders as without it
     const odd = [
       '{"ts":1795701600001,"source":"sim.kalshi.ws","data":',
@@ -44,6 +55,12 @@ describe('capture read worker', () => {
       pc('not an array'),
       pc([]),
       pc([{ ...entry, asset_id: '' }, entry]),
+      // prepared: a trade without side, timestamp or market; not prepared: the malformed ones, an array of them
+      ltp({ ...trade, side: undefined, timestamp: undefined, market: undefined }),
+      ltp({ ...trade, price: '1.5' }),
+      ltp({ ...trade, size: '-1' }),
+      ltp({ ...trade, asset_id: '' }),
+      ltp([trade, { ...trade, price: 'x' }]),
       delta({ market_ticker: ticker, price_dollars: '0.5000', delta_fp: '10.00', side: 'yes' }),
       delta({ market_ticker: ticker, price_dollars: '0.5000', delta_fp: '10.00', side: 'yes', ts_ms: T }, {}),
       delta({ market_ticker: ticker, price_dollars: '1.5000', delta_fp: '10.00', side: 'yes', ts_ms: T }),
@@ -69,6 +86,7 @@ describe('capture read worker', () => {
     // the main-thread run parsed every line; the worker run got the hot frames prepared
     expect(preparedCounts[0]).toBe(0);
     expect(preparedCounts[1]).toBeGreaterThan(500);
+    expect(preparedKinds[1]!.PreparedLastTrade).toBeGreaterThan(10);
   }, 60_000);
 
   it('prepares Binance trades/bookTickers and Chainlink updates, and leaves every odd oracle frame to the main thread', async () => {
