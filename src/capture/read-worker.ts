@@ -58,8 +58,20 @@ class BatchWriter {
   }
 }
 
-/** What a line may be prepared as (a PREP value), from a text search before JSON.parse. */
-const PREP = { NONE: 0, POLY_PC: 1, KALSHI: 2, BINANCE: 3, CHAINLINK: 4, POLY_TRADE: 5 } as const;
+/**
+ * What a line may be prepared as (a PREP value), from a text search before JSON.parse: the core kinds first, so
+ * that a share of the work (WorkerInput.prepares) is the kinds up to LAST_CORE or LAST.
+ */
+const PREP = {
+  NONE: 0,
+  POLY_PC: 1,
+  KALSHI: 2,
+  LAST_CORE: 2,
+  BINANCE: 3,
+  CHAINLINK: 4,
+  POLY_TRADE: 5,
+  LAST: 5,
+} as const;
 
 /**
  * A text search before JSON.parse, so that lines that cannot be prepared are not parsed twice (here and on the
@@ -123,6 +135,10 @@ async function main(input: WorkerInput): Promise<void> {
     maxLineBytes: maxLine,
   };
   for await (const lines of readLineBatches(input.path, opts, stats)) {
+    // how much of this batch's parsing this thread takes on, by how far it is ahead (worker-client.ts)
+    const waiting = Atomics.load(inFlight, 0);
+    const prepares = input.prepares ?? (waiting >= 2 ? 'all' : waiting === 1 ? 'core' : 'none');
+    const most = prepares === 'all' ? PREP.LAST : prepares === 'core' ? PREP.LAST_CORE : PREP.NONE;
     for (const line of lines) {
       if (line === null) {
         w.num(REC.TOO_LONG);
@@ -130,10 +146,13 @@ async function main(input: WorkerInput): Promise<void> {
       }
       // only a plain frame line well within the limit is prepared; the main thread judges every other
       const prep =
-        line.charCodeAt(0) === 123 && line.charCodeAt(line.length - 1) === 125 && line.length * 3 <= maxLine
+        most !== PREP.NONE &&
+        line.charCodeAt(0) === 123 &&
+        line.charCodeAt(line.length - 1) === 125 &&
+        line.length * 3 <= maxLine
           ? mayPrepare(line)
           : PREP.NONE;
-      if (prep !== PREP.NONE) {
+      if (prep !== PREP.NONE && prep <= most) {
         const f = parseCaptureLine(line);
         if (!('error' in f) && f.req === undefined) {
           const at = w.k;

@@ -5,7 +5,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { RawFrame } from '../feeds/types.ts';
-import { fromWorker, readWorkerUrl } from './worker-client.ts';
+import { fromWorker, readWorkerUrl, type WorkerPrepares } from './worker-client.ts';
 
 export interface BadLine {
   readonly line: number;
@@ -42,6 +42,12 @@ export interface ReadCaptureOptions {
    * into numbers. The frames are the same to the decoders; replay and backtest use it.
    */
   readonly worker?: boolean;
+  /**
+   * Which frames the worker prepares: 'all' it can, 'core' (Polymarket price_change and Kalshi orderbook_delta
+   * only), 'none'. Default: by how far the worker is ahead of the consumer, batch by batch (worker-client.ts).
+   * The frames are the same to the decoders either way; tests fix it.
+   */
+  readonly workerPrepares?: WorkerPrepares;
 }
 
 export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;

@@ -12,7 +12,14 @@
  *   POLY_TRADE → ts, source, then a prepared Polymarket last_trade_price (venues/polymarket/prepared.ts)
  *
  * Why: JSON.parse of each line was ~40% of a replay's main thread; a structured clone of parsed frames costs as
- * much as the parse (measured), a typed array and a few strings almost nothing. At most MAX_IN_FLIGHT batches
+ * much as the parse (measured), a typed array and a few strings almost nothing.
+ *
+ * The work is shared by how far the worker is ahead, batch by batch: with 2+ batches waiting for the consumer it
+ * prepares every kind it can (a backtest, whose agents make the main thread the slower one), with 1 only the
+ * core kinds (price_change, orderbook_delta), with none waiting (the consumer waits for it: a replay, whose main
+ * thread does little per frame) nothing, so the consumer parses that batch itself. Either thread alone as the
+ * bottleneck left the other one idle: preparing the oracle frames too cost a replay's worker ~10% more CPU with
+ * its main thread idle half the time. At most MAX_IN_FLIGHT batches
  * are ahead of the consumer (a shared counter the worker waits on, woken when RESUME_AT are left), so memory
  * stays bounded on any file size.
  */
@@ -39,6 +46,9 @@ export const MAX_IN_FLIGHT = 8;
 /** In flight when the consumer wakes a worker waiting at MAX_IN_FLIGHT (it then reads until the window is full). */
 export const RESUME_AT = MAX_IN_FLIGHT / 2;
 
+/** How much of the parsing the worker takes on (ReadCaptureOptions.workerPrepares). */
+export type WorkerPrepares = 'all' | 'core' | 'none';
+
 export interface WorkerInput {
   readonly path: string;
   readonly highWaterMark?: number;
@@ -46,6 +56,8 @@ export interface WorkerInput {
   readonly maxLineBytes?: number;
   /** Int32 [0]: batches posted and not yet taken. */
   readonly inFlight: SharedArrayBuffer;
+  /** Fixed (tests); default by batch: all while the consumer has 2+ batches waiting, core with 1, none with 0. */
+  readonly prepares?: WorkerPrepares;
 }
 
 export type WorkerMessage =
@@ -93,6 +105,7 @@ export async function* fromWorker(
     ...(opts.highWaterMark !== undefined ? { highWaterMark: opts.highWaterMark } : {}),
     ...(opts.batchBytes !== undefined ? { batchBytes: opts.batchBytes } : {}),
     ...(opts.maxLineBytes !== undefined ? { maxLineBytes: opts.maxLineBytes } : {}),
+    ...(opts.workerPrepares !== undefined ? { prepares: opts.workerPrepares } : {}),
   };
   const worker = new Worker(url, { workerData: input });
   // it keeps the process alive only while a batch is awaited: a reader abandoned mid-file (never finished, never
