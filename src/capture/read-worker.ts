@@ -1,15 +1,15 @@
 /**
  * The capture read worker (started by worker-client.ts, built as `capture-read-worker.js`): reads the capture's
- * lines, and sends the hot websocket frames (Polymarket price_change, Kalshi orderbook_delta, Binance trades and
- * bookTickers, Chainlink updates, Polymarket last_trade_price) JSON-parsed, checked and read into numbers by the venues' and oracles' own
- * prepare functions; every other line goes as its text, to be parsed on the main thread exactly as without the
- * worker (bad lines included, with their reasons and line numbers).
+ * lines, and sends the hot websocket frames (Polymarket price_change and last_trade_price, Kalshi orderbook_delta
+ * and trade, Binance trades and bookTickers, Chainlink updates) JSON-parsed, checked and read into numbers by the
+ * venues' and oracles' own prepare functions; every other line goes as its text, to be parsed on the main thread
+ * exactly as without the worker (bad lines included, with their reasons and line numbers).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { baseSource, type RawFrame } from '../feeds/types.ts';
 import { prepareBinanceWs } from '../oracles/binance/prepared.ts';
 import { prepareChainlink } from '../oracles/chainlink/prepared.ts';
-import { prepareKalshiDelta } from '../venues/kalshi/prepared.ts';
+import { prepareKalshiDelta, prepareKalshiTrade } from '../venues/kalshi/prepared.ts';
 import { prepareLastTrade, preparePriceChange } from '../venues/polymarket/prepared.ts';
 import { DEFAULT_MAX_LINE_BYTES, newReadStats, parseCaptureLine, readLineBatches } from './reader.ts';
 import { MAX_IN_FLIGHT, REC, type WorkerInput, type WorkerMessage } from './worker-client.ts';
@@ -70,7 +70,8 @@ const PREP = {
   BINANCE: 3,
   CHAINLINK: 4,
   POLY_TRADE: 5,
-  LAST: 5,
+  KALSHI_TRADE: 6,
+  LAST: 6,
 } as const;
 
 /**
@@ -82,8 +83,10 @@ function mayPrepare(line: string): number {
   const at = line.indexOf('"source":"');
   if (at < 0 || at > 40) return PREP.NONE;
   const p = line.startsWith('sim.', at + 10) ? at + 14 : at + 10;
-  if (line.startsWith('kalshi.ws"', p))
-    return line.startsWith('"type":"orderbook_delta"', p + 19) ? PREP.KALSHI : PREP.NONE;
+  if (line.startsWith('kalshi.ws"', p)) {
+    if (line.startsWith('"type":"orderbook_delta"', p + 19)) return PREP.KALSHI;
+    return line.startsWith('"type":"trade"', p + 19) ? PREP.KALSHI_TRADE : PREP.NONE;
+  }
   // a combined-stream frame: `binance.ws","data":{"stream":"…`
   if (line.startsWith('binance.ws"', p))
     return line.startsWith('{"stream":"', p + 19) ? PREP.BINANCE : PREP.NONE;
@@ -99,9 +102,17 @@ function mayPrepare(line: string): number {
 
 /** Writes the record of a frame of kind `prep` (REC, ts, source, the venue's prepared numbers) if it can. */
 function prepare(prep: number, f: RawFrame, w: BatchWriter, scratch: number[]): boolean {
-  const rec = ([REC.LINE, REC.POLY_PC, REC.KALSHI_D, REC.BINANCE, REC.CHAINLINK, REC.POLY_TRADE] as const)[
-    prep
-  ]!;
+  // by PREP value
+  const recs = [
+    REC.LINE,
+    REC.POLY_PC,
+    REC.KALSHI_D,
+    REC.BINANCE,
+    REC.CHAINLINK,
+    REC.POLY_TRADE,
+    REC.KALSHI_TRADE,
+  ];
+  const rec = recs[prep]!;
   w.num(rec);
   w.num(f.ts);
   w.str(f.source);
@@ -114,6 +125,8 @@ function prepare(prep: number, f: RawFrame, w: BatchWriter, scratch: number[]): 
       return base === 'polymarket.ws.market' && prepareLastTrade(f.data, w);
     case PREP.KALSHI:
       return base === 'kalshi.ws' && prepareKalshiDelta(f.data, w);
+    case PREP.KALSHI_TRADE:
+      return base === 'kalshi.ws' && prepareKalshiTrade(f.data, w);
     case PREP.BINANCE:
       return base === 'binance.ws' && prepareBinanceWs(f.data, w);
     default:

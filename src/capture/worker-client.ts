@@ -10,6 +10,7 @@
  *   BINANCE   → ts, source, then a prepared Binance trade or bookTicker (oracles/binance/prepared.ts)
  *   CHAINLINK → ts, source, then a prepared Chainlink point (oracles/chainlink/prepared.ts)
  *   POLY_TRADE → ts, source, then a prepared Polymarket last_trade_price (venues/polymarket/prepared.ts)
+ *   KALSHI_TRADE → ts, source, then a prepared Kalshi trade (venues/kalshi/prepared.ts)
  *
  * Why: JSON.parse of each line was ~40% of a replay's main thread; a structured clone of parsed frames costs as
  * much as the parse (measured), a typed array and a few strings almost nothing.
@@ -29,7 +30,7 @@ import { Worker } from 'node:worker_threads';
 import type { RawFrame } from '../feeds/types.ts';
 import { BINANCE_TRADE, PreparedBinanceQuote, PreparedBinanceTrade } from '../oracles/binance/prepared.ts';
 import { PreparedChainlinkPoint } from '../oracles/chainlink/prepared.ts';
-import { PreparedKalshiDelta } from '../venues/kalshi/prepared.ts';
+import { PreparedKalshiDelta, PreparedKalshiTrade, TAKER_SIDES } from '../venues/kalshi/prepared.ts';
 import { PreparedLastTrade, PreparedPriceChange, TRADE_SIDES } from '../venues/polymarket/prepared.ts';
 import type { CaptureReadStats, ReadCaptureOptions } from './reader.ts';
 
@@ -41,6 +42,7 @@ export const REC = {
   BINANCE: 4,
   CHAINLINK: 5,
   POLY_TRADE: 6,
+  KALSHI_TRADE: 7,
 } as const;
 export const MAX_IN_FLIGHT = 8;
 /** In flight when the consumer wakes a worker waiting at MAX_IN_FLIGHT (it then reads until the window is full). */
@@ -200,6 +202,19 @@ export async function* fromWorker(
           );
           out.push({ ts: nums[i + 1]!, source: strings[nums[i + 2]!]!, data });
           i += 9;
+        } else if (kind === REC.KALSHI_TRADE) {
+          const data = new PreparedKalshiTrade(
+            strings[nums[i + 3]!]!,
+            nums[i + 4]!,
+            nums[i + 5]!,
+            nums[i + 6]!,
+            TAKER_SIDES[nums[i + 7]!],
+            orNone(nums[i + 8]!),
+            orNone(nums[i + 9]!),
+            orNone(nums[i + 10]!),
+          );
+          out.push({ ts: nums[i + 1]!, source: strings[nums[i + 2]!]!, data });
+          i += 11;
         } else {
           const data = new PreparedChainlinkPoint(strings[nums[i + 3]!]!, nums[i + 4]!, nums[i + 5]!);
           out.push({ ts: nums[i + 1]!, source: strings[nums[i + 2]!]!, data });

@@ -34,6 +34,19 @@ describe('capture read worker', () => {
     const entry = { asset_id: '123', price: '0.5', size: '10', side: 'BUY' };
     const ltp = (trade: Record<string, unknown> | unknown[]) =>
       formatCaptureLine({ ts: T + 7, source: 'sim.polymarket.ws.market', data: trade });
+    const kxTrade = (
+      msg: Record<string, unknown> | null,
+      env: Record<string, unknown> = { sid: 2, seq: 5 },
+    ) => formatCaptureLine({ ts: T + 8, source: 'sim.kalshi.ws', data: { type: 'trade', ...env, msg } });
+    const kxt = {
+      market_ticker: ticker,
+      yes_price_dollars: '0.3400',
+      no_price_dollars: '0.6600',
+      count_fp: '68.00',
+      taker_side: 'no',
+      ts: 1795701601,
+      ts_ms: T + 8,
+    };
     const trade = {
       asset_id: '123',
       event_type: 'last_trade_price',
@@ -61,6 +74,14 @@ describe('capture read worker', () => {
       ltp({ ...trade, size: '-1' }),
       ltp({ ...trade, asset_id: '' }),
       ltp([trade, { ...trade, price: 'x' }]),
+      // Kalshi trades: prepared without sid/seq, with ts in seconds, an odd taker side, a seq gap; the rest not
+      kxTrade({ ...kxt, ts_ms: undefined }, {}),
+      kxTrade({ ...kxt, taker_side: 'maybe', no_price_dollars: 'x' }),
+      kxTrade(kxt, { sid: 2, seq: 99_999 }),
+      kxTrade({ ...kxt, yes_price_dollars: '1.5000' }),
+      kxTrade({ ...kxt, count_fp: '-1.00' }),
+      kxTrade({ ...kxt, market_ticker: 7 }),
+      kxTrade(null),
       delta({ market_ticker: ticker, price_dollars: '0.5000', delta_fp: '10.00', side: 'yes' }),
       delta({ market_ticker: ticker, price_dollars: '0.5000', delta_fp: '10.00', side: 'yes', ts_ms: T }, {}),
       delta({ market_ticker: ticker, price_dollars: '1.5000', delta_fp: '10.00', side: 'yes', ts_ms: T }),
@@ -87,6 +108,7 @@ describe('capture read worker', () => {
     expect(preparedCounts[0]).toBe(0);
     expect(preparedCounts[1]).toBeGreaterThan(500);
     expect(preparedKinds[1]!.PreparedLastTrade).toBeGreaterThan(10);
+    expect(preparedKinds[1]!.PreparedKalshiTrade).toBeGreaterThan(10);
     // the worker's smaller shares, and the share chosen batch by batch, give the same as well
     const [, core] = await replayBothWays(path, 2_000, 'core');
     expect(core).toEqual(main);
