@@ -141,6 +141,9 @@ async function main(input: WorkerInput): Promise<void> {
   const stats = newReadStats();
   const w = new BatchWriter();
   const scratch: number[] = [];
+  // the kinds this thread prepares (WorkerInput.prepares)
+  const prepares = input.prepares ?? 'core';
+  const most = prepares === 'all' ? PREP.LAST : prepares === 'core' ? PREP.LAST_CORE : PREP.NONE;
   let sent = 0;
   const opts = {
     ...(input.highWaterMark !== undefined ? { highWaterMark: input.highWaterMark } : {}),
@@ -148,10 +151,6 @@ async function main(input: WorkerInput): Promise<void> {
     maxLineBytes: maxLine,
   };
   for await (const lines of readLineBatches(input.path, opts, stats)) {
-    // how much of this batch's parsing this thread takes on, by how far it is ahead (worker-client.ts)
-    const waiting = Atomics.load(inFlight, 0);
-    const prepares = input.prepares ?? (waiting >= 2 ? 'all' : waiting === 1 ? 'core' : 'none');
-    const most = prepares === 'all' ? PREP.LAST : prepares === 'core' ? PREP.LAST_CORE : PREP.NONE;
     for (const line of lines) {
       if (line === null) {
         w.num(REC.TOO_LONG);

@@ -43,9 +43,9 @@ export interface ReadCaptureOptions {
    */
   readonly worker?: boolean;
   /**
-   * Which frames the worker prepares: 'all' it can, 'core' (Polymarket price_change and Kalshi orderbook_delta
-   * only), 'none'. Default: by how far the worker is ahead of the consumer, batch by batch (worker-client.ts).
-   * The frames are the same to the decoders either way; tests fix it.
+   * Which frames the worker prepares: 'core', Polymarket price_change and Kalshi orderbook_delta (the default: for a
+   * replay, whose main thread waits for the worker); 'all' it can, the oracle ticks and trades too (a backtest,
+   * whose agents make the main thread the slower one); 'none'. The frames are the same to the decoders either way.
    */
   readonly workerPrepares?: WorkerPrepares;
 }

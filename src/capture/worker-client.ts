@@ -15,14 +15,16 @@
  * Why: JSON.parse of each line was ~40% of a replay's main thread; a structured clone of parsed frames costs as
  * much as the parse (measured), a typed array and a few strings almost nothing.
  *
- * The work is shared by how far the worker is ahead, batch by batch: with 2+ batches waiting for the consumer it
- * prepares every kind it can (a backtest, whose agents make the main thread the slower one), with 1 only the
- * core kinds (price_change, orderbook_delta), with none waiting (the consumer waits for it: a replay, whose main
- * thread does little per frame) nothing, so the consumer parses that batch itself. Either thread alone as the
- * bottleneck left the other one idle: preparing the oracle frames too cost a replay's worker ~10% more CPU with
- * its main thread idle half the time. At most MAX_IN_FLIGHT batches
- * are ahead of the consumer (a shared counter the worker waits on, woken when RESUME_AT are left), so memory
- * stays bounded on any file size.
+ * Which kinds the worker prepares is the caller's choice (ReadCaptureOptions.workerPrepares), by which thread is
+ * the slower one: a backtest's agents make its main thread the slower one, and it has the worker prepare every
+ * kind it can; a replay's main thread does little per frame and waits for the worker, which keeps to the core
+ * kinds (price_change, orderbook_delta) there: every kind cost its worker ~10% more CPU with the main thread idle.
+ * (Choosing by how far the worker was ahead, batch by batch, cost a replay's worker ~5% more CPU on the busy 2-core
+ * machine, where the window also fills while the main thread waits for a core; preparing nothing while the main
+ * thread waited balanced a replay's threads better but cost 4–8% more CPU in all: the JSON path costs more.)
+ *
+ * At most MAX_IN_FLIGHT batches are ahead of the consumer (a shared counter the worker waits on, woken when
+ * RESUME_AT are left), so memory stays bounded on any file size.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -58,7 +60,7 @@ export interface WorkerInput {
   readonly maxLineBytes?: number;
   /** Int32 [0]: batches posted and not yet taken. */
   readonly inFlight: SharedArrayBuffer;
-  /** Fixed (tests); default by batch: all while the consumer has 2+ batches waiting, core with 1, none with 0. */
+  /** Default 'core' (ReadCaptureOptions.workerPrepares). */
   readonly prepares?: WorkerPrepares;
 }
 

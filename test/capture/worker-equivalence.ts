@@ -25,8 +25,8 @@ let built: Promise<Entry> | undefined;
 export async function replayBothWays(
   path: string,
   maxLineBytes?: number,
-  /** What the worker prepares (default 'all', so that every kind it can prepare is); 'auto': by how far it is ahead. */
-  prepares: 'all' | 'core' | 'none' | 'auto' = 'all',
+  /** What the worker prepares (default 'all', so that every kind it can prepare is). */
+  prepares: 'all' | 'core' | 'none' = 'all',
 ): Promise<[ReplayTrace, ReplayTrace]> {
   built ??= importBuilt<Entry>('bench/replay-entry.ts');
   const { readCaptureBatches, replay, SimClock, createDecoders } = await built;
@@ -55,7 +55,7 @@ export async function replayBothWays(
           stats,
           onBad: (b) => badLines.push(b),
           ...(maxLineBytes !== undefined ? { maxLineBytes } : {}),
-          ...(prepares !== 'auto' ? { workerPrepares: prepares } : {}),
+          workerPrepares: prepares,
         }),
       ),
       clock: new SimClock(),
