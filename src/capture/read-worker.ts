@@ -74,6 +74,17 @@ const PREP = {
   LAST: 6,
 } as const;
 
+/** The record kind of each PREP value. */
+const REC_OF = [
+  REC.LINE,
+  REC.POLY_PC,
+  REC.KALSHI_D,
+  REC.BINANCE,
+  REC.CHAINLINK,
+  REC.POLY_TRADE,
+  REC.KALSHI_TRADE,
+] as const;
+
 /**
  * A text search before JSON.parse, so that lines that cannot be prepared are not parsed twice (here and on the
  * main thread). Only a hint: a line it lets through may still go as text; one it stops goes as text too.
@@ -102,18 +113,7 @@ function mayPrepare(line: string): number {
 
 /** Writes the record of a frame of kind `prep` (REC, ts, source, the venue's prepared numbers) if it can. */
 function prepare(prep: number, f: RawFrame, w: BatchWriter, scratch: number[]): boolean {
-  // by PREP value
-  const recs = [
-    REC.LINE,
-    REC.POLY_PC,
-    REC.KALSHI_D,
-    REC.BINANCE,
-    REC.CHAINLINK,
-    REC.POLY_TRADE,
-    REC.KALSHI_TRADE,
-  ];
-  const rec = recs[prep]!;
-  w.num(rec);
+  w.num(REC_OF[prep]!);
   w.num(f.ts);
   w.str(f.source);
   // the text search looked at the source name: the frame's own must agree (`sim.` or not)
