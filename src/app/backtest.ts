@@ -338,8 +338,10 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestReport
   // first frame, so clock timers do not replay the years before it
   const { hub, clock, empty } = await openCapture(opts.capturePath, {
     stats,
-    // reading and JSON-parsing in a worker thread: the hot frames come in as numbers (capture/worker-client.ts)
+    // reading and JSON-parsing in a worker thread: the hot frames come in as numbers (capture/worker-client.ts),
+    // every kind it can prepare (the agents make the main thread the slower one)
     worker: true,
+    workerPrepares: 'all',
     ...(config.captureMaxLineBytes ? { maxLineBytes: config.captureMaxLineBytes } : {}),
   });
   const bus = new InProcBus({ name: `bt${seed}`, maxLen: 0, clock });

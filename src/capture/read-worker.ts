@@ -1,13 +1,16 @@
 /**
  * The capture read worker (started by worker-client.ts, built as `capture-read-worker.js`): reads the capture's
- * lines, and sends the hot websocket frames (Polymarket price_change, Kalshi orderbook_delta) JSON-parsed, checked
- * and read into numbers by the venues' own prepare functions; every other line goes as its text, to be parsed on
- * the main thread exactly as without the worker (bad lines included, with their reasons and line numbers).
+ * lines, and sends the hot websocket frames (Polymarket price_change and last_trade_price, Kalshi orderbook_delta
+ * and trade, Binance trades and bookTickers, Chainlink updates) JSON-parsed, checked and read into numbers by the
+ * venues' and oracles' own prepare functions; every other line goes as its text, to be parsed on the main thread
+ * exactly as without the worker (bad lines included, with their reasons and line numbers).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { baseSource } from '../feeds/types.ts';
-import { prepareKalshiDelta } from '../venues/kalshi/prepared.ts';
-import { preparePriceChange } from '../venues/polymarket/prepared.ts';
+import { baseSource, type RawFrame } from '../feeds/types.ts';
+import { prepareBinanceWs } from '../oracles/binance/prepared.ts';
+import { prepareChainlink } from '../oracles/chainlink/prepared.ts';
+import { prepareKalshiDelta, prepareKalshiTrade } from '../venues/kalshi/prepared.ts';
+import { prepareLastTrade, preparePriceChange } from '../venues/polymarket/prepared.ts';
 import { DEFAULT_MAX_LINE_BYTES, newReadStats, parseCaptureLine, readLineBatches } from './reader.ts';
 import { MAX_IN_FLIGHT, REC, type WorkerInput, type WorkerMessage } from './worker-client.ts';
 
@@ -56,19 +59,79 @@ class BatchWriter {
 }
 
 /**
+ * What a line may be prepared as (a PREP value), from a text search before JSON.parse: the core kinds first, so
+ * that a share of the work (WorkerInput.prepares) is the kinds up to LAST_CORE or LAST.
+ */
+const PREP = {
+  NONE: 0,
+  POLY_PC: 1,
+  KALSHI: 2,
+  LAST_CORE: 2,
+  BINANCE: 3,
+  CHAINLINK: 4,
+  POLY_TRADE: 5,
+  KALSHI_TRADE: 6,
+  LAST: 6,
+} as const;
+
+/** The record kind of each PREP value. */
+const REC_OF = [
+  REC.LINE,
+  REC.POLY_PC,
+  REC.KALSHI_D,
+  REC.BINANCE,
+  REC.CHAINLINK,
+  REC.POLY_TRADE,
+  REC.KALSHI_TRADE,
+] as const;
+
+/**
  * A text search before JSON.parse, so that lines that cannot be prepared are not parsed twice (here and on the
  * main thread). Only a hint: a line it lets through may still go as text; one it stops goes as text too.
  */
-function mayPrepare(line: string): boolean {
-  // the capture writer puts the source first, after ts (writer.ts formatCaptureLine)
+function mayPrepare(line: string): number {
+  // the capture writer puts the source first, after ts, then data (writer.ts formatCaptureLine)
   const at = line.indexOf('"source":"');
-  if (at < 0 || at > 40) return false;
+  if (at < 0 || at > 40) return PREP.NONE;
   const p = line.startsWith('sim.', at + 10) ? at + 14 : at + 10;
-  if (line.startsWith('kalshi.ws"', p)) return line.startsWith('"type":"orderbook_delta"', p + 19);
-  if (!line.startsWith('polymarket.ws.market"', p)) return false;
+  if (line.startsWith('kalshi.ws"', p)) {
+    if (line.startsWith('"type":"orderbook_delta"', p + 19)) return PREP.KALSHI;
+    return line.startsWith('"type":"trade"', p + 19) ? PREP.KALSHI_TRADE : PREP.NONE;
+  }
+  // a combined-stream frame: `binance.ws","data":{"stream":"…`
+  if (line.startsWith('binance.ws"', p))
+    return line.startsWith('{"stream":"', p + 19) ? PREP.BINANCE : PREP.NONE;
+  // one message (an object), not an array of them or a text heartbeat
+  if (line.startsWith('chainlink.ws"', p)) return line.startsWith('{', p + 21) ? PREP.CHAINLINK : PREP.NONE;
+  if (!line.startsWith('polymarket.ws.market"', p)) return PREP.NONE;
   // a price_change names its type after its entries: searched from the end
   const e = line.lastIndexOf('"event_type":"');
-  return e > 0 && line.startsWith('price_change"', e + 14);
+  if (e < 0) return PREP.NONE;
+  if (line.startsWith('price_change"', e + 14)) return PREP.POLY_PC;
+  return line.startsWith('last_trade_price"', e + 14) ? PREP.POLY_TRADE : PREP.NONE;
+}
+
+/** Writes the record of a frame of kind `prep` (REC, ts, source, the venue's prepared numbers) if it can. */
+function prepare(prep: number, f: RawFrame, w: BatchWriter, scratch: number[]): boolean {
+  w.num(REC_OF[prep]!);
+  w.num(f.ts);
+  w.str(f.source);
+  // the text search looked at the source name: the frame's own must agree (`sim.` or not)
+  const base = baseSource(f.source);
+  switch (prep) {
+    case PREP.POLY_PC:
+      return base === 'polymarket.ws.market' && preparePriceChange(f.data, w, scratch);
+    case PREP.POLY_TRADE:
+      return base === 'polymarket.ws.market' && prepareLastTrade(f.data, w);
+    case PREP.KALSHI:
+      return base === 'kalshi.ws' && prepareKalshiDelta(f.data, w);
+    case PREP.KALSHI_TRADE:
+      return base === 'kalshi.ws' && prepareKalshiTrade(f.data, w);
+    case PREP.BINANCE:
+      return base === 'binance.ws' && prepareBinanceWs(f.data, w);
+    default:
+      return base === 'chainlink.ws' && prepareChainlink(f.data, w);
+  }
 }
 
 async function main(input: WorkerInput): Promise<void> {
@@ -78,6 +141,9 @@ async function main(input: WorkerInput): Promise<void> {
   const stats = newReadStats();
   const w = new BatchWriter();
   const scratch: number[] = [];
+  // the kinds this thread prepares (WorkerInput.prepares)
+  const prepares = input.prepares ?? 'core';
+  const most = prepares === 'all' ? PREP.LAST : prepares === 'core' ? PREP.LAST_CORE : PREP.NONE;
   let sent = 0;
   const opts = {
     ...(input.highWaterMark !== undefined ? { highWaterMark: input.highWaterMark } : {}),
@@ -91,27 +157,18 @@ async function main(input: WorkerInput): Promise<void> {
         continue;
       }
       // only a plain frame line well within the limit is prepared; the main thread judges every other
-      if (
+      const prep =
+        most !== PREP.NONE &&
         line.charCodeAt(0) === 123 &&
         line.charCodeAt(line.length - 1) === 125 &&
-        line.length * 3 <= maxLine &&
-        mayPrepare(line)
-      ) {
+        line.length * 3 <= maxLine
+          ? mayPrepare(line)
+          : PREP.NONE;
+      if (prep !== PREP.NONE && prep <= most) {
         const f = parseCaptureLine(line);
         if (!('error' in f) && f.req === undefined) {
-          const base = baseSource(f.source);
           const at = w.k;
-          if (base === 'polymarket.ws.market') {
-            w.num(REC.POLY_PC);
-            w.num(f.ts);
-            w.str(f.source);
-            if (preparePriceChange(f.data, w, scratch)) continue;
-          } else if (base === 'kalshi.ws') {
-            w.num(REC.KALSHI_D);
-            w.num(f.ts);
-            w.str(f.source);
-            if (prepareKalshiDelta(f.data, w)) continue;
-          }
+          if (prepare(prep, f, w, scratch)) continue;
           w.k = at; // not prepared (strings it added stay in the table, unused)
         }
       }

@@ -2,9 +2,10 @@
  * Streaming capture reader: reads a `.jsonl` capture chunk by chunk (constant memory on large files) and yields
  * RawFrames. A bad line is counted with its reason and skipped, never fatal. Blank lines are ignored.
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { RawFrame } from '../feeds/types.ts';
-import { fromWorker, readWorkerUrl } from './worker-client.ts';
+import { fromWorker, readWorkerUrl, type WorkerPrepares } from './worker-client.ts';
 
 export interface BadLine {
   readonly line: number;
@@ -41,6 +42,12 @@ export interface ReadCaptureOptions {
    * into numbers. The frames are the same to the decoders; replay and backtest use it.
    */
   readonly worker?: boolean;
+  /**
+   * Which frames the worker prepares: 'core', Polymarket price_change and Kalshi orderbook_delta (the default: for a
+   * replay, whose main thread waits for the worker); 'all' it can, the oracle ticks and trades too (a backtest,
+   * whose agents make the main thread the slower one); 'none'. The frames are the same to the decoders either way.
+   */
+  readonly workerPrepares?: WorkerPrepares;
 }
 
 export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
@@ -74,6 +81,35 @@ export function parseCaptureLine(text: string): RawFrame | { error: string } {
   }
   // the parsed object is the frame (no copy: this is the hot path of replay)
   return o as unknown as RawFrame;
+}
+
+/** How far firstLineTs looks for the end of the first line. */
+const PEEK_BYTES = 256 * 1024;
+
+/**
+ * The ts of the file's first line when that line is a frame the reader takes (its first frame), read at once
+ * without the reader; undefined when the first line is not one (blank, bad, longer than 256 KiB …), or there is
+ * no file to read: then only the reader knows which frame comes first.
+ */
+export function firstLineTs(path: string, maxLineBytes = DEFAULT_MAX_LINE_BYTES): number | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return undefined; // the reader reports it
+  }
+  try {
+    const buf = Buffer.allocUnsafe(PEEK_BYTES);
+    const n = readSync(fd, buf, 0, PEEK_BYTES, 0);
+    const nl = buf.indexOf(10);
+    // a line of at most maxLineBytes (counting a '\r') is never judged too long by the reader
+    if (nl < 0 || nl >= n || nl > maxLineBytes) return undefined;
+    const text = buf.toString('utf8', 0, buf[nl - 1] === 13 ? nl - 1 : nl);
+    const f = parseCaptureLine(text);
+    return 'error' in f ? undefined : f.ts;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Yields the frames of a capture file in file order. */

@@ -16,7 +16,7 @@ import type { Bus } from '../core/bus/types.ts';
 import { SimClock } from '../core/clock.ts';
 import { baseSource, type FrameSource, type RawFrame } from '../feeds/types.ts';
 import { connectionMarker } from './markers.ts';
-import { type ReadCaptureOptions, readCaptureBatches } from './reader.ts';
+import { firstLineTs, type ReadCaptureOptions, readCaptureBatches } from './reader.ts';
 
 export interface CapturePlayProgress {
   readonly frames: number;
@@ -82,22 +82,28 @@ export interface OpenedCapture {
 /** A capture file as a hub, read a chunk of frames at a time, on a SimClock starting at its first frame. */
 export async function openCapture(path: string, opts: ReadCaptureOptions = {}): Promise<OpenedCapture> {
   const it = readCaptureBatches(path, opts)[Symbol.asyncIterator]();
-  const first = await it.next();
-  const clock = new SimClock(first.done ? 0 : first.value[0]!.ts);
-  const frames = first.done ? [] : prepend(first.value, it);
-  return { hub: createCaptureHub({ frames, clock }), clock, empty: first.done === true };
+  // asked for now: a read worker starts at once (a first batch took ~70 ms: worker start-up, cold code)
+  const first = it.next();
+  first.catch(() => undefined); // (awaited below or when played: not an unhandled rejection meanwhile)
+  // with the worker, the clock's start is read from the first line here, so that the caller assembles its agents
+  // while the worker starts rather than waiting for its first batch (the main thread's idle time at start)
+  const ts = opts.worker ? firstLineTs(path, opts.maxLineBytes) : undefined;
+  if (ts !== undefined) {
+    const clock = new SimClock(ts);
+    return { hub: createCaptureHub({ frames: resume(first, it), clock }), clock, empty: false };
+  }
+  const f = await first;
+  const clock = new SimClock(f.done ? 0 : f.value[0]!.ts);
+  const frames = f.done ? [] : resume(first, it);
+  return { hub: createCaptureHub({ frames, clock }), clock, empty: f.done === true };
 }
 
-async function* prepend(
-  first: readonly RawFrame[],
+/** The batches of `rest`, after the `first` one already asked for. */
+async function* resume(
+  first: Promise<IteratorResult<readonly RawFrame[]>>,
   rest: AsyncIterator<readonly RawFrame[]>,
 ): AsyncGenerator<readonly RawFrame[]> {
-  yield first;
-  for (;;) {
-    const n = await rest.next();
-    if (n.done) return;
-    yield n.value;
-  }
+  for (let n = await first; !n.done; n = await rest.next()) yield n.value;
 }
 
 const isBatch = (x: RawFrame | readonly RawFrame[]): x is readonly RawFrame[] => Array.isArray(x);

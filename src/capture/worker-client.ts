@@ -7,24 +7,51 @@
  *   TOO_LONG  → a line over maxLineBytes
  *   POLY_PC   → ts, source, then a prepared Polymarket price_change (venues/polymarket/prepared.ts)
  *   KALSHI_D  → ts, source, then a prepared Kalshi orderbook_delta (venues/kalshi/prepared.ts)
+ *   BINANCE   → ts, source, then a prepared Binance trade or bookTicker (oracles/binance/prepared.ts)
+ *   CHAINLINK → ts, source, then a prepared Chainlink point (oracles/chainlink/prepared.ts)
+ *   POLY_TRADE → ts, source, then a prepared Polymarket last_trade_price (venues/polymarket/prepared.ts)
+ *   KALSHI_TRADE → ts, source, then a prepared Kalshi trade (venues/kalshi/prepared.ts)
  *
  * Why: JSON.parse of each line was ~40% of a replay's main thread; a structured clone of parsed frames costs as
- * much as the parse (measured), a typed array and a few strings almost nothing. At most MAX_IN_FLIGHT batches
- * are ahead of the consumer (a shared counter the worker waits on, woken when RESUME_AT are left), so memory
- * stays bounded on any file size.
+ * much as the parse (measured), a typed array and a few strings almost nothing.
+ *
+ * Which kinds the worker prepares is the caller's choice (ReadCaptureOptions.workerPrepares), by which thread is
+ * the slower one: a backtest's agents make its main thread the slower one, and it has the worker prepare every
+ * kind it can; a replay's main thread does little per frame and waits for the worker, which keeps to the core
+ * kinds (price_change, orderbook_delta) there: every kind cost its worker ~10% more CPU with the main thread idle.
+ * (Choosing by how far the worker was ahead, batch by batch, cost a replay's worker ~5% more CPU on the busy 2-core
+ * machine, where the window also fills while the main thread waits for a core; preparing nothing while the main
+ * thread waited balanced a replay's threads better but cost 4–8% more CPU in all: the JSON path costs more.)
+ *
+ * At most MAX_IN_FLIGHT batches are ahead of the consumer (a shared counter the worker waits on, woken when
+ * RESUME_AT are left), so memory stays bounded on any file size.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { RawFrame } from '../feeds/types.ts';
-import { PreparedKalshiDelta } from '../venues/kalshi/prepared.ts';
-import { PreparedPriceChange } from '../venues/polymarket/prepared.ts';
+import { BINANCE_TRADE, PreparedBinanceQuote, PreparedBinanceTrade } from '../oracles/binance/prepared.ts';
+import { PreparedChainlinkPoint } from '../oracles/chainlink/prepared.ts';
+import { PreparedKalshiDelta, PreparedKalshiTrade, TAKER_SIDES } from '../venues/kalshi/prepared.ts';
+import { PreparedLastTrade, PreparedPriceChange, TRADE_SIDES } from '../venues/polymarket/prepared.ts';
 import type { CaptureReadStats, ReadCaptureOptions } from './reader.ts';
 
-export const REC = { LINE: 0, TOO_LONG: 1, POLY_PC: 2, KALSHI_D: 3 } as const;
+export const REC = {
+  LINE: 0,
+  TOO_LONG: 1,
+  POLY_PC: 2,
+  KALSHI_D: 3,
+  BINANCE: 4,
+  CHAINLINK: 5,
+  POLY_TRADE: 6,
+  KALSHI_TRADE: 7,
+} as const;
 export const MAX_IN_FLIGHT = 8;
 /** In flight when the consumer wakes a worker waiting at MAX_IN_FLIGHT (it then reads until the window is full). */
 export const RESUME_AT = MAX_IN_FLIGHT / 2;
+
+/** How much of the parsing the worker takes on (ReadCaptureOptions.workerPrepares). */
+export type WorkerPrepares = 'all' | 'core' | 'none';
 
 export interface WorkerInput {
   readonly path: string;
@@ -33,6 +60,8 @@ export interface WorkerInput {
   readonly maxLineBytes?: number;
   /** Int32 [0]: batches posted and not yet taken. */
   readonly inFlight: SharedArrayBuffer;
+  /** Default 'core' (ReadCaptureOptions.workerPrepares). */
+  readonly prepares?: WorkerPrepares;
 }
 
 export type WorkerMessage =
@@ -57,6 +86,9 @@ export function readWorkerUrl(): URL | undefined {
   return existsSync(fileURLToPath(url)) ? url : undefined;
 }
 
+/** NaN in a record stands for an absent number (a JSON number is never NaN). */
+const orNone = (x: number): number | undefined => (Number.isNaN(x) ? undefined : x);
+
 interface LineHandler {
   line(text: string, out: RawFrame[]): void;
   tooLong(): void;
@@ -77,6 +109,7 @@ export async function* fromWorker(
     ...(opts.highWaterMark !== undefined ? { highWaterMark: opts.highWaterMark } : {}),
     ...(opts.batchBytes !== undefined ? { batchBytes: opts.batchBytes } : {}),
     ...(opts.maxLineBytes !== undefined ? { maxLineBytes: opts.maxLineBytes } : {}),
+    ...(opts.workerPrepares !== undefined ? { prepares: opts.workerPrepares } : {}),
   };
   const worker = new Worker(url, { workerData: input });
   // it keeps the process alive only while a batch is awaited: a reader abandoned mid-file (never finished, never
@@ -117,6 +150,7 @@ export async function* fromWorker(
       const out: RawFrame[] = [];
       let li = 0;
       for (let i = 0; i < nums.length; ) {
+        const at = i;
         const kind = nums[i]!;
         if (kind === REC.LINE) {
           handler.line(m.lines[li++]!, out);
@@ -136,7 +170,7 @@ export async function* fromWorker(
           );
           out.push({ ts: nums[i + 1]!, source: strings[nums[i + 2]!]!, data });
           i += 6 + 4 * count;
-        } else {
+        } else if (kind === REC.KALSHI_D) {
           const data = new PreparedKalshiDelta(
             strings[nums[i + 3]!]!,
             nums[i + 4]!,
@@ -148,6 +182,45 @@ export async function* fromWorker(
           );
           out.push({ ts: nums[i + 1]!, source: strings[nums[i + 2]!]!, data });
           i += 10;
+        } else if (kind === REC.BINANCE) {
+          const symbol = strings[nums[i + 4]!]!;
+          let data: PreparedBinanceTrade | PreparedBinanceQuote;
+          if (nums[i + 3] === BINANCE_TRADE) {
+            data = new PreparedBinanceTrade(symbol, nums[i + 5]!, orNone(nums[i + 6]!));
+            i += 7;
+          } else {
+            data = new PreparedBinanceQuote(symbol, nums[i + 5]!, nums[i + 6]!, orNone(nums[i + 7]!));
+            i += 8;
+          }
+          out.push({ ts: nums[at + 1]!, source: strings[nums[at + 2]!]!, data });
+        } else if (kind === REC.POLY_TRADE) {
+          const data = new PreparedLastTrade(
+            strings[nums[i + 3]!]!,
+            strings[nums[i + 4]!]!,
+            nums[i + 5]!,
+            nums[i + 6]!,
+            TRADE_SIDES[nums[i + 7]!],
+            orNone(nums[i + 8]!),
+          );
+          out.push({ ts: nums[i + 1]!, source: strings[nums[i + 2]!]!, data });
+          i += 9;
+        } else if (kind === REC.KALSHI_TRADE) {
+          const data = new PreparedKalshiTrade(
+            strings[nums[i + 3]!]!,
+            nums[i + 4]!,
+            nums[i + 5]!,
+            nums[i + 6]!,
+            TAKER_SIDES[nums[i + 7]!],
+            orNone(nums[i + 8]!),
+            orNone(nums[i + 9]!),
+            orNone(nums[i + 10]!),
+          );
+          out.push({ ts: nums[i + 1]!, source: strings[nums[i + 2]!]!, data });
+          i += 11;
+        } else {
+          const data = new PreparedChainlinkPoint(strings[nums[i + 3]!]!, nums[i + 4]!, nums[i + 5]!);
+          out.push({ ts: nums[i + 1]!, source: strings[nums[i + 2]!]!, data });
+          i += 6;
         }
         if (kind !== REC.LINE && kind !== REC.TOO_LONG) {
           stats.lines++;

@@ -17,12 +17,16 @@ export interface ReplayTrace {
 
 /** Frames that reached the decoders prepared by the worker (not as JSON), per run. */
 export const preparedCounts: number[] = [];
+/** The same by prepared class name (PreparedBinanceTrade …), per run. */
+export const preparedKinds: Record<string, number>[] = [];
 
 let built: Promise<Entry> | undefined;
 
 export async function replayBothWays(
   path: string,
   maxLineBytes?: number,
+  /** What the worker prepares (default 'all', so that every kind it can prepare is). */
+  prepares: 'all' | 'core' | 'none' = 'all',
 ): Promise<[ReplayTrace, ReplayTrace]> {
   built ??= importBuilt<Entry>('bench/replay-entry.ts');
   const { readCaptureBatches, replay, SimClock, createDecoders } = await built;
@@ -32,9 +36,15 @@ export async function replayBothWays(
     const stats = { lines: 0, frames: 0, bad: 0, reasons: {}, samples: [], bytes: 0 };
     const decoders = createDecoders();
     let prepared = 0;
+    const kinds: Record<string, number> = {};
     async function* counted<T extends { data: unknown }>(it: AsyncIterable<T[]>): AsyncGenerator<T[]> {
       for await (const batch of it) {
-        for (const f of batch) if (f.data?.constructor?.name.startsWith('Prepared')) prepared++;
+        for (const f of batch) {
+          const name = f.data?.constructor?.name;
+          if (!name?.startsWith('Prepared')) continue;
+          prepared++;
+          kinds[name] = (kinds[name] ?? 0) + 1;
+        }
         yield batch;
       }
     }
@@ -45,6 +55,7 @@ export async function replayBothWays(
           stats,
           onBad: (b) => badLines.push(b),
           ...(maxLineBytes !== undefined ? { maxLineBytes } : {}),
+          workerPrepares: prepares,
         }),
       ),
       clock: new SimClock(),
@@ -52,6 +63,7 @@ export async function replayBothWays(
       publish: (e) => events.push(JSON.stringify(e)),
     });
     preparedCounts.push(prepared);
+    preparedKinds.push(kinds);
     return { events, rejected: r.rejected, stats, books: JSON.stringify(decoders.books()), badLines };
   };
   return [await run(false), await run(true)];

@@ -34,6 +34,7 @@ import {
   type SpotTrade,
   splitStream,
 } from './parse.ts';
+import { PreparedBinanceQuote, PreparedBinanceTrade } from './prepared.ts';
 import type { WireCombined } from './wire.ts';
 
 export interface BinanceDecoderStats {
@@ -177,6 +178,17 @@ export function createBinanceDecoder(): BinanceDecoder {
   function decodeWs(frame: RawFrame, sink: FeedSink): undefined {
     const src = frame.source;
     const raw = frame.data;
+    // read by the capture read worker (prepared.ts): applied as onTrade/onQuote apply the parsed frame
+    if (raw instanceof PreparedBinanceTrade) {
+      sym(raw.symbol).last = raw.price;
+      return emit(sink, raw.symbol, raw.price, raw.eventTime, frame.ts);
+    }
+    if (raw instanceof PreparedBinanceQuote) {
+      const s = sym(raw.symbol);
+      s.bid = raw.bid;
+      s.ask = raw.ask;
+      return emit(sink, raw.symbol, mid(raw.bid, raw.ask), raw.eventTime, frame.ts);
+    }
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
       return reject(
         sink,

@@ -15,7 +15,8 @@ import {
   type RawFrame,
   type SourceName,
 } from '../../feeds/types.ts';
-import { normalizeChainlinkSymbol, parseRtdsMessage } from './parse.ts';
+import { type ChainlinkPoint, normalizeChainlinkSymbol, parseRtdsMessage } from './parse.ts';
+import { PreparedChainlinkPoint } from './prepared.ts';
 import type { WireRtdsMessage } from './wire.ts';
 
 export interface ChainlinkDecoderOptions {
@@ -56,28 +57,30 @@ export function createChainlinkDecoder(opts: ChainlinkDecoderOptions = {}): Chai
       return;
     }
     if (typeof r === 'string') return reject(sink, frame.source, r);
-    for (const p of r) {
-      if (wanted && !wanted.has(p.symbol)) continue;
-      const prev = latest.get(p.symbol);
-      // never go back in time; the same point again only revives a stale symbol
-      const last = prev?.eventTime;
-      if (last !== undefined && (p.time < last || (p.time === last && !prev!.stale))) {
-        st.duplicates++;
-        continue;
-      }
-      const tick: OracleTick = {
-        type: 'tick',
-        source: 'chainlink',
-        symbol: p.symbol,
-        price: p.price,
-        stale: false,
-        eventTime: p.time,
-        receiveTime: frame.ts,
-      };
-      latest.set(p.symbol, tick);
-      st.ticks++;
-      sink.emit(tick);
+    for (const p of r) point(p, frame.ts, sink);
+  }
+
+  function point(p: ChainlinkPoint, receiveTime: number, sink: FeedSink): undefined {
+    if (wanted && !wanted.has(p.symbol)) return;
+    const prev = latest.get(p.symbol);
+    // never go back in time; the same point again only revives a stale symbol
+    const last = prev?.eventTime;
+    if (last !== undefined && (p.time < last || (p.time === last && !prev!.stale))) {
+      st.duplicates++;
+      return;
     }
+    const tick: OracleTick = {
+      type: 'tick',
+      source: 'chainlink',
+      symbol: p.symbol,
+      price: p.price,
+      stale: false,
+      eventTime: p.time,
+      receiveTime,
+    };
+    latest.set(p.symbol, tick);
+    st.ticks++;
+    sink.emit(tick);
   }
 
   return {
@@ -89,6 +92,8 @@ export function createChainlinkDecoder(opts: ChainlinkDecoderOptions = {}): Chai
         return;
       }
       const d = frame.data;
+      // one point read by the capture read worker (prepared.ts)
+      if (d instanceof PreparedChainlinkPoint) return point(d, frame.ts, sink);
       if (typeof d === 'string') {
         if (KEEPALIVE.has(d.trim())) return;
         reject(sink, frame.source, 'websocket frame is not JSON');

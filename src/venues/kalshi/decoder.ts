@@ -35,9 +35,10 @@ import {
   parseWsTrade,
   SeqTracker,
   toMarket,
+  tradePrint,
   yesToken,
 } from './parse.ts';
-import { PreparedKalshiDelta } from './prepared.ts';
+import { PreparedKalshiDelta, PreparedKalshiTrade } from './prepared.ts';
 import type {
   WireMarket,
   WireOrderbookDelta,
@@ -345,6 +346,18 @@ export function createKalshiDecoder(opts: KalshiDecoderOptions = {}): KalshiDeco
     if (frame.data instanceof PreparedKalshiDelta) {
       const p = frame.data;
       applyDelta(sink, frame.source, p, p.ticker, p.price, p.delta, p.yes, p.eventTime, frame.ts);
+      return;
+    }
+    if (frame.data instanceof PreparedKalshiTrade) {
+      // as the JSON trade below: sequenced (a gap is marked), and emitted all the same
+      const t = frame.data;
+      const tp = tradePrint(t.ticker, t.yesPrice, t.noPrice, t.count, t.takerSide, t.eventTime, frame.ts);
+      if (typeof tp === 'string') {
+        reject(sink, frame.source, tp); // (never: the worker prepared it because it is not)
+        return;
+      }
+      sequenced(sink, t, frame.ts);
+      sink.emit(tp);
       return;
     }
     const env = frame.data as WireWsEnvelope;

@@ -373,7 +373,8 @@ export function eventsOf(data: unknown): { events: WireEvent[]; cursor: string }
 // ---------------------------------------------------------------- trades and tickers
 
 /** A trade's price on the YES token; the domain TradePrint is quoted on the token the taker bought. */
-function tradePrint(
+/** A trade's TradePrint (the decoder's, and the capture read worker's prepared trade's: prepared.ts). */
+export function tradePrint(
   ticker: string,
   yesPrice: number,
   noPrice: number,

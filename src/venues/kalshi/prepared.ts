@@ -4,7 +4,8 @@
  * check against its sequence) is prepared, with the decoder's own parse helpers; any other reaches it as JSON.
  */
 import type { PreparedWriter } from '../../feeds/types.ts';
-import { deltaUsable, fixedMicro } from './parse.ts';
+import { deltaUsable, fixedMicro, parseWsTrade } from './parse.ts';
+import type { WireWsTrade } from './wire.ts';
 
 export class PreparedKalshiDelta {
   constructor(
@@ -45,5 +46,48 @@ export function prepareKalshiDelta(data: unknown, w: PreparedWriter): boolean {
   w.num(env.sid);
   w.num(env.seq);
   w.num(d.ts_ms);
+  return true;
+}
+
+/** A websocket `trade` checked off the main thread: the arguments of its tradePrint (parse.ts), sid and seq. */
+export class PreparedKalshiTrade {
+  constructor(
+    readonly ticker: string,
+    readonly yesPrice: number,
+    readonly noPrice: number,
+    readonly count: number,
+    /** 'yes', 'no', or undefined for anything else (tradePrint tells only these apart) */
+    readonly takerSide: 'yes' | 'no' | undefined,
+    readonly eventTime: number | undefined,
+    /** undefined where the envelope's is not a number (the decoder then does not sequence it) */
+    readonly sid: number | undefined,
+    readonly seq: number | undefined,
+  ) {}
+}
+
+/** takerSide in a record: 0 other, 1 yes, 2 no */
+export const TAKER_SIDES = [undefined, 'yes', 'no'] as const;
+
+/**
+ * Writes ticker, yes price, no price, count, takerSide (TAKER_SIDES index), eventTime, sid, seq (NaN: none) if
+ * `data` is a trade the decoder would emit (parseWsTrade itself decides); otherwise writes nothing and returns
+ * false. The prices and count go as fixedMicro read them (NaN included: tradePrint judges them again, the same).
+ */
+export function prepareKalshiTrade(data: unknown, w: PreparedWriter): boolean {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return false;
+  const env = data as { type?: unknown; sid?: unknown; seq?: unknown; msg?: unknown };
+  if (env.type !== 'trade') return false;
+  if (typeof parseWsTrade(env.msg as WireWsTrade, 0) === 'string') return false;
+  const t = env.msg as WireWsTrade;
+  const eventTime =
+    typeof t.ts_ms === 'number' ? t.ts_ms : typeof t.ts === 'number' ? t.ts * 1000 : Number.NaN;
+  w.str(t.market_ticker as string); // (checked by parseWsTrade)
+  w.num(fixedMicro(t.yes_price_dollars));
+  w.num(fixedMicro(t.no_price_dollars));
+  w.num(fixedMicro(t.count_fp));
+  w.num(t.taker_side === 'yes' ? 1 : t.taker_side === 'no' ? 2 : 0);
+  w.num(eventTime);
+  w.num(typeof env.sid === 'number' ? env.sid : Number.NaN);
+  w.num(typeof env.seq === 'number' ? env.seq : Number.NaN);
   return true;
 }

@@ -41,8 +41,9 @@ import {
   parseWsTrade,
   priceOf,
   readPriceChangeLevel,
+  wsTradePrint,
 } from './parse.ts';
-import { PreparedPriceChange } from './prepared.ts';
+import { PreparedLastTrade, PreparedPriceChange } from './prepared.ts';
 import type {
   ClobBook,
   WsBestBidAsk,
@@ -426,6 +427,11 @@ export function createPolymarketDecoder(opts: PolymarketDecoderOptions = {}): Po
     let data = frame.data;
     if (data instanceof PreparedPriceChange) {
       applyPrepared(data);
+      return;
+    }
+    if (data instanceof PreparedLastTrade) {
+      const t = data;
+      sink.emit(wsTradePrint(t.marketId, t.tokenId, t.price, t.size, t.side, t.eventTime, frame.ts));
       return;
     }
     if (typeof data === 'string') {

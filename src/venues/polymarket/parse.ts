@@ -651,15 +651,34 @@ export function parseClobBook(b: ClobBook, receiveTime: number, depth = Number.P
 /** WS `last_trade_price` → TradePrint (side is the taker's). */
 export function parseWsTrade(f: WsLastTradePrice, receiveTime: number): TradePrint {
   if (typeof f.asset_id !== 'string' || f.asset_id === '') fail('last_trade_price: no asset_id');
-  const eventTime = msOf(f.timestamp);
-  const side = f.side === 'BUY' ? 'buy' : f.side === 'SELL' ? 'sell' : undefined;
+  return wsTradePrint(
+    typeof f.market === 'string' ? f.market : '',
+    f.asset_id,
+    priceOf(f.price, 'last_trade_price.price'),
+    sizeOf(f.size, 'last_trade_price.size'),
+    f.side === 'BUY' ? 'buy' : f.side === 'SELL' ? 'sell' : undefined,
+    msOf(f.timestamp),
+    receiveTime,
+  );
+}
+
+/** The TradePrint of a checked `last_trade_price` (parseWsTrade, and the capture read worker's prepared trade). */
+export function wsTradePrint(
+  marketId: string,
+  tokenId: string,
+  price: number,
+  size: number,
+  side: 'buy' | 'sell' | undefined,
+  eventTime: number | undefined,
+  receiveTime: number,
+): TradePrint {
   return {
     type: 'trade',
     venue: 'polymarket',
-    marketId: typeof f.market === 'string' ? f.market : '',
-    tokenId: f.asset_id,
-    price: priceOf(f.price, 'last_trade_price.price'),
-    size: sizeOf(f.size, 'last_trade_price.size'),
+    marketId,
+    tokenId,
+    price,
+    size,
     ...(side ? { side } : {}),
     ...(eventTime !== undefined ? { eventTime } : {}),
     receiveTime,

@@ -6,7 +6,8 @@
  * changes the books exactly as its JSON would; any other frame reaches the decoder as JSON.
  */
 import type { PreparedWriter } from '../../feeds/types.ts';
-import { msOf, type PriceChangeLevel, readPriceChangeLevel } from './parse.ts';
+import { msOf, type PriceChangeLevel, parseWsTrade, readPriceChangeLevel } from './parse.ts';
+import type { WsLastTradePrice } from './wire.ts';
 
 /** What the decoder reads: entry i is `nums[off + 4i …]` = asset (index into `strings`), bid (1/0), price, size. */
 export class PreparedPriceChange {
@@ -52,5 +53,44 @@ export function preparePriceChange(data: unknown, w: PreparedWriter, scratch: nu
     w.num(scratch[2 * i]!);
     w.num(scratch[2 * i + 1]!);
   }
+  return true;
+}
+
+/** A websocket `last_trade_price` checked and read off the main thread: the numbers of its TradePrint. */
+export class PreparedLastTrade {
+  constructor(
+    readonly marketId: string,
+    readonly tokenId: string,
+    /** micro-dollars */
+    readonly price: number,
+    /** micro-shares */
+    readonly size: number,
+    readonly side: 'buy' | 'sell' | undefined,
+    readonly eventTime: number | undefined,
+  ) {}
+}
+
+/** side in a record: 0 none, 1 buy, 2 sell */
+export const TRADE_SIDES = [undefined, 'buy', 'sell'] as const;
+
+/**
+ * Writes marketId, tokenId, price, size, side (TRADE_SIDES index), eventTime (NaN: none) if `data` is a
+ * last_trade_price the decoder would emit (through parseWsTrade itself); otherwise writes nothing and returns false.
+ */
+export function prepareLastTrade(data: unknown, w: PreparedWriter): boolean {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return false;
+  if ((data as { event_type?: unknown }).event_type !== 'last_trade_price') return false;
+  let t: ReturnType<typeof parseWsTrade>;
+  try {
+    t = parseWsTrade(data as WsLastTradePrice, 0);
+  } catch {
+    return false; // the decoder rejects it, with its reason, from the JSON
+  }
+  w.str(t.marketId);
+  w.str(t.tokenId);
+  w.num(t.price);
+  w.num(t.size);
+  w.num(t.side === 'buy' ? 1 : t.side === 'sell' ? 2 : 0);
+  w.num(t.eventTime ?? Number.NaN);
   return true;
 }
