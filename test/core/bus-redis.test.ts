@@ -144,6 +144,10 @@ describe('redis transport', () => {
       log.push(`eager ${m.body.n}`);
     });
     await b.flush();
+    // both reading (the eager one's first read, a poll, took the lazy one's along)
+    producer.publish(eagerCh, { n: 0 });
+    await waitFor(() => log.length === 1, 'the first read');
+    log.length = 0;
     producer.publish(lazyCh, { n: 1 });
     producer.publish(lazyCh, { n: 2 });
     await producer.flush();
