@@ -32,10 +32,12 @@ export interface ScanWriter {
  * it would unescape) or a control character (which it rejects). So the text between two quotes is the value.
  */
 const CH = '[^"\\\\\\x00-\\x1f]';
+/** The same without `}`, for the strings the decoder does not read (hex hashes, decimals): see scanPriceChangeLine. */
+const SKIPPED = '[^"\\\\\\x00-\\x1f}]';
 /** One entry, in the order the venue and the simulator send its keys. */
 const LEVEL =
   `\\{"asset_id":"${CH}+","price":"[0-9.]+","size":"[0-9.]+","side":"(?:BUY|SELL)",` +
-  `"hash":"${CH}*","best_bid":"${CH}*","best_ask":"${CH}*"\\}`;
+  `"hash":"${SKIPPED}*","best_bid":"${SKIPPED}*","best_ask":"${SKIPPED}*"\\}`;
 /**
  * The whole line: an integer ts as the writer writes one (`0` or no leading zero; ≤ 15 digits, so read exactly),
  * a (sim.)polymarket.ws.market source, data with its keys in the venue's order, and nothing after data (no req).
@@ -78,10 +80,9 @@ export function scanPriceChangeLine(line: string, rec: number, w: ScanWriter, sc
     if (!(size >= 0)) return false;
     const sideAt = sizeEnd + 10; // ","side":"
     const bid = line.charCodeAt(sideAt) === 66 ? 1 : 0; // BUY or SELL
-    p = line.indexOf('"', sideAt + 3 + (1 - bid)) + 10; // ","hash":"
-    p = line.indexOf('"', p) + 14; // ","best_bid":"
-    p = line.indexOf('"', p) + 14; // ","best_ask":"
-    p = line.indexOf('"', p) + 2; // "}  then , or ]
+    // the entry ends at the first `"}` after the side: no value holds a quote, the ones after the side no `}`, and
+    // only best_ask's closing quote is followed by one
+    p = line.indexOf('"}', sideAt) + 2; // then , or ]
     scratch.push(assetAt, assetEnd, bid, price, size);
     if (line.charCodeAt(p) === 44) p++;
   }

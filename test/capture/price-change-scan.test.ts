@@ -142,7 +142,7 @@ describe('price_change scanner', () => {
       ]),
       pc([
         { ...level, hash: '', best_bid: '', best_ask: '' },
-        { ...level, hash: 'ü€ 😀 }],{' },
+        { ...level, hash: 'ü€ 😀 ],{' },
       ]),
       formatCaptureLine({ ts: T, source: 'polymarket.ws.market', data: pcData([level], { market: '' }) }),
       formatCaptureLine({ ts: T, source: 'polymarket.ws.market', data: pcData([level], { timestamp: '' }) }),
@@ -187,6 +187,8 @@ describe('price_change scanner', () => {
       ]),
       pc([{ asset_id: '1', price: '0.5', size: '10', side: 'BUY' }]),
       pc([{ ...level, extra: 1 }]),
+      pc([{ ...level, hash: '}' }]), // (a `}` only in the strings it reads: it finds an entry's end by `"}`)
+      pc([{ ...level, best_ask: '"}' }]),
       pc([null]),
       formatCaptureLine({ ts: T, source: 'polymarket.ws.market', data: pcData([level], { extra: 'x' }) }),
       formatCaptureLine({
