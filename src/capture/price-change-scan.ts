@@ -48,6 +48,9 @@ const LINE = new RegExp(
     `"timestamp":"${CH}*","event_type":"price_change"\\}\\}$`,
 );
 
+const SOURCE = 'polymarket.ws.market';
+const SIM_SOURCE = `sim.${SOURCE}`;
+
 /**
  * Writes the record of `line` (REC value `rec`, ts, source, then what preparePriceChange writes) if it is a
  * price_change frame line as above that the decoder applies whole, using `scratch`; otherwise writes nothing and
@@ -60,8 +63,7 @@ export function scanPriceChangeLine(line: string, rec: number, w: ScanWriter, sc
   const ts = Number(line.slice(6, tsEnd));
   if (ts > TS_WINDOW.max) return false; // parseCaptureLine's window (no sign: never below it)
   const srcAt = tsEnd + 11; // ,"source":"
-  const srcEnd = line.indexOf('"', srcAt);
-  const marketAt = srcEnd + 20; // ","data":{"market":"
+  const marketAt = line.indexOf('"', srcAt) + 20; // ","data":{"market":"
   const marketEnd = line.indexOf('"', marketAt);
   let p = marketEnd + 19; // ","price_changes":[
   // each entry checked by the decoder's rule (readPriceChangeLevel: a price in [0, 1] with at most 6 decimals, a
@@ -91,7 +93,8 @@ export function scanPriceChangeLine(line: string, rec: number, w: ScanWriter, sc
 
   w.num(rec);
   w.num(ts);
-  w.strAt(line, srcAt, srcEnd);
+  // one of the two names (the regular expression has it): a constant, not a slice of the line to look up
+  w.str(line.charCodeAt(srcAt) === 115 ? SIM_SOURCE : SOURCE); // 's'im. or 'p'olymarket
   w.strAt(line, marketAt, marketEnd);
   w.num(msOf(line.slice(stampAt, stampEnd)) ?? 0);
   w.num(scratch.length / 5);

@@ -53,8 +53,14 @@ export class BatchWriter {
 
   strAt(text: string, start: number, end: number): void {
     // an entry's asset id mostly repeats the last one: compared in place, not sliced out of the line
-    if (end - start === this.lastStr.length && text.startsWith(this.lastStr, start)) this.num(this.lastId);
-    else this.str(text.slice(start, end));
+    if (end - start === this.lastStr.length && text.startsWith(this.lastStr, start)) {
+      this.num(this.lastId);
+      return;
+    }
+    const s = text.slice(start, end);
+    // a new string goes in the table as a copy of its own: a slice would keep its whole line alive there (the
+    // slice of a concatenation is cut from a flat copy of it)
+    this.str(this.ids.has(s) ? s : `${s} `.slice(0, -1));
   }
 
   take(bytes: number): WorkerMessage & { nums: ArrayBuffer } {
