@@ -546,15 +546,36 @@ export function scopeFacts(m: Market): ScopeFacts {
     if (STATES.has(d[1]!)) districts.add(`${d[1]}-${Number(d[2])}`);
   }
   const states = [...new Set([...t.matchAll(STATE_RE)].map((x) => x[1]!))];
+  const banks = [...new Set([...t.matchAll(BANKS)].map((b) => b[1]!))];
+  const stage = /\b(nominee|nomination|nominated|primary|primaries|runoff|run-off|caucus(es)?)\b/.test(t);
+  const countries = COUNTRIES.filter(([re]) => re.test(t)).map(([, c]) => c);
+  // most markets (every crypto one) name none of these: they share one frozen scope (the matcher keeps the facts
+  // of every open market, and six arrays each cost ~150 bytes a market at 100,000 markets)
+  if (!stage && banks.length + states.length + districts.size + offices.length + countries.length === 0)
+    return NO_SCOPE;
   return {
-    banks: [...new Set([...t.matchAll(BANKS)].map((b) => b[1]!))],
-    states,
-    districts: [...districts],
-    offices,
-    stage: /\b(nominee|nomination|nominated|primary|primaries|runoff|run-off|caucus(es)?)\b/.test(t),
-    countries: COUNTRIES.filter(([re]) => re.test(t)).map(([, c]) => c),
+    banks: orNone(banks),
+    states: orNone(states),
+    districts: districts.size === 0 ? NONE : [...districts],
+    offices: orNone(offices),
+    stage,
+    countries: orNone(countries),
   };
 }
+
+/** The one empty list facts share (frozen: readonly by type, and by value too). */
+const NONE: readonly string[] = Object.freeze([]);
+const orNone = (xs: readonly string[]): readonly string[] => (xs.length === 0 ? NONE : xs);
+
+/** The scope of a market that names no bank, state, district, office, stage or country. */
+export const NO_SCOPE: ScopeFacts = Object.freeze({
+  banks: NONE,
+  states: NONE,
+  districts: NONE,
+  offices: NONE,
+  stage: false,
+  countries: NONE,
+});
 
 const ECON_OPS: Record<string, Comparison> = {
   above: '>',
@@ -672,9 +693,24 @@ export function extractFacts(m: Market): MarketFacts {
     if (!econ.threshold) unread.push('threshold');
     if (!econ.country) unread.push('country');
   }
-  const reference = crypto ? referenceOf(crypto, source, window) : undefined;
+  const reference = crypto ? sharedRef(referenceOf(crypto, source, window)) : undefined;
   if (crypto && source && !reference) unread.push(`settlement window of ${source}`);
-  return { crypto, econ, source, window, reference, yesLabel: yesLabel(m), scope, unread };
+  return { crypto, econ, source, window, reference, yesLabel: yesLabel(m), scope, unread: orNone(unread) };
+}
+
+/**
+ * One SettlementRef object per distinct value (a handful: sources × windows), not one per market: the matcher
+ * keeps the facts of every open market.
+ */
+const refs = new Map<string, SettlementRef>();
+function sharedRef(r: SettlementRef | undefined): SettlementRef | undefined {
+  if (!r) return undefined;
+  const k = `${r.source}|${r.feed}|${r.window}|${r.seconds}`;
+  const had = refs.get(k);
+  if (had) return had;
+  const frozen = Object.freeze(r);
+  refs.set(k, frozen);
+  return frozen;
 }
 
 /**

@@ -89,7 +89,7 @@ export function fairPrice(inp: FairInput): Price | undefined {
 }
 
 /**
- * fairPrice with positional arguments: the scanner prices every linked market on every tick, and this form
+ * fairPrice with positional arguments: the scanner prices every market on every tick of its source, and this form
  * allocates nothing (no input object, no closure).
  */
 export function fairPriceOf(
@@ -144,7 +144,7 @@ export class EwmaVol {
   private n = 0;
   private lastT = Number.NaN;
   private lastP = Number.NaN;
-  /** sigma() as of the last update: read for every linked market on every tick, changed only by update() */
+  /** sigma() as of the last update: read for every market priced on a tick, changed only by update() */
   private s: number;
 
   constructor(o: VolEstimatorOptions = {}) {

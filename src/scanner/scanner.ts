@@ -1,7 +1,7 @@
 /**
  * The opportunity scanner: keeps the latest markets, books, oracle ticks, market links and oracle links, and on
  * every update evaluates only what that update touches (the market of the book, its negRisk group, its links,
- * its oracle link; for a tick, the markets linked to that asset). Nothing is computed from stale data: a book
+ * its oracle link; for a tick, the markets priced from that tick's source, below). Nothing is computed from stale data: a book
  * or tick flagged stale (the feed's verdict, src/feeds/staleness.ts) makes every opportunity that needs it
  * vanish. Age alone is not staleness: a quiet book on a live feed is current.
  *
@@ -26,6 +26,16 @@
  *   unless `proxy` is configured, and then only with the measured basis between the proxy and the settlement
  *   source widening the fair value (never for a source we have no feed for: no basis can be measured). Every
  *   evaluation is counted per settlement source, priced or skipped with its reason (`pricingReport()`).
+ * - oracle_lag's schedule: a book update re-prices its market; a tick re-prices only the markets it is a price input
+ *   of: those that settle on the tick's source (their own feed, fresh or stale), and in proxy mode also those whose
+ *   own feed is not fresh (or has not ticked yet), which any other source may price. Why: a market priced on its own
+ *   fresh source reads nothing of another source's tick, so re-pricing it then changed only the time to expiry
+ *   (and, inside an averaging window, how long the last print has lasted). It made the detector's output depend on
+ *   the arrival rate of unrelated feeds (Binance ticks ~8× as often as Chainlink, and every one of them re-priced
+ *   the Chainlink markets) and was most of oracle_lag's cost. A market is re-priced as time passes on its own
+ *   source's ticks and its books' updates. A market with no feed of ours is priced by no tick (its 'no_feed' skip
+ *   is counted on its book updates), and an up/down strike is still fixed by the first evaluation after the own
+ *   source printed past the start: that print is an own tick, which re-prices the market (strikeOf).
  * Markets whose fee schedule is not known yet (FeeSchedule `unknown`) are never priced.
  *
  * Dedupe (ScannerOptions.dedupe, on by default): an opportunity (kind + legs) is published again only when a leg's
@@ -148,9 +158,9 @@ interface MarketState {
   oracle: OracleLink | undefined;
   /** its oracle record in Scanner.orc (−1: none), assigned on its first oracle link */
   oracleIdx: number;
-  /** the oracle link's asset state and preferred source, resolved once */
+  /** the oracle link's asset state, resolved once, and its set of markets of the same feed (AssetState.byFeed) */
   oracleAsset: AssetState | undefined;
-  oracleSource: string | undefined;
+  feedMarkets: Set<MarketState> | undefined;
   group: Group | undefined;
   groupKey: string | undefined;
   /** up/down reference (strike) sampled from the settlement source over its strike window (1e-8) */
@@ -227,7 +237,11 @@ interface SourceState {
 interface AssetState {
   /** per oracle source: sources quote slightly different prices, so neither the tick nor the vol are mixed */
   sources: Map<string, SourceState>;
-  markets: Set<MarketState>;
+  /**
+   * The oracle-linked markets by their own settlement feed (ResolvedRef.feed), so that a tick visits only the
+   * markets it may re-price (see the header). A market with no feed of ours is in none: no tick prices it.
+   */
+  byFeed: Map<string, Set<MarketState>>;
   /** measured relative basis between two sources (key `a|b`, sorted), EWMA of |a − b| / b; proxy mode only */
   basis: Map<string, number>;
 }
@@ -540,7 +554,8 @@ export class Scanner {
       st.group = undefined;
       this.recount(g);
     }
-    if (st.oracleAsset) st.oracleAsset.markets.delete(st);
+    st.feedMarkets?.delete(st);
+    st.feedMarkets = undefined;
     if (st.oracleIdx >= 0) {
       this.orcOwn[st.oracleIdx] = undefined;
       this.orcFree.push(st.oracleIdx);
@@ -663,17 +678,18 @@ export class Scanner {
 
   onOracleLink(link: OracleLink): void {
     const st = this.ensure(mkey(link.market.venue, link.market.marketId));
-    if (st.oracleAsset) st.oracleAsset.markets.delete(st);
     if (st.oracle && (st.oracle.start !== link.start || st.oracle.strike !== link.strike))
       st.refOpen = undefined;
     st.oracle = link;
     st.oracleAsset = this.asset(link.asset);
-    st.oracleAsset.markets.add(st);
     st.ref = resolveRef(link);
+    // (re)joins its feed's markets last, as a new link did in the one list of an asset's markets before
+    st.feedMarkets?.delete(st);
+    st.feedMarkets = st.ref.feed ? this.feedMarkets(st.oracleAsset, st.ref.feed) : undefined;
+    st.feedMarkets?.add(st);
     st.refLabel = windowLabel(st.ref);
     st.noteMid = ` on ${st.ref.source} ${st.refLabel} (spot `;
     st.count = this.count(st.ref.source);
-    st.oracleSource = st.ref.feed;
     st.own = undefined;
     st.noteStrike = Number.NaN;
     this.resolveOracleSlots(st);
@@ -872,9 +888,18 @@ export class Scanner {
     if ((src.tick.eventTime ?? src.tick.receiveTime) <= t || tick.stale) src.tick = tick;
     if (this.o.proxy && !tick.stale) this.measureBasis(a, tick);
     let out: Opportunity[] | undefined;
-    for (const st of a.markets) {
-      if (!st.oracle) continue;
-      out = this.oracleLag(st, out);
+    // the markets this tick is a price input of (see the header): those that settle on its source, stale or
+    // fresh (a stale tick stops their trading, or moves them to a proxy) ...
+    const own = a.byFeed.get(tick.source);
+    if (own) for (const st of own) out = this.oracleLag(st, out);
+    // ... and in proxy mode those whose own source is not fresh: any other source may be their proxy
+    if (this.o.proxy) {
+      for (const [feed, markets] of a.byFeed) {
+        if (feed === tick.source) continue;
+        const s = a.sources.get(feed);
+        if (s && this.freshTick(s.tick)) continue;
+        for (const st of markets) out = this.oracleLag(st, out);
+      }
     }
     if (!out) return NONE;
     this.stats.opportunities += out.length;
@@ -1059,7 +1084,7 @@ export class Scanner {
     }
     const tick = src.tick;
     const sigma = src.vol.sigma();
-    // positional, no closure or input object: this runs for every linked market on every tick
+    // positional, no closure or input object: this runs for every market on every tick of its source
     const k0 = 1 - basis;
     const f0 = fairPriceOf(
       link.kind,
@@ -1602,7 +1627,7 @@ export class Scanner {
         group: undefined,
         placeholder: false,
         key,
-        oracleSource: undefined,
+        feedMarkets: undefined,
         groupKey: undefined,
         lagYes: undefined,
         lagNo: undefined,
@@ -1623,10 +1648,20 @@ export class Scanner {
     const k = name.toUpperCase();
     let a = this.assets.get(k);
     if (!a) {
-      a = { sources: new Map(), markets: new Set(), basis: new Map() };
+      a = { sources: new Map(), byFeed: new Map(), basis: new Map() };
       this.assets.set(k, a);
     }
     return a;
+  }
+
+  /** The markets of an asset that settle on `feed` (created empty). */
+  private feedMarkets(a: AssetState, feed: string): Set<MarketState> {
+    let m = a.byFeed.get(feed);
+    if (!m) {
+      m = new Set();
+      a.byFeed.set(feed, m);
+    }
+    return m;
   }
 }
 

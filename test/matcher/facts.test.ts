@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { extractFacts, oracleLinkOf } from '../../src/matcher/facts.ts';
+import { extractFacts, NO_SCOPE, oracleLinkOf, scopeFacts } from '../../src/matcher/facts.ts';
 import { fixtureJson } from '../helpers/fixtures.ts';
 import {
   gammaUpDown,
@@ -84,5 +84,32 @@ describe('settlement facts', () => {
       extractFacts(pm('x', 'Will Bitcoin reach $150,000 by December 31?', '', '2026-12-31T17:00:00Z')).crypto,
     ).toBeUndefined();
     expect(oracleLinkOf(pm('y', 'Will the Fed cut rates?', '', '2026-12-31T17:00:00Z'))).toBeUndefined();
+  });
+
+  it('shares one empty scope, one empty list and one settlement reference between markets (kept per open market)', () => {
+    const a = extractFacts(kxT100k12);
+    const b = extractFacts(kxT100k13);
+    expect(a.scope).toBe(NO_SCOPE);
+    expect(a.scope).toEqual({
+      banks: [],
+      states: [],
+      districts: [],
+      offices: [],
+      stage: false,
+      countries: [],
+    });
+    expect(a.unread).toBe(b.unread);
+    expect(a.reference).toBeDefined();
+    expect(a.reference).toBe(b.reference);
+    expect(Object.isFrozen(a.reference)).toBe(true);
+    // a title that names something still gets its own lists (and shares only the empty ones)
+    const s = scopeFacts({
+      ...kxT100k12,
+      question: 'Will the Fed cut rates?',
+      subtitle: undefined,
+      eventTitle: undefined,
+    });
+    expect(s.banks).toEqual(['fed']);
+    expect(s.states).toBe(NO_SCOPE.states);
   });
 });
