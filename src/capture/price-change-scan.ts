@@ -1,8 +1,8 @@
 /**
  * The capture read worker's fast path for Polymarket `price_change` lines (~70% of a capture's bytes): the line
  * is checked against the exact text the capture writer produces for such a frame (writer.ts formatCaptureLine:
- * JSON.stringify, no whitespace, the venue's key order as the simulator and the venue's documentation example
- * send it), and the fields the decoder uses are read in place into the batch, without JSON.parse building ~40
+ * JSON.stringify, no whitespace, the key order the simulator sends; recorded frames that come in another order
+ * take the JSON path), and the fields the decoder uses are read in place into the batch, without JSON.parse building ~40
  * objects and ~60 strings per line (hashes, best bid/ask) that the decoder never reads.
  *
  * Why a regular expression: V8 runs it as compiled native code, measured ~2.5× faster than JSON.parse on these
@@ -34,13 +34,13 @@ export interface ScanWriter {
 const CH = '[^"\\\\\\x00-\\x1f]';
 /** The same without `}`, for the strings the decoder does not read (hex hashes, decimals): see scanPriceChangeLine. */
 const SKIPPED = '[^"\\\\\\x00-\\x1f}]';
-/** One entry, in the order the venue and the simulator send its keys. */
+/** One entry, its keys in the order the simulator sends them. */
 const LEVEL =
   `\\{"asset_id":"${CH}+","price":"[0-9.]+","size":"[0-9.]+","side":"(?:BUY|SELL)",` +
   `"hash":"${SKIPPED}*","best_bid":"${SKIPPED}*","best_ask":"${SKIPPED}*"\\}`;
 /**
  * The whole line: an integer ts as the writer writes one (`0` or no leading zero; ≤ 15 digits, so read exactly),
- * a (sim.)polymarket.ws.market source, data with its keys in the venue's order, and nothing after data (no req).
+ * a (sim.)polymarket.ws.market source, data with its keys in the simulator's order, and nothing after data (no req).
  */
 const LINE = new RegExp(
   '^\\{"ts":(?:0|[1-9][0-9]{0,14}),"source":"(?:sim\\.)?polymarket\\.ws\\.market","data":\\{' +
