@@ -11,10 +11,12 @@ import { prepareBinanceWs } from '../oracles/binance/prepared.ts';
 import { prepareChainlink } from '../oracles/chainlink/prepared.ts';
 import { prepareKalshiDelta, prepareKalshiTrade } from '../venues/kalshi/prepared.ts';
 import { prepareLastTrade, preparePriceChange } from '../venues/polymarket/prepared.ts';
+import { scanPriceChangeLine } from './price-change-scan.ts';
 import { DEFAULT_MAX_LINE_BYTES, newReadStats, parseCaptureLine, readLineBatches } from './reader.ts';
 import { MAX_IN_FLIGHT, REC, type WorkerInput, type WorkerMessage } from './worker-client.ts';
 
-class BatchWriter {
+/** A batch being written: its records (numbers), the strings first seen in it, the lines sent as text. */
+export class BatchWriter {
   nums = new Float64Array(1 << 14);
   k = 0;
   strings: string[] = [];
@@ -47,6 +49,18 @@ class BatchWriter {
     this.lastStr = s;
     this.lastId = id;
     this.num(id);
+  }
+
+  strAt(text: string, start: number, end: number): void {
+    // an entry's asset id mostly repeats the last one: compared in place, not sliced out of the line
+    if (end - start === this.lastStr.length && text.startsWith(this.lastStr, start)) {
+      this.num(this.lastId);
+      return;
+    }
+    const s = text.slice(start, end);
+    // a new string goes in the table as a copy of its own: a slice would keep its whole line alive there (the
+    // slice of a concatenation is cut from a flat copy of it)
+    this.str(this.ids.has(s) ? s : `${s} `.slice(0, -1));
   }
 
   take(bytes: number): WorkerMessage & { nums: ArrayBuffer } {
@@ -165,6 +179,9 @@ async function main(input: WorkerInput): Promise<void> {
           ? mayPrepare(line)
           : PREP.NONE;
       if (prep !== PREP.NONE && prep <= most) {
+        // a price_change as the capture writer writes it is read in place (price-change-scan.ts); any other
+        // line it does not take, as JSON
+        if (prep === PREP.POLY_PC && scanPriceChangeLine(line, REC.POLY_PC, w, scratch)) continue;
         const f = parseCaptureLine(line);
         if (!('error' in f) && f.req === undefined) {
           const at = w.k;

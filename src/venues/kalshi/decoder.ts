@@ -235,7 +235,9 @@ export function createKalshiDecoder(opts: KalshiDecoderOptions = {}): KalshiDeco
       reject(sink, source, m);
       return;
     }
-    wireMarkets.set(m.marketId, wm === wireMarkets.get(m.marketId) ? wm : marketFieldsRead(wm));
+    // kept with the Market's own rules string, so the text is held once; copied again on a re-publish from the
+    // kept copy too (toMarket may have made a new string of the same text for the new Market)
+    wireMarkets.set(m.marketId, marketFieldsRead(wm, m.rules));
     if (series) {
       let set = bySeries.get(series);
       if (!set) {

@@ -61,12 +61,19 @@ const POW10 = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000];
  * Returns NaN for anything that is not a plain non-negative decimal.
  */
 export function microOf(s: string, exact: boolean): number {
-  const n = s.length;
-  if (n === 0 || n > 40) return Number.NaN;
-  let i = 0;
+  return microOfRange(s, 0, s.length, exact);
+}
+
+/**
+ * microOf of `s.slice(start, end)` without the slice: the capture read worker reads a price_change's prices and
+ * sizes in place in the line (capture/price-change-scan.ts); the one body keeps both readings the same.
+ */
+export function microOfRange(s: string, start: number, end: number, exact: boolean): number {
+  if (end - start === 0 || end - start > 40) return Number.NaN;
+  let i = start;
   let int = 0;
   let intDigits = 0;
-  for (; i < n; i++) {
+  for (; i < end; i++) {
     const c = s.charCodeAt(i);
     if (c === 46) break;
     const d = c - 48;
@@ -77,10 +84,10 @@ export function microOf(s: string, exact: boolean): number {
   let frac = 0;
   let fd = 0;
   let bump = 0;
-  if (i < n) {
+  if (i < end) {
     i++; // '.'
     let dropped = 0;
-    for (; i < n; i++) {
+    for (; i < end; i++) {
       const d = s.charCodeAt(i) - 48;
       if (d < 0 || d > 9) return Number.NaN;
       if (fd < 6) {

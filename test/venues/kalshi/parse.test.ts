@@ -160,6 +160,25 @@ describe('markets (K2, K3, K7)', () => {
     }
   });
 
+  it('marketFieldsRead with the decoded rules: one rules text instead of two, and still the same Market', () => {
+    const w = fixtureJson<{ market: WireMarket }>(K('rest-market-single.json')).market;
+    const cases: WireMarket[] = [
+      { ...w, rules_primary: 'Primary.', rules_secondary: 'Secondary.' },
+      { ...w, rules_primary: 'Primary only.', rules_secondary: '' },
+      { ...w, rules_primary: '', rules_secondary: 'Secondary only.' },
+      { ...w, rules_primary: '', rules_secondary: '' },
+    ];
+    for (const wm of cases) {
+      const ctx = { receiveTime: 5, fees: KALSHI_STANDARD_FEES };
+      const m = toMarket(wm, ctx);
+      if (typeof m === 'string') throw new Error(m);
+      const kept = marketFieldsRead(wm, m.rules);
+      expect(kept.rules_secondary).toBeUndefined();
+      expect(kept.rules_primary).toBe(m.rules === '' ? undefined : m.rules);
+      expect(toMarket(kept, ctx)).toEqual(m);
+    }
+  });
+
   it('normalizes a single market response (rest-market-single.json)', () => {
     const r = marketsOf(fixtureJson(K('rest-market-single.json')));
     if (typeof r === 'string') throw new Error(r);
