@@ -69,6 +69,12 @@ async function commandCalls(r: Redis): Promise<Map<string, number>> {
   for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out.set(m[1]!, Number(m[2]));
   return out;
 }
+/** CPU seconds (user + system) the Redis server has used so far (INFO cpu; all its clients). */
+async function redisCpu(r: Redis): Promise<number> {
+  const info = (await r.call('INFO', 'cpu')) as string;
+  const f = (name: string): number => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+  return f('used_cpu_user') + f('used_cpu_sys');
+}
 const TICKS_PER_S = 100; // USER_HZ: /proc/<pid>/stat counts CPU time in clock ticks
 
 /** CPU seconds (user + system) a process has used so far, from /proc (0 where there is no /proc). */
@@ -79,6 +85,16 @@ function cpuSeconds(pid: number | undefined): number {
     return (Number(f[11]) + Number(f[12])) / TICKS_PER_S;
   } catch {
     return 0;
+  }
+}
+
+/** Read and write system calls a process has made so far (/proc/<pid>/io; zeros where there is none). */
+function syscalls(pid: number | undefined): { r: number; w: number } {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    return { r: Number(/^syscr: (\d+)/m.exec(io)?.[1]), w: Number(/^syscw: (\d+)/m.exec(io)?.[1]) };
+  } catch {
+    return { r: 0, w: 0 };
   }
 }
 
@@ -338,11 +354,15 @@ export async function run(ctx: BenchContext): Promise<void> {
     let got = 0;
     // CPU the three agents spend per tick: what the latency costs, whatever else shares the machine
     const cpu0 = procs.map((p) => cpuSeconds(p.pid));
+    // BENCH_HOPS: socket reads and writes per tick of each agent (each a system call, most of an agent's CPU)
+    const io0 = procs.map((p) => syscalls(p.pid));
+    const ownIo0 = syscalls(process.pid);
     // this process (the oracle stand-in, and the one that times) shares the 2 cores with them: its CPU too
     const own0 = process.cpuUsage();
     // BENCH_HOPS: Redis commands per tick over the windows (every round trip wakes Redis and a process)
     const stats = hopsOn ? new Redis(ioredisUrl(REDIS_URL)) : undefined;
     const calls0 = stats ? await commandCalls(stats) : undefined;
+    const redis0 = stats ? await redisCpu(stats) : 0;
     for (let w = 0; w < windows; w++) {
       lat = [];
       hops = [[], [], []];
@@ -359,8 +379,23 @@ export async function run(ctx: BenchContext): Promise<void> {
       }
     }
     const cpuUs = procs.map((p, i) => ((cpuSeconds(p.pid) - cpu0[i]!) * 1e6) / Math.max(ticks, 1));
+    if (hopsOn) {
+      const per = procs.map((p, i) => {
+        const io = syscalls(p.pid);
+        const t = Math.max(ticks, 1);
+        return `${names[i]} ${((io.r - io0[i]!.r) / t).toFixed(2)}/${((io.w - io0[i]!.w) / t).toFixed(2)}`;
+      });
+      const own = syscalls(process.pid);
+      const t = Math.max(ticks, 1);
+      per.push(`bench ${((own.r - ownIo0.r) / t).toFixed(2)}/${((own.w - ownIo0.w) / t).toFixed(2)}`);
+      ctx.log(`read/write system calls per tick: ${per.join(', ')}`);
+    }
     if (stats && calls0) {
       const calls1 = await commandCalls(stats);
+      // Redis shares the machine too: its CPU per tick (every client's commands; a Redis of your own)
+      ctx.log(
+        `Redis CPU per tick: ${((((await redisCpu(stats)) - redis0) * 1e6) / Math.max(ticks, 1)).toFixed(0)} µs`,
+      );
       await stats.quit();
       const per = [...calls1]
         .map(([c, n]) => [c, (n - (calls0.get(c) ?? 0)) / Math.max(ticks, 1)] as const)

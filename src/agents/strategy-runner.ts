@@ -16,6 +16,9 @@ import { defaultStrategies } from '../strategies/plugins.ts';
 import { type RunnerState, StrategyRunner } from '../strategies/runner.ts';
 import type { Strategy } from '../strategies/types.ts';
 
+/** Longest a risk decision or execution report waits for an opportunity to wake the runner with (Redis bus). */
+const OUTCOME_LAZY_MS = 100;
+
 export interface StrategyRunnerAgentOptions {
   readonly strategies?: readonly Strategy[];
   /** Capital per strategy before the first Allocation (default: bankroll ÷ number of strategies). */
@@ -56,8 +59,10 @@ export function createStrategyRunnerAgent(
       runner = r;
       rt.subscribe(channels.allocations, (msg) => r.onAllocation(msg.body));
       rt.subscribe(channels.positions, (msg) => r.onPosition(msg.body));
-      rt.subscribe(channels.riskDecisions, (msg) => r.onRiskDecision(msg.body));
-      rt.subscribe(channels.executions, (msg) => r.onExecution(msg.body));
+      // lazy: the runner only consults what these tell when an opportunity comes, and they are handed over before the
+      // opportunity they come with; a wake-up of their own per request (two) was half the runner's CPU
+      rt.subscribe(channels.riskDecisions, (msg) => r.onRiskDecision(msg.body), { lazyMs: OUTCOME_LAZY_MS });
+      rt.subscribe(channels.executions, (msg) => r.onExecution(msg.body), { lazyMs: OUTCOME_LAZY_MS });
       rt.subscribe(channels.strategyControl, (msg) => {
         if (r.onControl(msg.body)) {
           rt.log.info({ strategy: msg.body.strategy, enabled: msg.body.enabled }, 'strategy control');

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { compareIds, RedisReadMux, type StreamEntry } from '../../src/core/bus/redis-reader.ts';
-import { RespWriter } from '../../src/core/bus/redis-writer.ts';
+import { compareIds, RedisReadMux, type Rider, type StreamEntry } from '../../src/core/bus/redis-reader.ts';
+import { encodeCommand, RespWriter } from '../../src/core/bus/redis-writer.ts';
 import { waitFor } from '../contract/bus-contract.ts';
 
 const REDIS = 'redis://127.0.0.1:6379';
@@ -16,6 +16,8 @@ let polls: Map<string, number>;
 /** XREADGROUP commands the mux sent, and tails (XREVRANGE) it read per stream */
 let reads = 0;
 let tails: Map<string, number>;
+/** What rides the mux's next read (the bus gives its acks), set by a test */
+let ride: (() => Rider | undefined) | undefined;
 
 beforeEach(() => {
   prefix = `test:${randomUUID()}:`;
@@ -25,6 +27,7 @@ beforeEach(() => {
   polls = new Map();
   reads = 0;
   tails = new Map();
+  ride = undefined;
   // count the mux's reads: every command goes through exec on its connection
   const count = (args: readonly unknown[]): void => {
     const name = String(args[0]).toUpperCase();
@@ -40,7 +43,14 @@ beforeEach(() => {
     for (const c of cmds) count(c);
     return exec(cmds);
   };
-  mux = new RedisReadMux(conn, cmd, 10_000, () => {});
+  mux = new RedisReadMux(
+    conn,
+    cmd,
+    10_000,
+    () => {},
+    undefined,
+    () => ride?.(),
+  );
 });
 
 afterEach(async () => {
@@ -51,8 +61,11 @@ afterEach(async () => {
   await admin.quit();
 });
 
-/** A subscription-like reader: reads in a loop, collecting what it gets, until stopped. */
-function reader(key: string, count = 100) {
+/**
+ * A subscription-like reader: reads in a loop, collecting what it gets, until stopped; `log` gets `key:value` of
+ * each entry as it is handed over (the order across readers).
+ */
+function reader(key: string, count = 100, o: { lazy?: boolean; blockMs?: number; log?: string[] } = {}) {
   const got: string[] = [];
   let stop = false;
   const owner = {};
@@ -63,9 +76,13 @@ function reader(key: string, count = 100) {
         group: 'g',
         consumer: 'c',
         count,
-        blockMs: 10_000,
+        blockMs: o.blockMs ?? 10_000,
+        lazy: o.lazy,
       });
-      for (const [, f] of entries) got.push(f![1]!);
+      for (const [, f] of entries) {
+        got.push(f![1]!);
+        o.log?.push(`${key.slice(prefix.length)}:${f![1]}`);
+      }
     }
   })();
   return {
@@ -164,5 +181,92 @@ describe('redis read mux', () => {
     await rb.stop();
     mux.cancel(other.owner);
     await loopH;
+  });
+
+  it('sends what rides a read behind it, in its write, and settles it once the read is answered', async () => {
+    const k = `${prefix}r`;
+    const counter = `${prefix}rides`;
+    await admin.xgroup('CREATE', k, 'g', '$', 'MKSTREAM');
+    const events: string[] = [];
+    let rides = 0;
+    ride = () => {
+      if (rides === 0) return undefined;
+      rides--;
+      return {
+        payload: encodeCommand(['INCR', counter]),
+        count: 1,
+        done: (ok) => events.push(`done ${ok}`),
+      };
+    };
+    const owner = {};
+    const req = { key: k, group: 'g', consumer: 'c', count: 10, blockMs: 10_000 };
+    const first = mux.read(owner, req);
+    await admin.xadd(k, '*', 'v', '1');
+    expect(await first).toHaveLength(1);
+    // the next read blocks (the stream is known to be drained): what rides it goes behind it
+    rides = 1;
+    void mux.read(owner, req).then(() => events.push('read'));
+    await waitFor(() => rides === 0, 'the rider taken');
+    await new Promise((r) => setTimeout(r, 50));
+    // behind a blocking read, Redis runs it once the read is answered: not yet
+    expect(await admin.get(counter)).toBe(null);
+    expect(events).toEqual([]);
+    await admin.xadd(k, '*', 'v', '2');
+    await waitFor(() => events.length === 2, 'the read and its rider');
+    expect(events.sort()).toEqual(['done true', 'read']);
+    expect(await admin.get(counter)).toBe('1');
+    expect(rides).toBe(0);
+  });
+
+  it('a lazy read is not woken by its own stream: it comes with the next read something else wakes, first', async () => {
+    const [lazyKey, eagerKey] = [`${prefix}lazy`, `${prefix}eager`];
+    for (const k of [lazyKey, eagerKey]) await admin.xgroup('CREATE', k, 'g', '$', 'MKSTREAM');
+    const log: string[] = [];
+    const lazy = reader(lazyKey, 100, { lazy: true, log });
+    const eager = reader(eagerKey, 100, { log });
+    await waitFor(() => (polls.get(eagerKey) ?? 0) >= 1, 'the eager read polled');
+    await new Promise((r) => setTimeout(r, 50));
+    await admin.xadd(lazyKey, '*', 'v', '1');
+    await admin.xadd(lazyKey, '*', 'v', '2');
+    // its deadline is 10 s off and nothing else rang: it waits
+    await new Promise((r) => setTimeout(r, 200));
+    expect(lazy.got).toEqual([]);
+    await admin.xadd(eagerKey, '*', 'v', 'a');
+    await waitFor(() => eager.got.length === 1 && lazy.got.length === 2, 'both read');
+    expect(log).toEqual(['lazy:1', 'lazy:2', 'eager:a']);
+    await lazy.stop();
+    await eager.stop();
+  });
+
+  it('a lazy read gets its entries by its deadline when nothing else rings, alone or beside a quiet read', async () => {
+    const [lazyKey, quietKey] = [`${prefix}lazy`, `${prefix}quiet`];
+    for (const k of [lazyKey, quietKey]) await admin.xgroup('CREATE', k, 'g', '$', 'MKSTREAM');
+    const lazy = reader(lazyKey, 100, { lazy: true, blockMs: 30 });
+    await admin.xadd(lazyKey, '*', 'v', '1');
+    await waitFor(() => lazy.got.length === 1, 'the lazy read alone');
+    const quiet = reader(quietKey);
+    await waitFor(() => (polls.get(quietKey) ?? 0) >= 1, 'the quiet read polled');
+    await admin.xadd(lazyKey, '*', 'v', '2');
+    await waitFor(() => lazy.got.length === 2, 'the lazy read beside a quiet one');
+    expect(lazy.got).toEqual(['1', '2']);
+    expect(quiet.got).toEqual([]);
+    await lazy.stop();
+    await quiet.stop();
+  });
+
+  it('a lazy read rides a poll too: a first read finds its entries after the lazy ones written before them', async () => {
+    const [lazyKey, newKey] = [`${prefix}lazy`, `${prefix}new`];
+    for (const k of [lazyKey, newKey]) await admin.xgroup('CREATE', k, 'g', '$', 'MKSTREAM');
+    const log: string[] = [];
+    const lazy = reader(lazyKey, 100, { lazy: true, log });
+    await new Promise((r) => setTimeout(r, 50));
+    await admin.xadd(lazyKey, '*', 'v', '1');
+    await admin.xadd(newKey, '*', 'v', 'a');
+    // its first read polls the new stream, and the lazy read goes with it
+    const fresh = reader(newKey, 100, { log });
+    await waitFor(() => fresh.got.length === 1 && lazy.got.length === 1, 'both read');
+    expect(log).toEqual(['lazy:1', 'new:a']);
+    await lazy.stop();
+    await fresh.stop();
   });
 });

@@ -50,6 +50,29 @@ describe('redis writer (the bus write path)', () => {
 });
 
 describe('RESP buffer', () => {
+  it('sends commands with a tail behind them in one buffer, each settled apart, before and after connecting', async () => {
+    const w = new RespWriter(REDIS);
+    const k = `${prefix}tail`;
+    const done: boolean[] = [];
+    // not connected yet: both wait for the connection, in order
+    const first = w.execWithTail([['INCR', k]], {
+      payload: encodeCommand(['INCRBY', k, '10']) + encodeCommand(['GET', k]),
+      count: 2,
+      done: (ok) => done.push(ok),
+    });
+    expect(await first).toEqual([1]);
+    const second = await w.execWithTail([['INCR', k]], {
+      payload: encodeCommand(['INCRBY', k, 'ünï']),
+      count: 1,
+      done: (ok) => done.push(ok),
+    });
+    expect(second).toEqual([12]);
+    // the tail's replies (an error among them) settle it, in the same read as the commands' ahead of it
+    expect(done).toEqual([true, true]);
+    expect(await admin.get(k)).toBe('12');
+    await w.close();
+  });
+
   it('encodes bulk strings byte-exactly, multi-byte characters included, and grows as needed', () => {
     const b = new RespBuffer(8);
     b.raw(Buffer.from('*2\r\n'));

@@ -22,6 +22,10 @@
  * at its deadline polls afresh next time, so a stream recreated with smaller ids (a Redis restart without
  * persistence) is seen within a sweep interval.
  *
+ * A lazy read is not watched by the doorbell: its stream's arrivals do not wake the reader. It rides the reads of
+ * every round (its entries handed over before the others', as background to what woke the reader) and ends at its
+ * deadline. The bus's ready acks ride each round too, behind its reads in the same write (see `exec`).
+ *
  * The connection is the bus's lean RESP client (redis-writer.ts), not ioredis: a round is one write and one
  * promise, where a general client made an object, a promise and a reply transform per command (most of a reading
  * process's CPU per message at a steady rate). A round in flight when the connection drops fails; its reads are
@@ -33,6 +37,13 @@ import { errorText } from './types.ts';
 
 export type StreamEntry = [sid: string, fields: string[] | null];
 
+/** Commands that ride the reader's next write (the bus's ready acks), and what to do once their replies are in. */
+export interface Rider {
+  readonly payload: string;
+  readonly count: number;
+  done(ok: boolean): void;
+}
+
 export interface ReadRequest {
   readonly key: string;
   readonly group: string;
@@ -40,6 +51,11 @@ export interface ReadRequest {
   readonly count: number;
   /** Longest the caller is willing to wait for entries (it has sweeps to do). */
   readonly blockMs: number;
+  /**
+   * Its stream's arrivals do not wake the reader: it is read along with the reads something else wakes (its entries
+   * handed over before theirs), and at `blockMs` at the latest.
+   */
+  readonly lazy?: boolean;
 }
 
 interface Waiting {
@@ -48,6 +64,8 @@ interface Waiting {
   /** Read with nothing found since `since` (its stream's tail then): the doorbell stands for it. */
   polled: boolean;
   since: string;
+  /** A lazy read (ReadRequest.lazy): never watched, so always counted as polled. */
+  readonly lazy: boolean;
   /** Its owner closed while the read was under way: it ends with whatever that read returns. */
   cancelled: boolean;
   resolve(entries: StreamEntry[]): void;
@@ -120,6 +138,8 @@ export class RedisReadMux {
     private readonly maxBlockMs: number,
     onReconnect: () => void,
     private readonly log?: { warn(o: object, msg: string): void },
+    /** Called before each read goes out: commands to send in the same write (before the read). */
+    private readonly riders?: () => Rider | undefined,
   ) {
     let markReady: () => void = noop;
     this.ready = new Promise<void>((r) => {
@@ -128,7 +148,7 @@ export class RedisReadMux {
     conn.onReady = (first) => {
       // after a reconnect, entries delivered while a reply was in flight sit in the consumers' pending lists
       this.resume.clear();
-      for (const w of this.waiting.values()) w.polled = false;
+      for (const w of this.waiting.values()) w.polled = w.lazy;
       if (!first) onReconnect();
       markReady();
     };
@@ -140,7 +160,8 @@ export class RedisReadMux {
   /** New entries for one subscription (`owner`), or none once `blockMs` passed. One request per owner at a time. */
   read(owner: object, req: ReadRequest): Promise<StreamEntry[]> {
     if (this.closed) return Promise.resolve([]);
-    const since = this.resume.get(owner);
+    const lazy = req.lazy === true;
+    const since = lazy ? '0-0' : this.resume.get(owner);
     this.resume.delete(owner);
     return new Promise<StreamEntry[]>((resolve, reject) => {
       this.waiting.set(owner, {
@@ -148,6 +169,7 @@ export class RedisReadMux {
         deadline: Date.now() + Math.max(1, Math.min(req.blockMs, this.maxBlockMs)),
         polled: since !== undefined,
         since: since ?? '0-0',
+        lazy,
         cancelled: false,
         resolve,
         reject,
@@ -158,7 +180,13 @@ export class RedisReadMux {
       if (this.blocked) {
         const at = since === undefined ? undefined : this.watching?.get(req.key);
         const deadline = this.waiting.get(owner)!.deadline;
-        if (at === undefined || compareIds(at, since!) > 0 || deadline < this.blockUntil) void this.unblock();
+        // a lazy read waits for the next wake-up anyway, unless that comes too late for it
+        if (
+          lazy
+            ? deadline < this.blockUntil
+            : at === undefined || compareIds(at, since!) > 0 || deadline < this.blockUntil
+        )
+          void this.unblock();
       }
     });
   }
@@ -248,7 +276,7 @@ export class RedisReadMux {
   private async round(): Promise<void> {
     if (this.waiting.size === 1) {
       const [owner, w] = this.waiting.entries().next().value as [object, Waiting];
-      return this.single(owner, w);
+      if (!w.lazy) return this.single(owner, w);
     }
     // only the streams with a subscription not yet polled: the others are watched by the doorbell
     const keys: string[] = [];
@@ -264,15 +292,34 @@ export class RedisReadMux {
     const watch = new Map<string, string>();
     for (const w of this.waiting.values()) {
       until = Math.min(until, w.deadline);
+      if (w.lazy) continue;
       const at = watch.get(w.req.key);
       if (at === undefined || compareIds(w.since, at) < 0) watch.set(w.req.key, w.since);
     }
     // the doorbell and, queued behind it on the same connection, the reads it is for: Redis runs them the moment it
     // rings, so a wake-up costs one round trip instead of two (ring, then read)
+    if (watch.size === 0) {
+      // only lazy reads wait: nothing to watch; they are read at the first deadline, or go with a read that is asked
+      // for before it (which pokes this wait)
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, Math.max(1, until - Date.now()));
+        this.wake = () => {
+          clearTimeout(t);
+          r();
+        };
+      });
+      this.wake = undefined;
+      // something else asked to read (it is watched next round), or not due yet: round again
+      if (this.closed || Date.now() < until) return;
+      for (const w of this.waiting.values()) if (!w.lazy) return;
+    }
     const batch = [...this.waiting];
     const parts = partition(batch);
-    const cmds: (string | number)[][] = [
-      [
+    // no doorbell when there is nothing to watch: the reads alone, not blocking
+    const bell = watch.size > 0 ? 1 : 0;
+    const cmds: (string | number)[][] = [];
+    if (bell)
+      cmds.push([
         'XREAD',
         'COUNT',
         1,
@@ -281,20 +328,19 @@ export class RedisReadMux {
         'STREAMS',
         ...watch.keys(),
         ...watch.values(),
-      ],
-    ];
+      ]);
     for (const p of parts) {
       const ids = p.keys.map(() => '>');
       cmds.push(['XREADGROUP', 'GROUP', p.group, p.consumer, 'COUNT', p.count, 'STREAMS', ...p.keys, ...ids]);
     }
     for (const [, w] of batch) this.inFlight.add(w);
-    this.blocked = true;
+    this.blocked = bell === 1;
     this.watching = watch;
     this.blockUntil = until;
     this.blockGen++;
     let res: Reply[];
     try {
-      res = await this.conn.exec(cmds);
+      res = await this.exec(cmds);
     } catch (err) {
       for (const [owner, w] of batch)
         this.finish(owner, w, err instanceof Error ? err : new Error(String(err)));
@@ -304,31 +350,38 @@ export class RedisReadMux {
       this.watching = undefined;
       this.inFlight = new Set();
     }
-    const rang = res[0];
+    const rang = bell ? res[0] : null;
     const rung = new Set<string>();
     if (!(rang instanceof Error))
       for (const [key] of (rang as [string, unknown][] | null) ?? []) rung.add(key);
-    for (let j = 0; j < parts.length; j++) {
-      const p = parts[j]!;
-      const v = res[1 + j];
-      if (v instanceof Error) {
-        const err = v;
-        // one read for several subscriptions: each reads on its own next round, so an error reaches its owner
-        if (p.subs.length === 1) this.finish(p.subs[0]![0], p.subs[0]![1], err);
-        else for (const [, w] of p.subs) w.polled = false;
-        continue;
-      }
-      const got = new Map<string, StreamEntry[]>();
-      for (const [key, entries] of (v as [string, StreamEntry[]][] | null) ?? []) got.set(key, entries);
-      for (const [owner, w] of p.subs) {
-        const out = got.get(w.req.key) ?? [];
-        if (out.length > 0 || this.closed || w.cancelled) {
-          this.finish(owner, w, out);
-          // read after the ring: the group had nothing beyond what it got (unless it got a full COUNT)
-          if (out.length > 0) this.remember(owner, w, out, out[out.length - 1]![0]);
-        } else if (rung.has(w.req.key)) {
-          // it rang and the group had nothing for us (another consumer took it): read the tail afresh
-          w.polled = false;
+    // lazy reads' entries are handed over first (pass 0): what they carry is background to what woke the reader
+    for (let pass = 0; pass < 2; pass++) {
+      for (let j = 0; j < parts.length; j++) {
+        const p = parts[j]!;
+        const v = res[bell + j];
+        if (v instanceof Error) {
+          if (pass === 1) continue;
+          // one read for several subscriptions: each reads on its own next round, so an error reaches its owner
+          if (p.subs.length === 1) this.finish(p.subs[0]![0], p.subs[0]![1], v);
+          else for (const [, w] of p.subs) w.polled = w.lazy;
+          continue;
+        }
+        let got: Map<string, StreamEntry[]> | undefined;
+        for (const [owner, w] of p.subs) {
+          if (w.lazy !== (pass === 0)) continue;
+          if (got === undefined) {
+            got = new Map();
+            for (const [key, entries] of (v as [string, StreamEntry[]][] | null) ?? []) got.set(key, entries);
+          }
+          const out = got.get(w.req.key) ?? [];
+          if (out.length > 0 || this.closed || w.cancelled) {
+            this.finish(owner, w, out);
+            // read after the ring: the group had nothing beyond what it got (unless it got a full COUNT)
+            if (out.length > 0) this.remember(owner, w, out, out[out.length - 1]![0]);
+          } else if (!w.lazy && rung.has(w.req.key)) {
+            // it rang and the group had nothing for us (another consumer took it): read the tail afresh
+            w.polled = false;
+          }
         }
       }
     }
@@ -338,10 +391,33 @@ export class RedisReadMux {
     this.expire();
   }
 
+  /**
+   * Sends a read's commands and, behind them in the same write, the commands waiting to ride it (acks). Behind, not
+   * in front: Redis runs them once the read is answered, so their replies come back with the read's, in one packet
+   * (in front, their replies came at once, a wake-up of this process of their own).
+   */
+  private exec(commands: readonly (readonly (string | number)[])[]): Promise<Reply[]> {
+    const r = this.conn.isReady ? this.riders?.() : undefined;
+    if (r === undefined) return this.conn.exec(commands);
+    return this.conn.execWithTail(commands, r);
+  }
+
+  /** Reads are waiting: a round (and with it any riders) goes out within the longest read's wait. */
+  get reading(): boolean {
+    return !this.closed && this.waiting.size > 0;
+  }
+
+  /** Ends a blocked read now (riders behind it are wanted: the bus is flushing its acks). */
+  hurry(): void {
+    if (this.blocked) void this.unblock();
+  }
+
   /** Tails of `keys` then a non-blocking XREADGROUP for every waiting subscription of those streams. */
   private async poll(keys: readonly string[]): Promise<void> {
     const batch: [object, Waiting][] = [];
-    for (const e of this.waiting) if (keys.includes(e[1].req.key)) batch.push(e);
+    // the lazy reads ride every poll too, first (so handed over first), as they ride the doorbell's reads
+    for (const e of this.waiting) if (e[1].lazy) batch.push(e);
+    for (const e of this.waiting) if (!e[1].lazy && keys.includes(e[1].req.key)) batch.push(e);
     const cmds: (string | number)[][] = [];
     for (const k of keys) cmds.push(['XREVRANGE', k, '+', '-', 'COUNT', 1]);
     for (const [, w] of batch) {
@@ -351,7 +427,7 @@ export class RedisReadMux {
     }
     let res: Reply[];
     try {
-      res = await this.conn.exec(cmds);
+      res = await this.exec(cmds);
     } catch (err) {
       for (const [owner, w] of batch)
         this.finish(owner, w, err instanceof Error ? err : new Error(String(err)));
@@ -375,11 +451,12 @@ export class RedisReadMux {
       }
       const out: StreamEntry[] = [];
       for (const [, entries] of (v as [string, StreamEntry[]][] | null) ?? []) out.push(...entries);
-      const tail = tails.get(w.req.key)!;
+      // (none for a lazy read of a stream not polled: it needs none)
+      const tail = tails.get(w.req.key) ?? '0-0';
       if (out.length > 0 || this.closed || w.cancelled) {
         this.finish(owner, w, out);
         this.remember(owner, w, out, tail);
-      } else {
+      } else if (!w.lazy) {
         w.polled = true;
         w.since = tail;
       }
@@ -392,7 +469,7 @@ export class RedisReadMux {
    * before it and the last entry it got: the owner's next read may start polled from there.
    */
   private remember(owner: object, w: Waiting, out: readonly StreamEntry[], tail: string): void {
-    if (w.cancelled || this.closed || out.length >= w.req.count) return;
+    if (w.lazy || w.cancelled || this.closed || out.length >= w.req.count) return;
     const last = out.length > 0 ? out[out.length - 1]![0] : tail;
     this.resume.set(owner, compareIds(last, tail) > 0 ? last : tail);
   }
@@ -429,7 +506,7 @@ export class RedisReadMux {
     this.blockGen++;
     let v: Reply;
     try {
-      [v] = (await this.conn.exec([
+      [v] = (await this.exec([
         [
           'XREADGROUP',
           'GROUP',

@@ -63,6 +63,13 @@ export class RespBuffer {
     this.buf[this.len++] = 10;
   }
 
+  /** Appends text already RESP-encoded (commands made by encodeCommand). */
+  text(s: string): void {
+    const n = Buffer.byteLength(s);
+    this.ensure(n);
+    this.len += this.buf.write(s, this.len, 'utf8');
+  }
+
   /** Appends the header of a command of `n` arguments (its arguments follow as bulk strings). */
   command(n: number): void {
     const head = `*${n}\r\n`;
@@ -95,6 +102,8 @@ interface Request {
 }
 
 const CRLF = '\r\n';
+/** The payload of a request whose commands went out in the request's before it. */
+const EMPTY_PAYLOAD = Buffer.alloc(0);
 
 /** RESP encoding of one command. */
 export function encodeCommand(args: readonly string[]): string {
@@ -184,9 +193,50 @@ export class RespWriter {
     return this.send(b.take(), commands.length);
   }
 
+  /** Connected and ready for commands (a send now is written now, not queued for a reconnect). */
+  get isReady(): boolean {
+    return this.connected;
+  }
+
+  /**
+   * exec(), with `tail` (pre-encoded commands: the bus's acks) behind the commands in the same buffer: one plain socket
+   * write for both (not a writev of two parts, dearer in Node and the kernel). The tail's replies settle `tail.done`.
+   */
+  execWithTail(
+    commands: readonly (readonly (string | number)[])[],
+    tail: { readonly payload: string; readonly count: number; done(ok: boolean): void },
+  ): Promise<Reply[]> {
+    const b = this.execBuf;
+    for (const c of commands) {
+      b.command(c.length);
+      for (const a of c) b.bulk(typeof a === 'string' ? a : String(a));
+    }
+    b.text(tail.payload);
+    const payload = b.take();
+    return new Promise((resolve, reject) => {
+      const head: Request = { count: commands.length, replies: [], resolve, reject };
+      const t: Request = {
+        count: tail.count,
+        replies: [],
+        resolve: () => tail.done(true),
+        reject: () => tail.done(false),
+      };
+      if (this.closed) {
+        reject(new Error('writer closed'));
+        tail.done(false);
+      } else if (!this.connected) {
+        // written on the reconnect, in this order (the tail's bytes are in the first payload)
+        this.waiting.push({ payload, req: head }, { payload: EMPTY_PAYLOAD, req: t });
+      } else {
+        this.pending.push(head, t);
+        this.socket!.write(payload);
+      }
+    });
+  }
+
   private write(s: Socket, payload: Payload): void {
     if (typeof payload === 'string' || Buffer.isBuffer(payload)) {
-      s.write(payload as Buffer);
+      if (payload.length > 0) s.write(payload as Buffer);
       return;
     }
     s.cork();

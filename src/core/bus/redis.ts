@@ -8,9 +8,10 @@
  *
  * Throughput: publishes within a tick are buffered and written as one pipelined burst of XADDs on a lean
  * connection of the bus's own (redis-writer.ts); a subscription reads up to `readCount` entries per XREADGROUP
- * through the process's one reader connection (redis-reader.ts: every subscription's reads share it); acks are batched into the next write, and an ack is only sent once every publish
- * made before it (such as the handler's own outputs) is confirmed written, so a crash never acks a message whose
- * outputs were lost.
+ * through the process's one reader connection (redis-reader.ts: every subscription's reads share it); acks are batched
+ * into the next write (the reader's next read, behind it, or else a publish), and an ack is only sent once every
+ * publish made before it (such as the handler's own outputs) is confirmed written, so a crash never acks a message
+ * whose outputs were lost. A lazy subscription (`lazyMs`) is not watched for wake-ups: see redis-reader.ts.
  *
  * Consumer groups: a subscription makes its group (XGROUP CREATE … MKSTREAM) before its first read, at the end of
  * the stream — a group sees only what is written after it exists. So nothing is written while an agent set starts
@@ -30,7 +31,7 @@ import { Redis } from 'ioredis';
 import { type Channel, channels, type DeadLetter } from '../channels.ts';
 import type { Logger } from '../log.ts';
 import { Fifo } from './fifo.ts';
-import { RedisReadMux } from './redis-reader.ts';
+import { RedisReadMux, type Rider } from './redis-reader.ts';
 import { ioredisUrl } from './redis-url.ts';
 import { bulk, encodeCommand, RespBuffer, RespWriter } from './redis-writer.ts';
 import {
@@ -148,6 +149,8 @@ export class RedisBus implements Bus {
   /** Acks ready with no publish to ride with wait for one this long at most (see pump). */
   private ackTimer: NodeJS.Timeout | undefined;
   private ackNow = false;
+  /** Ack batches riding the reader's reads (riders()), not yet answered. */
+  private riding = 0;
   private flushWaiters: { seq: number; acks: boolean; resolve: Waiter }[] = [];
   private readonly admin = new Set<Promise<unknown>>();
   private readonly groups = new Map<string, Promise<void>>();
@@ -252,6 +255,7 @@ export class RedisBus implements Bus {
         for (const s of this.subs) s.reconnected();
       },
       this.log,
+      () => this.riders(),
     );
     return this.muxInstance;
   }
@@ -300,7 +304,7 @@ export class RedisBus implements Bus {
   }
 
   private get acksPending(): boolean {
-    return this.ackSids.length > 0 || this.batches.length > 0;
+    return this.ackSids.length > 0 || this.batches.length > 0 || this.riding > 0;
   }
 
   private kick(): void {
@@ -336,15 +340,19 @@ export class RedisBus implements Bus {
         !this.ackNow &&
         !this.flushWaiters.some((w) => w.acks)
       ) {
-        this.ackTimer ??= setTimeout(() => {
-          this.ackTimer = undefined;
-          this.ackNow = true;
-          try {
-            this.pump();
-          } finally {
-            this.ackNow = false;
-          }
-        }, ACK_DELAY_MS);
+        // while reads are waiting, the next read takes them (riders()) within its wait: the timer is a fallback
+        this.ackTimer ??= setTimeout(
+          () => {
+            this.ackTimer = undefined;
+            this.ackNow = true;
+            try {
+              this.pump();
+            } finally {
+              this.ackNow = false;
+            }
+          },
+          this.muxInstance?.reading ? this.blockMs : ACK_DELAY_MS,
+        );
         break;
       }
       const batch: Batch = {
@@ -378,46 +386,69 @@ export class RedisBus implements Bus {
   }
 
   private send(batch: Batch): void {
-    // one XACK per (stream, group), in bounded argument lists
-    let acks = '';
-    let ackCmds = 0;
-    const byTarget = new Map<AckTarget, string[]>();
-    const { ackTargets, ackSids } = batch;
-    for (let i = 0; i < ackSids.length; i++) {
-      const t = ackTargets[i]!;
-      let sids = byTarget.get(t);
-      if (!sids) {
-        sids = [];
-        byTarget.set(t, sids);
-      }
-      sids.push(ackSids[i]!);
-    }
-    for (const [t, sids] of byTarget) {
-      for (let i = 0; i < sids.length; i += ACK_CHUNK) {
-        acks += encodeCommand(['XACK', t.key, t.group, ...sids.slice(i, i + ACK_CHUNK)]);
-        ackCmds++;
-      }
-    }
-    this.writer.send([batch.payload, acks], batch.entries + ackCmds).then(
-      (replies) => {
-        // an ack that fails (group gone) is not worth retrying; entries that failed to be written are
-        let err: Error | undefined;
-        for (let i = 0; i < batch.entries && !err; i++)
-          if (replies[i] instanceof Error) err = replies[i] as Error;
-        if (err) this.onBatchError(batch, err);
-        else {
-          batch.ackTargets = [];
-          batch.ackSids = [];
-          batch.payload = EMPTY;
-          batch.done = true;
-        }
-        this.settle();
-      },
+    const acks = encodeAcks(batch.ackTargets, batch.ackSids);
+    this.writer.send([batch.payload, acks.payload], batch.entries + acks.count).then(
+      (replies) => this.sent(batch, replies),
       (err: unknown) => {
         this.onBatchError(batch, err instanceof Error ? err : new Error(String(err)));
         this.settle();
       },
     );
+  }
+
+  private sent(batch: Batch, replies: readonly unknown[]): void {
+    // an ack that fails (group gone) is not worth retrying; entries that failed to be written are
+    let err: Error | undefined;
+    for (let i = 0; i < batch.entries && !err; i++)
+      if (replies[i] instanceof Error) err = replies[i] as Error;
+    if (err) this.onBatchError(batch, err);
+    else {
+      batch.ackTargets = [];
+      batch.ackSids = [];
+      batch.payload = EMPTY;
+      batch.done = true;
+    }
+    this.settle();
+  }
+
+  /**
+   * The acks ready to go (every publish before them confirmed), as commands for the reader's next write: a process
+   * that handled messages reads again at once, so its acks ride that write instead of costing one of their own (a
+   * system call here and a wake-up of Redis, per message at a steady rate). They are a batch like the writer's (in
+   * order with them; re-sent on the writer if the reader's write fails).
+   */
+  riders(): Rider | undefined {
+    if (this.closed || this.retryTimer || this.holds > 0) return undefined;
+    const after = this.ackAfter;
+    let ackN = 0;
+    while (ackN < after.length && after[ackN]! <= this.confirmedSeq) ackN++;
+    if (ackN === 0) return undefined;
+    const targets = this.ackTargets.splice(0, ackN);
+    const sids = this.ackSids.splice(0, ackN);
+    this.ackAfter.splice(0, ackN);
+    if (this.ackTimer && this.ackSids.length === 0) {
+      clearTimeout(this.ackTimer);
+      this.ackTimer = undefined;
+    }
+    // not in `batches`: they confirm no publish, and wait for the read they ride, which must not hold back the
+    // confirmation of the writer's batches
+    this.riding++;
+    const acks = encodeAcks(targets, sids);
+    return {
+      payload: acks.payload,
+      count: acks.count,
+      done: (ok) => {
+        this.riding--;
+        if (!ok && !this.closed) {
+          // the connection dropped with them in flight: queued again, ready at once (their publishes are confirmed)
+          this.ackTargets.unshift(...targets);
+          this.ackSids.unshift(...sids);
+          this.ackAfter.unshift(...sids.map(() => 0));
+        }
+        this.wakeFlushWaiters();
+        this.kick();
+      },
+    };
   }
 
   private onBatchError(batch: Batch, err: Error): void {
@@ -474,6 +505,8 @@ export class RedisBus implements Bus {
     if (this.confirmedSeq >= seq && (!acks || acksDone)) return Promise.resolve();
     return new Promise((resolve) => {
       this.flushWaiters.push({ seq, acks, resolve });
+      // acks riding a blocked read come back when it ends: end it now
+      if (acks && this.riding > 0) this.muxInstance?.hurry();
       this.kick();
     });
   }
@@ -615,6 +648,33 @@ export class RedisBus implements Bus {
     await this.cmd.quit().catch(noop);
     this.cmd.disconnect();
   }
+}
+
+/** One XACK per (stream, group), in bounded argument lists. */
+function encodeAcks(
+  targets: readonly AckTarget[],
+  sids: readonly string[],
+): { payload: string; count: number } {
+  let payload = '';
+  let count = 0;
+  if (sids.length === 0) return { payload, count };
+  const byTarget = new Map<AckTarget, string[]>();
+  for (let i = 0; i < sids.length; i++) {
+    const t = targets[i]!;
+    let list = byTarget.get(t);
+    if (!list) {
+      list = [];
+      byTarget.set(t, list);
+    }
+    list.push(sids[i]!);
+  }
+  for (const [t, list] of byTarget) {
+    for (let i = 0; i < list.length; i += ACK_CHUNK) {
+      payload += encodeCommand(['XACK', t.key, t.group, ...list.slice(i, i + ACK_CHUNK)]);
+      count++;
+    }
+  }
+  return { payload, count };
 }
 
 type Decoded =
@@ -820,12 +880,14 @@ class RedisSubscription implements Subscription {
   }
 
   private async read(blockMs: number): Promise<void> {
+    const lazyMs = this.opts.lazyMs;
     const entries = await this.bus.mux.read(this, {
       key: this.key,
       group: this.group,
       consumer: this.consumer,
       count: this.count,
-      blockMs,
+      blockMs: lazyMs === undefined ? blockMs : Math.max(1, Math.min(blockMs, lazyMs)),
+      lazy: lazyMs !== undefined,
     });
     for (const [sid, fields] of entries) this.local.push({ sid, fields, attempt: 1 });
   }

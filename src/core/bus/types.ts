@@ -44,6 +44,13 @@ export interface SubscribeOptions {
   readonly from?: 'new' | 'start';
   /** The group belongs to this subscription alone (e.g. one per process): it is deleted when it closes. */
   readonly ephemeral?: boolean;
+  /**
+   * Messages of this channel alone do not wake the consumer: they are delivered with the next delivery of another of
+   * its subscriptions (before that one's messages), and within this many ms at the latest. For a busy channel that
+   * is only background to others (the guardian's ticks, for their stale flags): it spares a wake-up per message.
+   * The Redis bus only; the in-process bus delivers at once.
+   */
+  readonly lazyMs?: number;
 }
 
 export interface Subscription {
