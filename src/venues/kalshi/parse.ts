@@ -382,8 +382,10 @@ export function eventsOf(data: unknown): { events: WireEvent[]; cursor: string }
 
 // ---------------------------------------------------------------- trades and tickers
 
-/** A trade's price on the YES token; the domain TradePrint is quoted on the token the taker bought. */
-/** A trade's TradePrint (the decoder's, and the capture read worker's prepared trade's: prepared.ts). */
+/**
+ * A trade's TradePrint (the decoder's, and the capture read worker's prepared trade's: prepared.ts). Its price is
+ * on the YES token; the domain TradePrint is quoted on the token the taker bought.
+ */
 export function tradePrint(
   ticker: string,
   yesPrice: number,
@@ -410,11 +412,15 @@ export function tradePrint(
   };
 }
 
-/** WS `trade.msg` (K15): `ts` is in seconds; `ts_ms` when present wins. */
+/** A websocket message's event time (K15): `ts` is in seconds; `ts_ms` when present wins. */
+export function wsEventTime(m: { readonly ts?: unknown; readonly ts_ms?: unknown }): number | undefined {
+  return typeof m.ts_ms === 'number' ? m.ts_ms : typeof m.ts === 'number' ? m.ts * 1000 : undefined;
+}
+
+/** WS `trade.msg` (K15). */
 export function parseWsTrade(t: WireWsTrade, receiveTime: number): TradePrint | string {
   if (!t || typeof t !== 'object' || typeof t.market_ticker !== 'string') return 'trade has no market_ticker';
-  const eventTime =
-    typeof t.ts_ms === 'number' ? t.ts_ms : typeof t.ts === 'number' ? t.ts * 1000 : undefined;
+  const eventTime = wsEventTime(t);
   return tradePrint(
     t.market_ticker,
     fixedMicro(t.yes_price_dollars),
@@ -461,8 +467,7 @@ export function parseTicker(t: WireTicker): TickerTop | string {
   if (!isPriceMicro(bid) || !isPriceMicro(ask) || !(bidSize >= 0) || !(askSize >= 0) || !isPriceMicro(last)) {
     return 'ticker has a malformed price or size';
   }
-  const eventTime =
-    typeof t.ts_ms === 'number' ? t.ts_ms : typeof t.ts === 'number' ? t.ts * 1000 : undefined;
+  const eventTime = wsEventTime(t);
   return {
     ticker: t.market_ticker,
     ...(bid > 0 && bidSize > 0 ? { yesBid: [bid, bidSize] as const } : {}),

@@ -4,7 +4,7 @@
  * check against its sequence) is prepared, with the decoder's own parse helpers; any other reaches it as JSON.
  */
 import type { PreparedWriter } from '../../feeds/types.ts';
-import { deltaUsable, fixedMicro, parseWsTrade } from './parse.ts';
+import { deltaUsable, fixedMicro, tradePrint, wsEventTime } from './parse.ts';
 import type { WireWsTrade } from './wire.ts';
 
 export class PreparedKalshiDelta {
@@ -70,23 +70,28 @@ export const TAKER_SIDES = [undefined, 'yes', 'no'] as const;
 
 /**
  * Writes ticker, yes price, no price, count, takerSide (TAKER_SIDES index), eventTime, sid, seq (NaN: none) if
- * `data` is a trade the decoder would emit (parseWsTrade itself decides); otherwise writes nothing and returns
- * false. The prices and count go as fixedMicro read them (NaN included: tradePrint judges them again, the same).
+ * `data` is a trade the decoder would emit (tradePrint itself decides, as in parseWsTrade); otherwise writes
+ * nothing and returns false. The prices and count go as fixedMicro read them (NaN included: tradePrint judges them again, the same).
  */
 export function prepareKalshiTrade(data: unknown, w: PreparedWriter): boolean {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) return false;
   const env = data as { type?: unknown; sid?: unknown; seq?: unknown; msg?: unknown };
   if (env.type !== 'trade') return false;
-  if (typeof parseWsTrade(env.msg as WireWsTrade, 0) === 'string') return false;
   const t = env.msg as WireWsTrade;
-  const eventTime =
-    typeof t.ts_ms === 'number' ? t.ts_ms : typeof t.ts === 'number' ? t.ts * 1000 : Number.NaN;
-  w.str(t.market_ticker as string); // (checked by parseWsTrade)
-  w.num(fixedMicro(t.yes_price_dollars));
-  w.num(fixedMicro(t.no_price_dollars));
-  w.num(fixedMicro(t.count_fp));
+  if (!t || typeof t !== 'object' || typeof t.market_ticker !== 'string') return false;
+  // the arguments parseWsTrade gives tradePrint, read once; tradePrint itself decides
+  const yes = fixedMicro(t.yes_price_dollars);
+  const no = fixedMicro(t.no_price_dollars);
+  const count = fixedMicro(t.count_fp);
+  const eventTime = wsEventTime(t);
+  if (typeof tradePrint(t.market_ticker, yes, no, count, t.taker_side, eventTime, 0) === 'string')
+    return false;
+  w.str(t.market_ticker);
+  w.num(yes);
+  w.num(no);
+  w.num(count);
   w.num(t.taker_side === 'yes' ? 1 : t.taker_side === 'no' ? 2 : 0);
-  w.num(eventTime);
+  w.num(eventTime ?? Number.NaN);
   w.num(typeof env.sid === 'number' ? env.sid : Number.NaN);
   w.num(typeof env.seq === 'number' ? env.seq : Number.NaN);
   return true;
