@@ -148,6 +148,9 @@ describe('redis transport', () => {
     producer.publish(eagerCh, { n: 0 });
     await waitFor(() => log.length === 1, 'the first read');
     log.length = 0;
+    // let the reader settle into its blocking read: a poll it makes right after a delivery takes lazy streams along
+    // (on purpose), and messages published before that poll would come with it
+    await sleep(300);
     producer.publish(lazyCh, { n: 1 });
     producer.publish(lazyCh, { n: 2 });
     await producer.flush();
